@@ -1,0 +1,337 @@
+//! The error type, its stable codes, and their messages.
+//!
+//! Every failure the core can report is one [`Error`] variant. Each variant
+//! maps to exactly one [`ErrorCode`], whose snake_case string is stable and
+//! is what every binding exposes (`err.code` in JS, `.code` in Python, the
+//! `code` field of the CLI's JSON). The table is [`ErrorCode::ALL`]; each
+//! binding's tests compare their exported list against it.
+//!
+//! Messages say what was expected and what was found. They never contain a
+//! secret or an expected MAC: the only header text they quote is what the
+//! sender put on the wire, and that is truncated.
+
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Stable machine-readable error codes (see `spec/errors.md`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// A required header (signature, timestamp or id) is absent.
+    MissingHeader,
+    /// A header is present but cannot be parsed.
+    MalformedHeader,
+    /// The timestamp is not a canonical, plausible unix time in seconds.
+    MalformedTimestamp,
+    /// The timestamp is older than the tolerance allows.
+    TimestampTooOld,
+    /// The timestamp is further in the future than the tolerance allows.
+    TimestampTooNew,
+    /// Well-formed signatures were present but none matched any secret.
+    NoMatchingSignature,
+    /// A secret is empty or cannot be decoded.
+    InvalidSecret,
+    /// The body exceeds the configured size cap.
+    PayloadTooLarge,
+    /// The body is not valid JSON (only reported when parsing an event).
+    InvalidJson,
+    /// The JSON envelope lacks a field the scheme's event mapping needs.
+    MissingField,
+    /// No built-in scheme has this name.
+    UnknownScheme,
+    /// A custom scheme spec is invalid.
+    InvalidScheme,
+    /// An argument had the wrong type or value (raised by bindings and options).
+    InvalidArgument,
+    /// The duplicate-suppression store could not be reached.
+    StoreUnavailable,
+    /// A bug inside hookverify was caught at an API boundary.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of `spec/errors.md`.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::MissingHeader,
+        ErrorCode::MalformedHeader,
+        ErrorCode::MalformedTimestamp,
+        ErrorCode::TimestampTooOld,
+        ErrorCode::TimestampTooNew,
+        ErrorCode::NoMatchingSignature,
+        ErrorCode::InvalidSecret,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidJson,
+        ErrorCode::MissingField,
+        ErrorCode::UnknownScheme,
+        ErrorCode::InvalidScheme,
+        ErrorCode::InvalidArgument,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::InternalError,
+    ];
+
+    /// The stable snake_case string for this code.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MissingHeader => "missing_header",
+            ErrorCode::MalformedHeader => "malformed_header",
+            ErrorCode::MalformedTimestamp => "malformed_timestamp",
+            ErrorCode::TimestampTooOld => "timestamp_too_old",
+            ErrorCode::TimestampTooNew => "timestamp_too_new",
+            ErrorCode::NoMatchingSignature => "no_matching_signature",
+            ErrorCode::InvalidSecret => "invalid_secret",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::UnknownScheme => "unknown_scheme",
+            ErrorCode::InvalidScheme => "invalid_scheme",
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::InternalError => "internal_error",
+        }
+    }
+
+    /// Looks a code up by its string.
+    pub fn from_str_code(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
+    /// The HTTP status a receiver answers with when this error stops a delivery.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::MissingHeader
+            | ErrorCode::MalformedHeader
+            | ErrorCode::MalformedTimestamp
+            | ErrorCode::TimestampTooOld
+            | ErrorCode::TimestampTooNew
+            | ErrorCode::NoMatchingSignature => 401,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::InvalidJson | ErrorCode::MissingField => 400,
+            ErrorCode::StoreUnavailable => 503,
+            ErrorCode::InvalidSecret
+            | ErrorCode::UnknownScheme
+            | ErrorCode::InvalidScheme
+            | ErrorCode::InvalidArgument
+            | ErrorCode::InternalError => 500,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every error hookverify reports. Match on [`Error::code`] for stable handling.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// See [`ErrorCode::MissingHeader`].
+    #[error("missing header {header}: the request has no {header} header")]
+    MissingHeader {
+        /// The header that was expected.
+        header: String,
+    },
+    /// See [`ErrorCode::MalformedHeader`].
+    #[error("malformed header {header}: {reason}")]
+    MalformedHeader {
+        /// The header that could not be parsed.
+        header: String,
+        /// What was expected and what was found.
+        reason: String,
+    },
+    /// See [`ErrorCode::MalformedTimestamp`].
+    #[error("malformed timestamp in {header}: {reason}")]
+    MalformedTimestamp {
+        /// Where the timestamp came from.
+        header: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// See [`ErrorCode::TimestampTooOld`].
+    #[error("timestamp too old: signed {skew_seconds} s before now, tolerance is {tolerance_seconds} s")]
+    TimestampTooOld {
+        /// How many seconds before `now` the message was signed.
+        skew_seconds: u64,
+        /// The configured window.
+        tolerance_seconds: u64,
+    },
+    /// See [`ErrorCode::TimestampTooNew`].
+    #[error("timestamp too new: signed {skew_seconds} s after now, tolerance is {tolerance_seconds} s (check the clocks)")]
+    TimestampTooNew {
+        /// How many seconds after `now` the message claims to be signed.
+        skew_seconds: u64,
+        /// The configured window.
+        tolerance_seconds: u64,
+    },
+    /// See [`ErrorCode::NoMatchingSignature`].
+    #[error("no matching signature: {signatures} signature(s) in {header} checked against {secrets} secret(s), none matched (was the raw body used, unmodified?)")]
+    NoMatchingSignature {
+        /// The signature header that was checked.
+        header: String,
+        /// How many well-formed signatures the header carried.
+        signatures: usize,
+        /// How many secrets were tried.
+        secrets: usize,
+    },
+    /// See [`ErrorCode::InvalidSecret`].
+    #[error("invalid secret: {reason}")]
+    InvalidSecret {
+        /// Why the secret was refused (never the secret itself).
+        reason: String,
+    },
+    /// See [`ErrorCode::PayloadTooLarge`].
+    #[error("payload too large: {size} bytes, the limit is {limit} bytes")]
+    PayloadTooLarge {
+        /// The body's size.
+        size: usize,
+        /// The configured cap.
+        limit: usize,
+    },
+    /// See [`ErrorCode::InvalidJson`].
+    #[error("invalid JSON body: {reason}")]
+    InvalidJson {
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// See [`ErrorCode::MissingField`].
+    #[error("missing field {field}: the event envelope has no {field} (looked at {source_desc})")]
+    MissingField {
+        /// The envelope field (`id`, `type`, ...).
+        field: String,
+        /// Where the scheme says it lives.
+        source_desc: String,
+    },
+    /// See [`ErrorCode::UnknownScheme`].
+    #[error("unknown scheme {name:?}: expected one of {known}, or a custom scheme spec")]
+    UnknownScheme {
+        /// The name that was asked for.
+        name: String,
+        /// The known preset names, comma separated.
+        known: String,
+    },
+    /// See [`ErrorCode::InvalidScheme`].
+    #[error("invalid scheme spec: {reason}")]
+    InvalidScheme {
+        /// What is wrong with the spec.
+        reason: String,
+    },
+    /// See [`ErrorCode::InvalidArgument`].
+    #[error("invalid argument: {reason}")]
+    InvalidArgument {
+        /// What was expected and what was given.
+        reason: String,
+    },
+    /// See [`ErrorCode::StoreUnavailable`].
+    #[error("dedup store unavailable: {reason}")]
+    StoreUnavailable {
+        /// The underlying failure (never credentials).
+        reason: String,
+    },
+    /// See [`ErrorCode::InternalError`].
+    #[error("internal error: {reason}")]
+    InternalError {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::MissingHeader { .. } => ErrorCode::MissingHeader,
+            Error::MalformedHeader { .. } => ErrorCode::MalformedHeader,
+            Error::MalformedTimestamp { .. } => ErrorCode::MalformedTimestamp,
+            Error::TimestampTooOld { .. } => ErrorCode::TimestampTooOld,
+            Error::TimestampTooNew { .. } => ErrorCode::TimestampTooNew,
+            Error::NoMatchingSignature { .. } => ErrorCode::NoMatchingSignature,
+            Error::InvalidSecret { .. } => ErrorCode::InvalidSecret,
+            Error::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Error::InvalidJson { .. } => ErrorCode::InvalidJson,
+            Error::MissingField { .. } => ErrorCode::MissingField,
+            Error::UnknownScheme { .. } => ErrorCode::UnknownScheme,
+            Error::InvalidScheme { .. } => ErrorCode::InvalidScheme,
+            Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            Error::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
+            Error::InternalError { .. } => ErrorCode::InternalError,
+        }
+    }
+
+    /// Structured fields of this error as a JSON object (what bindings attach as `details`).
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Error::MissingHeader { header } => json!({ "header": header }),
+            Error::MalformedHeader { header, reason } | Error::MalformedTimestamp { header, reason } => {
+                json!({ "header": header, "reason": reason })
+            }
+            Error::TimestampTooOld { skew_seconds, tolerance_seconds } => {
+                json!({ "skew_seconds": -(*skew_seconds as i64), "tolerance_seconds": tolerance_seconds })
+            }
+            Error::TimestampTooNew { skew_seconds, tolerance_seconds } => {
+                json!({ "skew_seconds": skew_seconds, "tolerance_seconds": tolerance_seconds })
+            }
+            Error::NoMatchingSignature { header, signatures, secrets } => {
+                json!({ "header": header, "signatures": signatures, "secrets": secrets })
+            }
+            Error::PayloadTooLarge { size, limit } => json!({ "size": size, "limit": limit }),
+            Error::MissingField { field, source_desc } => json!({ "field": field, "source": source_desc }),
+            Error::UnknownScheme { name, .. } => json!({ "name": name }),
+            Error::InvalidSecret { reason }
+            | Error::InvalidJson { reason }
+            | Error::InvalidScheme { reason }
+            | Error::InvalidArgument { reason }
+            | Error::StoreUnavailable { reason }
+            | Error::InternalError { reason } => json!({ "reason": reason }),
+        }
+    }
+
+    pub(crate) fn malformed(header: &str, reason: impl Into<String>) -> Error {
+        Error::MalformedHeader { header: header.to_owned(), reason: reason.into() }
+    }
+}
+
+/// Shortens attacker-controlled text before it is quoted in a message.
+pub(crate) fn quote(value: &[u8]) -> String {
+    const MAX: usize = 48;
+    let text = String::from_utf8_lossy(&value[..value.len().min(MAX)]);
+    let escaped: String = text.escape_debug().collect();
+    if value.len() > MAX {
+        format!("\"{escaped}\"… ({} bytes)", value.len())
+    } else {
+        format!("\"{escaped}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert_eq!(ErrorCode::from_str_code(code.as_str()), Some(*code));
+        }
+    }
+
+    #[test]
+    fn codes_match_spec_table() {
+        let spec = include_str!("../../spec/errors.md");
+        for code in ErrorCode::ALL {
+            assert!(spec.contains(&format!("`{}`", code.as_str())), "{code} missing from spec/errors.md");
+        }
+    }
+
+    #[test]
+    fn quote_truncates_long_values() {
+        let long = vec![b'a'; 500];
+        let q = quote(&long);
+        assert!(q.len() < 80, "{q}");
+        assert!(q.contains("500 bytes"));
+    }
+}

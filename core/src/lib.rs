@@ -1,0 +1,39 @@
+//! hookverify: receive webhooks correctly.
+//!
+//! One core for every runtime: verify the HMAC signature of the raw body in
+//! constant time for any scheme (presets for Standard Webhooks/Svix, Stripe,
+//! GitHub, Slack, Shopify, or a custom spec), with several live secrets and a
+//! replay window, then parse the event envelope.
+//!
+//! ```
+//! use hookverify::{Scheme, Verifier};
+//!
+//! let verifier = Verifier::new(Scheme::preset("github")?, ["It's a Secret to Everybody"])?;
+//! let headers = [
+//!     ("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+//! ];
+//! let verified = verifier.verify_signature_at(&headers, b"Hello, World!", 0)?;
+//! assert_eq!(verified.key_index, 0);
+//! # Ok::<(), hookverify::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod event;
+pub mod headers;
+pub mod scheme;
+pub mod secret;
+pub mod sign;
+pub mod verify;
+
+pub use error::{Error, ErrorCode, Result};
+pub use event::Event;
+pub use headers::{Headers, Lookup};
+pub use scheme::{Scheme, SchemeSpec};
+pub use secret::{Algorithm, Secret, SecretEncoding};
+pub use sign::Signer;
+pub use verify::{unix_now, Verified, Verifier, VerifierOptions};
+
+/// The crate version, shared by every artifact (npm, wheel, CLI).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,527 @@
+//! Schemes are data: a [`SchemeSpec`] (serde) says how a sender signs, and the
+//! built-in presets are written in that same format (`core/presets/*.json`).
+//!
+//! A spec is compiled once into a [`Scheme`]: its signed-content template is
+//! split into segments and every rule is validated, so verification never
+//! re-reads the spec. The field reference is `spec/schemes.md`.
+
+mod format;
+
+use std::sync::{Arc, LazyLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::secret::{Algorithm, SecretEncoding};
+
+pub(crate) use format::{parse_signature_header, ParsedHeader};
+
+/// Default replay window when a scheme signs a timestamp and names no tolerance.
+pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
+
+/// How signature bytes are written in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Hex digits (decoded case-insensitively).
+    #[default]
+    Hex,
+    /// Standard base64 with padding.
+    Base64,
+    /// URL-safe base64, padding optional.
+    Base64url,
+}
+
+/// How the signature header is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureFormat {
+    /// One signature: `<prefix><sig>`.
+    #[default]
+    Single,
+    /// Space-separated `<version>,<sig>` entries (Standard Webhooks).
+    List,
+    /// Comma-separated `k=v` pairs: `t=<timestamp>` and `<version>=<sig>` (Stripe).
+    Kv,
+}
+
+/// Where one envelope field comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldSource {
+    /// A JSON pointer into the body (`/id`, `/data/object/id`; `""` is the whole body).
+    Pointer(String),
+    /// Alternatives: the first one present wins. (Before `Rule`: serde would read an array as a struct.)
+    AnyOf(Vec<FieldSource>),
+    /// A header, or a pointer spelled as an object; see [`FieldRule`].
+    Rule(FieldRule),
+}
+
+/// Object form of a [`FieldSource`]: exactly one of `header` / `pointer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldRule {
+    /// Take the value from this header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Take the value from this JSON pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// Append `.` + the string at this pointer when present (GitHub's `issues.opened`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix_pointer: Option<String>,
+}
+
+/// Where the event id, type, timestamp and data live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventMapping {
+    /// The event id (default `/id`).
+    #[serde(default = "EventMapping::default_id")]
+    pub id: Option<FieldSource>,
+    /// The event type (default `/type`).
+    #[serde(rename = "type", default = "EventMapping::default_type")]
+    pub event_type: Option<FieldSource>,
+    /// When the event happened (default `/created_at`; `null` for none).
+    #[serde(default = "EventMapping::default_timestamp")]
+    pub timestamp: Option<FieldSource>,
+    /// JSON pointer of the payload (default `/data`; `""` is the whole body).
+    #[serde(default = "EventMapping::default_data")]
+    pub data: String,
+}
+
+impl EventMapping {
+    fn default_id() -> Option<FieldSource> {
+        Some(FieldSource::Pointer("/id".into()))
+    }
+    fn default_type() -> Option<FieldSource> {
+        Some(FieldSource::Pointer("/type".into()))
+    }
+    fn default_timestamp() -> Option<FieldSource> {
+        Some(FieldSource::Pointer("/created_at".into()))
+    }
+    fn default_data() -> String {
+        "/data".into()
+    }
+}
+
+impl Default for EventMapping {
+    /// The common envelope `{"id", "type", "created_at", "data"}`.
+    fn default() -> Self {
+        EventMapping {
+            id: Self::default_id(),
+            event_type: Self::default_type(),
+            timestamp: Self::default_timestamp(),
+            data: Self::default_data(),
+        }
+    }
+}
+
+/// An alternative set of header names a sender may use (Svix's `svix-*` for Standard Webhooks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderAlias {
+    /// Signature header of this set; its presence selects the set.
+    pub signature_header: String,
+    /// Timestamp header of this set.
+    #[serde(default)]
+    pub timestamp_header: Option<String>,
+    /// Message-id header of this set.
+    #[serde(default)]
+    pub id_header: Option<String>,
+}
+
+/// The data spec of a signature scheme. Field reference: `spec/schemes.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeSpec {
+    /// Name shown in errors and reports.
+    pub name: String,
+    /// HMAC hash (default sha256).
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// Header carrying the signature(s).
+    pub signature_header: String,
+    /// Signature text encoding (default hex).
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Literal text before each signature (`sha256=`, `v0=`; default empty).
+    #[serde(default)]
+    pub prefix: String,
+    /// Header layout (default single).
+    #[serde(default)]
+    pub signature_format: SignatureFormat,
+    /// What is signed: a template over `{id}`, `{timestamp}`, `{body}` (default `{body}`).
+    #[serde(default = "SchemeSpec::default_signed_content")]
+    pub signed_content: String,
+    /// Header carrying the signed timestamp, if any (kv schemes use `t=` instead).
+    #[serde(default)]
+    pub timestamp_header: Option<String>,
+    /// Header carrying the message id, if any.
+    #[serde(default)]
+    pub id_header: Option<String>,
+    /// How secret strings become key bytes (default utf8).
+    #[serde(default)]
+    pub secret_encoding: SecretEncoding,
+    /// Replay window in seconds; `null` = 300 when a timestamp is signed, else no timestamp.
+    #[serde(default)]
+    pub tolerance_seconds: Option<u64>,
+    /// Where the envelope fields come from (default: the common envelope).
+    #[serde(default)]
+    pub event: EventMapping,
+    /// Version label of list/kv signatures (default `v1`).
+    #[serde(default = "SchemeSpec::default_version")]
+    pub signature_version: String,
+    /// Other header names the same sender may use, tried in order when the main one is absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header_aliases: Vec<HeaderAlias>,
+    /// What identifies a delivery for duplicate suppression (default: the event id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_key: Option<FieldSource>,
+}
+
+impl SchemeSpec {
+    fn default_signed_content() -> String {
+        "{body}".into()
+    }
+    fn default_version() -> String {
+        "v1".into()
+    }
+
+    /// Parses a spec from JSON (any invalid field is an `invalid_scheme` error).
+    pub fn from_json(json: &str) -> Result<SchemeSpec> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidScheme { reason: e.to_string() })
+    }
+}
+
+/// One piece of the signed content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Segment {
+    Literal(Box<[u8]>),
+    Id,
+    Timestamp,
+    Body,
+}
+
+/// The header names of one set (main or alias).
+#[derive(Debug, Clone)]
+pub(crate) struct HeaderSet {
+    pub signature: String,
+    pub timestamp: Option<String>,
+    pub id: Option<String>,
+}
+
+/// A validated, compiled scheme. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    inner: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    spec: SchemeSpec,
+    segments: Vec<Segment>,
+    header_sets: Vec<HeaderSet>,
+    signs_id: bool,
+    signs_timestamp: bool,
+}
+
+const PRESET_SOURCES: &[(&str, &str)] = &[
+    ("standard", include_str!("../../presets/standard.json")),
+    ("stripe", include_str!("../../presets/stripe.json")),
+    ("github", include_str!("../../presets/github.json")),
+    ("github-sha1", include_str!("../../presets/github-sha1.json")),
+    ("slack", include_str!("../../presets/slack.json")),
+    ("shopify", include_str!("../../presets/shopify.json")),
+];
+
+static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
+    PRESET_SOURCES
+        .iter()
+        .map(|(name, json)| {
+            let spec = SchemeSpec::from_json(json).unwrap_or_else(|e| panic!("preset {name}: {e}"));
+            Scheme::compile(spec).unwrap_or_else(|e| panic!("preset {name}: {e}"))
+        })
+        .collect()
+});
+
+/// Names of the built-in presets, in documentation order.
+pub fn preset_names() -> Vec<&'static str> {
+    PRESET_SOURCES.iter().map(|(n, _)| *n).collect()
+}
+
+impl Scheme {
+    /// A built-in preset by name (`standard`, `stripe`, `github`, `github-sha1`, `slack`, `shopify`).
+    pub fn preset(name: &str) -> Result<Scheme> {
+        PRESETS.iter().find(|s| s.name() == name).cloned().ok_or_else(|| Error::UnknownScheme {
+            name: name.to_owned(),
+            known: preset_names().join(", "),
+        })
+    }
+
+    /// All built-in presets.
+    pub fn presets() -> Vec<Scheme> {
+        PRESETS.clone()
+    }
+
+    /// Compiles a custom spec given as JSON.
+    pub fn from_json(json: &str) -> Result<Scheme> {
+        Scheme::compile(SchemeSpec::from_json(json)?)
+    }
+
+    /// Resolves a preset name, or a JSON spec when the text starts with `{`.
+    pub fn resolve(name_or_json: &str) -> Result<Scheme> {
+        if name_or_json.trim_start().starts_with('{') {
+            Scheme::from_json(name_or_json)
+        } else {
+            Scheme::preset(name_or_json)
+        }
+    }
+
+    /// Validates and compiles a spec.
+    pub fn compile(spec: SchemeSpec) -> Result<Scheme> {
+        let invalid = |reason: String| Error::InvalidScheme { reason };
+        if spec.name.trim().is_empty() {
+            return Err(invalid("`name` must not be empty".into()));
+        }
+        check_header_name("signature_header", &spec.signature_header)?;
+        for (field, value) in [("timestamp_header", &spec.timestamp_header), ("id_header", &spec.id_header)] {
+            if let Some(h) = value {
+                check_header_name(field, h)?;
+            }
+        }
+        let segments = parse_template(&spec.signed_content)?;
+        let signs_id = segments.contains(&Segment::Id);
+        let signs_timestamp = segments.contains(&Segment::Timestamp);
+        let kv = spec.signature_format == SignatureFormat::Kv;
+        if kv && spec.timestamp_header.is_some() {
+            return Err(invalid("a `kv` scheme carries its timestamp as `t=`; set `timestamp_header` to null".into()));
+        }
+        let has_timestamp = kv || spec.timestamp_header.is_some();
+        if signs_timestamp && !has_timestamp {
+            return Err(invalid("`signed_content` uses {timestamp} but the scheme has no `timestamp_header`".into()));
+        }
+        if signs_id && spec.id_header.is_none() {
+            return Err(invalid("`signed_content` uses {id} but the scheme has no `id_header`".into()));
+        }
+        if spec.tolerance_seconds.is_some() && !has_timestamp {
+            return Err(invalid("`tolerance_seconds` is set but the scheme has no timestamp".into()));
+        }
+        if has_timestamp && !signs_timestamp {
+            return Err(invalid(
+                "the scheme reads a timestamp that `signed_content` does not sign; an unsigned timestamp gives no replay protection".into(),
+            ));
+        }
+        if spec.signature_format != SignatureFormat::Single && spec.signature_version.is_empty() {
+            return Err(invalid("`signature_version` must not be empty for list/kv formats".into()));
+        }
+        if spec.signature_version.contains([',', '=', ' ']) {
+            return Err(invalid("`signature_version` must not contain ',', '=' or spaces".into()));
+        }
+        for src in [&spec.event.id, &spec.event.event_type, &spec.event.timestamp, &spec.dedup_key].into_iter().flatten() {
+            check_source(src)?;
+        }
+        if spec.event.id.is_none() || spec.event.event_type.is_none() {
+            return Err(invalid("`event.id` and `event.type` must say where the id and type come from".into()));
+        }
+        check_pointer(&spec.event.data)?;
+        let mut header_sets = vec![HeaderSet {
+            signature: spec.signature_header.clone(),
+            timestamp: spec.timestamp_header.clone(),
+            id: spec.id_header.clone(),
+        }];
+        for alias in &spec.header_aliases {
+            check_header_name("header_aliases.signature_header", &alias.signature_header)?;
+            if alias.timestamp_header.is_some() != spec.timestamp_header.is_some()
+                || alias.id_header.is_some() != spec.id_header.is_some()
+            {
+                return Err(invalid("each header alias must name the same kinds of headers as the scheme".into()));
+            }
+            header_sets.push(HeaderSet {
+                signature: alias.signature_header.clone(),
+                timestamp: alias.timestamp_header.clone(),
+                id: alias.id_header.clone(),
+            });
+        }
+        Ok(Scheme { inner: Arc::new(Compiled { spec, segments, header_sets, signs_id, signs_timestamp }) })
+    }
+
+    /// The scheme's name.
+    pub fn name(&self) -> &str {
+        &self.inner.spec.name
+    }
+
+    /// The spec this scheme was compiled from.
+    pub fn spec(&self) -> &SchemeSpec {
+        &self.inner.spec
+    }
+
+    /// The replay window, or `None` when the scheme signs no timestamp.
+    pub fn tolerance_seconds(&self) -> Option<u64> {
+        self.has_timestamp().then(|| self.inner.spec.tolerance_seconds.unwrap_or(DEFAULT_TOLERANCE_SECONDS))
+    }
+
+    /// Whether the scheme signs a timestamp.
+    pub fn has_timestamp(&self) -> bool {
+        self.inner.signs_timestamp
+    }
+
+    /// Whether the scheme signs a message id.
+    pub fn signs_id(&self) -> bool {
+        self.inner.signs_id
+    }
+
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.inner.segments
+    }
+
+    pub(crate) fn header_sets(&self) -> &[HeaderSet] {
+        &self.inner.header_sets
+    }
+}
+
+fn check_header_name(field: &str, name: &str) -> Result<()> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(Error::InvalidScheme { reason: format!("`{field}` is not a valid HTTP header name: {name:?}") });
+    }
+    Ok(())
+}
+
+fn check_pointer(pointer: &str) -> Result<()> {
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        return Err(Error::InvalidScheme { reason: format!("JSON pointer {pointer:?} must be empty or start with '/'") });
+    }
+    Ok(())
+}
+
+fn check_source(src: &FieldSource) -> Result<()> {
+    match src {
+        FieldSource::Pointer(p) => check_pointer(p),
+        FieldSource::Rule(rule) => {
+            match (&rule.header, &rule.pointer) {
+                (Some(h), None) => check_header_name("event header", h)?,
+                (None, Some(p)) => check_pointer(p)?,
+                _ => {
+                    return Err(Error::InvalidScheme {
+                        reason: "an event field rule needs exactly one of `header` or `pointer`".into(),
+                    })
+                }
+            }
+            rule.suffix_pointer.as_deref().map_or(Ok(()), check_pointer)
+        }
+        FieldSource::AnyOf(list) if list.is_empty() => {
+            Err(Error::InvalidScheme { reason: "an event field alternative list is empty".into() })
+        }
+        FieldSource::AnyOf(list) => list.iter().try_for_each(check_source),
+    }
+}
+
+fn parse_template(template: &str) -> Result<Vec<Segment>> {
+    let mut segments = Vec::new();
+    let mut rest = template;
+    let mut literal = String::new();
+    while let Some(open) = rest.find('{') {
+        literal.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| Error::InvalidScheme {
+            reason: format!("`signed_content` has an unclosed '{{': {template:?}"),
+        })?;
+        let segment = match &rest[open + 1..close] {
+            "id" => Segment::Id,
+            "timestamp" => Segment::Timestamp,
+            "body" => Segment::Body,
+            other => {
+                return Err(Error::InvalidScheme {
+                    reason: format!("`signed_content` placeholder {{{other}}} is unknown; use {{id}}, {{timestamp}}, {{body}}"),
+                })
+            }
+        };
+        if !literal.is_empty() {
+            segments.push(Segment::Literal(std::mem::take(&mut literal).into_bytes().into_boxed_slice()));
+        }
+        if segments.contains(&segment) {
+            return Err(Error::InvalidScheme { reason: "`signed_content` repeats a placeholder".into() });
+        }
+        segments.push(segment);
+        rest = &rest[close + 1..];
+    }
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        segments.push(Segment::Literal(literal.into_bytes().into_boxed_slice()));
+    }
+    if !segments.contains(&Segment::Body) {
+        return Err(Error::InvalidScheme { reason: "`signed_content` must contain {body}".into() });
+    }
+    Ok(segments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_compiles_and_round_trips_through_json() {
+        for scheme in Scheme::presets() {
+            let json = serde_json::to_string(scheme.spec()).unwrap();
+            let again = Scheme::from_json(&json).unwrap();
+            assert_eq!(again.spec(), scheme.spec());
+        }
+        assert_eq!(preset_names(), ["standard", "stripe", "github", "github-sha1", "slack", "shopify"]);
+    }
+
+    #[test]
+    fn minimal_custom_spec_takes_documented_defaults() {
+        let s = Scheme::from_json(r#"{"name":"generic","signature_header":"X-Webhook-Signature"}"#).unwrap();
+        let spec = s.spec();
+        assert_eq!(spec.algorithm, Algorithm::Sha256);
+        assert_eq!(spec.encoding, Encoding::Hex);
+        assert_eq!(spec.prefix, "");
+        assert_eq!(spec.signature_format, SignatureFormat::Single);
+        assert_eq!(spec.signed_content, "{body}");
+        assert_eq!(spec.secret_encoding, SecretEncoding::Utf8);
+        assert_eq!(s.tolerance_seconds(), None);
+        assert_eq!(spec.event, EventMapping::default());
+    }
+
+    #[test]
+    fn invalid_specs_are_rejected_with_invalid_scheme() {
+        let cases = [
+            r#"{"name":"x"}"#,
+            r#"{"name":"x","signature_header":"Bad Header"}"#,
+            r#"{"name":"x","signature_header":"S","signed_content":"{timestamp}.{body}"}"#,
+            r#"{"name":"x","signature_header":"S","signed_content":"{id}"}"#,
+            r#"{"name":"x","signature_header":"S","signed_content":"{nope}{body}"}"#,
+            r#"{"name":"x","signature_header":"S","tolerance_seconds":10}"#,
+            r#"{"name":"x","signature_header":"S","algorithm":"md5"}"#,
+            r#"{"name":"x","signature_header":"S","signature_heder":"typo"}"#,
+            r#"{"name":"x","signature_header":"S","timestamp_header":"T"}"#,
+            r#"{"name":"x","signature_header":"S","event":{"id":{"header":"A","pointer":"/b"}}}"#,
+            r#"{"name":"x","signature_header":"S","event":{"id":"no-slash"}}"#,
+            "not json",
+        ];
+        for case in cases {
+            let err = Scheme::from_json(case).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidScheme, "{case}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_preset_lists_known_names() {
+        let err = Scheme::preset("paypal").unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::UnknownScheme);
+        assert!(err.to_string().contains("github"));
+    }
+
+    #[test]
+    fn template_segments() {
+        assert_eq!(
+            parse_template("v0:{timestamp}:{body}").unwrap(),
+            vec![
+                Segment::Literal(b"v0:".to_vec().into()),
+                Segment::Timestamp,
+                Segment::Literal(b":".to_vec().into()),
+                Segment::Body
+            ]
+        );
+    }
+}

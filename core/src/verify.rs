@@ -1,0 +1,492 @@
+//! The [`Verifier`]: size cap, header parsing, replay window with an injected
+//! clock, decode + full-length check, and a constant-time comparison of every
+//! signature against every secret.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use serde::Deserialize;
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+use crate::error::{quote, Error, Result};
+use crate::event::{self, Event};
+use crate::headers::{single_value, Headers};
+use crate::scheme::{parse_signature_header, Encoding, HeaderSet, ParsedHeader, Scheme, Segment};
+use crate::secret::{Algorithm, KeyedMac, Keyring, Secret};
+
+/// Default body-size cap: 25 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+
+/// Latest timestamp accepted as plausible: 9999-12-31T23:59:59Z (a millisecond value is larger).
+pub const MAX_TIMESTAMP: u64 = 253_402_300_799;
+
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The current unix time in seconds from the system clock.
+///
+/// Not available on `wasm32-unknown-unknown`; bindings there pass `now` explicitly.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// What a successful signature check established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Index of the secret that matched, in the order they were given.
+    pub key_index: usize,
+    /// The signed timestamp, when the scheme has one.
+    pub timestamp: Option<i64>,
+    /// The signed message id header value, when the scheme has one.
+    pub message_id: Option<String>,
+    /// Which header set carried the signature (0 = the scheme's own, then its aliases).
+    pub header_set: usize,
+}
+
+/// Verifies requests for one scheme against one or more live secrets.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    scheme: Scheme,
+    keyring: Keyring,
+    tolerance: Option<u64>,
+    max_body_bytes: usize,
+}
+
+/// Builds a [`Verifier`]; see [`Verifier::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct VerifierBuilder {
+    scheme: Scheme,
+    secrets: Vec<Secret>,
+    error: Option<Error>,
+    tolerance: Option<u64>,
+    skip_timestamp: bool,
+    max_body_bytes: usize,
+}
+
+impl VerifierBuilder {
+    /// Adds a secret string, decoded per the scheme's `secret_encoding`. Order sets `key_index`.
+    pub fn secret(mut self, secret: &str) -> Self {
+        match Secret::parse(secret, self.scheme.spec().secret_encoding) {
+            Ok(s) => self.secrets.push(s),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Adds several secret strings (rotation: old and new both live).
+    pub fn secrets<S: AsRef<str>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+        for s in secrets {
+            self = self.secret(s.as_ref());
+        }
+        self
+    }
+
+    /// Adds an already-built secret (raw key bytes).
+    pub fn secret_key(mut self, secret: Secret) -> Self {
+        self.secrets.push(secret);
+        self
+    }
+
+    /// Overrides the scheme's replay window (seconds, symmetric).
+    pub fn tolerance_seconds(mut self, seconds: u64) -> Self {
+        self.tolerance = Some(seconds);
+        self
+    }
+
+    /// Turns the replay-window check off. Replayed requests will verify. Test use only.
+    pub fn dangerously_skip_timestamp_check(mut self) -> Self {
+        self.skip_timestamp = true;
+        self
+    }
+
+    /// Sets the body-size cap in bytes (checked before hashing).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Builds the verifier, computing each secret's HMAC key state once.
+    pub fn build(self) -> Result<Verifier> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let keyring = Keyring::new(self.scheme.spec().algorithm, &self.secrets)?;
+        let tolerance = match (self.skip_timestamp, self.scheme.tolerance_seconds()) {
+            (true, _) | (false, None) => None,
+            (false, Some(default)) => Some(self.tolerance.unwrap_or(default)),
+        };
+        if self.tolerance.is_some() && !self.scheme.has_timestamp() {
+            return Err(Error::InvalidArgument {
+                reason: format!("scheme {} signs no timestamp, so a tolerance cannot apply", self.scheme.name()),
+            });
+        }
+        Ok(Verifier { scheme: self.scheme, keyring, tolerance, max_body_bytes: self.max_body_bytes })
+    }
+}
+
+/// Verifier options as one serde object (what bindings and the CLI deserialize).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierOptions {
+    /// A preset name or a custom spec object.
+    pub scheme: SchemeRef,
+    /// One secret (alternative to `secrets`).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Several live secrets, in key-index order.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Replay window override in seconds.
+    #[serde(default, alias = "toleranceSeconds", alias = "tolerance")]
+    pub tolerance_seconds: Option<u64>,
+    /// Body-size cap override in bytes.
+    #[serde(default, alias = "maxBodyBytes")]
+    pub max_body_bytes: Option<usize>,
+    /// Disables the replay window. Named to be noticed in review.
+    #[serde(default, alias = "dangerouslySkipTimestampCheck")]
+    pub dangerously_skip_timestamp_check: bool,
+}
+
+/// A scheme given by preset name or as a spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SchemeRef {
+    /// A preset name.
+    Name(String),
+    /// A custom spec.
+    Spec(Box<crate::scheme::SchemeSpec>),
+}
+
+impl SchemeRef {
+    /// Resolves to a compiled scheme.
+    pub fn resolve(&self) -> Result<Scheme> {
+        match self {
+            SchemeRef::Name(name) => Scheme::preset(name),
+            SchemeRef::Spec(spec) => Scheme::compile((**spec).clone()),
+        }
+    }
+}
+
+impl VerifierOptions {
+    /// Parses options from JSON text.
+    pub fn from_json(json: &str) -> Result<VerifierOptions> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidArgument { reason: format!("verifier options: {e}") })
+    }
+
+    /// Builds the verifier these options describe.
+    pub fn build(&self) -> Result<Verifier> {
+        let scheme = self.scheme.resolve()?;
+        if self.secret.is_some() && !self.secrets.is_empty() {
+            return Err(Error::InvalidArgument { reason: "give either `secret` or `secrets`, not both".into() });
+        }
+        let mut b = Verifier::builder(scheme).secrets(self.secret.iter().chain(&self.secrets));
+        if let Some(t) = self.tolerance_seconds {
+            b = b.tolerance_seconds(t);
+        }
+        if let Some(m) = self.max_body_bytes {
+            b = b.max_body_bytes(m);
+        }
+        if self.dangerously_skip_timestamp_check {
+            b = b.dangerously_skip_timestamp_check();
+        }
+        b.build()
+    }
+}
+
+impl Verifier {
+    /// Starts building a verifier for `scheme`; add at least one secret.
+    pub fn builder(scheme: Scheme) -> VerifierBuilder {
+        VerifierBuilder {
+            scheme,
+            secrets: Vec::new(),
+            error: None,
+            tolerance: None,
+            skip_timestamp: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// A verifier for `scheme` with these secret strings and default options.
+    pub fn new<S: AsRef<str>>(scheme: Scheme, secrets: impl IntoIterator<Item = S>) -> Result<Verifier> {
+        Verifier::builder(scheme).secrets(secrets).build()
+    }
+
+    /// The scheme this verifier checks.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
+    /// The effective replay window (`None`: the scheme has no timestamp, or the check was disabled).
+    pub fn tolerance_seconds(&self) -> Option<u64> {
+        self.tolerance
+    }
+
+    /// The body-size cap in bytes.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Number of live secrets.
+    pub fn secret_count(&self) -> usize {
+        self.keyring.len()
+    }
+
+    /// Verifies the signature and parses the event envelope, at the system clock's time.
+    pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Event> {
+        self.verify_at(headers, body, unix_now())
+    }
+
+    /// Verifies the signature and parses the event envelope as of `now` (unix seconds).
+    pub fn verify_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> Result<Event> {
+        let verified = self.verify_signature_at(headers, body, now)?;
+        event::parse(&self.scheme, headers, body, &verified)
+    }
+
+    /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
+    pub fn verify_signature_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> Result<Verified> {
+        if body.len() > self.max_body_bytes {
+            return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
+        }
+        let (set_index, set, sig_value) = self.find_signature_header(headers)?;
+        let parsed = parse_signature_header(self.scheme.spec(), &set.signature, sig_value)?;
+        let message_id = match &set.id {
+            Some(name) => Some(required(headers, name)?),
+            None => None,
+        };
+        let timestamp = self.read_timestamp(headers, set, &parsed)?;
+        if let (Some(tolerance), Some((ts, _))) = (self.tolerance, timestamp) {
+            check_window(ts, now, tolerance)?;
+        }
+        let tags = self.decode_signatures(&set.signature, &parsed)?;
+        let ts_text = timestamp.map(|(_, text)| text);
+        let matched = self.compare(&tags, message_id, ts_text, body);
+        match matched {
+            Some(key_index) => Ok(Verified {
+                key_index,
+                timestamp: timestamp.map(|(ts, _)| ts as i64),
+                message_id: message_id.map(str::to_owned),
+                header_set: set_index,
+            }),
+            None => Err(Error::NoMatchingSignature {
+                header: set.signature.clone(),
+                signatures: tags.len(),
+                secrets: self.keyring.len(),
+            }),
+        }
+    }
+
+    /// The first header set whose signature header is present.
+    fn find_signature_header<'h, H: Headers + ?Sized>(&self, headers: &'h H) -> Result<(usize, &HeaderSet, &'h str)> {
+        for (i, set) in self.scheme.header_sets().iter().enumerate() {
+            if let Some(value) = single_value(headers, &set.signature)? {
+                return Ok((i, set, value));
+            }
+        }
+        Err(Error::MissingHeader { header: self.scheme.spec().signature_header.clone() })
+    }
+
+    fn read_timestamp<'a, H: Headers + ?Sized>(
+        &self,
+        headers: &'a H,
+        set: &HeaderSet,
+        parsed: &ParsedHeader<'a>,
+    ) -> Result<Option<(u64, &'a str)>> {
+        if !self.scheme.has_timestamp() {
+            return Ok(None);
+        }
+        let (source, text) = match (&set.timestamp, parsed.timestamp) {
+            (Some(name), _) => (name.as_str(), required(headers, name)?),
+            (None, Some(t)) => (set.signature.as_str(), t),
+            (None, None) => {
+                return Err(Error::malformed(&set.signature, "no `t=` timestamp in the header"));
+            }
+        };
+        Ok(Some((parse_timestamp(source, text)?, text)))
+    }
+
+    fn decode_signatures(&self, header: &str, parsed: &ParsedHeader<'_>) -> Result<Vec<Vec<u8>>> {
+        let algorithm = self.keyring.algorithm();
+        let mut tags = Vec::with_capacity(parsed.signatures.len());
+        let mut first_problem = None;
+        for sig in &parsed.signatures {
+            match decode_signature(self.scheme.spec().encoding, algorithm, sig) {
+                Ok(tag) => tags.push(tag),
+                Err(reason) => {
+                    first_problem.get_or_insert(reason);
+                }
+            }
+        }
+        if tags.is_empty() {
+            return Err(match first_problem {
+                Some(reason) => Error::malformed(header, reason),
+                None => Error::NoMatchingSignature { header: header.to_owned(), signatures: 0, secrets: self.keyring.len() },
+            });
+        }
+        Ok(tags)
+    }
+
+    /// Every tag against every key, with no early exit; returns the first matching key's index.
+    fn compare(&self, tags: &[Vec<u8>], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
+        let mut found = subtle::Choice::from(0);
+        let mut index = 0u32;
+        for (i, key) in self.keyring.keys().iter().enumerate() {
+            let expected = mac_signed_content(key.clone(), self.scheme.segments(), id, timestamp, body);
+            let mut this_key = subtle::Choice::from(0);
+            for tag in tags {
+                this_key |= expected.as_slice().ct_eq(tag);
+            }
+            // Keep the first matching index without branching on secret-dependent data.
+            let take = this_key & !found;
+            index.conditional_assign(&(i as u32), take);
+            found |= this_key;
+        }
+        bool::from(found).then_some(index as usize)
+    }
+}
+
+/// Feeds the signed content (template segments) into a keyed MAC without concatenating.
+pub(crate) fn mac_signed_content(
+    mut mac: KeyedMac,
+    segments: &[Segment],
+    id: Option<&str>,
+    timestamp: Option<&str>,
+    body: &[u8],
+) -> crate::secret::Tag {
+    for segment in segments {
+        match segment {
+            Segment::Literal(bytes) => mac.update(bytes),
+            Segment::Id => mac.update(id.unwrap_or_default().as_bytes()),
+            Segment::Timestamp => mac.update(timestamp.unwrap_or_default().as_bytes()),
+            Segment::Body => mac.update(body),
+        }
+    }
+    mac.finish()
+}
+
+fn required<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<&'a str> {
+    match single_value(headers, name)? {
+        Some("") => Err(Error::malformed(name, "the header is empty")),
+        Some(v) => Ok(v),
+        None => Err(Error::MissingHeader { header: name.to_owned() }),
+    }
+}
+
+/// Parses a canonical unix-seconds timestamp: ASCII digits only, plausible range.
+pub(crate) fn parse_timestamp(source: &str, text: &str) -> Result<u64> {
+    let bad = |reason: String| Error::MalformedTimestamp { header: source.to_owned(), reason };
+    if text.is_empty() {
+        return Err(bad("the timestamp is empty".into()));
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(format!("expected unix seconds as decimal digits, found {}", quote(text.as_bytes()))));
+    }
+    match text.parse::<u64>() {
+        Ok(ts) if ts <= MAX_TIMESTAMP => Ok(ts),
+        _ if text.len() >= 13 && text.len() <= 16 => Err(bad(format!(
+            "{text} is past year 9999; it looks like milliseconds, the sender must send seconds"
+        ))),
+        _ => Err(bad(format!("{} is not a plausible unix time in seconds", quote(text.as_bytes())))),
+    }
+}
+
+fn check_window(ts: u64, now: i64, tolerance: u64) -> Result<()> {
+    let skew = i128::from(now) - i128::from(ts);
+    let clamp = |v: i128| u64::try_from(v).unwrap_or(u64::MAX);
+    if skew > i128::from(tolerance) {
+        Err(Error::TimestampTooOld { skew_seconds: clamp(skew), tolerance_seconds: tolerance })
+    } else if -skew > i128::from(tolerance) {
+        Err(Error::TimestampTooNew { skew_seconds: clamp(-skew), tolerance_seconds: tolerance })
+    } else {
+        Ok(())
+    }
+}
+
+/// Decodes one signature and insists on the algorithm's full tag length.
+pub(crate) fn decode_signature(encoding: Encoding, algorithm: Algorithm, sig: &str) -> std::result::Result<Vec<u8>, String> {
+    let decoded = match encoding {
+        Encoding::Hex => hex::decode(sig).map_err(|_| format!("expected hex digits, found {}", quote(sig.as_bytes()))),
+        Encoding::Base64 => STANDARD.decode(sig).map_err(|_| format!("expected padded base64, found {}", quote(sig.as_bytes()))),
+        Encoding::Base64url => BASE64URL.decode(sig).map_err(|_| format!("expected base64url, found {}", quote(sig.as_bytes()))),
+    }?;
+    if decoded.len() != algorithm.tag_len() {
+        return Err(format!(
+            "the signature is {} bytes; HMAC-{} signatures are {} bytes (truncated tags are rejected)",
+            decoded.len(),
+            algorithm.as_str().to_uppercase(),
+            algorithm.tag_len()
+        ));
+    }
+    Ok(decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn timestamps_must_be_canonical_seconds() {
+        assert_eq!(parse_timestamp("t", "1700000000").unwrap(), 1_700_000_000);
+        for bad in ["", "-1", "+1", "1.5", "abc", " 1", "1700000000000", "99999999999999999999999"] {
+            assert_eq!(parse_timestamp("t", bad).unwrap_err().code(), ErrorCode::MalformedTimestamp, "{bad}");
+        }
+        assert!(parse_timestamp("t", "1700000000000").unwrap_err().to_string().contains("milliseconds"));
+    }
+
+    #[test]
+    fn window_is_symmetric_and_inclusive() {
+        assert!(check_window(1000, 1300, 300).is_ok());
+        assert!(check_window(1000, 700, 300).is_ok());
+        assert_eq!(check_window(1000, 1301, 300).unwrap_err().code(), ErrorCode::TimestampTooOld);
+        assert_eq!(check_window(1000, 699, 300).unwrap_err().code(), ErrorCode::TimestampTooNew);
+        assert_eq!(check_window(0, i64::MIN, 300).unwrap_err().code(), ErrorCode::TimestampTooNew);
+        assert_eq!(check_window(MAX_TIMESTAMP, i64::MAX, 300).unwrap_err().code(), ErrorCode::TimestampTooOld);
+    }
+
+    #[test]
+    fn truncated_and_overlong_tags_are_rejected() {
+        assert!(decode_signature(Encoding::Hex, Algorithm::Sha256, &"ab".repeat(16)).is_err());
+        assert!(decode_signature(Encoding::Hex, Algorithm::Sha256, &"ab".repeat(33)).is_err());
+        assert!(decode_signature(Encoding::Hex, Algorithm::Sha256, &"AB".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn tolerance_requires_a_timestamped_scheme() {
+        let err = Verifier::builder(Scheme::preset("github").unwrap()).secret("s").tolerance_seconds(5).build();
+        assert_eq!(err.unwrap_err().code(), ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn options_from_json() {
+        let v = VerifierOptions::from_json(r#"{"scheme":"stripe","secrets":["a","b"],"toleranceSeconds":60}"#)
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(v.tolerance_seconds(), Some(60));
+        assert_eq!(v.secret_count(), 2);
+        let v = VerifierOptions::from_json(
+            r#"{"scheme":{"name":"g","signature_header":"X-Sig"},"secret":"a","dangerously_skip_timestamp_check":true}"#,
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        assert_eq!(v.tolerance_seconds(), None);
+        assert_eq!(VerifierOptions::from_json(r#"{"scheme":"stripe","secret":"a","oops":1}"#).unwrap_err().code(), ErrorCode::InvalidArgument);
+        let no_secret = VerifierOptions::from_json(r#"{"scheme":"stripe"}"#).unwrap().build();
+        assert_eq!(no_secret.unwrap_err().code(), ErrorCode::InvalidSecret);
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let v = Verifier::new(Scheme::preset("github").unwrap(), ["topsecretvalue"]).unwrap();
+        assert!(!format!("{v:?}").contains("topsecretvalue"));
+    }
+}
