@@ -1,1 +1,39 @@
-fn main() {}
+//! `hookverify`: sign and verify webhooks from the command line.
+
+mod common;
+mod sign;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Receive webhooks correctly: verify, sign and inspect signed deliveries.
+#[derive(Parser)]
+#[command(name = "hookverify", version = hookverify::VERSION, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the headers a sender would send for a body (body from --body-file or stdin).
+    Sign(sign::SignArgs),
+    /// Verify a delivery; prints one line of JSON. Exit 0 valid, 1 invalid, 2 usage.
+    Verify(verify::VerifyArgs),
+    /// List the built-in schemes, or print one scheme's spec as JSON.
+    Schemes {
+        /// A preset name.
+        name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Schemes { name } => common::schemes(name.as_deref()),
+    }
+}

@@ -1,0 +1,207 @@
+//! End-to-end tests of the `hookverify` binary against the shared vectors.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hookverify"))
+}
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn one_json_line(out: &Output) -> Value {
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "exactly one line of JSON: {text:?}");
+    serde_json::from_str(text.trim_end()).unwrap()
+}
+
+#[test]
+fn verify_runs_every_schemes_json_case() {
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(vectors().join("schemes.json")).unwrap()).unwrap();
+    let customs = doc["custom_schemes"].as_object().unwrap();
+    for t in doc["tests"].as_array().unwrap() {
+        let id = format!("tcId {} {}", t["tcId"], t["comment"]);
+        let mut cmd = bin();
+        cmd.arg("verify");
+        let name = t["scheme"].as_str().unwrap();
+        match customs.get(name) {
+            Some(spec) => cmd.args(["--scheme-json", &spec.to_string()]),
+            None => cmd.args(["--scheme", name]),
+        };
+        for s in t["secrets"].as_array().unwrap() {
+            cmd.arg(format!("--secret={}", s.as_str().unwrap()));
+        }
+        for (k, v) in t["headers"].as_object().unwrap() {
+            cmd.args(["-H", &format!("{k}: {}", v.as_str().unwrap())]);
+        }
+        cmd.args(["--now", &t["now"].to_string()]);
+        if let Some(tol) = t["tolerance_seconds"].as_u64() {
+            cmd.args(["--tolerance", &tol.to_string()]);
+        }
+        let body = match t.get("body") {
+            Some(Value::String(s)) => s.as_bytes().to_vec(),
+            _ => hex::decode(t["body_hex"].as_str().unwrap()).unwrap(),
+        };
+        let out = run_with_stdin(cmd, &body);
+        let json = one_json_line(&out);
+        if t["result"] == "valid" {
+            assert_eq!(out.status.code(), Some(0), "{id}: {json}");
+            assert_eq!(json["valid"], true);
+            assert_eq!(json["key_index"], t["key_index"], "{id}");
+            match &t["event"] {
+                Value::Null => assert_eq!(json["event"], Value::Null, "{id}"),
+                want => {
+                    assert_eq!(json["event"]["id"], want["id"], "{id}");
+                    assert_eq!(json["event"]["type"], want["type"], "{id}");
+                    assert_eq!(json["event"]["timestamp"], want["timestamp"], "{id}");
+                }
+            }
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.starts_with(r#"{"valid":true,"key_index":"#), "documented key order: {text}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{id}: {json}");
+            assert_eq!(json["valid"], false);
+            assert_eq!(json["code"], t["code"], "{id}");
+            assert!(json["message"].as_str().unwrap().len() > 10);
+        }
+    }
+}
+
+fn sign(args: &[&str], body: &[u8]) -> Vec<(String, String)> {
+    let mut cmd = bin();
+    cmd.arg("sign").args(args);
+    let out = run_with_stdin(cmd, body);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(": ").unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn sign_matches_published_provider_signatures() {
+    // GitHub docs.
+    let h = sign(&["--scheme", "github", "--secret", "It's a Secret to Everybody"], b"Hello, World!");
+    assert_eq!(h, [("X-Hub-Signature-256".into(), "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".into())]);
+    // standard-webhooks' own test vector.
+    let h = sign(
+        &["--scheme", "standard", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "--timestamp", "1614265330"],
+        br#"{"test": 2432232314}"#,
+    );
+    assert!(h.contains(&("webhook-signature".into(), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".into())), "{h:?}");
+    // stripe-dotnet fixture (v1 only; Stripe's v0 is not produced).
+    let body = std::fs::read(vectors().join("providers/stripe_dotnet_event_test_signature.json")).unwrap();
+    let h = sign(&["--scheme", "stripe", "--secret", "webhook_secret", "--timestamp", "1533204620"], &body);
+    assert_eq!(h[0].1, "t=1533204620,v1=2220f87ef101a04665f11cdf770523143f875572008577fa0f20882ddb9cc3c7");
+    // Slack docs.
+    let ex: Value = serde_json::from_str(&std::fs::read_to_string(vectors().join("providers/provider_examples.json")).unwrap()).unwrap();
+    let slack = ex["examples"].as_array().unwrap().iter().find(|e| e["id"] == "slack-docs-v0").unwrap();
+    let h = sign(
+        &["--scheme", "slack", "--secret", slack["secret_utf8"].as_str().unwrap(), "--timestamp", "1531420618"],
+        slack["body_utf8"].as_str().unwrap().as_bytes(),
+    );
+    assert!(h.contains(&("X-Slack-Signature".into(), slack["expected_header_value"].as_str().unwrap().into())));
+}
+
+#[test]
+fn sign_generates_an_id_when_the_scheme_signs_one() {
+    let h = sign(&["--scheme", "standard", "--secret", "whsec_aGVsbG8=", "--timestamp", "1700000000"], b"{}");
+    let id = &h.iter().find(|(k, _)| k == "webhook-id").unwrap().1;
+    assert!(id.starts_with("msg_") && id.len() == 28, "{id}");
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    let out = run_with_stdin({
+        let mut c = bin();
+        c.args(["verify", "--scheme", "paypal", "--secret", "s"]);
+        c
+    }, b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(one_json_line(&out)["code"], "unknown_scheme");
+
+    let out = run_with_stdin({
+        let mut c = bin();
+        c.args(["verify", "--scheme-json", r#"{"name":"x"}"#, "--secret", "s"]);
+        c
+    }, b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(one_json_line(&out)["code"], "invalid_scheme");
+
+    let out = run_with_stdin({
+        let mut c = bin();
+        c.args(["verify", "--scheme", "github", "--secret", ""]);
+        c
+    }, b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(one_json_line(&out)["code"], "invalid_secret");
+
+    let out = run_with_stdin({
+        let mut c = bin();
+        c.args(["verify", "--scheme", "github", "--secret", "s", "-H", "no-colon"]);
+        c
+    }, b"");
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run_with_stdin({
+        let mut c = bin();
+        c.args(["verify", "--secret", "s"]);
+        c
+    }, b"");
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+}
+
+#[test]
+fn secrets_never_printed() {
+    let out = run_with_stdin({
+        let mut c = bin();
+        c.args(["verify", "--scheme", "github", "--secret", "sup3r-s3cret-value", "-H", "X-Hub-Signature-256: sha256=00"]);
+        c
+    }, b"body");
+    let all = [out.stdout, out.stderr].concat();
+    assert!(!String::from_utf8_lossy(&all).contains("sup3r-s3cret-value"));
+}
+
+#[test]
+fn scheme_file_and_schemes_listing() {
+    let dir = std::env::temp_dir().join(format!("hv-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.json");
+    std::fs::write(&spec, r#"{"name":"revnoxa","signature_header":"X-Revnoxa-Signature"}"#).unwrap();
+    // HMAC-SHA256(key="key", msg="body") computed with Python's hmac module.
+    let good = "515aae133b435d4000956731f68ae5cf5eb85d4f0dc6a546d2bfcd3595ec1ae1";
+    for (sig, want) in [(good, None), (&good.replace('5', "6")[..], Some("no_matching_signature"))] {
+        let out = run_with_stdin({
+            let mut c = bin();
+            c.args(["verify", "--scheme-file", spec.to_str().unwrap(), "--secret", "key"]);
+            c.args(["-H", &format!("X-Revnoxa-Signature: {sig}")]);
+            c
+        }, b"body");
+        let json = one_json_line(&out);
+        match want {
+            None => assert_eq!(json["valid"], true, "{json}"),
+            Some(code) => assert_eq!(json["code"], code),
+        }
+    }
+    let out = bin().args(["schemes"]).output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 6);
+    let out = bin().args(["schemes", "stripe"]).output().unwrap();
+    let spec: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(spec["signature_format"], "kv");
+    std::fs::remove_dir_all(dir).ok();
+}
