@@ -1,0 +1,205 @@
+//! Node.js binding of the hookverify core (napi-rs). Thin by design: it turns
+//! JS values into core types and core errors into JS errors; the public API
+//! (argument checks, header lookup, `Event`) is the shared JS in `packages/npm`.
+//!
+//! Raw surface, identical to the wasm binding's:
+//! `version()`, `errorCodes()`, `presetNames()`, `presetSpecJson(name)`,
+//! `hmac(alg, key, msg)`, `sign(optionsJson, body, id, ts)` and
+//! `RawVerifier(optionsJson, headerNames)` with `verify` / `verifySignature`.
+//! Failures throw an `Error` carrying `code` and `detailsJson`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use hookverify::scheme::preset_names;
+use hookverify::{Algorithm, Error as CoreError, ErrorCode, Headers, Lookup, Scheme, Signer, Verifier, VerifierOptions};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.
+fn throw(env: &Env, e: CoreError) -> napi::Error {
+    let build = || -> Result<()> {
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+        obj.set_named_property("code", e.code().as_str())?;
+        obj.set_named_property("detailsJson", e.details().to_string())?;
+        env.throw(obj)
+    };
+    match build() {
+        Ok(()) => napi::Error::from_status(Status::PendingException),
+        Err(other) => other,
+    }
+}
+
+/// Runs `f`, turning a core error or a panic into a thrown JS error (nothing unwinds across FFI).
+fn guard<T>(env: &Env, f: impl FnOnce() -> hookverify::Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(throw(env, e)),
+        Err(_) => Err(throw(env, CoreError::InternalError { reason: "a panic was caught at the Node boundary".into() })),
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> CoreError {
+    CoreError::InvalidArgument { reason: reason.into() }
+}
+
+/// The crate version (the npm package checks it equals its own).
+#[napi]
+pub fn version() -> &'static str {
+    hookverify::VERSION
+}
+
+/// Every stable error code, from the core's table.
+#[napi]
+pub fn error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
+}
+
+/// Names of the built-in scheme presets.
+#[napi]
+pub fn preset_names_list() -> Vec<&'static str> {
+    preset_names()
+}
+
+/// A preset's spec as JSON (the JS side reads the header names it needs from it).
+#[napi]
+pub fn preset_spec_json(env: Env, name: String) -> Result<String> {
+    guard(&env, || {
+        let scheme = Scheme::preset(&name)?;
+        serde_json::to_string(scheme.spec()).map_err(|e| CoreError::InternalError { reason: e.to_string() })
+    })
+}
+
+/// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
+#[napi]
+pub fn hmac(env: Env, algorithm: String, key: &[u8], message: &[u8]) -> Result<Uint8Array> {
+    let algorithm = match algorithm.as_str() {
+        "sha1" => Algorithm::Sha1,
+        "sha256" => Algorithm::Sha256,
+        "sha512" => Algorithm::Sha512,
+        other => return Err(throw(&env, invalid(format!("unknown HMAC algorithm {other:?}")))),
+    };
+    guard(&env, || Ok(hookverify::secret::hmac(algorithm, key, message))).map(Uint8Array::from)
+}
+
+/// Signing options: a scheme (preset name or spec) and one secret.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignOptions {
+    scheme: hookverify::verify::SchemeRef,
+    secret: String,
+}
+
+/// Headers a sender would send, flattened as `[name, value, name, value, ...]`.
+#[napi]
+pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Option<String>, timestamp: Option<i64>) -> Result<Vec<String>> {
+    guard(&env, || {
+        let opts: SignOptions =
+            serde_json::from_str(&options_json).map_err(|e| invalid(format!("sign options: {e}")))?;
+        let signer = Signer::new(opts.scheme.resolve()?, &opts.secret)?;
+        let bytes = match &body {
+            Either::A(b) => *b,
+            Either::B(s) => s.as_bytes(),
+        };
+        let headers = signer.sign(bytes, id.as_deref(), timestamp)?;
+        Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
+    })
+}
+
+/// One picked header value: a string, absent, or a count of duplicates.
+type Value = Option<Either<String, u32>>;
+
+/// The values JS picked, in the order of the verifier's header names.
+struct Picked<'a> {
+    names: &'a [String],
+    values: &'a [Value],
+}
+
+impl Headers for Picked<'_> {
+    fn lookup(&self, name: &str) -> Lookup<'_> {
+        match self.names.iter().position(|n| n.eq_ignore_ascii_case(name)).and_then(|i| self.values.get(i)) {
+            Some(Some(Either::A(v))) => Lookup::One(v.as_bytes()),
+            Some(Some(Either::B(n))) if *n >= 2 => Lookup::Many(*n as usize),
+            _ => Lookup::Missing,
+        }
+    }
+}
+
+/// What `verifySignature` established.
+#[napi(object)]
+pub struct RawVerified {
+    /// Index of the matching secret.
+    pub key_index: u32,
+    /// The signed timestamp, when the scheme has one.
+    pub timestamp: Option<i64>,
+    /// The signed message id, when the scheme has one.
+    pub message_id: Option<String>,
+}
+
+/// A verified event; `dataJson` is parsed lazily on the JS side.
+#[napi(object)]
+pub struct RawEvent {
+    /// Event id.
+    pub id: String,
+    /// Event type.
+    #[napi(js_name = "type")]
+    pub event_type: String,
+    /// Event time (unix seconds).
+    pub timestamp: Option<i64>,
+    /// Index of the matching secret.
+    pub key_index: u32,
+    /// The payload as JSON text.
+    pub data_json: String,
+}
+
+/// A core verifier plus the header names JS passes values for.
+#[napi]
+pub struct RawVerifier {
+    inner: Verifier,
+    names: Vec<String>,
+}
+
+#[napi]
+impl RawVerifier {
+    /// Builds the verifier from the options JSON (core `VerifierOptions`).
+    #[napi(constructor)]
+    pub fn new(env: Env, options_json: String, header_names: Vec<String>) -> Result<Self> {
+        let inner = guard(&env, || VerifierOptions::from_json(&options_json)?.build())?;
+        Ok(RawVerifier { inner, names: header_names })
+    }
+
+    /// Checks the signature (and window) as of `now`.
+    #[napi]
+    pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, values: Vec<Value>, now: i64) -> Result<RawVerified> {
+        let headers = self.picked(&env, &values)?;
+        let v = guard(&env, || self.inner.verify_signature_at(&headers, bytes(&body), now))?;
+        Ok(RawVerified { key_index: v.key_index as u32, timestamp: v.timestamp, message_id: v.message_id })
+    }
+
+    /// Checks the signature and parses the envelope as of `now`.
+    #[napi]
+    pub fn verify(&self, env: Env, body: Either<&[u8], String>, values: Vec<Value>, now: i64) -> Result<RawEvent> {
+        let headers = self.picked(&env, &values)?;
+        let e = guard(&env, || self.inner.verify_at(&headers, bytes(&body), now))?;
+        Ok(RawEvent {
+            data_json: e.data_json().to_owned(),
+            id: e.id,
+            event_type: e.event_type,
+            timestamp: e.timestamp,
+            key_index: e.key_index as u32,
+        })
+    }
+
+    fn picked<'a>(&'a self, env: &Env, values: &'a [Value]) -> Result<Picked<'a>> {
+        if values.len() != self.names.len() {
+            return Err(throw(env, invalid("internal: header values do not match header names")));
+        }
+        Ok(Picked { names: &self.names, values })
+    }
+}
+
+fn bytes<'a>(body: &'a Either<&[u8], String>) -> &'a [u8] {
+    match body {
+        Either::A(b) => b,
+        Either::B(s) => s.as_bytes(),
+    }
+}
