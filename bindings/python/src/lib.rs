@@ -1,0 +1,70 @@
+//! `hookverify._native`: a thin pyo3 translation of the hookverify core.
+//!
+//! Python values become core types in `convert` (a `bytes` body is borrowed, only the scheme's
+//! header names are read from the mapping); results become small frozen classes; every error
+//! becomes `hookverify.HookverifyError` with the core's code. No verification logic lives here.
+
+mod convert;
+mod verifier;
+
+use hookverify::{ErrorCode, Scheme, Secret, Signer};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+
+use convert::{core, guard, invalid};
+
+/// `hookverify.sign(...)`: the headers a sender of `scheme` would attach to `body`.
+#[pyfunction]
+#[pyo3(signature = (*, scheme, secret, body, id=None, timestamp=None))]
+fn sign<'py>(
+    py: Python<'py>,
+    scheme: &Bound<'py, PyAny>,
+    secret: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+    id: Option<&Bound<'py, PyAny>>,
+    timestamp: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    guard(py, || {
+        let scheme: Scheme = convert::scheme(py, scheme)?;
+        let signer = if let Ok(s) = secret.cast::<PyString>() {
+            core(py, Signer::new(scheme.clone(), &s.to_cow()?))?
+        } else if let Ok(b) = secret.cast::<PyBytes>() {
+            Signer::with_key(scheme.clone(), &core(py, Secret::from_bytes(b.as_bytes()))?)
+        } else {
+            return Err(invalid(py, "secret must be a str (or raw key bytes)"));
+        };
+        let id = convert::opt_str(py, "id", id)?;
+        let ts = match convert::uint(py, "timestamp", timestamp)? {
+            Some(t) => Some(i64::try_from(t).map_err(|_| invalid(py, "timestamp is out of range"))?),
+            None => scheme.has_timestamp().then(hookverify::unix_now),
+        };
+        let body = convert::body(py, body)?;
+        let headers = core(py, signer.sign(&body, id.as_deref(), ts))?;
+        let out = PyDict::new(py);
+        for (name, value) in headers {
+            out.set_item(name, value)?;
+        }
+        Ok(out)
+    })
+}
+
+/// Panics inside the FFI guard; the test suite checks it surfaces as `internal_error`.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    guard(py, || panic!("deliberate panic for the FFI-boundary test"))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", hookverify::VERSION)?;
+    m.add("ERROR_CODES", PyTuple::new(py, ErrorCode::ALL.iter().map(|c| c.as_str()))?)?;
+    m.add("SCHEMES", PyTuple::new(py, hookverify::scheme::preset_names())?)?;
+    m.add("DEFAULT_MAX_BODY_BYTES", hookverify::verify::DEFAULT_MAX_BODY_BYTES)?;
+    m.add_class::<verifier::Verifier>()?;
+    m.add_class::<verifier::Event>()?;
+    m.add_class::<verifier::Verified>()?;
+    m.add_function(wrap_pyfunction!(sign, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! `Verifier`, and the `Event` / `Verified` results it returns.
+
+use hookverify::{Secret, Verifier as CoreVerifier};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
+
+use crate::convert::{self, core, guard, invalid};
+
+/// Bodies above this are hashed with the GIL released; smaller ones are faster without the round trip.
+const DETACH_ABOVE_BYTES: usize = 64 * 1024;
+
+/// Verifies webhook requests of one scheme against one or more live secrets.
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct Verifier {
+    inner: CoreVerifier,
+    /// The lowercased header names the scheme reads; nothing else is taken from the mapping.
+    names: Vec<String>,
+}
+
+#[pymethods]
+impl Verifier {
+    #[new]
+    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None))]
+    #[pyo3(text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False)")]
+    fn new(
+        py: Python<'_>,
+        scheme: &Bound<'_, PyAny>,
+        secret: Option<&Bound<'_, PyAny>>,
+        secrets: Option<&Bound<'_, PyAny>>,
+        tolerance: Option<&Bound<'_, PyAny>>,
+        max_body_bytes: Option<&Bound<'_, PyAny>>,
+        dangerously_skip_timestamp_check: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        guard(py, || {
+            let scheme = convert::scheme(py, scheme)?;
+            let names = convert::header_names(scheme.spec());
+            let mut builder = CoreVerifier::builder(scheme);
+            let given = |o: Option<&Bound<'_, PyAny>>| o.is_some_and(|o| !o.is_none());
+            if given(secret) && given(secrets) {
+                return Err(invalid(py, "give either secret= or secrets=, not both"));
+            }
+            let list: Vec<Bound<'_, PyAny>> = match (secret, secrets) {
+                (Some(s), _) if !s.is_none() => vec![s.clone()],
+                (_, Some(l)) if l.cast::<PyList>().is_ok() || l.cast::<PyTuple>().is_ok() => {
+                    l.try_iter()?.collect::<PyResult<_>>()?
+                }
+                (_, Some(l)) if !l.is_none() => return Err(invalid(py, "secrets must be a list of str")),
+                _ => Vec::new(),
+            };
+            for s in &list {
+                builder = if let Ok(text) = s.cast::<PyString>() {
+                    builder.secret(&text.to_cow()?)
+                } else if let Ok(raw) = s.cast::<PyBytes>() {
+                    builder.secret_key(core(py, Secret::from_bytes(raw.as_bytes()))?)
+                } else {
+                    return Err(invalid(py, "each secret must be a str (or raw key bytes)"));
+                };
+            }
+            if let Some(t) = convert::uint(py, "tolerance", tolerance)? {
+                builder = builder.tolerance_seconds(t);
+            }
+            if let Some(m) = convert::uint(py, "max_body_bytes", max_body_bytes)? {
+                let m = usize::try_from(m).map_err(|_| invalid(py, "max_body_bytes is too large"))?;
+                builder = builder.max_body_bytes(m);
+            }
+            match dangerously_skip_timestamp_check {
+                Some(flag) if flag.cast::<PyBool>().is_ok() => {
+                    if flag.is_truthy()? {
+                        builder = builder.dangerously_skip_timestamp_check();
+                    }
+                }
+                Some(flag) if !flag.is_none() => return Err(invalid(py, "dangerously_skip_timestamp_check must be a bool")),
+                _ => {}
+            }
+            Ok(Verifier { inner: core(py, builder.build())?, names })
+        })
+    }
+
+    /// Verifies the signature, then parses the event envelope.
+    #[pyo3(signature = (body, headers, now=None))]
+    fn verify(&self, py: Python<'_>, body: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Event> {
+        guard(py, || {
+            let now = convert::now(py, now)?;
+            let headers = convert::pick(py, headers, &self.names)?;
+            let body = convert::body(py, body)?;
+            let v = &self.inner;
+            let event = if body.len() > DETACH_ABOVE_BYTES {
+                py.detach(|| v.verify_at(&headers, &body, now))
+            } else {
+                v.verify_at(&headers, &body, now)
+            };
+            let e = core(py, event)?;
+            let data_json = e.data_json().to_owned();
+            Ok(Event { id: e.id, event_type: e.event_type, timestamp: e.timestamp, key_index: e.key_index, data_json, data: PyOnceLock::new() })
+        })
+    }
+
+    /// Checks only the signature and replay window (for bodies that are not JSON envelopes).
+    #[pyo3(signature = (body, headers, now=None))]
+    fn verify_signature(&self, py: Python<'_>, body: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Verified> {
+        guard(py, || {
+            let now = convert::now(py, now)?;
+            let headers = convert::pick(py, headers, &self.names)?;
+            let body = convert::body(py, body)?;
+            let v = &self.inner;
+            let verified = if body.len() > DETACH_ABOVE_BYTES {
+                py.detach(|| v.verify_signature_at(&headers, &body, now))
+            } else {
+                v.verify_signature_at(&headers, &body, now)
+            };
+            let r = core(py, verified)?;
+            Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id })
+        })
+    }
+
+    /// The scheme's name.
+    #[getter]
+    fn scheme(&self) -> &str {
+        self.inner.scheme().name()
+    }
+
+    /// The effective replay window in seconds (None: no timestamp, or the check is disabled).
+    #[getter]
+    fn tolerance(&self) -> Option<u64> {
+        self.inner.tolerance_seconds()
+    }
+
+    /// The body-size cap in bytes.
+    #[getter]
+    fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes()
+    }
+
+    /// How many live secrets are configured.
+    #[getter]
+    fn secret_count(&self) -> usize {
+        self.inner.secret_count()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let name = PyString::new(py, self.inner.scheme().name()).repr()?;
+        Ok(format!("Verifier(scheme={name}, secrets=[REDACTED x{}])", self.inner.secret_count()))
+    }
+}
+
+/// A verified, parsed webhook event.
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct Event {
+    /// The event id.
+    #[pyo3(get)]
+    id: String,
+    /// The event type.
+    #[pyo3(get, name = "type")]
+    event_type: String,
+    /// When the event happened (unix seconds), if known.
+    #[pyo3(get)]
+    timestamp: Option<i64>,
+    /// Index of the secret that matched.
+    #[pyo3(get)]
+    key_index: usize,
+    /// The payload as JSON text, exactly as received.
+    #[pyo3(get)]
+    data_json: String,
+    data: PyOnceLock<Py<PyAny>>,
+}
+
+#[pymethods]
+impl Event {
+    /// The payload parsed with `json.loads` on first access, then cached.
+    #[getter]
+    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.data.get_or_try_init(py, || convert::json_loads(py, &self.data_json))?.clone_ref(py))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let (id, ty) = (PyString::new(py, &self.id).repr()?, PyString::new(py, &self.event_type).repr()?);
+        let ts = self.timestamp.map_or("None".into(), |t| t.to_string());
+        Ok(format!("Event(id={id}, type={ty}, timestamp={ts}, key_index={})", self.key_index))
+    }
+}
+
+/// What a signature-only check established.
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct Verified {
+    /// Index of the secret that matched.
+    #[pyo3(get)]
+    key_index: usize,
+    /// The signed timestamp, when the scheme has one.
+    #[pyo3(get)]
+    timestamp: Option<i64>,
+    /// The signed message id, when the scheme has one.
+    #[pyo3(get)]
+    message_id: Option<String>,
+}
+
+#[pymethods]
+impl Verified {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let id = match &self.message_id {
+            Some(m) => PyString::new(py, m).repr()?.to_string(),
+            None => "None".into(),
+        };
+        let ts = self.timestamp.map_or("None".into(), |t| t.to_string());
+        Ok(format!("Verified(key_index={}, timestamp={ts}, message_id={id})", self.key_index))
+    }
+}

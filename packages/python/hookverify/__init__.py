@@ -1,0 +1,41 @@
+"""hookverify: receive webhooks correctly.
+
+Verify the HMAC signature of the raw body in constant time for any scheme
+(Standard Webhooks/Svix, Stripe, GitHub, Slack, Shopify, or a custom spec),
+with several live secrets and a replay window, then read the event envelope::
+
+    import hookverify as hv
+
+    verifier = hv.Verifier(scheme="github", secret="It's a Secret to Everybody")
+    verified = verifier.verify_signature(
+        b"Hello, World!",
+        {"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"},
+    )
+    assert verified.key_index == 0
+
+All the work happens in the Rust core (``hookverify._native``); this package only re-exports it.
+"""
+
+from ._errors import HookverifyError
+from ._native import (
+    DEFAULT_MAX_BODY_BYTES,
+    ERROR_CODES,
+    SCHEMES,
+    Event,
+    Verified,
+    Verifier,
+    __version__,
+    sign,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ERROR_CODES",
+    "SCHEMES",
+    "Event",
+    "HookverifyError",
+    "Verified",
+    "Verifier",
+    "__version__",
+    "sign",
+]
