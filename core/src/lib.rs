@@ -35,5 +35,10 @@ pub use secret::{Algorithm, Secret, SecretEncoding};
 pub use sign::Signer;
 pub use verify::{unix_now, Verified, Verifier, VerifierOptions};
 
+// The README's Rust quick start runs as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// The crate version, shared by every artifact (npm, wheel, CLI).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
-use crate::scheme::{Encoding, Scheme, SignatureFormat};
+use crate::scheme::{Encoding, FieldSource, Scheme, SignatureFormat};
 use crate::secret::{KeyedMac, Secret};
 use crate::verify::{mac_signed_content, MAX_TIMESTAMP};
 
@@ -90,5 +90,31 @@ impl Signer {
         }
         headers.push((spec.signature_header.clone(), signature));
         Ok(headers)
+    }
+
+    /// Headers that carry envelope fields for schemes whose event id or type
+    /// live in headers (GitHub's `X-GitHub-Delivery`/`X-GitHub-Event`, Shopify's
+    /// `X-Shopify-Webhook-Id`/`X-Shopify-Topic`). Signature headers are not included.
+    /// For a type built as `header.suffix` (GitHub), the header gets the part before the first `.`.
+    pub fn envelope_headers(&self, id: Option<&str>, event_type: Option<&str>) -> Vec<(String, String)> {
+        let event = &self.scheme.spec().event;
+        let mut out = Vec::new();
+        for (source, value) in [(&event.id, id), (&event.event_type, event_type)] {
+            let (Some(source), Some(value)) = (source, value) else { continue };
+            if let Some((header, has_suffix)) = first_header(source) {
+                let value = if has_suffix { value.split('.').next().unwrap_or(value) } else { value };
+                out.push((header.to_owned(), value.to_owned()));
+            }
+        }
+        out
+    }
+}
+
+/// The first header a field source reads, and whether it appends a body suffix.
+fn first_header(source: &FieldSource) -> Option<(&str, bool)> {
+    match source {
+        FieldSource::Pointer(_) => None,
+        FieldSource::Rule(rule) => rule.header.as_deref().map(|h| (h, rule.suffix_pointer.is_some())),
+        FieldSource::AnyOf(list) => list.iter().find_map(first_header),
     }
 }

@@ -19,6 +19,9 @@ pub struct SignArgs {
     /// Message id (schemes that sign one); a random `msg_…` id when omitted.
     #[arg(long)]
     id: Option<String>,
+    /// Event type, sent in a header for schemes that carry it there (GitHub, Shopify).
+    #[arg(long = "type", value_name = "TYPE")]
+    event_type: Option<String>,
     /// Unix seconds to sign (schemes with a timestamp); now when omitted.
     #[arg(long)]
     timestamp: Option<i64>,
@@ -50,7 +53,12 @@ pub fn run(args: SignArgs) -> ExitCode {
     let id = args.id.or_else(|| signer.scheme().signs_id().then(random_id));
     let timestamp = args.timestamp.unwrap_or_else(unix_now);
     match signer.sign(&body, id.as_deref(), Some(timestamp)) {
-        Ok(headers) => {
+        Ok(mut headers) => {
+            for (name, value) in signer.envelope_headers(id.as_deref(), args.event_type.as_deref()) {
+                if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                    headers.push((name, value));
+                }
+            }
             for (name, value) in headers {
                 println!("{name}: {value}");
             }

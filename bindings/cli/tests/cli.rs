@@ -205,3 +205,27 @@ fn scheme_file_and_schemes_listing() {
     assert_eq!(spec["signature_format"], "kv");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn readme_cli_block_runs() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let section = &readme[readme.find("## CLI").unwrap()..];
+    let start = section.find("```bash\n").unwrap() + 8;
+    let script = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = std::env::temp_dir().join(format!("hv-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_hookverify")).parent().unwrap();
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(&dir)
+        .env("PATH", format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // Each `# {...}` comment in the block is the output the line before it prints.
+    for expected in script.lines().filter_map(|l| l.strip_prefix("# {")) {
+        assert!(stdout.contains(&format!("{{{expected}")), "README promises {{{expected}; got:\n{stdout}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
