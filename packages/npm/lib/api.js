@@ -1,0 +1,290 @@
+'use strict';
+// The public API, written once over either backend's raw surface (native addon or wasm).
+// It only checks argument types, picks the few header values the scheme needs, and
+// turns raw errors into HookverifyError; every decision is the Rust core's.
+
+/** Thrown for every failure; `code` is one of ERROR_CODES. */
+class HookverifyError extends Error {
+  constructor(code, message, details) {
+    super(message);
+    this.name = 'HookverifyError';
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+const BODY_HINT =
+  'pass the raw request body (e.g. express.raw({type: \'*/*\'}) or req.rawBody), not the parsed JSON — ' +
+  're-serializing changes the bytes and the signature will not match';
+
+function invalid(reason) {
+  return new HookverifyError('invalid_argument', `invalid argument: ${reason}`, { reason });
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return v.constructor && v.constructor.name ? `an object (${v.constructor.name})` : 'an object';
+  return `a ${typeof v}`;
+}
+
+/** Turns what a backend threw into a HookverifyError (a trap or a conversion bug is internal_error). */
+function wrap(e) {
+  if (e instanceof HookverifyError) return e;
+  if (e && typeof e.code === 'string' && typeof e.detailsJson === 'string') {
+    return new HookverifyError(e.code, e.message, JSON.parse(e.detailsJson));
+  }
+  const reason = `unexpected ${e && e.name ? e.name : 'error'} from the backend: ${e && e.message ? e.message : String(e)}`;
+  const err = new HookverifyError('internal_error', `internal error: ${reason}`, { reason });
+  err.cause = e;
+  return err;
+}
+
+/** Header names a scheme spec reads (signature sets and event mapping), lowercased, deduplicated. */
+function headerNames(spec) {
+  const names = [];
+  const add = (n) => {
+    if (typeof n === 'string' && n && !names.includes(n.toLowerCase())) names.push(n.toLowerCase());
+  };
+  const fromSource = (src) => {
+    if (Array.isArray(src)) src.forEach(fromSource);
+    else if (src && typeof src === 'object') add(src.header);
+  };
+  if (!spec || typeof spec !== 'object') return names;
+  const sets = [spec].concat(Array.isArray(spec.header_aliases) ? spec.header_aliases : []);
+  for (const set of sets) {
+    if (!set || typeof set !== 'object') continue;
+    add(set.signature_header);
+    add(set.timestamp_header);
+    add(set.id_header);
+  }
+  const ev = spec.event;
+  if (ev && typeof ev === 'object') {
+    fromSource(ev.id);
+    fromSource(ev.type);
+    fromSource(ev.timestamp);
+  }
+  return names;
+}
+
+function nowOf(opts) {
+  if (opts === undefined || opts === null) return Math.floor(Date.now() / 1000);
+  if (typeof opts !== 'object') throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
+  const now = opts.now;
+  if (now === undefined || now === null) return Math.floor(Date.now() / 1000);
+  if (now instanceof Date) return Math.floor(now.getTime() / 1000);
+  if (!Number.isSafeInteger(now)) throw invalid(`\`now\` must be integer unix seconds or a Date, got ${describe(now)}`);
+  return now;
+}
+
+function createApi(raw, backend) {
+  // wasm takes bytes only; the native addon borrows Uint8Array or takes a string as-is.
+  const encoder = backend === 'wasm' ? new TextEncoder() : null;
+
+  function toBody(body) {
+    if (body instanceof Uint8Array) return body;
+    if (typeof body === 'string') return encoder ? encoder.encode(body) : body;
+    if (body instanceof ArrayBuffer) return new Uint8Array(body);
+    if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    if (body !== null && typeof body === 'object') {
+      throw invalid(`the body is ${describe(body)}: ${BODY_HINT}`);
+    }
+    throw invalid(`the body must be a Buffer, Uint8Array or string, got ${describe(body)}`);
+  }
+
+  function call(f) {
+    try {
+      return f();
+    } catch (e) {
+      throw wrap(e);
+    }
+  }
+
+  const ERROR_CODES = Object.freeze(call(() => Array.from(raw.errorCodes())));
+  const SCHEMES = Object.freeze(call(() => Array.from(raw.presetNamesList())));
+
+  /** Verifies webhook requests of one scheme against one or more live secrets. */
+  class Verifier {
+    #raw;
+    #names;
+    #index;
+
+    constructor(options) {
+      if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+        throw invalid(`Verifier options must be an object like {scheme, secret}, got ${describe(options)}`);
+      }
+      const scheme = options.scheme;
+      let spec = scheme;
+      if (typeof scheme === 'string') spec = JSON.parse(call(() => raw.presetSpecJson(scheme)));
+      let json;
+      try {
+        json = JSON.stringify(options);
+      } catch (e) {
+        throw invalid(`Verifier options are not serializable: ${e.message}`);
+      }
+      this.#names = headerNames(spec);
+      this.#index = Object.create(null);
+      this.#names.forEach((n, i) => (this.#index[n] = i));
+      this.#raw = call(() => new raw.RawVerifier(json, this.#names.slice()));
+    }
+
+    /** The (lowercase) header names this verifier reads. */
+    get headerNames() {
+      return this.#names.slice();
+    }
+
+    /** Verifies the signature and parses the event envelope. */
+    verify(body, headers, opts) {
+      const b = toBody(body);
+      const values = this.#pick(headers);
+      const now = nowOf(opts);
+      let r;
+      try {
+        r = this.#raw.verify(b, values, now);
+      } catch (e) {
+        throw wrap(e);
+      }
+      return new Event(r.id, r.type, r.timestamp ?? null, r.keyIndex, r.dataJson);
+    }
+
+    /** Verifies only the signature (and timestamp window): for bodies that are not JSON envelopes. */
+    verifySignature(body, headers, opts) {
+      const b = toBody(body);
+      const values = this.#pick(headers);
+      const now = nowOf(opts);
+      let r;
+      try {
+        r = this.#raw.verifySignature(b, values, now);
+      } catch (e) {
+        throw wrap(e);
+      }
+      return { keyIndex: r.keyIndex, timestamp: r.timestamp ?? null, messageId: r.messageId ?? null };
+    }
+
+    // One value per header name: a string, undefined (absent) or a count (>= 2: duplicated).
+    #pick(headers) {
+      const names = this.#names;
+      const values = new Array(names.length);
+      if (headers === null || typeof headers !== 'object') {
+        throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
+      }
+      if (headers instanceof Map) {
+        for (const [k, v] of headers) if (typeof k === 'string') this.#add(values, k, v);
+      } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
+        // Fetch Headers: case-insensitive already, duplicates already joined.
+        for (let i = 0; i < names.length; i++) {
+          const v = headers.get(names[i]);
+          if (v !== null && v !== undefined) values[i] = String(v);
+        }
+      } else {
+        for (const k in headers) this.#add(values, k, headers[k]);
+      }
+      return values;
+    }
+
+    #add(values, name, v) {
+      let i = this.#index[name];
+      if (i === undefined) {
+        i = this.#index[name.toLowerCase()];
+        if (i === undefined) return;
+      }
+      let n;
+      if (typeof v === 'string') n = 1;
+      else if (v === undefined || v === null) return;
+      else if (Array.isArray(v)) {
+        if (v.length === 0) return;
+        if (v.length === 1) return this.#add(values, name, v[0]);
+        n = v.length;
+      } else if (typeof v === 'number') {
+        v = String(v);
+        n = 1;
+      } else {
+        throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
+      }
+      const prev = values[i];
+      if (prev === undefined && n === 1) values[i] = v;
+      else values[i] = (prev === undefined ? 0 : typeof prev === 'number' ? prev : 1) + n;
+    }
+  }
+
+  /** Returns the headers a sender of `scheme` would send with `body`. */
+  function sign(options) {
+    if (options === null || typeof options !== 'object') {
+      throw invalid(`sign options must be an object like {scheme, secret, body, id, timestamp}, got ${describe(options)}`);
+    }
+    const { scheme, secret, body, id, timestamp } = options;
+    if (typeof secret !== 'string') throw invalid(`\`secret\` must be a string, got ${describe(secret)}`);
+    if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`\`id\` must be a string, got ${describe(id)}`);
+    const ts = timestamp === undefined || timestamp === null ? Math.floor(Date.now() / 1000) : timestamp;
+    if (!Number.isSafeInteger(ts)) throw invalid(`\`timestamp\` must be integer unix seconds, got ${describe(timestamp)}`);
+    const b = toBody(body);
+    let json;
+    try {
+      json = JSON.stringify({ scheme, secret });
+    } catch (e) {
+      throw invalid(`sign options are not serializable: ${e.message}`);
+    }
+    const flat = call(() => raw.sign(json, b, id ?? undefined, ts));
+    const out = {};
+    for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+    return out;
+  }
+
+  /** Raw HMAC (the primitive under every scheme): 'sha1' | 'sha256' | 'sha512'. */
+  function hmac(algorithm, key, message) {
+    if (typeof algorithm !== 'string') throw invalid(`algorithm must be a string, got ${describe(algorithm)}`);
+    return call(() => raw.hmac(algorithm, toBytes(key, 'key'), toBytes(message, 'message')));
+  }
+
+  function toBytes(v, what) {
+    if (v instanceof Uint8Array) return v;
+    if (typeof v === 'string') return new TextEncoder().encode(v);
+    throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
+  }
+
+  return {
+    Verifier,
+    sign,
+    hmac,
+    HookverifyError,
+    ERROR_CODES,
+    SCHEMES,
+    backend,
+    version: call(() => raw.version()),
+  };
+}
+
+/** A verified event; `data` is parsed from the core's JSON text on first access. */
+class Event {
+  #dataJson;
+  #data;
+  #parsed = false;
+
+  constructor(id, type, timestamp, keyIndex, dataJson) {
+    this.id = id;
+    this.type = type;
+    this.timestamp = timestamp;
+    this.keyIndex = keyIndex;
+    this.#dataJson = dataJson;
+  }
+
+  /** The payload (parsed lazily, cached). */
+  get data() {
+    if (!this.#parsed) {
+      this.#data = JSON.parse(this.#dataJson);
+      this.#parsed = true;
+    }
+    return this.#data;
+  }
+
+  /** The payload as JSON text, exactly as in the body. */
+  get dataJson() {
+    return this.#dataJson;
+  }
+
+  toJSON() {
+    return { id: this.id, type: this.type, timestamp: this.timestamp, keyIndex: this.keyIndex, data: this.data };
+  }
+}
+
+module.exports = { createApi, HookverifyError, headerNames };

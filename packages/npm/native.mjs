@@ -1,0 +1,5 @@
+// ES module entry for Node: re-exports the CommonJS native.js.
+import api from './native.js';
+
+export const { Verifier, sign, hmac, HookverifyError, ERROR_CODES, SCHEMES, backend, version } = api;
+export default api;

@@ -1,0 +1,5 @@
+// ES module entry for Node: re-exports the CommonJS wasm.js.
+import api from './wasm.js';
+
+export const { Verifier, sign, hmac, HookverifyError, ERROR_CODES, SCHEMES, backend, version } = api;
+export default api;
