@@ -7,6 +7,8 @@ _HeaderText = Union[str, bytes]
 _Headers = Union[Mapping[str, _HeaderText], Mapping[bytes, _HeaderText], Sequence[Tuple[_HeaderText, _HeaderText]]]
 _Scheme = Union[str, Mapping[str, Any]]
 
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "ERROR_CODES", "Event", "SCHEMES", "Verified", "Verifier", "__version__", "_panic_for_tests", "sign"]
+
 __version__: Final[str]
 ERROR_CODES: Final[Tuple[str, ...]]
 SCHEMES: Final[Tuple[str, ...]]
@@ -73,3 +75,6 @@ def sign(
     id: Optional[str] = None,
     timestamp: Optional[int] = None,
 ) -> Dict[str, str]: ...
+
+def _panic_for_tests() -> None:
+    """Panics inside the FFI guard (raises HookverifyError with code internal_error); for the test suite."""
