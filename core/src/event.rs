@@ -320,6 +320,17 @@ fn describe(source: &FieldSource) -> String {
 
 /// Parses the envelope of a verified body per the scheme's event mapping.
 pub(crate) fn parse<H: Headers + ?Sized>(scheme: &Scheme, headers: &H, body: &[u8], verified: &Verified) -> Result<Event> {
+    parse_with_key(scheme, headers, body, verified, None).map(|(event, _)| event)
+}
+
+/// Parses the envelope and, from the same document, resolves `key_source` (a dedup key).
+pub(crate) fn parse_with_key<H: Headers + ?Sized>(
+    scheme: &Scheme,
+    headers: &H,
+    body: &[u8],
+    verified: &Verified,
+    key_source: Option<&FieldSource>,
+) -> Result<(Event, Option<String>)> {
     let doc = Document::parse(body)?;
     let mapping = &scheme.spec().event;
     let field = |name: &str, source: &Option<FieldSource>| -> Result<String> {
@@ -344,7 +355,11 @@ pub(crate) fn parse<H: Headers + ?Sized>(scheme: &Scheme, headers: &H, body: &[u
         Some(raw) => raw.to_owned(),
         None => RawValue::from_string("null".into()).expect("null is JSON"),
     };
-    Ok(Event { id, event_type, timestamp, key_index: verified.key_index, data })
+    let key = match key_source {
+        Some(source) => resolve(source, headers, Some(&doc))?.map(Cow::into_owned),
+        None => None,
+    };
+    Ok((Event { id, event_type, timestamp, key_index: verified.key_index, data }, key))
 }
 
 #[cfg(test)]

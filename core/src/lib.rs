@@ -19,17 +19,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dedup;
+pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod headers;
+pub mod receiver;
 pub mod scheme;
 pub mod secret;
 pub mod sign;
 pub mod verify;
 
 pub use error::{Error, ErrorCode, Result};
+pub use dedup::{Claim, MemoryStore, Store, Token};
+pub use dispatch::Router;
 pub use event::Event;
 pub use headers::{Headers, Lookup};
+pub use receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Step};
 pub use scheme::{Scheme, SchemeSpec};
 pub use secret::{Algorithm, Secret, SecretEncoding};
 pub use sign::Signer;

@@ -1,0 +1,131 @@
+//! Duplicate suppression with an exactly-once *effect*.
+//!
+//! Deliveries are at-least-once: the same event arrives again on retries, in
+//! any order, sometimes twice at once. A [`Store`] lets exactly one delivery
+//! of a key run its handler at a time and remembers which keys are done:
+//!
+//! 1. [`Store::claim`] — `Acquired(token)` for the first caller; `InProgress`
+//!    while another holds the claim (its lease not yet expired); `Done` once
+//!    completed.
+//! 2. The handler runs with the fencing [`Token`] (increasing per key, so a
+//!    downstream system can refuse a stale worker's writes).
+//! 3. Success: [`Store::complete`] turns the claim into a done marker kept for
+//!    the retention. Failure: [`Store::release`] drops the claim so the
+//!    sender's retry runs the handler again. A crashed worker's claim expires
+//!    after its lease.
+//!
+//! A key is never marked done before its handler succeeded. A store that
+//! cannot be reached answers [`Error::StoreUnavailable`](crate::Error), which a
+//! receiver maps to 503 so the sender retries — never a silent pass.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::time::Duration;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
+
+use crate::error::Result;
+
+/// Default claim lease: a crashed worker's claim frees up after this long.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// Default done-marker retention: 4 days, longer than senders' 3-day retry horizon.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(4 * 24 * 3600);
+
+/// A fencing token: strictly increasing across successive claims of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Token(pub u64);
+
+/// The answer to a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller owns the key until it completes, releases, or the lease expires.
+    Acquired(Token),
+    /// Another caller holds the key; try again after about this long.
+    InProgress {
+        /// Time left on the holder's lease.
+        retry_after: Duration,
+    },
+    /// The key was completed within the retention.
+    Done,
+}
+
+/// What `complete` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// The done marker is recorded.
+    Recorded,
+    /// The claim was no longer this token's (lease expired and someone else claimed); nothing recorded.
+    LeaseLost,
+}
+
+/// A duplicate-suppression store shared by every worker of an endpoint.
+pub trait Store: Send + Sync {
+    /// Tries to claim `key` for `lease`.
+    fn claim(&self, key: &str, lease: Duration) -> Result<Claim>;
+    /// Marks `key` done for `retention` if `token` still holds it.
+    fn complete(&self, key: &str, token: Token, retention: Duration) -> Result<Completion>;
+    /// Drops the claim if `token` still holds it (the handler failed; a retry may run it). Returns whether it did.
+    fn release(&self, key: &str, token: Token) -> Result<bool>;
+}
+
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn claim(&self, key: &str, lease: Duration) -> Result<Claim> {
+        (**self).claim(key, lease)
+    }
+    fn complete(&self, key: &str, token: Token, retention: Duration) -> Result<Completion> {
+        (**self).complete(key, token, retention)
+    }
+    fn release(&self, key: &str, token: Token) -> Result<bool> {
+        (**self).release(key, token)
+    }
+}
+
+/// A source of wall-clock milliseconds (injectable for tests and for wasm, which has no system clock).
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the unix epoch.
+    fn now_millis(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+impl<F: Fn() -> u64 + Send + Sync> Clock for F {
+    fn now_millis(&self) -> u64 {
+        self()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! Behaviour every store must have; run against each implementation.
+    use super::*;
+
+    pub fn claim_complete_release(store: &dyn Store, key: &str) {
+        let lease = Duration::from_secs(60);
+        let Claim::Acquired(t1) = store.claim(key, lease).unwrap() else { panic!("first claim") };
+        assert!(matches!(store.claim(key, lease).unwrap(), Claim::InProgress { .. }));
+        assert!(store.release(key, t1).unwrap());
+        let Claim::Acquired(t2) = store.claim(key, lease).unwrap() else { panic!("claim after release") };
+        assert!(t2 > t1, "fencing tokens increase");
+        assert!(!store.release(key, t1).unwrap(), "a stale token cannot release");
+        assert_eq!(store.complete(key, t1, DEFAULT_RETENTION).unwrap(), Completion::LeaseLost);
+        assert_eq!(store.complete(key, t2, DEFAULT_RETENTION).unwrap(), Completion::Recorded);
+        assert_eq!(store.claim(key, lease).unwrap(), Claim::Done);
+        assert!(!store.release(key, t2).unwrap(), "done markers are not released");
+    }
+}

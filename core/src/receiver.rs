@@ -1,0 +1,508 @@
+//! The one path every delivery takes, and the HTTP answer it earns.
+//!
+//! ```text
+//! request ─ provider match ─ verify (size cap, signature, window) ─ envelope
+//!         ─ route (provider + path + type) ─ dedup claim ─ [binding runs handlers]
+//!         ─ complete | release ─ Decision {status, headers, body}
+//! ```
+//!
+//! The [`Receiver`] is sans-IO: [`Receiver::begin`] either answers at once
+//! ([`Step::Respond`]) or hands back a [`Delivery`] naming the handlers to
+//! run; the binding runs them in its own runtime (sync or async) and calls
+//! [`Receiver::finish`]. Ack policy:
+//!
+//! | outcome | status |
+//! |---|---|
+//! | bad/missing signature, stale timestamp | 401 |
+//! | malformed envelope | 400 |
+//! | body over the cap | 413 |
+//! | duplicate already done (handler not run) | 200 |
+//! | duplicate still in progress | 409 + `Retry-After` |
+//! | store unreachable | 503 + `Retry-After` |
+//! | no handler for the type | 202 async / 404 sync (configurable) |
+//! | async mode, claimed and handed off | 202 |
+//! | sync mode, handlers succeeded | 200 |
+//! | sync mode, a handler failed (claim released) | 500 |
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::dedup::{Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
+use crate::dispatch::Router;
+use crate::error::{Error, Result};
+use crate::event::{self, Event};
+use crate::headers::{single_value, Headers, Lookup};
+use crate::verify::Verifier;
+
+/// Request header a sender (or test) can set to ask for sync handling of one delivery.
+pub const SYNC_HEADER: &str = "Hookverify-Sync";
+
+/// When the receiver answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// 202 once verified, claimed and handed off; handlers run after the answer.
+    #[default]
+    Async,
+    /// Run handlers first: 200 on success, 500 on failure (claim released), 404 when none matched.
+    Sync,
+}
+
+/// How a provider recognises its requests on a shared endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matcher {
+    /// One of the scheme's signature headers (or aliases) is present (the default).
+    SignatureHeader,
+    /// This header is present.
+    HeaderPresent(String),
+    /// This header has exactly this value.
+    HeaderEquals(String, String),
+    /// Every request (use last, as a catch-all).
+    Always,
+}
+
+/// One sender on an endpoint: a name, a verifier, and how to recognise it.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    name: String,
+    verifier: Verifier,
+    matcher: Matcher,
+}
+
+impl Provider {
+    /// A provider recognised by its scheme's signature header.
+    pub fn new(name: &str, verifier: Verifier) -> Provider {
+        Provider { name: name.to_owned(), verifier, matcher: Matcher::SignatureHeader }
+    }
+
+    /// Replaces the match rule.
+    pub fn matching(mut self, matcher: Matcher) -> Provider {
+        self.matcher = matcher;
+        self
+    }
+
+    /// The provider's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The provider's verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    fn matches<H: Headers + ?Sized>(&self, headers: &H) -> bool {
+        let present = |name: &str| !matches!(headers.lookup(name), Lookup::Missing);
+        match &self.matcher {
+            Matcher::SignatureHeader => self.verifier.scheme().header_sets().iter().any(|s| present(&s.signature)),
+            Matcher::HeaderPresent(name) => present(name),
+            Matcher::HeaderEquals(name, value) => {
+                matches!(single_value(headers, name), Ok(Some(v)) if v == value)
+            }
+            Matcher::Always => true,
+        }
+    }
+}
+
+/// Which requests a route takes, besides its type pattern.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only this provider's events (by name).
+    pub provider: Option<String>,
+    /// Only requests to this path (query string ignored).
+    pub path: Option<String>,
+}
+
+/// An incoming request, borrowed from the host framework.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a, H: ?Sized> {
+    /// The request target: path, optionally with `?query`.
+    pub path: &'a str,
+    /// The request headers.
+    pub headers: &'a H,
+    /// The raw body, exactly as received.
+    pub body: &'a [u8],
+    /// Unix seconds "now" (injected so tests are deterministic).
+    pub now: i64,
+}
+
+/// The HTTP answer: status, headers, JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// HTTP status code.
+    pub status: u16,
+    /// Extra response headers (`Retry-After`, …); the body is always JSON.
+    pub headers: Vec<(String, String)>,
+    /// JSON response body.
+    pub body: String,
+}
+
+impl Decision {
+    fn new(status: u16, body: serde_json::Value) -> Decision {
+        Decision { status, headers: vec![("Content-Type".into(), "application/json".into())], body: body.to_string() }
+    }
+
+    fn retry_after(mut self, after: Duration) -> Decision {
+        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        self.headers.push(("Retry-After".into(), secs.max(1).to_string()));
+        self
+    }
+
+    /// The answer for an error that stopped a delivery (status from the code table).
+    pub fn from_error(err: &Error) -> Decision {
+        let d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.to_string() } }));
+        if err.code() == crate::ErrorCode::StoreUnavailable {
+            d.retry_after(Duration::from_secs(5))
+        } else {
+            d
+        }
+    }
+}
+
+/// A verified, claimed delivery whose handlers the binding must run.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The parsed event.
+    pub event: Event,
+    /// Index of the provider that matched.
+    pub provider: usize,
+    /// Indexes of the routes whose handlers to run, in order (see [`Receiver::handler`]).
+    pub handlers: Vec<usize>,
+    /// The fencing token of the claim (pass it to the handlers).
+    pub token: Token,
+    /// The namespaced dedup key.
+    pub key: String,
+    /// The request path without its query.
+    pub path: String,
+    /// The query string (without `?`), available to handlers.
+    pub query: Option<String>,
+    /// Whether this delivery is handled synchronously.
+    pub sync: bool,
+}
+
+/// What `begin` decided.
+#[derive(Debug)]
+pub enum Step {
+    /// Answer now; nothing to run.
+    Respond(Decision),
+    /// Run these handlers, then call [`Receiver::finish`].
+    Run(Delivery),
+}
+
+#[derive(Debug, Clone)]
+struct Route<H> {
+    scope: Scope,
+    handler: H,
+}
+
+/// The receiving pipeline for one endpoint (one or several providers).
+pub struct Receiver<H> {
+    providers: Vec<Provider>,
+    router: Router<usize>,
+    routes: Vec<Route<H>>,
+    fallback: Option<usize>,
+    store: Box<dyn Store>,
+    mode: Mode,
+    allow_sync_header: bool,
+    unhandled_status: Option<u16>,
+    lease: Duration,
+    retention: Duration,
+    namespace: Option<String>,
+}
+
+impl<H> std::fmt::Debug for Receiver<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("providers", &self.providers.iter().map(|p| p.name()).collect::<Vec<_>>())
+            .field("routes", &self.routes.len())
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H> Receiver<H> {
+    /// A receiver for these providers (priority order), with a store.
+    pub fn new(providers: Vec<Provider>, store: Box<dyn Store>) -> Result<Receiver<H>> {
+        if providers.is_empty() {
+            return Err(Error::InvalidArgument { reason: "a receiver needs at least one provider".into() });
+        }
+        Ok(Receiver {
+            providers,
+            router: Router::new(),
+            routes: Vec::new(),
+            fallback: None,
+            store,
+            mode: Mode::Async,
+            allow_sync_header: true,
+            unhandled_status: None,
+            lease: DEFAULT_LEASE,
+            retention: DEFAULT_RETENTION,
+            namespace: None,
+        })
+    }
+
+    /// Adds a handler for an event-type pattern (`user.created`, `user.*`, `*`), any provider or path.
+    pub fn on(&mut self, pattern: &str, handler: H) -> &mut Self {
+        self.on_scoped(pattern, Scope::default(), handler)
+    }
+
+    /// Adds a handler limited to a provider and/or path.
+    pub fn on_scoped(&mut self, pattern: &str, scope: Scope, handler: H) -> &mut Self {
+        self.router.on(pattern, self.routes.len());
+        self.routes.push(Route { scope, handler });
+        self
+    }
+
+    /// The handler run when no route matches.
+    pub fn unhandled(&mut self, handler: H) -> &mut Self {
+        self.fallback = Some(self.routes.len());
+        self.routes.push(Route { scope: Scope::default(), handler });
+        self
+    }
+
+    /// Sets the default mode.
+    pub fn mode(&mut self, mode: Mode) -> &mut Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether `Hookverify-Sync: true` may switch one request to sync mode (default true).
+    pub fn allow_sync_header(&mut self, allow: bool) -> &mut Self {
+        self.allow_sync_header = allow;
+        self
+    }
+
+    /// Status for an event type no handler takes (default 202 async, 404 sync).
+    pub fn unhandled_status(&mut self, status: u16) -> &mut Self {
+        self.unhandled_status = Some(status);
+        self
+    }
+
+    /// Claim lease (default 60 s) and done-marker retention (default 4 days).
+    pub fn lease_and_retention(&mut self, lease: Duration, retention: Duration) -> &mut Self {
+        self.lease = lease;
+        self.retention = retention;
+        self
+    }
+
+    /// Dedup namespace (default: the request path, i.e. one namespace per endpoint).
+    pub fn namespace(&mut self, namespace: &str) -> &mut Self {
+        self.namespace = Some(namespace.to_owned());
+        self
+    }
+
+    /// The providers, in priority order.
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
+    }
+
+    /// The handler of route `index` (from [`Delivery::handlers`]).
+    pub fn handler(&self, index: usize) -> &H {
+        &self.routes[index].handler
+    }
+
+    /// Runs the pipeline up to the handlers.
+    pub fn begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Step {
+        match self.try_begin(req) {
+            Ok(step) => step,
+            Err(err) => Step::Respond(Decision::from_error(&err)),
+        }
+    }
+
+    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Result<Step> {
+        let (path, query) = match req.path.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_owned())),
+            None => (req.path, None),
+        };
+        let Some(provider_index) = self.providers.iter().position(|p| p.matches(req.headers)) else {
+            let expected: Vec<&str> = self.providers.iter().map(|p| p.verifier.scheme().spec().signature_header.as_str()).collect();
+            return Err(Error::MissingHeader { header: expected.join(" or ") });
+        };
+        let provider = &self.providers[provider_index];
+        let verifier = &provider.verifier;
+        let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;
+        let key_source = verifier.scheme().spec().dedup_key.as_ref();
+        let (event, key) = event::parse_with_key(verifier.scheme(), req.headers, req.body, &verified, key_source)?;
+        let sync = self.mode == Mode::Sync
+            || (self.allow_sync_header
+                && matches!(single_value(req.headers, SYNC_HEADER), Ok(Some(v)) if v.eq_ignore_ascii_case("true")));
+
+        let handlers = self.route(&event.event_type, &provider.name, path);
+        if handlers.is_empty() {
+            let status = self.unhandled_status.unwrap_or(if sync { 404 } else { 202 });
+            return Ok(Step::Respond(Decision::new(
+                status,
+                json!({ "ok": status < 300, "id": event.id, "type": event.event_type, "handled": false }),
+            )));
+        }
+        let namespace = self.namespace.as_deref().unwrap_or(path);
+        let key = format!("{namespace}|{}|{}", provider.name, key.as_deref().unwrap_or(&event.id));
+        match self.store.claim(&key, self.lease)? {
+            Claim::Done => Ok(Step::Respond(Decision::new(
+                200,
+                json!({ "ok": true, "id": event.id, "duplicate": true }),
+            ))),
+            Claim::InProgress { retry_after } => Ok(Step::Respond(
+                Decision::new(409, json!({ "ok": false, "id": event.id, "duplicate": true, "in_progress": true }))
+                    .retry_after(retry_after),
+            )),
+            Claim::Acquired(token) => Ok(Step::Run(Delivery {
+                event,
+                provider: provider_index,
+                handlers,
+                token,
+                key,
+                path: path.to_owned(),
+                query,
+                sync,
+            })),
+        }
+    }
+
+    fn route(&self, event_type: &str, provider: &str, path: &str) -> Vec<usize> {
+        let in_scope = |i: &&usize| {
+            let scope = &self.routes[**i].scope;
+            scope.provider.as_deref().map_or(true, |p| p == provider) && scope.path.as_deref().map_or(true, |p| p == path)
+        };
+        let found: Vec<usize> = self.router.matches(event_type).into_iter().filter(in_scope).copied().collect();
+        if found.is_empty() {
+            self.fallback.into_iter().collect()
+        } else {
+            found
+        }
+    }
+
+    /// The immediate answer for an async delivery (202), before its handlers run.
+    pub fn accepted(&self, delivery: &Delivery) -> Decision {
+        Decision::new(202, json!({ "ok": true, "id": delivery.event.id, "accepted": true }))
+    }
+
+    /// Records the handlers' outcome: complete on success, release on failure.
+    /// Returns the answer for sync deliveries (async ones were answered by [`Receiver::accepted`]).
+    pub fn finish(&self, delivery: &Delivery, handlers_succeeded: bool) -> Decision {
+        let id = &delivery.event.id;
+        if !handlers_succeeded {
+            // Best effort: if the store is down the lease expires on its own.
+            let _ = self.store.release(&delivery.key, delivery.token);
+            return Decision::new(
+                500,
+                json!({ "ok": false, "id": id, "error": { "code": "handler_failed", "message": "a handler failed; the delivery was released so a retry runs it again" } }),
+            );
+        }
+        let mut decision = Decision::new(200, json!({ "ok": true, "id": id }));
+        match self.store.complete(&delivery.key, delivery.token, self.retention) {
+            Ok(Completion::Recorded) => {}
+            // The handler ran: answering 2xx is true. Without a done marker a later
+            // duplicate may run it again, which the fencing token lets downstream detect.
+            Ok(Completion::LeaseLost) => decision.headers.push(("Hookverify-Warning".into(), "lease-lost".into())),
+            Err(_) => decision.headers.push(("Hookverify-Warning".into(), "completion-not-recorded".into())),
+        }
+        decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::MemoryStore;
+    use crate::{Scheme, Signer};
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn github_receiver() -> Receiver<&'static str> {
+        let v = Verifier::new(Scheme::preset("github").unwrap(), ["s"]).unwrap();
+        Receiver::new(vec![Provider::new("github", v)], Box::new(MemoryStore::default())).unwrap()
+    }
+
+    fn github_request(body: &[u8], delivery: &str) -> Vec<(String, String)> {
+        // Signatures here only exercise routing/ack policy; the signature math is
+        // checked against independent vectors in tests/vectors.rs.
+        let signer = Signer::new(Scheme::preset("github").unwrap(), "s").unwrap();
+        let mut h = signer.sign(body, None, None).unwrap();
+        h.push(("X-GitHub-Event".into(), "issues".into()));
+        h.push(("X-GitHub-Delivery".into(), delivery.into()));
+        h
+    }
+
+    fn begin(r: &Receiver<&'static str>, h: &Vec<(String, String)>, body: &[u8]) -> Step {
+        r.begin(Request { path: "/hooks?x=1", headers: h, body, now: NOW })
+    }
+
+    #[test]
+    fn sync_success_then_duplicate_is_200_without_running() {
+        let mut r = github_receiver();
+        r.on("issues", "h1").on("issues.opened", "h2").on("push", "never").mode(Mode::Sync);
+        let body = br#"{"action":"opened"}"#;
+        let h = github_request(body, "d-1");
+        let Step::Run(d) = begin(&r, &h, body) else { panic!() };
+        assert_eq!(d.handlers.iter().map(|i| *r.handler(*i)).collect::<Vec<_>>(), ["h1", "h2"]);
+        assert_eq!(d.query.as_deref(), Some("x=1"));
+        // A concurrent duplicate while the first runs: 409 with Retry-After.
+        let Step::Respond(busy) = begin(&r, &h, body) else { panic!() };
+        assert_eq!(busy.status, 409);
+        assert!(busy.headers.iter().any(|(k, v)| k == "Retry-After" && v == "60"));
+        assert_eq!(r.finish(&d, true).status, 200);
+        let Step::Respond(dup) = begin(&r, &h, body) else { panic!() };
+        assert_eq!(dup.status, 200);
+        assert!(dup.body.contains("\"duplicate\":true"));
+    }
+
+    #[test]
+    fn failed_handler_releases_so_retry_runs() {
+        let mut r = github_receiver();
+        r.on("*", "h").mode(Mode::Sync);
+        let body = br#"{"action":"closed"}"#;
+        let h = github_request(body, "d-2");
+        let Step::Run(d) = begin(&r, &h, body) else { panic!() };
+        assert_eq!(r.finish(&d, false).status, 500);
+        let Step::Run(retry) = begin(&r, &h, body) else { panic!("retry must run") };
+        assert!(retry.token > d.token);
+        assert_eq!(r.finish(&retry, true).status, 200);
+    }
+
+    #[test]
+    fn statuses_for_errors_and_unhandled() {
+        let mut r = github_receiver();
+        r.on("push", "h");
+        let body = br#"{"action":"opened"}"#;
+        let h = github_request(body, "d-3");
+        let Step::Respond(d) = begin(&r, &h, body) else { panic!() };
+        assert_eq!(d.status, 202, "async default acks unhandled types");
+        let mut sync_h = h.clone();
+        sync_h.push((SYNC_HEADER.into(), "true".into()));
+        let Step::Respond(d) = begin(&r, &sync_h, body) else { panic!() };
+        assert_eq!(d.status, 404, "sync: no handler matched");
+        let Step::Respond(d) = begin(&r, &h, br#"{"action":"tampered"}"#) else { panic!() };
+        assert_eq!(d.status, 401);
+        assert!(d.body.contains("no_matching_signature"));
+        let nojson = b"not json";
+        let Step::Respond(d) = begin(&r, &github_request(nojson, "d-4"), nojson) else { panic!() };
+        assert_eq!(d.status, 400);
+        let Step::Respond(d) = begin(&r, &vec![], body) else { panic!() };
+        assert_eq!(d.status, 401);
+        assert!(d.body.contains("missing_header"));
+    }
+
+    #[test]
+    fn multi_provider_routes_by_provider_and_path() {
+        let gh = Verifier::new(Scheme::preset("github").unwrap(), ["s"]).unwrap();
+        let stripe = Verifier::new(Scheme::preset("stripe").unwrap(), ["whsec_x"]).unwrap();
+        let mut r: Receiver<&str> =
+            Receiver::new(vec![Provider::new("stripe", stripe), Provider::new("github", gh)], Box::new(MemoryStore::default())).unwrap();
+        r.on_scoped("*", Scope { provider: Some("github".into()), path: Some("/hooks".into()) }, "gh-hooks");
+        r.on_scoped("*", Scope { provider: Some("stripe".into()), path: None }, "stripe-any");
+        r.mode(Mode::Sync);
+        let body = br#"{"action":"opened"}"#;
+        let h = github_request(body, "d-5");
+        let Step::Run(d) = begin(&r, &h, body) else { panic!() };
+        assert_eq!(r.providers()[d.provider].name(), "github");
+        assert_eq!(d.handlers.iter().map(|i| *r.handler(*i)).collect::<Vec<_>>(), ["gh-hooks"]);
+        let Step::Respond(d) = r.begin(Request { path: "/other", headers: &h, body, now: NOW }) else { panic!() };
+        assert_eq!(d.status, 404, "github route is bound to /hooks");
+        let sbody = br#"{"id":"evt_1","type":"invoice.paid","created":1700000000,"data":{}}"#;
+        let sh = Signer::new(Scheme::preset("stripe").unwrap(), "whsec_x").unwrap().sign(sbody, None, Some(NOW)).unwrap();
+        let Step::Run(d) = r.begin(Request { path: "/other", headers: &sh, body: sbody, now: NOW }) else { panic!() };
+        assert_eq!(r.providers()[d.provider].name(), "stripe");
+        assert_eq!(d.key, "/other|stripe|evt_1");
+    }
+}
