@@ -91,10 +91,11 @@ impl RedisStore {
         })
     }
 
-    fn connection(&self) -> Result<Connection> {
-        if let Some(con) = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop() {
-            return Ok(con);
-        }
+    fn pooled(&self) -> Option<Connection> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    fn connect(&self) -> Result<Connection> {
         let con = self.client.get_connection_with_timeout(self.timeout).map_err(unavailable)?;
         con.set_read_timeout(Some(self.timeout)).map_err(unavailable)?;
         con.set_write_timeout(Some(self.timeout)).map_err(unavailable)?;
@@ -102,8 +103,13 @@ impl RedisStore {
     }
 
     /// Runs one script on a pooled connection; a failed connection is dropped, not pooled.
+    ///
+    /// A pooled connection may have died since its last use (server restart):
+    /// then the script is retried once on a fresh connection. That retry is
+    /// safe for all three scripts: a claim that did run is seen as in progress
+    /// (the lease frees it), a complete/release that did run is a no-op the
+    /// second time.
     fn run(&self, script: &Script, keys: &[String], args: &[String]) -> Result<Value> {
-        let mut con = self.connection()?;
         let mut invocation = script.prepare_invoke();
         for k in keys {
             invocation.key(k);
@@ -111,9 +117,23 @@ impl RedisStore {
         for a in args {
             invocation.arg(a);
         }
-        let value: Value = invocation.invoke(&mut con).map_err(unavailable)?;
-        self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(con);
-        Ok(value)
+        let (mut con, mut from_pool) = match self.pooled() {
+            Some(con) => (con, true),
+            None => (self.connect()?, false),
+        };
+        loop {
+            match invocation.invoke::<Value>(&mut con) {
+                Ok(value) => {
+                    self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(con);
+                    return Ok(value);
+                }
+                Err(e) if from_pool && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()) => {
+                    con = self.connect()?;
+                    from_pool = false;
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
     }
 
     fn state_key(&self, key: &str) -> String {
