@@ -11,9 +11,12 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use hookverify::scheme::preset_names;
-use hookverify::{Algorithm, Error as CoreError, ErrorCode, Headers, Lookup, Scheme, Signer, Verifier, VerifierOptions};
+use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+
+mod packed;
+use packed::{pack, Picked, MAX_INDEX};
 
 /// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.
 fn throw(env: &Env, e: CoreError) -> napi::Error {
@@ -105,52 +108,6 @@ pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Opt
     })
 }
 
-/// One picked header value: a string, absent, or a count of duplicates.
-type Value = Option<Either<String, u32>>;
-
-/// The values JS picked, in the order of the verifier's header names.
-struct Picked<'a> {
-    names: &'a [String],
-    values: &'a [Value],
-}
-
-impl Headers for Picked<'_> {
-    fn lookup(&self, name: &str) -> Lookup<'_> {
-        match self.names.iter().position(|n| n.eq_ignore_ascii_case(name)).and_then(|i| self.values.get(i)) {
-            Some(Some(Either::A(v))) => Lookup::One(v.as_bytes()),
-            Some(Some(Either::B(n))) if *n >= 2 => Lookup::Many(*n as usize),
-            _ => Lookup::Missing,
-        }
-    }
-}
-
-/// What `verifySignature` established.
-#[napi(object)]
-pub struct RawVerified {
-    /// Index of the matching secret.
-    pub key_index: u32,
-    /// The signed timestamp, when the scheme has one.
-    pub timestamp: Option<i64>,
-    /// The signed message id, when the scheme has one.
-    pub message_id: Option<String>,
-}
-
-/// A verified event; `dataJson` is parsed lazily on the JS side.
-#[napi(object)]
-pub struct RawEvent {
-    /// Event id.
-    pub id: String,
-    /// Event type.
-    #[napi(js_name = "type")]
-    pub event_type: String,
-    /// Event time (unix seconds).
-    pub timestamp: Option<i64>,
-    /// Index of the matching secret.
-    pub key_index: u32,
-    /// The payload as JSON text.
-    pub data_json: String,
-}
-
 /// A core verifier plus the header names JS passes values for.
 #[napi]
 pub struct RawVerifier {
@@ -163,37 +120,46 @@ impl RawVerifier {
     /// Builds the verifier from the options JSON (core `VerifierOptions`).
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, header_names: Vec<String>) -> Result<Self> {
-        let inner = guard(&env, || VerifierOptions::from_json(&options_json)?.build())?;
+        let inner = guard(&env, || {
+            let v = VerifierOptions::from_json(&options_json)?.build()?;
+            if v.secret_count() > MAX_INDEX || v.scheme().spec().header_aliases.len() >= MAX_INDEX {
+                return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
+            }
+            Ok(v)
+        })?;
         Ok(RawVerifier { inner, names: header_names })
     }
 
-    /// Checks the signature (and window) as of `now`.
+    /// Checks the signature (and window) as of `now`; returns the packed result (see `pack`).
     #[napi]
-    pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, values: Vec<Value>, now: i64) -> Result<RawVerified> {
-        let headers = self.picked(&env, &values)?;
-        let v = guard(&env, || self.inner.verify_signature_at(&headers, bytes(&body), now))?;
-        Ok(RawVerified { key_index: v.key_index as u32, timestamp: v.timestamp, message_id: v.message_id })
-    }
-
-    /// Checks the signature and parses the envelope as of `now`.
-    #[napi]
-    pub fn verify(&self, env: Env, body: Either<&[u8], String>, values: Vec<Value>, now: i64) -> Result<RawEvent> {
-        let headers = self.picked(&env, &values)?;
-        let e = guard(&env, || self.inner.verify_at(&headers, bytes(&body), now))?;
-        Ok(RawEvent {
-            data_json: e.data_json().to_owned(),
-            id: e.id,
-            event_type: e.event_type,
-            timestamp: e.timestamp,
-            key_index: e.key_index as u32,
+    pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {
+        guard(&env, || {
+            let headers = self.picked(&headers)?;
+            self.inner.verify_signature_at(&headers, bytes(&body), now).map(|v| pack(&v))
         })
     }
 
-    fn picked<'a>(&'a self, env: &Env, values: &'a [Value]) -> Result<Picked<'a>> {
-        if values.len() != self.names.len() {
-            return Err(throw(env, invalid("internal: header values do not match header names")));
+    /// Checks the signature and parses the envelope as of `now`: `[id, type, timestamp | null, keyIndex, dataJson]`.
+    #[napi]
+    pub fn verify<'env>(&self, env: &'env Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<Array<'env>> {
+        let e = guard(env, || {
+            let headers = self.picked(&headers)?;
+            self.inner.verify_at(&headers, bytes(&body), now)
+        })?;
+        let mut out = env.create_array(5)?;
+        out.set(0, e.id.as_str())?;
+        out.set(1, e.event_type.as_str())?;
+        match e.timestamp {
+            Some(t) => out.set(2, t as f64)?,
+            None => out.set(2, Null)?,
         }
-        Ok(Picked { names: &self.names, values })
+        out.set(3, e.key_index as u32)?;
+        out.set(4, e.data_json())?;
+        Ok(out)
+    }
+
+    fn picked<'a>(&'a self, packed: &'a str) -> hookverify::Result<Picked<'a>> {
+        Picked::unpack(&self.names, packed).ok_or_else(|| CoreError::InternalError { reason: "badly packed header values".into() })
     }
 }
 

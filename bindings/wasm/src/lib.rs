@@ -7,8 +7,12 @@
 //! to `internal_error`.
 
 use hookverify::scheme::preset_names;
-use hookverify::{Algorithm, Error as CoreError, ErrorCode, Headers, Lookup, Scheme, Signer, Verifier, VerifierOptions};
-use js_sys::{Object, Reflect};
+use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
+use js_sys::{Array, Reflect};
+
+#[path = "../../node/src/packed.rs"]
+mod packed;
+use packed::{pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
 /// A JS `Error` carrying the core's `code` and `detailsJson`.
@@ -77,28 +81,6 @@ pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Opti
     Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
 }
 
-/// One picked header value: text, absent, or a count of duplicates.
-enum Value {
-    Missing,
-    One(String),
-    Many(usize),
-}
-
-struct Picked<'a> {
-    names: &'a [String],
-    values: Vec<Value>,
-}
-
-impl Headers for Picked<'_> {
-    fn lookup(&self, name: &str) -> Lookup<'_> {
-        match self.names.iter().position(|n| n.eq_ignore_ascii_case(name)).and_then(|i| self.values.get(i)) {
-            Some(Value::One(v)) => Lookup::One(v.as_bytes()),
-            Some(Value::Many(n)) if *n >= 2 => Lookup::Many(*n),
-            _ => Lookup::Missing,
-        }
-    }
-}
-
 /// A core verifier plus the header names JS passes values for.
 #[wasm_bindgen]
 pub struct RawVerifier {
@@ -112,50 +94,34 @@ impl RawVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, header_names: Vec<String>) -> Result<RawVerifier, JsValue> {
         let inner = VerifierOptions::from_json(options_json).and_then(|o| o.build()).map_err(to_js)?;
+        if inner.secret_count() > MAX_INDEX || inner.scheme().spec().header_aliases.len() >= MAX_INDEX {
+            return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
+        }
         Ok(RawVerifier { inner, names: header_names })
     }
 
-    /// Checks the signature (and window) as of `now`: `{keyIndex, timestamp, messageId}`.
+    /// Checks the signature (and window) as of `now`; returns the packed result (see `packed::pack`).
     #[wasm_bindgen(js_name = verifySignature)]
-    pub fn verify_signature(&self, body: &[u8], values: Vec<JsValue>, now: f64) -> Result<Object, JsValue> {
-        let headers = self.picked(values)?;
-        let v = self.inner.verify_signature_at(&headers, body, now as i64).map_err(to_js)?;
-        let out = Object::new();
-        set(&out, "keyIndex", (v.key_index as f64).into());
-        set(&out, "timestamp", v.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()));
-        set(&out, "messageId", v.message_id.map_or(JsValue::NULL, JsValue::from));
-        Ok(out)
+    pub fn verify_signature(&self, body: &[u8], headers: &str, now: f64) -> Result<f64, JsValue> {
+        let headers = self.picked(headers)?;
+        self.inner.verify_signature_at(&headers, body, now as i64).map(|v| pack(&v)).map_err(to_js)
     }
 
-    /// Checks the signature and parses the envelope as of `now`:
-    /// `{id, type, timestamp, keyIndex, dataJson}`.
-    pub fn verify(&self, body: &[u8], values: Vec<JsValue>, now: f64) -> Result<Object, JsValue> {
-        let headers = self.picked(values)?;
+    /// Checks the signature and parses the envelope as of `now`: `[id, type, timestamp | null, keyIndex, dataJson]`.
+    pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<Array, JsValue> {
+        let headers = self.picked(headers)?;
         let e = self.inner.verify_at(&headers, body, now as i64).map_err(to_js)?;
-        let out = Object::new();
-        set(&out, "id", e.id.as_str().into());
-        set(&out, "type", e.event_type.as_str().into());
-        set(&out, "timestamp", e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()));
-        set(&out, "keyIndex", (e.key_index as f64).into());
-        set(&out, "dataJson", e.data_json().into());
-        Ok(out)
+        Ok(Array::of5(
+            &e.id.as_str().into(),
+            &e.event_type.as_str().into(),
+            &e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()),
+            &(e.key_index as f64).into(),
+            &e.data_json().into(),
+        ))
     }
 
-    fn picked(&self, values: Vec<JsValue>) -> Result<Picked<'_>, JsValue> {
-        if values.len() != self.names.len() {
-            return Err(invalid("internal: header values do not match header names"));
-        }
-        let values = values
-            .into_iter()
-            .map(|v| match v.as_string() {
-                Some(s) => Value::One(s),
-                None => v.as_f64().map_or(Value::Missing, |n| Value::Many(n as usize)),
-            })
-            .collect();
-        Ok(Picked { names: &self.names, values })
+    fn picked<'a>(&'a self, packed: &'a str) -> Result<Picked<'a>, JsValue> {
+        Picked::unpack(&self.names, packed)
+            .ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))
     }
-}
-
-fn set(obj: &Object, key: &str, value: JsValue) {
-    let _ = Reflect::set(obj, &key.into(), &value);
 }

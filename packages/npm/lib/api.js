@@ -40,31 +40,57 @@ function wrap(e) {
   return err;
 }
 
-/** Header names a scheme spec reads (signature sets and event mapping), lowercased, deduplicated. */
-function headerNames(spec) {
+/**
+ * Header names a scheme spec reads (signature sets, then the event mapping), lowercased and
+ * deduplicated, plus for each header set the index of its id header (-1: none).
+ */
+function headerPlan(spec) {
   const names = [];
   const add = (n) => {
-    if (typeof n === 'string' && n && !names.includes(n.toLowerCase())) names.push(n.toLowerCase());
+    if (typeof n !== 'string' || !n) return -1;
+    const lower = n.toLowerCase();
+    const i = names.indexOf(lower);
+    return i >= 0 ? i : names.push(lower) - 1;
   };
   const fromSource = (src) => {
     if (Array.isArray(src)) src.forEach(fromSource);
     else if (src && typeof src === 'object') add(src.header);
   };
-  if (!spec || typeof spec !== 'object') return names;
-  const sets = [spec].concat(Array.isArray(spec.header_aliases) ? spec.header_aliases : []);
-  for (const set of sets) {
-    if (!set || typeof set !== 'object') continue;
-    add(set.signature_header);
-    add(set.timestamp_header);
-    add(set.id_header);
+  const idOfSet = [];
+  if (spec && typeof spec === 'object') {
+    const sets = [spec].concat(Array.isArray(spec.header_aliases) ? spec.header_aliases : []);
+    for (const set of sets) {
+      if (!set || typeof set !== 'object') continue;
+      add(set.signature_header);
+      add(set.timestamp_header);
+      idOfSet.push(add(set.id_header));
+    }
+    const ev = spec.event;
+    if (ev && typeof ev === 'object') {
+      fromSource(ev.id);
+      fromSource(ev.type);
+      fromSource(ev.timestamp);
+    }
   }
-  const ev = spec.event;
-  if (ev && typeof ev === 'object') {
-    fromSource(ev.id);
-    fromSource(ev.type);
-    fromSource(ev.timestamp);
+  return { names, idOfSet };
+}
+
+// What the core trims from header values (RFC 9110 optional whitespace).
+const TRIM = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * Packs picked header values into one string for the backend (format: bindings/node/src/packed.rs):
+ * per name "\0" absent, "\1"+count duplicated, "\2"+two 15-bit UTF-16 length chars+value.
+ */
+function pack(values) {
+  let out = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === undefined) out += '\0';
+    else if (typeof v === 'number') out += '\x01' + String.fromCharCode(Math.min(v, 0x7fff));
+    else out += '\x02' + String.fromCharCode((v.length >>> 15) & 0x7fff, v.length & 0x7fff) + v;
   }
-  return names;
+  return out;
 }
 
 function nowOf(opts) {
@@ -108,6 +134,7 @@ function createApi(raw, backend) {
     #raw;
     #names;
     #index;
+    #idOfSet;
 
     constructor(options) {
       if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -122,7 +149,9 @@ function createApi(raw, backend) {
       } catch (e) {
         throw invalid(`Verifier options are not serializable: ${e.message}`);
       }
-      this.#names = headerNames(spec);
+      const plan = headerPlan(spec);
+      this.#names = plan.names;
+      this.#idOfSet = plan.idOfSet;
       this.#index = Object.create(null);
       this.#names.forEach((n, i) => (this.#index[n] = i));
       this.#raw = call(() => new raw.RawVerifier(json, this.#names.slice()));
@@ -140,11 +169,11 @@ function createApi(raw, backend) {
       const now = nowOf(opts);
       let r;
       try {
-        r = this.#raw.verify(b, values, now);
+        r = this.#raw.verify(b, pack(values), now);
       } catch (e) {
         throw wrap(e);
       }
-      return new Event(r.id, r.type, r.timestamp ?? null, r.keyIndex, r.dataJson);
+      return new Event(r[0], r[1], r[2], r[3], r[4]);
     }
 
     /** Verifies only the signature (and timestamp window): for bodies that are not JSON envelopes. */
@@ -154,11 +183,21 @@ function createApi(raw, backend) {
       const now = nowOf(opts);
       let r;
       try {
-        r = this.#raw.verifySignature(b, values, now);
+        r = this.#raw.verifySignature(b, pack(values), now);
       } catch (e) {
         throw wrap(e);
       }
-      return { keyIndex: r.keyIndex, timestamp: r.timestamp ?? null, messageId: r.messageId ?? null };
+      // Unpack (timestamp + 1) * 2^14 + headerSet * 2^7 + keyIndex (bindings/node/src/packed.rs).
+      const keyIndex = r % 128;
+      const set = Math.floor(r / 128) % 128;
+      const ts = Math.floor(r / 16384);
+      const idAt = this.#idOfSet[set];
+      const id = idAt === undefined || idAt < 0 ? undefined : values[idAt];
+      return {
+        keyIndex,
+        timestamp: ts === 0 ? null : ts - 1,
+        messageId: typeof id === 'string' ? id.replace(TRIM, '') : null,
+      };
     }
 
     // One value per header name: a string, undefined (absent) or a count (>= 2: duplicated).
@@ -287,4 +326,4 @@ class Event {
   }
 }
 
-module.exports = { createApi, HookverifyError, headerNames };
+module.exports = { createApi, HookverifyError, headerPlan };

@@ -5,10 +5,10 @@
 export declare class RawVerifier {
   /** Builds the verifier from the options JSON (core `VerifierOptions`). */
   constructor(optionsJson: string, headerNames: Array<string>)
-  /** Checks the signature (and window) as of `now`. */
-  verifySignature(body: Uint8Array | string, values: Array<any>, now: number): RawVerified
-  /** Checks the signature and parses the envelope as of `now`. */
-  verify(body: Uint8Array | string, values: Array<any>, now: number): RawEvent
+  /** Checks the signature (and window) as of `now`; returns the packed result (see `pack`). */
+  verifySignature(body: Uint8Array | string, headers: string, now: number): number
+  /** Checks the signature and parses the envelope as of `now`: `[id, type, timestamp | null, keyIndex, dataJson]`. */
+  verify(body: Uint8Array | string, headers: string, now: number): unknown[]
 }
 
 /** Every stable error code, from the core's table. */
@@ -22,30 +22,6 @@ export declare function presetNamesList(): Array<string>
 
 /** A preset's spec as JSON (the JS side reads the header names it needs from it). */
 export declare function presetSpecJson(name: string): string
-
-/** A verified event; `dataJson` is parsed lazily on the JS side. */
-export interface RawEvent {
-  /** Event id. */
-  id: string
-  /** Event type. */
-  type: string
-  /** Event time (unix seconds). */
-  timestamp?: number
-  /** Index of the matching secret. */
-  keyIndex: number
-  /** The payload as JSON text. */
-  dataJson: string
-}
-
-/** What `verifySignature` established. */
-export interface RawVerified {
-  /** Index of the matching secret. */
-  keyIndex: number
-  /** The signed timestamp, when the scheme has one. */
-  timestamp?: number
-  /** The signed message id, when the scheme has one. */
-  messageId?: string
-}
 
 /** Headers a sender would send, flattened as `[name, value, name, value, ...]`. */
 export declare function sign(optionsJson: string, body: Uint8Array | string, id?: string | undefined | null, timestamp?: number | undefined | null): Array<string>
