@@ -71,6 +71,10 @@ pub trait Store: Send + Sync {
     fn complete(&self, key: &str, token: Token, retention: Duration) -> Result<Completion>;
     /// Drops the claim if `token` still holds it (the handler failed; a retry may run it). Returns whether it did.
     fn release(&self, key: &str, token: Token) -> Result<bool>;
+    /// Whether calls may block on I/O (async integrations then run them on a blocking pool).
+    fn may_block(&self) -> bool {
+        false
+    }
 }
 
 impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
@@ -82,6 +86,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn release(&self, key: &str, token: Token) -> Result<bool> {
         (**self).release(key, token)
+    }
+    fn may_block(&self) -> bool {
+        (**self).may_block()
     }
 }
 

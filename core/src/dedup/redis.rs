@@ -173,6 +173,10 @@ impl Store for RedisStore {
         Ok(if int(&reply) == Some(1) { Completion::Recorded } else { Completion::LeaseLost })
     }
 
+    fn may_block(&self) -> bool {
+        true
+    }
+
     fn release(&self, key: &str, token: Token) -> Result<bool> {
         let reply = self.run(&self.release, &[self.state_key(key)], &[token.0.to_string()])?;
         Ok(int(&reply) == Some(1))

@@ -1,0 +1,215 @@
+//! axum integration (feature `axum`): a handler that reads the raw body, runs
+//! the [`Receiver`] pipeline and answers per its ack policy.
+//!
+//! ```no_run
+//! use hookverify::axum::{Webhooks, Context};
+//! use hookverify::{MemoryStore, Provider, Scheme, Verifier};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::new(Scheme::preset("github")?, ["my-secret"])?;
+//! let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())?
+//!     .on("issues.opened", |ctx: Context| async move {
+//!         println!("issue opened: {}", ctx.event.id);
+//!         Ok(())
+//!     });
+//! let app = axum::Router::new().route("/webhooks", hooks.into_method_router());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
+
+use crate::dedup::{Store, Token};
+use crate::error::Result;
+use crate::event::Event;
+use crate::receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Scope, Step};
+
+/// What a handler receives.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The verified event.
+    pub event: Event,
+    /// The claim's fencing token: pass it to writes that must reject stale workers.
+    pub token: Token,
+    /// The provider that matched.
+    pub provider: String,
+    /// The request path (no query).
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+}
+
+/// A handler's error: anything displayable. Failing releases the claim so the sender's retry runs it again.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+type BoxFuture = Pin<Box<dyn Future<Output = std::result::Result<(), HandlerError>> + Send>>;
+type Handler = Arc<dyn Fn(Context) -> BoxFuture + Send + Sync>;
+
+/// Webhook endpoint for axum: providers, a store, and typed-event handlers.
+pub struct Webhooks {
+    receiver: Receiver<Handler>,
+    store_may_block: bool,
+}
+
+impl std::fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhooks").field("receiver", &self.receiver).finish()
+    }
+}
+
+fn boxed<F, Fut>(handler: F) -> Handler
+where
+    F: Fn(Context) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
+{
+    Arc::new(move |ctx| Box::pin(handler(ctx)))
+}
+
+impl Webhooks {
+    /// An endpoint for these providers (priority order) with a dedup store.
+    pub fn new(providers: Vec<Provider>, store: impl Store + 'static) -> Result<Webhooks> {
+        let store_may_block = store.may_block();
+        Ok(Webhooks { receiver: Receiver::new(providers, Box::new(store))?, store_may_block })
+    }
+
+    /// Adds an async handler for an event-type pattern (`user.created`, `user.*`, `*`).
+    pub fn on<F, Fut>(mut self, pattern: &str, handler: F) -> Self
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
+    {
+        self.receiver.on(pattern, boxed(handler));
+        self
+    }
+
+    /// Adds a handler limited to one provider and/or path.
+    pub fn on_scoped<F, Fut>(mut self, pattern: &str, scope: Scope, handler: F) -> Self
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
+    {
+        self.receiver.on_scoped(pattern, scope, boxed(handler));
+        self
+    }
+
+    /// The handler for event types nothing else takes.
+    pub fn unhandled<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
+    {
+        self.receiver.unhandled(boxed(handler));
+        self
+    }
+
+    /// Sync (200/404/500 after handlers) or async (202 before) by default.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.receiver.mode(mode);
+        self
+    }
+
+    /// The underlying receiver, for its other settings.
+    pub fn receiver_mut(&mut self) -> &mut Receiver<Handler> {
+        &mut self.receiver
+    }
+
+    /// A `POST` route running the pipeline; the body limit is the largest verifier cap.
+    pub fn into_method_router<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
+        let limit = self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0);
+        post(handle).with_state(Arc::new(self)).layer(DefaultBodyLimit::max(limit))
+    }
+
+    /// Runs one request through the pipeline (what the route calls; usable from your own handler).
+    pub async fn handle(self: Arc<Self>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+        let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+        let now = crate::verify::unix_now();
+        let step = if self.store_may_block {
+            let this = self.clone();
+            let (path, headers, body) = (path.clone(), headers.clone(), body.clone());
+            match tokio::task::spawn_blocking(move || this.begin(&path, &headers, &body, now)).await {
+                Ok(step) => step,
+                Err(_) => return internal_error(),
+            }
+        } else {
+            self.begin(&path, &headers, &body, now)
+        };
+        let delivery = match step {
+            Step::Respond(decision) => return into_response(decision),
+            Step::Run(delivery) => delivery,
+        };
+        if delivery.sync {
+            let ok = self.run_handlers(&delivery).await;
+            into_response(self.finish(delivery, ok).await)
+        } else {
+            let answer = self.receiver.accepted(&delivery);
+            tokio::spawn(async move {
+                let ok = self.run_handlers(&delivery).await;
+                self.finish(delivery, ok).await;
+            });
+            into_response(answer)
+        }
+    }
+
+    fn begin(&self, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Step {
+        self.receiver.begin(Request { path, headers, body, now })
+    }
+
+    /// Runs every matched handler in order; a panic counts as a failure.
+    async fn run_handlers(&self, delivery: &Delivery) -> bool {
+        for index in &delivery.handlers {
+            let ctx = Context {
+                event: delivery.event.clone(),
+                token: delivery.token,
+                provider: self.receiver.providers()[delivery.provider].name().to_owned(),
+                path: delivery.path.clone(),
+                query: delivery.query.clone(),
+            };
+            let fut = (self.receiver.handler(*index))(ctx);
+            match tokio::spawn(fut).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    async fn finish(self: &Arc<Self>, delivery: Delivery, ok: bool) -> Decision {
+        if self.store_may_block {
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || this.receiver.finish(&delivery, ok))
+                .await
+                .unwrap_or_else(|_| Decision { status: 500, headers: Vec::new(), body: "{}".into() })
+        } else {
+            self.receiver.finish(&delivery, ok)
+        }
+    }
+}
+
+async fn handle(State(hooks): State<Arc<Webhooks>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    hooks.handle(uri, headers, body).await
+}
+
+fn internal_error() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+/// Turns a core decision into an axum response.
+pub fn into_response(decision: Decision) -> Response {
+    let mut response = Response::new(Body::from(decision.body));
+    *response.status_mut() = StatusCode::from_u16(decision.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in decision.headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response
+}

@@ -1,0 +1,153 @@
+//! The axum receiver over real HTTP on loopback.
+#![cfg(feature = "axum")]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookverify::axum::{Context, HandlerError, Webhooks};
+use hookverify::{MemoryStore, Mode, Provider, Scheme, Verifier};
+use serde_json::Value;
+
+/// A valid GitHub delivery from the independent vectors (signature by the stdlib generator).
+fn github_case() -> (String, Vec<u8>, Vec<(String, String)>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/schemes.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let t = doc["tests"].as_array().unwrap().iter().find(|t| t["scheme"] == "github" && t["result"] == "valid" && t["event"].is_object()).unwrap();
+    let secret = t["secrets"][t["key_index"].as_u64().unwrap() as usize].as_str().unwrap().to_owned();
+    let headers = t["headers"].as_object().unwrap().iter().filter(|(k, _)| *k != "X-GitHub-Delivery").map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    (secret, t["body"].as_str().unwrap().as_bytes().to_vec(), headers)
+}
+
+/// Minimal HTTP/1.1 client: status, headers text, body.
+fn post(port: u16, path: &str, headers: &[(String, String)], body: &[u8]) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_owned(), body.to_owned())
+}
+
+async fn serve(hooks: Webhooks) -> u16 {
+    let app = axum::Router::new().route("/webhooks", hooks.into_method_router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+fn with_delivery(headers: &[(String, String)], id: &str) -> Vec<(String, String)> {
+    let mut h = headers.to_vec();
+    h.push(("X-GitHub-Delivery".into(), id.into()));
+    h
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_ack_policy_over_http() {
+    let (secret, body, headers) = github_case();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let fail_next = Arc::new(AtomicUsize::new(0));
+    let (r, f) = (runs.clone(), fail_next.clone());
+    let verifier = Verifier::builder(Scheme::preset("github").unwrap()).secret(&secret).max_body_bytes(1024).build().unwrap();
+    let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
+        .unwrap()
+        .on("issues", move |ctx: Context| {
+            let (r, f) = (r.clone(), f.clone());
+            async move {
+                if ctx.event.id == "slow" {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                if f.swap(0, Ordering::SeqCst) == 1 {
+                    return Err::<(), HandlerError>("downstream unavailable".into());
+                }
+                r.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        .mode(Mode::Sync);
+    let port = serve(hooks).await;
+    let call = move |path: &'static str, h: Vec<(String, String)>, b: Vec<u8>| tokio::task::spawn_blocking(move || post(port, path, &h, &b));
+
+    // valid -> handler ran once
+    let (status, _, resp) = call("/webhooks", with_delivery(&headers, "d1"), body.clone()).await.unwrap();
+    assert_eq!((status, runs.load(Ordering::SeqCst)), (200, 1), "{resp}");
+    // duplicate -> 200, not run again
+    let (status, _, resp) = call("/webhooks", with_delivery(&headers, "d1"), body.clone()).await.unwrap();
+    assert_eq!((status, runs.load(Ordering::SeqCst)), (200, 1));
+    assert!(resp.contains("duplicate"));
+    // tampered -> 401 with the code
+    let mut tampered = body.clone();
+    tampered[2] ^= 1;
+    let (status, _, resp) = call("/webhooks", with_delivery(&headers, "d2"), tampered).await.unwrap();
+    assert_eq!(status, 401);
+    assert!(resp.contains("no_matching_signature"));
+    // handler fails -> 500, the retry runs it
+    fail_next.store(1, Ordering::SeqCst);
+    let (status, _, _) = call("/webhooks", with_delivery(&headers, "d3"), body.clone()).await.unwrap();
+    assert_eq!(status, 500);
+    let (status, _, _) = call("/webhooks", with_delivery(&headers, "d3"), body.clone()).await.unwrap();
+    assert_eq!((status, runs.load(Ordering::SeqCst)), (200, 2));
+    // in-progress duplicate -> 409 with Retry-After
+    let first = call("/webhooks", with_delivery(&headers, "slow"), body.clone());
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (status, head, _) = call("/webhooks", with_delivery(&headers, "slow"), body.clone()).await.unwrap();
+    assert_eq!(status, 409);
+    assert!(head.to_ascii_lowercase().contains("retry-after: 60"), "{head}");
+    assert_eq!(first.await.unwrap().0, 200);
+    // over the cap -> 413
+    let (status, _, _) = call("/webhooks", with_delivery(&headers, "big"), vec![b' '; 4096]).await.unwrap();
+    assert_eq!(status, 413);
+    // missing signature -> 401
+    let (status, _, resp) = call("/webhooks", vec![], body.clone()).await.unwrap();
+    assert_eq!(status, 401);
+    assert!(resp.contains("missing_header"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_mode_answers_202_then_runs() {
+    let (secret, body, headers) = github_case();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let verifier = Verifier::new(Scheme::preset("github").unwrap(), [secret.as_str()]).unwrap();
+    let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default()).unwrap().on("*", move |_ctx: Context| {
+        let r = r.clone();
+        async move {
+            r.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    let port = serve(hooks).await;
+    let h = with_delivery(&headers, "a1");
+    let (status, _, _) = tokio::task::spawn_blocking({
+        let (h, b) = (h.clone(), body.clone());
+        move || post(port, "/webhooks?source=test", &h, &b)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 202);
+    for _ in 0..100 {
+        if runs.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    // Per-request sync switch.
+    let mut sync = with_delivery(&headers, "a2");
+    sync.push(("Hookverify-Sync".into(), "true".into()));
+    let (status, _, _) = tokio::task::spawn_blocking(move || post(port, "/webhooks", &sync, &body)).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
