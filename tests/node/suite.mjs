@@ -1,0 +1,388 @@
+// The one hookverify JS test suite, shared by every backend and runtime: node:test runs it
+// against the native addon and wasm (vectors.test.mjs), headless Chromium against wasm
+// (browser.mjs). No Node APIs here: the runner passes `load(path)` (text, relative to the repo
+// root) and `loadBytes(path)`.
+//
+// Expected values come from tests/vectors (independent generator, upstream vectors) and from
+// the core's own tables, never from our sign().
+
+const enc = new TextEncoder();
+const hexBytes = (h) => Uint8Array.from(h.match(/../g) || [], (b) => parseInt(b, 16));
+const toHex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
+
+class AssertionError extends Error {}
+function ok(cond, msg) {
+  if (!cond) throw new AssertionError(msg || 'assertion failed');
+}
+function eq(a, b, msg) {
+  const sa = JSON.stringify(a);
+  const sb = JSON.stringify(b);
+  if (sa !== sb) throw new AssertionError(`${msg || 'not equal'}: got ${sa}, expected ${sb}`);
+}
+/** Runs f, expects a HookverifyError with `code`; returns it. */
+function throwsCode(hv, f, code, msg) {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof hv.HookverifyError)) throw new AssertionError(`${msg || ''} threw a non-HookverifyError: ${e && e.stack}`);
+    if (e.code !== code) throw new AssertionError(`${msg || ''} code ${e.code} (${e.message}), expected ${code}`);
+    ok(typeof e.message === 'string' && e.message.length > 0, 'message');
+    ok(e.details && typeof e.details === 'object', 'details object');
+    return e;
+  }
+  throw new AssertionError(`${msg || ''} did not throw (expected ${code})`);
+}
+
+/** Builds the list of cases: `[{ name, run }]`, `run` may be async. */
+export async function buildCases(hv, { load, loadBytes }) {
+  const json = async (p) => JSON.parse(await load(p));
+  const schemes = await json('tests/vectors/schemes.json');
+  const malformed = await json('tests/vectors/attacks/malformed_headers.json');
+  const providers = await json('tests/vectors/providers/provider_examples.json');
+  const wycheproof = {};
+  for (const alg of ['sha1', 'sha256', 'sha512']) wycheproof[alg] = await json(`tests/vectors/wycheproof/hmac_${alg}_test.json`);
+  const errorRs = await load('core/src/error.rs');
+  const cargoToml = await load('Cargo.toml');
+  const pkg = await json('packages/npm/package.json');
+
+  const cases = [];
+  const add = (name, run) => cases.push({ name, run });
+
+  // ---- schemes.json: verifySignature (result/code/key_index) and verify (event/event_code)
+  for (const t of schemes.tests) {
+    add(`schemes.json #${t.tcId}: ${t.comment}`, () => {
+      const scheme = schemes.custom_schemes[t.scheme] || t.scheme;
+      const opts = { scheme, secrets: t.secrets };
+      if (t.tolerance_seconds !== null) opts.toleranceSeconds = t.tolerance_seconds;
+      const v = new hv.Verifier(opts);
+      const body = t.body_hex !== undefined ? hexBytes(t.body_hex) : t.body;
+      if (t.result === 'valid') {
+        const r = v.verifySignature(body, t.headers, { now: t.now });
+        eq(r.keyIndex, t.key_index, 'key_index');
+        if (t.event) {
+          const e = v.verify(body, t.headers, { now: t.now });
+          eq({ id: e.id, type: e.type, timestamp: e.timestamp }, t.event, 'event');
+          eq(e.keyIndex, t.key_index, 'event key_index');
+        } else {
+          throwsCode(hv, () => v.verify(body, t.headers, { now: t.now }), t.event_code, 'event_code');
+        }
+      } else {
+        throwsCode(hv, () => v.verifySignature(body, t.headers, { now: t.now }), t.code, 'code');
+        throwsCode(hv, () => v.verify(body, t.headers, { now: t.now }), t.code, 'verify code');
+      }
+    });
+  }
+
+  // ---- attacks/malformed_headers.json: accept/reject under the strict policy
+  const NON_HEADERS = ['secret_utf8', 'secret', 'body_utf8', 'payload_utf8', 'body_file', 'body_hex', 'now', 'tolerance'];
+  for (const c of malformed.cases) {
+    add(`malformed_headers ${c.id}`, async () => {
+      const i = c.inputs;
+      const scheme = c.scheme === 'standard-webhooks' ? 'standard' : c.scheme;
+      let body;
+      if (i.body_utf8 !== undefined || i.payload_utf8 !== undefined) body = i.body_utf8 ?? i.payload_utf8;
+      else if (i.body_file !== undefined) body = await loadBytes(`tests/vectors/${i.body_file}`);
+      else body = hexBytes(i.body_hex);
+      const headers = {};
+      for (const [k, val] of Object.entries(i)) if (!NON_HEADERS.includes(k) && val !== null) headers[k] = val;
+      let accepted;
+      try {
+        const opts = { scheme, secret: i.secret_utf8 ?? i.secret ?? '' };
+        if (typeof i.tolerance === 'number') opts.toleranceSeconds = i.tolerance;
+        new hv.Verifier(opts).verifySignature(body, headers, { now: i.now ?? 0 });
+        accepted = true;
+      } catch (e) {
+        ok(e instanceof hv.HookverifyError, `non-HookverifyError: ${e}`);
+        accepted = false;
+      }
+      eq(accepted ? 'accept' : 'reject', c.expect, c.why);
+    });
+  }
+
+  // ---- providers/provider_examples.json: published signatures verify, one flipped byte fails
+  for (const ex of providers.examples) {
+    add(`provider example ${ex.id}`, async () => {
+      let scheme, headers, body, secret, now;
+      switch (ex.id) {
+        case 'github-docs-x-hub-signature-256':
+          [scheme, headers, body, secret, now] = ['github', { [ex.header]: ex.expected_header_value }, ex.body_utf8, ex.secret_utf8, 0];
+          break;
+        case 'github-legacy-x-hub-signature-sha1-COMPUTED': {
+          headers = { [ex.header]: ex.expected_header_value };
+          const gh = new hv.Verifier({ scheme: 'github', secret: ex.secret_utf8 });
+          throwsCode(hv, () => gh.verifySignature(ex.body_utf8, headers, { now: 0 }), 'missing_header', 'sha1 downgrade');
+          [scheme, body, secret, now] = ['github-sha1', ex.body_utf8, ex.secret_utf8, 0];
+          break;
+        }
+        case 'slack-docs-v0':
+          [scheme, headers, body, secret, now] = ['slack', ex.headers, ex.body_utf8, ex.secret_utf8, ex.verify_now_unix];
+          break;
+        case 'standard-webhooks-rust-test_sign':
+        case 'standard-webhooks-python-test_sign_function':
+          scheme = 'standard';
+          headers = { 'webhook-id': ex.msg_id, 'webhook-timestamp': String(ex.timestamp), 'webhook-signature': ex.expected_signature };
+          [body, secret, now] = [ex.payload_utf8, ex.secret, ex.timestamp];
+          for (const bad of Object.values(ex.known_bad_signatures || {})) {
+            const v = new hv.Verifier({ scheme, secret });
+            ok(bad !== ex.expected_signature);
+            let rejected = false;
+            try {
+              v.verifySignature(body, { ...headers, 'webhook-signature': bad }, { now });
+            } catch (e) {
+              rejected = e instanceof hv.HookverifyError;
+            }
+            ok(rejected, `known bad signature ${bad} accepted`);
+          }
+          break;
+        case 'stripe-dotnet-EventUtilityTest': {
+          body = await loadBytes(`tests/vectors/providers/${ex.body_file}`);
+          [scheme, secret, now] = ['stripe', ex.secret_utf8, 1533204620];
+          headers = { 'Stripe-Signature': ex.expected_header_value };
+          const v = new hv.Verifier({ scheme, secret });
+          for (const tc of ex.tolerance_cases) {
+            let accepted = true;
+            try {
+              v.verifySignature(body, headers, { now: tc.now });
+            } catch {
+              accepted = false;
+            }
+            ok(tc.expect.startsWith(accepted ? 'accept' : 'reject'), `stripe tolerance now=${tc.now}: ${accepted}, expected ${tc.expect}`);
+          }
+          for (const bad of ex.upstream_malformed_headers_all_reject) {
+            let accepted = true;
+            try {
+              v.verifySignature(body, { 'Stripe-Signature': bad }, { now });
+            } catch {
+              accepted = false;
+            }
+            ok(!accepted, `stripe malformed ${bad}`);
+          }
+          break;
+        }
+        default:
+          throw new AssertionError(`unhandled provider example ${ex.id}`);
+      }
+      const v = new hv.Verifier({ scheme, secret });
+      eq(v.verifySignature(body, headers, { now }).keyIndex, 0, 'key index');
+      const tampered = typeof body === 'string' ? enc.encode(body) : Uint8Array.from(body);
+      tampered[0] ^= 1;
+      throwsCode(hv, () => v.verifySignature(tampered, headers, { now }), 'no_matching_signature', 'tampered');
+    });
+  }
+
+  // ---- Wycheproof HMAC through the raw primitive (full-length tags only: truncated = reject)
+  for (const [alg, doc] of Object.entries(wycheproof)) {
+    add(`wycheproof hmac_${alg} (${doc.numberOfTests} cases)`, () => {
+      let n = 0;
+      for (const g of doc.testGroups) {
+        for (const t of g.tests) {
+          const tag = toHex(hv.hmac(alg, hexBytes(t.key), hexBytes(t.msg)));
+          const full = t.tag.length === tag.length;
+          const match = tag === t.tag.toLowerCase();
+          const accepted = full && match;
+          eq(accepted, t.result === 'valid' && full, `tcId ${t.tcId} ${t.comment}`);
+          if (!full && t.result === 'valid') ok(tag.startsWith(t.tag), `truncated tcId ${t.tcId}`);
+          n++;
+        }
+      }
+      eq(n, doc.numberOfTests, 'count');
+    });
+  }
+
+  // ---- error codes: the exported list is the core's table (parsed from core/src/error.rs)
+  add('ERROR_CODES equals the core ErrorCode::as_str table', () => {
+    const arms = [...errorRs.matchAll(/ErrorCode::\w+ => "([a-z_]+)"/g)].map((m) => m[1]);
+    ok(arms.length >= 15, 'parsed the as_str arms');
+    eq([...hv.ERROR_CODES], arms);
+  });
+
+  add('package version equals the workspace version and the backend version', () => {
+    const m = cargoToml.match(/\[workspace\.package\][^[]*?version\s*=\s*"([^"]+)"/);
+    ok(m, 'workspace version in Cargo.toml');
+    eq(pkg.version, m[1], 'package.json version');
+    eq(hv.version, m[1], 'backend version');
+  });
+
+  add('SCHEMES lists the presets', () => {
+    for (const s of ['standard', 'stripe', 'github', 'github-sha1', 'slack', 'shopify']) ok(hv.SCHEMES.includes(s), s);
+  });
+
+  // ---- every error code reachable from JS
+  const gh = { scheme: 'github', secret: "It's a Secret to Everybody" };
+  const ghBody = 'Hello, World!';
+  const ghSig = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
+  const std = schemes.tests.find((t) => t.scheme === 'standard' && t.result === 'valid' && t.event);
+  const stdV = () => new hv.Verifier({ scheme: 'standard', secrets: std.secrets });
+  const reach = {
+    missing_header: () => new hv.Verifier(gh).verifySignature(ghBody, {}),
+    malformed_header: () => new hv.Verifier(gh).verifySignature(ghBody, { 'x-hub-signature-256': 'sha256=zz' }),
+    malformed_timestamp: () => stdV().verifySignature(std.body, { ...std.headers, 'webhook-timestamp': 'abc' }, { now: std.now }),
+    timestamp_too_old: () => stdV().verifySignature(std.body, std.headers, { now: std.now + 10000 }),
+    timestamp_too_new: () => stdV().verifySignature(std.body, std.headers, { now: std.now - 10000 }),
+    no_matching_signature: () => new hv.Verifier(gh).verifySignature(ghBody + '!', { 'X-Hub-Signature-256': ghSig }),
+    invalid_secret: () => new hv.Verifier({ scheme: 'standard', secret: 'whsec_!!!' }),
+    payload_too_large: () => new hv.Verifier({ ...gh, maxBodyBytes: 4 }).verifySignature(ghBody, { 'X-Hub-Signature-256': ghSig }),
+    invalid_json: () => new hv.Verifier(gh).verify(ghBody, { 'X-Hub-Signature-256': ghSig, 'X-GitHub-Delivery': 'd', 'X-GitHub-Event': 'e' }),
+    missing_field: () => {
+      const t = schemes.tests.find((x) => x.event_code === 'missing_field');
+      const v = new hv.Verifier({ scheme: schemes.custom_schemes[t.scheme] || t.scheme, secrets: t.secrets });
+      return v.verify(t.body_hex !== undefined ? hexBytes(t.body_hex) : t.body, t.headers, { now: t.now });
+    },
+    unknown_scheme: () => new hv.Verifier({ scheme: 'nope', secret: 's' }),
+    invalid_scheme: () => new hv.Verifier({ scheme: { name: 'x', signature_header: 'X-Sig', signed_content: '{nope}' }, secret: 's' }),
+    invalid_argument: () => new hv.Verifier({ ...gh, oops: 1 }),
+  };
+  // Not reachable through this (verification-only) surface: store_unavailable (dedup store,
+  // later phase) and internal_error (a caught bug; mapped from any backend failure in lib/api.js).
+  const unreachable = ['store_unavailable', 'internal_error'];
+  add('every error code reachable through the verification API (or listed as not)', () => {
+    for (const code of hv.ERROR_CODES) ok(code in reach || unreachable.includes(code), `no case for ${code}`);
+  });
+  for (const [code, f] of Object.entries(reach)) {
+    add(`error code ${code} is raised with message and details`, () => {
+      const e = throwsCode(hv, f, code);
+      ok(e.name === 'HookverifyError' && e instanceof Error, 'class');
+    });
+  }
+  add('missing_field reports the field in details', () => {
+    const e = throwsCode(hv, reach.missing_field, 'missing_field');
+    ok(typeof e.details.field === 'string', JSON.stringify(e.details));
+  });
+  add('timestamp_too_old details carry skew and tolerance', () => {
+    const e = throwsCode(hv, reach.timestamp_too_old, 'timestamp_too_old');
+    eq(e.details.tolerance_seconds, 300);
+    ok(typeof e.details.skew_seconds === 'number');
+  });
+
+  // ---- argument handling
+  add('a parsed object as body is invalid_argument with the raw-body hint', () => {
+    const e = throwsCode(hv, () => new hv.Verifier(gh).verify({ hello: 'world' }, { 'X-Hub-Signature-256': ghSig }), 'invalid_argument');
+    ok(e.message.includes('pass the raw request body'), e.message);
+    ok(e.message.includes('express.raw'), e.message);
+  });
+  add('wrong argument types are invalid_argument, never a crash', () => {
+    const v = new hv.Verifier(gh);
+    const h = { 'X-Hub-Signature-256': ghSig };
+    for (const bad of [null, undefined, 42, true, Symbol('s'), () => 1]) {
+      throwsCode(hv, () => v.verify(bad, h), 'invalid_argument', `body ${String(bad)}`);
+    }
+    for (const bad of [null, undefined, 'headers', 42]) throwsCode(hv, () => v.verify(ghBody, bad), 'invalid_argument', `headers ${bad}`);
+    throwsCode(hv, () => v.verify(ghBody, { 'X-Hub-Signature-256': { x: 1 } }), 'invalid_argument', 'header value object');
+    for (const bad of ['soon', 1.5, NaN, {}]) throwsCode(hv, () => v.verifySignature(ghBody, h, { now: bad }), 'invalid_argument', `now ${bad}`);
+    throwsCode(hv, () => v.verifySignature(ghBody, h, 5), 'invalid_argument', 'options not an object');
+    for (const bad of [null, undefined, 'github', 7, []]) throwsCode(hv, () => new hv.Verifier(bad), 'invalid_argument', `options ${bad}`);
+    throwsCode(hv, () => new hv.Verifier({ scheme: 'github', secret: 7 }), 'invalid_argument', 'secret number');
+    throwsCode(hv, () => new hv.Verifier({ scheme: 'github', secret: 's', toleranceSeconds: 'x' }), 'invalid_argument', 'tolerance string');
+    throwsCode(hv, () => new hv.Verifier({ scheme: 'github', secret: 's', maxBodyBytes: 10n }), 'invalid_argument', 'bigint');
+    throwsCode(hv, () => new hv.Verifier({ scheme: 'github', secret: 's', secrets: ['t'] }), 'invalid_argument', 'both secret and secrets');
+    throwsCode(hv, () => new hv.Verifier({ scheme: 42, secret: 's' }), 'invalid_argument', 'scheme number');
+    throwsCode(hv, () => hv.sign(null), 'invalid_argument', 'sign null');
+    throwsCode(hv, () => hv.sign({ scheme: 'standard', secret: 'whsec_aGk=', body: 'x' }), 'invalid_argument', 'sign without id');
+    throwsCode(hv, () => hv.sign({ scheme: 'github', secret: 's', body: { a: 1 } }), 'invalid_argument', 'sign object body');
+    throwsCode(hv, () => hv.hmac('md5', 'k', 'm'), 'invalid_argument', 'hmac md5');
+  });
+  add('body accepted as string, Uint8Array, ArrayBuffer and DataView', () => {
+    const v = new hv.Verifier(gh);
+    const h = { 'X-Hub-Signature-256': ghSig };
+    const bytes = enc.encode(ghBody);
+    for (const b of [ghBody, bytes, bytes.buffer.slice(0), new DataView(bytes.buffer.slice(0))]) eq(v.verifySignature(b, h).keyIndex, 0);
+    // A view into a larger buffer: only the viewed bytes are the body.
+    const big = new Uint8Array(bytes.length + 8);
+    big.set(bytes, 4);
+    eq(v.verifySignature(big.subarray(4, 4 + bytes.length), h).keyIndex, 0, 'subarray');
+  });
+
+  // ---- headers: any case, Fetch Headers, Map, duplicates
+  add('header names in any case', () => {
+    const v = stdV();
+    const upper = Object.fromEntries(Object.entries(std.headers).map(([k, val]) => [k.toUpperCase(), val]));
+    eq(v.verifySignature(std.body, upper, { now: std.now }).keyIndex, std.key_index);
+  });
+  add('Fetch Headers input', () => {
+    if (typeof Headers === 'undefined') return;
+    const v = stdV();
+    const h = new Headers(std.headers);
+    const r = v.verifySignature(std.body, h, { now: std.now });
+    eq(r.messageId, std.headers['webhook-id']);
+    eq(r.timestamp, Number(std.headers['webhook-timestamp']));
+    eq(v.verify(std.body, h, { now: std.now }).id, std.event.id);
+  });
+  add('Map input (any case)', () => {
+    const v = stdV();
+    const m = new Map(Object.entries(std.headers).map(([k, val]) => [k.toUpperCase(), val]));
+    eq(v.verifySignature(std.body, m, { now: std.now }).keyIndex, std.key_index);
+  });
+  add('duplicate headers (array value, or two spellings) are malformed_header', () => {
+    const v = stdV();
+    const sig = std.headers['webhook-signature'];
+    throwsCode(hv, () => v.verifySignature(std.body, { ...std.headers, 'webhook-signature': [sig, sig] }, { now: std.now }), 'malformed_header');
+    throwsCode(hv, () => v.verifySignature(std.body, { ...std.headers, 'Webhook-Signature': sig }, { now: std.now }), 'malformed_header');
+    const m = new Map(Object.entries(std.headers));
+    m.set('WEBHOOK-ID', 'again');
+    throwsCode(hv, () => v.verifySignature(std.body, m, { now: std.now }), 'malformed_header', 'map duplicate');
+    // A one-element array is one header.
+    eq(v.verifySignature(std.body, { ...std.headers, 'webhook-signature': [sig] }, { now: std.now }).keyIndex, std.key_index);
+  });
+  add('non-ASCII and whitespace-padded header values cross the boundary intact', () => {
+    const v = stdV();
+    const r = v.verifySignature(std.body, { ...std.headers, 'webhook-signature': ` ${std.headers['webhook-signature']}\t` }, { now: std.now });
+    eq(r.messageId, std.headers['webhook-id']);
+    const e = throwsCode(hv, () => v.verifySignature(std.body, { ...std.headers, 'webhook-signature': 'v1,é😀' }, { now: std.now }), 'malformed_header');
+    ok(e.message.includes('é😀') || e.message.includes('\\u{'), e.message);
+    throwsCode(hv, () => v.verifySignature(std.body, { ...std.headers, 'webhook-signature': 'v1,a\nb' }, { now: std.now }), 'malformed_header', 'newline');
+  });
+
+  // ---- event and verifySignature shapes
+  add('event: lazily parsed data, cached; keyIndex with rotation', () => {
+    const rot = schemes.tests.find((t) => t.result === 'valid' && t.event && t.key_index > 0);
+    ok(rot, 'a rotation vector');
+    const v = new hv.Verifier({ scheme: schemes.custom_schemes[rot.scheme] || rot.scheme, secrets: rot.secrets });
+    const body = rot.body_hex !== undefined ? hexBytes(rot.body_hex) : rot.body;
+    const e = v.verify(body, rot.headers, { now: rot.now });
+    eq(e.keyIndex, rot.key_index);
+    const d1 = e.data;
+    ok(d1 === e.data, 'cached');
+    const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+    const parsed = JSON.parse(text);
+    eq(JSON.stringify(d1), JSON.stringify(parsed.data === undefined ? parsed : parsed.data), 'data');
+    eq(Object.keys(JSON.parse(JSON.stringify(e))).sort(), ['data', 'id', 'keyIndex', 'timestamp', 'type']);
+  });
+  add('verifySignature for a Slack slash command (form body)', () => {
+    const ex = providers.examples.find((x) => x.id === 'slack-docs-v0');
+    const r = new hv.Verifier({ scheme: 'slack', secret: ex.secret_utf8 }).verifySignature(ex.body_utf8, ex.headers, { now: ex.verify_now_unix });
+    eq(r, { keyIndex: 0, timestamp: Number(ex.headers['X-Slack-Request-Timestamp']), messageId: null });
+  });
+  add('now as a Date', () => {
+    const r = stdV().verifySignature(std.body, std.headers, { now: new Date(std.now * 1000) });
+    eq(r.keyIndex, std.key_index);
+  });
+  add('dangerouslySkipTimestampCheck', () => {
+    const v = new hv.Verifier({ scheme: 'standard', secrets: std.secrets, dangerouslySkipTimestampCheck: true });
+    eq(v.verifySignature(std.body, std.headers, { now: std.now + 1e6 }).keyIndex, std.key_index);
+  });
+  add('custom scheme spec object with header aliases and svix headers', () => {
+    const svix = Object.fromEntries(Object.entries(std.headers).map(([k, val]) => [k.replace('webhook-', 'svix-'), val]));
+    const r = stdV().verifySignature(std.body, svix, { now: std.now });
+    eq(r.messageId, std.headers['webhook-id'], 'svix-id as the message id');
+  });
+
+  // ---- sign() against the vectors (expected values from the generator, not from sign itself)
+  add('sign() reproduces the independent vectors', () => {
+    for (const t of schemes.tests.filter((x) => x.result === 'valid' && x.key_index === 0 && x.flags.includes('valid'))) {
+      const scheme = schemes.custom_schemes[t.scheme] || t.scheme;
+      const body = t.body_hex !== undefined ? hexBytes(t.body_hex) : t.body;
+      const lower = Object.fromEntries(Object.entries(t.headers).map(([k, val]) => [k.toLowerCase(), val]));
+      const ts = lower['webhook-timestamp'] || lower['x-slack-request-timestamp'] || (lower['stripe-signature'] || '').match(/t=(\d+)/)?.[1];
+      const id = lower['webhook-id'] || lower['svix-id'] || lower['x-github-delivery'];
+      const headers = hv.sign({ scheme, secret: t.secrets[0], body, id, timestamp: ts ? Number(ts) : t.now });
+      // Every signature header the vector carries is reproduced (the signer may add envelope headers).
+      for (const [k, val] of Object.entries(headers)) {
+        const want = lower[k.toLowerCase()];
+        if (want !== undefined && /signature/i.test(k)) eq(val, want, `tc ${t.tcId} ${k}`);
+      }
+      eq(new hv.Verifier({ scheme, secrets: t.secrets }).verifySignature(body, headers, { now: t.now }).keyIndex, 0, `tc ${t.tcId} round trip`);
+    }
+  });
+
+  return cases;
+}
