@@ -1,6 +1,7 @@
 //! `hookverify`: sign and verify webhooks from the command line.
 
 mod common;
+mod listen;
 mod sign;
 mod verify;
 
@@ -22,6 +23,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify a delivery; prints one line of JSON. Exit 0 valid, 1 invalid, 2 usage.
     Verify(verify::VerifyArgs),
+    /// Receive webhooks on 127.0.0.1, printing each accepted event as one JSON line.
+    Listen(listen::ListenArgs),
     /// List the built-in schemes, or print one scheme's spec as JSON.
     Schemes {
         /// A preset name.
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Listen(args) => listen::run(args),
         Command::Schemes { name } => common::schemes(name.as_deref()),
     }
 }
