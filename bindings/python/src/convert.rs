@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use hookverify::scheme::{FieldSource, SchemeSpec};
 use hookverify::{Error, Headers, Lookup, Scheme};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType};
@@ -232,17 +233,21 @@ impl Picked<'_> {
     }
 
     fn index_of(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
-        let matches = |text: &[u8]| self.names.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(text));
         if let Ok(s) = key.cast::<PyString>() {
-            // Length first: most request headers are not the scheme's, and this needs no copy.
-            let len = s.len()?;
-            if !self.names.iter().any(|n| n.len() == len) {
-                return Ok(None);
-            }
-            return Ok(s.to_cow().ok().and_then(|t| matches(t.as_bytes())));
+            // Compared in place, character by character: most request headers are not the
+            // scheme's, and the limited API of Python 3.9 has no borrowed UTF-8 view of a str.
+            // SAFETY: `s` is a live str; indices stay below its length.
+            let len = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
+            return Ok(self.names.iter().position(|n| {
+                n.len() as isize == len
+                    && n.bytes().enumerate().all(|(i, want)| {
+                        let c = unsafe { ffi::PyUnicode_ReadChar(s.as_ptr(), i as ffi::Py_ssize_t) };
+                        c < 128 && (c as u8).to_ascii_lowercase() == want
+                    })
+            }));
         }
         if let Ok(b) = key.cast::<PyBytes>() {
-            return Ok(matches(b.as_bytes()));
+            return Ok(self.names.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(b.as_bytes())));
         }
         Err(invalid(py, format!("header names must be str or bytes, got {}", type_name(key))))
     }

@@ -65,11 +65,10 @@ impl Verifier {
                 builder = builder.max_body_bytes(m);
             }
             match dangerously_skip_timestamp_check {
-                Some(flag) if flag.cast::<PyBool>().is_ok() => {
-                    if flag.is_truthy()? {
-                        builder = builder.dangerously_skip_timestamp_check();
-                    }
+                Some(flag) if flag.cast::<PyBool>().is_ok() && flag.is_truthy()? => {
+                    builder = builder.dangerously_skip_timestamp_check();
                 }
+                Some(flag) if flag.cast::<PyBool>().is_ok() => {}
                 Some(flag) if !flag.is_none() => return Err(invalid(py, "dangerously_skip_timestamp_check must be a bool")),
                 _ => {}
             }
