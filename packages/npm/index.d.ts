@@ -1,0 +1,154 @@
+// Type declarations for hookverify (hand-written; checked by tests/node/types-check.ts with tsc --noEmit).
+
+/** The raw request body: exactly the bytes that were signed. A string is taken as its UTF-8 bytes. */
+export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+/**
+ * Request headers: a plain object (any name case; an array value means the header was sent
+ * several times), a Fetch `Headers`, or a `Map`.
+ */
+export type HeadersInput =
+  | Record<string, string | string[] | number | undefined | null>
+  | { get(name: string): string | null; has(name: string): boolean }
+  | Map<string, string | string[]>;
+
+/** Where an event envelope field comes from (see spec/schemes.md). */
+export type FieldSource =
+  | string
+  | { header?: string; pointer?: string; suffix_pointer?: string }
+  | FieldSource[];
+
+/** A custom scheme spec; same snake_case keys as core/presets/*.json. */
+export interface SchemeSpec {
+  name: string;
+  signature_header: string;
+  algorithm?: 'sha1' | 'sha256' | 'sha512';
+  encoding?: 'hex' | 'base64' | 'base64url';
+  prefix?: string;
+  signature_format?: 'single' | 'list' | 'kv';
+  signed_content?: string;
+  timestamp_header?: string | null;
+  id_header?: string | null;
+  secret_encoding?: 'utf8' | 'whsec';
+  tolerance_seconds?: number | null;
+  signature_version?: string;
+  header_aliases?: Array<{ signature_header: string; timestamp_header?: string | null; id_header?: string | null }>;
+  event?: { id?: FieldSource | null; type?: FieldSource | null; timestamp?: FieldSource | null; data?: string };
+  dedup_key?: FieldSource;
+}
+
+/** A built-in preset name. */
+export type PresetName = 'standard' | 'stripe' | 'github' | 'github-sha1' | 'slack' | 'shopify';
+
+export interface VerifierOptions {
+  /** A preset name or a custom spec object. */
+  scheme: PresetName | (string & {}) | SchemeSpec;
+  /** One secret (or use `secrets`). */
+  secret?: string;
+  /** Several live secrets (rotation); `keyIndex` says which matched. */
+  secrets?: string[];
+  /** Replay window override in seconds (schemes that sign a timestamp only). */
+  toleranceSeconds?: number;
+  /** Body-size cap in bytes (default 25 MiB), checked before hashing. */
+  maxBodyBytes?: number;
+  /** Turns the replay-window check off. Replayed requests will verify. Tests only. */
+  dangerouslySkipTimestampCheck?: boolean;
+}
+
+export interface VerifyOptions {
+  /** The current time (unix seconds or a Date); defaults to the system clock. */
+  now?: number | Date;
+}
+
+/** A verified event. */
+export interface Event<T = unknown> {
+  readonly id: string;
+  readonly type: string;
+  /** Unix seconds, or null when neither envelope nor headers carry one. */
+  readonly timestamp: number | null;
+  /** Index of the secret that matched. */
+  readonly keyIndex: number;
+  /** The payload, parsed on first access (cached). */
+  readonly data: T;
+  /** The payload as JSON text, exactly as in the body. */
+  readonly dataJson: string;
+  toJSON(): { id: string; type: string; timestamp: number | null; keyIndex: number; data: T };
+}
+
+/** What a signature check established (no envelope parsing). */
+export interface Verified {
+  keyIndex: number;
+  timestamp: number | null;
+  messageId: string | null;
+}
+
+export declare class Verifier {
+  /** @throws {HookverifyError} invalid_argument, invalid_secret, unknown_scheme, invalid_scheme */
+  constructor(options: VerifierOptions);
+  /** The lowercase header names this verifier reads. */
+  readonly headerNames: string[];
+  /** Verifies the signature and parses the envelope. @throws {HookverifyError} */
+  verify<T = unknown>(body: Body, headers: HeadersInput, options?: VerifyOptions): Event<T>;
+  /** Verifies only the signature and timestamp window (e.g. Slack slash commands). @throws {HookverifyError} */
+  verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): Verified;
+}
+
+export interface SignOptions {
+  scheme: PresetName | (string & {}) | SchemeSpec;
+  secret: string;
+  body: Body;
+  /** Message id; required by schemes that sign one (standard). */
+  id?: string;
+  /** Unix seconds; defaults to now. */
+  timestamp?: number;
+}
+
+/** The headers a sender of `scheme` would send with `body`. */
+export declare function sign(options: SignOptions): Record<string, string>;
+
+/** Raw HMAC, the primitive under every scheme. */
+export declare function hmac(algorithm: 'sha1' | 'sha256' | 'sha512', key: Uint8Array | string, message: Uint8Array | string): Uint8Array;
+
+/** The stable snake_case error codes. */
+export type ErrorCode =
+  | 'missing_header'
+  | 'malformed_header'
+  | 'malformed_timestamp'
+  | 'timestamp_too_old'
+  | 'timestamp_too_new'
+  | 'no_matching_signature'
+  | 'invalid_secret'
+  | 'payload_too_large'
+  | 'invalid_json'
+  | 'missing_field'
+  | 'unknown_scheme'
+  | 'invalid_scheme'
+  | 'invalid_argument'
+  | 'store_unavailable'
+  | 'internal_error';
+
+/** Every failure. `details` holds the structured fields of the core's error. */
+export declare class HookverifyError extends Error {
+  readonly name: 'HookverifyError';
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+}
+
+export declare const ERROR_CODES: readonly ErrorCode[];
+export declare const SCHEMES: readonly string[];
+/** Which backend is loaded. */
+export declare const backend: 'native' | 'wasm';
+/** The package (and core) version. */
+export declare const version: string;
+
+declare const hookverify: {
+  Verifier: typeof Verifier;
+  sign: typeof sign;
+  hmac: typeof hmac;
+  HookverifyError: typeof HookverifyError;
+  ERROR_CODES: typeof ERROR_CODES;
+  SCHEMES: typeof SCHEMES;
+  backend: typeof backend;
+  version: typeof version;
+};
+export default hookverify;

@@ -1,0 +1,72 @@
+// The npm package itself: loader, entry points, exports map, versions, type declarations.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { BACKEND, ROOT, hv, hvEsm } from './backend.mjs';
+
+const require = createRequire(import.meta.url);
+const pkgDir = path.join(ROOT, 'packages/npm');
+const pkg = JSON.parse(await readFile(path.join(pkgDir, 'package.json'), 'utf8'));
+
+test(`[${BACKEND}] CommonJS and ES module entries expose the same API`, () => {
+  assert.equal(hv.backend, BACKEND);
+  assert.equal(hvEsm.backend, BACKEND);
+  for (const k of ['Verifier', 'sign', 'hmac', 'HookverifyError', 'ERROR_CODES', 'SCHEMES', 'backend', 'version']) {
+    assert.ok(k in hv, `cjs ${k}`);
+    assert.equal(hvEsm[k], hv[k], `esm ${k} is the same object`);
+  }
+  assert.equal(hvEsm.default, hv);
+});
+
+test('package.json version equals the workspace crate version', async () => {
+  const cargo = await readFile(path.join(ROOT, 'Cargo.toml'), 'utf8');
+  const m = cargo.match(/\[workspace\.package\][^[]*?version\s*=\s*"([^"]+)"/);
+  assert.equal(pkg.version, m[1]);
+  assert.equal(hv.version, m[1]);
+  const lock = JSON.parse(await readFile(path.join(pkgDir, 'package-lock.json'), 'utf8'));
+  assert.equal(lock.version, m[1], 'package-lock.json version');
+});
+
+test('napi config and exports map', () => {
+  assert.deepEqual(pkg.napi, { binaryName: 'hookverify', targets: ['x86_64-unknown-linux-gnu'] });
+  const root = pkg.exports['.'];
+  for (const cond of ['types', 'node', 'browser', 'worker', 'workerd', 'default']) assert.ok(cond in root, cond);
+  assert.ok(pkg.exports['./wasm'] && pkg.exports['./native']);
+  assert.deepEqual(root.node, { import: './index.mjs', require: './index.js' });
+});
+
+test('default entry on Node loads the native addon', () => {
+  assert.equal(require('hookverify').backend, 'native');
+});
+
+test('default entry falls back to wasm when the native addon cannot load', () => {
+  const preload = "require('module')._extensions['.node'] = () => { throw new Error('simulated: no addon'); };";
+  const r = spawnSync(process.execPath, ['-e', `${preload} const h = require('hookverify'); console.log(h.backend, h.version);`], {
+    cwd: path.join(ROOT, 'tests/node'),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `wasm ${pkg.version}`);
+});
+
+test('hookverify/native reports a missing addon clearly', () => {
+  const preload = "require('module')._extensions['.node'] = () => { throw new Error('simulated: no addon'); };";
+  const r = spawnSync(process.execPath, ['-e', `${preload} require('hookverify/native')`], { cwd: path.join(ROOT, 'tests/node'), encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /no native addon/);
+});
+
+test('index.d.ts lists exactly the ERROR_CODES', async () => {
+  const dts = await readFile(path.join(pkgDir, 'index.d.ts'), 'utf8');
+  const union = dts.match(/export type ErrorCode =([^;]+);/)[1];
+  const codes = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
+  assert.deepEqual(codes, [...hv.ERROR_CODES]);
+});
+
+test('build outputs are ignored, not committed', async () => {
+  const ignore = await readFile(path.join(pkgDir, '.gitignore'), 'utf8');
+  for (const p of ['*.node', 'wasm/', 'node_modules/']) assert.ok(ignore.includes(p), p);
+});
