@@ -140,12 +140,13 @@ def main() -> int:
     goals = {label: t for label, t in rows}
     checks = [
         ("1 KiB: >= 3x stdlib", goals["1 KiB"]["stdlib hmac by hand"] / goals["1 KiB"]["ours verify_signature"], 3.0),
-        ("1 KiB: >= 5x standardwebhooks", goals["1 KiB"]["standardwebhooks"] / goals["1 KiB"]["ours verify (+envelope)"], 5.0),
+        ("1 KiB: >= 5x standardwebhooks (verify)", goals["1 KiB"]["standardwebhooks"] / goals["1 KiB"]["ours verify (+envelope)"], 5.0),
+        ("1 KiB: >= 5x standardwebhooks (sig)", goals["1 KiB"]["standardwebhooks"] / goals["1 KiB"]["ours verify_signature"], 5.0),
         ("1 MiB: >= 0.95x stdlib", goals["1 MiB"]["stdlib hmac by hand"] / goals["1 MiB"]["ours verify_signature"], 0.95),
     ]
     print("\ngoals:")
     for name, got, want in checks:
-        print(f"  {name:32} {got:6.2f}x  {'met' if got >= want else 'NOT met'}")
+        print(f"  {name:40} {got:6.2f}x  {'met' if got >= want else 'NOT met'}")
     print(json.dumps({label: {k: round(v) for k, v in t.items()} for label, t in rows}), file=sys.stderr)
     return 0
 
