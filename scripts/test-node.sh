@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The npm package's suite: tsc on the type declarations, then ONE node:test suite against the
+# native addon and against wasm, then the same suite in headless Chromium (wasm).
+# Exits non-zero if any part failed; each runner prints its own summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps-node.sh || exit 1
+if [ ! -f packages/npm/hookverify.linux-x64-gnu.node ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] \
+   || [ ! -f packages/npm/lib/api.mjs ]; then
+  scripts/build-npm.sh || exit 1
+fi
+cd tests/node
+failed=()
+echo "== tsc --noEmit (index.d.ts usage)"
+if npx --no-install tsc -p tsconfig.json; then echo "tsc: 1 passed, 0 failed"; else echo "tsc: 0 passed, 1 failed"; failed+=(tsc); fi
+for backend in native wasm; do
+  echo "== node --test, HOOKVERIFY_BACKEND=$backend"
+  HOOKVERIFY_BACKEND=$backend node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout \
+    vectors.test.mjs interop.test.mjs package.test.mjs || failed+=("node-$backend")
+done
+echo "== headless Chromium (wasm)"
+node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?
+grep -v '^ok ' /tmp/hookverify-browser-$$.log; rm -f /tmp/hookverify-browser-$$.log
+[ $rc -eq 0 ] || failed+=(browser)
+if [ ${#failed[@]} -gt 0 ]; then echo "node: FAILED: ${failed[*]}"; exit 1; fi
+echo "node: all runs passed"
