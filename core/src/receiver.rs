@@ -296,6 +296,25 @@ impl<H> Receiver<H> {
         &self.providers
     }
 
+    /// Every header name the pipeline may read: each provider's scheme headers,
+    /// match-rule headers, and [`SYNC_HEADER`]. Bindings pass only these across FFI.
+    pub fn header_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |n: &str| {
+            if !names.iter().any(|m| m.eq_ignore_ascii_case(n)) {
+                names.push(n.to_owned());
+            }
+        };
+        for p in &self.providers {
+            p.verifier.scheme().header_names().into_iter().for_each(&mut add);
+            if let Matcher::HeaderPresent(h) | Matcher::HeaderEquals(h, _) = &p.matcher {
+                add(h);
+            }
+        }
+        add(SYNC_HEADER);
+        names
+    }
+
     /// The handler of route `index` (from [`Delivery::handlers`]).
     pub fn handler(&self, index: usize) -> &H {
         &self.routes[index].handler

@@ -371,6 +371,36 @@ impl Scheme {
         self.inner.signs_id
     }
 
+    /// Every header name the scheme may read (signature, timestamp, id, aliases, envelope
+    /// and dedup-key headers), deduplicated case-insensitively, in first-use order.
+    /// Bindings use it to pass only these headers across the FFI boundary.
+    pub fn header_names(&self) -> Vec<&str> {
+        fn source_headers<'a>(src: &'a FieldSource, out: &mut Vec<&'a str>) {
+            match src {
+                FieldSource::Pointer(_) => {}
+                FieldSource::Rule(rule) => out.extend(rule.header.as_deref()),
+                FieldSource::AnyOf(list) => list.iter().for_each(|s| source_headers(s, out)),
+            }
+        }
+        let spec = &self.inner.spec;
+        let mut names: Vec<&str> = Vec::new();
+        for set in &self.inner.header_sets {
+            names.push(&set.signature);
+            names.extend(set.timestamp.as_deref());
+            names.extend(set.id.as_deref());
+        }
+        for src in [&spec.event.id, &spec.event.event_type, &spec.event.timestamp, &spec.dedup_key].into_iter().flatten() {
+            source_headers(src, &mut names);
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for n in names {
+            if !seen.iter().any(|s| s.eq_ignore_ascii_case(n)) {
+                seen.push(n);
+            }
+        }
+        seen
+    }
+
     pub(crate) fn segments(&self) -> &[Segment] {
         &self.inner.segments
     }
@@ -503,6 +533,17 @@ mod tests {
             let err = Scheme::from_json(case).unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::InvalidScheme, "{case}: {err}");
         }
+    }
+
+    #[test]
+    fn header_names_cover_every_header_read() {
+        let std = Scheme::preset("standard").unwrap();
+        assert_eq!(
+            std.header_names(),
+            ["webhook-signature", "webhook-timestamp", "webhook-id", "svix-signature", "svix-timestamp", "svix-id"]
+        );
+        let gh = Scheme::preset("github").unwrap();
+        assert_eq!(gh.header_names(), ["X-Hub-Signature-256", "X-GitHub-Delivery", "X-GitHub-Event"]);
     }
 
     #[test]
