@@ -29,15 +29,21 @@ impl<'a> Picked<'a> {
                 1 => Lookup::Many(next(&mut rest)? as usize),
                 2 => {
                     let units = (next(&mut rest)? << 15 | next(&mut rest)?) as usize;
-                    // Walk `units` UTF-16 code units to find the value's end in UTF-8.
-                    let (mut seen, mut end) = (0, 0);
-                    for c in rest.chars() {
-                        if seen == units {
-                            break;
+                    // ASCII (the usual case): one byte per UTF-16 unit. Otherwise walk the chars.
+                    let end = match rest.as_bytes().get(..units) {
+                        Some(head) if head.is_ascii() => units,
+                        _ => {
+                            let (mut seen, mut end) = (0, 0);
+                            for c in rest.chars() {
+                                if seen == units {
+                                    break;
+                                }
+                                seen += c.len_utf16();
+                                end += c.len_utf8();
+                            }
+                            end
                         }
-                        seen += c.len_utf16();
-                        end += c.len_utf8();
-                    }
+                    };
                     let (value, tail) = rest.split_at(end);
                     rest = tail;
                     Lookup::One(value.as_bytes())
