@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use hookverify::scheme::{FieldSource, SchemeSpec};
 use hookverify::{Error, Headers, Lookup, Scheme};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -134,29 +133,9 @@ pub fn opt_str(py: Python<'_>, name: &str, obj: Option<&Bound<'_, PyAny>>) -> Py
     }
 }
 
-/// Every header name a scheme may read (signature sets, event fields, dedup key), lowercased.
-pub fn header_names(spec: &SchemeSpec) -> Vec<String> {
-    fn walk(src: &FieldSource, out: &mut Vec<String>) {
-        match src {
-            FieldSource::Pointer(_) => {}
-            FieldSource::AnyOf(list) => list.iter().for_each(|s| walk(s, out)),
-            FieldSource::Rule(rule) => out.extend(rule.header.clone()),
-        }
-    }
-    let mut names = vec![spec.signature_header.clone()];
-    names.extend(spec.timestamp_header.iter().chain(&spec.id_header).cloned());
-    for alias in &spec.header_aliases {
-        names.push(alias.signature_header.clone());
-        names.extend(alias.timestamp_header.iter().chain(&alias.id_header).cloned());
-    }
-    let e = &spec.event;
-    for src in [&e.id, &e.event_type, &e.timestamp, &spec.dedup_key].into_iter().flatten() {
-        walk(src, &mut names);
-    }
-    let mut names: Vec<String> = names.into_iter().map(|n| n.to_ascii_lowercase()).collect();
-    names.sort();
-    names.dedup();
-    names
+/// Header names lowercased, the form [`pick`] compares against.
+pub fn lowercase(names: Vec<&str>) -> Vec<String> {
+    names.into_iter().map(str::to_ascii_lowercase).collect()
 }
 
 /// The few headers a scheme reads, picked out of a Python mapping or list of pairs.

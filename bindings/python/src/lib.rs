@@ -5,6 +5,7 @@
 //! becomes `hookverify.HookverifyError` with the core's code. No verification logic lives here.
 
 mod convert;
+mod pipeline;
 mod verifier;
 
 use hookverify::{ErrorCode, Scheme, Secret, Signer};
@@ -64,6 +65,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Event>()?;
     m.add_class::<verifier::Verified>()?;
+    m.add_class::<pipeline::Pipeline>()?;
+    m.add_class::<pipeline::Delivery>()?;
+    m.add_class::<pipeline::Store>()?;
+    m.add_function(wrap_pyfunction!(pipeline::type_matches, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())

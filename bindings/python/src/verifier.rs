@@ -8,12 +8,12 @@ use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
 use crate::convert::{self, core, guard, invalid};
 
 /// Bodies above this are hashed with the GIL released; smaller ones are faster without the round trip.
-const DETACH_ABOVE_BYTES: usize = 64 * 1024;
+pub const DETACH_ABOVE_BYTES: usize = 64 * 1024;
 
 /// Verifies webhook requests of one scheme against one or more live secrets.
 #[pyclass(frozen, module = "hookverify._native")]
 pub struct Verifier {
-    inner: CoreVerifier,
+    pub(crate) inner: CoreVerifier,
     /// The lowercased header names the scheme reads; nothing else is taken from the mapping.
     names: Vec<String>,
 }
@@ -34,7 +34,7 @@ impl Verifier {
     ) -> PyResult<Self> {
         guard(py, || {
             let scheme = convert::scheme(py, scheme)?;
-            let names = convert::header_names(scheme.spec());
+            let names = convert::lowercase(scheme.header_names());
             let mut builder = CoreVerifier::builder(scheme);
             let given = |o: Option<&Bound<'_, PyAny>>| o.is_some_and(|o| !o.is_none());
             if given(secret) && given(secrets) {
@@ -89,9 +89,7 @@ impl Verifier {
             } else {
                 v.verify_at(&headers, &body, now)
             };
-            let e = core(py, event)?;
-            let data_json = e.data_json().to_owned();
-            Ok(Event { id: e.id, event_type: e.event_type, timestamp: e.timestamp, key_index: e.key_index, data_json, data: PyOnceLock::new() })
+            Ok(Event::from(core(py, event)?))
         })
     }
 
@@ -162,6 +160,13 @@ pub struct Event {
     #[pyo3(get)]
     data_json: String,
     data: PyOnceLock<Py<PyAny>>,
+}
+
+impl From<hookverify::Event> for Event {
+    fn from(e: hookverify::Event) -> Event {
+        let data_json = e.data_json().to_owned();
+        Event { id: e.id, event_type: e.event_type, timestamp: e.timestamp, key_index: e.key_index, data_json, data: PyOnceLock::new() }
+    }
 }
 
 #[pymethods]

@@ -13,7 +13,10 @@ with several live secrets and a replay window, then read the event envelope::
     )
     assert verified.key_index == 0
 
-All the work happens in the Rust core (``hookverify._native``); this package only re-exports it.
+To receive webhooks (verify, dedup with ``MemoryStore``/``RedisStore``, route to handlers, answer
+per the ack policy) use ``Receiver``, or ``hookverify.flask`` / ``hookverify.fastapi``.
+
+All the work happens in the Rust core (``hookverify._native``); this package only runs handlers.
 """
 
 from ._errors import HookverifyError
@@ -21,19 +24,29 @@ from ._native import (
     DEFAULT_MAX_BODY_BYTES,
     ERROR_CODES,
     SCHEMES,
+    Delivery,
     Event,
     Verified,
     Verifier,
     __version__,
     sign,
 )
+from ._receiver import Decision, MemoryStore, Provider, Receiver, RedisStore, Router, Store
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "ERROR_CODES",
     "SCHEMES",
+    "Decision",
+    "Delivery",
     "Event",
     "HookverifyError",
+    "MemoryStore",
+    "Provider",
+    "Receiver",
+    "RedisStore",
+    "Router",
+    "Store",
     "Verified",
     "Verifier",
     "__version__",

@@ -1,13 +1,13 @@
 """Type stubs of the native module (hand-written; checked with ``python -m mypy.stubtest``)."""
 
-from typing import Any, Dict, Final, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Callable, Dict, Final, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 _Body = Union[bytes, bytearray, memoryview, str]
 _HeaderText = Union[str, bytes]
 _Headers = Union[Mapping[str, _HeaderText], Mapping[bytes, _HeaderText], Sequence[Tuple[_HeaderText, _HeaderText]]]
 _Scheme = Union[str, Mapping[str, Any]]
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "ERROR_CODES", "Event", "SCHEMES", "Verified", "Verifier", "__version__", "_panic_for_tests", "sign"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier", "__version__", "_panic_for_tests", "sign", "type_matches"]
 
 __version__: Final[str]
 ERROR_CODES: Final[Tuple[str, ...]]
@@ -78,3 +78,59 @@ def sign(
 
 def _panic_for_tests() -> None:
     """Panics inside the FFI guard (raises HookverifyError with code internal_error); for the test suite."""
+
+_Decision = Tuple[int, List[Tuple[str, str]], str]
+
+@final
+class Store:
+    """A dedup store (build it with ``hookverify.MemoryStore`` / ``hookverify.RedisStore``)."""
+
+    @staticmethod
+    def memory(capacity: int) -> Store: ...
+    @staticmethod
+    def redis(url: str, prefix: str, timeout: float) -> Store: ...
+
+@final
+class Delivery:
+    """A verified, claimed delivery whose handlers the caller runs before ``finish``."""
+
+    @property
+    def event(self) -> Event: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def handlers(self) -> List[Callable[..., Any]]: ...
+    @property
+    def token(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query(self) -> Optional[str]: ...
+    @property
+    def sync(self) -> bool: ...
+
+@final
+class Pipeline:
+    """The core receiver (use ``hookverify.Receiver``)."""
+
+    def __new__(
+        cls,
+        *,
+        providers: Sequence[Tuple[str, Verifier, str, Optional[str], Optional[str]]],
+        store: Store,
+        routes: Sequence[Tuple[str, Optional[str], Optional[str], Callable[..., Any]]],
+        unhandled: Optional[Callable[..., Any]] = None,
+        sync: bool = False,
+        allow_sync_header: bool = True,
+        unhandled_status: Optional[int] = None,
+        lease: Optional[float] = None,
+        retention: Optional[float] = None,
+        namespace: Optional[str] = None,
+    ) -> Pipeline: ...
+    def begin(self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None) -> Union[_Decision, Delivery]: ...
+    def accepted(self, delivery: Delivery) -> _Decision: ...
+    def finish(self, delivery: Delivery, ok: bool) -> _Decision: ...
+
+def type_matches(pattern: str, event_type: str) -> bool: ...

@@ -1,0 +1,178 @@
+//! `Pipeline` (the core `Receiver` holding Python handlers), its `Delivery`, and the dedup `Store`.
+//!
+//! Sans-IO like the core: `begin` answers at once (a decision tuple) or returns a `Delivery` naming
+//! the handlers; the pure-Python layer runs them (thread, asyncio, framework) and calls `finish`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookverify::dedup::{MemoryStore, RedisStore, Store as CoreStore, DEFAULT_LEASE, DEFAULT_RETENTION};
+use hookverify::dispatch::Pattern;
+use hookverify::receiver::{Decision, Delivery as CoreDelivery, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
+use pyo3::prelude::*;
+
+use crate::convert::{self, core, guard, invalid};
+use crate::verifier::{Event, Verifier, DETACH_ABOVE_BYTES};
+
+/// A dedup store; one object may be shared by several pipelines.
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct Store {
+    inner: Arc<dyn CoreStore>,
+}
+
+#[pymethods]
+impl Store {
+    /// An in-process store of about `capacity` keys.
+    #[staticmethod]
+    fn memory(capacity: usize) -> Store {
+        Store { inner: Arc::new(MemoryStore::new(capacity)) }
+    }
+
+    /// A Redis store; it connects lazily, so an unreachable server is `store_unavailable` on use.
+    #[staticmethod]
+    fn redis(py: Python<'_>, url: &str, prefix: &str, timeout: f64) -> PyResult<Store> {
+        let timeout = Duration::try_from_secs_f64(timeout).ok().filter(|t| !t.is_zero());
+        let timeout = timeout.ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?;
+        Ok(Store { inner: Arc::new(core(py, RedisStore::with_options(url, prefix, timeout))?) })
+    }
+}
+
+type Handler = Py<PyAny>;
+type ProviderArgs = (String, Py<Verifier>, String, Option<String>, Option<String>);
+
+/// The core receiver: providers, store, routes (handlers are opaque Python objects) and ack policy.
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct Pipeline {
+    inner: Receiver<Handler>,
+    names: Vec<String>,
+    may_block: bool,
+}
+
+#[pymethods]
+impl Pipeline {
+    #[new]
+    #[pyo3(signature = (*, providers, store, routes, unhandled=None, sync=false, allow_sync_header=true, unhandled_status=None, lease=None, retention=None, namespace=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        providers: Vec<ProviderArgs>,
+        store: &Bound<'_, Store>,
+        routes: Vec<(String, Option<String>, Option<String>, Handler)>,
+        unhandled: Option<Handler>,
+        sync: bool,
+        allow_sync_header: bool,
+        unhandled_status: Option<u16>,
+        lease: Option<f64>,
+        retention: Option<f64>,
+        namespace: Option<String>,
+    ) -> PyResult<Self> {
+        let mut list = Vec::with_capacity(providers.len());
+        for (name, verifier, kind, a, b) in providers {
+            let matcher = match (kind.as_str(), a, b) {
+                ("signature", _, _) => Matcher::SignatureHeader,
+                ("present", Some(h), None) => Matcher::HeaderPresent(h),
+                ("equals", Some(h), Some(v)) => Matcher::HeaderEquals(h, v),
+                ("always", _, _) => Matcher::Always,
+                _ => return Err(invalid(py, format!("provider {name:?}: unknown match rule"))),
+            };
+            list.push(Provider::new(&name, verifier.get().inner.clone()).matching(matcher));
+        }
+        let store = &store.get().inner;
+        let may_block = store.may_block();
+        let mut inner = core(py, Receiver::new(list, Box::new(store.clone())))?;
+        for (pattern, provider, path, handler) in routes {
+            inner.on_scoped(&pattern, Scope { provider, path }, handler);
+        }
+        if let Some(handler) = unhandled {
+            inner.unhandled(handler);
+        }
+        let secs = |s: Option<f64>, default| s.map_or(Ok(default), Duration::try_from_secs_f64);
+        let (lease, retention) = match (secs(lease, DEFAULT_LEASE), secs(retention, DEFAULT_RETENTION)) {
+            (Ok(l), Ok(r)) if !l.is_zero() && !r.is_zero() => (l, r),
+            _ => return Err(invalid(py, "lease and retention must be positive numbers of seconds")),
+        };
+        inner.mode(if sync { Mode::Sync } else { Mode::Async }).allow_sync_header(allow_sync_header);
+        inner.lease_and_retention(lease, retention);
+        if let Some(status) = unhandled_status {
+            inner.unhandled_status(status);
+        }
+        if let Some(ns) = namespace {
+            inner.namespace(&ns);
+        }
+        let names = convert::lowercase(inner.header_names().iter().map(String::as_str).collect());
+        Ok(Pipeline { inner, names, may_block })
+    }
+
+    /// Verifies, parses, routes and claims: a `(status, headers, body)` answer, or a `Delivery` to run.
+    /// The GIL is released around store I/O and the hashing of large bodies.
+    #[pyo3(signature = (path, headers, body, now=None))]
+    fn begin(&self, py: Python<'_>, path: &str, headers: &Bound<'_, PyAny>, body: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let now = convert::now(py, now)?;
+            let headers = convert::pick(py, headers, &self.names)?;
+            let body = convert::body(py, body)?;
+            let req = Request { path, headers: &headers, body: &body, now };
+            let step = if self.may_block || body.len() > DETACH_ABOVE_BYTES { py.detach(|| self.inner.begin(req)) } else { self.inner.begin(req) };
+            match step {
+                Step::Respond(d) => decision(py, d),
+                Step::Run(d) => {
+                    let handlers = d.handlers.iter().map(|i| self.inner.handler(*i).clone_ref(py)).collect();
+                    let provider = self.inner.providers()[d.provider].name().to_owned();
+                    let event = Py::new(py, Event::from(d.event.clone()))?;
+                    let (token, key, path, query, sync) = (d.token.0, d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
+                    Ok(Py::new(py, Delivery { inner: d, event, provider, handlers, token, key, path, query, sync })?.into_any())
+                }
+            }
+        })
+    }
+
+    /// The immediate 202 answer for an async delivery, before its handlers run.
+    fn accepted(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>) -> PyResult<Py<PyAny>> {
+        decision(py, self.inner.accepted(&delivery.get().inner))
+    }
+
+    /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
+    fn finish(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>, ok: bool) -> PyResult<Py<PyAny>> {
+        let d = &delivery.get().inner;
+        let answer = if self.may_block { py.detach(|| self.inner.finish(d, ok)) } else { self.inner.finish(d, ok) };
+        decision(py, answer)
+    }
+}
+
+fn decision(py: Python<'_>, d: Decision) -> PyResult<Py<PyAny>> {
+    Ok((d.status, d.headers, d.body).into_pyobject(py)?.into_any().unbind())
+}
+
+/// A verified, claimed delivery whose handlers the caller runs before `Pipeline.finish`.
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct Delivery {
+    inner: CoreDelivery,
+    /// The verified event.
+    #[pyo3(get)]
+    event: Py<Event>,
+    /// The name of the provider that matched.
+    #[pyo3(get)]
+    provider: String,
+    /// The handlers to run, in order.
+    #[pyo3(get)]
+    handlers: Vec<Handler>,
+    /// The claim's fencing token (increases per key; lets downstream writes reject stale workers).
+    #[pyo3(get)]
+    token: u64,
+    /// The namespaced dedup key, the request path (no query) and the query string.
+    #[pyo3(get)]
+    key: String,
+    #[pyo3(get)]
+    path: String,
+    #[pyo3(get)]
+    query: Option<String>,
+    /// Whether the handlers must run before the answer (sync mode).
+    #[pyo3(get)]
+    sync: bool,
+}
+
+/// Whether an event type matches a route pattern (`user.created`, `user.*`, `*`; `issues` takes `issues.opened`).
+#[pyfunction]
+pub fn type_matches(pattern: &str, event_type: &str) -> bool {
+    Pattern::parse(pattern).matches(event_type)
+}

@@ -1,0 +1,350 @@
+"""The receiving building block the Flask and FastAPI integrations share.
+
+The Rust core decides everything (verify, parse, route, dedup claim, ack policy); this module only
+keeps the Python-side configuration, runs the handlers the core names (inline, in a thread, or
+awaited), and reports the outcome back with ``finish``.
+"""
+
+import asyncio
+import functools
+import inspect
+import json
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, ContextManager, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from . import _native
+from ._errors import HookverifyError
+from ._native import Delivery, Event, Verifier
+
+__all__ = ["Decision", "Delivery", "MemoryStore", "Provider", "Receiver", "RedisStore", "Router", "Store"]
+
+log = logging.getLogger("hookverify")
+
+Handler = Callable[..., Any]
+_Match = Union[None, str, Tuple[str, str]]
+
+
+def _invalid(message: str) -> HookverifyError:
+    return HookverifyError("invalid_argument", message)
+
+
+class Decision(NamedTuple):
+    """The HTTP answer the core chose: status, headers (name, value pairs) and a JSON body."""
+
+    status: int
+    headers: List[Tuple[str, str]]
+    body: str
+
+    def json(self) -> Any:
+        """The body, parsed."""
+        return json.loads(self.body)
+
+
+class Store:
+    """A dedup store (see ``MemoryStore`` and ``RedisStore``); share one object between receivers."""
+
+    _native: "_native.Store"
+    #: Whether calls do network I/O (async integrations then run them in a worker thread).
+    may_block: bool = False
+
+
+class MemoryStore(Store):
+    """An in-process store of about ``capacity`` keys: duplicates are suppressed within ONE process."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity <= 0:
+            raise _invalid(f"capacity must be a positive int, got {capacity!r}")
+        self.capacity = capacity
+        self._native = _native.Store.memory(capacity)
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(capacity={self.capacity})"
+
+
+class RedisStore(Store):
+    """A Redis store shared by every process of an endpoint. It connects lazily: an unreachable
+    server makes deliveries answer 503 (``store_unavailable``) so the sender retries."""
+
+    may_block = True
+
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "hookverify:", timeout: float = 2.0) -> None:
+        if not isinstance(url, str) or not isinstance(prefix, str):
+            raise _invalid("url and prefix must be str")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise _invalid(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.prefix = prefix
+        self._native = _native.Store.redis(url, prefix, float(timeout))
+
+    def __repr__(self) -> str:
+        # The URL may carry a password: never shown.
+        return f"RedisStore(prefix={self.prefix!r})"
+
+
+class Provider:
+    """One sender on an endpoint: a name, a verifier, and how its requests are recognised.
+
+    ``match``: ``None`` (its scheme's signature header is present, the default), a header name
+    (present), a ``(header, value)`` pair (equal), or ``"*"`` (every request; put it last).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        verifier: Optional[Verifier] = None,
+        *,
+        match: _Match = None,
+        **verifier_options: Any,
+    ) -> None:
+        if verifier is None:
+            verifier = Verifier(**verifier_options)
+        elif verifier_options:
+            raise _invalid("give a verifier or verifier options (scheme=, secret=...), not both")
+        if not isinstance(name, str) or not name:
+            raise _invalid("a provider needs a non-empty str name")
+        if match is None:
+            rule: Tuple[str, Optional[str], Optional[str]] = ("signature", None, None)
+        elif match == "*":
+            rule = ("always", None, None)
+        elif isinstance(match, str):
+            rule = ("present", match, None)
+        elif isinstance(match, tuple) and len(match) == 2 and all(isinstance(m, str) for m in match):
+            rule = ("equals", match[0], match[1])
+        else:
+            raise _invalid(f"match must be None, '*', a header name or a (header, value) pair, got {match!r}")
+        self.name, self.verifier, self.match, self._rule = name, verifier, match, rule
+
+    def __repr__(self) -> str:
+        return f"Provider({self.name!r}, {self.verifier!r}, match={self.match!r})"
+
+
+class Router:
+    """Event-type patterns to callables, matched by the core's rules: exact, ``prefix.*``, ``*``,
+    and a plain name takes its dotted sub-types (GitHub ``issues`` takes ``issues.opened``)."""
+
+    def __init__(self) -> None:
+        self.routes: List[Tuple[str, Handler]] = []
+        self.fallback: Optional[Handler] = None
+
+    def on(self, pattern: str, handler: Optional[Handler] = None) -> Any:
+        """Adds ``handler`` for ``pattern``; without ``handler``, a decorator."""
+        if not isinstance(pattern, str):
+            raise _invalid("pattern must be a str")
+        if handler is None:
+            return lambda fn: self.on(pattern, fn)
+        self.routes.append((pattern, handler))
+        return handler
+
+    def unhandled(self, handler: Handler) -> Handler:
+        """The callable chosen when no pattern matches."""
+        self.fallback = handler
+        return handler
+
+    def matches(self, event_type: str) -> List[Handler]:
+        """The callables for ``event_type`` in registration order, else the fallback, else none."""
+        found = [h for p, h in self.routes if _native.type_matches(p, event_type)]
+        return found or ([self.fallback] if self.fallback is not None else [])
+
+    def dispatch(self, event: Event) -> List[Any]:
+        """Calls every matching callable with ``event``; returns their results."""
+        return [h(event) for h in self.matches(event.type)]
+
+
+class Receiver:
+    """One webhook endpoint: providers (or one ``scheme=``/``secret=``), a store, handlers, a mode.
+
+    ``mode="async"`` answers 202 once a delivery is verified and claimed, then runs its handlers;
+    ``mode="sync"`` (or a request with ``Hookverify-Sync: true``) runs them first and answers
+    200/500 (404 when none matched). Handlers get the ``Event``; one that raises fails the delivery,
+    which releases the claim so the sender's retry runs it again.
+    """
+
+    def __init__(
+        self,
+        providers: Optional[Sequence[Provider]] = None,
+        *,
+        store: Optional[Store] = None,
+        mode: str = "async",
+        unhandled_status: Optional[int] = None,
+        lease: Optional[float] = None,
+        retention: Optional[float] = None,
+        namespace: Optional[str] = None,
+        allow_sync_header: bool = True,
+        max_workers: int = 4,
+        **verifier_options: Any,
+    ) -> None:
+        if providers is None:
+            scheme = verifier_options.get("scheme")
+            name = scheme if isinstance(scheme, str) else "default"
+            providers = [Provider(name, **verifier_options)]
+        elif verifier_options:
+            raise _invalid("give providers=[...] or scheme=/secret= options, not both")
+        if not providers or not all(isinstance(p, Provider) for p in providers):
+            raise _invalid("providers must be a non-empty list of hookverify.Provider")
+        if mode not in ("async", "sync"):
+            raise _invalid(f"mode must be 'async' or 'sync', got {mode!r}")
+        if store is not None and not isinstance(store, Store):
+            raise _invalid("store must be a hookverify.MemoryStore or RedisStore")
+        self.providers = list(providers)
+        self.store = store if store is not None else MemoryStore()
+        self.mode = mode
+        self._options: Dict[str, Any] = dict(
+            sync=mode == "sync", allow_sync_header=allow_sync_header, unhandled_status=unhandled_status,
+            lease=lease, retention=retention, namespace=namespace,
+        )
+        self._routes: List[Tuple[str, Optional[str], Optional[str], Handler]] = []
+        self._fallback: Optional[Handler] = None
+        self._pipeline: Optional[_native.Pipeline] = None
+        self._lock = threading.Lock()
+        self._max_workers = max_workers
+        self._executor: Optional[ThreadPoolExecutor] = None
+        self._pending: "set[Future[None]]" = set()
+        self.pipeline  # fail fast on bad options
+
+    # ------------------------------------------------------------ configuration
+
+    def on(self, pattern: str, handler: Optional[Handler] = None, *, provider: Optional[str] = None, path: Optional[str] = None) -> Any:
+        """Adds a handler for an event-type pattern, optionally limited to a provider and/or path.
+        Without ``handler``, a decorator."""
+        if not isinstance(pattern, str):
+            raise _invalid("pattern must be a str")
+        if handler is None:
+            return lambda fn: self.on(pattern, fn, provider=provider, path=path)
+        with self._lock:
+            self._routes.append((pattern, provider, path, handler))
+            self._pipeline = None
+        return handler
+
+    def unhandled(self, handler: Handler) -> Handler:
+        """The handler for event types no route takes."""
+        with self._lock:
+            self._fallback, self._pipeline = handler, None
+        return handler
+
+    @property
+    def pipeline(self) -> "_native.Pipeline":
+        """The compiled core receiver (rebuilt after ``on``/``unhandled``; claims live in the store)."""
+        with self._lock:
+            if self._pipeline is None:
+                providers = [(p.name, p.verifier, *p._rule) for p in self.providers]
+                self._pipeline = _native.Pipeline(
+                    providers=providers, store=self.store._native, routes=list(self._routes), unhandled=self._fallback, **self._options
+                )
+            return self._pipeline
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body any provider accepts (integrations answer 413 above it without reading)."""
+        return max(p.verifier.max_body_bytes for p in self.providers)
+
+    # ------------------------------------------------------------ the sans-IO steps
+
+    def begin(self, path: str, headers: Any, body: Any, now: Optional[int] = None) -> Union[Decision, Delivery]:
+        """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run."""
+        step = self.pipeline.begin(path, headers, body, now)
+        return Decision(*step) if isinstance(step, tuple) else step
+
+    def accepted(self, delivery: Delivery) -> Decision:
+        """The 202 answer of an async delivery, sent before its handlers run."""
+        return Decision(*self.pipeline.accepted(delivery))
+
+    def finish(self, delivery: Delivery, ok: bool) -> Decision:
+        """Complete (``ok``) or release the claim; the answer of a sync delivery."""
+        return Decision(*self.pipeline.finish(delivery, ok))
+
+    def too_large(self, length: Optional[int]) -> Optional[Decision]:
+        """A 413 answer when a declared Content-Length is over every provider's cap."""
+        cap = self.max_body_bytes
+        if length is None or length <= cap:
+            return None
+        message = f"the body is {length} bytes; the limit is {cap}"
+        body = json.dumps({"error": {"code": "payload_too_large", "message": message}}, separators=(",", ":"))
+        return Decision(413, [("Content-Type", "application/json")], body)
+
+    # ------------------------------------------------------------ running handlers
+
+    def run(self, delivery: Delivery, **kwargs: Any) -> bool:
+        """Runs the handlers in order; an exception (logged) fails the delivery. Coroutines are run to completion."""
+        for handler in delivery.handlers:
+            try:
+                result = handler(delivery.event, **kwargs)
+                if inspect.isawaitable(result):
+                    asyncio.run(_await(result))
+            except Exception:
+                log.exception("hookverify: handler %r failed for event %s", handler, delivery.event.id)
+                return False
+        return True
+
+    async def run_async(self, delivery: Delivery, **kwargs: Any) -> bool:
+        """Like ``run`` on an event loop: coroutine handlers are awaited, plain ones run in a thread."""
+        for handler in delivery.handlers:
+            try:
+                if inspect.iscoroutinefunction(handler):
+                    result = await handler(delivery.event, **kwargs)
+                else:
+                    result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(handler, delivery.event, **kwargs))
+                    if inspect.isawaitable(result):
+                        await result
+            except Exception:
+                log.exception("hookverify: handler %r failed for event %s", handler, delivery.event.id)
+                return False
+        return True
+
+    def complete(self, delivery: Delivery, context: Optional[Callable[[], ContextManager[Any]]] = None, **kwargs: Any) -> Decision:
+        """Runs the handlers then ``finish`` (optionally inside ``context()``, e.g. a Flask app context)."""
+        if context is None:
+            return self.finish(delivery, self.run(delivery, **kwargs))
+        with context():
+            return self.finish(delivery, self.run(delivery, **kwargs))
+
+    async def complete_async(self, delivery: Delivery, **kwargs: Any) -> Decision:
+        """``run_async`` then ``finish`` (in a thread when the store does network I/O)."""
+        ok = await self.run_async(delivery, **kwargs)
+        if self.store.may_block:
+            return await asyncio.get_running_loop().run_in_executor(None, self.finish, delivery, ok)
+        return self.finish(delivery, ok)
+
+    def defer(self, delivery: Delivery, context: Optional[Callable[[], ContextManager[Any]]] = None, **kwargs: Any) -> "Future[Decision]":
+        """Runs ``complete`` on this receiver's thread pool (async mode); see ``wait``."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="hookverify")
+            future = self._executor.submit(self.complete, delivery, context, **kwargs)
+            self._pending.add(future)  # type: ignore[arg-type]
+        future.add_done_callback(self._pending.discard)  # type: ignore[arg-type]
+        return future
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Waits for deferred handlers (tests, graceful shutdown); whether all finished in time."""
+        from concurrent.futures import wait
+
+        with self._lock:
+            pending = list(self._pending)
+        return not wait(pending, timeout).not_done
+
+    def handle(self, path: str, headers: Any, body: Any, now: Optional[int] = None, *,
+               context: Optional[Callable[[], ContextManager[Any]]] = None, **kwargs: Any) -> Decision:
+        """The whole path for a blocking server: begin, then run now (sync) or on the pool (async)."""
+        step = self.begin(path, headers, body, now)
+        if isinstance(step, Decision):
+            return step
+        if step.sync:
+            return self.complete(step, **kwargs)
+        answer = self.accepted(step)
+        self.defer(step, context, **kwargs)
+        return answer
+
+    async def begin_async(self, path: str, headers: Any, body: Any, now: Optional[int] = None) -> Union[Decision, Delivery]:
+        """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
+        if self.store.may_block or len(body) > 64 * 1024:
+            return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, headers, body, now)
+        return self.begin(path, headers, body, now)
+
+    def __repr__(self) -> str:
+        names = [p.name for p in self.providers]
+        return f"Receiver(providers={names}, store={self.store!r}, mode={self.mode!r}, routes={len(self._routes)})"
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,140 @@
+"""FastAPI/Starlette integration: a dependency giving the verified event, or a routed endpoint.
+
+Dependency (your endpoint is the handler, and runs before the answer)::
+
+    hook = Webhook(scheme="standard", secret="whsec_...")
+
+    @app.post("/webhooks")
+    async def receive(event: hv.Event = Depends(hook)):
+        ...
+
+The raw body is read with ``await request.body()``. A request the core answers at once (401, 400,
+413, 409, 503, duplicate 200) raises ``WebhookResponse``, an ``HTTPException`` carrying the core's
+status and headers with the core's JSON as ``detail``; ``install(app)`` makes it send the core's
+body exactly. If the endpoint raises, the claim is released (a retry runs it again) and the
+error propagates (500); if it returns, the delivery is marked done.
+
+Endpoint (handlers may be ``async def``; async mode answers 202 and runs them as a background
+task after the response)::
+
+    hook = Webhook(scheme="standard", secret="whsec_...", mode="async")
+
+    @hook.on("user.created")
+    async def created(event): ...
+
+    app.add_api_route("/webhooks", hook.endpoint, methods=["POST"])
+"""
+
+import asyncio
+from typing import Any, AsyncIterator, Dict, Optional, Sequence, Union
+
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._native import Event
+from ._receiver import Decision, Provider, Receiver, Store
+
+__all__ = ["Webhook", "WebhookResponse", "install", "to_response"]
+
+
+def to_response(decision: Decision, background: Optional[BackgroundTask] = None) -> Response:
+    """The core's decision as a Starlette response."""
+    return Response(decision.body, status_code=decision.status, headers=dict(decision.headers), background=background)
+
+
+class WebhookResponse(HTTPException):
+    """The core answered without running the endpoint; ``decision`` is that answer."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.status, detail=decision.json(), headers=dict(decision.headers))
+        self.decision = decision
+
+
+async def _send_decision(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WebhookResponse)
+    return to_response(exc.decision)
+
+
+def install(app: Any) -> None:
+    """Makes ``WebhookResponse`` answer with the core's body verbatim (not wrapped in ``detail``)."""
+    app.add_exception_handler(WebhookResponse, _send_decision)
+
+
+def _target(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + ("?" + query if query else "")
+
+
+class Webhook:
+    """A verified webhook endpoint: use it as ``Depends(hook)`` or route ``hook.endpoint``."""
+
+    def __init__(
+        self,
+        receiver: Optional[Receiver] = None,
+        *,
+        providers: Optional[Sequence[Provider]] = None,
+        store: Optional[Store] = None,
+        mode: str = "async",
+        **options: Any,
+    ) -> None:
+        self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
+        self._any: Optional[Receiver] = None
+
+    def on(self, pattern: str, handler: Any = None, *, provider: Optional[str] = None, path: Optional[str] = None) -> Any:
+        """Adds a handler (sync or async) for ``endpoint``; without ``handler``, a decorator."""
+        return self.receiver.on(pattern, handler, provider=provider, path=path)
+
+    def unhandled(self, handler: Any) -> Any:
+        """The handler for event types no route takes."""
+        return self.receiver.unhandled(handler)
+
+    async def _begin(self, receiver: Receiver, request: Request) -> Union[Decision, Any]:
+        length = request.headers.get("content-length")
+        early = receiver.too_large(int(length)) if length and length.isdigit() else None
+        if early is not None:
+            return early
+        return await receiver.begin_async(_target(request), request.headers, await request.body())
+
+    async def __call__(self, request: Request) -> AsyncIterator[Event]:
+        """The dependency: yields the verified, claimed event; the endpoint's outcome completes or releases it."""
+        if self._any is None:
+            # Same providers, store and options, one catch-all route: the endpoint is the handler.
+            self._any = Receiver(self.receiver.providers, store=self.receiver.store, mode="sync", **_options(self.receiver))
+            self._any.on("*", _endpoint_is_the_handler)
+        step = await self._begin(self._any, request)
+        if isinstance(step, Decision):
+            raise WebhookResponse(step)
+        try:
+            yield step.event
+        except BaseException:
+            await self._finish(step, False)
+            raise
+        await self._finish(step, True)
+
+    async def _finish(self, delivery: Any, ok: bool) -> None:
+        assert self._any is not None
+        if self._any.store.may_block:
+            await asyncio.get_running_loop().run_in_executor(None, self._any.finish, delivery, ok)
+        else:
+            self._any.finish(delivery, ok)
+
+    async def endpoint(self, request: Request) -> Response:
+        """A route running the handlers: sync answers after them, async answers 202 then runs them."""
+        step = await self._begin(self.receiver, request)
+        if isinstance(step, Decision):
+            return to_response(step)
+        if step.sync:
+            return to_response(await self.receiver.complete_async(step))
+        return to_response(self.receiver.accepted(step), BackgroundTask(self.receiver.complete_async, step))
+
+
+def _endpoint_is_the_handler(event: Event) -> None:
+    """Placeholder route of the dependency form: the endpoint itself does the work."""
+
+
+def _options(r: Receiver) -> Dict[str, Any]:
+    o = r._options
+    keys = ("allow_sync_header", "unhandled_status", "lease", "retention", "namespace")
+    return {k: o[k] for k in keys}

@@ -1,0 +1,99 @@
+"""Flask integration: ``@webhook(...)`` on a view, and ``WebhookBlueprint`` for routed handlers.
+
+Both read the raw body (``request.get_data()``), run the core pipeline and answer per its ack policy:
+401 bad signature or stale, 400 malformed envelope, 413 too large, 409 duplicate in progress,
+503 store unavailable, 200 duplicate already done; then 202 (async) or 200/404/500 (sync).
+
+Async mode (the default) answers 202 and runs the handlers on the receiver's thread pool, inside
+an app context. The trade-off: the sender gets its answer fast and will not retry, but the work
+lives only in this process — if it dies mid-handler the claim's lease (60 s) expires and only a
+sender retry (which already got 202, so usually none) would run it again. Use ``mode="sync"`` (or
+the sender's ``Hookverify-Sync: true`` header) when a failure must turn into a 500 and a retry;
+``receiver.wait()`` drains the pool on shutdown.
+"""
+
+import functools
+from typing import Any, Callable, Optional, Sequence
+
+from flask import Blueprint, Response, current_app, request
+
+from ._receiver import Decision, Provider, Receiver, Store
+
+__all__ = ["WebhookBlueprint", "respond", "to_response", "webhook"]
+
+
+def to_response(decision: Decision) -> Response:
+    """The core's decision as a Flask response (JSON body, ``Retry-After`` when set)."""
+    return Response(decision.body, status=decision.status, headers=decision.headers)
+
+
+def _target() -> str:
+    query = request.query_string.decode("latin-1")
+    return request.path + ("?" + query if query else "")
+
+
+def respond(receiver: Receiver, **kwargs: Any) -> Response:
+    """Runs the current request through ``receiver`` (handlers get the event and ``kwargs``)."""
+    early = receiver.too_large(request.content_length)
+    if early is not None:
+        return to_response(early)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    decision = receiver.handle(_target(), request.headers, request.get_data(), context=app.app_context, **kwargs)
+    return to_response(decision)
+
+
+def webhook(
+    receiver: Optional[Receiver] = None,
+    *,
+    store: Optional[Store] = None,
+    mode: str = "async",
+    providers: Optional[Sequence[Provider]] = None,
+    **options: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Turns a view into a verified webhook endpoint; the view is called with the ``Event`` (and
+    its URL variables) as the handler of every event type. ``options`` are ``Receiver``'s
+    (``scheme=``, ``secret=``/``secrets=``, ``tolerance=``, ``unhandled_status=``, ``lease=``...).
+    The answer is always the core's decision; the view's return value is ignored."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        r = receiver or Receiver(providers, store=store, mode=mode, **options)
+        r.on("*", view)
+
+        @functools.wraps(view)
+        def endpoint(**view_args: Any) -> Response:
+            return respond(r, **view_args)
+
+        endpoint.receiver = r  # type: ignore[attr-defined]
+        return endpoint
+
+    return decorate
+
+
+class WebhookBlueprint(Blueprint):
+    """A blueprint with one POST endpoint (``url``) for one or several providers (first match
+    wins) and ``@bp.on("user.created")`` handlers, each called with the ``Event``."""
+
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        *,
+        url: str = "/webhooks",
+        receiver: Optional[Receiver] = None,
+        providers: Optional[Sequence[Provider]] = None,
+        store: Optional[Store] = None,
+        mode: str = "async",
+        url_prefix: Optional[str] = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(name, import_name, url_prefix=url_prefix)
+        self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
+        self.add_url_rule(url, endpoint="receive", view_func=lambda: respond(self.receiver), methods=["POST"])
+
+    def on(self, pattern: str, handler: Optional[Callable[..., Any]] = None, *, provider: Optional[str] = None, path: Optional[str] = None) -> Any:
+        """Adds a handler for an event-type pattern (optionally one provider's, or one path's)."""
+        return self.receiver.on(pattern, handler, provider=provider, path=path)
+
+    def unhandled(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """The handler for event types no route takes."""
+        return self.receiver.unhandled(handler)
