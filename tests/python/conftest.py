@@ -17,3 +17,79 @@ def load_vectors(relative: str) -> Any:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+# ---------------------------------------------------------------- webhook deliveries signed with stdlib hmac
+
+import base64
+import hashlib
+import hmac
+import shutil
+import socket
+import subprocess
+import time
+
+WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+WHKEY = base64.b64decode(WHSEC[len("whsec_"):])
+GH_SECRET = "gh-secret"
+
+
+def envelope(event_type: str = "user.created", data: Any = None) -> bytes:
+    return json.dumps({"type": event_type, "timestamp": "2023-11-14T22:13:20Z", "data": data or {"id": "u_1"}}).encode()
+
+
+def std_headers(body: bytes, msg_id: str, ts: Any = None, key: bytes = WHKEY) -> dict:
+    """Standard Webhooks headers computed with Python's hmac, never with hookverify's signer."""
+    ts = int(time.time()) if ts is None else ts
+    mac = hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
+    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+
+
+def gh_headers(body: bytes, delivery: str, event: str = "issues") -> dict:
+    sig = "sha256=" + hmac.new(GH_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": sig, "X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, no persistence; stopped by its pid."""
+
+    def __init__(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.fail("redis-server is not installed: run scripts/deps-apt.sh")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()

@@ -142,11 +142,24 @@ def _reach(code):
         "invalid_scheme": lambda: hv.Verifier(scheme={"name": "x", "signature_header": "bad header"}, secret=SECRET),
         "invalid_argument": lambda: gh.verify({"parsed": True}, GH_HEADERS),
         "internal_error": lambda: hv._native._panic_for_tests(),
+        # Nothing listens on a fresh free port: the receiver answers 503 whose error is store_unavailable.
+        "store_unavailable": lambda: _unreachable_store_decision().raise_for_error(),
     }.get(code)
 
 
-# Codes the verification surface cannot produce yet, each with the reason; a new core code fails the test below.
-UNREACHABLE = {"store_unavailable": "the dedup store (MemoryStore/RedisStore) is a later phase"}
+def _unreachable_store_decision():
+    from conftest import free_port
+
+    store = hv.RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    r = hv.Receiver(scheme="standard", secret=WHSEC, store=store)
+    r.on("*", lambda event: None)
+    decision = r.begin("/hooks", std_headers(ENVELOPE), ENVELOPE, now=NOW)
+    assert decision.status == 503 and ("Retry-After", "5") in decision.headers
+    return decision
+
+
+# Codes no test can produce yet, each with the reason; a new core code fails the test below.
+UNREACHABLE: dict = {}
 
 
 @pytest.mark.parametrize("code", hv.ERROR_CODES)

@@ -41,6 +41,18 @@ class Decision(NamedTuple):
         """The body, parsed."""
         return json.loads(self.body)
 
+    @property
+    def error(self) -> Optional[HookverifyError]:
+        """The core error behind a 4xx/5xx answer (``code`` from ``ERROR_CODES``, or ``handler_failed``)."""
+        err = self.json().get("error") if self.status >= 400 else None
+        return HookverifyError(err["code"], err["message"], {"status": self.status}) if err else None
+
+    def raise_for_error(self) -> "Decision":
+        """Raises ``error`` if there is one; else returns the decision."""
+        if self.error is not None:
+            raise self.error
+        return self
+
 
 class Store:
     """A dedup store (see ``MemoryStore`` and ``RedisStore``); share one object between receivers."""

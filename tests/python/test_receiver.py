@@ -1,0 +1,215 @@
+"""hv.Receiver (the building block the integrations share), hv.Router, hv.MemoryStore, the GIL."""
+
+import asyncio
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+import hookverify as hv
+from conftest import GH_SECRET, WHSEC, envelope, free_port, gh_headers, std_headers
+
+NOW = 1_700_000_000
+
+
+def receiver(mode="sync", **kw):
+    return hv.Receiver(scheme="standard", secret=WHSEC, mode=mode, **kw)
+
+
+def test_sync_success_duplicate_and_failure_release():
+    r, seen = receiver(), []
+    r.on("user.created", seen.append)
+    body = envelope()
+    h = std_headers(body, "msg_a", NOW)
+    d = r.begin("/hooks?x=1", h, body, now=NOW)
+    assert isinstance(d, hv.Delivery)
+    assert (d.provider, d.path, d.query, d.sync, d.event.id, d.event.type) == ("standard", "/hooks", "x=1", True, "msg_a", "user.created")
+    assert d.key == "/hooks|standard|msg_a" and d.token >= 1 and d.handlers == [seen.append]
+    busy = r.begin("/hooks", h, body, now=NOW)
+    assert busy.status == 409 and ("Retry-After", "60") in busy.headers and busy.json()["in_progress"]
+    assert r.complete(d).status == 200 and len(seen) == 1
+    dup = r.handle("/hooks", h, body, now=NOW)
+    assert dup.status == 200 and dup.json() == {"ok": True, "id": "msg_a", "duplicate": True}
+    assert len(seen) == 1
+
+    calls = []
+
+    def flaky(event):
+        calls.append(event.id)
+        if len(calls) == 1:
+            raise RuntimeError("downstream is down")
+
+    r.on("user.deleted", flaky)
+    body = envelope("user.deleted")
+    h = std_headers(body, "msg_b", NOW)
+    failed = r.handle("/hooks", h, body, now=NOW)
+    assert failed.status == 500 and failed.error.code == "handler_failed"
+    assert r.handle("/hooks", h, body, now=NOW).status == 200
+    assert calls == ["msg_b", "msg_b"]
+
+
+def test_ack_policy_statuses():
+    r = receiver(mode="async")
+    r.on("user.created", lambda e: None)
+    body = envelope()
+    h = std_headers(body, "msg_c", NOW)
+    bad = r.begin("/h", h, body + b" ", now=NOW)
+    assert bad.status == 401 and bad.error.code == "no_matching_signature"
+    assert r.begin("/h", h, body, now=NOW + 3600).error.code == "timestamp_too_old"
+    assert r.begin("/h", {}, body, now=NOW).status == 401
+    junk = b"not json"
+    assert r.begin("/h", std_headers(junk, "msg_j", NOW), junk, now=NOW).status == 400
+    other = envelope("invoice.paid")
+    unhandled = r.begin("/h", std_headers(other, "msg_u", NOW), other, now=NOW)
+    assert unhandled.status == 202 and unhandled.json()["handled"] is False
+    sync_h = {**std_headers(other, "msg_u", NOW), "Hookverify-Sync": "true"}
+    assert r.begin("/h", sync_h, other, now=NOW).status == 404
+    d = r.begin("/h", h, body, now=NOW)
+    assert not d.sync and r.accepted(d).status == 202
+    small = hv.Receiver(scheme="standard", secret=WHSEC, max_body_bytes=8)
+    small.on("*", print)
+    assert small.begin("/h", h, body, now=NOW).status == 413
+    assert small.too_large(9).status == 413 and small.too_large(8) is None and small.too_large(None) is None
+
+
+def test_async_handle_runs_on_the_pool_then_completes():
+    r, seen = receiver(mode="async"), []
+    r.on("user.*", lambda e: seen.append(threading.current_thread().name))
+    body = envelope()
+    h = std_headers(body, "msg_p", NOW)
+    assert r.handle("/h", h, body, now=NOW).status == 202
+    assert r.wait(5)
+    assert len(seen) == 1 and seen[0].startswith("hookverify")
+    assert r.handle("/h", h, body, now=NOW).status == 200
+
+
+def test_multi_provider_first_match_wins_and_scopes():
+    github = hv.Provider("github", scheme="github", secret=GH_SECRET)
+    std = hv.Provider("std", hv.Verifier(scheme="standard", secret=WHSEC))
+    tagged = hv.Provider("tagged", scheme="github", secret="other", match=("X-Source", "tagged"))
+    r = hv.Receiver([tagged, github, std], mode="sync")
+    got = []
+    r.on("*", lambda e: got.append(("gh", e.type)), provider="github")
+    r.on("*", lambda e: got.append(("std", e.type)), provider="std", path="/only")
+    body = b'{"action":"opened"}'
+    assert r.handle("/any", gh_headers(body, "d1"), body).status == 200
+    assert got == [("gh", "issues.opened")]
+    sbody = envelope()
+    assert r.handle("/elsewhere", std_headers(sbody, "m1"), sbody).status == 404
+    assert r.handle("/only", std_headers(sbody, "m1"), sbody).status == 200
+    assert got[-1] == ("std", "user.created")
+    # The tagged provider matches first and its secret does not verify GitHub's signature.
+    assert r.handle("/any", {**gh_headers(body, "d2"), "X-Source": "tagged"}, body).status == 401
+    with pytest.raises(hv.HookverifyError) as err:
+        hv.Provider("x", scheme="github", secret="s", match=5)
+    assert err.value.code == "invalid_argument"
+
+
+def test_router_uses_core_matching():
+    router = hv.Router()
+    router.on("user.created", "exact")
+    router.on("user.*", "prefix")
+    router.on("issues", "issues")
+    router.on("*", "any")
+    assert router.matches("user.created") == ["exact", "prefix", "any"]
+    assert router.matches("issues.opened") == ["issues", "any"]
+    assert router.matches("users.created") == ["any"]
+    only = hv.Router()
+    only.on("a")(lambda e: e.type)
+    only.unhandled(lambda e: "fallback")
+    assert only.matches("b") and only.matches("b")[0](None) == "fallback"
+    assert hv._native.type_matches("user.*", "user") is False
+
+
+def test_async_handlers_are_awaited():
+    r, seen = receiver(), []
+
+    async def handler(event):
+        await asyncio.sleep(0)
+        seen.append(event.id)
+
+    r.on("*", handler)
+    body = envelope()
+    assert r.handle("/h", std_headers(body, "msg_aw", NOW), body, now=NOW).status == 200
+    d = r.begin("/h", std_headers(body, "msg_aw2", NOW), body, now=NOW)
+    assert asyncio.run(r.complete_async(d)).status == 200
+    assert seen == ["msg_aw", "msg_aw2"]
+
+
+def test_bad_options_are_invalid_argument():
+    for build in (
+        lambda: hv.Receiver(scheme="standard", secret=WHSEC, mode="later"),
+        lambda: hv.Receiver([], store=hv.MemoryStore()),
+        lambda: hv.Receiver(scheme="standard", secret=WHSEC, store="redis://"),
+        lambda: hv.Receiver(scheme="standard", secret=WHSEC, lease=0),
+        lambda: hv.MemoryStore(0),
+        lambda: hv.RedisStore("not a url"),
+        lambda: hv.RedisStore(timeout=0),
+    ):
+        with pytest.raises(hv.HookverifyError) as err:
+            build()
+        assert err.value.code == "invalid_argument"
+
+
+def test_store_reprs_hide_the_redis_url():
+    store = hv.RedisStore("redis://:hunter2@127.0.0.1:1/0", prefix="app:")
+    assert "hunter2" not in repr(store) and "hunter2" not in repr(hv.Receiver(scheme="standard", secret=WHSEC, store=store))
+    assert WHSEC not in repr(hv.Receiver(scheme="standard", secret=WHSEC))
+
+
+def test_one_store_shared_by_two_receivers():
+    store, seen = hv.MemoryStore(10), []
+    a, b = (receiver(store=store, namespace="shared") for _ in range(2))
+    a.on("*", seen.append)
+    b.on("*", seen.append)
+    body = envelope()
+    h = std_headers(body, "msg_s", NOW)
+    assert a.handle("/a", h, body, now=NOW).status == 200
+    assert b.handle("/b", h, body, now=NOW).json()["duplicate"] is True
+    assert len(seen) == 1
+
+
+def test_store_io_releases_the_gil():
+    # A listener that accepts and never answers: the claim blocks on the read timeout.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        r = receiver(store=hv.RedisStore(f"redis://127.0.0.1:{port}/0", timeout=0.5))
+        r.on("*", print)
+        body = envelope()
+        ticks, stop = [0], threading.Event()
+
+        def spin():
+            while not stop.is_set():
+                ticks[0] += 1
+                time.sleep(0)
+
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(5.0)
+        t = threading.Thread(target=spin)
+        t.start()
+        try:
+            time.sleep(0.05)
+            before = ticks[0]
+            decision = r.begin("/h", std_headers(body, "msg_g", NOW), body, now=NOW)
+            during = ticks[0] - before
+        finally:
+            stop.set()
+            t.join()
+            sys.setswitchinterval(old)
+    assert decision.status == 503 and decision.error.code == "store_unavailable"
+    assert during > 10, f"another thread ran {during} times while the store call blocked"
+
+
+def test_unreachable_redis_is_503():
+    r = receiver(store=hv.RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5))
+    r.on("*", print)
+    body = envelope()
+    d = r.handle("/h", std_headers(body, "msg_down", NOW), body, now=NOW)
+    assert d.status == 503 and ("Retry-After", "5") in d.headers
+    with pytest.raises(hv.HookverifyError) as err:
+        d.raise_for_error()
+    assert err.value.code == "store_unavailable"
