@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, ContextManager, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+import typing as t
 
 from . import _native
 from ._errors import HookverifyError
@@ -22,27 +22,27 @@ __all__ = ["Decision", "Delivery", "MemoryStore", "Provider", "Receiver", "Redis
 
 log = logging.getLogger("hookverify")
 
-Handler = Callable[..., Any]
-_Match = Union[None, str, Tuple[str, str]]
+Handler = t.Callable[..., t.Any]
+_Match = t.Union[None, str, t.Tuple[str, str]]
 
 
 def _invalid(message: str) -> HookverifyError:
     return HookverifyError("invalid_argument", message)
 
 
-class Decision(NamedTuple):
+class Decision(t.NamedTuple):
     """The HTTP answer the core chose: status, headers (name, value pairs) and a JSON body."""
 
     status: int
-    headers: List[Tuple[str, str]]
+    headers: t.List[t.Tuple[str, str]]
     body: str
 
-    def json(self) -> Any:
+    def json(self) -> t.Any:
         """The body, parsed."""
         return json.loads(self.body)
 
     @property
-    def error(self) -> Optional[HookverifyError]:
+    def error(self) -> t.Optional[HookverifyError]:
         """The core error behind a 4xx/5xx answer (``code`` from ``ERROR_CODES``, or ``handler_failed``)."""
         err = self.json().get("error") if self.status >= 400 else None
         return HookverifyError(err["code"], err["message"], {"status": self.status}) if err else None
@@ -104,10 +104,10 @@ class Provider:
     def __init__(
         self,
         name: str,
-        verifier: Optional[Verifier] = None,
+        verifier: t.Optional[Verifier] = None,
         *,
         match: _Match = None,
-        **verifier_options: Any,
+        **verifier_options: t.Any,
     ) -> None:
         if verifier is None:
             verifier = Verifier(**verifier_options)
@@ -116,7 +116,7 @@ class Provider:
         if not isinstance(name, str) or not name:
             raise _invalid("a provider needs a non-empty str name")
         if match is None:
-            rule: Tuple[str, Optional[str], Optional[str]] = ("signature", None, None)
+            rule: t.Tuple[str, t.Optional[str], t.Optional[str]] = ("signature", None, None)
         elif match == "*":
             rule = ("always", None, None)
         elif isinstance(match, str):
@@ -136,10 +136,10 @@ class Router:
     and a plain name takes its dotted sub-types (GitHub ``issues`` takes ``issues.opened``)."""
 
     def __init__(self) -> None:
-        self.routes: List[Tuple[str, Handler]] = []
-        self.fallback: Optional[Handler] = None
+        self.routes: t.List[t.Tuple[str, Handler]] = []
+        self.fallback: t.Optional[Handler] = None
 
-    def on(self, pattern: str, handler: Optional[Handler] = None) -> Any:
+    def on(self, pattern: str, handler: t.Optional[Handler] = None) -> t.Any:
         """Adds ``handler`` for ``pattern``; without ``handler``, a decorator."""
         if not isinstance(pattern, str):
             raise _invalid("pattern must be a str")
@@ -153,12 +153,12 @@ class Router:
         self.fallback = handler
         return handler
 
-    def matches(self, event_type: str) -> List[Handler]:
+    def matches(self, event_type: str) -> t.List[Handler]:
         """The callables for ``event_type`` in registration order, else the fallback, else none."""
         found = [h for p, h in self.routes if _native.type_matches(p, event_type)]
         return found or ([self.fallback] if self.fallback is not None else [])
 
-    def dispatch(self, event: Event) -> List[Any]:
+    def dispatch(self, event: Event) -> t.List[t.Any]:
         """Calls every matching callable with ``event``; returns their results."""
         return [h(event) for h in self.matches(event.type)]
 
@@ -174,17 +174,17 @@ class Receiver:
 
     def __init__(
         self,
-        providers: Optional[Sequence[Provider]] = None,
+        providers: t.Optional[t.Sequence[Provider]] = None,
         *,
-        store: Optional[Store] = None,
+        store: t.Optional[Store] = None,
         mode: str = "async",
-        unhandled_status: Optional[int] = None,
-        lease: Optional[float] = None,
-        retention: Optional[float] = None,
-        namespace: Optional[str] = None,
+        unhandled_status: t.Optional[int] = None,
+        lease: t.Optional[float] = None,
+        retention: t.Optional[float] = None,
+        namespace: t.Optional[str] = None,
         allow_sync_header: bool = True,
         max_workers: int = 4,
-        **verifier_options: Any,
+        **verifier_options: t.Any,
     ) -> None:
         if providers is None:
             scheme = verifier_options.get("scheme")
@@ -201,22 +201,22 @@ class Receiver:
         self.providers = list(providers)
         self.store = store if store is not None else MemoryStore()
         self.mode = mode
-        self._options: Dict[str, Any] = dict(
+        self._options: t.Dict[str, t.Any] = dict(
             sync=mode == "sync", allow_sync_header=allow_sync_header, unhandled_status=unhandled_status,
             lease=lease, retention=retention, namespace=namespace,
         )
-        self._routes: List[Tuple[str, Optional[str], Optional[str], Handler]] = []
-        self._fallback: Optional[Handler] = None
-        self._pipeline: Optional[_native.Pipeline] = None
+        self._routes: t.List[t.Tuple[str, t.Optional[str], t.Optional[str], Handler]] = []
+        self._fallback: t.Optional[Handler] = None
+        self._pipeline: t.Optional[_native.Pipeline] = None
         self._lock = threading.Lock()
         self._max_workers = max_workers
-        self._executor: Optional[ThreadPoolExecutor] = None
+        self._executor: t.Optional[ThreadPoolExecutor] = None
         self._pending: "set[Future[None]]" = set()
         self.pipeline  # fail fast on bad options
 
     # ------------------------------------------------------------ configuration
 
-    def on(self, pattern: str, handler: Optional[Handler] = None, *, provider: Optional[str] = None, path: Optional[str] = None) -> Any:
+    def on(self, pattern: str, handler: t.Optional[Handler] = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None) -> t.Any:
         """Adds a handler for an event-type pattern, optionally limited to a provider and/or path.
         Without ``handler``, a decorator."""
         if not isinstance(pattern, str):
@@ -252,7 +252,7 @@ class Receiver:
 
     # ------------------------------------------------------------ the sans-IO steps
 
-    def begin(self, path: str, headers: Any, body: Any, now: Optional[int] = None) -> Union[Decision, Delivery]:
+    def begin(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
         """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run."""
         step = self.pipeline.begin(path, headers, body, now)
         return Decision(*step) if isinstance(step, tuple) else step
@@ -265,7 +265,7 @@ class Receiver:
         """Complete (``ok``) or release the claim; the answer of a sync delivery."""
         return Decision(*self.pipeline.finish(delivery, ok))
 
-    def too_large(self, length: Optional[int]) -> Optional[Decision]:
+    def too_large(self, length: t.Optional[int]) -> t.Optional[Decision]:
         """A 413 answer when a declared Content-Length is over every provider's cap."""
         cap = self.max_body_bytes
         if length is None or length <= cap:
@@ -276,7 +276,7 @@ class Receiver:
 
     # ------------------------------------------------------------ running handlers
 
-    def run(self, delivery: Delivery, **kwargs: Any) -> bool:
+    def run(self, delivery: Delivery, **kwargs: t.Any) -> bool:
         """Runs the handlers in order; an exception (logged) fails the delivery. Coroutines are run to completion."""
         for handler in delivery.handlers:
             try:
@@ -288,7 +288,7 @@ class Receiver:
                 return False
         return True
 
-    async def run_async(self, delivery: Delivery, **kwargs: Any) -> bool:
+    async def run_async(self, delivery: Delivery, **kwargs: t.Any) -> bool:
         """Like ``run`` on an event loop: coroutine handlers are awaited, plain ones run in a thread."""
         for handler in delivery.handlers:
             try:
@@ -303,21 +303,21 @@ class Receiver:
                 return False
         return True
 
-    def complete(self, delivery: Delivery, context: Optional[Callable[[], ContextManager[Any]]] = None, **kwargs: Any) -> Decision:
+    def complete(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> Decision:
         """Runs the handlers then ``finish`` (optionally inside ``context()``, e.g. a Flask app context)."""
         if context is None:
             return self.finish(delivery, self.run(delivery, **kwargs))
         with context():
             return self.finish(delivery, self.run(delivery, **kwargs))
 
-    async def complete_async(self, delivery: Delivery, **kwargs: Any) -> Decision:
+    async def complete_async(self, delivery: Delivery, **kwargs: t.Any) -> Decision:
         """``run_async`` then ``finish`` (in a thread when the store does network I/O)."""
         ok = await self.run_async(delivery, **kwargs)
         if self.store.may_block:
             return await asyncio.get_running_loop().run_in_executor(None, self.finish, delivery, ok)
         return self.finish(delivery, ok)
 
-    def defer(self, delivery: Delivery, context: Optional[Callable[[], ContextManager[Any]]] = None, **kwargs: Any) -> "Future[Decision]":
+    def defer(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> "Future[Decision]":
         """Runs ``complete`` on this receiver's thread pool (async mode); see ``wait``."""
         with self._lock:
             if self._executor is None:
@@ -327,7 +327,7 @@ class Receiver:
         future.add_done_callback(self._pending.discard)  # type: ignore[arg-type]
         return future
 
-    def wait(self, timeout: Optional[float] = None) -> bool:
+    def wait(self, timeout: t.Optional[float] = None) -> bool:
         """Waits for deferred handlers (tests, graceful shutdown); whether all finished in time."""
         from concurrent.futures import wait
 
@@ -335,8 +335,8 @@ class Receiver:
             pending = list(self._pending)
         return not wait(pending, timeout).not_done
 
-    def handle(self, path: str, headers: Any, body: Any, now: Optional[int] = None, *,
-               context: Optional[Callable[[], ContextManager[Any]]] = None, **kwargs: Any) -> Decision:
+    def handle(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None, *,
+               context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> Decision:
         """The whole path for a blocking server: begin, then run now (sync) or on the pool (async)."""
         step = self.begin(path, headers, body, now)
         if isinstance(step, Decision):
@@ -347,7 +347,7 @@ class Receiver:
         self.defer(step, context, **kwargs)
         return answer
 
-    async def begin_async(self, path: str, headers: Any, body: Any, now: Optional[int] = None) -> Union[Decision, Delivery]:
+    async def begin_async(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         if self.store.may_block or len(body) > 64 * 1024:
             return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, headers, body, now)
@@ -358,5 +358,5 @@ class Receiver:
         return f"Receiver(providers={names}, store={self.store!r}, mode={self.mode!r}, routes={len(self._routes)})"
 
 
-async def _await(awaitable: Any) -> Any:
+async def _await(awaitable: t.Any) -> t.Any:
     return await awaitable

@@ -26,7 +26,7 @@ task after the response)::
 """
 
 import asyncio
-from typing import Any, AsyncIterator, Dict, Optional, Sequence, Union
+import typing as t
 
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
@@ -39,7 +39,7 @@ from ._receiver import Decision, Provider, Receiver, Store
 __all__ = ["Webhook", "WebhookResponse", "install", "to_response"]
 
 
-def to_response(decision: Decision, background: Optional[BackgroundTask] = None) -> Response:
+def to_response(decision: Decision, background: t.Optional[BackgroundTask] = None) -> Response:
     """The core's decision as a Starlette response."""
     return Response(decision.body, status_code=decision.status, headers=dict(decision.headers), background=background)
 
@@ -57,7 +57,7 @@ async def _send_decision(request: Request, exc: Exception) -> Response:
     return to_response(exc.decision)
 
 
-def install(app: Any) -> None:
+def install(app: t.Any) -> None:
     """Makes ``WebhookResponse`` answer with the core's body verbatim (not wrapped in ``detail``)."""
     app.add_exception_handler(WebhookResponse, _send_decision)
 
@@ -72,32 +72,32 @@ class Webhook:
 
     def __init__(
         self,
-        receiver: Optional[Receiver] = None,
+        receiver: t.Optional[Receiver] = None,
         *,
-        providers: Optional[Sequence[Provider]] = None,
-        store: Optional[Store] = None,
+        providers: t.Optional[t.Sequence[Provider]] = None,
+        store: t.Optional[Store] = None,
         mode: str = "async",
-        **options: Any,
+        **options: t.Any,
     ) -> None:
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
-        self._any: Optional[Receiver] = None
+        self._any: t.Optional[Receiver] = None
 
-    def on(self, pattern: str, handler: Any = None, *, provider: Optional[str] = None, path: Optional[str] = None) -> Any:
+    def on(self, pattern: str, handler: t.Any = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None) -> t.Any:
         """Adds a handler (sync or async) for ``endpoint``; without ``handler``, a decorator."""
         return self.receiver.on(pattern, handler, provider=provider, path=path)
 
-    def unhandled(self, handler: Any) -> Any:
+    def unhandled(self, handler: t.Any) -> t.Any:
         """The handler for event types no route takes."""
         return self.receiver.unhandled(handler)
 
-    async def _begin(self, receiver: Receiver, request: Request) -> Union[Decision, Any]:
+    async def _begin(self, receiver: Receiver, request: Request) -> t.Union[Decision, t.Any]:
         length = request.headers.get("content-length")
         early = receiver.too_large(int(length)) if length and length.isdigit() else None
         if early is not None:
             return early
         return await receiver.begin_async(_target(request), request.headers, await request.body())
 
-    async def __call__(self, request: Request) -> AsyncIterator[Event]:
+    async def __call__(self, request: Request) -> t.AsyncIterator[Event]:
         """The dependency: yields the verified, claimed event; the endpoint's outcome completes or releases it."""
         if self._any is None:
             # Same providers, store and options, one catch-all route: the endpoint is the handler.
@@ -113,7 +113,7 @@ class Webhook:
             raise
         await self._finish(step, True)
 
-    async def _finish(self, delivery: Any, ok: bool) -> None:
+    async def _finish(self, delivery: t.Any, ok: bool) -> None:
         assert self._any is not None
         if self._any.store.may_block:
             await asyncio.get_running_loop().run_in_executor(None, self._any.finish, delivery, ok)
@@ -134,7 +134,7 @@ def _endpoint_is_the_handler(event: Event) -> None:
     """Placeholder route of the dependency form: the endpoint itself does the work."""
 
 
-def _options(r: Receiver) -> Dict[str, Any]:
+def _options(r: Receiver) -> t.Dict[str, t.Any]:
     o = r._options
     keys = ("allow_sync_header", "unhandled_status", "lease", "retention", "namespace")
     return {k: o[k] for k in keys}

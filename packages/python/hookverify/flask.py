@@ -13,54 +13,54 @@ the sender's ``Hookverify-Sync: true`` header) when a failure must turn into a 5
 """
 
 import functools
-from typing import Any, Callable, Optional, Sequence
+import typing as t
 
-from flask import Blueprint, Response, current_app, request
+import flask
 
 from ._receiver import Decision, Provider, Receiver, Store
 
 __all__ = ["WebhookBlueprint", "respond", "to_response", "webhook"]
 
 
-def to_response(decision: Decision) -> Response:
+def to_response(decision: Decision) -> flask.Response:
     """The core's decision as a Flask response (JSON body, ``Retry-After`` when set)."""
-    return Response(decision.body, status=decision.status, headers=decision.headers)
+    return flask.Response(decision.body, status=decision.status, headers=decision.headers)
 
 
 def _target() -> str:
-    query = request.query_string.decode("latin-1")
-    return request.path + ("?" + query if query else "")
+    query = flask.request.query_string.decode("latin-1")
+    return flask.request.path + ("?" + query if query else "")
 
 
-def respond(receiver: Receiver, **kwargs: Any) -> Response:
+def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
     """Runs the current request through ``receiver`` (handlers get the event and ``kwargs``)."""
-    early = receiver.too_large(request.content_length)
+    early = receiver.too_large(flask.request.content_length)
     if early is not None:
         return to_response(early)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    decision = receiver.handle(_target(), request.headers, request.get_data(), context=app.app_context, **kwargs)
+    app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    decision = receiver.handle(_target(), flask.request.headers, flask.request.get_data(), context=app.app_context, **kwargs)
     return to_response(decision)
 
 
 def webhook(
-    receiver: Optional[Receiver] = None,
+    receiver: t.Optional[Receiver] = None,
     *,
-    store: Optional[Store] = None,
+    store: t.Optional[Store] = None,
     mode: str = "async",
-    providers: Optional[Sequence[Provider]] = None,
-    **options: Any,
-) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    providers: t.Optional[t.Sequence[Provider]] = None,
+    **options: t.Any,
+) -> t.Callable[[t.Callable[..., t.Any]], t.Callable[..., flask.Response]]:
     """Turns a view into a verified webhook endpoint; the view is called with the ``Event`` (and
     its URL variables) as the handler of every event type. ``options`` are ``Receiver``'s
     (``scheme=``, ``secret=``/``secrets=``, ``tolerance=``, ``unhandled_status=``, ``lease=``...).
     The answer is always the core's decision; the view's return value is ignored."""
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+    def decorate(view: t.Callable[..., t.Any]) -> t.Callable[..., flask.Response]:
         r = receiver or Receiver(providers, store=store, mode=mode, **options)
         r.on("*", view)
 
         @functools.wraps(view)
-        def endpoint(**view_args: Any) -> Response:
+        def endpoint(**view_args: t.Any) -> flask.Response:
             return respond(r, **view_args)
 
         endpoint.receiver = r  # type: ignore[attr-defined]
@@ -69,7 +69,7 @@ def webhook(
     return decorate
 
 
-class WebhookBlueprint(Blueprint):
+class WebhookBlueprint(flask.Blueprint):
     """A blueprint with one POST endpoint (``url``) for one or several providers (first match
     wins) and ``@bp.on("user.created")`` handlers, each called with the ``Event``."""
 
@@ -79,21 +79,21 @@ class WebhookBlueprint(Blueprint):
         import_name: str,
         *,
         url: str = "/webhooks",
-        receiver: Optional[Receiver] = None,
-        providers: Optional[Sequence[Provider]] = None,
-        store: Optional[Store] = None,
+        receiver: t.Optional[Receiver] = None,
+        providers: t.Optional[t.Sequence[Provider]] = None,
+        store: t.Optional[Store] = None,
         mode: str = "async",
-        url_prefix: Optional[str] = None,
-        **options: Any,
+        url_prefix: t.Optional[str] = None,
+        **options: t.Any,
     ) -> None:
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
         self.add_url_rule(url, endpoint="receive", view_func=lambda: respond(self.receiver), methods=["POST"])
 
-    def on(self, pattern: str, handler: Optional[Callable[..., Any]] = None, *, provider: Optional[str] = None, path: Optional[str] = None) -> Any:
+    def on(self, pattern: str, handler: t.Optional[t.Callable[..., t.Any]] = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None) -> t.Any:
         """Adds a handler for an event-type pattern (optionally one provider's, or one path's)."""
         return self.receiver.on(pattern, handler, provider=provider, path=path)
 
-    def unhandled(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+    def unhandled(self, handler: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """The handler for event types no route takes."""
         return self.receiver.unhandled(handler)
