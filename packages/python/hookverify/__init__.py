@@ -13,10 +13,9 @@ with several live secrets and a replay window, then read the event envelope::
     )
     assert verified.key_index == 0
 
+All the work happens in the Rust core (``hookverify._native``); this package only runs handlers.
 To receive webhooks (verify, dedup with ``MemoryStore``/``RedisStore``, route to handlers, answer
 per the ack policy) use ``Receiver``, or ``hookverify.flask`` / ``hookverify.fastapi``.
-
-All the work happens in the Rust core (``hookverify._native``); this package only runs handlers.
 """
 
 from ._errors import HookverifyError

@@ -12,7 +12,8 @@ The raw body is read with ``await request.body()``. A request the core answers a
 413, 409, 503, duplicate 200) raises ``WebhookResponse``, an ``HTTPException`` carrying the core's
 status and headers with the core's JSON as ``detail``; ``install(app)`` makes it send the core's
 body exactly. If the endpoint raises, the claim is released (a retry runs it again) and the
-error propagates (500); if it returns, the delivery is marked done.
+answer is the core's 500 (an ``HTTPException`` the endpoint raised is sent as is); if it returns,
+the delivery is marked done.
 
 Endpoint (handlers may be ``async def``; async mode answers 202 and runs them as a background
 task after the response)::
@@ -34,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._native import Event
-from ._receiver import Decision, Provider, Receiver, Store
+from ._receiver import Decision, Provider, Receiver, Store, log
 
 __all__ = ["Webhook", "WebhookResponse", "install", "to_response"]
 
@@ -108,17 +109,22 @@ class Webhook:
             raise WebhookResponse(step)
         try:
             yield step.event
+        except Exception as exc:
+            if isinstance(exc, HTTPException):  # the endpoint's own answer: still a failed delivery
+                await self._finish(step, False)
+                raise
+            log.error("hookverify: endpoint failed for event %s", step.event.id, exc_info=exc)
+            raise WebhookResponse(await self._finish(step, False)) from exc
         except BaseException:
             await self._finish(step, False)
             raise
         await self._finish(step, True)
 
-    async def _finish(self, delivery: t.Any, ok: bool) -> None:
+    async def _finish(self, delivery: t.Any, ok: bool) -> Decision:
         assert self._any is not None
         if self._any.store.may_block:
-            await asyncio.get_running_loop().run_in_executor(None, self._any.finish, delivery, ok)
-        else:
-            self._any.finish(delivery, ok)
+            return await asyncio.get_running_loop().run_in_executor(None, self._any.finish, delivery, ok)
+        return self._any.finish(delivery, ok)
 
     async def endpoint(self, request: Request) -> Response:
         """A route running the handlers: sync answers after them, async answers 202 then runs them."""
