@@ -26,13 +26,22 @@ pub struct Event {
     pub timestamp: Option<i64>,
     /// Index of the secret that verified the signature.
     pub key_index: usize,
-    data: Box<RawValue>,
+    /// The payload's JSON text (already validated as part of the body).
+    data: String,
+    /// Where the payload's JSON text sits in the body (`None` when the payload is absent).
+    data_range: Option<std::ops::Range<usize>>,
 }
 
 impl Event {
     /// The payload as JSON text, exactly as it appeared in the body.
     pub fn data_json(&self) -> &str {
-        self.data.get()
+        &self.data
+    }
+
+    /// Byte range of the payload's JSON text within the verified body, so a binding can
+    /// hand the caller a slice of the body it already holds instead of a copy.
+    pub fn data_range(&self) -> Option<std::ops::Range<usize>> {
+        self.data_range.clone()
     }
 
     /// The payload parsed into a `serde_json::Value` (parsed on each call).
@@ -42,7 +51,7 @@ impl Event {
 
     /// The payload deserialized into your own type.
     pub fn data_as<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
-        serde_json::from_str(self.data.get()).map_err(|e| Error::InvalidJson { reason: e.to_string() })
+        serde_json::from_str(&self.data).map_err(|e| Error::InvalidJson { reason: e.to_string() })
     }
 }
 
@@ -52,27 +61,43 @@ impl PartialEq for Event {
             && self.event_type == other.event_type
             && self.timestamp == other.timestamp
             && self.key_index == other.key_index
-            && self.data.get() == other.data.get()
+            && self.data == other.data
     }
 }
 
 /// A JSON document whose top-level object members are indexed once.
+///
+/// Values are JSON text slices of the body: serde_json checks the syntax of
+/// the whole body in the single pass that indexes the top level, and nothing
+/// below the top level is visited unless a pointer asks for it.
 pub(crate) struct Document<'a> {
-    root: &'a RawValue,
-    top: Option<Vec<(Cow<'a, str>, &'a RawValue)>>,
+    root: &'a str,
+    top: Option<Vec<(Cow<'a, str>, &'a str)>>,
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::InvalidJson { reason: e.to_string() }
 }
 
 impl<'a> Document<'a> {
-    /// Validates the body as JSON (syntax only) without building values.
+    /// Validates the body as JSON and indexes its top-level members, in one pass.
     pub(crate) fn parse(body: &'a [u8]) -> Result<Document<'a>> {
         check_depth(body)?;
-        let root: &RawValue = serde_json::from_slice(body).map_err(|e| Error::InvalidJson { reason: e.to_string() })?;
-        let top = members(root).ok().flatten();
-        Ok(Document { root, top })
+        let text = std::str::from_utf8(body).map_err(|e| Error::InvalidJson { reason: format!("the body is not UTF-8: {e}") })?;
+        let root = text.trim_matches([' ', '\t', '\n', '\r']);
+        if root.starts_with('{') {
+            let mut de = serde_json::Deserializer::from_str(root);
+            let top = de.deserialize_map(MembersVisitor).map_err(json_error)?;
+            de.end().map_err(json_error)?;
+            Ok(Document { root, top: Some(top) })
+        } else {
+            let raw: &RawValue = serde_json::from_str(root).map_err(json_error)?;
+            Ok(Document { root: raw.get(), top: None })
+        }
     }
 
-    /// Resolves a JSON pointer to raw JSON, `None` when absent.
-    pub(crate) fn pointer(&self, pointer: &str) -> Result<Option<&'a RawValue>> {
+    /// Resolves a JSON pointer to its JSON text, `None` when absent.
+    pub(crate) fn pointer(&self, pointer: &str) -> Result<Option<&'a str>> {
         if pointer.is_empty() {
             return Ok(Some(self.root));
         }
@@ -102,28 +127,41 @@ impl<'a> Document<'a> {
 pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Rejects bodies nested deeper than [`MAX_JSON_DEPTH`] before any parser recurses into them.
+///
+/// Jumps between the bytes that matter (quotes, brackets, backslashes in strings) with memchr,
+/// so long strings cost almost nothing.
 fn check_depth(body: &[u8]) -> Result<()> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in body {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr3(b'"', b'[', b'{', &body[i..]).map(|o| o + i) {
+        // Closing brackets between i and off lower the depth.
+        depth = depth.saturating_sub(body[i..off].iter().filter(|&&b| b == b']' || b == b'}').count());
+        match body[off] {
+            b'"' => {
+                // Skip the string: find the closing quote that is not escaped.
+                let mut j = off + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &body[j..]) {
+                        Some(o) if body[j + o] == b'\\' => j += o + 2,
+                        Some(o) => {
+                            j += o + 1;
+                            break;
+                        }
+                        None => return Ok(()), // unterminated: the parser reports it
+                    }
+                    if j >= body.len() {
+                        return Ok(());
+                    }
+                }
+                i = j;
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
+            _ => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
                     return Err(Error::InvalidJson { reason: format!("nesting deeper than {MAX_JSON_DEPTH} levels") });
                 }
+                i = off + 1;
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
         }
     }
     Ok(())
@@ -137,7 +175,7 @@ fn unescape(token: &str) -> Cow<'_, str> {
     }
 }
 
-fn unique<'a>(entries: &[(Cow<'a, str>, &'a RawValue)], key: &str) -> Result<Option<&'a RawValue>> {
+fn unique<'a>(entries: &[(Cow<'a, str>, &'a str)], key: &str) -> Result<Option<&'a str>> {
     let mut hits = entries.iter().filter(|(k, _)| k == key);
     match (hits.next(), hits.next()) {
         (Some(_), Some(_)) => Err(Error::InvalidJson { reason: format!("duplicate key {key:?} in the envelope") }),
@@ -146,35 +184,24 @@ fn unique<'a>(entries: &[(Cow<'a, str>, &'a RawValue)], key: &str) -> Result<Opt
 }
 
 /// One step of a pointer: an object member or an array element.
-fn child<'a>(value: &'a RawValue, token: &str) -> Result<Option<&'a RawValue>> {
-    let text = value.get();
+fn child<'a>(text: &'a str, token: &str) -> Result<Option<&'a str>> {
     if text.starts_with('{') {
-        let entries = members(value)?.unwrap_or_default();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let entries = de.deserialize_map(MembersVisitor).map_err(json_error)?;
         unique(&entries, token)
     } else if text.starts_with('[') {
         let Ok(index) = token.parse::<usize>() else { return Ok(None) };
-        let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| Error::InvalidJson { reason: e.to_string() })?;
-        Ok(items.get(index).copied())
+        let items: Vec<&RawValue> = serde_json::from_str(text).map_err(json_error)?;
+        Ok(items.get(index).map(|v| v.get()))
     } else {
         Ok(None)
     }
 }
 
-/// The members of a JSON object as (key, raw value), or `None` when it is not an object.
-fn members(value: &RawValue) -> Result<Option<Vec<(Cow<'_, str>, &RawValue)>>> {
-    if !value.get().starts_with('{') {
-        return Ok(None);
-    }
-    let mut de = serde_json::Deserializer::from_str(value.get());
-    de.deserialize_map(MembersVisitor)
-        .map(Some)
-        .map_err(|e| Error::InvalidJson { reason: e.to_string() })
-}
-
 struct MembersVisitor;
 
 impl<'de> Visitor<'de> for MembersVisitor {
-    type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+    type Value = Vec<(Cow<'de, str>, &'de str)>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -183,7 +210,7 @@ impl<'de> Visitor<'de> for MembersVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            out.push((key, map.next_value::<&RawValue>()?));
+            out.push((key, map.next_value::<&RawValue>()?.get()));
         }
         Ok(out)
     }
@@ -219,7 +246,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
 
 /// A resolved field value before typing.
 enum Found<'a> {
-    Json(&'a RawValue),
+    Json(&'a str),
     Text(Cow<'a, str>),
 }
 
@@ -280,12 +307,11 @@ fn resolve_raw<'a, H: Headers + ?Sized>(
 
 fn pointer_value<'a>(doc: Option<&Document<'a>>, pointer: &str) -> Result<Option<Found<'a>>> {
     let Some(doc) = doc else { return Ok(None) };
-    Ok(doc.pointer(pointer)?.filter(|raw| raw.get() != "null").map(Found::Json))
+    Ok(doc.pointer(pointer)?.filter(|raw| *raw != "null").map(Found::Json))
 }
 
 /// A JSON string or integer as text; other JSON kinds are not usable as ids/types.
-fn json_scalar_text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
+fn json_scalar_text(text: &str) -> Option<Cow<'_, str>> {
     if text.starts_with('"') {
         let s: Cow<'_, str> = serde_json::from_str(text).ok()?;
         Some(s)
@@ -351,15 +377,18 @@ pub(crate) fn parse_with_key<H: Headers + ?Sized>(
             })?),
         },
     };
-    let data = match doc.pointer(&mapping.data)? {
-        Some(raw) => raw.to_owned(),
-        None => RawValue::from_string("null".into()).expect("null is JSON"),
-    };
+    let found = doc.pointer(&mapping.data)?;
+    // Every slice of the document points into `body`; its offset is plain address arithmetic.
+    let data_range = found.map(|text| {
+        let start = text.as_ptr() as usize - body.as_ptr() as usize;
+        start..start + text.len()
+    });
+    let data = found.unwrap_or("null").to_owned();
     let key = match key_source {
         Some(source) => resolve(source, headers, Some(&doc))?.map(Cow::into_owned),
         None => None,
     };
-    Ok((Event { id, event_type, timestamp, key_index: verified.key_index, data }, key))
+    Ok((Event { id, event_type, timestamp, key_index: verified.key_index, data, data_range }, key))
 }
 
 #[cfg(test)]
@@ -369,12 +398,23 @@ mod tests {
     #[test]
     fn pointers_walk_objects_and_arrays() {
         let doc = Document::parse(br#"{"a":{"b":[10,{"c~/d":"x"}]},"e\u0041":1}"#).unwrap();
-        assert_eq!(doc.pointer("/a/b/0").unwrap().unwrap().get(), "10");
-        assert_eq!(doc.pointer("/a/b/1/c~0~1d").unwrap().unwrap().get(), "\"x\"");
-        assert_eq!(doc.pointer("/eA").unwrap().unwrap().get(), "1");
+        assert_eq!(doc.pointer("/a/b/0").unwrap().unwrap(), "10");
+        assert_eq!(doc.pointer("/a/b/1/c~0~1d").unwrap().unwrap(), "\"x\"");
+        assert_eq!(doc.pointer("/eA").unwrap().unwrap(), "1");
         assert!(doc.pointer("/a/zz").unwrap().is_none());
         assert!(doc.pointer("/a/b/9").unwrap().is_none());
-        assert!(doc.pointer("").unwrap().unwrap().get().starts_with("{\"a\""));
+        assert!(doc.pointer("").unwrap().unwrap().starts_with("{\"a\""));
+    }
+
+    #[test]
+    fn data_range_points_into_the_body() {
+        let body = br#"  {"id":"e","type":"t","data":{"x":[1,2]}}"#;
+        let scheme = Scheme::from_json(r#"{"name":"g","signature_header":"S"}"#).unwrap();
+        let verified = Verified { key_index: 0, timestamp: None, message_id: None, header_set: 0 };
+        let event = parse(&scheme, &Vec::<(String, String)>::new(), body, &verified).unwrap();
+        let range = event.data_range().unwrap();
+        assert_eq!(&body[range], br#"{"x":[1,2]}"#);
+        assert_eq!(event.data_json(), r#"{"x":[1,2]}"#);
     }
 
     #[test]
@@ -391,6 +431,16 @@ mod tests {
         assert_eq!(Document::parse(deep.as_bytes()).err().unwrap().code(), crate::ErrorCode::InvalidJson);
         let deep_obj = format!("{{\"id\":\"x\",\"type\":\"t\",\"data\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(Document::parse(deep_obj.as_bytes()).is_err());
+        // Brackets inside strings (escaped quotes included) do not count.
+        let in_string = format!(r#"{{"id":"\"{}","type":"t"}}"#, "[".repeat(10_000));
+        assert!(Document::parse(in_string.as_bytes()).is_ok());
+        let at_limit = format!("{}{}", "[".repeat(MAX_JSON_DEPTH), "]".repeat(MAX_JSON_DEPTH));
+        assert!(Document::parse(at_limit.as_bytes()).is_ok());
+        let over = format!("{}{}", "[".repeat(MAX_JSON_DEPTH + 1), "]".repeat(MAX_JSON_DEPTH + 1));
+        assert!(Document::parse(over.as_bytes()).is_err());
+        // Siblings do not accumulate depth.
+        let wide = format!("[{}]", vec!["[[1]]"; 1000].join(","));
+        assert!(Document::parse(wide.as_bytes()).is_ok());
     }
 
     #[test]

@@ -108,12 +108,13 @@ pub(crate) fn clean_value<'a>(name: &str, raw: &'a [u8]) -> Result<&'a str> {
     if raw.len() > MAX_HEADER_VALUE_BYTES {
         return Err(Error::malformed(name, format!("the value is {} bytes; the limit is {MAX_HEADER_VALUE_BYTES}", raw.len())));
     }
-    if let Some(bad) = raw.iter().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(Error::malformed(name, format!("the value contains a control byte 0x{bad:02x}")));
+    if let Some(at) = memchr::memchr3(b'\r', b'\n', 0, raw) {
+        return Err(Error::malformed(name, format!("the value contains a control byte 0x{:02x}", raw[at])));
     }
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| Error::malformed(name, format!("the value is not valid UTF-8: {}", quote(raw))))?;
-    Ok(text.trim_matches([' ', '\t']))
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = raw.iter().position(|b| !is_ows(b)).unwrap_or(raw.len());
+    let end = raw.iter().rposition(|b| !is_ows(b)).map_or(start, |e| e + 1);
+    std::str::from_utf8(&raw[start..end]).map_err(|_| Error::malformed(name, format!("the value is not valid UTF-8: {}", quote(raw))))
 }
 
 #[cfg(test)]

@@ -133,10 +133,11 @@ impl fmt::Display for Secret {
 pub(crate) enum KeyedMac {
     Sha1(Hmac<sha1::Sha1>),
     Sha256(Hmac<sha2::Sha256>),
-    Sha512(Hmac<sha2::Sha512>),
+    // Boxed: the SHA-512 state is twice the size of the others, and a keyed MAC is cloned per verification.
+    Sha512(Box<Hmac<sha2::Sha512>>),
 }
 
-/// A finished tag, at most 64 bytes, kept on the stack.
+/// A finished tag or a decoded signature, at most 64 bytes, kept on the stack.
 #[derive(Clone)]
 pub(crate) struct Tag {
     bytes: [u8; 64],
@@ -144,14 +145,22 @@ pub(crate) struct Tag {
 }
 
 impl Tag {
+    /// An empty tag to decode into.
+    pub(crate) const fn empty() -> Tag {
+        Tag { bytes: [0; 64], len: 0 }
+    }
+
     pub(crate) fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
-}
 
-impl Drop for Tag {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.bytes);
+    /// The whole buffer, for decoders; set the length with [`Tag::set_len`].
+    pub(crate) fn buffer(&mut self) -> &mut [u8; 64] {
+        &mut self.bytes
+    }
+
+    pub(crate) fn set_len(&mut self, len: usize) {
+        self.len = len.min(64);
     }
 }
 
@@ -161,7 +170,7 @@ impl KeyedMac {
         match algorithm {
             Algorithm::Sha1 => KeyedMac::Sha1(Mac::new_from_slice(key).expect("hmac takes any key length")),
             Algorithm::Sha256 => KeyedMac::Sha256(Mac::new_from_slice(key).expect("hmac takes any key length")),
-            Algorithm::Sha512 => KeyedMac::Sha512(Mac::new_from_slice(key).expect("hmac takes any key length")),
+            Algorithm::Sha512 => KeyedMac::Sha512(Box::new(Mac::new_from_slice(key).expect("hmac takes any key length"))),
         }
     }
 
@@ -182,7 +191,7 @@ impl KeyedMac {
         match self {
             KeyedMac::Sha1(m) => put(&m.finalize().into_bytes()),
             KeyedMac::Sha256(m) => put(&m.finalize().into_bytes()),
-            KeyedMac::Sha512(m) => put(&m.finalize().into_bytes()),
+            KeyedMac::Sha512(m) => put(&(*m).finalize().into_bytes()),
         }
         tag
     }
@@ -251,14 +260,13 @@ pub fn verify_tag(algorithm: Algorithm, key: &[u8], message: &[u8], tag: &[u8]) 
 
 /// Constant-time check of a tag truncated to `min_len..=full` bytes (explicit opt-in; webhooks never use it).
 pub fn verify_truncated_tag(algorithm: Algorithm, key: &[u8], message: &[u8], tag: &[u8], min_len: usize) -> bool {
-    use subtle::ConstantTimeEq;
     if tag.len() < min_len.max(1) || tag.len() > algorithm.tag_len() {
         return false;
     }
     let mut mac = KeyedMac::new(algorithm, key);
     mac.update(message);
     let full = mac.finish();
-    full.as_slice()[..tag.len()].ct_eq(tag).into()
+    constant_time_eq::constant_time_eq(&full.as_slice()[..tag.len()], tag)
 }
 
 #[cfg(test)]

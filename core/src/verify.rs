@@ -6,13 +6,15 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use serde::Deserialize;
-use subtle::{ConditionallySelectable, ConstantTimeEq};
+use subtle::ConditionallySelectable;
 
 use crate::error::{quote, Error, Result};
 use crate::event::{self, Event};
 use crate::headers::{single_value, Headers};
-use crate::scheme::{parse_signature_header, Encoding, HeaderSet, ParsedHeader, Scheme, Segment};
-use crate::secret::{Algorithm, KeyedMac, Keyring, Secret};
+use arrayvec::ArrayVec;
+
+use crate::scheme::{parse_signature_header_into, MAX_SIGNATURES, Encoding, HeaderSet, ParsedHeader, Scheme, Segment};
+use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
@@ -156,13 +158,22 @@ pub struct VerifierOptions {
 }
 
 /// A scheme given by preset name or as a spec.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum SchemeRef {
     /// A preset name.
     Name(String),
-    /// A custom spec.
-    Spec(Box<crate::scheme::SchemeSpec>),
+    /// A custom spec (kept as JSON so a bad spec reports `invalid_scheme` with the real reason).
+    Spec(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for SchemeRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(name) => Ok(SchemeRef::Name(name)),
+            spec @ serde_json::Value::Object(_) => Ok(SchemeRef::Spec(spec)),
+            _ => Err(serde::de::Error::custom("`scheme` must be a preset name or a scheme spec object")),
+        }
+    }
 }
 
 impl SchemeRef {
@@ -170,7 +181,11 @@ impl SchemeRef {
     pub fn resolve(&self) -> Result<Scheme> {
         match self {
             SchemeRef::Name(name) => Scheme::preset(name),
-            SchemeRef::Spec(spec) => Scheme::compile((**spec).clone()),
+            SchemeRef::Spec(spec) => {
+                let spec: crate::scheme::SchemeSpec =
+                    serde_json::from_value(spec.clone()).map_err(|e| Error::InvalidScheme { reason: e.to_string() })?;
+                Scheme::compile(spec)
+            }
         }
     }
 }
@@ -256,7 +271,8 @@ impl Verifier {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
-        let parsed = parse_signature_header(self.scheme.spec(), &set.signature, sig_value)?;
+        let mut parsed = ParsedHeader::default();
+        parse_signature_header_into(self.scheme.spec(), &set.signature, sig_value, &mut parsed)?;
         let message_id = match &set.id {
             Some(name) => Some(required(headers, name)?),
             None => None,
@@ -265,7 +281,8 @@ impl Verifier {
         if let (Some(tolerance), Some((ts, _))) = (self.tolerance, timestamp) {
             check_window(ts, now, tolerance)?;
         }
-        let tags = self.decode_signatures(&set.signature, &parsed)?;
+        let mut tags = ArrayVec::new();
+        self.decode_signatures(&set.signature, &parsed, &mut tags)?;
         let ts_text = timestamp.map(|(_, text)| text);
         let matched = self.compare(&tags, message_id, ts_text, body);
         match matched {
@@ -312,9 +329,9 @@ impl Verifier {
         Ok(Some((parse_timestamp(source, text)?, text)))
     }
 
-    fn decode_signatures(&self, header: &str, parsed: &ParsedHeader<'_>) -> Result<Vec<Vec<u8>>> {
+    /// Decodes into `tags` (filled in place: the buffer is too big to return by value cheaply).
+    fn decode_signatures(&self, header: &str, parsed: &ParsedHeader<'_>, tags: &mut ArrayVec<Tag, MAX_SIGNATURES>) -> Result<()> {
         let algorithm = self.keyring.algorithm();
-        let mut tags = Vec::with_capacity(parsed.signatures.len());
         let mut first_problem = None;
         for sig in &parsed.signatures {
             match decode_signature(self.scheme.spec().encoding, algorithm, sig) {
@@ -330,18 +347,19 @@ impl Verifier {
                 None => Error::NoMatchingSignature { header: header.to_owned(), signatures: 0, secrets: self.keyring.len() },
             });
         }
-        Ok(tags)
+        Ok(())
     }
 
     /// Every tag against every key, with no early exit; returns the first matching key's index.
-    fn compare(&self, tags: &[Vec<u8>], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
+    fn compare(&self, tags: &[Tag], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
         let mut found = subtle::Choice::from(0);
         let mut index = 0u32;
         for (i, key) in self.keyring.keys().iter().enumerate() {
             let expected = mac_signed_content(key.clone(), self.scheme.segments(), id, timestamp, body);
             let mut this_key = subtle::Choice::from(0);
             for tag in tags {
-                this_key |= expected.as_slice().ct_eq(tag);
+                // Word-wise constant-time compare (no early exit), then folded without branches.
+                this_key |= subtle::Choice::from(u8::from(constant_time_eq::constant_time_eq(expected.as_slice(), tag.as_slice())));
             }
             // Keep the first matching index without branching on secret-dependent data.
             let take = this_key & !found;
@@ -410,21 +428,39 @@ fn check_window(ts: u64, now: i64, tolerance: u64) -> Result<()> {
 }
 
 /// Decodes one signature and insists on the algorithm's full tag length.
-pub(crate) fn decode_signature(encoding: Encoding, algorithm: Algorithm, sig: &str) -> std::result::Result<Vec<u8>, String> {
-    let decoded = match encoding {
-        Encoding::Hex => hex::decode(sig).map_err(|_| format!("expected hex digits, found {}", quote(sig.as_bytes()))),
-        Encoding::Base64 => STANDARD.decode(sig).map_err(|_| format!("expected padded base64, found {}", quote(sig.as_bytes()))),
-        Encoding::Base64url => BASE64URL.decode(sig).map_err(|_| format!("expected base64url, found {}", quote(sig.as_bytes()))),
-    }?;
-    if decoded.len() != algorithm.tag_len() {
-        return Err(format!(
-            "the signature is {} bytes; HMAC-{} signatures are {} bytes (truncated tags are rejected)",
-            decoded.len(),
+pub(crate) fn decode_signature(encoding: Encoding, algorithm: Algorithm, sig: &str) -> std::result::Result<Tag, String> {
+    let want = algorithm.tag_len();
+    let wrong_length = |got: usize| {
+        format!(
+            "the signature is {got} bytes; HMAC-{} signatures are {want} bytes (truncated tags are rejected)",
             algorithm.as_str().to_uppercase(),
-            algorithm.tag_len()
-        ));
+        )
+    };
+    let mut tag = Tag::empty();
+    let buf = tag.buffer();
+    let len = match encoding {
+        Encoding::Hex => {
+            if sig.len() != want * 2 {
+                return Err(if sig.len() % 2 == 0 { wrong_length(sig.len() / 2) } else { format!("expected {} hex digits, found {}", want * 2, sig.len()) });
+            }
+            hex::decode_to_slice(sig, &mut buf[..want]).map_err(|_| format!("expected hex digits, found {}", quote(sig.as_bytes())))?;
+            want
+        }
+        Encoding::Base64 | Encoding::Base64url => {
+            let engine: &GeneralPurpose = if encoding == Encoding::Base64 { &STANDARD } else { &BASE64URL };
+            let name = if encoding == Encoding::Base64 { "padded base64" } else { "base64url" };
+            // A longer signature cannot fit the 64-byte buffer: report its decoded size instead.
+            if sig.len() > 88 {
+                return Err(wrong_length(sig.len() * 3 / 4));
+            }
+            engine.decode_slice(sig, &mut buf[..]).map_err(|_| format!("expected {name}, found {}", quote(sig.as_bytes())))?
+        }
+    };
+    if len != want {
+        return Err(wrong_length(len));
     }
-    Ok(decoded)
+    tag.set_len(len);
+    Ok(tag)
 }
 
 #[cfg(test)]
@@ -480,6 +516,10 @@ mod tests {
         .unwrap();
         assert_eq!(v.tolerance_seconds(), None);
         assert_eq!(VerifierOptions::from_json(r#"{"scheme":"stripe","secret":"a","oops":1}"#).unwrap_err().code(), ErrorCode::InvalidArgument);
+        let bad_spec = VerifierOptions::from_json(r#"{"scheme":{"name":"x","signature_header":"S","encoding":"hexx"},"secret":"a"}"#).unwrap().build();
+        let err = bad_spec.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidScheme);
+        assert!(err.to_string().contains("hexx"), "{err}");
         let no_secret = VerifierOptions::from_json(r#"{"scheme":"stripe"}"#).unwrap().build();
         assert_eq!(no_secret.unwrap_err().code(), ErrorCode::InvalidSecret);
     }

@@ -3,6 +3,8 @@
 //! They only split text; decoding and length checks happen in `verify`, so
 //! the rules for "what counts as a signature" live in one place per layout.
 
+use arrayvec::ArrayVec;
+
 use super::{SchemeSpec, SignatureFormat};
 use crate::error::{quote, Error, Result};
 
@@ -13,41 +15,51 @@ pub(crate) const MAX_SIGNATURES: usize = 32;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct ParsedHeader<'a> {
     /// Encoded signatures of the expected version, prefix removed.
-    pub signatures: Vec<&'a str>,
+    pub signatures: ArrayVec<&'a str, MAX_SIGNATURES>,
     /// The `t=` value of a kv header.
     pub timestamp: Option<&'a str>,
-    /// Version labels seen that are not the expected one (for messages and diagnose).
-    pub other_versions: Vec<&'a str>,
+    /// Version labels seen that are not the expected one (for messages and diagnose; the first 8).
+    pub other_versions: ArrayVec<&'a str, 8>,
 }
 
 /// Splits a (trimmed, validated) signature header value per the scheme's format.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn parse_signature_header<'a>(spec: &SchemeSpec, header: &str, value: &'a str) -> Result<ParsedHeader<'a>> {
+    let mut out = ParsedHeader::default();
+    parse_signature_header_into(spec, header, value, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`parse_signature_header`], filling `out` in place (the hot path: no large return copy).
+pub(crate) fn parse_signature_header_into<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
     if value.is_empty() {
         return Err(Error::malformed(header, "the header is empty"));
     }
-    let parsed = match spec.signature_format {
-        SignatureFormat::Single => parse_single(spec, header, value)?,
-        SignatureFormat::List => parse_list(spec, header, value)?,
-        SignatureFormat::Kv => parse_kv(spec, header, value)?,
-    };
-    if parsed.signatures.len() > MAX_SIGNATURES {
-        return Err(Error::malformed(header, format!("more than {MAX_SIGNATURES} signatures")));
+    match spec.signature_format {
+        SignatureFormat::Single => parse_single(spec, header, value, out),
+        SignatureFormat::List => parse_list(spec, header, value, out),
+        SignatureFormat::Kv => parse_kv(spec, header, value, out),
     }
-    Ok(parsed)
 }
 
-fn parse_single<'a>(spec: &SchemeSpec, header: &str, value: &'a str) -> Result<ParsedHeader<'a>> {
+fn push_signature<'a>(out: &mut ParsedHeader<'a>, header: &str, sig: &'a str) -> Result<()> {
+    out.signatures
+        .try_push(sig)
+        .map_err(|_| Error::malformed(header, format!("more than {MAX_SIGNATURES} signatures")))
+}
+
+fn parse_single<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
     let sig = value.strip_prefix(spec.prefix.as_str()).ok_or_else(|| {
         Error::malformed(header, format!("expected the value to start with {:?}, found {}", spec.prefix, quote(value.as_bytes())))
     })?;
     if sig.is_empty() {
         return Err(Error::malformed(header, format!("no signature after {:?}", spec.prefix)));
     }
-    Ok(ParsedHeader { signatures: vec![sig], ..ParsedHeader::default() })
+    out.signatures.push(sig);
+    Ok(())
 }
 
-fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str) -> Result<ParsedHeader<'a>> {
-    let mut out = ParsedHeader::default();
+fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
     for entry in value.split(' ') {
         if entry.is_empty() {
             return Err(Error::malformed(header, "empty entry (entries are separated by a single space)"));
@@ -60,16 +72,15 @@ fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str) -> Result<Par
             if sig.is_empty() {
                 return Err(Error::malformed(header, format!("entry `{version},` has no signature")));
             }
-            out.signatures.push(sig);
+            push_signature(out, header, sig)?;
         } else {
-            out.other_versions.push(version);
+            let _ = out.other_versions.try_push(version);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str) -> Result<ParsedHeader<'a>> {
-    let mut out = ParsedHeader::default();
+fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
     for pair in value.split(',') {
         let (key, val) = pair
             .split_once('=')
@@ -87,12 +98,12 @@ fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str) -> Result<Parse
             if sig.is_empty() {
                 return Err(Error::malformed(header, format!("`{key}=` has no signature")));
             }
-            out.signatures.push(sig);
+            push_signature(out, header, sig)?;
         } else {
-            out.other_versions.push(key);
+            let _ = out.other_versions.try_push(key);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -108,8 +119,8 @@ mod tests {
     fn kv_collects_every_v1_and_ignores_v0() {
         let p = parse_signature_header(&spec("stripe"), "Stripe-Signature", "t=1,v1=aa,v0=bb,v1=cc").unwrap();
         assert_eq!(p.timestamp, Some("1"));
-        assert_eq!(p.signatures, ["aa", "cc"]);
-        assert_eq!(p.other_versions, ["v0"]);
+        assert_eq!(p.signatures.as_slice(), ["aa", "cc"]);
+        assert_eq!(p.other_versions.as_slice(), ["v0"]);
     }
 
     #[test]
@@ -124,8 +135,10 @@ mod tests {
     fn list_splits_on_single_spaces() {
         let s = spec("standard");
         let p = parse_signature_header(&s, "webhook-signature", "v1,aaa= v2,bbb= v1,ccc=").unwrap();
-        assert_eq!(p.signatures, ["aaa=", "ccc="]);
-        assert_eq!(p.other_versions, ["v2"]);
+        assert_eq!(p.signatures.as_slice(), ["aaa=", "ccc="]);
+        assert_eq!(p.other_versions.as_slice(), ["v2"]);
+        let many = vec!["v1,x"; MAX_SIGNATURES + 1].join(" ");
+        assert!(parse_signature_header(&s, "webhook-signature", &many).is_err());
         assert!(parse_signature_header(&s, "webhook-signature", "v1,a  v1,b").is_err());
         assert!(parse_signature_header(&s, "webhook-signature", "v1,").is_err());
         assert!(parse_signature_header(&s, "webhook-signature", "v1a").is_err());
@@ -134,7 +147,7 @@ mod tests {
     #[test]
     fn single_requires_prefix() {
         let s = spec("github");
-        assert_eq!(parse_signature_header(&s, "h", "sha256=ab").unwrap().signatures, ["ab"]);
+        assert_eq!(parse_signature_header(&s, "h", "sha256=ab").unwrap().signatures.as_slice(), ["ab"]);
         assert!(parse_signature_header(&s, "h", "sha256=").is_err());
         assert!(parse_signature_header(&s, "h", "SHA256=ab").is_err());
         assert!(parse_signature_header(&s, "h", "ab").is_err());

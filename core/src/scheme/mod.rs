@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::secret::{Algorithm, SecretEncoding};
 
-pub(crate) use format::{parse_signature_header, ParsedHeader};
+// `parse_signature_header` (by value) serves diagnose and tests; verify uses the in-place form.
+#[allow(unused_imports)]
+pub(crate) use format::{parse_signature_header, parse_signature_header_into, ParsedHeader, MAX_SIGNATURES};
 
 /// Default replay window when a scheme signs a timestamp and names no tolerance.
 pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
