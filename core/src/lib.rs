@@ -22,6 +22,7 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod dedup;
+pub mod diagnose;
 pub mod dispatch;
 pub mod error;
 pub mod event;
@@ -34,6 +35,7 @@ pub mod verify;
 
 pub use error::{Error, ErrorCode, Result};
 pub use dedup::{Claim, MemoryStore, Store, Token};
+pub use diagnose::{diagnose, Report};
 pub use dispatch::Router;
 pub use event::Event;
 pub use headers::{Headers, Lookup};
