@@ -109,6 +109,129 @@ export declare function sign(options: SignOptions): Record<string, string>;
 /** Raw HMAC, the primitive under every scheme. */
 export declare function hmac(algorithm: 'sha1' | 'sha256' | 'sha512', key: Uint8Array | string, message: Uint8Array | string): Uint8Array;
 
+/** In-process dedup store (one process; use RedisStore across processes). */
+export declare class MemoryStore {
+  /** `capacity`: about how many keys are kept (default 100000). */
+  constructor(options?: { capacity?: number });
+}
+
+/**
+ * Redis dedup store shared by every process of an endpoint. Native addon only: on wasm the
+ * constructor throws `invalid_argument`. Connects lazily; an unreachable server answers 503.
+ */
+export declare class RedisStore {
+  constructor(url: string, options?: { prefix?: string; timeoutMs?: number });
+}
+
+/** A handler; may be async. Throwing or rejecting is a failure: the claim is released (sync: 500). */
+export type Handler<Ctx = HandlerContext> = (event: Event, ctx: Ctx) => unknown;
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** The provider that matched. */
+  provider: string;
+  /** The claim's fencing token (increases per retry): pass it to writes that must reject stale workers. */
+  token: number;
+  /** The request path (no query). */
+  path: string;
+  /** The query string, or null. */
+  query: string | null;
+  [extra: string]: unknown;
+}
+
+/** Event-type patterns to handlers: `user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`. */
+export declare class Router<H = Handler> {
+  on(pattern: string, handler: H): this;
+  unhandled(handler: H): this;
+  /** The handlers for `type`, in registration order (the unhandled one when none match). */
+  match(type: string): H[];
+}
+
+/** One sender on an endpoint. */
+export interface ProviderOptions extends Omit<VerifierOptions, 'scheme'> {
+  /** Defaults to the preset name. */
+  name?: string;
+  scheme: VerifierOptions['scheme'];
+  /** How its requests are recognised: its signature header (default), a header, or always (last). */
+  match?: 'signature' | 'always' | { header: string; equals?: string };
+}
+
+export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<VerifierOptions, 'scheme'>> {
+  /** One provider: a scheme and its secret(s) (or use `providers`). */
+  scheme?: VerifierOptions['scheme'];
+  name?: string;
+  /** Several providers on one endpoint, tried in order. */
+  providers?: ProviderOptions[];
+  /** Default: a new MemoryStore. */
+  store?: MemoryStore | RedisStore;
+  /** Pattern -> handler(s), in order. */
+  handlers?: Record<string, Handler<Ctx> | Handler<Ctx>[]>;
+  /** Handlers limited to a provider and/or path. */
+  routes?: Array<{ pattern: string; provider?: string; path?: string; handler: Handler<Ctx> }>;
+  /** Runs when no route matches. */
+  unhandled?: Handler<Ctx>;
+  /** 'async' (default): 202 once verified and claimed, handlers after. 'sync': 200 / 404 / 500 after the handlers. */
+  mode?: 'async' | 'sync';
+  /** Whether `Hookverify-Sync: true` may switch one request to sync (default true). */
+  allowSyncHeader?: boolean;
+  /** Status for a type no handler takes (default 202 async, 404 sync). */
+  unhandledStatus?: number;
+  /** Claim lease (default 60). */
+  leaseSeconds?: number;
+  /** Done-marker retention (default 4 days). */
+  retentionSeconds?: number;
+  /** Dedup namespace (default: the request path). */
+  namespace?: string;
+  /** Called with a handler's error (default: console.error). */
+  onError?: (error: unknown, ctx: Partial<Ctx> & { event?: Event }) => void;
+}
+
+/** The HTTP answer the core chose: status, headers, JSON body. */
+export interface Decision {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A verified, claimed delivery whose handlers are to run. */
+export declare class Delivery {
+  readonly event: Event;
+  readonly provider: string;
+  readonly token: number;
+  readonly path: string;
+  readonly query: string | null;
+  readonly sync: boolean;
+  readonly handlers: Handler[];
+}
+
+export interface ReceiverRequest {
+  /** Path with optional `?query` (routes and the dedup namespace use the path). */
+  path?: string;
+  headers: HeadersInput;
+  /** The raw body. */
+  body: Body;
+  now?: number | Date;
+}
+
+/** One webhook endpoint: the core pipeline plus your handlers. */
+export declare class Receiver<Ctx = HandlerContext> {
+  constructor(options: ReceiverOptions<Ctx>);
+  /** The lowercase header names the pipeline reads. */
+  readonly headerNames: string[];
+  /** The largest body any provider accepts. */
+  readonly maxBodyBytes: number;
+  /** Runs a whole request. `done` settles once async handlers ran and the claim was completed or released. */
+  handle(request: ReceiverRequest, extra?: Record<string, unknown>): Promise<{ decision: Decision; done: Promise<void> }>;
+  /** Verify, match, route, claim: answer now (Decision) or run (Delivery). */
+  begin(request: ReceiverRequest): Promise<Decision | Delivery>;
+  /** The 202 for an async delivery. */
+  accepted(delivery: Delivery): Decision;
+  /** Runs the delivery's handlers in order; false once one throws or rejects. */
+  run(delivery: Delivery, extra?: Record<string, unknown>): Promise<boolean>;
+  /** Completes (ok) or releases the claim; the answer for sync deliveries. */
+  finish(delivery: Delivery, ok: boolean): Promise<Decision>;
+}
+
 /** The stable snake_case error codes. */
 export type ErrorCode =
   | 'missing_header'
@@ -145,6 +268,10 @@ declare const hookverify: {
   Verifier: typeof Verifier;
   sign: typeof sign;
   hmac: typeof hmac;
+  MemoryStore: typeof MemoryStore;
+  RedisStore: typeof RedisStore;
+  Router: typeof Router;
+  Receiver: typeof Receiver;
   HookverifyError: typeof HookverifyError;
   ERROR_CODES: typeof ERROR_CODES;
   SCHEMES: typeof SCHEMES;

@@ -31,3 +31,30 @@ try {
 const codes: readonly ErrorCode[] = ERROR_CODES;
 const which: 'native' | 'wasm' = backend;
 console.log(n, ts, id, headers, codes, SCHEMES, which, version, hookverify.backend, forcedWasm.backend, forcedNative.version);
+
+// The receiving pipeline and the Express entry.
+import { MemoryStore, RedisStore, Router, Receiver } from 'hookverify';
+import type { Decision, Delivery } from 'hookverify';
+import { webhook, createExpress } from 'hookverify/express';
+
+const receiver = new Receiver({
+  providers: [{ name: 'gh', scheme: 'github', secret: 's' }, { scheme: 'stripe', secrets: ['whsec_a'], match: { header: 'stripe-signature' } }],
+  store: new MemoryStore({ capacity: 1000 }),
+  handlers: { 'issues.*': async (e, ctx) => console.log(e.id, ctx.token, ctx.provider), '*': [() => undefined] },
+  routes: [{ pattern: '*', provider: 'gh', path: '/hooks', handler: () => undefined }],
+  mode: 'sync',
+  leaseSeconds: 30,
+});
+async function flow(): Promise<Decision> {
+  const step: Decision | Delivery = await receiver.begin({ path: '/hooks', headers: {}, body: '{}' });
+  if ('status' in step) return step;
+  const ok: boolean = await receiver.run(step);
+  return receiver.finish(step, ok);
+}
+const { decision } = await receiver.handle({ headers: new Headers(), body: body });
+const names: string[] = receiver.headerNames;
+const routed: Array<() => number> = new Router<() => number>().on('user.*', () => 1).unhandled(() => 2).match('user.created');
+const redis = (): RedisStore => new RedisStore('redis://127.0.0.1:6379', { prefix: 'app:', timeoutMs: 500 });
+const mw = webhook({ scheme: 'stripe', secret: 'whsec_a', store: redis(), handlers: { 'invoice.paid': (e, ctx) => console.log(e.type, ctx.req.url) } });
+const wasmMw = createExpress(forcedWasm.default).webhook({ scheme: 'github', secret: 's', mode: 'async' });
+console.log(flow, decision.status, names, routed, mw, wasmMw);

@@ -7,6 +7,7 @@
 //! `hmac(alg, key, msg)`, `sign(optionsJson, body, id, ts)` and
 //! `RawVerifier(optionsJson, headerNames)` with `verify` / `verifySignature`.
 //! Failures throw an `Error` carrying `code` and `detailsJson`.
+//! The receiving pipeline (`RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`) is in `pipeline.rs`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -15,7 +16,9 @@ use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verif
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+mod config;
 mod packed;
+mod pipeline;
 use packed::{pack, Picked, MAX_INDEX};
 
 /// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.

@@ -15,6 +15,9 @@ mod packed;
 use packed::{pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
+/// The receiving pipeline: `RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`.
+mod pipeline;
+
 /// A JS `Error` carrying the core's `code` and `detailsJson`.
 fn to_js(e: CoreError) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());

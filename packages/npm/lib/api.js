@@ -1,4 +1,5 @@
 'use strict';
+const { createPipeline } = require('./pipeline.js');
 // The public API, written once over either backend's raw surface (native addon or wasm).
 // It only checks argument types, picks the few header values the scheme needs, and
 // turns raw errors into HookverifyError; every decision is the Rust core's.
@@ -96,6 +97,53 @@ function pack(values) {
     else out += '\x02' + String.fromCharCode((v.length >>> 15) & 0x7fff, v.length & 0x7fff) + v;
   }
   return out;
+}
+
+/**
+ * One value per header name (`names` lowercase, `index` name -> position): a string, undefined
+ * (absent) or a count (>= 2: the header was sent several times).
+ */
+function pickValues(names, index, headers) {
+  const values = new Array(names.length);
+  if (headers === null || typeof headers !== 'object') {
+    throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
+  }
+  if (headers instanceof Map) {
+    for (const [k, v] of headers) if (typeof k === 'string') addValue(values, index, k, v);
+  } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
+    // Fetch Headers: case-insensitive already, duplicates already joined.
+    for (let i = 0; i < names.length; i++) {
+      const v = headers.get(names[i]);
+      if (v !== null && v !== undefined) values[i] = String(v);
+    }
+  } else {
+    for (const k in headers) addValue(values, index, k, headers[k]);
+  }
+  return values;
+}
+
+function addValue(values, index, name, v) {
+  let i = index[name];
+  if (i === undefined) {
+    i = index[name.toLowerCase()];
+    if (i === undefined) return;
+  }
+  let n;
+  if (typeof v === 'string') n = 1;
+  else if (v === undefined || v === null) return;
+  else if (Array.isArray(v)) {
+    if (v.length === 0) return;
+    if (v.length === 1) return addValue(values, index, name, v[0]);
+    n = v.length;
+  } else if (typeof v === 'number') {
+    v = String(v);
+    n = 1;
+  } else {
+    throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
+  }
+  const prev = values[i];
+  if (prev === undefined && n === 1) values[i] = v;
+  else values[i] = (prev === undefined ? 0 : typeof prev === 'number' ? prev : 1) + n;
 }
 
 function nowOf(opts) {
@@ -205,49 +253,8 @@ function createApi(raw, backend) {
       };
     }
 
-    // One value per header name: a string, undefined (absent) or a count (>= 2: duplicated).
     #pick(headers) {
-      const names = this.#names;
-      const values = new Array(names.length);
-      if (headers === null || typeof headers !== 'object') {
-        throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
-      }
-      if (headers instanceof Map) {
-        for (const [k, v] of headers) if (typeof k === 'string') this.#add(values, k, v);
-      } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
-        // Fetch Headers: case-insensitive already, duplicates already joined.
-        for (let i = 0; i < names.length; i++) {
-          const v = headers.get(names[i]);
-          if (v !== null && v !== undefined) values[i] = String(v);
-        }
-      } else {
-        for (const k in headers) this.#add(values, k, headers[k]);
-      }
-      return values;
-    }
-
-    #add(values, name, v) {
-      let i = this.#index[name];
-      if (i === undefined) {
-        i = this.#index[name.toLowerCase()];
-        if (i === undefined) return;
-      }
-      let n;
-      if (typeof v === 'string') n = 1;
-      else if (v === undefined || v === null) return;
-      else if (Array.isArray(v)) {
-        if (v.length === 0) return;
-        if (v.length === 1) return this.#add(values, name, v[0]);
-        n = v.length;
-      } else if (typeof v === 'number') {
-        v = String(v);
-        n = 1;
-      } else {
-        throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
-      }
-      const prev = values[i];
-      if (prev === undefined && n === 1) values[i] = v;
-      else values[i] = (prev === undefined ? 0 : typeof prev === 'number' ? prev : 1) + n;
+      return pickValues(this.#names, this.#index, headers);
     }
   }
 
@@ -286,10 +293,16 @@ function createApi(raw, backend) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
+  const pipeline = createPipeline(raw, backend, { invalid, describe, wrap, pickValues, pack, nowOf, Event });
+
   return {
     Verifier,
     sign,
     hmac,
+    MemoryStore: pipeline.MemoryStore,
+    RedisStore: pipeline.RedisStore,
+    Router: pipeline.Router,
+    Receiver: pipeline.Receiver,
     HookverifyError,
     ERROR_CODES,
     SCHEMES,

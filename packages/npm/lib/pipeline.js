@@ -1,0 +1,286 @@
+'use strict';
+// The receiving pipeline over either backend: stores, the core Router, and Receiver (the core's
+// sans-IO Receiver plus the one thing the core cannot do: call JS handlers). Every decision —
+// provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
+
+/**
+ * @param raw the backend's raw surface (RawStore, RawReceiver, RawRouter)
+ * @param h helpers shared with api.js: { HookverifyError, invalid, describe, wrap, pickValues, pack, nowOf, Event }
+ */
+function createPipeline(raw, backend, h) {
+  const { invalid, describe, wrap } = h;
+  const RAW = Symbol('hookverify.raw');
+  const encoder = new TextEncoder();
+
+  /** In-process dedup store (one process only; use RedisStore across processes). */
+  class MemoryStore {
+    constructor(options) {
+      const { capacity = 100000 } = options ?? {};
+      if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff) {
+        throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
+      }
+      this[RAW] = raw.RawStore.memory(capacity);
+    }
+  }
+
+  /** Redis dedup store shared by every process of an endpoint (native addon only). */
+  class RedisStore {
+    constructor(url, options) {
+      if (typeof raw.RawStore.redis !== 'function') {
+        throw invalid(`RedisStore needs the native addon (the ${backend} backend has no sockets); use MemoryStore here, or run on Node with the native addon`);
+      }
+      if (typeof url !== 'string') throw invalid(`the redis URL must be a string like redis://127.0.0.1:6379, got ${describe(url)}`);
+      const { prefix = 'hookverify:', timeoutMs = 2000 } = options ?? {};
+      if (typeof prefix !== 'string') throw invalid(`prefix must be a string, got ${describe(prefix)}`);
+      if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff) {
+        throw invalid(`timeoutMs must be a positive integer, got ${describe(timeoutMs)}`);
+      }
+      this[RAW] = call(() => raw.RawStore.redis(url, prefix, timeoutMs));
+    }
+  }
+
+  function call(f) {
+    try {
+      return f();
+    } catch (e) {
+      throw wrap(e);
+    }
+  }
+
+  function checkHandler(fn, what) {
+    if (typeof fn !== 'function') throw invalid(`${what} must be a function, got ${describe(fn)}`);
+    return fn;
+  }
+
+  /** Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to handlers. */
+  class Router {
+    #raw = new raw.RawRouter();
+    #handlers = [];
+
+    on(pattern, handler) {
+      if (typeof pattern !== 'string') throw invalid(`pattern must be a string, got ${describe(pattern)}`);
+      this.#raw.on(pattern, this.#handlers.push(checkHandler(handler, 'handler')) - 1);
+      return this;
+    }
+
+    unhandled(handler) {
+      this.#raw.unhandled(this.#handlers.push(checkHandler(handler, 'handler')) - 1);
+      return this;
+    }
+
+    /** The handlers for `type`, in registration order (the unhandled one when none match). */
+    match(type) {
+      return Array.from(this.#raw.matches(String(type)), (i) => this.#handlers[i]);
+    }
+  }
+
+  const VERIFIER_KEYS = ['scheme', 'secret', 'secrets', 'toleranceSeconds', 'maxBodyBytes', 'dangerouslySkipTimestampCheck'];
+
+  function providerOptions(p, i) {
+    if (p === null || typeof p !== 'object') throw invalid(`providers[${i}] must be an object like {name, scheme, secret}, got ${describe(p)}`);
+    const name = p.name ?? (typeof p.scheme === 'string' ? p.scheme : undefined);
+    if (typeof name !== 'string') throw invalid(`providers[${i}] needs a name`);
+    const verifier = {};
+    for (const k of VERIFIER_KEYS) if (p[k] !== undefined) verifier[k] = p[k];
+    let match = {};
+    if (p.match === 'always') match = { always: true };
+    else if (p.match && typeof p.match === 'object') match = { header: p.match.header, equals: p.match.equals };
+    else if (p.match !== undefined && p.match !== 'signature') {
+      throw invalid(`providers[${i}].match must be 'signature', 'always', {header} or {header, equals}`);
+    }
+    return { name, verifier, match };
+  }
+
+  /** Routes from `handlers: {pattern: fn | fn[]}` and `routes: [{pattern, provider, path, handler}]`. */
+  function routesOf(options) {
+    const routes = [];
+    const fns = [];
+    const add = (pattern, fn, provider, path) => {
+      routes.push({ pattern, provider, path });
+      fns.push(checkHandler(fn, `the handler for ${JSON.stringify(pattern)}`));
+    };
+    if (options.handlers !== undefined) {
+      if (options.handlers === null || typeof options.handlers !== 'object') {
+        throw invalid(`handlers must be an object like {'user.created': fn}, got ${describe(options.handlers)}`);
+      }
+      for (const [pattern, fn] of Object.entries(options.handlers)) {
+        for (const f of Array.isArray(fn) ? fn : [fn]) add(pattern, f);
+      }
+    }
+    for (const r of options.routes ?? []) add(r.pattern, r.handler, r.provider, r.path);
+    return { routes, fns };
+  }
+
+  /**
+   * One webhook endpoint: providers, a dedup store, handlers, ack policy. `handle()` runs a whole
+   * request; `begin` / `run` / `finish` are the steps, for integrations that need them apart.
+   */
+  class Receiver {
+    #raw;
+    #names;
+    #index;
+    #fns;
+    #blocking;
+    #onError;
+
+    constructor(options) {
+      if (options === null || typeof options !== 'object') {
+        throw invalid(`Receiver options must be an object like {scheme, secret, handlers}, got ${describe(options)}`);
+      }
+      const list = options.providers ?? [{ name: options.name, scheme: options.scheme, secret: options.secret, secrets: options.secrets,
+        toleranceSeconds: options.toleranceSeconds, maxBodyBytes: options.maxBodyBytes,
+        dangerouslySkipTimestampCheck: options.dangerouslySkipTimestampCheck }];
+      if (!Array.isArray(list) || list.length === 0) throw invalid('providers must be a non-empty array');
+      const mode = options.mode ?? 'async';
+      if (mode !== 'async' && mode !== 'sync') throw invalid(`mode must be 'async' or 'sync', got ${JSON.stringify(mode)}`);
+      const store = options.store ?? new MemoryStore();
+      if (!store || !store[RAW]) throw invalid(`store must be a MemoryStore or RedisStore from this backend (${backend}), got ${describe(store)}`);
+      const { routes, fns } = routesOf(options);
+      if (options.unhandled !== undefined) fns.push(checkHandler(options.unhandled, 'unhandled'));
+      this.#onError = options.onError === undefined ? defaultOnError : checkHandler(options.onError, 'onError');
+      let json;
+      try {
+        json = JSON.stringify({
+          providers: list.map(providerOptions), routes, unhandled: options.unhandled !== undefined, sync: mode === 'sync',
+          allowSyncHeader: options.allowSyncHeader, unhandledStatus: options.unhandledStatus,
+          leaseSeconds: options.leaseSeconds, retentionSeconds: options.retentionSeconds, namespace: options.namespace,
+        });
+      } catch (e) {
+        throw invalid(`Receiver options are not serializable: ${e.message}`);
+      }
+      this.#raw = call(() => new raw.RawReceiver(json, store[RAW]));
+      this.#fns = fns;
+      this.#blocking = store[RAW].mayBlock;
+      this.#names = Array.from(this.#raw.headerNames);
+      this.#index = Object.create(null);
+      this.#names.forEach((n, i) => (this.#index[n] = i));
+    }
+
+    /** The lowercase header names the pipeline reads (every provider's, match rules, Hookverify-Sync). */
+    get headerNames() {
+      return this.#names.slice();
+    }
+
+    /** The largest body any provider accepts (bytes). */
+    get maxBodyBytes() {
+      return this.#raw.maxBodyBytes;
+    }
+
+    /**
+     * Verify, match, route, claim. Resolves to a Decision (answer now) or a Delivery (run it).
+     * A store that may block (Redis) is called on the libuv threadpool.
+     */
+    async begin({ path = '/', headers, body, now } = {}) {
+      if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
+      const packed = h.pack(h.pickValues(this.#names, this.#index, headers));
+      const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
+      const t = h.nowOf({ now });
+      let r;
+      try {
+        r = this.#blocking ? await this.#raw.beginAsync(path, packed, bytes, t) : this.#raw.begin(path, packed, bytes, t);
+      } catch (e) {
+        throw wrap(e);
+      }
+      return r.status !== undefined ? decision(r) : new Delivery(r, this.#fns);
+    }
+
+    /** The immediate 202 for an async delivery, before its handlers run. */
+    accepted(delivery) {
+      return decision(this.#raw.accepted(rawOf(delivery)));
+    }
+
+    /** Runs the delivery's handlers in order (awaited); false once one throws or rejects. */
+    async run(delivery, extra) {
+      const ctx = { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
+      for (const fn of delivery.handlers) {
+        try {
+          await fn(delivery.event, ctx);
+        } catch (err) {
+          try {
+            this.#onError(err, { event: delivery.event, ...ctx });
+          } catch {
+            // A failing error reporter must not turn into an unhandled rejection.
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Completes (ok) or releases the claim; the answer for sync deliveries. */
+    async finish(delivery, ok) {
+      const d = rawOf(delivery);
+      deliveries.delete(delivery); // finishing twice is a caller bug, reported as invalid_argument
+      const r = this.#blocking ? await this.#raw.finishAsync(d, Boolean(ok)) : this.#raw.finish(d, Boolean(ok));
+      d.free?.(); // wasm: free the Rust side now rather than at GC
+      return decision(r);
+    }
+
+    /**
+     * The whole request: `{decision, done}`. Async mode answers 202 before the handlers run;
+     * `done` settles once they ran and the claim was completed or released (never rejects).
+     */
+    async handle(request, extra) {
+      const step = await this.begin(request);
+      if (!(step instanceof Delivery)) return { decision: step, done: Promise.resolve() };
+      if (step.sync) {
+        const result = await this.finish(step, await this.run(step, extra));
+        return { decision: result, done: Promise.resolve() };
+      }
+      const answer = this.accepted(step);
+      const done = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 0)); // let the 202 go out first
+        await this.finish(step, await this.run(step, extra));
+      })().catch((err) => {
+        try {
+          this.#onError(err, { event: step.event });
+        } catch {
+          // never an unhandled rejection
+        }
+      });
+      return { decision: answer, done };
+    }
+  }
+
+  const deliveries = new WeakMap();
+  function rawOf(delivery) {
+    const d = deliveries.get(delivery);
+    if (!d) throw invalid(`expected a Delivery from Receiver.begin, got ${describe(delivery)}`);
+    return d;
+  }
+
+  /** A verified, claimed delivery: its event, the handlers to run, the fencing token. */
+  class Delivery {
+    constructor(r, fns) {
+      deliveries.set(this, r);
+      const e = r.event();
+      this.event = new h.Event(e[0], e[1], e[2], e[3], e[4]);
+      const [provider, handlers, token, path, query, sync] = r.info();
+      Object.assign(this, { provider, token, path, query, sync });
+      this.handlers = Array.from(handlers, (i) => fns[i]);
+    }
+  }
+
+  function toBytes(body) {
+    if (body instanceof Uint8Array) return body;
+    if (body instanceof ArrayBuffer) return new Uint8Array(body);
+    if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    throw invalid(`the body must be a Buffer, Uint8Array or string (the raw bytes), got ${describe(body)}`);
+  }
+
+  /** `{status, headers: {name: value}, body}` from the backend's flat header list. */
+  function decision(r) {
+    const headers = {};
+    for (let i = 0; i < r.headers.length; i += 2) headers[r.headers[i]] = r.headers[i + 1];
+    return { status: r.status, headers, body: r.body };
+  }
+
+  return { MemoryStore, RedisStore, Router, Receiver, Delivery };
+}
+
+function defaultOnError(err, ctx) {
+  const what = ctx && ctx.event ? ` for ${ctx.event.type} ${ctx.event.id}` : '';
+  console.error(`hookverify: a handler failed${what}; the delivery was released so a retry runs it again:`, err);
+}
+
+module.exports = { createPipeline };

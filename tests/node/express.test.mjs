@@ -1,0 +1,253 @@
+// hookverify/express over real HTTP on loopback, for the backend named by HOOKVERIFY_BACKEND.
+// Signatures come from @octokit/webhooks-methods, stripe and standardwebhooks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import express from 'express';
+import { BACKEND, hv } from './backend.mjs';
+import { listen, post, github, stripeEvent, standardEvent, deferred, GITHUB_SECRET, STRIPE_SECRET, STANDARD_SECRET } from './http.mjs';
+
+const require = createRequire(import.meta.url);
+const { createExpress } = require('hookverify/express');
+const { webhook } = createExpress(hv);
+const quiet = () => {};
+
+/** An Express app with the webhook on POST /webhooks (plus `before` middleware), listening. */
+async function serve(options, before = []) {
+  const app = express();
+  for (const mw of before) app.use(mw);
+  app.post('/webhooks', webhook({ onError: quiet, ...options }));
+  return listen(app);
+}
+
+test(`[${BACKEND}] hookverify/express: CommonJS and ESM entries, default backend`, async () => {
+  const esm = await import('hookverify/express');
+  assert.equal(typeof require('hookverify/express').webhook, 'function');
+  assert.equal(esm.webhook, require('hookverify/express').webhook);
+  assert.equal(esm.createExpress, createExpress);
+});
+
+test(`[${BACKEND}] valid delivery: handler runs once; duplicate does not run it again; tampered is 401`, async (t) => {
+  const seen = [];
+  const srv = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { 'issues.opened': (e, ctx) => seen.push([e.id, e.type, ctx.provider, ctx.req.method]) } });
+  t.after(srv.close);
+  const d = await github('issues', 'opened', 'delivery-1');
+  const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual(r.json, { ok: true, id: 'delivery-1' });
+  assert.match(r.headers.get('content-type'), /application\/json/);
+  assert.deepEqual(seen, [['delivery-1', 'issues.opened', 'github', 'POST']]);
+
+  const dup = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(dup.status, 200);
+  assert.equal(dup.json.duplicate, true);
+  assert.equal(seen.length, 1, 'duplicate must not run the handler');
+
+  const tampered = await post(`${srv.url}/webhooks`, d.headers, d.body.replace('opened', 'closed'));
+  assert.equal(tampered.status, 401);
+  assert.equal(tampered.json.error.code, 'no_matching_signature');
+  const wrongSecret = await github('issues', 'opened', 'delivery-2', 'not the secret');
+  assert.equal((await post(`${srv.url}/webhooks`, wrongSecret.headers, wrongSecret.body)).status, 401);
+  const unsigned = await post(`${srv.url}/webhooks`, { 'content-type': 'application/json' }, d.body);
+  assert.equal(unsigned.status, 401);
+  assert.equal(unsigned.json.error.code, 'missing_header');
+  assert.equal(seen.length, 1);
+});
+
+test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhandled type is 404 in sync mode`, async (t) => {
+  const order = [];
+  const srv = await serve({
+    scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync',
+    handlers: { 'user.created': async () => order.push('exact'), 'user.*': () => order.push('prefix'), '*': () => order.push('any'), 'invoice.paid': () => order.push('never') },
+  });
+  t.after(srv.close);
+  const d = standardEvent('msg_user_1', 'user.created', { name: 'Ada' });
+  assert.equal((await post(`${srv.url}/webhooks`, d.headers, d.body)).status, 200);
+  assert.deepEqual(order, ['exact', 'prefix', 'any']);
+
+  const only = await serve({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', handlers: { 'user.*': () => {} } });
+  t.after(only.close);
+  const other = standardEvent('msg_other', 'invoice.paid');
+  const r = await post(`${only.url}/webhooks`, other.headers, other.body);
+  assert.equal(r.status, 404);
+  assert.equal(r.json.handled, false);
+});
+
+test(`[${BACKEND}] handler throws: 500 in sync mode, the claim is released and the retry runs it`, async (t) => {
+  let calls = 0;
+  const errors = [];
+  const srv = await serve({
+    scheme: 'stripe', secret: STRIPE_SECRET, mode: 'sync',
+    onError: (err) => errors.push(err.message),
+    handlers: {
+      'invoice.paid': async () => {
+        calls++;
+        if (calls === 1) throw new Error('database down');
+      },
+    },
+  });
+  t.after(srv.close);
+  const d = stripeEvent('evt_retry', 'invoice.paid');
+  const first = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(first.status, 500);
+  assert.equal(first.json.error.code, 'handler_failed');
+  assert.deepEqual(errors, ['database down']);
+  const retry = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(retry.status, 200);
+  assert.equal(calls, 2, 'the retry ran the handler again');
+  const again = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(again.json.duplicate, true);
+  assert.equal(calls, 2);
+});
+
+test(`[${BACKEND}] in-progress duplicate: 409 with Retry-After while the first delivery runs`, async (t) => {
+  const gate = deferred();
+  const started = deferred();
+  let calls = 0;
+  const srv = await serve({
+    scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', leaseSeconds: 30,
+    handlers: { issues: async () => { calls++; started.resolve(); await gate.promise; } },
+  });
+  t.after(srv.close);
+  const d = await github('issues', 'opened', 'delivery-busy');
+  const first = post(`${srv.url}/webhooks`, d.headers, d.body);
+  await started.promise;
+  const second = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(second.status, 409);
+  assert.equal(second.json.in_progress, true);
+  const retryAfter = Number(second.headers.get('retry-after'));
+  assert.ok(retryAfter >= 1 && retryAfter <= 30, `Retry-After ${retryAfter}`);
+  gate.resolve();
+  assert.equal((await first).status, 200);
+  assert.equal(calls, 1);
+});
+
+test(`[${BACKEND}] async mode: 202 first, then the handler runs (and a duplicate is not run again)`, async (t) => {
+  const gate = deferred();
+  const ran = deferred();
+  let calls = 0;
+  const srv = await serve({
+    scheme: 'standard', secret: STANDARD_SECRET, mode: 'async',
+    handlers: { 'user.*': async (e) => { calls++; await gate.promise; ran.resolve(e.id); } },
+  });
+  t.after(srv.close);
+  const d = standardEvent('msg_async', 'user.deleted');
+  const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(r.status, 202);
+  assert.deepEqual(r.json, { ok: true, id: 'msg_async', accepted: true });
+  assert.equal(calls <= 1, true);
+  gate.resolve(); // the handler was still waiting when the 202 arrived
+  assert.equal(await ran.promise, 'msg_async');
+  await new Promise((resolve) => setTimeout(resolve, 20)); // finish() records the done marker
+  const dup = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(dup.status, 200);
+  assert.equal(dup.json.duplicate, true);
+  assert.equal(calls, 1);
+});
+
+test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fix; express.raw() works`, async (t) => {
+  const reported = [];
+  const app = express();
+  app.use(express.json());
+  app.post('/webhooks', webhook({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => {} }, onError: (e) => reported.push(e.code) }));
+  const srv = await listen(app);
+  t.after(srv.close);
+  const d = await github('issues', 'opened', 'delivery-parsed');
+  const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
+  assert.equal(r.status, 500);
+  assert.match(r.json.error.message, /already read by a body parser/);
+  assert.match(r.json.error.message, /before app\.use\(express\.json\(\)\)/);
+  assert.match(r.json.error.message, /express\.raw\(/);
+  assert.deepEqual(reported, ['invalid_argument']);
+
+  let calls = 0;
+  const raw = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => calls++ } }, [express.raw({ type: '*/*' })]);
+  t.after(raw.close);
+  assert.equal((await post(`${raw.url}/webhooks`, d.headers, d.body)).status, 200);
+  assert.equal(calls, 1);
+});
+
+test(`[${BACKEND}] one endpoint, three providers (GitHub, Stripe, Standard Webhooks)`, async (t) => {
+  const seen = [];
+  const srv = await serve({
+    mode: 'sync',
+    providers: [
+      { name: 'stripe', scheme: 'stripe', secret: STRIPE_SECRET },
+      { name: 'github', scheme: 'github', secrets: ['an old secret', GITHUB_SECRET] },
+      { name: 'clerk', scheme: 'standard', secret: STANDARD_SECRET, match: { header: 'webhook-id' } },
+    ],
+    routes: [{ pattern: '*', provider: 'github', handler: (e, ctx) => seen.push(`${ctx.provider}:${e.type}:${e.keyIndex}`) }],
+    handlers: { 'invoice.paid': (e, ctx) => seen.push(`${ctx.provider}:${e.type}`), 'user.*': (e, ctx) => seen.push(`${ctx.provider}:${e.type}`) },
+  });
+  t.after(srv.close);
+  for (const d of [stripeEvent('evt_multi', 'invoice.paid'), await github('issues', 'closed', 'delivery-multi'), standardEvent('msg_multi', 'user.updated')]) {
+    const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  }
+  assert.deepEqual(seen, ['stripe:invoice.paid', 'github:issues.closed:1', 'clerk:user.updated']);
+  // A Stripe signature made with GitHub's secret fails for Stripe (no fall-through to another provider).
+  const forged = stripeEvent('evt_forged', 'invoice.paid', GITHUB_SECRET);
+  assert.equal((await post(`${srv.url}/webhooks`, forged.headers, forged.body)).status, 401);
+});
+
+test(`[${BACKEND}] body cap enforced while streaming: 413 without reading past maxBodyBytes`, async (t) => {
+  let calls = 0;
+  const srv = await serve({ scheme: 'github', secret: GITHUB_SECRET, maxBodyBytes: 1024, mode: 'sync', handlers: { '*': () => calls++ } });
+  t.after(srv.close);
+  const big = JSON.stringify({ action: 'opened', pad: 'x'.repeat(4096) });
+  const declared = await post(`${srv.url}/webhooks`, { 'x-hub-signature-256': 'sha256=00', 'x-github-event': 'issues', 'x-github-delivery': 'big' }, big);
+  assert.equal(declared.status, 413);
+  assert.equal(declared.json.error.code, 'payload_too_large');
+
+  // Chunked (no Content-Length): send 2 KiB, never end the request, and still get the 413.
+  const { port } = new URL(srv.url);
+  const status = await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/webhooks', method: 'POST', headers: { 'x-hub-signature-256': 'sha256=00', 'transfer-encoding': 'chunked' } });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode);
+      req.destroy();
+    });
+    req.on('error', reject);
+    req.write(Buffer.alloc(2048, 'x'));
+  });
+  assert.equal(status, 413);
+  assert.equal(calls, 0);
+});
+
+test(`[${BACKEND}] works on plain node:http too (no Express), and the Receiver's steps by hand`, async (t) => {
+  let calls = 0;
+  const srv = await listen(webhook({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => calls++ } }));
+  t.after(srv.close);
+  const d = await github('push', undefined, 'delivery-plain');
+  assert.equal((await post(`${srv.url}/hooks`, d.headers, d.body)).status, 200);
+  assert.equal(calls, 1);
+
+  const receiver = new hv.Receiver({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { push: () => {} } });
+  assert.deepEqual(receiver.headerNames, ['x-hub-signature-256', 'x-github-delivery', 'x-github-event', 'hookverify-sync']);
+  const step = await receiver.begin({ path: '/hooks', headers: d.headers, body: Buffer.from(d.body) });
+  assert.equal(step.event.id, 'delivery-plain');
+  assert.equal(step.provider, 'github');
+  assert.equal(step.handlers.length, 1);
+  assert.equal((await receiver.finish(step, true)).status, 200);
+  await assert.rejects(receiver.finish(step, true), { code: 'invalid_argument' });
+});
+
+test(`[${BACKEND}] stores and Router from the package root`, () => {
+  assert.throws(() => new hv.Router().on('x', 'not a function'), { code: 'invalid_argument' });
+  const fns = { a: () => 'a', b: () => 'b', c: () => 'c', d: () => 'd', u: () => 'u' };
+  const router = new hv.Router().on('user.created', fns.a).on('user.*', fns.b).on('*', fns.c);
+  assert.deepEqual(router.match('user.created').map((f) => f()), ['a', 'b', 'c']);
+  const gh = new hv.Router().on('issues', fns.d).unhandled(fns.u);
+  assert.deepEqual(gh.match('issues.opened').map((f) => f()), ['d']);
+  assert.deepEqual(gh.match('push').map((f) => f()), ['u']);
+  assert.ok(new hv.MemoryStore({ capacity: 10 }));
+  assert.throws(() => new hv.MemoryStore({ capacity: 0 }), { code: 'invalid_argument' });
+  if (BACKEND === 'wasm') {
+    assert.throws(() => new hv.RedisStore('redis://127.0.0.1:6379'), (e) => e instanceof hv.HookverifyError && e.code === 'invalid_argument' && /native addon/.test(e.message));
+  } else {
+    assert.throws(() => new hv.RedisStore('not a url'), { code: 'invalid_argument' });
+    assert.ok(new hv.RedisStore('redis://127.0.0.1:1'), 'connects lazily');
+  }
+});
