@@ -22,9 +22,11 @@ struct Entry {
     expires_at: u64,
 }
 
+// foldhash: fast, and randomly seeded per process (keys come from verified requests only,
+// but a seeded hash still keeps a hostile sender from choosing colliding ids).
 #[derive(Default)]
 struct Shard {
-    map: HashMap<Box<str>, Entry>,
+    map: HashMap<Box<str>, Entry, foldhash::fast::RandomState>,
 }
 
 /// An in-process store: at most `capacity` keys (expired entries are purged,
@@ -37,6 +39,7 @@ pub struct MemoryStore {
     per_shard: usize,
     next_token: AtomicU64,
     clock: Arc<dyn Clock>,
+    shard_hasher: foldhash::fast::RandomState,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -67,6 +70,7 @@ impl MemoryStore {
             per_shard: capacity.div_ceil(SHARDS).max(1),
             next_token: AtomicU64::new(1),
             clock,
+            shard_hasher: foldhash::fast::RandomState::default(),
         }
     }
 
@@ -81,9 +85,10 @@ impl MemoryStore {
     }
 
     fn shard(&self, key: &str) -> &Mutex<Shard> {
-        // FNV-1a: cheap and good enough to spread keys across shards.
-        let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
-        &self.shards[(hash as usize) % SHARDS]
+        use std::hash::BuildHasher;
+        let hash = self.shard_hasher.hash_one(key);
+        // The top bits: the map inside the shard uses its own seed, so the two hashes are independent.
+        &self.shards[(hash >> 60) as usize % SHARDS]
     }
 }
 
