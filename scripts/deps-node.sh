@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for dir in packages/npm tests/node; do
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    echo "deps: npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "deps: npm install in $dir"
+    # Not `npm ci`: npm 11 rejects locks whose optional per-platform packages (@napi-rs/cli's
+    # lzma/tar/wasm-tools binaries) were not all recorded, even a freshly generated one.
+    # `npm install` follows the lock and adds this platform's optional packages.
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
 done
