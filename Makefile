@@ -24,4 +24,10 @@ demo: ## sign, verify, tamper and replay sample events for every scheme with the
 bench: ## benchmarks side by side with peer libraries
 	@scripts/bench.sh
 
-.PHONY: help deps build test test-rust demo bench
+fuzz: ## run every cargo-fuzz target (FUZZ_SECONDS per target, default 600)
+	@scripts/fuzz.sh
+
+ct: ## constant-time measurement (dudect) of the tag comparison and verify per scheme
+	@scripts/ct.sh
+
+.PHONY: help deps build test test-rust demo bench fuzz ct
