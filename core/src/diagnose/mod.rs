@@ -224,7 +224,7 @@ pub fn detect<H: Headers + ?Sized>(headers: &H) -> Option<(Scheme, String)> {
 fn secret_encoding_name(e: crate::secret::SecretEncoding) -> &'static str {
     match e {
         crate::secret::SecretEncoding::Utf8 => "UTF-8",
-        crate::secret::SecretEncoding::Whsec => "whsec (base64)",
+        crate::secret::SecretEncoding::Whsec => "`whsec` (base64)",
     }
 }
 
@@ -285,7 +285,7 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
         (n, true) => Check::pass("secrets", format!("{n} secret(s), each usable as a {} key", secret_encoding_name(spec.secret_encoding))),
         (n, false) => Check::fail(
             "secrets",
-            format!("secret(s) {} of {n} cannot be used as a {} key (empty, or not base64 after the whsec prefix)", bad.join(", "), secret_encoding_name(spec.secret_encoding)),
+            format!("secret(s) {} of {n} cannot be used as a {} key (empty, or not base64 after the `whsec` prefix)", bad.join(", "), secret_encoding_name(spec.secret_encoding)),
         ),
     });
 
