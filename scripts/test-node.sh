@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The npm package's suite: tsc on the type declarations, then ONE node:test suite against the
-# native addon and against wasm, then the same suite in headless Chromium (wasm).
+# native addon and against wasm (verification vectors, interop, package, Express over loopback HTTP,
+# RedisStore on a real redis-server (native), the Express example, the README's ## Node snippets),
+# then the shared suite in headless Chromium (wasm).
 # Exits non-zero if any part failed; each runner prints its own summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,8 @@ if npx --no-install tsc -p tsconfig.json; then echo "tsc: 1 passed, 0 failed"; e
 for backend in native wasm; do
   echo "== node --test, HOOKVERIFY_BACKEND=$backend"
   HOOKVERIFY_BACKEND=$backend node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout \
-    vectors.test.mjs interop.test.mjs package.test.mjs || failed+=("node-$backend")
+    vectors.test.mjs interop.test.mjs package.test.mjs \
+    express.test.mjs redis.test.mjs example.test.mjs readme.test.mjs || failed+=("node-$backend")
 done
 echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?

@@ -384,5 +384,85 @@ export async function buildCases(hv, { load, loadBytes }) {
     }
   });
 
+  // ---- the receiving pipeline (Receiver over the core's), fed the same independent vectors
+  const vector = (id) => schemes.tests.find((t) => t.tcId === id);
+  const pipelineVectors = [[vector(1), 'standard'], [vector(20), 'stripe'], [vector(37), 'github']];
+  const receiverFor = (runs, extra = {}) =>
+    new hv.Receiver({
+      mode: 'sync',
+      providers: pipelineVectors.map(([t, scheme]) => ({ name: scheme, scheme, secrets: t.secrets })),
+      handlers: { '*': (e, ctx) => runs.push(`${ctx.provider}:${e.type}:${e.id}`) },
+      ...extra,
+    });
+  const deliver = (r, t, body) => r.handle({ path: '/hooks', headers: t.headers, body: body ?? (t.body_hex !== undefined ? hexBytes(t.body_hex) : t.body), now: t.now });
+
+  add('Receiver: one endpoint, three providers; each runs once, a duplicate is 200 without running', async () => {
+    const runs = [];
+    const r = receiverFor(runs);
+    for (const [t, scheme] of pipelineVectors) {
+      const { decision } = await deliver(r, t);
+      eq(decision.status, 200, `${scheme} status`);
+      eq(JSON.parse(decision.body), { id: t.event.id, ok: true }, `${scheme} body`);
+      eq(decision.headers['Content-Type'], 'application/json');
+    }
+    eq(runs, pipelineVectors.map(([t, scheme]) => `${scheme}:${t.event.type}:${t.event.id}`));
+    const again = await deliver(r, vector(20));
+    eq([again.decision.status, JSON.parse(again.decision.body).duplicate], [200, true]);
+    eq(runs.length, 3);
+  });
+  add('Receiver: tampered 401, unsigned 401 missing_header, stale 401', async () => {
+    const r = receiverFor([]);
+    const t = vector(37);
+    const tampered = await deliver(r, t, enc.encode(t.body + ' '));
+    eq([tampered.decision.status, JSON.parse(tampered.decision.body).error.code], [401, 'no_matching_signature']);
+    const unsigned = await r.handle({ path: '/hooks', headers: {}, body: t.body, now: t.now });
+    eq([unsigned.decision.status, JSON.parse(unsigned.decision.body).error.code], [401, 'missing_header']);
+    const stale = await r.handle({ path: '/hooks', headers: vector(20).headers, body: vector(20).body, now: vector(20).now + 3600 });
+    eq([stale.decision.status, JSON.parse(stale.decision.body).error.code], [401, 'timestamp_too_old']);
+  });
+  add('Receiver: a throwing handler is 500, released, and the retry runs it; in-progress is 409 + Retry-After', async () => {
+    let calls = 0;
+    const errors = [];
+    const r = receiverFor([], {
+      handlers: { 'user.*': async () => { if (++calls === 1) throw new Error('boom'); } },
+      onError: (err) => errors.push(err.message),
+    });
+    const t = vector(1);
+    eq((await deliver(r, t)).decision.status, 500);
+    eq(errors, ['boom']);
+    const step = await r.begin({ path: '/hooks', headers: t.headers, body: t.body, now: t.now });
+    ok(step instanceof hv.Receiver === false && step.event && step.event.id === t.event.id, 'retry claimed');
+    eq(step.provider, 'standard');
+    const busy = await r.begin({ path: '/hooks', headers: t.headers, body: t.body, now: t.now });
+    eq(busy.status, 409);
+    ok(Number(busy.headers['Retry-After']) >= 1, 'Retry-After');
+    eq(await r.run(step), true);
+    eq((await r.finish(step, true)).status, 200);
+    eq(calls, 2);
+  });
+  add('Receiver: async mode answers 202, then runs the handler', async () => {
+    const runs = [];
+    const r = receiverFor(runs, { mode: 'async' });
+    const { decision, done } = await deliver(r, vector(20));
+    eq([decision.status, runs.length], [202, 0]);
+    await done;
+    eq(runs, ['stripe:invoice.paid:evt_1']);
+  });
+  add('Router: exact, prefix.*, *, GitHub plain names, unhandled; header names from the core', () => {
+    const log = [];
+    const f = (name) => () => log.push(name);
+    const router = new hv.Router().on('user.created', f('exact')).on('user.*', f('prefix')).on('*', f('any')).on('issues', f('issues'));
+    router.match('user.created').forEach((g) => g());
+    router.match('issues.opened').forEach((g) => g());
+    eq(log, ['exact', 'prefix', 'any', 'any', 'issues']);
+    eq(new hv.Router().on('a', f('a')).unhandled(f('u')).match('b').length, 1);
+    const r = new hv.Receiver({ scheme: 'github', secret: 's', match: { header: 'X-Source', equals: 'gh' } });
+    eq(r.headerNames, ['x-hub-signature-256', 'x-github-delivery', 'x-github-event', 'x-source', 'hookverify-sync']);
+    throwsCode(hv, () => new hv.Receiver({ scheme: 'github', secret: 's', handler: () => {} }), 'invalid_argument', 'misspelt option');
+    throwsCode(hv, () => new hv.Receiver({ scheme: 'github', secret: 's', mode: 'later' }), 'invalid_argument');
+    throwsCode(hv, () => new hv.Receiver({ providers: [] }), 'invalid_argument');
+    throwsCode(hv, () => new hv.Receiver({ scheme: 'nope', secret: 's' }), 'unknown_scheme');
+  });
+
   return cases;
 }

@@ -76,8 +76,20 @@ function createPipeline(raw, backend, h) {
 
   const VERIFIER_KEYS = ['scheme', 'secret', 'secrets', 'toleranceSeconds', 'maxBodyBytes', 'dangerouslySkipTimestampCheck'];
 
+  const PROVIDER_KEYS = ['name', 'match', ...VERIFIER_KEYS];
+  const RECEIVER_KEYS = [...PROVIDER_KEYS, 'providers', 'store', 'handlers', 'routes', 'unhandled', 'mode', 'allowSyncHeader',
+    'unhandledStatus', 'leaseSeconds', 'retentionSeconds', 'namespace', 'onError'];
+
+  /** A misspelt option would silently change behaviour: refuse it. */
+  function known(options, keys, what) {
+    for (const k of Object.keys(options)) {
+      if (!keys.includes(k)) throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
+    }
+  }
+
   function providerOptions(p, i) {
     if (p === null || typeof p !== 'object') throw invalid(`providers[${i}] must be an object like {name, scheme, secret}, got ${describe(p)}`);
+    known(p, PROVIDER_KEYS, `providers[${i}]`);
     const name = p.name ?? (typeof p.scheme === 'string' ? p.scheme : undefined);
     if (typeof name !== 'string') throw invalid(`providers[${i}] needs a name`);
     const verifier = {};
@@ -127,9 +139,10 @@ function createPipeline(raw, backend, h) {
       if (options === null || typeof options !== 'object') {
         throw invalid(`Receiver options must be an object like {scheme, secret, handlers}, got ${describe(options)}`);
       }
-      const list = options.providers ?? [{ name: options.name, scheme: options.scheme, secret: options.secret, secrets: options.secrets,
-        toleranceSeconds: options.toleranceSeconds, maxBodyBytes: options.maxBodyBytes,
-        dangerouslySkipTimestampCheck: options.dangerouslySkipTimestampCheck }];
+      known(options, RECEIVER_KEYS, 'Receiver');
+      const single = () => Object.fromEntries(PROVIDER_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
+      if (options.providers !== undefined && options.scheme !== undefined) throw invalid('give either `providers` or `scheme`, not both');
+      const list = options.providers ?? [single()];
       if (!Array.isArray(list) || list.length === 0) throw invalid('providers must be a non-empty array');
       const mode = options.mode ?? 'async';
       if (mode !== 'async' && mode !== 'sync') throw invalid(`mode must be 'async' or 'sync', got ${JSON.stringify(mode)}`);
