@@ -1,7 +1,9 @@
 //! `hookverify`: sign and verify webhooks from the command line.
 
 mod common;
+mod diagnose;
 mod listen;
+mod send;
 mod sign;
 mod verify;
 
@@ -23,6 +25,11 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify a delivery; prints one line of JSON. Exit 0 valid, 1 invalid, 2 usage.
     Verify(verify::VerifyArgs),
+    /// Explain why a delivery does (not) verify: checks, and hints confirmed by recomputing the MAC.
+    /// Exit 0 valid, 1 invalid, 2 usage.
+    Diagnose(diagnose::DiagnoseArgs),
+    /// POST a correctly signed test event to a URL and print the status and response body.
+    Send(send::SendArgs),
     /// Receive webhooks on 127.0.0.1, printing each accepted event as one JSON line.
     Listen(listen::ListenArgs),
     /// List the built-in schemes, or print one scheme's spec as JSON.
@@ -37,6 +44,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Diagnose(args) => diagnose::run(args),
+        Command::Send(args) => send::run(args),
         Command::Listen(args) => listen::run(args),
         Command::Schemes { name } => common::schemes(name.as_deref()),
     }
