@@ -7,8 +7,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps-node.sh || exit 1
-if [ ! -f packages/npm/hookverify.linux-x64-gnu.node ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] \
-   || [ ! -f packages/npm/lib/api.mjs ]; then
+# Build when an artifact is missing or older than the sources it is made from.
+addon=packages/npm/hookverify.linux-x64-gnu.node
+if [ ! -f "$addon" ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] || [ ! -f packages/npm/lib/api.mjs ] \
+   || [ -n "$(find core/src core/presets bindings/node bindings/wasm packages/npm/lib -newer "$addon" -type f -print -quit)" ]; then
   scripts/build-npm.sh || exit 1
 fi
 cd tests/node

@@ -5,7 +5,8 @@
 //! Raw surface, identical to the wasm binding's:
 //! `version()`, `errorCodes()`, `presetNames()`, `presetSpecJson(name)`,
 //! `hmac(alg, key, msg)`, `sign(optionsJson, body, id, ts)` and
-//! `RawVerifier(optionsJson, headerNames)` with `verify` / `verifySignature`.
+//! `RawVerifier(optionsJson)` with `headerNames` / `idHeaders` (what JS packs values for) and
+//! `verify` / `verifySignature`.
 //! Failures throw an `Error` carrying `code` and `detailsJson`.
 //! The receiving pipeline (`RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`) is in `pipeline.rs`.
 
@@ -19,7 +20,7 @@ use napi_derive::napi;
 mod config;
 mod packed;
 mod pipeline;
-use packed::{pack, Picked, MAX_INDEX};
+use packed::{header_plan, pack, Picked, MAX_INDEX};
 
 /// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.
 fn throw(env: &Env, e: CoreError) -> napi::Error {
@@ -116,13 +117,14 @@ pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Opt
 pub struct RawVerifier {
     inner: Verifier,
     names: Vec<String>,
+    ids: Vec<i32>,
 }
 
 #[napi]
 impl RawVerifier {
     /// Builds the verifier from the options JSON (core `VerifierOptions`).
     #[napi(constructor)]
-    pub fn new(env: Env, options_json: String, header_names: Vec<String>) -> Result<Self> {
+    pub fn new(env: Env, options_json: String) -> Result<Self> {
         let inner = guard(&env, || {
             let v = VerifierOptions::from_json(&options_json)?.build()?;
             if v.secret_count() > MAX_INDEX || v.scheme().spec().header_aliases.len() >= MAX_INDEX {
@@ -130,7 +132,20 @@ impl RawVerifier {
             }
             Ok(v)
         })?;
-        Ok(RawVerifier { inner, names: header_names })
+        let (names, ids) = header_plan(&inner);
+        Ok(RawVerifier { inner, names, ids })
+    }
+
+    /// The lowercase header names JS packs values for, in order (the core's `Scheme::header_names`).
+    #[napi(getter)]
+    pub fn header_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// Per header set, the index of its id header in `headerNames` (-1: none).
+    #[napi(getter)]
+    pub fn id_headers(&self) -> Vec<i32> {
+        self.ids.clone()
     }
 
     /// Checks the signature (and window) as of `now`; returns the packed result (see `pack`).

@@ -3,7 +3,7 @@
 //! check's result out. Each costs one string / one number instead of one JS
 //! value per field, which is most of the per-call overhead at small bodies.
 
-use hookverify::{Headers, Lookup, Verified};
+use hookverify::{Headers, Lookup, Verified, Verifier};
 
 /// Header values as JS packs them, in the order of the verifier's header names:
 /// per name one tag char, `\u{0}` absent, `\u{1}` + count char (duplicated),
@@ -74,3 +74,14 @@ pub(crate) fn pack(v: &Verified) -> f64 {
 /// The most secrets and header sets a packed result can carry.
 pub(crate) const MAX_INDEX: usize = 127;
 
+
+/// The lowercase header names a verifier reads (the core's `Scheme::header_names`), in the order JS
+/// packs their values, and per header set the index of its id header among them (-1: none).
+pub(crate) fn header_plan(v: &Verifier) -> (Vec<String>, Vec<i32>) {
+    let names: Vec<String> = v.scheme().header_names().into_iter().map(str::to_ascii_lowercase).collect();
+    let spec = v.scheme().spec();
+    let sets = std::iter::once(&spec.id_header).chain(spec.header_aliases.iter().map(|a| &a.id_header));
+    let at = |id: &String| names.iter().position(|n| n.eq_ignore_ascii_case(id)).map_or(-1, |i| i as i32);
+    let ids = sets.map(|id| id.as_ref().map_or(-1, at)).collect();
+    (names, ids)
+}

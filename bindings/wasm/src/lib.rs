@@ -12,7 +12,7 @@ use js_sys::{Array, Reflect};
 
 #[path = "../../node/src/packed.rs"]
 mod packed;
-use packed::{pack, Picked, MAX_INDEX};
+use packed::{header_plan, pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
 /// The receiving pipeline: `RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`.
@@ -89,18 +89,32 @@ pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Opti
 pub struct RawVerifier {
     inner: Verifier,
     names: Vec<String>,
+    ids: Vec<i32>,
 }
 
 #[wasm_bindgen]
 impl RawVerifier {
     /// Builds the verifier from the options JSON (core `VerifierOptions`).
     #[wasm_bindgen(constructor)]
-    pub fn new(options_json: &str, header_names: Vec<String>) -> Result<RawVerifier, JsValue> {
+    pub fn new(options_json: &str) -> Result<RawVerifier, JsValue> {
         let inner = VerifierOptions::from_json(options_json).and_then(|o| o.build()).map_err(to_js)?;
         if inner.secret_count() > MAX_INDEX || inner.scheme().spec().header_aliases.len() >= MAX_INDEX {
             return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
         }
-        Ok(RawVerifier { inner, names: header_names })
+        let (names, ids) = header_plan(&inner);
+        Ok(RawVerifier { inner, names, ids })
+    }
+
+    /// The lowercase header names JS packs values for, in order (the core's `Scheme::header_names`).
+    #[wasm_bindgen(getter, js_name = headerNames)]
+    pub fn header_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// Per header set, the index of its id header in `headerNames` (-1: none).
+    #[wasm_bindgen(getter, js_name = idHeaders)]
+    pub fn id_headers(&self) -> Vec<i32> {
+        self.ids.clone()
     }
 
     /// Checks the signature (and window) as of `now`; returns the packed result (see `packed::pack`).

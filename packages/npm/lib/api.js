@@ -41,41 +41,6 @@ function wrap(e) {
   return err;
 }
 
-/**
- * Header names a scheme spec reads (signature sets, then the event mapping), lowercased and
- * deduplicated, plus for each header set the index of its id header (-1: none).
- */
-function headerPlan(spec) {
-  const names = [];
-  const add = (n) => {
-    if (typeof n !== 'string' || !n) return -1;
-    const lower = n.toLowerCase();
-    const i = names.indexOf(lower);
-    return i >= 0 ? i : names.push(lower) - 1;
-  };
-  const fromSource = (src) => {
-    if (Array.isArray(src)) src.forEach(fromSource);
-    else if (src && typeof src === 'object') add(src.header);
-  };
-  const idOfSet = [];
-  if (spec && typeof spec === 'object') {
-    const sets = [spec].concat(Array.isArray(spec.header_aliases) ? spec.header_aliases : []);
-    for (const set of sets) {
-      if (!set || typeof set !== 'object') continue;
-      add(set.signature_header);
-      add(set.timestamp_header);
-      idOfSet.push(add(set.id_header));
-    }
-    const ev = spec.event;
-    if (ev && typeof ev === 'object') {
-      fromSource(ev.id);
-      fromSource(ev.type);
-      fromSource(ev.timestamp);
-    }
-  }
-  return { names, idOfSet };
-}
-
 // What the core trims from header values (RFC 9110 optional whitespace), without a regex on the hot path.
 const TRIM = /^[ \t]+|[ \t]+$/g;
 function trim(v) {
@@ -193,21 +158,18 @@ function createApi(raw, backend) {
       if (options === null || typeof options !== 'object' || Array.isArray(options)) {
         throw invalid(`Verifier options must be an object like {scheme, secret}, got ${describe(options)}`);
       }
-      const scheme = options.scheme;
-      let spec = scheme;
-      if (typeof scheme === 'string') spec = JSON.parse(call(() => raw.presetSpecJson(scheme)));
       let json;
       try {
         json = JSON.stringify(options);
       } catch (e) {
         throw invalid(`Verifier options are not serializable: ${e.message}`);
       }
-      const plan = headerPlan(spec);
-      this.#names = plan.names;
-      this.#idOfSet = plan.idOfSet;
+      this.#raw = call(() => new raw.RawVerifier(json));
+      // The core says which headers its scheme reads (Scheme::header_names) and where each set's id is.
+      this.#names = Array.from(this.#raw.headerNames);
+      this.#idOfSet = Array.from(this.#raw.idHeaders);
       this.#index = Object.create(null);
       this.#names.forEach((n, i) => (this.#index[n] = i));
-      this.#raw = call(() => new raw.RawVerifier(json, this.#names.slice()));
     }
 
     /** The (lowercase) header names this verifier reads. */
@@ -344,4 +306,4 @@ class Event {
   }
 }
 
-module.exports = { createApi, HookverifyError, headerPlan };
+module.exports = { createApi, HookverifyError };
