@@ -14,7 +14,7 @@ const pkg = JSON.parse(await readFile(path.join(pkgDir, 'package.json'), 'utf8')
 test(`[${BACKEND}] CommonJS and ES module entries expose the same API`, () => {
   assert.equal(hv.backend, BACKEND);
   assert.equal(hvEsm.backend, BACKEND);
-  for (const k of ['Verifier', 'sign', 'hmac', 'HookverifyError', 'ERROR_CODES', 'SCHEMES', 'backend', 'version']) {
+  for (const k of ['Verifier', 'sign', 'hmac', 'MemoryStore', 'RedisStore', 'Router', 'Receiver', 'HookverifyError', 'ERROR_CODES', 'SCHEMES', 'backend', 'version']) {
     assert.ok(k in hv, `cjs ${k}`);
     assert.equal(hvEsm[k], hv[k], `esm ${k} is the same object`);
   }
@@ -36,6 +36,20 @@ test('napi config and exports map', () => {
   for (const cond of ['types', 'node', 'browser', 'worker', 'workerd', 'default']) assert.ok(cond in root, cond);
   assert.ok(pkg.exports['./wasm'] && pkg.exports['./native']);
   assert.deepEqual(root.node, { import: './index.mjs', require: './index.js' });
+  assert.deepEqual(pkg.exports['./express'].node, { import: './express.mjs', require: './express.js' });
+  assert.equal(pkg.exports['./express'].types, './express.d.ts');
+  assert.deepEqual(pkg.peerDependenciesMeta, { express: { optional: true } });
+  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/']) assert.ok(pkg.files.includes(f), `files has ${f}`);
+});
+
+test('npm pack ships the express entry, the pipeline and both backends', () => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkgDir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
+  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/api.js', 'lib/api.mjs', 'lib/pipeline.js', 'lib/express.js', 'README.md',
+    'hookverify.linux-x64-gnu.node', 'wasm/node/hookverify_wasm_bg.wasm', 'wasm/web/hookverify_wasm_bg.wasm']) {
+    assert.ok(files.includes(f), `${f} is packed`);
+  }
 });
 
 test('default entry on Node loads the native addon', () => {
