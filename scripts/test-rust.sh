@@ -3,3 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test -p hookverify -p hookverify-cli -p hookverify-example-axum --all-features
+# The shared vectors are what every runtime tests against: refuse edited copies.
+(cd tests/vectors && sha256sum -c --quiet SHA256SUMS && echo "vectors: SHA256SUMS ok")
