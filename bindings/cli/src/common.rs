@@ -42,6 +42,33 @@ impl SchemeArgs {
     }
 }
 
+/// The request to check: headers, body, and "now" (shared by `verify` and `diagnose`).
+#[derive(Args, Debug)]
+pub struct RequestArgs {
+    /// A request header, `Name: value`; repeat for each.
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
+    pub headers: Vec<String>,
+    /// Check as of this unix time (seconds) instead of the system clock.
+    #[arg(long)]
+    pub now: Option<i64>,
+    /// Read the body from this file instead of stdin.
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+}
+
+impl RequestArgs {
+    /// Parses the headers and reads the body (a usage error as text otherwise).
+    pub fn load(&self) -> Result<(Vec<(String, String)>, Vec<u8>), String> {
+        let headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+        Ok((headers, read_body(self.body_file.as_ref())?))
+    }
+
+    /// The injected time, or the system clock's.
+    pub fn now(&self) -> i64 {
+        self.now.unwrap_or_else(hookverify::unix_now)
+    }
+}
+
 /// Reads the body from a file, or from stdin when no file is given.
 pub fn read_body(file: Option<&PathBuf>) -> Result<Vec<u8>, String> {
     match file {

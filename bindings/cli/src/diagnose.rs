@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use hookverify::diagnose::{diagnose, Report};
-use hookverify::{unix_now, ErrorCode};
+use hookverify::ErrorCode;
 use serde_json::json;
 
-use crate::common::{parse_header, read_body, SchemeArgs, EXIT_USAGE};
+use crate::common::{RequestArgs, SchemeArgs, EXIT_USAGE};
 
 /// The scheme, optional here: detected from the headers when none is named.
 #[derive(Args, Debug)]
@@ -33,15 +33,8 @@ pub struct DiagnoseArgs {
     /// A secret to try; repeat for rotation (the matching one's index is reported).
     #[arg(long = "secret", required = true)]
     secrets: Vec<String>,
-    /// A request header, `Name: value`; repeat for each.
-    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
-    headers: Vec<String>,
-    /// Diagnose as of this unix time (seconds) instead of the system clock.
-    #[arg(long)]
-    now: Option<i64>,
-    /// Read the body from this file instead of stdin.
-    #[arg(long)]
-    body_file: Option<PathBuf>,
+    #[command(flatten)]
+    request: RequestArgs,
     /// Print the report as one line of JSON.
     #[arg(long)]
     json: bool,
@@ -66,18 +59,11 @@ pub fn run(args: DiagnoseArgs) -> ExitCode {
             Err(e) => return usage(args.json, e.code(), &e.to_string()),
         }
     };
-    let mut headers = Vec::with_capacity(args.headers.len());
-    for raw in &args.headers {
-        match parse_header(raw) {
-            Ok(h) => headers.push(h),
-            Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
-        }
-    }
-    let body = match read_body(args.body_file.as_ref()) {
-        Ok(b) => b,
+    let (headers, body) = match args.request.load() {
+        Ok(loaded) => loaded,
         Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
     };
-    let report = diagnose(&headers, &body, &args.secrets, scheme.as_ref(), args.now.unwrap_or_else(unix_now));
+    let report = diagnose(&headers, &body, &args.secrets, scheme.as_ref(), args.request.now());
     if args.json {
         println!("{}", report.to_json());
     } else {

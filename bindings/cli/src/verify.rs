@@ -1,13 +1,12 @@
 //! `hookverify verify`: one line of JSON, exit 0 valid / 1 invalid / 2 usage.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use hookverify::{unix_now, ErrorCode, Verifier};
+use hookverify::{ErrorCode, Verifier};
 use serde_json::json;
 
-use crate::common::{parse_header, read_body, SchemeArgs, EXIT_USAGE};
+use crate::common::{RequestArgs, SchemeArgs, EXIT_USAGE};
 
 /// Arguments of `hookverify verify`.
 #[derive(Args, Debug)]
@@ -17,18 +16,11 @@ pub struct VerifyArgs {
     /// A live secret; repeat for rotation (the matching one's index is reported).
     #[arg(long = "secret", required = true)]
     secrets: Vec<String>,
-    /// A request header, `Name: value`; repeat for each.
-    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
-    headers: Vec<String>,
-    /// Verify as of this unix time (seconds) instead of the system clock.
-    #[arg(long)]
-    now: Option<i64>,
+    #[command(flatten)]
+    request: RequestArgs,
     /// Replay window in seconds (schemes with a timestamp).
     #[arg(long)]
     tolerance: Option<u64>,
-    /// Read the body from this file instead of stdin.
-    #[arg(long)]
-    body_file: Option<PathBuf>,
 }
 
 fn invalid(code: ErrorCode, message: &str, exit: u8) -> ExitCode {
@@ -41,15 +33,8 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return invalid(e.code(), &e.to_string(), EXIT_USAGE),
     };
-    let mut headers = Vec::with_capacity(args.headers.len());
-    for raw in &args.headers {
-        match parse_header(raw) {
-            Ok(h) => headers.push(h),
-            Err(e) => return invalid(ErrorCode::InvalidArgument, &e, EXIT_USAGE),
-        }
-    }
-    let body = match read_body(args.body_file.as_ref()) {
-        Ok(b) => b,
+    let (headers, body) = match args.request.load() {
+        Ok(loaded) => loaded,
         Err(e) => return invalid(ErrorCode::InvalidArgument, &e, EXIT_USAGE),
     };
     let mut builder = Verifier::builder(scheme).secrets(&args.secrets);
@@ -60,7 +45,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(v) => v,
         Err(e) => return invalid(e.code(), &e.to_string(), EXIT_USAGE),
     };
-    let now = args.now.unwrap_or_else(unix_now);
+    let now = args.request.now();
     let verified = match verifier.verify_signature_at(&headers, &body, now) {
         Ok(v) => v,
         Err(e) => return invalid(e.code(), &e.to_string(), 1),

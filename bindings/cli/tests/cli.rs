@@ -1,24 +1,14 @@
 //! End-to-end tests of the `hookverify` binary against the shared vectors.
 
+mod common;
+
+use common::{bin, body_of, run_with_stdin, vectors};
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hookverify"))
-}
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
-}
-
-fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn one_json_line(out: &Output) -> Value {
     let text = String::from_utf8(out.stdout.clone()).unwrap();
@@ -49,11 +39,7 @@ fn verify_runs_every_schemes_json_case() {
         if let Some(tol) = t["tolerance_seconds"].as_u64() {
             cmd.args(["--tolerance", &tol.to_string()]);
         }
-        let body = match t.get("body") {
-            Some(Value::String(s)) => s.as_bytes().to_vec(),
-            _ => hex::decode(t["body_hex"].as_str().unwrap()).unwrap(),
-        };
-        let out = run_with_stdin(cmd, &body);
+        let out = run_with_stdin(cmd, &body_of(t));
         let json = one_json_line(&out);
         if t["result"] == "valid" {
             assert_eq!(out.status.code(), Some(0), "{id}: {json}");

@@ -1,33 +1,14 @@
 //! `hookverify diagnose` against tests/vectors/diagnose.json, and `hookverify send` into
 //! `hookverify listen` over loopback.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{bin, body_of, run_with_stdin, vectors};
+
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hookverify"))
-}
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
-}
-
-fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    // A usage error exits before reading stdin: a closed pipe is not a test failure.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn body_of(t: &Value) -> Vec<u8> {
-    match t.get("body") {
-        Some(Value::String(s)) => s.as_bytes().to_vec(),
-        _ => hex::decode(t["body_hex"].as_str().unwrap()).unwrap(),
-    }
-}
 
 /// The diagnose command line for one vector case.
 fn diagnose_cmd(t: &Value, json: bool) -> Command {
