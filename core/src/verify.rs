@@ -135,7 +135,8 @@ impl VerifierBuilder {
 }
 
 /// Verifier options as one serde object (what bindings and the CLI deserialize).
-#[derive(Debug, Clone, Deserialize)]
+/// `Debug` redacts the secrets.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifierOptions {
     /// A preset name or a custom spec object.
@@ -187,6 +188,19 @@ impl SchemeRef {
                 Scheme::compile(spec)
             }
         }
+    }
+}
+
+impl std::fmt::Debug for VerifierOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = usize::from(self.secret.is_some()) + self.secrets.len();
+        f.debug_struct("VerifierOptions")
+            .field("scheme", &self.scheme)
+            .field("secrets", &format_args!("[REDACTED; {count}]"))
+            .field("tolerance_seconds", &self.tolerance_seconds)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
+            .finish()
     }
 }
 

@@ -472,7 +472,6 @@ fn secrets_never_appear_in_errors_debug_or_diagnose() {
 /// KNOWN LEAK, not yet fixed: `VerifierOptions` (core/src/verify.rs) derives `Debug` over its
 /// plain `String` secrets, so `{options:?}` prints them. Un-ignore once it redacts them.
 #[test]
-#[ignore = "VerifierOptions derives Debug and prints its secrets (core/src/verify.rs); see SECURITY.md"]
 fn verifier_options_debug_redacts_secrets() {
     let json = format!(r#"{{"scheme":"stripe","secrets":["{LEAKY}"],"secret":null}}"#);
     let options = hookverify::VerifierOptions::from_json(&json).unwrap();
