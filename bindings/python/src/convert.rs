@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use hookverify::{Error, Headers, Lookup, Scheme};
 use pyo3::ffi;
@@ -13,8 +14,42 @@ static ERROR_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static JSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
+/// Whether the fault switch works at all: only when `HOOKVERIFY_TEST_PANIC=1` was set at import.
+pub static FAULTS_ENABLED: AtomicBool = AtomicBool::new(false);
+/// Where the next guarded call panics (test-only): 0 nowhere, [`FAULT_AT_ENTRY`], [`FAULT_DETACHED`].
+pub static FAULT_NEXT: AtomicU8 = AtomicU8::new(0);
+/// Panic as the guarded call starts.
+pub const FAULT_AT_ENTRY: u8 = 1;
+/// Panic inside the section that runs without the GIL (the next one that does).
+pub const FAULT_DETACHED: u8 = 2;
+
+fn fault(at: u8) {
+    // One relaxed load on the hot path; the switch is never armed outside the test suite.
+    if FAULT_NEXT.load(Ordering::Relaxed) == at && FAULT_NEXT.compare_exchange(at, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+    }
+}
+
+/// Runs `f` without the GIL when `release` (big bodies, store I/O), else inline.
+pub fn maybe_detach<T: Send>(py: Python<'_>, release: bool, f: impl FnOnce() -> T + Send) -> T {
+    let f = || {
+        fault(FAULT_DETACHED);
+        f()
+    };
+    if release {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
 /// Runs `f`, turning a panic into an `internal_error` so nothing unwinds into Python.
+/// Every entry point that reaches the core goes through here.
 pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let f = || {
+        fault(FAULT_AT_ENTRY);
+        f()
+    };
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
@@ -121,16 +156,28 @@ pub fn now(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
     }
 }
 
+/// A required `str` argument.
+pub fn string(py: Python<'_>, name: &str, o: &Bound<'_, PyAny>) -> PyResult<String> {
+    match o.cast::<PyString>() {
+        Ok(s) => Ok(s.to_cow().map_err(|_| invalid(py, format!("{name} is not valid UTF-8 (lone surrogate)")))?.into_owned()),
+        Err(_) => Err(invalid(py, format!("{name} must be a str, got {}", type_name(o)))),
+    }
+}
+
 /// An optional `str` argument.
 pub fn opt_str(py: Python<'_>, name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     match obj {
-        None => Ok(None),
-        Some(o) if o.is_none() => Ok(None),
-        Some(o) => match o.cast::<PyString>() {
-            Ok(s) => Ok(Some(s.to_cow().map_err(|_| invalid(py, format!("{name} is not valid UTF-8")))?.into_owned())),
-            Err(_) => Err(invalid(py, format!("{name} must be a str, got {}", type_name(o)))),
-        },
+        Some(o) if !o.is_none() => string(py, name, o).map(Some),
+        _ => Ok(None),
     }
+}
+
+/// A list or tuple of `str` (a lone `str` is refused: it is not a list of secrets).
+pub fn str_list(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if obj.cast::<PyList>().is_err() && obj.cast::<PyTuple>().is_err() {
+        return Err(invalid(py, format!("{name} must be a list of str, got {}", type_name(obj))));
+    }
+    obj.try_iter()?.map(|item| string(py, &format!("each of {name}"), &item?)).collect()
 }
 
 /// Header names lowercased, the form [`pick`] compares against.
@@ -196,10 +243,8 @@ impl Picked<'_> {
         let bytes = if let Ok(s) = value.cast::<PyString>() {
             match s.to_cow() {
                 Ok(t) => t.into_owned().into_bytes(),
-                Err(_) => {
-                    let reason = "the value is not valid UTF-8 (lone surrogate)".to_string();
-                    return Err(to_py_err(py, &Error::MalformedHeader { header: self.names[index].clone(), reason }));
-                }
+                // A lone surrogate becomes the invalid UTF-8 it stands for; the core reports it (malformed_header).
+                Err(_) => s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast::<PyBytes>()?.as_bytes().to_vec(),
             }
         } else if let Ok(b) = value.cast::<PyBytes>() {
             b.as_bytes().to_vec()

@@ -5,6 +5,7 @@
 //! becomes `hookverify.HookverifyError` with the core's code. No verification logic lives here.
 
 mod convert;
+mod diagnose;
 mod pipeline;
 mod verifier;
 
@@ -55,11 +56,32 @@ fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
     guard(py, || panic!("deliberate panic for the FFI-boundary test"))
 }
 
+/// Test-only fault switch: makes the next guarded call panic `"entry"` (as it starts) or `"detached"`
+/// (in its next section without the GIL). A no-op returning False unless `HOOKVERIFY_TEST_PANIC=1`
+/// was set when the module was imported.
+#[pyfunction]
+fn _panic_next_call_for_tests(at: &str) -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    let at = match at {
+        "entry" => convert::FAULT_AT_ENTRY,
+        "detached" => convert::FAULT_DETACHED,
+        _ => return false,
+    };
+    if !convert::FAULTS_ENABLED.load(Relaxed) {
+        return false;
+    }
+    convert::FAULT_NEXT.store(at, Relaxed);
+    true
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    let faults = std::env::var_os("HOOKVERIFY_TEST_PANIC").is_some_and(|v| v == "1");
+    convert::FAULTS_ENABLED.store(faults, std::sync::atomic::Ordering::Relaxed);
     m.add("__version__", hookverify::VERSION)?;
     m.add("ERROR_CODES", PyTuple::new(py, ErrorCode::ALL.iter().map(|c| c.as_str()))?)?;
+    m.add("HINT_CODES", PyTuple::new(py, hookverify::diagnose::HintCode::ALL.iter().map(|c| c.as_str()))?)?;
     m.add("SCHEMES", PyTuple::new(py, hookverify::scheme::preset_names())?)?;
     m.add("DEFAULT_MAX_BODY_BYTES", hookverify::verify::DEFAULT_MAX_BODY_BYTES)?;
     m.add_class::<verifier::Verifier>()?;
@@ -70,6 +92,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::Store>()?;
     m.add_function(wrap_pyfunction!(pipeline::type_matches, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
+    m.add_function(wrap_pyfunction!(diagnose::diagnose, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_next_call_for_tests, m)?)?;
     Ok(())
 }

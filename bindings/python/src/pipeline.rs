@@ -24,16 +24,18 @@ pub struct Store {
 impl Store {
     /// An in-process store of about `capacity` keys.
     #[staticmethod]
-    fn memory(capacity: usize) -> Store {
-        Store { inner: Arc::new(MemoryStore::new(capacity)) }
+    fn memory(py: Python<'_>, capacity: usize) -> PyResult<Store> {
+        guard(py, || Ok(Store { inner: Arc::new(MemoryStore::new(capacity)) }))
     }
 
     /// A Redis store; it connects lazily, so an unreachable server is `store_unavailable` on use.
     #[staticmethod]
     fn redis(py: Python<'_>, url: &str, prefix: &str, timeout: f64) -> PyResult<Store> {
-        let timeout = Duration::try_from_secs_f64(timeout).ok().filter(|t| !t.is_zero());
-        let timeout = timeout.ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?;
-        Ok(Store { inner: Arc::new(core(py, RedisStore::with_options(url, prefix, timeout))?) })
+        guard(py, || {
+            let timeout = Duration::try_from_secs_f64(timeout).ok().filter(|t| !t.is_zero());
+            let timeout = timeout.ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?;
+            Ok(Store { inner: Arc::new(core(py, RedisStore::with_options(url, prefix, timeout))?) })
+        })
     }
 }
 
@@ -66,53 +68,56 @@ impl Pipeline {
         retention: Option<f64>,
         namespace: Option<String>,
     ) -> PyResult<Self> {
-        let mut list = Vec::with_capacity(providers.len());
-        for (name, verifier, kind, a, b) in providers {
-            let matcher = match (kind.as_str(), a, b) {
-                ("signature", _, _) => Matcher::SignatureHeader,
-                ("present", Some(h), None) => Matcher::HeaderPresent(h),
-                ("equals", Some(h), Some(v)) => Matcher::HeaderEquals(h, v),
-                ("always", _, _) => Matcher::Always,
-                _ => return Err(invalid(py, format!("provider {name:?}: unknown match rule"))),
+        guard(py, || {
+            let mut list = Vec::with_capacity(providers.len());
+            for (name, verifier, kind, a, b) in providers {
+                let matcher = match (kind.as_str(), a, b) {
+                    ("signature", _, _) => Matcher::SignatureHeader,
+                    ("present", Some(h), None) => Matcher::HeaderPresent(h),
+                    ("equals", Some(h), Some(v)) => Matcher::HeaderEquals(h, v),
+                    ("always", _, _) => Matcher::Always,
+                    _ => return Err(invalid(py, format!("provider {name:?}: unknown match rule"))),
+                };
+                list.push(Provider::new(&name, verifier.get().inner.clone()).matching(matcher));
+            }
+            let store = &store.get().inner;
+            let may_block = store.may_block();
+            let mut inner = core(py, Receiver::new(list, Box::new(store.clone())))?;
+            for (pattern, provider, path, handler) in routes {
+                inner.on_scoped(&pattern, Scope { provider, path }, handler);
+            }
+            if let Some(handler) = unhandled {
+                inner.unhandled(handler);
+            }
+            let secs = |s: Option<f64>, default| s.map_or(Ok(default), Duration::try_from_secs_f64);
+            let (lease, retention) = match (secs(lease, DEFAULT_LEASE), secs(retention, DEFAULT_RETENTION)) {
+                (Ok(l), Ok(r)) if !l.is_zero() && !r.is_zero() => (l, r),
+                _ => return Err(invalid(py, "lease and retention must be positive numbers of seconds")),
             };
-            list.push(Provider::new(&name, verifier.get().inner.clone()).matching(matcher));
-        }
-        let store = &store.get().inner;
-        let may_block = store.may_block();
-        let mut inner = core(py, Receiver::new(list, Box::new(store.clone())))?;
-        for (pattern, provider, path, handler) in routes {
-            inner.on_scoped(&pattern, Scope { provider, path }, handler);
-        }
-        if let Some(handler) = unhandled {
-            inner.unhandled(handler);
-        }
-        let secs = |s: Option<f64>, default| s.map_or(Ok(default), Duration::try_from_secs_f64);
-        let (lease, retention) = match (secs(lease, DEFAULT_LEASE), secs(retention, DEFAULT_RETENTION)) {
-            (Ok(l), Ok(r)) if !l.is_zero() && !r.is_zero() => (l, r),
-            _ => return Err(invalid(py, "lease and retention must be positive numbers of seconds")),
-        };
-        inner.mode(if sync { Mode::Sync } else { Mode::Async }).allow_sync_header(allow_sync_header);
-        inner.lease_and_retention(lease, retention);
-        if let Some(status) = unhandled_status {
-            inner.unhandled_status(status);
-        }
-        if let Some(ns) = namespace {
-            inner.namespace(&ns);
-        }
-        let names = convert::lowercase(inner.header_names().iter().map(String::as_str).collect());
-        Ok(Pipeline { inner, names, may_block })
+            inner.mode(if sync { Mode::Sync } else { Mode::Async }).allow_sync_header(allow_sync_header);
+            inner.lease_and_retention(lease, retention);
+            if let Some(status) = unhandled_status {
+                inner.unhandled_status(status);
+            }
+            if let Some(ns) = namespace {
+                inner.namespace(&ns);
+            }
+            let names = convert::lowercase(inner.header_names().iter().map(String::as_str).collect());
+            Ok(Pipeline { inner, names, may_block })
+        })
     }
 
     /// Verifies, parses, routes and claims: a `(status, headers, body)` answer, or a `Delivery` to run.
     /// The GIL is released around store I/O and the hashing of large bodies.
     #[pyo3(signature = (path, headers, body, now=None))]
-    fn begin(&self, py: Python<'_>, path: &str, headers: &Bound<'_, PyAny>, body: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn begin(&self, py: Python<'_>, path: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, body: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         guard(py, || {
+            let path = &convert::string(py, "path", path)?;
             let now = convert::now(py, now)?;
             let headers = convert::pick(py, headers, &self.names)?;
             let body = convert::body(py, body)?;
             let req = Request { path, headers: &headers, body: &body, now };
-            let step = if self.may_block || body.len() > DETACH_ABOVE_BYTES { py.detach(|| self.inner.begin(req)) } else { self.inner.begin(req) };
+            let step = convert::maybe_detach(py, self.may_block || body.len() > DETACH_ABOVE_BYTES, || self.inner.begin(req));
             match step {
                 Step::Respond(d) => decision(py, d),
                 Step::Run(d) => {
@@ -128,14 +133,15 @@ impl Pipeline {
 
     /// The immediate 202 answer for an async delivery, before its handlers run.
     fn accepted(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>) -> PyResult<Py<PyAny>> {
-        decision(py, self.inner.accepted(&delivery.get().inner))
+        guard(py, || decision(py, self.inner.accepted(&delivery.get().inner)))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     fn finish(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>, ok: bool) -> PyResult<Py<PyAny>> {
-        let d = &delivery.get().inner;
-        let answer = if self.may_block { py.detach(|| self.inner.finish(d, ok)) } else { self.inner.finish(d, ok) };
-        decision(py, answer)
+        guard(py, || {
+            let d = &delivery.get().inner;
+            decision(py, convert::maybe_detach(py, self.may_block, || self.inner.finish(d, ok)))
+        })
     }
 }
 
@@ -173,6 +179,6 @@ pub struct Delivery {
 
 /// Whether an event type matches a route pattern (`user.created`, `user.*`, `*`; `issues` takes `issues.opened`).
 #[pyfunction]
-pub fn type_matches(pattern: &str, event_type: &str) -> bool {
-    Pattern::parse(pattern).matches(event_type)
+pub fn type_matches(py: Python<'_>, pattern: &Bound<'_, PyAny>, event_type: &Bound<'_, PyAny>) -> PyResult<bool> {
+    guard(py, || Ok(Pattern::parse(&convert::string(py, "pattern", pattern)?).matches(&convert::string(py, "event_type", event_type)?)))
 }

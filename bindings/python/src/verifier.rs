@@ -84,11 +84,7 @@ impl Verifier {
             let headers = convert::pick(py, headers, &self.names)?;
             let body = convert::body(py, body)?;
             let v = &self.inner;
-            let event = if body.len() > DETACH_ABOVE_BYTES {
-                py.detach(|| v.verify_at(&headers, &body, now))
-            } else {
-                v.verify_at(&headers, &body, now)
-            };
+            let event = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_at(&headers, &body, now));
             Ok(Event::from(core(py, event)?))
         })
     }
@@ -101,11 +97,7 @@ impl Verifier {
             let headers = convert::pick(py, headers, &self.names)?;
             let body = convert::body(py, body)?;
             let v = &self.inner;
-            let verified = if body.len() > DETACH_ABOVE_BYTES {
-                py.detach(|| v.verify_signature_at(&headers, &body, now))
-            } else {
-                v.verify_signature_at(&headers, &body, now)
-            };
+            let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&headers, &body, now));
             let r = core(py, verified)?;
             Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id })
         })

@@ -15,13 +15,16 @@ with several live secrets and a replay window, then read the event envelope::
 
 All the work happens in the Rust core (``hookverify._native``); this package only runs handlers.
 To receive webhooks (verify, dedup with ``MemoryStore``/``RedisStore``, route to handlers, answer
-per the ack policy) use ``Receiver``, or ``hookverify.flask`` / ``hookverify.fastapi``.
+per the ack policy) use ``Receiver``, or ``hookverify.flask`` / ``hookverify.fastapi``. When a
+delivery does not verify, ``diagnose`` says why (checks and MAC-confirmed hints).
 """
 
+from ._diagnose import Check, EventSummary, Hint, Report, diagnose
 from ._errors import HookverifyError
 from ._native import (
     DEFAULT_MAX_BODY_BYTES,
     ERROR_CODES,
+    HINT_CODES,
     SCHEMES,
     Delivery,
     Event,
@@ -35,19 +38,25 @@ from ._receiver import Decision, MemoryStore, Provider, Receiver, RedisStore, Ro
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "ERROR_CODES",
+    "HINT_CODES",
     "SCHEMES",
+    "Check",
     "Decision",
     "Delivery",
     "Event",
+    "EventSummary",
+    "Hint",
     "HookverifyError",
     "MemoryStore",
     "Provider",
     "Receiver",
     "RedisStore",
+    "Report",
     "Router",
     "Store",
     "Verified",
     "Verifier",
     "__version__",
+    "diagnose",
     "sign",
 ]

@@ -7,10 +7,14 @@ _HeaderText = Union[str, bytes]
 _Headers = Union[Mapping[str, _HeaderText], Mapping[bytes, _HeaderText], Sequence[Tuple[_HeaderText, _HeaderText]]]
 _Scheme = Union[str, Mapping[str, Any]]
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier", "__version__", "_panic_for_tests", "sign", "type_matches"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "HINT_CODES", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier",
+    "__version__", "_panic_for_tests", "_panic_next_call_for_tests", "diagnose", "sign", "type_matches",
+]
 
 __version__: Final[str]
 ERROR_CODES: Final[Tuple[str, ...]]
+HINT_CODES: Final[Tuple[str, ...]]
 SCHEMES: Final[Tuple[str, ...]]
 DEFAULT_MAX_BODY_BYTES: Final[int]
 
@@ -76,8 +80,21 @@ def sign(
     timestamp: Optional[int] = None,
 ) -> Dict[str, str]: ...
 
+def diagnose(
+    headers: _Headers,
+    body: _Body,
+    *,
+    secrets: Sequence[str],
+    scheme: Optional[_Scheme] = None,
+    now: Optional[int] = None,
+) -> str:
+    """The core's diagnose report as one line of JSON (``hookverify.diagnose`` parses it)."""
+
 def _panic_for_tests() -> None:
     """Panics inside the FFI guard (raises HookverifyError with code internal_error); for the test suite."""
+
+def _panic_next_call_for_tests(at: str) -> bool:
+    """Test-only: the next guarded call panics ("entry" or "detached"); a no-op (False) unless HOOKVERIFY_TEST_PANIC=1 at import."""
 
 _Decision = Tuple[int, List[Tuple[str, str]], str]
 

@@ -30,6 +30,22 @@ def _invalid(message: str) -> HookverifyError:
     return HookverifyError("invalid_argument", message)
 
 
+def _seconds(name: str, value: t.Any) -> None:
+    """None, or a finite positive number of seconds (the core refuses zero, negative and NaN)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise _invalid(f"{name} must be a positive number of seconds, got {type(value).__name__}")
+
+
+def _callable(handler: t.Any) -> None:
+    if not callable(handler):
+        raise _invalid(f"a handler must be callable, got {type(handler).__name__}")
+
+
+def _delivery(delivery: t.Any) -> None:
+    if not isinstance(delivery, Delivery):
+        raise _invalid(f"expected the Delivery that begin() returned, got {type(delivery).__name__}")
+
+
 class Decision(t.NamedTuple):
     """The HTTP answer the core chose: status, headers (name, value pairs) and a JSON body."""
 
@@ -113,6 +129,8 @@ class Provider:
             verifier = Verifier(**verifier_options)
         elif verifier_options:
             raise _invalid("give a verifier or verifier options (scheme=, secret=...), not both")
+        elif not isinstance(verifier, Verifier):
+            raise _invalid(f"verifier must be a hookverify.Verifier, got {type(verifier).__name__}")
         if not isinstance(name, str) or not name:
             raise _invalid("a provider needs a non-empty str name")
         if match is None:
@@ -198,6 +216,16 @@ class Receiver:
             raise _invalid(f"mode must be 'async' or 'sync', got {mode!r}")
         if store is not None and not isinstance(store, Store):
             raise _invalid("store must be a hookverify.MemoryStore or RedisStore")
+        if unhandled_status is not None and (type(unhandled_status) is not int or not 100 <= unhandled_status <= 599):
+            raise _invalid(f"unhandled_status must be an HTTP status (100-599), got {unhandled_status!r}")
+        _seconds("lease", lease)
+        _seconds("retention", retention)
+        if namespace is not None and not isinstance(namespace, str):
+            raise _invalid(f"namespace must be a str, got {type(namespace).__name__}")
+        if not isinstance(allow_sync_header, bool):
+            raise _invalid("allow_sync_header must be a bool")
+        if type(max_workers) is not int or max_workers <= 0:
+            raise _invalid(f"max_workers must be a positive int, got {max_workers!r}")
         self.providers = list(providers)
         self.store = store if store is not None else MemoryStore()
         self.mode = mode
@@ -223,6 +251,9 @@ class Receiver:
             raise _invalid("pattern must be a str")
         if handler is None:
             return lambda fn: self.on(pattern, fn, provider=provider, path=path)
+        _callable(handler)
+        if not all(x is None or isinstance(x, str) for x in (provider, path)):
+            raise _invalid("provider and path must be str or None")
         with self._lock:
             self._routes.append((pattern, provider, path, handler))
             self._pipeline = None
@@ -230,6 +261,7 @@ class Receiver:
 
     def unhandled(self, handler: Handler) -> Handler:
         """The handler for event types no route takes."""
+        _callable(handler)
         with self._lock:
             self._fallback, self._pipeline = handler, None
         return handler
@@ -259,10 +291,14 @@ class Receiver:
 
     def accepted(self, delivery: Delivery) -> Decision:
         """The 202 answer of an async delivery, sent before its handlers run."""
+        _delivery(delivery)
         return Decision(*self.pipeline.accepted(delivery))
 
     def finish(self, delivery: Delivery, ok: bool) -> Decision:
         """Complete (``ok``) or release the claim; the answer of a sync delivery."""
+        _delivery(delivery)
+        if not isinstance(ok, bool):
+            raise _invalid(f"ok must be a bool, got {type(ok).__name__}")
         return Decision(*self.pipeline.finish(delivery, ok))
 
     def too_large(self, length: t.Optional[int]) -> t.Optional[Decision]:
@@ -349,7 +385,8 @@ class Receiver:
 
     async def begin_async(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
-        if self.store.may_block or len(body) > 64 * 1024:
+        size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
+        if self.store.may_block or size > 64 * 1024:
             return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, headers, body, now)
         return self.begin(path, headers, body, now)
 

@@ -1,0 +1,48 @@
+//! `diagnose`: the core's report of checks and confirmed hints, handed to Python as its JSON.
+
+use hookverify::diagnose::diagnose as core_diagnose;
+use hookverify::Scheme;
+use pyo3::prelude::*;
+
+use crate::convert::{self, guard};
+use crate::verifier::DETACH_ABOVE_BYTES;
+
+/// The header names diagnose may read: the given scheme's and every preset's (detection, wrong_scheme).
+fn names(scheme: Option<&Scheme>) -> Vec<String> {
+    let presets = Scheme::presets();
+    let mut names: Vec<String> = Vec::new();
+    for s in scheme.into_iter().chain(&presets) {
+        for n in convert::lowercase(s.header_names()) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+/// Why a delivery does (not) verify: the report as the core's one-line JSON (`hookverify.diagnose` parses it).
+#[pyfunction]
+#[pyo3(signature = (headers, body, *, secrets, scheme=None, now=None))]
+pub fn diagnose(
+    py: Python<'_>,
+    headers: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    secrets: &Bound<'_, PyAny>,
+    scheme: Option<&Bound<'_, PyAny>>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    guard(py, || {
+        let scheme = match scheme {
+            Some(s) if !s.is_none() => Some(convert::scheme(py, s)?),
+            _ => None,
+        };
+        let secrets = convert::str_list(py, "secrets", secrets)?;
+        let now = convert::now(py, now)?;
+        let names = names(scheme.as_ref());
+        let headers = convert::pick(py, headers, &names)?;
+        let body = convert::body(py, body)?;
+        let report = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&headers, &body, &secrets, scheme.as_ref(), now));
+        Ok(report.to_json())
+    })
+}
