@@ -5,7 +5,7 @@
 #   FUZZ_SECONDS=600   seconds per target
 #   FUZZ_TARGETS="a b" run only these targets (default: all, from `cargo fuzz list`)
 #   FUZZ_SANITIZER=address  (cargo-fuzz's default; the CI smoke run uses `none` to build faster)
-# Writes fuzz/logs/<target>.log and fuzz/logs/summary.tsv; exits non-zero if any target
+# Writes fuzz/logs/<sanitizer>/<target>.log and .../summary.tsv; exits non-zero if any target
 # found a crash, panic, timeout or OOM (the reproducer is in fuzz/artifacts/<target>/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +33,9 @@ if [ -z "${FUZZ_TARGETS:-}" ]; then
 else
   for t in $targets; do cargo +nightly fuzz build "${flags[@]}" "$t" >/dev/null 2>build.log || { cat build.log >&2; exit 1; }; done
 fi
-mkdir -p logs
-printf 'target\tseconds\texecs\texecs_per_s\tcorpus\tpeak_rss_mb\tresult\n' > logs/summary.tsv
+logs="logs/$sanitizer"
+mkdir -p "$logs"
+printf 'target\tseconds\texecs\texecs_per_s\tcorpus\tpeak_rss_mb\tresult\n' > "$logs/summary.tsv"
 max_len() {
   case "$1" in
     envelope|diagnose) echo 65536 ;;   # room for 10,000-deep nesting and long strings
@@ -49,18 +50,18 @@ for t in $targets; do
   set +e
   cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
     -max_total_time="$FUZZ_SECONDS" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"logs/$t.log" 2>&1
+    -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"$logs/$t.log" 2>&1
   rc=$?
   set -e
   secs=$(( $(date +%s) - start ))
-  stat() { grep -Eo "^stat::$1: *[0-9]+" "logs/$t.log" | tail -1 | grep -Eo '[0-9]+$' || echo 0; }
+  stat() { grep -Eo "^stat::$1: *[0-9]+" "$logs/$t.log" | tail -1 | grep -Eo '[0-9]+$' || echo 0; }
   execs=$(stat number_of_executed_units); eps=$(stat average_exec_per_sec); rss=$(stat peak_rss_mb)
   corpus=$(ls "corpus/$t" | wc -l)
   if [ "$rc" -eq 0 ]; then result=ok; else result="FAIL(rc=$rc)"; failed=$((failed + 1)); fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$secs" "$execs" "$eps" "$corpus" "$rss" "$result" >> logs/summary.tsv
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$secs" "$execs" "$eps" "$corpus" "$rss" "$result" >> "$logs/summary.tsv"
   printf 'fuzz %-14s %5ss %12s execs %8s/s corpus %5s  %s\n' "$t" "$secs" "$execs" "$eps" "$corpus" "$result"
   if [ "$rc" -ne 0 ]; then
-    grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written' "logs/$t.log" | head -20 >&2
+    grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written' "$logs/$t.log" | head -20 >&2
   fi
 done
 n=$(echo $targets | wc -w)
