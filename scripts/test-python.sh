@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Python suite against the BUILT wheel installed in target/py-test-venv (outside packages/python).
-# Builds the wheel first when target/wheels has none. pytest prints its own summary.
+# Rebuilds the wheel when it is missing or older than its sources, and builds the release CLI
+# (test_diagnose.py compares reports with `hookverify diagnose --json`). pytest prints its own summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 scripts/deps-python.sh
-ls target/wheels/hookverify-*.whl >/dev/null 2>&1 || scripts/build-python.sh
+wheel=$(ls target/wheels/hookverify-*.whl 2>/dev/null | head -n1 || true)
+if [ -z "$wheel" ] || [ -n "$(find core/src core/presets core/Cargo.toml bindings/python packages/python -newer "$wheel" -type f -print -quit)" ]; then
+  scripts/build-python.sh
+fi
+cargo build --release --quiet -p hookverify-cli
 venv=$root/target/py-test-venv
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/hookverify-*.whl
 # Run from a scratch directory so `import hookverify` can only find the installed wheel.

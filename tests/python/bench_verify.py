@@ -1,13 +1,18 @@
 """Side-by-side verification benchmark (run by scripts/bench-python.sh against the installed wheel).
 
 Every contender checks the same valid request. Standard Webhooks scheme unless noted; Stripe has its
-own rows. ns/op is the minimum over interleaved rounds; ratio = baseline ns / ours ns (higher is better).
+own rows. ns/op: best and median over interleaved rounds. Usage: bench_verify.py [--quick] [--json PATH]
+(markdown on stdout; the JSON is read by bench/report.py).
 """
 
 import base64
 import hashlib
 import hmac
+import importlib.metadata
 import json
+import os
+import ssl
+import statistics
 import sys
 import time
 import timeit
@@ -65,32 +70,61 @@ def stdlib_stripe(secret: str):
     return verify
 
 
-def interleaved_ns(contenders: dict, rounds: int = 30, batch_s: float = 0.002) -> dict:
-    """Min ns/op per contender over `rounds` rounds, each round timing every contender once.
+def interleaved(contenders: dict, rounds: int, batch_s: float) -> dict:
+    """Best and median ns/op per contender over `rounds` rounds, each round timing every contender once.
 
-    Interleaving gives every contender the same share of whatever else the machine is doing,
-    and the minimum filters out the rounds that were interrupted.
+    Interleaving gives every contender the same share of whatever else the machine is doing; the
+    best filters out the rounds that were interrupted (ratios use it), the median is what a loaded
+    receiver sees.
     """
     timers = {name: timeit.Timer(fn) for name, fn in contenders.items()}
     numbers = {}
     for name, timer in timers.items():
         number, elapsed = timer.autorange()
         numbers[name] = max(1, int(number * batch_s / max(elapsed, 1e-9)))
-    best = {name: float("inf") for name in contenders}
-    for _ in range(rounds):
-        for name, timer in timers.items():
-            best[name] = min(best[name], timer.timeit(numbers[name]) / numbers[name] * 1e9)
-    return best
+    samples = {name: [] for name in contenders}
+    names = list(timers)
+    for r in range(rounds):
+        for j in range(len(names)):
+            name = names[(j + r) % len(names)]
+            samples[name].append(timers[name].timeit(numbers[name]) / numbers[name] * 1e9)
+    return {name: {"best_ns": min(v), "median_ns": statistics.median(v)} for name, v in samples.items()}
+
+
+# key -> (label, kind); kind: sig = verify alone, parse = verify + JSON envelope parse.
+CONTENDERS = {
+    "ours_sig": ("hookverify verify_signature", "sig"),
+    "ours_verify": ("hookverify verify (event)", "parse"),
+    "hand": ("stdlib hmac by hand", "sig"),
+    "hand_parse": ("stdlib hmac by hand + json.loads", "parse"),
+    "standardwebhooks": ("standardwebhooks verify (parses)", "parse"),
+    "svix": ("svix verify (parses)", "parse"),
+    "stripe_ours": ("hookverify verify_signature (stripe scheme)", "sig"),
+    "stripe_hand": ("stdlib by hand (stripe scheme)", "sig"),
+    "stripe_sig": ("stripe WebhookSignature.verify_header (stripe scheme)", "sig"),
+    "stripe_event": ("stripe Webhook.construct_event (stripe scheme, parses)", "parse"),
+}
+
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
 
 
 def main() -> int:
+    quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
+    json_out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
+    rounds, batch_s = (5, 0.002) if quick else (21, 0.005)
     now = int(time.time())
     ours = hv.Verifier(scheme="standard", secret=WHSEC)
     ours_stripe = hv.Verifier(scheme="stripe", secret=STRIPE_SECRET)
     by_hand, by_hand_stripe = stdlib_standard(WHSEC), stdlib_stripe(STRIPE_SECRET)
     swh, svx = sw.Webhook(WHSEC), svix.Webhook(WHSEC)
-    rows = []
-    for label, size in SIZES:
+    results = {key: {"label": label, "kind": kind, "sizes": {}} for key, (label, kind) in CONTENDERS.items()}
+    load = [os.getloadavg()]
+    for _label, size in SIZES:
         body = envelope(size)
         text = body.decode()
         sig = swh.sign("msg_bench", datetime.fromtimestamp(now, tz=timezone.utc), text)
@@ -103,51 +137,50 @@ def main() -> int:
         }
         stripe_header = hv.sign(scheme="stripe", secret=STRIPE_SECRET, body=body, timestamp=now)["Stripe-Signature"]
         stripe_headers = {"content-type": "application/json", "stripe-signature": stripe_header}
-        # Every contender must accept the request before it is timed.
-        ours.verify_signature(body, headers)
-        ours.verify(body, headers)
-        by_hand(body, headers)
-        swh.verify(text, headers)
-        svx.verify(text, headers)
-        ours_stripe.verify_signature(body, stripe_headers)
-        by_hand_stripe(body, stripe_header)
-        stripe.WebhookSignature.verify_header(text, stripe_header, STRIPE_SECRET, 300)
-
-        t = interleaved_ns({
-            "ours verify_signature": lambda: ours.verify_signature(body, headers),
-            "ours verify (+envelope)": lambda: ours.verify(body, headers),
-            "stdlib hmac by hand": lambda: by_hand(body, headers),
+        fns = {
+            "ours_sig": lambda: ours.verify_signature(body, headers),
+            "ours_verify": lambda: ours.verify(body, headers),
+            "hand": lambda: by_hand(body, headers),
+            "hand_parse": lambda: (by_hand(body, headers), json.loads(body)),
             "standardwebhooks": lambda: swh.verify(text, headers),
             "svix": lambda: svx.verify(text, headers),
-            "stripe: ours": lambda: ours_stripe.verify_signature(body, stripe_headers),
-            "stripe: stdlib by hand": lambda: by_hand_stripe(body, stripe_header),
-            "stripe: stripe-python": lambda: stripe.WebhookSignature.verify_header(text, stripe_header, STRIPE_SECRET, 300),
-        })
-        rows.append((label, t))
+            "stripe_ours": lambda: ours_stripe.verify_signature(body, stripe_headers),
+            "stripe_hand": lambda: by_hand_stripe(body, stripe_header),
+            "stripe_sig": lambda: stripe.WebhookSignature.verify_header(text, stripe_header, STRIPE_SECRET, 300),
+            "stripe_event": lambda: stripe.Webhook.construct_event(text, stripe_header, STRIPE_SECRET),
+        }
+        for fn in fns.values():  # every contender must accept the request before it is timed
+            fn()
+        for key, r in interleaved(fns, rounds, batch_s).items():
+            results[key]["sizes"][str(size)] = r
+        load.append(os.getloadavg())
 
-    print(f"hookverify {hv.__version__} on CPython {sys.version.split()[0]}; ns/op (min over 30 interleaved rounds); ratio = other / ours")
-    for label, t in rows:
-        sig, full = t["ours verify_signature"], t["ours verify (+envelope)"]
-        sst = t["stripe: ours"]
-        print(f"\n== {label}")
-        print(f"  {'contender':28} {'ns/op':>12} {'ratio':>8}")
-        for name, ns in t.items():
-            base = sst if name.startswith("stripe") else (full if name in ("standardwebhooks", "svix") else sig)
-            ratio = "" if name in ("ours verify_signature", "stripe: ours") else f"{ns / base:7.2f}x"
-            print(f"  {name:28} {ns:12,.0f} {ratio:>8}")
-    print("\nratios: stdlib vs ours verify_signature; standardwebhooks/svix (which parse the JSON) vs ours verify;")
-    print("stripe rows vs ours on the stripe scheme.")
-    goals = {label: t for label, t in rows}
-    checks = [
-        ("1 KiB: >= 3x stdlib", goals["1 KiB"]["stdlib hmac by hand"] / goals["1 KiB"]["ours verify_signature"], 3.0),
-        ("1 KiB: >= 5x standardwebhooks (verify)", goals["1 KiB"]["standardwebhooks"] / goals["1 KiB"]["ours verify (+envelope)"], 5.0),
-        ("1 KiB: >= 5x standardwebhooks (sig)", goals["1 KiB"]["standardwebhooks"] / goals["1 KiB"]["ours verify_signature"], 5.0),
-        ("1 MiB: >= 0.95x stdlib", goals["1 MiB"]["stdlib hmac by hand"] / goals["1 MiB"]["ours verify_signature"], 0.95),
+    best = lambda key, size: results[key]["sizes"][str(size)]["best_ns"]  # noqa: E731
+    goals = [
+        ("verify_signature >= 3x stdlib by hand @1 KiB", best("hand", 1024) / best("ours_sig", 1024), 3.0),
+        ("verify >= 5x standardwebhooks @1 KiB", best("standardwebhooks", 1024) / best("ours_verify", 1024), 5.0),
+        ("verify_signature >= 0.95x stdlib (OpenSSL) @1 MiB", best("hand", 1 << 20) / best("ours_sig", 1 << 20), 0.95),
     ]
-    print("\ngoals:")
-    for name, got, want in checks:
-        print(f"  {name:40} {got:6.2f}x  {'met' if got >= want else 'NOT met'}")
-    print(json.dumps({label: {k: round(v) for k, v in t.items()} for label, t in rows}), file=sys.stderr)
+    versions = {"python": sys.version.split()[0], "openssl": ssl.OPENSSL_VERSION, "hookverify": hv.__version__}
+    for dist in ("standardwebhooks", "svix", "stripe"):
+        versions[dist] = version(dist)
+    fmt = lambda ns: f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.2f} µs" if ns >= 1e3 else f"{ns:.0f} ns"  # noqa: E731
+    print(f"hookverify {hv.__version__} on CPython {versions['python']}; best ns/op over {rounds} interleaved rounds "
+          f"(median in brackets); loadavg {' → '.join(f'{l[0]:.2f}' for l in load)}\n")
+    print("| implementation | kind | " + " | ".join(label for label, _ in SIZES) + " |")
+    print("|---|---|" + "---:|" * len(SIZES))
+    for r in results.values():
+        cells = [f"{fmt(r['sizes'][str(s)]['best_ns'])} ({fmt(r['sizes'][str(s)]['median_ns'])})" for _, s in SIZES]
+        print(f"| {r['label']} | {r['kind']} | " + " | ".join(cells) + " |")
+    print("\n| goal | measured | met |\n|---|---:|---|")
+    for name, got, want in goals:
+        print(f"| {name} | {got:.2f}x | {'met' if got >= want else 'MISSED'} |")
+    if json_out:
+        os.makedirs(os.path.dirname(json_out) or ".", exist_ok=True)
+        with open(json_out, "w") as f:
+            json.dump({"harness": "python", "quick": quick, "rounds": rounds, "batch_s": batch_s, "loadavg": load,
+                       "cpus": os.cpu_count(), "versions": versions, "results": results,
+                       "goals": [{"name": n, "measured": g, "want": w, "met": g >= w} for n, g, w in goals]}, f, indent=1)
     return 0
 
 
