@@ -42,4 +42,6 @@ echo '{"type":"module"}' > "$pkg/wasm/web/package.json"
   cat "$pkg/lib/api.js"
   echo 'export default module.exports;'
 } > "$pkg/lib/api.mjs"
+# The debugger page (debugger/) needs nothing copied: it imports ../browser.mjs, which loads
+# lib/api.mjs and wasm/web/ by relative URL; `node debugger/serve.mjs` serves exactly those files.
 ls -l "$pkg"/*.node "$pkg"/wasm/*/hookverify_wasm_bg.wasm

@@ -2,7 +2,7 @@
 # The npm package's suite: tsc on the type declarations, then ONE node:test suite against the
 # native addon and against wasm (verification vectors, interop, package, Express over loopback HTTP,
 # RedisStore on a real redis-server (native), the Express example, the README's ## Node snippets),
-# then the shared suite in headless Chromium (wasm).
+# then the shared suite in headless Chromium (wasm), then the browser debugger end to end (Chromium).
 # Exits non-zero if any part failed; each runner prints its own summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +27,7 @@ echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?
 grep -v '^ok ' /tmp/hookverify-browser-$$.log; rm -f /tmp/hookverify-browser-$$.log
 [ $rc -eq 0 ] || failed+=(browser)
+echo "== debugger page in headless Chromium (wasm)"
+SUMMARY_LABEL=debugger node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout debugger.test.mjs || failed+=(debugger)
 if [ ${#failed[@]} -gt 0 ]; then echo "node: FAILED: ${failed[*]}"; exit 1; fi
 echo "node: all runs passed"

@@ -5,5 +5,5 @@ import shared from './lib/api.mjs';
 await init({ module_or_path: new URL('./wasm/web/hookverify_wasm_bg.wasm', import.meta.url) });
 const api = shared.createApi(raw, 'wasm');
 
-export const { Verifier, sign, hmac, MemoryStore, RedisStore, Router, Receiver, HookverifyError, ERROR_CODES, SCHEMES, backend, version } = api;
+export const { Verifier, sign, hmac, diagnose, MemoryStore, RedisStore, Router, Receiver, HookverifyError, ERROR_CODES, HINT_CODES, HINT_FIXES, SCHEMES, backend, version } = api;
 export default api;

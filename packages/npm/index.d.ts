@@ -109,6 +109,72 @@ export declare function sign(options: SignOptions): Record<string, string>;
 /** Raw HMAC, the primitive under every scheme. */
 export declare function hmac(algorithm: 'sha1' | 'sha256' | 'sha512', key: Uint8Array | string, message: Uint8Array | string): Uint8Array;
 
+/** A diagnose hint code (the core's `HintCode::ALL`, see spec/errors.md "Diagnose hints"). */
+export type HintCode =
+  | 'body_reserialized'
+  | 'body_line_endings'
+  | 'body_charset'
+  | 'secret_encoding'
+  | 'secret_whitespace'
+  | 'secret_wrong_key'
+  | 'wrong_encoding'
+  | 'wrong_algorithm'
+  | 'wrong_scheme'
+  | 'timestamp_unit'
+  | 'clock_skew';
+
+export interface DiagnoseOptions {
+  /** Every request header (detection and the checks may look at any of them); also `[name, value]` pairs. */
+  headers: HeadersInput | Array<[string, string]>;
+  /** The raw body as received. */
+  body: Body;
+  /** The secrets to try, in order (or one `secret`). */
+  secrets?: string[];
+  secret?: string;
+  /** A preset name or spec; absent or null: detected from the headers. */
+  scheme?: PresetName | (string & {}) | SchemeSpec | null;
+  /** Unix seconds or a Date; defaults to the system clock. */
+  now?: number | Date;
+}
+
+/** One thing diagnose looked at. */
+export interface DiagnoseCheck {
+  /** `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`, `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`. */
+  name: string;
+  ok: boolean;
+  /** What was found (never secret material or a signature value). */
+  detail: string;
+}
+
+/** A cause the core confirmed by recomputing the MAC (or, for `secret_wrong_key`, by the secret's prefix). */
+export interface DiagnoseHint {
+  code: HintCode;
+  /** What matched and what to change. */
+  message: string;
+}
+
+/** The core's report (snake_case keys, exactly as `hookverify diagnose --json` prints them). */
+export interface DiagnoseReport {
+  valid: boolean;
+  /** The scheme used (given or detected); null when none was detected. */
+  scheme: string | null;
+  /** Whether the scheme was detected from the headers. */
+  detected: boolean;
+  /** Index of the secret that matched, when valid. */
+  key_index: number | null;
+  checks: DiagnoseCheck[];
+  /** Confirmed causes of a failure (empty when valid). */
+  hints: DiagnoseHint[];
+  /** The parsed envelope, when valid and the body is one. */
+  event: { id: string; type: string; timestamp: number | null } | null;
+}
+
+/**
+ * Why a delivery does (not) verify: checks, validity and MAC-confirmed hints.
+ * @throws {HookverifyError} invalid_argument, unknown_scheme, invalid_scheme
+ */
+export declare function diagnose(options: DiagnoseOptions): DiagnoseReport;
+
 /** In-process dedup store (one process; use RedisStore across processes). */
 export declare class MemoryStore {
   /** `capacity`: about how many keys are kept (default 100000). */
@@ -258,6 +324,10 @@ export declare class HookverifyError extends Error {
 }
 
 export declare const ERROR_CODES: readonly ErrorCode[];
+/** Every diagnose hint code, in the core's order. */
+export declare const HINT_CODES: readonly HintCode[];
+/** Each hint code's general fix, one sentence. */
+export declare const HINT_FIXES: Readonly<Record<HintCode, string>>;
 export declare const SCHEMES: readonly string[];
 /** Which backend is loaded. */
 export declare const backend: 'native' | 'wasm';
@@ -268,12 +338,15 @@ declare const hookverify: {
   Verifier: typeof Verifier;
   sign: typeof sign;
   hmac: typeof hmac;
+  diagnose: typeof diagnose;
   MemoryStore: typeof MemoryStore;
   RedisStore: typeof RedisStore;
   Router: typeof Router;
   Receiver: typeof Receiver;
   HookverifyError: typeof HookverifyError;
   ERROR_CODES: typeof ERROR_CODES;
+  HINT_CODES: typeof HINT_CODES;
+  HINT_FIXES: typeof HINT_FIXES;
   SCHEMES: typeof SCHEMES;
   backend: typeof backend;
   version: typeof version;

@@ -7,10 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT } from './backend.mjs';
+import { cliDiagnoseReports } from './cli.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Only these trees are served.
-const ALLOWED = ['/packages/npm/', '/tests/node/suite.mjs', '/tests/vectors/', '/core/src/error.rs', '/Cargo.toml'];
+const ALLOWED = ['/packages/npm/', '/tests/node/suite.mjs', '/tests/vectors/', '/core/src/error.rs', '/spec/errors.md', '/Cargo.toml'];
+// The CLI's diagnose reports, computed here (Node) and compared in the page byte for byte.
+const CLI_REPORTS = JSON.stringify(cliDiagnoseReports());
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>hookverify wasm suite</title>
@@ -22,7 +25,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>hookverify wasm suite<
     const load = async (p) => { const r = await fetch('/' + p); if (!r.ok) throw new Error(p + ': ' + r.status); return r.text(); };
     const loadBytes = async (p) => { const r = await fetch('/' + p); if (!r.ok) throw new Error(p + ': ' + r.status); return new Uint8Array(await r.arrayBuffer()); };
     results.push({ name: 'backend is wasm', ok: hv.backend === 'wasm', error: hv.backend });
-    for (const c of await buildCases(hv, { load, loadBytes })) {
+    const cliReports = await (await fetch('/cli-reports.json')).json();
+    for (const c of await buildCases(hv, { load, loadBytes, cliReports })) {
       try { await c.run(); results.push({ name: c.name, ok: true }); }
       catch (e) { results.push({ name: c.name, ok: false, error: String(e && e.stack || e) }); }
     }
@@ -36,6 +40,10 @@ const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/') {
     res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    return;
+  }
+  if (url.pathname === '/cli-reports.json') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(CLI_REPORTS);
     return;
   }
   const p = path.posix.normalize(url.pathname);

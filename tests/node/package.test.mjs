@@ -14,7 +14,8 @@ const pkg = JSON.parse(await readFile(path.join(pkgDir, 'package.json'), 'utf8')
 test(`[${BACKEND}] CommonJS and ES module entries expose the same API`, () => {
   assert.equal(hv.backend, BACKEND);
   assert.equal(hvEsm.backend, BACKEND);
-  for (const k of ['Verifier', 'sign', 'hmac', 'MemoryStore', 'RedisStore', 'Router', 'Receiver', 'HookverifyError', 'ERROR_CODES', 'SCHEMES', 'backend', 'version']) {
+  for (const k of ['Verifier', 'sign', 'hmac', 'diagnose', 'MemoryStore', 'RedisStore', 'Router', 'Receiver', 'HookverifyError', 'ERROR_CODES',
+    'HINT_CODES', 'HINT_FIXES', 'SCHEMES', 'backend', 'version']) {
     assert.ok(k in hv, `cjs ${k}`);
     assert.equal(hvEsm[k], hv[k], `esm ${k} is the same object`);
   }
@@ -47,7 +48,8 @@ test('npm pack ships the express entry, the pipeline and both backends', () => {
   assert.equal(r.status, 0, r.stderr);
   const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
   for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/api.js', 'lib/api.mjs', 'lib/pipeline.js', 'lib/express.js', 'README.md',
-    'hookverify.linux-x64-gnu.node', 'wasm/node/hookverify_wasm_bg.wasm', 'wasm/web/hookverify_wasm_bg.wasm']) {
+    'hookverify.linux-x64-gnu.node', 'wasm/node/hookverify_wasm_bg.wasm', 'wasm/web/hookverify_wasm_bg.wasm',
+    'debugger/index.html', 'debugger/app.mjs', 'debugger/request.mjs', 'debugger/style.css', 'debugger/serve.mjs']) {
     assert.ok(files.includes(f), `${f} is packed`);
   }
 });

@@ -34,7 +34,7 @@ function throwsCode(hv, f, code, msg) {
 }
 
 /** Builds the list of cases: `[{ name, run }]`, `run` may be async. */
-export async function buildCases(hv, { load, loadBytes }) {
+export async function buildCases(hv, { load, loadBytes, cliReports }) {
   const json = async (p) => JSON.parse(await load(p));
   const schemes = await json('tests/vectors/schemes.json');
   const malformed = await json('tests/vectors/attacks/malformed_headers.json');
@@ -42,6 +42,8 @@ export async function buildCases(hv, { load, loadBytes }) {
   const wycheproof = {};
   for (const alg of ['sha1', 'sha256', 'sha512']) wycheproof[alg] = await json(`tests/vectors/wycheproof/hmac_${alg}_test.json`);
   const errorRs = await load('core/src/error.rs');
+  const errorsMd = await load('spec/errors.md');
+  const diagnoseDoc = await json('tests/vectors/diagnose.json');
   const cargoToml = await load('Cargo.toml');
   const pkg = await json('packages/npm/package.json');
 
@@ -464,5 +466,118 @@ export async function buildCases(hv, { load, loadBytes }) {
     throwsCode(hv, () => new hv.Receiver({ scheme: 'nope', secret: 's' }), 'unknown_scheme');
   });
 
+  // ---- diagnose: every case of tests/vectors/diagnose.json (stdlib-only generator), and the
+  // report's bytes equal `hookverify diagnose --json` (the runner passes the CLI's lines as cliReports)
+  eq(diagnoseDoc.numberOfTests, diagnoseDoc.tests.length, 'diagnose.json count');
+  const diagnoseCase = (t) => ({
+    headers: t.headers,
+    body: t.body_hex !== undefined ? hexBytes(t.body_hex) : t.body,
+    secrets: t.secrets,
+    scheme: t.scheme ?? undefined, // a preset name, a spec object, or absent (detect)
+    now: t.now,
+  });
+  const seenHints = new Set();
+  for (const t of diagnoseDoc.tests) {
+    add(`diagnose.json #${t.tcId}: ${t.comment}`, () => {
+      const report = hv.diagnose(diagnoseCase(t));
+      const text = JSON.stringify(report);
+      eq(Object.keys(report), ['valid', 'scheme', 'detected', 'key_index', 'checks', 'hints', 'event'], 'report keys in order');
+      eq(report.valid, t.result === 'valid', `valid: ${text}`);
+      eq(report.scheme, t.scheme_used, 'scheme');
+      eq(report.detected, t.detected, 'detected');
+      eq(report.key_index, t.key_index, 'key_index');
+      eq(report.hints.map((h) => h.code), t.hints, `hints: ${text}`);
+      eq(report.checks.filter((c) => !c.ok).map((c) => c.name), t.failed_checks, `failed checks: ${text}`);
+      eq(report.event, t.event, 'event');
+      for (const h of report.hints) ok(hv.HINT_CODES.includes(h.code) && h.message.endsWith('.'), h.code);
+      if (cliReports) {
+        ok(typeof cliReports[t.tcId] === 'string', `no CLI report for tcId ${t.tcId}`);
+        eq(text, cliReports[t.tcId].trimEnd(), 'the CLI prints the same bytes');
+      }
+      const plain = report.checks.map((c) => c.detail).concat(report.hints.map((h) => h.message)).join('\n');
+      for (const s of [...t.secrets, ...t.forbidden]) assertNoPiece([text, plain], s, `tcId ${t.tcId}`);
+      eq(JSON.stringify(hv.diagnose(diagnoseCase(t))), text, 'deterministic');
+      report.hints.forEach((h) => seenHints.add(h.code));
+    });
+  }
+  add('diagnose.json covers every hint code', () => eq([...seenHints].sort(), [...hv.HINT_CODES].sort()));
+  add('HINT_CODES and HINT_FIXES equal the Diagnose hints table of spec/errors.md', () => {
+    const section = errorsMd.slice(errorsMd.indexOf('## Diagnose hints'));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| .* \| ([^|]+) \|$/gm)].map((m) => [m[1], m[2].trim()]);
+    ok(rows.length >= 11, 'parsed the table');
+    eq([...hv.HINT_CODES], rows.map((r) => r[0]), 'codes, in order');
+    eq(hv.HINT_FIXES, Object.fromEntries(rows), 'fixes');
+    ok(Object.isFrozen(hv.HINT_CODES) && Object.isFrozen(hv.HINT_FIXES), 'frozen');
+  });
+  add('diagnose: headers as Map, Fetch Headers, pairs or array values; secret alone; Date now', () => {
+    const t = diagnoseDoc.tests.find((x) => x.tcId === 1);
+    const base = diagnoseCase(t);
+    const want = JSON.stringify(hv.diagnose(base));
+    eq(JSON.stringify(hv.diagnose({ ...base, headers: new Map(Object.entries(t.headers)) })), want, 'Map');
+    eq(JSON.stringify(hv.diagnose({ ...base, headers: Object.entries(t.headers) })), want, '[name, value] pairs');
+    if (typeof Headers !== 'undefined') eq(JSON.stringify(hv.diagnose({ ...base, headers: new Headers(t.headers) })), want, 'Headers');
+    const { secrets, ...rest } = base;
+    eq(JSON.stringify(hv.diagnose({ ...rest, secret: secrets[0], now: new Date(t.now * 1000) })), want, 'secret + Date');
+    const dup = hv.diagnose({ ...base, headers: { ...t.headers, 'webhook-signature': [t.headers['webhook-signature'], 'v1,AAAA'] } });
+    ok(!dup.valid && !dup.checks.find((c) => c.name === 'signature_header').ok, 'a duplicated header is a failed check');
+    const none = hv.diagnose({ headers: {}, body: '{}', secrets: ['k7Qz-2xVr'], now: 0 });
+    eq([none.valid, none.scheme, none.checks.map((c) => c.name)], [false, null, ['scheme']], 'nothing detected');
+  });
+  add('diagnose: bad arguments are HookverifyErrors', () => {
+    const base = { headers: {}, body: '{}', secrets: ['s'] };
+    throwsCode(hv, () => hv.diagnose({ ...base, scheme: 'paypal' }), 'unknown_scheme');
+    throwsCode(hv, () => hv.diagnose({ ...base, scheme: { name: 'x' } }), 'invalid_scheme');
+    throwsCode(hv, () => hv.diagnose({ ...base, scheme: 7 }), 'invalid_argument', 'scheme number');
+    throwsCode(hv, () => hv.diagnose({ ...base, secrets: 's' }), 'invalid_argument', 'secrets string');
+    throwsCode(hv, () => hv.diagnose({ ...base, secret: 's' }), 'invalid_argument', 'secret and secrets');
+    throwsCode(hv, () => hv.diagnose({ ...base, header: {} }), 'invalid_argument', 'misspelt option');
+    throwsCode(hv, () => hv.diagnose({ ...base, headers: null }), 'invalid_argument', 'headers null');
+    throwsCode(hv, () => hv.diagnose({ ...base, headers: { a: { b: 1 } } }), 'invalid_argument', 'header object');
+    throwsCode(hv, () => hv.diagnose({ ...base, headers: [['a']] }), 'invalid_argument', 'not a pair');
+    throwsCode(hv, () => hv.diagnose({ ...base, now: 1.5 }), 'invalid_argument', 'now');
+    throwsCode(hv, () => hv.diagnose(null), 'invalid_argument', 'null');
+    const e = throwsCode(hv, () => hv.diagnose({ ...base, body: { a: 1 } }), 'invalid_argument', 'parsed body');
+    ok(e.message.includes('pass the raw request body'), e.message);
+  });
+
+  // ---- the debugger page's request helpers (packages/npm/debugger/request.mjs), and its round trip:
+  // sign() -> raw HTTP text -> parsed back -> diagnose is valid
+  const page = await import('../../packages/npm/debugger/request.mjs');
+  add('debugger: raw requests parse with or without a request line, CRLF, folded and odd lines', () => {
+    const r = page.parseRawRequest('POST /hooks?x=1 HTTP/1.1\r\nHost: a.example\r\nX-Sig:  v1,abc \r\n  def\r\n\r\n{"a":\r\n1}\n');
+    eq([r.method, r.target, r.headers, r.body, r.problems], ['POST', '/hooks?x=1', [['Host', 'a.example'], ['X-Sig', 'v1,abc def']], '{"a":\r\n1}\n', []]);
+    const bare = page.parseRawRequest('webhook-id: m\nwebhook-signature: v1,x\n\n');
+    eq([bare.method, bare.headers.length, bare.body], [null, 2, '']);
+    ok(page.parseRawRequest('{"just":"a body"}').problems.some((p) => p.startsWith('no headers found')), 'no headers is reported');
+    eq(page.parseHeaderLines('A: 1\nnot a header\n\nB:2').headers, [['A', '1'], ['B', '2']]);
+    eq(page.parseHeaderLines('nope').problems.length, 1);
+    eq(page.headerValue([['Content-Length', '3']], 'content-length'), '3');
+  });
+  add('debugger: curl quoting survives single quotes and newlines', () => {
+    const curl = page.toCurl({ url: 'http://h/p', headers: [['X-A', "it's"]], body: "{'a':\n1}" });
+    eq(curl, "curl -X POST 'http://h/p' \\\n  -H 'X-A: it'\\''s' \\\n  --data-binary '{'\\''a'\\'':\n1}'");
+  });
+  add('debugger: a signed sample written as raw HTTP and parsed back diagnoses valid (every preset)', () => {
+    for (const scheme of ['standard', 'stripe', 'github', 'github-sha1', 'slack', 'shopify']) {
+      const secret = scheme === 'standard' ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' : 'k7Qz-2xVr-9pLm-4tWd';
+      const body = '{"id":"evt_1","type":"user.created","data":{"x":"é"}}';
+      const signed = hv.sign({ scheme, secret, body, id: 'msg_1', timestamp: 1700000000 });
+      const text = page.toRawRequest({ url: 'http://localhost:3000/webhooks', headers: [['Content-Type', 'application/json'], ...Object.entries(signed)], body });
+      const r = page.parseRawRequest(text);
+      eq(r.body, body, `${scheme} body`);
+      const report = hv.diagnose({ headers: r.headers, body: r.body, secrets: [secret], now: 1700000000 });
+      eq([report.valid, report.scheme, report.detected], [true, scheme, true], `${scheme}: ${JSON.stringify(report)}`);
+    }
+  });
+
   return cases;
+}
+
+/** Fails when any 6-character piece of `secret` appears in one of `texts`. */
+function assertNoPiece(texts, secret, what) {
+  const chars = Array.from(secret);
+  for (let i = 0; i + 6 <= chars.length; i++) {
+    const piece = chars.slice(i, i + 6).join('');
+    for (const text of texts) ok(!text.includes(piece), `${what}: the report contains ${JSON.stringify(piece)}: ${text}`);
+  }
 }

@@ -10,6 +10,6 @@ export default async function* summary(source) {
       yield `\nnot ok - ${data.name}\n  ${String(data.details?.error?.cause?.message ?? data.details?.error?.message).replace(/\n/g, '\n  ')}\n`;
     }
   }
-  const backend = process.env.HOOKVERIFY_BACKEND || 'native';
+  const backend = process.env.SUMMARY_LABEL || process.env.HOOKVERIFY_BACKEND || 'native';
   yield `\n${backend}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`;
 }

@@ -58,3 +58,16 @@ const redis = (): RedisStore => new RedisStore('redis://127.0.0.1:6379', { prefi
 const mw = webhook({ scheme: 'stripe', secret: 'whsec_a', store: redis(), handlers: { 'invoice.paid': (e, ctx) => console.log(e.type, ctx.req.url) } });
 const wasmMw = createExpress(forcedWasm.default).webhook({ scheme: 'github', secret: 's', mode: 'async' });
 console.log(flow, decision.status, names, routed, mw, wasmMw);
+
+// diagnose: the core's report, and the hint table.
+import { diagnose, HINT_CODES, HINT_FIXES } from 'hookverify';
+import type { DiagnoseReport, HintCode } from 'hookverify';
+
+const report: DiagnoseReport = diagnose({ headers: { 'X-Hub-Signature-256': 'sha256=00' }, body: '{}', secrets: ['s'], now: 1700000000 });
+const given: DiagnoseReport = diagnose({ headers: new Headers(), body, secret: 's', scheme: spec, now: new Date() });
+const firstHint: HintCode | undefined = report.hints[0]?.code;
+const fix: string = HINT_FIXES.body_reserialized;
+const failedChecks: string[] = given.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+const hintCodes: readonly HintCode[] = HINT_CODES;
+const keyIndex: number | null = report.key_index;
+console.log(firstHint, fix, failedChecks, hintCodes, keyIndex, report.event?.type, report.scheme, hookverify.diagnose === diagnose);

@@ -6,7 +6,8 @@
 //! `version()`, `errorCodes()`, `presetNames()`, `presetSpecJson(name)`,
 //! `hmac(alg, key, msg)`, `sign(optionsJson, body, id, ts)` and
 //! `RawVerifier(optionsJson)` with `headerNames` / `idHeaders` (what JS packs values for) and
-//! `verify` / `verifySignature`.
+//! `verify` / `verifySignature`, `diagnose(optionsJson, body, now)` (the report as JSON) and
+//! `hintTable()`.
 //! Failures throw an `Error` carrying `code` and `detailsJson`.
 //! The receiving pipeline (`RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`) is in `pipeline.rs`.
 
@@ -18,6 +19,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod config;
+mod diag;
 mod packed;
 mod pipeline;
 use packed::{header_plan, pack, Picked, MAX_INDEX};
@@ -110,6 +112,18 @@ pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Opt
         let headers = signer.sign(bytes, id.as_deref(), timestamp)?;
         Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
     })
+}
+
+/// Why a delivery does (not) verify: the core's report as JSON (see `diag.rs`).
+#[napi]
+pub fn diagnose(env: Env, options_json: String, body: Either<&[u8], String>, now: i64) -> Result<String> {
+    guard(&env, || diag::diagnose_json(&options_json, bytes(&body), now))
+}
+
+/// Every diagnose hint code and its fix: `[code, fix, ...]`.
+#[napi]
+pub fn hint_table() -> Vec<String> {
+    diag::hint_table()
 }
 
 /// A core verifier plus the header names JS passes values for.

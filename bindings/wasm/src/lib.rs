@@ -12,6 +12,8 @@ use js_sys::{Array, Reflect};
 
 #[path = "../../node/src/packed.rs"]
 mod packed;
+#[path = "../../node/src/diag.rs"]
+mod diag;
 use packed::{header_plan, pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
@@ -82,6 +84,18 @@ pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Opti
     let signer = Signer::new(opts.scheme.resolve().map_err(to_js)?, &opts.secret).map_err(to_js)?;
     let headers = signer.sign(body, id.as_deref(), timestamp.map(|t| t as i64)).map_err(to_js)?;
     Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
+}
+
+/// Why a delivery does (not) verify: the core's report as JSON. `now` is unix seconds (f64, see `sign`).
+#[wasm_bindgen]
+pub fn diagnose(options_json: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
+    diag::diagnose_json(options_json, body, now as i64).map_err(to_js)
+}
+
+/// Every diagnose hint code and its fix: `[code, fix, ...]`.
+#[wasm_bindgen(js_name = hintTable)]
+pub fn hint_table() -> Vec<String> {
+    diag::hint_table()
 }
 
 /// A core verifier plus the header names JS passes values for.

@@ -111,6 +111,36 @@ function addValue(values, index, name, v) {
   else values[i] = (prev === undefined ? 0 : typeof prev === 'number' ? prev : 1) + n;
 }
 
+/** Every header as `[name, value]` (diagnose looks at all of them, e.g. to detect the scheme); also takes such pairs. */
+function headerPairs(headers) {
+  if (headers === null || typeof headers !== 'object') {
+    throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
+  }
+  const pairs = [];
+  const add = (name, v) => {
+    if (v === undefined || v === null) return;
+    if (Array.isArray(v)) return v.forEach((x) => add(name, x));
+    if (typeof v === 'number') v = String(v);
+    if (typeof v !== 'string') throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
+    pairs.push([name, v]);
+  };
+  if (Array.isArray(headers)) {
+    for (const pair of headers) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
+        throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
+      }
+      add(pair[0], pair[1]);
+    }
+  } else if (headers instanceof Map) {
+    for (const [k, v] of headers) if (typeof k === 'string') add(k, v);
+  } else if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
+    headers.forEach((v, k) => add(k, v)); // Fetch Headers
+  } else {
+    for (const k of Object.keys(headers)) add(k, headers[k]);
+  }
+  return pairs;
+}
+
 function nowOf(opts) {
   if (opts === undefined || opts === null) return Math.floor(Date.now() / 1000);
   if (typeof opts !== 'object') throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
@@ -145,6 +175,10 @@ function createApi(raw, backend) {
   }
 
   const ERROR_CODES = Object.freeze(call(() => Array.from(raw.errorCodes())));
+  // The core's HintCode::ALL with each code's general fix, flattened [code, fix, ...].
+  const hintTable = call(() => Array.from(raw.hintTable()));
+  const HINT_FIXES = Object.freeze(Object.fromEntries(hintTable.flatMap((v, i) => (i % 2 ? [] : [[v, hintTable[i + 1]]]))));
+  const HINT_CODES = Object.freeze(Object.keys(HINT_FIXES));
   const SCHEMES = Object.freeze(call(() => Array.from(raw.presetNamesList())));
 
   /** Verifies webhook requests of one scheme against one or more live secrets. */
@@ -243,6 +277,39 @@ function createApi(raw, backend) {
     return out;
   }
 
+  const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'scheme', 'now'];
+
+  /**
+   * Why a delivery does (not) verify: the core's report `{valid, scheme, detected, key_index, checks,
+   * hints, event}`, parsed from the same JSON the CLI prints. Never contains secret material.
+   */
+  function diagnose(options) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalid(`diagnose options must be an object like {headers, body, secrets}, got ${describe(options)}`);
+    }
+    for (const k of Object.keys(options)) {
+      if (!DIAGNOSE_KEYS.includes(k)) throw invalid(`unknown diagnose option ${JSON.stringify(k)} (expected one of ${DIAGNOSE_KEYS.join(', ')})`);
+    }
+    const { headers, body, secret, scheme } = options;
+    if (secret !== undefined && options.secrets !== undefined) throw invalid('give either `secret` or `secrets`, not both');
+    const secrets = secret !== undefined ? [secret] : options.secrets;
+    if (!Array.isArray(secrets) || !secrets.every((s) => typeof s === 'string')) {
+      throw invalid(`\`secrets\` must be an array of strings, got ${describe(secrets)}`);
+    }
+    if (scheme !== undefined && scheme !== null && typeof scheme !== 'string' && (typeof scheme !== 'object' || Array.isArray(scheme))) {
+      throw invalid(`\`scheme\` must be a preset name or a spec object (or absent to detect it), got ${describe(scheme)}`);
+    }
+    const b = toBody(body);
+    const now = nowOf({ now: options.now });
+    let json;
+    try {
+      json = JSON.stringify({ headers: headerPairs(headers), secrets, scheme: scheme ?? undefined });
+    } catch (e) {
+      throw invalid(`diagnose options are not serializable: ${e.message}`);
+    }
+    return JSON.parse(call(() => raw.diagnose(json, b, now)));
+  }
+
   /** Raw HMAC (the primitive under every scheme): 'sha1' | 'sha256' | 'sha512'. */
   function hmac(algorithm, key, message) {
     if (typeof algorithm !== 'string') throw invalid(`algorithm must be a string, got ${describe(algorithm)}`);
@@ -261,12 +328,15 @@ function createApi(raw, backend) {
     Verifier,
     sign,
     hmac,
+    diagnose,
     MemoryStore: pipeline.MemoryStore,
     RedisStore: pipeline.RedisStore,
     Router: pipeline.Router,
     Receiver: pipeline.Receiver,
     HookverifyError,
     ERROR_CODES,
+    HINT_CODES,
+    HINT_FIXES,
     SCHEMES,
     backend,
     version: call(() => raw.version()),

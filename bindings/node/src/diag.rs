@@ -1,0 +1,30 @@
+//! `diagnose` for both JS backends (the wasm crate includes this file): options JSON in, the
+//! core's report JSON out, so native and wasm hand JS the same bytes as the CLI's `--json`.
+
+use hookverify::diagnose::{diagnose, HintCode};
+use hookverify::verify::SchemeRef;
+use hookverify::{Error, Result};
+
+/// What JS sends: every request header as a name/value pair (detection looks at several), the
+/// secrets in order, and a scheme (preset name or spec) or none to detect it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiagnoseOptions {
+    headers: Vec<(String, String)>,
+    secrets: Vec<String>,
+    #[serde(default)]
+    scheme: Option<SchemeRef>,
+}
+
+/// The core's `Report::to_json` for one delivery.
+pub(crate) fn diagnose_json(options_json: &str, body: &[u8], now: i64) -> Result<String> {
+    let opts: DiagnoseOptions =
+        serde_json::from_str(options_json).map_err(|e| Error::InvalidArgument { reason: format!("diagnose options: {e}") })?;
+    let scheme = opts.scheme.as_ref().map(SchemeRef::resolve).transpose()?;
+    Ok(diagnose(&opts.headers, body, &opts.secrets, scheme.as_ref(), now).to_json())
+}
+
+/// Every hint code and its general fix, flattened as `[code, fix, code, fix, ...]` (`HintCode::ALL` order).
+pub(crate) fn hint_table() -> Vec<String> {
+    HintCode::ALL.iter().flat_map(|c| [c.as_str().to_owned(), c.fix().to_owned()]).collect()
+}
