@@ -1,0 +1,40 @@
+// Peak RSS of verifying one 25 MiB body N times from Node: `node rss.mjs MODE N`, MODE one of
+// baseline | native-sig | native-event | wasm-sig | wasm-event. The body is allocated once and signed
+// with a streaming node:crypto HMAC (no copy); `baseline` loads both backends and does everything but
+// the verify calls. Prints one JSON line with the peak RSS (process.resourceUsage().maxRSS, KiB).
+// Wasm has to copy the body into its linear memory (which never shrinks): one body-sized copy there
+// is expected and documented, not a bug.
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../../tests/node/package.json'));
+const native = require('hookverify/native');
+const wasm = require('hookverify/wasm');
+const [mode = 'baseline', nArg = '5'] = process.argv.slice(2);
+const n = Number(nArg);
+const SIZE = 25 * 1024 * 1024;
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+const head = Buffer.from('{"type":"user.created","timestamp":"2023-11-14T22:13:20Z","data":{"pad":"');
+const tail = Buffer.from('"}}');
+const body = Buffer.alloc(SIZE, 'x');
+head.copy(body, 0);
+tail.copy(body, SIZE - tail.length);
+const ts = Math.floor(Date.now() / 1000);
+const id = 'msg_rss';
+const sig = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`${id}.${ts}.`).update(body).digest('base64');
+const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
+const opts = { scheme: 'standard', secret: SECRET, maxBodyBytes: 32 * 1024 * 1024 };
+const verifiers = { native: new native.Verifier(opts), wasm: new wasm.Verifier(opts) };
+
+const before = process.resourceUsage().maxRSS;
+for (let i = 0; i < n; i++) {
+  if (mode === 'baseline') continue;
+  const [backend, what] = mode.split('-');
+  const v = verifiers[backend];
+  const out = what === 'sig' ? v.verifySignature(body, headers) : v.verify(body, headers);
+  if (!out) throw new Error('no result');
+}
+console.log(JSON.stringify({ binding: 'node', mode, n, body_bytes: SIZE, hwm_before_kib: before, hwm_kib: process.resourceUsage().maxRSS }));
