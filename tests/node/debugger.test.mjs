@@ -142,6 +142,20 @@ test('a tampered body: invalid, no confirmed cause, and the page says so', async
   assert.match(s.noHint, /No cause confirmed/);
 });
 
+test('a Content-Length that disagrees with the pasted body is pointed out; a bad custom spec is an error, not a crash', async () => {
+  const t = tc(16); // signed LF, given CRLF (custom spec)
+  await diagnoseCase(t, { extra: ['Content-Length: 999'] });
+  assert.match(await page.textContent('#problems'), /Content-Length says 999 bytes but the body here has \d+/);
+  await page.fill('#spec', '{"name": "acme",');
+  await page.click('button[type=submit]');
+  const s = await shown();
+  assert.equal(s.title, 'Cannot diagnose');
+  assert.match(s.sub, /JSON/);
+  await page.fill('#spec', '{"name": "acme"}');
+  await page.click('button[type=submit]');
+  assert.match((await shown()).sub, /signature_header/, 'the core says what the spec lacks');
+});
+
 test('the sample generator signs a request (every preset) that the page itself verifies; copy as curl', async () => {
   await page.click('#sample-card summary');
   const schemes = await page.locator('#sample-scheme option').evaluateAll((os) => os.map((o) => o.value));
