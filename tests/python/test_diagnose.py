@@ -225,3 +225,23 @@ def test_missing_or_unknown_keywords_are_type_errors():
         hv.diagnose({}, b"", secrets=["k"], secret="k")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         hv.diagnose({}, b"", ["k"])  # type: ignore[misc]
+
+
+def test_types_check_under_mypy_strict(tmp_path):
+    import sys
+
+    snippet = tmp_path / "use_diagnose.py"
+    snippet.write_text(
+        "import hookverify as hv\n"
+        "from typing import Optional, Tuple\n"
+        "r: hv.Report = hv.diagnose({'X-Hub-Signature-256': 'x'}, b'{}', secrets=['k'], scheme='github', now=1)\n"
+        "r2 = hv.diagnose([(b'a', b'b')], '{}', secrets=('k',), scheme={'name': 'x', 'signature_header': 'X-S'})\n"
+        "ok: bool = r.valid and r2.detected\n"
+        "name: Optional[str] = r.scheme\n"
+        "codes: Tuple[str, ...] = tuple(h.code for h in r.hints) + hv.HINT_CODES\n"
+        "c: Optional[hv.Check] = r.check('signature')\n"
+        "e: Optional[hv.EventSummary] = r.event\n"
+        "text: str = r.to_json()\n"
+    )
+    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(snippet)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
