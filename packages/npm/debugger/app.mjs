@@ -93,7 +93,7 @@ function render(report, req) {
     ...report.hints.map((h) =>
       el('li', { className: 'hint' },
         el('p', { className: 'hint-code' }, el('code', { textContent: h.code })),
-        el('p', { className: 'hint-message', textContent: h.message }),
+        el('p', { className: 'hint-message', textContent: withoutFix(h.message, HINT_FIXES[h.code] || '') }),
         el('p', { className: 'hint-fix' }, el('strong', { textContent: 'Fix: ' }), HINT_FIXES[h.code] || ''))),
   );
   $('hints-block').hidden = report.hints.length === 0;
@@ -286,3 +286,12 @@ function init() {
 }
 
 init();
+
+// The core's hint messages end with the fix sentence; the page shows the fix on its own line,
+// so the message stops where the fix begins ("…were signed, so verify…" -> "…were signed.").
+function withoutFix(message, fix) {
+  const needle = fix.replace(/\.$/, '').toLowerCase();
+  const at = needle ? message.toLowerCase().indexOf(needle) : -1;
+  if (at <= 0) return message;
+  return message.slice(0, at).replace(/[\s,;:]*(?:\bso|\bthen)?[\s,;:]*$/i, '') + '.';
+}
