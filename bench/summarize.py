@@ -8,7 +8,8 @@ ratios are also given from each benchmark's fastest sample ("best"): on a shared
 loaded machine preemption only ever adds time, so best-vs-best is the steadier
 comparison of two codes, while the medians say what a loaded receiver sees.
 
-Usage: summarize.py [TARGET_DIR]   (default: $CARGO_TARGET_DIR or ./target)
+Usage: summarize.py [TARGET_DIR] [--json OUT]   (default: $CARGO_TARGET_DIR or ./target)
+--json also writes every result (median and best ns per scheme/contender/size) for bench/report.py.
 """
 import glob
 import json
@@ -18,7 +19,7 @@ import time
 
 SCHEMES = ["standard", "stripe", "github", "slack", "shopify"]
 SIZES = ["256B", "1KiB", "16KiB", "1MiB"]
-CONTENDERS = ["hookverify_sig", "hookverify_verify", "hmac_sha2", "ring", "standardwebhooks", "svix", "sha256"]
+CONTENDERS = ["hookverify_sig", "hookverify_verify", "hmac_sha2", "hmac_sha2_parse", "ring", "standardwebhooks", "svix", "sha256"]
 GOAL_VS_HAND = 1.10  # ours / hand-written at 1 KiB, at most
 GOAL_VS_SHA = 0.97  # ours throughput / raw SHA-256 throughput at 1 MiB, at least
 
@@ -79,11 +80,32 @@ def cpu_model():
     return "unknown CPU"
 
 
+def write_json(path, data):
+    """{scheme: {contender: {size: {median_ns, best_ns, bytes}}}} plus when the results were taken."""
+    results = {}
+    for (scheme, who, size), (median, nbytes, _mtime, best) in data.items():
+        results.setdefault(scheme, {}).setdefault(who, {})[size] = {"median_ns": median, "best_ns": best, "bytes": nbytes}
+    mtimes = [v[2] for v in data.values()]
+    out = {"harness": "rust", "cpu": cpu_model(), "cpus": os.cpu_count(), "loadavg": [list(os.getloadavg())],
+           "taken": [min(mtimes), max(mtimes)], "results": results}
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
-    target = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARGO_TARGET_DIR", "target")
+    argv = sys.argv[1:]
+    json_out = None
+    if "--json" in argv:
+        i = argv.index("--json")
+        json_out = argv[i + 1]
+        del argv[i:i + 2]
+    target = argv[0] if argv else os.environ.get("CARGO_TARGET_DIR", "target")
     data = load(target)
     if not data:
         sys.exit(f"no criterion results under {target}/criterion; run the bench first")
+    if json_out:
+        write_json(json_out, data)
 
     def t(scheme, who, size):
         hit = data.get((scheme, who, size))

@@ -1,7 +1,8 @@
 // Peak RSS of verifying one 25 MiB body N times from Node: `node rss.mjs MODE N`, MODE one of
 // baseline | native-sig | native-event | wasm-sig | wasm-event. The body is allocated once and signed
 // with a streaming node:crypto HMAC (no copy); `baseline` loads both backends and does everything but
-// the verify calls. Prints one JSON line with the peak RSS (process.resourceUsage().maxRSS, KiB).
+// the verify calls. Run with --expose-gc to collect between calls (bench/rss/run.py does): otherwise
+// garbage results pile up in V8's large-object space and the peak grows with N. Prints one JSON line with the peak RSS (process.resourceUsage().maxRSS, KiB).
 // Wasm has to copy the body into its linear memory (which never shrinks): one body-sized copy there
 // is expected and documented, not a bug.
 import { createHmac } from 'node:crypto';
@@ -36,5 +37,6 @@ for (let i = 0; i < n; i++) {
   const v = verifiers[backend];
   const out = what === 'sig' ? v.verifySignature(body, headers) : v.verify(body, headers);
   if (!out) throw new Error('no result');
+  globalThis.gc?.(); // with --expose-gc (bench/rss/run.py): the peak per call, not V8's lazy collection
 }
 console.log(JSON.stringify({ binding: 'node', mode, n, body_bytes: SIZE, hwm_before_kib: before, hwm_kib: process.resourceUsage().maxRSS }));

@@ -19,7 +19,7 @@ N, REPEAT = 5, 3
 
 def probes(python):
     rust = [os.path.join(ROOT, "target", "release", "rss-rust")]
-    node = ["node", os.path.join(RSS, "rss.mjs")]
+    node = ["node", "--expose-gc", os.path.join(RSS, "rss.mjs")]
     py = [python, os.path.join(RSS, "rss.py")]
     return {
         # binding: (argv prefix, [(mode label, arg)])

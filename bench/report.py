@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""Turns the harnesses' JSON (target/bench/{rust,node,python,e2e,rss}.json, dedup.md) into
+BENCHMARKS.md and docs/bench.png. BENCHMARKS.md is generated: never edit it by hand.
+
+Usage: report.py [BENCH_DIR] [--out BENCHMARKS.md] [--plot docs/bench.png]
+Ratios are computed from each contender's best time (on a loaded machine preemption only ever adds
+time, so best vs best compares the code); the medians are printed next to them.
+"""
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+SIZES = [256, 1024, 16 * 1024, 1024 * 1024]
+RUST_SIZE = {256: "256B", 1024: "1KiB", 16384: "16KiB", 1048576: "1MiB"}
+MIB = 1 << 20
+
+
+def label(size):
+    return f"{size // MIB} MiB" if size >= MIB else f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "—"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def fmt_x(r, digits=2):
+    return "—" if r is None else f"{r:.{digits}f}×"
+
+
+def load_json(d, name):
+    try:
+        with open(os.path.join(d, name + ".json")) as f:
+            return json.load(f)
+    except OSError:
+        return None
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def cmd_version(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "?"
+
+
+def crate_versions(names):
+    out = {}
+    try:
+        text = open(os.path.join(ROOT, "Cargo.lock")).read()
+    except OSError:
+        return out
+    for name in names:
+        m = re.search(r'name = "%s"\nversion = "([^"]+)"' % re.escape(name), text)
+        out[name] = m.group(1) if m else "?"
+    return out
+
+
+def load_range(*docs):
+    """min–max of the 1-minute load average over every harness's samples."""
+    xs = []
+    for d in docs:
+        for la in (d or {}).get("loadavg", []):
+            xs.append(la[0])
+    return (min(xs), max(xs)) if xs else None
+
+
+class Goals:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, area, name, measured, want, at_least=True, how=""):
+        met = None if measured is None else (measured >= want if at_least else measured <= want)
+        self.rows.append((area, name, measured, want, at_least, met, how))
+
+
+# --------------------------------------------------------------------------- per harness
+
+def rust_section(rust, goals, add):
+    res = rust["results"].get("standard", {})
+
+    def get(who, size, key="best_ns"):
+        return ((res.get(who) or {}).get(RUST_SIZE[size]) or {}).get(key)
+
+    contenders = [("hookverify_sig", "hookverify `verify_signature_at`", "sig"),
+                  ("hookverify_verify", "hookverify `verify_at` (event)", "parse"),
+                  ("hmac_sha2", "hand-written hmac + sha2", "sig"),
+                  ("hmac_sha2_parse", "hand-written hmac + sha2 + serde_json envelope", "parse"),
+                  ("ring", "hand-written ring::hmac", "sig"),
+                  ("standardwebhooks", "standardwebhooks crate", "sig"),
+                  ("svix", "svix crate", "sig"),
+                  ("sha256", "raw SHA-256 of the body (ceiling)", "—")]
+    add("## Rust (criterion, `bench/benches/verify.rs`, Standard Webhooks scheme)")
+    add("")
+    add("Best sample ns/op (criterion median in brackets). `sig` = verify alone, `parse` = verify + envelope parse. "
+        "Criterion runs contenders one after another (not interleaved), so ratios use best samples.")
+    add("")
+    add("| implementation | kind | " + " | ".join(label(s) for s in SIZES) + " | ratio to hookverify @1 KiB |")
+    add("|---|---|" + "---:|" * len(SIZES) + "---:|")
+    for who, name, kind in contenders:
+        if who not in res:
+            continue
+        cells = [f"{fmt_ns(get(who, s))} ({fmt_ns(get(who, s, 'median_ns'))})" for s in SIZES]
+        ours = get("hookverify_verify" if kind == "parse" else "hookverify_sig", 1024)
+        r = get(who, 1024) / ours if ours and get(who, 1024) else None
+        add(f"| {name} | {kind} | " + " | ".join(cells) + f" | {fmt_x(r)} |")
+    add("")
+    ratio = lambda a, b, s: get(a, s) / get(b, s) if get(a, s) and get(b, s) else None  # noqa: E731
+    goals.add("Rust", "verify_signature_at ≤ 1.1× hand-written hmac+sha2 @1 KiB (time ratio)",
+              ratio("hookverify_sig", "hmac_sha2", 1024), 1.10, at_least=False, how="best samples")
+    goals.add("Rust", "verify_at ≤ 1.1× hand-written hmac+sha2+serde_json @1 KiB (time ratio, info)",
+              ratio("hookverify_verify", "hmac_sha2_parse", 1024), 1.10, at_least=False, how="best samples")
+    goals.add("Rust", "verify_signature_at ≥ 0.95× ring (BoringSSL asm, the OpenSSL-class path) @1 MiB (speed)",
+              ratio("ring", "hookverify_sig", MIB), 0.95, how="best samples")
+    goals.add("Rust", "verify_signature_at ≥ 0.95× hand-written hmac+sha2 @1 MiB (speed, info)",
+              ratio("hmac_sha2", "hookverify_sig", MIB), 0.95, how="best samples")
+
+
+def lang_section(title, doc, goals, add, area, base_sig, base_parse, extra):
+    res = doc["results"]
+
+    def best(key, size):
+        return ((res.get(key) or {}).get("sizes", {}).get(str(size)) or {}).get("best_ns")
+
+    add(f"## {title}")
+    add("")
+    add(f"Best ns/op over {doc['rounds']} interleaved rounds (median in brackets). `sig` = verify alone, "
+        "`parse` = verify + JSON envelope parse. Ratio = that implementation's time / hookverify's of the same "
+        "kind (>1: hookverify is faster).")
+    add("")
+    add("| implementation | kind | " + " | ".join(label(s) for s in SIZES) + " |")
+    add("|---|---|" + "---:|" * len(SIZES))
+    for key, r in res.items():
+        cells = []
+        for s in SIZES:
+            c = r["sizes"].get(str(s))
+            if not c:
+                cells.append("—")
+                continue
+            ours = best(base_parse if r["kind"] == "parse" else base_sig, s)
+            x = "" if key in (base_sig, base_parse) else f" · {fmt_x(c['best_ns'] / ours)}"
+            cells.append(f"{fmt_ns(c['best_ns'])} ({fmt_ns(c['median_ns'])}){x}")
+        add(f"| {r['label']} | {r['kind']} | " + " | ".join(cells) + " |")
+    add("")
+    for name, num, den, size, want in extra:
+        a, b = best(num, size), best(den, size)
+        goals.add(area, name, a / b if a and b else None, want, how="best, interleaved")
+
+
+# --------------------------------------------------------------------------- plot
+
+def plot(path, rust, node, py, e2e):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib missing: no plot"
+    panels = []
+    if rust:
+        res = rust["results"].get("standard", {})
+        series = {name: [((res.get(k) or {}).get(RUST_SIZE[s]) or {}).get("best_ns") for s in SIZES]
+                  for k, name in [("hookverify_sig", "hookverify sig"), ("hookverify_verify", "hookverify verify"),
+                                  ("hmac_sha2", "hmac+sha2 by hand"), ("ring", "ring by hand"),
+                                  ("standardwebhooks", "standardwebhooks"), ("svix", "svix")] if k in res}
+        panels.append(("Rust", series))
+    for title, doc, keys in [
+        ("Node", node, [("native_sig", "native sig"), ("native_verify", "native verify"), ("wasm_sig", "wasm sig"),
+                        ("wasm_verify", "wasm verify"), ("hand", "node:crypto by hand"), ("standardwebhooks", "standardwebhooks"),
+                        ("svix", "svix"), ("webcrypto", "WebCrypto")]),
+        ("Python", py, [("ours_sig", "hookverify sig"), ("ours_verify", "hookverify verify"), ("hand", "stdlib by hand"),
+                        ("standardwebhooks", "standardwebhooks"), ("svix", "svix")]),
+    ]:
+        if doc:
+            panels.append((title, {name: [doc["results"][k]["sizes"].get(str(s), {}).get("best_ns") for s in SIZES]
+                                   for k, name in keys if k in doc["results"]}))
+    n = len(panels) + (1 if e2e else 0)
+    if not n:
+        return "no data: no plot"
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.4))
+    axes = [axes] if n == 1 else list(axes)
+    for ax, (title, series) in zip(axes, panels):
+        for name, ys in series.items():
+            pts = [(s, y) for s, y in zip(SIZES, ys) if y]
+            style = "-o" if "hookverify" in name or "native" in name or "wasm" in name else "--x"
+            ax.plot([p[0] for p in pts], [p[1] / 1e3 for p in pts], style, label=name, linewidth=1.4, markersize=4)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(SIZES, [label(s) for s in SIZES])
+        ax.set_title(f"{title}: Standard Webhooks verify")
+        ax.set_xlabel("body size")
+        ax.set_ylabel("µs per verification (best, lower is better)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    if e2e:
+        ax = axes[-1]
+        names = list(e2e["results"])
+        ratios = [e2e["results"][k]["ratio_median"] for k in names]
+        colors = ["#999999" if "bare" in k else "#1f77b4" for k in names]
+        ax.barh(names, ratios, color=colors)
+        ax.axvline(0.9, color="red", linestyle="--", linewidth=1, label="goal 0.9×")
+        ax.set_xlabel("req/s relative to the bare route (median)")
+        ax.set_title("End to end (wrk, 1 KiB, loopback)")
+        ax.invert_yaxis()
+        ax.tick_params(axis="y", labelsize=7)
+        ax.legend(fontsize=7)
+    fig.suptitle("hookverify benchmarks (generated by bench/report.py)", fontsize=10)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return None
+
+
+# --------------------------------------------------------------------------- main
+
+def main():
+    argv = sys.argv[1:]
+    opt = lambda flag, default: argv[argv.index(flag) + 1] if flag in argv else default  # noqa: E731
+    bench_dir = next((a for i, a in enumerate(argv) if not a.startswith("--") and (i == 0 or not argv[i - 1].startswith("--"))),
+                     os.path.join(ROOT, "target", "bench"))
+    out = opt("--out", os.path.join(ROOT, "BENCHMARKS.md"))
+    plot_path = opt("--plot", os.path.join(ROOT, "docs", "bench.png"))
+    rust, node, py, e2e, rss = (load_json(bench_dir, n) for n in ("rust", "node", "python", "e2e", "rss"))
+    meta = load_json(bench_dir, "run") or {}
+    lines, goals = [], Goals()
+    add = lines.append
+    quick = any((d or {}).get("quick") for d in (node, py, e2e)) or meta.get("quick")
+    lr = load_range(rust, node, py, e2e, meta)
+    add("<!-- GENERATED by bench/report.py from target/bench/*.json (`make bench`). Do not edit by hand: "
+        "re-run `make bench` (or `python3 bench/report.py` after the harnesses). -->")
+    add("")
+    add("# hookverify benchmarks")
+    add("")
+    add("**Generated file — do not edit by hand.** `make bench` (scripts/bench.sh) runs every harness and "
+        "re-writes this file and docs/bench.png" + (". ⚠️ This was a QUICK run (BENCH_QUICK=1): short, noisy." if quick else "."))
+    add("")
+    add("## Machine")
+    add("")
+    add(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; {platform.system()} {platform.release()}")
+    if lr:
+        add(f"- Load: 1-minute loadavg {lr[0]:.2f}–{lr[1]:.2f} during the run, on {os.cpu_count()} cores — "
+            + ("the machine was **shared with other builds**, so absolute times are inflated and noisy; every harness "
+               "interleaves its contenders (or uses best samples) so the ratios stay comparable." if lr[1] > 1.0 else "quiet."))
+    add(f"- Run: {meta.get('started', '?')} → {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    add("")
+    add("## Versions")
+    add("")
+    add(f"- Rust: {cmd_version(['rustc', '--version'])}; crates: "
+        + ", ".join(f"{k} {v}" for k, v in crate_versions(["hookverify", "hmac", "sha2", "ring", "standardwebhooks", "svix", "criterion", "axum", "serde_json"]).items()))
+    if node:
+        add("- Node: " + ", ".join(f"{k} {v}" for k, v in node["versions"].items()))
+    if py:
+        add("- Python: " + ", ".join(f"{k} {v}" for k, v in py["versions"].items()))
+    if e2e:
+        add(f"- Load generator: {e2e.get('wrk', 'wrk')}; servers: {', '.join(e2e.get('servers', {}).values()) or 'see below'}")
+    add("")
+
+    body = []
+    badd = body.append
+    if rust:
+        rust_section(rust, goals, badd)
+    if node:
+        lang_section("Node (tests/node/bench.mjs)", node, goals, badd, "Node", "native_sig", "native_verify", [
+            ("native verifySignature ≥ 2× node:crypto by hand @1 KiB", "hand", "native_sig", 1024, 2),
+            ("native verify ≥ 15× standardwebhooks (both parse) @1 KiB", "standardwebhooks", "native_verify", 1024, 15),
+            ("wasm verify ≥ 4× standardwebhooks (both parse) @1 KiB", "standardwebhooks", "wasm_verify", 1024, 4),
+            ("wasm verifySignature faster than WebCrypto @256 B", "webcrypto", "wasm_sig", 256, 1),
+            ("wasm verifySignature faster than WebCrypto @1 KiB", "webcrypto", "wasm_sig", 1024, 1),
+            ("wasm verifySignature faster than WebCrypto @16 KiB", "webcrypto", "wasm_sig", 16384, 1),
+            ("native verifySignature ≥ 0.95× node:crypto (OpenSSL) @1 MiB", "hand", "native_sig", MIB, 0.95),
+            ("wasm verify ≥ 3× standardwebhooks @1 MiB", "standardwebhooks", "wasm_verify", MIB, 3),
+        ])
+        badd("Ratios in the goals use the same kind on both sides: hookverify `verify` (event) against "
+             "standardwebhooks, which always parses; `verifySignature` against node:crypto by hand and WebCrypto, "
+             "which do not. WebCrypto's `subtle.verify` is async (a promise per call) and needs the signed content as "
+             "one buffer, so its time includes a `Buffer.concat`.")
+        badd("")
+    if py:
+        lang_section("Python (tests/python/bench_verify.py)", py, goals, badd, "Python", "ours_sig", "ours_verify", [
+            ("verify_signature ≥ 3× stdlib hmac by hand @1 KiB", "hand", "ours_sig", 1024, 3),
+            ("verify ≥ 5× standardwebhooks (both parse) @1 KiB", "standardwebhooks", "ours_verify", 1024, 5),
+            ("verify_signature ≥ 0.95× stdlib hmac (OpenSSL) @1 MiB", "hand", "ours_sig", MIB, 0.95),
+        ])
+        badd("The stripe-scheme rows compare against hookverify's stripe `verify_signature` "
+             "(the table's `sig` ratio uses the standard-scheme row; see the raw times).")
+        badd("")
+    if e2e:
+        badd("## End to end (bench/e2e/)")
+        badd("")
+        badd(f"wrk ({e2e['connections']} connections, 1 thread) on loopback against one server process/worker/thread, "
+             f"{e2e['rounds']} interleaved round(s) of {e2e['seconds']} s each (after a 1 s warm-up), a fresh server and "
+             f"empty MemoryStore per run. Every request is a distinct, validly signed Standard Webhooks delivery "
+             f"({e2e['body_bytes']} B body, pre-signed with Python's hmac; {e2e['distinct_deliveries']:,} distinct ids per round), "
+             "so dedup never short-circuits; hookverify routes run verify + MemoryStore dedup + dispatch to a no-op "
+             "handler in sync mode. Bare routes read the body and answer 200. Flask runs under gunicorn (1 sync worker: "
+             "no keep-alive, a connection per request, as gunicorn's default).")
+        badd("")
+        badd("| server | req/s per round | median req/s | vs bare (median) | vs bare (best) |")
+        badd("|---|---|---:|---:|---:|")
+        for name, v in e2e["results"].items():
+            badd(f"| {name} | {', '.join(f'{x:.0f}' for x in v['rps'])} | {v['median_rps']:.0f} | "
+                 f"{fmt_x(v['ratio_median'])} | {fmt_x(v['ratio_best'])} |")
+            if "bare" not in name:
+                goals.add("End to end", f"{name} ≥ 0.9× bare route req/s", v["ratio_median"], 0.9, how="median of rounds")
+        badd("")
+        for n_ in e2e.get("notes", []):
+            badd(f"- note: {n_}")
+        if e2e.get("notes"):
+            badd("")
+    if rss:
+        badd("## Memory: peak RSS verifying a 25 MiB body (bench/rss/)")
+        badd("")
+        badd(f"Each probe allocates the {rss['body_mib']} MiB body once, signs it with a streaming HMAC, then verifies it "
+             f"{rss['verifies']}×; the baseline process does everything but the verify calls. Peak RSS (VmHWM / ru_maxrss / "
+             f"`process.resourceUsage().maxRSS`), median of {rss['repeat']} runs; Δ = extra over the baseline.")
+        badd("")
+        badd("| binding | baseline peak | verify alone: peak (Δ) | verify + event: peak (Δ) |")
+        badd("|---|---:|---:|---:|")
+        for binding, modes in rss["results"].items():
+            vals = list(modes.items())
+            base = vals[0][1]
+            cells = [f"{v['peak_mib']:.1f} MiB (+{v['delta_mib']:.1f})" for _, v in vals[1:]]
+            badd(f"| {binding} | {base['peak_mib']:.1f} MiB | " + " | ".join(cells) + " |")
+            sig = vals[1][1]["delta_mib"]
+            if binding == "Node wasm":
+                goals.add("Memory", "Node wasm verifySignature: exactly one copy (into linear memory), Δ ≤ 1.25 × 25 MiB",
+                          sig, rss["body_mib"] * 1.25, at_least=False, how="MiB")
+            else:
+                goals.add("Memory", f"{binding} verify alone: no body-sized copy (Δ < 12.5 MiB)", sig, rss["body_mib"] / 2,
+                          at_least=False, how="MiB")
+            ev = vals[2][1]["delta_mib"]
+            goals.add("Memory", f"{binding} verify + event: no copy beyond the event's data (Δ ≤ 1.25 × 25 MiB{' + wasm copy' if 'wasm' in binding else ''}, info)",
+                      ev, rss["body_mib"] * (2.5 if "wasm" in binding else 1.25), at_least=False, how="MiB")
+        badd("")
+        badd("Wasm cannot see JS memory: the body is copied into the module's linear memory once per call (and linear "
+             "memory never shrinks), so one body-sized Δ for wasm is the floor, not a bug. The `event` column includes "
+             "materialising the event's `data` (a body-sized string/object by construction).")
+        badd("")
+    dedup_md = os.path.join(bench_dir, "dedup.md")
+    if os.path.exists(dedup_md):
+        badd("## Dedup stores (bench/benches/dedup.rs)")
+        badd("")
+        badd(open(dedup_md).read().strip())
+        badd("")
+
+    add("## Goals")
+    add("")
+    add("| area | goal | measured | met |")
+    add("|---|---|---:|---|")
+    for area, name, measured, want, at_least, met, how in goals.rows:
+        unit = " MiB" if how == "MiB" else "×"
+        m = "—" if measured is None else f"{measured:.2f}{unit}"
+        status = "n/a (no data)" if met is None else ("✅ met" if met else "❌ missed")
+        add(f"| {area} | {name} | {m} | {status} |")
+    add("")
+    add("![benchmark plot](docs/bench.png)")
+    add("")
+    lines.extend(body)
+    add("## How to reproduce")
+    add("")
+    add("`make bench` (everything, ~15 min on 2 cores) or `BENCH_QUICK=1 make bench` (a few minutes, noisy). "
+        "Harnesses: scripts/bench-rust.sh (criterion, `BENCH_SCHEMES=all` for every scheme), scripts/bench-node.sh, "
+        "scripts/bench-python.sh, bench/e2e/run.py, bench/rss/run.py; each writes target/bench/*.json and "
+        "bench/report.py writes this file.")
+    note = plot(plot_path, rust, node, py, e2e)
+    if note:
+        add("")
+        add(f"({note})")
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {out}" + ("" if note else f" and {plot_path}"))
+    for area, name, measured, want, at_least, met, how in goals.rows:
+        print(f"  {'met   ' if met else 'MISSED' if met is False else 'n/a   '} {area}: {name}: "
+              + ("—" if measured is None else f"{measured:.2f}"))
+
+
+if __name__ == "__main__":
+    main()
