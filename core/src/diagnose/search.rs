@@ -211,9 +211,15 @@ pub(crate) fn hints<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H
             unique.push(h);
         }
     }
-    let mut detail = match matched {
-        true => format!("a candidate matched ({} HMAC(s) computed)", engine.macs),
-        false => format!("no candidate matched ({} HMAC(s) computed)", engine.macs),
+    // The signature matched as sent: what failed is another check (size, secrets, window).
+    let signature_ok = matches!(primary, Some((_, enc)) if enc == cx.scheme.spec().encoding);
+    let mut detail = match (signature_ok, matched) {
+        (true, _) => format!(
+            "nothing to search: the signature matches as sent ({} HMAC(s) computed); the failed checks say why the delivery is refused",
+            engine.macs
+        ),
+        (false, true) => format!("a candidate matched ({} HMAC(s) computed)", engine.macs),
+        (false, false) => format!("no candidate matched ({} HMAC(s) computed)", engine.macs),
     };
     if body_skipped {
         detail.push_str(&format!(
