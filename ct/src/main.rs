@@ -146,6 +146,10 @@ macro_rules! benches {
 }
 
 benches! {
+    // Negative controls (A/A): both classes get the same input, so any |t| > 4.5 here is the
+    // machine's noise, not the code; they calibrate the other benches on a shared host.
+    aa_tag_first_vs_first => |r| tag_bench(r, Variant::First, Variant::First);
+    aa_verify_github_first_vs_first => |r| verify_bench(r, "github", Variant::First, Variant::First);
     tag_eq_vs_first => |r| tag_bench(r, Variant::Equal, Variant::First);
     tag_eq_vs_last => |r| tag_bench(r, Variant::Equal, Variant::Last);
     tag_first_vs_last => |r| tag_bench(r, Variant::First, Variant::Last);
