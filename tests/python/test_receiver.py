@@ -50,6 +50,31 @@ def test_sync_success_duplicate_and_failure_release():
     assert calls == ["msg_b", "msg_b"]
 
 
+def test_handlers_declaring_delivery_get_the_fencing_token():
+    r, got = receiver(), []
+
+    def plain(event):
+        got.append(("plain", event.id))
+
+    def with_token(event, delivery):
+        got.append(("token", delivery.token, delivery.provider, delivery.query))
+
+    async def async_with_token(event, delivery):
+        got.append(("async", delivery.token))
+
+    for handler in (plain, with_token, async_with_token):
+        r.on("user.created", handler)
+    body = envelope()
+    first = r.begin("/hooks?src=a", std_headers(body, "msg_tok1", NOW), body, now=NOW)
+    assert r.complete(first).status == 200
+    second = r.begin("/hooks", std_headers(body, "msg_tok2", NOW), body, now=NOW)
+    assert asyncio.run(r.run_async(second)) and r.finish(second, True).status == 200
+    assert got[0] == ("plain", "msg_tok1")
+    assert got[1] == ("token", first.token, "standard", "src=a")
+    assert got[2] == ("async", first.token)
+    assert got[4][0] == "token" and got[4][1] == second.token > first.token
+
+
 def test_ack_policy_statuses():
     r = receiver(mode="async")
     r.on("user.created", lambda e: None)

@@ -313,10 +313,13 @@ class Receiver:
     # ------------------------------------------------------------ running handlers
 
     def run(self, delivery: Delivery, **kwargs: t.Any) -> bool:
-        """Runs the handlers in order; an exception (logged) fails the delivery. Coroutines are run to completion."""
+        """Runs the handlers in order; an exception (logged) fails the delivery. Coroutines are run to completion.
+
+        A handler that declares a ``delivery`` parameter also gets the :class:`Delivery`
+        (its fencing ``token``, ``provider``, ``path``, ``query``)."""
         for handler in delivery.handlers:
             try:
-                result = handler(delivery.event, **kwargs)
+                result = handler(delivery.event, **_with_delivery(handler, delivery, kwargs))
                 if inspect.isawaitable(result):
                     asyncio.run(_await(result))
             except Exception:
@@ -328,10 +331,11 @@ class Receiver:
         """Like ``run`` on an event loop: coroutine handlers are awaited, plain ones run in a thread."""
         for handler in delivery.handlers:
             try:
+                args = _with_delivery(handler, delivery, kwargs)
                 if inspect.iscoroutinefunction(handler):
-                    result = await handler(delivery.event, **kwargs)
+                    result = await handler(delivery.event, **args)
                 else:
-                    result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(handler, delivery.event, **kwargs))
+                    result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(handler, delivery.event, **args))
                     if inspect.isawaitable(result):
                         await result
             except Exception:
@@ -397,3 +401,20 @@ class Receiver:
 
 async def _await(awaitable: t.Any) -> t.Any:
     return await awaitable
+
+
+@functools.lru_cache(maxsize=1024)
+def _wants_delivery(handler: t.Callable[..., t.Any]) -> bool:
+    """Whether a handler declares a ``delivery`` parameter (looked up once per handler)."""
+    try:
+        return "delivery" in inspect.signature(handler).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _with_delivery(handler: t.Callable[..., t.Any], delivery: Delivery, kwargs: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+    try:
+        wants = _wants_delivery(handler)
+    except TypeError:  # unhashable callable: inspect it each time
+        wants = _wants_delivery.__wrapped__(handler)
+    return {**kwargs, "delivery": delivery} if wants else kwargs
