@@ -320,6 +320,10 @@ impl Scheme {
         if spec.signature_version.contains([',', '=', ' ']) {
             return Err(invalid("`signature_version` must not contain ',', '=' or spaces".into()));
         }
+        if kv && spec.signature_version == "t" {
+            return Err(invalid("a `kv` scheme uses `t=` for the timestamp; `signature_version` cannot be \"t\"".into()));
+        }
+        check_prefix(&spec)?;
         for src in [&spec.event.id, &spec.event.event_type, &spec.event.timestamp, &spec.dedup_key].into_iter().flatten() {
             check_source(src)?;
         }
@@ -332,6 +336,8 @@ impl Scheme {
             timestamp: spec.timestamp_header.clone(),
             id: spec.id_header.clone(),
         }];
+        let own = [Some(&spec.signature_header), spec.timestamp_header.as_ref(), spec.id_header.as_ref()];
+        check_distinct(own.into_iter().flatten())?;
         for alias in &spec.header_aliases {
             check_header_name("header_aliases.signature_header", &alias.signature_header)?;
             if alias.timestamp_header.is_some() != spec.timestamp_header.is_some()
@@ -339,6 +345,7 @@ impl Scheme {
             {
                 return Err(invalid("each header alias must name the same kinds of headers as the scheme".into()));
             }
+            check_distinct([Some(&alias.signature_header), alias.timestamp_header.as_ref(), alias.id_header.as_ref()].into_iter().flatten())?;
             header_sets.push(HeaderSet {
                 signature: alias.signature_header.clone(),
                 timestamp: alias.timestamp_header.clone(),
@@ -410,6 +417,35 @@ impl Scheme {
     pub(crate) fn header_sets(&self) -> &[HeaderSet] {
         &self.inner.header_sets
     }
+}
+
+/// A prefix the header parsers can find again: printable ASCII, no edge whitespace,
+/// and not the separator of its format (a space in `list`, a comma in `kv`).
+fn check_prefix(spec: &SchemeSpec) -> Result<()> {
+    let p = &spec.prefix;
+    let separator = match spec.signature_format {
+        SignatureFormat::Single => None,
+        SignatureFormat::List => Some(' '),
+        SignatureFormat::Kv => Some(','),
+    };
+    let printable = p.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    if !printable || p.trim() != p || separator.is_some_and(|sep| p.contains(sep)) {
+        return Err(Error::InvalidScheme {
+            reason: format!("`prefix` {p:?} cannot be read back from the header: use printable ASCII with no edge spaces and no format separator"),
+        });
+    }
+    Ok(())
+}
+
+/// The signature, timestamp and id headers of one set must be different headers.
+fn check_distinct<'a>(names: impl Iterator<Item = &'a String>) -> Result<()> {
+    let names: Vec<&String> = names.collect();
+    for (i, a) in names.iter().enumerate() {
+        if names[i + 1..].iter().any(|b| a.eq_ignore_ascii_case(b)) {
+            return Err(Error::InvalidScheme { reason: format!("header {a} is used for two purposes in one header set") });
+        }
+    }
+    Ok(())
 }
 
 fn check_header_name(field: &str, name: &str) -> Result<()> {
@@ -527,6 +563,12 @@ mod tests {
             r#"{"name":"x","signature_header":"S","algorithm":"md5"}"#,
             r#"{"name":"x","signature_header":"S","signature_heder":"typo"}"#,
             r#"{"name":"x","signature_header":"S","timestamp_header":"T"}"#,
+            r#"{"name":"x","signature_header":"S","signed_content":"{timestamp}.{body}","timestamp_header":"s"}"#,
+            r#"{"name":"x","signature_header":"S","prefix":" v0="}"#,
+            r#"{"name":"x","signature_header":"S","prefix":"a\u0000"}"#,
+            r#"{"name":"x","signature_header":"S","signature_format":"list","prefix":"a b"}"#,
+            r#"{"name":"x","signature_header":"S","signature_format":"kv","signed_content":"{timestamp}.{body}","prefix":"a,"}"#,
+            r#"{"name":"x","signature_header":"S","signature_format":"kv","signed_content":"{timestamp}.{body}","signature_version":"t"}"#,
             r#"{"name":"x","signature_header":"S","event":{"id":{"header":"A","pointer":"/b"}}}"#,
             r#"{"name":"x","signature_header":"S","event":{"id":"no-slash"}}"#,
             "not json",
