@@ -11,7 +11,7 @@ import { cliDiagnoseReports } from './cli.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Only these trees are served.
-const ALLOWED = ['/packages/npm/', '/tests/node/suite.mjs', '/tests/vectors/', '/core/src/error.rs', '/spec/errors.md', '/Cargo.toml'];
+const ALLOWED = ['/packages/npm/', '/tests/node/suite.mjs', '/tests/node/malformed.mjs', '/tests/vectors/', '/core/src/error.rs', '/spec/errors.md', '/Cargo.toml'];
 // The CLI's diagnose reports, computed here (Node) and compared in the page byte for byte.
 const CLI_REPORTS = JSON.stringify(cliDiagnoseReports());
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
@@ -20,6 +20,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>hookverify wasm suite<
 <script type="module">
   const results = [];
   try {
+    globalThis.HOOKVERIFY_TEST_PANIC = '1'; // the fault switch: wasm traps, then a fresh instance (malformed.mjs)
     const hv = await import('/packages/npm/browser.mjs');
     const { buildCases } = await import('/tests/node/suite.mjs');
     const load = async (p) => { const r = await fetch('/' + p); if (!r.ok) throw new Error(p + ': ' + r.status); return r.text(); };

@@ -6,6 +6,8 @@
 // Expected values come from tests/vectors (independent generator, upstream vectors) and from
 // the core's own tables, never from our sign().
 
+import { malformedCases } from './malformed.mjs';
+
 const enc = new TextEncoder();
 const hexBytes = (h) => Uint8Array.from(h.match(/../g) || [], (b) => parseInt(b, 16));
 const toHex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -569,6 +571,9 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
       eq([report.valid, report.scheme, report.detected], [true, scheme, true], `${scheme}: ${JSON.stringify(report)}`);
     }
   });
+
+  // ---- malformed and hostile input, secrets, panic safety (malformed.mjs)
+  malformedCases(hv, add, { ok, eq, throwsCode });
 
   return cases;
 }

@@ -12,6 +12,7 @@
 //! The receiving pipeline (`RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`) is in `pipeline.rs`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hookverify::scheme::preset_names;
 use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
@@ -38,12 +39,62 @@ fn throw(env: &Env, e: CoreError) -> napi::Error {
     }
 }
 
+/// Whether the test-only fault switch works: only when `HOOKVERIFY_TEST_PANIC=1` was set when the addon loaded.
+static FAULTS_ENABLED: AtomicBool = AtomicBool::new(false);
+/// Armed by `panicForTests("next")`: the next guarded call panics inside its guard.
+static FAULT_NEXT: AtomicBool = AtomicBool::new(false);
+
+#[napi_derive::module_init]
+fn init() {
+    FAULTS_ENABLED.store(std::env::var("HOOKVERIFY_TEST_PANIC").as_deref() == Ok("1"), Ordering::Relaxed);
+}
+
+/// Panics when the fault switch is armed (one relaxed load on the hot path; never armed outside tests).
+pub(crate) fn fault() {
+    if FAULT_NEXT.load(Ordering::Relaxed) && FAULT_NEXT.swap(false, Ordering::Relaxed) {
+        panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+    }
+}
+
+/// The `internal_error` a caught panic becomes (the payload text says what panicked; it never holds input).
+pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> CoreError {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    CoreError::InternalError { reason: format!("a panic was caught at the Node boundary: {what}") }
+}
+
 /// Runs `f`, turning a core error or a panic into a thrown JS error (nothing unwinds across FFI).
 fn guard<T>(env: &Env, f: impl FnOnce() -> hookverify::Result<T>) -> Result<T> {
+    let f = || {
+        fault();
+        f()
+    };
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(throw(env, e)),
-        Err(_) => Err(throw(env, CoreError::InternalError { reason: "a panic was caught at the Node boundary".into() })),
+        Err(payload) => Err(throw(env, panic_error(payload))),
+    }
+}
+
+/// Test-only fault switch. Unless `HOOKVERIFY_TEST_PANIC=1` was set when the addon loaded it does
+/// nothing and returns false. Enabled: `"now"` panics inside the guard at once (thrown as
+/// `internal_error`); `"next"` arms the switch so the next guarded call into the core panics
+/// (any entry point, the receiver's begin/finish included) and returns true.
+#[napi(js_name = "panicForTests")]
+pub fn panic_for_tests(env: Env, kind: String) -> Result<bool> {
+    if !FAULTS_ENABLED.load(Ordering::Relaxed) {
+        return Ok(false);
+    }
+    match kind.as_str() {
+        "now" => guard(&env, || -> hookverify::Result<bool> { panic!("deliberate panic for the FFI-boundary test") }),
+        "next" => {
+            FAULT_NEXT.store(true, Ordering::Relaxed);
+            Ok(true)
+        }
+        _ => Ok(false),
     }
 }
 

@@ -14,7 +14,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::config::build_receiver;
-use crate::guard;
+use crate::{fault, guard, panic_error};
 use crate::packed::Picked;
 
 /// A dedup store; one may back several receivers.
@@ -57,8 +57,8 @@ fn decision(d: Decision) -> RawDecision {
     RawDecision { status: d.status.into(), headers: d.headers.into_iter().flat_map(|(n, v)| [n, v]).collect(), body: d.body }
 }
 
-fn panicked() -> Decision {
-    Decision::from_error(&CoreError::InternalError { reason: "a panic was caught at the Node boundary".into() })
+fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
+    Decision::from_error(&panic_error(payload))
 }
 
 /// A verified, claimed delivery: run `handlers` (indexes into the JS list), then `finish` it.
@@ -97,8 +97,11 @@ impl Shared {
         let Some(headers) = Picked::unpack(&self.names, headers) else {
             return Step::Respond(Decision::from_error(&CoreError::InternalError { reason: "badly packed header values".into() }));
         };
-        catch_unwind(AssertUnwindSafe(|| self.receiver.begin(Request { path, headers: &headers, body, now })))
-            .unwrap_or_else(|_| Step::Respond(panicked()))
+        catch_unwind(AssertUnwindSafe(|| {
+            fault();
+            self.receiver.begin(Request { path, headers: &headers, body, now })
+        }))
+        .unwrap_or_else(|p| Step::Respond(panicked(p)))
     }
 
     fn outcome(&self, step: Step) -> Outcome {
@@ -113,7 +116,11 @@ impl Shared {
     }
 
     fn finish(&self, d: &Delivery, ok: bool) -> Decision {
-        catch_unwind(AssertUnwindSafe(|| self.receiver.finish(d, ok))).unwrap_or_else(|_| panicked())
+        catch_unwind(AssertUnwindSafe(|| {
+            fault();
+            self.receiver.finish(d, ok)
+        }))
+        .unwrap_or_else(panicked)
     }
 }
 

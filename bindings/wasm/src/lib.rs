@@ -32,6 +32,32 @@ fn invalid(reason: impl Into<String>) -> JsValue {
     to_js(CoreError::InvalidArgument { reason: reason.into() })
 }
 
+/// Armed by `panicForTests("next")`: the next call into the core panics (traps).
+static FAULT_NEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Panics (traps, on wasm32) when the test-only fault switch is armed.
+pub(crate) fn fault() {
+    use std::sync::atomic::Ordering::Relaxed;
+    if FAULT_NEXT.load(Relaxed) && FAULT_NEXT.swap(false, Relaxed) {
+        panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+    }
+}
+
+/// Test-only fault switch, called only by the JS layer when the tests enabled it
+/// (`HOOKVERIFY_TEST_PANIC=1` on Node, `globalThis.HOOKVERIFY_TEST_PANIC = '1'` elsewhere):
+/// `"now"` panics at once, `"next"` arms a panic in the next call into the core.
+#[wasm_bindgen(js_name = panicForTests)]
+pub fn panic_for_tests(kind: &str) -> bool {
+    match kind {
+        "now" => panic!("deliberate panic for the FFI-boundary test"),
+        "next" => {
+            FAULT_NEXT.store(true, std::sync::atomic::Ordering::Relaxed);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The crate version (the npm package checks it equals its own).
 #[wasm_bindgen]
 pub fn version() -> String {
@@ -80,6 +106,7 @@ struct SignOptions {
 /// `timestamp` is a number or undefined (f64: wasm-bindgen maps i64 to BigInt).
 #[wasm_bindgen]
 pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Option<f64>) -> Result<Vec<String>, JsValue> {
+    fault();
     let opts: SignOptions = serde_json::from_str(options_json).map_err(|e| invalid(format!("sign options: {e}")))?;
     let signer = Signer::new(opts.scheme.resolve().map_err(to_js)?, &opts.secret).map_err(to_js)?;
     let headers = signer.sign(body, id.as_deref(), timestamp.map(|t| t as i64)).map_err(to_js)?;
@@ -89,6 +116,7 @@ pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Opti
 /// Why a delivery does (not) verify: the core's report as JSON. `now` is unix seconds (f64, see `sign`).
 #[wasm_bindgen]
 pub fn diagnose(options_json: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
+    fault();
     diag::diagnose_json(options_json, body, now as i64).map_err(to_js)
 }
 
@@ -111,6 +139,7 @@ impl RawVerifier {
     /// Builds the verifier from the options JSON (core `VerifierOptions`).
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str) -> Result<RawVerifier, JsValue> {
+        fault();
         let inner = VerifierOptions::from_json(options_json).and_then(|o| o.build()).map_err(to_js)?;
         if inner.secret_count() > MAX_INDEX || inner.scheme().spec().header_aliases.len() >= MAX_INDEX {
             return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
@@ -134,12 +163,14 @@ impl RawVerifier {
     /// Checks the signature (and window) as of `now`; returns the packed result (see `packed::pack`).
     #[wasm_bindgen(js_name = verifySignature)]
     pub fn verify_signature(&self, body: &[u8], headers: &str, now: f64) -> Result<f64, JsValue> {
+        fault();
         let headers = self.picked(headers)?;
         self.inner.verify_signature_at(&headers, body, now as i64).map(|v| pack(&v)).map_err(to_js)
     }
 
     /// Checks the signature and parses the envelope as of `now`: `[id, type, timestamp | null, keyIndex, dataJson]`.
     pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<Array, JsValue> {
+        fault();
         let headers = self.picked(headers)?;
         let e = self.inner.verify_at(&headers, body, now as i64).map_err(to_js)?;
         Ok(Array::of5(

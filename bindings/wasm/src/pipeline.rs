@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 #[path = "../../node/src/config.rs"]
 mod config;
 use crate::packed::Picked;
-use crate::to_js;
+use crate::{fault, to_js};
 
 /// A dedup store; one may back several receivers.
 #[wasm_bindgen]
@@ -104,6 +104,7 @@ impl RawReceiver {
 
     /// Runs the pipeline up to the handlers: a decision object or a `RawDelivery`.
     pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<JsValue, JsValue> {
+        fault();
         let headers = Picked::unpack(&self.names, headers)
             .ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))?;
         Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
@@ -123,6 +124,7 @@ impl RawReceiver {
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     pub fn finish(&self, delivery: &RawDelivery, ok: bool) -> JsValue {
+        fault();
         decision(self.receiver.finish(&delivery.inner, ok))
     }
 }

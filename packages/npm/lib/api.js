@@ -143,15 +143,88 @@ function headerPairs(headers) {
 
 function nowOf(opts) {
   if (opts === undefined || opts === null) return Math.floor(Date.now() / 1000);
-  if (typeof opts !== 'object') throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (k !== 'now') throw invalid(`unknown option ${JSON.stringify(k)} (expected now)`);
+  }
   const now = opts.now;
   if (now === undefined || now === null) return Math.floor(Date.now() / 1000);
-  if (now instanceof Date) return Math.floor(now.getTime() / 1000);
-  if (!Number.isSafeInteger(now)) throw invalid(`\`now\` must be integer unix seconds or a Date, got ${describe(now)}`);
+  if (now instanceof Date) {
+    const t = Math.floor(now.getTime() / 1000);
+    if (!Number.isSafeInteger(t)) throw invalid('`now` is an invalid Date');
+    return t;
+  }
+  if (!Number.isSafeInteger(now)) throw invalid(`\`now\` must be integer unix seconds or a Date, got ${describeNumber(now)}`);
   return now;
 }
 
-function createApi(raw, backend) {
+function wellFormed(s) {
+  if (typeof s.isWellFormed === 'function') return s.isWellFormed() ? s : s.toWellFormed();
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+function describeNumber(v) {
+  return typeof v === 'number' ? `the number ${v}` : describe(v);
+}
+
+/**
+ * JSON for the core: a number JSON cannot hold (NaN, ±Infinity) would become null (the default)
+ * and silently change behaviour, so it is refused; so is what JSON cannot serialize at all.
+ */
+function toJson(value, what) {
+  try {
+    return JSON.stringify(value, (k, v) => {
+      // A lone surrogate becomes U+FFFD, as at every other string boundary (napi, TextEncoder).
+      if (typeof v === 'string') return wellFormed(v);
+      if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(`${what} option ${JSON.stringify(k)} must be a finite number, got ${v}`);
+      return v;
+    });
+  } catch (e) {
+    if (e instanceof HookverifyError) throw e;
+    throw invalid(`${what} options are not serializable: ${e.message}`);
+  }
+}
+
+/**
+ * A wasm trap (a Rust panic aborts on wasm32) or a wasm stack overflow: the instance stopped mid-call,
+ * with its shadow stack pointer, borrow flags and allocations left as they were, so it is not reused.
+ */
+function isTrap(e) {
+  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) return true;
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/**
+ * @param raw the backend's raw surface
+ * @param backend 'native' | 'wasm'
+ * @param opts.renew (wasm) returns a fresh raw surface on a new instance (its own glue module, so
+ *   the old objects' finalizers keep freeing into the old memory), or null when none is available
+ * @param opts.faults whether the test-only fault switch (`__panicForTests`) is enabled
+ */
+function createApi(raw, backend, opts = {}) {
+  // The live backend; `gen` counts instances replaced after a trap (objects rebuild lazily).
+  const cur = { raw, gen: 0 };
+  const renew = typeof opts.renew === 'function' ? opts.renew : null;
+
+  /** wrap(), plus: after a wasm trap, continue on a fresh instance. */
+  function wrapHere(e) {
+    if (backend !== 'wasm' || !isTrap(e)) return wrap(e);
+    let fresh = null;
+    try {
+      fresh = renew ? renew() : null;
+    } catch {
+      fresh = null;
+    }
+    if (fresh) {
+      cur.raw = fresh;
+      cur.gen++;
+    }
+    const reason = `the WebAssembly instance trapped (${e.message}); ${fresh ? 'continuing on a fresh instance' : 'no fresh instance is available here'}`;
+    const err = new HookverifyError('internal_error', `internal error: ${reason}`, { reason, trap: true, reinstantiated: Boolean(fresh) });
+    err.cause = e;
+    return err;
+  }
+
   // wasm takes bytes only; the native addon borrows Uint8Array or takes a string as-is.
   const encoder = backend === 'wasm' ? new TextEncoder() : null;
 
@@ -170,7 +243,7 @@ function createApi(raw, backend) {
     try {
       return f();
     } catch (e) {
-      throw wrap(e);
+      throw wrapHere(e);
     }
   }
 
@@ -184,6 +257,8 @@ function createApi(raw, backend) {
   /** Verifies webhook requests of one scheme against one or more live secrets. */
   class Verifier {
     #raw;
+    #gen;
+    #json; // wasm only: to rebuild on a fresh instance after a trap
     #names;
     #index;
     #idOfSet;
@@ -192,18 +267,24 @@ function createApi(raw, backend) {
       if (options === null || typeof options !== 'object' || Array.isArray(options)) {
         throw invalid(`Verifier options must be an object like {scheme, secret}, got ${describe(options)}`);
       }
-      let json;
-      try {
-        json = JSON.stringify(options);
-      } catch (e) {
-        throw invalid(`Verifier options are not serializable: ${e.message}`);
-      }
-      this.#raw = call(() => new raw.RawVerifier(json));
+      const json = toJson(options, 'Verifier');
+      this.#raw = call(() => new cur.raw.RawVerifier(json));
+      this.#gen = cur.gen;
+      if (renew) this.#json = json;
       // The core says which headers its scheme reads (Scheme::header_names) and where each set's id is.
       this.#names = Array.from(this.#raw.headerNames);
       this.#idOfSet = Array.from(this.#raw.idHeaders);
       this.#index = Object.create(null);
       this.#names.forEach((n, i) => (this.#index[n] = i));
+    }
+
+    /** The raw verifier on the live instance (rebuilt once after a wasm trap replaced it). */
+    #live() {
+      if (this.#gen !== cur.gen) {
+        this.#raw = call(() => new cur.raw.RawVerifier(this.#json));
+        this.#gen = cur.gen;
+      }
+      return this.#raw;
     }
 
     /** The (lowercase) header names this verifier reads. */
@@ -218,9 +299,9 @@ function createApi(raw, backend) {
       const now = nowOf(opts);
       let r;
       try {
-        r = this.#raw.verify(b, pack(values), now);
+        r = this.#live().verify(b, pack(values), now);
       } catch (e) {
-        throw wrap(e);
+        throw wrapHere(e);
       }
       return new Event(r[0], r[1], r[2], r[3], r[4]);
     }
@@ -232,9 +313,9 @@ function createApi(raw, backend) {
       const now = nowOf(opts);
       let r;
       try {
-        r = this.#raw.verifySignature(b, pack(values), now);
+        r = this.#live().verifySignature(b, pack(values), now);
       } catch (e) {
-        throw wrap(e);
+        throw wrapHere(e);
       }
       // Unpack (timestamp + 1) * 2^14 + headerSet * 2^7 + keyIndex (bindings/node/src/packed.rs).
       const keyIndex = r % 128;
@@ -259,24 +340,23 @@ function createApi(raw, backend) {
     if (options === null || typeof options !== 'object') {
       throw invalid(`sign options must be an object like {scheme, secret, body, id, timestamp}, got ${describe(options)}`);
     }
+    for (const k of Object.keys(options)) {
+      if (!SIGN_KEYS.includes(k)) throw invalid(`unknown sign option ${JSON.stringify(k)} (expected one of ${SIGN_KEYS.join(', ')})`);
+    }
     const { scheme, secret, body, id, timestamp } = options;
     if (typeof secret !== 'string') throw invalid(`\`secret\` must be a string, got ${describe(secret)}`);
     if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`\`id\` must be a string, got ${describe(id)}`);
     const ts = timestamp === undefined || timestamp === null ? Math.floor(Date.now() / 1000) : timestamp;
-    if (!Number.isSafeInteger(ts)) throw invalid(`\`timestamp\` must be integer unix seconds, got ${describe(timestamp)}`);
+    if (!Number.isSafeInteger(ts)) throw invalid(`\`timestamp\` must be integer unix seconds, got ${describeNumber(timestamp)}`);
     const b = toBody(body);
-    let json;
-    try {
-      json = JSON.stringify({ scheme, secret });
-    } catch (e) {
-      throw invalid(`sign options are not serializable: ${e.message}`);
-    }
-    const flat = call(() => raw.sign(json, b, id ?? undefined, ts));
+    const json = toJson({ scheme, secret }, 'sign');
+    const flat = call(() => cur.raw.sign(json, b, id ?? undefined, ts));
     const out = {};
     for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
     return out;
   }
 
+  const SIGN_KEYS = ['scheme', 'secret', 'body', 'id', 'timestamp'];
   const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'scheme', 'now'];
 
   /**
@@ -301,19 +381,14 @@ function createApi(raw, backend) {
     }
     const b = toBody(body);
     const now = nowOf({ now: options.now });
-    let json;
-    try {
-      json = JSON.stringify({ headers: headerPairs(headers), secrets, scheme: scheme ?? undefined });
-    } catch (e) {
-      throw invalid(`diagnose options are not serializable: ${e.message}`);
-    }
-    return JSON.parse(call(() => raw.diagnose(json, b, now)));
+    const json = toJson({ headers: headerPairs(headers), secrets, scheme: scheme ?? undefined }, 'diagnose');
+    return JSON.parse(call(() => cur.raw.diagnose(json, b, now)));
   }
 
   /** Raw HMAC (the primitive under every scheme): 'sha1' | 'sha256' | 'sha512'. */
   function hmac(algorithm, key, message) {
     if (typeof algorithm !== 'string') throw invalid(`algorithm must be a string, got ${describe(algorithm)}`);
-    return call(() => raw.hmac(algorithm, toBytes(key, 'key'), toBytes(message, 'message')));
+    return call(() => cur.raw.hmac(algorithm, toBytes(key, 'key'), toBytes(message, 'message')));
   }
 
   function toBytes(v, what) {
@@ -322,7 +397,19 @@ function createApi(raw, backend) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
-  const pipeline = createPipeline(raw, backend, { invalid, describe, wrap, pickValues, pack, nowOf, Event });
+  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, pack, nowOf, Event, live: () => cur });
+
+  /**
+   * Test-only fault switch: false (and nothing happens) unless enabled when the package loaded
+   * (HOOKVERIFY_TEST_PANIC=1). 'now' panics inside the backend (thrown as internal_error); 'next'
+   * makes the next call into the core panic. Native: the panic is caught at the napi boundary;
+   * wasm: it traps, and the next call runs on a fresh instance.
+   */
+  function panicForTests(kind) {
+    if (backend === 'native') return call(() => cur.raw.panicForTests(String(kind)));
+    if (!opts.faults) return false;
+    return call(() => cur.raw.panicForTests(String(kind)));
+  }
 
   return {
     Verifier,
@@ -340,6 +427,7 @@ function createApi(raw, backend) {
     SCHEMES,
     backend,
     version: call(() => raw.version()),
+    __panicForTests: panicForTests,
   };
 }
 

@@ -4,32 +4,57 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param raw the backend's raw surface (RawStore, RawReceiver, RawRouter)
- * @param h helpers shared with api.js: { HookverifyError, invalid, describe, wrap, pickValues, pack, nowOf, Event }
+ * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, pack, nowOf, Event, live }; `live()` is
+ *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
+ *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
  */
-function createPipeline(raw, backend, h) {
-  const { invalid, describe, wrap } = h;
+function createPipeline(backend, h) {
+  const { invalid, describe, wrap, live } = h;
   const RAW = Symbol('hookverify.raw');
   const encoder = new TextEncoder();
 
   /** In-process dedup store (one process only; use RedisStore across processes). */
   class MemoryStore {
+    #raw;
+    #gen;
+    #capacity;
+
     constructor(options) {
+      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+        throw invalid(`MemoryStore options must be an object like {capacity}, got ${describe(options)}`);
+      }
+      known(options ?? {}, ['capacity'], 'MemoryStore');
       const { capacity = 100000 } = options ?? {};
       if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff) {
         throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
       }
-      this[RAW] = raw.RawStore.memory(capacity);
+      this.#capacity = capacity;
+      this.#gen = live().gen;
+      this.#raw = call(() => live().raw.RawStore.memory(capacity));
+    }
+
+    get [RAW]() {
+      if (this.#gen !== live().gen) {
+        // After a wasm trap: an empty store on the fresh instance (as after a process restart).
+        this.#raw = call(() => live().raw.RawStore.memory(this.#capacity));
+        this.#gen = live().gen;
+      }
+      return this.#raw;
     }
   }
 
   /** Redis dedup store shared by every process of an endpoint (native addon only). */
   class RedisStore {
     constructor(url, options) {
+      const raw = live().raw;
       if (typeof raw.RawStore.redis !== 'function') {
         throw invalid(`RedisStore needs the native addon (the ${backend} backend has no sockets); use MemoryStore here, or run on Node with the native addon`);
       }
       if (typeof url !== 'string') throw invalid(`the redis URL must be a string like redis://127.0.0.1:6379, got ${describe(url)}`);
+      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+        throw invalid(`RedisStore options must be an object like {prefix, timeoutMs}, got ${describe(options)}`);
+      }
+      known(options ?? {}, ['prefix', 'timeoutMs'], 'RedisStore');
       const { prefix = 'hookverify:', timeoutMs = 2000 } = options ?? {};
       if (typeof prefix !== 'string') throw invalid(`prefix must be a string, got ${describe(prefix)}`);
       if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff) {
@@ -54,23 +79,39 @@ function createPipeline(raw, backend, h) {
 
   /** Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to handlers. */
   class Router {
-    #raw = new raw.RawRouter();
+    #raw = call(() => new (live().raw.RawRouter)());
+    #gen = live().gen;
     #handlers = [];
+    #calls = []; // [pattern | null, index]: replayed on a fresh instance after a wasm trap
 
     on(pattern, handler) {
       if (typeof pattern !== 'string') throw invalid(`pattern must be a string, got ${describe(pattern)}`);
-      this.#raw.on(pattern, this.#handlers.push(checkHandler(handler, 'handler')) - 1);
+      const i = this.#handlers.push(checkHandler(handler, 'handler')) - 1;
+      this.#calls.push([pattern, i]);
+      call(() => this.#live().on(pattern, i));
       return this;
     }
 
     unhandled(handler) {
-      this.#raw.unhandled(this.#handlers.push(checkHandler(handler, 'handler')) - 1);
+      const i = this.#handlers.push(checkHandler(handler, 'handler')) - 1;
+      this.#calls.push([null, i]);
+      call(() => this.#live().unhandled(i));
       return this;
     }
 
     /** The handlers for `type`, in registration order (the unhandled one when none match). */
     match(type) {
-      return Array.from(this.#raw.matches(String(type)), (i) => this.#handlers[i]);
+      return Array.from(call(() => this.#live().matches(String(type))), (i) => this.#handlers[i]);
+    }
+
+    #live() {
+      if (this.#gen !== live().gen) {
+        const r = new (live().raw.RawRouter)();
+        for (const [p, i] of this.#calls) if (p === null) r.unhandled(i); else r.on(p, i);
+        this.#raw = r;
+        this.#gen = live().gen;
+      }
+      return this.#raw;
     }
   }
 
@@ -129,6 +170,9 @@ function createPipeline(raw, backend, h) {
    */
   class Receiver {
     #raw;
+    #gen;
+    #json; // to rebuild on a fresh instance after a wasm trap
+    #store;
     #names;
     #index;
     #fns;
@@ -151,22 +195,29 @@ function createPipeline(raw, backend, h) {
       const { routes, fns } = routesOf(options);
       if (options.unhandled !== undefined) fns.push(checkHandler(options.unhandled, 'unhandled'));
       this.#onError = options.onError === undefined ? defaultOnError : checkHandler(options.onError, 'onError');
-      let json;
-      try {
-        json = JSON.stringify({
-          providers: list.map(providerOptions), routes, unhandled: options.unhandled !== undefined, sync: mode === 'sync',
-          allowSyncHeader: options.allowSyncHeader, unhandledStatus: options.unhandledStatus,
-          leaseSeconds: options.leaseSeconds, retentionSeconds: options.retentionSeconds, namespace: options.namespace,
-        });
-      } catch (e) {
-        throw invalid(`Receiver options are not serializable: ${e.message}`);
-      }
-      this.#raw = call(() => new raw.RawReceiver(json, store[RAW]));
+      const json = h.toJson({
+        providers: list.map(providerOptions), routes, unhandled: options.unhandled !== undefined, sync: mode === 'sync',
+        allowSyncHeader: options.allowSyncHeader, unhandledStatus: options.unhandledStatus,
+        leaseSeconds: options.leaseSeconds, retentionSeconds: options.retentionSeconds, namespace: options.namespace,
+      }, 'Receiver');
+      this.#raw = call(() => new (live().raw.RawReceiver)(json, store[RAW]));
+      this.#gen = live().gen;
+      if (backend === 'wasm') this.#json = json;
+      this.#store = store;
       this.#fns = fns;
       this.#blocking = store[RAW].mayBlock;
       this.#names = Array.from(this.#raw.headerNames);
       this.#index = Object.create(null);
       this.#names.forEach((n, i) => (this.#index[n] = i));
+    }
+
+    /** The raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store). */
+    #live() {
+      if (this.#gen !== live().gen) {
+        this.#raw = call(() => new (live().raw.RawReceiver)(this.#json, this.#store[RAW]));
+        this.#gen = live().gen;
+      }
+      return this.#raw;
     }
 
     /** The lowercase header names the pipeline reads (every provider's, match rules, Hookverify-Sync). */
@@ -176,21 +227,25 @@ function createPipeline(raw, backend, h) {
 
     /** The largest body any provider accepts (bytes). */
     get maxBodyBytes() {
-      return this.#raw.maxBodyBytes;
+      return this.#live().maxBodyBytes;
     }
 
     /**
      * Verify, match, route, claim. Resolves to a Decision (answer now) or a Delivery (run it).
      * A store that may block (Redis) is called on the libuv threadpool.
      */
-    async begin({ path = '/', headers, body, now } = {}) {
+    async begin(request) {
+      if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+        throw invalid(`the request must be an object like {path, headers, body, now}, got ${describe(request)}`);
+      }
+      const { path = '/', headers, body, now } = request;
       if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
       const packed = h.pack(h.pickValues(this.#names, this.#index, headers));
       const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
       const t = h.nowOf({ now });
       let r;
       try {
-        r = this.#blocking ? await this.#raw.beginAsync(path, packed, bytes, t) : this.#raw.begin(path, packed, bytes, t);
+        r = this.#blocking ? await this.#raw.beginAsync(path, packed, bytes, t) : this.#live().begin(path, packed, bytes, t);
       } catch (e) {
         throw wrap(e);
       }
@@ -199,11 +254,13 @@ function createPipeline(raw, backend, h) {
 
     /** The immediate 202 for an async delivery, before its handlers run. */
     accepted(delivery) {
-      return decision(this.#raw.accepted(rawOf(delivery)));
+      const d = rawOf(delivery);
+      return decision(call(() => this.#live().accepted(d)));
     }
 
     /** Runs the delivery's handlers in order (awaited); false once one throws or rejects. */
     async run(delivery, extra) {
+      rawOf(delivery);
       const ctx = { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
       for (const fn of delivery.handlers) {
         try {
@@ -224,8 +281,18 @@ function createPipeline(raw, backend, h) {
     async finish(delivery, ok) {
       const d = rawOf(delivery);
       deliveries.delete(delivery); // finishing twice is a caller bug, reported as invalid_argument
-      const r = this.#blocking ? await this.#raw.finishAsync(d, Boolean(ok)) : this.#raw.finish(d, Boolean(ok));
-      d.free?.(); // wasm: free the Rust side now rather than at GC
+      let r;
+      try {
+        r = this.#blocking ? await this.#raw.finishAsync(d, Boolean(ok)) : this.#live().finish(d, Boolean(ok));
+      } catch (e) {
+        throw wrap(e);
+      } finally {
+        try {
+          d.free?.(); // wasm: free the Rust side now rather than at GC
+        } catch {
+          // a delivery from an instance that trapped since: nothing to free there
+        }
+      }
       return decision(r);
     }
 
