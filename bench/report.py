@@ -182,14 +182,15 @@ def plot(path, rust, node, py, e2e):
         res = rust["results"].get("standard", {})
         series = {name: [((res.get(k) or {}).get(RUST_SIZE[s]) or {}).get("best_ns") for s in SIZES]
                   for k, name in [("hookverify_sig", "hookverify sig"), ("hookverify_verify", "hookverify verify"),
-                                  ("hmac_sha2", "hmac+sha2 by hand"), ("ring", "ring by hand"),
+                                  ("hmac_sha2", "hmac+sha2 by hand"), ("hmac_sha2_parse", "hmac+sha2+serde_json by hand"), ("ring", "ring by hand"),
                                   ("standardwebhooks", "standardwebhooks"), ("svix", "svix")] if k in res}
         panels.append(("Rust", series))
     for title, doc, keys in [
         ("Node", node, [("native_sig", "native sig"), ("native_verify", "native verify"), ("wasm_sig", "wasm sig"),
-                        ("wasm_verify", "wasm verify"), ("hand", "node:crypto by hand"), ("standardwebhooks", "standardwebhooks"),
+                        ("wasm_verify", "wasm verify"), ("hand", "node:crypto by hand"), ("hand_parse", "node:crypto + JSON.parse"), ("standardwebhooks", "standardwebhooks"),
                         ("svix", "svix"), ("webcrypto", "WebCrypto")]),
         ("Python", py, [("ours_sig", "hookverify sig"), ("ours_verify", "hookverify verify"), ("hand", "stdlib by hand"),
+                        ("hand_parse", "stdlib by hand + json.loads"),
                         ("standardwebhooks", "standardwebhooks"), ("svix", "svix")]),
     ]:
         if doc:
@@ -198,12 +199,18 @@ def plot(path, rust, node, py, e2e):
     n = len(panels) + (1 if e2e else 0)
     if not n:
         return "no data: no plot"
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.4))
-    axes = [axes] if n == 1 else list(axes)
+    cols = 2 if n > 1 else 1
+    rows = (n + cols - 1) // cols
+    fig, grid = plt.subplots(rows, cols, figsize=(6.4 * cols, 4.6 * rows), squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    e2e_ax = axes[n - 1]
     for ax, (title, series) in zip(axes, panels):
         for name, ys in series.items():
             pts = [(s, y) for s, y in zip(SIZES, ys) if y]
-            style = "-o" if "hookverify" in name or "native" in name or "wasm" in name else "--x"
+            ours = "hookverify" in name or "native" in name or "wasm" in name
+            style = "-o" if ours else "--x"
             ax.plot([p[0] for p in pts], [p[1] / 1e3 for p in pts], style, label=name, linewidth=1.4, markersize=4)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -214,7 +221,7 @@ def plot(path, rust, node, py, e2e):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     if e2e:
-        ax = axes[-1]
+        ax = e2e_ax
         names = list(e2e["results"])
         ratios = [e2e["results"][k]["ratio_median"] for k in names]
         colors = ["#999999" if "bare" in k else "#1f77b4" for k in names]
@@ -273,7 +280,8 @@ def main():
     if py:
         add("- Python: " + ", ".join(f"{k} {v}" for k, v in py["versions"].items()))
     if e2e:
-        add(f"- Load generator: {e2e.get('wrk', 'wrk')}; servers: {', '.join(e2e.get('servers', {}).values()) or 'see below'}")
+        add(f"- Load generator: {e2e.get('wrk', 'wrk').split(' Copyright')[0]}; Flask under gunicorn {e2e.get('gunicorn', '?')}, "
+            f"Express {e2e.get('express', '?')}, axum {crate_versions(['axum'])['axum']}")
     add("")
 
     body = []

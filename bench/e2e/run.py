@@ -70,7 +70,7 @@ def run_wrk(port, reqs, seconds, conns):
 def main():
     out_path = sys.argv[1]
     quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
-    rounds, seconds, conns = (1, 3, 8) if quick else (3, 8, 8)
+    rounds, seconds, conns = (1, 3, 8) if quick else (5, 6, 8)
     n_reqs = 600_000
     port = 39000 + os.getpid() % 1000
     table = servers(port)
@@ -117,9 +117,13 @@ def main():
         v["ratio_median"] = v["median_rps"] / b["median_rps"]
         v["ratio_best"] = v["best_rps"] / b["best_rps"]
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+    gunicorn = subprocess.run([os.path.join(VENV, "gunicorn"), "--version"], capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(ROOT, "tests", "node", "node_modules", "express", "package.json")) as f:
+        express = json.load(f)["version"]
     with open(out_path, "w") as f:
         json.dump({"harness": "e2e", "quick": quick, "rounds": rounds, "seconds": seconds, "connections": conns,
                    "body_bytes": 1024, "distinct_deliveries": n_reqs, "loadavg": load, "wrk": wrk_version,
+                   "gunicorn": gunicorn.split()[-1].strip("()") if gunicorn else "?", "express": express,
                    "results": results, "notes": notes}, f, indent=1)
     for name, v in results.items():
         print(f"{name:32} median {v['median_rps']:9.0f} req/s  best {v['best_rps']:9.0f}  "
