@@ -432,6 +432,8 @@ export function malformedCases(hv, add, { ok, eq, throwsCode }) {
     } catch (e) {
       first = e;
     }
+    const enabled = globalThis.HOOKVERIFY_TEST_PANIC === '1' || globalThis.process?.env?.HOOKVERIFY_TEST_PANIC === '1';
+    ok(enabled === (first !== false), `the switch is ${enabled ? 'enabled' : 'off'} here but __panicForTests returned ${first}`);
     if (first === false) {
       eq(api.__panicForTests('next'), false, 'off: arming does nothing');
       eq(v.verify(ENVELOPE, h, { now: NOW }).id, 'msg_1', 'off');
