@@ -174,9 +174,10 @@ impl Webhooks {
                 query: delivery.query.clone(),
             };
             let fut = (self.receiver.handler(*index))(ctx);
-            match tokio::spawn(fut).await {
+            // Polled in place (no task hop per handler); a panic inside it is a failure.
+            match (CatchUnwind { inner: fut }).await {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => return false,
+                Ok(Err(_)) | Err(()) => return false,
             }
         }
         true
@@ -190,6 +191,24 @@ impl Webhooks {
                 .unwrap_or_else(|_| Decision { status: 500, headers: Vec::new(), body: "{}".into() })
         } else {
             self.receiver.finish(&delivery, ok)
+        }
+    }
+}
+
+/// Polls a boxed handler future, turning a panic during any poll into `Err(())`.
+struct CatchUnwind {
+    inner: BoxFuture,
+}
+
+impl Future for CatchUnwind {
+    type Output = std::result::Result<std::result::Result<(), HandlerError>, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = &mut self.inner;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(result)) => std::task::Poll::Ready(Ok(result)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
         }
     }
 }

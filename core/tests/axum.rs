@@ -116,6 +116,35 @@ async fn sync_ack_policy_over_http() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_a_failure_and_the_retry_runs() {
+    let (secret, body, headers) = github_case();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let verifier = Verifier::new(Scheme::preset("github").unwrap(), [secret.as_str()]).unwrap();
+    let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
+        .unwrap()
+        .on("*", move |_ctx: Context| {
+            let c = c.clone();
+            async move {
+                if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("handler bug");
+                }
+                Ok(())
+            }
+        })
+        .mode(Mode::Sync);
+    let port = serve(hooks).await;
+    let h = with_delivery(&headers, "p1");
+    let send = move || {
+        let (h, b) = (h.clone(), body.clone());
+        tokio::task::spawn_blocking(move || post(port, "/webhooks", &h, &b))
+    };
+    assert_eq!(send().await.unwrap().0, 500, "a panic releases the claim");
+    assert_eq!(send().await.unwrap().0, 200, "the retry runs the handler");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_mode_answers_202_then_runs() {
     let (secret, body, headers) = github_case();
     let runs = Arc::new(AtomicUsize::new(0));
