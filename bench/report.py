@@ -126,15 +126,19 @@ def rust_section(rust, goals, add):
         r = get(who, 1024) / ours if ours and get(who, 1024) else None
         add(f"| {name} | {kind} | " + " | ".join(cells) + f" | {fmt_x(r)} |")
     add("")
-    ratio = lambda a, b, s: get(a, s) / get(b, s) if get(a, s) and get(b, s) else None  # noqa: E731
-    goals.add("Rust", "verify_signature_at ≤ 1.1× hand-written hmac+sha2 @1 KiB (time ratio)",
-              ratio("hookverify_sig", "hmac_sha2", 1024), 1.10, at_least=False, how="best samples")
-    goals.add("Rust", "verify_at ≤ 1.1× hand-written hmac+sha2+serde_json @1 KiB (time ratio, info)",
-              ratio("hookverify_verify", "hmac_sha2_parse", 1024), 1.10, at_least=False, how="best samples")
-    goals.add("Rust", "verify_signature_at ≥ 0.95× ring (BoringSSL asm, the OpenSSL-class path) @1 MiB (speed)",
-              ratio("ring", "hookverify_sig", MIB), 0.95, how="best samples")
-    goals.add("Rust", "verify_signature_at ≥ 0.95× hand-written hmac+sha2 @1 MiB (speed, info)",
-              ratio("hmac_sha2", "hookverify_sig", MIB), 0.95, how="best samples")
+    def ratio(a, b, s, key="best_ns"):
+        x, y = get(a, s, key), get(b, s, key)
+        return x / y if x and y else None
+
+    def both(name, a, b, s, want, at_least):
+        med = ratio(a, b, s, "median_ns")
+        goals.add("Rust", name, ratio(a, b, s), want, at_least=at_least,
+                  how="best samples" + ("" if med is None else f"; criterion medians: {med:.2f}×"))
+
+    both("verify_signature_at ≤ 1.1× hand-written hmac+sha2 @1 KiB (time ratio)", "hookverify_sig", "hmac_sha2", 1024, 1.10, False)
+    both("verify_at ≤ 1.1× hand-written hmac+sha2+serde_json @1 KiB (time ratio, info)", "hookverify_verify", "hmac_sha2_parse", 1024, 1.10, False)
+    both("verify_signature_at ≥ 0.95× ring (BoringSSL asm, the OpenSSL-class path) @1 MiB (speed)", "ring", "hookverify_sig", MIB, 0.95, True)
+    both("verify_signature_at ≥ 0.95× hand-written hmac+sha2 @1 MiB (speed, info)", "hmac_sha2", "hookverify_sig", MIB, 0.95, True)
 
 
 def lang_section(title, doc, goals, add, area, base_sig, base_parse, extra):
@@ -163,9 +167,14 @@ def lang_section(title, doc, goals, add, area, base_sig, base_parse, extra):
             cells.append(f"{fmt_ns(c['best_ns'])} ({fmt_ns(c['median_ns'])}){x}")
         add(f"| {r['label']} | {r['kind']} | " + " | ".join(cells) + " |")
     add("")
+    def median(key, size):
+        return ((res.get(key) or {}).get("sizes", {}).get(str(size)) or {}).get("median_ns")
+
     for name, num, den, size, want in extra:
         a, b = best(num, size), best(den, size)
-        goals.add(area, name, a / b if a and b else None, want, how="best, interleaved")
+        ma, mb = median(num, size), median(den, size)
+        goals.add(area, name, a / b if a and b else None, want,
+                  how="best, interleaved" + (f"; medians: {ma / mb:.2f}×" if ma and mb else ""))
 
 
 # --------------------------------------------------------------------------- plot
@@ -330,7 +339,8 @@ def main():
             badd(f"| {name} | {', '.join(f'{x:.0f}' for x in v['rps'])} | {v['median_rps']:.0f} | "
                  f"{fmt_x(v['ratio_median'])} | {fmt_x(v['ratio_best'])} |")
             if "bare" not in name:
-                goals.add("End to end", f"{name} ≥ 0.9× bare route req/s", v["ratio_median"], 0.9, how="median of rounds")
+                goals.add("End to end", f"{name} ≥ 0.9× bare route req/s", v["ratio_median"], 0.9,
+                          how=f"median of rounds; best vs best: {v['ratio_best']:.2f}×")
         badd("")
         for n_ in e2e.get("notes", []):
             badd(f"- note: {n_}")
@@ -374,13 +384,16 @@ def main():
 
     add("## Goals")
     add("")
-    add("| area | goal | measured | met |")
-    add("|---|---|---:|---|")
+    add("Met/missed is decided on the first number (best vs best, interleaved where the harness interleaves; median "
+        "of rounds end to end); the note gives the other view where it differs.")
+    add("")
+    add("| area | goal | measured | met | note |")
+    add("|---|---|---:|---|---|")
     for area, name, measured, want, at_least, met, how in goals.rows:
         unit = " MiB" if how == "MiB" else "×"
         m = "—" if measured is None else f"{measured:.2f}{unit}"
         status = "n/a (no data)" if met is None else ("✅ met" if met else "❌ missed")
-        add(f"| {area} | {name} | {m} | {status} |")
+        add(f"| {area} | {name} | {m} | {status} | {'' if how == 'MiB' else how} |")
     add("")
     add("![benchmark plot](docs/bench.png)")
     add("")
