@@ -47,6 +47,9 @@ if want rust; then
   if [[ $quick == 1 ]]; then export BENCH_WARMUP=${BENCH_WARMUP:-0.3} BENCH_MEASURE=${BENCH_MEASURE:-0.7}; fi
   scripts/bench-rust.sh "${filter[@]}" "$@"
   python3 bench/summarize.py target --json "$out/rust.json" >/dev/null
+  echo; echo "== rust (interleaved: the goal ratios)"
+  cargo build -q --release -p hookverify-bench --bin bench-interleaved
+  target/release/bench-interleaved "$out/rust-interleaved.json" "${qflag[@]}"
 fi
 if want dedup; then
   echo; echo "== dedup stores"

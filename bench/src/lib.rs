@@ -1,1 +1,3 @@
-//! Benchmarks live in benches/.
+//! Shared pieces of the benchmarks (the criterion benches live in benches/, the binaries in e2e/, rss/).
+
+pub mod hand;
