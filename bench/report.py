@@ -249,11 +249,18 @@ def plot(path, rust, node, py, e2e):
     if e2e:
         ax = e2e_ax
         names = list(e2e["results"])
-        ratios = [e2e["results"][k]["ratio_median"] for k in names]
+        res = e2e["results"]
+        bare_of = {v["framework"]: v for k, v in res.items() if "bare" in k}
+
+        def paired(v):
+            xs = sorted(x / b for x, b in zip(v["rps"], bare_of[v["framework"]]["rps"]))
+            return xs[len(xs) // 2] if xs else 0
+
+        ratios = [paired(res[k]) for k in names]
         colors = ["#999999" if "bare" in k else "#1f77b4" for k in names]
         ax.barh(names, ratios, color=colors)
         ax.axvline(0.9, color="red", linestyle="--", linewidth=1, label="goal 0.9×")
-        ax.set_xlabel("req/s relative to the bare route (median)")
+        ax.set_xlabel("req/s relative to the bare route (median of per-round ratios)")
         ax.set_title("End to end (wrk, 1 KiB, loopback)")
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=7)
@@ -352,14 +359,19 @@ def main():
              "handler in sync mode. Bare routes read the body and answer 200. Flask runs under gunicorn (1 sync worker: "
              "no keep-alive, a connection per request, as gunicorn's default).")
         badd("")
-        badd("| server | req/s per round | median req/s | vs bare (median) | vs bare (best) |")
-        badd("|---|---|---:|---:|---:|")
+        badd("| server | req/s per round | median req/s | vs bare: median of per-round ratios | vs bare: medians | vs bare: best |")
+        badd("|---|---|---:|---:|---:|---:|")
+        bare_of = {v["framework"]: v for k, v in e2e["results"].items() if "bare" in k}
         for name, v in e2e["results"].items():
-            badd(f"| {name} | {', '.join(f'{x:.0f}' for x in v['rps'])} | {v['median_rps']:.0f} | "
+            # Each round ran bare and hookverify back to back (rotated order), so the per-round ratio
+            # pairs runs that saw the same background load.
+            per_round = sorted(x / b for x, b in zip(v["rps"], bare_of[v["framework"]]["rps"]))
+            paired = per_round[len(per_round) // 2] if per_round else None
+            badd(f"| {name} | {', '.join(f'{x:.0f}' for x in v['rps'])} | {v['median_rps']:.0f} | {fmt_x(paired)} | "
                  f"{fmt_x(v['ratio_median'])} | {fmt_x(v['ratio_best'])} |")
             if "bare" not in name:
-                goals.add("End to end", f"{name} ≥ 0.9× bare route req/s", v["ratio_median"], 0.9,
-                          how=f"median of rounds; best vs best: {v['ratio_best']:.2f}×")
+                goals.add("End to end", f"{name} ≥ 0.9× bare route req/s", paired, 0.9,
+                          how=f"median of per-round ratios; medians: {v['ratio_median']:.2f}×; best: {v['ratio_best']:.2f}×")
         badd("")
         for n_ in e2e.get("notes", []):
             badd(f"- note: {n_}")
