@@ -302,7 +302,7 @@ def main():
     if lr:
         add(f"- Load: 1-minute loadavg {lr[0]:.2f}–{lr[1]:.2f} while the harnesses ran, on {os.cpu_count()} cores. The "
             "benchmark itself accounts for about 1–2 of that (one timed process, plus wrk and a server end to end). "
-            + ("above that, other builds shared the machine, so absolute times are inflated and noisy. " if lr[1] > 2.2 else "")
+            + ("Above that, other builds shared the machine, so absolute times are inflated and noisy. " if lr[1] > 2.2 else "")
             + "Every harness interleaves its contenders (criterion: best samples) so the ratios stay comparable.")
     add(f"- Run: {meta.get('started', '?')} → {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     add("")
