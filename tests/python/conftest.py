@@ -19,6 +19,64 @@ def root() -> Path:
     return ROOT
 
 
+# ---------------------------------------------------------------- the shared attack vectors
+
+ATTACK_SCHEMES = {"github": "github", "stripe": "stripe", "slack": "slack", "standard-webhooks": "standard"}
+_NOT_HEADERS = {"secret_utf8", "secret", "body_utf8", "payload_utf8", "body_hex", "body_file", "now", "tolerance"}
+
+
+def attack_inputs(case: Any) -> "tuple[str, str, bytes, dict]":
+    """(preset, secret, body, headers) of a tests/vectors/attacks/malformed_headers.json case."""
+    inputs = case["inputs"]
+    secret = inputs.get("secret_utf8", inputs.get("secret"))
+    if "body_file" in inputs:
+        body = (VECTORS / inputs["body_file"]).read_bytes()
+    elif "body_hex" in inputs:
+        body = bytes.fromhex(inputs["body_hex"])
+    else:
+        body = inputs.get("body_utf8", inputs.get("payload_utf8")).encode("utf-8")
+    headers = {k: v for k, v in inputs.items() if k not in _NOT_HEADERS and v is not None}
+    return ATTACK_SCHEMES[case["scheme"]], secret, body, headers
+
+
+# ---------------------------------------------------------------- is the GIL released during a call?
+
+import contextlib
+import sys
+import threading
+
+
+class GilProbe:
+    """Counts how often another thread ran while the block's calls were in progress."""
+
+    ran = 0
+
+
+@contextlib.contextmanager
+def gil_probe():
+    """With a 5 s switch interval a spinning thread can only run inside a call that releases the GIL."""
+    probe, ticks, stop = GilProbe(), [0], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks[0] += 1
+            time.sleep(0)  # hands the GIL back at once, so the main thread never waits for it
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(5.0)
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        time.sleep(0.05)
+        before = ticks[0]
+        yield probe
+        probe.ran = ticks[0] - before
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(old)
+
+
 # ---------------------------------------------------------------- webhook deliveries signed with stdlib hmac
 
 import base64

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import hookverify as hv
-from conftest import ROOT
+from conftest import ROOT, gil_probe
 
 SECRET = "It's a Secret to Everybody"
 GH_BODY = b"Hello, World!"
@@ -436,54 +436,17 @@ def test_large_bodies_release_the_gil():
     body = b"x" * (32 * 1024 * 1024)
     headers = {"X-Hub-Signature-256": "sha256=" + _hex(SECRET.encode(), body)}
     v = hv.Verifier(scheme="github", secret=SECRET, max_body_bytes=len(body))
-    ticks, stop = [0], threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            ticks[0] += 1
-            time.sleep(0)  # hands the GIL back at once, so the main thread never waits for it
-
-    # With a 5 s switch interval the spinner can only run inside the call if the call releases the GIL.
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(5.0)
-    t = threading.Thread(target=spin)
-    t.start()
-    try:
-        time.sleep(0.05)
-        before = ticks[0]
+    with gil_probe() as probe:
         assert v.verify_signature(body, headers).key_index == 0
-        during = ticks[0] - before
-    finally:
-        stop.set()
-        t.join()
-        sys.setswitchinterval(old)
-    assert during > 10, f"another thread ran {during} times while a 32 MiB body was hashed"
+    assert probe.ran > 10, f"another thread ran {probe.ran} times while a 32 MiB body was hashed"
 
 
 def test_small_bodies_keep_the_gil():
-    ticks, stop = [0], threading.Event()
     v = hv.Verifier(scheme="github", secret=SECRET)
-
-    def spin():
-        while not stop.is_set():
-            ticks[0] += 1
-            time.sleep(0)
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(5.0)
-    t = threading.Thread(target=spin)
-    t.start()
-    try:
-        time.sleep(0.05)
-        before = ticks[0]
+    with gil_probe() as probe:
         for _ in range(1000):
             v.verify_signature(GH_BODY, GH_HEADERS)
-        during = ticks[0] - before
-    finally:
-        stop.set()
-        t.join()
-        sys.setswitchinterval(old)
-    assert during == 0, "the small-body fast path released the GIL"
+    assert probe.ran == 0, "the small-body fast path released the GIL"
 
 
 def test_concurrent_verification_from_threads():

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import hookverify as hv
-from conftest import GH_SECRET, VECTORS, WHSEC, envelope, gh_headers, load_vectors, std_headers
+from conftest import GH_SECRET, WHSEC, attack_inputs, envelope, gh_headers, load_vectors, std_headers
 
 NOW = 1_700_000_000
 BODY = envelope()
@@ -389,23 +389,11 @@ def test_calling_convention_errors_are_type_errors(call):
 # ---------------------------------------------------------------- the shared attack vectors, through diagnose too
 
 ATTACKS = load_vectors("attacks/malformed_headers.json")
-ATTACK_SCHEMES = {"github": "github", "stripe": "stripe", "slack": "slack", "standard-webhooks": "standard"}
-NOT_HEADERS = {"secret_utf8", "secret", "body_utf8", "payload_utf8", "body_hex", "body_file", "now", "tolerance"}
-
-
 @pytest.mark.parametrize("case", ATTACKS["cases"], ids=lambda c: c["id"])
 def test_attack_vectors_through_diagnose_and_the_receiver(case):
     """test_vectors.py runs these through Verifier; here diagnose agrees and never raises."""
     inputs = case["inputs"]
-    secret = inputs.get("secret_utf8", inputs.get("secret"))
-    if "body_file" in inputs:
-        body = (VECTORS / inputs["body_file"]).read_bytes()
-    elif "body_hex" in inputs:
-        body = bytes.fromhex(inputs["body_hex"])
-    else:
-        body = inputs.get("body_utf8", inputs.get("payload_utf8")).encode("utf-8")
-    headers = {k: v for k, v in inputs.items() if k not in NOT_HEADERS and v is not None}
-    scheme = ATTACK_SCHEMES[case["scheme"]]
+    scheme, secret, body, headers = attack_inputs(case)
     # diagnose uses the scheme's default window: every case here uses that same window.
     assert hv.Verifier(scheme=scheme, secret=WHSEC).tolerance == inputs.get("tolerance")
     report = hv.diagnose(headers, body, secrets=[secret], scheme=scheme, now=inputs.get("now", 0))

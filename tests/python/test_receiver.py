@@ -2,14 +2,12 @@
 
 import asyncio
 import socket
-import sys
 import threading
-import time
 
 import pytest
 
 import hookverify as hv
-from conftest import GH_SECRET, WHSEC, envelope, free_port, gh_headers, std_headers
+from conftest import GH_SECRET, WHSEC, envelope, free_port, gh_headers, gil_probe, std_headers
 
 NOW = 1_700_000_000
 
@@ -205,28 +203,10 @@ def test_store_io_releases_the_gil():
         r = receiver(store=hv.RedisStore(f"redis://127.0.0.1:{port}/0", timeout=0.5))
         r.on("*", print)
         body = envelope()
-        ticks, stop = [0], threading.Event()
-
-        def spin():
-            while not stop.is_set():
-                ticks[0] += 1
-                time.sleep(0)
-
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(5.0)
-        t = threading.Thread(target=spin)
-        t.start()
-        try:
-            time.sleep(0.05)
-            before = ticks[0]
+        with gil_probe() as probe:
             decision = r.begin("/h", std_headers(body, "msg_g", NOW), body, now=NOW)
-            during = ticks[0] - before
-        finally:
-            stop.set()
-            t.join()
-            sys.setswitchinterval(old)
     assert decision.status == 503 and decision.error.code == "store_unavailable"
-    assert during > 10, f"another thread ran {during} times while the store call blocked"
+    assert probe.ran > 10, f"another thread ran {probe.ran} times while the store call blocked"
 
 
 def test_unreachable_redis_is_503():

@@ -3,7 +3,7 @@
 import pytest
 
 import hookverify as hv
-from conftest import VECTORS, load_vectors
+from conftest import VECTORS, attack_inputs, load_vectors
 
 SCHEMES = load_vectors("schemes.json")
 ATTACKS = load_vectors("attacks/malformed_headers.json")
@@ -66,25 +66,14 @@ def test_schemes_json_event(case):
     assert event.key_index == case["key_index"]
 
 
-ATTACK_SCHEMES = {"github": "github", "stripe": "stripe", "slack": "slack", "standard-webhooks": "standard"}
-NOT_HEADERS = {"secret_utf8", "secret", "body_utf8", "payload_utf8", "body_hex", "body_file", "now", "tolerance"}
-
-
 @pytest.mark.parametrize("case", ATTACKS["cases"], ids=lambda c: c["id"])
 def test_malformed_headers(case):
     inputs = case["inputs"]
-    secret = inputs.get("secret_utf8", inputs.get("secret"))
-    if "body_file" in inputs:
-        body = (VECTORS / inputs["body_file"]).read_bytes()
-    elif "body_hex" in inputs:
-        body = bytes.fromhex(inputs["body_hex"])
-    else:
-        body = inputs.get("body_utf8", inputs.get("payload_utf8")).encode("utf-8")
-    headers = {k: v for k, v in inputs.items() if k not in NOT_HEADERS and v is not None}
+    scheme, secret, body, headers = attack_inputs(case)
     extra = {"tolerance": inputs["tolerance"]} if "tolerance" in inputs else {}
 
     def attempt():
-        verifier = hv.Verifier(scheme=ATTACK_SCHEMES[case["scheme"]], secret=secret, **extra)
+        verifier = hv.Verifier(scheme=scheme, secret=secret, **extra)
         return verifier.verify_signature(body, headers, now=inputs.get("now", 0))
 
     if case["expect"] == "accept":
