@@ -45,9 +45,10 @@ pub use secret::{Algorithm, Secret, SecretEncoding};
 pub use sign::Signer;
 pub use verify::{unix_now, Verified, Verifier, VerifierOptions};
 
-// The README's Rust quick start runs as a doctest.
+// The README's Rust snippets run as doctests (they include the axum receiver, hence the feature;
+// scripts/test-rust.sh tests with --all-features).
 #[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "axum"))]
 pub struct ReadmeDoctests;
 
 /// The crate version, shared by every artifact (npm, wheel, CLI).
