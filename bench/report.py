@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+from summarize import cpu_model, fmt_ns  # bench/ is on sys.path when run as a script
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SIZES = [256, 1024, 16 * 1024, 1024 * 1024]
 RUST_SIZE = {256: "256B", 1024: "1KiB", 16384: "16KiB", 1048576: "1MiB"}
@@ -23,16 +25,6 @@ MIB = 1 << 20
 
 def label(size):
     return f"{size // MIB} MiB" if size >= MIB else f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
-
-
-def fmt_ns(ns):
-    if ns is None:
-        return "—"
-    if ns >= 1e6:
-        return f"{ns / 1e6:.2f} ms"
-    if ns >= 1e3:
-        return f"{ns / 1e3:.2f} µs"
-    return f"{ns:.0f} ns"
 
 
 def fmt_x(r, digits=2):
@@ -45,17 +37,6 @@ def load_json(d, name):
             return json.load(f)
     except OSError:
         return None
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def cmd_version(argv):

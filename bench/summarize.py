@@ -14,6 +14,7 @@ Usage: summarize.py [TARGET_DIR] [--json OUT]   (default: $CARGO_TARGET_DIR or .
 import glob
 import json
 import os
+import platform
 import sys
 import time
 
@@ -77,7 +78,7 @@ def cpu_model():
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return "unknown CPU"
+    return platform.processor() or "unknown CPU"
 
 
 def write_json(path, data):
