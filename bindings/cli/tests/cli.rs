@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{bin, body_of, run_with_stdin, vectors};
+use common::{bin, body_of, listen, run_with_stdin, vectors};
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -235,19 +235,9 @@ fn http_post(port: u16, headers: &[(String, String)], body: &[u8]) -> (u16, Stri
 
 #[test]
 fn listen_prints_events_and_answers_per_ack_policy() {
-    use std::io::{BufRead, BufReader};
+    use std::io::BufRead;
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let mut child = bin()
-        .args(["listen", "--port", "0", "--path", "/hooks", "--scheme", "standard", "--secret", secret, "--sync"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut banner = String::new();
-    stderr.read_line(&mut banner).unwrap();
-    let port: u16 = banner.split("127.0.0.1:").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, port, mut stdout) = listen(&["--path", "/hooks", "--scheme", "standard"], secret);
 
     // Signature from the standard-webhooks project's own test vector (independent of our signer).
     let body = br#"{"test": 2432232314}"#;

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{bin, body_of, run_with_stdin, vectors};
+use common::{bin, body_of, listen, run_with_stdin, vectors};
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::BufRead;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -113,23 +113,6 @@ fn diagnose_usage_errors_exit_2() {
     let out = run_with_stdin(cmd, b"{}");
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["code"], "unknown_scheme");
-}
-
-/// Starts `hookverify listen` on a free loopback port; returns the child and the port.
-fn listen(scheme: &[&str], secret: &str) -> (Child, u16, BufReader<std::process::ChildStdout>) {
-    let mut child = bin()
-        .args(["listen", "--port", "0", "--secret", secret, "--sync"])
-        .args(scheme)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut banner = String::new();
-    stderr.read_line(&mut banner).unwrap();
-    let port = banner.split("127.0.0.1:").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    (child, port, stdout)
 }
 
 fn send(args: &[&str]) -> Output {

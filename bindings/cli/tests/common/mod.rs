@@ -1,9 +1,9 @@
 //! Helpers shared by the CLI test files.
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -31,4 +31,22 @@ pub fn body_of(t: &Value) -> Vec<u8> {
         Some(Value::String(s)) => s.as_bytes().to_vec(),
         _ => hex::decode(t["body_hex"].as_str().unwrap()).unwrap(),
     }
+}
+
+/// Starts `hookverify listen --port 0 --sync` with `args` (scheme, path) on loopback;
+/// returns the child, the port it printed, and its stdout (one JSON line per event).
+pub fn listen(args: &[&str], secret: &str) -> (Child, u16, BufReader<ChildStdout>) {
+    let mut child = bin()
+        .args(["listen", "--port", "0", "--secret", secret, "--sync"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut banner = String::new();
+    stderr.read_line(&mut banner).unwrap();
+    let port = banner.split("127.0.0.1:").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, port, stdout)
 }
