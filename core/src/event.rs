@@ -250,17 +250,23 @@ enum Found<'a> {
     Text(Cow<'a, str>),
 }
 
+impl<'a> Found<'a> {
+    /// The value as text: header text as-is, a JSON string or integer as its text, else `None`.
+    fn into_text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Found::Text(t) => Some(t),
+            Found::Json(raw) => json_scalar_text(raw),
+        }
+    }
+}
+
 /// Resolves a field source against headers and the document; `None` when absent everywhere.
 pub(crate) fn resolve<'a, H: Headers + ?Sized>(
     source: &FieldSource,
     headers: &'a H,
     doc: Option<&Document<'a>>,
 ) -> Result<Option<Cow<'a, str>>> {
-    match resolve_raw(source, headers, doc)? {
-        None => Ok(None),
-        Some(Found::Text(t)) => Ok(Some(t)),
-        Some(Found::Json(raw)) => Ok(json_scalar_text(raw)),
-    }
+    Ok(resolve_raw(source, headers, doc)?.and_then(Found::into_text))
 }
 
 fn resolve_raw<'a, H: Headers + ?Sized>(
@@ -286,17 +292,8 @@ fn resolve_raw<'a, H: Headers + ?Sized>(
             };
             let Some(base) = base else { return Ok(None) };
             let Some(suffix_ptr) = &rule.suffix_pointer else { return Ok(Some(base)) };
-            let suffix = pointer_value(doc, suffix_ptr)?.and_then(|f| match f {
-                Found::Json(raw) => json_scalar_text(raw).map(Cow::into_owned),
-                Found::Text(t) => Some(t.into_owned()),
-            });
-            let base_text = match base {
-                Found::Text(t) => t,
-                Found::Json(raw) => match json_scalar_text(raw) {
-                    Some(t) => t,
-                    None => return Ok(None),
-                },
-            };
+            let suffix = pointer_value(doc, suffix_ptr)?.and_then(Found::into_text);
+            let Some(base_text) = base.into_text() else { return Ok(None) };
             Ok(Some(Found::Text(match suffix {
                 Some(s) if !s.is_empty() => Cow::Owned(format!("{base_text}.{s}")),
                 _ => base_text,
