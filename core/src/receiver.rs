@@ -299,20 +299,15 @@ impl<H> Receiver<H> {
     /// Every header name the pipeline may read: each provider's scheme headers,
     /// match-rule headers, and [`SYNC_HEADER`]. Bindings pass only these across FFI.
     pub fn header_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        let mut add = |n: &str| {
-            if !names.iter().any(|m| m.eq_ignore_ascii_case(n)) {
-                names.push(n.to_owned());
-            }
-        };
+        let mut names: Vec<&str> = Vec::new();
         for p in &self.providers {
-            p.verifier.scheme().header_names().into_iter().for_each(&mut add);
+            names.extend(p.verifier.scheme().header_names());
             if let Matcher::HeaderPresent(h) | Matcher::HeaderEquals(h, _) = &p.matcher {
-                add(h);
+                names.push(h);
             }
         }
-        add(SYNC_HEADER);
-        names
+        names.push(SYNC_HEADER);
+        crate::scheme::unique_names(names).into_iter().map(str::to_owned).collect()
     }
 
     /// The handler of route `index` (from [`Delivery::handlers`]).

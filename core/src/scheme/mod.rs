@@ -401,13 +401,7 @@ impl Scheme {
         for src in [&spec.event.id, &spec.event.event_type, &spec.event.timestamp, &spec.dedup_key].into_iter().flatten() {
             source_headers(src, &mut names);
         }
-        let mut seen: Vec<&str> = Vec::new();
-        for n in names {
-            if !seen.iter().any(|s| s.eq_ignore_ascii_case(n)) {
-                seen.push(n);
-            }
-        }
-        seen
+        unique_names(names)
     }
 
     pub(crate) fn segments(&self) -> &[Segment] {
@@ -417,6 +411,17 @@ impl Scheme {
     pub(crate) fn header_sets(&self) -> &[HeaderSet] {
         &self.inner.header_sets
     }
+}
+
+/// Header names without case-insensitive repeats, in first-use order.
+pub(crate) fn unique_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for n in names {
+        if !seen.iter().any(|s| s.eq_ignore_ascii_case(n)) {
+            seen.push(n);
+        }
+    }
+    seen
 }
 
 /// A prefix the header parsers can find again: printable ASCII, no edge whitespace,
