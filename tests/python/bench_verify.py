@@ -2,7 +2,9 @@
 
 Every contender checks the same valid request. Standard Webhooks scheme unless noted; Stripe has its
 own rows. ns/op: best and median over interleaved rounds. Usage: bench_verify.py [--quick] [--json PATH]
-(markdown on stdout; the JSON is read by bench/report.py).
+[--compare MODULE] (markdown on stdout; the JSON is read by bench/report.py). --compare adds rows for another
+importable copy of the package (e.g. the previous wheel unpacked as `hookverify_before` on PYTHONPATH), timed in
+the same interleaved rounds, for before/after figures from one run.
 """
 
 import base64
@@ -117,12 +119,19 @@ def main() -> int:
     quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
     json_out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
     rounds, batch_s = (5, 0.002) if quick else (21, 0.005)
+    other = importlib.import_module(sys.argv[sys.argv.index("--compare") + 1]) if "--compare" in sys.argv else None
     now = int(time.time())
     ours = hv.Verifier(scheme="standard", secret=WHSEC)
     ours_stripe = hv.Verifier(scheme="stripe", secret=STRIPE_SECRET)
     by_hand, by_hand_stripe = stdlib_standard(WHSEC), stdlib_stripe(STRIPE_SECRET)
     swh, svx = sw.Webhook(WHSEC), svix.Webhook(WHSEC)
-    results = {key: {"label": label, "kind": kind, "sizes": {}} for key, (label, kind) in CONTENDERS.items()}
+    contenders = dict(CONTENDERS)
+    if other is not None:
+        tag = f"{other.__name__} {other.__version__}"
+        contenders["other_sig"] = (f"{tag} verify_signature (compare)", "sig")
+        contenders["other_verify"] = (f"{tag} verify (event, compare)", "parse")
+        theirs = other.Verifier(scheme="standard", secret=WHSEC)
+    results = {key: {"label": label, "kind": kind, "sizes": {}} for key, (label, kind) in contenders.items()}
     load = [os.getloadavg()]
     for _label, size in SIZES:
         body = envelope(size)
@@ -149,6 +158,9 @@ def main() -> int:
             "stripe_sig": lambda: stripe.WebhookSignature.verify_header(text, stripe_header, STRIPE_SECRET, 300),
             "stripe_event": lambda: stripe.Webhook.construct_event(text, stripe_header, STRIPE_SECRET),
         }
+        if other is not None:
+            fns["other_sig"] = lambda: theirs.verify_signature(body, headers)
+            fns["other_verify"] = lambda: theirs.verify(body, headers)
         for fn in fns.values():  # every contender must accept the request before it is timed
             fn()
         for key, r in interleaved(fns, rounds, batch_s).items():
@@ -161,6 +173,12 @@ def main() -> int:
         ("verify >= 5x standardwebhooks @1 KiB", best("standardwebhooks", 1024) / best("ours_verify", 1024), 5.0),
         ("verify_signature >= 0.95x stdlib (OpenSSL) @1 MiB", best("hand", 1 << 20) / best("ours_sig", 1 << 20), 0.95),
     ]
+    if other is not None:  # information only: the compared copy against the same peers, same rounds
+        goals += [
+            (f"compare: {other.__name__} verify_signature vs stdlib @1 KiB", best("hand", 1024) / best("other_sig", 1024), 3.0),
+            (f"compare: {other.__name__} verify vs standardwebhooks @1 KiB", best("standardwebhooks", 1024) / best("other_verify", 1024), 5.0),
+            (f"compare: {other.__name__} verify_signature vs stdlib @1 MiB", best("hand", 1 << 20) / best("other_sig", 1 << 20), 0.95),
+        ]
     versions = {"python": sys.version.split()[0], "openssl": ssl.OPENSSL_VERSION, "hookverify": hv.__version__}
     for dist in ("standardwebhooks", "svix", "stripe"):
         versions[dist] = version(dist)
