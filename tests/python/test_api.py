@@ -343,6 +343,94 @@ def test_event_fields_and_lazy_cached_data():
         event.id = "other"  # type: ignore[misc]
 
 
+UNICODE_ENVELOPE = (
+    '{"type":"user.created","timestamp":"2023-11-14T22:13:20Z",'
+    '"data":{"name":"Zoë 日本 🎉","esc":"\\u00e9\\ud83c\\udf89","n":[1,2.5,null]}}'
+).encode()
+
+
+@pytest.mark.parametrize("convert", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"])
+def test_event_data_is_the_exact_utf8_payload_for_every_body_type(convert):
+    event = hv.Verifier(scheme="standard", secret=WHSEC).verify(convert(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW)
+    assert event.data_json == '{"name":"Zoë 日本 🎉","esc":"\\u00e9\\ud83c\\udf89","n":[1,2.5,null]}'
+    assert event.data == {"name": "Zoë 日本 🎉", "esc": "é🎉", "n": [1, 2.5, None]}
+    assert event.data_json is event.data_json and event.data is event.data
+
+
+def test_event_outlives_and_ignores_changes_to_its_body():
+    body = bytearray(UNICODE_ENVELOPE)
+    event = hv.Verifier(scheme="standard", secret=WHSEC).verify(body, std_headers(UNICODE_ENVELOPE), now=NOW)
+    body[:] = b"x" * len(body)
+    del body
+    assert event.data["name"] == "Zoë 日本 🎉"
+    first = hv.Verifier(scheme="standard", secret=WHSEC).verify(bytes(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW)
+    assert (first.id, first.type, first.timestamp, first.key_index) == ("msg_1", "user.created", NOW, 0)
+    assert repr(first) == "Event(id='msg_1', type='user.created', timestamp=1700000000, key_index=0)"
+
+
+def test_events_and_results_are_independent_objects():
+    v = hv.Verifier(scheme="standard", secret=WHSEC)
+    events = [v.verify(ENVELOPE, std_headers(ENVELOPE, msg_id=f"msg_{i}"), now=NOW) for i in range(20)]
+    assert [e.id for e in events] == [f"msg_{i}" for i in range(20)]
+    assert len({id(e) for e in events}) == 20
+    results = [v.verify_signature(ENVELOPE, std_headers(ENVELOPE, msg_id=f"m{i}"), now=NOW) for i in range(20)]
+    assert [r.message_id for r in results] == [f"m{i}" for i in range(20)]
+
+
+@pytest.mark.parametrize("form", ["str", "bytes", "str-subclass"])
+@pytest.mark.parametrize("msg_id", ["msg_é", "msg_日本", "msg_🎉"])
+def test_non_ascii_header_values_are_their_utf8_bytes(form, msg_id):
+    class Text(str):
+        pass
+
+    convert = {"str": str, "bytes": str.encode, "str-subclass": Text}[form]
+    headers = {convert(k): convert(v) for k, v in std_headers(ENVELOPE, msg_id=msg_id).items()}
+    assert hv.Verifier(scheme="standard", secret=WHSEC).verify_signature(ENVELOPE, headers, now=NOW).message_id == msg_id
+
+
+@pytest.mark.parametrize(
+    "rename",
+    [str.upper, str.title, lambda k: k.replace("-", "_"), lambda k: k.replace("i", "ï"), lambda k: k + " "],
+    ids=["upper", "title", "underscore", "non-ascii-same-length", "longer"],
+)
+def test_header_names_match_ascii_case_insensitively_and_nothing_else(rename):
+    headers = std_headers(ENVELOPE)
+    headers[rename("webhook-id")] = headers.pop("webhook-id")
+    v = hv.Verifier(scheme="standard", secret=WHSEC)
+    if rename("webhook-id").lower() == "webhook-id":
+        assert v.verify_signature(ENVELOPE, headers, now=NOW).message_id == "msg_1"
+    else:
+        assert code_of(v.verify_signature, ENVELOPE, headers, now=NOW) == "missing_header"
+
+
+def test_header_values_stay_valid_while_another_thread_replaces_them():
+    # Large bodies are hashed without the GIL: the values read from the dict must stay alive even
+    # when another thread drops them from it meanwhile.
+    body = b"z" * (1024 * 1024)
+    good = std_headers(body)
+    v = hv.Verifier(scheme="standard", secret=WHSEC)
+    headers, stop, outcomes = dict(good), threading.Event(), []
+
+    def churn():
+        while not stop.is_set():
+            for k, val in good.items():
+                headers[k] = "".join(val)  # a fresh str each time: the old one is freed
+            headers["webhook-signature"] = "v1," + base64.b64encode(b"\0" * 32).decode()
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        for _ in range(30):
+            try:
+                outcomes.append(v.verify_signature(body, headers, now=NOW).message_id)
+            except hv.HookverifyError as e:
+                outcomes.append(e.code)
+    finally:
+        stop.set()
+        t.join()
+    assert set(outcomes) <= {"msg_1", "no_matching_signature"}, set(outcomes)
+
+
 def test_verify_signature_for_non_json_bodies():
     body = b"token=x&team_id=T1"
     mac = hmac.new(b"slack-secret", f"v0:{NOW}:".encode() + body, hashlib.sha256).hexdigest()

@@ -81,7 +81,7 @@ pub fn core<T>(py: Python<'_>, r: hookverify::Result<T>) -> PyResult<T> {
 }
 
 /// `json.loads(text)`.
-pub fn json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
+pub fn json_loads<'py>(py: Python<'py>, text: impl IntoPyObject<'py>) -> PyResult<Py<PyAny>> {
     Ok(JSON_LOADS.import(py, "json", "loads")?.call1((text,))?.unbind())
 }
 
@@ -180,32 +180,115 @@ pub fn str_list(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<
     obj.try_iter()?.map(|item| string(py, &format!("each of {name}"), &item?)).collect()
 }
 
-/// Header names lowercased, the form [`pick`] compares against.
-pub fn lowercase(names: Vec<&str>) -> Vec<String> {
-    names.into_iter().map(str::to_ascii_lowercase).collect()
+/// The header names a scheme (or pipeline) reads, lowercased: the form [`pick`] compares against.
+pub struct Names {
+    names: Vec<String>,
+    /// Every name as given (the core asks for them in this spelling) and lowercased (the usual
+    /// spelling of request headers), with its index: an exact match skips the case-folding compare.
+    spellings: Vec<(String, usize)>,
+    /// Bit `n` set when some name is `n` bytes long (names of 64+ bytes set bit 63): most request
+    /// headers are skipped on their length alone.
+    lengths: u64,
 }
 
+impl Names {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Names {
+        let mut out = Names { names: Vec::new(), spellings: Vec::new(), lengths: 0 };
+        for given in names {
+            let lower = given.to_ascii_lowercase();
+            let index = out.names.iter().position(|n| *n == lower).unwrap_or_else(|| {
+                out.lengths |= Self::bit(lower.len());
+                out.names.push(lower.clone());
+                out.spellings.push((lower, out.names.len() - 1));
+                out.names.len() - 1
+            });
+            if !out.spellings.iter().any(|(s, _)| s == given) {
+                out.spellings.push((given.to_owned(), index));
+            }
+        }
+        out
+    }
+
+    fn bit(len: usize) -> u64 {
+        1 << len.min(63)
+    }
+
+    fn may_match(&self, len: usize) -> bool {
+        self.lengths & Self::bit(len) != 0
+    }
+
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        match self.spellings.iter().find(|(s, _)| s.as_bytes() == name) {
+            Some((_, index)) => Some(*index),
+            None => self.names.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(name)),
+        }
+    }
+}
+
+/// A header value: `len` bytes at `ptr`, inside `owner` (an immutable `str`'s UTF-8 form or a `bytes`).
+struct Value {
+    /// Held for its strong reference: it owns the bytes at `ptr`.
+    _owner: Py<PyAny>,
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: `ptr` points into the buffer of `owner`, an immutable str (its UTF-8 form, which CPython
+// keeps until the object is freed) or bytes object; the strong reference keeps it alive and
+// unchanged wherever the `Value` goes, including sections that run without the GIL.
+unsafe impl Send for Value {}
+unsafe impl Sync for Value {}
+
+impl Value {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: see the `Send` impl: the buffer lives as long as `owner`, which `self` holds.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+/// Per scheme header name: how many instances the request has, and the first one's value.
+#[derive(Default)]
+struct Slot {
+    count: usize,
+    first: Option<Value>,
+}
+
+/// Slots kept inline (no allocation per call); pipelines and diagnose with more names spill the rest.
+const INLINE_SLOTS: usize = 8;
+
 /// The few headers a scheme reads, picked out of a Python mapping or list of pairs.
+/// Values are borrowed from the Python objects (held by strong reference), never copied.
 pub struct Picked<'n> {
-    names: &'n [String],
-    found: Vec<(usize, Vec<u8>)>,
+    names: &'n Names,
+    inline: [Slot; INLINE_SLOTS],
+    spill: Vec<Slot>,
+}
+
+impl Picked<'_> {
+    fn slot(&self, i: usize) -> &Slot {
+        if i < INLINE_SLOTS { &self.inline[i] } else { &self.spill[i - INLINE_SLOTS] }
+    }
+
+    fn slot_mut(&mut self, i: usize) -> &mut Slot {
+        if i < INLINE_SLOTS { &mut self.inline[i] } else { &mut self.spill[i - INLINE_SLOTS] }
+    }
 }
 
 impl Headers for Picked<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        let Some(want) = self.names.iter().position(|n| n.eq_ignore_ascii_case(name)) else { return Lookup::Missing };
-        let mut hits = self.found.iter().filter(|(i, _)| *i == want);
-        match (hits.next(), hits.count()) {
-            (None, _) => Lookup::Missing,
-            (Some((_, v)), 0) => Lookup::One(v),
-            (Some(_), more) => Lookup::Many(more + 1),
+        let Some(slot) = self.names.position(name.as_bytes()).map(|i| self.slot(i)) else { return Lookup::Missing };
+        match (slot.count, &slot.first) {
+            (1, Some(v)) => Lookup::One(v.bytes()),
+            (0, _) | (_, None) => Lookup::Missing,
+            (n, _) => Lookup::Many(n),
         }
     }
 }
 
 /// Reads only the scheme's header names (ASCII case-insensitive) from a Mapping or (name, value) pairs.
-pub fn pick<'n>(py: Python<'_>, obj: &Bound<'_, PyAny>, names: &'n [String]) -> PyResult<Picked<'n>> {
-    let mut picked = Picked { names, found: Vec::with_capacity(4) };
+pub fn pick<'n>(py: Python<'_>, obj: &Bound<'_, PyAny>, names: &'n Names) -> PyResult<Picked<'n>> {
+    let spill = (INLINE_SLOTS..names.names.len()).map(|_| Slot::default()).collect();
+    let mut picked = Picked { names, inline: Default::default(), spill };
     if let Ok(d) = obj.cast::<PyDict>() {
         for (k, v) in d.iter() {
             picked.offer(py, &k, &v)?;
@@ -237,41 +320,89 @@ fn pair<'py>(item: &Bound<'py, PyAny>) -> Option<(Bound<'py, PyAny>, Bound<'py, 
     (l.len() == 2).then(|| Some((l.get_item(0).ok()?, l.get_item(1).ok()?))).flatten()
 }
 
+#[cfg(not(windows))]
+extern "C" {
+    // In the stable ABI only from 3.10, so pyo3-ffi hides it under abi3-py39; every CPython 3 on
+    // Unix exports it all the same (public API since 3.3), and the extension resolves it at load time.
+    fn PyUnicode_AsUTF8AndSize(unicode: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const std::os::raw::c_char;
+}
+
+/// The UTF-8 form of `s` without a copy (CPython keeps it with the object: for ASCII, the str's own
+/// data), or None for a lone surrogate (error cleared) and where the function is not available.
+fn utf8_in_place<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
+    #[cfg(not(windows))]
+    {
+        let mut len: ffi::Py_ssize_t = 0;
+        // SAFETY: `s` is a live str; the returned buffer belongs to it and lives while it does.
+        let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len) };
+        if ptr.is_null() {
+            // SAFETY: the GIL is held (we hold a Bound); drops the UnicodeEncodeError just raised.
+            unsafe { ffi::PyErr_Clear() };
+            return None;
+        }
+        // SAFETY: CPython guarantees `len` bytes at `ptr`, owned by `s`.
+        Some(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize) })
+    }
+    #[cfg(windows)]
+    {
+        let _ = s;
+        None
+    }
+}
+
 impl Picked<'_> {
     fn offer(&mut self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let Some(index) = self.index_of(py, key)? else { return Ok(()) };
-        let bytes = if let Ok(s) = value.cast::<PyString>() {
-            match s.to_cow() {
-                Ok(t) => t.into_owned().into_bytes(),
+        let value = if let Ok(s) = value.cast::<PyString>() {
+            match utf8_in_place(s) {
+                Some(text) => Value { ptr: text.as_ptr(), len: text.len(), _owner: s.clone().into_any().unbind() },
                 // A lone surrogate becomes the invalid UTF-8 it stands for; the core reports it (malformed_header).
-                Err(_) => s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast::<PyBytes>()?.as_bytes().to_vec(),
+                // (Also the path where the UTF-8 form cannot be borrowed: one small bytes object per header.)
+                None => {
+                    let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast_into::<PyBytes>()?;
+                    let raw = b.as_bytes();
+                    Value { ptr: raw.as_ptr(), len: raw.len(), _owner: b.clone().into_any().unbind() }
+                }
             }
         } else if let Ok(b) = value.cast::<PyBytes>() {
-            b.as_bytes().to_vec()
+            let raw = b.as_bytes();
+            Value { ptr: raw.as_ptr(), len: raw.len(), _owner: b.clone().into_any().unbind() }
         } else {
-            let name = &self.names[index];
+            let name = &self.names.names[index];
             return Err(invalid(py, format!("header {name} must be a str or bytes value, got {}", type_name(value))));
         };
-        self.found.push((index, bytes));
+        let slot = self.slot_mut(index);
+        slot.count += 1;
+        if slot.first.is_none() {
+            slot.first = Some(value);
+        }
         Ok(())
     }
 
     fn index_of(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
         if let Ok(s) = key.cast::<PyString>() {
-            // Compared in place, character by character: most request headers are not the
-            // scheme's, and the limited API of Python 3.9 has no borrowed UTF-8 view of a str.
-            // SAFETY: `s` is a live str; indices stay below its length.
+            // Most request headers are not the scheme's: the length (in characters; names are ASCII)
+            // rules them out before any text is looked at.
+            // SAFETY: `s` is a live str.
             let len = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
-            return Ok(self.names.iter().position(|n| {
+            if len < 0 || !self.names.may_match(len as usize) {
+                return Ok(None);
+            }
+            if let Some(text) = utf8_in_place(s) {
+                return Ok(self.names.position(text));
+            }
+            // Character by character (lone surrogates, or no borrowed UTF-8 view on this platform).
+            return Ok(self.names.names.iter().position(|n| {
                 n.len() as isize == len
                     && n.bytes().enumerate().all(|(i, want)| {
+                        // SAFETY: `s` is a live str; indices stay below its length.
                         let c = unsafe { ffi::PyUnicode_ReadChar(s.as_ptr(), i as ffi::Py_ssize_t) };
                         c < 128 && (c as u8).to_ascii_lowercase() == want
                     })
             }));
         }
         if let Ok(b) = key.cast::<PyBytes>() {
-            return Ok(self.names.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(b.as_bytes())));
+            return Ok(self.names.position(b.as_bytes()));
         }
         Err(invalid(py, format!("header names must be str or bytes, got {}", type_name(key))))
     }

@@ -8,17 +8,9 @@ use crate::convert::{self, guard};
 use crate::verifier::DETACH_ABOVE_BYTES;
 
 /// The header names diagnose may read: the given scheme's and every preset's (detection, wrong_scheme).
-fn names(scheme: Option<&Scheme>) -> Vec<String> {
+fn names(scheme: Option<&Scheme>) -> convert::Names {
     let presets = Scheme::presets();
-    let mut names: Vec<String> = Vec::new();
-    for s in scheme.into_iter().chain(&presets) {
-        for n in convert::lowercase(s.header_names()) {
-            if !names.contains(&n) {
-                names.push(n);
-            }
-        }
-    }
-    names
+    convert::Names::new(scheme.into_iter().chain(&presets).flat_map(|s| s.header_names()))
 }
 
 /// Why a delivery does (not) verify: the report as the core's one-line JSON (`hookverify.diagnose` parses it).

@@ -46,7 +46,7 @@ type ProviderArgs = (String, Py<Verifier>, String, Option<String>, Option<String
 #[pyclass(frozen, module = "hookverify._native")]
 pub struct Pipeline {
     inner: Receiver<Handler>,
-    names: Vec<String>,
+    names: convert::Names,
     may_block: bool,
 }
 
@@ -102,7 +102,7 @@ impl Pipeline {
             if let Some(ns) = namespace {
                 inner.namespace(&ns);
             }
-            let names = convert::lowercase(inner.header_names().iter().map(String::as_str).collect());
+            let names = convert::Names::new(inner.header_names().iter().map(String::as_str));
             Ok(Pipeline { inner, names, may_block })
         })
     }

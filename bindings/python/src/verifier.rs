@@ -15,7 +15,7 @@ pub const DETACH_ABOVE_BYTES: usize = 64 * 1024;
 pub struct Verifier {
     pub(crate) inner: CoreVerifier,
     /// The lowercased header names the scheme reads; nothing else is taken from the mapping.
-    names: Vec<String>,
+    names: convert::Names,
 }
 
 #[pymethods]
@@ -34,7 +34,7 @@ impl Verifier {
     ) -> PyResult<Self> {
         guard(py, || {
             let scheme = convert::scheme(py, scheme)?;
-            let names = convert::lowercase(scheme.header_names());
+            let names = convert::Names::new(scheme.header_names());
             let mut builder = CoreVerifier::builder(scheme);
             let given = |o: Option<&Bound<'_, PyAny>>| o.is_some_and(|o| !o.is_none());
             if given(secret) && given(secrets) {
@@ -134,50 +134,72 @@ impl Verifier {
 }
 
 /// A verified, parsed webhook event.
-#[pyclass(frozen, module = "hookverify._native")]
+///
+/// Holds the core's event as it came (no copy of the payload); `data_json` and `data` build their
+/// Python objects on first access and cache them.
+#[pyclass(frozen, freelist = 8, module = "hookverify._native")]
 pub struct Event {
-    /// The event id.
-    #[pyo3(get)]
-    id: String,
-    /// The event type.
-    #[pyo3(get, name = "type")]
-    event_type: String,
-    /// When the event happened (unix seconds), if known.
-    #[pyo3(get)]
-    timestamp: Option<i64>,
-    /// Index of the secret that matched.
-    #[pyo3(get)]
-    key_index: usize,
-    /// The payload as JSON text, exactly as received.
-    #[pyo3(get)]
-    data_json: String,
+    inner: hookverify::Event,
+    data_json: PyOnceLock<Py<PyString>>,
     data: PyOnceLock<Py<PyAny>>,
 }
 
 impl From<hookverify::Event> for Event {
-    fn from(e: hookverify::Event) -> Event {
-        let data_json = e.data_json().to_owned();
-        Event { id: e.id, event_type: e.event_type, timestamp: e.timestamp, key_index: e.key_index, data_json, data: PyOnceLock::new() }
+    fn from(inner: hookverify::Event) -> Event {
+        Event { inner, data_json: PyOnceLock::new(), data: PyOnceLock::new() }
     }
 }
 
 #[pymethods]
 impl Event {
+    /// The event id.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The event type.
+    #[getter]
+    #[pyo3(name = "type")]
+    fn event_type(&self) -> &str {
+        &self.inner.event_type
+    }
+
+    /// When the event happened (unix seconds), if known.
+    #[getter]
+    fn timestamp(&self) -> Option<i64> {
+        self.inner.timestamp
+    }
+
+    /// Index of the secret that matched.
+    #[getter]
+    fn key_index(&self) -> usize {
+        self.inner.key_index
+    }
+
+    /// The payload as JSON text, exactly as received (built on first access, then cached).
+    #[getter]
+    fn data_json(&self, py: Python<'_>) -> Py<PyString> {
+        self.data_json.get_or_init(py, || PyString::new(py, self.inner.data_json()).unbind()).clone_ref(py)
+    }
+
     /// The payload parsed with `json.loads` on first access, then cached.
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self.data.get_or_try_init(py, || convert::json_loads(py, &self.data_json))?.clone_ref(py))
+        let text = self.data_json(py);
+        Ok(self.data.get_or_try_init(py, || convert::json_loads(py, text.bind(py)))?.clone_ref(py))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let (id, ty) = (PyString::new(py, &self.id).repr()?, PyString::new(py, &self.event_type).repr()?);
-        let ts = self.timestamp.map_or("None".into(), |t| t.to_string());
-        Ok(format!("Event(id={id}, type={ty}, timestamp={ts}, key_index={})", self.key_index))
+        let e = &self.inner;
+        let (id, ty) = (PyString::new(py, &e.id).repr()?, PyString::new(py, &e.event_type).repr()?);
+        let ts = e.timestamp.map_or("None".into(), |t| t.to_string());
+        Ok(format!("Event(id={id}, type={ty}, timestamp={ts}, key_index={})", e.key_index))
     }
 }
 
 /// What a signature-only check established.
-#[pyclass(frozen, module = "hookverify._native")]
+#[pyclass(frozen, freelist = 8, module = "hookverify._native")]
 pub struct Verified {
     /// Index of the secret that matched.
     #[pyo3(get)]
