@@ -131,7 +131,7 @@ def main():
         f"Results from {time.strftime('%Y-%m-%d %H:%M', time.localtime(oldest))} to "
         f"{time.strftime('%H:%M', time.localtime(newest))}; median time per verification.")
     add("")
-    add("`hookverify_sig` = `Verifier::verify_signature_at`, `hookverify_verify` = `verify_at` (+ envelope parse), "
+    add("`hookverify_sig` = `Verifier::verify_signature_at`, `hookverify_verify` = `verify_ref_at` (+ envelope parse, payload borrowed), "
         "`hmac_sha2` = hand-written hmac+sha2 verifier of the same scheme (pre-keyed, `verify_slice`), "
         "`ring` = the same with ring::hmac, `sha256` = raw SHA-256 of the body (ceiling).")
     add("")

@@ -15,7 +15,11 @@ use crate::headers::{single_value, Headers};
 use crate::scheme::{FieldSource, Scheme};
 use crate::verify::Verified;
 
-/// A verified, parsed webhook event.
+/// A verified, parsed webhook event that owns its payload text.
+///
+/// [`Verifier::verify_at`](crate::Verifier::verify_at) returns this; when you still hold the body,
+/// [`Verifier::verify_ref_at`](crate::Verifier::verify_ref_at) gives an [`EventRef`] that borrows
+/// the payload from it instead of copying.
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The event id (also the default duplicate-suppression key).
@@ -51,7 +55,7 @@ impl Event {
 
     /// The payload deserialized into your own type.
     pub fn data_as<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
-        serde_json::from_str(&self.data).map_err(|e| Error::InvalidJson { reason: e.to_string() })
+        data_as(&self.data)
     }
 }
 
@@ -63,6 +67,62 @@ impl PartialEq for Event {
             && self.key_index == other.key_index
             && self.data == other.data
     }
+}
+
+/// A verified, parsed webhook event whose payload text borrows from the body: no copy of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef<'b> {
+    /// The event id (also the default duplicate-suppression key).
+    pub id: String,
+    /// The event type, e.g. `user.created`, `issues.opened`.
+    pub event_type: String,
+    /// When the event happened (unix seconds), if the envelope or headers say.
+    pub timestamp: Option<i64>,
+    /// Index of the secret that verified the signature.
+    pub key_index: usize,
+    /// The payload's JSON text, a slice of the body (`null` when the payload is absent).
+    data: &'b str,
+    /// Where `data` sits in the body (`None` when the payload is absent).
+    data_range: Option<std::ops::Range<usize>>,
+}
+
+impl<'b> EventRef<'b> {
+    /// The payload as JSON text: a slice of the verified body.
+    pub fn data_json(&self) -> &'b str {
+        self.data
+    }
+
+    /// Byte range of the payload's JSON text within the verified body.
+    pub fn data_range(&self) -> Option<std::ops::Range<usize>> {
+        self.data_range.clone()
+    }
+
+    /// The payload deserialized into your own type (borrowing from the body where it can).
+    pub fn data_as<T: serde::Deserialize<'b>>(&self) -> Result<T> {
+        data_as(self.data)
+    }
+
+    /// Copies the payload text into an owned [`Event`].
+    pub fn into_owned(self) -> Event {
+        Event {
+            id: self.id,
+            event_type: self.event_type,
+            timestamp: self.timestamp,
+            key_index: self.key_index,
+            data: self.data.to_owned(),
+            data_range: self.data_range,
+        }
+    }
+}
+
+impl From<EventRef<'_>> for Event {
+    fn from(event: EventRef<'_>) -> Event {
+        event.into_owned()
+    }
+}
+
+fn data_as<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::InvalidJson { reason: e.to_string() })
 }
 
 /// A JSON document whose top-level object members are indexed once.
@@ -208,7 +268,8 @@ impl<'de> Visitor<'de> for MembersVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
+        // Envelopes have a handful of top-level members: one allocation covers them.
+        let mut out = Vec::with_capacity(8);
         while let Some(key) = map.next_key_seed(KeySeed)? {
             out.push((key, map.next_value::<&RawValue>()?.get()));
         }
@@ -342,18 +403,18 @@ fn describe(source: &FieldSource) -> String {
 }
 
 /// Parses the envelope of a verified body per the scheme's event mapping.
-pub(crate) fn parse<H: Headers + ?Sized>(scheme: &Scheme, headers: &H, body: &[u8], verified: &Verified) -> Result<Event> {
+pub(crate) fn parse<'b, H: Headers + ?Sized>(scheme: &Scheme, headers: &H, body: &'b [u8], verified: &Verified) -> Result<EventRef<'b>> {
     parse_with_key(scheme, headers, body, verified, None).map(|(event, _)| event)
 }
 
 /// Parses the envelope and, from the same document, resolves `key_source` (a dedup key).
-pub(crate) fn parse_with_key<H: Headers + ?Sized>(
+pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
     scheme: &Scheme,
     headers: &H,
-    body: &[u8],
+    body: &'b [u8],
     verified: &Verified,
     key_source: Option<&FieldSource>,
-) -> Result<(Event, Option<String>)> {
+) -> Result<(EventRef<'b>, Option<String>)> {
     let doc = Document::parse(body)?;
     let mapping = &scheme.spec().event;
     let field = |name: &str, source: &Option<FieldSource>| -> Result<String> {
@@ -380,12 +441,12 @@ pub(crate) fn parse_with_key<H: Headers + ?Sized>(
         let start = text.as_ptr() as usize - body.as_ptr() as usize;
         start..start + text.len()
     });
-    let data = found.unwrap_or("null").to_owned();
+    let data = found.unwrap_or("null");
     let key = match key_source {
         Some(source) => resolve(source, headers, Some(&doc))?.map(Cow::into_owned),
         None => None,
     };
-    Ok((Event { id, event_type, timestamp, key_index: verified.key_index, data, data_range }, key))
+    Ok((EventRef { id, event_type, timestamp, key_index: verified.key_index, data, data_range }, key))
 }
 
 #[cfg(test)]

@@ -29,11 +29,25 @@ pub trait Headers {
     fn lookup(&self, name: &str) -> Lookup<'_>;
 }
 
+/// ASCII case-insensitive name equality, rejecting most other names after two byte checks.
+///
+/// Names of equal length (`webhook-signature`, `webhook-timestamp`) mostly differ in their last
+/// byte. OR-ing 0x20 folds ASCII case, so bytes equal ignoring case stay equal after folding and
+/// a folded difference is a definite mismatch; a folded match is then confirmed exactly.
+#[inline]
+pub(crate) fn names_equal(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() || a.last().map(|x| x | 0x20) != b.last().map(|y| y | 0x20) {
+        return false;
+    }
+    // Same spelling is the common case (HTTP/2 and most servers lowercase names): one memcmp.
+    a == b || a.eq_ignore_ascii_case(b)
+}
+
 /// Counts the instances of `name` among (name, value) entries, keeping the value when there is one.
 fn find<'a>(entries: impl Iterator<Item = (&'a str, &'a [u8])>, name: &str) -> Lookup<'a> {
     let mut found = Lookup::Missing;
     for (k, v) in entries {
-        if k.eq_ignore_ascii_case(name) {
+        if names_equal(k.as_bytes(), name.as_bytes()) {
             found = match found {
                 Lookup::Missing => Lookup::One(v),
                 Lookup::One(_) => Lookup::Many(2),
@@ -130,6 +144,26 @@ mod tests {
         let mut m = HashMap::new();
         m.insert("Content-Type".to_string(), "json".to_string());
         assert_eq!(m.lookup("content-type"), Lookup::One(b"json"));
+    }
+
+    #[test]
+    fn name_equality_folds_ascii_case_only() {
+        for (a, b, eq) in [
+            ("webhook-signature", "Webhook-Signature", true),
+            ("webhook-signature", "webhook-timestamp", false),
+            ("X-Hub-Signature-256", "x-hub-signature-256", true),
+            ("x-a^b", "x-a~b", false),
+            ("x-a@b", "x-a`b", false),
+            ("abcdefgh^", "ABCDEFGH~", false),
+            ("abcdefgh_", "ABCDEFGH_", true),
+            ("k", "K", true),
+            ("", "", true),
+            ("a", "ab", false),
+            ("caf\u{e9}", "CAF\u{c9}", false),
+        ] {
+            assert_eq!(names_equal(a.as_bytes(), b.as_bytes()), eq, "{a} vs {b}");
+            assert_eq!(names_equal(a.as_bytes(), b.as_bytes()), a.eq_ignore_ascii_case(b), "{a} vs {b}");
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use dedup::{Claim, MemoryStore, Store, Token};
 pub use diagnose::{diagnose, Report};
 pub use dispatch::Router;
-pub use event::Event;
+pub use event::{Event, EventRef};
 pub use headers::{Headers, Lookup};
 pub use receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Step};
 pub use scheme::{Scheme, SchemeSpec};

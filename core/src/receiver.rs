@@ -361,7 +361,7 @@ impl<H> Receiver<H> {
                     .retry_after(retry_after),
             )),
             Claim::Acquired(token) => Ok(Step::Run(Delivery {
-                event,
+                event: event.into_owned(),
                 provider: provider_index,
                 handlers,
                 token,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use subtle::ConditionallySelectable;
 
 use crate::error::{quote, Error, Result};
-use crate::event::{self, Event};
+use crate::event::{self, Event, EventRef};
 use crate::headers::{single_value, Headers};
 use arrayvec::ArrayVec;
 
@@ -37,15 +37,15 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// What a successful signature check established.
+/// What a successful signature check established (borrowing the id from the request's headers).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
+pub struct Verified<'h> {
     /// Index of the secret that matched, in the order they were given.
     pub key_index: usize,
     /// The signed timestamp, when the scheme has one.
     pub timestamp: Option<i64>,
     /// The signed message id header value, when the scheme has one.
-    pub message_id: Option<String>,
+    pub message_id: Option<&'h str>,
     /// Which header set carried the signature (0 = the scheme's own, then its aliases).
     pub header_set: usize,
 }
@@ -275,12 +275,17 @@ impl Verifier {
 
     /// Verifies the signature and parses the event envelope as of `now` (unix seconds).
     pub fn verify_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> Result<Event> {
+        self.verify_ref_at(headers, body, now).map(EventRef::into_owned)
+    }
+
+    /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
+    pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, headers: &H, body: &'b [u8], now: i64) -> Result<EventRef<'b>> {
         let verified = self.verify_signature_at(headers, body, now)?;
         event::parse(&self.scheme, headers, body, &verified)
     }
 
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
-    pub fn verify_signature_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> Result<Verified> {
+    pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, headers: &'h H, body: &[u8], now: i64) -> Result<Verified<'h>> {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
@@ -303,7 +308,7 @@ impl Verifier {
             Some(key_index) => Ok(Verified {
                 key_index,
                 timestamp: timestamp.map(|(ts, _)| ts as i64),
-                message_id: message_id.map(str::to_owned),
+                message_id,
                 header_set: set_index,
             }),
             None => Err(Error::NoMatchingSignature {
@@ -413,6 +418,13 @@ fn required<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<&'a s
 
 /// Parses a canonical unix-seconds timestamp: ASCII digits only, plausible range.
 pub(crate) fn parse_timestamp(source: &str, text: &str) -> Result<u64> {
+    // The common case in one pass: 1 to 12 digits (MAX_TIMESTAMP has 12), in range.
+    if (1..=12).contains(&text.len()) {
+        let value = text.bytes().try_fold(0u64, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0')));
+        if let Some(ts) = value.filter(|&ts| ts <= MAX_TIMESTAMP) {
+            return Ok(ts);
+        }
+    }
     let bad = |reason: String| Error::MalformedTimestamp { header: source.to_owned(), reason };
     if text.is_empty() {
         return Err(bad("the timestamp is empty".into()));
@@ -536,6 +548,25 @@ mod tests {
         assert!(err.to_string().contains("hexx"), "{err}");
         let no_secret = VerifierOptions::from_json(r#"{"scheme":"stripe"}"#).unwrap().build();
         assert_eq!(no_secret.unwrap_err().code(), ErrorCode::InvalidSecret);
+    }
+
+    #[test]
+    fn verify_ref_at_borrows_the_payload_and_agrees_with_verify_at() {
+        let scheme = || Scheme::preset("standard").unwrap();
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = r#"{"type":"t.x","timestamp":"2023-11-14T22:13:20Z","data":{"k":"caf\u00e9 é"}}"#.as_bytes();
+        let headers = crate::Signer::new(scheme(), secret).unwrap().sign(body, Some("msg_1"), Some(1_700_000_000)).unwrap();
+        let v = Verifier::new(scheme(), [secret]).unwrap();
+        let borrowed = v.verify_ref_at(&headers, body, 1_700_000_000).unwrap();
+        let range = borrowed.data_range().unwrap();
+        assert_eq!(borrowed.data_json().as_ptr(), body[range.clone()].as_ptr(), "the payload is a slice of the body");
+        assert_eq!(borrowed.data_json().as_bytes(), &body[range]);
+        let owned = v.verify_at(&headers, body, 1_700_000_000).unwrap();
+        assert_eq!(Event::from(borrowed.clone()), owned);
+        assert_eq!((borrowed.id.as_str(), borrowed.event_type.as_str(), borrowed.timestamp), ("msg_1", "t.x", Some(1_700_000_000)));
+        assert_eq!(borrowed.data_as::<serde_json::Value>().unwrap()["k"], "caf\u{e9} \u{e9}");
+        let sig = v.verify_signature_at(&headers, body, 1_700_000_000).unwrap();
+        assert_eq!(sig.message_id, Some("msg_1"));
     }
 
     #[test]
