@@ -99,7 +99,7 @@ impl Verifier {
             let v = &self.inner;
             let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&headers, &body, now));
             let r = core(py, verified)?;
-            Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id })
+            Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id.map(str::to_owned) })
         })
     }
 
