@@ -50,6 +50,17 @@ pub struct Verified<'h> {
     pub header_set: usize,
 }
 
+/// What [`Verifier::check`] established before the result is built.
+struct Checked<'s, 'h> {
+    set_index: usize,
+    set: &'s HeaderSet,
+    message_id: Option<&'h str>,
+    timestamp: Option<u64>,
+    signatures: usize,
+    /// The first matching key's index.
+    matched: Option<usize>,
+}
+
 /// Verifies requests for one scheme against one or more live secrets.
 #[derive(Debug, Clone)]
 pub struct Verifier {
@@ -286,6 +297,34 @@ impl Verifier {
 
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, headers: &'h H, body: &[u8], now: i64) -> Result<Verified<'h>> {
+        let checked = self.check(headers, body, now)?;
+        match checked.matched {
+            Some(key_index) => Ok(Verified {
+                key_index,
+                timestamp: checked.timestamp.map(|ts| ts as i64),
+                message_id: checked.message_id,
+                header_set: checked.set_index,
+            }),
+            None => Err(Error::NoMatchingSignature {
+                header: checked.set.signature.clone(),
+                signatures: checked.signatures,
+                secrets: self.keyring.len(),
+            }),
+        }
+    }
+
+    /// The signature check of [`Verifier::verify_signature_at`] up to and including the
+    /// constant-time comparison, without building its result: whether a key matched.
+    ///
+    /// For the dudect measurement in `ct/` only (its "equal" class would otherwise also time
+    /// building `Ok` against building the public `NoMatchingSignature` error). Not API.
+    #[doc(hidden)]
+    pub fn ct_signature_matches_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> bool {
+        matches!(self.check(headers, body, now), Ok(Checked { matched: Some(_), .. }))
+    }
+
+    /// Size cap, header parsing, replay window, decoding, and the comparison.
+    fn check<'s, 'h, H: Headers + ?Sized>(&'s self, headers: &'h H, body: &[u8], now: i64) -> Result<Checked<'s, 'h>> {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
@@ -302,21 +341,8 @@ impl Verifier {
         }
         let mut tags = ArrayVec::new();
         self.decode_signatures(&set.signature, &parsed, &mut tags)?;
-        let ts_text = timestamp.map(|(_, text)| text);
-        let matched = self.compare(&tags, message_id, ts_text, body);
-        match matched {
-            Some(key_index) => Ok(Verified {
-                key_index,
-                timestamp: timestamp.map(|(ts, _)| ts as i64),
-                message_id,
-                header_set: set_index,
-            }),
-            None => Err(Error::NoMatchingSignature {
-                header: set.signature.clone(),
-                signatures: tags.len(),
-                secrets: self.keyring.len(),
-            }),
-        }
+        let matched = self.compare(&tags, message_id, timestamp.map(|(_, text)| text), body);
+        Ok(Checked { set_index, set, message_id, timestamp: timestamp.map(|(ts, _)| ts), signatures: tags.len(), matched })
     }
 
     /// The first header set whose signature header is present.

@@ -12,6 +12,9 @@
 //! differing at its last byte, and first vs last (both rejected, so only the compare differs).
 //! For `verify`, equal-vs-differs also times the different outcome (`Ok` vs building a
 //! `NoMatchingSignature` error), which is public; first-vs-last is the comparison leak test.
+//! `check_*` run the same verifier through `ct_signature_matches_at` (every step of
+//! `verify_signature_at` up to and including the comparison, returning a bool), so equal vs
+//! differing signatures is judged per preset without the outcome's result construction.
 //! Samples per bench: CT_SAMPLES (default 1,000,000).
 
 use base64::engine::general_purpose::STANDARD;
@@ -104,10 +107,29 @@ fn secret_for(preset: &str) -> &'static str {
     if preset == "standard" { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } else { "ct-measurement-secret" }
 }
 
+/// What a verify bench times: the whole public call, or its check up to the comparison.
+#[derive(Clone, Copy)]
+enum Op {
+    /// `verify_signature_at(..).is_ok()`: includes building `Ok` or the (public) error.
+    Verify,
+    /// `ct_signature_matches_at`: the same steps up to and including the comparison.
+    Check,
+}
+
 fn verify_bench(runner: &mut CtRunner, preset: &str, left: Variant, right: Variant) {
+    verifier_bench(runner, Op::Verify, preset, left, right)
+}
+
+fn check_bench(runner: &mut CtRunner, preset: &str, left: Variant, right: Variant) {
+    verifier_bench(runner, Op::Check, preset, left, right)
+}
+
+fn verifier_bench(runner: &mut CtRunner, op: Op, preset: &str, left: Variant, right: Variant) {
     let verifier = Verifier::new(Scheme::preset(preset).unwrap(), [secret_for(preset)]).unwrap();
     let (l, r) = (headers_for(preset, left), headers_for(preset, right));
     assert!(verifier.verify_signature_at(&headers_for(preset, Variant::Equal), BODY, TS).is_ok());
+    assert!(verifier.ct_signature_matches_at(&headers_for(preset, Variant::Equal), BODY, TS));
+    assert!(!verifier.ct_signature_matches_at(&headers_for(preset, Variant::First), BODY, TS));
     // One header list whose signature value is rewritten in place (same length, same
     // allocation) before each sample, so the classes differ only in content, not in layout.
     let at = l.iter().position(|(k, _)| *k == Scheme::preset(preset).unwrap().spec().signature_header).unwrap();
@@ -119,7 +141,10 @@ fn verify_bench(runner: &mut CtRunner, preset: &str, left: Variant, right: Varia
         };
         h[at].1.clear();
         h[at].1.push_str(src);
-        runner.run_one(class, || verifier.verify_signature_at(&h, BODY, TS).is_ok());
+        match op {
+            Op::Verify => runner.run_one(class, || verifier.verify_signature_at(&h, BODY, TS).is_ok()),
+            Op::Check => runner.run_one(class, || verifier.ct_signature_matches_at(&h, BODY, TS)),
+        }
     }
 }
 
@@ -171,4 +196,18 @@ benches! {
     verify_shopify_eq_vs_first => |r| verify_bench(r, "shopify", Variant::Equal, Variant::First);
     verify_shopify_eq_vs_last => |r| verify_bench(r, "shopify", Variant::Equal, Variant::Last);
     verify_shopify_first_vs_last => |r| verify_bench(r, "shopify", Variant::First, Variant::Last);
+    // Equal vs differing signature through each preset's whole check (header parse, window,
+    // decode, MAC, comparison) without the result: judged like the tag benches.
+    check_standard_eq_vs_first => |r| check_bench(r, "standard", Variant::Equal, Variant::First);
+    check_standard_eq_vs_last => |r| check_bench(r, "standard", Variant::Equal, Variant::Last);
+    check_stripe_eq_vs_first => |r| check_bench(r, "stripe", Variant::Equal, Variant::First);
+    check_stripe_eq_vs_last => |r| check_bench(r, "stripe", Variant::Equal, Variant::Last);
+    check_github_eq_vs_first => |r| check_bench(r, "github", Variant::Equal, Variant::First);
+    check_github_eq_vs_last => |r| check_bench(r, "github", Variant::Equal, Variant::Last);
+    check_github_sha1_eq_vs_first => |r| check_bench(r, "github-sha1", Variant::Equal, Variant::First);
+    check_github_sha1_eq_vs_last => |r| check_bench(r, "github-sha1", Variant::Equal, Variant::Last);
+    check_slack_eq_vs_first => |r| check_bench(r, "slack", Variant::Equal, Variant::First);
+    check_slack_eq_vs_last => |r| check_bench(r, "slack", Variant::Equal, Variant::Last);
+    check_shopify_eq_vs_first => |r| check_bench(r, "shopify", Variant::Equal, Variant::First);
+    check_shopify_eq_vs_last => |r| check_bench(r, "shopify", Variant::Equal, Variant::Last);
 }
