@@ -5,12 +5,16 @@ export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 
 /**
  * Request headers: a plain object (any name case; an array value means the header was sent
- * several times), a Fetch `Headers`, or a `Map`.
+ * several times), a Fetch `Headers`, a `Map`, `[name, value]` pairs, or a flat
+ * `[name, value, name, value, ...]` list such as Node's `req.rawHeaders` (a repeated name means
+ * the header was sent several times).
  */
 export type HeadersInput =
   | Record<string, string | string[] | number | undefined | null>
   | { get(name: string): string | null; has(name: string): boolean }
-  | Map<string, string | string[]>;
+  | Map<string, string | string[]>
+  | Array<[string, string]>
+  | string[];
 
 /** Where an event envelope field comes from (see spec/schemes.md). */
 export type FieldSource =
@@ -70,7 +74,10 @@ export interface Event<T = unknown> {
   readonly keyIndex: number;
   /** The payload, parsed on first access (cached). */
   readonly data: T;
-  /** The payload as JSON text, exactly as in the body. */
+  /**
+   * The payload as JSON text, exactly as in the body. Not copied when verifying: it is read from
+   * the verified body on first access (cached), so do not modify a body buffer before reading it.
+   */
   readonly dataJson: string;
   toJSON(): { id: string; type: string; timestamp: number | null; keyIndex: number; data: T };
 }

@@ -351,6 +351,57 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
     eq(JSON.stringify(d1), JSON.stringify(parsed.data === undefined ? parsed : parsed.data), 'data');
     eq(Object.keys(JSON.parse(JSON.stringify(e))).sort(), ['data', 'id', 'keyIndex', 'timestamp', 'type']);
   });
+  add('event: data is read from the body lazily and equals the payload text (non-ASCII, string/bytes/offset views, absent)', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const v = new hv.Verifier({ scheme: 'standard', secret });
+    const payload = '{ "x" : "é😀\\u00e9" , "n":[1, 2.50],"s":"\\ud83d\\ude00" }';
+    const cases = [
+      ['{"type":"ü.créé","data":' + payload + ',"z":"ñ"}', payload],
+      ['{"type":"user.created","data":' + payload + '}', payload],
+      ['{"data":"é","type":"t"}', '"é"'],
+      ['{"type":"t"}', 'null'],
+      ['{"type":"t","data":null}', 'null'],
+    ];
+    for (const [text, expected] of cases) {
+      const headers = hv.sign({ scheme: 'standard', secret, body: text, id: 'msg_lazy', timestamp: 1700000000 });
+      const bytes = enc.encode(text);
+      const padded = new Uint8Array(bytes.length + 7);
+      padded.set(bytes, 5);
+      const bodies = { string: text, bytes, 'offset view': padded.subarray(5, 5 + bytes.length), ArrayBuffer: bytes.slice().buffer };
+      for (const [kind, body] of Object.entries(bodies)) {
+        const e = v.verify(body, headers, { now: 1700000000 });
+        eq(e.dataJson, expected, `${kind}: ${text}`);
+        eq(e.data, JSON.parse(expected), `${kind} data: ${text}`);
+        ok(e.dataJson === e.dataJson, 'cached');
+        eq(JSON.parse(JSON.stringify(e)).data, JSON.parse(expected), `${kind} toJSON`);
+      }
+      // The same through a Receiver (the delivery's event).
+      const seen = [];
+      const r = new hv.Receiver({ scheme: 'standard', secret, mode: 'sync', handlers: { '*': (ev) => seen.push(ev.dataJson) } });
+      eq((await r.handle({ headers, body: text, now: 1700000000 })).decision.status, 200, text);
+      eq((await r.handle({ headers: { ...headers, 'webhook-id': 'msg_lazy2' }, body: bytes, now: 1700000000 })).decision.status, 401, 'id is signed');
+      eq(seen, [expected], `receiver: ${text}`);
+    }
+  });
+  add('headers as a flat name/value list (Node rawHeaders) and as [name, value] pairs', () => {
+    const v = stdV();
+    const flat = Object.entries(std.headers).flatMap(([k, val]) => [k.toUpperCase(), val]);
+    eq(v.verifySignature(std.body, ['Host', 'x', ...flat], { now: std.now }), v.verifySignature(std.body, std.headers, { now: std.now }));
+    eq(v.verify(std.body, Object.entries(std.headers), { now: std.now }).id, v.verify(std.body, std.headers, { now: std.now }).id);
+    // A header sent twice is the same verdict whichever way it is given.
+    const sigName = Object.keys(std.headers).find((k) => /signature/i.test(k));
+    const sig = std.headers[sigName];
+    let want;
+    try {
+      v.verifySignature(std.body, { ...std.headers, [sigName]: [sig, sig] }, { now: std.now });
+    } catch (e) {
+      want = e.code;
+    }
+    ok(want, 'a duplicated signature header is refused');
+    throwsCode(hv, () => v.verifySignature(std.body, [...flat, sigName, sig], { now: std.now }), want, 'flat duplicate');
+    throwsCode(hv, () => v.verifySignature(std.body, ['a'], { now: std.now }), 'invalid_argument', 'odd flat list');
+    throwsCode(hv, () => v.verifySignature(std.body, [['a']], { now: std.now }), 'invalid_argument', 'bad pair');
+  });
   add('verifySignature for a Slack slash command (form body)', () => {
     const ex = providers.examples.find((x) => x.id === 'slack-docs-v0');
     const r = new hv.Verifier({ scheme: 'slack', secret: ex.secret_utf8 }).verifySignature(ex.body_utf8, ex.headers, { now: ex.verify_now_unix });

@@ -9,7 +9,7 @@
 //! `verify` / `verifySignature`, `diagnose(optionsJson, body, now)` (the report as JSON) and
 //! `hintTable()`.
 //! Failures throw an `Error` carrying `code` and `detailsJson`.
-//! The receiving pipeline (`RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`) is in `pipeline.rs`.
+//! The receiving pipeline (`RawStore`, `RawReceiver`, `RawRouter`) is in `pipeline.rs`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -222,14 +222,17 @@ impl RawVerifier {
         })
     }
 
-    /// Checks the signature and parses the envelope as of `now`: `[id, type, timestamp | null, keyIndex, dataJson]`.
+    /// Checks the signature and parses the envelope as of `now`:
+    /// `[id, type, timestamp | null, keyIndex, dataStart, dataEnd]`. The payload is not copied out:
+    /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
     #[napi]
     pub fn verify<'env>(&self, env: &'env Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<Array<'env>> {
         let e = guard(env, || {
             let headers = self.picked(&headers)?;
             self.inner.verify_at(&headers, bytes(&body), now)
         })?;
-        let mut out = env.create_array(5)?;
+        let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
+        let mut out = env.create_array(6)?;
         out.set(0, e.id.as_str())?;
         out.set(1, e.event_type.as_str())?;
         match e.timestamp {
@@ -237,7 +240,8 @@ impl RawVerifier {
             None => out.set(2, Null)?,
         }
         out.set(3, e.key_index as u32)?;
-        out.set(4, e.data_json())?;
+        out.set(4, start)?;
+        out.set(5, end)?;
         Ok(out)
     }
 

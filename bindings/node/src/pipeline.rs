@@ -1,10 +1,12 @@
 //! The core `Receiver` (sans-IO) for JS: `RawStore`, `RawReceiver` with `begin` / `accepted` /
-//! `finish`, `RawDelivery`, and the bare `RawRouter`. Handlers stay in JS (see `config.rs`).
+//! `finish` / `release` (deliveries stay in Rust, JS holds a handle), and the bare `RawRouter`. Handlers stay in JS (see `config.rs`).
 //! When the store may block (Redis), `beginAsync` / `finishAsync` run on the libuv threadpool
 //! so the event loop never waits on the network.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hookverify::dedup::{MemoryStore, RedisStore, Store};
@@ -45,54 +47,49 @@ impl RawStore {
     }
 }
 
-/// A decision: status, flattened headers `[name, value, …]`, JSON body.
-#[napi(object)]
-pub struct RawDecision {
-    pub status: u32,
-    pub headers: Vec<String>,
-    pub body: String,
+/// One element of a flat result array: a string, a number or null.
+type Item = Either3<String, f64, Null>;
+
+fn text(s: impl Into<String>) -> Item {
+    Either3::A(s.into())
 }
 
-fn decision(d: Decision) -> RawDecision {
-    RawDecision { status: d.status.into(), headers: d.headers.into_iter().flat_map(|(n, v)| [n, v]).collect(), body: d.body }
+fn num(n: f64) -> Item {
+    Either3::B(n)
+}
+
+/// A decision as `[status, body, name, value, …]` (one array crossing instead of an object of arrays).
+fn decision(d: Decision) -> Vec<Item> {
+    let mut out = Vec::with_capacity(2 + 2 * d.headers.len());
+    out.push(num(d.status.into()));
+    out.push(text(d.body));
+    for (n, v) in d.headers {
+        out.push(text(n));
+        out.push(text(v));
+    }
+    out
 }
 
 fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
     Decision::from_error(&panic_error(payload))
 }
 
-/// A verified, claimed delivery: run `handlers` (indexes into the JS list), then `finish` it.
-#[napi]
-pub struct RawDelivery {
-    inner: Delivery,
-    provider: String,
-    handlers: Vec<u32>,
-}
-
-#[napi]
-impl RawDelivery {
-    /// `[id, type, timestamp | null, keyIndex, dataJson]`, like `RawVerifier.verify`.
-    #[napi]
-    pub fn event(&self) -> (String, String, Option<f64>, u32, String) {
-        let e = &self.inner.event;
-        (e.id.clone(), e.event_type.clone(), e.timestamp.map(|t| t as f64), e.key_index as u32, e.data_json().to_owned())
-    }
-    /// `[provider, handlers, token, path, query | null, sync]`.
-    #[napi]
-    pub fn info(&self) -> (String, Vec<u32>, f64, String, Option<String>, bool) {
-        let d = &self.inner;
-        (self.provider.clone(), self.handlers.clone(), d.token.0 as f64, d.path.clone(), d.query.clone(), d.sync)
-    }
-}
-
-type Outcome = Either<RawDecision, RawDelivery>;
-
+/// The pipeline of one endpoint, shared with the threadpool tasks. Claimed deliveries stay here,
+/// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
+/// array crosses per step instead of a wrapped object plus a call per field.
 struct Shared {
     receiver: Receiver<u32>,
     names: Vec<String>,
+    pending: Mutex<HashMap<u64, Delivery>>,
+    next: AtomicU64,
 }
 
 impl Shared {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Delivery>> {
+        // Every update is one insert/remove: a poisoned map is still consistent.
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn begin(&self, path: &str, headers: &str, body: &[u8], now: i64) -> Step {
         let Some(headers) = Picked::unpack(&self.names, headers) else {
             return Step::Respond(Decision::from_error(&CoreError::InternalError { reason: "badly packed header values".into() }));
@@ -104,13 +101,35 @@ impl Shared {
         .unwrap_or_else(|p| Step::Respond(panicked(p)))
     }
 
-    fn outcome(&self, step: Step) -> Outcome {
+    /// `[status, body, name, value, …]` to answer now, or for a delivery to run
+    /// `[0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd, provider, token, path,
+    /// query | null, sync (0/1), handler, …]` (dataStart -1: no payload; the range is in the body's bytes).
+    fn outcome(&self, step: Step) -> Vec<Item> {
         match step {
-            Step::Respond(d) => Either::A(decision(d)),
+            Step::Respond(d) => decision(d),
             Step::Run(d) => {
-                let provider = self.receiver.providers()[d.provider].name().to_owned();
-                let handlers = d.handlers.iter().map(|i| *self.receiver.handler(*i)).collect();
-                Either::B(RawDelivery { inner: d, provider, handlers })
+                let e = &d.event;
+                let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
+                let handle = self.next.fetch_add(1, Ordering::Relaxed);
+                let mut out = Vec::with_capacity(13 + d.handlers.len());
+                out.extend([
+                    num(0.0),
+                    num(handle as f64),
+                    text(e.id.as_str()),
+                    text(e.event_type.as_str()),
+                    e.timestamp.map_or(Either3::C(Null), |t| num(t as f64)),
+                    num(e.key_index as f64),
+                    num(start),
+                    num(end),
+                    text(self.receiver.providers()[d.provider].name()),
+                    num(d.token.0 as f64),
+                    text(d.path.as_str()),
+                    d.query.as_deref().map_or(Either3::C(Null), text),
+                    num(if d.sync { 1.0 } else { 0.0 }),
+                ]);
+                out.extend(d.handlers.iter().map(|i| num(*self.receiver.handler(*i) as f64)));
+                self.pending().insert(handle, d);
+                out
             }
         }
     }
@@ -122,6 +141,10 @@ impl Shared {
         }))
         .unwrap_or_else(panicked)
     }
+}
+
+fn unknown_delivery() -> CoreError {
+    CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() }
 }
 
 /// The receiving pipeline of one endpoint.
@@ -136,7 +159,7 @@ impl RawReceiver {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
-        Ok(RawReceiver { shared: Arc::new(Shared { receiver, names }) })
+        Ok(RawReceiver { shared: Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1) }) })
     }
 
     /// The lowercase header names to pack values for, in order.
@@ -151,34 +174,43 @@ impl RawReceiver {
         self.shared.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
     }
 
-    /// Runs the pipeline up to the handlers, on this thread (non-blocking stores).
+    /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.
     #[napi]
-    pub fn begin(&self, path: String, headers: String, body: &[u8], now: i64) -> Outcome {
+    pub fn begin(&self, path: String, headers: String, body: &[u8], now: i64) -> Vec<Item> {
         self.shared.outcome(self.shared.begin(&path, &headers, body, now))
     }
 
     /// `begin` on the libuv threadpool (stores that may block).
-    #[napi(ts_return_type = "Promise<RawDecision | RawDelivery>")]
+    #[napi(ts_return_type = "Promise<Array<string | number | null>>")]
     pub fn begin_async(&self, path: String, headers: String, body: Uint8Array, now: i64) -> AsyncTask<BeginTask> {
         AsyncTask::new(BeginTask { shared: self.shared.clone(), path, headers, body, now })
     }
 
     /// The immediate 202 for an async delivery.
     #[napi]
-    pub fn accepted(&self, delivery: &RawDelivery) -> RawDecision {
-        decision(self.shared.receiver.accepted(&delivery.inner))
+    pub fn accepted(&self, env: Env, handle: f64) -> Result<Vec<Item>> {
+        let d = guard(&env, || self.shared.pending().get(&(handle as u64)).map(|d| self.shared.receiver.accepted(d)).ok_or_else(unknown_delivery))?;
+        Ok(decision(d))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     #[napi]
-    pub fn finish(&self, delivery: &RawDelivery, ok: bool) -> RawDecision {
-        decision(self.shared.finish(&delivery.inner, ok))
+    pub fn finish(&self, env: Env, handle: f64, ok: bool) -> Result<Vec<Item>> {
+        let d = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
+        Ok(decision(self.shared.finish(&d, ok)))
     }
 
     /// `finish` on the libuv threadpool (stores that may block).
-    #[napi(ts_return_type = "Promise<RawDecision>")]
-    pub fn finish_async(&self, delivery: &RawDelivery, ok: bool) -> AsyncTask<FinishTask> {
-        AsyncTask::new(FinishTask { shared: self.shared.clone(), delivery: delivery.inner.clone(), ok })
+    #[napi(ts_return_type = "Promise<Array<string | number | null>>")]
+    pub fn finish_async(&self, env: Env, handle: f64, ok: bool) -> Result<AsyncTask<FinishTask>> {
+        let delivery = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
+        Ok(AsyncTask::new(FinishTask { shared: self.shared.clone(), delivery, ok }))
+    }
+
+    /// Forgets a delivery JS dropped without finishing it (its claim expires after the lease).
+    #[napi]
+    pub fn release(&self, handle: f64) {
+        self.shared.pending().remove(&(handle as u64));
     }
 }
 
@@ -192,11 +224,11 @@ pub struct BeginTask {
 
 impl Task for BeginTask {
     type Output = Step;
-    type JsValue = Outcome;
+    type JsValue = Vec<Item>;
     fn compute(&mut self) -> Result<Step> {
         Ok(self.shared.begin(&self.path, &self.headers, &self.body, self.now))
     }
-    fn resolve(&mut self, _env: Env, step: Step) -> Result<Outcome> {
+    fn resolve(&mut self, _env: Env, step: Step) -> Result<Vec<Item>> {
         Ok(self.shared.outcome(step))
     }
 }
@@ -209,11 +241,11 @@ pub struct FinishTask {
 
 impl Task for FinishTask {
     type Output = Decision;
-    type JsValue = RawDecision;
+    type JsValue = Vec<Item>;
     fn compute(&mut self) -> Result<Decision> {
         Ok(self.shared.finish(&self.delivery, self.ok))
     }
-    fn resolve(&mut self, _env: Env, d: Decision) -> Result<RawDecision> {
+    fn resolve(&mut self, _env: Env, d: Decision) -> Result<Vec<Item>> {
         Ok(decision(d))
     }
 }

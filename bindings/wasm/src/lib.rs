@@ -17,7 +17,7 @@ mod diag;
 use packed::{header_plan, pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
-/// The receiving pipeline: `RawStore`, `RawReceiver`, `RawDelivery`, `RawRouter`.
+/// The receiving pipeline: `RawStore`, `RawReceiver`, `RawRouter`.
 mod pipeline;
 
 /// A JS `Error` carrying the core's `code` and `detailsJson`.
@@ -168,18 +168,23 @@ impl RawVerifier {
         self.inner.verify_signature_at(&headers, body, now as i64).map(|v| pack(&v)).map_err(to_js)
     }
 
-    /// Checks the signature and parses the envelope as of `now`: `[id, type, timestamp | null, keyIndex, dataJson]`.
+    /// Checks the signature and parses the envelope as of `now`:
+    /// `[id, type, timestamp | null, keyIndex, dataStart, dataEnd]`. The payload is not copied out:
+    /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
     pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<Array, JsValue> {
         fault();
         let headers = self.picked(headers)?;
         let e = self.inner.verify_at(&headers, body, now as i64).map_err(to_js)?;
-        Ok(Array::of5(
+        let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
+        let out = Array::of5(
             &e.id.as_str().into(),
             &e.event_type.as_str().into(),
             &e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()),
             &(e.key_index as f64).into(),
-            &e.data_json().into(),
-        ))
+            &start.into(),
+        );
+        out.push(&end.into());
+        Ok(out)
     }
 
     fn picked<'a>(&'a self, packed: &'a str) -> Result<Picked<'a>, JsValue> {

@@ -1,13 +1,15 @@
 //! The core `Receiver` (sans-IO) for JS on wasm: same surface as the napi binding's
-//! `pipeline.rs` minus Redis (no sockets here) and the `*Async` variants (nothing blocks).
+//! `pipeline.rs` (deliveries stay in Rust, JS holds a handle) minus Redis (no sockets here) and the `*Async` variants (nothing blocks).
 //! The memory store's clock is `Date.now()`: wasm32 has no system clock.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hookverify::dedup::{MemoryStore, Store};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Router};
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 #[path = "../../node/src/config.rs"]
@@ -36,49 +38,30 @@ impl RawStore {
     }
 }
 
-/// `{status, headers: [name, value, …], body}`.
+/// A decision as `[status, body, name, value, …]`.
 fn decision(d: Decision) -> JsValue {
-    let o = Object::new();
-    let headers: Array = d.headers.into_iter().flat_map(|(n, v)| [JsValue::from(n), JsValue::from(v)]).collect();
-    let _ = Reflect::set(&o, &"status".into(), &d.status.into());
-    let _ = Reflect::set(&o, &"headers".into(), &headers);
-    let _ = Reflect::set(&o, &"body".into(), &d.body.into());
-    o.into()
-}
-
-/// A verified, claimed delivery: run `handlers` (indexes into the JS list), then `finish` it.
-#[wasm_bindgen]
-pub struct RawDelivery {
-    inner: Delivery,
-    provider: String,
-    handlers: Vec<u32>,
-}
-
-#[wasm_bindgen]
-impl RawDelivery {
-    /// `[id, type, timestamp | null, keyIndex, dataJson]`, like `RawVerifier.verify`.
-    pub fn event(&self) -> Array {
-        let e = &self.inner.event;
-        let ts = e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into());
-        Array::of5(&e.id.as_str().into(), &e.event_type.as_str().into(), &ts, &(e.key_index as f64).into(), &e.data_json().into())
+    let out = Array::new_with_length(0);
+    out.push(&d.status.into());
+    out.push(&d.body.into());
+    for (n, v) in d.headers {
+        out.push(&n.into());
+        out.push(&v.into());
     }
-
-    /// `[provider, handlers, token, path, query | null, sync]`.
-    pub fn info(&self) -> Array {
-        let d = &self.inner;
-        let handlers: Array = self.handlers.iter().map(|i| JsValue::from(*i)).collect();
-        let query = d.query.as_deref().map_or(JsValue::NULL, JsValue::from);
-        let out = Array::of5(&self.provider.as_str().into(), &handlers, &(d.token.0 as f64).into(), &d.path.as_str().into(), &query);
-        out.push(&d.sync.into());
-        out
-    }
+    out.into()
 }
 
-/// The receiving pipeline of one endpoint.
+fn unknown_delivery() -> JsValue {
+    to_js(CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() })
+}
+
+/// The receiving pipeline of one endpoint. Claimed deliveries stay here, keyed by a handle JS holds,
+/// until `finish` (or `release`, when JS dropped one unfinished).
 #[wasm_bindgen]
 pub struct RawReceiver {
     receiver: Receiver<u32>,
     names: Vec<String>,
+    pending: RefCell<HashMap<u32, Delivery>>,
+    next: Cell<u32>,
 }
 
 #[wasm_bindgen]
@@ -87,7 +70,7 @@ impl RawReceiver {
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, store: &RawStore) -> Result<RawReceiver, JsValue> {
         let (receiver, names) = config::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
-        Ok(RawReceiver { receiver, names })
+        Ok(RawReceiver { receiver, names, pending: RefCell::default(), next: Cell::new(1) })
     }
 
     /// The lowercase header names to pack values for, in order.
@@ -102,7 +85,9 @@ impl RawReceiver {
         self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
     }
 
-    /// Runs the pipeline up to the handlers: a decision object or a `RawDelivery`.
+    /// Runs the pipeline up to the handlers: `[status, body, name, value, …]` to answer now, or for a
+    /// delivery to run `[0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd, provider,
+    /// token, path, query | null, sync (0/1), handler, …]` (as the napi binding's `begin`).
     pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<JsValue, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers)
@@ -110,22 +95,50 @@ impl RawReceiver {
         Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
             Step::Respond(d) => decision(d),
             Step::Run(d) => {
-                let provider = self.receiver.providers()[d.provider].name().to_owned();
-                let handlers = d.handlers.iter().map(|i| *self.receiver.handler(*i)).collect();
-                RawDelivery { inner: d, provider, handlers }.into()
+                let e = &d.event;
+                let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
+                let handle = self.next.get();
+                self.next.set(handle.wrapping_add(1).max(1));
+                let out = Array::of5(&0.into(), &handle.into(), &e.id.as_str().into(), &e.event_type.as_str().into(),
+                    &e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()));
+                for v in [
+                    JsValue::from(e.key_index as f64),
+                    start.into(),
+                    end.into(),
+                    self.receiver.providers()[d.provider].name().into(),
+                    (d.token.0 as f64).into(),
+                    d.path.as_str().into(),
+                    d.query.as_deref().map_or(JsValue::NULL, JsValue::from),
+                    (d.sync as u32).into(),
+                ] {
+                    out.push(&v);
+                }
+                for i in &d.handlers {
+                    out.push(&(*self.receiver.handler(*i)).into());
+                }
+                self.pending.borrow_mut().insert(handle, d);
+                out.into()
             }
         })
     }
 
     /// The immediate 202 for an async delivery.
-    pub fn accepted(&self, delivery: &RawDelivery) -> JsValue {
-        decision(self.receiver.accepted(&delivery.inner))
+    pub fn accepted(&self, handle: u32) -> Result<JsValue, JsValue> {
+        let pending = self.pending.borrow();
+        let d = pending.get(&handle).ok_or_else(unknown_delivery)?;
+        Ok(decision(self.receiver.accepted(d)))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
-    pub fn finish(&self, delivery: &RawDelivery, ok: bool) -> JsValue {
+    pub fn finish(&self, handle: u32, ok: bool) -> Result<JsValue, JsValue> {
+        let d = self.pending.borrow_mut().remove(&handle).ok_or_else(unknown_delivery)?;
         fault();
-        decision(self.receiver.finish(&delivery.inner, ok))
+        Ok(decision(self.receiver.finish(&d, ok)))
+    }
+
+    /// Forgets a delivery JS dropped without finishing it (its claim expires after the lease).
+    pub fn release(&self, handle: u32) {
+        self.pending.borrow_mut().remove(&handle);
     }
 }
 

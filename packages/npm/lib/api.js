@@ -66,14 +66,32 @@ function pack(values) {
 
 /**
  * One value per header name (`names` lowercase, `index` name -> position): a string, undefined
- * (absent) or a count (>= 2: the header was sent several times).
+ * (absent) or a count (>= 2: the header was sent several times). Takes an object, Fetch Headers,
+ * a Map, [name, value] pairs or Node's flat `rawHeaders` list.
  */
 function pickValues(names, index, headers) {
   const values = new Array(names.length);
   if (headers === null || typeof headers !== 'object') {
     throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
   }
-  if (headers instanceof Map) {
+  if (Array.isArray(headers)) {
+    // Node's `req.rawHeaders` ([name, value, name, value, ...], duplicates kept) or [name, value] pairs.
+    if (headers.length > 0 && typeof headers[0] === 'string') {
+      if (headers.length % 2 !== 0) throw invalid('headers as a flat array must hold name, value, name, value, ...');
+      for (let i = 0; i < headers.length; i += 2) {
+        const k = headers[i];
+        if (typeof k !== 'string') throw invalid(`header names must be strings, got ${describe(k)}`);
+        addValue(values, index, k, headers[i + 1]);
+      }
+    } else {
+      for (const pair of headers) {
+        if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
+          throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
+        }
+        addValue(values, index, pair[0], pair[1]);
+      }
+    }
+  } else if (headers instanceof Map) {
     for (const [k, v] of headers) if (typeof k === 'string') addValue(values, index, k, v);
   } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
     // Fetch Headers: case-insensitive already, duplicates already joined.
@@ -124,7 +142,14 @@ function headerPairs(headers) {
     if (typeof v !== 'string') throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
     pairs.push([name, v]);
   };
-  if (Array.isArray(headers)) {
+  if (Array.isArray(headers) && headers.length > 0 && typeof headers[0] === 'string') {
+    // Node's flat `rawHeaders`.
+    if (headers.length % 2 !== 0) throw invalid('headers as a flat array must hold name, value, name, value, ...');
+    for (let i = 0; i < headers.length; i += 2) {
+      if (typeof headers[i] !== 'string') throw invalid(`header names must be strings, got ${describe(headers[i])}`);
+      add(headers[i], headers[i + 1]);
+    }
+  } else if (Array.isArray(headers)) {
     for (const pair of headers) {
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
         throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
@@ -303,7 +328,7 @@ function createApi(raw, backend, opts = {}) {
       } catch (e) {
         throw wrapHere(e);
       }
-      return new Event(r[0], r[1], r[2], r[3], r[4]);
+      return new Event(r[0], r[1], r[2], r[3], b, r[4], r[5]);
     }
 
     /** Verifies only the signature (and timestamp window): for bodies that are not JSON envelopes. */
@@ -431,31 +456,68 @@ function createApi(raw, backend, opts = {}) {
   };
 }
 
-/** A verified event; `data` is parsed from the core's JSON text on first access. */
+const utf8 = typeof TextDecoder === 'function' ? new TextDecoder('utf-8', { ignoreBOM: true }) : null;
+const hasBuffer = typeof Buffer === 'function' && typeof Buffer.byteLength === 'function';
+
+/**
+ * The text of bytes `start..end` of a verified body (the core checked they are UTF-8 JSON). A string
+ * body is the UTF-8 encoding of the string (lone surrogates as U+FFFD, as every backend encodes it).
+ */
+function bodyText(source, start, end) {
+  if (typeof source === 'string') {
+    if (hasBuffer) {
+      // All ASCII: byte offsets are UTF-16 offsets (every other code unit takes more than one byte).
+      if (Buffer.byteLength(source, 'utf8') === source.length) return source.slice(start, end);
+      return Buffer.from(source, 'utf8').toString('utf8', start, end);
+    }
+    source = new TextEncoder().encode(source);
+  }
+  if (hasBuffer && Buffer.isBuffer(source)) return source.toString('utf8', start, end);
+  return utf8.decode(source.subarray(start, end));
+}
+
+/**
+ * A verified event. The payload is not copied when verifying: `dataJson` is read from the verified
+ * body (bytes the core located) on first access, and `data` parsed from it; both are cached, and
+ * the body is let go once read. (Hence: do not modify a body buffer before reading its event's data.)
+ */
 class Event {
+  #source;
+  #start;
+  #end;
   #dataJson;
   #data;
   #parsed = false;
 
-  constructor(id, type, timestamp, keyIndex, dataJson) {
+  /** `source` is the verified body (bytes or string); `start`/`end` its payload's byte range (-1: none, i.e. `null`). */
+  constructor(id, type, timestamp, keyIndex, source, start, end) {
     this.id = id;
     this.type = type;
     this.timestamp = timestamp;
     this.keyIndex = keyIndex;
-    this.#dataJson = dataJson;
+    if (start < 0) this.#dataJson = 'null';
+    else {
+      this.#source = source;
+      this.#start = start;
+      this.#end = end;
+    }
   }
 
   /** The payload (parsed lazily, cached). */
   get data() {
     if (!this.#parsed) {
-      this.#data = JSON.parse(this.#dataJson);
+      this.#data = JSON.parse(this.dataJson);
       this.#parsed = true;
     }
     return this.#data;
   }
 
-  /** The payload as JSON text, exactly as in the body. */
+  /** The payload as JSON text, exactly as in the body (read from the body on first access, cached). */
   get dataJson() {
+    if (this.#dataJson === undefined) {
+      this.#dataJson = bodyText(this.#source, this.#start, this.#end);
+      this.#source = undefined;
+    }
     return this.#dataJson;
   }
 

@@ -41,7 +41,8 @@ function createExpress(api) {
           d.headers.Connection = 'close'; // do not drain the rest of an oversized body
           return send(res, d);
         }
-        const request = { path: req.originalUrl ?? req.url, headers: req.headersDistinct ?? req.headers, body };
+        // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).
+        const request = { path: req.originalUrl ?? req.url, headers: req.rawHeaders ?? req.headersDistinct ?? req.headers, body };
         const { decision, done } = await receiver.handle(request, { req });
         send(res, decision);
         await done;
@@ -62,7 +63,8 @@ function failure(status, code, message) {
 function send(res, decision) {
   if (res.headersSent) return;
   res.statusCode = decision.status;
-  for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+  const headers = decision.headers;
+  for (const name in headers) res.setHeader(name, headers[name]);
   res.end(decision.body);
 }
 
@@ -91,7 +93,7 @@ function readRaw(req, cap) {
         done(TOO_LARGE);
       } else chunks.push(chunk);
     };
-    const onEnd = () => done(Buffer.concat(chunks, size));
+    const onEnd = () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)); // one chunk: no copy
     const onClose = () => done(ABORTED);
     const onError = (err) => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);

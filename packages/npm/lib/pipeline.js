@@ -235,6 +235,17 @@ function createPipeline(backend, h) {
      * A store that may block (Redis) is called on the libuv threadpool.
      */
     async begin(request) {
+      const step = await this.#begin(request);
+      // A delivery lives in the backend until finish(); one dropped unfinished is released at GC.
+      if (step instanceof Delivery && unfinished) {
+        const [raw, handle] = rawOf(step, false);
+        unfinished.register(step, { raw, handle }, step);
+      }
+      return step;
+    }
+
+    /** begin() without the GC safety net (handle() always finishes): a Decision or a Delivery, or a promise of one. */
+    #begin(request) {
       if (request === null || typeof request !== 'object' || Array.isArray(request)) {
         throw invalid(`the request must be an object like {path, headers, body, now}, got ${describe(request)}`);
       }
@@ -243,24 +254,34 @@ function createPipeline(backend, h) {
       const packed = h.pack(h.pickValues(this.#names, this.#index, headers));
       const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
       const t = h.nowOf({ now });
+      if (this.#blocking) {
+        const raw = this.#raw;
+        return raw.beginAsync(path, packed, bytes, t).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
+      }
+      const raw = this.#live();
       let r;
       try {
-        r = this.#blocking ? await this.#raw.beginAsync(path, packed, bytes, t) : this.#live().begin(path, packed, bytes, t);
+        r = raw.begin(path, packed, bytes, t);
       } catch (e) {
         throw wrap(e);
       }
-      return r.status !== undefined ? decision(r) : new Delivery(r, this.#fns);
+      return this.#step(r, raw, bytes);
+    }
+
+    /** A Decision, or a Delivery holding the backend's handle (see the bindings' `begin`). */
+    #step(r, raw, bytes) {
+      return r[0] !== 0 ? decision(r) : new Delivery(r, this.#fns, raw, bytes);
     }
 
     /** The immediate 202 for an async delivery, before its handlers run. */
     accepted(delivery) {
-      const d = rawOf(delivery);
-      return decision(call(() => this.#live().accepted(d)));
+      const [raw, handle] = rawOf(delivery, false);
+      return decision(call(() => raw.accepted(handle)));
     }
 
     /** Runs the delivery's handlers in order (awaited); false once one throws or rejects. */
     async run(delivery, extra) {
-      rawOf(delivery);
+      rawOf(delivery, false);
       const ctx = { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
       for (const fn of delivery.handlers) {
         try {
@@ -279,21 +300,19 @@ function createPipeline(backend, h) {
 
     /** Completes (ok) or releases the claim; the answer for sync deliveries. */
     async finish(delivery, ok) {
-      const d = rawOf(delivery);
-      deliveries.delete(delivery); // finishing twice is a caller bug, reported as invalid_argument
-      let r;
-      try {
-        r = this.#blocking ? await this.#raw.finishAsync(d, Boolean(ok)) : this.#live().finish(d, Boolean(ok));
-      } catch (e) {
-        throw wrap(e);
-      } finally {
-        try {
-          d.free?.(); // wasm: free the Rust side now rather than at GC
-        } catch {
-          // a delivery from an instance that trapped since: nothing to free there
-        }
+      return this.#finish(delivery, ok);
+    }
+
+    /** finish(): a Decision, or a promise of one when the store may block. Finishing twice is invalid_argument. */
+    #finish(delivery, ok) {
+      const [raw, handle, gen] = rawOf(delivery, true);
+      if (unfinished) unfinished.unregister(delivery);
+      if (this.#blocking) return raw.finishAsync(handle, Boolean(ok)).then(decision, (e) => Promise.reject(wrap(e)));
+      if (gen !== live().gen) {
+        // A wasm trap replaced the instance since this delivery began: its claim went with the old store.
+        throw wrap(new Error('the WebAssembly instance was replaced since this delivery began'));
       }
-      return decision(r);
+      return decision(call(() => raw.finish(handle, Boolean(ok))));
     }
 
     /**
@@ -301,16 +320,18 @@ function createPipeline(backend, h) {
      * `done` settles once they ran and the claim was completed or released (never rejects).
      */
     async handle(request, extra) {
-      const step = await this.begin(request);
-      if (!(step instanceof Delivery)) return { decision: step, done: Promise.resolve() };
+      let step = this.#begin(request);
+      if (this.#blocking) step = await step;
+      if (!(step instanceof Delivery)) return { decision: step, done: DONE };
       if (step.sync) {
-        const result = await this.finish(step, await this.run(step, extra));
-        return { decision: result, done: Promise.resolve() };
+        const ok = await this.run(step, extra);
+        const result = this.#finish(step, ok);
+        return { decision: this.#blocking ? await result : result, done: DONE };
       }
       const answer = this.accepted(step);
       const done = (async () => {
         await new Promise((resolve) => setTimeout(resolve, 0)); // let the 202 go out first
-        await this.finish(step, await this.run(step, extra));
+        await this.#finish(step, await this.run(step, extra));
       })().catch((err) => {
         try {
           this.#onError(err, { event: step.event });
@@ -322,22 +343,52 @@ function createPipeline(backend, h) {
     }
   }
 
-  const deliveries = new WeakMap();
-  function rawOf(delivery) {
-    const d = deliveries.get(delivery);
-    if (!d) throw invalid(`expected a Delivery from Receiver.begin, got ${describe(delivery)}`);
-    return d;
+  const DONE = Promise.resolve();
+  // Deliveries handed out by begin() and not finished yet: released in the backend if dropped.
+  const unfinished = typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(({ raw, handle }) => {
+      try {
+        raw.release(handle);
+      } catch {
+        // an instance that trapped since: nothing to release there
+      }
+    })
+    : null;
+
+  /** `[raw receiver, handle, gen]` of a Delivery from begin(); `finished` marks it finished (a second finish is a caller bug). */
+  function rawOf(delivery, finished) {
+    const ref = delivery instanceof Delivery ? refOf(delivery, finished) : undefined;
+    if (ref === undefined) throw invalid(`expected a Delivery from Receiver.begin, got ${describe(delivery)}`);
+    if (ref === null) throw invalid('this delivery was already finished');
+    return ref;
   }
+  let refOf;
 
   /** A verified, claimed delivery: its event, the handlers to run, the fencing token. */
   class Delivery {
-    constructor(r, fns) {
-      deliveries.set(this, r);
-      const e = r.event();
-      this.event = new h.Event(e[0], e[1], e[2], e[3], e[4]);
-      const [provider, handlers, token, path, query, sync] = r.info();
-      Object.assign(this, { provider, token, path, query, sync });
-      this.handlers = Array.from(handlers, (i) => fns[i]);
+    #ref; // [raw receiver, handle in it, instance generation]; null once finished
+
+    /** `r`: `[0, handle, id, type, timestamp, keyIndex, dataStart, dataEnd, provider, token, path, query, sync, handler, ...]`. */
+    constructor(r, fns, raw, bytes) {
+      this.#ref = [raw, r[1], live().gen];
+      this.event = new h.Event(r[2], r[3], r[4], r[5], bytes, r[6], r[7]);
+      this.provider = r[8];
+      this.token = r[9];
+      this.path = r[10];
+      this.query = r[11];
+      this.sync = r[12] === 1;
+      const handlers = new Array(r.length - 13);
+      for (let i = 13; i < r.length; i++) handlers[i - 13] = fns[r[i]];
+      this.handlers = handlers;
+    }
+
+    static {
+      refOf = (d, finished) => {
+        if (!(#ref in d)) return undefined;
+        const ref = d.#ref;
+        if (finished) d.#ref = null;
+        return ref;
+      };
     }
   }
 
@@ -348,11 +399,11 @@ function createPipeline(backend, h) {
     throw invalid(`the body must be a Buffer, Uint8Array or string (the raw bytes), got ${describe(body)}`);
   }
 
-  /** `{status, headers: {name: value}, body}` from the backend's flat header list. */
+  /** `{status, headers: {name: value}, body}` from the backend's `[status, body, name, value, ...]`. */
   function decision(r) {
     const headers = {};
-    for (let i = 0; i < r.headers.length; i += 2) headers[r.headers[i]] = r.headers[i + 1];
-    return { status: r.status, headers, body: r.body };
+    for (let i = 2; i < r.length; i += 2) headers[r[i]] = r[i + 1];
+    return { status: r[0], headers, body: r[1] };
   }
 
   return { MemoryStore, RedisStore, Router, Receiver, Delivery };
