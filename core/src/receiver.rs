@@ -139,7 +139,11 @@ pub struct Decision {
 
 impl Decision {
     fn new(status: u16, body: serde_json::Value) -> Decision {
-        Decision { status, headers: vec![("Content-Type".into(), "application/json".into())], body: body.to_string() }
+        Decision::json_text(status, body.to_string())
+    }
+
+    fn json_text(status: u16, body: String) -> Decision {
+        Decision { status, headers: vec![("Content-Type".into(), "application/json".into())], body }
     }
 
     fn retry_after(mut self, after: Duration) -> Decision {
@@ -157,6 +161,17 @@ impl Decision {
             d
         }
     }
+}
+
+/// `{"id":…,"ok":true}`, the answer to every handled delivery: the bytes `json!` prints for it
+/// (keys sorted), written directly on this per-request path.
+fn ok_body(id: &str) -> String {
+    let mut out = Vec::with_capacity(id.len() + 24);
+    out.extend_from_slice(br#"{"id":"#);
+    // Writing a str into a Vec cannot fail, and JSON text is UTF-8.
+    let _ = serde_json::to_writer(&mut out, id);
+    out.extend_from_slice(br#","ok":true}"#);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A verified, claimed delivery whose handlers the binding must run.
@@ -403,7 +418,7 @@ impl<H> Receiver<H> {
                 json!({ "ok": false, "id": id, "error": { "code": "handler_failed", "message": "a handler failed; the delivery was released so a retry runs it again" } }),
             );
         }
-        let mut decision = Decision::new(200, json!({ "ok": true, "id": id }));
+        let mut decision = Decision::json_text(200, ok_body(id));
         match self.store.complete(&delivery.key, delivery.token, self.retention) {
             Ok(Completion::Recorded) => {}
             // The handler ran: answering 2xx is true. Without a done marker a later
@@ -419,6 +434,13 @@ impl<H> Receiver<H> {
 mod tests {
     use super::*;
     use crate::dedup::MemoryStore;
+
+    #[test]
+    fn ok_body_is_what_json_prints() {
+        for id in ["evt_1", "", "quote\"back\\slash", "ctl\u{1}\n\t", "caf\u{e9} \u{1F600}", "</script>"] {
+            assert_eq!(ok_body(id), json!({ "ok": true, "id": id }).to_string(), "{id:?}");
+        }
+    }
     use crate::{Scheme, Signer};
 
     const NOW: i64 = 1_700_000_000;

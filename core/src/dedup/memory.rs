@@ -112,16 +112,22 @@ impl Shard {
         self.map.retain(|_, e| e.expires_at > now);
         let target = limit - limit / 10 - 1;
         if self.map.len() > target {
-            let mut done: Vec<(u64, Box<str>)> = self
-                .map
-                .iter()
-                .filter(|(_, e)| matches!(e.state, State::Done))
-                .map(|(k, e)| (e.expires_at, k.clone()))
-                .collect();
-            done.sort_unstable();
-            let excess = self.map.len() - target;
-            for (_, key) in done.into_iter().take(excess) {
-                self.map.remove(&key);
+            // Evict the `n` done markers that expire soonest without copying any key: find the
+            // n-th smallest expiry, then drop every marker below it and enough of those equal to it.
+            let mut expiries: Vec<u64> =
+                self.map.values().filter(|e| matches!(e.state, State::Done)).map(|e| e.expires_at).collect();
+            let n = (self.map.len() - target).min(expiries.len());
+            if n > 0 {
+                let cutoff = *expiries.select_nth_unstable(n - 1).1;
+                let mut ties = n - expiries[..n - 1].iter().filter(|&&x| x < cutoff).count();
+                self.map.retain(|_, e| match e.state {
+                    State::Done if e.expires_at < cutoff => false,
+                    State::Done if e.expires_at == cutoff && ties > 0 => {
+                        ties -= 1;
+                        false
+                    }
+                    _ => true,
+                });
             }
         }
         if self.map.len() >= limit {
@@ -238,6 +244,36 @@ mod tests {
             }
         }
         assert!(refused);
+    }
+
+    #[test]
+    fn eviction_drops_the_soonest_expiring_done_markers_first() {
+        // 20 keys per shard, 2,000 keys: every shard evicts many times. A key survived when its
+        // done marker is still in its shard.
+        let (_, clock) = manual_clock();
+        let store = MemoryStore::with_clock(SHARDS * 20, clock);
+        let mut keys = Vec::new();
+        for i in 0..2_000u64 {
+            let key = format!("k-{i}");
+            let Claim::Acquired(t) = store.claim(&key, Duration::from_secs(60)).unwrap() else { panic!() };
+            // Retention grows with i in steps of 3 keys (ties), so older keys expire sooner.
+            store.complete(&key, t, Duration::from_secs(1_000 + i / 3)).unwrap();
+            keys.push(key);
+        }
+        // Per shard, whatever survived must be the newest keys of that shard: no evicted key may
+        // expire later than a surviving key of the same shard.
+        let mut by_shard: HashMap<usize, (u64, u64)> = HashMap::new(); // shard -> (max evicted, min kept) retention
+        for (i, key) in keys.iter().enumerate() {
+            let shard = store.shards.iter().position(|s| std::ptr::eq(s, store.shard(key))).unwrap();
+            let retention = 1_000 + i as u64 / 3;
+            let kept = matches!(store.shard(key).lock().unwrap().map.get(key.as_str()), Some(Entry { state: State::Done, .. }));
+            let e = by_shard.entry(shard).or_insert((0, u64::MAX));
+            if kept { e.1 = e.1.min(retention) } else { e.0 = e.0.max(retention) }
+        }
+        assert!(store.len() <= SHARDS * 20);
+        for (shard, (max_evicted, min_kept)) in by_shard {
+            assert!(max_evicted <= min_kept, "shard {shard}: evicted a marker expiring at {max_evicted} but kept one at {min_kept}");
+        }
     }
 
     #[test]
