@@ -23,7 +23,7 @@ def probes(python):
     py = [python, os.path.join(RSS, "rss.py")]
     return {
         # binding: (argv prefix, [(mode label, arg)])
-        "Rust": (rust, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify (event)", "event")]),
+        "Rust": (rust, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify_ref_at (event)", "event")]),
         "Node native": (node, [("baseline", "baseline"), ("verifySignature", "native-sig"), ("verify (event)", "native-event")]),
         "Node wasm": (node, [("baseline", "baseline"), ("verifySignature", "wasm-sig"), ("verify (event)", "wasm-event")]),
         "Python": (py, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify (event)", "event")]),
