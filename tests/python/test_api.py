@@ -368,6 +368,32 @@ def test_event_outlives_and_ignores_changes_to_its_body():
     assert repr(first) == "Event(id='msg_1', type='user.created', timestamp=1700000000, key_index=0)"
 
 
+def test_event_payload_shares_an_immutable_body_and_outlives_it():
+    import gc
+    import sys as _sys
+
+    v = hv.Verifier(scheme="standard", secret=WHSEC)
+    for convert in (bytes, lambda b: b.decode()):
+        body = convert(UNICODE_ENVELOPE + b" " * 64)  # a fresh object, not a shared constant
+        headers = std_headers(body if isinstance(body, bytes) else body.encode())
+        refs = _sys.getrefcount(body)
+        event = v.verify(body, headers, now=NOW)
+        assert _sys.getrefcount(body) == refs + 1, "the event holds the body instead of a copy of the payload"
+        del body
+        gc.collect()
+        assert event.data_json == '{"name":"Zoë 日本 🎉","esc":"\\u00e9\\ud83c\\udf89","n":[1,2.5,null]}'
+        assert event.data["name"] == "Zoë 日本 🎉"
+    signature_only = v.verify_signature(bytes(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW)
+    assert signature_only.message_id == "msg_1"
+
+
+def test_absent_payload_is_null():
+    spec = {"name": "acme", "signature_header": "X-Acme-Sig"}
+    body = b'{"id":"a1","type":"ping"}'
+    event = hv.Verifier(scheme=spec, secret="k").verify(body, {"x-acme-sig": hmac.new(b"k", body, hashlib.sha256).hexdigest()})
+    assert (event.id, event.type, event.data_json, event.data) == ("a1", "ping", "null", None)
+
+
 def test_events_and_results_are_independent_objects():
     v = hv.Verifier(scheme="standard", secret=WHSEC)
     events = [v.verify(ENVELOPE, std_headers(ENVELOPE, msg_id=f"msg_{i}"), now=NOW) for i in range(20)]

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use hookverify::{Error, Headers, Lookup, Scheme};
 use pyo3::ffi;
+use pyo3::Borrowed;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType};
@@ -105,6 +106,9 @@ pub fn scheme(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Scheme> {
 }
 
 /// The raw body: `bytes` is borrowed; `bytearray`/`memoryview` are copied (they may change under us); `str` is UTF-8.
+///
+/// A borrowed body is always the buffer of `obj` itself, an immutable `bytes` or `str` (its UTF-8
+/// form): whoever holds a reference to `obj` may keep pointing into it (see [`Shared`]).
 pub fn body<'a>(py: Python<'_>, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
@@ -113,6 +117,9 @@ pub fn body<'a>(py: Python<'_>, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [
         return Ok(Cow::Owned(b.to_vec()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
+        if let Some(text) = utf8_in_place(s) {
+            return Ok(Cow::Borrowed(text));
+        }
         let text = s.to_cow().map_err(|_| invalid(py, "body str is not encodable as UTF-8 (lone surrogate)"))?;
         return Ok(match text {
             Cow::Borrowed(t) => Cow::Borrowed(t.as_bytes()),
@@ -180,12 +187,12 @@ pub fn str_list(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<
     obj.try_iter()?.map(|item| string(py, &format!("each of {name}"), &item?)).collect()
 }
 
-/// The header names a scheme (or pipeline) reads, lowercased: the form [`pick`] compares against.
+/// The header names a scheme (or pipeline) reads, lowercased: the form [`Picked`] compares against.
 pub struct Names {
     names: Vec<String>,
-    /// Every name as given (the core asks for them in this spelling) and lowercased (the usual
-    /// spelling of request headers), with its index: an exact match skips the case-folding compare.
-    spellings: Vec<(String, usize)>,
+    /// Per name, its length and ASCII-lowercased first and last bytes: a scan of these small keys
+    /// finds the candidate before one case-folding compare confirms it.
+    keys: Vec<u32>,
     /// Bit `n` set when some name is `n` bytes long (names of 64+ bytes set bit 63): most request
     /// headers are skipped on their length alone.
     lengths: u64,
@@ -193,17 +200,13 @@ pub struct Names {
 
 impl Names {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Names {
-        let mut out = Names { names: Vec::new(), spellings: Vec::new(), lengths: 0 };
-        for given in names {
-            let lower = given.to_ascii_lowercase();
-            let index = out.names.iter().position(|n| *n == lower).unwrap_or_else(|| {
-                out.lengths |= Self::bit(lower.len());
-                out.names.push(lower.clone());
-                out.spellings.push((lower, out.names.len() - 1));
-                out.names.len() - 1
-            });
-            if !out.spellings.iter().any(|(s, _)| s == given) {
-                out.spellings.push((given.to_owned(), index));
+        let mut out = Names { names: Vec::new(), keys: Vec::new(), lengths: 0 };
+        for n in names {
+            let n = n.to_ascii_lowercase();
+            if !out.names.contains(&n) {
+                out.lengths |= Self::bit(n.len());
+                out.keys.push(Self::key(n.as_bytes()));
+                out.names.push(n);
             }
         }
         out
@@ -213,20 +216,26 @@ impl Names {
         1 << len.min(63)
     }
 
+    fn key(name: &[u8]) -> u32 {
+        match (name.first(), name.last()) {
+            (Some(a), Some(z)) => (name.len().min(0xffff) as u32) << 16 | (a.to_ascii_lowercase() as u32) << 8 | z.to_ascii_lowercase() as u32,
+            _ => 0,
+        }
+    }
+
     fn may_match(&self, len: usize) -> bool {
         self.lengths & Self::bit(len) != 0
     }
 
     fn position(&self, name: &[u8]) -> Option<usize> {
-        match self.spellings.iter().find(|(s, _)| s.as_bytes() == name) {
-            Some((_, index)) => Some(*index),
-            None => self.names.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(name)),
-        }
+        let key = Self::key(name);
+        (0..self.keys.len()).find(|&i| self.keys[i] == key && self.names[i].as_bytes().eq_ignore_ascii_case(name))
     }
 }
 
-/// A header value: `len` bytes at `ptr`, inside `owner` (an immutable `str`'s UTF-8 form or a `bytes`).
-struct Value {
+/// Bytes borrowed from an immutable Python object: `len` bytes at `ptr`, inside `owner` (a `str`'s
+/// UTF-8 form or a `bytes` buffer). Header values, and an event's payload within its body.
+pub struct Shared {
     /// Held for its strong reference: it owns the bytes at `ptr`.
     _owner: Py<PyAny>,
     ptr: *const u8,
@@ -235,12 +244,19 @@ struct Value {
 
 // SAFETY: `ptr` points into the buffer of `owner`, an immutable str (its UTF-8 form, which CPython
 // keeps until the object is freed) or bytes object; the strong reference keeps it alive and
-// unchanged wherever the `Value` goes, including sections that run without the GIL.
-unsafe impl Send for Value {}
-unsafe impl Sync for Value {}
+// unchanged wherever the `Shared` goes, including sections that run without the GIL.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
 
-impl Value {
-    fn bytes(&self) -> &[u8] {
+impl Shared {
+    /// # Safety
+    /// `bytes` must lie in the buffer of `owner`, which must be an immutable `bytes` object or the
+    /// UTF-8 form of a `str` (what [`body`] borrows and [`utf8_in_place`] returns).
+    pub unsafe fn new(owner: Py<PyAny>, bytes: &[u8]) -> Shared {
+        Shared { _owner: owner, ptr: bytes.as_ptr(), len: bytes.len() }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
         // SAFETY: see the `Send` impl: the buffer lives as long as `owner`, which `self` holds.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
@@ -250,7 +266,7 @@ impl Value {
 #[derive(Default)]
 struct Slot {
     count: usize,
-    first: Option<Value>,
+    first: Option<Shared>,
 }
 
 /// Slots kept inline (no allocation per call); pipelines and diagnose with more names spill the rest.
@@ -285,31 +301,43 @@ impl Headers for Picked<'_> {
     }
 }
 
-/// Reads only the scheme's header names (ASCII case-insensitive) from a Mapping or (name, value) pairs.
-pub fn pick<'n>(py: Python<'_>, obj: &Bound<'_, PyAny>, names: &'n Names) -> PyResult<Picked<'n>> {
-    let spill = (INLINE_SLOTS..names.names.len()).map(|_| Slot::default()).collect();
-    let mut picked = Picked { names, inline: Default::default(), spill };
-    if let Ok(d) = obj.cast::<PyDict>() {
-        for (k, v) in d.iter() {
-            picked.offer(py, &k, &v)?;
-        }
-    } else if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
-        for item in obj.try_iter()? {
-            let item = item?;
-            let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers list items must be (name, value) pairs"))?;
-            picked.offer(py, &k, &v)?;
-        }
-    } else if obj.hasattr("items")? && obj.cast::<PyString>().is_err() {
-        // Any Mapping (werkzeug/starlette headers, multidicts): items() yields every instance.
-        for item in obj.call_method0("items")?.try_iter()? {
-            let item = item?;
-            let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers.items() must yield (name, value) pairs"))?;
-            picked.offer(py, &k, &v)?;
-        }
-    } else {
-        return Err(invalid(py, format!("headers must be a Mapping or a list of (name, value) pairs, got {}", type_name(obj))));
+impl<'n> Picked<'n> {
+    /// Nothing picked yet; [`Picked::read`] fills it in place (the struct is a few hundred bytes).
+    pub fn new(names: &'n Names) -> Picked<'n> {
+        let spill = (INLINE_SLOTS..names.names.len()).map(|_| Slot::default()).collect();
+        Picked { names, inline: Default::default(), spill }
     }
-    Ok(picked)
+
+    /// Reads only the scheme's header names (ASCII case-insensitive) from a Mapping or (name, value) pairs.
+    pub fn read(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(d) = obj.cast::<PyDict>() {
+            let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+            // SAFETY: the GIL is held and `d` is a live dict. PyDict_Next hands out borrowed
+            // references that stay valid until the dict changes; nothing here runs Python code
+            // before a reference is used, and `offer` takes a strong reference to every value it
+            // keeps before it calls into Python (the rare encode() path).
+            while unsafe { ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
+                let (k, v) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+                self.offer(py, &k, &v)?;
+            }
+        } else if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
+            for item in obj.try_iter()? {
+                let item = item?;
+                let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers list items must be (name, value) pairs"))?;
+                self.offer(py, &k, &v)?;
+            }
+        } else if obj.hasattr("items")? && obj.cast::<PyString>().is_err() {
+            // Any Mapping (werkzeug/starlette headers, multidicts): items() yields every instance.
+            for item in obj.call_method0("items")?.try_iter()? {
+                let item = item?;
+                let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers.items() must yield (name, value) pairs"))?;
+                self.offer(py, &k, &v)?;
+            }
+        } else {
+            return Err(invalid(py, format!("headers must be a Mapping or a list of (name, value) pairs, got {}", type_name(obj))));
+        }
+        Ok(())
+    }
 }
 
 fn pair<'py>(item: &Bound<'py, PyAny>) -> Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
@@ -353,20 +381,22 @@ fn utf8_in_place<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
 impl Picked<'_> {
     fn offer(&mut self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let Some(index) = self.index_of(py, key)? else { return Ok(()) };
+        let value = &value.clone(); // a strong reference before anything below may run Python code
         let value = if let Ok(s) = value.cast::<PyString>() {
             match utf8_in_place(s) {
-                Some(text) => Value { ptr: text.as_ptr(), len: text.len(), _owner: s.clone().into_any().unbind() },
+                // SAFETY: `text` is the UTF-8 form of `s`.
+                Some(text) => unsafe { Shared::new(s.clone().into_any().unbind(), text) },
                 // A lone surrogate becomes the invalid UTF-8 it stands for; the core reports it (malformed_header).
                 // (Also the path where the UTF-8 form cannot be borrowed: one small bytes object per header.)
                 None => {
                     let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast_into::<PyBytes>()?;
-                    let raw = b.as_bytes();
-                    Value { ptr: raw.as_ptr(), len: raw.len(), _owner: b.clone().into_any().unbind() }
+                    // SAFETY: the buffer of the bytes object `b`.
+                    unsafe { Shared::new(b.clone().into_any().unbind(), b.as_bytes()) }
                 }
             }
         } else if let Ok(b) = value.cast::<PyBytes>() {
-            let raw = b.as_bytes();
-            Value { ptr: raw.as_ptr(), len: raw.len(), _owner: b.clone().into_any().unbind() }
+            // SAFETY: the buffer of the bytes object `b`.
+            unsafe { Shared::new(b.clone().into_any().unbind(), b.as_bytes()) }
         } else {
             let name = &self.names.names[index];
             return Err(invalid(py, format!("header {name} must be a str or bytes value, got {}", type_name(value))));

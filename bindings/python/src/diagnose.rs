@@ -32,9 +32,10 @@ pub fn diagnose(
         let secrets = convert::str_list(py, "secrets", secrets)?;
         let now = convert::now(py, now)?;
         let names = names(scheme.as_ref());
-        let headers = convert::pick(py, headers, &names)?;
+        let mut picked = convert::Picked::new(&names);
+        picked.read(py, headers)?;
         let body = convert::body(py, body)?;
-        let report = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&headers, &body, &secrets, scheme.as_ref(), now));
+        let report = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&picked, &body, &secrets, scheme.as_ref(), now));
         Ok(report.to_json())
     })
 }

@@ -114,16 +114,17 @@ impl Pipeline {
         guard(py, || {
             let path = &convert::string(py, "path", path)?;
             let now = convert::now(py, now)?;
-            let headers = convert::pick(py, headers, &self.names)?;
+            let mut picked = convert::Picked::new(&self.names);
+            picked.read(py, headers)?;
             let body = convert::body(py, body)?;
-            let req = Request { path, headers: &headers, body: &body, now };
+            let req = Request { path, headers: &picked, body: &body, now };
             let step = convert::maybe_detach(py, self.may_block || body.len() > DETACH_ABOVE_BYTES, || self.inner.begin(req));
             match step {
                 Step::Respond(d) => decision(py, d),
                 Step::Run(d) => {
                     let handlers = d.handlers.iter().map(|i| self.inner.handler(*i).clone_ref(py)).collect();
                     let provider = self.inner.providers()[d.provider].name().to_owned();
-                    let event = Py::new(py, Event::from(d.event.clone()))?;
+                    let event = Py::new(py, Event::from(&d.event))?;
                     let (token, key, path, query, sync) = (d.token.0, d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
                     Ok(Py::new(py, Delivery { inner: d, event, provider, handlers, token, key, path, query, sync })?.into_any())
                 }

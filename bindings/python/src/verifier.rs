@@ -1,11 +1,14 @@
 //! `Verifier`, and the `Event` / `Verified` results it returns.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use hookverify::{Secret, Verifier as CoreVerifier};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
 
-use crate::convert::{self, core, guard, invalid};
+use crate::convert::{self, core, guard, invalid, Shared};
 
 /// Bodies above this are hashed with the GIL released; smaller ones are faster without the round trip.
 pub const DETACH_ABOVE_BYTES: usize = 64 * 1024;
@@ -81,11 +84,23 @@ impl Verifier {
     fn verify(&self, py: Python<'_>, body: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Event> {
         guard(py, || {
             let now = convert::now(py, now)?;
-            let headers = convert::pick(py, headers, &self.names)?;
-            let body = convert::body(py, body)?;
+            let mut picked = convert::Picked::new(&self.names);
+            picked.read(py, headers)?;
+            let obj = body;
+            let body = convert::body(py, obj)?;
             let v = &self.inner;
-            let event = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_at(&headers, &body, now));
-            Ok(Event::from(core(py, event)?))
+            let event = core(py, convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_ref_at(&picked, &body, now)))?;
+            // The payload stays where it is: a slice of the caller's immutable body, or of our copy of it.
+            let range = event.data_range();
+            let null = range.is_none().then(|| event.data_json().to_owned());
+            let (id, event_type, timestamp, key_index) = (event.id, event.event_type, event.timestamp, event.key_index);
+            let payload = match (range, body) {
+                (None, _) => Payload::Text(null.unwrap_or_default()),
+                // SAFETY: a borrowed body is the buffer of `obj`, an immutable bytes or str (see `convert::body`).
+                (Some(r), Cow::Borrowed(b)) => Payload::Shared(unsafe { Shared::new(obj.clone().unbind(), &b[r]) }),
+                (Some(r), Cow::Owned(b)) => Payload::Owned(b, r),
+            };
+            Ok(Event { id, event_type, timestamp, key_index, payload, data_json: PyOnceLock::new(), data: PyOnceLock::new() })
         })
     }
 
@@ -94,10 +109,11 @@ impl Verifier {
     fn verify_signature(&self, py: Python<'_>, body: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Verified> {
         guard(py, || {
             let now = convert::now(py, now)?;
-            let headers = convert::pick(py, headers, &self.names)?;
+            let mut picked = convert::Picked::new(&self.names);
+            picked.read(py, headers)?;
             let body = convert::body(py, body)?;
             let v = &self.inner;
-            let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&headers, &body, now));
+            let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&picked, &body, now));
             let r = core(py, verified)?;
             Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id.map(str::to_owned) })
         })
@@ -133,20 +149,42 @@ impl Verifier {
     }
 }
 
+/// Where an event's payload JSON text lives.
+enum Payload {
+    /// A slice of the caller's body (`bytes`, or a `str`'s UTF-8 form), held by reference: no copy.
+    Shared(Shared),
+    /// A slice of the binding's copy of a mutable body (`bytearray`, `memoryview`).
+    Owned(Vec<u8>, Range<usize>),
+    /// Text of its own (an absent payload's `null`, or a pipeline delivery's event).
+    Text(String),
+}
+
 /// A verified, parsed webhook event.
 ///
-/// Holds the core's event as it came (no copy of the payload); `data_json` and `data` build their
-/// Python objects on first access and cache them.
+/// The payload's JSON text is not copied out of the body: `data_json` builds its str on first
+/// access and `data` parses it once; both are cached.
 #[pyclass(frozen, freelist = 8, module = "hookverify._native")]
 pub struct Event {
-    inner: hookverify::Event,
+    id: String,
+    event_type: String,
+    timestamp: Option<i64>,
+    key_index: usize,
+    payload: Payload,
     data_json: PyOnceLock<Py<PyString>>,
     data: PyOnceLock<Py<PyAny>>,
 }
 
-impl From<hookverify::Event> for Event {
-    fn from(inner: hookverify::Event) -> Event {
-        Event { inner, data_json: PyOnceLock::new(), data: PyOnceLock::new() }
+impl From<&hookverify::Event> for Event {
+    fn from(e: &hookverify::Event) -> Event {
+        Event {
+            id: e.id.clone(),
+            event_type: e.event_type.clone(),
+            timestamp: e.timestamp,
+            key_index: e.key_index,
+            payload: Payload::Text(e.data_json().to_owned()),
+            data_json: PyOnceLock::new(),
+            data: PyOnceLock::new(),
+        }
     }
 }
 
@@ -155,43 +193,53 @@ impl Event {
     /// The event id.
     #[getter]
     fn id(&self) -> &str {
-        &self.inner.id
+        &self.id
     }
 
     /// The event type.
     #[getter]
     #[pyo3(name = "type")]
     fn event_type(&self) -> &str {
-        &self.inner.event_type
+        &self.event_type
     }
 
     /// When the event happened (unix seconds), if known.
     #[getter]
     fn timestamp(&self) -> Option<i64> {
-        self.inner.timestamp
+        self.timestamp
     }
 
     /// Index of the secret that matched.
     #[getter]
     fn key_index(&self) -> usize {
-        self.inner.key_index
+        self.key_index
     }
 
     /// The payload as JSON text, exactly as received (built on first access, then cached).
     #[getter]
-    fn data_json(&self, py: Python<'_>) -> Py<PyString> {
-        self.data_json.get_or_init(py, || PyString::new(py, self.inner.data_json()).unbind()).clone_ref(py)
+    fn data_json(&self, py: Python<'_>) -> PyResult<Py<PyString>> {
+        let text = self.data_json.get_or_try_init(py, || {
+            let raw = match &self.payload {
+                Payload::Shared(s) => s.bytes(),
+                Payload::Owned(body, range) => &body[range.clone()],
+                Payload::Text(t) => t.as_bytes(),
+            };
+            // The core handed out this range as a str slice of the body; checked again all the same.
+            let text = std::str::from_utf8(raw).map_err(|_| invalid(py, "event payload is not UTF-8"))?;
+            PyResult::Ok(PyString::new(py, text).unbind())
+        })?;
+        Ok(text.clone_ref(py))
     }
 
     /// The payload parsed with `json.loads` on first access, then cached.
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let text = self.data_json(py);
+        let text = self.data_json(py)?;
         Ok(self.data.get_or_try_init(py, || convert::json_loads(py, text.bind(py)))?.clone_ref(py))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let e = &self.inner;
+        let e = self;
         let (id, ty) = (PyString::new(py, &e.id).repr()?, PyString::new(py, &e.event_type).repr()?);
         let ts = e.timestamp.map_or("None".into(), |t| t.to_string());
         Ok(format!("Event(id={id}, type={ty}, timestamp={ts}, key_index={})", e.key_index))
