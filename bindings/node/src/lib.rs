@@ -229,7 +229,7 @@ impl RawVerifier {
     pub fn verify<'env>(&self, env: &'env Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<Array<'env>> {
         let e = guard(env, || {
             let headers = self.picked(&headers)?;
-            self.inner.verify_at(&headers, bytes(&body), now)
+            self.inner.verify_ref_at(&headers, bytes(&body), now)
         })?;
         let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
         let mut out = env.create_array(6)?;

@@ -174,7 +174,7 @@ impl RawVerifier {
     pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<Array, JsValue> {
         fault();
         let headers = self.picked(headers)?;
-        let e = self.inner.verify_at(&headers, body, now as i64).map_err(to_js)?;
+        let e = self.inner.verify_ref_at(&headers, body, now as i64).map_err(to_js)?;
         let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
         let out = Array::of5(
             &e.id.as_str().into(),
