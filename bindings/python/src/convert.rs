@@ -229,7 +229,11 @@ impl Names {
 
     fn position(&self, name: &[u8]) -> Option<usize> {
         let key = Self::key(name);
-        (0..self.keys.len()).find(|&i| self.keys[i] == key && self.names[i].as_bytes().eq_ignore_ascii_case(name))
+        // Most names arrive lowercased (the core's spelling for most schemes, HTTP/2 and ASGI
+        // headers): a plain compare settles them; other spellings take the case-folding one.
+        (0..self.keys.len()).find(|&i| {
+            self.keys[i] == key && (self.names[i].as_bytes() == name || self.names[i].as_bytes().eq_ignore_ascii_case(name))
+        })
     }
 }
 
