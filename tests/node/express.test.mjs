@@ -251,3 +251,46 @@ test(`[${BACKEND}] stores and Router from the package root`, () => {
     assert.ok(new hv.RedisStore('redis://127.0.0.1:1'), 'connects lazily');
   }
 });
+
+/** POSTs over node:http: `headers` may hold arrays (each value its own header line); `chunks` are written one by one. */
+function rawPost(url, headers, chunks) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    (async () => {
+      for (const c of chunks) {
+        req.write(c);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      req.end();
+    })();
+  });
+}
+
+test(`[${BACKEND}] raw headers: a signature header sent twice is refused as when given as an array; a body in several chunks verifies`, async (t) => {
+  const seen = [];
+  const srv = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': (e) => seen.push([e.id, e.dataJson]) } });
+  t.after(srv.close);
+  const d = await github('issues', 'opened', 'delivery-raw');
+  const sigName = Object.keys(d.headers).find((k) => /signature/i.test(k));
+  let want;
+  try {
+    new hv.Verifier({ scheme: 'github', secret: GITHUB_SECRET }).verifySignature(d.body, { ...d.headers, [sigName]: [d.headers[sigName], d.headers[sigName]] });
+  } catch (e) {
+    want = e.code;
+  }
+  assert.ok(want, 'the array form is refused');
+  const twice = await rawPost(`${srv.url}/webhooks`, { ...d.headers, [sigName]: [d.headers[sigName], d.headers[sigName]] }, [d.body]);
+  assert.equal(twice.status, 401);
+  assert.equal(twice.json.error.code, want);
+  assert.equal(seen.length, 0);
+  const half = Math.floor(d.body.length / 2);
+  const chunked = await rawPost(`${srv.url}/webhooks`, d.headers, [d.body.slice(0, half), d.body.slice(half)]);
+  assert.equal(chunked.status, 200, JSON.stringify(chunked.json));
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0][0], 'delivery-raw');
+  assert.deepEqual(JSON.parse(seen[0][1]), JSON.parse(d.body), 'GitHub: the whole body is the payload');
+});
