@@ -282,20 +282,52 @@ function createPipeline(backend, h) {
     /** Runs the delivery's handlers in order (awaited); false once one throws or rejects. */
     async run(delivery, extra) {
       rawOf(delivery, false);
+      return this.#run(delivery, extra);
+    }
+
+    /**
+     * run() that stays synchronous while the handlers return no promise (no microtask hop per
+     * handler on the hot path): true / false, or a promise of it once a handler returned a thenable.
+     */
+    #run(delivery, extra) {
       const ctx = { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
-      for (const fn of delivery.handlers) {
+      const fns = delivery.handlers;
+      for (let i = 0; i < fns.length; i++) {
+        let r;
         try {
-          await fn(delivery.event, ctx);
+          r = fns[i](delivery.event, ctx);
         } catch (err) {
-          try {
-            this.#onError(err, { event: delivery.event, ...ctx });
-          } catch {
-            // A failing error reporter must not turn into an unhandled rejection.
-          }
+          this.#failed(err, delivery, ctx);
           return false;
+        }
+        if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
+          return this.#runRest(delivery, ctx, i, r);
         }
       }
       return true;
+    }
+
+    /** The rest of #run from handler `i`, whose result `pending` is a thenable. */
+    async #runRest(delivery, ctx, i, pending) {
+      const fns = delivery.handlers;
+      for (; i < fns.length; i++) {
+        try {
+          await (pending ?? fns[i](delivery.event, ctx));
+        } catch (err) {
+          this.#failed(err, delivery, ctx);
+          return false;
+        }
+        pending = undefined;
+      }
+      return true;
+    }
+
+    #failed(err, delivery, ctx) {
+      try {
+        this.#onError(err, { event: delivery.event, ...ctx });
+      } catch {
+        // A failing error reporter must not turn into an unhandled rejection.
+      }
     }
 
     /** Completes (ok) or releases the claim; the answer for sync deliveries. */
@@ -324,14 +356,15 @@ function createPipeline(backend, h) {
       if (this.#blocking) step = await step;
       if (!(step instanceof Delivery)) return { decision: step, done: DONE };
       if (step.sync) {
-        const ok = await this.run(step, extra);
+        let ok = this.#run(step, extra);
+        if (typeof ok !== 'boolean') ok = await ok;
         const result = this.#finish(step, ok);
         return { decision: this.#blocking ? await result : result, done: DONE };
       }
       const answer = this.accepted(step);
       const done = (async () => {
         await new Promise((resolve) => setTimeout(resolve, 0)); // let the 202 go out first
-        await this.#finish(step, await this.run(step, extra));
+        await this.#finish(step, await this.#run(step, extra));
       })().catch((err) => {
         try {
           this.#onError(err, { event: step.event });
