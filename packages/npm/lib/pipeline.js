@@ -238,8 +238,9 @@ function createPipeline(backend, h) {
       const step = await this.#begin(request);
       // A delivery lives in the backend until finish(); one dropped unfinished is released at GC.
       if (step instanceof Delivery && unfinished) {
-        const [raw, handle] = rawOf(step, false);
-        unfinished.register(step, { raw, handle }, step);
+        const ref = rawOf(step, false);
+        unfinished.register(step, { raw: ref[0], handle: ref[1] }, step);
+        ref[3] = true; // registered: unregister when finished
       }
       return step;
     }
@@ -337,8 +338,8 @@ function createPipeline(backend, h) {
 
     /** finish(): a Decision, or a promise of one when the store may block. Finishing twice is invalid_argument. */
     #finish(delivery, ok) {
-      const [raw, handle, gen] = rawOf(delivery, true);
-      if (unfinished) unfinished.unregister(delivery);
+      const [raw, handle, gen, registered] = rawOf(delivery, true);
+      if (registered) unfinished.unregister(delivery);
       if (this.#blocking) return raw.finishAsync(handle, Boolean(ok)).then(decision, (e) => Promise.reject(wrap(e)));
       if (gen !== live().gen) {
         // A wasm trap replaced the instance since this delivery began: its claim went with the old store.
@@ -388,7 +389,7 @@ function createPipeline(backend, h) {
     })
     : null;
 
-  /** `[raw receiver, handle, gen]` of a Delivery from begin(); `finished` marks it finished (a second finish is a caller bug). */
+  /** `[raw receiver, handle, gen, registered]` of a Delivery from begin(); `finished` marks it finished (a second finish is a caller bug). */
   function rawOf(delivery, finished) {
     const ref = delivery instanceof Delivery ? refOf(delivery, finished) : undefined;
     if (ref === undefined) throw invalid(`expected a Delivery from Receiver.begin, got ${describe(delivery)}`);
@@ -399,11 +400,11 @@ function createPipeline(backend, h) {
 
   /** A verified, claimed delivery: its event, the handlers to run, the fencing token. */
   class Delivery {
-    #ref; // [raw receiver, handle in it, instance generation]; null once finished
+    #ref; // [raw receiver, handle in it, instance generation, registered with `unfinished`]; null once finished
 
     /** `r`: `[0, handle, id, type, timestamp, keyIndex, dataStart, dataEnd, provider, token, path, query, sync, handler, ...]`. */
     constructor(r, fns, raw, bytes) {
-      this.#ref = [raw, r[1], live().gen];
+      this.#ref = [raw, r[1], live().gen, false];
       this.event = new h.Event(r[2], r[3], r[4], r[5], bytes, r[6], r[7]);
       this.provider = r[8];
       this.token = r[9];
