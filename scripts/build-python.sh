@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the `hookverify` wheel (abi3, CPython >= 3.9) into target/wheels/ with maturin from the build venv.
+# Builds the `hookverify` wheel (abi3, CPython >= 3.10) into target/wheels/ with maturin from the build venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps-python.sh

@@ -352,34 +352,20 @@ fn pair<'py>(item: &Bound<'py, PyAny>) -> Option<(Bound<'py, PyAny>, Bound<'py, 
     (l.len() == 2).then(|| Some((l.get_item(0).ok()?, l.get_item(1).ok()?))).flatten()
 }
 
-#[cfg(not(windows))]
-extern "C" {
-    // In the stable ABI only from 3.10, so pyo3-ffi hides it under abi3-py39; every CPython 3 on
-    // Unix exports it all the same (public API since 3.3), and the extension resolves it at load time.
-    fn PyUnicode_AsUTF8AndSize(unicode: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const std::os::raw::c_char;
-}
-
 /// The UTF-8 form of `s` without a copy (CPython keeps it with the object: for ASCII, the str's own
-/// data), or None for a lone surrogate (error cleared) and where the function is not available.
+/// data), or None for a lone surrogate (error cleared).
 fn utf8_in_place<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
-    #[cfg(not(windows))]
-    {
-        let mut len: ffi::Py_ssize_t = 0;
-        // SAFETY: `s` is a live str; the returned buffer belongs to it and lives while it does.
-        let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len) };
-        if ptr.is_null() {
-            // SAFETY: the GIL is held (we hold a Bound); drops the UnicodeEncodeError just raised.
-            unsafe { ffi::PyErr_Clear() };
-            return None;
-        }
-        // SAFETY: CPython guarantees `len` bytes at `ptr`, owned by `s`.
-        Some(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize) })
+    let mut len: ffi::Py_ssize_t = 0;
+    // SAFETY: `s` is a live str; the returned buffer belongs to it and lives while it does.
+    // (`PyUnicode_AsUTF8AndSize` is in the stable ABI from 3.10, the wheel's floor.)
+    let ptr = unsafe { ffi::PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len) };
+    if ptr.is_null() {
+        // SAFETY: the GIL is held (we hold a Bound); drops the UnicodeEncodeError just raised.
+        unsafe { ffi::PyErr_Clear() };
+        return None;
     }
-    #[cfg(windows)]
-    {
-        let _ = s;
-        None
-    }
+    // SAFETY: CPython guarantees `len` bytes at `ptr`, owned by `s`.
+    Some(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize) })
 }
 
 impl Picked<'_> {
@@ -391,7 +377,6 @@ impl Picked<'_> {
                 // SAFETY: `text` is the UTF-8 form of `s`.
                 Some(text) => unsafe { Shared::new(s.clone().into_any().unbind(), text) },
                 // A lone surrogate becomes the invalid UTF-8 it stands for; the core reports it (malformed_header).
-                // (Also the path where the UTF-8 form cannot be borrowed: one small bytes object per header.)
                 None => {
                     let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast_into::<PyBytes>()?;
                     // SAFETY: the buffer of the bytes object `b`.
