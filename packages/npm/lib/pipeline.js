@@ -257,7 +257,7 @@ function createPipeline(backend, h) {
       const t = h.nowOf({ now });
       if (this.#blocking) {
         const raw = this.#raw;
-        return raw.beginAsync(path, packed, bytes, t).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
+        return call(() => raw.beginAsync(path, packed, bytes, t)).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
       }
       const raw = this.#live();
       let r;
@@ -340,7 +340,7 @@ function createPipeline(backend, h) {
     #finish(delivery, ok) {
       const [raw, handle, gen, registered] = rawOf(delivery, true);
       if (registered) unfinished.unregister(delivery);
-      if (this.#blocking) return raw.finishAsync(handle, Boolean(ok)).then(decision, (e) => Promise.reject(wrap(e)));
+      if (this.#blocking) return call(() => raw.finishAsync(handle, Boolean(ok))).then(decision, (e) => Promise.reject(wrap(e)));
       if (gen !== live().gen) {
         // A wasm trap replaced the instance since this delivery began: its claim went with the old store.
         throw wrap(new Error('the WebAssembly instance was replaced since this delivery began'));
