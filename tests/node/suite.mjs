@@ -356,7 +356,7 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
     const v = new hv.Verifier({ scheme: 'standard', secret });
     const payload = '{ "x" : "é😀\\u00e9" , "n":[1, 2.50],"s":"\\ud83d\\ude00" }';
     const cases = [
-      ['{"type":"ü.créé","data":' + payload + ',"z":"ñ"}', payload],
+      ['{"type":"ü.créé😀","data":' + payload + ',"z":"ñ"}', payload],
       ['{"type":"user.created","data":' + payload + '}', payload],
       ['{"data":"é","type":"t"}', '"é"'],
       ['{"type":"t"}', 'null'],
@@ -371,6 +371,7 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
       for (const [kind, body] of Object.entries(bodies)) {
         const e = v.verify(body, headers, { now: 1700000000 });
         eq(e.dataJson, expected, `${kind}: ${text}`);
+        eq([e.id, e.type], ['msg_lazy', JSON.parse(text).type], `${kind}: id and type cross intact`);
         eq(e.data, JSON.parse(expected), `${kind} data: ${text}`);
         ok(e.dataJson === e.dataJson, 'cached');
         eq(JSON.parse(JSON.stringify(e)).data, JSON.parse(expected), `${kind} toJSON`);

@@ -23,7 +23,7 @@ mod config;
 mod diag;
 mod packed;
 mod pipeline;
-use packed::{header_plan, pack, Picked, MAX_INDEX};
+use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
 
 /// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.
 fn throw(env: &Env, e: CoreError) -> napi::Error {
@@ -222,27 +222,15 @@ impl RawVerifier {
         })
     }
 
-    /// Checks the signature and parses the envelope as of `now`:
-    /// `[id, type, timestamp | null, keyIndex, dataStart, dataEnd]`. The payload is not copied out:
+    /// Checks the signature and parses the envelope as of `now`: fields (see `packed::Fields`)
+    /// `id, type, timestamp | null, keyIndex, dataStart, dataEnd`. The payload is not copied out:
     /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
     #[napi]
-    pub fn verify<'env>(&self, env: &'env Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<Array<'env>> {
-        let e = guard(env, || {
+    pub fn verify(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<String> {
+        guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.inner.verify_ref_at(&headers, bytes(&body), now)
-        })?;
-        let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
-        let mut out = env.create_array(6)?;
-        out.set(0, e.id.as_str())?;
-        out.set(1, e.event_type.as_str())?;
-        match e.timestamp {
-            Some(t) => out.set(2, t as f64)?,
-            None => out.set(2, Null)?,
-        }
-        out.set(3, e.key_index as u32)?;
-        out.set(4, start)?;
-        out.set(5, end)?;
-        Ok(out)
+            self.inner.verify_ref_at(&headers, bytes(&body), now).map(|e| event_fields(&e))
+        })
     }
 
     fn picked<'a>(&'a self, packed: &'a str) -> hookverify::Result<Picked<'a>> {

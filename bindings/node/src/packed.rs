@@ -3,7 +3,8 @@
 //! check's result out. Each costs one string / one number instead of one JS
 //! value per field, which is most of the per-call overhead at small bodies.
 
-use hookverify::{Headers, Lookup, Verified, Verifier};
+use hookverify::receiver::{Decision, Delivery};
+use hookverify::{EventRef, Headers, Lookup, Verified, Verifier};
 
 /// Header values as JS packs them, in the order of the verifier's header names:
 /// per name one tag char, `\u{0}` absent, `\u{1}` + count char (duplicated),
@@ -84,4 +85,90 @@ pub(crate) fn header_plan(v: &Verifier) -> (Vec<String>, Vec<i32>) {
     let at = |id: &String| names.iter().position(|n| n.eq_ignore_ascii_case(id)).map_or(-1, |i| i as i32);
     let ids = sets.map(|id| id.as_ref().map_or(-1, at)).collect();
     (names, ids)
+}
+
+/// Results crossing back as one string of fields (one string instead of an array of JS values,
+/// each of which costs a napi / wasm-bindgen call): per field its length in UTF-16 units as
+/// decimal digits, `:`, then its text; `-` alone is `null`. Numbers cross as decimal text.
+/// Read by `lib/api.js` `fields`.
+#[derive(Default)]
+pub(crate) struct Fields(String);
+
+impl Fields {
+    pub(crate) fn with_capacity(n: usize) -> Fields {
+        Fields(String::with_capacity(n))
+    }
+
+    /// A text field.
+    pub(crate) fn text(&mut self, s: &str) -> &mut Fields {
+        use std::fmt::Write;
+        let units = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
+        let _ = write!(self.0, "{units}:");
+        self.0.push_str(s);
+        self
+    }
+
+    /// A number field (decimal; integers below 2^53 are exact).
+    pub(crate) fn num(&mut self, n: impl std::fmt::Display) -> &mut Fields {
+        use std::fmt::Write;
+        let at = self.0.len();
+        let _ = write!(self.0, "{n}");
+        let digits = self.0.split_off(at); // short: a number's digits
+        self.text(&digits)
+    }
+
+    pub(crate) fn null(&mut self) -> &mut Fields {
+        self.0.push('-');
+        self
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.0
+    }
+}
+
+/// An event as fields `id, type, timestamp | null, keyIndex, dataStart, dataEnd`.
+pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
+    let (start, end) = e.data_range().map_or((-1, -1), |r| (r.start as i64, r.end as i64));
+    let mut out = Fields::with_capacity(48 + e.id.len() + e.event_type.len());
+    out.text(&e.id).text(&e.event_type);
+    match e.timestamp {
+        Some(t) => out.num(t),
+        None => out.null(),
+    };
+    out.num(e.key_index).num(start).num(end);
+    out.finish()
+}
+
+/// A claimed delivery as fields `0, handle, id, type, timestamp | null, keyIndex, dataStart,
+/// dataEnd, provider, token, path, query | null, sync (0/1), handler, …` (`RawReceiver.begin`).
+pub(crate) fn delivery_fields(handle: u64, d: &Delivery, provider: &str, handlers: impl Iterator<Item = u32>) -> String {
+    let e = &d.event;
+    let (start, end) = e.data_range().map_or((-1, -1), |r| (r.start as i64, r.end as i64));
+    let mut out = Fields::with_capacity(96 + e.id.len() + e.event_type.len() + d.path.len());
+    out.num(0).num(handle).text(&e.id).text(&e.event_type);
+    match e.timestamp {
+        Some(t) => out.num(t),
+        None => out.null(),
+    };
+    out.num(e.key_index).num(start).num(end).text(provider).num(d.token.0).text(&d.path);
+    match &d.query {
+        Some(q) => out.text(q),
+        None => out.null(),
+    };
+    out.num(u8::from(d.sync));
+    for h in handlers {
+        out.num(h);
+    }
+    out.finish()
+}
+
+/// A decision as fields `status, body, name, value, …`.
+pub(crate) fn decision_fields(d: &Decision) -> String {
+    let mut out = Fields::with_capacity(16 + d.body.len() + 32 * d.headers.len());
+    out.num(d.status).text(&d.body);
+    for (n, v) in &d.headers {
+        out.text(n).text(v);
+    }
+    out.finish()
 }

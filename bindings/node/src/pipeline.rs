@@ -17,7 +17,7 @@ use napi_derive::napi;
 
 use crate::config::build_receiver;
 use crate::{fault, guard, panic_error};
-use crate::packed::Picked;
+use crate::packed::{decision_fields, delivery_fields, Picked};
 
 /// A dedup store; one may back several receivers.
 #[napi]
@@ -47,27 +47,9 @@ impl RawStore {
     }
 }
 
-/// One element of a flat result array: a string, a number or null.
-type Item = Either3<String, f64, Null>;
-
-fn text(s: impl Into<String>) -> Item {
-    Either3::A(s.into())
-}
-
-fn num(n: f64) -> Item {
-    Either3::B(n)
-}
-
-/// A decision as `[status, body, name, value, …]` (one array crossing instead of an object of arrays).
-fn decision(d: Decision) -> Vec<Item> {
-    let mut out = Vec::with_capacity(2 + 2 * d.headers.len());
-    out.push(num(d.status.into()));
-    out.push(text(d.body));
-    for (n, v) in d.headers {
-        out.push(text(n));
-        out.push(text(v));
-    }
-    out
+/// A decision as fields `status, body, name, value, …` (see `packed::Fields`).
+fn decision(d: Decision) -> String {
+    decision_fields(&d)
 }
 
 fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
@@ -76,7 +58,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
 
 /// The pipeline of one endpoint, shared with the threadpool tasks. Claimed deliveries stay here,
 /// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
-/// array crosses per step instead of a wrapped object plus a call per field.
+/// string of fields crosses per step instead of a wrapped object plus a call per field.
 struct Shared {
     receiver: Receiver<u32>,
     names: Vec<String>,
@@ -101,33 +83,17 @@ impl Shared {
         .unwrap_or_else(|p| Step::Respond(panicked(p)))
     }
 
-    /// `[status, body, name, value, …]` to answer now, or for a delivery to run
-    /// `[0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd, provider, token, path,
-    /// query | null, sync (0/1), handler, …]` (dataStart -1: no payload; the range is in the body's bytes).
-    fn outcome(&self, step: Step) -> Vec<Item> {
+    /// Fields (see `packed::Fields`): `status, body, name, value, …` to answer now, or for a
+    /// delivery to run `0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd,
+    /// provider, token, path, query | null, sync (0/1), handler, …` (dataStart -1: no payload; the
+    /// range is in the body's bytes).
+    fn outcome(&self, step: Step) -> String {
         match step {
             Step::Respond(d) => decision(d),
             Step::Run(d) => {
-                let e = &d.event;
-                let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
                 let handle = self.next.fetch_add(1, Ordering::Relaxed);
-                let mut out = Vec::with_capacity(13 + d.handlers.len());
-                out.extend([
-                    num(0.0),
-                    num(handle as f64),
-                    text(e.id.as_str()),
-                    text(e.event_type.as_str()),
-                    e.timestamp.map_or(Either3::C(Null), |t| num(t as f64)),
-                    num(e.key_index as f64),
-                    num(start),
-                    num(end),
-                    text(self.receiver.providers()[d.provider].name()),
-                    num(d.token.0 as f64),
-                    text(d.path.as_str()),
-                    d.query.as_deref().map_or(Either3::C(Null), text),
-                    num(if d.sync { 1.0 } else { 0.0 }),
-                ]);
-                out.extend(d.handlers.iter().map(|i| num(*self.receiver.handler(*i) as f64)));
+                let provider = self.receiver.providers()[d.provider].name();
+                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i)));
                 self.pending().insert(handle, d);
                 out
             }
@@ -176,32 +142,32 @@ impl RawReceiver {
 
     /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.
     #[napi]
-    pub fn begin(&self, path: String, headers: String, body: &[u8], now: i64) -> Vec<Item> {
+    pub fn begin(&self, path: String, headers: String, body: &[u8], now: i64) -> String {
         self.shared.outcome(self.shared.begin(&path, &headers, body, now))
     }
 
     /// `begin` on the libuv threadpool (stores that may block).
-    #[napi(ts_return_type = "Promise<Array<string | number | null>>")]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn begin_async(&self, path: String, headers: String, body: Uint8Array, now: i64) -> AsyncTask<BeginTask> {
         AsyncTask::new(BeginTask { shared: self.shared.clone(), path, headers, body, now })
     }
 
     /// The immediate 202 for an async delivery.
     #[napi]
-    pub fn accepted(&self, env: Env, handle: f64) -> Result<Vec<Item>> {
+    pub fn accepted(&self, env: Env, handle: f64) -> Result<String> {
         let d = guard(&env, || self.shared.pending().get(&(handle as u64)).map(|d| self.shared.receiver.accepted(d)).ok_or_else(unknown_delivery))?;
         Ok(decision(d))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     #[napi]
-    pub fn finish(&self, env: Env, handle: f64, ok: bool) -> Result<Vec<Item>> {
+    pub fn finish(&self, env: Env, handle: f64, ok: bool) -> Result<String> {
         let d = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
         Ok(decision(self.shared.finish(&d, ok)))
     }
 
     /// `finish` on the libuv threadpool (stores that may block).
-    #[napi(ts_return_type = "Promise<Array<string | number | null>>")]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn finish_async(&self, env: Env, handle: f64, ok: bool) -> Result<AsyncTask<FinishTask>> {
         let delivery = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
         Ok(AsyncTask::new(FinishTask { shared: self.shared.clone(), delivery, ok }))
@@ -224,11 +190,11 @@ pub struct BeginTask {
 
 impl Task for BeginTask {
     type Output = Step;
-    type JsValue = Vec<Item>;
+    type JsValue = String;
     fn compute(&mut self) -> Result<Step> {
         Ok(self.shared.begin(&self.path, &self.headers, &self.body, self.now))
     }
-    fn resolve(&mut self, _env: Env, step: Step) -> Result<Vec<Item>> {
+    fn resolve(&mut self, _env: Env, step: Step) -> Result<String> {
         Ok(self.shared.outcome(step))
     }
 }
@@ -241,11 +207,11 @@ pub struct FinishTask {
 
 impl Task for FinishTask {
     type Output = Decision;
-    type JsValue = Vec<Item>;
+    type JsValue = String;
     fn compute(&mut self) -> Result<Decision> {
         Ok(self.shared.finish(&self.delivery, self.ok))
     }
-    fn resolve(&mut self, _env: Env, d: Decision) -> Result<Vec<Item>> {
+    fn resolve(&mut self, _env: Env, d: Decision) -> Result<String> {
         Ok(decision(d))
     }
 }

@@ -8,13 +8,13 @@
 
 use hookverify::scheme::preset_names;
 use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
-use js_sys::{Array, Reflect};
+use js_sys::Reflect;
 
 #[path = "../../node/src/packed.rs"]
 mod packed;
 #[path = "../../node/src/diag.rs"]
 mod diag;
-use packed::{header_plan, pack, Picked, MAX_INDEX};
+use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
 /// The receiving pipeline: `RawStore`, `RawReceiver`, `RawRouter`.
@@ -168,23 +168,13 @@ impl RawVerifier {
         self.inner.verify_signature_at(&headers, body, now as i64).map(|v| pack(&v)).map_err(to_js)
     }
 
-    /// Checks the signature and parses the envelope as of `now`:
-    /// `[id, type, timestamp | null, keyIndex, dataStart, dataEnd]`. The payload is not copied out:
+    /// Checks the signature and parses the envelope as of `now`: fields (see `packed::Fields`)
+    /// `id, type, timestamp | null, keyIndex, dataStart, dataEnd`. The payload is not copied out:
     /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
-    pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<Array, JsValue> {
+    pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<String, JsValue> {
         fault();
         let headers = self.picked(headers)?;
-        let e = self.inner.verify_ref_at(&headers, body, now as i64).map_err(to_js)?;
-        let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
-        let out = Array::of5(
-            &e.id.as_str().into(),
-            &e.event_type.as_str().into(),
-            &e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()),
-            &(e.key_index as f64).into(),
-            &start.into(),
-        );
-        out.push(&end.into());
-        Ok(out)
+        self.inner.verify_ref_at(&headers, body, now as i64).map(|e| event_fields(&e)).map_err(to_js)
     }
 
     fn picked<'a>(&'a self, packed: &'a str) -> Result<Picked<'a>, JsValue> {

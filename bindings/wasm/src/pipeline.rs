@@ -9,12 +9,11 @@ use std::sync::Arc;
 use hookverify::dedup::{MemoryStore, Store};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Router};
-use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 #[path = "../../node/src/config.rs"]
 mod config;
-use crate::packed::Picked;
+use crate::packed::{decision_fields, delivery_fields, Picked};
 use crate::{fault, to_js};
 
 /// A dedup store; one may back several receivers.
@@ -38,16 +37,9 @@ impl RawStore {
     }
 }
 
-/// A decision as `[status, body, name, value, …]`.
-fn decision(d: Decision) -> JsValue {
-    let out = Array::new_with_length(0);
-    out.push(&d.status.into());
-    out.push(&d.body.into());
-    for (n, v) in d.headers {
-        out.push(&n.into());
-        out.push(&v.into());
-    }
-    out.into()
+/// A decision as fields `status, body, name, value, …` (see `packed::Fields`).
+fn decision(d: Decision) -> String {
+    decision_fields(&d)
 }
 
 fn unknown_delivery() -> JsValue {
@@ -85,52 +77,36 @@ impl RawReceiver {
         self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
     }
 
-    /// Runs the pipeline up to the handlers: `[status, body, name, value, …]` to answer now, or for a
-    /// delivery to run `[0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd, provider,
-    /// token, path, query | null, sync (0/1), handler, …]` (as the napi binding's `begin`).
-    pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<JsValue, JsValue> {
+    /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, name,
+    /// value, …` to answer now, or for a delivery to run `0, handle, id, type, timestamp | null,
+    /// keyIndex, dataStart, dataEnd, provider, token, path, query | null, sync (0/1), handler, …`
+    /// (as the napi binding's `begin`).
+    pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers)
             .ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))?;
         Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
             Step::Respond(d) => decision(d),
             Step::Run(d) => {
-                let e = &d.event;
-                let (start, end) = e.data_range().map_or((-1.0, -1.0), |r| (r.start as f64, r.end as f64));
                 let handle = self.next.get();
                 self.next.set(handle.wrapping_add(1).max(1));
-                let out = Array::of5(&0.into(), &handle.into(), &e.id.as_str().into(), &e.event_type.as_str().into(),
-                    &e.timestamp.map_or(JsValue::NULL, |t| (t as f64).into()));
-                for v in [
-                    JsValue::from(e.key_index as f64),
-                    start.into(),
-                    end.into(),
-                    self.receiver.providers()[d.provider].name().into(),
-                    (d.token.0 as f64).into(),
-                    d.path.as_str().into(),
-                    d.query.as_deref().map_or(JsValue::NULL, JsValue::from),
-                    (d.sync as u32).into(),
-                ] {
-                    out.push(&v);
-                }
-                for i in &d.handlers {
-                    out.push(&(*self.receiver.handler(*i)).into());
-                }
+                let provider = self.receiver.providers()[d.provider].name();
+                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i)));
                 self.pending.borrow_mut().insert(handle, d);
-                out.into()
+                out
             }
         })
     }
 
     /// The immediate 202 for an async delivery.
-    pub fn accepted(&self, handle: u32) -> Result<JsValue, JsValue> {
+    pub fn accepted(&self, handle: u32) -> Result<String, JsValue> {
         let pending = self.pending.borrow();
         let d = pending.get(&handle).ok_or_else(unknown_delivery)?;
         Ok(decision(self.receiver.accepted(d)))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
-    pub fn finish(&self, handle: u32, ok: bool) -> Result<JsValue, JsValue> {
+    pub fn finish(&self, handle: u32, ok: bool) -> Result<String, JsValue> {
         let d = self.pending.borrow_mut().remove(&handle).ok_or_else(unknown_delivery)?;
         fault();
         Ok(decision(self.receiver.finish(&d, ok)))

@@ -166,6 +166,30 @@ function headerPairs(headers) {
   return pairs;
 }
 
+/**
+ * Splits a backend's result string (format: bindings/node/src/packed.rs `Fields`): per field its
+ * length in UTF-16 units as decimal digits, `:`, then the text; `-` alone is null.
+ */
+function fields(s) {
+  const out = [];
+  for (let i = 0; i < s.length;) {
+    let c = s.charCodeAt(i++);
+    if (c === 45) {
+      out.push(null);
+      continue;
+    }
+    let n = 0;
+    while (c !== 58) {
+      if (!(c >= 48 && c <= 57)) throw new HookverifyError('internal_error', 'internal error: a malformed result from the backend', { reason: 'malformed result' });
+      n = n * 10 + (c - 48);
+      c = s.charCodeAt(i++);
+    }
+    out.push(s.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
 function nowOf(opts) {
   if (opts === undefined || opts === null) return Math.floor(Date.now() / 1000);
   if (typeof opts !== 'object' || Array.isArray(opts)) throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
@@ -328,7 +352,8 @@ function createApi(raw, backend, opts = {}) {
       } catch (e) {
         throw wrapHere(e);
       }
-      return new Event(r[0], r[1], r[2], r[3], b, r[4], r[5]);
+      const f = fields(r); // id, type, timestamp | null, keyIndex, dataStart, dataEnd
+      return new Event(f[0], f[1], f[2] === null ? null : +f[2], +f[3], b, +f[4], +f[5]);
     }
 
     /** Verifies only the signature (and timestamp window): for bodies that are not JSON envelopes. */
@@ -422,7 +447,7 @@ function createApi(raw, backend, opts = {}) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
-  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, pack, nowOf, Event, live: () => cur });
+  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, pack, fields, nowOf, Event, live: () => cur });
 
   /**
    * Test-only fault switch: false (and nothing happens) unless enabled when the package loaded

@@ -4,7 +4,7 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, pack, nowOf, Event, live }; `live()` is
+ * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, pack, fields, nowOf, Event, live }; `live()` is
  *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
  *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
  */
@@ -271,7 +271,8 @@ function createPipeline(backend, h) {
 
     /** A Decision, or a Delivery holding the backend's handle (see the bindings' `begin`). */
     #step(r, raw, bytes) {
-      return r[0] !== 0 ? decision(r) : new Delivery(r, this.#fns, raw, bytes);
+      const f = h.fields(r);
+      return f[0] !== '0' ? decisionOf(f) : new Delivery(f, this.#fns, raw, bytes);
     }
 
     /** The immediate 202 for an async delivery, before its handlers run. */
@@ -402,17 +403,17 @@ function createPipeline(backend, h) {
   class Delivery {
     #ref; // [raw receiver, handle in it, instance generation, registered with `unfinished`]; null once finished
 
-    /** `r`: `[0, handle, id, type, timestamp, keyIndex, dataStart, dataEnd, provider, token, path, query, sync, handler, ...]`. */
-    constructor(r, fns, raw, bytes) {
-      this.#ref = [raw, r[1], live().gen, false];
-      this.event = new h.Event(r[2], r[3], r[4], r[5], bytes, r[6], r[7]);
-      this.provider = r[8];
-      this.token = r[9];
-      this.path = r[10];
-      this.query = r[11];
-      this.sync = r[12] === 1;
-      const handlers = new Array(r.length - 13);
-      for (let i = 13; i < r.length; i++) handlers[i - 13] = fns[r[i]];
+    /** `f`: the fields `0, handle, id, type, timestamp, keyIndex, dataStart, dataEnd, provider, token, path, query, sync, handler, ...`. */
+    constructor(f, fns, raw, bytes) {
+      this.#ref = [raw, +f[1], live().gen, false];
+      this.event = new h.Event(f[2], f[3], f[4] === null ? null : +f[4], +f[5], bytes, +f[6], +f[7]);
+      this.provider = f[8];
+      this.token = +f[9];
+      this.path = f[10];
+      this.query = f[11];
+      this.sync = f[12] === '1';
+      const handlers = new Array(f.length - 13);
+      for (let i = 13; i < f.length; i++) handlers[i - 13] = fns[+f[i]];
       this.handlers = handlers;
     }
 
@@ -433,11 +434,15 @@ function createPipeline(backend, h) {
     throw invalid(`the body must be a Buffer, Uint8Array or string (the raw bytes), got ${describe(body)}`);
   }
 
-  /** `{status, headers: {name: value}, body}` from the backend's `[status, body, name, value, ...]`. */
-  function decision(r) {
+  /** `{status, headers: {name: value}, body}` from the backend's fields `status, body, name, value, ...`. */
+  function decision(s) {
+    return decisionOf(h.fields(s));
+  }
+
+  function decisionOf(f) {
     const headers = {};
-    for (let i = 2; i < r.length; i += 2) headers[r[i]] = r[i + 1];
-    return { status: r[0], headers, body: r[1] };
+    for (let i = 2; i < f.length; i += 2) headers[f[i]] = f[i + 1];
+    return { status: +f[0], headers, body: f[1] };
   }
 
   return { MemoryStore, RedisStore, Router, Receiver, Delivery };
