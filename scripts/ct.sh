@@ -4,15 +4,18 @@
 # per bench (default 1,000,000). Passes when every bench has max |t| <= 4.5 AND the positive
 # control (a naive early-exit `==`) has max |t| > 10; otherwise the run is failed or invalid.
 # `verify_*_eq_vs_*` also time Ok against building an error (a public difference) and are
-# reported, not judged; `aa_*` (identical classes) are negative controls that show the host's noise; `verify_*_first_vs_last` is the comparison leak test for verify.
-# Writes ct/results/latest.txt.
+# reported, not judged (`check_*` judge equal vs differing per preset without that outcome); `aa_*` (identical classes) are negative controls that show the host's noise; `verify_*_first_vs_last` is the comparison leak test for verify.
+# Writes ct/results/latest.txt. CT_PIN=0 turns off pinning the run to the last CPU.
 set -euo pipefail
 cd "$(dirname "$0")/../ct"
 export CT_SAMPLES=${CT_SAMPLES:-1000000}
 cargo build --release --quiet
 mkdir -p results
 echo "ct: $CT_SAMPLES samples per bench, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee results/latest.txt
-target/release/hookverify-ct | tee -a results/latest.txt
+# Pinned to one CPU (the last) when taskset exists: no migrations between cores mid-measurement.
+runner=(target/release/hookverify-ct)
+if command -v taskset >/dev/null && [ "${CT_PIN:-1}" = 1 ]; then runner=(taskset -c "$(( $(nproc) - 1 ))" "${runner[@]}"); fi
+"${runner[@]}" | tee -a results/latest.txt
 # Lines look like: "bench tag_eq_vs_first ... : n == +1.000M, max t = -1.23456, max tau = ..."
 awk '
   /max t = / {
