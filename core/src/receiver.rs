@@ -138,7 +138,10 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn new(status: u16, body: serde_json::Value) -> Decision {
+    fn new(status: u16, mut body: serde_json::Value) -> Decision {
+        // Sorted keys whatever serde_json features a build unifies (the CLI turns on
+        // `preserve_order`), so every runtime answers with the same bytes.
+        body.sort_all_objects();
         Decision::json_text(status, body.to_string())
     }
 
@@ -163,14 +166,15 @@ impl Decision {
     }
 }
 
-/// `{"ok":true,"id":…}`, the answer to every handled delivery, written directly on this
-/// per-request path (no `serde_json::Value`).
+/// `{"id":…,"ok":true}`, the answer to every handled delivery, written directly on this
+/// per-request path (no `serde_json::Value`). Keys in sorted order, as `json!` prints them without
+/// serde_json's `preserve_order` (the bindings' builds; tests/node/suite.mjs pins these bytes).
 fn ok_body(id: &str) -> String {
     let mut out = Vec::with_capacity(id.len() + 24);
-    out.extend_from_slice(br#"{"ok":true,"id":"#);
+    out.extend_from_slice(br#"{"id":"#);
     // Writing a str into a Vec cannot fail, and JSON text is UTF-8.
     let _ = serde_json::to_writer(&mut out, id);
-    out.push(b'}');
+    out.extend_from_slice(br#","ok":true}"#);
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -437,7 +441,10 @@ mod tests {
 
     #[test]
     fn ok_body_is_the_json_of_ok_and_id() {
-        assert_eq!(ok_body("evt_1"), r#"{"ok":true,"id":"evt_1"}"#);
+        assert_eq!(ok_body("evt_1"), r#"{"id":"evt_1","ok":true}"#);
+        // The json! bodies come out with sorted keys too, even where `preserve_order` is on.
+        let d = Decision::new(200, json!({ "ok": true, "id": "e", "duplicate": true }));
+        assert_eq!(d.body, r#"{"duplicate":true,"id":"e","ok":true}"#);
         for id in ["evt_1", "", "quote\"back\\slash", "ctl\u{1}\n\t", "caf\u{e9} \u{1F600}", "</script>"] {
             let parsed: serde_json::Value = serde_json::from_str(&ok_body(id)).unwrap();
             assert_eq!(parsed, json!({ "ok": true, "id": id }), "{id:?}");
