@@ -288,7 +288,9 @@ def main():
             "benchmark itself accounts for about 1–2 of that (one timed process, plus wrk and a server end to end). "
             + ("Above that, other builds shared the machine, so absolute times are inflated and noisy. " if lr[1] > 2.2 else "")
             + "Every harness interleaves its contenders (criterion: best samples) so the ratios stay comparable.")
-    add(f"- Run: {meta.get('started', '?')} → {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    # The end is the newest harness output, not when this report is (re-)generated.
+    newest = max((os.path.getmtime(os.path.join(bench_dir, f)) for f in os.listdir(bench_dir) if f.endswith(".json") and f != "run.json"), default=time.time())
+    add(f"- Run: {meta.get('started', '?')} → {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(newest))}")
     add("")
     add("## Versions")
     add("")
@@ -386,8 +388,10 @@ def main():
                       ev, rss["body_mib"] * (2.5 if "wasm" in binding else 1.25), at_least=False, how="MiB")
         badd("")
         badd("Wasm cannot see JS memory: the body is copied into the module's linear memory once per call (and linear "
-             "memory never shrinks), so one body-sized Δ for wasm is the floor, not a bug. The `event` column includes "
-             "materialising the event's `data` (a body-sized string/object by construction).")
+             "memory never shrinks), so one body-sized Δ for wasm is the floor, not a bug. The `event` column is "
+             "verify + envelope parse with the payload left where it is: Rust `verify_ref_at` borrows it from the body, "
+             "Python's event slices it from the body on first access (the probe does not read it), and the Node "
+             "probes read `dataJson`, so their Δ includes one body-sized string.")
         badd("")
     dedup_md = os.path.join(bench_dir, "dedup.md")
     if os.path.exists(dedup_md):

@@ -3,7 +3,7 @@
 the verify calls: `run.py OUT.json PYTHON` (PYTHON = an interpreter with the hookverify wheel).
 Each probe runs REPEAT times; the median peak is used. Goal: `sig` (verify alone) adds no
 body-sized copy. Wasm must copy the body into linear memory once (expected); the `event` rows
-(verify + envelope parse) show what materialising the event's data costs.
+(verify + envelope parse) show what the event costs; see bench/report.py for what each probe reads.
 """
 
 import json
