@@ -44,12 +44,6 @@ fn classes() -> Vec<Class> {
         .collect()
 }
 
-/// The input of `class` from a [left, right] pair, chosen by indexing rather than a `match`
-/// (a branch on the class just before the timed call leaves class-dependent branch history).
-fn pick<T: ?Sized>(pair: [&T; 2], class: Class) -> &T {
-    pair[usize::from(matches!(class, Class::Right))]
-}
-
 /// The bytes where two equal-length inputs differ, with the left and right value of each.
 ///
 /// Before each sample only these bytes are written into the one buffer the timed call reads,
@@ -175,11 +169,13 @@ fn verifier_bench(runner: &mut CtRunner, op: Op, preset: &str, left: Variant, ri
 /// Positive control: an early-exit compare over 4 KiB must be detected (|t| > 10).
 fn control_naive_eq_vs_first(runner: &mut CtRunner, _: &mut BenchRng) {
     let a = vec![0x5au8; 4096];
-    let equal = a.clone();
     let mut first = a.clone();
     first[0] ^= 1;
+    // Left: equal to `a`; right: differs at byte 0 (set in place like every other bench).
+    let diffs = differing(&a, &first);
+    let mut b = a.clone();
     for class in classes() {
-        let b = pick([&equal, &first], class);
+        set_class(&mut b, &diffs, class);
         runner.run_one(class, || std::hint::black_box(&a[..]) == std::hint::black_box(&b[..]));
     }
 }

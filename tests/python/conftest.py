@@ -108,6 +108,14 @@ def gh_headers(body: bytes, delivery: str, event: str = "issues") -> dict:
     return {"X-Hub-Signature-256": sig, "X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
 
 
+def assert_mypy_strict(tmp_path: Path, source: str) -> None:
+    """Type-checks `source` against the installed package's stubs with `mypy --strict`."""
+    snippet = tmp_path / "use.py"
+    snippet.write_text(source)
+    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(snippet)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

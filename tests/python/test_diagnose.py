@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import hookverify as hv
-from conftest import ROOT, load_vectors
+from conftest import ROOT, assert_mypy_strict, load_vectors
 
 DOC = load_vectors("diagnose.json")
 CASES = DOC["tests"]
@@ -228,10 +228,8 @@ def test_missing_or_unknown_keywords_are_type_errors():
 
 
 def test_types_check_under_mypy_strict(tmp_path):
-    import sys
-
-    snippet = tmp_path / "use_diagnose.py"
-    snippet.write_text(
+    assert_mypy_strict(
+        tmp_path,
         "import hookverify as hv\n"
         "from typing import Optional, Tuple\n"
         "r: hv.Report = hv.diagnose({'X-Hub-Signature-256': 'x'}, b'{}', secrets=['k'], scheme='github', now=1)\n"
@@ -241,7 +239,5 @@ def test_types_check_under_mypy_strict(tmp_path):
         "codes: Tuple[str, ...] = tuple(h.code for h in r.hints) + hv.HINT_CODES\n"
         "c: Optional[hv.Check] = r.check('signature')\n"
         "e: Optional[hv.EventSummary] = r.event\n"
-        "text: str = r.to_json()\n"
+        "text: str = r.to_json()\n",
     )
-    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(snippet)], capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
