@@ -5,7 +5,10 @@
 //! slices/vectors of name-value pairs (what bindings build), maps, and
 //! `http::HeaderMap` (feature `http`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::{quote, Error, Result};
 
@@ -17,10 +20,65 @@ pub const MAX_HEADER_VALUE_BYTES: usize = 16 * 1024;
 pub enum Lookup<'a> {
     /// No header of that name.
     Missing,
-    /// Exactly one value.
+    /// Exactly one value, as bytes (checked for UTF-8 when read as text).
     One(&'a [u8]),
+    /// Exactly one value that is already text, so reading it skips the UTF-8 check.
+    Text(&'a str),
     /// The header appears this many times (ambiguous for security headers).
     Many(usize),
+}
+
+impl<'a> Lookup<'a> {
+    /// The single value's bytes, or `None` when the header is missing or repeated.
+    pub fn value_bytes(&self) -> Option<&'a [u8]> {
+        match *self {
+            Lookup::One(raw) => Some(raw),
+            Lookup::Text(text) => Some(text.as_bytes()),
+            Lookup::Missing | Lookup::Many(_) => None,
+        }
+    }
+}
+
+/// A header value type the built-in [`Headers`] implementations accept: text types answer
+/// [`Lookup::Text`], byte types [`Lookup::One`].
+pub trait HeaderValue {
+    /// This value as a single lookup hit.
+    fn as_lookup(&self) -> Lookup<'_>;
+}
+
+macro_rules! header_values {
+    ($variant:ident, $conv:ident: $($t:ty),* $(,)?) => {
+        $(impl HeaderValue for $t {
+            #[inline]
+            fn as_lookup(&self) -> Lookup<'_> {
+                Lookup::$variant(self.$conv())
+            }
+        })*
+    };
+}
+header_values!(Text, as_ref: str, String, Box<str>, Rc<str>, Arc<str>, Cow<'_, str>);
+header_values!(One, as_ref: [u8], Vec<u8>, Box<[u8]>, Rc<[u8]>, Arc<[u8]>, Cow<'_, [u8]>);
+
+impl<const N: usize> HeaderValue for [u8; N] {
+    #[inline]
+    fn as_lookup(&self) -> Lookup<'_> {
+        Lookup::One(self)
+    }
+}
+
+impl<T: HeaderValue + ?Sized> HeaderValue for &T {
+    #[inline]
+    fn as_lookup(&self) -> Lookup<'_> {
+        (**self).as_lookup()
+    }
+}
+
+#[cfg(feature = "http")]
+impl HeaderValue for http::HeaderValue {
+    #[inline]
+    fn as_lookup(&self) -> Lookup<'_> {
+        Lookup::One(self.as_bytes())
+    }
 }
 
 /// Read access to request headers with ASCII case-insensitive names.
@@ -44,13 +102,13 @@ pub(crate) fn names_equal(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Counts the instances of `name` among (name, value) entries, keeping the value when there is one.
-fn find<'a>(entries: impl Iterator<Item = (&'a str, &'a [u8])>, name: &str) -> Lookup<'a> {
+fn find<'a, V: HeaderValue + ?Sized + 'a>(entries: impl Iterator<Item = (&'a str, &'a V)>, name: &str) -> Lookup<'a> {
     let mut found = Lookup::Missing;
     for (k, v) in entries {
         if names_equal(k.as_bytes(), name.as_bytes()) {
             found = match found {
-                Lookup::Missing => Lookup::One(v),
-                Lookup::One(_) => Lookup::Many(2),
+                Lookup::Missing => v.as_lookup(),
+                Lookup::One(_) | Lookup::Text(_) => Lookup::Many(2),
                 Lookup::Many(n) => Lookup::Many(n + 1),
             };
         }
@@ -58,35 +116,35 @@ fn find<'a>(entries: impl Iterator<Item = (&'a str, &'a [u8])>, name: &str) -> L
     found
 }
 
-impl<K: AsRef<str>, V: AsRef<[u8]>> Headers for [(K, V)] {
+impl<K: AsRef<str>, V: HeaderValue> Headers for [(K, V)] {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        find(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), name)
+        find(self.iter().map(|(k, v)| (k.as_ref(), v)), name)
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(K, V)> {
+impl<K: AsRef<str>, V: HeaderValue> Headers for Vec<(K, V)> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        find(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), name)
+        self.as_slice().lookup(name)
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<[u8]>, const N: usize> Headers for [(K, V); N] {
+impl<K: AsRef<str>, V: HeaderValue, const N: usize> Headers for [(K, V); N] {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        find(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), name)
+        self.as_slice().lookup(name)
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<[u8]>, S> Headers for HashMap<K, V, S> {
+impl<K: AsRef<str>, V: HeaderValue, S> Headers for HashMap<K, V, S> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         // A map may hold "Foo" and "foo" as distinct keys: that is two instances.
-        find(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), name)
+        find(self.iter().map(|(k, v)| (k.as_ref(), v)), name)
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<[u8]>> Headers for BTreeMap<K, V> {
+impl<K: AsRef<str>, V: HeaderValue> Headers for BTreeMap<K, V> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         // A map may hold "Foo" and "foo" as distinct keys: that is two instances.
-        find(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), name)
+        find(self.iter().map(|(k, v)| (k.as_ref(), v)), name)
     }
 }
 
@@ -113,12 +171,23 @@ pub(crate) fn single_value<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) 
     match headers.lookup(name) {
         Lookup::Missing => Ok(None),
         Lookup::Many(n) => Err(Error::malformed(name, format!("the header appears {n} times; exactly one is allowed"))),
-        Lookup::One(raw) => clean_value(name, raw).map(Some),
+        Lookup::One(raw) => {
+            let (start, end) = check_value(name, raw)?;
+            std::str::from_utf8(&raw[start..end])
+                .map(Some)
+                .map_err(|_| Error::malformed(name, format!("the value is not valid UTF-8: {}", quote(raw))))
+        }
+        Lookup::Text(text) => {
+            let (start, end) = check_value(name, text.as_bytes())?;
+            // Both ends sit next to ASCII bytes (or the value's ends), so they are char boundaries.
+            Ok(Some(&text[start..end]))
+        }
     }
 }
 
-/// Validates and trims (RFC 9110 optional whitespace) one header value.
-pub(crate) fn clean_value<'a>(name: &str, raw: &'a [u8]) -> Result<&'a str> {
+/// Validates one header value (bounded length, no CR/LF/NUL) and returns its range without
+/// RFC 9110 optional whitespace at either end.
+fn check_value(name: &str, raw: &[u8]) -> Result<(usize, usize)> {
     if raw.len() > MAX_HEADER_VALUE_BYTES {
         return Err(Error::malformed(name, format!("the value is {} bytes; the limit is {MAX_HEADER_VALUE_BYTES}", raw.len())));
     }
@@ -128,7 +197,7 @@ pub(crate) fn clean_value<'a>(name: &str, raw: &'a [u8]) -> Result<&'a str> {
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
     let start = raw.iter().position(|b| !is_ows(b)).unwrap_or(raw.len());
     let end = raw.iter().rposition(|b| !is_ows(b)).map_or(start, |e| e + 1);
-    std::str::from_utf8(&raw[start..end]).map_err(|_| Error::malformed(name, format!("the value is not valid UTF-8: {}", quote(raw))))
+    Ok((start, end))
 }
 
 #[cfg(test)]
@@ -139,11 +208,11 @@ mod tests {
     fn case_insensitive_and_duplicates() {
         let h = vec![("X-Sig", "a"), ("x-sig", "b"), ("Other", "c")];
         assert_eq!(h.lookup("X-SIG"), Lookup::Many(2));
-        assert_eq!(h.lookup("other"), Lookup::One(b"c"));
+        assert_eq!(h.lookup("other"), Lookup::Text("c"));
         assert_eq!(h.lookup("none"), Lookup::Missing);
         let mut m = HashMap::new();
         m.insert("Content-Type".to_string(), "json".to_string());
-        assert_eq!(m.lookup("content-type"), Lookup::One(b"json"));
+        assert_eq!(m.lookup("content-type"), Lookup::Text("json"));
     }
 
     #[test]
@@ -168,10 +237,34 @@ mod tests {
 
     #[test]
     fn values_are_trimmed_and_checked() {
-        assert_eq!(clean_value("h", b"  v1 \t").unwrap(), "v1");
-        for bad in [&b"a\r\nb"[..], b"a\0", b"\xff\xfe"] {
-            assert_eq!(clean_value("h", bad).unwrap_err().code(), crate::ErrorCode::MalformedHeader);
+        // The same checks whether the value arrives as bytes or as text.
+        let as_bytes = |v: &[u8]| single_value(&[("h", v.to_vec())], "h").map(|o| o.map(str::to_owned));
+        let as_text = |v: &str| single_value(&[("h", v.to_owned())], "h").map(|o| o.map(str::to_owned));
+        assert_eq!(as_bytes(b"  v1 \t").unwrap().as_deref(), Some("v1"));
+        assert_eq!(as_text("  v1 \t").unwrap().as_deref(), Some("v1"));
+        assert_eq!(as_text(" caf\u{e9} ").unwrap().as_deref(), Some("caf\u{e9}"));
+        assert_eq!(as_text(" \t ").unwrap().as_deref(), Some(""));
+        for bad in ["a\r\nb", "a\0", "a\nb"] {
+            assert_eq!(as_text(bad).unwrap_err().code(), crate::ErrorCode::MalformedHeader, "{bad:?}");
         }
-        assert!(clean_value("h", &vec![b'a'; MAX_HEADER_VALUE_BYTES + 1]).is_err());
+        for bad in [&b"a\r\nb"[..], b"a\0", b"\xff\xfe"] {
+            assert_eq!(as_bytes(bad).unwrap_err().code(), crate::ErrorCode::MalformedHeader);
+        }
+        assert!(as_bytes(&vec![b'a'; MAX_HEADER_VALUE_BYTES + 1]).is_err());
+        assert!(as_text(&"a".repeat(MAX_HEADER_VALUE_BYTES + 1)).is_err());
+        assert!(as_text(&"a".repeat(MAX_HEADER_VALUE_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn text_types_skip_utf8_checks_and_byte_types_do_not() {
+        assert_eq!([("h", "v")].lookup("h"), Lookup::Text("v"));
+        assert_eq!([("h", String::from("v"))].lookup("H"), Lookup::Text("v"));
+        assert_eq!([("h", Cow::Borrowed("v"))].lookup("h"), Lookup::Text("v"));
+        assert_eq!([("h", &b"v"[..])].lookup("h"), Lookup::One(b"v"));
+        assert_eq!([("h", *b"v")].lookup("h"), Lookup::One(b"v"));
+        assert_eq!([("h", vec![b'v'])].lookup("h"), Lookup::One(b"v"));
+        assert_eq!([("h", "a"), ("H", "b")].lookup("h"), Lookup::Many(2));
+        assert_eq!(Lookup::Text("v").value_bytes(), Some(&b"v"[..]));
+        assert_eq!(Lookup::Many(3).value_bytes(), None);
     }
 }

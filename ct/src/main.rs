@@ -152,7 +152,7 @@ fn verifier_bench(runner: &mut CtRunner, op: Op, preset: &str, left: Variant, ri
     assert!(verifier.ct_signature_matches_at(&headers_for(preset, Variant::Equal), BODY, TS));
     assert!(!verifier.ct_signature_matches_at(&headers_for(preset, Variant::First), BODY, TS));
     // One header list whose signature value's differing bytes are set in place before each
-    // sample (values as bytes: `Headers` takes any `AsRef<[u8]>`), so the classes differ only in
+    // sample (values as bytes: `Headers` takes byte values too), so the classes differ only in
     // content, not in layout or in what the harness touches.
     let at = l.iter().position(|(k, _)| *k == Scheme::preset(preset).unwrap().spec().signature_header).unwrap();
     let diffs = differing(l[at].1.as_bytes(), r[at].1.as_bytes());

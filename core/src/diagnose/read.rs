@@ -51,15 +51,17 @@ pub(crate) fn encoding_name(e: Encoding) -> &'static str {
 
 /// Why a header value is unusable, without quoting it.
 fn unusable<H: Headers + ?Sized>(headers: &H, name: &str) -> String {
-    match headers.lookup(name) {
-        Lookup::Many(n) => format!("{name} appears {n} times; exactly one is allowed"),
-        Lookup::One(raw) if raw.len() > MAX_HEADER_VALUE_BYTES => {
+    let lookup = headers.lookup(name);
+    match lookup.value_bytes() {
+        None => match lookup {
+            Lookup::Many(n) => format!("{name} appears {n} times; exactly one is allowed"),
+            _ => format!("{name} is missing"),
+        },
+        Some(raw) if raw.len() > MAX_HEADER_VALUE_BYTES => {
             format!("{name} is {} bytes; the limit is {MAX_HEADER_VALUE_BYTES}", raw.len())
         }
-        Lookup::One(raw) if raw.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) => {
-            format!("{name} contains a CR, LF or NUL byte")
-        }
-        _ => format!("{name} is not valid UTF-8"),
+        Some(raw) if raw.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) => format!("{name} contains a CR, LF or NUL byte"),
+        Some(_) => format!("{name} is not valid UTF-8"),
     }
 }
 
