@@ -4,7 +4,7 @@
 # per bench (default 1,000,000). Passes when every bench has max |t| <= 4.5 AND the positive
 # control (a naive early-exit `==`) has max |t| > 10; otherwise the run is failed or invalid.
 # `verify_*_eq_vs_*` also time Ok against building an error (a public difference) and are
-# reported, not judged (`check_*` judge equal vs differing per preset without that outcome); `aa_*` (identical classes) are negative controls that show the host's noise; `verify_*_first_vs_last` is the comparison leak test for verify.
+# reported, not judged (`check_*` judge equal vs differing per preset without that outcome); `aa_*` (identical classes) are negative controls that show the host's noise; `diag_*` locate an effect (the harness alone, the hex decode alone) and are reported, not judged; `verify_*_first_vs_last` is the comparison leak test for verify.
 # Writes ct/results/latest.txt. CT_PIN=0 turns off pinning the run to the last CPU.
 set -euo pipefail
 cd "$(dirname "$0")/../ct"
@@ -21,6 +21,7 @@ awk '
   /max t = / {
     name = $2; t = $0; sub(/.*max t = /, "", t); sub(/,.*/, "", t); t = t + 0; a = (t < 0) ? -t : t
     if (name ~ /^control/) { control = a; printf "control %-36s |t| = %8.2f  (must be > 10)\n", name, a }
+    else if (name ~ /^diag_/) { printf "diag    %-36s |t| = %8.2f  (diagnostic: locates an effect; not a pass/fail bench)\n", name, a }
     else if (name ~ /^aa_/) { printf "A/A     %-36s |t| = %8.2f  (negative control: identical classes; > 4.5 means the machine is too noisy)\n", name, a; if (a > 4.5) noisy++ }
     else if (name ~ /^verify_.*_eq_vs_/) { printf "outcome %-36s |t| = %8.2f  (Ok vs error: the verdict is public; not a pass/fail bench)\n", name, a }
     else { n++; if (a > 4.5) { bad++; printf "LEAK?   %-36s |t| = %8.2f\n", name, a } else printf "ok      %-36s |t| = %8.2f\n", name, a }
