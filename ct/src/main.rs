@@ -15,6 +15,9 @@
 //! `check_*` run the same verifier through `ct_signature_matches_at` (every step of
 //! `verify_signature_at` up to and including the comparison, returning a bool), so equal vs
 //! differing signatures is judged per preset without the outcome's result construction.
+//! `aa_*` are negative controls (identical classes); `diag_*` locate an effect (the harness
+//! alone, the hex decode alone) and are reported, not judged.
+//! Nothing the harness does before a timed call may branch on the class (see `set_class`).
 //! Samples per bench: CT_SAMPLES (default 1,000,000).
 
 use base64::engine::general_purpose::STANDARD;
