@@ -330,18 +330,108 @@ impl<'n> Picked<'n> {
                 let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers list items must be (name, value) pairs"))?;
                 self.offer(py, &k, &v)?;
             }
-        } else if obj.hasattr("items")? && obj.cast::<PyString>().is_err() {
-            // Any Mapping (werkzeug/starlette headers, multidicts): items() yields every instance.
-            for item in obj.call_method0("items")?.try_iter()? {
-                let item = item?;
-                let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers.items() must yield (name, value) pairs"))?;
-                self.offer(py, &k, &v)?;
+        } else if let Some(environ) = werkzeug_environ(py, obj)? {
+            // Flask's `request.headers`: its items() builds every header name in Python; the WSGI
+            // environ it wraps is a dict, read the same way here (or by items() if it looks unusual).
+            if !self.read_environ(py, &environ)? {
+                self.clear();
+                self.read_items(py, obj)?;
             }
+        } else if obj.hasattr("items")? && obj.cast::<PyString>().is_err() {
+            self.read_items(py, obj)?;
         } else {
             return Err(invalid(py, format!("headers must be a Mapping or a list of (name, value) pairs, got {}", type_name(obj))));
         }
         Ok(())
     }
+
+    /// Any Mapping (werkzeug/starlette headers, multidicts): items() yields every instance.
+    fn read_items(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+        for item in obj.call_method0("items")?.try_iter()? {
+            let item = item?;
+            let (k, v) = pair(&item).ok_or_else(|| invalid(py, "headers.items() must yield (name, value) pairs"))?;
+            self.offer(py, &k, &v)?;
+        }
+        Ok(())
+    }
+
+    /// What werkzeug's `EnvironHeaders.__iter__` yields, read from the environ dict: `HTTP_X_Y` is
+    /// header `X-Y` (`_` read as `-`; `HTTP_CONTENT_TYPE`/`_LENGTH` skipped), non-empty
+    /// `CONTENT_TYPE`/`CONTENT_LENGTH` are `Content-Type`/`Content-Length`. False (some slots may
+    /// be filled) when a key is not an ASCII str or a wanted value is not a str: the caller then
+    /// clears and asks items(), so anything unusual behaves exactly as werkzeug's own iteration.
+    fn read_environ(&mut self, py: Python<'_>, environ: &Bound<'_, PyDict>) -> PyResult<bool> {
+        let mut buf = [0u8; 64];
+        let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: as in `read`: borrowed references from a live dict, used before any Python code
+        // runs; `offer_value` takes a strong reference to a value before it may call into Python.
+        while unsafe { ffi::PyDict_Next(environ.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
+            let (k, v) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+            let Ok(k) = k.cast::<PyString>() else { return Ok(false) };
+            let Some(text) = utf8_in_place(&k) else { return Ok(false) };
+            let name: &[u8] = if let Some(rest) = text.strip_prefix(b"HTTP_") {
+                if !rest.is_ascii() || rest.len() > buf.len() {
+                    return Ok(false);
+                }
+                if !self.names.may_match(rest.len()) || rest == b"CONTENT_TYPE" || rest == b"CONTENT_LENGTH" {
+                    continue;
+                }
+                for (out, b) in buf.iter_mut().zip(rest) {
+                    *out = if *b == b'_' { b'-' } else { *b };
+                }
+                &buf[..rest.len()]
+            } else if text == b"CONTENT_TYPE" || text == b"CONTENT_LENGTH" {
+                match v.cast::<PyString>() {
+                    // SAFETY: `s` is a live str.
+                    Ok(s) if unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) } == 0 => continue,
+                    Ok(_) => {}
+                    Err(_) => return Ok(false),
+                }
+                if text == b"CONTENT_TYPE" { b"content-type" } else { b"content-length" }
+            } else {
+                continue;
+            };
+            let Some(index) = self.names.position(name) else { continue };
+            if v.cast::<PyString>().is_err() {
+                return Ok(false);
+            }
+            self.offer_value(py, index, &v)?;
+        }
+        Ok(true)
+    }
+
+    fn clear(&mut self) {
+        self.inline.iter_mut().chain(self.spill.iter_mut()).for_each(|s| *s = Slot::default());
+    }
+}
+
+/// `werkzeug.datastructures.EnvironHeaders` (exactly that type: a subclass may iterate otherwise),
+/// looked up once werkzeug has been imported by someone else; never imported from here.
+static ENVIRON_HEADERS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// The environ dict behind a werkzeug `EnvironHeaders`, or None for any other object.
+fn werkzeug_environ<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let ty = match ENVIRON_HEADERS.get(py) {
+        Some(ty) => ty.bind(py),
+        None => {
+            let name = pyo3::intern!(py, "werkzeug.datastructures");
+            // SAFETY: the GIL is held; returns a new reference, or NULL (not imported, or an error).
+            let module = unsafe { ffi::PyImport_GetModule(name.as_ptr()) };
+            if module.is_null() {
+                // SAFETY: the GIL is held; a failed lookup must not leave an exception set.
+                unsafe { ffi::PyErr_Clear() };
+                return Ok(None);
+            }
+            // SAFETY: a new (owned) reference returned just above.
+            let module = unsafe { Bound::from_owned_ptr(py, module) };
+            let Ok(ty) = module.getattr("EnvironHeaders").and_then(|t| Ok(t.cast_into::<PyType>()?)) else { return Ok(None) };
+            ENVIRON_HEADERS.get_or_init(py, || ty.unbind()).bind(py)
+        }
+    };
+    if !obj.get_type().is(ty) {
+        return Ok(None);
+    }
+    Ok(obj.getattr(pyo3::intern!(py, "environ"))?.cast_into_exact::<PyDict>().ok())
 }
 
 fn pair<'py>(item: &Bound<'py, PyAny>) -> Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
@@ -371,6 +461,11 @@ fn utf8_in_place<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
 impl Picked<'_> {
     fn offer(&mut self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let Some(index) = self.index_of(py, key)? else { return Ok(()) };
+        self.offer_value(py, index, value)
+    }
+
+    /// Counts one instance of name `index`, keeping the first value (a str or bytes, borrowed).
+    fn offer_value(&mut self, py: Python<'_>, index: usize, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = &value.clone(); // a strong reference before anything below may run Python code
         let value = if let Ok(s) = value.cast::<PyString>() {
             match utf8_in_place(s) {

@@ -70,6 +70,10 @@ class Decision(t.NamedTuple):
         return self
 
 
+# A Decision from the native (status, headers, body) tuple, without NamedTuple.__new__'s Python frame.
+_decision: t.Callable[[t.Tuple[int, t.List[t.Tuple[str, str]], str]], Decision] = functools.partial(tuple.__new__, Decision)  # type: ignore[arg-type]
+
+
 class Store:
     """A dedup store (see ``MemoryStore`` and ``RedisStore``); share one object between receivers."""
 
@@ -236,6 +240,7 @@ class Receiver:
         self._routes: t.List[t.Tuple[str, t.Optional[str], t.Optional[str], Handler]] = []
         self._fallback: t.Optional[Handler] = None
         self._pipeline: t.Optional[_native.Pipeline] = None
+        self._cap = 0  # max_body_bytes of the providers the pipeline was built from (set with it)
         self._lock = threading.Lock()
         self._max_workers = max_workers
         self._executor: t.Optional[ThreadPoolExecutor] = None
@@ -269,9 +274,13 @@ class Receiver:
     @property
     def pipeline(self) -> "_native.Pipeline":
         """The compiled core receiver (rebuilt after ``on``/``unhandled``; claims live in the store)."""
+        pipeline = self._pipeline  # the built one without the lock: on()/unhandled() only ever clear it
+        if pipeline is not None:
+            return pipeline
         with self._lock:
             if self._pipeline is None:
                 providers = [(p.name, p.verifier, *p._rule) for p in self.providers]
+                self._cap = max(p.verifier.max_body_bytes for p in self.providers)
                 self._pipeline = _native.Pipeline(
                     providers=providers, store=self.store._native, routes=list(self._routes), unhandled=self._fallback, **self._options
                 )
@@ -287,23 +296,23 @@ class Receiver:
     def begin(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
         """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run."""
         step = self.pipeline.begin(path, headers, body, now)
-        return Decision(*step) if isinstance(step, tuple) else step
+        return _decision(step) if isinstance(step, tuple) else step
 
     def accepted(self, delivery: Delivery) -> Decision:
         """The 202 answer of an async delivery, sent before its handlers run."""
         _delivery(delivery)
-        return Decision(*self.pipeline.accepted(delivery))
+        return _decision(self.pipeline.accepted(delivery))
 
     def finish(self, delivery: Delivery, ok: bool) -> Decision:
         """Complete (``ok``) or release the claim; the answer of a sync delivery."""
         _delivery(delivery)
         if not isinstance(ok, bool):
             raise _invalid(f"ok must be a bool, got {type(ok).__name__}")
-        return Decision(*self.pipeline.finish(delivery, ok))
+        return _decision(self.pipeline.finish(delivery, ok))
 
     def too_large(self, length: t.Optional[int]) -> t.Optional[Decision]:
         """A 413 answer when a declared Content-Length is over every provider's cap."""
-        cap = self.max_body_bytes
+        cap = self._cap
         if length is None or length <= cap:
             return None
         message = f"the body is {length} bytes; the limit is {cap}"
@@ -320,7 +329,7 @@ class Receiver:
         for handler in delivery.handlers:
             try:
                 result = handler(delivery.event, **_with_delivery(handler, delivery, kwargs))
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     asyncio.run(_await(result))
             except Exception:
                 log.exception("hookverify: handler %r failed for event %s", handler, delivery.event.id)

@@ -22,23 +22,46 @@ from ._receiver import Decision, Provider, Receiver, Store
 __all__ = ["WebhookBlueprint", "respond", "to_response", "webhook"]
 
 
+_JSON_ONLY = [("Content-Type", "application/json")]
+# werkzeug's own Request.content_length (a cached property), to know when reading the environ is the same.
+_CONTENT_LENGTH = getattr(flask.Request, "content_length", None)
+
+
 def to_response(decision: Decision) -> flask.Response:
     """The core's decision as a Flask response (JSON body, ``Retry-After`` when set)."""
-    return flask.Response(decision.body, status=decision.status, headers=decision.headers)
+    status, headers, body = decision
+    if headers == _JSON_ONLY:  # most answers: the same response, without building a header list first
+        return flask.Response(body, status=status, content_type="application/json")
+    return flask.Response(body, status=status, headers=headers)
 
 
-def _target() -> str:
-    query = flask.request.query_string.decode("latin-1")
-    return flask.request.path + ("?" + query if query else "")
+def _target(request: flask.Request) -> str:
+    query = request.query_string.decode("latin-1")
+    return request.path + ("?" + query if query else "")
+
+
+def _content_length(request: flask.Request) -> t.Optional[int]:
+    """``request.content_length``; a plain digits ``CONTENT_LENGTH`` without ``Transfer-Encoding``
+    is read from the environ directly (the value werkzeug would parse, without its header lookups)."""
+    env = request.environ
+    value = env.get("CONTENT_LENGTH")
+    if (
+        type(value) is str and value.isdigit() and value.isascii() and "HTTP_TRANSFER_ENCODING" not in env
+        and getattr(type(request), "content_length", None) is _CONTENT_LENGTH and "content_length" not in request.__dict__
+    ):
+        return int(value)
+    return request.content_length
 
 
 def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
     """Runs the current request through ``receiver`` (handlers get the event and ``kwargs``)."""
-    early = receiver.too_large(flask.request.content_length)
+    request = flask.request._get_current_object()  # type: ignore[attr-defined]
+    early = receiver.too_large(_content_length(request))
     if early is not None:
         return to_response(early)
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-    decision = receiver.handle(_target(), flask.request.headers, flask.request.get_data(), context=app.app_context, **kwargs)
+    # request.headers is werkzeug's EnvironHeaders: the native side reads its environ dict directly.
+    decision = receiver.handle(_target(request), request.headers, request.get_data(), context=app.app_context, **kwargs)
     return to_response(decision)
 
 
