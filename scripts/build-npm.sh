@@ -15,7 +15,7 @@ pkg=packages/npm
 # Wasm: size-optimised, panics abort (no unwinding on wasm32).
 cargo build --release --target wasm32-unknown-unknown -p hookverify-wasm \
   --config 'profile.release.opt-level=3' --config 'profile.release.codegen-units=1'
-wasm=target/wasm32-unknown-unknown/release/hookverify_wasm.wasm
+wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/hookverify_wasm.wasm"
 rm -rf "$pkg/wasm/node" "$pkg/wasm/web"
 wasm-bindgen --target nodejs --out-dir "$pkg/wasm/node" --no-typescript "$wasm"
 wasm-bindgen --target web --out-dir "$pkg/wasm/web" --no-typescript "$wasm"

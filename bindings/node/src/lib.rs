@@ -15,15 +15,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use hookverify::scheme::preset_names;
-use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
+use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, VerifierOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod config;
 mod diag;
+mod fast;
 mod packed;
 mod pipeline;
+use fast::VerifierState;
 use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
+use std::sync::Arc;
 
 /// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.
 fn throw(env: &Env, e: CoreError) -> napi::Error {
@@ -68,10 +71,14 @@ pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> CoreError {
 
 /// Runs `f`, turning a core error or a panic into a thrown JS error (nothing unwinds across FFI).
 fn guard<T>(env: &Env, f: impl FnOnce() -> hookverify::Result<T>) -> Result<T> {
-    let f = || {
+    shield(env, || {
         fault();
         f()
-    };
+    })
+}
+
+/// `guard` without the test fault switch (for steps that have their own, like a receiver's `begin`).
+pub(crate) fn shield<T>(env: &Env, f: impl FnOnce() -> hookverify::Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(throw(env, e)),
@@ -98,7 +105,7 @@ pub fn panic_for_tests(env: Env, kind: String) -> Result<bool> {
     }
 }
 
-fn invalid(reason: impl Into<String>) -> CoreError {
+pub(crate) fn invalid(reason: impl Into<String>) -> CoreError {
     CoreError::InvalidArgument { reason: reason.into() }
 }
 
@@ -177,12 +184,18 @@ pub fn hint_table() -> Vec<String> {
     diag::hint_table()
 }
 
-/// A core verifier plus the header names JS passes values for.
+/// A core verifier plus the header names JS passes values for; `id` reaches it from the fast calls.
 #[napi]
 pub struct RawVerifier {
-    inner: Verifier,
-    names: Vec<String>,
+    state: Arc<VerifierState>,
     ids: Vec<i32>,
+    id: u32,
+}
+
+impl Drop for RawVerifier {
+    fn drop(&mut self) {
+        fast::unregister(self.id);
+    }
 }
 
 #[napi]
@@ -198,13 +211,22 @@ impl RawVerifier {
             Ok(v)
         })?;
         let (names, ids) = header_plan(&inner);
-        Ok(RawVerifier { inner, names, ids })
+        let state = Arc::new(VerifierState { inner, names });
+        let id = fast::register_verifier(state.clone());
+        Ok(RawVerifier { state, ids, id })
     }
 
     /// The lowercase header names JS packs values for, in order (the core's `Scheme::header_names`).
     #[napi(getter)]
     pub fn header_names(&self) -> Vec<String> {
-        self.names.clone()
+        self.state.names.clone()
+    }
+
+    /// The id the fast calls (`verifySignatureFast`, `verifyFast`) take; -1 when they cannot
+    /// (more header names than they take values for).
+    #[napi(getter)]
+    pub fn fast_id(&self) -> i64 {
+        if self.state.names.len() <= fast::MAX_VALUES { self.id.into() } else { -1 }
     }
 
     /// Per header set, the index of its id header in `headerNames` (-1: none).
@@ -218,7 +240,7 @@ impl RawVerifier {
     pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {
         guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.inner.verify_signature_at(&headers, bytes(&body), now).map(|v| pack(&v))
+            self.state.inner.verify_signature_at(&headers, bytes(&body), now).map(|v| pack(&v))
         })
     }
 
@@ -229,12 +251,12 @@ impl RawVerifier {
     pub fn verify(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<String> {
         guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.inner.verify_ref_at(&headers, bytes(&body), now).map(|e| event_fields(&e))
+            self.state.inner.verify_ref_at(&headers, bytes(&body), now).map(|e| event_fields(&e))
         })
     }
 
     fn picked<'a>(&'a self, packed: &'a str) -> hookverify::Result<Picked<'a>> {
-        Picked::unpack(&self.names, packed).ok_or_else(|| CoreError::InternalError { reason: "badly packed header values".into() })
+        Picked::unpack(&self.state.names, packed).ok_or_else(|| CoreError::InternalError { reason: "badly packed header values".into() })
     }
 }
 

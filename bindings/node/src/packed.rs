@@ -101,20 +101,42 @@ impl Fields {
 
     /// A text field.
     pub(crate) fn text(&mut self, s: &str) -> &mut Fields {
-        use std::fmt::Write;
         let units = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
-        let _ = write!(self.0, "{units}:");
+        self.digits(units as u64, false);
+        self.0.push(':');
         self.0.push_str(s);
         self
     }
 
-    /// A number field (decimal; integers below 2^53 are exact).
-    pub(crate) fn num(&mut self, n: impl std::fmt::Display) -> &mut Fields {
-        use std::fmt::Write;
-        let at = self.0.len();
-        let _ = write!(self.0, "{n}");
-        let digits = self.0.split_off(at); // short: a number's digits
-        self.text(&digits)
+    /// A number field (decimal; integers below 2^53 are exact). Written by hand: `core::fmt` and a
+    /// temporary string per number were a visible part of a receiver step.
+    pub(crate) fn num(&mut self, n: impl Into<i128>) -> &mut Fields {
+        let n: i128 = n.into();
+        let (neg, abs) = (n < 0, n.unsigned_abs().min(u64::MAX as u128) as u64);
+        let len = decimal_len(abs) + usize::from(neg);
+        self.digits(len as u64, false);
+        self.0.push(':');
+        self.digits(abs, neg);
+        self
+    }
+
+    fn digits(&mut self, mut n: u64, neg: bool) {
+        let mut buf = [0u8; 21];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if neg {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        // ASCII digits (and '-') only.
+        self.0.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
     }
 
     pub(crate) fn null(&mut self) -> &mut Fields {
@@ -127,6 +149,15 @@ impl Fields {
     }
 }
 
+fn decimal_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
+}
+
 /// An event as fields `id, type, timestamp | null, keyIndex, dataStart, dataEnd`.
 pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
     let (start, end) = e.data_range().map_or((-1, -1), |r| (r.start as i64, r.end as i64));
@@ -136,7 +167,7 @@ pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
         Some(t) => out.num(t),
         None => out.null(),
     };
-    out.num(e.key_index).num(start).num(end);
+    out.num(e.key_index as u64).num(start).num(end);
     out.finish()
 }
 
@@ -151,7 +182,7 @@ pub(crate) fn delivery_fields(handle: u64, d: &Delivery, provider: &str, handler
         Some(t) => out.num(t),
         None => out.null(),
     };
-    out.num(e.key_index).num(start).num(end).text(provider).num(d.token.0).text(&d.path);
+    out.num(e.key_index as u64).num(start).num(end).text(provider).num(d.token.0).text(&d.path);
     match &d.query {
         Some(q) => out.text(q),
         None => out.null(),

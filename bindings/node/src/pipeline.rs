@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use hookverify::dedup::{MemoryStore, RedisStore, Store};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
-use hookverify::{Error as CoreError, Router};
+use hookverify::{Error as CoreError, Headers, Router};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -59,9 +59,9 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
 /// The pipeline of one endpoint, shared with the threadpool tasks. Claimed deliveries stay here,
 /// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
 /// string of fields crosses per step instead of a wrapped object plus a call per field.
-struct Shared {
+pub(crate) struct Shared {
     receiver: Receiver<u32>,
-    names: Vec<String>,
+    pub(crate) names: Vec<String>,
     pending: Mutex<HashMap<u64, Delivery>>,
     next: AtomicU64,
 }
@@ -76,9 +76,13 @@ impl Shared {
         let Some(headers) = Picked::unpack(&self.names, headers) else {
             return Step::Respond(Decision::from_error(&CoreError::InternalError { reason: "badly packed header values".into() }));
         };
+        self.begin_with(path, &headers, body, now)
+    }
+
+    pub(crate) fn begin_with(&self, path: &str, headers: &dyn Headers, body: &[u8], now: i64) -> Step {
         catch_unwind(AssertUnwindSafe(|| {
             fault();
-            self.receiver.begin(Request { path, headers: &headers, body, now })
+            self.receiver.begin(Request { path, headers, body, now })
         }))
         .unwrap_or_else(|p| Step::Respond(panicked(p)))
     }
@@ -87,7 +91,7 @@ impl Shared {
     /// delivery to run `0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd,
     /// provider, token, path, query | null, sync (0/1), handler, …` (dataStart -1: no payload; the
     /// range is in the body's bytes).
-    fn outcome(&self, step: Step) -> String {
+    pub(crate) fn outcome(&self, step: Step) -> String {
         match step {
             Step::Respond(d) => decision(d),
             Step::Run(d) => {
@@ -98,6 +102,12 @@ impl Shared {
                 out
             }
         }
+    }
+
+    /// `finish` of the delivery JS holds `handle` of (removed from the pending map first).
+    pub(crate) fn finish_handle(&self, env: &Env, handle: f64, ok: bool) -> Result<String> {
+        let d = guard(env, || self.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
+        Ok(decision(self.finish(&d, ok)))
     }
 
     fn finish(&self, d: &Delivery, ok: bool) -> Decision {
@@ -113,10 +123,17 @@ fn unknown_delivery() -> CoreError {
     CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() }
 }
 
-/// The receiving pipeline of one endpoint.
+/// The receiving pipeline of one endpoint; `id` reaches it from the fast calls.
 #[napi]
 pub struct RawReceiver {
     shared: Arc<Shared>,
+    id: u32,
+}
+
+impl Drop for RawReceiver {
+    fn drop(&mut self) {
+        crate::fast::unregister(self.id);
+    }
 }
 
 #[napi]
@@ -125,7 +142,16 @@ impl RawReceiver {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
-        Ok(RawReceiver { shared: Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1) }) })
+        let shared = Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1) });
+        let id = crate::fast::register_receiver(shared.clone());
+        Ok(RawReceiver { shared, id })
+    }
+
+    /// The id `beginFast` / `finishFast` take; -1 when they cannot (more header names than they
+    /// take values for).
+    #[napi(getter)]
+    pub fn fast_id(&self) -> i64 {
+        if self.shared.names.len() <= crate::fast::MAX_VALUES { self.id.into() } else { -1 }
     }
 
     /// The lowercase header names to pack values for, in order.
@@ -162,8 +188,7 @@ impl RawReceiver {
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     #[napi]
     pub fn finish(&self, env: Env, handle: f64, ok: bool) -> Result<String> {
-        let d = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
-        Ok(decision(self.shared.finish(&d, ok)))
+        self.shared.finish_handle(&env, handle, ok)
     }
 
     /// `finish` on the libuv threadpool (stores that may block).

@@ -311,6 +311,7 @@ function createApi(raw, backend, opts = {}) {
     #names;
     #index;
     #idOfSet;
+    #fast; // native: the id the fast calls take (header values as arguments); -1 / undefined: none
 
     constructor(options) {
       if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -323,6 +324,7 @@ function createApi(raw, backend, opts = {}) {
       // The core says which headers its scheme reads (Scheme::header_names) and where each set's id is.
       this.#names = Array.from(this.#raw.headerNames);
       this.#idOfSet = Array.from(this.#raw.idHeaders);
+      this.#fast = this.#raw.fastId;
       this.#index = Object.create(null);
       this.#names.forEach((n, i) => (this.#index[n] = i));
     }
@@ -348,7 +350,10 @@ function createApi(raw, backend, opts = {}) {
       const now = nowOf(opts);
       let r;
       try {
-        r = this.#live().verify(b, pack(values), now);
+        const id = this.#fast;
+        r = id >= 0 && typeof b !== 'string'
+          ? cur.raw.verifyFast(id, b, now, values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7])
+          : this.#live().verify(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
       }
@@ -363,7 +368,10 @@ function createApi(raw, backend, opts = {}) {
       const now = nowOf(opts);
       let r;
       try {
-        r = this.#live().verifySignature(b, pack(values), now);
+        const id = this.#fast;
+        r = id >= 0 && typeof b !== 'string'
+          ? cur.raw.verifySignatureFast(id, b, now, values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7])
+          : this.#live().verifySignature(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
       }

@@ -6,6 +6,8 @@
 const TOO_LARGE = Symbol('too large');
 const CONSUMED = Symbol('consumed');
 const ABORTED = Symbol('aborted');
+// Receiver.handle() without the promise when nothing had to wait (lib/pipeline.js).
+const HANDLE_NOW = Symbol.for('hookverify.handleNow');
 
 const CONSUMED_MESSAGE =
   'hookverify: the request body was already read by a body parser before the webhook middleware ' +
@@ -25,31 +27,58 @@ function createExpress(api) {
     const report = options.onError ?? ((err) => console.error(err.message));
     let warned = false;
 
-    return async function hookverifyWebhook(req, res, next) {
-      try {
-        const body = await readRaw(req, cap);
-        if (body === ABORTED) return;
-        if (body === CONSUMED) {
-          if (!warned) {
-            warned = true;
-            report(new api.HookverifyError('invalid_argument', CONSUMED_MESSAGE, { reason: 'body already consumed' }), { req });
+    const handleNow = typeof receiver[HANDLE_NOW] === 'function' ? receiver[HANDLE_NOW].bind(receiver) : receiver.handle.bind(receiver);
+
+    // No promise hop on the way when nothing needs one: the body is handed over from the stream's
+    // 'end' listener and the answer written right away (see Receiver's HANDLE_NOW). The returned
+    // promise settles once the delivery is done, as before.
+    return function hookverifyWebhook(req, res, next) {
+      return new Promise((resolve, reject) => {
+        const fail = (err) => {
+          try {
+            if (typeof next === 'function') next(err);
+            else if (!res.headersSent) send(res, failure(500, 'internal_error', 'internal error'));
+            resolve();
+          } catch (e) {
+            reject(e);
           }
-          return send(res, failure(500, 'invalid_argument', CONSUMED_MESSAGE));
+        };
+        const respond = (out) => {
+          send(res, out.decision);
+          out.done.then(resolve);
+        };
+        const onBody = (body) => {
+          try {
+            if (body === ABORTED) return resolve();
+            if (body === CONSUMED) {
+              if (!warned) {
+                warned = true;
+                report(new api.HookverifyError('invalid_argument', CONSUMED_MESSAGE, { reason: 'body already consumed' }), { req });
+              }
+              send(res, failure(500, 'invalid_argument', CONSUMED_MESSAGE));
+              return resolve();
+            }
+            if (body === TOO_LARGE) {
+              const d = failure(413, 'payload_too_large', `payload too large: more than ${cap} bytes, the limit is ${cap} bytes`);
+              d.headers.Connection = 'close'; // do not drain the rest of an oversized body
+              send(res, d);
+              return resolve();
+            }
+            // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).
+            const request = { path: req.originalUrl ?? req.url, headers: req.rawHeaders ?? req.headersDistinct ?? req.headers, body };
+            const out = handleNow(request, { req });
+            if (out instanceof Promise) out.then(respond).catch(fail);
+            else respond(out);
+          } catch (err) {
+            fail(err);
+          }
+        };
+        try {
+          readRaw(req, cap, onBody, fail);
+        } catch (err) {
+          fail(err);
         }
-        if (body === TOO_LARGE) {
-          const d = failure(413, 'payload_too_large', `payload too large: more than ${cap} bytes, the limit is ${cap} bytes`);
-          d.headers.Connection = 'close'; // do not drain the rest of an oversized body
-          return send(res, d);
-        }
-        // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).
-        const request = { path: req.originalUrl ?? req.url, headers: req.rawHeaders ?? req.headersDistinct ?? req.headers, body };
-        const { decision, done } = await receiver.handle(request, { req });
-        send(res, decision);
-        await done;
-      } catch (err) {
-        if (typeof next === 'function') next(err);
-        else if (!res.headersSent) send(res, failure(500, 'internal_error', 'internal error'));
-      }
+      });
     };
   }
 
@@ -72,35 +101,43 @@ function isEmptyObject(v) {
   return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
 }
 
-/** The raw body (a Buffer), or why there is none. Never reads more than `cap` + one chunk. */
-function readRaw(req, cap) {
-  if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body.length > cap ? TOO_LARGE : req.body); // express.raw()
+/**
+ * Calls `onBody` with the raw body (a Buffer) or why there is none, or `onError` with a stream
+ * error. Never reads more than `cap` + one chunk.
+ */
+function readRaw(req, cap, onBody, onError) {
+  if (Buffer.isBuffer(req.body)) return onBody(req.body.length > cap ? TOO_LARGE : req.body); // express.raw()
   // Express 4's parsers leave `{}` when they skip a request; body-parser marks what it read with `_body`.
-  if (req._body || req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body))) return Promise.resolve(CONSUMED);
+  if (req._body || req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body))) return onBody(CONSUMED);
   const declared = Number(req.headers['content-length']);
-  if (declared > cap) return Promise.resolve(TOO_LARGE);
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    const done = (value) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      resolve(value);
-    };
-    const onData = (chunk) => {
-      size += chunk.length;
-      if (size > cap) {
-        req.pause();
-        done(TOO_LARGE);
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)); // one chunk: no copy
-    const onClose = () => done(ABORTED);
-    const onError = (err) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      reject(err);
-    };
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  });
+  if (declared > cap) return onBody(TOO_LARGE);
+  const chunks = [];
+  let size = 0;
+  let settled = false;
+  const stop = () => {
+    settled = true;
+    req.off('data', onData).off('end', onEnd).off('error', onFailure).off('close', onClose);
+  };
+  const done = (value) => {
+    if (settled) return;
+    stop();
+    onBody(value);
+  };
+  const onData = (chunk) => {
+    size += chunk.length;
+    if (size > cap) {
+      req.pause();
+      done(TOO_LARGE);
+    } else chunks.push(chunk);
+  };
+  const onEnd = () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)); // one chunk: no copy
+  const onClose = () => done(ABORTED);
+  const onFailure = (err) => {
+    if (settled) return;
+    stop();
+    onError(err);
+  };
+  req.on('data', onData).on('end', onEnd).on('error', onFailure).on('close', onClose);
 }
 
 module.exports = { createExpress, CONSUMED_MESSAGE };

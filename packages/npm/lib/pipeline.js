@@ -11,6 +11,7 @@
 function createPipeline(backend, h) {
   const { invalid, describe, wrap, live } = h;
   const RAW = Symbol('hookverify.raw');
+  const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const encoder = new TextEncoder();
 
   /** In-process dedup store (one process only; use RedisStore across processes). */
@@ -178,6 +179,7 @@ function createPipeline(backend, h) {
     #fns;
     #blocking;
     #onError;
+    #fast; // native: the id beginFast / finishFast take (header values as arguments); -1 / undefined: none
 
     constructor(options) {
       if (options === null || typeof options !== 'object') {
@@ -207,6 +209,7 @@ function createPipeline(backend, h) {
       this.#fns = fns;
       this.#blocking = store[RAW].mayBlock;
       this.#names = Array.from(this.#raw.headerNames);
+      this.#fast = this.#blocking ? -1 : this.#raw.fastId;
       this.#index = Object.create(null);
       this.#names.forEach((n, i) => (this.#index[n] = i));
     }
@@ -252,17 +255,20 @@ function createPipeline(backend, h) {
       }
       const { path = '/', headers, body, now } = request;
       if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
-      const packed = h.pack(h.pickValues(this.#names, this.#index, headers));
+      const v = h.pickValues(this.#names, this.#index, headers);
       const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
       const t = h.nowOf({ now });
       if (this.#blocking) {
         const raw = this.#raw;
-        return call(() => raw.beginAsync(path, packed, bytes, t)).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
+        return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
       }
       const raw = this.#live();
+      const id = this.#fast;
       let r;
       try {
-        r = raw.begin(path, packed, bytes, t);
+        r = id >= 0
+          ? live().raw.beginFast(id, path, bytes, t, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+          : raw.begin(path, h.pack(v), bytes, t);
       } catch (e) {
         throw wrap(e);
       }
@@ -346,7 +352,8 @@ function createPipeline(backend, h) {
         // A wasm trap replaced the instance since this delivery began: its claim went with the old store.
         throw wrap(new Error('the WebAssembly instance was replaced since this delivery began'));
       }
-      return decision(call(() => raw.finish(handle, Boolean(ok))));
+      const id = this.#fast;
+      return decision(call(() => (id >= 0 ? live().raw.finishFast(id, handle, Boolean(ok)) : raw.finish(handle, Boolean(ok)))));
     }
 
     /**
@@ -354,15 +361,38 @@ function createPipeline(backend, h) {
      * `done` settles once they ran and the claim was completed or released (never rejects).
      */
     async handle(request, extra) {
-      let step = this.#begin(request);
-      if (this.#blocking) step = await step;
+      return this[HANDLE_NOW](request, extra);
+    }
+
+    /**
+     * handle() that returns `{decision, done}` itself when nothing had to be awaited (a store that
+     * never blocks, handlers that returned no promise), else a promise of it (the Express middleware).
+     */
+    [HANDLE_NOW](request, extra) {
+      if (this.#blocking) return this.#handleBlocking(request, extra);
+      const step = this.#begin(request);
+      if (!(step instanceof Delivery)) return { decision: step, done: DONE };
+      if (step.sync) {
+        const ok = this.#run(step, extra);
+        if (typeof ok !== 'boolean') return ok.then((r) => ({ decision: this.#finish(step, r), done: DONE }));
+        return { decision: this.#finish(step, ok), done: DONE };
+      }
+      return this.#handOff(step, extra);
+    }
+
+    async #handleBlocking(request, extra) {
+      const step = await this.#begin(request);
       if (!(step instanceof Delivery)) return { decision: step, done: DONE };
       if (step.sync) {
         let ok = this.#run(step, extra);
         if (typeof ok !== 'boolean') ok = await ok;
-        const result = this.#finish(step, ok);
-        return { decision: this.#blocking ? await result : result, done: DONE };
+        return { decision: await this.#finish(step, ok), done: DONE };
       }
+      return this.#handOff(step, extra);
+    }
+
+    /** Async mode: the 202 now; the handlers, then complete or release, after it went out. */
+    #handOff(step, extra) {
       const answer = this.accepted(step);
       const done = (async () => {
         await new Promise((resolve) => setTimeout(resolve, 0)); // let the 202 go out first
