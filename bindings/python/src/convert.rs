@@ -244,6 +244,8 @@ pub struct Shared {
     _owner: Py<PyAny>,
     ptr: *const u8,
     len: usize,
+    /// The bytes are a `str`'s UTF-8 form (valid UTF-8: the core need not check it again).
+    utf8: bool,
 }
 
 // SAFETY: `ptr` points into the buffer of `owner`, an immutable str (its UTF-8 form, which CPython
@@ -257,7 +259,24 @@ impl Shared {
     /// `bytes` must lie in the buffer of `owner`, which must be an immutable `bytes` object or the
     /// UTF-8 form of a `str` (what [`body`] borrows and [`utf8_in_place`] returns).
     pub unsafe fn new(owner: Py<PyAny>, bytes: &[u8]) -> Shared {
-        Shared { _owner: owner, ptr: bytes.as_ptr(), len: bytes.len() }
+        Shared { _owner: owner, ptr: bytes.as_ptr(), len: bytes.len(), utf8: false }
+    }
+
+    /// # Safety
+    /// `text` must be the UTF-8 form of the `str` `owner` (what [`utf8_in_place`] returns), which
+    /// CPython only produces for strings without lone surrogates: valid UTF-8.
+    pub unsafe fn new_text(owner: Py<PyAny>, text: &[u8]) -> Shared {
+        Shared { _owner: owner, ptr: text.as_ptr(), len: text.len(), utf8: true }
+    }
+
+    /// This value as the core's single-value lookup: text when it came from a `str`.
+    fn as_lookup(&self) -> Lookup<'_> {
+        if self.utf8 {
+            // SAFETY: `new_text`'s contract: the UTF-8 form of a str is valid UTF-8.
+            Lookup::Text(unsafe { std::str::from_utf8_unchecked(self.bytes()) })
+        } else {
+            Lookup::One(self.bytes())
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -298,7 +317,7 @@ impl Headers for Picked<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         let Some(slot) = self.names.position(name.as_bytes()).map(|i| self.slot(i)) else { return Lookup::Missing };
         match (slot.count, &slot.first) {
-            (1, Some(v)) => Lookup::One(v.bytes()),
+            (1, Some(v)) => v.as_lookup(),
             (0, _) | (_, None) => Lookup::Missing,
             (n, _) => Lookup::Many(n),
         }
@@ -470,7 +489,7 @@ impl Picked<'_> {
         let value = if let Ok(s) = value.cast::<PyString>() {
             match utf8_in_place(s) {
                 // SAFETY: `text` is the UTF-8 form of `s`.
-                Some(text) => unsafe { Shared::new(s.clone().into_any().unbind(), text) },
+                Some(text) => unsafe { Shared::new_text(s.clone().into_any().unbind(), text) },
                 // A lone surrogate becomes the invalid UTF-8 it stands for; the core reports it (malformed_header).
                 None => {
                     let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast_into::<PyBytes>()?;
