@@ -3,8 +3,9 @@
 under wrk on loopback, in interleaved rounds (every server once per round, order rotated, a fresh
 server process and an empty MemoryStore per run). Every request is a distinct, validly signed
 Standard Webhooks delivery (pre-signed with the stdlib by signed_requests.py), so dedup never
-short-circuits. One server process/worker/thread and one wrk thread, so the two cores are split
-between load generator and server.
+short-circuits. One server process/worker/thread and one wrk thread, each pinned to its own core
+(server on CPU 1, wrk on CPU 0; E2E_PIN=0 turns that off), so the two cores are split between load
+generator and server. E2E_ONLY=express,flask runs only those frameworks' servers.
 
 Usage: run.py OUT.json [--quick]   (needs wrk, node + tests/node deps, target/release/e2e-axum,
 target/bench-venv with flask + gunicorn + the hookverify wheel)
@@ -13,6 +14,7 @@ target/bench-venv with flask + gunicorn + the hookverify wheel)
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -23,6 +25,8 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 E2E = os.path.join(ROOT, "bench", "e2e")
 VENV = os.path.join(ROOT, "target", "bench-venv", "bin")
+# E2E_PIN=0: let the scheduler place the server and wrk (default: server on CPU 1, wrk on CPU 0).
+PIN = os.environ.get("E2E_PIN", "1") != "0"
 
 
 def servers(port):
@@ -55,10 +59,18 @@ def wait_port(port, proc, timeout=20.0):
     raise RuntimeError("server did not listen")
 
 
+def pinned(cpu, argv):
+    """argv pinned to one CPU when taskset exists and there are two or more: the server and wrk
+    then each own a core instead of being moved between them by the scheduler mid-run."""
+    if PIN and os.cpu_count() and os.cpu_count() >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu)] + argv
+    return argv
+
+
 def run_wrk(port, reqs, seconds, conns):
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "-s", os.path.join(E2E, "deliveries.lua"),
-         f"http://127.0.0.1:{port}/webhooks"],
+        pinned(0, ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "-s", os.path.join(E2E, "deliveries.lua"),
+         f"http://127.0.0.1:{port}/webhooks"]),
         env={**os.environ, "HV_REQS": reqs}, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -74,6 +86,9 @@ def main():
     n_reqs = 600_000
     port = 39000 + os.getpid() % 1000
     table = servers(port)
+    only = [f for f in os.environ.get("E2E_ONLY", "").split(",") if f]  # e.g. E2E_ONLY=express,flask
+    if only:
+        table = {k: v for k, v in table.items() if v[0] in only}
     samples = {name: [] for name in table}
     notes = []
     load = [os.getloadavg()]
@@ -86,7 +101,7 @@ def main():
             names = names[r % len(names):] + names[: r % len(names)]
             for name in names:
                 _, argv, env = table[name]
-                proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                proc = subprocess.Popen(pinned(1, argv), env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 try:
                     wait_port(port, proc)
                     run_wrk(port, reqs, 1, conns)  # warm-up (JIT, lazy init); its ids are spent on this server only
@@ -111,7 +126,8 @@ def main():
     for name, (framework, _, _) in table.items():
         xs = samples[name]
         results[name] = {"framework": framework, "rps": xs, "median_rps": statistics.median(xs), "best_rps": max(xs)}
-    bare = {fw: next(v for k, v in results.items() if v["framework"] == fw and "bare" in k) for fw in ("axum", "express", "flask")}
+    frameworks = {v["framework"] for v in results.values()}
+    bare = {fw: next(v for k, v in results.items() if v["framework"] == fw and "bare" in k) for fw in frameworks}
     for name, v in results.items():
         b = bare[v["framework"]]
         v["ratio_median"] = v["median_rps"] / b["median_rps"]
