@@ -258,6 +258,27 @@ def plot(path, rust, node, py, e2e):
 
 # --------------------------------------------------------------------------- main
 
+def verify_floors(node, inter):
+    """What the two `verify` ratio goals against standardwebhooks leave as a time budget, beside the
+    fastest times measured in the same run for work every such call must do (from this run's data)."""
+    res = node["results"]
+    get = lambda key: ((res.get(key) or {}).get("sizes", {}).get("1024") or {}).get("best_ns")  # noqa: E731
+    swh, wasm_sig = get("standardwebhooks"), get("wasm_sig")
+    hand = ((inter or {}).get("results", {}).get("hmac_sha2_parse/1KiB") or {}).get("best_ns")
+    if not swh:
+        return None
+    parts = []
+    if hand:
+        parts.append(f"native `verify` ≥ 15× leaves {fmt_ns(swh / 15)} per call, and hand-written Rust hmac + sha2 + "
+                     f"serde_json alone (no FFI, no checks) takes {fmt_ns(hand)} of it in this run, leaving "
+                     f"{fmt_ns(max(swh / 15 - hand, 0))} for a napi call with a Buffer and three strings and the JS "
+                     "result")
+    if wasm_sig:
+        parts.append(f"wasm `verify` ≥ 4× leaves {fmt_ns(swh / 4)}, and wasm `verifySignature` alone (HMAC-SHA256 "
+                     f"in wasm, before any parsing) takes {fmt_ns(wasm_sig)}")
+    return "Floors @1 KiB, measured in this run: " + "; ".join(parts) + "." if parts else None
+
+
 def main():
     argv = sys.argv[1:]
     opt = lambda flag, default: argv[argv.index(flag) + 1] if flag in argv else default  # noqa: E731
@@ -320,6 +341,10 @@ def main():
             ("native verifySignature ≥ 0.95× node:crypto (OpenSSL) @1 MiB", "hand", "native_sig", MIB, 0.95),
             ("wasm verify ≥ 3× standardwebhooks @1 MiB", "standardwebhooks", "wasm_verify", MIB, 3),
         ])
+        floors = verify_floors(node, inter)
+        if floors:
+            badd(floors)
+            badd("")
         badd("Ratios in the goals use the same kind on both sides: hookverify `verify` (event) against "
              "standardwebhooks, which always parses; `verifySignature` against node:crypto by hand and WebCrypto, "
              "which do not. WebCrypto's `subtle.verify` is async (a promise per call) and needs the signed content as "
@@ -336,7 +361,8 @@ def main():
     if e2e:
         badd("## End to end (bench/e2e/)")
         badd("")
-        badd(f"wrk ({e2e['connections']} connections, 1 thread) on loopback against one server process/worker/thread, "
+        badd(f"wrk ({e2e['connections']} connections, 1 thread) on loopback against one server process/worker/thread"
+             + (" (server pinned to CPU 1, wrk to CPU 0)" if e2e.get("pinned") else "") + ", "
              f"{e2e['rounds']} interleaved round(s) of {e2e['seconds']} s each (after a 1 s warm-up), a fresh server and "
              f"empty MemoryStore per run. Every request is a distinct, validly signed Standard Webhooks delivery "
              f"({e2e['body_bytes']} B body, pre-signed with Python's hmac; {e2e['distinct_deliveries']:,} distinct ids per round), "

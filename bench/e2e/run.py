@@ -138,7 +138,8 @@ def main():
         express = json.load(f)["version"]
     with open(out_path, "w") as f:
         json.dump({"harness": "e2e", "quick": quick, "rounds": rounds, "seconds": seconds, "connections": conns,
-                   "body_bytes": 1024, "distinct_deliveries": n_reqs, "loadavg": load, "wrk": wrk_version,
+                   "body_bytes": 1024, "distinct_deliveries": n_reqs, "loadavg": load,
+                   "pinned": pinned(1, []) != [], "wrk": wrk_version,
                    "gunicorn": gunicorn.split()[-1].strip("()") if gunicorn else "?", "express": express,
                    "results": results, "notes": notes}, f, indent=1)
     for name, v in results.items():
