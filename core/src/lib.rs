@@ -38,7 +38,7 @@ pub use dedup::{Claim, MemoryStore, Store, Token};
 pub use diagnose::{diagnose, Report};
 pub use dispatch::Router;
 pub use event::{Event, EventRef};
-pub use headers::{Headers, Lookup};
+pub use headers::{HeaderValue, Headers, Lookup};
 pub use receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Step};
 pub use scheme::{Scheme, SchemeSpec};
 pub use secret::{Algorithm, Secret, SecretEncoding};
