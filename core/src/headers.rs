@@ -185,14 +185,33 @@ pub(crate) fn single_value<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) 
     }
 }
 
+/// Why a header value is unusable before its text is looked at.
+pub(crate) enum ValueProblem {
+    /// Longer than [`MAX_HEADER_VALUE_BYTES`] (its length).
+    TooLong(usize),
+    /// Holds a CR, LF or NUL byte (the first one).
+    Control(u8),
+}
+
+/// The first [`ValueProblem`] of a raw header value, if any (UTF-8 is checked separately).
+pub(crate) fn value_problem(raw: &[u8]) -> Option<ValueProblem> {
+    if raw.len() > MAX_HEADER_VALUE_BYTES {
+        return Some(ValueProblem::TooLong(raw.len()));
+    }
+    memchr::memchr3(b'\r', b'\n', 0, raw).map(|at| ValueProblem::Control(raw[at]))
+}
+
 /// Validates one header value (bounded length, no CR/LF/NUL) and returns its range without
 /// RFC 9110 optional whitespace at either end.
 fn check_value(name: &str, raw: &[u8]) -> Result<(usize, usize)> {
-    if raw.len() > MAX_HEADER_VALUE_BYTES {
-        return Err(Error::malformed(name, format!("the value is {} bytes; the limit is {MAX_HEADER_VALUE_BYTES}", raw.len())));
-    }
-    if let Some(at) = memchr::memchr3(b'\r', b'\n', 0, raw) {
-        return Err(Error::malformed(name, format!("the value contains a control byte 0x{:02x}", raw[at])));
+    match value_problem(raw) {
+        Some(ValueProblem::TooLong(len)) => {
+            return Err(Error::malformed(name, format!("the value is {len} bytes; the limit is {MAX_HEADER_VALUE_BYTES}")));
+        }
+        Some(ValueProblem::Control(b)) => {
+            return Err(Error::malformed(name, format!("the value contains a control byte 0x{b:02x}")));
+        }
+        None => {}
     }
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
     let start = raw.iter().position(|b| !is_ows(b)).unwrap_or(raw.len());

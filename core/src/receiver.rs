@@ -438,6 +438,7 @@ impl<H> Receiver<H> {
 mod tests {
     use super::*;
     use crate::dedup::MemoryStore;
+    use crate::{Scheme, Signer};
 
     #[test]
     fn ok_body_is_the_json_of_ok_and_id() {
@@ -450,7 +451,6 @@ mod tests {
             assert_eq!(parsed, json!({ "ok": true, "id": id }), "{id:?}");
         }
     }
-    use crate::{Scheme, Signer};
 
     const NOW: i64 = 1_700_000_000;
 

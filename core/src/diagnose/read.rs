@@ -6,7 +6,7 @@
 //! signature value (it may be a differently encoded copy of the expected MAC).
 
 use super::Check;
-use crate::headers::{single_value, Headers, Lookup, MAX_HEADER_VALUE_BYTES};
+use crate::headers::{single_value, value_problem, Headers, Lookup, ValueProblem, MAX_HEADER_VALUE_BYTES};
 use crate::scheme::{parse_signature_header, Encoding, Scheme, SignatureFormat};
 use crate::secret::Algorithm;
 use crate::verify::{decode_signature, parse_timestamp};
@@ -52,16 +52,16 @@ pub(crate) fn encoding_name(e: Encoding) -> &'static str {
 /// Why a header value is unusable, without quoting it.
 fn unusable<H: Headers + ?Sized>(headers: &H, name: &str) -> String {
     let lookup = headers.lookup(name);
-    match lookup.value_bytes() {
-        None => match lookup {
+    let Some(raw) = lookup.value_bytes() else {
+        return match lookup {
             Lookup::Many(n) => format!("{name} appears {n} times; exactly one is allowed"),
             _ => format!("{name} is missing"),
-        },
-        Some(raw) if raw.len() > MAX_HEADER_VALUE_BYTES => {
-            format!("{name} is {} bytes; the limit is {MAX_HEADER_VALUE_BYTES}", raw.len())
-        }
-        Some(raw) if raw.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) => format!("{name} contains a CR, LF or NUL byte"),
-        Some(_) => format!("{name} is not valid UTF-8"),
+        };
+    };
+    match value_problem(raw) {
+        Some(ValueProblem::TooLong(len)) => format!("{name} is {len} bytes; the limit is {MAX_HEADER_VALUE_BYTES}"),
+        Some(ValueProblem::Control(_)) => format!("{name} contains a CR, LF or NUL byte"),
+        None => format!("{name} is not valid UTF-8"),
     }
 }
 
