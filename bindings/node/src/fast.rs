@@ -9,12 +9,12 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use hookverify::{Headers, Lookup, Verifier};
+use hookverify::{Lookup, Verifier};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use crate::packed::{event_fields, pack};
+use crate::packed::{event_fields, pack, Picked};
 use crate::pipeline::Shared;
 use crate::{guard, invalid, shield};
 
@@ -83,20 +83,9 @@ fn receiver(id: u32) -> hookverify::Result<Arc<Shared>> {
     })
 }
 
-/// Header values as JS passes them: a string, undefined (absent) or a count (sent several times).
-pub(crate) struct Slots<'a> {
-    names: &'a [String],
-    values: [Lookup<'a>; MAX_VALUES],
-}
-
-impl Headers for Slots<'_> {
-    fn lookup(&self, name: &str) -> Lookup<'_> {
-        match self.names.iter().position(|n| n.eq_ignore_ascii_case(name)) {
-            Some(i) => self.values[i],
-            None => Lookup::Missing,
-        }
-    }
-}
+/// Header values as JS passes them (a string, undefined: absent, or a count: sent several times),
+/// one argument per header name.
+type Slots<'a> = Picked<'a, [Lookup<'a>; MAX_VALUES]>;
 
 /// Where one value sits in the scratch buffer.
 #[derive(Clone, Copy)]
@@ -180,7 +169,7 @@ fn with_slots<T>(env: &Env, names: &[String], args: &[Unknown<'_>], f: impl FnOn
                     Slot::At(a, b) => Lookup::One(&buf[a..b]),
                 };
             }
-            f(&Slots { names, values })
+            f(&Picked::new(names, values))
         });
         *s.borrow_mut() = buf;
         out

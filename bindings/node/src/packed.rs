@@ -6,16 +6,26 @@
 use hookverify::receiver::{Decision, Delivery};
 use hookverify::{EventRef, Headers, Lookup, Verified, Verifier};
 
-/// Header values as JS packs them, in the order of the verifier's header names:
-/// per name one tag char, `\u{0}` absent, `\u{1}` + count char (duplicated),
-/// `\u{2}` + two 15-bit length chars (UTF-16 units, high first) + the value.
-/// One string crossing instead of one per header (see `lib/api.js` `#pack`).
-pub(crate) struct Picked<'a> {
+/// The values JS picked for the verifier's header names, in the order of those names: from the
+/// packed string ([`Picked::unpack`]) or, in the napi fast calls, one argument each (`V` an array).
+pub(crate) struct Picked<'a, V = Vec<Lookup<'a>>> {
     names: &'a [String],
-    values: Vec<Lookup<'a>>,
+    values: V,
+}
+
+impl<'a, V: AsRef<[Lookup<'a>]>> Picked<'a, V> {
+    /// `values[i]` is the value of `names[i]` (extra values are never looked up).
+    #[allow(dead_code)] // the wasm crate, which includes this file, only unpacks
+    pub(crate) fn new(names: &'a [String], values: V) -> Picked<'a, V> {
+        Picked { names, values }
+    }
 }
 
 impl<'a> Picked<'a> {
+    /// Header values as JS packs them, in the order of the verifier's header names:
+    /// per name one tag char, `\u{0}` absent, `\u{1}` + count char (duplicated),
+    /// `\u{2}` + two 15-bit length chars (UTF-16 units, high first) + the value.
+    /// One string crossing instead of one per header (see `lib/api.js` `#pack`).
     pub(crate) fn unpack(names: &'a [String], packed: &'a str) -> Option<Picked<'a>> {
         let mut values = Vec::with_capacity(names.len());
         let mut rest = packed;
@@ -56,10 +66,10 @@ impl<'a> Picked<'a> {
     }
 }
 
-impl Headers for Picked<'_> {
+impl<'a, V: AsRef<[Lookup<'a>]>> Headers for Picked<'a, V> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         match self.names.iter().position(|n| n.eq_ignore_ascii_case(name)) {
-            Some(i) => self.values[i],
+            Some(i) => self.values.as_ref()[i],
             None => Lookup::Missing,
         }
     }
