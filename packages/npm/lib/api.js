@@ -75,22 +75,7 @@ function pickValues(names, index, headers) {
     throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
   }
   if (Array.isArray(headers)) {
-    // Node's `req.rawHeaders` ([name, value, name, value, ...], duplicates kept) or [name, value] pairs.
-    if (headers.length > 0 && typeof headers[0] === 'string') {
-      if (headers.length % 2 !== 0) throw invalid('headers as a flat array must hold name, value, name, value, ...');
-      for (let i = 0; i < headers.length; i += 2) {
-        const k = headers[i];
-        if (typeof k !== 'string') throw invalid(`header names must be strings, got ${describe(k)}`);
-        addValue(values, index, k, headers[i + 1]);
-      }
-    } else {
-      for (const pair of headers) {
-        if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
-          throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
-        }
-        addValue(values, index, pair[0], pair[1]);
-      }
-    }
+    eachArrayHeader(headers, (k, v) => addValue(values, index, k, v));
   } else if (headers instanceof Map) {
     for (const [k, v] of headers) if (typeof k === 'string') addValue(values, index, k, v);
   } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
@@ -103,6 +88,28 @@ function pickValues(names, index, headers) {
     for (const k in headers) addValue(values, index, k, headers[k]);
   }
   return values;
+}
+
+/**
+ * Calls `fn(name, value)` for each header of an array: Node's `req.rawHeaders` ([name, value, name,
+ * value, ...], duplicates kept) or [name, value] pairs.
+ */
+function eachArrayHeader(headers, fn) {
+  if (headers.length > 0 && typeof headers[0] === 'string') {
+    if (headers.length % 2 !== 0) throw invalid('headers as a flat array must hold name, value, name, value, ...');
+    for (let i = 0; i < headers.length; i += 2) {
+      const k = headers[i];
+      if (typeof k !== 'string') throw invalid(`header names must be strings, got ${describe(k)}`);
+      fn(k, headers[i + 1]);
+    }
+  } else {
+    for (const pair of headers) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
+        throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
+      }
+      fn(pair[0], pair[1]);
+    }
+  }
 }
 
 function addValue(values, index, name, v) {
@@ -142,20 +149,8 @@ function headerPairs(headers) {
     if (typeof v !== 'string') throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
     pairs.push([name, v]);
   };
-  if (Array.isArray(headers) && headers.length > 0 && typeof headers[0] === 'string') {
-    // Node's flat `rawHeaders`.
-    if (headers.length % 2 !== 0) throw invalid('headers as a flat array must hold name, value, name, value, ...');
-    for (let i = 0; i < headers.length; i += 2) {
-      if (typeof headers[i] !== 'string') throw invalid(`header names must be strings, got ${describe(headers[i])}`);
-      add(headers[i], headers[i + 1]);
-    }
-  } else if (Array.isArray(headers)) {
-    for (const pair of headers) {
-      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
-        throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
-      }
-      add(pair[0], pair[1]);
-    }
+  if (Array.isArray(headers)) {
+    eachArrayHeader(headers, add);
   } else if (headers instanceof Map) {
     for (const [k, v] of headers) if (typeof k === 'string') add(k, v);
   } else if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
