@@ -412,6 +412,19 @@ def test_non_ascii_header_values_are_their_utf8_bytes(form, msg_id):
     assert hv.Verifier(scheme="standard", secret=WHSEC).verify_signature(ENVELOPE, headers, now=NOW).message_id == msg_id
 
 
+@pytest.mark.parametrize("form", ["str", "str-subclass", "bytes", "padded"])
+def test_message_id_is_a_plain_str_of_the_signed_id(form):
+    class Text(str):
+        pass
+
+    headers = std_headers(ENVELOPE, msg_id="msg_1")
+    value = headers["webhook-id"]
+    headers["webhook-id"] = {"str": value, "str-subclass": Text(value), "bytes": value.encode(), "padded": f" {value}\t"}[form]
+    got = hv.Verifier(scheme="standard", secret=WHSEC).verify_signature(ENVELOPE, headers, now=NOW)
+    assert type(got.message_id) is str and got.message_id == "msg_1"
+    assert repr(got) == "Verified(key_index=0, timestamp=1700000000, message_id='msg_1')"
+
+
 @pytest.mark.parametrize(
     "rename",
     [str.upper, str.title, lambda k: k.replace("-", "_"), lambda k: k.replace("i", "ï"), lambda k: k + " "],

@@ -283,6 +283,13 @@ impl Shared {
         // SAFETY: see the `Send` impl: the buffer lives as long as `owner`, which `self` holds.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
+
+    /// The `str` this is the whole UTF-8 form of, when `text` is exactly these bytes (same place).
+    fn str_if_whole<'py>(&self, py: Python<'py>, text: &str) -> Option<&Bound<'py, PyString>> {
+        let whole = self.utf8 && self.ptr == text.as_ptr() && self.len == text.len();
+        // Exactly str: a subclass instance must not come back out as the result's plain str.
+        whole.then(|| self._owner.bind(py).cast_exact::<PyString>().ok()).flatten()
+    }
 }
 
 /// Per scheme header name: how many instances the request has, and the first one's value.
@@ -325,6 +332,16 @@ impl Headers for Picked<'_> {
 }
 
 impl<'n> Picked<'n> {
+    /// `text` (a value the core read from these headers) as a Python str: the header's own str
+    /// object when `text` is all of it (no copy, the common case), else a new one.
+    pub fn to_py_str(&self, py: Python<'_>, text: &str) -> Py<PyString> {
+        let mut firsts = self.inline.iter().chain(&self.spill).filter_map(|s| s.first.as_ref());
+        match firsts.find_map(|v| v.str_if_whole(py, text)) {
+            Some(s) => s.clone().unbind(),
+            None => PyString::new(py, text).unbind(),
+        }
+    }
+
     /// Nothing picked yet; [`Picked::read`] fills it in place (the struct is a few hundred bytes).
     pub fn new(names: &'n Names) -> Picked<'n> {
         let spill = (INLINE_SLOTS..names.names.len()).map(|_| Slot::default()).collect();

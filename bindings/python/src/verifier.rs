@@ -115,7 +115,7 @@ impl Verifier {
             let v = &self.inner;
             let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&picked, &body, now));
             let r = core(py, verified)?;
-            Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id.map(str::to_owned) })
+            Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id.map(|m| picked.to_py_str(py, m)) })
         })
     }
 
@@ -256,15 +256,16 @@ pub struct Verified {
     #[pyo3(get)]
     timestamp: Option<i64>,
     /// The signed message id, when the scheme has one.
+    /// (The header's own str object when the id is its whole value: no copy.)
     #[pyo3(get)]
-    message_id: Option<String>,
+    message_id: Option<Py<PyString>>,
 }
 
 #[pymethods]
 impl Verified {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let id = match &self.message_id {
-            Some(m) => PyString::new(py, m).repr()?.to_string(),
+            Some(m) => m.bind(py).repr()?.to_string(),
             None => "None".into(),
         };
         let ts = self.timestamp.map_or("None".into(), |t| t.to_string());
