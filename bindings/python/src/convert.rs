@@ -8,6 +8,7 @@ use hookverify::{Error, Headers, Lookup, Scheme};
 use pyo3::ffi;
 use pyo3::Borrowed;
 use pyo3::prelude::*;
+use pyo3::PyTypeInfo;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType};
 
@@ -110,7 +111,7 @@ pub fn scheme(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Scheme> {
 /// A borrowed body is always the buffer of `obj` itself, an immutable `bytes` or `str` (its UTF-8
 /// form): whoever holds a reference to `obj` may keep pointing into it (see [`Shared`]).
 pub fn body<'a>(py: Python<'_>, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
+    if let Some(b) = exactly_or_sub::<PyBytes>(obj) {
         return Ok(Cow::Borrowed(b.as_bytes()));
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
@@ -350,7 +351,7 @@ impl<'n> Picked<'n> {
 
     /// Reads only the scheme's header names (ASCII case-insensitive) from a Mapping or (name, value) pairs.
     pub fn read(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
-        if let Ok(d) = obj.cast::<PyDict>() {
+        if let Some(d) = exactly_or_sub::<PyDict>(obj) {
             let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
             // SAFETY: the GIL is held and `d` is a live dict. PyDict_Next hands out borrowed
             // references that stay valid until the dict changes; nothing here runs Python code
@@ -478,6 +479,12 @@ fn pair<'py>(item: &Bound<'py, PyAny>) -> Option<(Bound<'py, PyAny>, Bound<'py, 
     (l.len() == 2).then(|| Some((l.get_item(0).ok()?, l.get_item(1).ok()?))).flatten()
 }
 
+/// `obj` as a `T` or subclass instance. The exact type is checked first, inline: under the limited
+/// API the subclass check is a call into CPython, and hot paths mostly see exact str/bytes/dict.
+fn exactly_or_sub<'a, 'py, T: PyTypeInfo>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, T>> {
+    obj.cast_exact::<T>().or_else(|_| obj.cast::<T>()).ok()
+}
+
 /// The UTF-8 form of `s` without a copy (CPython keeps it with the object: for ASCII, the str's own
 /// data), or None for a lone surrogate (error cleared).
 fn utf8_in_place<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
@@ -502,24 +509,27 @@ impl Picked<'_> {
 
     /// Counts one instance of name `index`, keeping the first value (a str or bytes, borrowed).
     fn offer_value(&mut self, py: Python<'_>, index: usize, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let value = &value.clone(); // a strong reference before anything below may run Python code
-        let value = if let Ok(s) = value.cast::<PyString>() {
+        // Each branch takes its strong reference (the one the slot keeps) before anything in it may
+        // run Python code: `value` may be a borrowed reference out of a dict.
+        let value = if let Some(s) = exactly_or_sub::<PyString>(value) {
             match utf8_in_place(s) {
                 // SAFETY: `text` is the UTF-8 form of `s`.
                 Some(text) => unsafe { Shared::new_text(s.clone().into_any().unbind(), text) },
                 // A lone surrogate becomes the invalid UTF-8 it stands for; the core reports it (malformed_header).
                 None => {
+                    let s = s.clone();
                     let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast_into::<PyBytes>()?;
                     // SAFETY: the buffer of the bytes object `b`.
                     unsafe { Shared::new(b.clone().into_any().unbind(), b.as_bytes()) }
                 }
             }
-        } else if let Ok(b) = value.cast::<PyBytes>() {
+        } else if let Some(b) = exactly_or_sub::<PyBytes>(value) {
             // SAFETY: the buffer of the bytes object `b`.
             unsafe { Shared::new(b.clone().into_any().unbind(), b.as_bytes()) }
         } else {
+            let value = value.clone();
             let name = &self.names.names[index];
-            return Err(invalid(py, format!("header {name} must be a str or bytes value, got {}", type_name(value))));
+            return Err(invalid(py, format!("header {name} must be a str or bytes value, got {}", type_name(&value))));
         };
         let slot = self.slot_mut(index);
         slot.count += 1;
@@ -530,16 +540,16 @@ impl Picked<'_> {
     }
 
     fn index_of(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
-        if let Ok(s) = key.cast::<PyString>() {
-            // Most request headers are not the scheme's: the length (in characters; names are ASCII)
-            // rules them out before any text is looked at.
+        if let Some(s) = exactly_or_sub::<PyString>(key) {
+            // Most request headers are not the scheme's: the length rules them out before any text
+            // is compared. (An ASCII str's UTF-8 form is its own data: one call, no copy.)
+            if let Some(text) = utf8_in_place(s) {
+                return Ok(if self.names.may_match(text.len()) { self.names.position(text) } else { None });
+            }
             // SAFETY: `s` is a live str.
             let len = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
             if len < 0 || !self.names.may_match(len as usize) {
                 return Ok(None);
-            }
-            if let Some(text) = utf8_in_place(s) {
-                return Ok(self.names.position(text));
             }
             // Character by character (lone surrogates, or no borrowed UTF-8 view on this platform).
             return Ok(self.names.names.iter().position(|n| {
@@ -551,7 +561,7 @@ impl Picked<'_> {
                     })
             }));
         }
-        if let Ok(b) = key.cast::<PyBytes>() {
+        if let Some(b) = exactly_or_sub::<PyBytes>(key) {
             return Ok(self.names.position(b.as_bytes()));
         }
         Err(invalid(py, format!("header names must be str or bytes, got {}", type_name(key))))
