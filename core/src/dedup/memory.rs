@@ -143,23 +143,26 @@ impl Store for MemoryStore {
     fn claim(&self, key: &str, lease: Duration) -> Result<Claim> {
         let now = self.clock.now_millis();
         let mut shard = lock(self.shard(key));
-        if let Some(entry) = shard.map.get(key).filter(|e| e.expires_at > now) {
-            return Ok(match entry.state {
-                State::Done => Claim::Done,
-                State::InProgress(_) => Claim::InProgress { retry_after: Duration::from_millis(entry.expires_at - now) },
-            });
-        }
-        if !shard.map.contains_key(key) {
-            shard.make_room(self.per_shard, now)?;
-        }
-        let token = Token(self.next_token.fetch_add(1, Ordering::Relaxed));
-        let entry = Entry { state: State::InProgress(token), expires_at: now.saturating_add(millis(lease)) };
-        match shard.map.get_mut(key) {
-            Some(existing) => *existing = entry,
-            None => {
-                shard.map.insert(key.into(), entry);
+        let claimed = |next_token: &AtomicU64| {
+            let token = Token(next_token.fetch_add(1, Ordering::Relaxed));
+            (token, Entry { state: State::InProgress(token), expires_at: now.saturating_add(millis(lease)) })
+        };
+        // One lookup for a key that is there (live: report it; expired: take it over in place),
+        // one insert for a new key: the key is hashed twice at most.
+        if let Some(entry) = shard.map.get_mut(key) {
+            if entry.expires_at > now {
+                return Ok(match entry.state {
+                    State::Done => Claim::Done,
+                    State::InProgress(_) => Claim::InProgress { retry_after: Duration::from_millis(entry.expires_at - now) },
+                });
             }
+            let (token, fresh) = claimed(&self.next_token);
+            *entry = fresh;
+            return Ok(Claim::Acquired(token));
         }
+        shard.make_room(self.per_shard, now)?;
+        let (token, fresh) = claimed(&self.next_token);
+        shard.map.insert(key.into(), fresh);
         Ok(Claim::Acquired(token))
     }
 
