@@ -78,12 +78,17 @@ impl<H> Router<H> {
 
     /// Handlers for `event_type`, in registration order; the unhandled fallback when none match.
     pub fn matches(&self, event_type: &str) -> Vec<&H> {
-        let found: Vec<&H> = self.routes.iter().filter(|(p, _)| p.matches(event_type)).map(|(_, h)| h).collect();
+        let found: Vec<&H> = self.matching(event_type).collect();
         if found.is_empty() {
             self.unhandled.iter().collect()
         } else {
             found
         }
+    }
+
+    /// The handlers whose pattern matches `event_type`, in registration order (no fallback).
+    pub(crate) fn matching<'a: 'b, 'b>(&'a self, event_type: &'b str) -> impl Iterator<Item = &'a H> + 'b {
+        self.routes.iter().filter(move |(p, _)| p.matches(event_type)).map(|(_, h)| h)
     }
 
     /// Whether any route (or the fallback) would take `event_type`.

@@ -369,7 +369,14 @@ impl<H> Receiver<H> {
             )));
         }
         let namespace = self.namespace.as_deref().unwrap_or(path);
-        let key = format!("{namespace}|{}|{}", provider.name, key.as_deref().unwrap_or(&event.id));
+        let key = {
+            let id = key.as_deref().unwrap_or(&event.id);
+            let mut k = String::with_capacity(namespace.len() + provider.name.len() + id.len() + 2);
+            for part in [namespace, "|", &provider.name, "|", id] {
+                k.push_str(part);
+            }
+            k
+        };
         match self.store.claim(&key, self.lease)? {
             Claim::Done => Ok(Step::Respond(Decision::new(
                 200,
@@ -397,7 +404,8 @@ impl<H> Receiver<H> {
             let scope = &self.routes[**i].scope;
             scope.provider.as_deref().map_or(true, |p| p == provider) && scope.path.as_deref().map_or(true, |p| p == path)
         };
-        let found: Vec<usize> = self.router.matches(event_type).into_iter().filter(in_scope).copied().collect();
+        // The receiver's router has no fallback of its own (`self.fallback` is), so `matching` is all of it.
+        let found: Vec<usize> = self.router.matching(event_type).filter(in_scope).copied().collect();
         if found.is_empty() {
             self.fallback.into_iter().collect()
         } else {

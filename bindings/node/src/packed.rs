@@ -145,8 +145,8 @@ impl Fields {
             i -= 1;
             buf[i] = b'-';
         }
-        // ASCII digits (and '-') only.
-        self.0.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        // ASCII digits (and '-'): pushed as chars, no UTF-8 check of the buffer.
+        self.0.extend(buf[i..].iter().map(|&b| char::from(b)));
     }
 
     pub(crate) fn null(&mut self) -> &mut Fields {
