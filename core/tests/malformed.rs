@@ -12,6 +12,9 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use hookverify::{diagnose, ErrorCode, Scheme, Signer, Verifier};
 
+/// Header (name, value) pairs.
+type Headers = Vec<(String, String)>;
+
 const NOW: i64 = 1_700_000_000;
 const SECRET: &str = "It's a Secret to Everybody";
 const BODY: &[u8] = br#"{"action":"opened","issue":{"number":1}}"#;
@@ -384,7 +387,7 @@ fn secrets_never_appear_in_errors_debug_or_diagnose() {
         let good = signer.sign(body, Some("msg_1"), Some(NOW)).unwrap();
         // Requests that fail every way a request can fail.
         let sig_header = scheme.spec().signature_header.clone();
-        let mut requests: Vec<(Vec<(String, String)>, Vec<u8>, i64)> = vec![
+        let mut requests: Vec<(Headers, Vec<u8>, i64)> = vec![
             (vec![], body.to_vec(), NOW),                                          // missing
             (vec![(sig_header.clone(), "garbage".into())], body.to_vec(), NOW),    // malformed
             (good.clone(), b"tampered".to_vec(), NOW),                             // no match

@@ -9,6 +9,9 @@ use hookverify::secret::{hmac, verify_tag, verify_truncated_tag};
 use hookverify::{Algorithm, ErrorCode, Scheme, Verifier};
 use serde_json::Value;
 
+/// Header (name, value) pairs.
+type Headers = Vec<(String, String)>;
+
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
 }
@@ -196,7 +199,7 @@ fn provider_examples() {
     let doc = load("providers/provider_examples.json");
     for ex in doc["examples"].as_array().unwrap() {
         let id = ex["id"].as_str().unwrap();
-        let (scheme, headers, body, secret, now): (&str, Vec<(String, String)>, Vec<u8>, String, i64) = match id {
+        let (scheme, headers, body, secret, now): (&str, Headers, Vec<u8>, String, i64) = match id {
             "github-docs-x-hub-signature-256" => (
                 "github",
                 vec![(ex["header"].as_str().unwrap().into(), ex["expected_header_value"].as_str().unwrap().into())],

@@ -56,9 +56,12 @@ pub struct RequestArgs {
     pub body_file: Option<PathBuf>,
 }
 
+/// Header (name, value) pairs in the order given.
+pub type Headers = Vec<(String, String)>;
+
 impl RequestArgs {
     /// Parses the headers and reads the body (a usage error as text otherwise).
-    pub fn load(&self) -> Result<(Vec<(String, String)>, Vec<u8>), String> {
+    pub fn load(&self) -> Result<(Headers, Vec<u8>), String> {
         let headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
         Ok((headers, read_body(self.body_file.as_ref())?))
     }

@@ -66,7 +66,7 @@ pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> 
 pub fn to_py_err(py: Python<'_>, e: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let class = ERROR_TYPE.import(py, "hookverify._errors", "HookverifyError")?;
-        let details = json_loads(py, &e.details().to_string())?;
+        let details = json_loads(py, e.details().to_string())?;
         Ok(PyErr::from_value(class.call1((e.code().as_str(), e.to_string(), details))?))
     };
     build().unwrap_or_else(|err| err)
