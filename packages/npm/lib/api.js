@@ -112,10 +112,26 @@ function eachArrayHeader(headers, fn) {
   }
 }
 
+/**
+ * What pickValues looks names up in: `at` maps each lowercase name to its position, and
+ * `lengths[n]` says whether any name has n characters, so most of a request's headers are passed
+ * over without lowercasing them.
+ */
+function headerIndex(names) {
+  const at = Object.create(null);
+  const lengths = new Uint8Array(Math.max(0, ...names.map((n) => n.length)) + 1);
+  names.forEach((n, i) => {
+    at[n] = i;
+    lengths[n.length] = 1;
+  });
+  return { at, lengths };
+}
+
 function addValue(values, index, name, v) {
-  let i = index[name];
+  if (index.lengths[name.length] !== 1) return; // no name that long (undefined: longer than any)
+  let i = index.at[name];
   if (i === undefined) {
-    i = index[name.toLowerCase()];
+    i = index.at[name.toLowerCase()];
     if (i === undefined) return;
   }
   let n;
@@ -320,8 +336,7 @@ function createApi(raw, backend, opts = {}) {
       this.#names = Array.from(this.#raw.headerNames);
       this.#idOfSet = Array.from(this.#raw.idHeaders);
       this.#fast = this.#raw.fastId;
-      this.#index = Object.create(null);
-      this.#names.forEach((n, i) => (this.#index[n] = i));
+      this.#index = headerIndex(this.#names);
     }
 
     /** The raw verifier on the live instance (rebuilt once after a wasm trap replaced it). */
@@ -450,7 +465,7 @@ function createApi(raw, backend, opts = {}) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
-  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, pack, fields, nowOf, Event, live: () => cur });
+  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, headerIndex, pack, fields, nowOf, Event, live: () => cur });
 
   /**
    * Test-only fault switch: false (and nothing happens) unless enabled when the package loaded

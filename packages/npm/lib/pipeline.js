@@ -4,7 +4,7 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, pack, fields, nowOf, Event, live }; `live()` is
+ * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, fields, nowOf, Event, live }; `live()` is
  *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
  *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
  */
@@ -210,8 +210,7 @@ function createPipeline(backend, h) {
       this.#blocking = store[RAW].mayBlock;
       this.#names = Array.from(this.#raw.headerNames);
       this.#fast = this.#blocking ? -1 : this.#raw.fastId;
-      this.#index = Object.create(null);
-      this.#names.forEach((n, i) => (this.#index[n] = i));
+      this.#index = h.headerIndex(this.#names);
     }
 
     /** The raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store). */
