@@ -143,8 +143,8 @@ impl Store for MemoryStore {
     fn claim(&self, key: &str, lease: Duration) -> Result<Claim> {
         let now = self.clock.now_millis();
         let mut shard = lock(self.shard(key));
-        let claimed = |next_token: &AtomicU64| {
-            let token = Token(next_token.fetch_add(1, Ordering::Relaxed));
+        let claimed = || {
+            let token = Token(self.next_token.fetch_add(1, Ordering::Relaxed));
             (token, Entry { state: State::InProgress(token), expires_at: now.saturating_add(millis(lease)) })
         };
         // One lookup for a key that is there (live: report it; expired: take it over in place),
@@ -156,12 +156,12 @@ impl Store for MemoryStore {
                     State::InProgress(_) => Claim::InProgress { retry_after: Duration::from_millis(entry.expires_at - now) },
                 });
             }
-            let (token, fresh) = claimed(&self.next_token);
+            let (token, fresh) = claimed();
             *entry = fresh;
             return Ok(Claim::Acquired(token));
         }
         shard.make_room(self.per_shard, now)?;
-        let (token, fresh) = claimed(&self.next_token);
+        let (token, fresh) = claimed();
         shard.map.insert(key.into(), fresh);
         Ok(Claim::Acquired(token))
     }
