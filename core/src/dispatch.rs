@@ -93,7 +93,7 @@ impl<H> Router<H> {
 
     /// Whether any route (or the fallback) would take `event_type`.
     pub fn handles(&self, event_type: &str) -> bool {
-        self.unhandled.is_some() || self.routes.iter().any(|(p, _)| p.matches(event_type))
+        self.unhandled.is_some() || self.matching(event_type).next().is_some()
     }
 
     /// Number of routes (the fallback not counted).
