@@ -23,7 +23,13 @@ use crate::pipeline::Shared;
 use crate::{guard, invalid, shield};
 
 /// The most header values the fast calls take (JS uses the packed-string methods beyond).
-pub(crate) const MAX_VALUES: usize = 8;
+const MAX_VALUES: usize = 8;
+
+/// What an object's `fastId` getter answers: its `id`, or -1 when the fast calls cannot serve it
+/// (it reads more header names than they take values for).
+pub(crate) fn usable_id(id: u32, names: &[String]) -> i64 {
+    if names.len() <= MAX_VALUES { id.into() } else { -1 }
+}
 
 /// A verifier and the lowercase header names JS picks values for, in order.
 pub(crate) struct VerifierState {

@@ -226,7 +226,7 @@ impl RawVerifier {
     /// (more header names than they take values for).
     #[napi(getter)]
     pub fn fast_id(&self) -> i64 {
-        if self.state.names.len() <= fast::MAX_VALUES { self.id.into() } else { -1 }
+        fast::usable_id(self.id, &self.state.names)
     }
 
     /// Per header set, the index of its id header in `headerNames` (-1: none).

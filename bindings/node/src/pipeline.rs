@@ -151,7 +151,7 @@ impl RawReceiver {
     /// take values for).
     #[napi(getter)]
     pub fn fast_id(&self) -> i64 {
-        if self.shared.names.len() <= crate::fast::MAX_VALUES { self.id.into() } else { -1 }
+        crate::fast::usable_id(self.id, &self.shared.names)
     }
 
     /// The lowercase header names to pack values for, in order.
