@@ -280,7 +280,7 @@ class Receiver:
         with self._lock:
             if self._pipeline is None:
                 providers = [(p.name, p.verifier, *p._rule) for p in self.providers]
-                self._cap = max(p.verifier.max_body_bytes for p in self.providers)
+                self._cap = self.max_body_bytes
                 self._pipeline = _native.Pipeline(
                     providers=providers, store=self.store._native, routes=list(self._routes), unhandled=self._fallback, **self._options
                 )
