@@ -395,8 +395,8 @@ def main():
              f"{rss['verifies']}×; the baseline process does everything but the verify calls. Peak RSS (VmHWM / ru_maxrss / "
              f"`process.resourceUsage().maxRSS`), median of {rss['repeat']} runs; Δ = extra over the baseline.")
         badd("")
-        badd("| binding | baseline peak | verify alone: peak (Δ) | verify + event: peak (Δ) |")
-        badd("|---|---:|---:|---:|")
+        badd("| binding | baseline peak | verify alone: peak (Δ) | verify + event: peak (Δ) | receiver: peak (Δ) |")
+        badd("|---|---:|---:|---:|---:|")
         for binding, modes in rss["results"].items():
             vals = list(modes.items())
             base = vals[0][1]
@@ -412,12 +412,22 @@ def main():
             ev = vals[2][1]["delta_mib"]
             goals.add("Memory", f"{binding} verify + event: no copy beyond the event's data (Δ ≤ 1.25 × 25 MiB{' + wasm copy' if 'wasm' in binding else ''}, info)",
                       ev, rss["body_mib"] * (2.5 if "wasm" in binding else 1.25), at_least=False, how="MiB")
+            if len(vals) > 3:  # runs from before the receiver probe have no such column
+                rc = vals[3][1]["delta_mib"]
+                if binding == "Node wasm":
+                    goals.add("Memory", "Node wasm Receiver handle: exactly one copy (into linear memory), Δ ≤ 1.25 × 25 MiB",
+                              rc, rss["body_mib"] * 1.25, at_least=False, how="MiB")
+                else:
+                    goals.add("Memory", f"{binding} receiver (verify, parse, dedup, dispatch, complete): no body-sized copy (Δ < 12.5 MiB)",
+                              rc, rss["body_mib"] / 2, at_least=False, how="MiB")
         badd("")
         badd("Wasm cannot see JS memory: the body is copied into the module's linear memory once per call (and linear "
              "memory never shrinks), so one body-sized Δ for wasm is the floor, not a bug. The `event` column is "
              "verify + envelope parse with the payload left where it is: Rust `verify_ref_at` borrows it from the body, "
              "Python's event slices it from the body on first access (the probe does not read it), and the Node "
-             "probes read `dataJson`, so their Δ includes one body-sized string.")
+             "probes read `dataJson`, so their Δ includes one body-sized string. The `receiver` column is the whole "
+             "receiving pipeline (verify, parse, route, MemoryStore claim, a handler that leaves the payload unread, "
+             "complete) on a fresh path per call; the delivery keeps only where the payload sits in the body.")
         badd("")
     dedup_md = os.path.join(bench_dir, "dedup.md")
     if os.path.exists(dedup_md):

@@ -1,5 +1,8 @@
 // Peak RSS of verifying one 25 MiB body N times from Node: `node rss.mjs MODE N`, MODE one of
-// baseline | native-sig | native-event | wasm-sig | wasm-event. The body is allocated once and signed
+// baseline | native-sig | native-event | native-receiver | wasm-sig | wasm-event | wasm-receiver.
+// `receiver` runs a Receiver's whole handle() (verify, parse, route, MemoryStore claim, a handler
+// that does not read the payload, complete) on a fresh path each time, so the same signed delivery
+// is never a duplicate. The body is allocated once and signed
 // with a streaming node:crypto HMAC (no copy); `baseline` loads both backends and does everything but
 // the verify calls. Run with --expose-gc to collect between calls (bench/rss/run.py does): otherwise
 // garbage results pile up in V8's large-object space and the peak grows with N. The event modes read
@@ -30,6 +33,16 @@ const sig = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(
 const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
 const opts = { scheme: 'standard', secret: SECRET, maxBodyBytes: 32 * 1024 * 1024 };
 const verifiers = { native: new native.Verifier(opts), wasm: new wasm.Verifier(opts) };
+const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // Receiver.handle() without the promise
+const receivers = Object.fromEntries(Object.entries({ native, wasm }).map(([name, api]) => [name, new api.Receiver({
+  ...opts, store: new api.MemoryStore(), mode: 'sync', handlers: { 'user.created': () => {} },
+})]));
+
+/** One delivery through the receiver: the answer must be the handled 200. */
+function receiveOnce(r, i) {
+  const { decision } = r[HANDLE_NOW]({ path: `/hooks/${i}`, headers, body });
+  if (decision.status !== 200) throw new Error(decision.body);
+}
 
 /** One verify call; nothing of its result outlives it (so the gc() after it can free all of it). */
 function verifyOnce(v, what) {
@@ -44,7 +57,8 @@ const before = process.resourceUsage().maxRSS;
 for (let i = 0; i < n; i++) {
   if (mode === 'baseline') continue;
   const [backend, what] = mode.split('-');
-  verifyOnce(verifiers[backend], what);
+  if (what === 'receiver') receiveOnce(receivers[backend], i);
+  else verifyOnce(verifiers[backend], what);
   globalThis.gc?.(); // with --expose-gc (bench/rss/run.py): the peak per call, not V8's lazy collection
 }
 console.log(JSON.stringify({ binding: 'node', mode, n, body_bytes: SIZE, hwm_before_kib: before, hwm_kib: process.resourceUsage().maxRSS }));

@@ -1,4 +1,8 @@
-"""Peak RSS of verifying one 25 MiB body N times from Python: ``rss.py baseline|sig|event N``.
+"""Peak RSS of verifying one 25 MiB body N times from Python: ``rss.py baseline|sig|event|receiver N``.
+
+``receiver`` runs a Receiver's whole ``handle`` (verify, parse, route, MemoryStore claim, a handler
+that does not read the payload, complete) on a fresh path each time, so the same signed delivery is
+never a duplicate.
 
 The body (``bytes``) is allocated once and signed with a streaming stdlib HMAC (no copy);
 ``baseline`` does everything but the verify calls. Prints one JSON line with the peak RSS
@@ -30,12 +34,18 @@ def main() -> None:
     mac.update(body)
     headers = {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": "v1," + base64.b64encode(mac.digest()).decode()}
     verifier = hv.Verifier(scheme="standard", secret=SECRET, max_body_bytes=32 * 1024 * 1024)
+    receiver = hv.Receiver(scheme="standard", secret=SECRET, max_body_bytes=32 * 1024 * 1024, mode="sync")
+    receiver.on("user.created", lambda event: None)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(n):
+    for i in range(n):
         if mode == "sig":
             verifier.verify_signature(body, headers)
         elif mode == "event":
             verifier.verify(body, headers)
+        elif mode == "receiver":
+            answer = receiver.handle(f"/hooks/{i}", headers, body)
+            if answer.status != 200:
+                raise SystemExit(f"not handled: {answer.status} {answer.body}")
     print(json.dumps({"binding": "python", "mode": mode, "n": n, "body_bytes": SIZE, "hwm_before_kib": before,
                       "hwm_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 

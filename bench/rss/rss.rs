@@ -1,14 +1,17 @@
-//! Peak RSS of verifying one 25 MiB body N times: `rss-rust baseline|sig|event N`.
+//! Peak RSS of verifying one 25 MiB body N times: `rss-rust baseline|sig|event|receiver N`.
 //! The body is allocated once; its signature is computed with hmac+sha2 streaming (no copy).
 //! `baseline` does everything but the verify calls; `sig` calls `verify_signature_at`, `event`
-//! calls `verify_ref_at` (+ envelope parse, payload borrowed). Prints one JSON line with VmHWM (peak RSS) in KiB.
+//! calls `verify_ref_at` (+ envelope parse, payload borrowed), `receiver` runs a `Receiver`'s
+//! begin + finish (verify, parse, route, MemoryStore claim, complete) on a fresh path each time, so
+//! the same signed delivery is never a duplicate. Prints one JSON line with VmHWM (peak RSS) in KiB.
 
 use std::hint::black_box;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use hookverify::{Scheme, Verifier};
+use hookverify::receiver::{Mode, Provider, Receiver, Request, Step};
+use hookverify::{MemoryStore, Scheme, Verifier};
 use sha2::Sha256;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -42,8 +45,10 @@ fn main() {
         ("webhook-signature".to_string(), sig),
     ];
     let verifier = Verifier::new(Scheme::preset("standard").unwrap(), [SECRET]).unwrap();
+    let mut receiver: Receiver<()> = Receiver::new(vec![Provider::new("standard", verifier.clone())], Box::new(MemoryStore::default())).unwrap();
+    receiver.on("user.created", ()).mode(Mode::Sync);
     let before = vm_hwm_kib();
-    for _ in 0..n {
+    for i in 0..n {
         match mode.as_str() {
             "baseline" => {
                 black_box(&body);
@@ -54,6 +59,14 @@ fn main() {
             "event" => {
                 // The borrowing form: the event's payload is a slice of the body (verify_at copies it).
                 black_box(verifier.verify_ref_at(&headers, &body, now).unwrap());
+            }
+            "receiver" => {
+                // A fresh path is a fresh dedup namespace: the same signed delivery is claimed anew.
+                let path = format!("/hooks/{i}");
+                match receiver.begin(Request { path: &path, headers: &headers, body: &body, now }) {
+                    Step::Run(d) => assert_eq!(receiver.finish(black_box(&d), true).status, 200),
+                    Step::Respond(d) => panic!("not run: {}", d.body),
+                }
             }
             other => panic!("unknown mode {other}"),
         }

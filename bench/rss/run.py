@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Peak-RSS deltas of verifying a 25 MiB body N times, per binding, vs the same process that skips
 the verify calls: `run.py OUT.json PYTHON` (PYTHON = an interpreter with the hookverify wheel).
-Each probe runs REPEAT times; the median peak is used. Goal: `sig` (verify alone) adds no
-body-sized copy. Wasm must copy the body into linear memory once (expected); the `event` rows
+Each probe runs REPEAT times; the median peak is used. Goal: `sig` (verify alone) and `receiver`
+(the whole receiving pipeline) add no body-sized copy. Wasm must copy the body into linear memory
+once (expected); the `event` rows
 (verify + envelope parse) show what the event costs; see bench/report.py for what each probe reads.
 """
 
@@ -23,10 +24,14 @@ def probes(python):
     py = [python, os.path.join(RSS, "rss.py")]
     return {
         # binding: (argv prefix, [(mode label, arg)])
-        "Rust": (rust, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify_ref_at (event)", "event")]),
-        "Node native": (node, [("baseline", "baseline"), ("verifySignature", "native-sig"), ("verify (event)", "native-event")]),
-        "Node wasm": (node, [("baseline", "baseline"), ("verifySignature", "wasm-sig"), ("verify (event)", "wasm-event")]),
-        "Python": (py, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify (event)", "event")]),
+        "Rust": (rust, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify_ref_at (event)", "event"),
+                        ("Receiver begin + finish", "receiver")]),
+        "Node native": (node, [("baseline", "baseline"), ("verifySignature", "native-sig"), ("verify (event)", "native-event"),
+                               ("Receiver handle", "native-receiver")]),
+        "Node wasm": (node, [("baseline", "baseline"), ("verifySignature", "wasm-sig"), ("verify (event)", "wasm-event"),
+                             ("Receiver handle", "wasm-receiver")]),
+        "Python": (py, [("baseline", "baseline"), ("verify_signature", "sig"), ("verify (event)", "event"),
+                        ("Receiver handle", "receiver")]),
     }
 
 

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ use axum::routing::{post, MethodRouter};
 
 use crate::dedup::{Store, Token};
 use crate::error::Result;
-use crate::event::Event;
+use crate::event::{Event, EventRef};
 use crate::receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Scope, Step};
 
 /// What a handler receives.
@@ -146,13 +147,19 @@ impl Webhooks {
             Step::Respond(decision) => return into_response(decision),
             Step::Run(delivery) => delivery,
         };
+        // The handlers' event: its payload copied out of the body once, shared by every handler.
+        let Ok(event) = delivery.event.with_body(&body).map(EventRef::into_owned) else {
+            // Cannot happen (this is the body the delivery was parsed from); never leave the claim held.
+            self.finish(delivery, false).await;
+            return internal_error();
+        };
         if delivery.sync {
-            let ok = self.run_handlers(&delivery).await;
+            let ok = self.run_handlers(&delivery, &event).await;
             into_response(self.finish(delivery, ok).await)
         } else {
             let answer = self.receiver.accepted(&delivery);
             tokio::spawn(async move {
-                let ok = self.run_handlers(&delivery).await;
+                let ok = self.run_handlers(&delivery, &event).await;
                 self.finish(delivery, ok).await;
             });
             into_response(answer)
@@ -164,10 +171,10 @@ impl Webhooks {
     }
 
     /// Runs every matched handler in order; a panic counts as a failure.
-    async fn run_handlers(&self, delivery: &Delivery) -> bool {
+    async fn run_handlers(&self, delivery: &Delivery, event: &Event) -> bool {
         for index in &delivery.handlers {
             let ctx = Context {
-                event: delivery.event.clone(),
+                event: event.clone(),
                 token: delivery.token,
                 provider: self.receiver.providers()[delivery.provider].name().to_owned(),
                 path: delivery.path.clone(),
@@ -226,7 +233,11 @@ pub fn into_response(decision: Decision) -> Response {
     let mut response = Response::new(Body::from(decision.body));
     *response.status_mut() = StatusCode::from_u16(decision.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in decision.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+        let value = match value {
+            Cow::Borrowed(v) => HeaderValue::from_str(v),
+            Cow::Owned(v) => HeaderValue::try_from(v),
+        };
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), value) {
             response.headers_mut().insert(n, v);
         }
     }

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -30,10 +32,10 @@ pub struct Event {
     pub timestamp: Option<i64>,
     /// Index of the secret that verified the signature.
     pub key_index: usize,
-    /// The payload's JSON text (already validated as part of the body).
-    data: String,
+    /// The payload's JSON text (already validated as part of the body), shared by clones.
+    data: Arc<str>,
     /// Where the payload's JSON text sits in the body (`None` when the payload is absent).
-    data_range: Option<std::ops::Range<usize>>,
+    data_range: Option<Range<usize>>,
 }
 
 impl Event {
@@ -44,7 +46,7 @@ impl Event {
 
     /// Byte range of the payload's JSON text within the verified body, so a binding can
     /// hand the caller a slice of the body it already holds instead of a copy.
-    pub fn data_range(&self) -> Option<std::ops::Range<usize>> {
+    pub fn data_range(&self) -> Option<Range<usize>> {
         self.data_range.clone()
     }
 
@@ -83,7 +85,7 @@ pub struct EventRef<'b> {
     /// The payload's JSON text, a slice of the body (`null` when the payload is absent).
     data: &'b str,
     /// Where `data` sits in the body (`None` when the payload is absent).
-    data_range: Option<std::ops::Range<usize>>,
+    data_range: Option<Range<usize>>,
 }
 
 impl<'b> EventRef<'b> {
@@ -93,7 +95,7 @@ impl<'b> EventRef<'b> {
     }
 
     /// Byte range of the payload's JSON text within the verified body.
-    pub fn data_range(&self) -> Option<std::ops::Range<usize>> {
+    pub fn data_range(&self) -> Option<Range<usize>> {
         self.data_range.clone()
     }
 
@@ -109,9 +111,65 @@ impl<'b> EventRef<'b> {
             event_type: self.event_type,
             timestamp: self.timestamp,
             key_index: self.key_index,
-            data: self.data.to_owned(),
+            data: Arc::from(self.data),
             data_range: self.data_range,
         }
+    }
+
+    /// Drops the payload, keeping where it sits in the body (no copy of it).
+    pub fn into_meta(self) -> EventMeta {
+        EventMeta {
+            id: self.id,
+            event_type: self.event_type,
+            timestamp: self.timestamp,
+            key_index: self.key_index,
+            data_range: self.data_range,
+        }
+    }
+}
+
+/// A verified event's envelope fields and where its payload sits in the body, without the payload
+/// text: what a receiver [`Delivery`](crate::receiver::Delivery) carries, so a delivery never
+/// copies the body. The caller still holds the body; [`EventMeta::with_body`] reads the payload
+/// from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMeta {
+    /// The event id (also the default duplicate-suppression key).
+    pub id: String,
+    /// The event type, e.g. `user.created`, `issues.opened`.
+    pub event_type: String,
+    /// When the event happened (unix seconds), if the envelope or headers say.
+    pub timestamp: Option<i64>,
+    /// Index of the secret that verified the signature.
+    pub key_index: usize,
+    /// Where the payload's JSON text sits in the body (`None` when the payload is absent).
+    data_range: Option<Range<usize>>,
+}
+
+impl EventMeta {
+    /// Byte range of the payload's JSON text within the verified body (`None`: absent, i.e. `null`).
+    pub fn data_range(&self) -> Option<Range<usize>> {
+        self.data_range.clone()
+    }
+
+    /// The event with its payload borrowed from `body`, which must be the body this event was
+    /// parsed from. A body too short for the payload's range, or not UTF-8 there, is
+    /// `invalid_argument` (it cannot be that body); any other body gives a wrong payload.
+    pub fn with_body<'b>(&self, body: &'b [u8]) -> Result<EventRef<'b>> {
+        let data = match &self.data_range {
+            None => "null",
+            Some(r) => body.get(r.clone()).and_then(|b| std::str::from_utf8(b).ok()).ok_or_else(|| Error::InvalidArgument {
+                reason: "this is not the body the event was parsed from (its payload range does not fit)".into(),
+            })?,
+        };
+        Ok(EventRef {
+            id: self.id.clone(),
+            event_type: self.event_type.clone(),
+            timestamp: self.timestamp,
+            key_index: self.key_index,
+            data,
+            data_range: self.data_range.clone(),
+        })
     }
 }
 

@@ -24,6 +24,7 @@
 //! | sync mode, handlers succeeded | 200 |
 //! | sync mode, a handler failed (claim released) | 500 |
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde_json::json;
@@ -31,7 +32,7 @@ use serde_json::json;
 use crate::dedup::{Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
 use crate::dispatch::Router;
 use crate::error::{Error, Result};
-use crate::event::{self, Event};
+use crate::event::{self, EventMeta};
 use crate::headers::{single_value, Headers, Lookup};
 use crate::verify::Verifier;
 
@@ -126,13 +127,17 @@ pub struct Request<'a, H: ?Sized> {
     pub now: i64,
 }
 
+/// A response header name or value: mostly fixed text, so no allocation for it.
+pub type HeaderText = Cow<'static, str>;
+
 /// The HTTP answer: status, headers, JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// HTTP status code.
     pub status: u16,
-    /// Extra response headers (`Retry-After`, …); the body is always JSON.
-    pub headers: Vec<(String, String)>,
+    /// Response headers: `Content-Type: application/json` (the body is always JSON), then any
+    /// extra ones (`Retry-After`, …).
+    pub headers: Vec<(HeaderText, HeaderText)>,
     /// JSON response body.
     pub body: String,
 }
@@ -146,12 +151,12 @@ impl Decision {
     }
 
     fn json_text(status: u16, body: String) -> Decision {
-        Decision { status, headers: vec![("Content-Type".into(), "application/json".into())], body }
+        Decision { status, headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))], body }
     }
 
     fn retry_after(mut self, after: Duration) -> Decision {
         let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-        self.headers.push(("Retry-After".into(), secs.max(1).to_string()));
+        self.headers.push((Cow::Borrowed("Retry-After"), Cow::Owned(secs.max(1).to_string())));
         self
     }
 
@@ -181,8 +186,10 @@ fn ok_body(id: &str) -> String {
 /// A verified, claimed delivery whose handlers the binding must run.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// The parsed event.
-    pub event: Event,
+    /// The parsed event: id, type, timestamp, key index, and where the payload sits in the body
+    /// passed to [`Receiver::begin`] (read it with [`EventMeta::with_body`]; the delivery holds
+    /// no copy of the body).
+    pub event: EventMeta,
     /// Index of the provider that matched.
     pub provider: usize,
     /// Indexes of the routes whose handlers to run, in order (see [`Receiver::handler`]).
@@ -344,7 +351,7 @@ impl<H> Receiver<H> {
 
     fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Result<Step> {
         let (path, query) = match req.path.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_owned())),
+            Some((p, q)) => (p, Some(q)),
             None => (req.path, None),
         };
         let Some(provider_index) = self.providers.iter().position(|p| p.matches(req.headers)) else {
@@ -387,13 +394,13 @@ impl<H> Receiver<H> {
                     .retry_after(retry_after),
             )),
             Claim::Acquired(token) => Ok(Step::Run(Delivery {
-                event: event.into_owned(),
+                event: event.into_meta(),
                 provider: provider_index,
                 handlers,
                 token,
                 key,
                 path: path.to_owned(),
-                query,
+                query: query.map(str::to_owned),
                 sync,
             })),
         }
@@ -435,8 +442,8 @@ impl<H> Receiver<H> {
             Ok(Completion::Recorded) => {}
             // The handler ran: answering 2xx is true. Without a done marker a later
             // duplicate may run it again, which the fencing token lets downstream detect.
-            Ok(Completion::LeaseLost) => decision.headers.push(("Hookverify-Warning".into(), "lease-lost".into())),
-            Err(_) => decision.headers.push(("Hookverify-Warning".into(), "completion-not-recorded".into())),
+            Ok(Completion::LeaseLost) => decision.headers.push((Cow::Borrowed("Hookverify-Warning"), Cow::Borrowed("lease-lost"))),
+            Err(_) => decision.headers.push((Cow::Borrowed("Hookverify-Warning"), Cow::Borrowed("completion-not-recorded"))),
         }
         decision
     }
@@ -498,6 +505,24 @@ mod tests {
         let Step::Respond(dup) = begin(&r, &h, body) else { panic!() };
         assert_eq!(dup.status, 200);
         assert!(dup.body.contains("\"duplicate\":true"));
+    }
+
+    #[test]
+    fn delivery_reads_its_payload_from_the_body_without_a_copy() {
+        let mut r = github_receiver();
+        r.on("issues", "h").mode(Mode::Sync);
+        let body = br#"{"action":"opened","issue":{"n":1}}"#;
+        let h = github_request(body, "d-body");
+        let Step::Run(d) = begin(&r, &h, body) else { panic!() };
+        let range = d.event.data_range().expect("github's payload is the whole body");
+        let event = d.event.with_body(body).unwrap();
+        assert_eq!(event.data_json().as_ptr(), body[range].as_ptr(), "a slice of the caller's body");
+        assert_eq!((event.id.as_str(), event.event_type.as_str()), ("d-body", "issues.opened"));
+        assert_eq!(event.clone().into_owned().data_json(), event.data_json());
+        // A body that cannot be the one it was parsed from is refused, not sliced out of bounds.
+        let err = d.event.with_body(b"{}").unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidArgument);
+        assert_eq!(r.finish(&d, true).status, 200);
     }
 
     #[test]

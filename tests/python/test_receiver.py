@@ -218,3 +218,29 @@ def test_unreachable_redis_is_503():
     with pytest.raises(hv.HookverifyError) as err:
         d.raise_for_error()
     assert err.value.code == "store_unavailable"
+
+
+@pytest.mark.parametrize("kind", ["bytes", "bytearray", "memoryview", "str"])
+def test_delivery_event_payload_is_read_from_the_body_it_came_in(kind):
+    # The core delivery holds no copy of the body; the event's payload is the body's own slice
+    # (bytes, str) or of the binding's one copy of a mutable body, which later writes cannot reach.
+    r = receiver()
+    r.on("user.created", lambda e: None)
+    raw = envelope(data={"name": "Zoë", "n": [1, 2]})
+    body = {"bytes": raw, "bytearray": bytearray(raw), "memoryview": memoryview(bytearray(raw)), "str": raw.decode()}[kind]
+    d = r.begin("/hooks", std_headers(raw, f"msg_body_{kind}", NOW), body, now=NOW)
+    assert isinstance(d, hv.Delivery)
+    if kind in ("bytearray", "memoryview"):
+        body[:1] = b"["  # the caller reuses its buffer; the delivery kept its own copy
+    assert d.event.data_json == '{"name": "Zo\\u00eb", "n": [1, 2]}'
+    assert d.event.data == {"name": "Zoë", "n": [1, 2]}
+    assert r.complete(d).status == 200
+
+
+def test_delivery_event_without_payload_is_null():
+    r = receiver()
+    r.on("ping", lambda e: None)
+    body = b'{"type":"ping","timestamp":"2023-11-14T22:13:20Z"}'
+    d = r.begin("/hooks", std_headers(body, "msg_nodata", NOW), body, now=NOW)
+    assert (d.event.type, d.event.data_json, d.event.data) == ("ping", "null", None)
+    assert r.complete(d).status == 200

@@ -116,7 +116,8 @@ impl Pipeline {
             let now = convert::now(py, now)?;
             let mut picked = convert::Picked::new(&self.names);
             picked.read(py, headers)?;
-            let body = convert::body(py, body)?;
+            let obj = body;
+            let body = convert::body(py, obj)?;
             let req = Request { path, headers: &picked, body: &body, now };
             let step = convert::maybe_detach(py, self.may_block || body.len() > DETACH_ABOVE_BYTES, || self.inner.begin(req));
             match step {
@@ -124,7 +125,8 @@ impl Pipeline {
                 Step::Run(d) => {
                     let handlers = d.handlers.iter().map(|i| self.inner.handler(*i).clone_ref(py)).collect();
                     let provider = self.inner.providers()[d.provider].name().to_owned();
-                    let event = Py::new(py, Event::from(&d.event))?;
+                    // The payload stays in the caller's body (or our copy of a mutable one): no copy here.
+                    let event = Py::new(py, Event::over_body(d.event.clone(), obj, body))?;
                     let (token, key, path, query, sync) = (d.token.0, d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
                     Ok(Py::new(py, Delivery { inner: d, event, provider, handlers, token, key, path, query, sync })?.into_any())
                 }

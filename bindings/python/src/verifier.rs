@@ -90,17 +90,7 @@ impl Verifier {
             let body = convert::body(py, obj)?;
             let v = &self.inner;
             let event = core(py, convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_ref_at(&picked, &body, now)))?;
-            // The payload stays where it is: a slice of the caller's immutable body, or of our copy of it.
-            let range = event.data_range();
-            let null = range.is_none().then(|| event.data_json().to_owned());
-            let (id, event_type, timestamp, key_index) = (event.id, event.event_type, event.timestamp, event.key_index);
-            let payload = match (range, body) {
-                (None, _) => Payload::Text(null.unwrap_or_default()),
-                // SAFETY: a borrowed body is the buffer of `obj`, an immutable bytes or str (see `convert::body`).
-                (Some(r), Cow::Borrowed(b)) => Payload::Shared(unsafe { Shared::new(obj.clone().unbind(), &b[r]) }),
-                (Some(r), Cow::Owned(b)) => Payload::Owned(b, r),
-            };
-            Ok(Event { id, event_type, timestamp, key_index, payload, data_json: PyOnceLock::new(), data: PyOnceLock::new() })
+            Ok(Event::over_body(event.into_meta(), obj, body))
         })
     }
 
@@ -155,7 +145,7 @@ enum Payload {
     Shared(Shared),
     /// A slice of the binding's copy of a mutable body (`bytearray`, `memoryview`).
     Owned(Vec<u8>, Range<usize>),
-    /// Text of its own (an absent payload's `null`, or a pipeline delivery's event).
+    /// Text of its own (an absent payload's `null`).
     Text(String),
 }
 
@@ -174,17 +164,19 @@ pub struct Event {
     data: PyOnceLock<Py<PyAny>>,
 }
 
-impl From<&hookverify::Event> for Event {
-    fn from(e: &hookverify::Event) -> Event {
-        Event {
-            id: e.id.clone(),
-            event_type: e.event_type.clone(),
-            timestamp: e.timestamp,
-            key_index: e.key_index,
-            payload: Payload::Text(e.data_json().to_owned()),
-            data_json: PyOnceLock::new(),
-            data: PyOnceLock::new(),
-        }
+impl Event {
+    /// The event of `meta`, its payload read from `body` (what `convert::body` made of `obj`, the
+    /// body it was parsed from) without copying it: a slice of the caller's immutable body, or of
+    /// our copy of a mutable one.
+    pub(crate) fn over_body(meta: hookverify::EventMeta, obj: &Bound<'_, PyAny>, body: Cow<'_, [u8]>) -> Event {
+        let payload = match (meta.data_range(), body) {
+            (None, _) => Payload::Text("null".to_owned()),
+            // SAFETY: a borrowed body is the buffer of `obj`, an immutable bytes or str (see `convert::body`).
+            (Some(r), Cow::Borrowed(b)) => Payload::Shared(unsafe { Shared::new(obj.clone().unbind(), &b[r]) }),
+            (Some(r), Cow::Owned(b)) => Payload::Owned(b, r),
+        };
+        let hookverify::EventMeta { id, event_type, timestamp, key_index, .. } = meta;
+        Event { id, event_type, timestamp, key_index, payload, data_json: PyOnceLock::new(), data: PyOnceLock::new() }
     }
 }
 
