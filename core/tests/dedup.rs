@@ -9,11 +9,9 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
-use std::time::Duration;
+use std::sync::{Barrier, Mutex};
 
-use hookverify::dedup::{Claim, Completion, Store, Token};
+use hookverify::dedup::{Store, Token};
 use hookverify::{MemoryStore, Mode, Provider, Receiver, Request, Scheme, Step, Verifier};
 use serde_json::Value;
 
@@ -119,9 +117,13 @@ fn failed_first_delivery_is_retried(r: &Receiver<()>, case: &GithubCase, prefix:
 
 #[cfg(feature = "redis")]
 mod redis_store {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::support::RedisServer;
     use super::*;
-    use hookverify::dedup::RedisStore;
+    use hookverify::dedup::{Claim, Completion, RedisStore};
 
     fn store(server: &RedisServer) -> Box<dyn Store> {
         Box::new(RedisStore::with_options(&server.url(), "t:", Duration::from_millis(500)).unwrap())
