@@ -447,9 +447,14 @@ fn pointer_value<'a>(doc: Option<&Document<'a>>, pointer: &str) -> Result<Option
 
 /// A JSON string or integer as text; other JSON kinds are not usable as ids/types.
 fn json_scalar_text(text: &str) -> Option<Cow<'_, str>> {
-    if text.starts_with('"') {
-        let s: Cow<'_, str> = serde_json::from_str(text).ok()?;
-        Some(s)
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        // `text` is a value of a document the parser accepted: without escapes, a JSON string is
+        // exactly its text between the quotes (no allocation; serde's Cow always owns).
+        if !inner.contains('\\') {
+            return Some(Cow::Borrowed(inner));
+        }
+        let s: String = serde_json::from_str(text).ok()?;
+        Some(Cow::Owned(s))
     } else if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !text.is_empty() {
         Some(Cow::Borrowed(text))
     } else {
@@ -529,6 +534,17 @@ pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_string_scalars_borrow_unless_escaped() {
+        assert!(matches!(json_scalar_text(r#""evt_1""#), Some(Cow::Borrowed("evt_1"))));
+        assert!(matches!(json_scalar_text(r#""""#), Some(Cow::Borrowed(""))));
+        assert_eq!(json_scalar_text(r#""a\"b\u00e9\\""#).as_deref(), Some("a\"b\u{e9}\\"));
+        assert!(matches!(json_scalar_text(r#""\u0041""#), Some(Cow::Owned(s)) if s == "A"));
+        assert_eq!(json_scalar_text("-12").as_deref(), Some("-12"));
+        assert_eq!(json_scalar_text("1.5"), None);
+        assert_eq!(json_scalar_text("true"), None);
+    }
 
     #[test]
     fn pointers_walk_objects_and_arrays() {
