@@ -74,6 +74,33 @@ test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhand
   assert.equal(r.json.handled, false);
 });
 
+test(`[${BACKEND}] the handlers' context: provider, token, path, query, req (sync and async), as handle(request, extra) builds it`, async (t) => {
+  const seen = [];
+  const record = (label) => (e, ctx) => seen.push([label, e.id, Object.keys(ctx), ctx.provider, typeof ctx.token, ctx.path, ctx.query, ctx.req && ctx.req.method]);
+  const sync = await serve({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', handlers: { 'user.created': record('sync') } });
+  t.after(sync.close);
+  const done = deferred();
+  const later = await serve({ scheme: 'standard', secret: STANDARD_SECRET, handlers: { 'user.created': (e, ctx) => { record('async')(e, ctx); done.resolve(); } } });
+  t.after(later.close);
+  const a = standardEvent('msg_ctx_1', 'user.created');
+  assert.equal((await post(`${sync.url}/webhooks?x=1`, a.headers, a.body)).status, 200);
+  const b = standardEvent('msg_ctx_2', 'user.created');
+  assert.equal((await post(`${later.url}/webhooks`, b.headers, b.body)).status, 202);
+  await done.promise;
+  const keys = ['provider', 'token', 'path', 'query', 'req'];
+  assert.deepEqual(seen, [
+    ['sync', 'msg_ctx_1', keys, 'standard', 'number', '/webhooks', 'x=1', 'POST'],
+    ['async', 'msg_ctx_2', keys, 'standard', 'number', '/webhooks', null, 'POST'],
+  ]);
+  // Receiver.handle spreads `extra` after the four: the same keys, in the same order, plus its own.
+  const ctxs = [];
+  const r = new hv.Receiver({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', handlers: { 'user.created': (e, ctx) => ctxs.push(ctx) } });
+  const c = standardEvent('msg_ctx_3', 'user.created');
+  const out = await r.handle({ path: '/w', headers: c.headers, body: c.body }, { req: 1, path: 'overridden', more: 2 });
+  assert.deepEqual(out.decision, { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"id":"msg_ctx_3","ok":true}' });
+  assert.deepEqual(ctxs.map((x) => [Object.keys(x), x.path, x.req, x.more]), [[keys.concat('more'), 'overridden', 1, 2]]);
+});
+
 test(`[${BACKEND}] handler throws: 500 in sync mode, the claim is released and the retry runs it`, async (t) => {
   let calls = 0;
   const errors = [];

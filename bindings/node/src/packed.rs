@@ -101,71 +101,97 @@ pub(crate) fn header_plan(v: &Verifier) -> (Vec<String>, Vec<i32>) {
 /// each of which costs a napi / wasm-bindgen call): per field its length in UTF-16 units as
 /// decimal digits, `:`, then its text; `-` alone is `null`. Numbers cross as decimal text.
 /// Read by `lib/api.js` `fields`.
+///
+/// Built as bytes: every write is either a `&str`'s bytes ([`Fields::text`]) or ASCII (digits,
+/// `-`, `:`), so the buffer is always UTF-8 and [`Fields::finish`] converts it without a scan.
+/// The buffer comes from a per-thread spare that [`recycle`] refills (the napi fast calls hand
+/// their result string back once V8 copied it), so a steady stream of calls allocates none.
 #[derive(Default)]
-pub(crate) struct Fields(String);
+pub(crate) struct Fields(Vec<u8>);
+
+thread_local! {
+    /// A result buffer handed back by [`recycle`], reused by the next [`Fields::with_capacity`].
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Gives a finished result's buffer back for the next [`Fields`] on this thread.
+#[allow(dead_code)] // the wasm crate, which includes this file, hands its strings to wasm-bindgen
+pub(crate) fn recycle(s: String) {
+    let mut buf = s.into_bytes();
+    buf.clear();
+    let _ = SPARE.try_with(|spare| spare.set(buf));
+}
 
 impl Fields {
     pub(crate) fn with_capacity(n: usize) -> Fields {
-        Fields(String::with_capacity(n))
+        let mut buf = SPARE.try_with(|spare| spare.take()).unwrap_or_default();
+        buf.reserve(n);
+        Fields(buf)
     }
 
     /// A text field.
     pub(crate) fn text(&mut self, s: &str) -> &mut Fields {
         let units = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
-        self.digits(units as u64, false);
-        self.0.push(':');
-        self.0.push_str(s);
+        let mut buf = [0u8; 24];
+        let at = decimal(units as u64, false, &mut buf[..23]);
+        buf[23] = b':';
+        self.0.extend_from_slice(&buf[at..]);
+        self.0.extend_from_slice(s.as_bytes());
         self
     }
 
     /// A number field (decimal; integers below 2^53 are exact). Written by hand: `core::fmt` and a
-    /// temporary string per number were a visible part of a receiver step.
+    /// temporary string per number were a visible part of a receiver step. The digits are written
+    /// once, right-aligned in a stack buffer, their count and `:` in front of them, and the whole
+    /// field copied in one go.
     pub(crate) fn num(&mut self, n: impl Into<i128>) -> &mut Fields {
         let n: i128 = n.into();
         let (neg, abs) = (n < 0, n.unsigned_abs().min(u64::MAX as u128) as u64);
-        let len = decimal_len(abs) + usize::from(neg);
-        self.digits(len as u64, false);
-        self.0.push(':');
-        self.digits(abs, neg);
+        let mut buf = [0u8; 24];
+        let at = decimal(abs, neg, &mut buf);
+        // At most 21 characters ('-' and 20 digits): the count is one or two digits.
+        let len = buf.len() - at;
+        let mut start = at - 1;
+        buf[start] = b':';
+        start -= 1;
+        buf[start] = b'0' + (len % 10) as u8;
+        if len >= 10 {
+            start -= 1;
+            buf[start] = b'0' + (len / 10) as u8;
+        }
+        self.0.extend_from_slice(&buf[start..]);
         self
     }
 
-    fn digits(&mut self, mut n: u64, neg: bool) {
-        let mut buf = [0u8; 21];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        if neg {
-            i -= 1;
-            buf[i] = b'-';
-        }
-        // ASCII digits (and '-'): pushed as chars, no UTF-8 check of the buffer.
-        self.0.extend(buf[i..].iter().map(|&b| char::from(b)));
-    }
-
     pub(crate) fn null(&mut self) -> &mut Fields {
-        self.0.push('-');
+        self.0.push(b'-');
         self
     }
 
     pub(crate) fn finish(self) -> String {
-        self.0
+        // SAFETY: only whole `&str`s and ASCII bytes were appended (see the type's docs), so the
+        // bytes are UTF-8.
+        unsafe { String::from_utf8_unchecked(self.0) }
     }
 }
 
-fn decimal_len(mut n: u64) -> usize {
-    let mut len = 1;
-    while n >= 10 {
+/// Writes `n` (with a leading `-` when `neg`) as decimal ASCII right-aligned at the end of `buf`
+/// (which must have room: 21 bytes for any u64 and sign) and returns where it starts.
+fn decimal(mut n: u64, neg: bool, buf: &mut [u8]) -> usize {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
-        len += 1;
+        if n == 0 {
+            break;
+        }
     }
-    len
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    i
 }
 
 /// An event as fields `id, type, timestamp | null, keyIndex, dataStart, dataEnd`.
@@ -212,4 +238,37 @@ pub(crate) fn decision_fields(d: &Decision) -> String {
         out.text(n).text(v);
     }
     out.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The format as `lib/api.js` `fields` reads it, written the obvious way.
+    fn field(text: &str) -> String {
+        format!("{}:{text}", text.encode_utf16().count())
+    }
+
+    #[test]
+    fn numbers_and_texts_are_length_prefixed_decimal() {
+        let nums: [i128; 12] = [0, 7, 9, 10, 99, 1234567890, -1, -10, 1 << 53, i64::MIN.into(), u64::MAX.into(), i128::MAX];
+        let texts = ["", "a", "msg_2x", "é😀", &"x".repeat(12345)];
+        for round in 0..2 {
+            let mut out = Fields::with_capacity(if round == 0 { 0 } else { 1000 });
+            let mut want = String::new();
+            for &n in &nums {
+                out.num(n);
+                want += &field(&n.clamp(-(u64::MAX as i128), u64::MAX as i128).to_string());
+            }
+            for t in texts {
+                out.text(t).null();
+                want += &field(t);
+                want.push('-');
+            }
+            let got = out.finish();
+            assert_eq!(got, want);
+            // The buffer comes back for the next result, emptied.
+            recycle(got);
+        }
+    }
 }

@@ -75,7 +75,7 @@ function pickValues(names, index, headers) {
     throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
   }
   if (Array.isArray(headers)) {
-    eachArrayHeader(headers, (k, v) => addValue(values, index, k, v));
+    eachArrayHeader(headers, addPicked, values, index); // no closure per request
   } else if (headers instanceof Map) {
     for (const [k, v] of headers) if (typeof k === 'string') addValue(values, index, k, v);
   } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
@@ -90,24 +90,28 @@ function pickValues(names, index, headers) {
   return values;
 }
 
+function addPicked(name, v, values, index) {
+  addValue(values, index, name, v);
+}
+
 /**
- * Calls `fn(name, value)` for each header of an array: Node's `req.rawHeaders` ([name, value, name,
- * value, ...], duplicates kept) or [name, value] pairs.
+ * Calls `fn(name, value, a, b)` for each header of an array: Node's `req.rawHeaders` ([name, value,
+ * name, value, ...], duplicates kept) or [name, value] pairs.
  */
-function eachArrayHeader(headers, fn) {
+function eachArrayHeader(headers, fn, a, b) {
   if (headers.length > 0 && typeof headers[0] === 'string') {
     if (headers.length % 2 !== 0) throw invalid('headers as a flat array must hold name, value, name, value, ...');
     for (let i = 0; i < headers.length; i += 2) {
       const k = headers[i];
       if (typeof k !== 'string') throw invalid(`header names must be strings, got ${describe(k)}`);
-      fn(k, headers[i + 1]);
+      fn(k, headers[i + 1], a, b);
     }
   } else {
     for (const pair of headers) {
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
         throw invalid(`headers as an array must hold [name, value] pairs, got ${describe(pair)}`);
       }
-      fn(pair[0], pair[1]);
+      fn(pair[0], pair[1], a, b);
     }
   }
 }
@@ -178,27 +182,74 @@ function headerPairs(headers) {
 }
 
 /**
- * Splits a backend's result string (format: bindings/node/src/packed.rs `Fields`): per field its
- * length in UTF-16 units as decimal digits, `:`, then the text; `-` alone is null.
+ * Reads a backend's result string (format: bindings/node/src/packed.rs `Fields`) field by field,
+ * straight into the values the caller builds, with no array of substrings in between: per field
+ * its length in UTF-16 units as decimal digits, `:`, then the text; `-` alone is null.
+ * `readStart(s)`, then per field in order `readText()` (a string or null) or `readNum()` (its
+ * number, as `+text` gives it, or null); `readMore()` says whether fields are left. One string is
+ * read at a time: every caller reads all it needs before any other code runs.
  */
-function fields(s) {
-  const out = [];
-  for (let i = 0; i < s.length;) {
-    let c = s.charCodeAt(i++);
-    if (c === 45) {
-      out.push(null);
-      continue;
-    }
-    let n = 0;
-    while (c !== 58) {
-      if (!(c >= 48 && c <= 57)) throw new HookverifyError('internal_error', 'internal error: a malformed result from the backend', { reason: 'malformed result' });
-      n = n * 10 + (c - 48);
-      c = s.charCodeAt(i++);
-    }
-    out.push(s.slice(i, i + n));
-    i += n;
+let rs = '';
+let ri = 0;
+
+function readStart(s) {
+  rs = s;
+  ri = 0;
+}
+
+function readMore() {
+  return ri < rs.length;
+}
+
+/** The next field's length (its prefix consumed), or -1 for null. */
+function readLength() {
+  let c = rs.charCodeAt(ri++);
+  if (c === 45) return -1;
+  let n = 0;
+  while (c !== 58) {
+    if (!(c >= 48 && c <= 57)) throw new HookverifyError('internal_error', 'internal error: a malformed result from the backend', { reason: 'malformed result' });
+    n = n * 10 + (c - 48);
+    c = rs.charCodeAt(ri++);
   }
-  return out;
+  return n;
+}
+
+function readText() {
+  const n = readLength();
+  if (n < 0) return null;
+  const t = rs.slice(ri, ri + n);
+  ri += n;
+  return t;
+}
+
+/** A number field without making its substring (`+text` for what is not a short integer). */
+function readNum() {
+  const n = readLength();
+  if (n < 0) return null;
+  const start = ri;
+  const end = ri + n;
+  ri = end;
+  let i = start;
+  const neg = rs.charCodeAt(i) === 45;
+  if (neg) i++;
+  // Up to 15 digits the sum is exact (below 2^53), as `+text` is.
+  if (i === end || end - i > 15) return +rs.slice(start, end);
+  let v = 0;
+  for (; i < end; i++) {
+    const d = rs.charCodeAt(i) - 48;
+    if (!(d >= 0 && d <= 9)) return +rs.slice(start, end);
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/** Whether the next field is the text `0` (then consumed; otherwise nothing is). */
+function readZero() {
+  if (rs.charCodeAt(ri) === 49 && rs.charCodeAt(ri + 1) === 58 && rs.charCodeAt(ri + 2) === 48) {
+    ri += 3;
+    return true;
+  }
+  return false;
 }
 
 function nowOf(opts) {
@@ -367,8 +418,13 @@ function createApi(raw, backend, opts = {}) {
       } catch (e) {
         throw wrapHere(e);
       }
-      const f = fields(r); // id, type, timestamp | null, keyIndex, dataStart, dataEnd
-      return new Event(f[0], f[1], f[2] === null ? null : +f[2], +f[3], b, +f[4], +f[5]);
+      readStart(r); // id, type, timestamp | null, keyIndex, dataStart, dataEnd
+      const id = readText();
+      const type = readText();
+      const timestamp = readNum();
+      const keyIndex = readNum();
+      const start = readNum();
+      return new Event(id, type, timestamp, keyIndex, b, start, readNum());
     }
 
     /** Verifies only the signature (and timestamp window): for bodies that are not JSON envelopes. */
@@ -465,7 +521,8 @@ function createApi(raw, backend, opts = {}) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
-  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, headerIndex, pack, fields, nowOf, Event, live: () => cur });
+  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, headerIndex, pack, nowOf, Event, live: () => cur,
+    readStart, readText, readNum, readMore, readZero });
 
   /**
    * Test-only fault switch: false (and nothing happens) unless enabled when the package loaded

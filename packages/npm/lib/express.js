@@ -8,6 +8,8 @@ const CONSUMED = Symbol('consumed');
 const ABORTED = Symbol('aborted');
 // Receiver.handle() without the promise when nothing had to wait (lib/pipeline.js).
 const HANDLE_NOW = Symbol.for('hookverify.handleNow');
+// HANDLE_NOW({path, headers, body}, {req}) taking those four values as arguments (lib/pipeline.js).
+const HANDLE_REQ = Symbol.for('hookverify.handleReq');
 
 const CONSUMED_MESSAGE =
   'hookverify: the request body was already read by a body parser before the webhook middleware ' +
@@ -28,6 +30,9 @@ function createExpress(api) {
     let warned = false;
 
     const handleNow = typeof receiver[HANDLE_NOW] === 'function' ? receiver[HANDLE_NOW].bind(receiver) : receiver.handle.bind(receiver);
+    const handleReq = typeof receiver[HANDLE_REQ] === 'function'
+      ? receiver[HANDLE_REQ].bind(receiver)
+      : (path, headers, body, req) => handleNow({ path, headers, body }, { req });
 
     // No promise hop on the way when nothing needs one: the body is handed over from the stream's
     // 'end' listener and the answer written right away (see Receiver's HANDLE_NOW). The returned
@@ -65,8 +70,7 @@ function createExpress(api) {
               return resolve();
             }
             // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).
-            const request = { path: req.originalUrl ?? req.url, headers: req.rawHeaders ?? req.headersDistinct ?? req.headers, body };
-            const out = handleNow(request, { req });
+            const out = handleReq(req.originalUrl ?? req.url, req.rawHeaders ?? req.headersDistinct ?? req.headers, body, req);
             if (out instanceof Promise) out.then(respond).catch(fail);
             else respond(out);
           } catch (err) {

@@ -4,14 +4,17 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, fields, nowOf, Event, live }; `live()` is
+ * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, nowOf, Event, live, readStart,
+ *   readText, readNum, readMore, readZero } (the read* functions read a backend's result string field by field); `live()` is
  *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
  *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
  */
 function createPipeline(backend, h) {
-  const { invalid, describe, wrap, live } = h;
+  const { invalid, describe, wrap, live, readStart, readText, readNum, readMore, readZero } = h;
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
+  const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
+  const WITH_REQ = {}; // `extra` of the HANDLE_REQ path: the handlers' context is built with `req`
   const encoder = new TextEncoder();
 
   /** In-process dedup store (one process only; use RedisStore across processes). */
@@ -240,9 +243,9 @@ function createPipeline(backend, h) {
       const step = await this.#begin(request);
       // A delivery lives in the backend until finish(); one dropped unfinished is released at GC.
       if (step instanceof Delivery && unfinished) {
-        const ref = rawOf(step, false);
-        unfinished.register(step, { raw: ref[0], handle: ref[1] }, step);
-        ref[3] = true; // registered: unregister when finished
+        rawOf(step, false);
+        unfinished.register(step, { raw: ref.raw(step), handle: ref.handle(step) }, step);
+        ref.register(step); // registered: unregister when finished
       }
       return step;
     }
@@ -253,10 +256,16 @@ function createPipeline(backend, h) {
         throw invalid(`the request must be an object like {path, headers, body, now}, got ${describe(request)}`);
       }
       const { path = '/', headers, body, now } = request;
+      return this.#beginWith(path, headers, body, now);
+    }
+
+    /** #begin of the request's fields (`path` defaulted). */
+    #beginWith(path, headers, body, now) {
       if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
       const v = h.pickValues(this.#names, this.#index, headers);
       const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
-      const t = h.nowOf({ now });
+      // nowOf({now}) without the object when there is nothing to check.
+      const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
       if (this.#blocking) {
         const raw = this.#raw;
         return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
@@ -276,13 +285,15 @@ function createPipeline(backend, h) {
 
     /** A Decision, or a Delivery holding the backend's handle (see the bindings' `begin`). */
     #step(r, raw, bytes) {
-      const f = h.fields(r);
-      return f[0] !== '0' ? decisionOf(f) : new Delivery(f, this.#fns, raw, bytes);
+      readStart(r);
+      return readZero() ? new Delivery(this.#fns, raw, bytes) : readDecision();
     }
 
     /** The immediate 202 for an async delivery, before its handlers run. */
     accepted(delivery) {
-      const [raw, handle] = rawOf(delivery, false);
+      rawOf(delivery, false);
+      const raw = ref.raw(delivery);
+      const handle = ref.handle(delivery);
       return decision(call(() => raw.accepted(handle)));
     }
 
@@ -296,8 +307,11 @@ function createPipeline(backend, h) {
      * run() that stays synchronous while the handlers return no promise (no microtask hop per
      * handler on the hot path): true / false, or a promise of it once a handler returned a thenable.
      */
-    #run(delivery, extra) {
-      const ctx = { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
+    #run(delivery, extra, req) {
+      // `{..., req}` as a literal on the Express path: the same object as spreading `{req}`.
+      const ctx = extra === WITH_REQ
+        ? { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, req }
+        : { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
       const fns = delivery.handlers;
       for (let i = 0; i < fns.length; i++) {
         let r;
@@ -344,10 +358,12 @@ function createPipeline(backend, h) {
 
     /** finish(): a Decision, or a promise of one when the store may block. Finishing twice is invalid_argument. */
     #finish(delivery, ok) {
-      const [raw, handle, gen, registered] = rawOf(delivery, true);
-      if (registered) unfinished.unregister(delivery);
+      rawOf(delivery, true);
+      const raw = ref.raw(delivery);
+      const handle = ref.handle(delivery);
+      if (ref.registered(delivery)) unfinished.unregister(delivery);
       if (this.#blocking) return call(() => raw.finishAsync(handle, Boolean(ok))).then(decision, (e) => Promise.reject(wrap(e)));
-      if (gen !== live().gen) {
+      if (ref.gen(delivery) !== live().gen) {
         // A wasm trap replaced the instance since this delivery began: its claim went with the old store.
         throw wrap(new Error('the WebAssembly instance was replaced since this delivery began'));
       }
@@ -368,34 +384,48 @@ function createPipeline(backend, h) {
      * never blocks, handlers that returned no promise), else a promise of it (the Express middleware).
      */
     [HANDLE_NOW](request, extra) {
-      if (this.#blocking) return this.#handleBlocking(request, extra);
-      const step = this.#begin(request);
+      if (this.#blocking) return this.#handleBlocking(() => this.#begin(request), extra, undefined);
+      return this.#handleStep(this.#begin(request), extra, undefined);
+    }
+
+    /**
+     * HANDLE_NOW({path, headers, body}, {req}) for the Express middleware, without those two objects
+     * (the handlers' context is built with `req` directly).
+     */
+    [HANDLE_REQ](path, headers, body, req) {
+      if (path === undefined) path = '/';
+      if (this.#blocking) return this.#handleBlocking(() => this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
+      return this.#handleStep(this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
+    }
+
+    #handleStep(step, extra, req) {
       if (!(step instanceof Delivery)) return { decision: step, done: DONE };
       if (step.sync) {
-        const ok = this.#run(step, extra);
+        const ok = this.#run(step, extra, req);
         if (typeof ok !== 'boolean') return ok.then((r) => ({ decision: this.#finish(step, r), done: DONE }));
         return { decision: this.#finish(step, ok), done: DONE };
       }
-      return this.#handOff(step, extra);
+      return this.#handOff(step, extra, req);
     }
 
-    async #handleBlocking(request, extra) {
-      const step = await this.#begin(request);
+    /** `begin()`: the step (a promise of it); any throw becomes the rejection. */
+    async #handleBlocking(begin, extra, req) {
+      const step = await begin();
       if (!(step instanceof Delivery)) return { decision: step, done: DONE };
       if (step.sync) {
-        let ok = this.#run(step, extra);
+        let ok = this.#run(step, extra, req);
         if (typeof ok !== 'boolean') ok = await ok;
         return { decision: await this.#finish(step, ok), done: DONE };
       }
-      return this.#handOff(step, extra);
+      return this.#handOff(step, extra, req);
     }
 
     /** Async mode: the 202 now; the handlers, then complete or release, after it went out. */
-    #handOff(step, extra) {
+    #handOff(step, extra, req) {
       const answer = this.accepted(step);
       const done = (async () => {
         await new Promise((resolve) => setTimeout(resolve, 0)); // let the 202 go out first
-        await this.#finish(step, await this.#run(step, extra));
+        await this.#finish(step, await this.#run(step, extra, req));
       })().catch((err) => {
         try {
           this.#onError(err, { event: step.event });
@@ -419,39 +449,66 @@ function createPipeline(backend, h) {
     })
     : null;
 
-  /** `[raw receiver, handle, gen, registered]` of a Delivery from begin(); `finished` marks it finished (a second finish is a caller bug). */
+  /**
+   * Checks `delivery` is a Delivery from begin() that was not finished; `finished` marks it finished
+   * (a second finish is a caller bug). Its backend state is then read with `ref`.
+   */
   function rawOf(delivery, finished) {
-    const ref = delivery instanceof Delivery ? refOf(delivery, finished) : undefined;
-    if (ref === undefined) throw invalid(`expected a Delivery from Receiver.begin, got ${describe(delivery)}`);
-    if (ref === null) throw invalid('this delivery was already finished');
-    return ref;
+    const state = delivery instanceof Delivery ? ref.check(delivery, finished) : undefined;
+    if (state === undefined) throw invalid(`expected a Delivery from Receiver.begin, got ${describe(delivery)}`);
+    if (state === null) throw invalid('this delivery was already finished');
   }
-  let refOf;
+  /** A Delivery's backend state: `raw(d)` receiver, `handle(d)` in it, `gen(d)` instance generation, `registered(d)` with `unfinished` (`register(d)` sets it). */
+  let ref;
 
   /** A verified, claimed delivery: its event, the handlers to run, the fencing token. */
   class Delivery {
-    #ref; // [raw receiver, handle in it, instance generation, registered with `unfinished`]; null once finished
+    #raw;
+    #handle;
+    #gen;
+    #registered = false;
+    #finished = false;
 
-    /** `f`: the fields `0, handle, id, type, timestamp, keyIndex, dataStart, dataEnd, provider, token, path, query, sync, handler, ...`. */
-    constructor(f, fns, raw, bytes) {
-      this.#ref = [raw, +f[1], live().gen, false];
-      this.event = new h.Event(f[2], f[3], f[4] === null ? null : +f[4], +f[5], bytes, +f[6], +f[7]);
-      this.provider = f[8];
-      this.token = +f[9];
-      this.path = f[10];
-      this.query = f[11];
-      this.sync = f[12] === '1';
-      const handlers = new Array(f.length - 13);
-      for (let i = 13; i < f.length; i++) handlers[i - 13] = fns[+f[i]];
+    /**
+     * Read from the result string being read (h.readStart), past its leading `0`: the fields `handle,
+     * id, type, timestamp, keyIndex, dataStart, dataEnd, provider, token, path, query, sync, handler, ...`.
+     */
+    constructor(fns, raw, bytes) {
+      this.#raw = raw;
+      this.#handle = readNum();
+      this.#gen = live().gen;
+      const id = readText();
+      const type = readText();
+      const timestamp = readNum();
+      const keyIndex = readNum();
+      const start = readNum();
+      this.event = new h.Event(id, type, timestamp, keyIndex, bytes, start, readNum());
+      this.provider = readText();
+      this.token = readNum();
+      this.path = readText();
+      this.query = readText();
+      this.sync = readText() === '1';
+      const handlers = readMore() ? [fns[readNum()]] : [];
+      while (readMore()) handlers.push(fns[readNum()]);
       this.handlers = handlers;
     }
 
     static {
-      refOf = (d, finished) => {
-        if (!(#ref in d)) return undefined;
-        const ref = d.#ref;
-        if (finished) d.#ref = null;
-        return ref;
+      ref = {
+        /** true, or undefined: not a Delivery, null: finished. */
+        check: (d, finished) => {
+          if (!(#raw in d)) return undefined;
+          if (d.#finished) return null;
+          if (finished) d.#finished = true;
+          return true;
+        },
+        raw: (d) => d.#raw,
+        handle: (d) => d.#handle,
+        gen: (d) => d.#gen,
+        registered: (d) => d.#registered,
+        register: (d) => {
+          d.#registered = true;
+        },
       };
     }
   }
@@ -465,13 +522,27 @@ function createPipeline(backend, h) {
 
   /** `{status, headers: {name: value}, body}` from the backend's fields `status, body, name, value, ...`. */
   function decision(s) {
-    return decisionOf(h.fields(s));
+    readStart(s);
+    return readDecision();
   }
 
-  function decisionOf(f) {
-    const headers = {};
-    for (let i = 2; i < f.length; i += 2) headers[f[i]] = f[i + 1];
-    return { status: +f[0], headers, body: f[1] };
+  /** decision() of the result string being read. */
+  function readDecision() {
+    const status = readNum();
+    const body = readText();
+    let headers;
+    const name = readMore() ? readText() : undefined;
+    // The core's usual first (often only) header, as a literal: no keyed store on a fresh object.
+    if (name === 'Content-Type') headers = { 'Content-Type': readText() };
+    else {
+      headers = {};
+      if (name !== undefined) headers[name] = readText();
+    }
+    while (readMore()) {
+      const n = readText();
+      headers[n] = readText();
+    }
+    return { status, headers, body };
   }
 
   return { MemoryStore, RedisStore, Router, Receiver, Delivery };
