@@ -310,32 +310,34 @@ fn js_number(env: sys::napi_env, n: f64) -> Result<sys::napi_value> {
     Ok(out)
 }
 
-/// `verifySignatureFast(id, body, now, h0…h7)`: `RawVerifier.verifySignature` for verifier `id`,
-/// the values of its `headerNames` as `h0…h7`; the packed result (see `packed::pack`).
-unsafe extern "C" fn verify_signature_fast_c_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+/// A verifier fast call `(id, body, now, h0…h7)`: `verify` over verifier `id`'s header values, its
+/// result made a JS value by `to_js`.
+fn verifier_call<T>(
+    env: sys::napi_env, info: sys::napi_callback_info,
+    verify: impl FnOnce(&Verifier, &Slots<'_>, &[u8], i64) -> hookverify::Result<T>,
+    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value>,
+) -> sys::napi_value {
     answer(env, |e| {
         let a = args::<11>(env, info)?;
         let r = guard(e, || {
             let (id, body, now) = (u32_arg(env, a[0], "id")?, bytes_arg(e, a[1])?, f64_arg(env, a[2], "now")?);
             let v = verifier(id)?;
-            with_slots(env, None, &v.names, &a[3..], |_, h| v.inner.verify_signature_at(h, body, now as i64).map(|r| pack(&r)))
+            with_slots(env, None, &v.names, &a[3..], |_, h| verify(&v.inner, h, body, now as i64))
         })?;
-        js_number(env, r)
+        to_js(env, r)
     })
+}
+
+/// `verifySignatureFast(id, body, now, h0…h7)`: `RawVerifier.verifySignature` for verifier `id`,
+/// the values of its `headerNames` as `h0…h7`; the packed result (see `packed::pack`).
+unsafe extern "C" fn verify_signature_fast_c_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    verifier_call(env, info, |v, h, body, now| v.verify_signature_at(h, body, now).map(|r| pack(&r)), js_number)
 }
 
 /// `verifyFast(id, body, now, h0…h7)`: `RawVerifier.verify` for verifier `id`, the values of its
 /// `headerNames` as `h0…h7`; the event's fields (see `packed::event_fields`).
 unsafe extern "C" fn verify_fast_c_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    answer(env, |e| {
-        let a = args::<11>(env, info)?;
-        let r = guard(e, || {
-            let (id, body, now) = (u32_arg(env, a[0], "id")?, bytes_arg(e, a[1])?, f64_arg(env, a[2], "now")?);
-            let v = verifier(id)?;
-            with_slots(env, None, &v.names, &a[3..], |_, h| v.inner.verify_ref_at(h, body, now as i64).map(|e| event_fields(&e)))
-        })?;
-        js_string(env, r)
-    })
+    verifier_call(env, info, |v, h, body, now| v.verify_ref_at(h, body, now).map(|e| event_fields(&e)), js_string)
 }
 
 /// `beginFast(id, path, body, now, h0…h7)`: `RawReceiver.begin` for receiver `id` (stores that
