@@ -100,7 +100,7 @@ pub(crate) fn header_plan(v: &Verifier) -> (Vec<String>, Vec<i32>) {
 /// Results crossing back as one string of fields (one string instead of an array of JS values,
 /// each of which costs a napi / wasm-bindgen call): per field its length in UTF-16 units as
 /// decimal digits, `:`, then its text; `-` alone is `null`. Numbers cross as decimal text.
-/// Read by `lib/api.js` `fields`.
+/// Read field by field by `lib/api.js` (`readText` / `readNum`).
 ///
 /// Built as bytes: every write is either a `&str`'s bytes ([`Fields::text`]) or ASCII (digits,
 /// `-`, `:`), so the buffer is always UTF-8 and [`Fields::finish`] converts it without a scan.
@@ -244,7 +244,7 @@ pub(crate) fn decision_fields(d: &Decision) -> String {
 mod tests {
     use super::*;
 
-    /// The format as `lib/api.js` `fields` reads it, written the obvious way.
+    /// The format as `lib/api.js` `readText` / `readNum` read it, written the obvious way.
     fn field(text: &str) -> String {
         format!("{}:{text}", text.encode_utf16().count())
     }
