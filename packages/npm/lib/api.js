@@ -75,9 +75,9 @@ function pickValues(names, index, headers) {
     throw invalid(`headers must be an object, Headers or Map, got ${describe(headers)}`);
   }
   if (Array.isArray(headers)) {
-    eachArrayHeader(headers, addPicked, values, index); // no closure per request
+    eachArrayHeader(headers, addValue, values, index); // no closure per request
   } else if (headers instanceof Map) {
-    for (const [k, v] of headers) if (typeof k === 'string') addValue(values, index, k, v);
+    for (const [k, v] of headers) if (typeof k === 'string') addValue(k, v, values, index);
   } else if (typeof headers.get === 'function' && typeof headers.has === 'function') {
     // Fetch Headers: case-insensitive already, duplicates already joined.
     for (let i = 0; i < names.length; i++) {
@@ -85,13 +85,9 @@ function pickValues(names, index, headers) {
       if (v !== null && v !== undefined) values[i] = String(v);
     }
   } else {
-    for (const k in headers) addValue(values, index, k, headers[k]);
+    for (const k in headers) addValue(k, headers[k], values, index);
   }
   return values;
-}
-
-function addPicked(name, v, values, index) {
-  addValue(values, index, name, v);
 }
 
 /**
@@ -131,7 +127,7 @@ function headerIndex(names) {
   return { at, lengths };
 }
 
-function addValue(values, index, name, v) {
+function addValue(name, v, values, index) {
   if (index.lengths[name.length] !== 1) return; // no name that long (undefined: longer than any)
   let i = index.at[name];
   if (i === undefined) {
@@ -143,7 +139,7 @@ function addValue(values, index, name, v) {
   else if (v === undefined || v === null) return;
   else if (Array.isArray(v)) {
     if (v.length === 0) return;
-    if (v.length === 1) return addValue(values, index, name, v[0]);
+    if (v.length === 1) return addValue(name, v[0], values, index);
     n = v.length;
   } else if (typeof v === 'number') {
     v = String(v);
