@@ -29,6 +29,11 @@ VENV = os.path.join(ROOT, "target", "bench-venv", "bin")
 PIN = os.environ.get("E2E_PIN", "1") != "0"
 
 
+# Floors (information, no goal): the bare route plus only the signature check of one backend.
+FLOOR_NATIVE = "express.raw + verifySignature only (native)"
+FLOOR_WASM = "express.raw + verifySignature only (wasm)"
+
+
 def servers(port):
     axum = os.path.join(ROOT, "target", "release", "e2e-axum")
     node = ["node", os.path.join(E2E, "express_server.cjs")]
@@ -41,6 +46,8 @@ def servers(port):
         "express bare (express.raw)": ("express", node + ["bare", str(port)], {}),
         "express hookverify (native)": ("express", node + ["native", str(port)], {}),
         "express hookverify (wasm)": ("express", node + ["wasm", str(port)], {}),
+        FLOOR_NATIVE: ("express", node + ["raw-verify-native", str(port)], {}),
+        FLOOR_WASM: ("express", node + ["raw-verify-wasm", str(port)], {}),
         "flask bare (gunicorn)": ("flask", gunicorn, {"BENCH_MODE": "bare"}),
         "flask hookverify (gunicorn)": ("flask", gunicorn, {"BENCH_MODE": "hookverify"}),
     }
@@ -127,7 +134,8 @@ def main():
     results = {}
     for name, (framework, _, _) in table.items():
         xs = samples[name]
-        results[name] = {"framework": framework, "rps": xs, "median_rps": statistics.median(xs), "best_rps": max(xs)}
+        results[name] = {"framework": framework, "rps": xs, "median_rps": statistics.median(xs), "best_rps": max(xs),
+                         "floor": name in (FLOOR_NATIVE, FLOOR_WASM)}
     frameworks = {v["framework"] for v in results.values()}
     bare = {fw: next(v for k, v in results.items() if v["framework"] == fw and "bare" in k) for fw in frameworks}
     for name, v in results.items():
