@@ -188,14 +188,23 @@ fn with_slots<T>(
         };
         let path_end = buf.len();
         let out = read.and_then(|()| read_slots(env, &args[..names.len()], &mut buf)).and_then(|slots| {
-            // napi wrote UTF-8 (lone surrogates as U+FFFD): the check cannot fail, and a path is short.
-            let path = std::str::from_utf8(&buf[..path_end]).map_err(|_| invalid("path is not UTF-8"))?;
+            // napi wrote UTF-8 (lone surrogates as U+FFFD), each argument whole: one check of the
+            // buffer covers the path and every value, which then reach the core as text (it need
+            // not check each again). Were it ever to fail, each piece is checked on its own.
+            let all = std::str::from_utf8(&buf).ok();
+            let path = match all.and_then(|t| t.get(..path_end)) {
+                Some(p) => p,
+                None => std::str::from_utf8(&buf[..path_end]).map_err(|_| invalid("path is not UTF-8"))?,
+            };
             let mut values = [Lookup::Missing; MAX_VALUES];
             for (v, slot) in values.iter_mut().zip(slots) {
                 *v = match slot {
                     Slot::Missing => Lookup::Missing,
                     Slot::Many(n) => Lookup::Many(n),
-                    Slot::At(a, b) => Lookup::One(&buf[a..b]),
+                    Slot::At(a, b) => match all.and_then(|t| t.get(a..b)) {
+                        Some(text) => Lookup::Text(text),
+                        None => Lookup::One(&buf[a..b]),
+                    },
                 };
             }
             f(path, &Picked::new(names, values))

@@ -57,7 +57,7 @@ impl<'a> Picked<'a> {
                     };
                     let (value, tail) = rest.split_at(end);
                     rest = tail;
-                    Lookup::One(value.as_bytes())
+                    Lookup::Text(value)
                 }
                 _ => return None,
             });
