@@ -321,3 +321,28 @@ test(`[${BACKEND}] raw headers: a signature header sent twice is refused as when
   assert.equal(seen[0][0], 'delivery-raw');
   assert.deepEqual(JSON.parse(seen[0][1]), JSON.parse(d.body), 'GitHub: the whole body is the payload');
 });
+
+test(`[${BACKEND}] the middleware reads Content-Length from rawHeaders (req.headers is never built), else from req.headers`, async (t) => {
+  // Node builds req.headers on first access; a spy on it counts the builds on this server.
+  const proto = Object.getOwnPropertyDescriptor(http.IncomingMessage.prototype, 'headers');
+  let built = 0;
+  const mw = webhook({ scheme: 'github', secret: GITHUB_SECRET, maxBodyBytes: 1024, mode: 'sync', onError: quiet, handlers: { '*': () => {} } });
+  const srv = await listen((req, res) => {
+    Object.defineProperty(req, 'headers', { configurable: true, get() { built++; return proto.get.call(this); } });
+    mw(req, res);
+  });
+  t.after(srv.close);
+  const d = await github('issues', 'opened', 'delivery-cl');
+  assert.equal((await post(`${srv.url}/webhooks`, d.headers, d.body)).status, 200);
+  const big = await post(`${srv.url}/webhooks`, { ...d.headers, 'CONTENT-TYPE': 'application/json' }, 'x'.repeat(4096));
+  assert.equal(big.status, 413);
+  assert.equal(built, 0);
+
+  // A request object without a Content-Length in rawHeaders (a test double): req.headers decides.
+  const sent = {};
+  const res = { headersSent: false, setHeader: (k, v) => (sent[k] = v), end: (body) => (sent.body = body) };
+  const fake = { rawHeaders: [], headers: { 'content-length': '4096' }, on() { throw new Error('the stream must not be read'); } };
+  await mw(fake, res);
+  assert.equal(res.statusCode, 413);
+  assert.equal(JSON.parse(sent.body).error.code, 'payload_too_large');
+});

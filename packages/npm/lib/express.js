@@ -113,7 +113,7 @@ function readRaw(req, cap, onBody, onError) {
   if (Buffer.isBuffer(req.body)) return onBody(req.body.length > cap ? TOO_LARGE : req.body); // express.raw()
   // Express 4's parsers leave `{}` when they skip a request; body-parser marks what it read with `_body`.
   if (req._body || req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body))) return onBody(CONSUMED);
-  const declared = Number(req.headers['content-length']);
+  const declared = declaredLength(req);
   if (declared > cap) return onBody(TOO_LARGE);
   const chunks = [];
   let size = 0;
@@ -142,6 +142,21 @@ function readRaw(req, cap, onBody, onError) {
     onError(err);
   };
   req.on('data', onData).on('end', onEnd).on('error', onFailure).on('close', onClose);
+}
+
+/**
+ * The request's Content-Length (NaN when absent), from Node's flat rawHeaders when it is there:
+ * `req.headers` is built on first access, and nothing else on this path needs it.
+ */
+function declaredLength(req) {
+  const raw = req.rawHeaders;
+  if (Array.isArray(raw)) {
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i];
+      if (typeof k === 'string' && k.length === 14 && k.toLowerCase() === 'content-length') return Number(raw[i + 1]);
+    }
+  }
+  return Number(req.headers?.['content-length']);
 }
 
 module.exports = { createExpress, CONSUMED_MESSAGE };
