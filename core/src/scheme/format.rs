@@ -81,20 +81,27 @@ fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     memchr::memchr(byte, text.as_bytes()).map(|i| (&text[..i], &text[i + 1..]))
 }
 
-fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
-    // Entries separated by single spaces (what `value.split(' ')` yields).
-    let mut rest = Some(value);
-    while let Some(text) = rest {
-        let entry = match split_at_byte(text, b' ') {
-            Some((entry, tail)) => {
+/// The pieces of `text` between `byte`s, as `text.split(byte as char)` yields them (empty ones
+/// included), each found with [`split_at_byte`].
+fn split_on(text: &str, byte: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let piece = rest?;
+        Some(match split_at_byte(piece, byte) {
+            Some((head, tail)) => {
                 rest = Some(tail);
-                entry
+                head
             }
             None => {
                 rest = None;
-                text
+                piece
             }
-        };
+        })
+    })
+}
+
+fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
+    for entry in split_on(value, b' ') {
         if entry.is_empty() {
             return Err(Error::malformed(header, "empty entry (entries are separated by a single space)"));
         }
@@ -114,9 +121,8 @@ fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Par
 }
 
 fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
-    for pair in value.split(',') {
-        let (key, val) = pair
-            .split_once('=')
+    for pair in split_on(value, b',') {
+        let (key, val) = split_at_byte(pair, b'=')
             .ok_or_else(|| Error::malformed(header, format!("expected comma-separated `key=value` pairs, found {}", quote(pair.as_bytes()))))?;
         if key.is_empty() {
             return Err(Error::malformed(header, "a pair has an empty key"));
