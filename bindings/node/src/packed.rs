@@ -3,6 +3,8 @@
 //! check's result out. Each costs one string / one number instead of one JS
 //! value per field, which is most of the per-call overhead at small bodies.
 
+use std::ops::Range;
+
 use hookverify::receiver::{Decision, Delivery};
 use hookverify::{EventRef, Headers, Lookup, Verified, Verifier};
 
@@ -194,16 +196,24 @@ fn decimal(mut n: u64, neg: bool, buf: &mut [u8]) -> usize {
     i
 }
 
-/// An event as fields `id, type, timestamp | null, keyIndex, dataStart, dataEnd`.
+impl Fields {
+    /// An event's fields `id, type, timestamp | null, keyIndex, dataStart, dataEnd` (-1, -1: no
+    /// payload), read back by `lib/api.js` `readEvent`.
+    fn event(&mut self, id: &str, event_type: &str, timestamp: Option<i64>, key_index: usize, data: Option<Range<usize>>) -> &mut Fields {
+        let (start, end) = data.map_or((-1, -1), |r| (r.start as i64, r.end as i64));
+        self.text(id).text(event_type);
+        match timestamp {
+            Some(t) => self.num(t),
+            None => self.null(),
+        };
+        self.num(key_index as u64).num(start).num(end)
+    }
+}
+
+/// An event as its fields (see `Fields::event`).
 pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
-    let (start, end) = e.data_range().map_or((-1, -1), |r| (r.start as i64, r.end as i64));
     let mut out = Fields::with_capacity(48 + e.id.len() + e.event_type.len());
-    out.text(&e.id).text(&e.event_type);
-    match e.timestamp {
-        Some(t) => out.num(t),
-        None => out.null(),
-    };
-    out.num(e.key_index as u64).num(start).num(end);
+    out.event(&e.id, &e.event_type, e.timestamp, e.key_index, e.data_range());
     out.finish()
 }
 
@@ -211,14 +221,9 @@ pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
 /// dataEnd, provider, token, path, query | null, sync (0/1), handler, …` (`RawReceiver.begin`).
 pub(crate) fn delivery_fields(handle: u64, d: &Delivery, provider: &str, handlers: impl Iterator<Item = u32>) -> String {
     let e = &d.event;
-    let (start, end) = e.data_range().map_or((-1, -1), |r| (r.start as i64, r.end as i64));
     let mut out = Fields::with_capacity(96 + e.id.len() + e.event_type.len() + d.path.len());
-    out.num(0).num(handle).text(&e.id).text(&e.event_type);
-    match e.timestamp {
-        Some(t) => out.num(t),
-        None => out.null(),
-    };
-    out.num(e.key_index as u64).num(start).num(end).text(provider).num(d.token.0).text(&d.path);
+    out.num(0).num(handle).event(&e.id, &e.event_type, e.timestamp, e.key_index, e.data_range());
+    out.text(provider).num(d.token.0).text(&d.path);
     match &d.query {
         Some(q) => out.text(q),
         None => out.null(),

@@ -239,6 +239,19 @@ function readNum() {
   return neg ? -v : v;
 }
 
+/**
+ * The next fields `id, type, timestamp | null, keyIndex, dataStart, dataEnd` (packed.rs
+ * `Fields::event`) as an Event whose payload is that range of `source`, the verified body.
+ */
+function readEvent(source) {
+  const id = readText();
+  const type = readText();
+  const timestamp = readNum();
+  const keyIndex = readNum();
+  const start = readNum();
+  return new Event(id, type, timestamp, keyIndex, source, start, readNum());
+}
+
 /** Whether the next field is the text `0` (then consumed; otherwise nothing is). */
 function readZero() {
   if (rs.charCodeAt(ri) === 49 && rs.charCodeAt(ri + 1) === 58 && rs.charCodeAt(ri + 2) === 48) {
@@ -414,13 +427,8 @@ function createApi(raw, backend, opts = {}) {
       } catch (e) {
         throw wrapHere(e);
       }
-      readStart(r); // id, type, timestamp | null, keyIndex, dataStart, dataEnd
-      const id = readText();
-      const type = readText();
-      const timestamp = readNum();
-      const keyIndex = readNum();
-      const start = readNum();
-      return new Event(id, type, timestamp, keyIndex, b, start, readNum());
+      readStart(r);
+      return readEvent(b);
     }
 
     /** Verifies only the signature (and timestamp window): for bodies that are not JSON envelopes. */
@@ -517,8 +525,8 @@ function createApi(raw, backend, opts = {}) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
-  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, headerIndex, pack, nowOf, Event, live: () => cur,
-    readStart, readText, readNum, readMore, readZero });
+  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, headerIndex, pack, nowOf, live: () => cur,
+    readStart, readText, readNum, readMore, readZero, readEvent });
 
   /**
    * Test-only fault switch: false (and nothing happens) unless enabled when the package loaded

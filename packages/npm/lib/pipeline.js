@@ -4,13 +4,13 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, nowOf, Event, live, readStart,
- *   readText, readNum, readMore, readZero } (the read* functions read a backend's result string field by field); `live()` is
+ * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, nowOf, live, readStart,
+ *   readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by field); `live()` is
  *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
  *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
  */
 function createPipeline(backend, h) {
-  const { invalid, describe, wrap, live, readStart, readText, readNum, readMore, readZero } = h;
+  const { invalid, describe, wrap, live, readStart, readText, readNum, readMore, readZero, readEvent } = h;
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
@@ -477,12 +477,7 @@ function createPipeline(backend, h) {
       this.#raw = raw;
       this.#handle = readNum();
       this.#gen = live().gen;
-      const id = readText();
-      const type = readText();
-      const timestamp = readNum();
-      const keyIndex = readNum();
-      const start = readNum();
-      this.event = new h.Event(id, type, timestamp, keyIndex, bytes, start, readNum());
+      this.event = readEvent(bytes);
       this.provider = readText();
       this.token = readNum();
       this.path = readText();
