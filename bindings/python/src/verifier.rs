@@ -145,8 +145,8 @@ enum Payload {
     Shared(Shared),
     /// A slice of the binding's copy of a mutable body (`bytearray`, `memoryview`).
     Owned(Vec<u8>, Range<usize>),
-    /// Text of its own (an absent payload's `null`).
-    Text(String),
+    /// No payload in the envelope: its JSON is `null`.
+    Null,
 }
 
 /// A verified, parsed webhook event.
@@ -170,7 +170,7 @@ impl Event {
     /// our copy of a mutable one.
     pub(crate) fn over_body(meta: hookverify::EventMeta, obj: &Bound<'_, PyAny>, body: Cow<'_, [u8]>) -> Event {
         let payload = match (meta.data_range(), body) {
-            (None, _) => Payload::Text("null".to_owned()),
+            (None, _) => Payload::Null,
             // SAFETY: a borrowed body is the buffer of `obj`, an immutable bytes or str (see `convert::body`).
             (Some(r), Cow::Borrowed(b)) => Payload::Shared(unsafe { Shared::new(obj.clone().unbind(), &b[r]) }),
             (Some(r), Cow::Owned(b)) => Payload::Owned(b, r),
@@ -214,7 +214,7 @@ impl Event {
             let raw = match &self.payload {
                 Payload::Shared(s) => s.bytes(),
                 Payload::Owned(body, range) => &body[range.clone()],
-                Payload::Text(t) => t.as_bytes(),
+                Payload::Null => b"null",
             };
             // The core handed out this range as a str slice of the body; checked again all the same.
             let text = std::str::from_utf8(raw).map_err(|_| invalid(py, "event payload is not UTF-8"))?;
