@@ -334,7 +334,7 @@ test(`[${BACKEND}] the middleware reads Content-Length from rawHeaders (req.head
   t.after(srv.close);
   const d = await github('issues', 'opened', 'delivery-cl');
   assert.equal((await post(`${srv.url}/webhooks`, d.headers, d.body)).status, 200);
-  const big = await post(`${srv.url}/webhooks`, { ...d.headers, 'CONTENT-TYPE': 'application/json' }, 'x'.repeat(4096));
+  const big = await post(`${srv.url}/webhooks`, d.headers, 'x'.repeat(4096));
   assert.equal(big.status, 413);
   assert.equal(built, 0);
 
