@@ -77,7 +77,7 @@ pub struct Webhooks {
 
 impl std::fmt::Debug for Webhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhooks").field("receiver", &self.receiver).finish()
+        f.debug_struct("Webhooks").field("receiver", &self.receiver).field("body_timeout", &self.body_timeout).finish()
     }
 }
 
