@@ -145,9 +145,17 @@ fn from_env(name: &str, what: &str) -> Result<String, String> {
     non_blank(value, &format!("environment variable {name}"), what)
 }
 
+/// The largest secret or Redis URL file read (a secret is tens of bytes; this stops `/dev/zero`).
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
 /// A secret value from the file at `path`. Errors name the file, never its content.
 fn from_file(path: &Path, what: &str) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {} (for the {what}): {e}", path.display()))?;
+    let cannot = |e: std::io::Error| format!("cannot read {} (for the {what}): {e}", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(format!("file {} (for the {what}) is over {MAX_SECRET_FILE_BYTES} bytes", path.display()));
+    }
     let value = String::from_utf8(bytes).map_err(|_| format!("file {} (for the {what}) is not valid UTF-8", path.display()))?;
     non_blank(value, &format!("file {}", path.display()), what)
 }

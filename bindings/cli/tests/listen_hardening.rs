@@ -256,6 +256,7 @@ fn unusable_secret_sources_exit_2_naming_the_source_not_the_value() {
     std::fs::write(dir.join("blank"), " \t\n").unwrap();
     std::fs::write(dir.join("empty"), "").unwrap();
     std::fs::write(dir.join("binary"), b"\xff\xfeQZbin").unwrap();
+    std::fs::write(dir.join("huge"), "QZbin".repeat(20_000)).unwrap();
     let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
     // (arguments, environment, what the message must name)
     type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, String);
@@ -267,6 +268,8 @@ fn unusable_secret_sources_exit_2_naming_the_source_not_the_value() {
         (vec!["--secret-file".into(), path("empty")], vec![], path("empty")),
         (vec!["--secret-file".into(), path("binary")], vec![], path("binary")),
         (vec!["--secret-file".into(), path("missing")], vec![], path("missing")),
+        (vec!["--secret-file".into(), path("huge")], vec![], path("huge")),
+        (vec!["--secret-file".into(), "/dev/zero".into()], vec![], "/dev/zero".into()),
     ];
     for (args, env, names) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
