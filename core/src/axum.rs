@@ -17,20 +17,29 @@
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The route reads the body itself, with the cap and a deadline: a declared `Content-Length`
+//! over the largest verifier cap is answered `413` (the core's `payload_too_large` JSON) before
+//! any of the body is read, a chunked body is stopped at the first frame past the cap, and a
+//! body not complete within [`DEFAULT_BODY_TIMEOUT`] (see [`Webhooks::body_timeout`]) is
+//! answered `408`; each of these answers closes the connection. A header-read timeout is the
+//! server's: `axum::serve` sets none, hyper's `http1::Builder::header_read_timeout` (with a
+//! timer) does — `hookverify listen` serves that way.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 
 use crate::dedup::{Store, Token};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{Event, EventRef};
 use crate::receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Scope, Step};
 
@@ -55,15 +64,20 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture = Pin<Box<dyn Future<Output = std::result::Result<(), HandlerError>> + Send>>;
 type Handler = Arc<dyn Fn(Context) -> BoxFuture + Send + Sync>;
 
+/// How long the route waits for a request's whole body, from the moment its handler starts,
+/// unless [`Webhooks::body_timeout`] says otherwise.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Webhook endpoint for axum: providers, a store, and typed-event handlers.
 pub struct Webhooks {
     receiver: Receiver<Handler>,
     store_may_block: bool,
+    body_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Webhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhooks").field("receiver", &self.receiver).finish()
+        f.debug_struct("Webhooks").field("receiver", &self.receiver).field("body_timeout", &self.body_timeout).finish()
     }
 }
 
@@ -79,7 +93,7 @@ impl Webhooks {
     /// An endpoint for these providers (priority order) with a dedup store.
     pub fn new(providers: Vec<Provider>, store: impl Store + 'static) -> Result<Webhooks> {
         let store_may_block = store.may_block();
-        Ok(Webhooks { receiver: Receiver::new(providers, Box::new(store))?, store_may_block })
+        Ok(Webhooks { receiver: Receiver::new(providers, Box::new(store))?, store_may_block, body_timeout: Some(DEFAULT_BODY_TIMEOUT) })
     }
 
     /// Adds an async handler for an event-type pattern (`user.created`, `user.*`, `*`).
@@ -118,15 +132,49 @@ impl Webhooks {
         self
     }
 
+    /// How long the route waits for the whole body ([`DEFAULT_BODY_TIMEOUT`]; `None`: no deadline).
+    /// A body that is late is answered `408 Request Timeout` (empty body) and the connection is
+    /// closed. The deadline needs tokio's time driver (`#[tokio::main]` and `enable_all()` turn it on).
+    pub fn body_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// The underlying receiver, for its other settings.
     pub fn receiver_mut(&mut self) -> &mut Receiver<Handler> {
         &mut self.receiver
     }
 
-    /// A `POST` route running the pipeline; the body limit is the largest verifier cap.
+    /// A `POST` route running the pipeline. It reads the body itself: the limit is the largest
+    /// verifier cap (a declared `Content-Length` over it is refused before reading), within the
+    /// [`body_timeout`](Webhooks::body_timeout).
     pub fn into_method_router<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let limit = self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0);
-        post(handle).with_state(Arc::new(self)).layer(DefaultBodyLimit::max(limit))
+        post(handle).with_state(Arc::new(self))
+    }
+
+    /// The largest body any provider accepts.
+    fn body_limit(&self) -> usize {
+        self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0)
+    }
+
+    /// Reads `body` within the cap and the deadline, or the answer that refuses it.
+    async fn read_body(&self, body: Body) -> std::result::Result<Bytes, Response> {
+        let limit = self.body_limit();
+        let read = read_capped(body, limit);
+        let outcome = match self.body_timeout {
+            Some(deadline) => tokio::time::timeout(deadline, read).await.unwrap_or(Err(BodyError::Late)),
+            None => read.await,
+        };
+        outcome.map_err(|e| {
+            let mut response = match e {
+                BodyError::TooLarge(size) => into_response(Decision::from_error(&Error::PayloadTooLarge { size, limit })),
+                BodyError::Late => StatusCode::REQUEST_TIMEOUT.into_response(),
+                BodyError::Failed => StatusCode::BAD_REQUEST.into_response(),
+            };
+            // The rest of the body is never read: close instead of draining it.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        })
     }
 
     /// Runs one request through the pipeline (what the route calls; usable from your own handler).
@@ -220,8 +268,54 @@ impl Future for CatchUnwind {
     }
 }
 
-async fn handle(State(hooks): State<Arc<Webhooks>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    hooks.handle(uri, headers, body).await
+async fn handle(State(hooks): State<Arc<Webhooks>>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    match hooks.read_body(body).await {
+        Ok(body) => hooks.handle(parts.uri, parts.headers, body).await,
+        Err(refused) => refused,
+    }
+}
+
+/// Why a body was not read.
+enum BodyError {
+    /// Over the cap: the declared length, or the bytes received when reading stopped.
+    TooLarge(usize),
+    /// Not complete within the deadline.
+    Late,
+    /// The connection failed while reading.
+    Failed,
+}
+
+/// Reads a whole body of at most `limit` bytes. A body that declares more (`Content-Length`) is
+/// refused before any of it is read; one that sends more (chunked) is refused at the first frame
+/// past the cap. A body that arrives in one frame is returned without a copy.
+async fn read_capped(mut body: Body, limit: usize) -> std::result::Result<Bytes, BodyError> {
+    let declared = body.size_hint().lower();
+    if declared > limit as u64 {
+        return Err(BodyError::TooLarge(usize::try_from(declared).unwrap_or(usize::MAX)));
+    }
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut len = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame.map_err(|_| BodyError::Failed)?.into_data() else {
+            continue; // trailers
+        };
+        len = len.saturating_add(data.len());
+        if len > limit {
+            return Err(BodyError::TooLarge(len));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            held => {
+                if let Some(held) = held {
+                    joined.extend_from_slice(&held);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 fn internal_error() -> Response {

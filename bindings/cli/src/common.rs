@@ -1,7 +1,7 @@
 //! Argument pieces shared by the subcommands.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -40,6 +40,138 @@ impl SchemeArgs {
         })?;
         Scheme::from_json(&json)
     }
+}
+
+/// Live secrets from argv, environment variables and files, in any mix (at least one).
+///
+/// Key indexes count the `--secret` values first, then `--secret-env`, then `--secret-file`,
+/// each in the order given. A secret read from a variable or a file loses one trailing line
+/// ending (`\n` or `\r\n`) and nothing else; an empty or whitespace-only result is a usage error.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = true)]
+pub struct SecretArgs {
+    /// A live secret; repeat for rotation. Other local users can read a process's arguments:
+    /// prefer --secret-env or --secret-file.
+    #[arg(long = "secret", value_name = "SECRET")]
+    secret: Vec<String>,
+    /// Read a secret from this environment variable; repeatable.
+    #[arg(long = "secret-env", value_name = "NAME")]
+    secret_env: Vec<String>,
+    /// Read a secret from this file (its whole content, less one trailing newline); repeatable.
+    #[arg(long = "secret-file", value_name = "PATH")]
+    secret_file: Vec<PathBuf>,
+}
+
+impl SecretArgs {
+    /// Every secret, in key-index order (a usage error that names the variable or file otherwise).
+    pub fn load(&self) -> Result<Vec<String>, String> {
+        let mut out = self.secret.clone();
+        for name in &self.secret_env {
+            out.push(from_env(name, "secret")?);
+        }
+        for path in &self.secret_file {
+            out.push(from_file(path, "secret")?);
+        }
+        Ok(out)
+    }
+}
+
+/// The one signing secret of `sign` and `send`: from argv, an environment variable or a file.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct SigningSecretArgs {
+    /// The signing secret. Other local users can read a process's arguments: prefer
+    /// --secret-env or --secret-file.
+    #[arg(long = "secret", value_name = "SECRET")]
+    secret: Option<String>,
+    /// Read the signing secret from this environment variable.
+    #[arg(long = "secret-env", value_name = "NAME")]
+    secret_env: Option<String>,
+    /// Read the signing secret from this file (its whole content, less one trailing newline).
+    #[arg(long = "secret-file", value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+}
+
+impl SigningSecretArgs {
+    /// The secret (a usage error that names the variable or file otherwise).
+    pub fn load(&self) -> Result<String, String> {
+        match (&self.secret, &self.secret_env, &self.secret_file) {
+            (Some(secret), _, _) => Ok(secret.clone()),
+            (_, Some(name), _) => from_env(name, "secret"),
+            (_, _, Some(path)) => from_file(path, "secret"),
+            (None, None, None) => Err("no secret given".to_owned()),
+        }
+    }
+}
+
+/// The Redis URL of `listen` (it may carry a password): from argv, an environment variable or a file.
+#[derive(Args, Debug)]
+#[group(required = false, multiple = false)]
+pub struct RedisArgs {
+    /// Share duplicate suppression through Redis (`redis://[:password@]host:port/db`) instead of
+    /// memory. Other local users can read a process's arguments: a URL with a password belongs
+    /// in --redis-env or --redis-file.
+    #[arg(long = "redis", value_name = "URL")]
+    redis: Option<String>,
+    /// Read the Redis URL from this environment variable.
+    #[arg(long = "redis-env", value_name = "NAME")]
+    redis_env: Option<String>,
+    /// Read the Redis URL from this file (its whole content, less one trailing newline).
+    #[arg(long = "redis-file", value_name = "PATH")]
+    redis_file: Option<PathBuf>,
+}
+
+impl RedisArgs {
+    /// The Redis URL, if one was given (a usage error that names the variable or file otherwise).
+    pub fn load(&self) -> Result<Option<String>, String> {
+        match (&self.redis, &self.redis_env, &self.redis_file) {
+            (Some(url), _, _) => Ok(Some(url.clone())),
+            (_, Some(name), _) => from_env(name, "Redis URL").map(Some),
+            (_, _, Some(path)) => from_file(path, "Redis URL").map(Some),
+            (None, None, None) => Ok(None),
+        }
+    }
+}
+
+/// A secret value from the environment variable `name`. Errors name the variable, never the value.
+fn from_env(name: &str, what: &str) -> Result<String, String> {
+    let value = match std::env::var(name) {
+        Ok(v) => v,
+        Err(std::env::VarError::NotPresent) => return Err(format!("environment variable {name} (for the {what}) is not set")),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!("environment variable {name} (for the {what}) is not valid UTF-8"))
+        }
+    };
+    non_blank(value, &format!("environment variable {name}"), what)
+}
+
+/// The largest secret or Redis URL file read (a secret is tens of bytes; this stops `/dev/zero`).
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+/// A secret value from the file at `path`. Errors name the file, never its content.
+fn from_file(path: &Path, what: &str) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {} (for the {what}): {e}", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(format!("file {} (for the {what}) is over {MAX_SECRET_FILE_BYTES} bytes", path.display()));
+    }
+    let value = String::from_utf8(bytes).map_err(|_| format!("file {} (for the {what}) is not valid UTF-8", path.display()))?;
+    non_blank(value, &format!("file {}", path.display()), what)
+}
+
+/// `value` less one trailing line ending; refused when nothing but whitespace is left.
+fn non_blank(mut value: String, source: &str, what: &str) -> Result<String, String> {
+    if value.ends_with('\n') {
+        value.pop();
+        if value.ends_with('\r') {
+            value.pop();
+        }
+    }
+    if value.trim().is_empty() {
+        return Err(format!("{source} holds an empty or whitespace-only {what}"));
+    }
+    Ok(value)
 }
 
 /// The request to check: headers, body, and "now" (shared by `verify` and `diagnose`).

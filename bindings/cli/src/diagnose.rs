@@ -8,7 +8,7 @@ use hookverify::diagnose::{diagnose, Report};
 use hookverify::ErrorCode;
 use serde_json::json;
 
-use crate::common::{RequestArgs, SchemeArgs, EXIT_USAGE};
+use crate::common::{RequestArgs, SchemeArgs, SecretArgs, EXIT_USAGE};
 
 /// The scheme, optional here: detected from the headers when none is named.
 #[derive(Args, Debug)]
@@ -30,9 +30,9 @@ pub struct OptionalScheme {
 pub struct DiagnoseArgs {
     #[command(flatten)]
     scheme: OptionalScheme,
-    /// A secret to try; repeat for rotation (the matching one's index is reported).
-    #[arg(long = "secret", required = true)]
-    secrets: Vec<String>,
+    /// Secrets to try; the matching one's index is reported.
+    #[command(flatten)]
+    secrets: SecretArgs,
     #[command(flatten)]
     request: RequestArgs,
     /// Print the report as one line of JSON.
@@ -63,7 +63,11 @@ pub fn run(args: DiagnoseArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
     };
-    let report = diagnose(&headers, &body, &args.secrets, scheme.as_ref(), args.request.now());
+    let secrets = match args.secrets.load() {
+        Ok(s) => s,
+        Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
+    };
+    let report = diagnose(&headers, &body, &secrets, scheme.as_ref(), args.request.now());
     if args.json {
         println!("{}", report.to_json());
     } else {

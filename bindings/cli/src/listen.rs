@@ -1,13 +1,22 @@
 //! `hookverify listen`: a local receiver that prints each accepted event as one JSON line.
 
+use std::pin::pin;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
-use hookverify::axum::{Context, Webhooks};
+use hookverify::axum::{Context, Webhooks, DEFAULT_BODY_TIMEOUT};
+use hookverify::verify::DEFAULT_MAX_BODY_BYTES;
 use hookverify::{MemoryStore, Mode, Provider, Verifier};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 
-use crate::common::{usage_error, SchemeArgs};
+use crate::common::{usage_error, RedisArgs, SchemeArgs, SecretArgs};
+
+/// Default of `--header-timeout`, in seconds.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 
 /// Arguments of `hookverify listen`.
 #[derive(Args, Debug)]
@@ -17,18 +26,31 @@ pub struct ListenArgs {
     port: u16,
     #[command(flatten)]
     scheme: SchemeArgs,
-    /// A live secret; repeat for rotation.
-    #[arg(long = "secret", required = true)]
-    secrets: Vec<String>,
-    /// Share duplicate suppression through Redis (`redis://host:port/db`) instead of memory.
-    #[arg(long)]
-    redis: Option<String>,
+    /// Live secrets (rotation: give several).
+    #[command(flatten)]
+    secrets: SecretArgs,
+    #[command(flatten)]
+    redis: RedisArgs,
     /// Answer after handling (200) instead of on acceptance (202).
     #[arg(long)]
     sync: bool,
     /// Path to receive on.
     #[arg(long, default_value = "/")]
     path: String,
+    /// Largest body accepted; a larger one is answered 413 `payload_too_large` (a declared
+    /// Content-Length before any of the body is read) and its connection closed.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Seconds a connection may take to send a request's headers (and may sit idle between
+    /// requests) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_HEADER_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a request may take to send its whole body; a late one is answered 408 and its
+    /// connection closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -36,12 +58,16 @@ pub fn run(args: ListenArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let verifier = match Verifier::new(scheme.clone(), &args.secrets) {
+    let (secrets, redis) = match (args.secrets.load(), args.redis.load()) {
+        (Ok(s), Ok(r)) => (s, r),
+        (Err(e), _) | (_, Err(e)) => return usage_error(&e),
+    };
+    let verifier = match Verifier::builder(scheme.clone()).secrets(&secrets).max_body_bytes(args.max_body_bytes).build() {
         Ok(v) => v,
         Err(e) => return usage_error(&e.to_string()),
     };
     let providers = vec![Provider::new(scheme.name(), verifier)];
-    let hooks = match &args.redis {
+    let hooks = match &redis {
         Some(url) => hookverify::dedup::RedisStore::open(url).and_then(|store| Webhooks::new(providers, store)),
         None => Webhooks::new(providers, MemoryStore::default()),
     };
@@ -54,7 +80,8 @@ pub fn run(args: ListenArgs) -> ExitCode {
             print_event(&ctx);
             Ok(())
         })
-        .mode(if args.sync { Mode::Sync } else { Mode::Async });
+        .mode(if args.sync { Mode::Sync } else { Mode::Async })
+        .body_timeout(Some(Duration::from_secs(args.body_timeout)));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
         let app = axum::Router::new().route(&args.path, hooks.into_method_router());
@@ -64,14 +91,43 @@ pub fn run(args: ListenArgs) -> ExitCode {
         };
         let addr = listener.local_addr().expect("bound socket has an address");
         eprintln!("hookverify: listening on http://{addr}{} ({} mode)", args.path, if args.sync { "sync" } else { "async" });
-        let shutdown = async {
-            tokio::signal::ctrl_c().await.ok();
-        };
-        match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => usage_error(&e.to_string()),
-        }
+        serve(listener, app, Duration::from_secs(args.header_timeout)).await;
+        ExitCode::SUCCESS
     })
+}
+
+/// Serves HTTP/1.1 until Ctrl-C, then lets open requests finish. Unlike `axum::serve`, each
+/// connection has a header-read timeout (hyper's, which also bounds idle keep-alive time), so
+/// connections that never finish their headers cannot pile up (slowloris).
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut ctrl_c = pin!(tokio::signal::ctrl_c());
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait for connections to close (as
+                    // axum::serve does); a failed handshake is just skipped.
+                    if !matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) {
+                        eprintln!("hookverify: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    continue;
+                }
+            },
+            _ = &mut ctrl_c => break,
+        };
+        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection's own failure (reset, header timeout) concerns only that connection.
+            let _ = connection.await;
+        });
+    }
+    graceful.shutdown().await;
 }
 
 fn print_event(ctx: &Context) {

@@ -10,7 +10,7 @@ use hookverify::scheme::FieldSource;
 use hookverify::{unix_now, Scheme, Signer};
 use serde_json::{json, Map, Value};
 
-use crate::common::{usage_error, SchemeArgs};
+use crate::common::{usage_error, SchemeArgs, SigningSecretArgs};
 use crate::sign::random_id;
 
 /// Arguments of `hookverify send`.
@@ -20,9 +20,8 @@ pub struct SendArgs {
     url: String,
     #[command(flatten)]
     scheme: SchemeArgs,
-    /// The signing secret.
-    #[arg(long)]
-    secret: String,
+    #[command(flatten)]
+    secret: SigningSecretArgs,
     /// Event type (default `hookverify.test`; `ping` for GitHub).
     #[arg(long = "type", value_name = "TYPE")]
     event_type: Option<String>,
@@ -122,7 +121,11 @@ pub fn run(args: SendArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let signer = match Signer::new(scheme.clone(), &args.secret) {
+    let secret = match args.secret.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let signer = match Signer::new(scheme.clone(), &secret) {
         Ok(s) => s,
         Err(e) => return usage_error(&e.to_string()),
     };

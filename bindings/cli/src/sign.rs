@@ -6,16 +6,15 @@ use std::process::ExitCode;
 use clap::Args;
 use hookverify::{unix_now, Signer};
 
-use crate::common::{read_body, usage_error, SchemeArgs};
+use crate::common::{read_body, usage_error, SchemeArgs, SigningSecretArgs};
 
 /// Arguments of `hookverify sign`.
 #[derive(Args, Debug)]
 pub struct SignArgs {
     #[command(flatten)]
     scheme: SchemeArgs,
-    /// The signing secret.
-    #[arg(long)]
-    secret: String,
+    #[command(flatten)]
+    secret: SigningSecretArgs,
     /// Message id (schemes that sign one); a random `msg_…` id when omitted.
     #[arg(long)]
     id: Option<String>,
@@ -46,7 +45,11 @@ pub fn run(args: SignArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
     };
-    let signer = match Signer::new(scheme, &args.secret) {
+    let secret = match args.secret.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let signer = match Signer::new(scheme, &secret) {
         Ok(s) => s,
         Err(e) => return usage_error(&e.to_string()),
     };

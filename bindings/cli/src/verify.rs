@@ -6,16 +6,16 @@ use clap::Args;
 use hookverify::{ErrorCode, Verifier};
 use serde_json::json;
 
-use crate::common::{RequestArgs, SchemeArgs, EXIT_USAGE};
+use crate::common::{RequestArgs, SchemeArgs, SecretArgs, EXIT_USAGE};
 
 /// Arguments of `hookverify verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     #[command(flatten)]
     scheme: SchemeArgs,
-    /// A live secret; repeat for rotation (the matching one's index is reported).
-    #[arg(long = "secret", required = true)]
-    secrets: Vec<String>,
+    /// Live secrets; the matching one's index is reported.
+    #[command(flatten)]
+    secrets: SecretArgs,
     #[command(flatten)]
     request: RequestArgs,
     /// Replay window in seconds (schemes with a timestamp).
@@ -37,7 +37,11 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return invalid(ErrorCode::InvalidArgument, &e, EXIT_USAGE),
     };
-    let mut builder = Verifier::builder(scheme).secrets(&args.secrets);
+    let secrets = match args.secrets.load() {
+        Ok(s) => s,
+        Err(e) => return invalid(ErrorCode::InvalidArgument, &e, EXIT_USAGE),
+    };
+    let mut builder = Verifier::builder(scheme).secrets(&secrets);
     if let Some(t) = args.tolerance {
         builder = builder.tolerance_seconds(t);
     }

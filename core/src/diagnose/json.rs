@@ -71,6 +71,8 @@ impl Parser<'_> {
                     items.push(p.value()?);
                     p.ws();
                     if p.eat(b']') {
+                        // Exact size: deep one-item nesting would otherwise hold 4 slots a level.
+                        items.shrink_to_fit();
                         return Some(Json::Array(items));
                     }
                     if !p.eat(b',') {
@@ -94,6 +96,7 @@ impl Parser<'_> {
                     members.push((key, p.value()?));
                     p.ws();
                     if p.eat(b'}') {
+                        members.shrink_to_fit();
                         return Some(Json::Object(members));
                     }
                     if !p.eat(b',') {
@@ -233,11 +236,12 @@ pub(crate) const PY_ASCII: u32 = 0x7e;
 /// PHP's `json_encode` escapes non-ASCII (DEL stays raw).
 pub(crate) const PHP_ASCII: u32 = 0x7f;
 
-/// Serializes `value` in `style`.
-pub(crate) fn write(value: &Json, style: &Style) -> Vec<u8> {
+/// Serializes `value` in `style`; `None` once the text passes `limit` bytes (indented forms of
+/// deeply nested input grow with the square of the depth). Writing stops there, so the text held
+/// never exceeds `limit` by more than one scalar.
+pub(crate) fn write(value: &Json, style: &Style, limit: usize) -> Option<Vec<u8>> {
     let mut out = String::new();
-    write_value(value, style, 0, &mut out);
-    out.into_bytes()
+    write_value(value, style, 0, limit, &mut out).then(|| out.into_bytes())
 }
 
 fn newline(style: &Style, level: usize, out: &mut String) {
@@ -245,7 +249,12 @@ fn newline(style: &Style, level: usize, out: &mut String) {
     out.extend(std::iter::repeat(' ').take(style.indent * level));
 }
 
-fn write_value(value: &Json, style: &Style, level: usize, out: &mut String) {
+/// Writes `value`; false once `out` is over `limit` (checked before each value and after each
+/// line break, where the text grows).
+fn write_value(value: &Json, style: &Style, level: usize, limit: usize, out: &mut String) -> bool {
+    if out.len() > limit {
+        return false;
+    }
     match value {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -255,7 +264,9 @@ fn write_value(value: &Json, style: &Style, level: usize, out: &mut String) {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 separator(i, style, level, out);
-                write_value(item, style, level + 1, out);
+                if !write_value(item, style, level + 1, limit, out) {
+                    return false;
+                }
             }
             close(items.is_empty(), style, level, ']', out);
         }
@@ -269,11 +280,14 @@ fn write_value(value: &Json, style: &Style, level: usize, out: &mut String) {
                 separator(i, style, level, out);
                 write_string(key, style, out);
                 out.push_str(if style.indent > 0 { ": " } else { style.key_sep });
-                write_value(item, style, level + 1, out);
+                if !write_value(item, style, level + 1, limit, out) {
+                    return false;
+                }
             }
             close(members.is_empty(), style, level, '}', out);
         }
     }
+    out.len() <= limit
 }
 
 fn separator(index: usize, style: &Style, level: usize, out: &mut String) {
@@ -328,17 +342,27 @@ mod tests {
     fn round_trips_compact_text_and_keeps_numbers() {
         let text = r#"{"b":[1,-0.5e+10,true,null],"a":{"x":"caf\u00e9 \ud83d\ude00 /"},"e":{},"f":[]}"#;
         let v = parse(text.as_bytes()).unwrap();
-        assert_eq!(String::from_utf8(write(&v, &COMPACT)).unwrap(), "{\"b\":[1,-0.5e+10,true,null],\"a\":{\"x\":\"café 😀 /\"},\"e\":{},\"f\":[]}");
+        assert_eq!(String::from_utf8(write(&v, &COMPACT, usize::MAX).unwrap()).unwrap(), "{\"b\":[1,-0.5e+10,true,null],\"a\":{\"x\":\"café 😀 /\"},\"e\":{},\"f\":[]}");
         let php = Style { escape_slash: true, escape_above: PHP_ASCII, ..COMPACT };
         assert_eq!(
-            String::from_utf8(write(&v, &php)).unwrap(),
+            String::from_utf8(write(&v, &php, usize::MAX).unwrap()).unwrap(),
             r#"{"b":[1,-0.5e+10,true,null],"a":{"x":"caf\u00e9 \ud83d\ude00 \/"},"e":{},"f":[]}"#
         );
         let pretty = Style { indent: 2, sort_keys: true, ..COMPACT };
         assert_eq!(
-            String::from_utf8(write(&parse(br#"{"b":[1],"a":{}}"#).unwrap(), &pretty)).unwrap(),
+            String::from_utf8(write(&parse(br#"{"b":[1],"a":{}}"#).unwrap(), &pretty, usize::MAX).unwrap()).unwrap(),
             "{\n  \"a\": {},\n  \"b\": [\n    1\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn write_stops_past_its_limit() {
+        let v = parse(br#"[[["abc"]],[1,2]]"#).unwrap();
+        let full = write(&v, &COMPACT, usize::MAX).unwrap();
+        assert_eq!(write(&v, &COMPACT, full.len()).as_deref(), Some(&full[..]));
+        assert_eq!(write(&v, &COMPACT, full.len() - 1), None);
+        let pretty = Style { indent: 4, ..COMPACT };
+        assert_eq!(write(&v, &pretty, full.len()), None);
     }
 
     #[test]

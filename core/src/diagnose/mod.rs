@@ -6,7 +6,7 @@
 //! fixed list of candidate variants (body re-serialized, line endings, charset,
 //! secret decoding, encoding, algorithm, other presets' rules, timestamp unit)
 //! and reports a hint only when a variant actually matches a signature on the
-//! wire. The work is bounded ([`MAX_HMACS`], [`MAX_VARIANT_BODY_BYTES`]).
+//! wire. The work is bounded ([`MAX_HMACS`], [`MAX_VARIANT_BODY_BYTES`], [`MAX_VARIANT_BYTES`]).
 //!
 //! A report never contains a secret, a piece of one, or an expected MAC: checks
 //! describe signatures by count, length and encoding, never by value.
@@ -40,6 +40,10 @@ pub const MAX_HMACS: usize = 64;
 
 /// Bodies larger than this get no body variants (re-serialization, line endings, charset).
 pub const MAX_VARIANT_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON re-serialization longer than this is not tried (indented forms of deeply nested JSON
+/// grow with the square of the depth: ~266 MB for 1 MiB of arrays nested 127 deep).
+pub const MAX_VARIANT_BYTES: usize = 8 * MAX_VARIANT_BODY_BYTES;
 
 /// Stable codes of diagnose hints (see `spec/errors.md`, "Diagnose hints").
 #[non_exhaustive]

@@ -8,7 +8,7 @@
 
 use super::read::{self, encoding_name, Decoded, Reading};
 use super::variants::body_variants;
-use super::{describe_skew, Check, Hint, HintCode, MAX_VARIANT_BODY_BYTES};
+use super::{describe_skew, Check, Hint, HintCode, MAX_VARIANT_BODY_BYTES, MAX_VARIANT_BYTES};
 use crate::headers::{Headers, Lookup};
 use crate::scheme::{Encoding, Scheme, Segment};
 use crate::secret::{Algorithm, KeyedMac, Secret, SecretEncoding, WHSEC_PREFIX};
@@ -188,6 +188,7 @@ fn wrong_keys(secrets: &[&str]) -> Vec<Hint> {
 pub(crate) fn hints<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H>, primary: Option<(usize, Encoding)>) -> Outcome {
     let mut hints = wrong_keys(cx.secrets);
     let mut body_skipped = false;
+    let mut oversized = 0;
     let found = match primary {
         Some((_, enc)) => Found::own(encoding_hint(cx.scheme, enc).into_iter().collect()),
         None => stage_algorithm(engine, cx)
@@ -195,7 +196,7 @@ pub(crate) fn hints<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H
             .or_else(|| stage_secret_encoding(engine, cx))
             .or_else(|| stage_timestamp_truncated(engine, cx))
             .or_else(|| stage_other_scheme(engine, cx))
-            .or_else(|| stage_body(engine, cx, &mut body_skipped)),
+            .or_else(|| stage_body(engine, cx, &mut body_skipped, &mut oversized)),
     };
     let matched = found.is_some();
     if let Some(found) = found {
@@ -227,10 +228,13 @@ pub(crate) fn hints<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H
             cx.body.len()
         ));
     }
+    if oversized > 0 {
+        detail.push_str(&format!("; {oversized} JSON re-serialization(s) skipped: over the {MAX_VARIANT_BYTES}-byte limit for a variant"));
+    }
     if engine.exhausted {
         detail.push_str(&format!("; stopped at the limit of {} HMACs", engine.limit));
     }
-    let check = if body_skipped || engine.exhausted { Check::fail("hint_search", detail) } else { Check::pass("hint_search", detail) };
+    let check = if body_skipped || engine.exhausted || (oversized > 0 && !matched) { Check::fail("hint_search", detail) } else { Check::pass("hint_search", detail) };
     Outcome { hints: unique, check }
 }
 
@@ -463,7 +467,8 @@ fn stage_other_scheme<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_,
     None
 }
 
-fn stage_body<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H>, skipped: &mut bool) -> Option<Found> {
+/// Body variants, one at a time; `oversized` counts the JSON forms too long to try.
+fn stage_body<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H>, skipped: &mut bool, oversized: &mut usize) -> Option<Found> {
     if cx.body.len() > MAX_VARIANT_BODY_BYTES {
         *skipped = true;
         return None;
@@ -471,7 +476,9 @@ fn stage_body<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H>, ski
     if !cx.content_ready() || !cx.keys.iter().any(Option::is_some) {
         return None;
     }
-    for variant in body_variants(cx.body) {
+    let mut variants = body_variants(cx.body);
+    while let Some(variant) = variants.next() {
+        *oversized = variants.oversized();
         for (i, key) in cx.keys.iter().enumerate() {
             let Some(key) = key else { continue };
             if let Some(enc) = cx.try_own(engine, key.expose_bytes(), cx.algorithm(), &variant.body) {
@@ -493,5 +500,6 @@ fn stage_body<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H>, ski
             }
         }
     }
+    *oversized = variants.oversized();
     None
 }

@@ -1,10 +1,13 @@
 //! Candidate bodies: what the sender may have signed instead of the bytes given.
 //!
 //! A fixed, ordered list (byte-level changes first, then JSON re-serializations),
-//! deduplicated, so the search is bounded and its result the same in every build.
+//! deduplicated, so the search is bounded and its result the same in every build. Candidates
+//! are made one at a time and each is bounded in size, so memory does not grow with them.
 
-use super::json::{self, Style, PHP_ASCII, PY_ASCII, RAW};
-use super::HintCode;
+use sha2::{Digest, Sha256};
+
+use super::json::{self, Json, Style, PHP_ASCII, PY_ASCII, RAW};
+use super::{HintCode, MAX_VARIANT_BYTES};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -37,42 +40,112 @@ const JSON_FORMS: &[(&str, Style)] = &[
     ("JSON indented by 2 spaces with its keys sorted", style(2, ",", ":", false, RAW, true)),
 ];
 
-/// Every candidate body, in search order, without duplicates or the original.
-pub(crate) fn body_variants(body: &[u8]) -> Vec<BodyVariant> {
-    let mut out: Vec<BodyVariant> = Vec::new();
-    let mut push = |code, label, candidate: Vec<u8>| {
-        if candidate != body && !out.iter().any(|v| v.body == candidate) {
-            out.push(BodyVariant { code, label, body: candidate });
-        }
-    };
-    let lines = HintCode::BodyLineEndings;
+/// How one candidate is made from the body, in search order.
+#[derive(Clone, Copy)]
+enum Recipe {
+    CrlfToLf,
+    LfToCrlf,
+    StripBom,
+    AddBom,
+    StripNewline,
+    AddNewline,
+    ToLatin1,
+    FromLatin1,
+    /// An index into [`JSON_FORMS`].
+    Json(usize),
+}
+
+/// Every candidate body, in search order, without duplicates or the original, made one at a
+/// time as the search asks for it: at most one candidate (at most [`MAX_VARIANT_BYTES`]) is held
+/// at once, and a search that stops early makes no more. Duplicates are recognised by their
+/// SHA-256 digest. [`BodyVariants::oversized`] counts JSON forms dropped for their size.
+pub(crate) fn body_variants(body: &[u8]) -> BodyVariants<'_> {
+    let mut recipes = Vec::with_capacity(8 + JSON_FORMS.len());
     if contains(body, b"\r\n") {
-        push(lines, "with its CRLF line endings changed to LF", replace(body, b"\r\n", b"\n"));
+        recipes.push(Recipe::CrlfToLf);
     } else if body.contains(&b'\n') {
-        push(lines, "with its LF line endings changed to CRLF", replace(body, b"\n", b"\r\n"));
+        recipes.push(Recipe::LfToCrlf);
     }
-    match body.strip_prefix(BOM) {
-        Some(rest) => push(lines, "without its UTF-8 byte-order mark", rest.to_vec()),
-        None => push(lines, "with a UTF-8 byte-order mark added", [BOM, body].concat()),
-    }
-    if let Some(rest) = body.strip_suffix(b"\r\n").or_else(|| body.strip_suffix(b"\n")) {
-        push(lines, "without its trailing newline", rest.to_vec());
-    } else {
-        push(lines, "with a trailing newline added", [body, b"\n"].concat());
-    }
+    recipes.push(if body.starts_with(BOM) { Recipe::StripBom } else { Recipe::AddBom });
+    recipes.push(if body.ends_with(b"\n") { Recipe::StripNewline } else { Recipe::AddNewline });
     if body.iter().any(|&b| b >= 0x80) {
-        if let Some(latin1) = std::str::from_utf8(body).ok().and_then(to_latin1) {
-            push(HintCode::BodyCharset, "encoded as Latin-1 (ISO-8859-1) instead of UTF-8", latin1);
-        }
-        let utf8: String = body.iter().map(|&b| char::from(b)).collect();
-        push(HintCode::BodyCharset, "decoded as Latin-1 (ISO-8859-1) and re-encoded as UTF-8", utf8.into_bytes());
+        recipes.extend([Recipe::ToLatin1, Recipe::FromLatin1]);
     }
-    if let Some(value) = json::parse(body) {
-        for (label, style) in JSON_FORMS {
-            push(HintCode::BodyReserialized, label, json::write(&value, style));
-        }
+    recipes.extend((0..JSON_FORMS.len()).map(Recipe::Json));
+    BodyVariants { body, recipes: recipes.into_iter(), json: None, seen: Vec::new(), oversized: 0 }
+}
+
+/// The candidates of [`body_variants`], made lazily.
+pub(crate) struct BodyVariants<'a> {
+    body: &'a [u8],
+    recipes: std::vec::IntoIter<Recipe>,
+    /// The body parsed as JSON, on first need (`Some(None)`: not JSON).
+    json: Option<Option<Json>>,
+    /// Digests of the candidates already given.
+    seen: Vec<[u8; 32]>,
+    oversized: usize,
+}
+
+impl BodyVariants<'_> {
+    /// How many JSON forms were dropped because they would be over [`MAX_VARIANT_BYTES`].
+    pub(crate) fn oversized(&self) -> usize {
+        self.oversized
     }
-    out
+
+    fn make(&mut self, recipe: Recipe) -> Option<(HintCode, &'static str, Vec<u8>)> {
+        let body = self.body;
+        let lines = HintCode::BodyLineEndings;
+        Some(match recipe {
+            Recipe::CrlfToLf => (lines, "with its CRLF line endings changed to LF", replace(body, b"\r\n", b"\n")),
+            Recipe::LfToCrlf => (lines, "with its LF line endings changed to CRLF", replace(body, b"\n", b"\r\n")),
+            Recipe::StripBom => (lines, "without its UTF-8 byte-order mark", body[BOM.len()..].to_vec()),
+            Recipe::AddBom => (lines, "with a UTF-8 byte-order mark added", [BOM, body].concat()),
+            Recipe::StripNewline => {
+                let rest = body.strip_suffix(b"\r\n").or_else(|| body.strip_suffix(b"\n"))?;
+                (lines, "without its trailing newline", rest.to_vec())
+            }
+            Recipe::AddNewline => (lines, "with a trailing newline added", [body, b"\n"].concat()),
+            Recipe::ToLatin1 => {
+                let latin1 = std::str::from_utf8(body).ok().and_then(to_latin1)?;
+                (HintCode::BodyCharset, "encoded as Latin-1 (ISO-8859-1) instead of UTF-8", latin1)
+            }
+            Recipe::FromLatin1 => {
+                let utf8: String = body.iter().map(|&b| char::from(b)).collect();
+                (HintCode::BodyCharset, "decoded as Latin-1 (ISO-8859-1) and re-encoded as UTF-8", utf8.into_bytes())
+            }
+            Recipe::Json(i) => {
+                let value = self.json.get_or_insert_with(|| json::parse(body)).as_ref()?;
+                let (label, style) = &JSON_FORMS[i];
+                match json::write(value, style, MAX_VARIANT_BYTES) {
+                    Some(text) => (HintCode::BodyReserialized, *label, text),
+                    None => {
+                        self.oversized += 1;
+                        return None;
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Iterator for BodyVariants<'_> {
+    type Item = BodyVariant;
+
+    fn next(&mut self) -> Option<BodyVariant> {
+        while let Some(recipe) = self.recipes.next() {
+            let Some((code, label, candidate)) = self.make(recipe) else { continue };
+            if candidate == self.body {
+                continue;
+            }
+            let digest: [u8; 32] = Sha256::digest(&candidate).into();
+            if self.seen.contains(&digest) {
+                continue;
+            }
+            self.seen.push(digest);
+            return Some(BodyVariant { code, label, body: candidate });
+        }
+        None
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -103,29 +176,56 @@ fn to_latin1(text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn all(body: &[u8]) -> Vec<BodyVariant> {
+        body_variants(body).collect()
+    }
+
     fn labels(body: &[u8]) -> Vec<&'static str> {
-        body_variants(body).iter().map(|v| v.label).collect()
+        body_variants(body).map(|v| v.label).collect()
     }
 
     #[test]
     fn byte_variants_each_way() {
-        let v = body_variants(b"a\r\nb\r\n");
+        let v = all(b"a\r\nb\r\n");
         assert_eq!(v[0].body, b"a\nb\n");
         assert_eq!(v[2].body, b"a\r\nb");
         assert!(labels(b"\xEF\xBB\xBFx").contains(&"without its UTF-8 byte-order mark"));
-        let latin = body_variants(b"caf\xe9");
+        let latin = all(b"caf\xe9");
         assert!(latin.iter().any(|v| v.body == "café".as_bytes()));
-        let utf = body_variants("café".as_bytes());
+        let utf = all("café".as_bytes());
         assert!(utf.iter().any(|v| v.body == b"caf\xe9"));
     }
 
     #[test]
     fn json_forms_are_deduplicated() {
-        let v = body_variants(br#"{"a":1}"#);
+        let v = all(br#"{"a":1}"#);
         let bodies: Vec<&[u8]> = v.iter().map(|v| v.body.as_slice()).collect();
         assert!(bodies.contains(&&b"{\"a\": 1}"[..]));
         assert!(bodies.contains(&&b"{\n  \"a\": 1\n}"[..]));
         assert!(!bodies.contains(&&br#"{"a":1}"#[..]), "the original is not a variant");
         assert!(v.len() < 3 + 4 + 3, "duplicates removed: {}", v.len());
+    }
+
+    #[test]
+    fn json_forms_are_made_lazily_and_capped() {
+        // 4,093 one-item arrays nested 127 deep (~1 MiB): indented by 4 spaces that is ~266 MB.
+        let unit = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+        let body = format!("[{}]", vec![unit; 4093].join(","));
+        assert!(body.len() <= super::super::MAX_VARIANT_BODY_BYTES);
+        let mut variants = body_variants(body.as_bytes());
+        let mut largest = 0;
+        let mut count = 0;
+        for v in variants.by_ref() {
+            largest = largest.max(v.body.len());
+            count += 1;
+        }
+        assert!(largest <= MAX_VARIANT_BYTES, "{largest}");
+        // The indented forms (2 and 4 spaces, plain/Python/PHP) are over the cap; the one-line ones are not.
+        assert!(variants.oversized() >= 2, "{}", variants.oversized());
+        assert!(count >= 3, "BOM, newline and Python separators remain: {count}");
+        // A search that stops at the first candidate never makes the JSON forms.
+        let mut first = body_variants(body.as_bytes());
+        assert_eq!(first.next().map(|v| v.label), Some("with a UTF-8 byte-order mark added"));
+        assert!(first.json.is_none());
     }
 }

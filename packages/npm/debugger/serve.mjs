@@ -19,13 +19,20 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=
  */
 export async function serve({ port = 0, onRequest } = {}) {
   const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let p = path.posix.normalize(decodeURIComponent(url.pathname));
+    let url = null;
+    let p = null;
+    try {
+      url = new URL(req.url, 'http://localhost');
+      p = path.posix.normalize(decodeURIComponent(url.pathname));
+    } catch {
+      // A malformed percent-escape (`/%`, `/%E0%A4%A`) or request target (`//[`): 400, and the
+      // server keeps serving (a throw here would be an unhandled rejection, which ends the process).
+    }
     if (p === '/' || p === '/debugger') p = '/debugger/';
-    if (p.endsWith('/')) p += 'index.html';
-    const allowed = req.method === 'GET' && SERVED.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s)) && !p.includes('..');
-    let status = 404;
-    let body = 'not found';
+    if (p?.endsWith('/')) p += 'index.html';
+    const allowed = p !== null && req.method === 'GET' && SERVED.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s)) && !p.includes('..');
+    let status = p === null ? 400 : 404;
+    let body = p === null ? 'bad request' : 'not found';
     if (allowed) {
       try {
         body = await readFile(path.join(PKG, p));
@@ -34,7 +41,7 @@ export async function serve({ port = 0, onRequest } = {}) {
         // 404
       }
     }
-    onRequest?.({ method: req.method, path: url.pathname + url.search, status });
+    onRequest?.({ method: req.method, path: url ? url.pathname + url.search : req.url, status });
     res.writeHead(status, {
       'content-type': status === 200 ? TYPES[path.extname(p)] || 'application/octet-stream' : 'text/plain',
       'cache-control': 'no-store',
