@@ -175,9 +175,12 @@ pub struct SchemeSpec {
     #[serde(default = "SchemeSpec::default_version")]
     pub signature_version: String,
     /// Other header names the same sender may use, tried in order when the main one is absent.
+    /// Every envelope and dedup field is then read from the set that verified, never another set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub header_aliases: Vec<HeaderAlias>,
-    /// What identifies a delivery for duplicate suppression (default: the event id).
+    /// What identifies a delivery for duplicate suppression (default: the event id when the
+    /// signature covers it, else a digest of the signed content; see [`Scheme::dedup_basis`]).
+    /// Honoured as written: a header the signature does not cover makes a replayable key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_key: Option<FieldSource>,
 }
