@@ -198,7 +198,7 @@ pub struct Delivery {
     pub token: Token,
     /// The dedup key: `<namespace>|<provider>|<id>`, where `<id>` is the scheme's explicit
     /// `dedup_key`, else the event id when the signature covers it, else
-    /// [`content_key`](crate::dedup::content_key) (`sha256:…`) of the signed content.
+    /// [`content_key`] (`sha256:…`) of the signed content.
     pub key: String,
     /// The request path without its query.
     pub path: String,
