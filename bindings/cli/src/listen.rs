@@ -29,6 +29,10 @@ pub struct ListenArgs {
     /// Path to receive on.
     #[arg(long, default_value = "/")]
     path: String,
+    /// Endpoint name for duplicate suppression, when several listeners share one `--redis` store
+    /// (the dedup key is namespace|provider|id; it never holds the path).
+    #[arg(long)]
+    namespace: Option<String>,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -45,10 +49,13 @@ pub fn run(args: ListenArgs) -> ExitCode {
         Some(url) => hookverify::dedup::RedisStore::open(url).and_then(|store| Webhooks::new(providers, store)),
         None => Webhooks::new(providers, MemoryStore::default()),
     };
-    let hooks = match hooks {
+    let mut hooks = match hooks {
         Ok(h) => h,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Some(namespace) = &args.namespace {
+        hooks.receiver_mut().namespace(namespace);
+    }
     let hooks = hooks
         .on("*", |ctx: Context| async move {
             print_event(&ctx);

@@ -102,3 +102,54 @@ fn listen_runs_one_github_delivery_once_under_any_target_or_delivery_id() {
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.is_empty(), "no second event may be printed: {rest}");
 }
+
+/// A redis-server this test starts on a free loopback port (and stops by its pid on drop).
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Redis(child, port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+#[test]
+fn listeners_sharing_redis_are_kept_apart_by_namespace_not_path() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}/0", redis.1);
+    let secret = "gh-ns";
+    let body = br#"{"action":"opened","issue":{"number":8}}"#;
+    let sig = github_sig(secret, body);
+    let headers = [("X-Hub-Signature-256", sig.as_str()), ("X-GitHub-Event", "issues"), ("X-GitHub-Delivery", "d-ns")];
+    // Three listeners on one Redis: two named "a" (on different paths), one named "b".
+    let mut started = Vec::new();
+    for (path, namespace) in [("/a", "a"), ("/a-too", "a"), ("/b", "b")] {
+        started.push((path, listen(&["--path", path, "--scheme", "github", "--redis", &url, "--namespace", namespace], secret)));
+    }
+    let answers: Vec<String> = started.iter().map(|(path, (_, port, _))| post(*port, path, &headers, body).1).collect();
+    for (_, (child, _, _)) in &mut started {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert!(!answers[0].contains("duplicate"), "{answers:?}");
+    assert!(answers[1].contains(r#""duplicate":true"#), "same namespace, other path: one delivery: {answers:?}");
+    assert!(!answers[2].contains("duplicate"), "another namespace is another endpoint: {answers:?}");
+}
