@@ -426,7 +426,7 @@ def main():
              "Python's event slices it from the body on first access (the probe does not read it), and the Node "
              "probes read `dataJson`, so their Δ includes one body-sized string. The `receiver` column is the whole "
              "receiving pipeline (verify, parse, route, MemoryStore claim, a handler that leaves the payload unread, "
-             "complete) on a fresh path per call; the delivery keeps only where the payload sits in the body.")
+             "complete) with a fresh signed message id per call; the delivery keeps only where the payload sits in the body.")
         badd("")
     dedup_md = os.path.join(bench_dir, "dedup.md")
     if os.path.exists(dedup_md):

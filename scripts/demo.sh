@@ -26,7 +26,7 @@ demo() { # name, scheme args..., -- secret body
   if [[ $spec == *'"tolerance_seconds": '[0-9]* ]]; then
     "$HV" verify "${scheme_args[@]}" --secret "$secret" "${hargs[@]}" --now $((now + 3600)) --body-file "$work/body" || true
   else
-    echo "(no signed timestamp in this scheme: replays are caught by dedup on the delivery id)"
+    echo "(no signed timestamp in this scheme: a receiver catches replays by duplicate suppression on a signed key: the signed event id, else a digest of the signed body)"
   fi
 }
 

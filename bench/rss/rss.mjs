@@ -1,8 +1,8 @@
 // Peak RSS of verifying one 25 MiB body N times from Node: `node rss.mjs MODE N`, MODE one of
 // baseline | native-sig | native-event | native-receiver | wasm-sig | wasm-event | wasm-receiver.
 // `receiver` runs a Receiver's whole handle() (verify, parse, route, MemoryStore claim, a handler
-// that does not read the payload, complete) on a fresh path each time, so the same signed delivery
-// is never a duplicate. The body is allocated once and signed
+// that does not read the payload, complete) with a fresh signed message id each time (signed before
+// measuring; the dedup key never holds the path), so no delivery is a duplicate. The body is allocated once and signed
 // with a streaming node:crypto HMAC (no copy); `baseline` loads both backends and does everything but
 // the verify calls. Run with --expose-gc to collect between calls (bench/rss/run.py does): otherwise
 // garbage results pile up in V8's large-object space and the peak grows with N. The event modes read
@@ -28,9 +28,12 @@ const body = Buffer.alloc(SIZE, 'x');
 head.copy(body, 0);
 tail.copy(body, SIZE - tail.length);
 const ts = Math.floor(Date.now() / 1000);
-const id = 'msg_rss';
-const sig = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`${id}.${ts}.`).update(body).digest('base64');
-const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
+const signed = (id) => {
+  const sig = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`${id}.${ts}.`).update(body).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
+};
+const headers = signed('msg_rss');
+const deliveries = mode.endsWith('-receiver') ? Array.from({ length: n }, (_, i) => signed(`msg_rss_${i}`)) : [];
 const opts = { scheme: 'standard', secret: SECRET, maxBodyBytes: 32 * 1024 * 1024 };
 const verifiers = { native: new native.Verifier(opts), wasm: new wasm.Verifier(opts) };
 const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // Receiver.handle() without the promise
@@ -40,7 +43,7 @@ const receivers = Object.fromEntries(Object.entries({ native, wasm }).map(([name
 
 /** One delivery through the receiver: the answer must be the handled 200. */
 function receiveOnce(r, i) {
-  const { decision } = r[HANDLE_NOW]({ path: `/hooks/${i}`, headers, body });
+  const { decision } = r[HANDLE_NOW]({ path: '/hooks', headers: deliveries[i], body });
   if (decision.status !== 200) throw new Error(decision.body);
 }
 

@@ -494,29 +494,32 @@ fn describe(source: &FieldSource) -> String {
 
 /// Parses the envelope of a verified body per the scheme's event mapping.
 pub(crate) fn parse<'b, H: Headers + ?Sized>(scheme: &Scheme, headers: &H, body: &'b [u8], verified: &Verified) -> Result<EventRef<'b>> {
-    parse_with_key(scheme, headers, body, verified, None).map(|(event, _)| event)
+    parse_with_key(scheme, headers, body, verified, false).map(|(event, _)| event)
 }
 
-/// Parses the envelope and, from the same document, resolves `key_source` (a dedup key).
+/// Parses the envelope and, from the same document, resolves the scheme's explicit `dedup_key`
+/// when `with_key` (`None`: no explicit key, or it is absent from this request).
+///
+/// Every field is read as for the header set that verified the request (`verified.header_set`):
+/// another set's headers are never read (see `SetFields`).
 pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
     scheme: &Scheme,
     headers: &H,
     body: &'b [u8],
     verified: &Verified,
-    key_source: Option<&FieldSource>,
+    with_key: bool,
 ) -> Result<(EventRef<'b>, Option<String>)> {
     let doc = Document::parse(body)?;
-    let mapping = &scheme.spec().event;
-    let field = |name: &str, source: &Option<FieldSource>| -> Result<String> {
-        let source = source.as_ref().expect("compile() requires id and type mappings");
+    let fields = scheme.fields(verified.header_set);
+    let field = |name: &str, source: &FieldSource| -> Result<String> {
         match resolve(source, headers, Some(&doc))? {
             Some(v) if !v.is_empty() => Ok(v.into_owned()),
             _ => Err(Error::MissingField { field: name.to_owned(), source_desc: describe(source) }),
         }
     };
-    let id = field("id", &mapping.id)?;
-    let event_type = field("type", &mapping.event_type)?;
-    let timestamp = match &mapping.timestamp {
+    let id = field("id", &fields.id)?;
+    let event_type = field("type", &fields.event_type)?;
+    let timestamp = match &fields.timestamp {
         None => None,
         Some(source) => match resolve(source, headers, Some(&doc))? {
             None => verified.timestamp,
@@ -525,16 +528,16 @@ pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
             })?),
         },
     };
-    let found = doc.pointer(&mapping.data)?;
+    let found = doc.pointer(&scheme.spec().event.data)?;
     // Every slice of the document points into `body`; its offset is plain address arithmetic.
     let data_range = found.map(|text| {
         let start = text.as_ptr() as usize - body.as_ptr() as usize;
         start..start + text.len()
     });
     let data = found.unwrap_or("null");
-    let key = match key_source {
-        Some(source) => resolve(source, headers, Some(&doc))?.map(Cow::into_owned),
-        None => None,
+    let key = match &fields.dedup_key {
+        Some(source) if with_key => resolve(source, headers, Some(&doc))?.filter(|k| !k.is_empty()).map(Cow::into_owned),
+        _ => None,
     };
     Ok((EventRef { id, event_type, timestamp, key_index: verified.key_index, data, data_range }, key))
 }

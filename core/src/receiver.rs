@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::dedup::{Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
+use crate::dedup::{content_key, Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
 use crate::dispatch::Router;
 use crate::error::{Error, Result};
 use crate::event::{self, EventMeta};
@@ -196,7 +196,9 @@ pub struct Delivery {
     pub handlers: Vec<usize>,
     /// The fencing token of the claim (pass it to the handlers).
     pub token: Token,
-    /// The namespaced dedup key.
+    /// The dedup key: `<namespace>|<provider>|<id>`, where `<id>` is the scheme's explicit
+    /// `dedup_key`, else the event id when the signature covers it, else
+    /// [`content_key`] (`sha256:…`) of the signed content.
     pub key: String,
     /// The request path without its query.
     pub path: String,
@@ -311,7 +313,12 @@ impl<H> Receiver<H> {
         self
     }
 
-    /// Dedup namespace (default: the request path, i.e. one namespace per endpoint).
+    /// Dedup namespace: a name for this endpoint, needed only when several receivers share one
+    /// store and must not see each other's deliveries as duplicates (default: none).
+    ///
+    /// The dedup key is `<namespace>|<provider>|<id>`; it never depends on the request path, so
+    /// however a framework lets the URL be spelled (`/webhooks`, `/WEBHOOKS`, `/webhooks/`, a
+    /// sub-path of a mount), one delivery is one key.
     pub fn namespace(&mut self, namespace: &str) -> &mut Self {
         self.namespace = Some(namespace.to_owned());
         self
@@ -361,8 +368,8 @@ impl<H> Receiver<H> {
         let provider = &self.providers[provider_index];
         let verifier = &provider.verifier;
         let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;
-        let key_source = verifier.scheme().spec().dedup_key.as_ref();
-        let (event, key) = event::parse_with_key(verifier.scheme(), req.headers, req.body, &verified, key_source)?;
+        let scheme = verifier.scheme();
+        let (event, explicit_key) = event::parse_with_key(scheme, req.headers, req.body, &verified, true)?;
         let sync = self.mode == Mode::Sync
             || (self.allow_sync_header
                 && matches!(single_value(req.headers, SYNC_HEADER), Ok(Some(v)) if v.eq_ignore_ascii_case("true")));
@@ -375,9 +382,19 @@ impl<H> Receiver<H> {
                 json!({ "ok": status < 300, "id": event.id, "type": event.event_type, "handled": false }),
             )));
         }
-        let namespace = self.namespace.as_deref().unwrap_or(path);
+        // Never the path: a framework routes many spellings of one URL to the same handler.
+        let namespace = self.namespace.as_deref().unwrap_or("");
+        let digest;
+        let id = match &explicit_key {
+            Some(k) => k.as_str(),
+            None if scheme.fields(verified.header_set).id_signed => event.id.as_str(),
+            // The event id is sender-unsigned text: identify the delivery by what was signed.
+            None => {
+                digest = content_key(&provider.name, verified.message_id.filter(|_| scheme.signs_id()), req.body);
+                digest.as_str()
+            }
+        };
         let key = {
-            let id = key.as_deref().unwrap_or(&event.id);
             let mut k = String::with_capacity(namespace.len() + provider.name.len() + id.len() + 2);
             for part in [namespace, "|", &provider.name, "|", id] {
                 k.push_str(part);
@@ -581,6 +598,6 @@ mod tests {
         let sh = Signer::new(Scheme::preset("stripe").unwrap(), "whsec_x").unwrap().sign(sbody, None, Some(NOW)).unwrap();
         let Step::Run(d) = r.begin(Request { path: "/other", headers: &sh, body: sbody, now: NOW }) else { panic!() };
         assert_eq!(r.providers()[d.provider].name(), "stripe");
-        assert_eq!(d.key, "/other|stripe|evt_1");
+        assert_eq!(d.key, "|stripe|evt_1", "the key never holds the path");
     }
 }

@@ -1,6 +1,8 @@
 //! The axum receiver over real HTTP on loopback.
 #![cfg(feature = "axum")]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,10 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookverify::axum::{Context, HandlerError, Webhooks};
-use hookverify::{MemoryStore, Mode, Provider, Scheme, Verifier};
+use hookverify::{MemoryStore, Mode, Provider, Verifier};
 use serde_json::Value;
 
-/// A valid GitHub delivery from the independent vectors (signature by the stdlib generator).
+/// A valid GitHub delivery from the independent vectors (signature by the stdlib generator). The
+/// tests make distinct deliveries of it by varying `X-GitHub-Delivery`, with the scheme of
+/// `support::github_keyed_by_delivery_id`.
 fn github_case() -> (String, Vec<u8>, Vec<(String, String)>) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/schemes.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -60,7 +64,7 @@ async fn sync_ack_policy_over_http() {
     let runs = Arc::new(AtomicUsize::new(0));
     let fail_next = Arc::new(AtomicUsize::new(0));
     let (r, f) = (runs.clone(), fail_next.clone());
-    let verifier = Verifier::builder(Scheme::preset("github").unwrap()).secret(&secret).max_body_bytes(1024).build().unwrap();
+    let verifier = Verifier::builder(support::github_keyed_by_delivery_id()).secret(&secret).max_body_bytes(1024).build().unwrap();
     let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
         .unwrap()
         .on("issues", move |ctx: Context| {
@@ -120,7 +124,7 @@ async fn a_panicking_handler_is_a_failure_and_the_retry_runs() {
     let (secret, body, headers) = github_case();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
-    let verifier = Verifier::new(Scheme::preset("github").unwrap(), [secret.as_str()]).unwrap();
+    let verifier = Verifier::new(support::github_keyed_by_delivery_id(), [secret.as_str()]).unwrap();
     let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
         .unwrap()
         .on("*", move |_ctx: Context| {
@@ -149,7 +153,7 @@ async fn async_mode_answers_202_then_runs() {
     let (secret, body, headers) = github_case();
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
-    let verifier = Verifier::new(Scheme::preset("github").unwrap(), [secret.as_str()]).unwrap();
+    let verifier = Verifier::new(support::github_keyed_by_delivery_id(), [secret.as_str()]).unwrap();
     let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default()).unwrap().on("*", move |_ctx: Context| {
         let r = r.clone();
         async move {

@@ -20,7 +20,9 @@ app = FastAPI()
 install(app)  # rejected deliveries answer with the core's JSON body verbatim
 
 # 1. Routed handlers: async mode answers 202, then runs them as a background task.
-hook = Webhook(scheme="standard", secret=SECRET, store=store, mode=os.environ.get("WEBHOOK_MODE", "async"))
+# Both endpoints share one store, and a sender subscribed to both sends each message to both with
+# one id: `namespace` keeps their duplicate suppression apart (the URL never does).
+hook = Webhook(scheme="standard", secret=SECRET, store=store, namespace="webhooks", mode=os.environ.get("WEBHOOK_MODE", "async"))
 
 
 @hook.on("user.*")
@@ -31,7 +33,7 @@ async def user_event(event: hv.Event) -> None:
 app.add_api_route("/webhooks", hook.endpoint, methods=["POST"])
 
 # 2. The dependency: this endpoint is the handler; it returns before the answer is sent.
-checked = Webhook(scheme="standard", secret=SECRET, store=store)
+checked = Webhook(scheme="standard", secret=SECRET, store=store, namespace="direct")
 
 
 @app.post("/webhooks/direct")

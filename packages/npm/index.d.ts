@@ -38,6 +38,11 @@ export interface SchemeSpec {
   signature_version?: string;
   header_aliases?: Array<{ signature_header: string; timestamp_header?: string | null; id_header?: string | null }>;
   event?: { id?: FieldSource | null; type?: FieldSource | null; timestamp?: FieldSource | null; data?: string };
+  /**
+   * What identifies a delivery (default: the event id when the signature covers it, else a SHA-256
+   * digest of the signed content). A header that is not signed here lets a captured delivery be
+   * replayed under a fresh key; see spec/schemes.md.
+   */
   dedup_key?: FieldSource;
 }
 
@@ -253,7 +258,12 @@ export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<Veri
   leaseSeconds?: number;
   /** Done-marker retention (default 4 days). */
   retentionSeconds?: number;
-  /** Dedup namespace (default: the request path). */
+  /**
+   * Endpoint name for duplicate suppression, needed only when several receivers share one store
+   * (default: none). The dedup key is `namespace|provider|id` and never depends on the request
+   * path, so every spelling a framework routes here (`/webhooks`, `/WEBHOOKS`, `/webhooks/`, a
+   * sub-path of a mount) is one delivery.
+   */
   namespace?: string;
   /** Called with a handler's error (default: console.error). */
   onError?: (error: unknown, ctx: Partial<Ctx> & { event?: Event }) => void;
@@ -278,7 +288,7 @@ export declare class Delivery {
 }
 
 export interface ReceiverRequest {
-  /** Path with optional `?query` (routes and the dedup namespace use the path). */
+  /** Path with optional `?query` (routes scoped by `path` match it; the dedup key never uses it). */
   path?: string;
   headers: HeadersInput;
   /** The raw body. */

@@ -64,6 +64,9 @@ def test_fastapi_example_serves_on_loopback(monkeypatch):
         assert r.status_code == 200 and r.json() == {"ok": True, "id": "m-fa2", "type": "user.created"}
         r = httpx.post(base + "/webhooks/direct", content=body, headers=std_headers(body, "m-fa2"))
         assert r.status_code == 200 and r.json()["duplicate"] is True
+        # The message /webhooks took is new to /webhooks/direct: each endpoint has its namespace.
+        r = httpx.post(base + "/webhooks/direct", content=body, headers=std_headers(body, "m-fa"))
+        assert r.status_code == 200 and r.json() == {"ok": True, "id": "m-fa", "type": "user.created"}
         assert httpx.post(base + "/webhooks", content=body, headers={}).status_code == 401
     finally:
         server.should_exit = True

@@ -51,6 +51,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     body_timeout: u64,
+    /// Endpoint name for duplicate suppression, when several listeners share one `--redis` store
+    /// (the dedup key is namespace|provider|id; it never holds the path).
+    #[arg(long)]
+    namespace: Option<String>,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -71,10 +75,13 @@ pub fn run(args: ListenArgs) -> ExitCode {
         Some(url) => hookverify::dedup::RedisStore::open(url).and_then(|store| Webhooks::new(providers, store)),
         None => Webhooks::new(providers, MemoryStore::default()),
     };
-    let hooks = match hooks {
+    let mut hooks = match hooks {
         Ok(h) => h,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Some(namespace) = &args.namespace {
+        hooks.receiver_mut().namespace(namespace);
+    }
     let hooks = hooks
         .on("*", |ctx: Context| async move {
             print_event(&ctx);

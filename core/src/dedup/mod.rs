@@ -36,6 +36,29 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// Default done-marker retention: 4 days, longer than senders' 3-day retry horizon.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(4 * 24 * 3600);
 
+/// The dedup key of a delivery whose event id is not signed (GitHub's `X-GitHub-Delivery`,
+/// Shopify's `X-Shopify-Webhook-Id`): `sha256:` and the lowercase hex SHA-256 of
+/// `provider` NUL `signed_id` NUL `body`, where `signed_id` is the id the signature covers
+/// (empty when the scheme signs none).
+///
+/// It is derived from what the sender signed, so a captured body replayed under a fresh unsigned id
+/// is still a duplicate. The signed timestamp is left out: a sender's retry of the same event is
+/// re-signed with a new timestamp and must count as the same delivery (the replay window bounds
+/// the rest). Two deliveries with byte-identical signed content therefore count as one.
+pub fn content_key(provider: &str, signed_id: Option<&str>, body: &[u8]) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    hash.update(provider.as_bytes());
+    hash.update([0]);
+    hash.update(signed_id.unwrap_or_default().as_bytes());
+    hash.update([0]);
+    hash.update(body);
+    let mut key = String::with_capacity(7 + 64);
+    key.push_str("sha256:");
+    key.push_str(&hex::encode(hash.finalize()));
+    key
+}
+
 /// A fencing token: strictly increasing across successive claims of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Token(pub u64);

@@ -175,9 +175,12 @@ pub struct SchemeSpec {
     #[serde(default = "SchemeSpec::default_version")]
     pub signature_version: String,
     /// Other header names the same sender may use, tried in order when the main one is absent.
+    /// Every envelope and dedup field is then read from the set that verified, never another set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub header_aliases: Vec<HeaderAlias>,
-    /// What identifies a delivery for duplicate suppression (default: the event id).
+    /// What identifies a delivery for duplicate suppression (default: the event id when the
+    /// signature covers it, else a digest of the signed content; see [`Scheme::dedup_basis`]).
+    /// Honoured as written: a header the signature does not cover makes a replayable key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_key: Option<FieldSource>,
 }
@@ -213,6 +216,39 @@ pub(crate) struct HeaderSet {
     pub id: Option<String>,
 }
 
+/// The envelope sources and dedup key as read for a request verified with one header set.
+///
+/// A header that is one of the scheme's signature, timestamp or id headers (of any set) stands
+/// for that role and is read from the set that verified the request, so another set's headers are
+/// never read: a delivery signed with `svix-*` headers plus an added, unsigned `webhook-id` takes
+/// its id from `svix-id`. Computed once when the scheme is compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct SetFields {
+    pub id: FieldSource,
+    pub event_type: FieldSource,
+    pub timestamp: Option<FieldSource>,
+    /// The spec's explicit `dedup_key`, if any.
+    pub dedup_key: Option<FieldSource>,
+    /// Whether the event id is covered by the MAC (a body pointer, or this set's signed id header).
+    pub id_signed: bool,
+}
+
+/// What a receiver's duplicate-suppression key is made of for a scheme (see `spec/schemes.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DedupBasis {
+    /// The event id, which the signature covers (from the body, or the signed id header).
+    SignedId,
+    /// A SHA-256 digest of the provider name and the signed content without its timestamp
+    /// ([`crate::dedup::content_key`]): the event id is not signed, so it cannot identify a delivery.
+    Digest,
+    /// The spec's explicit `dedup_key`; `signed` says whether the signature covers it (an unsigned
+    /// key lets anyone holding a captured delivery replay it under a fresh key).
+    Configured {
+        /// Whether every alternative of the key is covered by the MAC.
+        signed: bool,
+    },
+}
+
 /// A validated, compiled scheme. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Scheme {
@@ -224,6 +260,8 @@ struct Compiled {
     spec: SchemeSpec,
     segments: Vec<Segment>,
     header_sets: Vec<HeaderSet>,
+    /// Per header set (same order as `header_sets`).
+    fields: Vec<SetFields>,
     signs_id: bool,
     signs_timestamp: bool,
 }
@@ -352,7 +390,8 @@ impl Scheme {
                 id: alias.id_header.clone(),
             });
         }
-        Ok(Scheme { inner: Arc::new(Compiled { spec, segments, header_sets, signs_id, signs_timestamp }) })
+        let fields = header_sets.iter().map(|own| set_fields(&spec, &header_sets, own, signs_id, signs_timestamp)).collect();
+        Ok(Scheme { inner: Arc::new(Compiled { spec, segments, header_sets, fields, signs_id, signs_timestamp }) })
     }
 
     /// The scheme's name.
@@ -404,12 +443,100 @@ impl Scheme {
         unique_names(names)
     }
 
+    /// What the receiver's dedup key is made of (for a request verified with the main header set;
+    /// every alias set gives the same answer, each read from its own headers).
+    pub fn dedup_basis(&self) -> DedupBasis {
+        let fields = self.fields(0);
+        match &fields.dedup_key {
+            Some(key) => DedupBasis::Configured { signed: is_signed(key, &self.inner.header_sets[0], self.inner.signs_id, self.inner.signs_timestamp) },
+            None if fields.id_signed => DedupBasis::SignedId,
+            None => DedupBasis::Digest,
+        }
+    }
+
+    /// The envelope sources for a request verified with header set `set` (0 = the scheme's own).
+    pub(crate) fn fields(&self, set: usize) -> &SetFields {
+        let all = &self.inner.fields;
+        all.get(set).unwrap_or(&all[0])
+    }
+
     pub(crate) fn segments(&self) -> &[Segment] {
         &self.inner.segments
     }
 
     pub(crate) fn header_sets(&self) -> &[HeaderSet] {
         &self.inner.header_sets
+    }
+}
+
+/// The envelope sources of `spec` as read for a request verified with the header set `own`.
+fn set_fields(spec: &SchemeSpec, sets: &[HeaderSet], own: &HeaderSet, signs_id: bool, signs_timestamp: bool) -> SetFields {
+    let map = |src: &FieldSource| for_set(src, sets, own);
+    let required = |src: &Option<FieldSource>| src.as_ref().map(map).expect("compile() requires id and type mappings");
+    let id = required(&spec.event.id);
+    let id_signed = is_signed(&id, own, signs_id, signs_timestamp);
+    SetFields {
+        id,
+        event_type: required(&spec.event.event_type),
+        timestamp: spec.event.timestamp.as_ref().map(map),
+        dedup_key: spec.dedup_key.as_ref().map(map),
+        id_signed,
+    }
+}
+
+/// `src` with every header that plays a role in some header set (signature, timestamp, id)
+/// replaced by the header of that role in `own`; repeated alternatives are dropped.
+fn for_set(src: &FieldSource, sets: &[HeaderSet], own: &HeaderSet) -> FieldSource {
+    match src {
+        FieldSource::Pointer(p) => FieldSource::Pointer(p.clone()),
+        FieldSource::AnyOf(list) => {
+            let mut out: Vec<FieldSource> = Vec::with_capacity(list.len());
+            for mapped in list.iter().map(|s| for_set(s, sets, own)) {
+                if !out.contains(&mapped) {
+                    out.push(mapped);
+                }
+            }
+            FieldSource::AnyOf(out)
+        }
+        FieldSource::Rule(rule) => {
+            let mut rule = rule.clone();
+            if let Some(header) = &rule.header {
+                rule.header = Some(role_header(header, sets, own).to_owned());
+            }
+            FieldSource::Rule(rule)
+        }
+    }
+}
+
+/// The header of `own` that plays the role `header` plays in any set, or `header` itself.
+fn role_header<'a>(header: &'a str, sets: &'a [HeaderSet], own: &'a HeaderSet) -> &'a str {
+    let is = |name: Option<&String>| name.is_some_and(|n| n.eq_ignore_ascii_case(header));
+    for set in sets {
+        if is(Some(&set.signature)) {
+            return &own.signature;
+        }
+        // Every set names the same kinds of headers (checked by compile), so own's is present.
+        if is(set.timestamp.as_ref()) {
+            return own.timestamp.as_deref().unwrap_or(header);
+        }
+        if is(set.id.as_ref()) {
+            return own.id.as_deref().unwrap_or(header);
+        }
+    }
+    header
+}
+
+/// Whether the MAC covers every value `src` can resolve to: the body (a pointer), or `own`'s id or
+/// timestamp header when the template signs it. Any other header is sender-unsigned text.
+fn is_signed(src: &FieldSource, own: &HeaderSet, signs_id: bool, signs_timestamp: bool) -> bool {
+    let signed_header = |h: &str| {
+        let is = |name: &Option<String>| name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(h));
+        (signs_id && is(&own.id)) || (signs_timestamp && is(&own.timestamp))
+    };
+    match src {
+        FieldSource::Pointer(_) => true,
+        FieldSource::Rule(rule) => rule.header.as_deref().map_or(true, signed_header),
+        FieldSource::AnyOf(list) => list.iter().all(|s| is_signed(s, own, signs_id, signs_timestamp)),
     }
 }
 
@@ -593,6 +720,37 @@ mod tests {
         );
         let gh = Scheme::preset("github").unwrap();
         assert_eq!(gh.header_names(), ["X-Hub-Signature-256", "X-GitHub-Delivery", "X-GitHub-Event"]);
+    }
+
+    #[test]
+    fn each_header_set_reads_only_its_own_headers() {
+        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, suffix_pointer: None });
+        let std = Scheme::preset("standard").unwrap();
+        let webhook = std.fields(0);
+        assert_eq!(webhook.id, FieldSource::AnyOf(vec![header("webhook-id"), FieldSource::Pointer("/id".into())]));
+        assert_eq!(webhook.timestamp, Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("webhook-timestamp")])));
+        let svix = std.fields(1);
+        assert_eq!(svix.id, FieldSource::AnyOf(vec![header("svix-id"), FieldSource::Pointer("/id".into())]));
+        assert_eq!(svix.timestamp, Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("svix-timestamp")])));
+        assert!(webhook.id_signed && svix.id_signed);
+        // Headers that play no role in a header set are read as written.
+        let gh = Scheme::preset("github").unwrap();
+        assert_eq!(gh.fields(0).id, header("X-GitHub-Delivery"));
+        assert!(!gh.fields(0).id_signed, "X-GitHub-Delivery is not signed");
+    }
+
+    #[test]
+    fn signed_sources() {
+        let set = HeaderSet { signature: "S".into(), timestamp: Some("T".into()), id: Some("I".into()) };
+        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, suffix_pointer: Some("/a".into()) });
+        assert!(is_signed(&FieldSource::Pointer("/id".into()), &set, false, false));
+        assert!(is_signed(&header("i"), &set, true, false));
+        assert!(!is_signed(&header("I"), &set, false, true), "an id header outside the template is unsigned");
+        assert!(is_signed(&header("T"), &set, false, true));
+        assert!(!is_signed(&header("X"), &set, true, true));
+        let any = |v: Vec<FieldSource>| FieldSource::AnyOf(v);
+        assert!(!is_signed(&any(vec![FieldSource::Pointer("/id".into()), header("X")]), &set, true, true), "any unsigned alternative");
+        assert!(is_signed(&any(vec![header("I"), FieldSource::Pointer("/id".into())]), &set, true, false));
     }
 
     #[test]

@@ -120,7 +120,9 @@ class Delivery:
     @property
     def token(self) -> int: ...
     @property
-    def key(self) -> str: ...
+    def key(self) -> str:
+        """The dedup key ``namespace|provider|id`` (never the path; ``id`` is a ``sha256:`` digest of
+        the signed content when the scheme's event id is not signed)."""
     @property
     def path(self) -> str: ...
     @property

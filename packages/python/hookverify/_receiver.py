@@ -192,6 +192,12 @@ class Receiver:
     ``mode="sync"`` (or a request with ``Hookverify-Sync: true``) runs them first and answers
     200/500 (404 when none matched). Handlers get the ``Event``; one that raises fails the delivery,
     which releases the claim so the sender's retry runs it again.
+
+    Duplicates are recognised by the key ``namespace|provider|id`` (``Delivery.key``), never by the
+    request path: every URL spelling a framework routes to this endpoint is one delivery.
+    ``namespace`` (default none) names the endpoint when several receivers share one store. ``id``
+    is the event id when the signature covers it, else a ``sha256:`` digest of the signed content
+    (GitHub, Shopify: their delivery-id headers are not signed); ``Event.id`` stays the header's id.
     """
 
     def __init__(
