@@ -160,8 +160,7 @@ struct SignOptions {
 #[napi]
 pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Option<String>, timestamp: Option<i64>) -> Result<Vec<String>> {
     guard(&env, || {
-        let opts: SignOptions =
-            serde_json::from_str(&options_json).map_err(|e| invalid(format!("sign options: {e}")))?;
+        let opts: SignOptions = hookverify::options::from_json("sign", &options_json)?;
         let signer = Signer::new(opts.scheme.resolve()?, &opts.secret)?;
         let bytes = match &body {
             Either::A(b) => *b,

@@ -107,7 +107,7 @@ struct SignOptions {
 #[wasm_bindgen]
 pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Option<f64>) -> Result<Vec<String>, JsValue> {
     fault();
-    let opts: SignOptions = serde_json::from_str(options_json).map_err(|e| invalid(format!("sign options: {e}")))?;
+    let opts: SignOptions = hookverify::options::from_json("sign", options_json).map_err(to_js)?;
     let signer = Signer::new(opts.scheme.resolve().map_err(to_js)?, &opts.secret).map_err(to_js)?;
     let headers = signer.sign(body, id.as_deref(), timestamp.map(|t| t as i64)).map_err(to_js)?;
     Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
