@@ -53,6 +53,17 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm of a lowercase name (`sha1`, `sha256`, `sha512`). The error does not quote
+    /// the name: a caller who swapped arguments (`hmac(key, "sha256", …)`) passed a secret here.
+    pub fn from_name(name: &str) -> Result<Algorithm> {
+        match name {
+            "sha1" => Ok(Algorithm::Sha1),
+            "sha256" => Ok(Algorithm::Sha256),
+            "sha512" => Ok(Algorithm::Sha512),
+            _ => Err(Error::InvalidArgument { reason: "unknown HMAC algorithm: expected sha1, sha256 or sha512".into() }),
+        }
+    }
+
     /// Lowercase name, as in scheme specs.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -321,6 +332,14 @@ mod tests {
         assert_eq!(Secret::from_whsec("whsec_IA==").unwrap_err().code(), crate::ErrorCode::InvalidSecret);
         // Whitespace inside or around a real secret is kept: it is part of the key.
         assert_eq!(Secret::from_utf8(" s3cret\n").unwrap().expose_bytes(), b" s3cret\n");
+    }
+
+    #[test]
+    fn algorithm_names_and_no_echo() {
+        assert_eq!(Algorithm::from_name("sha512").unwrap(), Algorithm::Sha512);
+        let err = Algorithm::from_name("whsec_QZcanary").unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidArgument);
+        assert!(!err.to_string().contains("QZcanary") && !err.details().to_string().contains("QZcanary"));
     }
 
     #[test]

@@ -65,6 +65,8 @@ test(`[${BACKEND}] a mis-typed secret never appears in an error: Verifier, Recei
       assertNoCanary(() => hv.diagnose({ headers: {}, body: 'x', secrets: bad.secrets }), `diagnose ${what}`);
     }
   }
+  // hmac(algorithm, key, message) with the key first (Python's hmac.new order): not echoed either.
+  assertNoCanary(() => hv.hmac(CANARY, 'sha256', 'x'), 'hmac with swapped arguments');
   // The message still says where and what was expected.
   const e = assertNoCanary(() => new hv.Verifier({ scheme: 'stripe', secrets: CANARY }), 'Verifier');
   assert.match(e.message, /`secrets`: invalid type, expected a sequence/);

@@ -139,12 +139,7 @@ pub fn preset_spec_json(env: Env, name: String) -> Result<String> {
 /// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
 #[napi]
 pub fn hmac(env: Env, algorithm: String, key: &[u8], message: &[u8]) -> Result<Uint8Array> {
-    let algorithm = match algorithm.as_str() {
-        "sha1" => Algorithm::Sha1,
-        "sha256" => Algorithm::Sha256,
-        "sha512" => Algorithm::Sha512,
-        other => return Err(throw(&env, invalid(format!("unknown HMAC algorithm {other:?}")))),
-    };
+    let algorithm = Algorithm::from_name(&algorithm).map_err(|e| throw(&env, e))?;
     guard(&env, || Ok(hookverify::secret::hmac(algorithm, key, message))).map(Uint8Array::from)
 }
 

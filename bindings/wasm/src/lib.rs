@@ -86,12 +86,7 @@ pub fn preset_spec_json(name: &str) -> Result<String, JsValue> {
 /// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
 #[wasm_bindgen]
 pub fn hmac(algorithm: &str, key: &[u8], message: &[u8]) -> Result<Vec<u8>, JsValue> {
-    let algorithm = match algorithm {
-        "sha1" => Algorithm::Sha1,
-        "sha256" => Algorithm::Sha256,
-        "sha512" => Algorithm::Sha512,
-        other => return Err(invalid(format!("unknown HMAC algorithm {other:?}"))),
-    };
+    let algorithm = Algorithm::from_name(algorithm).map_err(to_js)?;
     Ok(hookverify::secret::hmac(algorithm, key, message))
 }
 
