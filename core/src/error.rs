@@ -134,6 +134,13 @@ pub enum Error {
         /// The header that was expected.
         header: String,
     },
+    /// See [`ErrorCode::MissingHeader`]: a receiver with several providers found none of their
+    /// signature headers on the request.
+    #[error("missing header: the request has none of the configured providers' signature headers ({expected})")]
+    NoProviderMatched {
+        /// Every provider's signature header, joined with " or " (for logs, never for the sender).
+        expected: String,
+    },
     /// See [`ErrorCode::MalformedHeader`].
     #[error("malformed header {header}: {reason}")]
     MalformedHeader {
@@ -242,7 +249,7 @@ impl Error {
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::MissingHeader { .. } => ErrorCode::MissingHeader,
+            Error::MissingHeader { .. } | Error::NoProviderMatched { .. } => ErrorCode::MissingHeader,
             Error::MalformedHeader { .. } => ErrorCode::MalformedHeader,
             Error::MalformedTimestamp { .. } => ErrorCode::MalformedTimestamp,
             Error::TimestampTooOld { .. } => ErrorCode::TimestampTooOld,
@@ -264,7 +271,7 @@ impl Error {
     pub fn details(&self) -> serde_json::Value {
         use serde_json::json;
         match self {
-            Error::MissingHeader { header } => json!({ "header": header }),
+            Error::MissingHeader { header } | Error::NoProviderMatched { expected: header } => json!({ "header": header }),
             Error::MalformedHeader { header, reason } | Error::MalformedTimestamp { header, reason } => {
                 json!({ "header": header, "reason": reason })
             }
@@ -286,6 +293,25 @@ impl Error {
             | Error::InvalidArgument { reason }
             | Error::StoreUnavailable { reason }
             | Error::InternalError { reason } => json!({ "reason": reason }),
+        }
+    }
+
+    /// The message for an HTTP answer to an unauthenticated sender: the [`Display`](fmt::Display)
+    /// text, less what only the operator should learn. A `401` does not say how many secrets are
+    /// live (a rotation in progress) nor which other providers the endpoint serves; a `503` does not
+    /// carry the store's error text. The full text stays in the error itself (its `Display`, the
+    /// exceptions of `verify`), for logs, and `diagnose` reports the rest.
+    pub fn public_message(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            Error::NoMatchingSignature { header, signatures, .. } => Cow::Owned(format!(
+                "no matching signature: {signatures} signature(s) in {header}, none matched a live secret (was the raw body used, unmodified?)"
+            )),
+            Error::NoProviderMatched { .. } => Cow::Borrowed("missing header: the request has no signature header this endpoint accepts"),
+            Error::StoreUnavailable { .. } => {
+                Cow::Borrowed("dedup store unavailable: the delivery was not processed; retry later")
+            }
+            other => Cow::Owned(other.to_string()),
         }
     }
 

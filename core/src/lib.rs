@@ -27,6 +27,7 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod headers;
+pub mod options;
 pub mod receiver;
 pub mod scheme;
 pub mod secret;

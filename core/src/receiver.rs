@@ -160,9 +160,10 @@ impl Decision {
         self
     }
 
-    /// The answer for an error that stopped a delivery (status from the code table).
+    /// The answer for an error that stopped a delivery (status from the code table), with the
+    /// error's [`public_message`](Error::public_message): what a sender may learn.
     pub fn from_error(err: &Error) -> Decision {
-        let d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.to_string() } }));
+        let d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
         if err.code() == crate::ErrorCode::StoreUnavailable {
             d.retry_after(Duration::from_secs(5))
         } else {
@@ -363,7 +364,10 @@ impl<H> Receiver<H> {
         };
         let Some(provider_index) = self.providers.iter().position(|p| p.matches(req.headers)) else {
             let expected: Vec<&str> = self.providers.iter().map(|p| p.verifier.scheme().spec().signature_header.as_str()).collect();
-            return Err(Error::MissingHeader { header: expected.join(" or ") });
+            return Err(match expected[..] {
+                [one] => Error::MissingHeader { header: one.to_owned() },
+                _ => Error::NoProviderMatched { expected: expected.join(" or ") },
+            });
         };
         let provider = &self.providers[provider_index];
         let verifier = &provider.verifier;

@@ -53,6 +53,17 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm of a lowercase name (`sha1`, `sha256`, `sha512`). The error does not quote
+    /// the name: a caller who swapped arguments (`hmac(key, "sha256", …)`) passed a secret here.
+    pub fn from_name(name: &str) -> Result<Algorithm> {
+        match name {
+            "sha1" => Ok(Algorithm::Sha1),
+            "sha256" => Ok(Algorithm::Sha256),
+            "sha512" => Ok(Algorithm::Sha512),
+            _ => Err(Error::InvalidArgument { reason: "unknown HMAC algorithm: expected sha1, sha256 or sha512".into() }),
+        }
+    }
+
     /// Lowercase name, as in scheme specs.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -76,17 +87,24 @@ const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(
 );
 
 impl Secret {
-    /// A secret from raw key bytes.
+    /// A secret from raw key bytes; refused when empty or only ASCII whitespace.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Result<Secret> {
         let bytes = Zeroizing::new(bytes.into());
         if bytes.is_empty() {
             return Err(Error::InvalidSecret { reason: "the secret is empty".into() });
         }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(blank_secret());
+        }
         Ok(Secret { bytes })
     }
 
-    /// A secret whose key is the UTF-8 bytes of `s`, as-is (no trimming).
+    /// A secret whose key is the UTF-8 bytes of `s`, as-is (no trimming); refused when empty or
+    /// only whitespace (a blank environment variable or an empty file's newline is no secret).
     pub fn from_utf8(s: &str) -> Result<Secret> {
+        if !s.is_empty() && s.trim().is_empty() {
+            return Err(blank_secret());
+        }
         Secret::from_bytes(s.as_bytes().to_vec())
     }
 
@@ -114,6 +132,12 @@ impl Secret {
     pub fn expose_bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// The error for a secret made only of whitespace (its length is no secret worth keeping: it says
+/// nothing a guess of a few keys would not find).
+fn blank_secret() -> Error {
+    Error::InvalidSecret { reason: "the secret is only whitespace (was it read from an empty file or a blank variable?)".into() }
 }
 
 impl fmt::Debug for Secret {
@@ -297,6 +321,25 @@ mod tests {
             assert_eq!(bad.unwrap_err().code(), crate::ErrorCode::InvalidSecret);
         }
         assert!(Keyring::new(Algorithm::Sha256, &[]).is_err());
+        for blank in [" ", "   ", "\t", "\n", "\r\n", " \t\n", "\u{a0}", "\u{3000}"] {
+            assert_eq!(Secret::from_utf8(blank).unwrap_err().code(), crate::ErrorCode::InvalidSecret, "{blank:?}");
+            assert_eq!(Secret::parse(blank, SecretEncoding::Utf8).unwrap_err().code(), crate::ErrorCode::InvalidSecret);
+        }
+        for blank in [&b" "[..], b"\n", b"\t\r\x0c"] {
+            assert_eq!(Secret::from_bytes(blank).unwrap_err().code(), crate::ErrorCode::InvalidSecret, "{blank:?}");
+        }
+        // A whsec secret whose key decodes to a single space ("IA==") is as guessable.
+        assert_eq!(Secret::from_whsec("whsec_IA==").unwrap_err().code(), crate::ErrorCode::InvalidSecret);
+        // Whitespace inside or around a real secret is kept: it is part of the key.
+        assert_eq!(Secret::from_utf8(" s3cret\n").unwrap().expose_bytes(), b" s3cret\n");
+    }
+
+    #[test]
+    fn algorithm_names_and_no_echo() {
+        assert_eq!(Algorithm::from_name("sha512").unwrap(), Algorithm::Sha512);
+        let err = Algorithm::from_name("whsec_QZcanary").unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidArgument);
+        assert!(!err.to_string().contains("QZcanary") && !err.details().to_string().contains("QZcanary"));
     }
 
     #[test]

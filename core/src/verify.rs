@@ -183,7 +183,7 @@ impl<'de> Deserialize<'de> for SchemeRef {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(name) => Ok(SchemeRef::Name(name)),
             spec @ serde_json::Value::Object(_) => Ok(SchemeRef::Spec(spec)),
-            _ => Err(serde::de::Error::custom("`scheme` must be a preset name or a scheme spec object")),
+            _ => Err(serde::de::Error::custom("must be a preset name or a scheme spec object")),
         }
     }
 }
@@ -218,7 +218,7 @@ impl std::fmt::Debug for VerifierOptions {
 impl VerifierOptions {
     /// Parses options from JSON text.
     pub fn from_json(json: &str) -> Result<VerifierOptions> {
-        serde_json::from_str(json).map_err(|e| Error::InvalidArgument { reason: format!("verifier options: {e}") })
+        crate::options::from_json("verifier", json)
     }
 
     /// Builds the verifier these options describe.
@@ -454,6 +454,10 @@ pub(crate) fn parse_timestamp(source: &str, text: &str) -> Result<u64> {
     let bad = |reason: String| Error::MalformedTimestamp { header: source.to_owned(), reason };
     if text.is_empty() {
         return Err(bad("the timestamp is empty".into()));
+    }
+    if text.contains(',') {
+        // Two timestamp header lines joined into one (`1700000000, 1700000000`): not one header.
+        return Err(Error::malformed(source, "the value holds a comma: the header appears to be two headers joined with `,` (exactly one is allowed)"));
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(format!("expected unix seconds as decimal digits, found {}", quote(text.as_bytes()))));

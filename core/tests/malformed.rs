@@ -281,7 +281,7 @@ fn absurd_timestamps() {
         ("+1700000000", NOW, ErrorCode::MalformedTimestamp),
         ("1.7e9", NOW, ErrorCode::MalformedTimestamp),
         ("0x6553f100", NOW, ErrorCode::MalformedTimestamp),
-        ("１７００００００００", NOW, ErrorCode::MalformedTimestamp), // full-width digits
+        ("１７００００００００", NOW, ErrorCode::MalformedHeader), // full-width digits: not ASCII (spec/policy.md)
         ("1700000000.5", NOW, ErrorCode::MalformedTimestamp),
         ("0", NOW, ErrorCode::TimestampTooOld),
         ("253402300799", NOW, ErrorCode::TimestampTooNew), // the latest plausible second

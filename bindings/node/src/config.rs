@@ -71,7 +71,7 @@ fn seconds(s: Option<f64>, default: Duration, what: &str) -> Result<Duration> {
 
 /// A built receiver and the lowercase header names JS packs values for (in this order).
 pub(crate) fn build_receiver(options_json: &str, store: Box<dyn Store>) -> Result<(Receiver<u32>, Vec<String>)> {
-    let o: ReceiverOptions = serde_json::from_str(options_json).map_err(|e| invalid(format!("receiver options: {e}")))?;
+    let o: ReceiverOptions = hookverify::options::from_json("receiver", options_json)?;
     let mut providers = Vec::with_capacity(o.providers.len());
     for p in o.providers {
         let matcher = match p.matcher {

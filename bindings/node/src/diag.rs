@@ -3,7 +3,7 @@
 
 use hookverify::diagnose::{diagnose, HintCode};
 use hookverify::verify::SchemeRef;
-use hookverify::{Error, Result};
+use hookverify::Result;
 
 /// What JS sends: every request header as a name/value pair (detection looks at several), the
 /// secrets in order, and a scheme (preset name or spec) or none to detect it.
@@ -18,8 +18,7 @@ struct DiagnoseOptions {
 
 /// The core's `Report::to_json` for one delivery.
 pub(crate) fn diagnose_json(options_json: &str, body: &[u8], now: i64) -> Result<String> {
-    let opts: DiagnoseOptions =
-        serde_json::from_str(options_json).map_err(|e| Error::InvalidArgument { reason: format!("diagnose options: {e}") })?;
+    let opts: DiagnoseOptions = hookverify::options::from_json("diagnose", options_json)?;
     let scheme = opts.scheme.as_ref().map(SchemeRef::resolve).transpose()?;
     Ok(diagnose(&opts.headers, body, &opts.secrets, scheme.as_ref(), now).to_json())
 }

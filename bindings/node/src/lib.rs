@@ -139,12 +139,7 @@ pub fn preset_spec_json(env: Env, name: String) -> Result<String> {
 /// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
 #[napi]
 pub fn hmac(env: Env, algorithm: String, key: &[u8], message: &[u8]) -> Result<Uint8Array> {
-    let algorithm = match algorithm.as_str() {
-        "sha1" => Algorithm::Sha1,
-        "sha256" => Algorithm::Sha256,
-        "sha512" => Algorithm::Sha512,
-        other => return Err(throw(&env, invalid(format!("unknown HMAC algorithm {other:?}")))),
-    };
+    let algorithm = Algorithm::from_name(&algorithm).map_err(|e| throw(&env, e))?;
     guard(&env, || Ok(hookverify::secret::hmac(algorithm, key, message))).map(Uint8Array::from)
 }
 
@@ -160,8 +155,7 @@ struct SignOptions {
 #[napi]
 pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Option<String>, timestamp: Option<i64>) -> Result<Vec<String>> {
     guard(&env, || {
-        let opts: SignOptions =
-            serde_json::from_str(&options_json).map_err(|e| invalid(format!("sign options: {e}")))?;
+        let opts: SignOptions = hookverify::options::from_json("sign", &options_json)?;
         let signer = Signer::new(opts.scheme.resolve()?, &opts.secret)?;
         let bytes = match &body {
             Either::A(b) => *b,

@@ -86,12 +86,7 @@ pub fn preset_spec_json(name: &str) -> Result<String, JsValue> {
 /// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
 #[wasm_bindgen]
 pub fn hmac(algorithm: &str, key: &[u8], message: &[u8]) -> Result<Vec<u8>, JsValue> {
-    let algorithm = match algorithm {
-        "sha1" => Algorithm::Sha1,
-        "sha256" => Algorithm::Sha256,
-        "sha512" => Algorithm::Sha512,
-        other => return Err(invalid(format!("unknown HMAC algorithm {other:?}"))),
-    };
+    let algorithm = Algorithm::from_name(algorithm).map_err(to_js)?;
     Ok(hookverify::secret::hmac(algorithm, key, message))
 }
 
@@ -107,7 +102,7 @@ struct SignOptions {
 #[wasm_bindgen]
 pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Option<f64>) -> Result<Vec<String>, JsValue> {
     fault();
-    let opts: SignOptions = serde_json::from_str(options_json).map_err(|e| invalid(format!("sign options: {e}")))?;
+    let opts: SignOptions = hookverify::options::from_json("sign", options_json).map_err(to_js)?;
     let signer = Signer::new(opts.scheme.resolve().map_err(to_js)?, &opts.secret).map_err(to_js)?;
     let headers = signer.sign(body, id.as_deref(), timestamp.map(|t| t as i64)).map_err(to_js)?;
     Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())

@@ -60,8 +60,9 @@ fn unusable<H: Headers + ?Sized>(headers: &H, name: &str) -> String {
     };
     match value_problem(raw) {
         Some(ValueProblem::TooLong(len)) => format!("{name} is {len} bytes; the limit is {MAX_HEADER_VALUE_BYTES}"),
-        Some(ValueProblem::Control(_)) => format!("{name} contains a CR, LF or NUL byte"),
-        None => format!("{name} is not valid UTF-8"),
+        Some(ValueProblem::Control(_)) => format!("{name} contains a control byte (CR, LF, NUL, ...)"),
+        Some(ValueProblem::NonAscii(_)) => format!("{name} contains a non-ASCII byte (header values must be visible ASCII)"),
+        None => format!("{name} is unusable"),
     }
 }
 

@@ -58,6 +58,11 @@ fn strip_label<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
     }
 }
 
+/// The error for a value that looks like two header lines joined into one.
+fn joined(header: &str, what: &str) -> Error {
+    Error::malformed(header, format!("{what}: the header appears to be two headers joined with `,` (exactly one is allowed)"))
+}
+
 fn push_signature<'a>(out: &mut ParsedHeader<'a>, header: &str, sig: &'a str) -> Result<()> {
     out.signatures
         .try_push(sig)
@@ -107,6 +112,11 @@ fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Par
         }
         let (version, sig) = split_at_byte(entry, b',')
             .ok_or_else(|| Error::malformed(header, format!("expected `<version>,<signature>` entries, found {}", quote(entry.as_bytes()))))?;
+        // Exactly one comma per entry, whatever its version: a second one is what joining two
+        // header lines with `, ` (a proxy, Fetch `Headers`) or `,` (WSGI) leaves behind.
+        if memchr::memchr(b',', sig.as_bytes()).is_some() {
+            return Err(joined(header, "an entry holds more than one comma"));
+        }
         if label_eq(version, &spec.signature_version) {
             let sig = strip_label(sig, &spec.prefix).unwrap_or("");
             if sig.is_empty() {
@@ -126,6 +136,11 @@ fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Parse
             .ok_or_else(|| Error::malformed(header, format!("expected comma-separated `key=value` pairs, found {}", quote(pair.as_bytes()))))?;
         if key.is_empty() {
             return Err(Error::malformed(header, "a pair has an empty key"));
+        }
+        // Keys hold no whitespace: `, ` between pairs is what joining two header lines leaves
+        // behind, and ` t` would otherwise pass as an unknown key beside the real `t`.
+        if key.bytes().any(|b| b == b' ' || b == b'\t') {
+            return Err(joined(header, "a key holds whitespace"));
         }
         if key == "t" {
             if out.timestamp.is_some() {
@@ -165,7 +180,7 @@ mod tests {
     #[test]
     fn kv_rejects_duplicate_t_and_bare_keys() {
         let s = spec("stripe");
-        for bad in ["t=1,t=2,v1=aa", "t,v1=aa", ",,", "t=1,v1=", "=x,t=1"] {
+        for bad in ["t=1,t=2,v1=aa", "t,v1=aa", ",,", "t=1,v1=", "=x,t=1", "t=1,v1=aa, v1=bb", "t=1,v1=aa, t=2,v1=bb", "t=1,\tv1=aa", "t =1,v1=aa"] {
             assert!(parse_signature_header(&s, "Stripe-Signature", bad).is_err(), "{bad}");
         }
     }
@@ -181,9 +196,11 @@ mod tests {
         assert!(parse_signature_header(&s, "webhook-signature", "v1,a  v1,b").is_err());
         assert!(parse_signature_header(&s, "webhook-signature", "v1,a ").is_err());
         assert!(parse_signature_header(&s, "webhook-signature", " v1,a").is_err());
-        // An entry splits at its first comma; the rest is the signature (rejected later by base64).
-        let p = parse_signature_header(&s, "webhook-signature", "v1,a,b v1,c").unwrap();
-        assert_eq!(p.signatures.as_slice(), ["a,b", "c"]);
+        // One comma per entry: a second is what joined header lines leave (`v1,a, v1,b`, `v1,a,v1,b`).
+        for joined in ["v1,a,b v1,c", "v1,a, v1,c", "v2,a, v1,c", "v1,a,v1,c", "v1,c v1a,x,"] {
+            let err = parse_signature_header(&s, "webhook-signature", joined).unwrap_err();
+            assert!(err.to_string().contains("joined"), "{joined}: {err}");
+        }
         assert!(parse_signature_header(&s, "webhook-signature", "v1,").is_err());
         assert!(parse_signature_header(&s, "webhook-signature", "v1a").is_err());
     }
