@@ -163,7 +163,7 @@ impl Decision {
     /// The answer for an error that stopped a delivery (status from the code table).
     pub fn from_error(err: &Error) -> Decision {
         let d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.to_string() } }));
-        if err.code() == crate::ErrorCode::StoreUnavailable {
+        if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
         } else {
             d
