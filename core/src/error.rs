@@ -91,8 +91,8 @@ impl ErrorCode {
             ErrorCode::InvalidScheme => "invalid_scheme",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::StoreUnavailable => "store_unavailable",
-            ErrorCode::Overloaded => "overloaded",
             ErrorCode::InternalError => "internal_error",
+            ErrorCode::Overloaded => "overloaded",
         }
     }
 
