@@ -144,3 +144,31 @@ def test_lost_lease_is_logged_with_the_fencing_token(caplog):
     lost = [rec.getMessage() for rec in caplog.records if "lease" in rec.getMessage() and "expired before its handlers finished" in rec.getMessage()]
     assert lost == [f"hookverify: the lease of event evt_lost (token {runs[0]}) expired before its handlers finished; "
                     "another delivery may have run it too (its fencing token is higher)"], lost
+
+
+def test_fastapi_202_that_cannot_be_sent_still_runs_and_frees_its_slot():
+    import asyncio
+
+    import pytest
+    from hookverify.fastapi import _Accepted
+
+    r = hv.Receiver(scheme="stripe", secret=SECRET, mode="async", max_queue=1)
+    ran = []
+    r.on("*", lambda event: ran.append(event.id))
+
+    async def scenario():
+        assert r.reserve()
+        step = await r.begin_async("/hooks", *stripe("evt_gone"))
+        assert isinstance(step, hv.Delivery)
+        response = _Accepted(r, step)
+
+        async def send(message):
+            raise OSError("the client went away")
+
+        with pytest.raises(OSError):
+            await response({"type": "http"}, None, send)
+        await asyncio.gather(*list(r._tasks))
+
+    asyncio.run(scenario())
+    assert ran == ["evt_gone"]  # claimed and possibly acknowledged: it runs
+    assert r.reserve(), "the slot came back"
