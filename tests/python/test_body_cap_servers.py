@@ -168,3 +168,50 @@ def test_chunked_body_far_over_the_cap_is_cut_off_early(server):
     assert sent < cap + 16 * MIB, f"{name}: the server read {sent / MIB:.0f} MiB before answering"
     assert grown < cap + 64 * MIB, f"{name}: peak RSS grew by {grown / MIB:.0f} MiB for a {BODY_MIB} MiB body"
     assert elapsed < 15, elapsed
+
+
+def test_in_process_chunked_bodies_keep_the_body_readable_and_the_cap():
+    """The same reads through the frameworks' test clients (no Content-Length): a body within the
+    cap is verified and stays readable by the view/endpoint; one over a small cap is the core's 413."""
+    import io
+
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.testclient import TestClient
+    from flask import Flask, request as flask_request
+
+    from hookverify.fastapi import Webhook, install
+    from hookverify.flask import webhook
+
+    signature, body = signed_delivery("evt_chunked")
+    big = b"x" * 5000
+    seen = []
+
+    flask_app = Flask(__name__)
+
+    @flask_app.post("/webhooks")
+    @webhook(scheme="stripe", secret=SECRET, mode="sync", max_body_bytes=4096)
+    def view(event):
+        seen.append(("flask", event.id, flask_request.get_data()))
+
+    client = flask_app.test_client()
+    for data, status in ((body, 200), (big, 413)):
+        r = client.post("/webhooks", input_stream=io.BytesIO(data), headers={"Stripe-Signature": signature})
+        assert r.status_code == status, r.get_data()
+        if status == 413:
+            assert r.get_json()["error"]["code"] == "payload_too_large"
+
+    hook = Webhook(scheme="stripe", secret=SECRET, max_body_bytes=4096)
+    api = FastAPI()
+    install(api)
+
+    @api.post("/webhooks")
+    async def receive(request: Request, event: hv.Event = Depends(hook)):
+        seen.append(("fastapi", event.id, await request.body()))
+
+    tc = TestClient(api)
+    for data, status in ((body, 200), (big, 413)):
+        r = tc.post("/webhooks", content=iter([data[:7], data[7:]]), headers={"Stripe-Signature": signature})
+        assert r.status_code == status, r.text
+        if status == 413:
+            assert r.json()["error"]["code"] == "payload_too_large"
+    assert seen == [("flask", "evt_chunked", body), ("fastapi", "evt_chunked", body)]
