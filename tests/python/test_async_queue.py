@@ -172,3 +172,33 @@ def test_fastapi_202_that_cannot_be_sent_still_runs_and_frees_its_slot():
     asyncio.run(scenario())
     assert ran == ["evt_gone"]  # claimed and possibly acknowledged: it runs
     assert r.reserve(), "the slot came back"
+
+
+def test_store_down_when_a_queued_delivery_starts_still_runs_it(caplog):
+    # The documented trade-off: the sender was told 202, so a store failure at the moment a worker
+    # starts the delivery does not drop it; it runs under its first claim, and that is logged.
+    from conftest import RedisServer
+
+    server = RedisServer()
+    try:
+        r = hv.Receiver(scheme="stripe", secret=SECRET, store=hv.RedisStore(server.url, timeout=0.5), mode="async", max_workers=1)
+        gate, runs = threading.Event(), []
+
+        def handler(event, delivery):
+            if event.id == "evt_first":
+                gate.wait(10)
+            runs.append((event.id, delivery.token))
+
+        r.on("*", handler)
+        with caplog.at_level(logging.WARNING, logger="hookverify"):
+            assert r.handle("/hooks", *stripe("evt_first")).status == 202
+            assert r.handle("/hooks", *stripe("evt_queued")).status == 202
+            server.stop()
+            gate.set()
+            assert r.wait(15)
+    finally:
+        server.stop()
+    assert [event_id for event_id, _ in runs] == ["evt_first", "evt_queued"], runs
+    messages = [rec.getMessage() for rec in caplog.records]
+    assert any("the store failed when event evt_queued started; running it under its first claim" in m for m in messages), messages
+    assert any("evt_queued" in m and "completion was not recorded" in m for m in messages), messages
