@@ -8,9 +8,10 @@ Dependency (your endpoint is the handler, and runs before the answer)::
     async def receive(event: hv.Event = Depends(hook)):
         ...
 
-The raw body is read from ``request.stream()`` with the cap enforced while reading: a body over it
-(declared or chunked) is answered 413 ``payload_too_large`` as soon as the cap is passed. A request the core answers at once (401, 400,
-413, 409, 503, duplicate 200) raises ``WebhookResponse``, an ``HTTPException`` carrying the core's
+The raw body is read with the cap enforced while reading: a declared Content-Length over it is
+refused unread, a chunked body is cut off (413 ``payload_too_large``) as soon as it passes the cap.
+A request the core answers at once (401, 400, 413, 409, 503, duplicate 200) raises
+``WebhookResponse``, an ``HTTPException`` carrying the core's
 status and headers with the core's JSON as ``detail``; ``install(app)`` makes it send the core's
 body exactly. If the endpoint raises, the claim is released (a retry runs it again) and the
 answer is the core's 500 (an ``HTTPException`` the endpoint raised is sent as is); if it returns,
@@ -94,7 +95,7 @@ class Webhook:
         return self.receiver.unhandled(handler)
 
     async def _begin(self, receiver: Receiver, request: Request) -> t.Union[Decision, t.Any]:
-        body = await read_body(receiver, request)
+        body = await _read_body(receiver, request)
         if isinstance(body, Decision):
             return body
         return await receiver.begin_async(_target(request), request.headers, body)
@@ -148,7 +149,7 @@ class Webhook:
         return _Accepted(r, step)
 
 
-async def read_body(receiver: Receiver, request: Request) -> t.Union[bytes, Decision]:
+async def _read_body(receiver: Receiver, request: Request) -> t.Union[bytes, Decision]:
     """The raw body, or the core's 413 once more than ``receiver.max_body_bytes`` arrived (a
     declared Content-Length over it is refused before reading; a chunked body is cut off there)."""
     cap = receiver.max_body_bytes

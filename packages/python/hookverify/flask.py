@@ -59,7 +59,7 @@ def _content_length(request: flask.Request) -> t.Optional[int]:
 _CHUNK = 64 * 1024
 
 
-def read_body(receiver: Receiver, request: flask.Request) -> t.Union[bytes, Decision]:
+def _read_body(receiver: Receiver, request: flask.Request) -> t.Union[bytes, Decision]:
     """The raw body, or the core's 413 once more than ``receiver.max_body_bytes`` arrived: a
     declared Content-Length over the cap is refused unread; a body without one (chunked) is read
     in bounded chunks and cut off just past the cap."""
@@ -87,7 +87,7 @@ def read_body(receiver: Receiver, request: flask.Request) -> t.Union[bytes, Deci
 def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
     """Runs the current request through ``receiver`` (handlers get the event and ``kwargs``)."""
     request = flask.request._get_current_object()  # type: ignore[attr-defined]
-    body = read_body(receiver, request)
+    body = _read_body(receiver, request)
     if isinstance(body, Decision):
         return to_response(body)
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
