@@ -215,3 +215,11 @@ def test_in_process_chunked_bodies_keep_the_body_readable_and_the_cap():
         if status == 413:
             assert r.json()["error"]["code"] == "payload_too_large"
     assert seen == [("flask", "evt_chunked", body), ("fastapi", "evt_chunked", body)]
+
+
+def test_absurd_declared_lengths_are_a_plain_413():
+    """A Content-Length beyond any integer the core takes is still the core's 413, not a crash."""
+    r = hv.Receiver(scheme="stripe", secret=SECRET)
+    for length in (r.max_body_bytes + 1, 2**63, 10**30):
+        d = r.too_large(length)
+        assert d is not None and d.status == 413 and d.error.code == "payload_too_large", (length, d)

@@ -10,6 +10,7 @@ import functools
 import inspect
 import json
 import logging
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 import typing as t
@@ -342,7 +343,8 @@ class Receiver:
         cap = self._cap
         if length is None or length <= cap:
             return None
-        return _decision(_native.too_large_decision(length, cap))
+        # A declared length past any real size (a header of 30 digits) is still a plain 413.
+        return _decision(_native.too_large_decision(min(length, sys.maxsize), cap))
 
     def overloaded(self) -> Decision:
         """The core's 503 ``overloaded`` answer (``Retry-After``) of a full handler queue."""
