@@ -57,6 +57,12 @@ def test_full_queue_answers_503_before_claiming():
     assert r.wait(10) and sorted(seen) == ["evt_a", "evt_b", "evt_c"]
 
 
+def test_overloaded_answer_for_any_max_queue():
+    for size in (1, 2**70):
+        d = hv.Receiver(scheme="stripe", secret=SECRET, max_queue=size).overloaded()
+        assert d.status == 503 and d.error.code == "overloaded" and ("Retry-After", "5") in d.headers
+
+
 def test_sync_requests_and_refusals_do_not_keep_slots():
     r = hv.Receiver(scheme="stripe", secret=SECRET, mode="async", max_queue=1)
     r.on("*", lambda event: None)

@@ -348,7 +348,7 @@ class Receiver:
 
     def overloaded(self) -> Decision:
         """The core's 503 ``overloaded`` answer (``Retry-After``) of a full handler queue."""
-        return _decision(_native.overloaded_decision(self.max_queue))
+        return _decision(_native.overloaded_decision(min(self.max_queue, sys.maxsize)))
 
     def reserve(self) -> bool:
         """Takes one of the ``max_queue`` slots for an async delivery before ``begin``; False when the
