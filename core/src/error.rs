@@ -49,6 +49,8 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// A bug inside hookverify was caught at an API boundary.
     InternalError,
+    /// The receiver's handler queue is full; nothing was claimed and the sender should retry.
+    Overloaded,
 }
 
 impl ErrorCode {
@@ -69,6 +71,7 @@ impl ErrorCode {
         ErrorCode::InvalidArgument,
         ErrorCode::StoreUnavailable,
         ErrorCode::InternalError,
+        ErrorCode::Overloaded,
     ];
 
     /// The stable snake_case string for this code.
@@ -89,6 +92,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::InternalError => "internal_error",
+            ErrorCode::Overloaded => "overloaded",
         }
     }
 
@@ -108,7 +112,7 @@ impl ErrorCode {
             | ErrorCode::NoMatchingSignature => 401,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::InvalidJson | ErrorCode::MissingField => 400,
-            ErrorCode::StoreUnavailable => 503,
+            ErrorCode::StoreUnavailable | ErrorCode::Overloaded => 503,
             ErrorCode::InvalidSecret
             | ErrorCode::UnknownScheme
             | ErrorCode::InvalidScheme
@@ -237,6 +241,12 @@ pub enum Error {
         /// The underlying failure (never credentials).
         reason: String,
     },
+    /// See [`ErrorCode::Overloaded`].
+    #[error("overloaded: {reason}")]
+    Overloaded {
+        /// What is full (never request content).
+        reason: String,
+    },
     /// See [`ErrorCode::InternalError`].
     #[error("internal error: {reason}")]
     InternalError {
@@ -263,6 +273,7 @@ impl Error {
             Error::InvalidScheme { .. } => ErrorCode::InvalidScheme,
             Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Error::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
+            Error::Overloaded { .. } => ErrorCode::Overloaded,
             Error::InternalError { .. } => ErrorCode::InternalError,
         }
     }
@@ -292,6 +303,7 @@ impl Error {
             | Error::InvalidScheme { reason }
             | Error::InvalidArgument { reason }
             | Error::StoreUnavailable { reason }
+            | Error::Overloaded { reason }
             | Error::InternalError { reason } => json!({ "reason": reason }),
         }
     }

@@ -164,7 +164,7 @@ impl Decision {
     /// error's [`public_message`](Error::public_message): what a sender may learn.
     pub fn from_error(err: &Error) -> Decision {
         let d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
-        if err.code() == crate::ErrorCode::StoreUnavailable {
+        if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
         } else {
             d

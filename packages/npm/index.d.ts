@@ -331,7 +331,8 @@ export type ErrorCode =
   | 'invalid_scheme'
   | 'invalid_argument'
   | 'store_unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  | 'overloaded';
 
 /** Every failure. `details` holds the structured fields of the core's error. */
 export declare class HookverifyError extends Error {

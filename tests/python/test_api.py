@@ -143,7 +143,17 @@ def _reach(code):
         "internal_error": lambda: hv._native._panic_for_tests(),
         # Nothing listens on a fresh free port: the receiver answers 503 whose error is store_unavailable.
         "store_unavailable": lambda: _unreachable_store_decision().raise_for_error(),
+        "overloaded": lambda: _full_queue_decision().raise_for_error(),
     }.get(code)
+
+
+def _full_queue_decision():
+    r = hv.Receiver(scheme="standard", secret=WHSEC, max_queue=1)
+    r.on("*", lambda event: None)
+    assert r.reserve() and not r.reserve()
+    decision = r.handle("/hooks", std_headers(ENVELOPE), ENVELOPE, now=NOW)
+    assert decision.status == 503 and ("Retry-After", "5") in decision.headers
+    return decision
 
 
 def _unreachable_store_decision():

@@ -3,12 +3,14 @@
 //! Sans-IO like the core: `begin` answers at once (a decision tuple) or returns a `Delivery` naming
 //! the handlers; the pure-Python layer runs them (thread, asyncio, framework) and calls `finish`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookverify::dedup::{MemoryStore, RedisStore, Store as CoreStore, DEFAULT_LEASE, DEFAULT_RETENTION};
+use hookverify::dedup::{Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
 use hookverify::dispatch::Pattern;
 use hookverify::receiver::{Decision, Delivery as CoreDelivery, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
+use hookverify::Error as CoreError;
 use pyo3::prelude::*;
 
 use crate::convert::{self, core, guard, invalid};
@@ -48,6 +50,9 @@ pub struct Pipeline {
     inner: Receiver<Handler>,
     names: convert::Names,
     may_block: bool,
+    /// The receiver's store and lease again, for `start` (the core receiver keeps them private).
+    store: Arc<dyn CoreStore>,
+    lease: Duration,
 }
 
 #[pymethods]
@@ -80,7 +85,7 @@ impl Pipeline {
                 };
                 list.push(Provider::new(&name, verifier.get().inner.clone()).matching(matcher));
             }
-            let store = &store.get().inner;
+            let store = store.get().inner.clone();
             let may_block = store.may_block();
             let mut inner = core(py, Receiver::new(list, Box::new(store.clone())))?;
             for (pattern, provider, path, handler) in routes {
@@ -103,7 +108,7 @@ impl Pipeline {
                 inner.namespace(&ns);
             }
             let names = convert::Names::new(inner.header_names().iter().map(String::as_str));
-            Ok(Pipeline { inner, names, may_block })
+            Ok(Pipeline { inner, names, may_block, store, lease })
         })
     }
 
@@ -127,7 +132,8 @@ impl Pipeline {
                     let provider = self.inner.providers()[d.provider].name().to_owned();
                     // The payload stays in the caller's body (or our copy of a mutable one): no copy here.
                     let event = Py::new(py, Event::over_body(d.event.clone(), obj, body))?;
-                    let (token, key, path, query, sync) = (d.token.0, d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
+                    let token = AtomicU64::new(d.token.0);
+                    let (key, path, query, sync) = (d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
                     Ok(Py::new(py, Delivery { inner: d, event, provider, handlers, token, key, path, query, sync })?.into_any())
                 }
             }
@@ -142,10 +148,63 @@ impl Pipeline {
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     fn finish(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>, ok: bool) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let d = &delivery.get().inner;
+            let delivery = delivery.get();
+            let token = delivery.token.load(Ordering::Acquire);
+            let renewed;
+            let d = if token == delivery.inner.token.0 {
+                &delivery.inner
+            } else {
+                // `start` took the claim again: finish under the token it got.
+                renewed = CoreDelivery { token: Token(token), ..delivery.inner.clone() };
+                &renewed
+            };
             decision(py, convert::maybe_detach(py, self.may_block, || self.inner.finish(d, ok)))
         })
     }
+
+    /// Called when a worker picks a queued async delivery up, just before its handlers run: the
+    /// claim taken at accept time is exchanged for a fresh one (release, then claim with a full
+    /// lease and a new, higher fencing token), so the lease covers the handlers' work and not the
+    /// time spent in the queue. Returns what to do:
+    /// `"run"` (the delivery now holds the fresh claim), `"done"` (another copy completed it while
+    /// this one waited), `"taken"` (another copy holds it: that one runs it), or `"unavailable"`
+    /// (the store failed; the delivery keeps its first token and should still run).
+    fn start(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>) -> PyResult<&'static str> {
+        guard(py, || {
+            let delivery = delivery.get();
+            let key = &delivery.inner.key;
+            let token = Token(delivery.token.load(Ordering::Acquire));
+            let outcome = convert::maybe_detach(py, self.may_block, || {
+                // A release that finds another token changes nothing; the claim below then reports the holder.
+                self.store.release(key, token)?;
+                self.store.claim(key, self.lease)
+            });
+            Ok(match outcome {
+                Ok(Claim::Acquired(fresh)) => {
+                    delivery.token.store(fresh.0, Ordering::Release);
+                    "run"
+                }
+                Ok(Claim::Done) => "done",
+                Ok(Claim::InProgress { .. }) => "taken",
+                Err(_) => "unavailable",
+            })
+        })
+    }
+}
+
+/// The core's 413 `payload_too_large` answer for a body of (at least) `size` bytes over `limit`.
+#[pyfunction]
+pub fn too_large_decision(py: Python<'_>, size: usize, limit: usize) -> PyResult<Py<PyAny>> {
+    guard(py, || decision(py, Decision::from_error(&CoreError::PayloadTooLarge { size, limit })))
+}
+
+/// The core's 503 `overloaded` answer (with `Retry-After`) for a full handler queue of `limit` deliveries.
+#[pyfunction]
+pub fn overloaded_decision(py: Python<'_>, limit: usize) -> PyResult<Py<PyAny>> {
+    guard(py, || {
+        let reason = format!("the handler queue is full ({limit} deliveries waiting); retry later");
+        decision(py, Decision::from_error(&CoreError::Overloaded { reason }))
+    })
 }
 
 fn decision(py: Python<'_>, d: Decision) -> PyResult<Py<PyAny>> {
@@ -165,9 +224,8 @@ pub struct Delivery {
     /// The handlers to run, in order.
     #[pyo3(get)]
     handlers: Vec<Handler>,
-    /// The claim's fencing token (increases per key; lets downstream writes reject stale workers).
-    #[pyo3(get)]
-    token: u64,
+    /// The claim's fencing token (`start` may replace it with the fresh claim's).
+    token: AtomicU64,
     /// The namespaced dedup key, the request path (no query) and the query string.
     #[pyo3(get)]
     key: String,
@@ -178,6 +236,16 @@ pub struct Delivery {
     /// Whether the handlers must run before the answer (sync mode).
     #[pyo3(get)]
     sync: bool,
+}
+
+#[pymethods]
+impl Delivery {
+    /// The claim's fencing token (increases per key; lets downstream writes reject stale workers).
+    /// An async delivery gets a new, higher one when a worker starts its handlers.
+    #[getter]
+    fn token(&self) -> u64 {
+        self.token.load(Ordering::Acquire)
+    }
 }
 
 /// Whether an event type matches a route pattern (`user.created`, `user.*`, `*`; `issues` takes `issues.opened`).

@@ -33,10 +33,11 @@ from ._native import (
     __version__,
     sign,
 )
-from ._receiver import Decision, MemoryStore, Provider, Receiver, RedisStore, Router, Store
+from ._receiver import DEFAULT_MAX_QUEUE, Decision, MemoryStore, Provider, Receiver, RedisStore, Router, Store
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_QUEUE",
     "ERROR_CODES",
     "HINT_CODES",
     "SCHEMES",

@@ -1,6 +1,6 @@
 """Type stubs of the native module (hand-written; checked with ``python -m mypy.stubtest``)."""
 
-from typing import Any, Callable, Dict, Final, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Callable, Dict, Final, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 _Body = Union[bytes, bytearray, memoryview, str]
 _HeaderText = Union[str, bytes]
@@ -9,7 +9,8 @@ _Scheme = Union[str, Mapping[str, Any]]
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "HINT_CODES", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier",
-    "__version__", "_panic_for_tests", "_panic_next_call_for_tests", "diagnose", "sign", "type_matches",
+    "__version__", "_panic_for_tests", "_panic_next_call_for_tests", "diagnose", "overloaded_decision", "sign",
+    "too_large_decision", "type_matches",
 ]
 
 __version__: Final[str]
@@ -151,5 +152,13 @@ class Pipeline:
     def begin(self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None) -> Union[_Decision, Delivery]: ...
     def accepted(self, delivery: Delivery) -> _Decision: ...
     def finish(self, delivery: Delivery, ok: bool) -> _Decision: ...
+    def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
+        """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
+
+def too_large_decision(size: int, limit: int) -> _Decision:
+    """The core's 413 ``payload_too_large`` answer."""
+
+def overloaded_decision(limit: int) -> _Decision:
+    """The core's 503 ``overloaded`` answer (with ``Retry-After``) for a full handler queue."""
 
 def type_matches(pattern: str, event_type: str) -> bool: ...

@@ -10,6 +10,7 @@ import functools
 import inspect
 import json
 import logging
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 import typing as t
@@ -18,9 +19,23 @@ from . import _native
 from ._errors import HookverifyError
 from ._native import Delivery, Event, Verifier
 
-__all__ = ["Decision", "Delivery", "MemoryStore", "Provider", "Receiver", "RedisStore", "Router", "Store"]
+__all__ = ["DEFAULT_MAX_QUEUE", "Decision", "Delivery", "MemoryStore", "Provider", "Receiver", "RedisStore", "Router", "Store"]
 
 log = logging.getLogger("hookverify")
+
+#: Deliveries an async-mode receiver holds (waiting for a worker or running) before it answers 503.
+DEFAULT_MAX_QUEUE = 1000
+
+# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators, as \xNN / \uNNNN.
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_UNSAFE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def _safe(text: t.Any) -> str:
+    """Request-derived text (event ids, types, header values, paths) made safe for a log line:
+    control characters (ANSI escapes, CR/LF, ...) are written as escapes, never raw."""
+    return str(text).translate(_UNSAFE)
+
 
 Handler = t.Callable[..., t.Any]
 _Match = t.Union[None, str, t.Tuple[str, str]]
@@ -198,6 +213,11 @@ class Receiver:
     ``namespace`` (default none) names the endpoint when several receivers share one store. ``id``
     is the event id when the signature covers it, else a ``sha256:`` digest of the signed content
     (GitHub, Shopify: their delivery-id headers are not signed); ``Event.id`` stays the header's id.
+
+    In async mode at most ``max_queue`` deliveries wait for or run on the ``max_workers`` threads;
+    beyond that a request is answered 503 ``overloaded`` (``Retry-After``) before anything is
+    claimed. A queued delivery's claim is taken again (fresh lease, new fencing token) when a worker
+    starts it, so the lease covers the handlers' work, not the wait.
     """
 
     def __init__(
@@ -212,6 +232,7 @@ class Receiver:
         namespace: t.Optional[str] = None,
         allow_sync_header: bool = True,
         max_workers: int = 4,
+        max_queue: int = DEFAULT_MAX_QUEUE,
         **verifier_options: t.Any,
     ) -> None:
         if providers is None:
@@ -236,6 +257,8 @@ class Receiver:
             raise _invalid("allow_sync_header must be a bool")
         if type(max_workers) is not int or max_workers <= 0:
             raise _invalid(f"max_workers must be a positive int, got {max_workers!r}")
+        if type(max_queue) is not int or max_queue <= 0:
+            raise _invalid(f"max_queue must be a positive int, got {max_queue!r}")
         self.providers = list(providers)
         self.store = store if store is not None else MemoryStore()
         self.mode = mode
@@ -250,7 +273,11 @@ class Receiver:
         self._lock = threading.Lock()
         self._max_workers = max_workers
         self._executor: t.Optional[ThreadPoolExecutor] = None
-        self._pending: "set[Future[None]]" = set()
+        self._pending: "set[Future[t.Optional[Decision]]]" = set()
+        self.max_queue = max_queue
+        # One slot per async delivery accepted and not yet finished (waiting or running).
+        self._slots = threading.BoundedSemaphore(max_queue)
+        self._tasks: "set[asyncio.Task[t.Any]]" = set()
         self.pipeline  # fail fast on bad options
 
     # ------------------------------------------------------------ configuration
@@ -317,13 +344,27 @@ class Receiver:
         return _decision(self.pipeline.finish(delivery, ok))
 
     def too_large(self, length: t.Optional[int]) -> t.Optional[Decision]:
-        """A 413 answer when a declared Content-Length is over every provider's cap."""
+        """The core's 413 when a body of ``length`` bytes (declared, or read so far) is over every
+        provider's cap; None when it is within it (or unknown)."""
         cap = self._cap
         if length is None or length <= cap:
             return None
-        message = f"the body is {length} bytes; the limit is {cap}"
-        body = json.dumps({"error": {"code": "payload_too_large", "message": message}}, separators=(",", ":"))
-        return Decision(413, [("Content-Type", "application/json")], body)
+        # A declared length past any real size (a header of 30 digits) is still a plain 413.
+        return _decision(_native.too_large_decision(min(length, sys.maxsize), cap))
+
+    def overloaded(self) -> Decision:
+        """The core's 503 ``overloaded`` answer (``Retry-After``) of a full handler queue."""
+        return _decision(_native.overloaded_decision(min(self.max_queue, sys.maxsize)))
+
+    def reserve(self) -> bool:
+        """Takes one of the ``max_queue`` slots for an async delivery before ``begin``; False when the
+        queue is full (answer ``overloaded()``). ``handle`` and the integrations do this and give the
+        slot back when the delivery's handlers are done; with the sans-IO steps, call ``unreserve``."""
+        return self._slots.acquire(blocking=False)
+
+    def unreserve(self) -> None:
+        """Gives back a slot ``reserve`` took that no deferred delivery will use."""
+        self._slots.release()
 
     # ------------------------------------------------------------ running handlers
 
@@ -338,23 +379,41 @@ class Receiver:
                 if result is not None and inspect.isawaitable(result):
                     asyncio.run(_await(result))
             except Exception:
-                log.exception("hookverify: handler %r failed for event %s", handler, delivery.event.id)
+                log.exception("hookverify: handler %r failed for event %s", handler, _safe(delivery.event.id))
                 return False
         return True
 
     async def run_async(self, delivery: Delivery, **kwargs: t.Any) -> bool:
         """Like ``run`` on an event loop: coroutine handlers are awaited, plain ones run in a thread."""
+        return bool(await self._run_async(delivery, False, kwargs))
+
+    async def _run_async(self, delivery: Delivery, start: bool, kwargs: t.Dict[str, t.Any]) -> t.Optional[bool]:
+        """``run_async``; with ``start``, ``_start`` runs first (in the first plain handler's thread,
+        so a wait for the executor is not spent under the lease) and None means "not run"."""
+        loop = asyncio.get_running_loop()
         for handler in delivery.handlers:
             try:
                 args = _with_delivery(handler, delivery, kwargs)
                 if inspect.iscoroutinefunction(handler):
+                    if start:
+                        start = False
+                        go = await loop.run_in_executor(None, self._start, delivery) if self.store.may_block else self._start(delivery)
+                        if not go:
+                            return None
                     result = await handler(delivery.event, **args)
                 else:
-                    result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(handler, delivery.event, **args))
+                    call = functools.partial(handler, delivery.event, **args)
+                    if start:
+                        start = False
+                        go, result = await loop.run_in_executor(None, self._start_then, delivery, call)
+                        if not go:
+                            return None
+                    else:
+                        result = await loop.run_in_executor(None, call)
                     if inspect.isawaitable(result):
                         await result
             except Exception:
-                log.exception("hookverify: handler %r failed for event %s", handler, delivery.event.id)
+                log.exception("hookverify: handler %r failed for event %s", handler, _safe(delivery.event.id))
                 return False
         return True
 
@@ -365,21 +424,80 @@ class Receiver:
         with context():
             return self.finish(delivery, self.run(delivery, **kwargs))
 
-    async def complete_async(self, delivery: Delivery, **kwargs: t.Any) -> Decision:
-        """``run_async`` then ``finish`` (in a thread when the store does network I/O)."""
-        ok = await self.run_async(delivery, **kwargs)
+    async def complete_async(self, delivery: Delivery, **kwargs: t.Any) -> t.Optional[Decision]:
+        """``run_async`` then ``finish`` (in a thread when the store does network I/O).
+
+        For an async delivery (``delivery.sync`` false) this is the deferred work: the claim is
+        taken again when it starts (see ``defer``), a lost lease is logged, and None means another
+        copy of the delivery had it, so nothing ran."""
+        if delivery.sync:
+            ok = await self.run_async(delivery, **kwargs)
+            return await self._finish_async(delivery, ok)
+        ran = await self._run_async(delivery, True, kwargs)
+        if ran is None:
+            return None
+        decision = await self._finish_async(delivery, ran)
+        _log_lease(delivery, decision)
+        return decision
+
+    async def _finish_async(self, delivery: Delivery, ok: bool) -> Decision:
         if self.store.may_block:
             return await asyncio.get_running_loop().run_in_executor(None, self.finish, delivery, ok)
         return self.finish(delivery, ok)
 
-    def defer(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> "Future[Decision]":
-        """Runs ``complete`` on this receiver's thread pool (async mode); see ``wait``."""
+    def _start(self, delivery: Delivery) -> bool:
+        """A worker picks a queued async delivery up: its claim is taken again (a fresh lease and a
+        higher fencing token), so the lease covers the handlers' work, not the wait in the queue.
+        Whether to run it: not when another copy completed it or holds it (that copy runs it)."""
+        outcome = self.pipeline.start(delivery)
+        if outcome == "run":
+            return True
+        event_id = _safe(delivery.event.id)
+        if outcome == "unavailable":
+            log.warning("hookverify: the store failed when event %s started; running it under its first claim (token %d)", event_id, delivery.token)
+            return True
+        if outcome == "done":
+            log.info("hookverify: event %s was completed by another delivery while this one was queued; not run again", event_id)
+        else:
+            log.warning(
+                "hookverify: event %s waited in the queue longer than its lease and another delivery claimed it; "
+                "that one runs it (raise lease= or max_workers=, or lower max_queue=)", event_id,
+            )
+        return False
+
+    def _start_then(self, delivery: Delivery, call: t.Callable[[], t.Any]) -> t.Tuple[bool, t.Any]:
+        return (True, call()) if self._start(delivery) else (False, None)
+
+    def _deferred(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]], kwargs: t.Dict[str, t.Any]) -> t.Optional[Decision]:
+        if not self._start(delivery):
+            return None
+        decision = self.complete(delivery, context, **kwargs)
+        _log_lease(delivery, decision)
+        return decision
+
+    def defer(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> "Future[t.Optional[Decision]]":
+        """Runs the handlers on this receiver's thread pool (async mode); see ``wait``.
+
+        When a worker starts it, the delivery's claim is taken again (a fresh lease, a higher
+        fencing token in ``delivery.token``); if another copy completed or holds it meanwhile,
+        nothing runs and the future's result is None. Else the result is ``complete``'s decision;
+        a lost lease (``Hookverify-Warning``) is logged as a warning."""
+        return self._submit(delivery, context, kwargs, False)
+
+    def _submit(self, delivery: Delivery, context: t.Any, kwargs: t.Dict[str, t.Any], reserved: bool) -> "Future[t.Optional[Decision]]":
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="hookverify")
-            future = self._executor.submit(self.complete, delivery, context, **kwargs)
-            self._pending.add(future)  # type: ignore[arg-type]
-        future.add_done_callback(self._pending.discard)  # type: ignore[arg-type]
+            try:
+                future = self._executor.submit(self._deferred, delivery, context, kwargs)
+            except BaseException:
+                if reserved:
+                    self._slots.release()
+                raise
+            self._pending.add(future)
+        if reserved:
+            future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(self._pending.discard)
         return future
 
     def wait(self, timeout: t.Optional[float] = None) -> bool:
@@ -392,14 +510,24 @@ class Receiver:
 
     def handle(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None, *,
                context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> Decision:
-        """The whole path for a blocking server: begin, then run now (sync) or on the pool (async)."""
-        step = self.begin(path, headers, body, now)
-        if isinstance(step, Decision):
-            return step
-        if step.sync:
-            return self.complete(step, **kwargs)
+        """The whole path for a blocking server: begin, then run now (sync) or on the pool (async).
+
+        In async mode a full queue (``max_queue``) is answered 503 ``overloaded`` before ``begin``."""
+        queued = self.mode == "async"
+        if queued and not self._slots.acquire(blocking=False):
+            return self.overloaded()
+        try:
+            step = self.begin(path, headers, body, now)
+        except BaseException:
+            if queued:
+                self._slots.release()
+            raise
+        if isinstance(step, Decision) or step.sync:
+            if queued:
+                self._slots.release()
+            return step if isinstance(step, Decision) else self.complete(step, **kwargs)
         answer = self.accepted(step)
-        self.defer(step, context, **kwargs)
+        self._submit(step, context, kwargs, queued)
         return answer
 
     async def begin_async(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
@@ -425,6 +553,19 @@ def _wants_delivery(handler: t.Callable[..., t.Any]) -> bool:
         return "delivery" in inspect.signature(handler).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _log_lease(delivery: Delivery, decision: Decision) -> None:
+    """An async delivery's lost lease (or unrecorded completion) is logged: nobody sees its answer."""
+    for name, value in decision.headers:
+        if name == "Hookverify-Warning":
+            if value == "lease-lost":
+                log.warning(
+                    "hookverify: the lease of event %s (token %d) expired before its handlers finished; another "
+                    "delivery may have run it too (its fencing token is higher)", _safe(delivery.event.id), delivery.token,
+                )
+            else:
+                log.warning("hookverify: event %s (token %d) ran but its completion was not recorded (%s)", _safe(delivery.event.id), delivery.token, value)
 
 
 def _with_delivery(handler: t.Callable[..., t.Any], delivery: Delivery, kwargs: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:

@@ -8,15 +8,18 @@ Dependency (your endpoint is the handler, and runs before the answer)::
     async def receive(event: hv.Event = Depends(hook)):
         ...
 
-The raw body is read with ``await request.body()``. A request the core answers at once (401, 400,
-413, 409, 503, duplicate 200) raises ``WebhookResponse``, an ``HTTPException`` carrying the core's
+The raw body is read with the cap enforced while reading: a declared Content-Length over it is
+refused unread, a chunked body is cut off (413 ``payload_too_large``) as soon as it passes the cap.
+A request the core answers at once (401, 400, 413, 409, 503, duplicate 200) raises
+``WebhookResponse``, an ``HTTPException`` carrying the core's
 status and headers with the core's JSON as ``detail``; ``install(app)`` makes it send the core's
 body exactly. If the endpoint raises, the claim is released (a retry runs it again) and the
 answer is the core's 500 (an ``HTTPException`` the endpoint raised is sent as is); if it returns,
 the delivery is marked done.
 
 Endpoint (handlers may be ``async def``; async mode answers 202 and runs them as a background
-task after the response)::
+task after the response; at most ``max_queue`` of them are pending, beyond that the answer is 503
+``overloaded`` before anything is claimed)::
 
     hook = Webhook(scheme="standard", secret="whsec_...", mode="async")
 
@@ -35,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._native import Event
-from ._receiver import Decision, Provider, Receiver, Store, log
+from ._receiver import Decision, Provider, Receiver, Store, _safe, log
 
 __all__ = ["Webhook", "WebhookResponse", "install", "to_response"]
 
@@ -92,11 +95,10 @@ class Webhook:
         return self.receiver.unhandled(handler)
 
     async def _begin(self, receiver: Receiver, request: Request) -> t.Union[Decision, t.Any]:
-        length = request.headers.get("content-length")
-        early = receiver.too_large(int(length)) if length and length.isdigit() else None
-        if early is not None:
-            return early
-        return await receiver.begin_async(_target(request), request.headers, await request.body())
+        body = await _read_body(receiver, request)
+        if isinstance(body, Decision):
+            return body
+        return await receiver.begin_async(_target(request), request.headers, body)
 
     async def __call__(self, request: Request) -> t.AsyncIterator[Event]:
         """The dependency: yields the verified, claimed event; the endpoint's outcome completes or releases it."""
@@ -113,7 +115,7 @@ class Webhook:
             if isinstance(exc, HTTPException):  # the endpoint's own answer: still a failed delivery
                 await self._finish(step, False)
                 raise
-            log.error("hookverify: endpoint failed for event %s", step.event.id, exc_info=exc)
+            log.error("hookverify: endpoint failed for event %s", _safe(step.event.id), exc_info=exc)
             raise WebhookResponse(await self._finish(step, False)) from exc
         except BaseException:
             await self._finish(step, False)
@@ -128,12 +130,71 @@ class Webhook:
 
     async def endpoint(self, request: Request) -> Response:
         """A route running the handlers: sync answers after them, async answers 202 then runs them."""
-        step = await self._begin(self.receiver, request)
-        if isinstance(step, Decision):
-            return to_response(step)
-        if step.sync:
-            return to_response(await self.receiver.complete_async(step))
-        return to_response(self.receiver.accepted(step), BackgroundTask(self.receiver.complete_async, step))
+        r = self.receiver
+        queued = r.mode == "async"
+        if queued and not r.reserve():
+            return to_response(r.overloaded())
+        try:
+            step = await self._begin(r, request)
+        except BaseException:
+            if queued:
+                r.unreserve()
+            raise
+        if isinstance(step, Decision) or step.sync:
+            if queued:
+                r.unreserve()
+            if isinstance(step, Decision):
+                return to_response(step)
+            return to_response(t.cast(Decision, await r.complete_async(step)))
+        return _Accepted(r, step)
+
+
+async def _read_body(receiver: Receiver, request: Request) -> t.Union[bytes, Decision]:
+    """The raw body, or the core's 413 once more than ``receiver.max_body_bytes`` arrived (a
+    declared Content-Length over it is refused before reading; a chunked body is cut off there)."""
+    cap = receiver.max_body_bytes
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit():
+        early = receiver.too_large(int(length))
+        return early if early is not None else await request.body()
+    chunks: t.List[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return t.cast(Decision, receiver.too_large(size))
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    setattr(request, "_body", body)  # what Request.body() caches: the endpoint can still await request.body()
+    return body
+
+
+class _Accepted(Response):
+    """The 202 of an async delivery; its handlers run as the background task after it is sent.
+    If sending fails first (the client left), they still run: the delivery was claimed and the
+    sender may have seen the 202. Either way the queue slot is given back when they are done."""
+
+    def __init__(self, receiver: Receiver, delivery: t.Any) -> None:
+        decision = receiver.accepted(delivery)
+        super().__init__(decision.body, status_code=decision.status, headers=dict(decision.headers), background=BackgroundTask(self._work))
+        self._receiver, self._delivery, self._started = receiver, delivery, False
+
+    async def _work(self) -> None:
+        self._started = True
+        try:
+            await self._receiver.complete_async(self._delivery)
+        finally:
+            self._receiver.unreserve()
+
+    async def __call__(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if not self._started:
+                task = asyncio.ensure_future(self._work())
+                tasks = self._receiver._tasks
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
 
 
 def _endpoint_is_the_handler(event: Event) -> None:

@@ -1,15 +1,18 @@
 """Flask integration: ``@webhook(...)`` on a view, and ``WebhookBlueprint`` for routed handlers.
 
-Both read the raw body (``request.get_data()``), run the core pipeline and answer per its ack policy:
-401 bad signature or stale, 400 malformed envelope, 413 too large, 409 duplicate in progress,
-503 store unavailable, 200 duplicate already done; then 202 (async) or 200/404/500 (sync).
+Both read the raw body, run the core pipeline and answer per its ack policy: 401 bad signature or
+stale, 400 malformed envelope, 413 too large, 409 duplicate in progress, 503 store unavailable or
+handler queue full, 200 duplicate already done; then 202 (async) or 200/404/500 (sync). The body is
+read with the cap enforced while reading: a declared Content-Length over it is refused unread, a
+chunked body is cut off (413 ``payload_too_large``) as soon as more than the cap has arrived.
 
 Async mode (the default) answers 202 and runs the handlers on the receiver's thread pool, inside
 an app context. The trade-off: the sender gets its answer fast and will not retry, but the work
 lives only in this process — if it dies mid-handler the claim's lease (60 s) expires and only a
 sender retry (which already got 202, so usually none) would run it again. Use ``mode="sync"`` (or
 the sender's ``Hookverify-Sync: true`` header) when a failure must turn into a 500 and a retry;
-``receiver.wait()`` drains the pool on shutdown.
+``receiver.wait()`` drains the pool on shutdown. At most ``max_queue`` deliveries wait or run (503
+``overloaded`` beyond), and a queued delivery's claim is taken again when its handlers start.
 """
 
 import functools
@@ -53,15 +56,43 @@ def _content_length(request: flask.Request) -> t.Optional[int]:
     return request.content_length
 
 
+_CHUNK = 64 * 1024
+
+
+def _read_body(receiver: Receiver, request: flask.Request) -> t.Union[bytes, Decision]:
+    """The raw body, or the core's 413 once more than ``receiver.max_body_bytes`` arrived: a
+    declared Content-Length over the cap is refused unread; a body without one (chunked) is read
+    in bounded chunks and cut off just past the cap."""
+    length = _content_length(request)
+    if length is not None:
+        early = receiver.too_large(length)
+        # werkzeug's stream stops at the declared length: at most the cap is read.
+        return early if early is not None else request.get_data()
+    cap = receiver.max_body_bytes
+    stream = request.stream
+    chunks: t.List[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            body = b"".join(chunks)
+            setattr(request, "_cached_data", body)  # what get_data() caches: the view can still read it
+            return body
+        size += len(chunk)
+        if size > cap:
+            return t.cast(Decision, receiver.too_large(size))
+        chunks.append(chunk)
+
+
 def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
     """Runs the current request through ``receiver`` (handlers get the event and ``kwargs``)."""
     request = flask.request._get_current_object()  # type: ignore[attr-defined]
-    early = receiver.too_large(_content_length(request))
-    if early is not None:
-        return to_response(early)
+    body = _read_body(receiver, request)
+    if isinstance(body, Decision):
+        return to_response(body)
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     # request.headers is werkzeug's EnvironHeaders: the native side reads its environ dict directly.
-    decision = receiver.handle(_target(request), request.headers, request.get_data(), context=app.app_context, **kwargs)
+    decision = receiver.handle(_target(request), request.headers, body, context=app.app_context, **kwargs)
     return to_response(decision)
 
 
