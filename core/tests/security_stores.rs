@@ -291,6 +291,24 @@ mod redis_store {
     }
 
     #[test]
+    fn redis_stall_bounds_a_fresh_connection_by_the_timeout_too() {
+        // A store without a pooled connection connects during the stall: before the fix the
+        // client's setup (CLIENT SETINFO, two replies) waited the timeout per reply.
+        let server = RedisServer::start_with(&["--enable-debug-command", "yes"]);
+        let timeout = Duration::from_millis(1000);
+        let store = RedisStore::with_options(&server.url(), "hookverify:", timeout).unwrap();
+        let sleeper = debug_sleep(&server, 3);
+        let started = Instant::now();
+        let err = store.claim("/hooks|github|fresh", LEASE).unwrap_err();
+        let waited = started.elapsed();
+        assert_eq!(err.code(), ErrorCode::StoreUnavailable);
+        assert!(waited < timeout + Duration::from_millis(600), "claim took {waited:?} with a {timeout:?} timeout");
+        assert_eq!(sleeper.join().unwrap().trim(), "+OK");
+        let t = claimed(store.claim("/hooks|github|fresh", LEASE).unwrap());
+        assert_eq!(store.complete("/hooks|github|fresh", t, RETENTION).unwrap(), Completion::Recorded);
+    }
+
+    #[test]
     fn redis_stall_phantoms_on_other_keys_are_released_by_later_claims() {
         let server = RedisServer::start_with(&["--enable-debug-command", "yes"]);
         let store = RedisStore::with_options(&server.url(), "hookverify:", Duration::from_millis(500)).unwrap();
