@@ -43,7 +43,7 @@ use std::time::Duration;
 
 pub use memory::{MemoryStore, DEFAULT_CAPACITY, MAX_BYTES_PER_KEY};
 #[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
+pub use self::redis::{RedisStore, DEFAULT_REDIS_TIMEOUT};
 
 use crate::error::Result;
 

@@ -20,7 +20,7 @@
 //! server's clock does not step back.
 //!
 //! **Timeouts.** Every call (claim, complete, release) has one deadline,
-//! `timeout` (default [`DEFAULT_TIMEOUT`], 2 s), shared by connecting,
+//! `timeout` (default [`DEFAULT_REDIS_TIMEOUT`], 2 s), shared by connecting,
 //! writing and reading: no call takes longer. A stalled server (a slow
 //! command, `DEBUG SLEEP`, a failover) answers `store_unavailable` (503 with
 //! `Retry-After`) within it.
@@ -29,9 +29,11 @@
 //! fresh connection after the first one broke recognises its own claim
 //! (`Acquired` with the same token) instead of answering `InProgress`. A claim
 //! that failed (timed out) may still have executed on the server after we gave
-//! up; the store remembers its attempt and releases it before its next claim,
-//! so the sender's retry is not refused as in progress until the lease runs
-//! out.
+//! up, leaving a claim nobody runs. The store remembers such attempts (up to
+//! 1,024): the next claim of the same key through this store takes that claim
+//! over, and every claim releases up to 8 of them on other keys. So the
+//! sender's retry is not refused as in progress for the whole lease; until this
+//! store makes its next claim, other processes see the key in progress.
 //!
 //! **What Redis must be.** Done markers and claims are only as durable as
 //! Redis: configure persistence (AOF `appendfsync everysec` or better, or
@@ -109,7 +111,7 @@ return 0
 ";
 
 /// Default deadline of one store call (connect, write and read together).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a released claim's token is remembered (so the next claim's token is larger).
 const RELEASED_MS: &str = "1000";
@@ -156,10 +158,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl RedisStore {
     /// A store for `redis://[:password@]host:port/db`, keys prefixed `hookverify:`, calls
-    /// bounded by [`DEFAULT_TIMEOUT`]. Connects lazily: an unreachable server shows up as
+    /// bounded by [`DEFAULT_REDIS_TIMEOUT`]. Connects lazily: an unreachable server shows up as
     /// `store_unavailable` on use.
     pub fn open(url: &str) -> Result<RedisStore> {
-        RedisStore::with_options(url, "hookverify:", DEFAULT_TIMEOUT)
+        RedisStore::with_options(url, "hookverify:", DEFAULT_REDIS_TIMEOUT)
     }
 
     /// A store with a key prefix (namespace per endpoint or app) and the deadline of each call
