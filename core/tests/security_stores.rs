@@ -290,6 +290,60 @@ mod redis_store {
         assert_eq!(store.claim(key, LEASE).unwrap(), Claim::Done);
     }
 
+    /// A loopback proxy to `upstream` that, once armed, drops the next reply (closing that client
+    /// connection) after the server executed the command: a reply lost on the way back.
+    fn reply_dropping_proxy(upstream: u16) -> (u16, Arc<std::sync::atomic::AtomicBool>) {
+        use std::sync::atomic::AtomicBool;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let armed = Arc::new(AtomicBool::new(false));
+        let arm = armed.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || std::io::copy(&mut c_in, &mut s_out));
+                let (mut s_in, mut c_out, armed) = (server, client, arm.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let n = match std::io::Read::read(&mut s_in, &mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if armed.swap(false, Ordering::SeqCst) {
+                            c_out.shutdown(std::net::Shutdown::Both).ok();
+                            s_in.shutdown(std::net::Shutdown::Both).ok();
+                            break;
+                        }
+                        if c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (port, armed)
+    }
+
+    #[test]
+    fn redis_claim_retried_after_a_lost_reply_recognises_its_own_claim() {
+        // The claim executed, its reply was lost, the store retried on a fresh connection: before
+        // the fix the retry saw the claim as someone else's and answered in_progress (409 for
+        // the whole lease, while nobody ran the handler).
+        let server = RedisServer::start();
+        let (port, armed) = reply_dropping_proxy(server.port);
+        let store = RedisStore::with_options(&format!("redis://127.0.0.1:{port}/0"), "hookverify:", Duration::from_secs(2)).unwrap();
+        claimed(store.claim("warm-up", LEASE).unwrap()); // loads the script, pools the connection
+        armed.store(true, Ordering::SeqCst);
+        let key = "/hooks|github|d-lost-reply";
+        let t = claimed(store.claim(key, LEASE).unwrap());
+        assert!(!armed.load(Ordering::SeqCst), "the proxy dropped a reply");
+        assert_eq!(store.complete(key, t, RETENTION).unwrap(), Completion::Recorded);
+        assert_eq!(store.claim(key, LEASE).unwrap(), Claim::Done);
+    }
+
     #[test]
     fn redis_stall_bounds_a_fresh_connection_by_the_timeout_too() {
         // A store without a pooled connection connects during the stall: before the fix the
