@@ -215,8 +215,8 @@ impl Shard {
     }
 
     /// Keeps at most `limit` done markers: purge expired entries, then evict the done markers
-    /// that expire soonest (down to 90% of `limit`, so eviction is not paid on every completion).
-    /// In-progress claims are never evicted.
+    /// that expire soonest, down to 90% of `limit` (each scan frees a tenth of the shard, so the
+    /// scans are not paid on every completion). In-progress claims are never evicted.
     fn trim_done(&mut self, limit: usize, now: u64) {
         if self.map.len() - self.claims <= limit {
             return;
@@ -224,7 +224,7 @@ impl Shard {
         self.purge(now);
         let done = self.map.len() - self.claims;
         let target = limit - limit / 10;
-        if done <= limit {
+        if done <= target {
             return;
         }
         // Evict the `n` done markers that expire soonest without copying any key: find the
@@ -407,6 +407,36 @@ mod tests {
         for (shard, (max_evicted, min_kept)) in by_shard {
             assert!(max_evicted <= min_kept, "shard {shard}: evicted a marker expiring at {max_evicted} but kept one at {min_kept}");
         }
+    }
+
+    #[test]
+    fn counts_and_bytes_follow_every_transition() {
+        let (now, clock) = manual_clock();
+        let store = MemoryStore::with_clock(1_000, clock);
+        let lease = Duration::from_secs(60);
+        let long = "x".repeat(MAX_KEY_BYTES + 1);
+        let t1 = match store.claim("a", lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        let t2 = match store.claim(&long, lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        assert_eq!((store.len(), store.claims()), (2, 2));
+        let key_bytes = |s: &MemoryStore| s.shards.iter().map(|sh| lock(sh).key_bytes).sum::<usize>();
+        assert_eq!(key_bytes(&store), key_alloc_bytes(1) + key_alloc_bytes(33), "a long key costs its 33-byte digest form");
+        store.complete("a", t1, Duration::from_secs(10)).unwrap();
+        assert!(store.release(&long, t2).unwrap());
+        assert_eq!((store.len(), store.claims(), key_bytes(&store)), (1, 0, key_alloc_bytes(1)));
+        // An expired done marker is claimed again: it becomes a claim.
+        now.fetch_add(10_000, Ordering::SeqCst);
+        let t3 = match store.claim("a", lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        assert!(t3 > t1);
+        assert_eq!((store.len(), store.claims(), key_bytes(&store)), (1, 1, key_alloc_bytes(1)));
+        // An expired claim is taken over in place.
+        now.fetch_add(60_000, Ordering::SeqCst);
+        let t4 = match store.claim("a", lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        assert!(t4 > t3);
+        assert_eq!(store.complete("a", t3, lease).unwrap(), Completion::LeaseLost);
+        assert_eq!((store.len(), store.claims()), (1, 1));
+        assert_eq!(store.complete("a", t4, lease).unwrap(), Completion::Recorded);
+        assert_eq!((store.len(), store.claims()), (1, 0));
+        assert!(store.memory_bytes() >= key_alloc_bytes(1));
     }
 
     #[test]
