@@ -61,7 +61,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
     Decision::from_error(&panic_error(payload))
 }
 
-/// The pipeline of one endpoint, shared with the threadpool tasks. Claimed deliveries stay here,
+/// The pipeline of one endpoint, shared with the store-thread jobs. Claimed deliveries stay here,
 /// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
 /// string of fields crosses per step instead of a wrapped object plus a call per field.
 pub(crate) struct Shared {
