@@ -14,11 +14,7 @@ pub struct RedisServer {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl RedisServer {
@@ -29,11 +25,7 @@ impl RedisServer {
 
     /// `start` with extra redis-server arguments (kept for restarts), e.g. `["--enable-debug-command", "yes"]`.
     pub fn start_with(extra: &[&str]) -> RedisServer {
-        let mut server = RedisServer {
-            child: None,
-            port: free_port(),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
+        let mut server = RedisServer { child: None, port: free_port(), extra: extra.iter().map(|s| s.to_string()).collect() };
         server.restart();
         server
     }
@@ -50,16 +42,7 @@ impl RedisServer {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -68,11 +51,7 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self
-                .command("PING")
-                .map(|r| r.starts_with("+PONG"))
-                .unwrap_or(false)
-            {
+            if self.command("PING").map(|r| r.starts_with("+PONG")).unwrap_or(false) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -101,8 +80,7 @@ impl RedisServer {
     /// The text of one `INFO` section.
     pub fn info(&self, section: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.write_all(format!("INFO {section}\r\n").as_bytes())
-            .unwrap();
+        s.write_all(format!("INFO {section}\r\n").as_bytes()).unwrap();
         let mut reader = BufReader::new(s);
         let mut header = String::new();
         reader.read_line(&mut header).unwrap();
@@ -118,13 +96,7 @@ impl RedisServer {
         ["cmdstat_evalsha:", "cmdstat_eval:"]
             .iter()
             .filter_map(|prefix| stats.lines().find_map(|l| l.strip_prefix(prefix)))
-            .map(|rest| {
-                rest.split(',')
-                    .find_map(|kv| kv.strip_prefix("calls="))
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap()
-            })
+            .map(|rest| rest.split(',').find_map(|kv| kv.strip_prefix("calls=")).unwrap().parse::<u64>().unwrap())
             .sum()
     }
 }
