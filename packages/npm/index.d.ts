@@ -189,13 +189,18 @@ export declare function diagnose(options: DiagnoseOptions): DiagnoseReport;
 
 /** In-process dedup store (one process; use RedisStore across processes). */
 export declare class MemoryStore {
-  /** `capacity`: about how many keys are kept (default 100000). */
+  /**
+   * `capacity`: done markers kept (default 100000; the newest stay), plus `capacity / 10`
+   * in-progress claims in a budget of their own (full: 503 + Retry-After); at most 205 bytes per key.
+   */
   constructor(options?: { capacity?: number });
 }
 
 /**
  * Redis dedup store shared by every process of an endpoint. Native addon only: on wasm the
  * constructor throws `invalid_argument`. Connects lazily; an unreachable server answers 503.
+ * `timeoutMs` (default 2000) bounds each call (connect, write and read together). Calls run on
+ * the addon's own threads, not the libuv threadpool.
  */
 export declare class RedisStore {
   constructor(url: string, options?: { prefix?: string; timeoutMs?: number });

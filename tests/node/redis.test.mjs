@@ -75,7 +75,7 @@ test(`[${BACKEND}] RedisStore: a failed handler is released in Redis, so the ret
   assert.equal(calls, 2);
 });
 
-test(`[${BACKEND}] RedisStore: a stalled Redis does not block the event loop (calls run on the threadpool)`, { skip }, async (t) => {
+test(`[${BACKEND}] RedisStore: a stalled Redis does not block the event loop (calls run on the addon's store threads)`, { skip }, async (t) => {
   const redis = await startRedis();
   t.after(() => { redis.proc.kill('SIGCONT'); redis.stop(); });
   const srv = await app({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', store: new hv.RedisStore(redis.url, { timeoutMs: 400 }), handlers: { '*': () => {} } });

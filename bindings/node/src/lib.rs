@@ -24,6 +24,7 @@ mod diag;
 mod fast;
 mod packed;
 mod pipeline;
+mod store_threads;
 use fast::VerifierState;
 use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
 use std::sync::Arc;

@@ -1,13 +1,14 @@
 //! The core `Receiver` (sans-IO) for JS: `RawStore`, `RawReceiver` with `begin` / `accepted` /
 //! `finish` / `release` (deliveries stay in Rust, JS holds a handle), and the bare `RawRouter`. Handlers stay in JS (see `config.rs`).
-//! When the store may block (Redis), `beginAsync` / `finishAsync` run on the libuv threadpool
-//! so the event loop never waits on the network.
+//! When the store may block (Redis), `beginAsync` / `finishAsync` run on the binding's own store
+//! threads (`store_threads.rs`), so neither the event loop nor the libuv threadpool waits on the
+//! network.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hookverify::dedup::{MemoryStore, RedisStore, Store};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
@@ -16,13 +17,16 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::config::build_receiver;
-use crate::{fault, guard, panic_error};
+use crate::{fault, guard, panic_error, store_threads};
 use crate::packed::{decision_fields, delivery_fields, Picked};
 
 /// A dedup store; one may back several receivers.
 #[napi]
 pub struct RawStore {
     inner: Arc<dyn Store>,
+    /// How long a delivery may wait for a store thread before it answers 503 without calling the
+    /// store (the store's own timeout: longer means the store is not keeping up).
+    max_wait: Duration,
 }
 
 #[napi]
@@ -30,14 +34,15 @@ impl RawStore {
     /// An in-process store of about `capacity` keys.
     #[napi(factory)]
     pub fn memory(capacity: u32) -> Self {
-        RawStore { inner: Arc::new(MemoryStore::new(capacity as usize)) }
+        RawStore { inner: Arc::new(MemoryStore::new(capacity as usize)), max_wait: Duration::MAX }
     }
 
     /// A Redis store (connects lazily: an unreachable server is `store_unavailable` on use, i.e. 503).
     #[napi(factory)]
     pub fn redis(env: Env, url: String, prefix: String, timeout_ms: u32) -> Result<Self> {
-        let store = guard(&env, || RedisStore::with_options(&url, &prefix, Duration::from_millis(timeout_ms.max(1).into())))?;
-        Ok(RawStore { inner: Arc::new(store) })
+        let timeout = Duration::from_millis(timeout_ms.max(1).into());
+        let store = guard(&env, || RedisStore::with_options(&url, &prefix, timeout))?;
+        Ok(RawStore { inner: Arc::new(store), max_wait: timeout })
     }
 
     /// Whether calls may block on I/O (JS then uses the `*Async` methods).
@@ -56,7 +61,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
     Decision::from_error(&panic_error(payload))
 }
 
-/// The pipeline of one endpoint, shared with the threadpool tasks. Claimed deliveries stay here,
+/// The pipeline of one endpoint, shared with the store-thread jobs. Claimed deliveries stay here,
 /// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
 /// string of fields crosses per step instead of a wrapped object plus a call per field.
 pub(crate) struct Shared {
@@ -64,6 +69,8 @@ pub(crate) struct Shared {
     pub(crate) names: Vec<String>,
     pending: Mutex<HashMap<u64, Delivery>>,
     next: AtomicU64,
+    /// See `RawStore::max_wait`.
+    max_wait: Duration,
 }
 
 impl Shared {
@@ -142,7 +149,8 @@ impl RawReceiver {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
-        let shared = Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1) });
+        let shared =
+            Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1), max_wait: store.max_wait });
         let id = crate::fast::register_receiver(shared.clone());
         Ok(RawReceiver { shared, id })
     }
@@ -172,10 +180,35 @@ impl RawReceiver {
         self.shared.outcome(self.shared.begin(&path, &headers, body, now))
     }
 
-    /// `begin` on the libuv threadpool (stores that may block).
+    /// `begin` on a store thread (stores that may block; see `store_threads.rs`). Answers 503
+    /// `store_unavailable` without claiming when too many deliveries already wait for one, or
+    /// when this one waited longer than the store's timeout.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn begin_async(&self, path: String, headers: String, body: Uint8Array, now: i64) -> AsyncTask<BeginTask> {
-        AsyncTask::new(BeginTask { shared: self.shared.clone(), path, headers, body, now })
+    pub fn begin_async<'env>(&self, env: &'env Env, path: String, headers: String, body: Uint8Array, now: i64) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred::<String, Resolver>()?;
+        let Some(waiting) = store_threads::admit() else {
+            deferred.resolve(Box::new(|_| Ok(busy("too many deliveries are waiting for the store"))));
+            return Ok(promise);
+        };
+        let shared = self.shared.clone();
+        let queued = Instant::now();
+        store_threads::spawn(move || {
+            drop(waiting);
+            let step = if queued.elapsed() > shared.max_wait {
+                None
+            } else {
+                Some(shared.begin(&path, &headers, &body, now))
+            };
+            // Resolved on the JS thread, where the body's reference is dropped too.
+            deferred.resolve(Box::new(move |_env| {
+                drop(body);
+                Ok(match step {
+                    Some(step) => shared.outcome(step),
+                    None => busy("this delivery waited longer than the store's timeout for a store thread"),
+                })
+            }));
+        });
+        Ok(promise)
     }
 
     /// The immediate 202 for an async delivery.
@@ -191,11 +224,17 @@ impl RawReceiver {
         self.shared.finish_handle(&env, handle, ok)
     }
 
-    /// `finish` on the libuv threadpool (stores that may block).
+    /// `finish` on a store thread (stores that may block).
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn finish_async(&self, env: Env, handle: f64, ok: bool) -> Result<AsyncTask<FinishTask>> {
-        let delivery = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
-        Ok(AsyncTask::new(FinishTask { shared: self.shared.clone(), delivery, ok }))
+    pub fn finish_async<'env>(&self, env: &'env Env, handle: f64, ok: bool) -> Result<Object<'env>> {
+        let delivery = guard(env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
+        let (deferred, promise) = env.create_deferred::<String, Resolver>()?;
+        let shared = self.shared.clone();
+        store_threads::spawn(move || {
+            let answer = decision(shared.finish(&delivery, ok));
+            deferred.resolve(Box::new(move |_env| Ok(answer)));
+        });
+        Ok(promise)
     }
 
     /// Forgets a delivery JS dropped without finishing it (its claim expires after the lease).
@@ -205,40 +244,12 @@ impl RawReceiver {
     }
 }
 
-pub struct BeginTask {
-    shared: Arc<Shared>,
-    path: String,
-    headers: String,
-    body: Uint8Array,
-    now: i64,
-}
+/// What a store thread hands back to the JS thread: it builds the promise's value there.
+type Resolver = Box<dyn FnOnce(Env) -> Result<String> + Send>;
 
-impl Task for BeginTask {
-    type Output = Step;
-    type JsValue = String;
-    fn compute(&mut self) -> Result<Step> {
-        Ok(self.shared.begin(&self.path, &self.headers, &self.body, self.now))
-    }
-    fn resolve(&mut self, _env: Env, step: Step) -> Result<String> {
-        Ok(self.shared.outcome(step))
-    }
-}
-
-pub struct FinishTask {
-    shared: Arc<Shared>,
-    delivery: Delivery,
-    ok: bool,
-}
-
-impl Task for FinishTask {
-    type Output = Decision;
-    type JsValue = String;
-    fn compute(&mut self) -> Result<Decision> {
-        Ok(self.shared.finish(&self.delivery, self.ok))
-    }
-    fn resolve(&mut self, _env: Env, d: Decision) -> Result<String> {
-        Ok(decision(d))
-    }
+/// The 503 `store_unavailable` (with `Retry-After`) of a delivery refused before any claim.
+fn busy(why: &str) -> String {
+    decision(Decision::from_error(&CoreError::StoreUnavailable { reason: why.into() }))
 }
 
 /// The core `Router` alone: event-type patterns to JS handler indexes.

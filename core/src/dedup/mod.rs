@@ -17,6 +17,23 @@
 //! A key is never marked done before its handler succeeded. A store that
 //! cannot be reached answers [`Error::StoreUnavailable`](crate::Error), which a
 //! receiver maps to 503 so the sender retries — never a silent pass.
+//!
+//! ## Bounded cost per delivery
+//!
+//! Keys come from requests, so their length is the sender's choice. Every
+//! store keeps a key of up to [`MAX_KEY_BYTES`] bytes as it is and a longer
+//! one as its SHA-256 digest (see [`StoredKey`]): one delivery costs a bounded
+//! number of bytes whatever its id, in memory and in Redis alike.
+//!
+//! ## Fencing tokens
+//!
+//! Tokens come from the clock: a claim's token is the store's time in
+//! microseconds since the unix epoch, or one more than the key's previous
+//! token when that is larger. They are strictly increasing per key, and they
+//! keep increasing after the store lost its data (a Redis `FLUSHALL` or a
+//! restart without persistence, a process restart for the memory store) as
+//! long as the store's clock does not step back. They stay below 2^53, so
+//! JavaScript numbers hold them exactly.
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -24,9 +41,9 @@ mod redis;
 
 use std::time::Duration;
 
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, DEFAULT_CAPACITY, MAX_BYTES_PER_KEY};
 #[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
+pub use self::redis::{RedisStore, DEFAULT_REDIS_TIMEOUT};
 
 use crate::error::Result;
 
@@ -59,7 +76,54 @@ pub fn content_key(provider: &str, signed_id: Option<&str>, body: &[u8]) -> Stri
     key
 }
 
-/// A fencing token: strictly increasing across successive claims of one key.
+/// Keys longer than this many bytes are stored as their SHA-256 digest (see [`StoredKey`]).
+pub const MAX_KEY_BYTES: usize = 96;
+
+/// How a store holds a key: the key's own bytes when it has at most
+/// [`MAX_KEY_BYTES`] bytes, else the SHA-256 digest of the key. A digest is
+/// stored behind the byte `0xFF`, which never occurs in UTF-8 text, so a
+/// digest can never equal a short key. The one rule every store follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredKey<'a> {
+    /// A key of at most [`MAX_KEY_BYTES`] bytes, kept as it is.
+    Plain(&'a str),
+    /// The SHA-256 digest of a longer key.
+    Digest([u8; 32]),
+}
+
+/// The byte in front of a digest in a stored key: never part of UTF-8 text.
+pub const DIGEST_MARKER: u8 = 0xFF;
+
+impl<'a> StoredKey<'a> {
+    /// The stored form of `key`.
+    pub fn of(key: &'a str) -> StoredKey<'a> {
+        if key.len() <= MAX_KEY_BYTES {
+            StoredKey::Plain(key)
+        } else {
+            use sha2::Digest;
+            StoredKey::Digest(sha2::Sha256::digest(key.as_bytes()).into())
+        }
+    }
+
+    /// Appends the stored key to `out`: the key's bytes, or [`DIGEST_MARKER`] and the digest
+    /// (as 64 lowercase hex digits when `hex`, else its 32 bytes).
+    pub fn write_to(&self, out: &mut Vec<u8>, hex: bool) {
+        match self {
+            StoredKey::Plain(k) => out.extend_from_slice(k.as_bytes()),
+            StoredKey::Digest(d) => {
+                out.push(DIGEST_MARKER);
+                if hex {
+                    out.extend_from_slice(hex::encode(d).as_bytes());
+                } else {
+                    out.extend_from_slice(d);
+                }
+            }
+        }
+    }
+}
+
+/// A fencing token: strictly increasing across successive claims of one key,
+/// derived from the clock (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Token(pub u64);
 

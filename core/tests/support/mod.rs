@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
+    extra: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -19,7 +20,12 @@ fn free_port() -> u16 {
 impl RedisServer {
     /// Starts redis-server without persistence on a free port and waits until it answers PING.
     pub fn start() -> RedisServer {
-        let mut server = RedisServer { child: None, port: free_port() };
+        RedisServer::start_with(&[])
+    }
+
+    /// `start` with extra redis-server arguments (kept for restarts), e.g. `["--enable-debug-command", "yes"]`.
+    pub fn start_with(extra: &[&str]) -> RedisServer {
+        let mut server = RedisServer { child: None, port: free_port(), extra: extra.iter().map(|s| s.to_string()).collect() };
         server.restart();
         server
     }
@@ -37,6 +43,7 @@ impl RedisServer {
         assert!(self.child.is_none(), "already running");
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -237,7 +237,7 @@ function createPipeline(backend, h) {
 
     /**
      * Verify, match, route, claim. Resolves to a Decision (answer now) or a Delivery (run it).
-     * A store that may block (Redis) is called on the libuv threadpool.
+     * A store that may block (Redis) is called on the addon's store threads (never the libuv threadpool).
      */
     async begin(request) {
       const step = await this.#begin(request);
