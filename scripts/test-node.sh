@@ -7,6 +7,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps-node.sh || exit 1
+source scripts/lib/tools.sh
+# The browser runs drive the chromium that deps-check probes (CHROMIUM, default `chromium` on PATH).
+if ! CHROMIUM=$(command -v "$CHROMIUM"); then echo "node: chromium is missing (make deps installs it)"; exit 1; fi
+export CHROMIUM
 # Build when an artifact is missing or older than the sources it is made from.
 addon=packages/npm/hookverify.linux-x64-gnu.node
 if [ ! -f "$addon" ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] || [ ! -f packages/npm/lib/api.mjs ] \
