@@ -6,6 +6,7 @@
 #   - make deps-check exits 0, names each stubbed tool, and calls no installer;
 #   - the install path (DEPS_DRY_RUN=1: install commands printed, not run) does not die on them and
 #     reaches each install command;
+#   - a pin missing from the hashed Python lock is reported;
 #   - on this machine, after `make deps`, deps-check finds nothing missing.
 # Prints 'deps: N passed, N failed'.
 set -uo pipefail
@@ -62,14 +63,24 @@ out=$(DEPS_DRY_RUN=1 "${stubbed_env[@]}" HV_BUILD_VENV="$stubs/venv" MATURIN="$s
   scripts/deps-python.sh 2>&1)
 rc=$?
 check "deps-python.sh survives a build-venv maturin that exits 127 (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
-check "deps-python.sh reaches pip install maturin==$HV_MATURIN_VERSION" \
-  has "$out" "-m pip install -q --disable-pip-version-check maturin==$HV_MATURIN_VERSION"
+check "deps-python.sh reaches the hashed install of maturin" \
+  has "$out" "-m pip install -q --disable-pip-version-check --require-hashes -r $HV_BUILD_LOCK"
 # wasm-opt at the build's own path: a packages/npm whose wasm-opt is missing means npm ci there.
 out=$(DEPS_DRY_RUN=1 "${stubbed_env[@]}" WASM_OPT="$stubs/venv/bin/no-wasm-opt" scripts/deps-node.sh 2>&1)
 rc=$?
 check "deps-node.sh survives a missing wasm-opt (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
 check "deps-node.sh reaches npm ci in packages/npm" has "$out" "would run: npm ci --prefix $HV_ROOT/packages/npm "
 check "the dry runs called no installer" hasnt "$(cat "$calls")" ' (install|ci|add|update)( |$)' || cat "$calls"
+
+# A pin added to tests/python/requirements.txt without regenerating the lock is reported.
+printf 'pytest==8.3.5\nnot-in-the-lock==1.0  # a new pin\n' >"$stubs/requirements.txt"
+out=$(HV_PY_REQUIREMENTS="$stubs/requirements.txt" scripts/deps.sh --check 2>&1)
+rc=$?
+check "deps-check exits 0 with a stale Python lock (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
+check "deps-check names the pin the lock lacks, and only it" \
+  grep -Eq '^missing: python-locks \(not in the Python locks: not-in-the-lock==1\.0;' <<<"$out"
+out=$(HV_PY_REQUIREMENTS="$stubs/requirements.txt" DEPS_DRY_RUN=1 scripts/deps-python.sh 2>&1)
+check "deps-python.sh stops on the stale lock" has "$out" "would stop: python-locks is missing"
 
 # 3. Without stubs, after make deps: the same probes find everything.
 out=$(scripts/deps.sh --check 2>&1)

@@ -21,9 +21,13 @@ HV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${HV_BUILD_VENV:=$HV_ROOT/.venv-build}"
 : "${MATURIN:=$HV_BUILD_VENV/bin/maturin}"
 : "${HV_TEST_VENV:=$HV_ROOT/target/py-test-venv}"
-HV_PY_REQUIREMENTS=$HV_ROOT/tests/python/requirements.txt
-# The one maturin the wheel is built with (installed into .venv-build by scripts/deps-python.sh).
+# The test venv's pins (edited by hand) and the hashed lock made from them (scripts/lock-python.sh),
+# which is what gets installed.
+: "${HV_PY_REQUIREMENTS:=$HV_ROOT/tests/python/requirements.txt}"
+HV_PY_LOCK=$HV_ROOT/tests/python/requirements.lock
+# The one maturin the wheel is built with, installed into .venv-build from its hashed lock.
 HV_MATURIN_VERSION=1.9.6
+HV_BUILD_LOCK=$HV_ROOT/packages/python/build-requirements.lock
 # The npm projects `npm ci` installs from their committed lock, and the tools each one provides.
 HV_NPM_DIRS=(packages/npm tests/node)
 declare -A HV_NPM_TOOLS=([packages/npm]="npm-packages wasm-opt napi" [tests/node]="npm-test-packages biome")
@@ -91,14 +95,31 @@ tool_maturin() {
   have=$(hv_field 2 "$out")
   [ "$have" = "$HV_MATURIN_VERSION" ] || { HV_NOTE="$(hv_rel "$MATURIN") is $have, want $HV_MATURIN_VERSION"; return 1; }
 }
-# The test venv: installed when pip ran on exactly the current requirements (stamp in the venv).
+# The test venv: installed when pip ran on exactly the current lock (stamp in the venv).
 tool_py_test_venv() {
-  local out want have
-  out=$(sha256sum "$HV_PY_REQUIREMENTS" 2>/dev/null) || { HV_NOTE="$HV_PY_REQUIREMENTS unreadable"; return 1; }
-  want=$(hv_field 1 "$out")
+  local want have
+  want=$(hv_lock_sum "$(hv_rel "$HV_PY_LOCK")") || { HV_NOTE="$(hv_rel "$HV_PY_LOCK") unreadable"; return 1; }
   have=$(cat "$HV_TEST_VENV/.requirements.sha256" 2>/dev/null) || have=
   hv_runs "$HV_TEST_VENV/bin/python" -c '' || have=
-  [ "$have" = "$want" ] || { HV_NOTE="target/py-test-venv from tests/python/requirements.txt"; return 1; }
+  [ "$have" = "$want" ] || { HV_NOTE="$(hv_rel "$HV_TEST_VENV") from $(hv_rel "$HV_PY_LOCK")"; return 1; }
+}
+
+# hv_py_lock_stale: status 0 (with HV_NOTE) when a lock misses a pin it is made from, i.e.
+# requirements.txt or HV_MATURIN_VERSION changed and scripts/lock-python.sh was not run since.
+hv_py_lock_stale() {
+  local line pin lock missing=()
+  lock=$(cat "$HV_PY_LOCK" "$HV_BUILD_LOCK" 2>/dev/null) || lock=
+  lock=${lock,,}
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%%#*}
+    pin=${line//[[:space:]]/}
+    [ -n "$pin" ] || continue
+    pin=${pin,,}
+    pin=${pin//_/-}
+    [[ $'\n'$lock == *$'\n'"$pin "* ]] || missing+=("$pin")
+  done < <(cat "$HV_PY_REQUIREMENTS" 2>/dev/null; echo "maturin==$HV_MATURIN_VERSION")
+  [ ${#missing[@]} -gt 0 ] || return 1
+  HV_NOTE="not in the Python locks: ${missing[*]}; run scripts/lock-python.sh and commit the locks"
 }
 
 tool_cargo() { hv_runs cargo --version || { HV_NOTE="install Rust with rustup first"; return 1; }; }
