@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# The one list of tools the build and the test suites need: where the build finds each one, how to
-# tell whether it is there, and which deps script installs it. Sourced by scripts/deps*.sh (install
-# and `--check`), the build scripts and test-node.sh, so detection is written once.
+# The tools the build and the test suites need: where the build finds each one, and one probe per
+# tool saying whether it is there (tool_NAME), plus the steps every deps script's install loop takes
+# (hv_need, hv_run, hv_installed). Sourced by scripts/deps*.sh (install, and `--check` for make
+# deps-check), the build scripts and test-node.sh, so detection is written once.
 #
 # Every probe is safe under `set -euo pipefail`: a command that is absent, or that exists but fails
 # (a stub exiting 127, a broken venv), makes the probe answer "missing" (status 1); it never kills the
