@@ -73,7 +73,7 @@ check "deps-node.sh reaches npm ci in packages/npm" has "$out" "would run: npm c
 check "the dry runs called no installer" hasnt "$(cat "$calls")" ' (install|ci|add|update)( |$)' || cat "$calls"
 
 # A pin added to tests/python/requirements.txt without regenerating the lock is reported.
-printf 'pytest==8.3.5\nnot-in-the-lock==1.0  # a new pin\n' >"$stubs/requirements.txt"
+{ cat "$HV_PY_REQUIREMENTS"; echo 'not-in-the-lock==1.0  # a new pin'; } >"$stubs/requirements.txt"
 out=$(HV_PY_REQUIREMENTS="$stubs/requirements.txt" scripts/deps.sh --check 2>&1)
 rc=$?
 check "deps-check exits 0 with a stale Python lock (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
