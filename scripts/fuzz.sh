@@ -17,6 +17,8 @@ scripts/deps-rust.sh
 
 python3 fuzz/seed_corpus.py
 cd fuzz
+# cargo-fuzz has no --locked: refuse a stale fuzz/Cargo.lock here rather than let the build rewrite it.
+cargo +nightly metadata --locked --format-version 1 >/dev/null
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 sanitizer=${FUZZ_SANITIZER:-address}
 # A target dir per sanitizer: switching would otherwise rebuild everything.
