@@ -12,14 +12,14 @@ deps-check: ## list every missing tool, install nothing (exit 0)
 	@scripts/deps.sh --check
 
 build: ## build every artifact in place (CLI, npm package, wheel)
-	cargo build --locked --release -p hookverify-cli
-	@for s in scripts/build-*.sh; do [ -x "$$s" ] && { echo "== $$s"; "$$s" || exit 1; }; done; true
+	@scripts/build.sh
 
 # The tree is recorded first: the last suite (scripts/test-zz-clean-tree.sh) fails if deps, build or
-# tests rewrote a tracked file or left an unignored one behind.
+# tests rewrote a tracked file or left an unignored one behind. No $(MAKE) in this recipe: make runs
+# a line that has one even under `make -n`.
 test: ## install what is missing, build, run every suite (and check the tree is left unchanged)
-	@export HV_TREE_BEFORE=$$(scripts/tree-state.sh id) && scripts/deps.sh && \
-	  $(MAKE) --no-print-directory build && scripts/test-all.sh
+	@export HV_TREE_BEFORE=$$(scripts/tree-state.sh id) && scripts/deps.sh && scripts/build.sh && \
+	  scripts/test-all.sh
 
 test-rust: ## Rust unit, vector and integration tests
 	@scripts/test-rust.sh

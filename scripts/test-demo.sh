@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo` end to end: it must exit 0 (every scheme signed, verified, tampered and replayed, then
 # the `hookverify listen` round) and leave no temporary directory behind. Its mktemp calls land in a
-# fresh TMPDIR, which must be empty afterwards. Prints 'demo: N passed, N failed'.
+# fresh TMPDIR, which must be empty afterwards. make runs as a fresh make (the flags of an outer
+# one, -n included, are dropped). Prints 'demo: N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 passed=0 failed=0
@@ -13,7 +14,7 @@ check() { # label, then a command that succeeds when the check holds
 tmp=$(mktemp -d)
 log=$(mktemp)
 trap 'rm -rf "$tmp" "$log"' EXIT
-TMPDIR=$tmp make -s --no-print-directory demo >"$log" 2>&1
+TMPDIR=$tmp env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory demo >"$log" 2>&1
 rc=$?
 check "make demo exits 0 (exit $rc)" [ "$rc" -eq 0 ] || sed 's/^/  | /' "$log" | tail -n 30
 check "make demo leaves no temp directory behind" [ -z "$(ls -A "$tmp")" ] || ls -la "$tmp"

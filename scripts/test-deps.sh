@@ -32,7 +32,8 @@ for t in cargo rustup npm apt-get; do
   printf '#!/bin/sh\necho "%s $*" >>"%s"\nexec "%s" "$@"\n' "$t" "$calls" "$real" >"$stubs/$t"
 done
 chmod +x "$stubs"/*
-stubbed_env=(env "PATH=$stubs:$PATH" WASM_BINDGEN=wasm-bindgen REDIS_SERVER=redis-server CHROMIUM=chromium
+# (make runs as a fresh make: the flags of an outer one, -n included, are dropped.)
+stubbed_env=(env -u MAKEFLAGS -u MFLAGS "PATH=$stubs:$PATH" WASM_BINDGEN=wasm-bindgen REDIS_SERVER=redis-server CHROMIUM=chromium
   MATURIN=maturin WASM_OPT=wasm-opt)
 
 # 1. make deps-check under the stubs.
