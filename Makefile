@@ -8,12 +8,18 @@ help: ## list the tasks
 deps: ## install every missing tool (idempotent): rust targets, wasm-bindgen-cli, npm deps, venv, apt packages
 	@scripts/deps.sh
 
-build: ## build every artifact in place (CLI, npm package, wheel)
-	cargo build --release -p hookverify-cli
-	@for s in scripts/build-*.sh; do [ -x "$$s" ] && { echo "== $$s"; "$$s" || exit 1; }; done; true
+deps-check: ## list every missing tool, install nothing (exit 0)
+	@scripts/deps.sh --check
 
-test: deps build ## install what is missing, build, run every suite
-	@scripts/test-all.sh
+build: ## build every artifact in place (CLI, npm package, wheel)
+	@scripts/build.sh
+
+# The tree is recorded first: the last suite (scripts/test-zz-clean-tree.sh) fails if deps, build or
+# tests rewrote a tracked file or left an unignored one behind. No $(MAKE) in this recipe: make runs
+# a line that has one even under `make -n`.
+test: ## install what is missing, build, run every suite (and check the tree is left unchanged)
+	@export HV_TREE_BEFORE=$$(scripts/tree-state.sh id) && scripts/deps.sh && scripts/build.sh && \
+	  scripts/test-all.sh
 
 test-rust: ## Rust unit, vector and integration tests
 	@scripts/test-rust.sh
@@ -30,4 +36,4 @@ fuzz: ## run every cargo-fuzz target (FUZZ_SECONDS per target, default 600)
 ct: ## constant-time measurement (dudect) of the tag comparison and verify per scheme
 	@scripts/ct.sh
 
-.PHONY: help deps build test test-rust demo bench fuzz ct
+.PHONY: help deps deps-check build test test-rust demo bench fuzz ct

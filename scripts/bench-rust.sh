@@ -26,7 +26,7 @@ has --nresamples || extra+=(--nresamples "${BENCH_NRESAMPLES:-10000}")
 target="${CARGO_TARGET_DIR:-target}"
 if [[ ${BENCH_SKIP_RUN:-0} != 1 ]]; then
   export HOOKVERIFY_BENCH_WARMUP="${BENCH_WARMUP:-1}" HOOKVERIFY_BENCH_MEASURE="${BENCH_MEASURE:-2}"
-  cargo bench -p hookverify-bench --bench verify -- "${args[@]}" "${extra[@]}"
+  cargo bench --locked -p hookverify-bench --bench verify -- "${args[@]}" "${extra[@]}"
 fi
 echo
 python3 bench/summarize.py "$target"

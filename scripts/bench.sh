@@ -38,7 +38,7 @@ if want e2e || want rss || want node; then
   scripts/deps-node.sh
   [ -f packages/npm/hookverify.linux-x64-gnu.node ] && [ -f packages/npm/lib/api.mjs ] || scripts/build-npm.sh
 fi
-if want e2e || want rss; then cargo build -q --release -p hookverify-bench --bins; fi
+if want e2e || want rss; then cargo build --locked -q --release -p hookverify-bench --bins; fi
 
 # --- micro benchmarks
 if want rust; then
@@ -48,12 +48,12 @@ if want rust; then
   scripts/bench-rust.sh "${filter[@]}" "$@"
   python3 bench/summarize.py target --json "$out/rust.json" >/dev/null
   echo; echo "== rust (interleaved: the goal ratios)"
-  cargo build -q --release -p hookverify-bench --bin bench-interleaved
+  cargo build --locked -q --release -p hookverify-bench --bin bench-interleaved
   target/release/bench-interleaved "$out/rust-interleaved.json" "${qflag[@]}"
 fi
 if want dedup; then
   echo; echo "== dedup stores"
-  HOOKVERIFY_BENCH_MEASURE=$([[ $quick == 1 ]] && echo 0.5 || echo 2) cargo bench -q -p hookverify-bench --bench dedup | tee "$out/dedup.md"
+  HOOKVERIFY_BENCH_MEASURE=$([[ $quick == 1 ]] && echo 0.5 || echo 2) cargo bench --locked -q -p hookverify-bench --bench dedup | tee "$out/dedup.md"
 fi
 if want node; then echo; echo "== node"; scripts/bench-node.sh "${qflag[@]}"; fi
 if want python; then echo; echo "== python"; scripts/bench-python.sh "${qflag[@]}"; fi

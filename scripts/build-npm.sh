@@ -3,25 +3,26 @@
 # addon (napi-rs) and the wasm build (wasm-bindgen + wasm-opt from npm binaryen) inside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/tools.sh # WASM_BINDGEN, WASM_OPT, NAPI: the same paths deps-check probes
 root=$PWD
 pkg=packages/npm
-[ -d "$pkg/node_modules/@napi-rs/cli" ] && [ -d "$pkg/node_modules/binaryen" ] || scripts/deps-node.sh
+scripts/deps-node.sh
 
 # Native addon: hookverify.linux-x64-gnu.node (no generated JS/d.ts: ours are hand-written).
-(cd "$pkg" && npx --no-install napi build --platform --release --no-js \
+(cd "$pkg" && "$NAPI" build --platform --release --no-js \
   --manifest-path "$root/bindings/node/Cargo.toml" --package-json-path "$root/$pkg/package.json" \
   --output-dir "$root/$pkg" --dts ../../target/napi-generated.d.ts)
 
 # Wasm: size-optimised, panics abort (no unwinding on wasm32).
-cargo build --release --target wasm32-unknown-unknown -p hookverify-wasm \
+cargo build --locked --release --target wasm32-unknown-unknown -p hookverify-wasm \
   --config 'profile.release.opt-level=3' --config 'profile.release.codegen-units=1'
 wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/hookverify_wasm.wasm"
 rm -rf "$pkg/wasm/node" "$pkg/wasm/web"
-wasm-bindgen --target nodejs --out-dir "$pkg/wasm/node" --no-typescript "$wasm"
-wasm-bindgen --target web --out-dir "$pkg/wasm/web" --no-typescript "$wasm"
+"$WASM_BINDGEN" --target nodejs --out-dir "$pkg/wasm/node" --no-typescript "$wasm"
+"$WASM_BINDGEN" --target web --out-dir "$pkg/wasm/web" --no-typescript "$wasm"
 for t in node web; do
   f="$pkg/wasm/$t/hookverify_wasm_bg.wasm"
-  "$pkg/node_modules/.bin/wasm-opt" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
+  "$WASM_OPT" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$f" -o "$f.opt"
   mv "$f.opt" "$f"
 done

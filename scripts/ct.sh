@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../ct"
 export CT_SAMPLES=${CT_SAMPLES:-1000000}
-cargo build --release --quiet
+cargo build --locked --release --quiet
 mkdir -p results
 echo "ct: $CT_SAMPLES samples per bench, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee results/latest.txt
 # Pinned to one CPU (the last) when taskset exists: no migrations between cores mid-measurement.

@@ -3,7 +3,7 @@
 # with the CLI, verify it, then show a tampered body and a stale delivery rejected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p hookverify-cli
+cargo build --locked --release -q -p hookverify-cli
 HV=target/release/hookverify
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 now=$(date +%s)

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# System packages for the test suites: redis-server (dedup store tests), chromium (browser tests).
+# System packages (apt): curl (make demo), node and npm, Python's venv module, redis-server (dedup
+# store tests), chromium (browser tests). Detection: scripts/lib/tools.sh.
 set -euo pipefail
+source "$(dirname "$0")/lib/tools.sh"
+declare -A package=([curl]=curl [node]=nodejs [npm]=npm [python3-venv]=python3-venv
+  [redis-server]=redis-server [chromium]=chromium)
 missing=()
-command -v redis-server >/dev/null || missing+=(redis-server)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "deps: apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+for tool in curl node npm python3-venv redis-server chromium; do
+  if hv_need "$tool"; then missing+=("$tool"); fi
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+packages=()
+for tool in "${missing[@]}"; do packages+=("${package[$tool]}"); done
+sudo=()
+[ "$(id -u)" = 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+hv_run "${sudo[@]}" apt-get update -qq
+hv_run "${sudo[@]}" apt-get install -y -qq "${packages[@]}"
+for tool in "${missing[@]}"; do hv_installed "$tool"; done

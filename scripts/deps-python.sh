@@ -1,25 +1,42 @@
 #!/usr/bin/env bash
-# Python tools, only when missing: the build venv (.venv-build, maturin from PyPI) and the test venv
-# (target/py-test-venv: pytest, mypy and the peer libraries the interop tests and benchmark compare with).
+# Python tools: the build venv (.venv-build: maturin) and the test venv (target/py-test-venv:
+# pytest, mypy, ruff and the peer libraries the interop tests and benchmark compare with). Each is
+# installed with --require-hashes from a lock that pins every package, dependencies included
+# (packages/python/build-requirements.lock, tests/python/requirements.lock; scripts/lock-python.sh
+# makes them from HV_MATURIN_VERSION and tests/python/requirements.txt). Detection: scripts/lib/tools.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-MATURIN_VERSION=1.9.6
+source "$(dirname "$0")/lib/tools.sh"
+pip=(-m pip install -q --disable-pip-version-check --require-hashes)
 
-build_venv=.venv-build
-if ! "$build_venv/bin/maturin" --version 2>/dev/null | grep -q " $MATURIN_VERSION\$"; then
-  echo "deps-python: $build_venv with maturin $MATURIN_VERSION"
-  [ -x "$build_venv/bin/python" ] || "$PY" -m venv "$build_venv"
-  "$build_venv/bin/python" -m pip install -q --disable-pip-version-check "maturin==$MATURIN_VERSION"
+# new_venv DIR: (re)creates DIR unless its python runs.
+new_venv() {
+  hv_runs "$1/bin/python" -c '' || hv_run "$PYTHON" -m venv --clear "$1"
+}
+
+if hv_py_lock_stale; then
+  if [ "${HV_DEPS_MODE:-install}" = check ]; then
+    echo "missing: python-locks ($HV_NOTE)"
+  else
+    hv_cannot_install python-locks
+  fi
 fi
 
-test_venv=target/py-test-venv
-reqs=tests/python/requirements.txt
-stamp="$test_venv/.requirements.sha256"
-want=$(sha256sum "$reqs" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "deps-python: $test_venv with $reqs"
-  [ -x "$test_venv/bin/python" ] || "$PY" -m venv "$test_venv"
-  "$test_venv/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs"
-  echo "$want" > "$stamp"
+if hv_need maturin; then
+  if [ "$MATURIN" != "$HV_BUILD_VENV/bin/maturin" ]; then
+    HV_NOTE="MATURIN=$MATURIN is set; unset it to let make deps install maturin into $(hv_rel "$HV_BUILD_VENV")"
+    hv_cannot_install maturin
+  else
+    new_venv "$HV_BUILD_VENV"
+    hv_run "$HV_BUILD_VENV/bin/python" "${pip[@]}" -r "$HV_BUILD_LOCK"
+    hv_installed maturin
+  fi
+fi
+
+if hv_need py-test-venv; then
+  new_venv "$HV_TEST_VENV"
+  hv_run "$HV_TEST_VENV/bin/python" "${pip[@]}" -r "$HV_PY_LOCK"
+  if [ -z "${DEPS_DRY_RUN:-}" ]; then
+    hv_lock_sum "$(hv_rel "$HV_PY_LOCK")" > "$HV_TEST_VENV/.requirements.sha256"
+  fi
+  hv_installed py-test-venv
 fi

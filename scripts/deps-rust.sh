@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
-# Rust targets and tools: wasm32 target, clippy, wasm-bindgen-cli pinned to the crate's version.
+# Rust targets and tools: the wasm32 target, clippy, wasm-bindgen-cli at the exact version
+# bindings/wasm pins for its crate, and for the fuzz targets the nightly toolchain and cargo-fuzz. Rust itself (rustup, cargo) is a prerequisite, not installed here.
+# Detection: scripts/lib/tools.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
-want=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' bindings/wasm/Cargo.toml 2>/dev/null | head -1)
-if [ -n "$want" ]; then
-  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
-  if [ "$have" != "$want" ]; then
-    echo "deps: cargo install wasm-bindgen-cli $want (have: ${have:-none})"
-    cargo install wasm-bindgen-cli --version "$want"
-  fi
+source "$(dirname "$0")/lib/tools.sh"
+for tool in cargo rustup; do
+  if hv_need "$tool"; then hv_cannot_install "$tool"; fi
+done
+if hv_need wasm32-target; then
+  hv_run rustup target add wasm32-unknown-unknown
+  hv_installed wasm32-target
+fi
+if hv_need clippy; then
+  hv_run rustup component add clippy
+  hv_installed clippy
+fi
+if hv_need wasm-bindgen; then
+  if ! want=$(hv_wasm_bindgen_version); then hv_cannot_install wasm-bindgen; exit 0; fi
+  # --locked: the CLI's own Cargo.lock, so every machine builds the same tree.
+  hv_run cargo install wasm-bindgen-cli --version "$want" --locked
+  hv_installed wasm-bindgen
+fi
+if hv_need nightly; then
+  hv_run rustup toolchain install nightly --profile minimal
+  hv_installed nightly
+fi
+if hv_need cargo-fuzz; then
+  hv_run cargo install cargo-fuzz --locked --version '^0.13'
+  hv_installed cargo-fuzz
 fi

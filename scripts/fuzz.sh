@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make fuzz: runs every cargo-fuzz target in fuzz/ for FUZZ_SECONDS each (default 600),
 # one after the other, seeded from tests/vectors (fuzz/seed_corpus.py). Needs the installed
-# nightly toolchain; installs cargo-fuzz when it is missing.
+# nightly toolchain and cargo-fuzz (scripts/deps-rust.sh installs them when missing).
 #   FUZZ_SECONDS=600   seconds per target
 #   FUZZ_TARGETS="a b" run only these targets (default: all, from `cargo fuzz list`)
 #   FUZZ_SANITIZER=address  (cargo-fuzz's default; the CI smoke run uses `none` to build faster)
@@ -11,18 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-600}
 
-if ! cargo +nightly --version >/dev/null 2>&1; then
-  echo "fuzz: the nightly toolchain is not installed (cargo-fuzz needs it); rustup cannot fetch one here" >&2
-  exit 1
-fi
-# cargo-fuzz 0.12+ has `run ... -- <libFuzzer flags>` and `list` as used below.
-if ! cargo fuzz --version 2>/dev/null | grep -Eq 'cargo-fuzz 0\.(1[2-9]|[2-9][0-9])\.'; then
-  echo "fuzz: installing cargo-fuzz" >&2
-  cargo install cargo-fuzz --locked --version '^0.13'
-fi
+# The nightly toolchain and cargo-fuzz 0.12+ (`run ... -- <libFuzzer flags>` and `list` as used
+# below), installed by scripts/deps-rust.sh when missing (the probes: scripts/lib/tools.sh).
+scripts/deps-rust.sh
 
 python3 fuzz/seed_corpus.py
 cd fuzz
+# cargo-fuzz has no --locked: refuse a stale fuzz/Cargo.lock here rather than let the build rewrite it.
+cargo +nightly metadata --locked --format-version 1 >/dev/null
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 sanitizer=${FUZZ_SANITIZER:-address}
 # A target dir per sanitizer: switching would otherwise rebuild everything.

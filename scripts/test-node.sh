@@ -7,10 +7,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps-node.sh || exit 1
+source scripts/lib/tools.sh
+# The browser runs drive the chromium that deps-check probes (CHROMIUM, default `chromium` on PATH).
+if ! CHROMIUM=$(command -v "$CHROMIUM"); then echo "node: chromium is missing (make deps installs it)"; exit 1; fi
+export CHROMIUM
 # Build when an artifact is missing or older than the sources it is made from.
 addon=packages/npm/hookverify.linux-x64-gnu.node
 if [ ! -f "$addon" ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] || [ ! -f packages/npm/lib/api.mjs ] \
-   || [ -n "$(find core/src core/presets bindings/node bindings/wasm packages/npm/lib -newer "$addon" -type f -print -quit)" ]; then
+   || [ -n "$(find core/src core/presets bindings/node bindings/wasm packages/npm/lib -newer "$addon" -type f ! -name api.mjs -print -quit)" ]; then
   scripts/build-npm.sh || exit 1
 fi
 cd tests/node

@@ -10,7 +10,7 @@ wheel=$(ls target/wheels/hookverify-*.whl 2>/dev/null | head -n1 || true)
 if [ -z "$wheel" ] || [ -n "$(find core/src core/presets core/Cargo.toml bindings/python packages/python -newer "$wheel" -type f -print -quit)" ]; then
   scripts/build-python.sh
 fi
-cargo build --release --quiet -p hookverify-cli
+cargo build --locked --release --quiet -p hookverify-cli
 venv=$root/target/py-test-venv
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/hookverify-*.whl
 # Run from a scratch directory so `import hookverify` can only find the installed wheel.

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every crate and target (tests, benches, bindings); any warning fails. Reuses target/'s check cache.
-cargo clippy --workspace --all-targets -- -D warnings
-cargo test -p hookverify -p hookverify-cli -p hookverify-example-axum --all-features
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo test --locked -p hookverify -p hookverify-cli -p hookverify-example-axum --all-features
 # The shared vectors are what every runtime tests against: refuse edited copies.
 (cd tests/vectors && sha256sum -c --quiet SHA256SUMS && echo "vectors: SHA256SUMS ok")

@@ -1,4 +1,4 @@
 // Preload (`node -r`) that makes every .node addon fail to load, so the package falls back to wasm.
-require('module')._extensions['.node'] = () => {
+require('node:module')._extensions['.node'] = () => {
   throw new Error('simulated: no native addon');
 };
