@@ -1,6 +1,9 @@
-"""Log injection: request-derived text (here GitHub's unsigned X-GitHub-Delivery id) reaches the
-"hookverify" logger with its control characters escaped, never raw (an ANSI escape could repaint
-or forge terminal/log lines)."""
+"""Log injection: request-derived text reaches the "hookverify" logger with its control characters
+escaped, never raw (an ANSI escape could repaint or forge terminal/log lines).
+
+A header value cannot carry one any more (the core refuses control bytes in every header it reads,
+tested first below), so the ids with control characters come from JSON bodies, where `\u001b`
+is valid text."""
 
 import asyncio
 import hashlib
@@ -18,6 +21,15 @@ from hookverify.flask import WebhookBlueprint
 
 BODY = b'{"action":"opened","issue":{"number":1}}'
 EVIL_ID = "\x1b[2J\x1b[32mINFO all good\x1b[0m\x7f"
+# A custom scheme whose event id is the body's `/id` (the default envelope), signed over the body.
+GENERIC = '{"name":"generic","signature_header":"X-Webhook-Signature"}'
+GENERIC_SECRET = "log-escaping-secret"
+
+
+def _generic(event_id):
+    body = json.dumps({"id": event_id, "type": "a.b", "created_at": 1, "data": {}}).encode()
+    sig = hmac.new(GENERIC_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"X-Webhook-Signature": sig}
 
 
 def _texts(caplog):
@@ -32,30 +44,42 @@ def _assert_escaped(texts, escaped="\\x1b[2J\\x1b[32mINFO all good\\x1b[0m\\x7f"
     assert escaped in head, head
 
 
-def test_flask_failing_handler_logs_the_unsigned_delivery_id_escaped(caplog):
-    app = Flask(__name__)
-    bp = WebhookBlueprint("hooks", __name__, url="/hooks", scheme="github", secret=GH_SECRET, mode="sync")
+def test_a_control_byte_in_an_unsigned_header_is_refused_before_any_log_line(caplog):
+    r = hv.Receiver(scheme="github", secret=GH_SECRET, mode="sync")
+    r.on("*", lambda event: None)
+    with caplog.at_level(logging.INFO, logger="hookverify"):
+        answer = r.handle("/hooks", gh_headers(BODY, EVIL_ID), BODY)
+    assert answer.status == 401 and "malformed_header" in answer.body, answer.body
+    for text in _texts(caplog):
+        assert "\x1b" not in text, repr(text)
 
-    @bp.on("issues")
+
+def test_flask_failing_handler_logs_the_event_id_escaped(caplog):
+    app = Flask(__name__)
+    bp = WebhookBlueprint("hooks", __name__, url="/hooks", scheme=GENERIC, secret=GENERIC_SECRET, mode="sync")
+
+    @bp.on("a.b")
     def fail(event):
         raise RuntimeError("boom")
 
     app.register_blueprint(bp)
+    body, headers = _generic(EVIL_ID)
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        r = app.test_client().post("/hooks", data=BODY, headers=gh_headers(BODY, EVIL_ID))
+        r = app.test_client().post("/hooks", data=body, headers=headers)
     assert r.status_code == 500, r.get_data()
     _assert_escaped(_texts(caplog))
 
 
 def test_receiver_async_and_fastapi_dependency_logs_are_escaped(caplog):
-    r = hv.Receiver(scheme="github", secret=GH_SECRET)
+    r = hv.Receiver(scheme=GENERIC, secret=GENERIC_SECRET)
 
     async def fail(event):
         raise ValueError("boom")
 
     r.on("*", fail)
+    body, headers = _generic(EVIL_ID)
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        step = r.begin("/hooks", gh_headers(BODY, EVIL_ID), BODY)
+        step = r.begin("/hooks", headers, body)
         assert isinstance(step, hv.Delivery)
         assert asyncio.run(r.run_async(step)) is False
     _assert_escaped(_texts(caplog))
@@ -64,15 +88,16 @@ def test_receiver_async_and_fastapi_dependency_logs_are_escaped(caplog):
     from fastapi import Depends, FastAPI
     from fastapi.testclient import TestClient
 
-    hook = Webhook(scheme="github", secret=GH_SECRET)
+    hook = Webhook(scheme=GENERIC, secret=GENERIC_SECRET)
     app = FastAPI()
 
     @app.post("/hooks")
     async def receive(event: hv.Event = Depends(hook)):
         raise RuntimeError("endpoint failed")
 
+    body, headers = _generic(EVIL_ID + "-2")
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        resp = TestClient(app).post("/hooks", content=BODY, headers=gh_headers(BODY, EVIL_ID + "-2"))
+        resp = TestClient(app).post("/hooks", content=body, headers=headers)
     assert resp.status_code == 500, resp.text
     _assert_escaped(_texts(caplog))
 
