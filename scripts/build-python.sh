@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# Builds the `hookverify` wheel (abi3, CPython >= 3.10) into target/wheels/ with maturin from the build venv.
+# Builds the `hookverify` wheel (abi3, CPython >= 3.10) with maturin from the build venv.
+#
+#   scripts/build-python.sh               the in-tree TEST wheel, into target/wheels/: with the
+#                                         deliberate-panic switch of the panic-safety tests (cargo
+#                                         feature `test-hooks`); what scripts/test-python.sh installs.
+#   scripts/build-python.sh --release DIR  the PUBLISHED wheel (scripts/package.sh, `make package`)
+#                                         into DIR: no test hooks, linked by zig (ziglang from PyPI,
+#                                         scripts/deps-package.sh) against glibc 2.17, so it is tagged
+#                                         manylinux_2_17 (manylinux2014) and installs on older servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 scripts/deps-python.sh
+if [ "${1:-}" = --release ]; then
+  out=$(cd "${2:?usage: build-python.sh [--release DIR]}" && pwd)
+  scripts/deps-package.sh
+  export PATH="$root/.venv-build/bin:$PATH" # maturin finds zig as `python3 -m ziglang`
+  rm -f "$out"/hookverify-*.whl
+  (cd packages/python && "$root/.venv-build/bin/maturin" build --release --quiet \
+    --zig --compatibility manylinux2014 --target x86_64-unknown-linux-gnu \
+    --interpreter "$root/.venv-build/bin/python" --out "$out")
+  ls "$out"/hookverify-*.whl
+  exit 0
+fi
 rm -f target/wheels/hookverify-*.whl
-(cd packages/python && ../../.venv-build/bin/maturin build --release --quiet \
-  --interpreter ../../.venv-build/bin/python \
-  --out ../../target/wheels)
+(cd packages/python && "$root/.venv-build/bin/maturin" build --release --quiet --features test-hooks \
+  --interpreter "$root/.venv-build/bin/python" \
+  --out "$root/target/wheels")
 ls target/wheels/hookverify-*.whl
