@@ -24,7 +24,8 @@ if [ "${1:-}" = --release ]; then
   exit 0
 fi
 rm -f target/wheels/hookverify-*.whl
-(cd packages/python && "$root/.venv-build/bin/maturin" build --release --quiet --features test-hooks \
+# maturin's --features replaces pyproject.toml's list (extension-module), so both are named.
+(cd packages/python && "$root/.venv-build/bin/maturin" build --release --quiet --features extension-module,test-hooks \
   --interpreter "$root/.venv-build/bin/python" \
   --out "$root/target/wheels")
 ls target/wheels/hookverify-*.whl
