@@ -12,6 +12,9 @@ build: ## build every artifact in place (CLI, npm package, wheel)
 	cargo build --release -p hookverify-cli
 	@for s in scripts/build-*.sh; do [ -x "$$s" ] && { echo "== $$s"; "$$s" || exit 1; }; done; true
 
+package: deps ## installable artifacts in dist/: npm tarball, manylinux wheel, crate (release builds, no test hooks)
+	@scripts/package.sh
+
 test: deps build ## install what is missing, build, run every suite
 	@scripts/test-all.sh
 
@@ -30,4 +33,4 @@ fuzz: ## run every cargo-fuzz target (FUZZ_SECONDS per target, default 600)
 ct: ## constant-time measurement (dudect) of the tag comparison and verify per scheme
 	@scripts/ct.sh
 
-.PHONY: help deps build test test-rust demo bench fuzz ct
+.PHONY: help deps build package test test-rust demo bench fuzz ct
