@@ -84,8 +84,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     {
         let faults = std::env::var_os("HOOKVERIFY_TEST_PANIC").is_some_and(|v| v == "1");
         convert::hooks::FAULTS_ENABLED.store(faults, std::sync::atomic::Ordering::Relaxed);
-        m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
-        m.add_function(wrap_pyfunction!(_panic_next_call_for_tests, m)?)?;
+        // Plain attributes, not `add_function`: they stay out of `__all__` (and so out of the
+        // stub, which describes the published module).
+        m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
+        m.setattr("_panic_next_call_for_tests", wrap_pyfunction!(_panic_next_call_for_tests, m)?)?;
     }
     m.add("__version__", hookverify::VERSION)?;
     m.add("ERROR_CODES", PyTuple::new(py, ErrorCode::ALL.iter().map(|c| c.as_str()))?)?;
