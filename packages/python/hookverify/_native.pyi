@@ -90,8 +90,8 @@ def diagnose(
 ) -> str:
     """The core's diagnose report as one line of JSON (``hookverify.diagnose`` parses it)."""
 
-# `_panic_for_tests` / `_panic_next_call_for_tests` exist only in the test build (cargo feature
-# `test-hooks`, scripts/build-python.sh), never in the published wheel, so they are not declared here.
+# The deliberate-panic functions of the panic-safety tests exist only in the test build (cargo
+# feature `test-hooks`, scripts/build-python.sh), never in the published wheel: not declared here.
 
 _Decision = Tuple[int, List[Tuple[str, str]], str]
 
