@@ -176,12 +176,14 @@ hookverify = { path = "vendor/hookverify-$version" }
 
 [workspace]
 EOF
-  # The workspace's lock pins the same dependency versions (their builds are reused from target/).
+  # The workspace's lock pins the same dependency versions, and target/ is the one `cargo package`
+  # verified the crate in (hookverify with default features both times): its dependencies are
+  # built once.
   cp Cargo.lock "$dir/"
   local body='{"zen":"Keep it logically awesome."}'
   local sig
   sig=sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "It's a Secret to Everybody" -r | cut -d' ' -f1)
-  (cd "$dir" && CARGO_TARGET_DIR=$root/target/package-smoke SMOKE_BODY=$body SMOKE_SIGNATURE=$sig cargo run --quiet)
+  (cd "$dir" && CARGO_TARGET_DIR=$root/target SMOKE_BODY=$body SMOKE_SIGNATURE=$sig cargo run --quiet)
 }
 check "cargo: a fresh project builds the packaged crate and verifies" rust_crate
 
