@@ -11,6 +11,9 @@ deps: ## install every missing tool (idempotent): rust targets, wasm-bindgen-cli
 deps-check: ## list every missing tool, install nothing (exit 0)
 	@scripts/deps.sh --check
 
+package: ## installable artifacts in dist/: npm tarball, manylinux wheel, crate (release builds, no test hooks)
+	@scripts/package.sh
+
 build: ## build every artifact in place (CLI, npm package, wheel)
 	@scripts/build.sh
 
@@ -36,4 +39,4 @@ fuzz: ## run every cargo-fuzz target (FUZZ_SECONDS per target, default 600)
 ct: ## constant-time measurement (dudect) of the tag comparison and verify per scheme
 	@scripts/ct.sh
 
-.PHONY: help deps deps-check build test test-rust demo bench fuzz ct
+.PHONY: help deps deps-check build package test test-rust demo bench fuzz ct

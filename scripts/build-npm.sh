@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
-# Builds the npm package in place: packages/npm becomes requireable with the native
-# addon (napi-rs) and the wasm build (wasm-bindgen + wasm-opt from npm binaryen) inside.
+# Builds the npm package: the native addon (napi-rs) and the wasm build (wasm-bindgen + wasm-opt from
+# npm binaryen) next to the package's JavaScript.
+#
+#   scripts/build-npm.sh              the in-tree TEST build: packages/npm becomes requireable, with
+#                                     the deliberate-panic switch of the panic-safety tests (cargo
+#                                     feature `test-hooks`); what the test suites load.
+#   scripts/build-npm.sh --release DIR the PUBLISHED build (scripts/package.sh, `make package`) into DIR,
+#                                     a copy of packages/npm's sources: no test hooks, and the addon
+#                                     linked by zig against glibc 2.17 (manylinux2014's floor) so it
+#                                     loads on the servers the wheel installs on, not just this one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/tools.sh # WASM_BINDGEN, WASM_OPT, NAPI: the same paths deps-check probes
 root=$PWD
-pkg=packages/npm
+pkg=$root/packages/npm
+features=(--features test-hooks)
+napi_target=()
+if [ "${1:-}" = --release ]; then
+  pkg=$(cd "${2:?usage: build-npm.sh [--release DIR]}" && pwd)
+  features=()
+  export PATH="$HV_BUILD_VENV/bin:$PATH" # maturin finds zig as `python3 -m ziglang`
+  # The same zig linker maturin uses for the manylinux2014 wheel (scripts/build-python.sh --release).
+  zig_cc=$root/target/zig-cc-x86_64-linux-gnu.2.17
+  printf '#!/bin/sh\nexec "%s" zig cc -- -target x86_64-linux-gnu.2.17 "$@"\n' "$MATURIN" > "$zig_cc"
+  chmod +x "$zig_cc"
+  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=$zig_cc
+  napi_target=(--target x86_64-unknown-linux-gnu)
+fi
 scripts/deps-node.sh
 
 # Native addon: hookverify.linux-x64-gnu.node (no generated JS/d.ts: ours are hand-written).
-(cd "$pkg" && "$NAPI" build --platform --release --no-js \
-  --manifest-path "$root/bindings/node/Cargo.toml" --package-json-path "$root/$pkg/package.json" \
-  --output-dir "$root/$pkg" --dts ../../target/napi-generated.d.ts)
+(cd "$root/packages/npm" && "$NAPI" build --platform --release --no-js "${napi_target[@]}" "${features[@]}" \
+  --manifest-path "$root/bindings/node/Cargo.toml" --package-json-path "$pkg/package.json" \
+  --output-dir "$pkg" --dts "$(realpath --relative-to="$pkg" "$root/target")/napi-generated.d.ts")
 
 # Wasm: size-optimised, panics abort (no unwinding on wasm32).
-cargo build --locked --release --target wasm32-unknown-unknown -p hookverify-wasm \
+cargo build --locked --release --target wasm32-unknown-unknown -p hookverify-wasm "${features[@]}" \
   --config 'profile.release.opt-level=3' --config 'profile.release.codegen-units=1'
 wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/hookverify_wasm.wasm"
 rm -rf "$pkg/wasm/node" "$pkg/wasm/web"

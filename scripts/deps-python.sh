@@ -32,6 +32,17 @@ if hv_need maturin; then
   fi
 fi
 
+# zig and auditwheel (make package) come from the same build lock as maturin.
+build_tools=()
+for tool in zig auditwheel; do
+  if hv_need "$tool"; then build_tools+=("$tool"); fi
+done
+if [ ${#build_tools[@]} -gt 0 ]; then
+  new_venv "$HV_BUILD_VENV"
+  hv_run "$HV_BUILD_VENV/bin/python" "${pip[@]}" -r "$HV_BUILD_LOCK"
+  for tool in "${build_tools[@]}"; do hv_installed "$tool"; done
+fi
+
 if hv_need py-test-venv; then
   new_venv "$HV_TEST_VENV"
   hv_run "$HV_TEST_VENV/bin/python" "${pip[@]}" -r "$HV_PY_LOCK"

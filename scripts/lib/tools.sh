@@ -28,10 +28,16 @@ HV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HV_PY_LOCK=$HV_ROOT/tests/python/requirements.lock
 # The one maturin the wheel is built with, installed into .venv-build from its hashed lock.
 HV_MATURIN_VERSION=1.9.6
+# make package links the published wheel and addon with zig (ziglang from PyPI, against glibc 2.17)
+# and checks the wheel's manylinux tag with auditwheel: both in .venv-build, from the same lock.
+HV_ZIGLANG_VERSION=0.13.0
+HV_AUDITWHEEL_VERSION=6.8.2
+HV_BUILD_PINS=("maturin==$HV_MATURIN_VERSION" "ziglang==$HV_ZIGLANG_VERSION" "auditwheel==$HV_AUDITWHEEL_VERSION")
 HV_BUILD_LOCK=$HV_ROOT/packages/python/build-requirements.lock
 # The npm projects `npm ci` installs from their committed lock, and the tools each one provides.
-HV_NPM_DIRS=(packages/npm tests/node)
-declare -A HV_NPM_TOOLS=([packages/npm]="npm-packages wasm-opt napi" [tests/node]="npm-test-packages biome")
+HV_NPM_DIRS=(packages/npm tests/node tests/package)
+declare -A HV_NPM_TOOLS=([packages/npm]="npm-packages wasm-opt napi" [tests/node]="npm-test-packages biome"
+  [tests/package]="npm-bundler-packages")
 
 # Why the last probe said "missing" (shown by --check and before an install).
 HV_NOTE=
@@ -88,6 +94,8 @@ tool_npm_packages() { hv_npm_installed packages/npm; }
 tool_npm_test_packages() { hv_npm_installed tests/node; }
 tool_wasm_opt() { hv_runs "$WASM_OPT" --version || { HV_NOTE="$(hv_rel "$WASM_OPT") does not run: npm binaryen, from packages/npm"; return 1; }; }
 tool_napi() { hv_runs "$NAPI" --version || { HV_NOTE="$(hv_rel "$NAPI") does not run: npm @napi-rs/cli, from packages/npm"; return 1; }; }
+# The bundlers the packaged tarball is tested with (Next.js, esbuild): scripts/test-package.sh.
+tool_npm_bundler_packages() { hv_npm_installed tests/package; }
 tool_biome() { hv_runs "$BIOME" --version || { HV_NOTE="$(hv_rel "$BIOME") does not run: npm @biomejs/biome, from tests/node"; return 1; }; }
 
 tool_maturin() {
@@ -95,6 +103,16 @@ tool_maturin() {
   out=$(hv_out "$MATURIN" --version) || { HV_NOTE="$(hv_rel "$MATURIN") does not run; want $HV_MATURIN_VERSION"; return 1; }
   have=$(hv_field 2 "$out")
   [ "$have" = "$HV_MATURIN_VERSION" ] || { HV_NOTE="$(hv_rel "$MATURIN") is $have, want $HV_MATURIN_VERSION"; return 1; }
+}
+tool_zig() {
+  local out
+  out=$(hv_out "$HV_BUILD_VENV/bin/python" -m ziglang version) || { HV_NOTE="ziglang $HV_ZIGLANG_VERSION in $(hv_rel "$HV_BUILD_VENV")"; return 1; }
+  [ "$(hv_field 1 "$out")" = "$HV_ZIGLANG_VERSION" ] || { HV_NOTE="zig is $out, want $HV_ZIGLANG_VERSION"; return 1; }
+}
+tool_auditwheel() {
+  local out
+  out=$(hv_out "$HV_BUILD_VENV/bin/auditwheel" --version) || { HV_NOTE="auditwheel $HV_AUDITWHEEL_VERSION in $(hv_rel "$HV_BUILD_VENV")"; return 1; }
+  [ "$(hv_field 2 "$out")" = "$HV_AUDITWHEEL_VERSION" ] || { HV_NOTE="auditwheel is $(hv_field 2 "$out"), want $HV_AUDITWHEEL_VERSION"; return 1; }
 }
 # The test venv: installed when pip ran on exactly the current lock (stamp in the venv).
 tool_py_test_venv() {
@@ -118,7 +136,7 @@ hv_py_lock_stale() {
     pin=${pin,,}
     pin=${pin//_/-}
     [[ $'\n'$lock == *$'\n'"$pin "* ]] || missing+=("$pin")
-  done < <(cat "$HV_PY_REQUIREMENTS" 2>/dev/null; echo "maturin==$HV_MATURIN_VERSION")
+  done < <(cat "$HV_PY_REQUIREMENTS" 2>/dev/null; printf '%s\n' "${HV_BUILD_PINS[@]}")
   [ ${#missing[@]} -gt 0 ] || return 1
   HV_NOTE="not in the Python locks: ${missing[*]}; run scripts/lock-python.sh and commit the locks"
 }

@@ -12,7 +12,6 @@
 //! The receiving pipeline (`RawStore`, `RawReceiver`, `RawRouter`) is in `pipeline.rs`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use hookverify::scheme::preset_names;
 use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, VerifierOptions};
@@ -43,21 +42,36 @@ fn throw(env: &Env, e: CoreError) -> napi::Error {
     }
 }
 
-/// Whether the test-only fault switch works: only when `HOOKVERIFY_TEST_PANIC=1` was set when the addon loaded.
-static FAULTS_ENABLED: AtomicBool = AtomicBool::new(false);
-/// Armed by `panicForTests("next")`: the next guarded call panics inside its guard.
-static FAULT_NEXT: AtomicBool = AtomicBool::new(false);
+/// The deliberate-panic switch of the panic-safety tests. Compiled only with the `test-hooks`
+/// feature (scripts/build-npm.sh's in-tree build); the published addon has neither the switch nor
+/// `panicForTests`.
+#[cfg(feature = "test-hooks")]
+mod hooks {
+    use std::sync::atomic::{AtomicBool, Ordering};
 
-#[napi_derive::module_init]
-fn init() {
-    FAULTS_ENABLED.store(std::env::var("HOOKVERIFY_TEST_PANIC").as_deref() == Ok("1"), Ordering::Relaxed);
+    /// Whether the switch works: only when `HOOKVERIFY_TEST_PANIC=1` was set when the addon loaded.
+    pub(crate) static FAULTS_ENABLED: AtomicBool = AtomicBool::new(false);
+    /// Armed by `panicForTests("next")`: the next guarded call panics inside its guard.
+    pub(crate) static FAULT_NEXT: AtomicBool = AtomicBool::new(false);
+
+    #[napi_derive::module_init]
+    fn init() {
+        FAULTS_ENABLED.store(std::env::var("HOOKVERIFY_TEST_PANIC").as_deref() == Ok("1"), Ordering::Relaxed);
+    }
+
+    /// Panics when the switch is armed (one relaxed load; never armed outside tests).
+    pub(crate) fn fault() {
+        if FAULT_NEXT.load(Ordering::Relaxed) && FAULT_NEXT.swap(false, Ordering::Relaxed) {
+            panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+        }
+    }
 }
 
-/// Panics when the fault switch is armed (one relaxed load on the hot path; never armed outside tests).
+/// Panics when the test-only fault switch is armed; nothing at all without the `test-hooks` feature.
+#[inline(always)]
 pub(crate) fn fault() {
-    if FAULT_NEXT.load(Ordering::Relaxed) && FAULT_NEXT.swap(false, Ordering::Relaxed) {
-        panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
-    }
+    #[cfg(feature = "test-hooks")]
+    hooks::fault();
 }
 
 /// The `internal_error` a caught panic becomes (the payload text says what panicked; it never holds input).
@@ -87,19 +101,22 @@ pub(crate) fn shield<T>(env: &Env, f: impl FnOnce() -> hookverify::Result<T>) ->
     }
 }
 
-/// Test-only fault switch. Unless `HOOKVERIFY_TEST_PANIC=1` was set when the addon loaded it does
-/// nothing and returns false. Enabled: `"now"` panics inside the guard at once (thrown as
-/// `internal_error`); `"next"` arms the switch so the next guarded call into the core panics
-/// (any entry point, the receiver's begin/finish included) and returns true.
+/// Test-only fault switch (built only with the `test-hooks` feature). Unless
+/// `HOOKVERIFY_TEST_PANIC=1` was set when the addon loaded it does nothing and returns false.
+/// Enabled: `"now"` panics inside the guard at once (thrown as `internal_error`); `"next"` arms the
+/// switch so the next guarded call into the core panics (any entry point, the receiver's
+/// begin/finish included) and returns true.
+#[cfg(feature = "test-hooks")]
 #[napi(js_name = "panicForTests")]
 pub fn panic_for_tests(env: Env, kind: String) -> Result<bool> {
-    if !FAULTS_ENABLED.load(Ordering::Relaxed) {
+    use std::sync::atomic::Ordering;
+    if !hooks::FAULTS_ENABLED.load(Ordering::Relaxed) {
         return Ok(false);
     }
     match kind.as_str() {
         "now" => guard(&env, || -> hookverify::Result<bool> { panic!("deliberate panic for the FFI-boundary test") }),
         "next" => {
-            FAULT_NEXT.store(true, Ordering::Relaxed);
+            hooks::FAULT_NEXT.store(true, Ordering::Relaxed);
             Ok(true)
         }
         _ => Ok(false),

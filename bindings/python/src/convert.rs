@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use hookverify::{Error, Headers, Lookup, Scheme};
 use pyo3::ffi;
@@ -16,20 +15,34 @@ static ERROR_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static JSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// Whether the fault switch works at all: only when `HOOKVERIFY_TEST_PANIC=1` was set at import.
-pub static FAULTS_ENABLED: AtomicBool = AtomicBool::new(false);
-/// Where the next guarded call panics (test-only): 0 nowhere, [`FAULT_AT_ENTRY`], [`FAULT_DETACHED`].
-pub static FAULT_NEXT: AtomicU8 = AtomicU8::new(0);
+/// The deliberate-panic switch of the panic-safety tests. Compiled only with the `test-hooks`
+/// feature (scripts/build-python.sh's in-tree build); the published wheel has none of it.
+#[cfg(feature = "test-hooks")]
+pub mod hooks {
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+    /// Whether the fault switch works at all: only when `HOOKVERIFY_TEST_PANIC=1` was set at import.
+    pub static FAULTS_ENABLED: AtomicBool = AtomicBool::new(false);
+    /// Where the next guarded call panics: 0 nowhere, [`FAULT_AT_ENTRY`], [`FAULT_DETACHED`].
+    pub static FAULT_NEXT: AtomicU8 = AtomicU8::new(0);
+
+    pub(super) fn fault(at: u8) {
+        // One relaxed load; the switch is never armed outside the test suite.
+        if FAULT_NEXT.load(Ordering::Relaxed) == at && FAULT_NEXT.compare_exchange(at, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+        }
+    }
+}
 /// Panic as the guarded call starts.
 pub const FAULT_AT_ENTRY: u8 = 1;
 /// Panic inside the section that runs without the GIL (the next one that does).
 pub const FAULT_DETACHED: u8 = 2;
 
-fn fault(at: u8) {
-    // One relaxed load on the hot path; the switch is never armed outside the test suite.
-    if FAULT_NEXT.load(Ordering::Relaxed) == at && FAULT_NEXT.compare_exchange(at, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-        panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
-    }
+/// Panics when the test-only fault switch is armed for `at`; nothing at all without `test-hooks`.
+#[inline(always)]
+fn fault(#[allow(unused_variables)] at: u8) {
+    #[cfg(feature = "test-hooks")]
+    hooks::fault(at);
 }
 
 /// Runs `f` without the GIL when `release` (big bodies, store I/O), else inline.

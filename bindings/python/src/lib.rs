@@ -51,14 +51,17 @@ fn sign<'py>(
 }
 
 /// Panics inside the FFI guard; the test suite checks it surfaces as `internal_error`.
+/// Built only with the `test-hooks` feature (never in the published wheel).
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
     guard(py, || panic!("deliberate panic for the FFI-boundary test"))
 }
 
-/// Test-only fault switch: makes the next guarded call panic `"entry"` (as it starts) or `"detached"`
-/// (in its next section without the GIL). A no-op returning False unless `HOOKVERIFY_TEST_PANIC=1`
-/// was set when the module was imported.
+/// Test-only fault switch (built only with the `test-hooks` feature): makes the next guarded call
+/// panic `"entry"` (as it starts) or `"detached"` (in its next section without the GIL). A no-op
+/// returning False unless `HOOKVERIFY_TEST_PANIC=1` was set when the module was imported.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _panic_next_call_for_tests(at: &str) -> bool {
     use std::sync::atomic::Ordering::Relaxed;
@@ -67,18 +70,25 @@ fn _panic_next_call_for_tests(at: &str) -> bool {
         "detached" => convert::FAULT_DETACHED,
         _ => return false,
     };
-    if !convert::FAULTS_ENABLED.load(Relaxed) {
+    if !convert::hooks::FAULTS_ENABLED.load(Relaxed) {
         return false;
     }
-    convert::FAULT_NEXT.store(at, Relaxed);
+    convert::hooks::FAULT_NEXT.store(at, Relaxed);
     true
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let faults = std::env::var_os("HOOKVERIFY_TEST_PANIC").is_some_and(|v| v == "1");
-    convert::FAULTS_ENABLED.store(faults, std::sync::atomic::Ordering::Relaxed);
+    #[cfg(feature = "test-hooks")]
+    {
+        let faults = std::env::var_os("HOOKVERIFY_TEST_PANIC").is_some_and(|v| v == "1");
+        convert::hooks::FAULTS_ENABLED.store(faults, std::sync::atomic::Ordering::Relaxed);
+        // Plain attributes, not `add_function`: they stay out of `__all__` (and so out of the
+        // stub, which describes the published module).
+        m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
+        m.setattr("_panic_next_call_for_tests", wrap_pyfunction!(_panic_next_call_for_tests, m)?)?;
+    }
     m.add("__version__", hookverify::VERSION)?;
     m.add("ERROR_CODES", PyTuple::new(py, ErrorCode::ALL.iter().map(|c| c.as_str()))?)?;
     m.add("HINT_CODES", PyTuple::new(py, hookverify::diagnose::HintCode::ALL.iter().map(|c| c.as_str()))?)?;
@@ -95,7 +105,5 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pipeline::overloaded_decision, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(diagnose::diagnose, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_next_call_for_tests, m)?)?;
     Ok(())
 }

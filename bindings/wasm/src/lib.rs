@@ -33,19 +33,27 @@ fn invalid(reason: impl Into<String>) -> JsValue {
 }
 
 /// Armed by `panicForTests("next")`: the next call into the core panics (traps).
+#[cfg(feature = "test-hooks")]
 static FAULT_NEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Panics (traps, on wasm32) when the test-only fault switch is armed.
+/// Panics (traps, on wasm32) when the test-only fault switch is armed; nothing at all without the
+/// `test-hooks` feature.
+#[inline(always)]
 pub(crate) fn fault() {
-    use std::sync::atomic::Ordering::Relaxed;
-    if FAULT_NEXT.load(Relaxed) && FAULT_NEXT.swap(false, Relaxed) {
-        panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+    #[cfg(feature = "test-hooks")]
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        if FAULT_NEXT.load(Relaxed) && FAULT_NEXT.swap(false, Relaxed) {
+            panic!("deliberate panic (HOOKVERIFY_TEST_PANIC fault switch)");
+        }
     }
 }
 
-/// Test-only fault switch, called only by the JS layer when the tests enabled it
-/// (`HOOKVERIFY_TEST_PANIC=1` on Node, `globalThis.HOOKVERIFY_TEST_PANIC = '1'` elsewhere):
-/// `"now"` panics at once, `"next"` arms a panic in the next call into the core.
+/// Test-only fault switch (built only with the `test-hooks` feature, which the published package
+/// leaves out), called only by the JS layer when the tests enabled it (`HOOKVERIFY_TEST_PANIC=1` on
+/// Node, `globalThis.HOOKVERIFY_TEST_PANIC = '1'` elsewhere): `"now"` panics at once, `"next"` arms
+/// a panic in the next call into the core.
+#[cfg(feature = "test-hooks")]
 #[wasm_bindgen(js_name = panicForTests)]
 pub fn panic_for_tests(kind: &str) -> bool {
     match kind {

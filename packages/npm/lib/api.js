@@ -556,7 +556,8 @@ function createApi(raw, backend, opts = {}) {
     SCHEMES,
     backend,
     version: call(() => raw.version()),
-    __panicForTests: panicForTests,
+    // Only a test build of the backend (cargo feature `test-hooks`) has the switch at all.
+    ...(typeof raw.panicForTests === 'function' ? { __panicForTests: panicForTests } : {}),
   };
 }
 

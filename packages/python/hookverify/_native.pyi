@@ -9,7 +9,7 @@ _Scheme = Union[str, Mapping[str, Any]]
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "HINT_CODES", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier",
-    "__version__", "_panic_for_tests", "_panic_next_call_for_tests", "diagnose", "overloaded_decision", "sign",
+    "__version__", "diagnose", "overloaded_decision", "sign",
     "too_large_decision", "type_matches",
 ]
 
@@ -91,11 +91,8 @@ def diagnose(
 ) -> str:
     """The core's diagnose report as one line of JSON (``hookverify.diagnose`` parses it)."""
 
-def _panic_for_tests() -> None:
-    """Panics inside the FFI guard (raises HookverifyError with code internal_error); for the test suite."""
-
-def _panic_next_call_for_tests(at: str) -> bool:
-    """Test-only: the next guarded call panics ("entry" or "detached"); a no-op (False) unless HOOKVERIFY_TEST_PANIC=1 at import."""
+# The deliberate-panic functions of the panic-safety tests exist only in the test build (cargo
+# feature `test-hooks`, scripts/build-python.sh), never in the published wheel: not declared here.
 
 _Decision = Tuple[int, List[Tuple[str, str]], str]
 
