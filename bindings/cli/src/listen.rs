@@ -88,7 +88,9 @@ pub fn run(args: ListenArgs) -> ExitCode {
             Ok(())
         })
         .mode(if args.sync { Mode::Sync } else { Mode::Async })
-        .body_timeout(Some(Duration::from_secs(args.body_timeout)));
+        .body_timeout(Some(Duration::from_secs(args.body_timeout)))
+        // One line per rejected delivery: code, status and the detail the answer leaves out.
+        .on_reject(|line| eprintln!("hookverify: {line}"));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
         let app = axum::Router::new().route(&args.path, hooks.into_method_router());
