@@ -25,7 +25,8 @@ for backend in native wasm; do
   echo "== node --test, HOOKVERIFY_BACKEND=$backend"
   HOOKVERIFY_BACKEND=$backend node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout \
     vectors.test.mjs interop.test.mjs package.test.mjs \
-    express.test.mjs identity.test.mjs redis.test.mjs redis-stall.test.mjs example.test.mjs readme.test.mjs panic.test.mjs fast.test.mjs strict.test.mjs || failed+=("node-$backend")
+    express.test.mjs identity.test.mjs redis.test.mjs redis-stall.test.mjs example.test.mjs readme.test.mjs panic.test.mjs fast.test.mjs strict.test.mjs \
+    reject-logs.test.mjs || failed+=("node-$backend")
 done
 echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?

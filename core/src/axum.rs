@@ -25,6 +25,12 @@
 //! answered `408`; each of these answers closes the connection. A header-read timeout is the
 //! server's: `axum::serve` sets none, hyper's `http1::Builder::header_read_timeout` (with a
 //! timer) does — `hookverify listen` serves that way.
+//!
+//! Every rejected delivery (401, 400, 413, 503, …) is logged once, as a `tracing` WARN event with
+//! target `hookverify` whose message is [`Error::log_line`](crate::Error::log_line): code, status,
+//! provider, and the detail the answer leaves out (how many secrets were tried, the store's
+//! error). Any `tracing` subscriber shows them (`tracing_subscriber::fmt().init()`);
+//! [`Webhooks::on_reject`] sends them elsewhere.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -63,6 +69,12 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 type BoxFuture = Pin<Box<dyn Future<Output = std::result::Result<(), HandlerError>> + Send>>;
 type Handler = Arc<dyn Fn(Context) -> BoxFuture + Send + Sync>;
+type RejectLog = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The default [`Webhooks::on_reject`]: a `tracing` WARN event, target `hookverify`.
+fn trace_reject(line: &str) {
+    tracing::warn!(target: "hookverify", "{line}");
+}
 
 /// How long the route waits for a request's whole body, from the moment its handler starts,
 /// unless [`Webhooks::body_timeout`] says otherwise.
@@ -73,6 +85,7 @@ pub struct Webhooks {
     receiver: Receiver<Handler>,
     store_may_block: bool,
     body_timeout: Option<Duration>,
+    on_reject: RejectLog,
 }
 
 impl std::fmt::Debug for Webhooks {
@@ -93,7 +106,7 @@ impl Webhooks {
     /// An endpoint for these providers (priority order) with a dedup store.
     pub fn new(providers: Vec<Provider>, store: impl Store + 'static) -> Result<Webhooks> {
         let store_may_block = store.may_block();
-        Ok(Webhooks { receiver: Receiver::new(providers, Box::new(store))?, store_may_block, body_timeout: Some(DEFAULT_BODY_TIMEOUT) })
+        Ok(Webhooks { receiver: Receiver::new(providers, Box::new(store))?, store_may_block, body_timeout: Some(DEFAULT_BODY_TIMEOUT), on_reject: Arc::new(trace_reject) })
     }
 
     /// Adds an async handler for an event-type pattern (`user.created`, `user.*`, `*`).
@@ -140,6 +153,22 @@ impl Webhooks {
         self
     }
 
+    /// Where the log line of each rejected delivery goes ([`Decision::log`]: code, status,
+    /// provider, detail; never a secret). The default is a `tracing` WARN event with target
+    /// `hookverify`; `hookverify listen` prints them on stderr.
+    pub fn on_reject(mut self, log: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_reject = Arc::new(log);
+        self
+    }
+
+    /// The answer for `decision`, its log line (if it rejects the delivery) sent to `on_reject`.
+    fn respond(&self, decision: Decision) -> Response {
+        if let Some(line) = &decision.log {
+            (self.on_reject)(line);
+        }
+        into_response(decision)
+    }
+
     /// The underlying receiver, for its other settings.
     pub fn receiver_mut(&mut self) -> &mut Receiver<Handler> {
         &mut self.receiver
@@ -167,7 +196,7 @@ impl Webhooks {
         };
         outcome.map_err(|e| {
             let mut response = match e {
-                BodyError::TooLarge(size) => into_response(Decision::from_error(&Error::PayloadTooLarge { size, limit })),
+                BodyError::TooLarge(size) => self.respond(Decision::from_error(&Error::PayloadTooLarge { size, limit })),
                 BodyError::Late => StatusCode::REQUEST_TIMEOUT.into_response(),
                 BodyError::Failed => StatusCode::BAD_REQUEST.into_response(),
             };
@@ -192,7 +221,7 @@ impl Webhooks {
             self.begin(&path, &headers, &body, now)
         };
         let delivery = match step {
-            Step::Respond(decision) => return into_response(decision),
+            Step::Respond(decision) => return self.respond(decision),
             Step::Run(delivery) => delivery,
         };
         // The handlers' event: its payload copied out of the body once, shared by every handler.
@@ -243,7 +272,7 @@ impl Webhooks {
             let this = self.clone();
             tokio::task::spawn_blocking(move || this.receiver.finish(&delivery, ok))
                 .await
-                .unwrap_or_else(|_| Decision { status: 500, headers: Vec::new(), body: "{}".into() })
+                .unwrap_or_else(|_| Decision { status: 500, headers: Vec::new(), body: "{}".into(), log: None })
         } else {
             self.receiver.finish(&delivery, ok)
         }

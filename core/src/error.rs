@@ -327,9 +327,54 @@ impl Error {
         }
     }
 
+    /// The operator's record of a delivery this error stopped, one line: the code, the HTTP
+    /// status, the provider when one was matched, and the full [`Display`](fmt::Display) text
+    /// (how many secrets were tried, which headers each provider expects, the store's own error):
+    /// `rejected delivery: code=store_unavailable status=503 provider=github: dedup store
+    /// unavailable: …`. Never a secret (no message holds one); control characters, including
+    /// any in request-derived text, are escaped by [`log_safe`]. Every front end logs this line
+    /// for each rejected delivery; the sender only ever sees [`public_message`](Error::public_message).
+    pub fn log_line(&self, provider: Option<&str>) -> String {
+        use fmt::Write;
+        let code = self.code();
+        let mut line = format!("rejected delivery: code={code} status={}", code.http_status());
+        if let Some(name) = provider {
+            let _ = write!(line, " provider={}", log_safe(name));
+        }
+        let _ = write!(line, ": {}", log_safe(&self.to_string()));
+        line
+    }
+
     pub(crate) fn malformed(header: &str, reason: impl Into<String>) -> Error {
         Error::MalformedHeader { header: header.to_owned(), reason: reason.into() }
     }
+}
+
+/// Text made safe for one log line: C0 controls, DEL, C1 controls and the Unicode line and
+/// paragraph separators are written as `\xNN` / `\u2028` / `\u2029`, so request-derived text
+/// (ids, header values, paths) cannot forge a line or send terminal escapes. Everything else is
+/// kept as is; text without such characters is returned borrowed. Every binding escapes its own
+/// log lines with this function.
+pub fn log_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    use std::fmt::Write;
+    let unsafe_char = |c: char| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c if unsafe_char(c) => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Shortens attacker-controlled text before it is quoted in a message.

@@ -34,7 +34,7 @@ pub mod secret;
 pub mod sign;
 pub mod verify;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{log_safe, Error, ErrorCode, Result};
 pub use dedup::{Claim, MemoryStore, Store, Token};
 pub use diagnose::{diagnose, Report};
 pub use dispatch::Router;

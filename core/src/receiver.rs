@@ -140,6 +140,10 @@ pub struct Decision {
     pub headers: Vec<(HeaderText, HeaderText)>,
     /// JSON response body.
     pub body: String,
+    /// For an answer that rejects the delivery (an error stopped it): the operator's one-line
+    /// record of why, [`Error::log_line`], which front ends log; `None` for every other answer.
+    /// The body carries only what the sender may learn; this carries the rest (never a secret).
+    pub log: Option<String>,
 }
 
 impl Decision {
@@ -151,7 +155,7 @@ impl Decision {
     }
 
     fn json_text(status: u16, body: String) -> Decision {
-        Decision { status, headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))], body }
+        Decision { status, headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))], body, log: None }
     }
 
     fn retry_after(mut self, after: Duration) -> Decision {
@@ -161,9 +165,16 @@ impl Decision {
     }
 
     /// The answer for an error that stopped a delivery (status from the code table), with the
-    /// error's [`public_message`](Error::public_message): what a sender may learn.
+    /// error's [`public_message`](Error::public_message): what a sender may learn. Its
+    /// [`log`](Decision::log) is the error's [`log_line`](Error::log_line) (no provider).
     pub fn from_error(err: &Error) -> Decision {
-        let d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
+        Decision::rejected(err, None)
+    }
+
+    /// [`from_error`](Decision::from_error) for a delivery of a known provider, named in the log line.
+    pub fn rejected(err: &Error, provider: Option<&str>) -> Decision {
+        let mut d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
+        d.log = Some(err.log_line(provider));
         if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
         } else {
@@ -349,15 +360,18 @@ impl<H> Receiver<H> {
         &self.routes[index].handler
     }
 
-    /// Runs the pipeline up to the handlers.
+    /// Runs the pipeline up to the handlers. An answer that rejects the delivery carries its log
+    /// line in [`Decision::log`] (with the provider, once one matched).
     pub fn begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Step {
-        match self.try_begin(req) {
+        let mut matched = None;
+        match self.try_begin(req, &mut matched) {
             Ok(step) => step,
-            Err(err) => Step::Respond(Decision::from_error(&err)),
+            Err(err) => Step::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str()))),
         }
     }
 
-    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Result<Step> {
+    /// `begin`; sets `matched` to the provider's index once one matched the request.
+    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>, matched: &mut Option<usize>) -> Result<Step> {
         let (path, query) = match req.path.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (req.path, None),
@@ -369,6 +383,7 @@ impl<H> Receiver<H> {
                 _ => Error::NoProviderMatched { expected: expected.join(" or ") },
             });
         };
+        *matched = Some(provider_index);
         let provider = &self.providers[provider_index];
         let verifier = &provider.verifier;
         let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;

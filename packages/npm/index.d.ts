@@ -272,6 +272,14 @@ export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<Veri
   namespace?: string;
   /** Called with a handler's error (default: console.error). */
   onError?: (error: unknown, ctx: Partial<Ctx> & { event?: Event }) => void;
+  /**
+   * Called once per rejected delivery (401, 400, 413, 503, ...) with the core's log line —
+   * `rejected delivery: code=… status=… provider=…: detail` — and the answer sent. The line holds
+   * what the answer leaves out (how many secrets were tried, the store's error), control
+   * characters escaped, never a secret. Default: `console.warn('hookverify: ' + line)`; pass
+   * `() => {}` to silence, or your logger.
+   */
+  onReject?: (line: string, decision: Decision) => void;
 }
 
 /** The HTTP answer the core chose: status, headers, JSON body. */

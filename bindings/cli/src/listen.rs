@@ -1,5 +1,6 @@
 //! `hookverify listen`: a local receiver that prints each accepted event as one JSON line.
 
+use std::io::Write as _;
 use std::pin::pin;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -88,7 +89,12 @@ pub fn run(args: ListenArgs) -> ExitCode {
             Ok(())
         })
         .mode(if args.sync { Mode::Sync } else { Mode::Async })
-        .body_timeout(Some(Duration::from_secs(args.body_timeout)));
+        .body_timeout(Some(Duration::from_secs(args.body_timeout)))
+        // One line per rejected delivery: code, status and the detail the answer leaves out.
+        .on_reject(|line| {
+            // Not eprintln!: a closed stderr must not turn into a panic that drops the answer.
+            let _ = writeln!(std::io::stderr(), "hookverify: {line}");
+        });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
         let app = axum::Router::new().route(&args.path, hooks.into_method_router());

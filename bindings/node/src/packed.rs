@@ -235,10 +235,15 @@ pub(crate) fn delivery_fields(handle: u64, d: &Delivery, provider: &str, handler
     out.finish()
 }
 
-/// A decision as fields `status, body, name, value, …`.
+/// A decision as fields `status, body, log | null, name, value, …`.
 pub(crate) fn decision_fields(d: &Decision) -> String {
     let mut out = Fields::with_capacity(16 + d.body.len() + 32 * d.headers.len());
     out.num(d.status).text(&d.body);
+    // The operator's line for a rejected delivery (`Decision::log`), for JS to log.
+    match &d.log {
+        Some(line) => out.text(line),
+        None => out.null(),
+    };
     for (n, v) in &d.headers {
         out.text(n).text(v);
     }

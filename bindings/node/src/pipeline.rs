@@ -52,7 +52,7 @@ impl RawStore {
     }
 }
 
-/// A decision as fields `status, body, name, value, …` (see `packed::Fields`).
+/// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
 fn decision(d: Decision) -> String {
     decision_fields(&d)
 }
@@ -94,7 +94,7 @@ impl Shared {
         .unwrap_or_else(|p| Step::Respond(panicked(p)))
     }
 
-    /// Fields (see `packed::Fields`): `status, body, name, value, …` to answer now, or for a
+    /// Fields (see `packed::Fields`): `status, body, log | null, name, value, …` to answer now, or for a
     /// delivery to run `0, handle, id, type, timestamp | null, keyIndex, dataStart, dataEnd,
     /// provider, token, path, query | null, sync (0/1), handler, …` (dataStart -1: no payload; the
     /// range is in the body's bytes).

@@ -103,6 +103,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pipeline::type_matches, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::too_large_decision, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::overloaded_decision, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline::log_safe, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(diagnose::diagnose, m)?)?;
     Ok(())

@@ -112,7 +112,8 @@ impl Pipeline {
         })
     }
 
-    /// Verifies, parses, routes and claims: a `(status, headers, body)` answer, or a `Delivery` to run.
+    /// Verifies, parses, routes and claims: a `(status, headers, body, log)` answer (`log`: the
+    /// operator's line for a rejected delivery, else `None`), or a `Delivery` to run.
     /// The GIL is released around store I/O and the hashing of large bodies.
     #[pyo3(signature = (path, headers, body, now=None))]
     fn begin(&self, py: Python<'_>, path: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, body: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -126,7 +127,7 @@ impl Pipeline {
             let req = Request { path, headers: &picked, body: &body, now };
             let step = convert::maybe_detach(py, self.may_block || body.len() > DETACH_ABOVE_BYTES, || self.inner.begin(req));
             match step {
-                Step::Respond(d) => decision(py, d),
+                Step::Respond(d) => answer(py, d),
                 Step::Run(d) => {
                     let handlers = d.handlers.iter().map(|i| self.inner.handler(*i).clone_ref(py)).collect();
                     let provider = self.inner.providers()[d.provider].name().to_owned();
@@ -192,23 +193,38 @@ impl Pipeline {
     }
 }
 
-/// The core's 413 `payload_too_large` answer for a body of (at least) `size` bytes over `limit`.
+/// The core's 413 `payload_too_large` answer for a body of (at least) `size` bytes over `limit`,
+/// as `(status, headers, body, log)`.
 #[pyfunction]
 pub fn too_large_decision(py: Python<'_>, size: usize, limit: usize) -> PyResult<Py<PyAny>> {
-    guard(py, || decision(py, Decision::from_error(&CoreError::PayloadTooLarge { size, limit })))
+    guard(py, || answer(py, Decision::from_error(&CoreError::PayloadTooLarge { size, limit })))
 }
 
-/// The core's 503 `overloaded` answer (with `Retry-After`) for a full handler queue of `limit` deliveries.
+/// The core's 503 `overloaded` answer (with `Retry-After`) for a full handler queue of `limit`
+/// deliveries, as `(status, headers, body, log)`.
 #[pyfunction]
 pub fn overloaded_decision(py: Python<'_>, limit: usize) -> PyResult<Py<PyAny>> {
     guard(py, || {
         let reason = format!("the handler queue is full ({limit} deliveries waiting); retry later");
-        decision(py, Decision::from_error(&CoreError::Overloaded { reason }))
+        answer(py, Decision::from_error(&CoreError::Overloaded { reason }))
     })
 }
 
+/// `(status, headers, body)`: the answers that are never a rejection (`accepted`, `finish`).
 fn decision(py: Python<'_>, d: Decision) -> PyResult<Py<PyAny>> {
     Ok((d.status, d.headers, d.body).into_pyobject(py)?.into_any().unbind())
+}
+
+/// `(status, headers, body, log)`: an answer that may reject the delivery, with its log line
+/// ([`Decision::log`]) for the Python side to log.
+fn answer(py: Python<'_>, d: Decision) -> PyResult<Py<PyAny>> {
+    Ok((d.status, d.headers, d.body, d.log).into_pyobject(py)?.into_any().unbind())
+}
+
+/// Text made safe for one log line (the core's `log_safe`: control characters as escapes).
+#[pyfunction]
+pub fn log_safe(text: &Bound<'_, pyo3::types::PyString>) -> String {
+    hookverify::log_safe(&text.to_string_lossy()).into_owned()
 }
 
 /// A verified, claimed delivery whose handlers the caller runs before `Pipeline.finish`.

@@ -37,7 +37,7 @@ impl RawStore {
     }
 }
 
-/// A decision as fields `status, body, name, value, …` (see `packed::Fields`).
+/// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
 fn decision(d: Decision) -> String {
     decision_fields(&d)
 }
@@ -77,7 +77,7 @@ impl RawReceiver {
         self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
     }
 
-    /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, name,
+    /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, log | null, name,
     /// value, …` to answer now, or for a delivery to run `0, handle, id, type, timestamp | null,
     /// keyIndex, dataStart, dataEnd, provider, token, path, query | null, sync (0/1), handler, …`
     /// (as the napi binding's `begin`).

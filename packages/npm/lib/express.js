@@ -10,6 +10,8 @@ const ABORTED = Symbol('aborted');
 const HANDLE_NOW = Symbol.for('hookverify.handleNow');
 // HANDLE_NOW({path, headers, body}, {req}) taking those four values as arguments (lib/pipeline.js).
 const HANDLE_REQ = Symbol.for('hookverify.handleReq');
+// Receiver's onReject, for the answers this middleware gives itself (lib/pipeline.js).
+const REJECT = Symbol.for('hookverify.reject');
 
 const CONSUMED_MESSAGE =
   'hookverify: the request body was already read by a body parser before the webhook middleware ' +
@@ -64,9 +66,11 @@ function createExpress(api) {
               return resolve();
             }
             if (body === TOO_LARGE) {
-              const d = failure(413, 'payload_too_large', `payload too large: more than ${cap} bytes, the limit is ${cap} bytes`);
+              const message = `payload too large: more than ${cap} bytes, the limit is ${cap} bytes`;
+              const d = failure(413, 'payload_too_large', message);
               d.headers.Connection = 'close'; // do not drain the rest of an oversized body
               send(res, d);
+              receiver[REJECT](`rejected delivery: code=payload_too_large status=413: ${message}`, d);
               return resolve();
             }
             // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).

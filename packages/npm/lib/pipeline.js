@@ -14,6 +14,7 @@ function createPipeline(backend, h) {
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
+  const REJECT = Symbol.for('hookverify.reject'); // shared with lib/express.js
   const WITH_REQ = {}; // `extra` of the HANDLE_REQ path: the handlers' context is built with `req`
   const encoder = new TextEncoder();
 
@@ -123,7 +124,7 @@ function createPipeline(backend, h) {
 
   const PROVIDER_KEYS = ['name', 'match', ...VERIFIER_KEYS];
   const RECEIVER_KEYS = [...PROVIDER_KEYS, 'providers', 'store', 'handlers', 'routes', 'unhandled', 'mode', 'allowSyncHeader',
-    'unhandledStatus', 'leaseSeconds', 'retentionSeconds', 'namespace', 'onError'];
+    'unhandledStatus', 'leaseSeconds', 'retentionSeconds', 'namespace', 'onError', 'onReject'];
 
   /** A misspelt option would silently change behaviour: refuse it. */
   function known(options, keys, what) {
@@ -182,6 +183,7 @@ function createPipeline(backend, h) {
     #fns;
     #blocking;
     #onError;
+    #onReject;
     #fast; // native: the id beginFast / finishFast take (header values as arguments); -1 / undefined: none
 
     constructor(options) {
@@ -200,6 +202,7 @@ function createPipeline(backend, h) {
       const { routes, fns } = routesOf(options);
       if (options.unhandled !== undefined) fns.push(checkHandler(options.unhandled, 'unhandled'));
       this.#onError = options.onError === undefined ? defaultOnError : checkHandler(options.onError, 'onError');
+      this.#onReject = options.onReject === undefined ? defaultOnReject : checkHandler(options.onReject, 'onReject');
       const json = h.toJson({
         providers: list.map(providerOptions), routes, unhandled: options.unhandled !== undefined, sync: mode === 'sync',
         allowSyncHeader: options.allowSyncHeader, unhandledStatus: options.unhandledStatus,
@@ -223,6 +226,15 @@ function createPipeline(backend, h) {
         this.#gen = live().gen;
       }
       return this.#raw;
+    }
+
+    /** Reports a rejection the Express middleware answered itself (its 413) to `onReject`. */
+    [REJECT](line, decision) {
+      try {
+        this.#onReject(line, decision);
+      } catch {
+        // A failing logger must not lose the answer.
+      }
     }
 
     /** The lowercase header names the pipeline reads (every provider's, match rules, Hookverify-Sync). */
@@ -286,7 +298,7 @@ function createPipeline(backend, h) {
     /** A Decision, or a Delivery holding the backend's handle (see the bindings' `begin`). */
     #step(r, raw, bytes) {
       readStart(r);
-      return readZero() ? new Delivery(this.#fns, raw, bytes) : readDecision();
+      return readZero() ? new Delivery(this.#fns, raw, bytes) : readDecision(this.#onReject);
     }
 
     /** The immediate 202 for an async delivery, before its handlers run. */
@@ -521,10 +533,14 @@ function createPipeline(backend, h) {
     return readDecision();
   }
 
-  /** decision() of the result string being read. */
-  function readDecision() {
+  /**
+   * decision() of the result string being read. A rejected delivery's decision carries the core's
+   * log line (code, status, provider, detail; escaped, never a secret): it goes to `report(line, decision)`.
+   */
+  function readDecision(report) {
     const status = readNum();
     const body = readText();
+    const line = readText();
     let headers;
     const name = readMore() ? readText() : undefined;
     // The core's usual first (often only) header, as a literal: no keyed store on a fresh object.
@@ -537,10 +553,23 @@ function createPipeline(backend, h) {
       const n = readText();
       headers[n] = readText();
     }
-    return { status, headers, body };
+    const d = { status, headers, body };
+    if (line !== null && report !== undefined) {
+      try {
+        report(line, d);
+      } catch {
+        // A failing logger must not lose the answer.
+      }
+    }
+    return d;
   }
 
   return { MemoryStore, RedisStore, Router, Receiver, Delivery };
+}
+
+/** Each rejected delivery (401, 400, 413, 503, ...): one `console.warn` line unless `onReject` says otherwise. */
+function defaultOnReject(line) {
+  console.warn(`hookverify: ${line}`);
 }
 
 function defaultOnError(err, ctx) {

@@ -9,7 +9,7 @@ _Scheme = Union[str, Mapping[str, Any]]
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "HINT_CODES", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier",
-    "__version__", "diagnose", "overloaded_decision", "sign",
+    "__version__", "diagnose", "log_safe", "overloaded_decision", "sign",
     "too_large_decision", "type_matches",
 ]
 
@@ -95,6 +95,8 @@ def diagnose(
 # feature `test-hooks`, scripts/build-python.sh), never in the published wheel: not declared here.
 
 _Decision = Tuple[int, List[Tuple[str, str]], str]
+# An answer that may reject the delivery: ``_Decision`` plus the operator's log line (None unless rejected).
+_Answer = Tuple[int, List[Tuple[str, str]], str, Optional[str]]
 
 @final
 class Store:
@@ -146,16 +148,19 @@ class Pipeline:
         retention: Optional[float] = None,
         namespace: Optional[str] = None,
     ) -> Pipeline: ...
-    def begin(self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None) -> Union[_Decision, Delivery]: ...
+    def begin(self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None) -> Union[_Answer, Delivery]: ...
     def accepted(self, delivery: Delivery) -> _Decision: ...
     def finish(self, delivery: Delivery, ok: bool) -> _Decision: ...
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
         """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
 
-def too_large_decision(size: int, limit: int) -> _Decision:
+def too_large_decision(size: int, limit: int) -> _Answer:
     """The core's 413 ``payload_too_large`` answer."""
 
-def overloaded_decision(limit: int) -> _Decision:
+def overloaded_decision(limit: int) -> _Answer:
     """The core's 503 ``overloaded`` answer (with ``Retry-After``) for a full handler queue."""
+
+def log_safe(text: str) -> str:
+    """Text made safe for one log line: control characters (ANSI escapes, CR/LF, ...) as escapes."""
 
 def type_matches(pattern: str, event_type: str) -> bool: ...

@@ -26,15 +26,21 @@ log = logging.getLogger("hookverify")
 #: Deliveries an async-mode receiver holds (waiting for a worker or running) before it answers 503.
 DEFAULT_MAX_QUEUE = 1000
 
-# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators, as \xNN / \uNNNN.
-_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-_UNSAFE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
-
-
 def _safe(text: t.Any) -> str:
     """Request-derived text (event ids, types, header values, paths) made safe for a log line:
-    control characters (ANSI escapes, CR/LF, ...) are written as escapes, never raw."""
-    return str(text).translate(_UNSAFE)
+    control characters (ANSI escapes, CR/LF, ...) are written as escapes, never raw (the core's
+    rule, shared by every binding)."""
+    return _native.log_safe(str(text))
+
+
+def _answer(step: "_native._Answer") -> "Decision":
+    """The Decision of an answer from the core; a rejected delivery's log line (code, status,
+    provider, the detail the answer leaves out; never a secret, already escaped) is logged first,
+    as a WARNING of the ``hookverify`` logger."""
+    status, headers, body, line = step
+    if line is not None:
+        log.warning("hookverify: %s", line)
+    return _decision((status, headers, body))
 
 
 Handler = t.Callable[..., t.Any]
@@ -329,7 +335,7 @@ class Receiver:
     def begin(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
         """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run."""
         step = self.pipeline.begin(path, headers, body, now)
-        return _decision(step) if isinstance(step, tuple) else step
+        return _answer(step) if isinstance(step, tuple) else step
 
     def accepted(self, delivery: Delivery) -> Decision:
         """The 202 answer of an async delivery, sent before its handlers run."""
@@ -350,11 +356,11 @@ class Receiver:
         if length is None or length <= cap:
             return None
         # A declared length past any real size (a header of 30 digits) is still a plain 413.
-        return _decision(_native.too_large_decision(min(length, sys.maxsize), cap))
+        return _answer(_native.too_large_decision(min(length, sys.maxsize), cap))
 
     def overloaded(self) -> Decision:
         """The core's 503 ``overloaded`` answer (``Retry-After``) of a full handler queue."""
-        return _decision(_native.overloaded_decision(min(self.max_queue, sys.maxsize)))
+        return _answer(_native.overloaded_decision(min(self.max_queue, sys.maxsize)))
 
     def reserve(self) -> bool:
         """Takes one of the ``max_queue`` slots for an async delivery before ``begin``; False when the
