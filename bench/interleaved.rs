@@ -6,9 +6,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use hmac::Mac;
 use hookverify::{Scheme, Verifier};
 use hookverify_bench::hand::*;
-use hmac::Mac;
 
 type Contender<'a> = (&'static str, Box<dyn Fn() + 'a>);
 

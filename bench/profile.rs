@@ -23,14 +23,19 @@ fn main() {
         headers.insert(0, (k.to_string(), v.to_string()));
     }
     let verifier = Verifier::new(Scheme::preset("standard").unwrap(), [SECRET]).unwrap();
-    let hand_key = { use hmac::Mac; hookverify_bench::hand::HmacSha256::new_from_slice(&hookverify_bench::hand::key_bytes("standard")).unwrap() };
+    let hand_key = {
+        use hmac::Mac;
+        hookverify_bench::hand::HmacSha256::new_from_slice(&hookverify_bench::hand::key_bytes("standard")).unwrap()
+    };
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut n = 0u64;
     while Instant::now() < end {
         for _ in 0..256 {
             match mode.as_str() {
                 "sig" => drop(black_box(verifier.verify_signature_at(black_box(&headers), black_box(&body), now).unwrap())),
-                "hand" => assert!(black_box(hookverify_bench::hand::hand_hmac("standard", &hand_key, black_box(&headers), black_box(&body), now))),
+                "hand" => {
+                    assert!(black_box(hookverify_bench::hand::hand_hmac("standard", &hand_key, black_box(&headers), black_box(&body), now)))
+                }
                 _ => drop(black_box(verifier.verify_ref_at(black_box(&headers), black_box(&body), now).unwrap())),
             }
         }

@@ -68,7 +68,8 @@ fn script_calls(port: u16) -> u64 {
 
 /// Events (claim + complete) per second over `conns` parallel connections, and round trips per event.
 fn redis_events_per_sec(port: u16, conns: usize, secs: f64) -> (f64, f64) {
-    let store = RedisStore::with_options(&format!("redis://127.0.0.1:{port}/0"), &format!("bench{conns}:"), Duration::from_secs(2)).unwrap();
+    let store =
+        RedisStore::with_options(&format!("redis://127.0.0.1:{port}/0"), &format!("bench{conns}:"), Duration::from_secs(2)).unwrap();
     let lease = Duration::from_secs(60);
     let retention = Duration::from_secs(3600);
     let counter = AtomicU64::new(0);

@@ -27,9 +27,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use hmac::Mac;
 use hookverify::{Scheme, Verifier};
 use hookverify_bench::hand::*;
-use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------
@@ -85,9 +85,7 @@ fn bench_scheme(c: &mut Criterion, scheme: &'static str) {
             group.bench_function(BenchmarkId::new("standardwebhooks", label), |b| {
                 b.iter(|| swh.verify(black_box(body), black_box(&map)).unwrap())
             });
-            group.bench_function(BenchmarkId::new("svix", label), |b| {
-                b.iter(|| svix.verify(black_box(body), black_box(&map)).unwrap())
-            });
+            group.bench_function(BenchmarkId::new("svix", label), |b| b.iter(|| svix.verify(black_box(body), black_box(&map)).unwrap()));
         }
         group.bench_function(BenchmarkId::new("sha256", label), |b| b.iter(|| Sha256::digest(black_box(body))));
     }

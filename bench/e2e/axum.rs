@@ -15,15 +15,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (mode, port) = (args.get(1).map(String::as_str).unwrap_or("bare"), args.get(2).map(String::as_str).unwrap_or("3000"));
     let app = match mode {
-        "bare" => axum::Router::new().route("/webhooks", post(|body: Bytes| async move { std::hint::black_box(body.len()); "" })),
+        "bare" => axum::Router::new().route(
+            "/webhooks",
+            post(|body: Bytes| async move {
+                std::hint::black_box(body.len());
+                ""
+            }),
+        ),
         "hookverify" => {
             let verifier = Verifier::new(Scheme::preset("standard")?, [SECRET])?;
-            let hooks = Webhooks::new(vec![Provider::new("standard", verifier)], MemoryStore::default())?
-                .mode(Mode::Sync)
-                .on("user.created", |ctx: Context| async move {
+            let hooks = Webhooks::new(vec![Provider::new("standard", verifier)], MemoryStore::default())?.mode(Mode::Sync).on(
+                "user.created",
+                |ctx: Context| async move {
                     std::hint::black_box(&ctx.event.id);
                     Ok(())
-                });
+                },
+            );
             axum::Router::new().route("/webhooks", hooks.into_method_router())
         }
         other => return Err(format!("unknown mode {other}").into()),

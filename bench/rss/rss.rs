@@ -50,7 +50,8 @@ fn main() {
     // The dedup key is the signed message id (never the path): one id per receiver delivery.
     let deliveries: Vec<_> = if mode == "receiver" { (0..n).map(|i| signed(&format!("msg_rss_{i}"))).collect() } else { Vec::new() };
     let verifier = Verifier::new(Scheme::preset("standard").unwrap(), [SECRET]).unwrap();
-    let mut receiver: Receiver<()> = Receiver::new(vec![Provider::new("standard", verifier.clone())], Box::new(MemoryStore::default())).unwrap();
+    let mut receiver: Receiver<()> =
+        Receiver::new(vec![Provider::new("standard", verifier.clone())], Box::new(MemoryStore::default())).unwrap();
     receiver.on("user.created", ()).mode(Mode::Sync);
     let mut next_delivery = deliveries.iter();
     let before = vm_hwm_kib();
@@ -66,12 +67,10 @@ fn main() {
                 // The borrowing form: the event's payload is a slice of the body (verify_at copies it).
                 black_box(verifier.verify_ref_at(&headers, &body, now).unwrap());
             }
-            "receiver" => {
-                match receiver.begin(Request { path: "/hooks", headers: next_delivery.next().unwrap(), body: &body, now }) {
-                    Step::Run(d) => assert_eq!(receiver.finish(black_box(&d), true).status, 200),
-                    Step::Respond(d) => panic!("not run: {}", d.body),
-                }
-            }
+            "receiver" => match receiver.begin(Request { path: "/hooks", headers: next_delivery.next().unwrap(), body: &body, now }) {
+                Step::Run(d) => assert_eq!(receiver.finish(black_box(&d), true).status, 200),
+                Step::Respond(d) => panic!("not run: {}", d.body),
+            },
             other => panic!("unknown mode {other}"),
         }
     }

@@ -40,10 +40,18 @@ pub const TOLERANCE: u64 = 300;
 /// Envelope templates; `@PAD@` is replaced by filler so the body is exactly the target size.
 pub fn template(scheme: &str) -> &'static str {
     match scheme {
-        "standard" => r#"{"type":"invoice.paid","timestamp":"2023-11-14T22:13:20Z","data":{"id":"inv_123","customer":"cus_42","amount":1999,"note":"@PAD@"}}"#,
-        "stripe" => r#"{"id":"evt_1NqF3x","object":"event","created":1700000000,"type":"invoice.paid","livemode":false,"data":{"object":{"id":"in_123","amount_due":1999,"description":"@PAD@"}}}"#,
-        "github" => r#"{"action":"opened","issue":{"number":1347,"title":"Found a bug","body":"@PAD@"},"repository":{"full_name":"octocat/Hello-World"},"sender":{"login":"octocat"}}"#,
-        "slack" => r#"{"team_id":"T123ABC456","event":{"type":"app_mention","user":"U123ABC456","text":"@PAD@","channel":"C123ABC456"},"type":"event_callback","event_id":"Ev123ABC456","event_time":1700000000}"#,
+        "standard" => {
+            r#"{"type":"invoice.paid","timestamp":"2023-11-14T22:13:20Z","data":{"id":"inv_123","customer":"cus_42","amount":1999,"note":"@PAD@"}}"#
+        }
+        "stripe" => {
+            r#"{"id":"evt_1NqF3x","object":"event","created":1700000000,"type":"invoice.paid","livemode":false,"data":{"object":{"id":"in_123","amount_due":1999,"description":"@PAD@"}}}"#
+        }
+        "github" => {
+            r#"{"action":"opened","issue":{"number":1347,"title":"Found a bug","body":"@PAD@"},"repository":{"full_name":"octocat/Hello-World"},"sender":{"login":"octocat"}}"#
+        }
+        "slack" => {
+            r#"{"team_id":"T123ABC456","event":{"type":"app_mention","user":"U123ABC456","text":"@PAD@","channel":"C123ABC456"},"type":"event_callback","event_id":"Ev123ABC456","event_time":1700000000}"#
+        }
         "shopify" => r#"{"id":820982911946154508,"email":"jon@example.com","note":"@PAD@","total_price":"19.99","currency":"USD"}"#,
         other => panic!("no template for {other}"),
     }
@@ -243,4 +251,3 @@ pub fn hand_ring(scheme: &str, key: &ring::hmac::Key, headers: &[(String, String
     let eq = |tag: &[u8; 32]| ring::constant_time::verify_slices_are_equal(expected.as_ref(), tag).is_ok();
     p.tags.as_slice().iter().fold(false, |ok, tag| eq(tag) | ok)
 }
-

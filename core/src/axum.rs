@@ -106,7 +106,12 @@ impl Webhooks {
     /// An endpoint for these providers (priority order) with a dedup store.
     pub fn new(providers: Vec<Provider>, store: impl Store + 'static) -> Result<Webhooks> {
         let store_may_block = store.may_block();
-        Ok(Webhooks { receiver: Receiver::new(providers, Box::new(store))?, store_may_block, body_timeout: Some(DEFAULT_BODY_TIMEOUT), on_reject: Arc::new(trace_reject) })
+        Ok(Webhooks {
+            receiver: Receiver::new(providers, Box::new(store))?,
+            store_may_block,
+            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+            on_reject: Arc::new(trace_reject),
+        })
     }
 
     /// Adds an async handler for an event-type pattern (`user.created`, `user.*`, `*`).
@@ -270,9 +275,12 @@ impl Webhooks {
     async fn finish(self: &Arc<Self>, delivery: Delivery, ok: bool) -> Decision {
         if self.store_may_block {
             let this = self.clone();
-            tokio::task::spawn_blocking(move || this.receiver.finish(&delivery, ok))
-                .await
-                .unwrap_or_else(|_| Decision { status: 500, headers: Vec::new(), body: "{}".into(), log: None })
+            tokio::task::spawn_blocking(move || this.receiver.finish(&delivery, ok)).await.unwrap_or_else(|_| Decision {
+                status: 500,
+                headers: Vec::new(),
+                body: "{}".into(),
+                log: None,
+            })
         } else {
             self.receiver.finish(&delivery, ok)
         }

@@ -37,9 +37,7 @@ impl Pattern {
             Pattern::Prefix(prefix) => event_type.len() > prefix.len() && event_type.starts_with(prefix.as_str()),
             Pattern::Exact(name) => {
                 event_type == name
-                    || (event_type.len() > name.len()
-                        && event_type.starts_with(name.as_str())
-                        && event_type.as_bytes()[name.len()] == b'.')
+                    || (event_type.len() > name.len() && event_type.starts_with(name.as_str()) && event_type.as_bytes()[name.len()] == b'.')
             }
         }
     }

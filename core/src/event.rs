@@ -415,11 +415,7 @@ pub(crate) fn resolve<'a, H: Headers + ?Sized>(
     Ok(resolve_raw(source, headers, doc)?.and_then(Found::into_text))
 }
 
-fn resolve_raw<'a, H: Headers + ?Sized>(
-    source: &FieldSource,
-    headers: &'a H,
-    doc: Option<&Document<'a>>,
-) -> Result<Option<Found<'a>>> {
+fn resolve_raw<'a, H: Headers + ?Sized>(source: &FieldSource, headers: &'a H, doc: Option<&Document<'a>>) -> Result<Option<Found<'a>>> {
     match source {
         FieldSource::Pointer(p) => pointer_value(doc, p),
         FieldSource::AnyOf(list) => {
@@ -475,9 +471,7 @@ fn parse_event_time(text: &str) -> Option<i64> {
     if let Ok(n) = text.parse::<i64>() {
         return Some(n);
     }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
 fn describe(source: &FieldSource) -> String {

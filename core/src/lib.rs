@@ -34,10 +34,10 @@ pub mod secret;
 pub mod sign;
 pub mod verify;
 
-pub use error::{log_safe, Error, ErrorCode, Result};
 pub use dedup::{Claim, MemoryStore, Store, Token};
 pub use diagnose::{diagnose, Report};
 pub use dispatch::Router;
+pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use headers::{HeaderValue, Headers, Lookup};
 pub use receiver::{Decision, Delivery, HeaderText, Mode, Provider, Receiver, Request, Step};

@@ -173,7 +173,8 @@ impl Decision {
 
     /// [`from_error`](Decision::from_error) for a delivery of a known provider, named in the log line.
     pub fn rejected(err: &Error, provider: Option<&str>) -> Decision {
-        let mut d = Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
+        let mut d =
+            Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
         d.log = Some(err.log_line(provider));
         if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
@@ -390,8 +391,7 @@ impl<H> Receiver<H> {
         let scheme = verifier.scheme();
         let (event, explicit_key) = event::parse_with_key(scheme, req.headers, req.body, &verified, true)?;
         let sync = self.mode == Mode::Sync
-            || (self.allow_sync_header
-                && matches!(single_value(req.headers, SYNC_HEADER), Ok(Some(v)) if v.eq_ignore_ascii_case("true")));
+            || (self.allow_sync_header && matches!(single_value(req.headers, SYNC_HEADER), Ok(Some(v)) if v.eq_ignore_ascii_case("true")));
 
         let handlers = self.route(&event.event_type, &provider.name, path);
         if handlers.is_empty() {
@@ -421,13 +421,9 @@ impl<H> Receiver<H> {
             k
         };
         match self.store.claim(&key, self.lease)? {
-            Claim::Done => Ok(Step::Respond(Decision::new(
-                200,
-                json!({ "ok": true, "id": event.id, "duplicate": true }),
-            ))),
+            Claim::Done => Ok(Step::Respond(Decision::new(200, json!({ "ok": true, "id": event.id, "duplicate": true })))),
             Claim::InProgress { retry_after } => Ok(Step::Respond(
-                Decision::new(409, json!({ "ok": false, "id": event.id, "duplicate": true, "in_progress": true }))
-                    .retry_after(retry_after),
+                Decision::new(409, json!({ "ok": false, "id": event.id, "duplicate": true, "in_progress": true })).retry_after(retry_after),
             )),
             Claim::Acquired(token) => Ok(Step::Run(Delivery {
                 event: event.into_meta(),

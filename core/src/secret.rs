@@ -81,10 +81,8 @@ pub struct Secret {
 }
 
 // Base64 that accepts secrets with or without padding (senders print both).
-const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+const LENIENT_B64: GeneralPurpose =
+    GeneralPurpose::new(&base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
 
 impl Secret {
     /// A secret from raw key bytes; refused when empty or only ASCII whitespace.

@@ -74,12 +74,9 @@ impl Signer {
         let signature = match spec.signature_format {
             SignatureFormat::Single => format!("{}{encoded}", spec.prefix),
             SignatureFormat::List => format!("{},{}{encoded}", spec.signature_version, spec.prefix),
-            SignatureFormat::Kv => format!(
-                "t={},{}={}{encoded}",
-                ts_text.as_deref().unwrap_or_default(),
-                spec.signature_version,
-                spec.prefix
-            ),
+            SignatureFormat::Kv => {
+                format!("t={},{}={}{encoded}", ts_text.as_deref().unwrap_or_default(), spec.signature_version, spec.prefix)
+            }
         };
         let mut headers = Vec::with_capacity(3);
         if let (Some(name), Some(id)) = (&spec.id_header, id) {

@@ -13,7 +13,7 @@ use crate::event::{self, Event, EventRef};
 use crate::headers::{single_value, Headers};
 use arrayvec::ArrayVec;
 
-use crate::scheme::{parse_signature_header_into, MAX_SIGNATURES, Encoding, HeaderSet, ParsedHeader, Scheme, Segment};
+use crate::scheme::{parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, MAX_SIGNATURES};
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
@@ -22,19 +22,14 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 /// Latest timestamp accepted as plausible: 9999-12-31T23:59:59Z (a millisecond value is larger).
 pub const MAX_TIMESTAMP: u64 = 253_402_300_799;
 
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+const BASE64URL: GeneralPurpose =
+    GeneralPurpose::new(&base64::alphabet::URL_SAFE, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
 
 /// The current unix time in seconds from the system clock.
 ///
 /// Not available on `wasm32-unknown-unknown`; bindings there pass `now` explicitly.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// What a successful signature check established (borrowing the id from the request's headers).
@@ -457,16 +452,19 @@ pub(crate) fn parse_timestamp(source: &str, text: &str) -> Result<u64> {
     }
     if text.contains(',') {
         // Two timestamp header lines joined into one (`1700000000, 1700000000`): not one header.
-        return Err(Error::malformed(source, "the value holds a comma: the header appears to be two headers joined with `,` (exactly one is allowed)"));
+        return Err(Error::malformed(
+            source,
+            "the value holds a comma: the header appears to be two headers joined with `,` (exactly one is allowed)",
+        ));
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(format!("expected unix seconds as decimal digits, found {}", quote(text.as_bytes()))));
     }
     match text.parse::<u64>() {
         Ok(ts) if ts <= MAX_TIMESTAMP => Ok(ts),
-        _ if text.len() >= 13 && text.len() <= 16 => Err(bad(format!(
-            "{text} is past year 9999; it looks like milliseconds, the sender must send seconds"
-        ))),
+        _ if text.len() >= 13 && text.len() <= 16 => {
+            Err(bad(format!("{text} is past year 9999; it looks like milliseconds, the sender must send seconds")))
+        }
         _ => Err(bad(format!("{} is not a plausible unix time in seconds", quote(text.as_bytes())))),
     }
 }
@@ -497,7 +495,11 @@ pub(crate) fn decode_signature(encoding: Encoding, algorithm: Algorithm, sig: &s
     let len = match encoding {
         Encoding::Hex => {
             if sig.len() != want * 2 {
-                return Err(if sig.len() % 2 == 0 { wrong_length(sig.len() / 2) } else { format!("expected {} hex digits, found {}", want * 2, sig.len()) });
+                return Err(if sig.len() % 2 == 0 {
+                    wrong_length(sig.len() / 2)
+                } else {
+                    format!("expected {} hex digits, found {}", want * 2, sig.len())
+                });
             }
             hex::decode_to_slice(sig, &mut buf[..want]).map_err(|_| format!("expected hex digits, found {}", quote(sig.as_bytes())))?;
             want
@@ -558,10 +560,7 @@ mod tests {
 
     #[test]
     fn options_from_json() {
-        let v = VerifierOptions::from_json(r#"{"scheme":"stripe","secrets":["a","b"],"toleranceSeconds":60}"#)
-            .unwrap()
-            .build()
-            .unwrap();
+        let v = VerifierOptions::from_json(r#"{"scheme":"stripe","secrets":["a","b"],"toleranceSeconds":60}"#).unwrap().build().unwrap();
         assert_eq!(v.tolerance_seconds(), Some(60));
         assert_eq!(v.secret_count(), 2);
         let v = VerifierOptions::from_json(
@@ -571,8 +570,12 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(v.tolerance_seconds(), None);
-        assert_eq!(VerifierOptions::from_json(r#"{"scheme":"stripe","secret":"a","oops":1}"#).unwrap_err().code(), ErrorCode::InvalidArgument);
-        let bad_spec = VerifierOptions::from_json(r#"{"scheme":{"name":"x","signature_header":"S","encoding":"hexx"},"secret":"a"}"#).unwrap().build();
+        assert_eq!(
+            VerifierOptions::from_json(r#"{"scheme":"stripe","secret":"a","oops":1}"#).unwrap_err().code(),
+            ErrorCode::InvalidArgument
+        );
+        let bad_spec =
+            VerifierOptions::from_json(r#"{"scheme":{"name":"x","signature_header":"S","encoding":"hexx"},"secret":"a"}"#).unwrap().build();
         let err = bad_spec.unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidScheme);
         assert!(err.to_string().contains("hexx"), "{err}");

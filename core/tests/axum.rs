@@ -19,9 +19,20 @@ use serde_json::Value;
 fn github_case() -> (String, Vec<u8>, Vec<(String, String)>) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/schemes.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let t = doc["tests"].as_array().unwrap().iter().find(|t| t["scheme"] == "github" && t["result"] == "valid" && t["event"].is_object()).unwrap();
+    let t = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["scheme"] == "github" && t["result"] == "valid" && t["event"].is_object())
+        .unwrap();
     let secret = t["secrets"][t["key_index"].as_u64().unwrap() as usize].as_str().unwrap().to_owned();
-    let headers = t["headers"].as_object().unwrap().iter().filter(|(k, _)| *k != "X-GitHub-Delivery").map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    let headers = t["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k != "X-GitHub-Delivery")
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
     (secret, t["body"].as_str().unwrap().as_bytes().to_vec(), headers)
 }
 
@@ -82,7 +93,8 @@ async fn sync_ack_policy_over_http() {
         })
         .mode(Mode::Sync);
     let port = serve(hooks).await;
-    let call = move |path: &'static str, h: Vec<(String, String)>, b: Vec<u8>| tokio::task::spawn_blocking(move || post(port, path, &h, &b));
+    let call =
+        move |path: &'static str, h: Vec<(String, String)>, b: Vec<u8>| tokio::task::spawn_blocking(move || post(port, path, &h, &b));
 
     // valid -> handler ran once
     let (status, _, resp) = call("/webhooks", with_delivery(&headers, "d1"), body.clone()).await.unwrap();

@@ -110,7 +110,13 @@ fn failed_first_delivery_is_retried(r: &Receiver<()>, case: &GithubCase, prefix:
         let id = format!("{prefix}-{i}");
         assert_eq!(deliver(r, case, &id, |_| false), 500, "first delivery fails");
         // The sender retries: the released claim lets the handler run again.
-        assert_eq!(deliver(r, case, &id, |_| { succeeded += 1; true }), 200);
+        assert_eq!(
+            deliver(r, case, &id, |_| {
+                succeeded += 1;
+                true
+            }),
+            200
+        );
         assert_eq!(deliver(r, case, &id, |_| panic!("done events never run again")), 200);
     }
     assert_eq!(succeeded, 200, "0 lost");
@@ -158,7 +164,13 @@ mod redis_store {
         let r = receiver(&case, store(&server));
         server.kill();
         let mut ran = false;
-        assert_eq!(deliver(&r, &case, "down-1", |_| { ran = true; true }), 503);
+        assert_eq!(
+            deliver(&r, &case, "down-1", |_| {
+                ran = true;
+                true
+            }),
+            503
+        );
         assert!(!ran, "no handler runs without a claim");
     }
 

@@ -116,7 +116,10 @@ fn every_vector_case() {
 fn report_json_field_order_is_documented() {
     let headers = [("X-Hub-Signature-256", "sha256=00")];
     let json = diagnose(&headers, b"{}", &["k7Qz-2xVr"], None, 0).to_json();
-    assert!(json.starts_with(r#"{"valid":false,"scheme":"github","detected":true,"key_index":null,"checks":[{"name":"scheme","ok":true,"#), "{json}");
+    assert!(
+        json.starts_with(r#"{"valid":false,"scheme":"github","detected":true,"key_index":null,"checks":[{"name":"scheme","ok":true,"#),
+        "{json}"
+    );
     assert!(json.contains(r#""hints":[]"#) && json.ends_with(r#""event":null}"#), "{json}");
 }
 

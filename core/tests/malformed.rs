@@ -82,10 +82,8 @@ fn control_bytes_in_every_signed_header() {
             assert_eq!(code, Some(ErrorCode::MalformedHeader), "stripe {bad:#04x} at {at}");
             // Standard Webhooks: signature, timestamp and id headers, one at a time.
             let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
-            let good_sig = format!(
-                "v1,{}",
-                base64::engine::general_purpose::STANDARD.encode(mac(&key, &[b"msg_1.", ts.as_bytes(), b".", BODY]))
-            );
+            let good_sig =
+                format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac(&key, &[b"msg_1.", ts.as_bytes(), b".", BODY])));
             for which in 0..3 {
                 let (mut id, mut t, mut s) = (b"msg_1".to_vec(), ts.as_bytes().to_vec(), good_sig.as_bytes().to_vec());
                 match which {
@@ -98,7 +96,8 @@ fn control_bytes_in_every_signed_header() {
                 assert_eq!(code, Some(ErrorCode::MalformedHeader), "standard header {which} {bad:#04x} at {at}");
             }
             // The same request without the injected byte verifies (the byte is the only fault).
-            let clean: [(&str, &[u8]); 3] = [("webhook-id", b"msg_1"), ("webhook-timestamp", ts.as_bytes()), ("webhook-signature", good_sig.as_bytes())];
+            let clean: [(&str, &[u8]); 3] =
+                [("webhook-id", b"msg_1"), ("webhook-timestamp", ts.as_bytes()), ("webhook-signature", good_sig.as_bytes())];
             assert_eq!(sig_check("standard clean", "standard", &clean, BODY, NOW), None);
         }
     }
@@ -158,7 +157,8 @@ fn duplicate_headers_are_malformed() {
     // Duplicated timestamp or id header, for a scheme that signs them.
     let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
     let s = format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac(&key, &[b"msg_1.", ts.as_bytes(), b".", BODY])));
-    let dup_ts = [("webhook-id", "msg_1"), ("webhook-timestamp", ts.as_str()), ("Webhook-Timestamp", "1"), ("webhook-signature", s.as_str())];
+    let dup_ts =
+        [("webhook-id", "msg_1"), ("webhook-timestamp", ts.as_str()), ("Webhook-Timestamp", "1"), ("webhook-signature", s.as_str())];
     assert_eq!(timed("dup ts", || verifier("standard").verify_signature_at(&dup_ts, BODY, NOW)), Some(ErrorCode::MalformedHeader));
     let dup_id = [("webhook-id", "msg_1"), ("webhook-id", "msg_2"), ("webhook-timestamp", ts.as_str()), ("webhook-signature", s.as_str())];
     assert_eq!(timed("dup id", || verifier("standard").verify_signature_at(&dup_id, BODY, NOW)), Some(ErrorCode::MalformedHeader));
@@ -264,7 +264,10 @@ fn bodies_over_the_cap() {
     assert_eq!(err.details()["limit"], 1024);
     // The same through the serde options object.
     let v = hookverify::VerifierOptions::from_json(r#"{"scheme":"github","secret":"s","maxBodyBytes":10}"#).unwrap().build().unwrap();
-    assert_eq!(v.verify_signature_at(&[("X-Hub-Signature-256", "sha256=00")], &[0u8; 11], NOW).unwrap_err().code(), ErrorCode::PayloadTooLarge);
+    assert_eq!(
+        v.verify_signature_at(&[("X-Hub-Signature-256", "sha256=00")], &[0u8; 11], NOW).unwrap_err().code(),
+        ErrorCode::PayloadTooLarge
+    );
 }
 
 #[test]
@@ -388,13 +391,13 @@ fn secrets_never_appear_in_errors_debug_or_diagnose() {
         // Requests that fail every way a request can fail.
         let sig_header = scheme.spec().signature_header.clone();
         let mut requests: Vec<(Headers, Vec<u8>, i64)> = vec![
-            (vec![], body.to_vec(), NOW),                                          // missing
-            (vec![(sig_header.clone(), "garbage".into())], body.to_vec(), NOW),    // malformed
-            (good.clone(), b"tampered".to_vec(), NOW),                             // no match
-            (good.clone(), body.to_vec(), NOW + 10_000),                           // too old
-            (good.clone(), body.to_vec(), NOW - 10_000),                           // too new
-            (good.clone(), b"not json".to_vec(), NOW),                             // invalid json (if signed)
-            (good.clone(), vec![b'x'; 26 * 1024 * 1024], NOW),                     // too large
+            (vec![], body.to_vec(), NOW),                                       // missing
+            (vec![(sig_header.clone(), "garbage".into())], body.to_vec(), NOW), // malformed
+            (good.clone(), b"tampered".to_vec(), NOW),                          // no match
+            (good.clone(), body.to_vec(), NOW + 10_000),                        // too old
+            (good.clone(), body.to_vec(), NOW - 10_000),                        // too new
+            (good.clone(), b"not json".to_vec(), NOW),                          // invalid json (if signed)
+            (good.clone(), vec![b'x'; 26 * 1024 * 1024], NOW),                  // too large
         ];
         for (k, v) in good.iter() {
             if k.eq_ignore_ascii_case(&sig_header) && v.len() > 10 {

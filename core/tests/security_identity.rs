@@ -116,7 +116,12 @@ fn presets_with_aliases() -> Vec<Scheme> {
     assert!(!with.is_empty(), "standard has the svix-* aliases");
     for s in &with {
         // The helpers above sign Standard-Webhooks-style; a new alias preset of another shape needs its own.
-        assert_eq!((s.spec().signature_format, s.spec().signed_content.as_str()), (SignatureFormat::List, "{id}.{timestamp}.{body}"), "{}", s.name());
+        assert_eq!(
+            (s.spec().signature_format, s.spec().signed_content.as_str()),
+            (SignatureFormat::List, "{id}.{timestamp}.{body}"),
+            "{}",
+            s.name()
+        );
     }
     with
 }
@@ -201,7 +206,8 @@ fn stripe_delivery() -> (Headers, Vec<u8>) {
     (h(&[("Stripe-Signature", &format!("t={ts},v1={sig}"))]), body)
 }
 
-const SPELLINGS: &[&str] = &["/webhooks", "/WEBHOOKS", "/Webhooks", "/webhooks/", "/webhooks?x=1", "/webhooks/sub/a", "/webhooks/sub/b?y", ""];
+const SPELLINGS: &[&str] =
+    &["/webhooks", "/WEBHOOKS", "/Webhooks", "/webhooks/", "/webhooks?x=1", "/webhooks/sub/a", "/webhooks/sub/b?y", ""];
 
 #[test]
 fn one_delivery_under_many_path_spellings_runs_once() {
@@ -347,7 +353,8 @@ fn an_explicit_unsigned_dedup_key_is_honoured_and_reported_as_unsigned() {
     assert_eq!(signed.dedup_basis(), DedupBasis::Configured { signed: true });
     let body = br#"{"action":"opened"}"#;
     let sig = format!("sha256={}", hex::encode(mac256(SECRET.as_bytes(), &[body])));
-    let mut r = Receiver::new(vec![Provider::new("gh", Verifier::new(scheme, [SECRET]).unwrap())], Box::new(MemoryStore::default())).unwrap();
+    let mut r =
+        Receiver::new(vec![Provider::new("gh", Verifier::new(scheme, [SECRET]).unwrap())], Box::new(MemoryStore::default())).unwrap();
     r.on("*", ()).mode(Mode::Sync);
     let runs = AtomicUsize::new(0);
     let headers = |d: &str| github_headers("X-Hub-Signature-256", sig.clone(), d, "issues");
@@ -361,19 +368,22 @@ fn an_explicit_unsigned_dedup_key_is_honoured_and_reported_as_unsigned() {
 #[cfg(feature = "axum")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_one_delivery_under_many_routes_runs_once() {
-    use std::io::{Read, Write};
     use hookverify::axum::{Context, Webhooks};
+    use std::io::{Read, Write};
 
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
     let verifier = Verifier::new(Scheme::preset("stripe").unwrap(), ["whsec_stripe"]).unwrap();
-    let hooks = Webhooks::new(vec![Provider::new("stripe", verifier)], MemoryStore::default()).unwrap().mode(Mode::Sync).on("*", move |_: Context| {
-        let counter = counter.clone();
-        async move {
-            counter.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        }
-    });
+    let hooks = Webhooks::new(vec![Provider::new("stripe", verifier)], MemoryStore::default()).unwrap().mode(Mode::Sync).on(
+        "*",
+        move |_: Context| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        },
+    );
     let route = hooks.into_method_router();
     let app = axum::Router::new()
         .route("/webhooks", route.clone())

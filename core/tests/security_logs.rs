@@ -5,7 +5,6 @@
 //!
 //! Signatures are computed with the `hmac`/`sha2` crates directly, not with hookverify.
 
-
 use hmac::{Hmac, Mac};
 use hookverify::dedup::MemoryStore;
 use hookverify::receiver::{Decision, Provider, Receiver, Request, Step};
@@ -74,7 +73,9 @@ fn a_401_without_any_provider_header_logs_every_providers_header() {
 #[test]
 fn answers_that_are_not_rejections_carry_no_log_line() {
     let r = receiver(Box::new(MemoryStore::default()));
-    let Step::Run(delivery) = r.begin(Request { path: "/hooks", headers: &[("Stripe-Signature", stripe_header(SECOND, BODY))][..], body: BODY, now: NOW }) else {
+    let Step::Run(delivery) =
+        r.begin(Request { path: "/hooks", headers: &[("Stripe-Signature", stripe_header(SECOND, BODY))][..], body: BODY, now: NOW })
+    else {
         panic!("a valid delivery runs")
     };
     assert_eq!(r.accepted(&delivery).log, None);
@@ -150,10 +151,14 @@ mod redis_store {
     }
 
     fn check(d: &Decision, detail: &str) {
-        let public = r#"{"error":{"code":"store_unavailable","message":"dedup store unavailable: the delivery was not processed; retry later"}}"#;
+        let public =
+            r#"{"error":{"code":"store_unavailable","message":"dedup store unavailable: the delivery was not processed; retry later"}}"#;
         assert_eq!(d.body, public, "the 503 body carries no Redis text");
         let log = d.log.as_deref().unwrap();
-        assert!(log.starts_with("rejected delivery: code=store_unavailable status=503 provider=stripe: dedup store unavailable: redis: "), "{log}");
+        assert!(
+            log.starts_with("rejected delivery: code=store_unavailable status=503 provider=stripe: dedup store unavailable: redis: "),
+            "{log}"
+        );
         assert!(log.contains(detail), "the log keeps the Redis error ({detail}): {log}");
         assert!(!log.contains(PASSWORD) && !log.contains("QZredis"), "never the password: {log}");
         assert_no_secret(log);
@@ -202,7 +207,10 @@ mod axum_route {
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
             let sig = stripe_header_at("whsec_wrong", BODY, now);
-            let head = format!("POST /webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\n\r\n", BODY.len());
+            let head = format!(
+                "POST /webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\n\r\n",
+                BODY.len()
+            );
             s.write_all(head.as_bytes()).unwrap();
             s.write_all(BODY).unwrap();
             let mut out = String::new();

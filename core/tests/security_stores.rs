@@ -33,14 +33,7 @@ fn long_key(buf: &mut String, i: usize) -> &str {
 /// This process's resident set in bytes (Linux), or None elsewhere.
 fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kb * 1024)
 }
 
@@ -68,18 +61,10 @@ fn memory_store_bytes_stay_within_budget_with_15kb_ids() {
     for i in 0..capacity {
         let key = long_key(&mut buf, i);
         let t = claimed(store.claim(key, LEASE).unwrap());
-        assert_eq!(
-            store.complete(key, t, RETENTION).unwrap(),
-            Completion::Recorded
-        );
+        assert_eq!(store.complete(key, t, RETENTION).unwrap(), Completion::Recorded);
     }
     // The newest is recorded (a long key is found again by its digest).
-    assert_eq!(
-        store
-            .claim(long_key(&mut buf, capacity - 1), LEASE)
-            .unwrap(),
-        Claim::Done
-    );
+    assert_eq!(store.claim(long_key(&mut buf, capacity - 1), LEASE).unwrap(), Claim::Done);
     let held = store.len();
     let bytes = store.memory_bytes();
     let budget = (capacity + capacity / 10) * MAX_BYTES_PER_KEY;
@@ -88,17 +73,10 @@ fn memory_store_bytes_stay_within_budget_with_15kb_ids() {
         bytes / held.max(1)
     );
     assert!(held >= capacity * 9 / 10, "kept {held} of {capacity}");
-    assert!(
-        bytes <= budget,
-        "{bytes} bytes over the {budget}-byte budget"
-    );
+    assert!(bytes <= budget, "{bytes} bytes over the {budget}-byte budget");
     if let (Some(before), Some(after)) = (rss_before, rss_bytes()) {
         let grown = after.saturating_sub(before);
-        eprintln!(
-            "RSS grew by {} KB ({} bytes per key)",
-            grown / 1024,
-            grown / held as u64
-        );
+        eprintln!("RSS grew by {} KB ({} bytes per key)", grown / 1024, grown / held as u64);
         // Coarse (other tests run alongside): the old store grew by ~75 MB here.
         assert!(grown < 24 << 20, "RSS grew by {} MB", grown >> 20);
     }
@@ -135,10 +113,7 @@ fn memory_claim_flood_does_not_evict_a_recent_done_marker() {
     }
     let genuine = "/hooks|github|d-genuine";
     let t = claimed(store.claim(genuine, LEASE).unwrap());
-    assert_eq!(
-        store.complete(genuine, t, RETENTION).unwrap(),
-        Completion::Recorded
-    );
+    assert_eq!(store.complete(genuine, t, RETENTION).unwrap(), Completion::Recorded);
     let (mut acquired, mut refused) = (0, 0);
     for i in 0..100_000 {
         match store.claim(&format!("/hooks|github|flood-{i}"), LEASE) {
@@ -151,11 +126,7 @@ fn memory_claim_flood_does_not_evict_a_recent_done_marker() {
         }
     }
     eprintln!("claim flood: {acquired} claims taken, {refused} refused with store_unavailable");
-    assert_eq!(
-        store.claim(genuine, LEASE).unwrap(),
-        Claim::Done,
-        "the genuine delivery's done marker survived the flood"
-    );
+    assert_eq!(store.claim(genuine, LEASE).unwrap(), Claim::Done, "the genuine delivery's done marker survived the flood");
 }
 
 #[test]
@@ -175,10 +146,7 @@ fn memory_claim_flood_is_refused_within_its_budget_until_leases_expire() {
         }
     }
     // The claims budget is a tenth of the capacity (rounded up per shard), not all of it.
-    assert!(
-        acquired <= capacity / 10 + 16,
-        "{acquired} claims taken: the flood filled more than the claims budget"
-    );
+    assert!(acquired <= capacity / 10 + 16, "{acquired} claims taken: the flood filled more than the claims budget");
     assert_eq!(store.claims(), acquired);
     // While the budget is full: a done key is still Done, a new key is refused (503, the sender retries).
     assert_eq!(store.claim(done, LEASE).unwrap(), Claim::Done);
@@ -189,10 +157,7 @@ fn memory_claim_flood_is_refused_within_its_budget_until_leases_expire() {
     // The documented rule: once the flood's leases expire, the sender's retry goes through.
     now.fetch_add(LEASE.as_millis() as u64, Ordering::SeqCst);
     let t = claimed(store.claim(genuine, LEASE).unwrap());
-    assert_eq!(
-        store.complete(genuine, t, RETENTION).unwrap(),
-        Completion::Recorded
-    );
+    assert_eq!(store.complete(genuine, t, RETENTION).unwrap(), Completion::Recorded);
     assert_eq!(store.claim(done, LEASE).unwrap(), Claim::Done);
 }
 
@@ -223,82 +188,53 @@ mod redis_store {
     use hookverify::dedup::RedisStore;
 
     fn con(server: &RedisServer) -> redis::Connection {
-        redis::Client::open(server.url())
-            .unwrap()
-            .get_connection()
-            .unwrap()
+        redis::Client::open(server.url()).unwrap().get_connection().unwrap()
     }
 
     fn used_memory(server: &RedisServer) -> i64 {
         let info = server.info("memory");
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
+        info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap()
     }
 
     #[test]
     fn redis_key_bytes_are_bounded_for_15kb_ids() {
         // Before the fix: 5,000 deliveries with 15 KB ids → +157 MB, two 15 KB keys each.
         let server = RedisServer::start();
-        let store =
-            RedisStore::with_options(&server.url(), "hookverify:", Duration::from_secs(5)).unwrap();
+        let store = RedisStore::with_options(&server.url(), "hookverify:", Duration::from_secs(5)).unwrap();
         let before = used_memory(&server);
         let mut buf = String::new();
         let n = 5_000;
         for i in 0..n {
             let key = long_key(&mut buf, i);
             let t = claimed(store.claim(key, LEASE).unwrap());
-            assert_eq!(
-                store.complete(key, t, RETENTION).unwrap(),
-                Completion::Recorded
-            );
+            assert_eq!(store.complete(key, t, RETENTION).unwrap(), Completion::Recorded);
         }
-        assert_eq!(
-            store.claim(long_key(&mut buf, 42), LEASE).unwrap(),
-            Claim::Done
-        );
+        assert_eq!(store.claim(long_key(&mut buf, 42), LEASE).unwrap(), Claim::Done);
         let grown = used_memory(&server) - before;
         let mut c = con(&server);
         let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
         assert_eq!(keys.len(), n, "one key per delivery");
         let longest = keys.iter().map(Vec::len).max().unwrap();
-        let usage: i64 = redis::cmd("MEMORY")
-            .arg("USAGE")
-            .arg(&keys[0])
-            .query(&mut c)
-            .unwrap();
+        let usage: i64 = redis::cmd("MEMORY").arg("USAGE").arg(&keys[0]).query(&mut c).unwrap();
         eprintln!(
             "redis, {n} deliveries with 15 KB ids: used_memory +{} KB ({} bytes per delivery); longest key {longest} bytes; MEMORY USAGE {usage}",
             grown / 1024,
             grown / n as i64
         );
-        assert!(
-            longest <= "hookverify:".len() + 2 + 65,
-            "key of {longest} bytes"
-        );
+        assert!(longest <= "hookverify:".len() + 2 + 65, "key of {longest} bytes");
         assert!(usage < 256, "MEMORY USAGE {usage}");
-        assert!(
-            grown < (n as i64) * 512,
-            "used_memory grew by {grown} bytes"
-        );
+        assert!(grown < (n as i64) * 512, "used_memory grew by {grown} bytes");
     }
 
     #[test]
     fn redis_fencing_tokens_increase_across_flushall_and_restart() {
         let mut server = RedisServer::start();
-        let store =
-            RedisStore::with_options(&server.url(), "hookverify:", Duration::from_secs(2)).unwrap();
+        let store = RedisStore::with_options(&server.url(), "hookverify:", Duration::from_secs(2)).unwrap();
         let key = "/hooks|github|d-1";
         let t1 = claimed(store.claim(key, LEASE).unwrap());
         assert!(store.release(key, t1).unwrap());
         let t2 = claimed(store.claim(key, LEASE).unwrap());
-        assert!(
-            t2 > t1,
-            "released and claimed again at once: {t2:?} after {t1:?}"
-        );
+        assert!(t2 > t1, "released and claimed again at once: {t2:?} after {t1:?}");
         assert!(store.release(key, t2).unwrap());
         // Data loss: FLUSHALL. Before the fix the counter key was gone and the next token was 1.
         let _: () = redis::cmd("FLUSHALL").query(&mut con(&server)).unwrap();
@@ -308,27 +244,16 @@ mod redis_store {
         server.kill();
         server.restart();
         let t4 = claimed(store.claim(key, LEASE).unwrap());
-        assert!(
-            t4 > t3,
-            "after a restart without persistence: {t4:?} after {t3:?}"
-        );
-        assert_eq!(
-            store.complete(key, t3, RETENTION).unwrap(),
-            Completion::LeaseLost,
-            "a stale token cannot complete"
-        );
-        assert_eq!(
-            store.complete(key, t4, RETENTION).unwrap(),
-            Completion::Recorded
-        );
+        assert!(t4 > t3, "after a restart without persistence: {t4:?} after {t3:?}");
+        assert_eq!(store.complete(key, t3, RETENTION).unwrap(), Completion::LeaseLost, "a stale token cannot complete");
+        assert_eq!(store.complete(key, t4, RETENTION).unwrap(), Completion::Recorded);
         assert!(t4.0 < 1 << 53, "tokens stay exact as JavaScript numbers");
     }
 
     /// Blocks the server for `secs` seconds on its own connection; the handle returns once it answered.
     fn debug_sleep(server: &RedisServer, secs: u32) -> std::thread::JoinHandle<String> {
         let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-        s.write_all(format!("DEBUG SLEEP {secs}\r\n").as_bytes())
-            .unwrap();
+        s.write_all(format!("DEBUG SLEEP {secs}\r\n").as_bytes()).unwrap();
         let handle = std::thread::spawn(move || {
             let mut line = String::new();
             BufReader::new(s).read_line(&mut line).unwrap();
@@ -352,10 +277,7 @@ mod redis_store {
         assert_eq!(err.code(), ErrorCode::StoreUnavailable);
         // One deadline for the whole call: before the fix the timed-out claim was retried on a
         // fresh connection and took twice the timeout.
-        assert!(
-            waited < timeout + Duration::from_millis(600),
-            "claim took {waited:?} with a {timeout:?} timeout"
-        );
+        assert!(waited < timeout + Duration::from_millis(600), "claim took {waited:?} with a {timeout:?} timeout");
         assert_eq!(sleeper.join().unwrap().trim(), "+OK");
         // The timed-out claim executed once the server woke up: it is in Redis now.
         let mut c = con(&server);
@@ -364,10 +286,7 @@ mod redis_store {
         // The sender's retry: before the fix it got in_progress (409) for the 60 s lease while
         // nobody ran the handler. Now the store knows that claim was its own failed attempt.
         let t = claimed(store.claim(key, LEASE).unwrap());
-        assert_eq!(
-            store.complete(key, t, RETENTION).unwrap(),
-            Completion::Recorded
-        );
+        assert_eq!(store.complete(key, t, RETENTION).unwrap(), Completion::Recorded);
         assert_eq!(store.claim(key, LEASE).unwrap(), Claim::Done);
     }
 
@@ -383,8 +302,7 @@ mod redis_store {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
                 let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
-                let (mut c_in, mut s_out) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 std::thread::spawn(move || std::io::copy(&mut c_in, &mut s_out));
                 let (mut s_in, mut c_out, armed) = (server, client, arm.clone());
                 std::thread::spawn(move || {
@@ -416,21 +334,13 @@ mod redis_store {
         // the whole lease, while nobody ran the handler).
         let server = RedisServer::start();
         let (port, armed) = reply_dropping_proxy(server.port);
-        let store = RedisStore::with_options(
-            &format!("redis://127.0.0.1:{port}/0"),
-            "hookverify:",
-            Duration::from_secs(2),
-        )
-        .unwrap();
+        let store = RedisStore::with_options(&format!("redis://127.0.0.1:{port}/0"), "hookverify:", Duration::from_secs(2)).unwrap();
         claimed(store.claim("warm-up", LEASE).unwrap()); // loads the script, pools the connection
         armed.store(true, Ordering::SeqCst);
         let key = "/hooks|github|d-lost-reply";
         let t = claimed(store.claim(key, LEASE).unwrap());
         assert!(!armed.load(Ordering::SeqCst), "the proxy dropped a reply");
-        assert_eq!(
-            store.complete(key, t, RETENTION).unwrap(),
-            Completion::Recorded
-        );
+        assert_eq!(store.complete(key, t, RETENTION).unwrap(), Completion::Recorded);
         assert_eq!(store.claim(key, LEASE).unwrap(), Claim::Done);
     }
 
@@ -446,35 +356,23 @@ mod redis_store {
         let err = store.claim("/hooks|github|fresh", LEASE).unwrap_err();
         let waited = started.elapsed();
         assert_eq!(err.code(), ErrorCode::StoreUnavailable);
-        assert!(
-            waited < timeout + Duration::from_millis(600),
-            "claim took {waited:?} with a {timeout:?} timeout"
-        );
+        assert!(waited < timeout + Duration::from_millis(600), "claim took {waited:?} with a {timeout:?} timeout");
         assert_eq!(sleeper.join().unwrap().trim(), "+OK");
         let t = claimed(store.claim("/hooks|github|fresh", LEASE).unwrap());
-        assert_eq!(
-            store.complete("/hooks|github|fresh", t, RETENTION).unwrap(),
-            Completion::Recorded
-        );
+        assert_eq!(store.complete("/hooks|github|fresh", t, RETENTION).unwrap(), Completion::Recorded);
     }
 
     #[test]
     fn redis_stall_phantoms_on_other_keys_are_released_by_later_claims() {
         let server = RedisServer::start_with(&["--enable-debug-command", "yes"]);
-        let store =
-            RedisStore::with_options(&server.url(), "hookverify:", Duration::from_millis(500))
-                .unwrap();
+        let store = RedisStore::with_options(&server.url(), "hookverify:", Duration::from_millis(500)).unwrap();
         claimed(store.claim("warm-up", LEASE).unwrap());
         let sleeper = debug_sleep(&server, 2);
         assert!(store.claim("/hooks|github|a", LEASE).is_err());
         assert_eq!(sleeper.join().unwrap().trim(), "+OK");
         // Another process sharing the Redis sees the phantom until this store claims anything.
-        let other =
-            RedisStore::with_options(&server.url(), "hookverify:", Duration::from_secs(2)).unwrap();
-        assert!(matches!(
-            other.claim("/hooks|github|a", LEASE).unwrap(),
-            Claim::InProgress { .. }
-        ));
+        let other = RedisStore::with_options(&server.url(), "hookverify:", Duration::from_secs(2)).unwrap();
+        assert!(matches!(other.claim("/hooks|github|a", LEASE).unwrap(), Claim::InProgress { .. }));
         claimed(store.claim("/hooks|github|b", LEASE).unwrap());
         assert_eq!(store.uncertain_claims(), 0);
         claimed(other.claim("/hooks|github|a", LEASE).unwrap());

@@ -198,7 +198,8 @@ fn non_ascii_header_bytes_are_malformed_whatever_the_decoding() {
     }
     // In an id header the verifier signs, too (otherwise its bytes would be hashed differently).
     let ts = NOW.to_string();
-    let got = code("standard", &[("webhook-id", b"msg_\xff"), ("webhook-timestamp", ts.as_bytes()), ("webhook-signature", good.as_bytes())]);
+    let got =
+        code("standard", &[("webhook-id", b"msg_\xff"), ("webhook-timestamp", ts.as_bytes()), ("webhook-signature", good.as_bytes())]);
     assert_eq!(got, Some(ErrorCode::MalformedHeader));
     assert_eq!(code("github", &[("X-Hub-Signature-256", &with(&gh, b"\xa0"))]), Some(ErrorCode::MalformedHeader));
     // Control bytes other than HTAB as well (DEL, ESC, a bare CR).
@@ -212,7 +213,8 @@ fn non_ascii_header_bytes_are_malformed_whatever_the_decoding() {
 fn two_provider_receiver() -> Receiver<&'static str> {
     let stripe = Verifier::new(Scheme::preset("stripe").unwrap(), [SECRET, "second-live-secret"]).unwrap();
     let github = Verifier::new(Scheme::preset("github").unwrap(), [SECRET]).unwrap();
-    let mut r = Receiver::new(vec![Provider::new("stripe", stripe), Provider::new("github", github)], Box::new(MemoryStore::default())).unwrap();
+    let mut r =
+        Receiver::new(vec![Provider::new("stripe", stripe), Provider::new("github", github)], Box::new(MemoryStore::default())).unwrap();
     r.on("*", "h");
     r
 }

@@ -141,8 +141,7 @@ fn schemes_json_every_case() {
 }
 
 fn malformed_case_inputs(inputs: &serde_json::Map<String, Value>) -> (Vec<u8>, Vec<(String, String)>, Option<String>) {
-    const NON_HEADERS: &[&str] =
-        &["secret_utf8", "secret", "body_utf8", "payload_utf8", "body_file", "body_hex", "now", "tolerance"];
+    const NON_HEADERS: &[&str] = &["secret_utf8", "secret", "body_utf8", "payload_utf8", "body_file", "body_hex", "now", "tolerance"];
     let body = if let Some(b) = inputs.get("body_utf8").or(inputs.get("payload_utf8")) {
         b.as_str().unwrap().as_bytes().to_vec()
     } else if let Some(f) = inputs.get("body_file") {

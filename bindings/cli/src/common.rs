@@ -35,9 +35,8 @@ impl SchemeArgs {
             return Scheme::from_json(json);
         }
         let path = self.scheme_file.as_ref().expect("clap requires one scheme option");
-        let json = std::fs::read_to_string(path).map_err(|e| hookverify::Error::InvalidArgument {
-            reason: format!("cannot read {}: {e}", path.display()),
-        })?;
+        let json = std::fs::read_to_string(path)
+            .map_err(|e| hookverify::Error::InvalidArgument { reason: format!("cannot read {}: {e}", path.display()) })?;
         Scheme::from_json(&json)
     }
 }
@@ -138,9 +137,7 @@ fn from_env(name: &str, what: &str) -> Result<String, String> {
     let value = match std::env::var(name) {
         Ok(v) => v,
         Err(std::env::VarError::NotPresent) => return Err(format!("environment variable {name} (for the {what}) is not set")),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(format!("environment variable {name} (for the {what}) is not valid UTF-8"))
-        }
+        Err(std::env::VarError::NotUnicode(_)) => return Err(format!("environment variable {name} (for the {what}) is not valid UTF-8")),
     };
     non_blank(value, &format!("environment variable {name}"), what)
 }

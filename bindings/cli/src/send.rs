@@ -134,7 +134,8 @@ pub fn run(args: SendArgs) -> ExitCode {
         "stripe" => random_id().replacen("msg_", "evt_", 1),
         _ => random_id(),
     });
-    let event_type = args.event_type.clone().unwrap_or_else(|| if scheme.name().starts_with("github") { "ping" } else { "hookverify.test" }.into());
+    let event_type =
+        args.event_type.clone().unwrap_or_else(|| if scheme.name().starts_with("github") { "ping" } else { "hookverify.test" }.into());
     let body = match &args.body_file {
         Some(path) => match std::fs::read(path) {
             Ok(b) => b,
@@ -158,11 +159,8 @@ pub fn run(args: SendArgs) -> ExitCode {
         }
     }
     let json_body = serde_json::from_slice::<Value>(&body).is_ok();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into();
     let mut request = agent
         .post(&args.url)
         .header("Content-Type", if json_body { "application/json" } else { "application/octet-stream" })

@@ -55,10 +55,8 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Err(e) => return invalid(e.code(), &e.to_string(), 1),
     };
     // The signature is valid; a body that is not a JSON envelope still verifies (event: null).
-    let event = verifier
-        .verify_at(&headers, &body, now)
-        .ok()
-        .map(|e| json!({ "id": e.id, "type": e.event_type, "timestamp": e.timestamp }));
+    let event =
+        verifier.verify_at(&headers, &body, now).ok().map(|e| json!({ "id": e.id, "type": e.event_type, "timestamp": e.timestamp }));
     println!("{}", json!({ "valid": true, "key_index": verified.key_index, "event": event }));
     ExitCode::SUCCESS
 }

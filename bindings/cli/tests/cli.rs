@@ -86,7 +86,16 @@ fn sign_matches_published_provider_signatures() {
     assert_eq!(h, [("X-Hub-Signature-256".into(), "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".into())]);
     // standard-webhooks' own test vector.
     let h = sign(
-        &["--scheme", "standard", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "--timestamp", "1614265330"],
+        &[
+            "--scheme",
+            "standard",
+            "--secret",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "--id",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "--timestamp",
+            "1614265330",
+        ],
         br#"{"test": 2432232314}"#,
     );
     assert!(h.contains(&("webhook-signature".into(), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".into())), "{h:?}");
@@ -113,52 +122,70 @@ fn sign_generates_an_id_when_the_scheme_signs_one() {
 
 #[test]
 fn usage_and_config_errors_exit_2() {
-    let out = run_with_stdin({
-        let mut c = bin();
-        c.args(["verify", "--scheme", "paypal", "--secret", "s"]);
-        c
-    }, b"");
+    let out = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["verify", "--scheme", "paypal", "--secret", "s"]);
+            c
+        },
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(one_json_line(&out)["code"], "unknown_scheme");
 
-    let out = run_with_stdin({
-        let mut c = bin();
-        c.args(["verify", "--scheme-json", r#"{"name":"x"}"#, "--secret", "s"]);
-        c
-    }, b"");
+    let out = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["verify", "--scheme-json", r#"{"name":"x"}"#, "--secret", "s"]);
+            c
+        },
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(one_json_line(&out)["code"], "invalid_scheme");
 
-    let out = run_with_stdin({
-        let mut c = bin();
-        c.args(["verify", "--scheme", "github", "--secret", ""]);
-        c
-    }, b"");
+    let out = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["verify", "--scheme", "github", "--secret", ""]);
+            c
+        },
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(one_json_line(&out)["code"], "invalid_secret");
 
-    let out = run_with_stdin({
-        let mut c = bin();
-        c.args(["verify", "--scheme", "github", "--secret", "s", "-H", "no-colon"]);
-        c
-    }, b"");
+    let out = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["verify", "--scheme", "github", "--secret", "s", "-H", "no-colon"]);
+            c
+        },
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
 
-    let out = run_with_stdin({
-        let mut c = bin();
-        c.args(["verify", "--secret", "s"]);
-        c
-    }, b"");
+    let out = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["verify", "--secret", "s"]);
+            c
+        },
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2), "clap usage error");
 }
 
 #[test]
 fn secrets_never_printed() {
-    let out = run_with_stdin({
-        let mut c = bin();
-        c.args(["verify", "--scheme", "github", "--secret", "sup3r-s3cret-value", "-H", "X-Hub-Signature-256: sha256=00"]);
-        c
-    }, b"body");
+    let out = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["verify", "--scheme", "github", "--secret", "sup3r-s3cret-value", "-H", "X-Hub-Signature-256: sha256=00"]);
+            c
+        },
+        b"body",
+    );
     let all = [out.stdout, out.stderr].concat();
     assert!(!String::from_utf8_lossy(&all).contains("sup3r-s3cret-value"));
 }
@@ -172,12 +199,15 @@ fn scheme_file_and_schemes_listing() {
     // HMAC-SHA256(key="key", msg="body") computed with Python's hmac module.
     let good = "515aae133b435d4000956731f68ae5cf5eb85d4f0dc6a546d2bfcd3595ec1ae1";
     for (sig, want) in [(good, None), (&good.replace('5', "6")[..], Some("no_matching_signature"))] {
-        let out = run_with_stdin({
-            let mut c = bin();
-            c.args(["verify", "--scheme-file", spec.to_str().unwrap(), "--secret", "key"]);
-            c.args(["-H", &format!("X-Revnoxa-Signature: {sig}")]);
-            c
-        }, b"body");
+        let out = run_with_stdin(
+            {
+                let mut c = bin();
+                c.args(["verify", "--scheme-file", spec.to_str().unwrap(), "--secret", "key"]);
+                c.args(["-H", &format!("X-Revnoxa-Signature: {sig}")]);
+                c
+            },
+            b"body",
+        );
         let json = one_json_line(&out);
         match want {
             None => assert_eq!(json["valid"], true, "{json}"),

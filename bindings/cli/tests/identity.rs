@@ -38,7 +38,8 @@ fn standard_sig(id: &str, ts: &str, body: &[u8]) -> String {
 }
 
 fn github_sig(secret: &str, body: &[u8]) -> String {
-    let code = "import hmac,hashlib,sys; print('sha256='+hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())";
+    let code =
+        "import hmac,hashlib,sys; print('sha256='+hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())";
     python(code, &[secret], body)
 }
 

@@ -154,10 +154,8 @@ fn slowloris_connections_are_closed_at_the_header_timeout() {
 fn a_declared_length_over_the_cap_is_refused_before_the_body() {
     let server = listen(&["--secret", VECTOR_SECRET], &[]);
     let limit = hookverify::verify::DEFAULT_MAX_BODY_BYTES;
-    let head = format!(
-        "POST /hooks HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nX-Hub-Signature-256: {VECTOR_SIG}\r\n\r\n",
-        limit + 1
-    );
+    let head =
+        format!("POST /hooks HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nX-Hub-Signature-256: {VECTOR_SIG}\r\n\r\n", limit + 1);
     // No body at all: the answer must not wait for it.
     let answer = exchange(server.port, head.as_bytes(), Duration::from_secs(5));
     assert!(answer.elapsed < Duration::from_millis(1500), "{:?}", answer.elapsed);
@@ -293,10 +291,8 @@ fn unusable_secret_sources_exit_2_naming_the_source_not_the_value() {
     }
     // Never the value: a present but unusable Redis URL file is named, its content is not printed.
     std::fs::write(dir.join("redis"), "not a url QZredisPASS\n").unwrap();
-    let out = bin()
-        .args(["listen", "--port", "0", "--scheme", "github", "--secret", "s", "--redis-file", &path("redis")])
-        .output()
-        .unwrap();
+    let out =
+        bin().args(["listen", "--port", "0", "--scheme", "github", "--secret", "s", "--redis-file", &path("redis")]).output().unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(!all.contains("QZredisPASS"), "{all}");
@@ -410,12 +406,7 @@ fn deep_body() -> String {
 
 /// Peak RSS in KiB of a command, from GNU time's `-v` report, and the command's output.
 fn max_rss_kib(args: &[&str]) -> (u64, std::process::Output) {
-    let out = std::process::Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_hookverify"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = std::process::Command::new("/usr/bin/time").arg("-v").arg(env!("CARGO_BIN_EXE_hookverify")).args(args).output().unwrap();
     let report = String::from_utf8_lossy(&out.stderr).into_owned();
     let kib = report
         .lines()

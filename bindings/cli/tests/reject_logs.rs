@@ -118,7 +118,8 @@ fn assert_no_canary(text: &str) {
 
 #[test]
 fn a_401_is_one_stderr_line_saying_how_many_secrets_were_tried() {
-    let server = Listener::start(&["--secret-env", "HV_LOG_S1", "--secret-env", "HV_LOG_S2"], &[("HV_LOG_S1", ENV_SECRET), ("HV_LOG_S2", CANARY)]);
+    let server =
+        Listener::start(&["--secret-env", "HV_LOG_S1", "--secret-env", "HV_LOG_S2"], &[("HV_LOG_S1", ENV_SECRET), ("HV_LOG_S2", CANARY)]);
     let (status, body) = server.post(VECTOR_SIG, "d-log-1");
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("no_matching_signature") && !body.contains("secret(s)") && !body.contains("against"), "{body}");
@@ -140,12 +141,23 @@ fn a_503_prints_the_redis_error_but_never_the_password() {
         (format!("redis://:{PASSWORD}@127.0.0.1:{closed}/0"), "refused"),
     ];
     for (url, detail) in cases {
-        let server = Listener::start(&["--secret-env", "HV_LOG_S1", "--redis-env", "HV_LOG_REDIS"], &[("HV_LOG_S1", ENV_SECRET), ("HV_LOG_REDIS", &url)]);
+        let server = Listener::start(
+            &["--secret-env", "HV_LOG_S1", "--redis-env", "HV_LOG_REDIS"],
+            &[("HV_LOG_S1", ENV_SECRET), ("HV_LOG_REDIS", &url)],
+        );
         let (status, body) = server.post(ENV_SIG, "d-log-3");
         assert_eq!(status, 503, "{body}");
-        assert_eq!(body, r#"{"error":{"code":"store_unavailable","message":"dedup store unavailable: the delivery was not processed; retry later"}}"#);
+        assert_eq!(
+            body,
+            r#"{"error":{"code":"store_unavailable","message":"dedup store unavailable: the delivery was not processed; retry later"}}"#
+        );
         let line = server.next_line().expect("one line for the rejected delivery");
-        assert!(line.starts_with("hookverify: rejected delivery: code=store_unavailable status=503 provider=github: dedup store unavailable: redis: "), "{line}");
+        assert!(
+            line.starts_with(
+                "hookverify: rejected delivery: code=store_unavailable status=503 provider=github: dedup store unavailable: redis: "
+            ),
+            "{line}"
+        );
         assert!(line.contains(detail), "{detail}: {line}");
         assert_no_canary(&line);
     }

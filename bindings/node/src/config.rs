@@ -91,7 +91,10 @@ pub(crate) fn build_receiver(options_json: &str, store: Box<dyn Store>) -> Resul
         r.unhandled(o.routes.len() as u32);
     }
     r.mode(if o.sync { Mode::Sync } else { Mode::Async }).allow_sync_header(o.allow_sync_header);
-    r.lease_and_retention(seconds(o.lease_seconds, DEFAULT_LEASE, "leaseSeconds")?, seconds(o.retention_seconds, DEFAULT_RETENTION, "retentionSeconds")?);
+    r.lease_and_retention(
+        seconds(o.lease_seconds, DEFAULT_LEASE, "leaseSeconds")?,
+        seconds(o.retention_seconds, DEFAULT_RETENTION, "retentionSeconds")?,
+    );
     if let Some(status) = o.unhandled_status {
         if !(100..=599).contains(&status) {
             return Err(invalid("unhandledStatus must be an HTTP status (100-599)"));

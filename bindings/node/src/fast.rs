@@ -31,7 +31,11 @@ const MAX_VALUES: usize = 8;
 /// What an object's `fastId` getter answers: its `id`, or -1 when the fast calls cannot serve it
 /// (it reads more header names than they take values for).
 pub(crate) fn usable_id(id: u32, names: &[String]) -> i64 {
-    if names.len() <= MAX_VALUES { id.into() } else { -1 }
+    if names.len() <= MAX_VALUES {
+        id.into()
+    } else {
+        -1
+    }
 }
 
 /// A verifier and the lowercase header names JS picks values for, in order.
@@ -145,9 +149,7 @@ fn read_utf8(env: sys::napi_env, value: sys::napi_value, buf: &mut Vec<u8>) -> h
         let room = buf.capacity() - buf.len();
         let mut written = 0usize;
         // SAFETY: writes at most `room` bytes (NUL included) into the spare capacity of `buf`.
-        let status = unsafe {
-            sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().add(buf.len()).cast(), room, &mut written)
-        };
+        let status = unsafe { sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().add(buf.len()).cast(), room, &mut written) };
         if status != sys::Status::napi_ok {
             return Err(failed());
         }
@@ -173,7 +175,10 @@ fn read_utf8(env: sys::napi_env, value: sys::napi_value, buf: &mut Vec<u8>) -> h
 /// Runs `f` over the text of `path` (when given; `""` otherwise) and the header values `args` (as
 /// many as `names`), all read into the scratch buffer.
 fn with_slots<T>(
-    env: sys::napi_env, path: Option<sys::napi_value>, names: &[String], args: &[sys::napi_value],
+    env: sys::napi_env,
+    path: Option<sys::napi_value>,
+    names: &[String],
+    args: &[sys::napi_value],
     f: impl FnOnce(&str, &Slots<'_>) -> hookverify::Result<T>,
 ) -> hookverify::Result<T> {
     if names.len() > MAX_VALUES {
@@ -253,25 +258,41 @@ fn string_kind(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify
     let mut kind = sys::ValueType::napi_undefined;
     // SAFETY: a value of this call's env.
     let status = unsafe { sys::napi_typeof(env, v, &mut kind) };
-    if status == sys::Status::napi_ok && kind == sys::ValueType::napi_string { Ok(()) } else { Err(arg_err(what)) }
+    if status == sys::Status::napi_ok && kind == sys::ValueType::napi_string {
+        Ok(())
+    } else {
+        Err(arg_err(what))
+    }
 }
 
 fn u32_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<u32> {
     let mut n = 0;
     // SAFETY: a value of this call's env; fails (number expected) for a non-number.
-    if unsafe { sys::napi_get_value_uint32(env, v, &mut n) } == sys::Status::napi_ok { Ok(n) } else { Err(arg_err(what)) }
+    if unsafe { sys::napi_get_value_uint32(env, v, &mut n) } == sys::Status::napi_ok {
+        Ok(n)
+    } else {
+        Err(arg_err(what))
+    }
 }
 
 fn f64_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<f64> {
     let mut n = 0.0;
     // SAFETY: as in `u32_arg`.
-    if unsafe { sys::napi_get_value_double(env, v, &mut n) } == sys::Status::napi_ok { Ok(n) } else { Err(arg_err(what)) }
+    if unsafe { sys::napi_get_value_double(env, v, &mut n) } == sys::Status::napi_ok {
+        Ok(n)
+    } else {
+        Err(arg_err(what))
+    }
 }
 
 fn bool_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<bool> {
     let mut b = false;
     // SAFETY: as in `u32_arg`.
-    if unsafe { sys::napi_get_value_bool(env, v, &mut b) } == sys::Status::napi_ok { Ok(b) } else { Err(arg_err(what)) }
+    if unsafe { sys::napi_get_value_bool(env, v, &mut b) } == sys::Status::napi_ok {
+        Ok(b)
+    } else {
+        Err(arg_err(what))
+    }
 }
 
 /// The bytes of a Uint8Array (a Buffer is one) argument.
@@ -322,7 +343,8 @@ fn js_number(env: sys::napi_env, n: f64) -> Result<sys::napi_value> {
 /// A verifier fast call `(id, body, now, h0…h7)`: `verify` over verifier `id`'s header values, its
 /// result made a JS value by `to_js`.
 fn verifier_call<T>(
-    env: sys::napi_env, info: sys::napi_callback_info,
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
     verify: impl FnOnce(&Verifier, &Slots<'_>, &[u8], i64) -> hookverify::Result<T>,
     to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value>,
 ) -> sys::napi_value {
@@ -368,7 +390,8 @@ unsafe extern "C" fn begin_fast_c_callback(env: sys::napi_env, info: sys::napi_c
 unsafe extern "C" fn finish_fast_c_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     answer(env, |e| {
         let a = args::<3>(env, info)?;
-        let (r, handle, ok) = shield(e, || Ok((receiver(u32_arg(env, a[0], "id")?)?, f64_arg(env, a[1], "handle")?, bool_arg(env, a[2], "ok")?)))?;
+        let (r, handle, ok) =
+            shield(e, || Ok((receiver(u32_arg(env, a[0], "id")?)?, f64_arg(env, a[1], "handle")?, bool_arg(env, a[2], "ok")?)))?;
         js_string(env, r.finish_handle(e, handle, ok)?)
     })
 }
@@ -387,7 +410,14 @@ pub fn fast_exports(exports: Object, env: Env) -> Result<()> {
         let mut f = std::ptr::null_mut();
         // SAFETY: creates a function in this env and sets it on the exports object napi handed us.
         unsafe {
-            napi::check_status!(sys::napi_create_function(env.raw(), name.as_ptr(), name.count_bytes() as isize, Some(cb), std::ptr::null_mut(), &mut f))?;
+            napi::check_status!(sys::napi_create_function(
+                env.raw(),
+                name.as_ptr(),
+                name.count_bytes() as isize,
+                Some(cb),
+                std::ptr::null_mut(),
+                &mut f
+            ))?;
             napi::check_status!(sys::napi_set_named_property(env.raw(), exports.raw(), name.as_ptr(), f))?;
         }
     }

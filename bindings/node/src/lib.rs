@@ -171,7 +171,13 @@ struct SignOptions {
 
 /// Headers a sender would send, flattened as `[name, value, name, value, ...]`.
 #[napi]
-pub fn sign(env: Env, options_json: String, body: Either<&[u8], String>, id: Option<String>, timestamp: Option<i64>) -> Result<Vec<String>> {
+pub fn sign(
+    env: Env,
+    options_json: String,
+    body: Either<&[u8], String>,
+    id: Option<String>,
+    timestamp: Option<i64>,
+) -> Result<Vec<String>> {
     guard(&env, || {
         let opts: SignOptions = hookverify::options::from_json("sign", &options_json)?;
         let signer = Signer::new(opts.scheme.resolve()?, &opts.secret)?;

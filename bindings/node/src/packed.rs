@@ -87,7 +87,6 @@ pub(crate) fn pack(v: &Verified) -> f64 {
 /// The most secrets and header sets a packed result can carry.
 pub(crate) const MAX_INDEX: usize = 127;
 
-
 /// The lowercase header names a verifier reads (the core's `Scheme::header_names`), in the order JS
 /// packs their values, and per header set the index of its id header among them (-1: none).
 pub(crate) fn header_plan(v: &Verifier) -> (Vec<String>, Vec<i32>) {

@@ -17,8 +17,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::config::build_receiver;
-use crate::{fault, guard, panic_error, store_threads};
 use crate::packed::{decision_fields, delivery_fields, Picked};
+use crate::{fault, guard, panic_error, store_threads};
 
 /// A dedup store; one may back several receivers.
 #[napi]
@@ -149,8 +149,7 @@ impl RawReceiver {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
-        let shared =
-            Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1), max_wait: store.max_wait });
+        let shared = Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1), max_wait: store.max_wait });
         let id = crate::fast::register_receiver(shared.clone());
         Ok(RawReceiver { shared, id })
     }
@@ -194,11 +193,7 @@ impl RawReceiver {
         let queued = Instant::now();
         store_threads::spawn(move || {
             drop(waiting);
-            let step = if queued.elapsed() > shared.max_wait {
-                None
-            } else {
-                Some(shared.begin(&path, &headers, &body, now))
-            };
+            let step = if queued.elapsed() > shared.max_wait { None } else { Some(shared.begin(&path, &headers, &body, now)) };
             // Resolved on the JS thread, where the body's reference is dropped too.
             deferred.resolve(Box::new(move |_env| {
                 drop(body);
@@ -214,7 +209,9 @@ impl RawReceiver {
     /// The immediate 202 for an async delivery.
     #[napi]
     pub fn accepted(&self, env: Env, handle: f64) -> Result<String> {
-        let d = guard(&env, || self.shared.pending().get(&(handle as u64)).map(|d| self.shared.receiver.accepted(d)).ok_or_else(unknown_delivery))?;
+        let d = guard(&env, || {
+            self.shared.pending().get(&(handle as u64)).map(|d| self.shared.receiver.accepted(d)).ok_or_else(unknown_delivery)
+        })?;
         Ok(decision(d))
     }
 

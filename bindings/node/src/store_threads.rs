@@ -31,14 +31,9 @@ fn pool() -> &'static Pool {
     POOL.get_or_init(|| {
         for i in 0..THREADS {
             // A thread that cannot be spawned leaves fewer; with none, jobs wait (and begins are refused once the queue is full).
-            let _ = std::thread::Builder::new()
-                .name(format!("hookverify-store-{i}"))
-                .spawn(work);
+            let _ = std::thread::Builder::new().name(format!("hookverify-store-{i}")).spawn(work);
         }
-        Pool {
-            jobs: Mutex::new(VecDeque::new()),
-            ready: Condvar::new(),
-        }
+        Pool { jobs: Mutex::new(VecDeque::new()), ready: Condvar::new() }
     })
 }
 
@@ -82,9 +77,6 @@ impl Drop for Waiting {
 /// taken, so there are no more of them than deliveries admitted.
 pub(crate) fn spawn(job: impl FnOnce() + Send + 'static) {
     let pool = pool();
-    pool.jobs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push_back(Box::new(job));
+    pool.jobs.lock().unwrap_or_else(|p| p.into_inner()).push_back(Box::new(job));
     pool.ready.notify_one();
 }

@@ -5,11 +5,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use hookverify::{Error, Headers, Lookup, Scheme};
 use pyo3::ffi;
-use pyo3::Borrowed;
 use pyo3::prelude::*;
-use pyo3::PyTypeInfo;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType};
+use pyo3::Borrowed;
+use pyo3::PyTypeInfo;
 
 static ERROR_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -232,7 +232,9 @@ impl Names {
 
     fn key(name: &[u8]) -> u32 {
         match (name.first(), name.last()) {
-            (Some(a), Some(z)) => (name.len().min(0xffff) as u32) << 16 | (a.to_ascii_lowercase() as u32) << 8 | z.to_ascii_lowercase() as u32,
+            (Some(a), Some(z)) => {
+                (name.len().min(0xffff) as u32) << 16 | (a.to_ascii_lowercase() as u32) << 8 | z.to_ascii_lowercase() as u32
+            }
             _ => 0,
         }
     }
@@ -245,9 +247,8 @@ impl Names {
         let key = Self::key(name);
         // Most names arrive lowercased (the core's spelling for most schemes, HTTP/2 and ASGI
         // headers): a plain compare settles them; other spellings take the case-folding one.
-        (0..self.keys.len()).find(|&i| {
-            self.keys[i] == key && (self.names[i].as_bytes() == name || self.names[i].as_bytes().eq_ignore_ascii_case(name))
-        })
+        (0..self.keys.len())
+            .find(|&i| self.keys[i] == key && (self.names[i].as_bytes() == name || self.names[i].as_bytes().eq_ignore_ascii_case(name)))
     }
 }
 
@@ -326,11 +327,19 @@ pub struct Picked<'n> {
 
 impl Picked<'_> {
     fn slot(&self, i: usize) -> &Slot {
-        if i < INLINE_SLOTS { &self.inline[i] } else { &self.spill[i - INLINE_SLOTS] }
+        if i < INLINE_SLOTS {
+            &self.inline[i]
+        } else {
+            &self.spill[i - INLINE_SLOTS]
+        }
     }
 
     fn slot_mut(&mut self, i: usize) -> &mut Slot {
-        if i < INLINE_SLOTS { &mut self.inline[i] } else { &mut self.spill[i - INLINE_SLOTS] }
+        if i < INLINE_SLOTS {
+            &mut self.inline[i]
+        } else {
+            &mut self.spill[i - INLINE_SLOTS]
+        }
     }
 }
 
@@ -437,7 +446,11 @@ impl<'n> Picked<'n> {
                     Ok(_) => {}
                     Err(_) => return Ok(false),
                 }
-                if text == b"CONTENT_TYPE" { b"content-type" } else { b"content-length" }
+                if text == b"CONTENT_TYPE" {
+                    b"content-type"
+                } else {
+                    b"content-length"
+                }
             } else {
                 continue;
             };

@@ -35,7 +35,8 @@ pub fn diagnose(
         let mut picked = convert::Picked::new(&names);
         picked.read(py, headers)?;
         let body = convert::body(py, body)?;
-        let report = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&picked, &body, &secrets, scheme.as_ref(), now));
+        let report =
+            convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&picked, &body, &secrets, scheme.as_ref(), now));
         Ok(report.to_json())
     })
 }

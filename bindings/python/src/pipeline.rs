@@ -116,7 +116,14 @@ impl Pipeline {
     /// operator's line for a rejected delivery, else `None`), or a `Delivery` to run.
     /// The GIL is released around store I/O and the hashing of large bodies.
     #[pyo3(signature = (path, headers, body, now=None))]
-    fn begin(&self, py: Python<'_>, path: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, body: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn begin(
+        &self,
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        body: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let path = &convert::string(py, "path", path)?;
             let now = convert::now(py, now)?;

@@ -25,7 +25,9 @@ pub struct Verifier {
 impl Verifier {
     #[new]
     #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None))]
-    #[pyo3(text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False)")]
+    #[pyo3(
+        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False)"
+    )]
     fn new(
         py: Python<'_>,
         scheme: &Bound<'_, PyAny>,
@@ -45,9 +47,7 @@ impl Verifier {
             }
             let list: Vec<Bound<'_, PyAny>> = match (secret, secrets) {
                 (Some(s), _) if !s.is_none() => vec![s.clone()],
-                (_, Some(l)) if l.cast::<PyList>().is_ok() || l.cast::<PyTuple>().is_ok() => {
-                    l.try_iter()?.collect::<PyResult<_>>()?
-                }
+                (_, Some(l)) if l.cast::<PyList>().is_ok() || l.cast::<PyTuple>().is_ok() => l.try_iter()?.collect::<PyResult<_>>()?,
                 (_, Some(l)) if !l.is_none() => return Err(invalid(py, "secrets must be a list of str")),
                 _ => Vec::new(),
             };
@@ -81,7 +81,13 @@ impl Verifier {
 
     /// Verifies the signature, then parses the event envelope.
     #[pyo3(signature = (body, headers, now=None))]
-    fn verify(&self, py: Python<'_>, body: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Event> {
+    fn verify(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Event> {
         guard(py, || {
             let now = convert::now(py, now)?;
             let mut picked = convert::Picked::new(&self.names);
@@ -96,7 +102,13 @@ impl Verifier {
 
     /// Checks only the signature and replay window (for bodies that are not JSON envelopes).
     #[pyo3(signature = (body, headers, now=None))]
-    fn verify_signature(&self, py: Python<'_>, body: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Verified> {
+    fn verify_signature(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Verified> {
         guard(py, || {
             let now = convert::now(py, now)?;
             let mut picked = convert::Picked::new(&self.names);

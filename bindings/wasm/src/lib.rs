@@ -10,10 +10,10 @@ use hookverify::scheme::preset_names;
 use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
 use js_sys::Reflect;
 
-#[path = "../../node/src/packed.rs"]
-mod packed;
 #[path = "../../node/src/diag.rs"]
 mod diag;
+#[path = "../../node/src/packed.rs"]
+mod packed;
 use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
 use wasm_bindgen::prelude::*;
 
@@ -181,7 +181,6 @@ impl RawVerifier {
     }
 
     fn picked<'a>(&'a self, packed: &'a str) -> Result<Picked<'a>, JsValue> {
-        Picked::unpack(&self.names, packed)
-            .ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))
+        Picked::unpack(&self.names, packed).ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))
     }
 }

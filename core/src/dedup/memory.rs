@@ -208,7 +208,9 @@ impl Shard {
         }
         if self.claims >= limit {
             return Err(Error::StoreUnavailable {
-                reason: "the memory store's in-progress claims are at their limit (handlers still running); retry later or raise its capacity".into(),
+                reason:
+                    "the memory store's in-progress claims are at their limit (handlers still running); retry later or raise its capacity"
+                        .into(),
             });
         }
         Ok(())
@@ -229,8 +231,7 @@ impl Shard {
         }
         // Evict the `n` done markers that expire soonest without copying any key: find the
         // n-th smallest expiry, then drop every marker below it and enough of those equal to it.
-        let mut expiries: Vec<u64> =
-            self.map.values().filter(|e| matches!(e.state, State::Done)).map(|e| e.expires_at).collect();
+        let mut expiries: Vec<u64> = self.map.values().filter(|e| matches!(e.state, State::Done)).map(|e| e.expires_at).collect();
         let n = done - target;
         let cutoff = *expiries.select_nth_unstable(n - 1).1;
         let mut ties = n - expiries[..n - 1].iter().filter(|&&x| x < cutoff).count();
@@ -399,9 +400,14 @@ mod tests {
         for (i, key) in keys.iter().enumerate() {
             let shard = store.shards.iter().position(|s| std::ptr::eq(s, store.shard(key.as_bytes()))).unwrap();
             let retention = 1_000 + i as u64 / 3;
-            let kept = matches!(store.shard(key.as_bytes()).lock().unwrap().map.get(key.as_bytes()), Some(Entry { state: State::Done, .. }));
+            let kept =
+                matches!(store.shard(key.as_bytes()).lock().unwrap().map.get(key.as_bytes()), Some(Entry { state: State::Done, .. }));
             let e = by_shard.entry(shard).or_insert((0, u64::MAX));
-            if kept { e.1 = e.1.min(retention) } else { e.0 = e.0.max(retention) }
+            if kept {
+                e.1 = e.1.min(retention)
+            } else {
+                e.0 = e.0.max(retention)
+            }
         }
         assert!(store.len() <= SHARDS * 20);
         for (shard, (max_evicted, min_kept)) in by_shard {
@@ -415,8 +421,14 @@ mod tests {
         let store = MemoryStore::with_clock(1_000, clock);
         let lease = Duration::from_secs(60);
         let long = "x".repeat(MAX_KEY_BYTES + 1);
-        let t1 = match store.claim("a", lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
-        let t2 = match store.claim(&long, lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        let t1 = match store.claim("a", lease).unwrap() {
+            Claim::Acquired(t) => t,
+            c => panic!("{c:?}"),
+        };
+        let t2 = match store.claim(&long, lease).unwrap() {
+            Claim::Acquired(t) => t,
+            c => panic!("{c:?}"),
+        };
         assert_eq!((store.len(), store.claims()), (2, 2));
         let key_bytes = |s: &MemoryStore| s.shards.iter().map(|sh| lock(sh).key_bytes).sum::<usize>();
         assert_eq!(key_bytes(&store), key_alloc_bytes(1) + key_alloc_bytes(33), "a long key costs its 33-byte digest form");
@@ -425,12 +437,18 @@ mod tests {
         assert_eq!((store.len(), store.claims(), key_bytes(&store)), (1, 0, key_alloc_bytes(1)));
         // An expired done marker is claimed again: it becomes a claim.
         now.fetch_add(10_000, Ordering::SeqCst);
-        let t3 = match store.claim("a", lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        let t3 = match store.claim("a", lease).unwrap() {
+            Claim::Acquired(t) => t,
+            c => panic!("{c:?}"),
+        };
         assert!(t3 > t1);
         assert_eq!((store.len(), store.claims(), key_bytes(&store)), (1, 1, key_alloc_bytes(1)));
         // An expired claim is taken over in place.
         now.fetch_add(60_000, Ordering::SeqCst);
-        let t4 = match store.claim("a", lease).unwrap() { Claim::Acquired(t) => t, c => panic!("{c:?}") };
+        let t4 = match store.claim("a", lease).unwrap() {
+            Claim::Acquired(t) => t,
+            c => panic!("{c:?}"),
+        };
         assert!(t4 > t3);
         assert_eq!(store.complete("a", t3, lease).unwrap(), Completion::LeaseLost);
         assert_eq!((store.len(), store.claims()), (1, 1));

@@ -41,9 +41,9 @@ mod redis;
 
 use std::time::Duration;
 
-pub use memory::{MemoryStore, DEFAULT_CAPACITY, MAX_BYTES_PER_KEY};
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, DEFAULT_REDIS_TIMEOUT};
+pub use memory::{MemoryStore, DEFAULT_CAPACITY, MAX_BYTES_PER_KEY};
 
 use crate::error::Result;
 
@@ -191,10 +191,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_millis(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
     }
 }
 

@@ -342,7 +342,10 @@ mod tests {
     fn round_trips_compact_text_and_keeps_numbers() {
         let text = r#"{"b":[1,-0.5e+10,true,null],"a":{"x":"caf\u00e9 \ud83d\ude00 /"},"e":{},"f":[]}"#;
         let v = parse(text.as_bytes()).unwrap();
-        assert_eq!(String::from_utf8(write(&v, &COMPACT, usize::MAX).unwrap()).unwrap(), "{\"b\":[1,-0.5e+10,true,null],\"a\":{\"x\":\"café 😀 /\"},\"e\":{},\"f\":[]}");
+        assert_eq!(
+            String::from_utf8(write(&v, &COMPACT, usize::MAX).unwrap()).unwrap(),
+            "{\"b\":[1,-0.5e+10,true,null],\"a\":{\"x\":\"café 😀 /\"},\"e\":{},\"f\":[]}"
+        );
         let php = Style { escape_slash: true, escape_above: PHP_ASCII, ..COMPACT };
         assert_eq!(
             String::from_utf8(write(&v, &php, usize::MAX).unwrap()).unwrap(),

@@ -117,14 +117,18 @@ impl HintCode {
             HintCode::BodyReserialized => "Verify the raw request body exactly as received, before any JSON parsing or re-encoding.",
             HintCode::BodyLineEndings => "Pass the raw body bytes without text-mode reads, line-ending or BOM conversion, or trimming.",
             HintCode::BodyCharset => "Read the body as bytes, not as text decoded and re-encoded in another character set.",
-            HintCode::SecretEncoding => "Decode the secret the way the sender does (set `secret_encoding`, keep or drop the `whsec` prefix).",
+            HintCode::SecretEncoding => {
+                "Decode the secret the way the sender does (set `secret_encoding`, keep or drop the `whsec` prefix)."
+            }
             HintCode::SecretWhitespace => "Trim the secret where it is loaded (a trailing newline from a file or environment variable).",
             HintCode::SecretWrongKey => "Use the endpoint's webhook signing secret, not an API key or access token.",
             HintCode::WrongEncoding => "Set the scheme's `encoding` to the one the sender writes (hex, base64 or base64url).",
             HintCode::WrongAlgorithm => "Set the scheme's `algorithm` to the hash the sender uses (sha1, sha256 or sha512).",
             HintCode::WrongScheme => "Verify with the scheme whose signing rule the sender follows.",
             HintCode::TimestampUnit => "Send, sign and compare timestamps in unix seconds, not milliseconds.",
-            HintCode::ClockSkew => "Synchronize the clocks of the sender and the receiver (NTP), and make sure the delivery is not a replay.",
+            HintCode::ClockSkew => {
+                "Synchronize the clocks of the sender and the receiver (NTP), and make sure the delivery is not a replay."
+            }
         }
     }
 }
@@ -245,7 +249,8 @@ fn describe_skew(skew: i128) -> String {
 /// `scheme: None` detects the scheme from the headers (see [`detect`]). `secrets` are
 /// tried in order, decoded per the scheme; `now` is unix seconds.
 pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], secrets: &[S], scheme: Option<&Scheme>, now: i64) -> Report {
-    let mut report = Report { valid: false, scheme: None, detected: false, key_index: None, checks: Vec::new(), hints: Vec::new(), event: None };
+    let mut report =
+        Report { valid: false, scheme: None, detected: false, key_index: None, checks: Vec::new(), hints: Vec::new(), event: None };
     let scheme = match scheme {
         Some(s) => {
             report.checks.push(Check::pass("scheme", format!("{} (given)", s.name())));
@@ -258,8 +263,10 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
                 s
             }
             None => {
-                let names: Vec<String> =
-                    Scheme::presets().iter().flat_map(|s| s.header_sets().iter().map(|h| h.signature.clone()).collect::<Vec<_>>()).collect();
+                let names: Vec<String> = Scheme::presets()
+                    .iter()
+                    .flat_map(|s| s.header_sets().iter().map(|h| h.signature.clone()).collect::<Vec<_>>())
+                    .collect();
                 report.checks.push(Check::fail("scheme", format!("no known signature header ({}); name the scheme", names.join(", "))));
                 return report;
             }
@@ -268,7 +275,9 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
     report.scheme = Some(scheme.name().to_owned());
     let spec = scheme.spec();
     if body.len() > DEFAULT_MAX_BODY_BYTES {
-        report.checks.push(Check::fail("body_size", format!("the body is {} bytes; the verifier's limit is {DEFAULT_MAX_BODY_BYTES}", body.len())));
+        report
+            .checks
+            .push(Check::fail("body_size", format!("the body is {} bytes; the verifier's limit is {DEFAULT_MAX_BODY_BYTES}", body.len())));
     }
 
     let mut reading = read::read(&scheme, headers);
@@ -278,7 +287,11 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
     let skew = reading.ts.map(|ts| i128::from(now) - i128::from(ts));
     if let (Some(tol), Some(skew)) = (tolerance, skew) {
         let detail = format!("{}; the window is ±{tol} s", describe_skew(skew));
-        report.checks.push(if skew.abs() <= i128::from(tol) { Check::pass("timestamp_window", detail) } else { Check::fail("timestamp_window", detail) });
+        report.checks.push(if skew.abs() <= i128::from(tol) {
+            Check::pass("timestamp_window", detail)
+        } else {
+            Check::fail("timestamp_window", detail)
+        });
     }
 
     let secret_strs: Vec<&str> = secrets.iter().map(AsRef::as_ref).collect();
@@ -289,11 +302,16 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
         (n, true) => Check::pass("secrets", format!("{n} secret(s), each usable as a {} key", secret_encoding_name(spec.secret_encoding))),
         (n, false) => Check::fail(
             "secrets",
-            format!("secret(s) {} of {n} cannot be used as a {} key (empty, or not base64 after the `whsec` prefix)", bad.join(", "), secret_encoding_name(spec.secret_encoding)),
+            format!(
+                "secret(s) {} of {n} cannot be used as a {} key (empty, or not base64 after the `whsec` prefix)",
+                bad.join(", "),
+                secret_encoding_name(spec.secret_encoding)
+            ),
         ),
     });
 
-    let cx = search::Context { scheme: &scheme, headers, body, secrets: &secret_strs, keys: &keys, reading: &reading, now, skew, tolerance };
+    let cx =
+        search::Context { scheme: &scheme, headers, body, secrets: &secret_strs, keys: &keys, reading: &reading, now, skew, tolerance };
     let mut engine = search::Engine::new(MAX_HMACS);
     let primary = search::primary(&mut engine, &cx);
     report.checks.push(search::signature_check(&cx, primary));

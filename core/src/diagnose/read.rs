@@ -194,7 +194,13 @@ pub(crate) fn read<'h, H: Headers + ?Sized>(scheme: &Scheme, headers: &'h H) -> 
         ),
         _ => Check::pass(
             "signature_header",
-            format!("{} carries {} well-formed signature(s) ({}, HMAC-{})", r.header, r.primary, encoding_name(encoding), algorithm.as_str().to_uppercase()),
+            format!(
+                "{} carries {} well-formed signature(s) ({}, HMAC-{})",
+                r.header,
+                r.primary,
+                encoding_name(encoding),
+                algorithm.as_str().to_uppercase()
+            ),
         ),
     };
     r.checks.push(sig_check);

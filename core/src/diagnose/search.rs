@@ -112,10 +112,7 @@ pub(crate) fn signature_check<H: Headers + ?Sized>(cx: &Context<'_, H>, primary:
         None if !cx.content_ready() => Check::fail("signature", "not compared: the signed id or timestamp is missing".into()),
         None if cx.reading.primary == 0 => Check::fail("signature", "not compared: no signature is well-formed".into()),
         None if usable == 0 => Check::fail("signature", "not compared: no usable secret".into()),
-        None => Check::fail(
-            "signature",
-            format!("none of the {usable} usable secret(s) matched the {} signature(s)", cx.reading.primary),
-        ),
+        None => Check::fail("signature", format!("none of the {usable} usable secret(s) matched the {} signature(s)", cx.reading.primary)),
     }
 }
 
@@ -234,7 +231,11 @@ pub(crate) fn hints<H: Headers + ?Sized>(engine: &mut Engine, cx: &Context<'_, H
     if engine.exhausted {
         detail.push_str(&format!("; stopped at the limit of {} HMACs", engine.limit));
     }
-    let check = if body_skipped || engine.exhausted || (oversized > 0 && !matched) { Check::fail("hint_search", detail) } else { Check::pass("hint_search", detail) };
+    let check = if body_skipped || engine.exhausted || (oversized > 0 && !matched) {
+        Check::fail("hint_search", detail)
+    } else {
+        Check::pass("hint_search", detail)
+    };
     Outcome { hints: unique, check }
 }
 

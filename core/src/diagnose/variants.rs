@@ -19,7 +19,14 @@ pub(crate) struct BodyVariant {
     pub body: Vec<u8>,
 }
 
-const fn style(indent: usize, item_sep: &'static str, key_sep: &'static str, escape_slash: bool, escape_above: u32, sort_keys: bool) -> Style {
+const fn style(
+    indent: usize,
+    item_sep: &'static str,
+    key_sep: &'static str,
+    escape_slash: bool,
+    escape_above: u32,
+    sort_keys: bool,
+) -> Style {
     Style { indent, item_sep, key_sep, escape_slash, escape_above, sort_keys }
 }
 
@@ -28,13 +35,19 @@ const JSON_FORMS: &[(&str, Style)] = &[
     ("compact JSON, as JavaScript's JSON.stringify(value) writes it", style(0, ",", ":", false, RAW, false)),
     ("JSON indented by 2 spaces, as JSON.stringify(value, null, 2) writes it", style(2, ",", ":", false, RAW, false)),
     ("JSON indented by 4 spaces", style(4, ",", ":", false, RAW, false)),
-    ("JSON as Python's json.dumps(value) writes it (\", \" and \": \" separators, non-ASCII as \\uXXXX)", style(0, ", ", ": ", false, PY_ASCII, false)),
+    (
+        "JSON as Python's json.dumps(value) writes it (\", \" and \": \" separators, non-ASCII as \\uXXXX)",
+        style(0, ", ", ": ", false, PY_ASCII, false),
+    ),
     ("JSON as Python's json.dumps(value, ensure_ascii=False) writes it", style(0, ", ", ": ", false, RAW, false)),
     ("JSON as PHP's json_encode($value) writes it (\"/\" as \"\\/\", non-ASCII as \\uXXXX)", style(0, ",", ":", true, PHP_ASCII, false)),
     ("JSON as PHP's json_encode($value, JSON_PRETTY_PRINT) writes it", style(4, ",", ":", true, PHP_ASCII, false)),
     ("JSON as Python's json.dumps(value, indent=2) writes it", style(2, ",", ":", false, PY_ASCII, false)),
     ("JSON as Python's json.dumps(value, indent=4) writes it", style(4, ",", ":", false, PY_ASCII, false)),
-    ("compact JSON with non-ASCII as \\uXXXX, as Python's json.dumps(value, separators=(\",\", \":\")) writes it", style(0, ",", ":", false, PY_ASCII, false)),
+    (
+        "compact JSON with non-ASCII as \\uXXXX, as Python's json.dumps(value, separators=(\",\", \":\")) writes it",
+        style(0, ",", ":", false, PY_ASCII, false),
+    ),
     ("compact JSON with its keys sorted", style(0, ",", ":", false, RAW, true)),
     ("JSON as Python's json.dumps(value, sort_keys=True) writes it", style(0, ", ", ": ", false, PY_ASCII, true)),
     ("JSON indented by 2 spaces with its keys sorted", style(2, ",", ":", false, RAW, true)),

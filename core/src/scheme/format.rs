@@ -64,9 +64,7 @@ fn joined(header: &str, what: &str) -> Error {
 }
 
 fn push_signature<'a>(out: &mut ParsedHeader<'a>, header: &str, sig: &'a str) -> Result<()> {
-    out.signatures
-        .try_push(sig)
-        .map_err(|_| Error::malformed(header, format!("more than {MAX_SIGNATURES} signatures")))
+    out.signatures.try_push(sig).map_err(|_| Error::malformed(header, format!("more than {MAX_SIGNATURES} signatures")))
 }
 
 fn parse_single<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
@@ -110,8 +108,9 @@ fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Par
         if entry.is_empty() {
             return Err(Error::malformed(header, "empty entry (entries are separated by a single space)"));
         }
-        let (version, sig) = split_at_byte(entry, b',')
-            .ok_or_else(|| Error::malformed(header, format!("expected `<version>,<signature>` entries, found {}", quote(entry.as_bytes()))))?;
+        let (version, sig) = split_at_byte(entry, b',').ok_or_else(|| {
+            Error::malformed(header, format!("expected `<version>,<signature>` entries, found {}", quote(entry.as_bytes())))
+        })?;
         // Exactly one comma per entry, whatever its version: a second one is what joining two
         // header lines with `, ` (a proxy, Fetch `Headers`) or `,` (WSGI) leaves behind.
         if memchr::memchr(b',', sig.as_bytes()).is_some() {
@@ -132,8 +131,9 @@ fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Par
 
 fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
     for pair in split_on(value, b',') {
-        let (key, val) = split_at_byte(pair, b'=')
-            .ok_or_else(|| Error::malformed(header, format!("expected comma-separated `key=value` pairs, found {}", quote(pair.as_bytes()))))?;
+        let (key, val) = split_at_byte(pair, b'=').ok_or_else(|| {
+            Error::malformed(header, format!("expected comma-separated `key=value` pairs, found {}", quote(pair.as_bytes())))
+        })?;
         if key.is_empty() {
             return Err(Error::malformed(header, "a pair has an empty key"));
         }
@@ -180,7 +180,9 @@ mod tests {
     #[test]
     fn kv_rejects_duplicate_t_and_bare_keys() {
         let s = spec("stripe");
-        for bad in ["t=1,t=2,v1=aa", "t,v1=aa", ",,", "t=1,v1=", "=x,t=1", "t=1,v1=aa, v1=bb", "t=1,v1=aa, t=2,v1=bb", "t=1,\tv1=aa", "t =1,v1=aa"] {
+        for bad in
+            ["t=1,t=2,v1=aa", "t,v1=aa", ",,", "t=1,v1=", "=x,t=1", "t=1,v1=aa, v1=bb", "t=1,v1=aa, t=2,v1=bb", "t=1,\tv1=aa", "t =1,v1=aa"]
+        {
             assert!(parse_signature_header(&s, "Stripe-Signature", bad).is_err(), "{bad}");
         }
     }

@@ -293,10 +293,11 @@ pub fn preset_names() -> Vec<&'static str> {
 impl Scheme {
     /// A built-in preset by name (`standard`, `stripe`, `github`, `github-sha1`, `slack`, `shopify`).
     pub fn preset(name: &str) -> Result<Scheme> {
-        PRESETS.iter().find(|s| s.name() == name).cloned().ok_or_else(|| Error::UnknownScheme {
-            name: name.to_owned(),
-            known: preset_names().join(", "),
-        })
+        PRESETS
+            .iter()
+            .find(|s| s.name() == name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownScheme { name: name.to_owned(), known: preset_names().join(", ") })
     }
 
     /// All built-in presets.
@@ -378,12 +379,13 @@ impl Scheme {
         check_distinct(own.into_iter().flatten())?;
         for alias in &spec.header_aliases {
             check_header_name("header_aliases.signature_header", &alias.signature_header)?;
-            if alias.timestamp_header.is_some() != spec.timestamp_header.is_some()
-                || alias.id_header.is_some() != spec.id_header.is_some()
+            if alias.timestamp_header.is_some() != spec.timestamp_header.is_some() || alias.id_header.is_some() != spec.id_header.is_some()
             {
                 return Err(invalid("each header alias must name the same kinds of headers as the scheme".into()));
             }
-            check_distinct([Some(&alias.signature_header), alias.timestamp_header.as_ref(), alias.id_header.as_ref()].into_iter().flatten())?;
+            check_distinct(
+                [Some(&alias.signature_header), alias.timestamp_header.as_ref(), alias.id_header.as_ref()].into_iter().flatten(),
+            )?;
             header_sets.push(HeaderSet {
                 signature: alias.signature_header.clone(),
                 timestamp: alias.timestamp_header.clone(),
@@ -448,7 +450,9 @@ impl Scheme {
     pub fn dedup_basis(&self) -> DedupBasis {
         let fields = self.fields(0);
         match &fields.dedup_key {
-            Some(key) => DedupBasis::Configured { signed: is_signed(key, &self.inner.header_sets[0], self.inner.signs_id, self.inner.signs_timestamp) },
+            Some(key) => DedupBasis::Configured {
+                signed: is_signed(key, &self.inner.header_sets[0], self.inner.signs_id, self.inner.signs_timestamp),
+            },
             None if fields.id_signed => DedupBasis::SignedId,
             None => DedupBasis::Digest,
         }
@@ -563,7 +567,9 @@ fn check_prefix(spec: &SchemeSpec) -> Result<()> {
     let printable = p.chars().all(|c| c.is_ascii_graphic() || c == ' ');
     if !printable || p.trim() != p || separator.is_some_and(|sep| p.contains(sep)) {
         return Err(Error::InvalidScheme {
-            reason: format!("`prefix` {p:?} cannot be read back from the header: use printable ASCII with no edge spaces and no format separator"),
+            reason: format!(
+                "`prefix` {p:?} cannot be read back from the header: use printable ASCII with no edge spaces and no format separator"
+            ),
         });
     }
     Ok(())
@@ -602,11 +608,7 @@ fn check_source(src: &FieldSource) -> Result<()> {
             match (&rule.header, &rule.pointer) {
                 (Some(h), None) => check_header_name("event header", h)?,
                 (None, Some(p)) => check_pointer(p)?,
-                _ => {
-                    return Err(Error::InvalidScheme {
-                        reason: "an event field rule needs exactly one of `header` or `pointer`".into(),
-                    })
-                }
+                _ => return Err(Error::InvalidScheme { reason: "an event field rule needs exactly one of `header` or `pointer`".into() }),
             }
             rule.suffix_pointer.as_deref().map_or(Ok(()), check_pointer)
         }
@@ -623,9 +625,10 @@ fn parse_template(template: &str) -> Result<Vec<Segment>> {
     let mut literal = String::new();
     while let Some(open) = rest.find('{') {
         literal.push_str(&rest[..open]);
-        let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| Error::InvalidScheme {
-            reason: format!("`signed_content` has an unclosed '{{': {template:?}"),
-        })?;
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or_else(|| Error::InvalidScheme { reason: format!("`signed_content` has an unclosed '{{': {template:?}") })?;
         let segment = match &rest[open + 1..close] {
             "id" => Segment::Id,
             "timestamp" => Segment::Timestamp,
@@ -728,7 +731,10 @@ mod tests {
         let std = Scheme::preset("standard").unwrap();
         let webhook = std.fields(0);
         assert_eq!(webhook.id, FieldSource::AnyOf(vec![header("webhook-id"), FieldSource::Pointer("/id".into())]));
-        assert_eq!(webhook.timestamp, Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("webhook-timestamp")])));
+        assert_eq!(
+            webhook.timestamp,
+            Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("webhook-timestamp")]))
+        );
         let svix = std.fields(1);
         assert_eq!(svix.id, FieldSource::AnyOf(vec![header("svix-id"), FieldSource::Pointer("/id".into())]));
         assert_eq!(svix.timestamp, Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("svix-timestamp")])));
@@ -764,12 +770,7 @@ mod tests {
     fn template_segments() {
         assert_eq!(
             parse_template("v0:{timestamp}:{body}").unwrap(),
-            vec![
-                Segment::Literal(b"v0:".to_vec().into()),
-                Segment::Timestamp,
-                Segment::Literal(b":".to_vec().into()),
-                Segment::Body
-            ]
+            vec![Segment::Literal(b"v0:".to_vec().into()), Segment::Timestamp, Segment::Literal(b":".to_vec().into()), Segment::Body]
         );
     }
 }

@@ -8,12 +8,18 @@ async fn example_rejects_a_stale_stripe_replay() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/providers/stripe_dotnet_event_test_signature.json")).unwrap();
+    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/providers/stripe_dotnet_event_test_signature.json"))
+        .unwrap();
     let sig = "t=1533204620,v1=2220f87ef101a04665f11cdf770523143f875572008577fa0f20882ddb9cc3c7";
     // The fixture is from 2018: outside the 300 s window today, so the answer is the replay code.
     let (status, resp) = tokio::task::spawn_blocking(move || {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "POST /webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+        write!(
+            s,
+            "POST /webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
         s.write_all(&body).unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
@@ -28,7 +34,11 @@ async fn example_rejects_a_stale_stripe_replay() {
 /// HMAC-SHA256 hex computed by Python's standard library (independent of hookverify).
 fn python_hmac_hex(key: &str, msg: &[u8]) -> String {
     let out = std::process::Command::new("python3")
-        .args(["-c", "import hmac,hashlib,sys; k=sys.argv[1].encode(); print(hmac.new(k, sys.stdin.buffer.read(), hashlib.sha256).hexdigest())", key])
+        .args([
+            "-c",
+            "import hmac,hashlib,sys; k=sys.argv[1].encode(); print(hmac.new(k, sys.stdin.buffer.read(), hashlib.sha256).hexdigest())",
+            key,
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -54,7 +64,10 @@ async fn example_runs_fresh_stripe_and_github_deliveries_once() {
     let send = move |headers: Vec<(String, String)>, body: String| {
         tokio::task::spawn_blocking(move || {
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-            let mut req = format!("POST /webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nHookverify-Sync: true\r\nContent-Length: {}\r\n", body.len());
+            let mut req = format!(
+                "POST /webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nHookverify-Sync: true\r\nContent-Length: {}\r\n",
+                body.len()
+            );
             for (k, v) in headers {
                 req.push_str(&format!("{k}: {v}\r\n"));
             }
