@@ -42,7 +42,11 @@ fn classes() -> Vec<Class> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x & 1 == 0 { Class::Left } else { Class::Right }
+            if x & 1 == 0 {
+                Class::Left
+            } else {
+                Class::Right
+            }
         })
         .collect()
 }
@@ -135,7 +139,11 @@ fn headers_for(preset: &str, variant: Variant) -> Vec<(String, String)> {
 }
 
 fn secret_for(preset: &str) -> &'static str {
-    if preset == "standard" { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } else { "ct-measurement-secret" }
+    if preset == "standard" {
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    } else {
+        "ct-measurement-secret"
+    }
 }
 
 /// What a verify bench times: the whole public call, or its check up to the comparison.

@@ -10,7 +10,10 @@ await init({ module_or_path: wasmModule });
 async function compile(url) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`hookverify: failed to fetch ${url}: ${res.status}`);
-  if (typeof WebAssembly.compileStreaming === 'function' && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
+  if (
+    typeof WebAssembly.compileStreaming === 'function' &&
+    (res.headers.get('content-type') || '').startsWith('application/wasm')
+  ) {
     return WebAssembly.compileStreaming(res);
   }
   return WebAssembly.compile(await res.arrayBuffer());
@@ -23,7 +26,12 @@ let spare = null;
 let spares = 0;
 function loadSpare() {
   const url = new URL(`./wasm/web/hookverify_wasm.js?instance=${++spares}`, import.meta.url).href;
-  import(/* webpackIgnore: true */ /* @vite-ignore */ url).then((m) => { spare = m; }, () => {});
+  import(/* webpackIgnore: true */ /* @vite-ignore */ url).then(
+    (m) => {
+      spare = m;
+    },
+    () => {},
+  );
 }
 function renew() {
   if (!spare) return null; // not loaded (yet): calls keep failing as internal_error until it is
@@ -37,5 +45,21 @@ loadSpare();
 
 const api = shared.createApi(raw, 'wasm', { renew, faults: globalThis.HOOKVERIFY_TEST_PANIC === '1' });
 
-export const { Verifier, sign, hmac, diagnose, MemoryStore, RedisStore, Router, Receiver, HookverifyError, ERROR_CODES, HINT_CODES, HINT_FIXES, SCHEMES, backend, version } = api;
+export const {
+  Verifier,
+  sign,
+  hmac,
+  diagnose,
+  MemoryStore,
+  RedisStore,
+  Router,
+  Receiver,
+  HookverifyError,
+  ERROR_CODES,
+  HINT_CODES,
+  HINT_FIXES,
+  SCHEMES,
+  backend,
+  version,
+} = api;
 export default api;

@@ -11,5 +11,21 @@ import shared from './lib/api.mjs';
 await init({ module_or_path: wasmModule });
 const api = shared.createApi(raw, 'wasm');
 
-export const { Verifier, sign, hmac, diagnose, MemoryStore, RedisStore, Router, Receiver, HookverifyError, ERROR_CODES, HINT_CODES, HINT_FIXES, SCHEMES, backend, version } = api;
+export const {
+  Verifier,
+  sign,
+  hmac,
+  diagnose,
+  MemoryStore,
+  RedisStore,
+  Router,
+  Receiver,
+  HookverifyError,
+  ERROR_CODES,
+  HINT_CODES,
+  HINT_FIXES,
+  SCHEMES,
+  backend,
+  version,
+} = api;
 export default api;

@@ -30,12 +30,19 @@ export interface ExpressContext extends HandlerContext {
 export type WebhookOptions = ReceiverOptions<ExpressContext>;
 
 /** Middleware (Express or plain node:http) that reads the raw body itself and answers with the core's decision. */
-export type WebhookMiddleware = (req: WebhookRequest, res: WebhookResponse, next?: (err?: any) => void) => Promise<void>;
+export type WebhookMiddleware = (
+  req: WebhookRequest,
+  res: WebhookResponse,
+  next?: (err?: any) => void,
+) => Promise<void>;
 
 export declare function webhook(options: WebhookOptions): WebhookMiddleware;
 
 /** The middleware over a given backend, e.g. `createExpress(require('hookverify/wasm'))`. */
-export declare function createExpress(api: typeof hookverify): { webhook: typeof webhook; createExpress: typeof createExpress };
+export declare function createExpress(api: typeof hookverify): {
+  webhook: typeof webhook;
+  createExpress: typeof createExpress;
+};
 
 declare const _default: { webhook: typeof webhook; createExpress: typeof createExpress };
 export default _default;

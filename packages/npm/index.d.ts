@@ -17,10 +17,7 @@ export type HeadersInput =
   | string[];
 
 /** Where an event envelope field comes from (see spec/schemes.md). */
-export type FieldSource =
-  | string
-  | { header?: string; pointer?: string; suffix_pointer?: string }
-  | FieldSource[];
+export type FieldSource = string | { header?: string; pointer?: string; suffix_pointer?: string } | FieldSource[];
 
 /** A custom scheme spec; same snake_case keys as core/presets/*.json. */
 export interface SchemeSpec {
@@ -119,7 +116,11 @@ export interface SignOptions {
 export declare function sign(options: SignOptions): Record<string, string>;
 
 /** Raw HMAC, the primitive under every scheme. */
-export declare function hmac(algorithm: 'sha1' | 'sha256' | 'sha512', key: Uint8Array | string, message: Uint8Array | string): Uint8Array;
+export declare function hmac(
+  algorithm: 'sha1' | 'sha256' | 'sha512',
+  key: Uint8Array | string,
+  message: Uint8Array | string,
+): Uint8Array;
 
 /** A diagnose hint code (the core's `HintCode::ALL`, see spec/errors.md "Diagnose hints"). */
 export type HintCode =
@@ -317,7 +318,10 @@ export declare class Receiver<Ctx = HandlerContext> {
   /** The largest body any provider accepts. */
   readonly maxBodyBytes: number;
   /** Runs a whole request. `done` settles once async handlers ran and the claim was completed or released. */
-  handle(request: ReceiverRequest, extra?: Record<string, unknown>): Promise<{ decision: Decision; done: Promise<void> }>;
+  handle(
+    request: ReceiverRequest,
+    extra?: Record<string, unknown>,
+  ): Promise<{ decision: Decision; done: Promise<void> }>;
   /** Verify, match, route, claim: answer now (Decision) or run (Delivery). */
   begin(request: ReceiverRequest): Promise<Decision | Delivery>;
   /** The 202 for an async delivery. */

@@ -24,7 +24,9 @@ function loadAddon() {
       errors.push(`${c}: ${e.message.split('\n')[0]}`);
     }
   }
-  throw new Error(`hookverify: no native addon for ${process.platform}-${process.arch}${abi}\n  ${errors.join('\n  ')}`);
+  throw new Error(
+    `hookverify: no native addon for ${process.platform}-${process.arch}${abi}\n  ${errors.join('\n  ')}`,
+  );
 }
 
 function isMusl() {
@@ -37,6 +39,8 @@ function isMusl() {
 
 const raw = loadAddon();
 if (raw.version() !== version) {
-  throw new Error(`hookverify: the native addon is version ${raw.version()}, the package is ${version}; rebuild or reinstall`);
+  throw new Error(
+    `hookverify: the native addon is version ${raw.version()}, the package is ${version}; rebuild or reinstall`,
+  );
 }
 module.exports = createApi(raw, 'native');

@@ -50,7 +50,7 @@ async function calibrate(fn, isAsync) {
   let n = 1;
   for (;;) {
     const ns = await timeBatch(fn, isAsync, n);
-    if (ns * n >= BATCH_MS * 1e6 / 4 || n >= 1 << 20) return Math.max(1, Math.round((BATCH_MS * 1e6) / ns));
+    if (ns * n >= (BATCH_MS * 1e6) / 4 || n >= 1 << 20) return Math.max(1, Math.round((BATCH_MS * 1e6) / ns));
     n *= 4;
   }
 }
@@ -63,7 +63,11 @@ async function caseFor(size) {
   const sig = createHmac('sha256', KEY).update(`${id}.${ts}.`).update(body).digest('base64');
   const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
   const svixHeaders = { 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': `v1,${sig}` };
-  const stripeHeader = stripe.webhooks.generateTestHeaderString({ payload: text, secret: STRIPE_SECRET, timestamp: ts });
+  const stripeHeader = stripe.webhooks.generateTestHeaderString({
+    payload: text,
+    secret: STRIPE_SECRET,
+    timestamp: ts,
+  });
   const ghSig = await octoSign(GH_SECRET, text);
 
   const vNative = new native.Verifier({ scheme: 'standard', secret: SECRET });
@@ -110,13 +114,33 @@ async function caseFor(size) {
     ['hand_parse', 'node:crypto by hand + JSON.parse', 'parse', () => byHand() && JSON.parse(text)],
     ['standardwebhooks', 'standardwebhooks verify (parses)', 'parse', () => sw.verify(body, headers)],
     ['svix', 'svix verify (parses)', 'parse', () => sx.verify(text, svixHeaders)],
-    ['stripe_sig', 'stripe signature.verifyHeader (stripe scheme)', 'sig',
-      () => stripe.webhooks.signature.verifyHeader(body, stripeHeader, STRIPE_SECRET, 300)],
-    ['stripe_event', 'stripe constructEvent (stripe scheme, parses)', 'parse',
-      () => stripe.webhooks.constructEvent(body, stripeHeader, STRIPE_SECRET)],
-    ['octokit', '@octokit/webhooks-methods verify (github scheme, async)', 'sig', () => mustOk(octoVerify(GH_SECRET, text, ghSig)), true],
+    [
+      'stripe_sig',
+      'stripe signature.verifyHeader (stripe scheme)',
+      'sig',
+      () => stripe.webhooks.signature.verifyHeader(body, stripeHeader, STRIPE_SECRET, 300),
+    ],
+    [
+      'stripe_event',
+      'stripe constructEvent (stripe scheme, parses)',
+      'parse',
+      () => stripe.webhooks.constructEvent(body, stripeHeader, STRIPE_SECRET),
+    ],
+    [
+      'octokit',
+      '@octokit/webhooks-methods verify (github scheme, async)',
+      'sig',
+      () => mustOk(octoVerify(GH_SECRET, text, ghSig)),
+      true,
+    ],
     ['webcrypto', 'WebCrypto subtle.verify (async)', 'sig', webCrypto, true],
-    ['webcrypto_parse', 'WebCrypto subtle.verify + JSON.parse (async)', 'parse', async () => (await webCrypto()) && JSON.parse(text), true],
+    [
+      'webcrypto_parse',
+      'WebCrypto subtle.verify + JSON.parse (async)',
+      'parse',
+      async () => (await webCrypto()) && JSON.parse(text),
+      true,
+    ],
   ];
 }
 
@@ -155,28 +179,50 @@ const versions = { node: process.version, openssl: process.versions.openssl, hoo
 for (const n of ['standardwebhooks', 'svix', 'stripe', '@octokit/webhooks-methods']) versions[n] = pkgVersion(n);
 
 const label = (s) => (s >= 1024 * 1024 ? `${s / 1024 / 1024} MiB` : s >= 1024 ? `${s / 1024} KiB` : `${s} B`);
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+const fmt = (ns) =>
+  ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
 const best = (key, s) => results[key].sizes[s].best_ns;
-console.log(`\nhookverify ${native.version} on Node ${process.version}; best ns/op over ${ROUNDS} interleaved rounds ` +
-  `(median in brackets); loadavg ${load.map((l) => l[0].toFixed(2)).join(' → ')}\n`);
+console.log(
+  `\nhookverify ${native.version} on Node ${process.version}; best ns/op over ${ROUNDS} interleaved rounds ` +
+    `(median in brackets); loadavg ${load.map((l) => l[0].toFixed(2)).join(' → ')}\n`,
+);
 console.log(`| implementation | kind | ${SIZES.map(label).join(' | ')} |`);
 console.log(`|---|---|${SIZES.map(() => '---:').join('|')}|`);
 for (const r of Object.values(results)) {
-  console.log(`| ${r.label} | ${r.kind} | ${SIZES.map((s) => `${fmt(r.sizes[s].best_ns)} (${fmt(r.sizes[s].median_ns)})`).join(' | ')} |`);
+  console.log(
+    `| ${r.label} | ${r.kind} | ${SIZES.map((s) => `${fmt(r.sizes[s].best_ns)} (${fmt(r.sizes[s].median_ns)})`).join(' | ')} |`,
+  );
 }
 const goals = [
   ['native verifySignature ≥ 2× node:crypto by hand @1 KiB', best('hand', 1024) / best('native_sig', 1024), 2],
   ['native verify ≥ 15× standardwebhooks @1 KiB', best('standardwebhooks', 1024) / best('native_verify', 1024), 15],
-  ['native verifySignature ≥ 0.95× node:crypto (OpenSSL) @1 MiB', best('hand', 1 << 20) / best('native_sig', 1 << 20), 0.95],
+  [
+    'native verifySignature ≥ 0.95× node:crypto (OpenSSL) @1 MiB',
+    best('hand', 1 << 20) / best('native_sig', 1 << 20),
+    0.95,
+  ],
   ['wasm verify ≥ 4× standardwebhooks @1 KiB', best('standardwebhooks', 1024) / best('wasm_verify', 1024), 4],
-  ...[256, 1024, 16384].map((s) => [`wasm verifySignature faster than WebCrypto @${label(s)}`, best('webcrypto', s) / best('wasm_sig', s), 1]),
+  ...[256, 1024, 16384].map((s) => [
+    `wasm verifySignature faster than WebCrypto @${label(s)}`,
+    best('webcrypto', s) / best('wasm_sig', s),
+    1,
+  ]),
   ['wasm verify ≥ 3× standardwebhooks @1 MiB', best('standardwebhooks', 1 << 20) / best('wasm_verify', 1 << 20), 3],
 ];
 console.log('\n| goal | measured | met |\n|---|---:|---|');
 for (const [g, v, want] of goals) console.log(`| ${g} | ${v.toFixed(2)}× | ${v >= want ? 'met' : 'MISSED'} |`);
 if (jsonOut) {
   mkdirSync(dirname(jsonOut), { recursive: true });
-  const out = { harness: 'node', quick, rounds: ROUNDS, batch_ms: BATCH_MS, loadavg: load, cpus: cpus().length, versions, results,
-    goals: goals.map(([name, measured, want]) => ({ name, measured, want, met: measured >= want })) };
+  const out = {
+    harness: 'node',
+    quick,
+    rounds: ROUNDS,
+    batch_ms: BATCH_MS,
+    loadavg: load,
+    cpus: cpus().length,
+    versions,
+    results,
+    goals: goals.map(([name, measured, want]) => ({ name, measured, want, met: measured >= want })),
+  };
   writeFileSync(jsonOut, JSON.stringify(out, null, 1));
 }

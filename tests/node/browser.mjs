@@ -11,10 +11,24 @@ import { cliDiagnoseReports } from './cli.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Only these trees are served.
-const ALLOWED = ['/packages/npm/', '/tests/node/suite.mjs', '/tests/node/malformed.mjs', '/tests/vectors/', '/core/src/error.rs', '/spec/errors.md', '/Cargo.toml'];
+const ALLOWED = [
+  '/packages/npm/',
+  '/tests/node/suite.mjs',
+  '/tests/node/malformed.mjs',
+  '/tests/vectors/',
+  '/core/src/error.rs',
+  '/spec/errors.md',
+  '/Cargo.toml',
+];
 // The CLI's diagnose reports, computed here (Node) and compared in the page byte for byte.
 const CLI_REPORTS = JSON.stringify(cliDiagnoseReports());
-const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
+const TYPES = {
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.html': 'text/html',
+};
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>hookverify wasm suite</title>
 <script type="module">
@@ -70,8 +84,16 @@ try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = context.pages()[0] || (await context.newPage());
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -83,7 +105,9 @@ try {
   for (const r of results) {
     if (r.ok) passed++;
     else failed++;
-    console.log(`${r.ok ? 'ok' : 'not ok'} - [browser wasm] ${r.name}${r.ok ? '' : `\n  ${r.error.replace(/\n/g, '\n  ')}`}`);
+    console.log(
+      `${r.ok ? 'ok' : 'not ok'} - [browser wasm] ${r.name}${r.ok ? '' : `\n  ${r.error.replace(/\n/g, '\n  ')}`}`,
+    );
   }
 } finally {
   if (context) await context.close();

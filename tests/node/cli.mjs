@@ -21,7 +21,10 @@ function newestUnder(dir) {
 export function ensureCli() {
   const sources = ['core/src', 'core/presets', 'bindings/cli/src'].map((d) => newestUnder(path.join(ROOT, d)));
   if (existsSync(CLI) && statSync(CLI).mtimeMs >= Math.max(...sources)) return;
-  const r = spawnSync('cargo', ['build', '--release', '-p', 'hookverify-cli'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('cargo', ['build', '--release', '-p', 'hookverify-cli'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`cargo build --release -p hookverify-cli failed (${r.status})`);
 }
 
@@ -38,7 +41,8 @@ export function cliDiagnoseReports() {
     for (const [k, v] of Object.entries(t.headers)) args.push('-H', `${k}: ${v}`);
     const body = t.body_hex !== undefined ? Buffer.from(t.body_hex, 'hex') : Buffer.from(t.body, 'utf8');
     const r = spawnSync(CLI, args, { input: body, encoding: 'utf8' });
-    if (r.status !== (t.result === 'valid' ? 0 : 1)) throw new Error(`tcId ${t.tcId}: CLI exit ${r.status}: ${r.stderr}${r.stdout}`);
+    if (r.status !== (t.result === 'valid' ? 0 : 1))
+      throw new Error(`tcId ${t.tcId}: CLI exit ${r.status}: ${r.stderr}${r.stdout}`);
     out[t.tcId] = r.stdout;
   }
   return out;

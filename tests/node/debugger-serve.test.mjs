@@ -36,7 +36,9 @@ after(() => {
 /** One raw HTTP/1.1 GET (no client-side URL validation): the status code, or null if the connection died. */
 function get(target) {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    const socket = net.connect(port, '127.0.0.1', () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
     let raw = '';
     socket.on('data', (d) => (raw += d));
     socket.on('error', () => resolve(null));

@@ -14,7 +14,9 @@ import { serve, SERVED } from '../../packages/npm/debugger/serve.mjs';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const vectors = JSON.parse(await readFile(path.join(ROOT, 'tests/vectors/diagnose.json'), 'utf8'));
 const HINT_FIXES = Object.fromEntries(
-  [...(await readFile(path.join(ROOT, 'spec/errors.md'), 'utf8')).matchAll(/^\| `([a-z_]+)` \| .* \| ([^|]+) \|$/gm)].map((m) => [m[1], m[2].trim()]),
+  [
+    ...(await readFile(path.join(ROOT, 'spec/errors.md'), 'utf8')).matchAll(/^\| `([a-z_]+)` \| .* \| ([^|]+) \|$/gm),
+  ].map((m) => [m[1], m[2].trim()]),
 );
 const tc = (id) => vectors.tests.find((t) => t.tcId === id);
 
@@ -31,12 +33,27 @@ before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.on('request', (r) => seen.push({ url: r.url(), method: r.method(), postData: r.postData() }));
   // Anything not for our server is refused (and still recorded above, so the test fails).
-  await context.route('**/*', (route) => (route.request().url().startsWith(origin + '/') ? route.continue() : route.abort()));
+  await context.route('**/*', (route) =>
+    route
+      .request()
+      .url()
+      .startsWith(origin + '/')
+      ? route.continue()
+      : route.abort(),
+  );
   page = context.pages()[0] || (await context.newPage());
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -52,13 +69,19 @@ after(async () => {
 
 /** The raw HTTP text of a vector case, as someone would paste it from a request log. */
 function rawOf(t, extra = []) {
-  const lines = ['POST /webhooks HTTP/1.1', 'Host: api.example.com', ...extra, ...Object.entries(t.headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    'POST /webhooks HTTP/1.1',
+    'Host: api.example.com',
+    ...extra,
+    ...Object.entries(t.headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   return `${lines.join('\n')}\n\n${t.body}`;
 }
 
 async function setSecrets(list) {
   while ((await page.locator('#secrets input').count()) < list.length) await page.click('#add-secret');
-  while ((await page.locator('#secrets input').count()) > list.length) await page.locator('#secrets .icon-button').last().click();
+  while ((await page.locator('#secrets input').count()) > list.length)
+    await page.locator('#secrets .icon-button').last().click();
   for (let i = 0; i < list.length; i++) await page.locator('#secrets input').nth(i).fill(list[i]);
 }
 
@@ -67,7 +90,12 @@ async function diagnoseCase(t, { mode = 'raw', extra } = {}) {
   await page.check(`input[name=mode][value=${mode}]`, { force: true });
   if (mode === 'raw') await page.fill('#raw', rawOf(t, extra));
   else {
-    await page.fill('#headers', Object.entries(t.headers).map(([k, v]) => `${k}: ${v}`).join('\n'));
+    await page.fill(
+      '#headers',
+      Object.entries(t.headers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n'),
+    );
     await page.fill('#body', t.body);
   }
   if (typeof t.scheme === 'object' && t.scheme !== null) {
@@ -90,7 +118,10 @@ async function shown() {
       message: h.querySelector('.hint-message').textContent,
       fix: h.querySelector('.hint-fix').textContent,
     })),
-    checks: Array.from(document.querySelectorAll('#checks li'), (li) => `${li.className} ${li.querySelector('.check-name').textContent}`),
+    checks: Array.from(
+      document.querySelectorAll('#checks li'),
+      (li) => `${li.className} ${li.querySelector('.check-name').textContent}`,
+    ),
     event: document.querySelector('#event-block').hidden ? null : document.querySelector('#event').textContent,
     noHint: document.querySelector('#no-hint').hidden ? null : document.querySelector('#no-hint').textContent,
   }));
@@ -102,7 +133,10 @@ test('a valid request shows valid, the matching secret and the parsed event', as
   assert.equal(s.title, 'Valid signature');
   assert.match(s.sub, /standard scheme · secret 0 matched/);
   assert.deepEqual(s.hints, []);
-  assert.ok(s.checks.every((c) => c.startsWith('ok ')), s.checks.join(', '));
+  assert.ok(
+    s.checks.every((c) => c.startsWith('ok ')),
+    s.checks.join(', '),
+  );
   assert.match(s.event, /msg_31.*user\.created.*2023-11-14T22:13:20Z/);
 });
 
@@ -118,7 +152,10 @@ test('a re-serialized body shows the body_reserialized hint with its fix', async
   const s = await diagnoseCase(t);
   assert.equal(s.verdict, 'verdict invalid');
   assert.equal(s.title, 'Invalid signature');
-  assert.deepEqual(s.hints.map((h) => h.code), ['body_reserialized']);
+  assert.deepEqual(
+    s.hints.map((h) => h.code),
+    ['body_reserialized'],
+  );
   assert.match(s.hints[0].message, /JSON\.stringify\(value, null, 2\)/);
   assert.equal(s.hints[0].fix, `Fix: ${HINT_FIXES.body_reserialized}`);
   assert.ok(s.checks.includes('fail signature'), s.checks.join(', '));
@@ -130,7 +167,11 @@ test('a whsec secret read the wrong way shows the secret_encoding hint (standard
     assert.deepEqual(t.hints, ['secret_encoding']);
     const s = await diagnoseCase(t);
     assert.equal(s.verdict, 'verdict invalid', t.comment);
-    assert.deepEqual(s.hints.map((h) => h.code), ['secret_encoding'], t.comment);
+    assert.deepEqual(
+      s.hints.map((h) => h.code),
+      ['secret_encoding'],
+      t.comment,
+    );
     assert.equal(s.hints[0].fix, `Fix: ${HINT_FIXES.secret_encoding}`);
   }
 });
@@ -171,7 +212,8 @@ test('the sample generator signs a request (every preset) that the page itself v
     const body = raw.slice(raw.indexOf('\n\n') + 2);
     assert.ok(curl.startsWith("curl -X POST 'http://localhost:3000/webhooks'"), curl);
     assert.ok(curl.endsWith(`--data-binary '${body.replace(/'/g, `'\\''`)}'`), curl);
-    for (const line of raw.slice(0, raw.indexOf('\n\n')).split('\n').slice(2)) assert.ok(curl.includes(`-H '${line}'`), `${scheme}: ${line}`);
+    for (const line of raw.slice(0, raw.indexOf('\n\n')).split('\n').slice(2))
+      assert.ok(curl.includes(`-H '${line}'`), `${scheme}: ${line}`);
   }
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   await page.click('#copy-curl');
@@ -183,8 +225,16 @@ test('screenshot of a failing Stripe diagnosis (docs/debugger.png with HOOKVERIF
   await page.evaluate(() => document.querySelector('#sample-card').removeAttribute('open'));
   const t = tc(12); // Stripe signed Python json.dumps output; the app re-serialized it compactly
   await page.check('#show-secrets');
-  const s = await diagnoseCase(t, { extra: ['User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'Content-Type: application/json; charset=utf-8'] });
-  assert.deepEqual(s.hints.map((h) => h.code), ['body_reserialized']);
+  const s = await diagnoseCase(t, {
+    extra: [
+      'User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      'Content-Type: application/json; charset=utf-8',
+    ],
+  });
+  assert.deepEqual(
+    s.hints.map((h) => h.code),
+    ['body_reserialized'],
+  );
   await page.evaluate(() => window.scrollTo(0, 0));
   const out = path.join(profile, 'debugger.png');
   await page.screenshot({ path: out, fullPage: true });
@@ -192,14 +242,17 @@ test('screenshot of a failing Stripe diagnosis (docs/debugger.png with HOOKVERIF
   await page.uncheck('#show-secrets');
 });
 
-test('no network request but the page\'s own static files; nothing stored; no console errors', async () => {
+test("no network request but the page's own static files; nothing stored; no console errors", async () => {
   assert.ok(seen.length >= 5, `requests: ${seen.length}`);
   for (const r of seen) {
     assert.ok(r.url.startsWith(origin + '/'), `request to another origin: ${r.url}`);
     assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
     assert.equal(r.postData, null, r.url);
     const p = new URL(r.url).pathname;
-    assert.ok(SERVED.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s)), `not a static file of the page: ${p}`);
+    assert.ok(
+      SERVED.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s)),
+      `not a static file of the page: ${p}`,
+    );
   }
   for (const r of served) assert.equal(r.status, 200, `${r.method} ${r.path} -> ${r.status}`);
   const secrets = vectors.tests.flatMap((t) => t.secrets).filter((s) => s.length >= 6);

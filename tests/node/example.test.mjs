@@ -11,7 +11,10 @@ import { post, github, stripeEvent, GITHUB_SECRET, STRIPE_SECRET } from './http.
 /** Starts the example; resolves once it prints its URL. `lines` collects its stdout JSON lines. */
 async function start(env) {
   const here = path.join(ROOT, 'tests/node');
-  const args = [...(BACKEND === 'wasm' ? ['-r', path.join(here, 'no-native.cjs')] : []), path.join(ROOT, 'examples/node-express/server.js')];
+  const args = [
+    ...(BACKEND === 'wasm' ? ['-r', path.join(here, 'no-native.cjs')] : []),
+    path.join(ROOT, 'examples/node-express/server.js'),
+  ];
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, NODE_PATH: path.join(here, 'node_modules'), PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +51,9 @@ test(`[${BACKEND}] examples/node-express: GitHub and Stripe on one URL`, async (
   const gh = await github('issues', 'opened', 'example-1');
   const r = await post(ex.url, gh.headers, gh.body);
   assert.equal(r.status, 202, JSON.stringify(r.json));
-  assert.deepEqual(await ex.waitFor((l) => l.id === 'example-1'), [{ provider: 'github', id: 'example-1', type: 'issues.opened', note: 'issue #1 opened' }]);
+  assert.deepEqual(await ex.waitFor((l) => l.id === 'example-1'), [
+    { provider: 'github', id: 'example-1', type: 'issues.opened', note: 'issue #1 opened' },
+  ]);
   const st = stripeEvent('evt_example', 'invoice.paid');
   assert.equal((await post(ex.url, st.headers, st.body)).status, 202);
   const [paid] = await ex.waitFor((l) => l.id === 'evt_example');
@@ -64,7 +69,11 @@ test(`[${BACKEND}] examples/node-express: GitHub and Stripe on one URL`, async (
 });
 
 test(`[${BACKEND}] examples/node-express: sync mode via HOOKVERIFY_MODE`, async (t) => {
-  const ex = await start({ GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, HOOKVERIFY_MODE: 'sync' });
+  const ex = await start({
+    GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
+    STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+    HOOKVERIFY_MODE: 'sync',
+  });
   t.after(ex.stop);
   const gh = await github('issues', 'opened', 'example-sync');
   assert.equal((await post(ex.url, gh.headers, gh.body)).status, 200);

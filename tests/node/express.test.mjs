@@ -6,7 +6,17 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import express from 'express';
 import { BACKEND, hv } from './backend.mjs';
-import { listen, post, github, stripeEvent, standardEvent, deferred, GITHUB_SECRET, STRIPE_SECRET, STANDARD_SECRET } from './http.mjs';
+import {
+  listen,
+  post,
+  github,
+  stripeEvent,
+  standardEvent,
+  deferred,
+  GITHUB_SECRET,
+  STRIPE_SECRET,
+  STANDARD_SECRET,
+} from './http.mjs';
 
 const require = createRequire(import.meta.url);
 const { createExpress } = require('hookverify/express');
@@ -30,7 +40,12 @@ test(`[${BACKEND}] hookverify/express: CommonJS and ESM entries, default backend
 
 test(`[${BACKEND}] valid delivery: handler runs once; duplicate does not run it again; tampered is 401`, async (t) => {
   const seen = [];
-  const srv = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { 'issues.opened': (e, ctx) => seen.push([e.id, e.type, ctx.provider, ctx.req.method]) } });
+  const srv = await serve({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    handlers: { 'issues.opened': (e, ctx) => seen.push([e.id, e.type, ctx.provider, ctx.req.method]) },
+  });
   t.after(srv.close);
   const d = await github('issues', 'opened', 'delivery-1');
   const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
@@ -58,15 +73,27 @@ test(`[${BACKEND}] valid delivery: handler runs once; duplicate does not run it 
 test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhandled type is 404 in sync mode`, async (t) => {
   const order = [];
   const srv = await serve({
-    scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync',
-    handlers: { 'user.created': async () => order.push('exact'), 'user.*': () => order.push('prefix'), '*': () => order.push('any'), 'invoice.paid': () => order.push('never') },
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'sync',
+    handlers: {
+      'user.created': async () => order.push('exact'),
+      'user.*': () => order.push('prefix'),
+      '*': () => order.push('any'),
+      'invoice.paid': () => order.push('never'),
+    },
   });
   t.after(srv.close);
   const d = standardEvent('msg_user_1', 'user.created', { name: 'Ada' });
   assert.equal((await post(`${srv.url}/webhooks`, d.headers, d.body)).status, 200);
   assert.deepEqual(order, ['exact', 'prefix', 'any']);
 
-  const only = await serve({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', handlers: { 'user.*': () => {} } });
+  const only = await serve({
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'sync',
+    handlers: { 'user.*': () => {} },
+  });
   t.after(only.close);
   const other = standardEvent('msg_other', 'invoice.paid');
   const r = await post(`${only.url}/webhooks`, other.headers, other.body);
@@ -76,11 +103,35 @@ test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhand
 
 test(`[${BACKEND}] the handlers' context: provider, token, path, query, req (sync and async), as handle(request, extra) builds it`, async (t) => {
   const seen = [];
-  const record = (label) => (e, ctx) => seen.push([label, e.id, Object.keys(ctx), ctx.provider, typeof ctx.token, ctx.path, ctx.query, ctx.req && ctx.req.method]);
-  const sync = await serve({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', handlers: { 'user.created': record('sync') } });
+  const record = (label) => (e, ctx) =>
+    seen.push([
+      label,
+      e.id,
+      Object.keys(ctx),
+      ctx.provider,
+      typeof ctx.token,
+      ctx.path,
+      ctx.query,
+      ctx.req && ctx.req.method,
+    ]);
+  const sync = await serve({
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'sync',
+    handlers: { 'user.created': record('sync') },
+  });
   t.after(sync.close);
   const done = deferred();
-  const later = await serve({ scheme: 'standard', secret: STANDARD_SECRET, handlers: { 'user.created': (e, ctx) => { record('async')(e, ctx); done.resolve(); } } });
+  const later = await serve({
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    handlers: {
+      'user.created': (e, ctx) => {
+        record('async')(e, ctx);
+        done.resolve();
+      },
+    },
+  });
   t.after(later.close);
   const a = standardEvent('msg_ctx_1', 'user.created');
   assert.equal((await post(`${sync.url}/webhooks?x=1`, a.headers, a.body)).status, 200);
@@ -94,18 +145,32 @@ test(`[${BACKEND}] the handlers' context: provider, token, path, query, req (syn
   ]);
   // Receiver.handle spreads `extra` after the four: the same keys, in the same order, plus its own.
   const ctxs = [];
-  const r = new hv.Receiver({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', handlers: { 'user.created': (e, ctx) => ctxs.push(ctx) } });
+  const r = new hv.Receiver({
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'sync',
+    handlers: { 'user.created': (e, ctx) => ctxs.push(ctx) },
+  });
   const c = standardEvent('msg_ctx_3', 'user.created');
   const out = await r.handle({ path: '/w', headers: c.headers, body: c.body }, { req: 1, path: 'overridden', more: 2 });
-  assert.deepEqual(out.decision, { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"id":"msg_ctx_3","ok":true}' });
-  assert.deepEqual(ctxs.map((x) => [Object.keys(x), x.path, x.req, x.more]), [[keys.concat('more'), 'overridden', 1, 2]]);
+  assert.deepEqual(out.decision, {
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    body: '{"id":"msg_ctx_3","ok":true}',
+  });
+  assert.deepEqual(
+    ctxs.map((x) => [Object.keys(x), x.path, x.req, x.more]),
+    [[keys.concat('more'), 'overridden', 1, 2]],
+  );
 });
 
 test(`[${BACKEND}] handler throws: 500 in sync mode, the claim is released and the retry runs it`, async (t) => {
   let calls = 0;
   const errors = [];
   const srv = await serve({
-    scheme: 'stripe', secret: STRIPE_SECRET, mode: 'sync',
+    scheme: 'stripe',
+    secret: STRIPE_SECRET,
+    mode: 'sync',
     onError: (err) => errors.push(err.message),
     handlers: {
       'invoice.paid': async () => {
@@ -133,8 +198,17 @@ test(`[${BACKEND}] in-progress duplicate: 409 with Retry-After while the first d
   const started = deferred();
   let calls = 0;
   const srv = await serve({
-    scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', leaseSeconds: 30,
-    handlers: { issues: async () => { calls++; started.resolve(); await gate.promise; } },
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    leaseSeconds: 30,
+    handlers: {
+      issues: async () => {
+        calls++;
+        started.resolve();
+        await gate.promise;
+      },
+    },
   });
   t.after(srv.close);
   const d = await github('issues', 'opened', 'delivery-busy');
@@ -155,8 +229,16 @@ test(`[${BACKEND}] async mode: 202 first, then the handler runs (and a duplicate
   const ran = deferred();
   let calls = 0;
   const srv = await serve({
-    scheme: 'standard', secret: STANDARD_SECRET, mode: 'async',
-    handlers: { 'user.*': async (e) => { calls++; await gate.promise; ran.resolve(e.id); } },
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'async',
+    handlers: {
+      'user.*': async (e) => {
+        calls++;
+        await gate.promise;
+        ran.resolve(e.id);
+      },
+    },
   });
   t.after(srv.close);
   const d = standardEvent('msg_async', 'user.deleted');
@@ -177,7 +259,16 @@ test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fi
   const reported = [];
   const app = express();
   app.use(express.json());
-  app.post('/webhooks', webhook({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => {} }, onError: (e) => reported.push(e.code) }));
+  app.post(
+    '/webhooks',
+    webhook({
+      scheme: 'github',
+      secret: GITHUB_SECRET,
+      mode: 'sync',
+      handlers: { '*': () => {} },
+      onError: (e) => reported.push(e.code),
+    }),
+  );
   const srv = await listen(app);
   t.after(srv.close);
   const d = await github('issues', 'opened', 'delivery-parsed');
@@ -189,7 +280,9 @@ test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fi
   assert.deepEqual(reported, ['invalid_argument']);
 
   let calls = 0;
-  const raw = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => calls++ } }, [express.raw({ type: '*/*' })]);
+  const raw = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => calls++ } }, [
+    express.raw({ type: '*/*' }),
+  ]);
   t.after(raw.close);
   assert.equal((await post(`${raw.url}/webhooks`, d.headers, d.body)).status, 200);
   assert.equal(calls, 1);
@@ -204,11 +297,20 @@ test(`[${BACKEND}] one endpoint, three providers (GitHub, Stripe, Standard Webho
       { name: 'github', scheme: 'github', secrets: ['an old secret', GITHUB_SECRET] },
       { name: 'clerk', scheme: 'standard', secret: STANDARD_SECRET, match: { header: 'webhook-id' } },
     ],
-    routes: [{ pattern: '*', provider: 'github', handler: (e, ctx) => seen.push(`${ctx.provider}:${e.type}:${e.keyIndex}`) }],
-    handlers: { 'invoice.paid': (e, ctx) => seen.push(`${ctx.provider}:${e.type}`), 'user.*': (e, ctx) => seen.push(`${ctx.provider}:${e.type}`) },
+    routes: [
+      { pattern: '*', provider: 'github', handler: (e, ctx) => seen.push(`${ctx.provider}:${e.type}:${e.keyIndex}`) },
+    ],
+    handlers: {
+      'invoice.paid': (e, ctx) => seen.push(`${ctx.provider}:${e.type}`),
+      'user.*': (e, ctx) => seen.push(`${ctx.provider}:${e.type}`),
+    },
   });
   t.after(srv.close);
-  for (const d of [stripeEvent('evt_multi', 'invoice.paid'), await github('issues', 'closed', 'delivery-multi'), standardEvent('msg_multi', 'user.updated')]) {
+  for (const d of [
+    stripeEvent('evt_multi', 'invoice.paid'),
+    await github('issues', 'closed', 'delivery-multi'),
+    standardEvent('msg_multi', 'user.updated'),
+  ]) {
     const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
     assert.equal(r.status, 200, JSON.stringify(r.json));
   }
@@ -220,17 +322,33 @@ test(`[${BACKEND}] one endpoint, three providers (GitHub, Stripe, Standard Webho
 
 test(`[${BACKEND}] body cap enforced while streaming: 413 without reading past maxBodyBytes`, async (t) => {
   let calls = 0;
-  const srv = await serve({ scheme: 'github', secret: GITHUB_SECRET, maxBodyBytes: 1024, mode: 'sync', handlers: { '*': () => calls++ } });
+  const srv = await serve({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    maxBodyBytes: 1024,
+    mode: 'sync',
+    handlers: { '*': () => calls++ },
+  });
   t.after(srv.close);
   const big = JSON.stringify({ action: 'opened', pad: 'x'.repeat(4096) });
-  const declared = await post(`${srv.url}/webhooks`, { 'x-hub-signature-256': 'sha256=00', 'x-github-event': 'issues', 'x-github-delivery': 'big' }, big);
+  const declared = await post(
+    `${srv.url}/webhooks`,
+    { 'x-hub-signature-256': 'sha256=00', 'x-github-event': 'issues', 'x-github-delivery': 'big' },
+    big,
+  );
   assert.equal(declared.status, 413);
   assert.equal(declared.json.error.code, 'payload_too_large');
 
   // Chunked (no Content-Length): send 2 KiB, never end the request, and still get the 413.
   const { port } = new URL(srv.url);
   const status = await new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/webhooks', method: 'POST', headers: { 'x-hub-signature-256': 'sha256=00', 'transfer-encoding': 'chunked' } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/webhooks',
+      method: 'POST',
+      headers: { 'x-hub-signature-256': 'sha256=00', 'transfer-encoding': 'chunked' },
+    });
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode);
@@ -245,14 +363,26 @@ test(`[${BACKEND}] body cap enforced while streaming: 413 without reading past m
 
 test(`[${BACKEND}] works on plain node:http too (no Express), and the Receiver's steps by hand`, async (t) => {
   let calls = 0;
-  const srv = await listen(webhook({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => calls++ } }));
+  const srv = await listen(
+    webhook({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': () => calls++ } }),
+  );
   t.after(srv.close);
   const d = await github('push', undefined, 'delivery-plain');
   assert.equal((await post(`${srv.url}/hooks`, d.headers, d.body)).status, 200);
   assert.equal(calls, 1);
 
-  const receiver = new hv.Receiver({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { push: () => {} } });
-  assert.deepEqual(receiver.headerNames, ['x-hub-signature-256', 'x-github-delivery', 'x-github-event', 'hookverify-sync']);
+  const receiver = new hv.Receiver({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    handlers: { push: () => {} },
+  });
+  assert.deepEqual(receiver.headerNames, [
+    'x-hub-signature-256',
+    'x-github-delivery',
+    'x-github-event',
+    'hookverify-sync',
+  ]);
   const step = await receiver.begin({ path: '/hooks', headers: d.headers, body: Buffer.from(d.body) });
   assert.equal(step.event.id, 'delivery-plain');
   assert.equal(step.provider, 'github');
@@ -265,14 +395,26 @@ test(`[${BACKEND}] stores and Router from the package root`, () => {
   assert.throws(() => new hv.Router().on('x', 'not a function'), { code: 'invalid_argument' });
   const fns = { a: () => 'a', b: () => 'b', c: () => 'c', d: () => 'd', u: () => 'u' };
   const router = new hv.Router().on('user.created', fns.a).on('user.*', fns.b).on('*', fns.c);
-  assert.deepEqual(router.match('user.created').map((f) => f()), ['a', 'b', 'c']);
+  assert.deepEqual(
+    router.match('user.created').map((f) => f()),
+    ['a', 'b', 'c'],
+  );
   const gh = new hv.Router().on('issues', fns.d).unhandled(fns.u);
-  assert.deepEqual(gh.match('issues.opened').map((f) => f()), ['d']);
-  assert.deepEqual(gh.match('push').map((f) => f()), ['u']);
+  assert.deepEqual(
+    gh.match('issues.opened').map((f) => f()),
+    ['d'],
+  );
+  assert.deepEqual(
+    gh.match('push').map((f) => f()),
+    ['u'],
+  );
   assert.ok(new hv.MemoryStore({ capacity: 10 }));
   assert.throws(() => new hv.MemoryStore({ capacity: 0 }), { code: 'invalid_argument' });
   if (BACKEND === 'wasm') {
-    assert.throws(() => new hv.RedisStore('redis://127.0.0.1:6379'), (e) => e instanceof hv.HookverifyError && e.code === 'invalid_argument' && /native addon/.test(e.message));
+    assert.throws(
+      () => new hv.RedisStore('redis://127.0.0.1:6379'),
+      (e) => e instanceof hv.HookverifyError && e.code === 'invalid_argument' && /native addon/.test(e.message),
+    );
   } else {
     assert.throws(() => new hv.RedisStore('not a url'), { code: 'invalid_argument' });
     assert.ok(new hv.RedisStore('redis://127.0.0.1:1'), 'connects lazily');
@@ -284,7 +426,10 @@ function rawPost(url, headers, chunks) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c) => (text += c))
+        .on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
     });
     req.on('error', reject);
     (async () => {
@@ -299,18 +444,30 @@ function rawPost(url, headers, chunks) {
 
 test(`[${BACKEND}] raw headers: a signature header sent twice is refused as when given as an array; a body in several chunks verifies`, async (t) => {
   const seen = [];
-  const srv = await serve({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', handlers: { '*': (e) => seen.push([e.id, e.dataJson]) } });
+  const srv = await serve({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    handlers: { '*': (e) => seen.push([e.id, e.dataJson]) },
+  });
   t.after(srv.close);
   const d = await github('issues', 'opened', 'delivery-raw');
   const sigName = Object.keys(d.headers).find((k) => /signature/i.test(k));
   let want;
   try {
-    new hv.Verifier({ scheme: 'github', secret: GITHUB_SECRET }).verifySignature(d.body, { ...d.headers, [sigName]: [d.headers[sigName], d.headers[sigName]] });
+    new hv.Verifier({ scheme: 'github', secret: GITHUB_SECRET }).verifySignature(d.body, {
+      ...d.headers,
+      [sigName]: [d.headers[sigName], d.headers[sigName]],
+    });
   } catch (e) {
     want = e.code;
   }
   assert.ok(want, 'the array form is refused');
-  const twice = await rawPost(`${srv.url}/webhooks`, { ...d.headers, [sigName]: [d.headers[sigName], d.headers[sigName]] }, [d.body]);
+  const twice = await rawPost(
+    `${srv.url}/webhooks`,
+    { ...d.headers, [sigName]: [d.headers[sigName], d.headers[sigName]] },
+    [d.body],
+  );
   assert.equal(twice.status, 401);
   assert.equal(twice.json.error.code, want);
   assert.equal(seen.length, 0);
@@ -326,9 +483,22 @@ test(`[${BACKEND}] the middleware reads Content-Length from rawHeaders (req.head
   // Node builds req.headers on first access; a spy on it counts the builds on this server.
   const proto = Object.getOwnPropertyDescriptor(http.IncomingMessage.prototype, 'headers');
   let built = 0;
-  const mw = webhook({ scheme: 'github', secret: GITHUB_SECRET, maxBodyBytes: 1024, mode: 'sync', onError: quiet, handlers: { '*': () => {} } });
+  const mw = webhook({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    maxBodyBytes: 1024,
+    mode: 'sync',
+    onError: quiet,
+    handlers: { '*': () => {} },
+  });
   const srv = await listen((req, res) => {
-    Object.defineProperty(req, 'headers', { configurable: true, get() { built++; return proto.get.call(this); } });
+    Object.defineProperty(req, 'headers', {
+      configurable: true,
+      get() {
+        built++;
+        return proto.get.call(this);
+      },
+    });
     mw(req, res);
   });
   t.after(srv.close);
@@ -341,7 +511,13 @@ test(`[${BACKEND}] the middleware reads Content-Length from rawHeaders (req.head
   // A request object without a Content-Length in rawHeaders (a test double): req.headers decides.
   const sent = {};
   const res = { headersSent: false, setHeader: (k, v) => (sent[k] = v), end: (body) => (sent.body = body) };
-  const fake = { rawHeaders: [], headers: { 'content-length': '4096' }, on() { throw new Error('the stream must not be read'); } };
+  const fake = {
+    rawHeaders: [],
+    headers: { 'content-length': '4096' },
+    on() {
+      throw new Error('the stream must not be read');
+    },
+  };
   await mw(fake, res);
   assert.equal(res.statusCode, 413);
   assert.equal(JSON.parse(sent.body).error.code, 'payload_too_large');

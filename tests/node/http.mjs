@@ -60,7 +60,11 @@ export async function github(event, action, delivery, secret = GITHUB_SECRET) {
 /** A Stripe delivery signed by stripe-node. */
 export function stripeEvent(id, type, secret = STRIPE_SECRET) {
   const body = JSON.stringify({ id, type, created: Math.floor(Date.now() / 1000), data: { object: { id: 'in_1' } } });
-  const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: Math.floor(Date.now() / 1000) });
+  const header = stripe.webhooks.generateTestHeaderString({
+    payload: body,
+    secret,
+    timestamp: Math.floor(Date.now() / 1000),
+  });
   return { headers: { 'content-type': 'application/json', 'stripe-signature': header }, body };
 }
 

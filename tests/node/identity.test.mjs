@@ -33,7 +33,16 @@ function standardHeaders(prefix, id, body, ts = Math.floor(Date.now() / 1000)) {
 test(`[${BACKEND}] Express: one delivery under every path spelling Express routes here runs once`, async (t) => {
   const seen = [];
   const app = express();
-  app.post('/webhooks', webhook({ scheme: 'stripe', secret: STRIPE, mode: 'sync', onError: quiet, handlers: { '*': (e) => seen.push(e.id) } }));
+  app.post(
+    '/webhooks',
+    webhook({
+      scheme: 'stripe',
+      secret: STRIPE,
+      mode: 'sync',
+      onError: quiet,
+      handlers: { '*': (e) => seen.push(e.id) },
+    }),
+  );
   const srv = await listen(app);
   t.after(srv.close);
   const d = stripeDelivery('evt_spelling');
@@ -44,17 +53,36 @@ test(`[${BACKEND}] Express: one delivery under every path spelling Express route
     answers.push(r.json);
   }
   assert.deepEqual(seen, ['evt_spelling'], 'the handler ran once');
-  assert.ok(answers.slice(1).every((a) => a.duplicate === true && a.id === 'evt_spelling'), JSON.stringify(answers));
+  assert.ok(
+    answers.slice(1).every((a) => a.duplicate === true && a.id === 'evt_spelling'),
+    JSON.stringify(answers),
+  );
 });
 
 test(`[${BACKEND}] Express: app.use mount, any sub-path is the same endpoint`, async (t) => {
   const seen = [];
   const app = express();
-  app.use('/hooks', webhook({ scheme: 'stripe', secret: STRIPE, mode: 'sync', onError: quiet, handlers: { '*': (e) => seen.push(e.id) } }));
+  app.use(
+    '/hooks',
+    webhook({
+      scheme: 'stripe',
+      secret: STRIPE,
+      mode: 'sync',
+      onError: quiet,
+      handlers: { '*': (e) => seen.push(e.id) },
+    }),
+  );
   const srv = await listen(app);
   t.after(srv.close);
   const d = stripeDelivery('evt_mount');
-  const paths = ['/hooks', '/hooks/a', '/hooks/b/c', '/HOOKS/x', '/hooks/', ...Array.from({ length: 5 }, (_, i) => `/hooks/r${i}`)];
+  const paths = [
+    '/hooks',
+    '/hooks/a',
+    '/hooks/b/c',
+    '/HOOKS/x',
+    '/hooks/',
+    ...Array.from({ length: 5 }, (_, i) => `/hooks/r${i}`),
+  ];
   for (const path of paths) {
     const r = await post(`${srv.url}${path}`, d.headers, d.body);
     assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.json)}`);
@@ -70,15 +98,27 @@ test(`[${BACKEND}] namespace names an endpoint when receivers share a store; the
   const seen = [];
   const store = new hv.MemoryStore();
   const app = express();
-  const opts = (namespace) => ({ scheme: 'stripe', secret: STRIPE, mode: 'sync', store, namespace, onError: quiet, handlers: { '*': (e) => seen.push([namespace, e.id]) } });
+  const opts = (namespace) => ({
+    scheme: 'stripe',
+    secret: STRIPE,
+    mode: 'sync',
+    store,
+    namespace,
+    onError: quiet,
+    handlers: { '*': (e) => seen.push([namespace, e.id]) },
+  });
   app.post('/billing', webhook(opts('billing')));
   app.post('/shop', webhook(opts('shop')));
   app.post('/shop-v2', webhook(opts('shop')));
   const srv = await listen(app);
   t.after(srv.close);
   const d = stripeDelivery('evt_ns');
-  for (const path of ['/billing', '/shop', '/shop-v2', '/BILLING/']) assert.equal((await post(`${srv.url}${path}`, d.headers, d.body)).status, 200);
-  assert.deepEqual(seen, [['billing', 'evt_ns'], ['shop', 'evt_ns']]);
+  for (const path of ['/billing', '/shop', '/shop-v2', '/BILLING/'])
+    assert.equal((await post(`${srv.url}${path}`, d.headers, d.body)).status, 200);
+  assert.deepEqual(seen, [
+    ['billing', 'evt_ns'],
+    ['shop', 'evt_ns'],
+  ]);
 });
 
 test(`[${BACKEND}] Svix-signed delivery plus an unsigned webhook-id: the svix id, one handler run`, async (t) => {
@@ -93,7 +133,16 @@ test(`[${BACKEND}] Svix-signed delivery plus an unsigned webhook-id: the svix id
 
   const seen = [];
   const app = express();
-  app.post('/webhooks', webhook({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', onError: quiet, handlers: { '*': (e) => seen.push(e.id) } }));
+  app.post(
+    '/webhooks',
+    webhook({
+      scheme: 'standard',
+      secret: STANDARD_SECRET,
+      mode: 'sync',
+      onError: quiet,
+      handlers: { '*': (e) => seen.push(e.id) },
+    }),
+  );
   const srv = await listen(app);
   t.after(srv.close);
   const first = await post(`${srv.url}/webhooks`, svix, body);
@@ -113,10 +162,23 @@ test(`[${BACKEND}] Svix-signed delivery plus an unsigned webhook-id: the svix id
 test(`[${BACKEND}] GitHub: a captured body replayed under fresh delivery ids is a duplicate; event.id is the header's`, async (t) => {
   const body = JSON.stringify({ action: 'opened', issue: { number: 7 } });
   const sig = `sha256=${createHmac('sha256', GITHUB_SECRET).update(body).digest('hex')}`;
-  const headers = (delivery, event = 'issues') => ({ 'x-hub-signature-256': sig, 'x-github-event': event, 'x-github-delivery': delivery });
+  const headers = (delivery, event = 'issues') => ({
+    'x-hub-signature-256': sig,
+    'x-github-event': event,
+    'x-github-delivery': delivery,
+  });
   const seen = [];
   const app = express();
-  app.post('/webhooks', webhook({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', onError: quiet, handlers: { '*': (e) => seen.push([e.id, e.type]) } }));
+  app.post(
+    '/webhooks',
+    webhook({
+      scheme: 'github',
+      secret: GITHUB_SECRET,
+      mode: 'sync',
+      onError: quiet,
+      handlers: { '*': (e) => seen.push([e.id, e.type]) },
+    }),
+  );
   const srv = await listen(app);
   t.after(srv.close);
   assert.deepEqual((await post(`${srv.url}/webhooks`, headers('d-genuine'), body)).json, { ok: true, id: 'd-genuine' });

@@ -11,15 +11,26 @@ import { BACKEND, hv } from './backend.mjs';
 const now = () => Math.floor(Date.now() / 1000);
 const stripe = new Stripe('sk_test_interop');
 const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const body = JSON.stringify({ id: 'evt_1', type: 'invoice.paid', created: 1700000000, timestamp: '2023-11-14T22:13:20Z', data: { object: { n: 1, s: 'é' } } });
+const body = JSON.stringify({
+  id: 'evt_1',
+  type: 'invoice.paid',
+  created: 1700000000,
+  timestamp: '2023-11-14T22:13:20Z',
+  data: { object: { n: 1, s: 'é' } },
+});
 
 test(`[${BACKEND}] stripe generateTestHeaderString -> hookverify`, () => {
   const ts = now();
   const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_stripe', timestamp: ts });
-  const e = new hv.Verifier({ scheme: 'stripe', secret: 'whsec_stripe' }).verify(Buffer.from(body), { 'stripe-signature': header });
+  const e = new hv.Verifier({ scheme: 'stripe', secret: 'whsec_stripe' }).verify(Buffer.from(body), {
+    'stripe-signature': header,
+  });
   assert.equal(e.id, 'evt_1');
   assert.equal(e.type, 'invoice.paid');
-  assert.throws(() => new hv.Verifier({ scheme: 'stripe', secret: 'other' }).verify(body, { 'stripe-signature': header }), { code: 'no_matching_signature' });
+  assert.throws(
+    () => new hv.Verifier({ scheme: 'stripe', secret: 'other' }).verify(body, { 'stripe-signature': header }),
+    { code: 'no_matching_signature' },
+  );
 });
 
 test(`[${BACKEND}] hookverify sign -> stripe constructEvent`, () => {
@@ -33,7 +44,11 @@ test(`[${BACKEND}] standardwebhooks sign -> hookverify, and back`, () => {
   const wh = new StandardWebhook(WHSEC);
   const ts = new Date();
   const sig = wh.sign('msg_1', ts, body);
-  const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)), 'webhook-signature': sig };
+  const headers = {
+    'webhook-id': 'msg_1',
+    'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)),
+    'webhook-signature': sig,
+  };
   const e = new hv.Verifier({ scheme: 'standard', secret: WHSEC }).verify(body, headers);
   assert.equal(e.id, 'msg_1');
   assert.deepEqual(e.data, { object: { n: 1, s: 'é' } });
@@ -46,11 +61,19 @@ test(`[${BACKEND}] svix sign -> hookverify (svix-* headers), and back`, () => {
   const wh = new SvixWebhook(WHSEC);
   const ts = new Date();
   const sig = wh.sign('msg_svix', ts, body);
-  const headers = { 'svix-id': 'msg_svix', 'svix-timestamp': String(Math.floor(ts.getTime() / 1000)), 'svix-signature': sig };
+  const headers = {
+    'svix-id': 'msg_svix',
+    'svix-timestamp': String(Math.floor(ts.getTime() / 1000)),
+    'svix-signature': sig,
+  };
   const r = new hv.Verifier({ scheme: 'standard', secret: WHSEC }).verifySignature(body, headers);
   assert.equal(r.messageId, 'msg_svix');
   const ours = hv.sign({ scheme: 'standard', secret: WHSEC, body, id: 'msg_3', timestamp: now() });
-  const svixHeaders = { 'svix-id': ours['webhook-id'], 'svix-timestamp': ours['webhook-timestamp'], 'svix-signature': ours['webhook-signature'] };
+  const svixHeaders = {
+    'svix-id': ours['webhook-id'],
+    'svix-timestamp': ours['webhook-timestamp'],
+    'svix-signature': ours['webhook-signature'],
+  };
   wh.verify(body, svixHeaders); // throws on failure
   assert.throws(() => wh.verify(body + ' ', svixHeaders));
 });
@@ -70,7 +93,11 @@ test(`[${BACKEND}] key rotation: old and new secrets, keyIndex says which matche
   const newSecret = 'whsec_' + Buffer.from('a brand new key, 32 bytes long!!').toString('base64');
   const ts = new Date();
   const v = new hv.Verifier({ scheme: 'standard', secrets: [newSecret, WHSEC] });
-  const headers = { 'webhook-id': 'm', 'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)), 'webhook-signature': oldWh.sign('m', ts, body) };
+  const headers = {
+    'webhook-id': 'm',
+    'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)),
+    'webhook-signature': oldWh.sign('m', ts, body),
+  };
   assert.equal(v.verifySignature(body, headers).keyIndex, 1);
   headers['webhook-signature'] = new StandardWebhook(newSecret).sign('m', ts, body);
   assert.equal(v.verifySignature(body, headers).keyIndex, 0);

@@ -14,8 +14,23 @@ const pkg = JSON.parse(await readFile(path.join(pkgDir, 'package.json'), 'utf8')
 test(`[${BACKEND}] CommonJS and ES module entries expose the same API`, () => {
   assert.equal(hv.backend, BACKEND);
   assert.equal(hvEsm.backend, BACKEND);
-  for (const k of ['Verifier', 'sign', 'hmac', 'diagnose', 'MemoryStore', 'RedisStore', 'Router', 'Receiver', 'HookverifyError', 'ERROR_CODES',
-    'HINT_CODES', 'HINT_FIXES', 'SCHEMES', 'backend', 'version']) {
+  for (const k of [
+    'Verifier',
+    'sign',
+    'hmac',
+    'diagnose',
+    'MemoryStore',
+    'RedisStore',
+    'Router',
+    'Receiver',
+    'HookverifyError',
+    'ERROR_CODES',
+    'HINT_CODES',
+    'HINT_FIXES',
+    'SCHEMES',
+    'backend',
+    'version',
+  ]) {
     assert.ok(k in hv, `cjs ${k}`);
     assert.equal(hvEsm[k], hv[k], `esm ${k} is the same object`);
   }
@@ -40,16 +55,32 @@ test('napi config and exports map', () => {
   assert.deepEqual(pkg.exports['./express'].node, { import: './express.mjs', require: './express.js' });
   assert.equal(pkg.exports['./express'].types, './express.d.ts');
   assert.deepEqual(pkg.peerDependenciesMeta, { express: { optional: true } });
-  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/']) assert.ok(pkg.files.includes(f), `files has ${f}`);
+  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/'])
+    assert.ok(pkg.files.includes(f), `files has ${f}`);
 });
 
 test('npm pack ships the express entry, the pipeline and both backends', () => {
   const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkgDir, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
-  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/api.js', 'lib/api.mjs', 'lib/pipeline.js', 'lib/express.js', 'README.md',
-    'hookverify.linux-x64-gnu.node', 'wasm/node/hookverify_wasm_bg.wasm', 'wasm/web/hookverify_wasm_bg.wasm',
-    'debugger/index.html', 'debugger/app.mjs', 'debugger/request.mjs', 'debugger/style.css', 'debugger/serve.mjs']) {
+  for (const f of [
+    'express.js',
+    'express.mjs',
+    'express.d.ts',
+    'lib/api.js',
+    'lib/api.mjs',
+    'lib/pipeline.js',
+    'lib/express.js',
+    'README.md',
+    'hookverify.linux-x64-gnu.node',
+    'wasm/node/hookverify_wasm_bg.wasm',
+    'wasm/web/hookverify_wasm_bg.wasm',
+    'debugger/index.html',
+    'debugger/app.mjs',
+    'debugger/request.mjs',
+    'debugger/style.css',
+    'debugger/serve.mjs',
+  ]) {
     assert.ok(files.includes(f), `${f} is packed`);
   }
 });
@@ -60,17 +91,24 @@ test('default entry on Node loads the native addon', () => {
 
 test('default entry falls back to wasm when the native addon cannot load', () => {
   const preload = "require('module')._extensions['.node'] = () => { throw new Error('simulated: no addon'); };";
-  const r = spawnSync(process.execPath, ['-e', `${preload} const h = require('hookverify'); console.log(h.backend, h.version);`], {
-    cwd: path.join(ROOT, 'tests/node'),
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `${preload} const h = require('hookverify'); console.log(h.backend, h.version);`],
+    {
+      cwd: path.join(ROOT, 'tests/node'),
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), `wasm ${pkg.version}`);
 });
 
 test('hookverify/native reports a missing addon clearly', () => {
   const preload = "require('module')._extensions['.node'] = () => { throw new Error('simulated: no addon'); };";
-  const r = spawnSync(process.execPath, ['-e', `${preload} require('hookverify/native')`], { cwd: path.join(ROOT, 'tests/node'), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', `${preload} require('hookverify/native')`], {
+    cwd: path.join(ROOT, 'tests/node'),
+    encoding: 'utf8',
+  });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /no native addon/);
 });

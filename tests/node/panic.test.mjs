@@ -28,8 +28,10 @@ const CHILD = `
 
 test(`[${BACKEND}] a panic inside the core is internal_error; the process survives and the next call works`, () => {
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
-    cwd: `${ROOT}/tests/node`, env: { ...process.env, HOOKVERIFY_TEST_PANIC: '1', HOOKVERIFY_BACKEND: BACKEND, RUST_BACKTRACE: '0' },
-    encoding: 'utf8', timeout: 120000,
+    cwd: `${ROOT}/tests/node`,
+    env: { ...process.env, HOOKVERIFY_TEST_PANIC: '1', HOOKVERIFY_BACKEND: BACKEND, RUST_BACKTRACE: '0' },
+    encoding: 'utf8',
+    timeout: 120000,
   });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.equal(run.stdout.trim(), 'survived');
@@ -52,7 +54,14 @@ test(`[${BACKEND}] util.inspect of Verifier, Receiver, stores, Router and errors
   look(new hv.Verifier({ scheme: 'github', secrets: [plain, 'other'] }));
   const store = new hv.MemoryStore();
   look(store);
-  const r = new hv.Receiver({ providers: [{ name: 'a', scheme: 'standard', secret: whsec }, { name: 'b', scheme: 'github', secret: plain }], store, handlers: { '*': () => {} } });
+  const r = new hv.Receiver({
+    providers: [
+      { name: 'a', scheme: 'standard', secret: whsec },
+      { name: 'b', scheme: 'github', secret: plain },
+    ],
+    store,
+    handlers: { '*': () => {} },
+  });
   look(r);
   look(new hv.Router().on('*', () => {}));
   if (BACKEND === 'native') {
@@ -66,7 +75,10 @@ test(`[${BACKEND}] util.inspect of Verifier, Receiver, stores, Router and errors
       seen.push(e.message, JSON.stringify(e.details));
     }
   }
-  for (const f of [() => new hv.Verifier({ scheme: 'standard', secret: whsec + '!' }), () => new hv.Verifier({ scheme: 'standard', secret: plain, bad: 1 })]) {
+  for (const f of [
+    () => new hv.Verifier({ scheme: 'standard', secret: whsec + '!' }),
+    () => new hv.Verifier({ scheme: 'standard', secret: plain, bad: 1 }),
+  ]) {
     try {
       f();
     } catch (e) {
@@ -74,10 +86,13 @@ test(`[${BACKEND}] util.inspect of Verifier, Receiver, stores, Router and errors
     }
   }
   const all = seen.join('\n');
-  for (const piece of ['SeCrEtZeBrA', 'QUOKKA', Buffer.from(plain).toString('base64').slice(4, 16)]) assert.ok(!all.includes(piece), `${piece} in ${all}`);
+  for (const piece of ['SeCrEtZeBrA', 'QUOKKA', Buffer.from(plain).toString('base64').slice(4, 16)])
+    assert.ok(!all.includes(piece), `${piece} in ${all}`);
 });
 
-test(`[${BACKEND}] a RedisStore that cannot connect answers 503 without the password`, { skip: BACKEND !== 'native' }, async () => {
+test(`[${BACKEND}] a RedisStore that cannot connect answers 503 without the password`, {
+  skip: BACKEND !== 'native',
+}, async () => {
   const plain = 'SeCrEtZeBrA-redis-QUOKKA';
   const store = new hv.RedisStore(`redis://user:${plain}@127.0.0.1:1/0`, { timeoutMs: 200 });
   const secret = 'whsec_' + Buffer.from('k').toString('base64');

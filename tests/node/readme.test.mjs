@@ -23,7 +23,10 @@ function nodeBlocks(markdown) {
 
 function run(file, env, onLine) {
   const args = [...(BACKEND === 'wasm' ? ['-r', path.join(here, 'no-native.cjs')] : []), file];
-  const proc = spawn(process.execPath, args, { cwd: here, env: { ...process.env, NODE_PATH: path.join(here, 'node_modules'), ...env } });
+  const proc = spawn(process.execPath, args, {
+    cwd: here,
+    env: { ...process.env, NODE_PATH: path.join(here, 'node_modules'), ...env },
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => {
@@ -35,10 +38,15 @@ function run(file, env, onLine) {
   return { proc, exited };
 }
 
-for (const [label, file] of [['README.md', 'README.md'], ['packages/npm/README.md', 'packages/npm/README.md']]) {
+for (const [label, file] of [
+  ['README.md', 'README.md'],
+  ['packages/npm/README.md', 'packages/npm/README.md'],
+]) {
   const blocks = nodeBlocks(await readFile(path.join(ROOT, file), 'utf8'));
   if (blocks === null) {
-    test(`[${BACKEND}] ${label} ## Node snippets`, { skip: `${label} has no "## Node" section yet (the quick start is pasted in from packages/npm/README.md)` }, () => {});
+    test(`[${BACKEND}] ${label} ## Node snippets`, {
+      skip: `${label} has no "## Node" section yet (the quick start is pasted in from packages/npm/README.md)`,
+    }, () => {});
     continue;
   }
   test(`[${BACKEND}] ${label} has ## Node js snippets`, () => assert.ok(blocks.length >= 2, `${blocks.length} blocks`));
@@ -63,7 +71,12 @@ for (const [label, file] of [['README.md', 'README.md'], ['packages/npm/README.m
         if (m) ready(m[1]);
       });
       t.after(() => proc.exitCode === null && proc.kill('SIGKILL'));
-      const p = await Promise.race([port, exited.then((r) => { throw new Error(`exited ${r.code}: ${r.stderr}`); })]);
+      const p = await Promise.race([
+        port,
+        exited.then((r) => {
+          throw new Error(`exited ${r.code}: ${r.stderr}`);
+        }),
+      ]);
       const d = stripeEvent('evt_readme', 'invoice.paid');
       const r = await post(`http://127.0.0.1:${p}/webhooks`, d.headers, d.body);
       assert.ok(r.status === 200 || r.status === 202, `${r.status} ${JSON.stringify(r.json)}`);

@@ -14,13 +14,31 @@ import { BACKEND, hv } from './backend.mjs';
 import { freePort, standardEvent, STANDARD_SECRET } from './http.mjs';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-const skip = BACKEND !== 'native' ? 'RedisStore is native-only'
-  : !haveRedis ? 'redis-server is not installed (scripts/deps-apt.sh installs it)' : false;
+const skip =
+  BACKEND !== 'native'
+    ? 'RedisStore is native-only'
+    : !haveRedis
+      ? 'redis-server is not installed (scripts/deps-apt.sh installs it)'
+      : false;
 
 async function startRedis() {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--enable-debug-command', 'yes'], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--enable-debug-command',
+      'yes',
+    ],
+    { stdio: 'ignore' },
+  );
   const deadline = Date.now() + 10000;
   while (!(await command(port, 'PING')).startsWith('+PONG')) {
     if (Date.now() > deadline) throw new Error('redis-server did not start');
@@ -33,7 +51,10 @@ async function startRedis() {
 function command(port, cmd) {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(`${cmd}\r\n`));
-    s.on('data', (d) => { resolve(d.toString().split('\r\n')[0]); s.destroy(); });
+    s.on('data', (d) => {
+      resolve(d.toString().split('\r\n')[0]);
+      s.destroy();
+    });
     s.on('error', () => resolve(''));
   });
 }
@@ -52,13 +73,21 @@ const timed = async (f) => {
 };
 
 function receiver(redis, calls, timeoutMs) {
-  return new hv.Receiver({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', onError: () => {},
-    store: new hv.RedisStore(redis.url, { timeoutMs }), handlers: { '*': (e) => calls.push(e.id) } });
+  return new hv.Receiver({
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'sync',
+    onError: () => {},
+    store: new hv.RedisStore(redis.url, { timeoutMs }),
+    handlers: { '*': (e) => calls.push(e.id) },
+  });
 }
 
 const handle = (r, d) => r.handle({ path: '/hooks', headers: d.headers, body: d.body });
 
-test(`[${BACKEND}] RedisStore: a stalled Redis leaves the libuv threadpool free (fs, crypto) and no phantom claims`, { skip }, async (t) => {
+test(`[${BACKEND}] RedisStore: a stalled Redis leaves the libuv threadpool free (fs, crypto) and no phantom claims`, {
+  skip,
+}, async (t) => {
   const redis = await startRedis();
   t.after(redis.stop);
   const calls = [];
@@ -67,11 +96,16 @@ test(`[${BACKEND}] RedisStore: a stalled Redis leaves the libuv threadpool free 
   const deliveries = Array.from({ length: 8 }, (_, i) => standardEvent(`msg_stall_${i}`, 'user.created'));
   const { woke } = await stall(redis.port, 4);
   const started = performance.now();
-  const answers = deliveries.map((d) => handle(r, d).then(({ decision }) => ({ decision, ms: performance.now() - started })));
+  const answers = deliveries.map((d) =>
+    handle(r, d).then(({ decision }) => ({ decision, ms: performance.now() - started })),
+  );
   // Unrelated threadpool work while 8 deliveries wait on the stalled Redis. Before the fix the
   // store calls held all four libuv threads: an fs.readFile here took 4.3 s.
   const fsMs = await timed(() => readFile(fileURLToPath(import.meta.url)));
-  const cryptoMs = await timed(() => new Promise((resolve, reject) => pbkdf2('pw', 'salt', 1000, 32, 'sha256', (e) => (e ? reject(e) : resolve()))));
+  const cryptoMs = await timed(
+    () =>
+      new Promise((resolve, reject) => pbkdf2('pw', 'salt', 1000, 32, 'sha256', (e) => (e ? reject(e) : resolve()))),
+  );
   const waited = await Promise.all(answers);
   assert.ok(fsMs < 1000, `fs.readFile took ${fsMs.toFixed(0)} ms while Redis was stalled`);
   assert.ok(cryptoMs < 1000, `crypto.pbkdf2 took ${cryptoMs.toFixed(0)} ms while Redis was stalled`);
@@ -80,7 +114,9 @@ test(`[${BACKEND}] RedisStore: a stalled Redis leaves the libuv threadpool free 
     assert.equal(JSON.parse(decision.body).error.code, 'store_unavailable');
   }
   const slowest = Math.max(...waited.map((w) => w.ms));
-  t.diagnostic(`while stalled: fs.readFile ${fsMs.toFixed(0)} ms, crypto.pbkdf2 ${cryptoMs.toFixed(0)} ms, slowest delivery ${slowest.toFixed(0)} ms (503)`);
+  t.diagnostic(
+    `while stalled: fs.readFile ${fsMs.toFixed(0)} ms, crypto.pbkdf2 ${cryptoMs.toFixed(0)} ms, slowest delivery ${slowest.toFixed(0)} ms (503)`,
+  );
   assert.ok(slowest < 2000 + 1500, `a delivery took ${slowest.toFixed(0)} ms with a 2000 ms store timeout`);
   assert.ok(performance.now() - started < 4000, 'answered before Redis woke up');
   assert.equal(await woke, '+OK');
@@ -94,7 +130,9 @@ test(`[${BACKEND}] RedisStore: a stalled Redis leaves the libuv threadpool free 
   assert.equal(calls.length, 9);
 });
 
-test(`[${BACKEND}] RedisStore: deliveries beyond what may wait for a store thread get 503 at once, before any claim`, { skip }, async (t) => {
+test(`[${BACKEND}] RedisStore: deliveries beyond what may wait for a store thread get 503 at once, before any claim`, {
+  skip,
+}, async (t) => {
   const redis = await startRedis();
   t.after(redis.stop);
   const calls = [];
@@ -103,7 +141,9 @@ test(`[${BACKEND}] RedisStore: deliveries beyond what may wait for a store threa
   const deliveries = Array.from({ length: 1200 }, (_, i) => standardEvent(`msg_flood_${i}`, 'user.created'));
   const { woke } = await stall(redis.port, 3);
   const t0 = performance.now();
-  const answers = deliveries.map((d) => handle(r, d).then(({ decision }) => ({ decision, ms: performance.now() - t0 })));
+  const answers = deliveries.map((d) =>
+    handle(r, d).then(({ decision }) => ({ decision, ms: performance.now() - t0 })),
+  );
   const done = await Promise.all(answers);
   assert.equal(await woke, '+OK');
   const fast = done.filter((a) => a.ms < 500);

@@ -13,17 +13,28 @@ import { listen, post, freePort, github, standardEvent, GITHUB_SECRET, STANDARD_
 const require = createRequire(import.meta.url);
 const { webhook } = require('hookverify/express').createExpress(hv);
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-const skip = BACKEND !== 'native' ? 'RedisStore is native-only (the wasm backend throws invalid_argument; see express.test.mjs)'
-  : !haveRedis ? 'redis-server is not installed (scripts/deps-apt.sh installs it)' : false;
+const skip =
+  BACKEND !== 'native'
+    ? 'RedisStore is native-only (the wasm backend throws invalid_argument; see express.test.mjs)'
+    : !haveRedis
+      ? 'redis-server is not installed (scripts/deps-apt.sh installs it)'
+      : false;
 
 async function startRedis() {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const deadline = Date.now() + 10000;
   for (;;) {
     const pong = await new Promise((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-      s.on('data', (d) => { resolve(d.toString().startsWith('+PONG')); s.destroy(); });
+      s.on('data', (d) => {
+        resolve(d.toString().startsWith('+PONG'));
+        s.destroy();
+      });
       s.on('error', () => resolve(false));
     });
     if (pong) break;
@@ -39,22 +50,46 @@ async function app(options) {
   return listen(a);
 }
 
-test(`[${BACKEND}] RedisStore: 100 concurrent deliveries of one id across two servers run the handler once`, { skip }, async (t) => {
+test(`[${BACKEND}] RedisStore: 100 concurrent deliveries of one id across two servers run the handler once`, {
+  skip,
+}, async (t) => {
   const redis = await startRedis();
   t.after(redis.stop);
   let calls = 0;
-  const handlers = { 'issues.*': async () => { calls++; await new Promise((r) => setTimeout(r, 100)); } };
+  const handlers = {
+    'issues.*': async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 100));
+    },
+  };
   // Two "instances" of the endpoint sharing one Redis, as two processes would.
-  const a = await app({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', store: new hv.RedisStore(redis.url, { prefix: 'hv-test-1:' }), handlers });
-  const b = await app({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', store: new hv.RedisStore(redis.url, { prefix: 'hv-test-1:' }), handlers });
+  const a = await app({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    store: new hv.RedisStore(redis.url, { prefix: 'hv-test-1:' }),
+    handlers,
+  });
+  const b = await app({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    store: new hv.RedisStore(redis.url, { prefix: 'hv-test-1:' }),
+    handlers,
+  });
   t.after(a.close);
   t.after(b.close);
   const d = await github('issues', 'opened', 'delivery-concurrent');
-  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => post(`${(i % 2 ? a : b).url}/webhooks`, d.headers, d.body)));
+  const results = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => post(`${(i % 2 ? a : b).url}/webhooks`, d.headers, d.body)),
+  );
   const statuses = results.map((r) => r.status);
   assert.equal(calls, 1, 'exactly one run');
   assert.equal(results.filter((r) => r.status === 200 && !r.json.duplicate).length, 1, 'one delivery ran it');
-  assert.ok(statuses.every((s) => s === 200 || s === 409), `statuses: ${[...new Set(statuses)]}`);
+  assert.ok(
+    statuses.every((s) => s === 200 || s === 409),
+    `statuses: ${[...new Set(statuses)]}`,
+  );
   for (const r of results.filter((r) => r.status === 409)) assert.ok(Number(r.headers.get('retry-after')) >= 1);
   const after = await post(`${a.url}/webhooks`, d.headers, d.body);
   assert.equal(after.json.duplicate, true);
@@ -65,8 +100,17 @@ test(`[${BACKEND}] RedisStore: a failed handler is released in Redis, so the ret
   const redis = await startRedis();
   t.after(redis.stop);
   let calls = 0;
-  const srv = await app({ scheme: 'standard', secret: STANDARD_SECRET, mode: 'sync', store: new hv.RedisStore(redis.url),
-    handlers: { '*': () => { if (++calls === 1) throw new Error('first attempt fails'); } } });
+  const srv = await app({
+    scheme: 'standard',
+    secret: STANDARD_SECRET,
+    mode: 'sync',
+    store: new hv.RedisStore(redis.url),
+    handlers: {
+      '*': () => {
+        if (++calls === 1) throw new Error('first attempt fails');
+      },
+    },
+  });
   t.after(srv.close);
   const d = standardEvent('msg_redis_retry', 'user.created');
   assert.equal((await post(`${srv.url}/webhooks`, d.headers, d.body)).status, 500);
@@ -75,10 +119,21 @@ test(`[${BACKEND}] RedisStore: a failed handler is released in Redis, so the ret
   assert.equal(calls, 2);
 });
 
-test(`[${BACKEND}] RedisStore: a stalled Redis does not block the event loop (calls run on the addon's store threads)`, { skip }, async (t) => {
+test(`[${BACKEND}] RedisStore: a stalled Redis does not block the event loop (calls run on the addon's store threads)`, {
+  skip,
+}, async (t) => {
   const redis = await startRedis();
-  t.after(() => { redis.proc.kill('SIGCONT'); redis.stop(); });
-  const srv = await app({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', store: new hv.RedisStore(redis.url, { timeoutMs: 400 }), handlers: { '*': () => {} } });
+  t.after(() => {
+    redis.proc.kill('SIGCONT');
+    redis.stop();
+  });
+  const srv = await app({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    store: new hv.RedisStore(redis.url, { timeoutMs: 400 }),
+    handlers: { '*': () => {} },
+  });
   t.after(srv.close);
   redis.proc.kill('SIGSTOP'); // accepts TCP, never answers
   let ticks = 0;
@@ -97,7 +152,13 @@ test(`[${BACKEND}] RedisStore: redis killed -> 503 with Retry-After, handler not
   const redis = await startRedis();
   t.after(redis.stop);
   let calls = 0;
-  const srv = await app({ scheme: 'github', secret: GITHUB_SECRET, mode: 'sync', store: new hv.RedisStore(redis.url, { timeoutMs: 500 }), handlers: { '*': () => calls++ } });
+  const srv = await app({
+    scheme: 'github',
+    secret: GITHUB_SECRET,
+    mode: 'sync',
+    store: new hv.RedisStore(redis.url, { timeoutMs: 500 }),
+    handlers: { '*': () => calls++ },
+  });
   t.after(srv.close);
   const ok = await github('issues', 'opened', 'delivery-before-kill');
   assert.equal((await post(`${srv.url}/webhooks`, ok.headers, ok.body)).status, 200);

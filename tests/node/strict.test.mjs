@@ -44,7 +44,13 @@ function assertNoCanary(fn, what) {
   }
   assert.ok(err, `${what}: expected a throw`);
   assert.ok(err instanceof hv.HookverifyError, `${what}: ${err}`);
-  const shown = [err.message, JSON.stringify(err.details), String(err), util.inspect(err, { depth: 5 }), err.stack].join(' | ');
+  const shown = [
+    err.message,
+    JSON.stringify(err.details),
+    String(err),
+    util.inspect(err, { depth: 5 }),
+    err.stack,
+  ].join(' | ');
   for (const leak of LEAKS) assert.ok(!shown.includes(leak), `${what}: the error shows the value: ${shown}`);
   return err;
 }
@@ -54,9 +60,21 @@ test(`[${BACKEND}] a mis-typed secret never appears in an error: Verifier, Recei
     const what = util.inspect(bad);
     const e = assertNoCanary(() => new hv.Verifier({ scheme: 'stripe', ...bad }), `Verifier ${what}`);
     assert.equal(e.code, 'invalid_argument');
-    assertNoCanary(() => new hv.Verifier({ scheme: 'standard', toleranceSeconds: 10, ...bad }), `Verifier standard ${what}`);
+    assertNoCanary(
+      () => new hv.Verifier({ scheme: 'standard', toleranceSeconds: 10, ...bad }),
+      `Verifier standard ${what}`,
+    );
     assertNoCanary(() => new hv.Receiver({ scheme: 'stripe', ...bad, handlers: {} }), `Receiver ${what}`);
-    assertNoCanary(() => new hv.Receiver({ providers: [{ scheme: 'github', secret: 'ok' }, { scheme: 'stripe', ...bad }] }), `Receiver providers ${what}`);
+    assertNoCanary(
+      () =>
+        new hv.Receiver({
+          providers: [
+            { scheme: 'github', secret: 'ok' },
+            { scheme: 'stripe', ...bad },
+          ],
+        }),
+      `Receiver providers ${what}`,
+    );
     assertNoCanary(() => webhook({ scheme: 'github', ...bad, onError: quiet }), `webhook() ${what}`);
     if ('secret' in bad) {
       assertNoCanary(() => hv.sign({ scheme: 'github', secret: bad.secret, body: 'x' }), `sign ${what}`);
@@ -77,7 +95,11 @@ test(`[${BACKEND}] a mis-typed secret never appears in an error: Verifier, Recei
 test(`[${BACKEND}] whitespace-only secrets are invalid_secret everywhere a secret is taken`, () => {
   for (const blank of [' ', '   ', '\t', '\n', '\r\n']) {
     for (const scheme of ['github', 'stripe', 'slack']) {
-      assert.throws(() => new hv.Verifier({ scheme, secret: blank }), { code: 'invalid_secret' }, `${scheme} ${JSON.stringify(blank)}`);
+      assert.throws(
+        () => new hv.Verifier({ scheme, secret: blank }),
+        { code: 'invalid_secret' },
+        `${scheme} ${JSON.stringify(blank)}`,
+      );
       assert.throws(() => new hv.Verifier({ scheme, secrets: ['real', blank] }), { code: 'invalid_secret' });
       assert.throws(() => new hv.Receiver({ scheme, secret: blank }), { code: 'invalid_secret' });
       assert.throws(() => hv.sign({ scheme, secret: blank, body: 'x' }), { code: 'invalid_secret' });
@@ -90,7 +112,9 @@ test(`[${BACKEND}] whitespace-only secrets are invalid_secret everywhere a secre
 /** Sends raw request bytes over a socket (header bytes exactly as given), returns {status, json}. */
 async function rawPost(port, path, headerLines, body) {
   const head = Buffer.concat([
-    Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`),
+    Buffer.from(
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`,
+    ),
     ...headerLines.map((l) => Buffer.concat([Buffer.isBuffer(l) ? l : Buffer.from(l, 'latin1'), Buffer.from('\r\n')])),
     Buffer.from('\r\n'),
   ]);
@@ -118,30 +142,89 @@ async function rawPost(port, path, headerLines, body) {
 function cases() {
   const sw = standardEvent('msg_parity_1', 'user.created');
   const good = sw.headers['webhook-signature'];
-  const swLines = (sig) => [`webhook-id: ${sw.headers['webhook-id']}`, `webhook-timestamp: ${sw.headers['webhook-timestamp']}`, ...sig];
+  const swLines = (sig) => [
+    `webhook-id: ${sw.headers['webhook-id']}`,
+    `webhook-timestamp: ${sw.headers['webhook-timestamp']}`,
+    ...sig,
+  ];
   const st = stripeEvent('evt_parity_1', 'invoice.paid');
   const stGood = st.headers['stripe-signature'];
   const t = stGood.split(',')[0];
   const junk = 'de'.repeat(32);
   return [
     ['standard', 'good', sw.body, swLines([`webhook-signature: ${good}`]), 202, null],
-    ['standard', 'joined, junk first', sw.body, swLines([`webhook-signature: v1,AAAA, ${good}`]), 401, 'malformed_header'],
-    ['standard', 'joined, junk last', sw.body, swLines([`webhook-signature: ${good}, v1,AAAA`]), 401, 'malformed_header'],
-    ['standard', 'two lines', sw.body, swLines([`webhook-signature: v1,AAAA`, `webhook-signature: ${good}`]), 401, 'malformed_header'],
-    ['standard', 'non-ASCII bytes', sw.body, swLines([Buffer.concat([Buffer.from(`webhook-signature: ${good} v1,`), Buffer.from([0xff, 0xfe])])]), 401, 'malformed_header'],
-    ['standard', 'UTF-8 bytes', sw.body, swLines([Buffer.from(`webhook-signature: ${good} v1,caf\u00e9`, 'utf8')]), 401, 'malformed_header'],
+    [
+      'standard',
+      'joined, junk first',
+      sw.body,
+      swLines([`webhook-signature: v1,AAAA, ${good}`]),
+      401,
+      'malformed_header',
+    ],
+    [
+      'standard',
+      'joined, junk last',
+      sw.body,
+      swLines([`webhook-signature: ${good}, v1,AAAA`]),
+      401,
+      'malformed_header',
+    ],
+    [
+      'standard',
+      'two lines',
+      sw.body,
+      swLines([`webhook-signature: v1,AAAA`, `webhook-signature: ${good}`]),
+      401,
+      'malformed_header',
+    ],
+    [
+      'standard',
+      'non-ASCII bytes',
+      sw.body,
+      swLines([Buffer.concat([Buffer.from(`webhook-signature: ${good} v1,`), Buffer.from([0xff, 0xfe])])]),
+      401,
+      'malformed_header',
+    ],
+    [
+      'standard',
+      'UTF-8 bytes',
+      sw.body,
+      swLines([Buffer.from(`webhook-signature: ${good} v1,caf\u00e9`, 'utf8')]),
+      401,
+      'malformed_header',
+    ],
     ['stripe', 'good', st.body, [`stripe-signature: ${stGood}`], 202, null],
     ['stripe', 'joined v1', st.body, [`stripe-signature: ${stGood}, v1=${junk}`], 401, 'malformed_header'],
     ['stripe', 'joined t + v1', st.body, [`stripe-signature: ${stGood}, ${t},v1=${junk}`], 401, 'malformed_header'],
-    ['stripe', 'two lines', st.body, [`stripe-signature: ${stGood}`, `stripe-signature: ${t},v1=${junk}`], 401, 'malformed_header'],
-    ['stripe', 'non-ASCII bytes', st.body, [Buffer.concat([Buffer.from(`stripe-signature: ${stGood},v1=`), Buffer.from([0xff, 0xfe])])], 401, 'malformed_header'],
+    [
+      'stripe',
+      'two lines',
+      st.body,
+      [`stripe-signature: ${stGood}`, `stripe-signature: ${t},v1=${junk}`],
+      401,
+      'malformed_header',
+    ],
+    [
+      'stripe',
+      'non-ASCII bytes',
+      st.body,
+      [Buffer.concat([Buffer.from(`stripe-signature: ${stGood},v1=`), Buffer.from([0xff, 0xfe])])],
+      401,
+      'malformed_header',
+    ],
   ];
 }
 
 test(`[${BACKEND}] Express over real HTTP: joined duplicates and non-ASCII header bytes are malformed_header`, async (t) => {
   const app = express();
-  app.post('/standard', webhook({ scheme: 'standard', secret: STANDARD_SECRET, handlers: { '*': () => {} }, onError: quiet }));
-  app.post('/stripe', webhook({ scheme: 'stripe', secret: STRIPE_SECRET, handlers: { '*': () => {} }, onError: quiet }));
+  app.post(
+    '/standard',
+    webhook({ scheme: 'standard', secret: STANDARD_SECRET, handlers: { '*': () => {} }, onError: quiet }),
+  );
+  app.post(
+    '/stripe',
+    webhook({ scheme: 'stripe', secret: STRIPE_SECRET, handlers: { '*': () => {} }, onError: quiet }),
+  );
   const srv = await listen(app);
   t.after(srv.close);
   const port = srv.server.address().port;
@@ -162,7 +245,9 @@ test(`[${BACKEND}] Fetch Headers join duplicates with ", ": the verdict is malfo
   const st = stripeEvent('evt_fetch_1', 'invoice.paid');
   const sh = new Headers(st.headers);
   sh.append('stripe-signature', `v1=${'de'.repeat(32)}`);
-  assert.throws(() => new hv.Verifier({ scheme: 'stripe', secret: STRIPE_SECRET }).verify(st.body, sh), { code: 'malformed_header' });
+  assert.throws(() => new hv.Verifier({ scheme: 'stripe', secret: STRIPE_SECRET }).verify(st.body, sh), {
+    code: 'malformed_header',
+  });
 });
 
 test(`[${BACKEND}] a 401 says neither how many secrets are live nor which other providers the endpoint serves`, async () => {
@@ -184,10 +269,15 @@ test(`[${BACKEND}] a 401 says neither how many secrets are live nor which other 
   assert.doesNotMatch(none.body.toLowerCase(), /stripe-signature|x-hub-signature/);
   // The verifier's own error (what the operator logs) keeps the count.
   const v = new hv.Verifier({ scheme: 'stripe', secrets: [STRIPE_SECRET, 'whsec_second_live_secret'] });
-  assert.throws(() => v.verify(st.body, st.headers), (e) => e.details.secrets === 2 && /2 secret\(s\)/.test(e.message));
+  assert.throws(
+    () => v.verify(st.body, st.headers),
+    (e) => e.details.secrets === 2 && /2 secret\(s\)/.test(e.message),
+  );
 });
 
-test(`[${BACKEND}] a 503 does not carry the store's error text`, { skip: BACKEND !== 'native' && 'RedisStore needs the native addon' }, async () => {
+test(`[${BACKEND}] a 503 does not carry the store's error text`, {
+  skip: BACKEND !== 'native' && 'RedisStore needs the native addon',
+}, async () => {
   const port = await freePort();
   const store = new hv.RedisStore(`redis://127.0.0.1:${port}/0`, { timeoutMs: 500 });
   const r = new hv.Receiver({ scheme: 'stripe', secret: STRIPE_SECRET, store, handlers: { '*': () => {} } });

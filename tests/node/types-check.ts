@@ -6,18 +6,38 @@ import * as forcedWasm from 'hookverify/wasm';
 import * as forcedNative from 'hookverify/native';
 
 const v = new Verifier({ scheme: 'github', secret: 's' });
-const rotated = new Verifier({ scheme: 'standard', secrets: ['whsec_a', 'whsec_b'], toleranceSeconds: 60, maxBodyBytes: 1 << 20 });
-const spec: SchemeSpec = { name: 'acme', signature_header: 'X-Acme-Signature', encoding: 'base64', event: { id: { header: 'X-Acme-Id' }, type: '/kind' } };
+const rotated = new Verifier({
+  scheme: 'standard',
+  secrets: ['whsec_a', 'whsec_b'],
+  toleranceSeconds: 60,
+  maxBodyBytes: 1 << 20,
+});
+const spec: SchemeSpec = {
+  name: 'acme',
+  signature_header: 'X-Acme-Signature',
+  encoding: 'base64',
+  event: { id: { header: 'X-Acme-Id' }, type: '/kind' },
+};
 const custom = new Verifier({ scheme: spec, secret: 's', dangerouslySkipTimestampCheck: true });
 
 const body: Uint8Array = new TextEncoder().encode('{}');
-const event: Event<{ n: number }> = v.verify<{ n: number }>(body, { 'x-hub-signature-256': 'sha256=00' }, { now: 1700000000 });
+const event: Event<{ n: number }> = v.verify<{ n: number }>(
+  body,
+  { 'x-hub-signature-256': 'sha256=00' },
+  { now: 1700000000 },
+);
 const n: number = event.data.n;
 const ts: number | null = event.timestamp;
 const checked: Verified = rotated.verifySignature('a=b', new Headers(), { now: new Date() });
 const id: string | null = checked.messageId;
 custom.verifySignature(body, new Map([['x-acme-signature', 'AA==']]));
-const headers: Record<string, string> = sign({ scheme: 'standard', secret: 'whsec_aGk=', body: '{}', id: 'msg_1', timestamp: 1700000000 });
+const headers: Record<string, string> = sign({
+  scheme: 'standard',
+  secret: 'whsec_aGk=',
+  body: '{}',
+  id: 'msg_1',
+  timestamp: 1700000000,
+});
 
 try {
   v.verify('{}', { 'X-Hub-Signature-256': ['a', 'b'] });
@@ -30,7 +50,19 @@ try {
 }
 const codes: readonly ErrorCode[] = ERROR_CODES;
 const which: 'native' | 'wasm' = backend;
-console.log(n, ts, id, headers, codes, SCHEMES, which, version, hookverify.backend, forcedWasm.backend, forcedNative.version);
+console.log(
+  n,
+  ts,
+  id,
+  headers,
+  codes,
+  SCHEMES,
+  which,
+  version,
+  hookverify.backend,
+  forcedWasm.backend,
+  forcedNative.version,
+);
 
 // The receiving pipeline and the Express entry.
 import { MemoryStore, RedisStore, Router, Receiver } from 'hookverify';
@@ -38,7 +70,10 @@ import type { Decision, Delivery } from 'hookverify';
 import { webhook, createExpress } from 'hookverify/express';
 
 const receiver = new Receiver({
-  providers: [{ name: 'gh', scheme: 'github', secret: 's' }, { scheme: 'stripe', secrets: ['whsec_a'], match: { header: 'stripe-signature' } }],
+  providers: [
+    { name: 'gh', scheme: 'github', secret: 's' },
+    { scheme: 'stripe', secrets: ['whsec_a'], match: { header: 'stripe-signature' } },
+  ],
   store: new MemoryStore({ capacity: 1000 }),
   handlers: { 'issues.*': async (e, ctx) => console.log(e.id, ctx.token, ctx.provider), '*': [() => undefined] },
   routes: [{ pattern: '*', provider: 'gh', path: '/hooks', handler: () => undefined }],
@@ -53,9 +88,17 @@ async function flow(): Promise<Decision> {
 }
 const { decision } = await receiver.handle({ headers: new Headers(), body: body });
 const names: string[] = receiver.headerNames;
-const routed: Array<() => number> = new Router<() => number>().on('user.*', () => 1).unhandled(() => 2).match('user.created');
+const routed: Array<() => number> = new Router<() => number>()
+  .on('user.*', () => 1)
+  .unhandled(() => 2)
+  .match('user.created');
 const redis = (): RedisStore => new RedisStore('redis://127.0.0.1:6379', { prefix: 'app:', timeoutMs: 500 });
-const mw = webhook({ scheme: 'stripe', secret: 'whsec_a', store: redis(), handlers: { 'invoice.paid': (e, ctx) => console.log(e.type, ctx.req.url) } });
+const mw = webhook({
+  scheme: 'stripe',
+  secret: 'whsec_a',
+  store: redis(),
+  handlers: { 'invoice.paid': (e, ctx) => console.log(e.type, ctx.req.url) },
+});
 const wasmMw = createExpress(forcedWasm.default).webhook({ scheme: 'github', secret: 's', mode: 'async' });
 console.log(flow, decision.status, names, routed, mw, wasmMw);
 
@@ -63,11 +106,25 @@ console.log(flow, decision.status, names, routed, mw, wasmMw);
 import { diagnose, HINT_CODES, HINT_FIXES } from 'hookverify';
 import type { DiagnoseReport, HintCode } from 'hookverify';
 
-const report: DiagnoseReport = diagnose({ headers: { 'X-Hub-Signature-256': 'sha256=00' }, body: '{}', secrets: ['s'], now: 1700000000 });
+const report: DiagnoseReport = diagnose({
+  headers: { 'X-Hub-Signature-256': 'sha256=00' },
+  body: '{}',
+  secrets: ['s'],
+  now: 1700000000,
+});
 const given: DiagnoseReport = diagnose({ headers: new Headers(), body, secret: 's', scheme: spec, now: new Date() });
 const firstHint: HintCode | undefined = report.hints[0]?.code;
 const fix: string = HINT_FIXES.body_reserialized;
 const failedChecks: string[] = given.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
 const hintCodes: readonly HintCode[] = HINT_CODES;
 const keyIndex: number | null = report.key_index;
-console.log(firstHint, fix, failedChecks, hintCodes, keyIndex, report.event?.type, report.scheme, hookverify.diagnose === diagnose);
+console.log(
+  firstHint,
+  fix,
+  failedChecks,
+  hintCodes,
+  keyIndex,
+  report.event?.type,
+  report.scheme,
+  hookverify.diagnose === diagnose,
+);

@@ -39,7 +39,7 @@ def envelope(size: int) -> bytes:
 
 def stdlib_standard(secret: str):
     """What a careful user writes with the standard library for Standard Webhooks."""
-    key = base64.b64decode(secret[len("whsec_"):])
+    key = base64.b64decode(secret[len("whsec_") :])
 
     def verify(body: bytes, headers) -> None:
         msg_id = headers["webhook-id"]
@@ -175,16 +175,30 @@ def main() -> int:
     ]
     if other is not None:  # information only: the compared copy against the same peers, same rounds
         goals += [
-            (f"compare: {other.__name__} verify_signature vs stdlib @1 KiB", best("hand", 1024) / best("other_sig", 1024), 3.0),
-            (f"compare: {other.__name__} verify vs standardwebhooks @1 KiB", best("standardwebhooks", 1024) / best("other_verify", 1024), 5.0),
-            (f"compare: {other.__name__} verify_signature vs stdlib @1 MiB", best("hand", 1 << 20) / best("other_sig", 1 << 20), 0.95),
+            (
+                f"compare: {other.__name__} verify_signature vs stdlib @1 KiB",
+                best("hand", 1024) / best("other_sig", 1024),
+                3.0,
+            ),
+            (
+                f"compare: {other.__name__} verify vs standardwebhooks @1 KiB",
+                best("standardwebhooks", 1024) / best("other_verify", 1024),
+                5.0,
+            ),
+            (
+                f"compare: {other.__name__} verify_signature vs stdlib @1 MiB",
+                best("hand", 1 << 20) / best("other_sig", 1 << 20),
+                0.95,
+            ),
         ]
     versions = {"python": sys.version.split()[0], "openssl": ssl.OPENSSL_VERSION, "hookverify": hv.__version__}
     for dist in ("standardwebhooks", "svix", "stripe"):
         versions[dist] = version(dist)
     fmt = lambda ns: f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.2f} µs" if ns >= 1e3 else f"{ns:.0f} ns"  # noqa: E731
-    print(f"hookverify {hv.__version__} on CPython {versions['python']}; best ns/op over {rounds} interleaved rounds "
-          f"(median in brackets); loadavg {' → '.join(f'{l[0]:.2f}' for l in load)}\n")
+    print(
+        f"hookverify {hv.__version__} on CPython {versions['python']}; best ns/op over {rounds} interleaved rounds "
+        f"(median in brackets); loadavg {' → '.join(f'{l[0]:.2f}' for l in load)}\n"
+    )
     print("| implementation | kind | " + " | ".join(label for label, _ in SIZES) + " |")
     print("|---|---|" + "---:|" * len(SIZES))
     for r in results.values():
@@ -196,9 +210,21 @@ def main() -> int:
     if json_out:
         os.makedirs(os.path.dirname(json_out) or ".", exist_ok=True)
         with open(json_out, "w") as f:
-            json.dump({"harness": "python", "quick": quick, "rounds": rounds, "batch_s": batch_s, "loadavg": load,
-                       "cpus": os.cpu_count(), "versions": versions, "results": results,
-                       "goals": [{"name": n, "measured": g, "want": w, "met": g >= w} for n, g, w in goals]}, f, indent=1)
+            json.dump(
+                {
+                    "harness": "python",
+                    "quick": quick,
+                    "rounds": rounds,
+                    "batch_s": batch_s,
+                    "loadavg": load,
+                    "cpus": os.cpu_count(),
+                    "versions": versions,
+                    "results": results,
+                    "goals": [{"name": n, "measured": g, "want": w, "met": g >= w} for n, g, w in goals],
+                },
+                f,
+                indent=1,
+            )
     return 0
 
 

@@ -88,7 +88,7 @@ import subprocess
 import time
 
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-WHKEY = base64.b64decode(WHSEC[len("whsec_"):])
+WHKEY = base64.b64decode(WHSEC[len("whsec_") :])
 GH_SECRET = "gh-secret"
 
 
@@ -100,7 +100,11 @@ def std_headers(body: bytes, msg_id: str, ts: Any = None, key: bytes = WHKEY) ->
     """Standard Webhooks headers computed with Python's hmac, never with hookverify's signer."""
     ts = int(time.time()) if ts is None else ts
     mac = hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
 
 
 def gh_headers(body: bytes, delivery: str, event: str = "issues") -> dict:
@@ -143,7 +147,8 @@ class RedisServer:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
         self.url = f"redis://127.0.0.1:{self.port}/0"

@@ -3,8 +3,9 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import hookverify as hv
 from conftest import WHSEC, envelope, std_headers
+
+import hookverify as hv
 
 NOW = 1_700_000_000
 

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, assert_mypy_strict, gil_probe
 
 import hookverify as hv
-from conftest import ROOT, assert_mypy_strict, gil_probe
 
 SECRET = "It's a Secret to Everybody"
 GH_BODY = b"Hello, World!"
 GH_HEADERS = {"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"}
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-WHKEY = base64.b64decode(WHSEC[len("whsec_"):])
+WHKEY = base64.b64decode(WHSEC[len("whsec_") :])
 NOW = 1_700_000_000
 ENVELOPE = b'{"type":"user.created","timestamp":"2023-11-14T22:13:20Z","data":{"id":"u_1","tags":["a"]}}'
 
@@ -30,7 +30,11 @@ ENVELOPE = b'{"type":"user.created","timestamp":"2023-11-14T22:13:20Z","data":{"
 def std_headers(body: bytes, msg_id: str = "msg_1", ts: int = NOW, key: bytes = WHKEY) -> dict:
     """Standard Webhooks headers computed with Python's hmac, never with our signer."""
     mac = hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
 
 
 def code_of(fn, *args, **kwargs) -> str:
@@ -77,7 +81,8 @@ def test_schemes_are_the_core_presets():
 def test_stubs_match_runtime():
     run = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "hookverify"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout + run.stderr
 
@@ -134,7 +139,9 @@ def _reach(code):
         "timestamp_too_new": lambda: std.verify_signature(b"{}", h, now=NOW - 301),
         "no_matching_signature": lambda: gh.verify_signature(GH_BODY + b"!", GH_HEADERS),
         "invalid_secret": lambda: hv.Verifier(scheme="standard", secret="whsec_!!"),
-        "payload_too_large": lambda: hv.Verifier(scheme="github", secret=SECRET, max_body_bytes=4).verify(GH_BODY, GH_HEADERS),
+        "payload_too_large": lambda: hv.Verifier(scheme="github", secret=SECRET, max_body_bytes=4).verify(
+            GH_BODY, GH_HEADERS
+        ),
         "invalid_json": lambda: gh.verify(GH_BODY, GH_HEADERS),
         "missing_field": lambda: std.verify(b"{}", h, now=NOW),
         "unknown_scheme": lambda: hv.Verifier(scheme="paypal", secret=SECRET),
@@ -312,7 +319,10 @@ def test_header_shapes(headers):
     "headers",
     [
         [*GH_HEADERS.items(), *GH_HEADERS.items()],
-        {"X-Hub-Signature-256": GH_HEADERS["X-Hub-Signature-256"], "x-hub-signature-256": GH_HEADERS["X-Hub-Signature-256"]},
+        {
+            "X-Hub-Signature-256": GH_HEADERS["X-Hub-Signature-256"],
+            "x-hub-signature-256": GH_HEADERS["X-Hub-Signature-256"],
+        },
         CaseInsensitiveHeaders([*GH_HEADERS.items(), ("x-hub-signature-256", "sha256=00")]),
     ],
     ids=["pairs", "dict-case-variants", "mapping"],
@@ -335,7 +345,9 @@ def test_svix_header_alias_and_id_from_headers():
 # ---------------------------------------------------------------- bodies and results
 
 
-@pytest.mark.parametrize("convert", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"])
+@pytest.mark.parametrize(
+    "convert", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"]
+)
 def test_body_types(convert):
     event = hv.Verifier(scheme="standard", secret=WHSEC).verify(convert(ENVELOPE), std_headers(ENVELOPE), now=NOW)
     assert event.data == {"id": "u_1", "tags": ["a"]}
@@ -357,9 +369,13 @@ UNICODE_ENVELOPE = (
 ).encode()
 
 
-@pytest.mark.parametrize("convert", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"])
+@pytest.mark.parametrize(
+    "convert", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"]
+)
 def test_event_data_is_the_exact_utf8_payload_for_every_body_type(convert):
-    event = hv.Verifier(scheme="standard", secret=WHSEC).verify(convert(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW)
+    event = hv.Verifier(scheme="standard", secret=WHSEC).verify(
+        convert(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW
+    )
     assert event.data_json == '{"name":"Zoë 日本 🎉","esc":"\\u00e9\\ud83c\\udf89","n":[1,2.5,null]}'
     assert event.data == {"name": "Zoë 日本 🎉", "esc": "é🎉", "n": [1, 2.5, None]}
     assert event.data_json is event.data_json and event.data is event.data
@@ -371,7 +387,9 @@ def test_event_outlives_and_ignores_changes_to_its_body():
     body[:] = b"x" * len(body)
     del body
     assert event.data["name"] == "Zoë 日本 🎉"
-    first = hv.Verifier(scheme="standard", secret=WHSEC).verify(bytes(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW)
+    first = hv.Verifier(scheme="standard", secret=WHSEC).verify(
+        bytes(UNICODE_ENVELOPE), std_headers(UNICODE_ENVELOPE), now=NOW
+    )
     assert (first.id, first.type, first.timestamp, first.key_index) == ("msg_1", "user.created", NOW, 0)
     assert repr(first) == "Event(id='msg_1', type='user.created', timestamp=1700000000, key_index=0)"
 
@@ -398,7 +416,9 @@ def test_event_payload_shares_an_immutable_body_and_outlives_it():
 def test_absent_payload_is_null():
     spec = {"name": "acme", "signature_header": "X-Acme-Sig"}
     body = b'{"id":"a1","type":"ping"}'
-    event = hv.Verifier(scheme=spec, secret="k").verify(body, {"x-acme-sig": hmac.new(b"k", body, hashlib.sha256).hexdigest()})
+    event = hv.Verifier(scheme=spec, secret="k").verify(
+        body, {"x-acme-sig": hmac.new(b"k", body, hashlib.sha256).hexdigest()}
+    )
     assert (event.id, event.type, event.data_json, event.data) == ("a1", "ping", "null", None)
 
 
@@ -433,7 +453,12 @@ def test_message_id_is_a_plain_str_of_the_signed_id(form):
 
     headers = std_headers(ENVELOPE, msg_id="msg_1")
     value = headers["webhook-id"]
-    headers["webhook-id"] = {"str": value, "str-subclass": Text(value), "bytes": value.encode(), "padded": f" {value}\t"}[form]
+    headers["webhook-id"] = {
+        "str": value,
+        "str-subclass": Text(value),
+        "bytes": value.encode(),
+        "padded": f" {value}\t",
+    }[form]
     got = hv.Verifier(scheme="standard", secret=WHSEC).verify_signature(ENVELOPE, headers, now=NOW)
     assert type(got.message_id) is str and got.message_id == "msg_1"
     assert repr(got) == "Verified(key_index=0, timestamp=1700000000, message_id='msg_1')"
@@ -506,7 +531,10 @@ def test_raw_key_bytes_secret():
 
 def test_window_options():
     h = std_headers(ENVELOPE)
-    assert code_of(hv.Verifier(scheme="standard", secret=WHSEC, tolerance=10).verify, ENVELOPE, h, now=NOW + 11) == "timestamp_too_old"
+    assert (
+        code_of(hv.Verifier(scheme="standard", secret=WHSEC, tolerance=10).verify, ENVELOPE, h, now=NOW + 11)
+        == "timestamp_too_old"
+    )
     assert hv.Verifier(scheme="standard", secret=WHSEC, tolerance=10).verify(ENVELOPE, h, now=NOW + 10)
     skip = hv.Verifier(scheme="standard", secret=WHSEC, dangerously_skip_timestamp_check=True)
     assert skip.tolerance is None and skip.verify(ENVELOPE, h, now=NOW + 10**6)
@@ -551,7 +579,10 @@ def test_sign_every_preset_matches_stdlib_hmac():
         "stripe": {"Stripe-Signature": f"t={NOW},v1=" + _hex(b"sk", f"{NOW}.".encode() + body)},
         "github": {"X-Hub-Signature-256": "sha256=" + _hex(b"sk", body)},
         "github-sha1": {"X-Hub-Signature": "sha1=" + _hex(b"sk", body, hashlib.sha1)},
-        "slack": {"X-Slack-Request-Timestamp": str(NOW), "X-Slack-Signature": "v0=" + _hex(b"sk", f"v0:{NOW}:".encode() + body)},
+        "slack": {
+            "X-Slack-Request-Timestamp": str(NOW),
+            "X-Slack-Signature": "v0=" + _hex(b"sk", f"v0:{NOW}:".encode() + body),
+        },
         "shopify": {"X-Shopify-Hmac-Sha256": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
     }
     assert set(expected) == set(hv.SCHEMES)

@@ -147,15 +147,22 @@ def test_lost_lease_is_logged_with_the_fencing_token(caplog):
         assert r.handle("/hooks", *delivery).status == 202
         assert r.wait(10)
     assert len(runs) == 2 and runs[1] > runs[0], runs
-    lost = [rec.getMessage() for rec in caplog.records if "lease" in rec.getMessage() and "expired before its handlers finished" in rec.getMessage()]
-    assert lost == [f"hookverify: the lease of event evt_lost (token {runs[0]}) expired before its handlers finished; "
-                    "another delivery may have run it too (its fencing token is higher)"], lost
+    lost = [
+        rec.getMessage()
+        for rec in caplog.records
+        if "lease" in rec.getMessage() and "expired before its handlers finished" in rec.getMessage()
+    ]
+    assert lost == [
+        f"hookverify: the lease of event evt_lost (token {runs[0]}) expired before its handlers finished; "
+        "another delivery may have run it too (its fencing token is higher)"
+    ], lost
 
 
 def test_fastapi_202_that_cannot_be_sent_still_runs_and_frees_its_slot():
     import asyncio
 
     import pytest
+
     from hookverify.fastapi import _Accepted
 
     r = hv.Receiver(scheme="stripe", secret=SECRET, mode="async", max_queue=1)
@@ -187,7 +194,9 @@ def test_store_down_when_a_queued_delivery_starts_still_runs_it(caplog):
 
     server = RedisServer()
     try:
-        r = hv.Receiver(scheme="stripe", secret=SECRET, store=hv.RedisStore(server.url, timeout=0.5), mode="async", max_workers=1)
+        r = hv.Receiver(
+            scheme="stripe", secret=SECRET, store=hv.RedisStore(server.url, timeout=0.5), mode="async", max_workers=1
+        )
         gate, runs = threading.Event(), []
 
         def handler(event, delivery):
@@ -206,5 +215,7 @@ def test_store_down_when_a_queued_delivery_starts_still_runs_it(caplog):
         server.stop()
     assert [event_id for event_id, _ in runs] == ["evt_first", "evt_queued"], runs
     messages = [rec.getMessage() for rec in caplog.records]
-    assert any("the store failed when event evt_queued started; running it under its first claim" in m for m in messages), messages
+    assert any(
+        "the store failed when event evt_queued started; running it under its first claim" in m for m in messages
+    ), messages
     assert any("evt_queued" in m and "completion was not recorded" in m for m in messages), messages

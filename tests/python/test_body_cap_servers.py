@@ -15,9 +15,9 @@ import sys
 import time
 
 import pytest
+from conftest import free_port, wait_for_port
 
 import hookverify as hv
-from conftest import free_port, wait_for_port
 
 SECRET = "whsec_body_cap_servers"
 MIB = 1 << 20
@@ -75,7 +75,14 @@ def read_response(sock: socket.socket, deadline: float) -> bytes:
     while time.monotonic() < deadline:
         head, sep, rest = data.partition(b"\r\n\r\n")
         if sep:
-            length = next((int(l.split(b":", 1)[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")), 0)
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
             if len(rest) >= length:
                 return data
         ready, _, _ = select.select([sock], [], [], 0.5)
@@ -99,8 +106,10 @@ def post_chunked(port: int, signature: str, chunks, timeout: float = 15.0):
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setblocking(False)
     deadline = time.monotonic() + timeout
-    head = (b"POST /webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Stripe-Signature: " + signature.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    head = (
+        b"POST /webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Stripe-Signature: " + signature.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
     pending, sent = memoryview(head), 0
     try:
         for data in chunks:
@@ -177,7 +186,8 @@ def test_in_process_chunked_bodies_keep_the_body_readable_and_the_cap():
 
     from fastapi import Depends, FastAPI, Request
     from fastapi.testclient import TestClient
-    from flask import Flask, request as flask_request
+    from flask import Flask
+    from flask import request as flask_request
 
     from hookverify.fastapi import Webhook, install
     from hookverify.flask import webhook

@@ -11,9 +11,9 @@ import re
 import subprocess
 
 import pytest
+from conftest import ROOT, assert_mypy_strict, load_vectors
 
 import hookverify as hv
-from conftest import ROOT, assert_mypy_strict, load_vectors
 
 DOC = load_vectors("diagnose.json")
 CASES = DOC["tests"]
@@ -26,12 +26,16 @@ def _body(case) -> bytes:
 
 def _diagnose(case, headers=None) -> hv.Report:
     return hv.diagnose(
-        case["headers"] if headers is None else headers, _body(case), secrets=case["secrets"], scheme=case["scheme"], now=case["now"]
+        case["headers"] if headers is None else headers,
+        _body(case),
+        secrets=case["secrets"],
+        scheme=case["scheme"],
+        now=case["now"],
     )
 
 
 def _pieces(secret: str):
-    return {secret[i:i + 6] for i in range(len(secret) - 5)}
+    return {secret[i : i + 6] for i in range(len(secret) - 5)}
 
 
 def assert_no_leak(texts, secrets) -> None:
@@ -43,7 +47,11 @@ def assert_no_leak(texts, secrets) -> None:
 
 def _report_texts(report: hv.Report):
     """The JSON (escaped) and every string unescaped, plus the reprs Python users print."""
-    return [report.to_json(), repr(report), str(report)] + [c.detail for c in report.checks] + [h.message for h in report.hints]
+    return (
+        [report.to_json(), repr(report), str(report)]
+        + [c.detail for c in report.checks]
+        + [h.message for h in report.hints]
+    )
 
 
 def test_vector_file_is_whole():
@@ -113,7 +121,15 @@ def test_report_object():
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.valid = True  # type: ignore[misc]
     # The JSON fields, in the documented order; a rebuilt report serializes to the same bytes.
-    assert list(json.loads(report.to_json())) == ["valid", "scheme", "detected", "key_index", "checks", "hints", "event"]
+    assert list(json.loads(report.to_json())) == [
+        "valid",
+        "scheme",
+        "detected",
+        "key_index",
+        "checks",
+        "hints",
+        "event",
+    ]
     assert dataclasses.replace(report).to_json() == report.to_json()
     assert hv.Report.from_json(report.to_json()) == report
     assert "_json" not in repr(report)
@@ -129,7 +145,7 @@ def test_rebuilt_json_equals_the_core_json(case):
 
 def _spec_hint_codes():
     spec = (ROOT / "spec" / "errors.md").read_text(encoding="utf-8")
-    section = spec[spec.index("## Diagnose hints"):]
+    section = spec[spec.index("## Diagnose hints") :]
     return tuple(re.findall(r"^\|\s*`([a-z_]+)`\s*\|", section, re.M))
 
 

@@ -7,13 +7,14 @@ import threading
 import httpx
 import pytest
 import uvicorn
-from werkzeug.serving import make_server
-
 from conftest import ROOT, WHSEC, envelope, free_port, gh_headers, std_headers, wait_for_port
+from werkzeug.serving import make_server
 
 
 def load(example: str):
-    spec = importlib.util.spec_from_file_location(f"example_{example.replace('-', '_')}", ROOT / "examples" / example / "app.py")
+    spec = importlib.util.spec_from_file_location(
+        f"example_{example.replace('-', '_')}", ROOT / "examples" / example / "app.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

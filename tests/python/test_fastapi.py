@@ -6,13 +6,13 @@ import threading
 import httpx
 import pytest
 import uvicorn
+from conftest import WHSEC, envelope, free_port, std_headers, wait_for_port
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
+from scenarios import Behaviour, js_error, run_all
 
 import hookverify as hv
-from conftest import WHSEC, envelope, free_port, std_headers, wait_for_port
 from hookverify.fastapi import Webhook, install
-from scenarios import Behaviour, js_error, run_all
 
 
 def dependency_app(behaviour, **options):

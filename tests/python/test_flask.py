@@ -6,13 +6,13 @@ import urllib.error
 import urllib.request
 
 import pytest
+from conftest import GH_SECRET, WHSEC, envelope, gh_headers, std_headers
 from flask import Flask
+from scenarios import Behaviour, run_all
 from werkzeug.serving import make_server
 
 import hookverify as hv
-from conftest import GH_SECRET, WHSEC, envelope, gh_headers, std_headers
 from hookverify.flask import WebhookBlueprint, webhook
-from scenarios import Behaviour, run_all
 
 
 def decorated_app(behaviour, **options):
@@ -81,7 +81,10 @@ def test_async_mode_answers_202_and_runs_after_in_an_app_context():
 def test_multi_provider_blueprint_first_match_wins():
     app, got = Flask(__name__), []
     bp = WebhookBlueprint(
-        "multi", __name__, url="/in", mode="sync",
+        "multi",
+        __name__,
+        url="/in",
+        mode="sync",
         providers=[
             hv.Provider("github", scheme="github", secret=GH_SECRET),
             hv.Provider("svix", scheme="standard", secret=WHSEC, match="svix-id"),

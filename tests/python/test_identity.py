@@ -15,12 +15,12 @@ import hmac
 import json
 import time
 
+from conftest import GH_SECRET, WHKEY, WHSEC, gh_headers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from flask import Flask
 
 import hookverify as hv
-from conftest import GH_SECRET, WHKEY, WHSEC, gh_headers
 from hookverify.fastapi import Webhook
 from hookverify.flask import webhook
 
@@ -37,7 +37,11 @@ def stripe_delivery(event_id: str) -> "tuple[bytes, dict]":
 def set_headers(prefix: str, msg_id: str, body: bytes, ts: int) -> dict:
     """One Standard Webhooks header set (``webhook`` or ``svix``), signed with hmac."""
     mac = hmac.new(WHKEY, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
-    return {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(ts), f"{prefix}-signature": "v1," + base64.b64encode(mac).decode()}
+    return {
+        f"{prefix}-id": msg_id,
+        f"{prefix}-timestamp": str(ts),
+        f"{prefix}-signature": "v1," + base64.b64encode(mac).decode(),
+    }
 
 
 # A body without /id or /timestamp: both can only come from headers.
@@ -109,7 +113,9 @@ def test_receiver_svix_delivery_plus_unsigned_webhook_id_is_one_delivery():
         assert (answer.status, json.loads(answer.body)) == (200, {"ok": True, "id": "msg_svix_1", "duplicate": True})
     assert seen == [("msg_svix_1", ts)]
     # The Verifier reads the same way: id and timestamp of the set that verified.
-    event = hv.Verifier(scheme="standard", secret=WHSEC).verify(HEADER_ONLY, {**svix, "webhook-id": "anything", "webhook-timestamp": "1"})
+    event = hv.Verifier(scheme="standard", secret=WHSEC).verify(
+        HEADER_ONLY, {**svix, "webhook-id": "anything", "webhook-timestamp": "1"}
+    )
     assert (event.id, event.timestamp) == ("msg_svix_1", ts)
 
 

@@ -33,7 +33,11 @@ def test_peer_signs_we_verify(peer):
 @pytest.mark.parametrize("peer", [sw.Webhook, svix.Webhook], ids=["standardwebhooks", "svix"])
 def test_we_sign_peer_verifies(peer):
     headers = hv.sign(scheme="standard", secret=WHSEC, body=BODY, id="msg_ours_1", timestamp=int(time.time()))
-    assert peer(WHSEC).verify(BODY, headers) == {"id": "evt_1", "type": "user.created", "data": {"name": "Zoë", "n": [1, 2, 3]}}
+    assert peer(WHSEC).verify(BODY, headers) == {
+        "id": "evt_1",
+        "type": "user.created",
+        "data": {"name": "Zoë", "n": [1, 2, 3]},
+    }
     with pytest.raises(Exception):
         peer(OTHER_WHSEC).verify(BODY, headers)
     if peer is svix.Webhook:  # the svix-* spelling of the same signature verifies too

@@ -12,10 +12,10 @@ import json
 import logging
 import time
 
+from conftest import GH_SECRET, gh_headers
 from flask import Flask
 
 import hookverify as hv
-from conftest import GH_SECRET, gh_headers
 from hookverify.fastapi import Webhook
 from hookverify.flask import WebhookBlueprint
 
@@ -105,7 +105,9 @@ def test_receiver_async_and_fastapi_dependency_logs_are_escaped(caplog):
 def test_signed_body_id_with_controls_is_escaped_too(caplog):
     # A Stripe event id comes from the signed JSON body, where any control character can be written.
     secret = "whsec_log_escaping"
-    body = json.dumps({"id": "evt_\x1b]0;pwned\x07\r\nERROR forged\x85\x9b", "type": "a.b", "created": 1, "data": {}}).encode()
+    body = json.dumps(
+        {"id": "evt_\x1b]0;pwned\x07\r\nERROR forged\x85\x9b", "type": "a.b", "created": 1, "data": {}}
+    ).encode()
     ts = int(time.time())
     sig = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     r = hv.Receiver(scheme="stripe", secret=secret, mode="sync")

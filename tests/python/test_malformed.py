@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
+from conftest import GH_SECRET, WHSEC, attack_inputs, envelope, gh_headers, load_vectors, std_headers
 
 import hookverify as hv
-from conftest import GH_SECRET, WHSEC, attack_inputs, envelope, gh_headers, load_vectors, std_headers
 
 NOW = 1_700_000_000
 BODY = envelope()
@@ -63,7 +63,9 @@ def test_bad_header_values_are_malformed_header(what, header):
     value = BAD_VALUES[what]
     if header != SIG:  # the same damage on the id / timestamp header
         base = STD[header]
-        value = value.replace(STD[SIG], base) if isinstance(value, str) else value.replace(STD[SIG].encode(), base.encode())
+        value = (
+            value.replace(STD[SIG], base) if isinstance(value, str) else value.replace(STD[SIG].encode(), base.encode())
+        )
     headers = {**STD, header: value}
     assert code_of(lambda: std().verify(BODY, headers, now=NOW)) == "malformed_header"
     assert code_of(lambda: std().verify_signature(BODY, headers, now=NOW)) == "malformed_header"
@@ -117,13 +119,17 @@ def test_duplicate_security_headers(what):
     assert code_of(lambda: std().verify(BODY, headers, now=NOW)) == "malformed_header"
     assert receiver_code(headers) == "malformed_header"
     report = diagnosed(headers)
-    assert not report.valid and any(not c.ok and c.name in ("signature_header", "id_header", "timestamp") for c in report.checks)
+    assert not report.valid and any(
+        not c.ok and c.name in ("signature_header", "id_header", "timestamp") for c in report.checks
+    )
 
 
 def test_duplicate_github_signature_in_diagnose_names_the_count():
     body = b'{"a":1}'
     h = gh_headers(body, "d1")
-    report = hv.diagnose([*h.items(), ("x-hub-signature-256", h["X-Hub-Signature-256"])], body, secrets=[GH_SECRET], now=NOW)
+    report = hv.diagnose(
+        [*h.items(), ("x-hub-signature-256", h["X-Hub-Signature-256"])], body, secrets=[GH_SECRET], now=NOW
+    )
     check = report.check("signature_header")
     assert not report.valid and not check.ok and "2 times" in check.detail, check
 
@@ -165,7 +171,10 @@ def test_bodies_over_the_cap():
     err = pytest.raises(hv.HookverifyError, v.verify, BODY, STD, now=NOW).value
     assert err.code == "payload_too_large" and err.details == {"size": len(BODY), "limit": len(BODY) - 1}
     assert code_of(lambda: v.verify_signature(BODY, STD, now=NOW)) == "payload_too_large"
-    assert code_of(lambda: hv.Verifier(scheme="standard", secret=WHSEC, max_body_bytes=0).verify(b"x", STD, now=NOW)) == "payload_too_large"
+    assert (
+        code_of(lambda: hv.Verifier(scheme="standard", secret=WHSEC, max_body_bytes=0).verify(b"x", STD, now=NOW))
+        == "payload_too_large"
+    )
     r = hv.Receiver(scheme="standard", secret=WHSEC, max_body_bytes=len(BODY) - 1)
     assert r.too_large(len(BODY)).status == 413
     d = r.begin("/h", STD, BODY, now=NOW)
@@ -182,8 +191,20 @@ def test_diagnose_over_the_default_cap_is_a_failed_check():
 
 # ---------------------------------------------------------------- timestamps
 
-BAD_TIMESTAMPS = ["-1", "+1700000000", "1e9", "1700000000.5", " 17 00", "0x10", "abc", "", "99999999999999999999999",
-                  "1700000000000", "1700000000000000", "١٧٠٠٠٠٠٠٠٠"]
+BAD_TIMESTAMPS = [
+    "-1",
+    "+1700000000",
+    "1e9",
+    "1700000000.5",
+    " 17 00",
+    "0x10",
+    "abc",
+    "",
+    "99999999999999999999999",
+    "1700000000000",
+    "1700000000000000",
+    "١٧٠٠٠٠٠٠٠٠",
+]
 
 
 @pytest.mark.parametrize("ts", BAD_TIMESTAMPS)
@@ -205,8 +226,16 @@ def test_extreme_but_wellformed_timestamps_are_outside_the_window(ts):
     assert report.check("timestamp_window").ok is False and report.codes == ("clock_skew",)
 
 
-@pytest.mark.parametrize("now,code", [(-1, "timestamp_too_new"), (-(2**63), "timestamp_too_new"), (2**63 - 1, "timestamp_too_old"),
-                                       (NOW * 1000, "timestamp_too_old"), (0, "timestamp_too_new")])
+@pytest.mark.parametrize(
+    "now,code",
+    [
+        (-1, "timestamp_too_new"),
+        (-(2**63), "timestamp_too_new"),
+        (2**63 - 1, "timestamp_too_old"),
+        (NOW * 1000, "timestamp_too_old"),
+        (0, "timestamp_too_new"),
+    ],
+)
 def test_absurd_now(now, code):
     assert code_of(lambda: std().verify(BODY, STD, now=now)) == code
     assert receiver_code(STD, now=now) == code
@@ -216,7 +245,9 @@ def test_absurd_now(now, code):
         assert report.codes == ("timestamp_unit",)
 
 
-@pytest.mark.parametrize("now", [2**63, -(2**63) - 1, 10**30, 1.5, float("nan"), float("inf"), "1700000000", b"1", True, [NOW]])
+@pytest.mark.parametrize(
+    "now", [2**63, -(2**63) - 1, 10**30, 1.5, float("nan"), float("inf"), "1700000000", b"1", True, [NOW]]
+)
 def test_now_of_the_wrong_type_or_range(now):
     assert code_of(lambda: std().verify(BODY, STD, now=now)) == "invalid_argument"
     assert code_of(lambda: hv.diagnose(STD, BODY, secrets=[WHSEC], now=now)) == "invalid_argument"
@@ -230,6 +261,7 @@ def test_sign_timestamp_of_the_wrong_type_or_range(ts):
 
 
 # ---------------------------------------------------------------- header values and containers of the wrong type
+
 
 class Opaque:
     def __str__(self) -> str:
@@ -293,6 +325,7 @@ def test_async_begin_with_a_body_of_the_wrong_type():
 
 # ---------------------------------------------------------------- constructors and functions of the pipeline
 
+
 def _receiver(**kw):
     return hv.Receiver(**{"scheme": "standard", "secret": WHSEC, **kw})
 
@@ -306,7 +339,10 @@ WRONG = [
     ("Receiver store str", lambda: _receiver(store="memory")),
     ("Receiver providers empty", lambda: hv.Receiver([])),
     ("Receiver providers str", lambda: hv.Receiver("standard")),
-    ("Receiver providers and scheme", lambda: hv.Receiver([hv.Provider("a", scheme="github", secret="k")], scheme="github")),
+    (
+        "Receiver providers and scheme",
+        lambda: hv.Receiver([hv.Provider("a", scheme="github", secret="k")], scheme="github"),
+    ),
     ("Receiver unhandled_status str", lambda: _receiver(unhandled_status="404")),
     ("Receiver unhandled_status 1000", lambda: _receiver(unhandled_status=1000)),
     ("Receiver unhandled_status bool", lambda: _receiver(unhandled_status=True)),
@@ -334,7 +370,10 @@ WRONG = [
     ("Provider verifier str", lambda: hv.Provider("a", "github")),
     ("Provider match int", lambda: hv.Provider("a", scheme="github", secret="k", match=5)),
     ("Provider match triple", lambda: hv.Provider("a", scheme="github", secret="k", match=("a", "b", "c"))),
-    ("Provider verifier and options", lambda: hv.Provider("a", hv.Verifier(scheme="github", secret="k"), scheme="github")),
+    (
+        "Provider verifier and options",
+        lambda: hv.Provider("a", hv.Verifier(scheme="github", secret="k"), scheme="github"),
+    ),
     ("MemoryStore capacity 0", lambda: hv.MemoryStore(0)),
     ("MemoryStore capacity negative", lambda: hv.MemoryStore(-1)),
     ("MemoryStore capacity str", lambda: hv.MemoryStore("10")),
@@ -373,15 +412,27 @@ def test_pipeline_arguments_of_the_wrong_type(name, call):
         assert err.value.code == "invalid_secret"
 
 
-@pytest.mark.parametrize("call", [
-    lambda: hv.Verifier(secret="k"),
-    lambda: hv.Verifier(scheme="github", secret="k", tolerence=5),
-    lambda: hv.Verifier("github"),
-    lambda: hv.sign(scheme="github", secret="k"),
-    lambda: hv.diagnose({}, b""),
-    lambda: hv.Receiver(scheme="standard", secret=WHSEC).begin("/h", STD),
-    lambda: hv.RedisStore("redis://127.0.0.1:6379/0", "prefix-positional"),
-], ids=["no scheme", "typo keyword", "positional scheme", "sign no body", "diagnose no secrets", "begin no body", "positional prefix"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: hv.Verifier(secret="k"),
+        lambda: hv.Verifier(scheme="github", secret="k", tolerence=5),
+        lambda: hv.Verifier("github"),
+        lambda: hv.sign(scheme="github", secret="k"),
+        lambda: hv.diagnose({}, b""),
+        lambda: hv.Receiver(scheme="standard", secret=WHSEC).begin("/h", STD),
+        lambda: hv.RedisStore("redis://127.0.0.1:6379/0", "prefix-positional"),
+    ],
+    ids=[
+        "no scheme",
+        "typo keyword",
+        "positional scheme",
+        "sign no body",
+        "diagnose no secrets",
+        "begin no body",
+        "positional prefix",
+    ],
+)
 def test_calling_convention_errors_are_type_errors(call):
     with pytest.raises(TypeError):
         call()
@@ -390,6 +441,8 @@ def test_calling_convention_errors_are_type_errors(call):
 # ---------------------------------------------------------------- the shared attack vectors, through diagnose too
 
 ATTACKS = load_vectors("attacks/malformed_headers.json")
+
+
 @pytest.mark.parametrize("case", ATTACKS["cases"], ids=lambda c: c["id"])
 def test_attack_vectors_through_diagnose_and_the_receiver(case):
     """test_vectors.py runs these through Verifier; here diagnose agrees and never raises."""

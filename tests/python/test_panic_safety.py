@@ -11,11 +11,12 @@ import subprocess
 import sys
 import textwrap
 
-import hookverify as hv
 from conftest import WHSEC, envelope, std_headers
 
+import hookverify as hv
+
 SCRIPT = textwrap.dedent(
-    r'''
+    r"""
     import os, sys
     import hookverify as hv
     from hookverify import _native
@@ -109,12 +110,18 @@ SCRIPT = textwrap.dedent(
             assert e.code == "internal_error"
     assert hv.Verifier(scheme="github", secret="k").scheme == "github"
     print("survived", len(calls) + len(staged))
-    '''
+    """
 )
 
 
 def _run(env_extra):
-    env = {**os.environ, "HOOKVERIFY_TEST_PANIC": "1", "TESTS_DIR": os.path.dirname(__file__), "RUST_BACKTRACE": "0", **env_extra}
+    env = {
+        **os.environ,
+        "HOOKVERIFY_TEST_PANIC": "1",
+        "TESTS_DIR": os.path.dirname(__file__),
+        "RUST_BACKTRACE": "0",
+        **env_extra,
+    }
     return subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -141,4 +148,9 @@ def test_private_panic_is_internal_error_and_the_next_call_works():
         except hv.HookverifyError as e:
             assert (e.code, isinstance(e, ValueError)) == ("internal_error", True)
     body = envelope()
-    assert hv.Verifier(scheme="standard", secret=WHSEC).verify_signature(body, std_headers(body, "m", ts=1), now=1).key_index == 0
+    assert (
+        hv.Verifier(scheme="standard", secret=WHSEC)
+        .verify_signature(body, std_headers(body, "m", ts=1), now=1)
+        .key_index
+        == 0
+    )

@@ -5,9 +5,9 @@ import socket
 import threading
 
 import pytest
+from conftest import GH_SECRET, WHSEC, envelope, free_port, gh_headers, gil_probe, std_headers
 
 import hookverify as hv
-from conftest import GH_SECRET, WHSEC, envelope, free_port, gh_headers, gil_probe, std_headers
 
 NOW = 1_700_000_000
 
@@ -23,7 +23,14 @@ def test_sync_success_duplicate_and_failure_release():
     h = std_headers(body, "msg_a", NOW)
     d = r.begin("/hooks?x=1", h, body, now=NOW)
     assert isinstance(d, hv.Delivery)
-    assert (d.provider, d.path, d.query, d.sync, d.event.id, d.event.type) == ("standard", "/hooks", "x=1", True, "msg_a", "user.created")
+    assert (d.provider, d.path, d.query, d.sync, d.event.id, d.event.type) == (
+        "standard",
+        "/hooks",
+        "x=1",
+        True,
+        "msg_a",
+        "user.created",
+    )
     assert d.key == "|standard|msg_a" and d.token >= 1 and d.handlers == [seen.append]
     busy = r.begin("/hooks", h, body, now=NOW)
     assert busy.status == 409 and ("Retry-After", "60") in busy.headers and busy.json()["in_progress"]
@@ -178,7 +185,9 @@ def test_bad_options_are_invalid_argument():
 
 def test_store_reprs_hide_the_redis_url():
     store = hv.RedisStore("redis://:hunter2@127.0.0.1:1/0", prefix="app:")
-    assert "hunter2" not in repr(store) and "hunter2" not in repr(hv.Receiver(scheme="standard", secret=WHSEC, store=store))
+    assert "hunter2" not in repr(store) and "hunter2" not in repr(
+        hv.Receiver(scheme="standard", secret=WHSEC, store=store)
+    )
     assert WHSEC not in repr(hv.Receiver(scheme="standard", secret=WHSEC))
 
 
@@ -227,7 +236,9 @@ def test_delivery_event_payload_is_read_from_the_body_it_came_in(kind):
     r = receiver()
     r.on("user.created", lambda e: None)
     raw = envelope(data={"name": "Zoë", "n": [1, 2]})
-    body = {"bytes": raw, "bytearray": bytearray(raw), "memoryview": memoryview(bytearray(raw)), "str": raw.decode()}[kind]
+    body = {"bytes": raw, "bytearray": bytearray(raw), "memoryview": memoryview(bytearray(raw)), "str": raw.decode()}[
+        kind
+    ]
     d = r.begin("/hooks", std_headers(raw, f"msg_body_{kind}", NOW), body, now=NOW)
     assert isinstance(d, hv.Delivery)
     if kind in ("bytearray", "memoryview"):

@@ -10,9 +10,9 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import WHSEC, envelope, free_port, std_headers, wait_for_port
 
 import hookverify as hv
-from conftest import WHSEC, envelope, free_port, std_headers, wait_for_port
 
 NOW = 1_700_000_000
 PASSWORD = "Rds-pa55word-7c1e9b"
@@ -28,7 +28,7 @@ SECRETS = [
 
 def pieces(secret: str):
     s = secret.strip()
-    return {s[i:i + 6] for i in range(len(s) - 5)}
+    return {s[i : i + 6] for i in range(len(s) - 5)}
 
 
 def assert_clean(texts, secrets=SECRETS + [PASSWORD]) -> None:
@@ -39,7 +39,11 @@ def assert_clean(texts, secrets=SECRETS + [PASSWORD]) -> None:
 
 
 def report_texts(report):
-    return [report.to_json(), repr(report), str(report)] + [repr(c) for c in report.checks] + [repr(h) for h in report.hints]
+    return (
+        [report.to_json(), repr(report), str(report)]
+        + [repr(c) for c in report.checks]
+        + [repr(h) for h in report.hints]
+    )
 
 
 # ---------------------------------------------------------------- diagnose
@@ -49,8 +53,14 @@ def report_texts(report):
 def test_diagnose_reports_never_show_secrets(scheme):
     body = envelope()
     texts = []
-    for headers in (std_headers(body, "msg_1", NOW), std_headers(body, "msg_1", NOW, key=b"other"), {"Stripe-Signature": f"t={NOW},v1=" + "ab" * 32},
-                    {"X-Hub-Signature-256": "sha256=" + "cd" * 32}, {"X-Slack-Signature": "v0=" + "ef" * 32, "X-Slack-Request-Timestamp": str(NOW)}, {}):
+    for headers in (
+        std_headers(body, "msg_1", NOW),
+        std_headers(body, "msg_1", NOW, key=b"other"),
+        {"Stripe-Signature": f"t={NOW},v1=" + "ab" * 32},
+        {"X-Hub-Signature-256": "sha256=" + "cd" * 32},
+        {"X-Slack-Signature": "v0=" + "ef" * 32, "X-Slack-Request-Timestamp": str(NOW)},
+        {},
+    ):
         for secrets in (SECRETS, SECRETS[:1], SECRETS[2:3], SECRETS[3:4], SECRETS[4:]):
             try:
                 report = hv.diagnose(headers, body, secrets=secrets, scheme=scheme, now=NOW)
@@ -64,7 +74,12 @@ def test_diagnose_reports_never_show_secrets(scheme):
 
 def test_diagnose_argument_errors_never_show_secrets():
     texts = []
-    for secrets in ([b"Qm7v-Zx3k-Lp9w-Tr2j"], ["Qm7v-Zx3k-Lp9w-Tr2j", 5], "Qm7v-Zx3k-Lp9w-Tr2j", ["Qm7v-Zx3k-Lp9w-Tr2j\ud800"]):
+    for secrets in (
+        [b"Qm7v-Zx3k-Lp9w-Tr2j"],
+        ["Qm7v-Zx3k-Lp9w-Tr2j", 5],
+        "Qm7v-Zx3k-Lp9w-Tr2j",
+        ["Qm7v-Zx3k-Lp9w-Tr2j\ud800"],
+    ):
         with pytest.raises(hv.HookverifyError) as err:
             hv.diagnose({}, b"", secrets=secrets, now=NOW)  # type: ignore[arg-type]
         texts += [str(err.value), repr(err.value), repr(err.value.details)]
@@ -111,12 +126,15 @@ def test_unreachable_redis_with_a_password_never_shows_it():
     assert_clean(texts)
 
 
-@pytest.mark.parametrize("url", [
-    f"redis://:{PASSWORD}@127.0.0.1:notaport/0",
-    f"rediss+bogus://user:{PASSWORD}@host/0",
-    f"{PASSWORD}",
-    f"redis://user:{PASSWORD}@[::1/0",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"redis://:{PASSWORD}@127.0.0.1:notaport/0",
+        f"rediss+bogus://user:{PASSWORD}@host/0",
+        f"{PASSWORD}",
+        f"redis://user:{PASSWORD}@[::1/0",
+    ],
+)
 def test_bad_redis_urls_never_echo_the_password(url):
     with pytest.raises(hv.HookverifyError) as err:
         hv.RedisStore(url)
@@ -125,7 +143,10 @@ def test_bad_redis_urls_never_echo_the_password(url):
 
 
 def test_stores_and_verifiers_do_not_pickle_their_secrets():
-    for obj in (hv.Verifier(scheme="github", secret=SECRETS[1]), hv.RedisStore(f"redis://:{PASSWORD}@127.0.0.1:1/0")._native):
+    for obj in (
+        hv.Verifier(scheme="github", secret=SECRETS[1]),
+        hv.RedisStore(f"redis://:{PASSWORD}@127.0.0.1:1/0")._native,
+    ):
         with pytest.raises(Exception) as err:
             pickle.dumps(obj)
         assert_clean([str(err.value), repr(err.value)])
@@ -138,8 +159,21 @@ def redis_with_password():
         pytest.fail("redis-server is not installed: run scripts/deps-apt.sh")
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", PASSWORD],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            PASSWORD,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)

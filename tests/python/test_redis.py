@@ -5,9 +5,10 @@ import queue
 import uuid
 from collections import Counter
 
-import hookverify as hv
 from conftest import WHSEC, envelope, std_headers
 from redis_worker import NOW, deliver_rounds
+
+import hookverify as hv
 
 ROUNDS = 200
 
@@ -25,7 +26,9 @@ def test_100_deliveries_across_two_processes_run_the_handler_once(redis_server):
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
     prefix = f"procs-{uuid.uuid4().hex}:"
-    procs = [ctx.Process(target=deliver_rounds, args=(redis_server.url, prefix, ROUNDS, 50, barrier, out)) for _ in range(2)]
+    procs = [
+        ctx.Process(target=deliver_rounds, args=(redis_server.url, prefix, ROUNDS, 50, barrier, out)) for _ in range(2)
+    ]
     for p in procs:
         p.start()
     try:

@@ -11,17 +11,22 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import free_port, wait_for_port
 from flask import Flask
 
 import hookverify as hv
-from conftest import free_port, wait_for_port
 from hookverify.flask import WebhookBlueprint
 
 SECRET = "QZpyCANARYsecret-41d0"
 SECOND = "QZpyCANARYsecond-77aa"
 PASSWORD = "QZpyRedisCANARYpass-19c3"
 BODY = b'{"action":"opened","issue":{"number":1}}'
-PUBLIC_503 = {"error": {"code": "store_unavailable", "message": "dedup store unavailable: the delivery was not processed; retry later"}}
+PUBLIC_503 = {
+    "error": {
+        "code": "store_unavailable",
+        "message": "dedup store unavailable: the delivery was not processed; retry later",
+    }
+}
 
 
 def gh(body: bytes, key: str, delivery: str = "d-1") -> dict:
@@ -49,7 +54,9 @@ def test_receiver_logs_a_401_with_the_secret_count_the_body_leaves_out(caplog):
     assert len(got) == 1, got
     level, text = got[0]
     assert level == logging.WARNING
-    assert text.startswith("hookverify: rejected delivery: code=no_matching_signature status=401 provider=github: "), text
+    assert text.startswith("hookverify: rejected delivery: code=no_matching_signature status=401 provider=github: "), (
+        text
+    )
     assert "checked against 2 secret(s)" in text, text
     assert_no_canary(text)
     # A handled delivery and its duplicate log nothing.
@@ -69,7 +76,9 @@ def test_too_large_and_overloaded_answers_are_logged_too(caplog):
         assert r.handle("/hooks", gh(BODY, SECRET), BODY).status == 503
         r.unreserve()
     texts = [text for _, text in lines(caplog)]
-    assert texts[0].startswith("hookverify: rejected delivery: code=payload_too_large status=413: payload too large: 10000 bytes"), texts
+    assert texts[0].startswith(
+        "hookverify: rejected delivery: code=payload_too_large status=413: payload too large: 10000 bytes"
+    ), texts
     assert texts[1].startswith("hookverify: rejected delivery: code=overloaded status=503: "), texts
     assert len(texts) == 2, texts
 
@@ -89,8 +98,21 @@ def locked_redis():
         pytest.fail("redis-server is not installed: run scripts/deps-apt.sh")
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", PASSWORD],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            PASSWORD,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
@@ -107,8 +129,15 @@ def test_flask_503_body_has_no_redis_text_while_the_log_has_it_without_the_passw
     else:
         url, detail = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0", "refused"
     app = Flask(__name__)
-    bp = WebhookBlueprint("hooks", __name__, url="/hooks", scheme="github", secret=SECRET, mode="sync",
-                          store=hv.RedisStore(url, timeout=0.5))
+    bp = WebhookBlueprint(
+        "hooks",
+        __name__,
+        url="/hooks",
+        scheme="github",
+        secret=SECRET,
+        mode="sync",
+        store=hv.RedisStore(url, timeout=0.5),
+    )
     bp.on("*", lambda event: None)
     app.register_blueprint(bp)
     with caplog.at_level(logging.INFO, logger="hookverify"):
@@ -118,6 +147,8 @@ def test_flask_503_body_has_no_redis_text_while_the_log_has_it_without_the_passw
     got = lines(caplog)
     assert len(got) == 1, got
     text = got[0][1]
-    assert text.startswith("hookverify: rejected delivery: code=store_unavailable status=503 provider=github: dedup store unavailable: redis: "), text
+    assert text.startswith(
+        "hookverify: rejected delivery: code=store_unavailable status=503 provider=github: dedup store unavailable: redis: "
+    ), text
     assert detail in text, text
     assert_no_canary(text)

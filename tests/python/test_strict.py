@@ -26,10 +26,10 @@ from pathlib import Path
 import flask
 import pytest
 import uvicorn
+from conftest import WHSEC, free_port, std_headers, wait_for_port
 from werkzeug.serving import make_server
 
 import hookverify as hv
-from conftest import WHSEC, free_port, std_headers, wait_for_port
 from hookverify.fastapi import Webhook
 from hookverify.flask import WebhookBlueprint, respond, webhook
 
@@ -59,7 +59,9 @@ def assert_no_canary(fn, what):
     with pytest.raises(hv.HookverifyError) as info:
         fn()
     err = info.value
-    shown = " | ".join([str(err), repr(err), err.message, json.dumps(err.details), "".join(traceback.format_exception(err))])
+    shown = " | ".join(
+        [str(err), repr(err), err.message, json.dumps(err.details), "".join(traceback.format_exception(err))]
+    )
     for leak in LEAKS:
         assert leak not in shown, f"{what}: the error shows the value: {shown}"
     return err
@@ -102,6 +104,7 @@ def test_whitespace_only_secrets_are_invalid_secret(blank):
 
 # ---------------------------------------------------------------- what unauthenticated answers say
 
+
 def stripe_delivery(event_id, secret=STRIPE_SECRET, ts=None):
     ts = int(time.time()) if ts is None else ts
     body = json.dumps({"id": event_id, "type": "invoice.paid", "created": ts, "data": {"object": {}}}).encode()
@@ -110,10 +113,12 @@ def stripe_delivery(event_id, secret=STRIPE_SECRET, ts=None):
 
 
 def test_a_401_says_neither_the_secret_count_nor_the_other_providers():
-    receiver = hv.Receiver([
-        hv.Provider("stripe", scheme="stripe", secrets=[STRIPE_SECRET, "whsec_second_live_secret"]),
-        hv.Provider("github", scheme="github", secret="gh-secret"),
-    ])
+    receiver = hv.Receiver(
+        [
+            hv.Provider("stripe", scheme="stripe", secrets=[STRIPE_SECRET, "whsec_second_live_secret"]),
+            hv.Provider("github", scheme="github", secret="gh-secret"),
+        ]
+    )
     body, header = stripe_delivery("evt_401", secret="whsec_not_the_secret")
     d = receiver.begin("/hooks", {"Stripe-Signature": header}, body)
     assert d.status == 401 and d.json()["error"]["code"] == "no_matching_signature"
@@ -125,7 +130,9 @@ def test_a_401_says_neither_the_secret_count_nor_the_other_providers():
         assert name not in d.body.lower(), d.body
     # The verifier's own error, for the operator's logs, keeps the count.
     with pytest.raises(hv.HookverifyError) as info:
-        hv.Verifier(scheme="stripe", secrets=[STRIPE_SECRET, "whsec_second_live_secret"]).verify(body, {"Stripe-Signature": header})
+        hv.Verifier(scheme="stripe", secrets=[STRIPE_SECRET, "whsec_second_live_secret"]).verify(
+            body, {"Stripe-Signature": header}
+        )
     assert info.value.details["secrets"] == 2 and "2 secret(s)" in info.value.message
 
 
@@ -150,8 +157,21 @@ def test_a_503_from_a_wrong_password_does_not_carry_the_redis_error():
         pytest.fail("redis-server is not installed: run scripts/deps-apt.sh")
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", "QZrightPASS"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            "QZrightPASS",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
@@ -162,6 +182,7 @@ def test_a_503_from_a_wrong_password_does_not_carry_the_redis_error():
 
 
 # ---------------------------------------------------------------- one verdict in every runtime
+
 
 def raw_post(port, path, header_lines, body):
     """POSTs with the header lines' bytes exactly as given; returns (status, parsed JSON body)."""
@@ -194,29 +215,92 @@ def parity_cases():
     good = h["webhook-signature"]
 
     def sw(*sig_lines):
-        return [f"webhook-id: {h['webhook-id']}".encode(), f"webhook-timestamp: {h['webhook-timestamp']}".encode(), *sig_lines]
+        return [
+            f"webhook-id: {h['webhook-id']}".encode(),
+            f"webhook-timestamp: {h['webhook-timestamp']}".encode(),
+            *sig_lines,
+        ]
 
     st_body, st_good = stripe_delivery("evt_parity_1")
     t = st_good.split(",")[0]
     junk = "de" * 32
     return [
         ("standard", "good", body, sw(f"webhook-signature: {good}".encode()), 202, None),
-        ("standard", "joined, junk first", body, sw(f"webhook-signature: v1,AAAA, {good}".encode()), 401, "malformed_header"),
-        ("standard", "joined, junk last", body, sw(f"webhook-signature: {good}, v1,AAAA".encode()), 401, "malformed_header"),
-        ("standard", "two lines", body, sw(b"webhook-signature: v1,AAAA", f"webhook-signature: {good}".encode()), 401, "malformed_header"),
-        ("standard", "non-ASCII bytes", body, sw(f"webhook-signature: {good} v1,".encode() + b"\xff\xfe"), 401, "malformed_header"),
-        ("standard", "UTF-8 bytes", body, sw(f"webhook-signature: {good} v1,caf\u00e9".encode()), 401, "malformed_header"),
+        (
+            "standard",
+            "joined, junk first",
+            body,
+            sw(f"webhook-signature: v1,AAAA, {good}".encode()),
+            401,
+            "malformed_header",
+        ),
+        (
+            "standard",
+            "joined, junk last",
+            body,
+            sw(f"webhook-signature: {good}, v1,AAAA".encode()),
+            401,
+            "malformed_header",
+        ),
+        (
+            "standard",
+            "two lines",
+            body,
+            sw(b"webhook-signature: v1,AAAA", f"webhook-signature: {good}".encode()),
+            401,
+            "malformed_header",
+        ),
+        (
+            "standard",
+            "non-ASCII bytes",
+            body,
+            sw(f"webhook-signature: {good} v1,".encode() + b"\xff\xfe"),
+            401,
+            "malformed_header",
+        ),
+        (
+            "standard",
+            "UTF-8 bytes",
+            body,
+            sw(f"webhook-signature: {good} v1,caf\u00e9".encode()),
+            401,
+            "malformed_header",
+        ),
         ("stripe", "good", st_body, [f"stripe-signature: {st_good}".encode()], 202, None),
         ("stripe", "joined v1", st_body, [f"stripe-signature: {st_good}, v1={junk}".encode()], 401, "malformed_header"),
-        ("stripe", "joined t + v1", st_body, [f"stripe-signature: {st_good}, {t},v1={junk}".encode()], 401, "malformed_header"),
-        ("stripe", "two lines", st_body, [f"stripe-signature: {st_good}".encode(), f"stripe-signature: {t},v1={junk}".encode()], 401, "malformed_header"),
-        ("stripe", "non-ASCII bytes", st_body, [f"stripe-signature: {st_good},v1=".encode() + b"\xff\xfe"], 401, "malformed_header"),
+        (
+            "stripe",
+            "joined t + v1",
+            st_body,
+            [f"stripe-signature: {st_good}, {t},v1={junk}".encode()],
+            401,
+            "malformed_header",
+        ),
+        (
+            "stripe",
+            "two lines",
+            st_body,
+            [f"stripe-signature: {st_good}".encode(), f"stripe-signature: {t},v1={junk}".encode()],
+            401,
+            "malformed_header",
+        ),
+        (
+            "stripe",
+            "non-ASCII bytes",
+            st_body,
+            [f"stripe-signature: {st_good},v1=".encode() + b"\xff\xfe"],
+            401,
+            "malformed_header",
+        ),
     ]
 
 
 def flask_app():
     app = flask.Flask("strict")
-    receivers = {"standard": hv.Receiver(scheme="standard", secret=WHSEC), "stripe": hv.Receiver(scheme="stripe", secret=STRIPE_SECRET)}
+    receivers = {
+        "standard": hv.Receiver(scheme="standard", secret=WHSEC),
+        "stripe": hv.Receiver(scheme="stripe", secret=STRIPE_SECRET),
+    }
     for r in receivers.values():
         r.on("*", lambda event: None)
     app.add_url_rule("/standard", "standard", lambda: respond(receivers["standard"]), methods=["POST"])
@@ -275,7 +359,18 @@ def test_hookverify_listen_gives_the_common_verdicts():
     try:
         for scheme, secret in (("standard", WHSEC), ("stripe", STRIPE_SECRET)):
             port = free_port()
-            cmd = [str(CLI), "listen", "--port", str(port), "--scheme", scheme, "--secret", secret, "--path", f"/{scheme}"]
+            cmd = [
+                str(CLI),
+                "listen",
+                "--port",
+                str(port),
+                "--scheme",
+                scheme,
+                "--secret",
+                secret,
+                "--path",
+                f"/{scheme}",
+            ]
             procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             wait_for_port(port)
             ports[scheme] = port

@@ -1,9 +1,9 @@
 """The shared vector files (tests/vectors) run through the Python API."""
 
 import pytest
+from conftest import VECTORS, attack_inputs, load_vectors
 
 import hookverify as hv
-from conftest import VECTORS, attack_inputs, load_vectors
 
 SCHEMES = load_vectors("schemes.json")
 ATTACKS = load_vectors("attacks/malformed_headers.json")
@@ -113,7 +113,9 @@ def test_provider_standard_webhooks(example):
     e = PROVIDERS[example]
     v = hv.Verifier(scheme="standard", secret=e["secret"])
     headers = {"webhook-id": e["msg_id"], "webhook-timestamp": str(e["timestamp"])}
-    good = v.verify_signature(e["payload_utf8"], {**headers, "webhook-signature": e["expected_signature"]}, now=e["timestamp"])
+    good = v.verify_signature(
+        e["payload_utf8"], {**headers, "webhook-signature": e["expected_signature"]}, now=e["timestamp"]
+    )
     assert good.message_id == e["msg_id"]
     bad = e["known_bad_signatures"]
     for value in [bad.get("wrong"), bad.get("last_char_flipped"), bad.get("decoy"), *bad.get("decoys", [])]:

@@ -7,10 +7,10 @@ Signatures come from Python's hmac (conftest.std_headers), never from hookverify
 
 import flask
 import pytest
+from conftest import GH_SECRET, WHSEC, envelope, gh_headers, std_headers
 from werkzeug.datastructures import EnvironHeaders
 
 import hookverify as hv
-from conftest import GH_SECRET, WHSEC, envelope, gh_headers, std_headers
 from hookverify.flask import _content_length, to_response
 
 BODY = envelope()
@@ -22,10 +22,18 @@ def wsgi_key(name: str) -> str:
 
 def environ(headers: dict, **extra) -> dict:
     env = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/hooks", "QUERY_STRING": "", "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(BODY)), "HTTP_HOST": "localhost",
-        "HTTP_USER_AGENT": "test", "HTTP_ACCEPT": "*/*",
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/hooks",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(BODY)),
+        "HTTP_HOST": "localhost",
+        "HTTP_USER_AGENT": "test",
+        "HTTP_ACCEPT": "*/*",
     }
     env.update({wsgi_key(k): v for k, v in headers.items()})
     env.update(extra)
@@ -74,7 +82,11 @@ def test_a_flask_request_verifies_like_its_header_list():
         ("non-ASCII key", lambda env: env.update({"HTTP_X_\u00dfIG": "x"}), "ok"),
         ("bytes value", lambda env: env.update(HTTP_WEBHOOK_ID=b"msg_1"), "ok"),
         ("long unrelated key", lambda env: env.update({"HTTP_" + "X" * 100: "x"}), "ok"),
-        ("whitespace around a value", lambda env: env.update(HTTP_WEBHOOK_TIMESTAMP=" " + env["HTTP_WEBHOOK_TIMESTAMP"] + "\t"), "ok"),
+        (
+            "whitespace around a value",
+            lambda env: env.update(HTTP_WEBHOOK_TIMESTAMP=" " + env["HTTP_WEBHOOK_TIMESTAMP"] + "\t"),
+            "ok",
+        ),
     ],
 )
 def test_environ_edge_cases_match_werkzeug(label, change, want):
@@ -100,10 +112,16 @@ def test_content_type_and_underscore_header_names():
     # CONTENT_TYPE is werkzeug's Content-Type: a scheme reading that header finds it.
     ct = hv.Verifier(scheme={"name": "ct-sig", "signature_header": "Content-Type"}, secret="s3cret")
     assert same_as_werkzeug(ct, environ({}, CONTENT_TYPE=sig), method="verify_signature")[0] == "ok"
-    assert same_as_werkzeug(ct, environ({}, CONTENT_TYPE="", HTTP_CONTENT_TYPE=sig), method="verify_signature")[0] == "error"
+    assert (
+        same_as_werkzeug(ct, environ({}, CONTENT_TYPE="", HTTP_CONTENT_TYPE=sig), method="verify_signature")[0]
+        == "error"
+    )
     # werkzeug names HTTP_X_SIG "X-Sig", never "X_Sig": a scheme reading X_Sig does not find it.
     under = hv.Verifier(scheme={"name": "under", "signature_header": "X_Sig"}, secret="s3cret")
-    assert same_as_werkzeug(under, environ({}, HTTP_X_SIG=sig), method="verify_signature") == ("error", "missing_header")
+    assert same_as_werkzeug(under, environ({}, HTTP_X_SIG=sig), method="verify_signature") == (
+        "error",
+        "missing_header",
+    )
     dash = hv.Verifier(scheme={"name": "dash", "signature_header": "X-Sig"}, secret="s3cret")
     assert same_as_werkzeug(dash, environ({}, HTTP_X_SIG=sig), method="verify_signature")[0] == "ok"
 
@@ -123,7 +141,9 @@ def test_a_subclass_of_environheaders_is_iterated_its_own_way():
 
     env = environ(std_headers(BODY, "msg_1"))
     assert outcome(lambda: STD.verify(BODY, EnvironHeaders(env)))[0] == "ok"
-    assert outcome(lambda: STD.verify(BODY, Renamed(env))) == outcome(lambda: STD.verify(BODY, list(Renamed(env).items())))
+    assert outcome(lambda: STD.verify(BODY, Renamed(env))) == outcome(
+        lambda: STD.verify(BODY, list(Renamed(env).items()))
+    )
     assert outcome(lambda: STD.verify(BODY, Renamed(env)))[0] == "error"
 
 
@@ -167,7 +187,11 @@ def test_to_response_matches_flask_response():
     ]:
         ours = to_response(decision)
         ref = flask.Response(decision.body, status=decision.status, headers=decision.headers)
-        assert (ours.status, ours.headers.to_wsgi_list(), ours.get_data()) == (ref.status, ref.headers.to_wsgi_list(), ref.get_data())
+        assert (ours.status, ours.headers.to_wsgi_list(), ours.get_data()) == (
+            ref.status,
+            ref.headers.to_wsgi_list(),
+            ref.get_data(),
+        )
 
 
 def test_the_environ_is_read_without_iterating_the_headers(monkeypatch):

@@ -21,11 +21,20 @@ function addSecretField(value = '') {
   const li = el('li');
   const n = $('secrets').children.length;
   const input = el('input', {
-    type: $('show-secrets').checked ? 'text' : 'password', value, spellcheck: false, autocomplete: 'off', className: 'mono secret',
+    type: $('show-secrets').checked ? 'text' : 'password',
+    value,
+    spellcheck: false,
+    autocomplete: 'off',
+    className: 'mono secret',
   });
   input.setAttribute('aria-label', `Secret ${n}`);
   input.setAttribute('data-lpignore', 'true');
-  const remove = el('button', { type: 'button', className: 'icon-button', textContent: '×', title: 'Remove this secret' });
+  const remove = el('button', {
+    type: 'button',
+    className: 'icon-button',
+    textContent: '×',
+    title: 'Remove this secret',
+  });
   remove.setAttribute('aria-label', `Remove secret ${n}`);
   remove.addEventListener('click', () => {
     li.remove();
@@ -77,24 +86,31 @@ function render(report, req) {
   const parts = [];
   if (report.scheme) parts.push(`${report.scheme} scheme${report.detected ? ' (detected)' : ''}`);
   if (valid && report.key_index !== null) parts.push(`secret ${report.key_index} matched`); // 0-based, like the core's messages
-  if (!valid && report.hints.length) parts.push(`${report.hints.length === 1 ? 'a cause was' : 'causes were'} confirmed`);
+  if (!valid && report.hints.length)
+    parts.push(`${report.hints.length === 1 ? 'a cause was' : 'causes were'} confirmed`);
   $('verdict-sub').textContent = parts.join(' · ') || 'no scheme';
 
   const notes = [...req.problems];
   const length = headerValue(req.headers, 'content-length');
   const bytes = typeof req.body === 'string' ? new TextEncoder().encode(req.body).length : req.body.length;
   if (length !== undefined && /^\d+$/.test(length) && Number(length) !== bytes) {
-    notes.push(`Content-Length says ${length} bytes but the body here has ${bytes}: copying may have changed it (line endings, a trailing newline).`);
+    notes.push(
+      `Content-Length says ${length} bytes but the body here has ${bytes}: copying may have changed it (line endings, a trailing newline).`,
+    );
   }
   $('problems').replaceChildren(...notes.map((p) => el('li', { textContent: p })));
   $('problems').hidden = notes.length === 0;
 
   $('hints').replaceChildren(
     ...report.hints.map((h) =>
-      el('li', { className: 'hint' },
+      el(
+        'li',
+        { className: 'hint' },
         el('p', { className: 'hint-code' }, el('code', { textContent: h.code })),
         el('p', { className: 'hint-message', textContent: withoutFix(h.message, HINT_FIXES[h.code] || '') }),
-        el('p', { className: 'hint-fix' }, el('strong', { textContent: 'Fix: ' }), HINT_FIXES[h.code] || ''))),
+        el('p', { className: 'hint-fix' }, el('strong', { textContent: 'Fix: ' }), HINT_FIXES[h.code] || ''),
+      ),
+    ),
   );
   $('hints-block').hidden = report.hints.length === 0;
   const searched = report.checks.find((c) => c.name === 'hint_search');
@@ -105,20 +121,30 @@ function render(report, req) {
 
   $('checks').replaceChildren(
     ...report.checks.map((c) =>
-      el('li', { className: c.ok ? 'ok' : 'fail' },
+      el(
+        'li',
+        { className: c.ok ? 'ok' : 'fail' },
         el('span', { className: 'check-icon', textContent: c.ok ? '✓' : '✗', ariaLabel: c.ok ? 'passed' : 'failed' }),
         el('span', { className: 'check-name', textContent: c.name.replace(/_/g, ' ') }),
-        el('span', { className: 'check-detail', textContent: c.detail }))),
+        el('span', { className: 'check-detail', textContent: c.detail }),
+      ),
+    ),
   );
 
   const e = report.event;
   $('event-block').hidden = !e;
   if (e) {
-    const when = e.timestamp === null ? '—' : `${new Date(e.timestamp * 1000).toISOString().replace('.000Z', 'Z')} (${e.timestamp})`;
+    const when =
+      e.timestamp === null
+        ? '—'
+        : `${new Date(e.timestamp * 1000).toISOString().replace('.000Z', 'Z')} (${e.timestamp})`;
     $('event').replaceChildren(
-      el('dt', { textContent: 'id' }), el('dd', { className: 'mono', textContent: e.id }),
-      el('dt', { textContent: 'type' }), el('dd', { className: 'mono', textContent: e.type }),
-      el('dt', { textContent: 'time' }), el('dd', { textContent: when }),
+      el('dt', { textContent: 'id' }),
+      el('dd', { className: 'mono', textContent: e.id }),
+      el('dt', { textContent: 'type' }),
+      el('dd', { className: 'mono', textContent: e.type }),
+      el('dt', { textContent: 'time' }),
+      el('dd', { textContent: when }),
     );
   }
 }
@@ -158,17 +184,55 @@ function schedule() {
 
 // ---- signed samples
 const SAMPLES = {
-  standard: (id, ts) => ({ id, headers: [['Content-Type', 'application/json']],
-    body: { type: 'user.created', timestamp: new Date(ts * 1000).toISOString().replace('.000Z', 'Z'), data: { id: 'u_1042', email: 'ada@example.com' } } }),
-  stripe: (id, ts) => ({ headers: [['Content-Type', 'application/json; charset=utf-8']],
-    body: { id: `evt_${id}`, object: 'event', type: 'invoice.paid', created: ts, data: { object: { id: 'in_1042', amount_paid: 2000, currency: 'eur' } } } }),
-  github: (id) => ({ id, headers: [['Content-Type', 'application/json'], ['X-GitHub-Event', 'issues']],
-    body: { action: 'opened', issue: { number: 42, title: 'Webhook signature fails' }, repository: { full_name: 'acme/app' } } }),
+  standard: (id, ts) => ({
+    id,
+    headers: [['Content-Type', 'application/json']],
+    body: {
+      type: 'user.created',
+      timestamp: new Date(ts * 1000).toISOString().replace('.000Z', 'Z'),
+      data: { id: 'u_1042', email: 'ada@example.com' },
+    },
+  }),
+  stripe: (id, ts) => ({
+    headers: [['Content-Type', 'application/json; charset=utf-8']],
+    body: {
+      id: `evt_${id}`,
+      object: 'event',
+      type: 'invoice.paid',
+      created: ts,
+      data: { object: { id: 'in_1042', amount_paid: 2000, currency: 'eur' } },
+    },
+  }),
+  github: (id) => ({
+    id,
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['X-GitHub-Event', 'issues'],
+    ],
+    body: {
+      action: 'opened',
+      issue: { number: 42, title: 'Webhook signature fails' },
+      repository: { full_name: 'acme/app' },
+    },
+  }),
   'github-sha1': (id) => SAMPLES.github(id),
-  slack: (id, ts) => ({ headers: [['Content-Type', 'application/json']],
-    body: { type: 'event_callback', event_id: `Ev${id}`, event_time: ts, event: { type: 'app_mention', text: 'hello' } } }),
-  shopify: (id) => ({ id, headers: [['Content-Type', 'application/json'], ['X-Shopify-Topic', 'orders/create']],
-    body: { id: 820982911946154500, email: 'jon@example.com', total_price: '199.00' } }),
+  slack: (id, ts) => ({
+    headers: [['Content-Type', 'application/json']],
+    body: {
+      type: 'event_callback',
+      event_id: `Ev${id}`,
+      event_time: ts,
+      event: { type: 'app_mention', text: 'hello' },
+    },
+  }),
+  shopify: (id) => ({
+    id,
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['X-Shopify-Topic', 'orders/create'],
+    ],
+    body: { id: 820982911946154500, email: 'jon@example.com', total_price: '199.00' },
+  }),
 };
 
 function randomSecret(schemeName) {
@@ -252,7 +316,8 @@ function init() {
     if (e.target.closest('#sample-card')) return;
     schedule();
   });
-  for (const r of document.querySelectorAll('input[name=mode]')) r.addEventListener('change', () => (showMode(), schedule()));
+  for (const r of document.querySelectorAll('input[name=mode]'))
+    r.addEventListener('change', () => (showMode(), schedule()));
   $('scheme').addEventListener('change', () => {
     $('spec-wrap').hidden = $('scheme').value !== '__custom';
     schedule();
@@ -278,7 +343,10 @@ function init() {
     $('body-file-clear').hidden = true;
     schedule();
   });
-  $('sample-scheme').addEventListener('change', () => ($('sample-secret').value = randomSecret($('sample-scheme').value)));
+  $('sample-scheme').addEventListener(
+    'change',
+    () => ($('sample-secret').value = randomSecret($('sample-scheme').value)),
+  );
   $('generate').addEventListener('click', generate);
   $('copy-curl').addEventListener('click', copyCurl);
   run();

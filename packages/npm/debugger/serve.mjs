@@ -10,8 +10,15 @@ import { fileURLToPath } from 'node:url';
 const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Served paths, relative to the package root (directories end with /).
 export const SERVED = ['/debugger/', '/browser.mjs', '/lib/api.mjs', '/wasm/web/'];
-const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.png': 'image/png',
+};
 
 /**
  * Starts the server on 127.0.0.1:`port` (0: a free one). `onRequest({method, path, status})` sees every
@@ -30,7 +37,11 @@ export async function serve({ port = 0, onRequest } = {}) {
     }
     if (p === '/' || p === '/debugger') p = '/debugger/';
     if (p?.endsWith('/')) p += 'index.html';
-    const allowed = p !== null && req.method === 'GET' && SERVED.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s)) && !p.includes('..');
+    const allowed =
+      p !== null &&
+      req.method === 'GET' &&
+      SERVED.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s)) &&
+      !p.includes('..');
     let status = p === null ? 400 : 404;
     let body = p === null ? 'bad request' : 'not found';
     if (allowed) {

@@ -15,7 +15,7 @@ class HookverifyError extends Error {
 }
 
 const BODY_HINT =
-  'pass the raw request body (e.g. express.raw({type: \'*/*\'}) or req.rawBody), not the parsed JSON — ' +
+  "pass the raw request body (e.g. express.raw({type: '*/*'}) or req.rawBody), not the parsed JSON — " +
   're-serializing changes the bytes and the signature will not match';
 
 function invalid(reason) {
@@ -25,7 +25,8 @@ function invalid(reason) {
 function describe(v) {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return v.constructor && v.constructor.name ? `an object (${v.constructor.name})` : 'an object';
+  if (typeof v === 'object')
+    return v.constructor && v.constructor.name ? `an object (${v.constructor.name})` : 'an object';
   return `a ${typeof v}`;
 }
 
@@ -162,7 +163,8 @@ function headerPairs(headers) {
     if (v === undefined || v === null) return;
     if (Array.isArray(v)) return v.forEach((x) => add(name, x));
     if (typeof v === 'number') v = String(v);
-    if (typeof v !== 'string') throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
+    if (typeof v !== 'string')
+      throw invalid(`header ${name} must be a string or an array of strings, got ${describe(v)}`);
     pairs.push([name, v]);
   };
   if (Array.isArray(headers)) {
@@ -203,7 +205,10 @@ function readLength() {
   if (c === 45) return -1;
   let n = 0;
   while (c !== 58) {
-    if (!(c >= 48 && c <= 57)) throw new HookverifyError('internal_error', 'internal error: a malformed result from the backend', { reason: 'malformed result' });
+    if (!(c >= 48 && c <= 57))
+      throw new HookverifyError('internal_error', 'internal error: a malformed result from the backend', {
+        reason: 'malformed result',
+      });
     n = n * 10 + (c - 48);
     c = rs.charCodeAt(ri++);
   }
@@ -263,7 +268,8 @@ function readZero() {
 
 function nowOf(opts) {
   if (opts === undefined || opts === null) return Math.floor(Date.now() / 1000);
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
+  if (typeof opts !== 'object' || Array.isArray(opts))
+    throw invalid(`options must be an object like {now}, got ${describe(opts)}`);
   for (const k of Object.keys(opts)) {
     if (k !== 'now') throw invalid(`unknown option ${JSON.stringify(k)} (expected now)`);
   }
@@ -274,7 +280,8 @@ function nowOf(opts) {
     if (!Number.isSafeInteger(t)) throw invalid('`now` is an invalid Date');
     return t;
   }
-  if (!Number.isSafeInteger(now)) throw invalid(`\`now\` must be integer unix seconds or a Date, got ${describeNumber(now)}`);
+  if (!Number.isSafeInteger(now))
+    throw invalid(`\`now\` must be integer unix seconds or a Date, got ${describeNumber(now)}`);
   return now;
 }
 
@@ -296,7 +303,8 @@ function toJson(value, what) {
     return JSON.stringify(value, (k, v) => {
       // A lone surrogate becomes U+FFFD, as at every other string boundary (napi, TextEncoder).
       if (typeof v === 'string') return wellFormed(v);
-      if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(`${what} option ${JSON.stringify(k)} must be a finite number, got ${v}`);
+      if (typeof v === 'number' && !Number.isFinite(v))
+        throw invalid(`${what} option ${JSON.stringify(k)} must be a finite number, got ${v}`);
       return v;
     });
   } catch (e) {
@@ -340,7 +348,11 @@ function createApi(raw, backend, opts = {}) {
       cur.gen++;
     }
     const reason = `the WebAssembly instance trapped (${e.message}); ${fresh ? 'continuing on a fresh instance' : 'no fresh instance is available here'}`;
-    const err = new HookverifyError('internal_error', `internal error: ${reason}`, { reason, trap: true, reinstantiated: Boolean(fresh) });
+    const err = new HookverifyError('internal_error', `internal error: ${reason}`, {
+      reason,
+      trap: true,
+      reinstantiated: Boolean(fresh),
+    });
     err.cause = e;
     return err;
   }
@@ -370,7 +382,9 @@ function createApi(raw, backend, opts = {}) {
   const ERROR_CODES = Object.freeze(call(() => Array.from(raw.errorCodes())));
   // The core's HintCode::ALL with each code's general fix, flattened [code, fix, ...].
   const hintTable = call(() => Array.from(raw.hintTable()));
-  const HINT_FIXES = Object.freeze(Object.fromEntries(hintTable.flatMap((v, i) => (i % 2 ? [] : [[v, hintTable[i + 1]]]))));
+  const HINT_FIXES = Object.freeze(
+    Object.fromEntries(hintTable.flatMap((v, i) => (i % 2 ? [] : [[v, hintTable[i + 1]]]))),
+  );
   const HINT_CODES = Object.freeze(Object.keys(HINT_FIXES));
   const SCHEMES = Object.freeze(call(() => Array.from(raw.presetNamesList())));
 
@@ -421,9 +435,22 @@ function createApi(raw, backend, opts = {}) {
       let r;
       try {
         const id = this.#fast;
-        r = id >= 0 && typeof b !== 'string'
-          ? cur.raw.verifyFast(id, b, now, values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7])
-          : this.#live().verify(b, pack(values), now);
+        r =
+          id >= 0 && typeof b !== 'string'
+            ? cur.raw.verifyFast(
+                id,
+                b,
+                now,
+                values[0],
+                values[1],
+                values[2],
+                values[3],
+                values[4],
+                values[5],
+                values[6],
+                values[7],
+              )
+            : this.#live().verify(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
       }
@@ -439,9 +466,22 @@ function createApi(raw, backend, opts = {}) {
       let r;
       try {
         const id = this.#fast;
-        r = id >= 0 && typeof b !== 'string'
-          ? cur.raw.verifySignatureFast(id, b, now, values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7])
-          : this.#live().verifySignature(b, pack(values), now);
+        r =
+          id >= 0 && typeof b !== 'string'
+            ? cur.raw.verifySignatureFast(
+                id,
+                b,
+                now,
+                values[0],
+                values[1],
+                values[2],
+                values[3],
+                values[4],
+                values[5],
+                values[6],
+                values[7],
+              )
+            : this.#live().verifySignature(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
       }
@@ -466,16 +506,21 @@ function createApi(raw, backend, opts = {}) {
   /** Returns the headers a sender of `scheme` would send with `body`. */
   function sign(options) {
     if (options === null || typeof options !== 'object') {
-      throw invalid(`sign options must be an object like {scheme, secret, body, id, timestamp}, got ${describe(options)}`);
+      throw invalid(
+        `sign options must be an object like {scheme, secret, body, id, timestamp}, got ${describe(options)}`,
+      );
     }
     for (const k of Object.keys(options)) {
-      if (!SIGN_KEYS.includes(k)) throw invalid(`unknown sign option ${JSON.stringify(k)} (expected one of ${SIGN_KEYS.join(', ')})`);
+      if (!SIGN_KEYS.includes(k))
+        throw invalid(`unknown sign option ${JSON.stringify(k)} (expected one of ${SIGN_KEYS.join(', ')})`);
     }
     const { scheme, secret, body, id, timestamp } = options;
     if (typeof secret !== 'string') throw invalid(`\`secret\` must be a string, got ${describe(secret)}`);
-    if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`\`id\` must be a string, got ${describe(id)}`);
+    if (id !== undefined && id !== null && typeof id !== 'string')
+      throw invalid(`\`id\` must be a string, got ${describe(id)}`);
     const ts = timestamp === undefined || timestamp === null ? Math.floor(Date.now() / 1000) : timestamp;
-    if (!Number.isSafeInteger(ts)) throw invalid(`\`timestamp\` must be integer unix seconds, got ${describeNumber(timestamp)}`);
+    if (!Number.isSafeInteger(ts))
+      throw invalid(`\`timestamp\` must be integer unix seconds, got ${describeNumber(timestamp)}`);
     const b = toBody(body);
     const json = toJson({ scheme, secret }, 'sign');
     const flat = call(() => cur.raw.sign(json, b, id ?? undefined, ts));
@@ -496,16 +541,25 @@ function createApi(raw, backend, opts = {}) {
       throw invalid(`diagnose options must be an object like {headers, body, secrets}, got ${describe(options)}`);
     }
     for (const k of Object.keys(options)) {
-      if (!DIAGNOSE_KEYS.includes(k)) throw invalid(`unknown diagnose option ${JSON.stringify(k)} (expected one of ${DIAGNOSE_KEYS.join(', ')})`);
+      if (!DIAGNOSE_KEYS.includes(k))
+        throw invalid(`unknown diagnose option ${JSON.stringify(k)} (expected one of ${DIAGNOSE_KEYS.join(', ')})`);
     }
     const { headers, body, secret, scheme } = options;
-    if (secret !== undefined && options.secrets !== undefined) throw invalid('give either `secret` or `secrets`, not both');
+    if (secret !== undefined && options.secrets !== undefined)
+      throw invalid('give either `secret` or `secrets`, not both');
     const secrets = secret !== undefined ? [secret] : options.secrets;
     if (!Array.isArray(secrets) || !secrets.every((s) => typeof s === 'string')) {
       throw invalid(`\`secrets\` must be an array of strings, got ${describe(secrets)}`);
     }
-    if (scheme !== undefined && scheme !== null && typeof scheme !== 'string' && (typeof scheme !== 'object' || Array.isArray(scheme))) {
-      throw invalid(`\`scheme\` must be a preset name or a spec object (or absent to detect it), got ${describe(scheme)}`);
+    if (
+      scheme !== undefined &&
+      scheme !== null &&
+      typeof scheme !== 'string' &&
+      (typeof scheme !== 'object' || Array.isArray(scheme))
+    ) {
+      throw invalid(
+        `\`scheme\` must be a preset name or a spec object (or absent to detect it), got ${describe(scheme)}`,
+      );
     }
     const b = toBody(body);
     const now = nowOf({ now: options.now });
@@ -525,8 +579,23 @@ function createApi(raw, backend, opts = {}) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
-  const pipeline = createPipeline(backend, { invalid, describe, toJson, wrap: wrapHere, pickValues, headerIndex, pack, nowOf, live: () => cur,
-    readStart, readText, readNum, readMore, readZero, readEvent });
+  const pipeline = createPipeline(backend, {
+    invalid,
+    describe,
+    toJson,
+    wrap: wrapHere,
+    pickValues,
+    headerIndex,
+    pack,
+    nowOf,
+    live: () => cur,
+    readStart,
+    readText,
+    readNum,
+    readMore,
+    readZero,
+    readEvent,
+  });
 
   /**
    * Test-only fault switch: false (and nothing happens) unless enabled when the package loaded

@@ -31,10 +31,12 @@ function createExpress(api) {
     const report = options.onError ?? ((err) => console.error(err.message));
     let warned = false;
 
-    const handleNow = typeof receiver[HANDLE_NOW] === 'function' ? receiver[HANDLE_NOW].bind(receiver) : receiver.handle.bind(receiver);
-    const handleReq = typeof receiver[HANDLE_REQ] === 'function'
-      ? receiver[HANDLE_REQ].bind(receiver)
-      : (path, headers, body, req) => handleNow({ path, headers, body }, { req });
+    const handleNow =
+      typeof receiver[HANDLE_NOW] === 'function' ? receiver[HANDLE_NOW].bind(receiver) : receiver.handle.bind(receiver);
+    const handleReq =
+      typeof receiver[HANDLE_REQ] === 'function'
+        ? receiver[HANDLE_REQ].bind(receiver)
+        : (path, headers, body, req) => handleNow({ path, headers, body }, { req });
 
     // No promise hop on the way when nothing needs one: the body is handed over from the stream's
     // 'end' listener and the answer written right away (see Receiver's HANDLE_NOW). The returned
@@ -60,7 +62,10 @@ function createExpress(api) {
             if (body === CONSUMED) {
               if (!warned) {
                 warned = true;
-                report(new api.HookverifyError('invalid_argument', CONSUMED_MESSAGE, { reason: 'body already consumed' }), { req });
+                report(
+                  new api.HookverifyError('invalid_argument', CONSUMED_MESSAGE, { reason: 'body already consumed' }),
+                  { req },
+                );
               }
               send(res, failure(500, 'invalid_argument', CONSUMED_MESSAGE));
               return resolve();
@@ -74,7 +79,12 @@ function createExpress(api) {
               return resolve();
             }
             // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).
-            const out = handleReq(req.originalUrl ?? req.url, req.rawHeaders ?? req.headersDistinct ?? req.headers, body, req);
+            const out = handleReq(
+              req.originalUrl ?? req.url,
+              req.rawHeaders ?? req.headersDistinct ?? req.headers,
+              body,
+              req,
+            );
             if (out instanceof Promise) out.then(respond).catch(fail);
             else respond(out);
           } catch (err) {
@@ -94,7 +104,11 @@ function createExpress(api) {
 }
 
 function failure(status, code, message) {
-  return { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ error: { code, message } }) };
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ error: { code, message } }),
+  };
 }
 
 function send(res, decision) {
@@ -106,7 +120,9 @@ function send(res, decision) {
 }
 
 function isEmptyObject(v) {
-  return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
+  return (
+    v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0
+  );
 }
 
 /**

@@ -49,7 +49,9 @@ function packageDir() {
     if (isThisPackage(dir)) return (found = dir);
     tried.push(`${dir} (not ${name}@${version})`);
   }
-  throw new Error(`hookverify: cannot find the installed ${name}@${version} package (bundled code loads its binaries from node_modules); tried ${tried.join(', ')}`);
+  throw new Error(
+    `hookverify: cannot find the installed ${name}@${version} package (bundled code loads its binaries from node_modules); tried ${tried.join(', ')}`,
+  );
 }
 
 /** Node's own `require`, resolving relative to the installed package's root. */

@@ -53,9 +53,12 @@ function createPipeline(backend, h) {
     constructor(url, options) {
       const raw = live().raw;
       if (typeof raw.RawStore.redis !== 'function') {
-        throw invalid(`RedisStore needs the native addon (the ${backend} backend has no sockets); use MemoryStore here, or run on Node with the native addon`);
+        throw invalid(
+          `RedisStore needs the native addon (the ${backend} backend has no sockets); use MemoryStore here, or run on Node with the native addon`,
+        );
       }
-      if (typeof url !== 'string') throw invalid(`the redis URL must be a string like redis://127.0.0.1:6379, got ${describe(url)}`);
+      if (typeof url !== 'string')
+        throw invalid(`the redis URL must be a string like redis://127.0.0.1:6379, got ${describe(url)}`);
       if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
         throw invalid(`RedisStore options must be an object like {prefix, timeoutMs}, got ${describe(options)}`);
       }
@@ -106,13 +109,18 @@ function createPipeline(backend, h) {
 
     /** The handlers for `type`, in registration order (the unhandled one when none match). */
     match(type) {
-      return Array.from(call(() => this.#live().matches(String(type))), (i) => this.#handlers[i]);
+      return Array.from(
+        call(() => this.#live().matches(String(type))),
+        (i) => this.#handlers[i],
+      );
     }
 
     #live() {
       if (this.#gen !== live().gen) {
         const r = new (live().raw.RawRouter)();
-        for (const [p, i] of this.#calls) if (p === null) r.unhandled(i); else r.on(p, i);
+        for (const [p, i] of this.#calls)
+          if (p === null) r.unhandled(i);
+          else r.on(p, i);
         this.#raw = r;
         this.#gen = live().gen;
       }
@@ -120,21 +128,44 @@ function createPipeline(backend, h) {
     }
   }
 
-  const VERIFIER_KEYS = ['scheme', 'secret', 'secrets', 'toleranceSeconds', 'maxBodyBytes', 'dangerouslySkipTimestampCheck'];
+  const VERIFIER_KEYS = [
+    'scheme',
+    'secret',
+    'secrets',
+    'toleranceSeconds',
+    'maxBodyBytes',
+    'dangerouslySkipTimestampCheck',
+  ];
 
   const PROVIDER_KEYS = ['name', 'match', ...VERIFIER_KEYS];
-  const RECEIVER_KEYS = [...PROVIDER_KEYS, 'providers', 'store', 'handlers', 'routes', 'unhandled', 'mode', 'allowSyncHeader',
-    'unhandledStatus', 'leaseSeconds', 'retentionSeconds', 'namespace', 'onError', 'onReject'];
+  const RECEIVER_KEYS = [
+    ...PROVIDER_KEYS,
+    'providers',
+    'store',
+    'handlers',
+    'routes',
+    'unhandled',
+    'mode',
+    'allowSyncHeader',
+    'unhandledStatus',
+    'leaseSeconds',
+    'retentionSeconds',
+    'namespace',
+    'onError',
+    'onReject',
+  ];
 
   /** A misspelt option would silently change behaviour: refuse it. */
   function known(options, keys, what) {
     for (const k of Object.keys(options)) {
-      if (!keys.includes(k)) throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
+      if (!keys.includes(k))
+        throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
     }
   }
 
   function providerOptions(p, i) {
-    if (p === null || typeof p !== 'object') throw invalid(`providers[${i}] must be an object like {name, scheme, secret}, got ${describe(p)}`);
+    if (p === null || typeof p !== 'object')
+      throw invalid(`providers[${i}] must be an object like {name, scheme, secret}, got ${describe(p)}`);
     known(p, PROVIDER_KEYS, `providers[${i}]`);
     const name = p.name ?? (typeof p.scheme === 'string' ? p.scheme : undefined);
     if (typeof name !== 'string') throw invalid(`providers[${i}] needs a name`);
@@ -191,23 +222,38 @@ function createPipeline(backend, h) {
         throw invalid(`Receiver options must be an object like {scheme, secret, handlers}, got ${describe(options)}`);
       }
       known(options, RECEIVER_KEYS, 'Receiver');
-      const single = () => Object.fromEntries(PROVIDER_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
-      if (options.providers !== undefined && options.scheme !== undefined) throw invalid('give either `providers` or `scheme`, not both');
+      const single = () =>
+        Object.fromEntries(PROVIDER_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
+      if (options.providers !== undefined && options.scheme !== undefined)
+        throw invalid('give either `providers` or `scheme`, not both');
       const list = options.providers ?? [single()];
       if (!Array.isArray(list) || list.length === 0) throw invalid('providers must be a non-empty array');
       const mode = options.mode ?? 'async';
-      if (mode !== 'async' && mode !== 'sync') throw invalid(`mode must be 'async' or 'sync', got ${JSON.stringify(mode)}`);
+      if (mode !== 'async' && mode !== 'sync')
+        throw invalid(`mode must be 'async' or 'sync', got ${JSON.stringify(mode)}`);
       const store = options.store ?? new MemoryStore();
-      if (!store || !store[RAW]) throw invalid(`store must be a MemoryStore or RedisStore from this backend (${backend}), got ${describe(store)}`);
+      if (!store || !store[RAW])
+        throw invalid(
+          `store must be a MemoryStore or RedisStore from this backend (${backend}), got ${describe(store)}`,
+        );
       const { routes, fns } = routesOf(options);
       if (options.unhandled !== undefined) fns.push(checkHandler(options.unhandled, 'unhandled'));
       this.#onError = options.onError === undefined ? defaultOnError : checkHandler(options.onError, 'onError');
       this.#onReject = options.onReject === undefined ? defaultOnReject : checkHandler(options.onReject, 'onReject');
-      const json = h.toJson({
-        providers: list.map(providerOptions), routes, unhandled: options.unhandled !== undefined, sync: mode === 'sync',
-        allowSyncHeader: options.allowSyncHeader, unhandledStatus: options.unhandledStatus,
-        leaseSeconds: options.leaseSeconds, retentionSeconds: options.retentionSeconds, namespace: options.namespace,
-      }, 'Receiver');
+      const json = h.toJson(
+        {
+          providers: list.map(providerOptions),
+          routes,
+          unhandled: options.unhandled !== undefined,
+          sync: mode === 'sync',
+          allowSyncHeader: options.allowSyncHeader,
+          unhandledStatus: options.unhandledStatus,
+          leaseSeconds: options.leaseSeconds,
+          retentionSeconds: options.retentionSeconds,
+          namespace: options.namespace,
+        },
+        'Receiver',
+      );
       this.#raw = call(() => new (live().raw.RawReceiver)(json, store[RAW]));
       this.#gen = live().gen;
       if (backend === 'wasm') this.#json = json;
@@ -280,15 +326,19 @@ function createPipeline(backend, h) {
       const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
       if (this.#blocking) {
         const raw = this.#raw;
-        return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then((r) => this.#step(r, raw, bytes), (e) => Promise.reject(wrap(e)));
+        return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then(
+          (r) => this.#step(r, raw, bytes),
+          (e) => Promise.reject(wrap(e)),
+        );
       }
       const raw = this.#live();
       const id = this.#fast;
       let r;
       try {
-        r = id >= 0
-          ? live().raw.beginFast(id, path, bytes, t, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
-          : raw.begin(path, h.pack(v), bytes, t);
+        r =
+          id >= 0
+            ? live().raw.beginFast(id, path, bytes, t, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+            : raw.begin(path, h.pack(v), bytes, t);
       } catch (e) {
         throw wrap(e);
       }
@@ -321,9 +371,16 @@ function createPipeline(backend, h) {
      */
     #run(delivery, extra, req) {
       // `{..., req}` as a literal on the Express path: the same object as spreading `{req}`.
-      const ctx = extra === WITH_REQ
-        ? { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, req }
-        : { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, ...extra };
+      const ctx =
+        extra === WITH_REQ
+          ? { provider: delivery.provider, token: delivery.token, path: delivery.path, query: delivery.query, req }
+          : {
+              provider: delivery.provider,
+              token: delivery.token,
+              path: delivery.path,
+              query: delivery.query,
+              ...extra,
+            };
       const fns = delivery.handlers;
       for (let i = 0; i < fns.length; i++) {
         let r;
@@ -374,13 +431,16 @@ function createPipeline(backend, h) {
       const raw = ref.raw(delivery);
       const handle = ref.handle(delivery);
       if (ref.registered(delivery)) unfinished.unregister(delivery);
-      if (this.#blocking) return call(() => raw.finishAsync(handle, Boolean(ok))).then(decision, (e) => Promise.reject(wrap(e)));
+      if (this.#blocking)
+        return call(() => raw.finishAsync(handle, Boolean(ok))).then(decision, (e) => Promise.reject(wrap(e)));
       if (ref.gen(delivery) !== live().gen) {
         // A wasm trap replaced the instance since this delivery began: its claim went with the old store.
         throw wrap(new Error('the WebAssembly instance was replaced since this delivery began'));
       }
       const id = this.#fast;
-      return decision(call(() => (id >= 0 ? live().raw.finishFast(id, handle, Boolean(ok)) : raw.finish(handle, Boolean(ok)))));
+      return decision(
+        call(() => (id >= 0 ? live().raw.finishFast(id, handle, Boolean(ok)) : raw.finish(handle, Boolean(ok)))),
+      );
     }
 
     /**
@@ -406,7 +466,8 @@ function createPipeline(backend, h) {
      */
     [HANDLE_REQ](path, headers, body, req) {
       if (path === undefined) path = '/';
-      if (this.#blocking) return this.#handleBlocking(() => this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
+      if (this.#blocking)
+        return this.#handleBlocking(() => this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
       return this.#handleStep(this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
     }
 
@@ -451,15 +512,16 @@ function createPipeline(backend, h) {
 
   const DONE = Promise.resolve();
   // Deliveries handed out by begin() and not finished yet: released in the backend if dropped.
-  const unfinished = typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry(({ raw, handle }) => {
-      try {
-        raw.release(handle);
-      } catch {
-        // an instance that trapped since: nothing to release there
-      }
-    })
-    : null;
+  const unfinished =
+    typeof FinalizationRegistry === 'function'
+      ? new FinalizationRegistry(({ raw, handle }) => {
+          try {
+            raw.release(handle);
+          } catch {
+            // an instance that trapped since: nothing to release there
+          }
+        })
+      : null;
 
   /**
    * Checks `delivery` is a Delivery from begin() that was not finished; `finished` marks it finished

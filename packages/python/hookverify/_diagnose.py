@@ -1,15 +1,17 @@
 """``diagnose``: why a delivery does (not) verify, as a typed report of the core's JSON."""
 
 import json
-from dataclasses import dataclass, field
 import typing as t
+from dataclasses import dataclass, field
 
 from . import _native
 
 __all__ = ["Check", "EventSummary", "Hint", "Report", "diagnose"]
 
 _HeaderText = t.Union[str, bytes]
-_Headers = t.Union[t.Mapping[str, _HeaderText], t.Mapping[bytes, _HeaderText], t.Sequence[t.Tuple[_HeaderText, _HeaderText]]]
+_Headers = t.Union[
+    t.Mapping[str, _HeaderText], t.Mapping[bytes, _HeaderText], t.Sequence[t.Tuple[_HeaderText, _HeaderText]]
+]
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,12 @@ class Report:
         if self._json:
             return self._json
         as_dict = {
-            "valid": self.valid, "scheme": self.scheme, "detected": self.detected, "key_index": self.key_index,
-            "checks": [vars(c) for c in self.checks], "hints": [vars(h) for h in self.hints],
+            "valid": self.valid,
+            "scheme": self.scheme,
+            "detected": self.detected,
+            "key_index": self.key_index,
+            "checks": [vars(c) for c in self.checks],
+            "hints": [vars(h) for h in self.hints],
             "event": None if self.event is None else vars(self.event),
         }
         return json.dumps(as_dict, separators=(",", ":"), ensure_ascii=False)

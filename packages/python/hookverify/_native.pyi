@@ -8,9 +8,23 @@ _Headers = Union[Mapping[str, _HeaderText], Mapping[bytes, _HeaderText], Sequenc
 _Scheme = Union[str, Mapping[str, Any]]
 
 __all__ = [
-    "DEFAULT_MAX_BODY_BYTES", "Delivery", "ERROR_CODES", "Event", "HINT_CODES", "Pipeline", "Store", "SCHEMES", "Verified", "Verifier",
-    "__version__", "diagnose", "log_safe", "overloaded_decision", "sign",
-    "too_large_decision", "type_matches",
+    "DEFAULT_MAX_BODY_BYTES",
+    "Delivery",
+    "ERROR_CODES",
+    "Event",
+    "HINT_CODES",
+    "Pipeline",
+    "Store",
+    "SCHEMES",
+    "Verified",
+    "Verifier",
+    "__version__",
+    "diagnose",
+    "log_safe",
+    "overloaded_decision",
+    "sign",
+    "too_large_decision",
+    "type_matches",
 ]
 
 __version__: Final[str]
@@ -80,7 +94,6 @@ def sign(
     id: Optional[str] = None,
     timestamp: Optional[int] = None,
 ) -> Dict[str, str]: ...
-
 def diagnose(
     headers: _Headers,
     body: _Body,
@@ -148,7 +161,9 @@ class Pipeline:
         retention: Optional[float] = None,
         namespace: Optional[str] = None,
     ) -> Pipeline: ...
-    def begin(self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None) -> Union[_Answer, Delivery]: ...
+    def begin(
+        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
+    ) -> Union[_Answer, Delivery]: ...
     def accepted(self, delivery: Delivery) -> _Decision: ...
     def finish(self, delivery: Delivery, ok: bool) -> _Decision: ...
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:

@@ -12,19 +12,30 @@ import json
 import logging
 import sys
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from . import _native
 from ._errors import HookverifyError
 from ._native import Delivery, Event, Verifier
 
-__all__ = ["DEFAULT_MAX_QUEUE", "Decision", "Delivery", "MemoryStore", "Provider", "Receiver", "RedisStore", "Router", "Store"]
+__all__ = [
+    "DEFAULT_MAX_QUEUE",
+    "Decision",
+    "Delivery",
+    "MemoryStore",
+    "Provider",
+    "Receiver",
+    "RedisStore",
+    "Router",
+    "Store",
+]
 
 log = logging.getLogger("hookverify")
 
 #: Deliveries an async-mode receiver holds (waiting for a worker or running) before it answers 503.
 DEFAULT_MAX_QUEUE = 1000
+
 
 def _safe(text: t.Any) -> str:
     """Request-derived text (event ids, types, header values, paths) made safe for a log line:
@@ -92,7 +103,9 @@ class Decision(t.NamedTuple):
 
 
 # A Decision from the native (status, headers, body) tuple, without NamedTuple.__new__'s Python frame.
-_decision: t.Callable[[t.Tuple[int, t.List[t.Tuple[str, str]], str]], Decision] = functools.partial(tuple.__new__, Decision)  # type: ignore[arg-type]
+_decision: t.Callable[[t.Tuple[int, t.List[t.Tuple[str, str]], str]], Decision] = functools.partial(
+    tuple.__new__, Decision
+)  # type: ignore[arg-type]
 
 
 class Store:
@@ -122,7 +135,9 @@ class RedisStore(Store):
 
     may_block = True
 
-    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "hookverify:", timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "hookverify:", timeout: float = 2.0
+    ) -> None:
         if not isinstance(url, str) or not isinstance(prefix, str):
             raise _invalid("url and prefix must be str")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
@@ -269,8 +284,12 @@ class Receiver:
         self.store = store if store is not None else MemoryStore()
         self.mode = mode
         self._options: t.Dict[str, t.Any] = dict(
-            sync=mode == "sync", allow_sync_header=allow_sync_header, unhandled_status=unhandled_status,
-            lease=lease, retention=retention, namespace=namespace,
+            sync=mode == "sync",
+            allow_sync_header=allow_sync_header,
+            unhandled_status=unhandled_status,
+            lease=lease,
+            retention=retention,
+            namespace=namespace,
         )
         self._routes: t.List[t.Tuple[str, t.Optional[str], t.Optional[str], Handler]] = []
         self._fallback: t.Optional[Handler] = None
@@ -288,7 +307,14 @@ class Receiver:
 
     # ------------------------------------------------------------ configuration
 
-    def on(self, pattern: str, handler: t.Optional[Handler] = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None) -> t.Any:
+    def on(
+        self,
+        pattern: str,
+        handler: t.Optional[Handler] = None,
+        *,
+        provider: t.Optional[str] = None,
+        path: t.Optional[str] = None,
+    ) -> t.Any:
         """Adds a handler for an event-type pattern, optionally limited to a provider and/or path.
         Without ``handler``, a decorator."""
         if not isinstance(pattern, str):
@@ -321,7 +347,11 @@ class Receiver:
                 providers = [(p.name, p.verifier, *p._rule) for p in self.providers]
                 self._cap = self.max_body_bytes
                 self._pipeline = _native.Pipeline(
-                    providers=providers, store=self.store._native, routes=list(self._routes), unhandled=self._fallback, **self._options
+                    providers=providers,
+                    store=self.store._native,
+                    routes=list(self._routes),
+                    unhandled=self._fallback,
+                    **self._options,
                 )
             return self._pipeline
 
@@ -403,7 +433,11 @@ class Receiver:
                 if inspect.iscoroutinefunction(handler):
                     if start:
                         start = False
-                        go = await loop.run_in_executor(None, self._start, delivery) if self.store.may_block else self._start(delivery)
+                        go = (
+                            await loop.run_in_executor(None, self._start, delivery)
+                            if self.store.may_block
+                            else self._start(delivery)
+                        )
                         if not go:
                             return None
                     result = await handler(delivery.event, **args)
@@ -423,7 +457,9 @@ class Receiver:
                 return False
         return True
 
-    def complete(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> Decision:
+    def complete(
+        self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any
+    ) -> Decision:
         """Runs the handlers then ``finish`` (optionally inside ``context()``, e.g. a Flask app context)."""
         if context is None:
             return self.finish(delivery, self.run(delivery, **kwargs))
@@ -460,28 +496,43 @@ class Receiver:
             return True
         event_id = _safe(delivery.event.id)
         if outcome == "unavailable":
-            log.warning("hookverify: the store failed when event %s started; running it under its first claim (token %d)", event_id, delivery.token)
+            log.warning(
+                "hookverify: the store failed when event %s started; running it under its first claim (token %d)",
+                event_id,
+                delivery.token,
+            )
             return True
         if outcome == "done":
-            log.info("hookverify: event %s was completed by another delivery while this one was queued; not run again", event_id)
+            log.info(
+                "hookverify: event %s was completed by another delivery while this one was queued; not run again",
+                event_id,
+            )
         else:
             log.warning(
                 "hookverify: event %s waited in the queue longer than its lease and another delivery claimed it; "
-                "that one runs it (raise lease= or max_workers=, or lower max_queue=)", event_id,
+                "that one runs it (raise lease= or max_workers=, or lower max_queue=)",
+                event_id,
             )
         return False
 
     def _start_then(self, delivery: Delivery, call: t.Callable[[], t.Any]) -> t.Tuple[bool, t.Any]:
         return (True, call()) if self._start(delivery) else (False, None)
 
-    def _deferred(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]], kwargs: t.Dict[str, t.Any]) -> t.Optional[Decision]:
+    def _deferred(
+        self,
+        delivery: Delivery,
+        context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]],
+        kwargs: t.Dict[str, t.Any],
+    ) -> t.Optional[Decision]:
         if not self._start(delivery):
             return None
         decision = self.complete(delivery, context, **kwargs)
         _log_lease(delivery, decision)
         return decision
 
-    def defer(self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> "Future[t.Optional[Decision]]":
+    def defer(
+        self, delivery: Delivery, context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any
+    ) -> "Future[t.Optional[Decision]]":
         """Runs the handlers on this receiver's thread pool (async mode); see ``wait``.
 
         When a worker starts it, the delivery's claim is taken again (a fresh lease, a higher
@@ -490,7 +541,9 @@ class Receiver:
         a lost lease (``Hookverify-Warning``) is logged as a warning."""
         return self._submit(delivery, context, kwargs, False)
 
-    def _submit(self, delivery: Delivery, context: t.Any, kwargs: t.Dict[str, t.Any], reserved: bool) -> "Future[t.Optional[Decision]]":
+    def _submit(
+        self, delivery: Delivery, context: t.Any, kwargs: t.Dict[str, t.Any], reserved: bool
+    ) -> "Future[t.Optional[Decision]]":
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="hookverify")
@@ -514,8 +567,16 @@ class Receiver:
             pending = list(self._pending)
         return not wait(pending, timeout).not_done
 
-    def handle(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None, *,
-               context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None, **kwargs: t.Any) -> Decision:
+    def handle(
+        self,
+        path: str,
+        headers: t.Any,
+        body: t.Any,
+        now: t.Optional[int] = None,
+        *,
+        context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None,
+        **kwargs: t.Any,
+    ) -> Decision:
         """The whole path for a blocking server: begin, then run now (sync) or on the pool (async).
 
         In async mode a full queue (``max_queue``) is answered 503 ``overloaded`` before ``begin``."""
@@ -536,7 +597,9 @@ class Receiver:
         self._submit(step, context, kwargs, queued)
         return answer
 
-    async def begin_async(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
+    async def begin_async(
+        self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None
+    ) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
         if self.store.may_block or size > 64 * 1024:
@@ -568,13 +631,22 @@ def _log_lease(delivery: Delivery, decision: Decision) -> None:
             if value == "lease-lost":
                 log.warning(
                     "hookverify: the lease of event %s (token %d) expired before its handlers finished; another "
-                    "delivery may have run it too (its fencing token is higher)", _safe(delivery.event.id), delivery.token,
+                    "delivery may have run it too (its fencing token is higher)",
+                    _safe(delivery.event.id),
+                    delivery.token,
                 )
             else:
-                log.warning("hookverify: event %s (token %d) ran but its completion was not recorded (%s)", _safe(delivery.event.id), delivery.token, value)
+                log.warning(
+                    "hookverify: event %s (token %d) ran but its completion was not recorded (%s)",
+                    _safe(delivery.event.id),
+                    delivery.token,
+                    value,
+                )
 
 
-def _with_delivery(handler: t.Callable[..., t.Any], delivery: Delivery, kwargs: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+def _with_delivery(
+    handler: t.Callable[..., t.Any], delivery: Delivery, kwargs: t.Dict[str, t.Any]
+) -> t.Dict[str, t.Any]:
     try:
         wants = _wants_delivery(handler)
     except TypeError:  # unhashable callable: inspect it each time

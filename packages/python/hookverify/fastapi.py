@@ -86,7 +86,9 @@ class Webhook:
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
         self._any: t.Optional[Receiver] = None
 
-    def on(self, pattern: str, handler: t.Any = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None) -> t.Any:
+    def on(
+        self, pattern: str, handler: t.Any = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None
+    ) -> t.Any:
         """Adds a handler (sync or async) for ``endpoint``; without ``handler``, a decorator."""
         return self.receiver.on(pattern, handler, provider=provider, path=path)
 
@@ -104,7 +106,9 @@ class Webhook:
         """The dependency: yields the verified, claimed event; the endpoint's outcome completes or releases it."""
         if self._any is None:
             # Same providers, store and options, one catch-all route: the endpoint is the handler.
-            self._any = Receiver(self.receiver.providers, store=self.receiver.store, mode="sync", **_options(self.receiver))
+            self._any = Receiver(
+                self.receiver.providers, store=self.receiver.store, mode="sync", **_options(self.receiver)
+            )
             self._any.on("*", _endpoint_is_the_handler)
         step = await self._begin(self._any, request)
         if isinstance(step, Decision):
@@ -165,7 +169,7 @@ async def _read_body(receiver: Receiver, request: Request) -> t.Union[bytes, Dec
             return t.cast(Decision, receiver.too_large(size))
         chunks.append(chunk)
     body = b"".join(chunks)
-    setattr(request, "_body", body)  # what Request.body() caches: the endpoint can still await request.body()
+    request._body = body  # what Request.body() caches: the endpoint can still await request.body()
     return body
 
 
@@ -176,7 +180,12 @@ class _Accepted(Response):
 
     def __init__(self, receiver: Receiver, delivery: t.Any) -> None:
         decision = receiver.accepted(delivery)
-        super().__init__(decision.body, status_code=decision.status, headers=dict(decision.headers), background=BackgroundTask(self._work))
+        super().__init__(
+            decision.body,
+            status_code=decision.status,
+            headers=dict(decision.headers),
+            background=BackgroundTask(self._work),
+        )
         self._receiver, self._delivery, self._started = receiver, delivery, False
 
     async def _work(self) -> None:

@@ -49,8 +49,12 @@ def _content_length(request: flask.Request) -> t.Optional[int]:
     env = request.environ
     value = env.get("CONTENT_LENGTH")
     if (
-        type(value) is str and value.isdigit() and value.isascii() and "HTTP_TRANSFER_ENCODING" not in env
-        and getattr(type(request), "content_length", None) is _CONTENT_LENGTH and "content_length" not in request.__dict__
+        type(value) is str
+        and value.isdigit()
+        and value.isascii()
+        and "HTTP_TRANSFER_ENCODING" not in env
+        and getattr(type(request), "content_length", None) is _CONTENT_LENGTH
+        and "content_length" not in request.__dict__
     ):
         return int(value)
     return request.content_length
@@ -76,7 +80,7 @@ def _read_body(receiver: Receiver, request: flask.Request) -> t.Union[bytes, Dec
         chunk = stream.read(_CHUNK)
         if not chunk:
             body = b"".join(chunks)
-            setattr(request, "_cached_data", body)  # what get_data() caches: the view can still read it
+            request._cached_data = body  # what get_data() caches: the view can still read it
             return body
         size += len(chunk)
         if size > cap:
@@ -144,7 +148,14 @@ class WebhookBlueprint(flask.Blueprint):
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
         self.add_url_rule(url, endpoint="receive", view_func=lambda: respond(self.receiver), methods=["POST"])
 
-    def on(self, pattern: str, handler: t.Optional[t.Callable[..., t.Any]] = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None) -> t.Any:
+    def on(
+        self,
+        pattern: str,
+        handler: t.Optional[t.Callable[..., t.Any]] = None,
+        *,
+        provider: t.Optional[str] = None,
+        path: t.Optional[str] = None,
+    ) -> t.Any:
         """Adds a handler for an event-type pattern (optionally one provider's, or one path's)."""
         return self.receiver.on(pattern, handler, provider=provider, path=path)
 
