@@ -17,8 +17,7 @@ if hv_need clippy; then
 fi
 if hv_need wasm-bindgen; then
   if ! want=$(hv_wasm_bindgen_version); then hv_cannot_install wasm-bindgen; exit 0; fi
-  # --locked: the CLI's own Cargo.lock, so every machine builds the same tree.
-  hv_run cargo install wasm-bindgen-cli --version "$want" --locked
+  hv_cargo_install wasm-bindgen-cli --version "$want"
   hv_installed wasm-bindgen
 fi
 if hv_need nightly; then
@@ -26,6 +25,6 @@ if hv_need nightly; then
   hv_installed nightly
 fi
 if hv_need cargo-fuzz; then
-  hv_run cargo install cargo-fuzz --locked --version '^0.13'
+  hv_cargo_install cargo-fuzz --version '^0.13'
   hv_installed cargo-fuzz
 fi

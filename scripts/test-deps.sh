@@ -6,6 +6,7 @@
 #   - make deps-check exits 0, names each stubbed tool, and calls no installer;
 #   - the install path (DEPS_DRY_RUN=1: install commands printed, not run) does not die on them and
 #     reaches each install command;
+#   - a cargo install whose published lock does not resolve here is retried without --locked;
 #   - a pin missing from the hashed Python lock is reported;
 #   - on this machine, after `make deps`, deps-check finds nothing missing.
 # Prints 'deps: N passed, N failed'.
@@ -72,6 +73,19 @@ rc=$?
 check "deps-node.sh survives a missing wasm-opt (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
 check "deps-node.sh reaches npm ci in packages/npm" has "$out" "would run: npm ci --prefix $HV_ROOT/packages/npm "
 check "the dry runs called no installer" hasnt "$(cat "$calls")" ' (install|ci|add|update)( |$)' || cat "$calls"
+
+# hv_cargo_install when the crate's published lock does not resolve here (a registry without a
+# locked version): a cargo that refuses --locked, and the install still runs, without it.
+mkdir -p "$stubs/lockless"
+printf '#!/bin/sh\necho "cargo $*" >>"%s"\ncase " $* " in *" --locked "*) echo "error: failed to select a version" >&2; exit 101;; esac\nexit 0\n' \
+  "$stubs/lockless/calls" >"$stubs/lockless/cargo"
+chmod +x "$stubs/lockless/cargo"
+out=$(PATH="$stubs/lockless:$PATH" bash -c 'source scripts/lib/tools.sh && hv_cargo_install some-tool --version 1.2.3' 2>&1)
+rc=$?
+check "hv_cargo_install falls back when --locked does not resolve (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
+check "hv_cargo_install tried --locked first, then without it" \
+  [ "$(cat "$stubs/lockless/calls")" = "$(printf 'cargo install some-tool --version 1.2.3 --locked\ncargo install some-tool --version 1.2.3')" ]
+check "hv_cargo_install says why it resolves afresh" has "$out" "resolving its dependencies afresh"
 
 # A pin added to tests/python/requirements.txt without regenerating the lock is reported.
 { cat "$HV_PY_REQUIREMENTS"; echo 'not-in-the-lock==1.0  # a new pin'; } >"$stubs/requirements.txt"

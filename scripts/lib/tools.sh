@@ -192,6 +192,20 @@ hv_run() {
   if [ -n "${DEPS_DRY_RUN:-}" ]; then echo "would run: $*"; else "$@"; fi
 }
 
+# hv_cargo_install ARGS...: `cargo install ARGS --locked` (the crate's own Cargo.lock, so every
+# machine builds the same tree), and when that fails, once more without --locked. A published lock
+# can name a dependency version the registry this machine uses does not carry (wasm-bindgen-cli
+# 0.2.130 locks webpki-roots 1.0.11; a mirror had 1.0.10): a fresh resolution still installs it.
+hv_cargo_install() {
+  if [ -n "${DEPS_DRY_RUN:-}" ]; then
+    echo "would run: cargo install $* --locked"
+    return 0
+  fi
+  cargo install "$@" --locked && return 0
+  echo "deps: cargo install $1 --locked failed; resolving its dependencies afresh (without --locked)" >&2
+  cargo install "$@"
+}
+
 # hv_installed TOOL: after an install, status 1 with a message when TOOL is still missing.
 hv_installed() {
   [ -n "${DEPS_DRY_RUN:-}" ] && return 0
