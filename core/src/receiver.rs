@@ -32,7 +32,7 @@ use serde_json::json;
 use crate::dedup::{content_key, Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
 use crate::dispatch::Router;
 use crate::error::{Error, Result};
-use crate::event::{self, EventMeta};
+use crate::event::EventMeta;
 use crate::headers::{single_value, Headers, Lookup};
 use crate::verify::Verifier;
 
@@ -389,7 +389,7 @@ impl<H> Receiver<H> {
         let verifier = &provider.verifier;
         let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;
         let scheme = verifier.scheme();
-        let (event, explicit_key) = event::parse_with_key(scheme, req.headers, req.body, &verified, true)?;
+        let (event, explicit_key) = verifier.parse_event(req.headers, req.body, &verified, true, req.now)?;
         let sync = self.mode == Mode::Sync
             || (self.allow_sync_header && matches!(single_value(req.headers, SYNC_HEADER), Ok(Some(v)) if v.eq_ignore_ascii_case("true")));
 

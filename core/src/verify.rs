@@ -13,7 +13,9 @@ use crate::event::{self, Event, EventRef};
 use crate::headers::{single_value, Headers};
 use arrayvec::ArrayVec;
 
-use crate::scheme::{parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, MAX_SIGNATURES};
+use crate::scheme::{
+    parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
+};
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
@@ -63,6 +65,16 @@ pub struct Verifier {
     keyring: Keyring,
     tolerance: Option<u64>,
     max_body_bytes: usize,
+    event_age: Option<EventAge>,
+}
+
+/// The bounds `max_event_age` puts on a verified event's envelope timestamp.
+#[derive(Debug, Clone, Copy)]
+struct EventAge {
+    /// Oldest accepted, in seconds before `now`.
+    max_age: u64,
+    /// Furthest accepted in the future, in seconds after `now` (clock skew).
+    max_ahead: u64,
 }
 
 /// Builds a [`Verifier`]; see [`Verifier::builder`].
@@ -75,6 +87,7 @@ pub struct VerifierBuilder {
     tolerance: Option<u64>,
     skip_timestamp: bool,
     max_body_bytes: usize,
+    max_event_age: Option<u64>,
 }
 
 impl VerifierBuilder {
@@ -121,6 +134,25 @@ impl VerifierBuilder {
         self
     }
 
+    /// Rejects events whose signed envelope timestamp is more than `seconds` old
+    /// (`timestamp_too_old`), or further in the future than the replay window (the scheme's
+    /// tolerance, 300 s when it signs no timestamp: `timestamp_too_new`). An event without a
+    /// timestamp is `missing_field`. The replay window of senders that sign only the body
+    /// (`{id, type, created_at, data}` and no timestamp header).
+    ///
+    /// Checked after the signature, by every call that parses the event: [`Verifier::verify`],
+    /// [`Verifier::verify_at`], [`Verifier::verify_ref_at`], and the [`Receiver`](crate::Receiver)
+    /// pipeline (so the axum integration too). [`Verifier::verify_signature_at`] parses no event
+    /// and cannot check it.
+    ///
+    /// [`build`](Self::build) fails (`invalid_argument`) when the scheme's event timestamp is not
+    /// covered by the signature (read from an unsigned header, e.g. Shopify's
+    /// `X-Shopify-Triggered-At`) or the scheme maps none: an age anyone can rewrite bounds nothing.
+    pub fn max_event_age(mut self, seconds: u64) -> Self {
+        self.max_event_age = Some(seconds);
+        self
+    }
+
     /// Builds the verifier, computing each secret's HMAC key state once.
     pub fn build(self) -> Result<Verifier> {
         if let Some(e) = self.error {
@@ -136,7 +168,16 @@ impl VerifierBuilder {
                 reason: format!("scheme {} signs no timestamp, so a tolerance cannot apply", self.scheme.name()),
             });
         }
-        Ok(Verifier { scheme: self.scheme, keyring, tolerance, max_body_bytes: self.max_body_bytes })
+        let event_age = match self.max_event_age {
+            None => None,
+            Some(max_age) => {
+                if let Some(reason) = self.scheme.event_age_unsupported() {
+                    return Err(Error::InvalidArgument { reason });
+                }
+                Some(EventAge { max_age, max_ahead: tolerance.unwrap_or(DEFAULT_TOLERANCE_SECONDS) })
+            }
+        };
+        Ok(Verifier { scheme: self.scheme, keyring, tolerance, max_body_bytes: self.max_body_bytes, event_age })
     }
 }
 
@@ -162,6 +203,10 @@ pub struct VerifierOptions {
     /// Disables the replay window. Named to be noticed in review.
     #[serde(default, alias = "dangerouslySkipTimestampCheck")]
     pub dangerously_skip_timestamp_check: bool,
+    /// Oldest accepted event, in seconds, by its signed envelope timestamp; see
+    /// [`VerifierBuilder::max_event_age`] (which calls honour it, which schemes refuse it).
+    #[serde(default, alias = "maxEventAge")]
+    pub max_event_age: Option<u64>,
 }
 
 /// A scheme given by preset name or as a spec.
@@ -206,6 +251,7 @@ impl std::fmt::Debug for VerifierOptions {
             .field("tolerance_seconds", &self.tolerance_seconds)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
+            .field("max_event_age", &self.max_event_age)
             .finish()
     }
 }
@@ -232,6 +278,9 @@ impl VerifierOptions {
         if self.dangerously_skip_timestamp_check {
             b = b.dangerously_skip_timestamp_check();
         }
+        if let Some(age) = self.max_event_age {
+            b = b.max_event_age(age);
+        }
         b.build()
     }
 }
@@ -246,6 +295,7 @@ impl Verifier {
             tolerance: None,
             skip_timestamp: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_event_age: None,
         }
     }
 
@@ -269,12 +319,18 @@ impl Verifier {
         self.max_body_bytes
     }
 
+    /// The oldest accepted event in seconds (`None`: no limit); see [`VerifierBuilder::max_event_age`].
+    pub fn max_event_age(&self) -> Option<u64> {
+        self.event_age.map(|a| a.max_age)
+    }
+
     /// Number of live secrets.
     pub fn secret_count(&self) -> usize {
         self.keyring.len()
     }
 
-    /// Verifies the signature and parses the event envelope, at the system clock's time.
+    /// Verifies the signature and parses the event envelope, at the system clock's time
+    /// (then checks the event's age, when [`max_event_age`](VerifierBuilder::max_event_age) is set).
     pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Event> {
         self.verify_at(headers, body, unix_now())
     }
@@ -287,10 +343,33 @@ impl Verifier {
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
     pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, headers: &H, body: &'b [u8], now: i64) -> Result<EventRef<'b>> {
         let verified = self.verify_signature_at(headers, body, now)?;
-        event::parse(&self.scheme, headers, body, &verified)
+        self.parse_event(headers, body, &verified, false, now).map(|(event, _)| event)
+    }
+
+    /// Parses the envelope of a request this verifier verified (and, when `with_key`, the
+    /// scheme's explicit dedup key), then checks the event's age when `max_event_age` is set:
+    /// the one place every event-returning path (verify, the receiver pipeline) goes through.
+    pub(crate) fn parse_event<'b, H: Headers + ?Sized>(
+        &self,
+        headers: &H,
+        body: &'b [u8],
+        verified: &Verified,
+        with_key: bool,
+        now: i64,
+    ) -> Result<(EventRef<'b>, Option<String>)> {
+        let parsed = event::parse_with_key(&self.scheme, headers, body, verified, with_key)?;
+        if let Some(age) = self.event_age {
+            let Some(ts) = parsed.0.timestamp else {
+                let source = self.scheme.fields(verified.header_set).timestamp.as_ref().map_or_else(String::new, event::describe);
+                return Err(Error::MissingField { field: "timestamp".into(), source_desc: source });
+            };
+            check_age(i128::from(ts), now, age.max_age, age.max_ahead)?;
+        }
+        Ok(parsed)
     }
 
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
+    /// The event's age (`max_event_age`) is not checked: no event is parsed.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, headers: &'h H, body: &[u8], now: i64) -> Result<Verified<'h>> {
         let checked = self.check(headers, body, now)?;
         match checked.matched {
@@ -469,13 +548,21 @@ pub(crate) fn parse_timestamp(source: &str, text: &str) -> Result<u64> {
     }
 }
 
+/// The replay window: `|now - ts| <= tolerance`.
 fn check_window(ts: u64, now: i64, tolerance: u64) -> Result<()> {
-    let skew = i128::from(now) - i128::from(ts);
+    check_age(i128::from(ts), now, tolerance, tolerance)
+}
+
+/// The one time rule (the replay window, and `max_event_age`): `ts` at most `max_age` seconds
+/// before `now` (else `timestamp_too_old`) and at most `max_ahead` after it (else
+/// `timestamp_too_new`), both inclusive. The error's `tolerance_seconds` is the bound crossed.
+fn check_age(ts: i128, now: i64, max_age: u64, max_ahead: u64) -> Result<()> {
+    let skew = i128::from(now) - ts;
     let clamp = |v: i128| u64::try_from(v).unwrap_or(u64::MAX);
-    if skew > i128::from(tolerance) {
-        Err(Error::TimestampTooOld { skew_seconds: clamp(skew), tolerance_seconds: tolerance })
-    } else if -skew > i128::from(tolerance) {
-        Err(Error::TimestampTooNew { skew_seconds: clamp(-skew), tolerance_seconds: tolerance })
+    if skew > i128::from(max_age) {
+        Err(Error::TimestampTooOld { skew_seconds: clamp(skew), tolerance_seconds: max_age })
+    } else if -skew > i128::from(max_ahead) {
+        Err(Error::TimestampTooNew { skew_seconds: clamp(-skew), tolerance_seconds: max_ahead })
     } else {
         Ok(())
     }

@@ -231,6 +231,8 @@ pub(crate) struct SetFields {
     pub dedup_key: Option<FieldSource>,
     /// Whether the event id is covered by the MAC (a body pointer, or this set's signed id header).
     pub id_signed: bool,
+    /// Whether the event timestamp is covered by the MAC (`false` when the mapping names none).
+    pub timestamp_signed: bool,
 }
 
 /// What a receiver's duplicate-suppression key is made of for a scheme (see `spec/schemes.md`).
@@ -458,6 +460,27 @@ impl Scheme {
         }
     }
 
+    /// Why [`Verifier`](crate::Verifier)'s `max_event_age` cannot apply to this scheme, if it
+    /// cannot: the event mapping names no timestamp, or reads it (in some header set) from text
+    /// the signature does not cover, so anyone holding a captured delivery could date it anew.
+    pub(crate) fn event_age_unsupported(&self) -> Option<String> {
+        let name = self.name();
+        let Some(source) = &self.inner.spec.event.timestamp else {
+            return Some(format!(
+                "scheme {name} maps no event timestamp (`event.timestamp` is null), so max_event_age has nothing to check"
+            ));
+        };
+        if self.inner.fields.iter().all(|f| f.timestamp_signed) {
+            return None;
+        }
+        Some(format!(
+            "scheme {name} reads the event timestamp from {} and the signature does not cover it, so max_event_age cannot \
+             rely on it (anyone holding a captured delivery could give it a fresh date); map `event.timestamp` to a signed \
+             source: a JSON pointer into the body, or the signed timestamp header",
+            crate::event::describe(source)
+        ))
+    }
+
     /// The envelope sources for a request verified with header set `set` (0 = the scheme's own).
     pub(crate) fn fields(&self, set: usize) -> &SetFields {
         let all = &self.inner.fields;
@@ -479,12 +502,17 @@ fn set_fields(spec: &SchemeSpec, sets: &[HeaderSet], own: &HeaderSet, signs_id: 
     let required = |src: &Option<FieldSource>| src.as_ref().map(map).expect("compile() requires id and type mappings");
     let id = required(&spec.event.id);
     let id_signed = is_signed(&id, own, signs_id, signs_timestamp);
+    let timestamp = spec.event.timestamp.as_ref().map(map);
+    // An absent timestamp falls back to the verified header timestamp (`Verified::timestamp`),
+    // which the template signs whenever the scheme reads one (checked by compile).
+    let timestamp_signed = timestamp.as_ref().is_some_and(|t| is_signed(t, own, signs_id, signs_timestamp));
     SetFields {
         id,
         event_type: required(&spec.event.event_type),
-        timestamp: spec.event.timestamp.as_ref().map(map),
+        timestamp,
         dedup_key: spec.dedup_key.as_ref().map(map),
         id_signed,
+        timestamp_signed,
     }
 }
 
