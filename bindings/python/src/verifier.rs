@@ -24,10 +24,11 @@ pub struct Verifier {
 #[pymethods]
 impl Verifier {
     #[new]
-    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None))]
+    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None, max_event_age=None))]
     #[pyo3(
-        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False)"
+        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False, max_event_age=None)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         scheme: &Bound<'_, PyAny>,
@@ -36,6 +37,7 @@ impl Verifier {
         tolerance: Option<&Bound<'_, PyAny>>,
         max_body_bytes: Option<&Bound<'_, PyAny>>,
         dangerously_skip_timestamp_check: Option<&Bound<'_, PyAny>>,
+        max_event_age: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
             let scheme = convert::scheme(py, scheme)?;
@@ -74,6 +76,9 @@ impl Verifier {
                 Some(flag) if flag.cast::<PyBool>().is_ok() => {}
                 Some(flag) if !flag.is_none() => return Err(invalid(py, "dangerously_skip_timestamp_check must be a bool")),
                 _ => {}
+            }
+            if let Some(age) = convert::uint(py, "max_event_age", max_event_age)? {
+                builder = builder.max_event_age(age);
             }
             Ok(Verifier { inner: core(py, builder.build())?, names })
         })
@@ -137,6 +142,12 @@ impl Verifier {
     #[getter]
     fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes()
+    }
+
+    /// The oldest accepted event in seconds, by its signed timestamp (None: no limit).
+    #[getter]
+    fn max_event_age(&self) -> Option<u64> {
+        self.inner.max_event_age()
     }
 
     /// How many live secrets are configured.
