@@ -59,6 +59,15 @@ export interface VerifierOptions {
   maxBodyBytes?: number;
   /** Turns the replay-window check off. Replayed requests will verify. Tests only. */
   dangerouslySkipTimestampCheck?: boolean;
+  /**
+   * Rejects events older than this many seconds by their signed envelope timestamp
+   * (`created_at`: unix seconds or RFC 3339): `timestamp_too_old`; further in the future than the
+   * replay window (300 s for schemes that sign no timestamp): `timestamp_too_new`; without one:
+   * `missing_field`. The replay window of senders that sign only the body. Checked by `verify`
+   * and receivers, not by `verifySignature` (no event is parsed). A scheme whose event timestamp
+   * is not signed (shopify) or that has none (github) refuses it: `invalid_argument`.
+   */
+  maxEventAge?: number;
 }
 
 export interface VerifyOptions {

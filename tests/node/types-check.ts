@@ -19,6 +19,12 @@ const spec: SchemeSpec = {
   event: { id: { header: 'X-Acme-Id' }, type: '/kind' },
 };
 const custom = new Verifier({ scheme: spec, secret: 's', dangerouslySkipTimestampCheck: true });
+const aged = new Verifier({
+  scheme: { name: 'reflex', signature_header: 'X-Reflex-Signature' },
+  secret: 's',
+  maxEventAge: 300,
+});
+aged.verify('{}', { 'x-reflex-signature': '00' });
 
 const body: Uint8Array = new TextEncoder().encode('{}');
 const event: Event<{ n: number }> = v.verify<{ n: number }>(

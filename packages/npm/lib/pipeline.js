@@ -135,6 +135,7 @@ function createPipeline(backend, h) {
     'toleranceSeconds',
     'maxBodyBytes',
     'dangerouslySkipTimestampCheck',
+    'maxEventAge',
   ];
 
   const PROVIDER_KEYS = ['name', 'match', ...VERIFIER_KEYS];
