@@ -11,7 +11,9 @@ use subtle::ConditionallySelectable;
 use crate::error::{quote, Error, Result};
 use crate::event::{self, Event, EventRef};
 use crate::headers::{single_value, Headers};
+use arc_swap::ArcSwap;
 use arrayvec::ArrayVec;
+use std::sync::Arc;
 
 use crate::scheme::{
     parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
@@ -54,15 +56,23 @@ struct Checked<'s, 'h> {
     message_id: Option<&'h str>,
     timestamp: Option<u64>,
     signatures: usize,
+    /// How many secrets were tried (of the keyring this check loaded once).
+    secrets: usize,
     /// The first matching key's index.
     matched: Option<usize>,
 }
 
 /// Verifies requests for one scheme against one or more live secrets.
+///
+/// The secrets can be replaced at runtime with [`Verifier::set_secrets`] (`&self`: safe while
+/// other threads verify). Clones share the live secrets: rotating one rotates every clone, so a
+/// clone kept aside rotates a verifier handed to a [`Receiver`](crate::Receiver) or the axum
+/// integration.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     scheme: Scheme,
-    keyring: Keyring,
+    /// The live secrets; each verification loads the current keyring once (lock-free).
+    keyring: Arc<ArcSwap<Keyring>>,
     tolerance: Option<u64>,
     max_body_bytes: usize,
     event_age: Option<EventAge>,
@@ -93,7 +103,7 @@ pub struct VerifierBuilder {
 impl VerifierBuilder {
     /// Adds a secret string, decoded per the scheme's `secret_encoding`. Order sets `key_index`.
     pub fn secret(mut self, secret: &str) -> Self {
-        match Secret::parse(secret, self.scheme.spec().secret_encoding) {
+        match self.scheme.parse_secret(secret) {
             Ok(s) => self.secrets.push(s),
             Err(e) => {
                 self.error.get_or_insert(e);
@@ -158,7 +168,7 @@ impl VerifierBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let keyring = Keyring::new(self.scheme.spec().algorithm, &self.secrets)?;
+        let keyring = keyring(&self.scheme, &self.secrets)?;
         let tolerance = match (self.skip_timestamp, self.scheme.tolerance_seconds()) {
             (true, _) | (false, None) => None,
             (false, Some(default)) => Some(self.tolerance.unwrap_or(default)),
@@ -177,7 +187,13 @@ impl VerifierBuilder {
                 Some(EventAge { max_age, max_ahead: tolerance.unwrap_or(DEFAULT_TOLERANCE_SECONDS) })
             }
         };
-        Ok(Verifier { scheme: self.scheme, keyring, tolerance, max_body_bytes: self.max_body_bytes, event_age })
+        Ok(Verifier {
+            scheme: self.scheme,
+            keyring: Arc::new(ArcSwap::from_pointee(keyring)),
+            tolerance,
+            max_body_bytes: self.max_body_bytes,
+            event_age,
+        })
     }
 }
 
@@ -326,7 +342,34 @@ impl Verifier {
 
     /// Number of live secrets.
     pub fn secret_count(&self) -> usize {
-        self.keyring.len()
+        self.keyring.load().len()
+    }
+
+    /// Replaces the live secrets, atomically: each verification uses either the old set or the
+    /// new one, never a mix, and none waits for the swap. Secret strings are validated exactly as
+    /// at construction (decoded per the scheme's `secret_encoding`, at least one); on error the
+    /// old secrets stay live. Give old and new together to overlap a rotation, then the new alone.
+    /// Clones of this verifier (a receiver's provider) share the change.
+    pub fn set_secrets<S: AsRef<str>>(&self, secrets: impl IntoIterator<Item = S>) -> Result<()> {
+        let secrets = secrets.into_iter().map(|s| self.scheme.parse_secret(s.as_ref())).collect::<Result<Vec<_>>>()?;
+        self.set_secret_keys(&secrets)
+    }
+
+    /// [`Verifier::set_secrets`] with already-built secrets (raw key bytes).
+    pub fn set_secret_keys(&self, secrets: &[Secret]) -> Result<()> {
+        let next = self.keyring_for(secrets)?;
+        self.install(next);
+        Ok(())
+    }
+
+    /// The keyring `secrets` would make (validated as at construction), to [`install`](Self::install) later.
+    pub(crate) fn keyring_for(&self, secrets: &[Secret]) -> Result<Keyring> {
+        keyring(&self.scheme, secrets)
+    }
+
+    /// Makes `keyring` the live secrets.
+    pub(crate) fn install(&self, keyring: Keyring) {
+        self.keyring.store(Arc::new(keyring));
     }
 
     /// Verifies the signature and parses the event envelope, at the system clock's time
@@ -343,29 +386,41 @@ impl Verifier {
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
     pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, headers: &H, body: &'b [u8], now: i64) -> Result<EventRef<'b>> {
         let verified = self.verify_signature_at(headers, body, now)?;
-        self.parse_event(headers, body, &verified, false, now).map(|(event, _)| event)
+        let event = event::parse(&self.scheme, headers, body, &verified)?;
+        if self.event_age.is_some() {
+            self.check_event_age(&event, &verified, now)?;
+        }
+        Ok(event)
     }
 
-    /// Parses the envelope of a request this verifier verified (and, when `with_key`, the
-    /// scheme's explicit dedup key), then checks the event's age when `max_event_age` is set:
-    /// the one place every event-returning path (verify, the receiver pipeline) goes through.
-    pub(crate) fn parse_event<'b, H: Headers + ?Sized>(
+    /// Parses the envelope of a request this verifier verified and the scheme's explicit dedup
+    /// key, then checks the event's age, as [`Verifier::verify_ref_at`] does: the receiver
+    /// pipeline's way to the event.
+    pub(crate) fn parse_event_with_key<'b, H: Headers + ?Sized>(
         &self,
         headers: &H,
         body: &'b [u8],
         verified: &Verified,
-        with_key: bool,
         now: i64,
     ) -> Result<(EventRef<'b>, Option<String>)> {
-        let parsed = event::parse_with_key(&self.scheme, headers, body, verified, with_key)?;
-        if let Some(age) = self.event_age {
-            let Some(ts) = parsed.0.timestamp else {
-                let source = self.scheme.fields(verified.header_set).timestamp.as_ref().map_or_else(String::new, event::describe);
-                return Err(Error::MissingField { field: "timestamp".into(), source_desc: source });
-            };
-            check_age(i128::from(ts), now, age.max_age, age.max_ahead)?;
+        let parsed = event::parse_with_key(&self.scheme, headers, body, verified, true)?;
+        if self.event_age.is_some() {
+            self.check_event_age(&parsed.0, verified, now)?;
         }
         Ok(parsed)
+    }
+
+    /// The `max_event_age` rule, for every path that returns an event: its timestamp (which
+    /// `Scheme::event_age_unsupported` made sure the signature covers) must exist and be within
+    /// the bounds. Nothing to check when the option is unset.
+    #[cold]
+    fn check_event_age(&self, event: &EventRef<'_>, verified: &Verified, now: i64) -> Result<()> {
+        let Some(age) = self.event_age else { return Ok(()) };
+        let Some(ts) = event.timestamp else {
+            let source = self.scheme.fields(verified.header_set).timestamp.as_ref().map_or_else(String::new, event::describe);
+            return Err(Error::MissingField { field: "timestamp".into(), source_desc: source });
+        };
+        check_age(i128::from(ts), now, age.max_age, age.max_ahead)
     }
 
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
@@ -382,7 +437,7 @@ impl Verifier {
             None => Err(Error::NoMatchingSignature {
                 header: checked.set.signature.clone(),
                 signatures: checked.signatures,
-                secrets: self.keyring.len(),
+                secrets: checked.secrets,
             }),
         }
     }
@@ -413,10 +468,20 @@ impl Verifier {
         if let (Some(tolerance), Some((ts, _))) = (self.tolerance, timestamp) {
             check_window(ts, now, tolerance)?;
         }
+        // One snapshot of the live secrets for the whole check (a concurrent rotation swaps it).
+        let keyring = self.keyring.load();
         let mut tags = ArrayVec::new();
-        self.decode_signatures(&set.signature, &parsed, &mut tags)?;
-        let matched = self.compare(&tags, message_id, timestamp.map(|(_, text)| text), body);
-        Ok(Checked { set_index, set, message_id, timestamp: timestamp.map(|(ts, _)| ts), signatures: tags.len(), matched })
+        self.decode_signatures(&keyring, &set.signature, &parsed, &mut tags)?;
+        let matched = compare(&keyring, self.scheme.segments(), &tags, message_id, timestamp.map(|(_, text)| text), body);
+        Ok(Checked {
+            set_index,
+            set,
+            message_id,
+            timestamp: timestamp.map(|(ts, _)| ts),
+            signatures: tags.len(),
+            secrets: keyring.len(),
+            matched,
+        })
     }
 
     /// The first header set whose signature header is present.
@@ -449,8 +514,14 @@ impl Verifier {
     }
 
     /// Decodes into `tags` (filled in place: the buffer is too big to return by value cheaply).
-    fn decode_signatures(&self, header: &str, parsed: &ParsedHeader<'_>, tags: &mut ArrayVec<Tag, MAX_SIGNATURES>) -> Result<()> {
-        let algorithm = self.keyring.algorithm();
+    fn decode_signatures(
+        &self,
+        keyring: &Keyring,
+        header: &str,
+        parsed: &ParsedHeader<'_>,
+        tags: &mut ArrayVec<Tag, MAX_SIGNATURES>,
+    ) -> Result<()> {
+        let algorithm = keyring.algorithm();
         let mut first_problem = None;
         for sig in &parsed.signatures {
             match decode_signature(self.scheme.spec().encoding, algorithm, sig) {
@@ -463,30 +534,37 @@ impl Verifier {
         if tags.is_empty() {
             return Err(match first_problem {
                 Some(reason) => Error::malformed(header, reason),
-                None => Error::NoMatchingSignature { header: header.to_owned(), signatures: 0, secrets: self.keyring.len() },
+                None => Error::NoMatchingSignature { header: header.to_owned(), signatures: 0, secrets: keyring.len() },
             });
         }
         Ok(())
     }
+}
 
-    /// Every tag against every key, with no early exit; returns the first matching key's index.
-    fn compare(&self, tags: &[Tag], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
-        let mut found = subtle::Choice::from(0);
-        let mut index = 0u32;
-        for (i, key) in self.keyring.keys().iter().enumerate() {
-            let expected = mac_signed_content(key.clone(), self.scheme.segments(), id, timestamp, body);
-            let mut this_key = subtle::Choice::from(0);
-            for tag in tags {
-                // Word-wise constant-time compare (no early exit), then folded without branches.
-                this_key |= subtle::Choice::from(u8::from(constant_time_eq::constant_time_eq(expected.as_slice(), tag.as_slice())));
-            }
-            // Keep the first matching index without branching on secret-dependent data.
-            let take = this_key & !found;
-            index.conditional_assign(&(i as u32), take);
-            found |= this_key;
+/// Every tag against every key, with no early exit; returns the first matching key's index.
+fn compare(keyring: &Keyring, segments: &[Segment], tags: &[Tag], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
+    let mut found = subtle::Choice::from(0);
+    let mut index = 0u32;
+    for (i, key) in keyring.keys().iter().enumerate() {
+        let expected = mac_signed_content(key.clone(), segments, id, timestamp, body);
+        let mut this_key = subtle::Choice::from(0);
+        for tag in tags {
+            // Word-wise constant-time compare (no early exit), then folded without branches.
+            this_key |= subtle::Choice::from(u8::from(constant_time_eq::constant_time_eq(expected.as_slice(), tag.as_slice())));
         }
-        bool::from(found).then_some(index as usize)
+        // Keep the first matching index without branching on secret-dependent data.
+        let take = this_key & !found;
+        index.conditional_assign(&(i as u32), take);
+        found |= this_key;
     }
+    bool::from(found).then_some(index as usize)
+}
+
+/// The keyring of `secrets` for `scheme`: the one validation of a verifier's secrets, at
+/// construction and on rotation (at least one secret; each already decoded by
+/// [`Scheme::parse_secret`] or built from raw bytes).
+fn keyring(scheme: &Scheme, secrets: &[Secret]) -> Result<Keyring> {
+    Keyring::new(scheme.spec().algorithm, secrets)
 }
 
 /// Feeds the signed content (template segments) into a keyed MAC without concatenating.

@@ -231,8 +231,6 @@ pub(crate) struct SetFields {
     pub dedup_key: Option<FieldSource>,
     /// Whether the event id is covered by the MAC (a body pointer, or this set's signed id header).
     pub id_signed: bool,
-    /// Whether the event timestamp is covered by the MAC (`false` when the mapping names none).
-    pub timestamp_signed: bool,
 }
 
 /// What a receiver's duplicate-suppression key is made of for a scheme (see `spec/schemes.md`).
@@ -413,6 +411,13 @@ impl Scheme {
         self.has_timestamp().then(|| self.inner.spec.tolerance_seconds.unwrap_or(DEFAULT_TOLERANCE_SECONDS))
     }
 
+    /// A secret string as this scheme's senders print it, decoded per its `secret_encoding`
+    /// (what [`VerifierBuilder::secret`](crate::verify::VerifierBuilder::secret) and
+    /// [`Verifier::set_secrets`](crate::Verifier::set_secrets) do with each string).
+    pub fn parse_secret(&self, secret: &str) -> Result<crate::secret::Secret> {
+        crate::secret::Secret::parse(secret, self.inner.spec.secret_encoding)
+    }
+
     /// Whether the scheme signs a timestamp.
     pub fn has_timestamp(&self) -> bool {
         self.inner.signs_timestamp
@@ -470,7 +475,14 @@ impl Scheme {
                 "scheme {name} maps no event timestamp (`event.timestamp` is null), so max_event_age has nothing to check"
             ));
         };
-        if self.inner.fields.iter().all(|f| f.timestamp_signed) {
+        // Read as each header set reads it. An absent value falls back to the verified header
+        // timestamp (`Verified::timestamp`), which the template signs whenever the scheme reads one
+        // (checked by compile).
+        let c = &self.inner;
+        let signed = |(own, fields): (&HeaderSet, &SetFields)| {
+            fields.timestamp.as_ref().is_some_and(|t| is_signed(t, own, c.signs_id, c.signs_timestamp))
+        };
+        if c.header_sets.iter().zip(&c.fields).all(signed) {
             return None;
         }
         Some(format!(
@@ -502,17 +514,12 @@ fn set_fields(spec: &SchemeSpec, sets: &[HeaderSet], own: &HeaderSet, signs_id: 
     let required = |src: &Option<FieldSource>| src.as_ref().map(map).expect("compile() requires id and type mappings");
     let id = required(&spec.event.id);
     let id_signed = is_signed(&id, own, signs_id, signs_timestamp);
-    let timestamp = spec.event.timestamp.as_ref().map(map);
-    // An absent timestamp falls back to the verified header timestamp (`Verified::timestamp`),
-    // which the template signs whenever the scheme reads one (checked by compile).
-    let timestamp_signed = timestamp.as_ref().is_some_and(|t| is_signed(t, own, signs_id, signs_timestamp));
     SetFields {
         id,
         event_type: required(&spec.event.event_type),
-        timestamp,
+        timestamp: spec.event.timestamp.as_ref().map(map),
         dedup_key: spec.dedup_key.as_ref().map(map),
         id_signed,
-        timestamp_signed,
     }
 }
 
