@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { inspect } from 'node:util';
+import { createRequire } from 'node:module';
+import express from 'express';
 import { BACKEND, ROOT, hv } from './backend.mjs';
+import { listen, post } from './http.mjs';
+
+const require = createRequire(import.meta.url);
+const { webhook } = require('hookverify/express').createExpress(hv);
 
 const NOW = 1_700_000_000;
 const OLD = 'revnoxa-old-secret';
@@ -117,6 +123,31 @@ test('receiver.setSecrets rotates one provider by name', async () => {
   assert.throws(() => r.setSecrets(42, [NEW]), { code: 'invalid_argument' });
   assert.throws(() => r.setSecrets('revnoxa', []), { code: 'invalid_secret' });
   assert.equal(await status(NEW), 200);
+});
+
+test('the Express middleware exposes its receiver to rotate secrets, and takes maxEventAge', async (t) => {
+  const mw = webhook({
+    providers: [{ name: 'revnoxa', scheme: REVNOXA, secret: OLD, maxEventAge: 300 }],
+    mode: 'sync',
+    handlers: { '*': () => {} },
+    onReject: () => {},
+  });
+  const app = express();
+  app.post('/hooks', mw);
+  const { url, close } = await listen(app);
+  t.after(close);
+  // Deliveries dated now (the server's clock) unless `createdAt` says otherwise.
+  let n = 0;
+  const send = async (secret, createdAt = Math.floor(Date.now() / 1000)) => {
+    const body = JSON.stringify({ id: `evt_${++n}`, type: 'invoice.paid', created_at: createdAt, data: {} });
+    const sig = crypto.createHmac('sha256', secret).update(body).digest('hex');
+    return (await post(`${url}/hooks`, { 'content-type': 'application/json', 'x-revnoxa-signature': sig }, body))
+      .status;
+  };
+  assert.deepEqual([await send(OLD), await send(NEW)], [200, 401]);
+  assert.equal(await send(OLD, '2020-01-01T00:00:00Z'), 401);
+  mw.receiver.setSecrets('revnoxa', [NEW]);
+  assert.deepEqual([await send(OLD), await send(NEW)], [401, 200]);
 });
 
 const CHILD = `

@@ -106,6 +106,7 @@ const mw = webhook({
   handlers: { 'invoice.paid': (e, ctx) => console.log(e.type, ctx.req.url) },
 });
 const wasmMw = createExpress(forcedWasm.default).webhook({ scheme: 'github', secret: 's', mode: 'async' });
+mw.receiver.setSecrets('stripe', ['whsec_b', 'whsec_a']);
 console.log(flow, decision.status, names, routed, mw, wasmMw);
 
 // diagnose: the core's report, and the hint table.
