@@ -1,5 +1,5 @@
 // Type declarations for hookverify/express (hand-written; checked by tests/node/types-check.ts).
-import type { HandlerContext, ReceiverOptions } from './index.js';
+import type { HandlerContext, Receiver, ReceiverOptions } from './index.js';
 import type hookverify from './index.js';
 
 /** The parts of a node:http / Express request the middleware uses (no @types/node needed). */
@@ -30,11 +30,14 @@ export interface ExpressContext extends HandlerContext {
 export type WebhookOptions = ReceiverOptions<ExpressContext>;
 
 /** Middleware (Express or plain node:http) that reads the raw body itself and answers with the core's decision. */
-export type WebhookMiddleware = (
+export type WebhookMiddleware = ((
   req: WebhookRequest,
   res: WebhookResponse,
   next?: (err?: any) => void,
-) => Promise<void>;
+) => Promise<void>) & {
+  /** The receiver behind the middleware, e.g. to rotate secrets: `receiver.setSecrets(provider, [...])`. */
+  readonly receiver: Receiver<ExpressContext>;
+};
 
 export declare function webhook(options: WebhookOptions): WebhookMiddleware;
 

@@ -59,6 +59,15 @@ export interface VerifierOptions {
   maxBodyBytes?: number;
   /** Turns the replay-window check off. Replayed requests will verify. Tests only. */
   dangerouslySkipTimestampCheck?: boolean;
+  /**
+   * Rejects events older than this many seconds by their signed envelope timestamp
+   * (`created_at`: unix seconds or RFC 3339): `timestamp_too_old`; further in the future than the
+   * replay window (300 s for schemes that sign no timestamp): `timestamp_too_new`; without one:
+   * `missing_field`. The replay window of senders that sign only the body. Checked by `verify`
+   * and receivers, not by `verifySignature` (no event is parsed). A scheme whose event timestamp
+   * is not signed (shopify) or that has none (github) refuses it: `invalid_argument`.
+   */
+  maxEventAge?: number;
 }
 
 export interface VerifyOptions {
@@ -100,6 +109,13 @@ export declare class Verifier {
   verify<T = unknown>(body: Body, headers: HeadersInput, options?: VerifyOptions): Event<T>;
   /** Verifies only the signature and timestamp window (e.g. Slack slash commands). @throws {HookverifyError} */
   verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): Verified;
+  /**
+   * Replaces the live secrets atomically (a verification sees the old set or the new one, never a
+   * mix). Validated as the constructor does; on error the old secrets stay. Give old and new to
+   * overlap a rotation, then the new alone.
+   * @throws {HookverifyError} invalid_secret, invalid_argument
+   */
+  setSecrets(secrets: string[]): void;
 }
 
 export interface SignOptions {
@@ -317,6 +333,11 @@ export declare class Receiver<Ctx = HandlerContext> {
   readonly headerNames: string[];
   /** The largest body any provider accepts. */
   readonly maxBodyBytes: number;
+  /**
+   * Replaces the live secrets of the provider named `provider`, atomically (as `Verifier#setSecrets`).
+   * @throws {HookverifyError} invalid_argument (unknown provider), invalid_secret
+   */
+  setSecrets(provider: string, secrets: string[]): void;
   /** Runs a whole request. `done` settles once async handlers ran and the claim was completed or released. */
   handle(
     request: ReceiverRequest,

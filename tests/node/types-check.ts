@@ -19,6 +19,12 @@ const spec: SchemeSpec = {
   event: { id: { header: 'X-Acme-Id' }, type: '/kind' },
 };
 const custom = new Verifier({ scheme: spec, secret: 's', dangerouslySkipTimestampCheck: true });
+const aged = new Verifier({
+  scheme: { name: 'reflex', signature_header: 'X-Reflex-Signature' },
+  secret: 's',
+  maxEventAge: 300,
+});
+aged.verify('{}', { 'x-reflex-signature': '00' });
 
 const body: Uint8Array = new TextEncoder().encode('{}');
 const event: Event<{ n: number }> = v.verify<{ n: number }>(
@@ -100,6 +106,7 @@ const mw = webhook({
   handlers: { 'invoice.paid': (e, ctx) => console.log(e.type, ctx.req.url) },
 });
 const wasmMw = createExpress(forcedWasm.default).webhook({ scheme: 'github', secret: 's', mode: 'async' });
+mw.receiver.setSecrets('stripe', ['whsec_b', 'whsec_a']);
 console.log(flow, decision.status, names, routed, mw, wasmMw);
 
 // diagnose: the core's report, and the hint table.

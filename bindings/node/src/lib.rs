@@ -223,9 +223,7 @@ impl RawVerifier {
     pub fn new(env: Env, options_json: String) -> Result<Self> {
         let inner = guard(&env, || {
             let v = VerifierOptions::from_json(&options_json)?.build()?;
-            if v.secret_count() > MAX_INDEX || v.scheme().spec().header_aliases.len() >= MAX_INDEX {
-                return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
-            }
+            check_limits(v.secret_count(), v.scheme().spec().header_aliases.len())?;
             Ok(v)
         })?;
         let (names, ids) = header_plan(&inner);
@@ -273,9 +271,33 @@ impl RawVerifier {
         })
     }
 
+    /// Replaces the live secrets (a JSON array of strings) atomically, validated as at
+    /// construction; on error the old ones stay (core `Verifier::set_secrets`).
+    #[napi]
+    pub fn set_secrets(&self, env: Env, secrets_json: String) -> Result<()> {
+        guard(&env, || {
+            let secrets = secrets_of(&secrets_json)?;
+            check_limits(secrets.len(), self.state.inner.scheme().spec().header_aliases.len())?;
+            self.state.inner.set_secrets(&secrets)
+        })
+    }
+
     fn picked<'a>(&'a self, packed: &'a str) -> hookverify::Result<Picked<'a>> {
         Picked::unpack(&self.state.names, packed).ok_or_else(|| CoreError::InternalError { reason: "badly packed header values".into() })
     }
+}
+
+/// What a packed verify result can index: at construction and on rotation alike.
+fn check_limits(secrets: usize, aliases: usize) -> hookverify::Result<()> {
+    if secrets > MAX_INDEX || aliases >= MAX_INDEX {
+        return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
+    }
+    Ok(())
+}
+
+/// The secrets of a `setSecrets` call, from JSON: a list of strings (errors never quote a value).
+pub(crate) fn secrets_of(json: &str) -> hookverify::Result<Vec<String>> {
+    hookverify::options::from_json("setSecrets", json)
 }
 
 fn bytes<'a>(body: &'a Either<&[u8], String>) -> &'a [u8] {

@@ -173,6 +173,13 @@ impl RawReceiver {
         self.shared.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
     }
 
+    /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
+    /// atomically (core `Receiver::set_secrets`).
+    #[napi]
+    pub fn set_secrets(&self, env: Env, provider: String, secrets_json: String) -> Result<()> {
+        guard(&env, || self.shared.receiver.set_secrets(&provider, crate::secrets_of(&secrets_json)?))
+    }
+
     /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.
     #[napi]
     pub fn begin(&self, path: String, headers: String, body: &[u8], now: i64) -> String {

@@ -112,6 +112,16 @@ impl Pipeline {
         })
     }
 
+    /// Replaces the live secrets of the provider named `provider`, atomically (core
+    /// `Receiver::set_secrets`): unknown name `invalid_argument`, bad secret `invalid_secret`.
+    fn set_secrets(&self, py: Python<'_>, provider: &Bound<'_, PyAny>, secrets: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(py, || {
+            let provider = convert::string(py, "provider", provider)?;
+            let secrets = convert::str_list(py, "secrets", secrets)?;
+            core(py, self.inner.set_secrets(&provider, &secrets))
+        })
+    }
+
     /// Verifies, parses, routes and claims: a `(status, headers, body, log)` answer (`log`: the
     /// operator's line for a rejected delivery, else `None`), or a `Delivery` to run.
     /// The GIL is released around store I/O and the hashing of large bodies.

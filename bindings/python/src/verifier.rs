@@ -24,10 +24,11 @@ pub struct Verifier {
 #[pymethods]
 impl Verifier {
     #[new]
-    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None))]
+    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None, max_event_age=None))]
     #[pyo3(
-        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False)"
+        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False, max_event_age=None)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         scheme: &Bound<'_, PyAny>,
@@ -36,29 +37,23 @@ impl Verifier {
         tolerance: Option<&Bound<'_, PyAny>>,
         max_body_bytes: Option<&Bound<'_, PyAny>>,
         dangerously_skip_timestamp_check: Option<&Bound<'_, PyAny>>,
+        max_event_age: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
             let scheme = convert::scheme(py, scheme)?;
             let names = convert::Names::new(scheme.header_names());
-            let mut builder = CoreVerifier::builder(scheme);
+            let mut builder = CoreVerifier::builder(scheme.clone());
             let given = |o: Option<&Bound<'_, PyAny>>| o.is_some_and(|o| !o.is_none());
             if given(secret) && given(secrets) {
                 return Err(invalid(py, "give either secret= or secrets=, not both"));
             }
             let list: Vec<Bound<'_, PyAny>> = match (secret, secrets) {
                 (Some(s), _) if !s.is_none() => vec![s.clone()],
-                (_, Some(l)) if l.cast::<PyList>().is_ok() || l.cast::<PyTuple>().is_ok() => l.try_iter()?.collect::<PyResult<_>>()?,
-                (_, Some(l)) if !l.is_none() => return Err(invalid(py, "secrets must be a list of str")),
+                (_, Some(l)) if !l.is_none() => secret_items(py, l)?,
                 _ => Vec::new(),
             };
             for s in &list {
-                builder = if let Ok(text) = s.cast::<PyString>() {
-                    builder.secret(&text.to_cow()?)
-                } else if let Ok(raw) = s.cast::<PyBytes>() {
-                    builder.secret_key(core(py, Secret::from_bytes(raw.as_bytes()))?)
-                } else {
-                    return Err(invalid(py, "each secret must be a str (or raw key bytes)"));
-                };
+                builder = builder.secret_key(secret_of(py, &scheme, s)?);
             }
             if let Some(t) = convert::uint(py, "tolerance", tolerance)? {
                 builder = builder.tolerance_seconds(t);
@@ -74,6 +69,9 @@ impl Verifier {
                 Some(flag) if flag.cast::<PyBool>().is_ok() => {}
                 Some(flag) if !flag.is_none() => return Err(invalid(py, "dangerously_skip_timestamp_check must be a bool")),
                 _ => {}
+            }
+            if let Some(age) = convert::uint(py, "max_event_age", max_event_age)? {
+                builder = builder.max_event_age(age);
             }
             Ok(Verifier { inner: core(py, builder.build())?, names })
         })
@@ -121,6 +119,16 @@ impl Verifier {
         })
     }
 
+    /// Replaces the live secrets (str, or raw key bytes) atomically: a verification uses the old
+    /// set or the new one, never a mix. Validated as the constructor does; on error the old ones
+    /// stay. Providers built on this verifier (and receivers using them) share the change.
+    fn set_secrets(&self, py: Python<'_>, secrets: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(py, || {
+            let keys = secret_items(py, secrets)?.iter().map(|s| secret_of(py, self.inner.scheme(), s)).collect::<PyResult<Vec<_>>>()?;
+            core(py, self.inner.set_secret_keys(&keys))
+        })
+    }
+
     /// The scheme's name.
     #[getter]
     fn scheme(&self) -> &str {
@@ -139,6 +147,12 @@ impl Verifier {
         self.inner.max_body_bytes()
     }
 
+    /// The oldest accepted event in seconds, by its signed timestamp (None: no limit).
+    #[getter]
+    fn max_event_age(&self) -> Option<u64> {
+        self.inner.max_event_age()
+    }
+
     /// How many live secrets are configured.
     #[getter]
     fn secret_count(&self) -> usize {
@@ -148,6 +162,26 @@ impl Verifier {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let name = PyString::new(py, self.inner.scheme().name()).repr()?;
         Ok(format!("Verifier(scheme={name}, secrets=[REDACTED x{}])", self.inner.secret_count()))
+    }
+}
+
+/// The items of a `secrets` argument: a list or tuple (a lone str is not a list of secrets).
+fn secret_items<'py>(py: Python<'py>, list: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    if list.cast::<PyList>().is_err() && list.cast::<PyTuple>().is_err() {
+        return Err(invalid(py, "secrets must be a list of str"));
+    }
+    list.try_iter()?.collect()
+}
+
+/// One secret: a str decoded as `scheme` says (core `Scheme::parse_secret`), or raw key bytes;
+/// what the constructor and `set_secrets` both take.
+fn secret_of(py: Python<'_>, scheme: &hookverify::Scheme, s: &Bound<'_, PyAny>) -> PyResult<Secret> {
+    if let Ok(text) = s.cast::<PyString>() {
+        core(py, scheme.parse_secret(&text.to_cow()?))
+    } else if let Ok(raw) = s.cast::<PyBytes>() {
+        core(py, Secret::from_bytes(raw.as_bytes()))
+    } else {
+        Err(invalid(py, "each secret must be a str (or raw key bytes)"))
     }
 }
 

@@ -144,9 +144,7 @@ impl RawVerifier {
     pub fn new(options_json: &str) -> Result<RawVerifier, JsValue> {
         fault();
         let inner = VerifierOptions::from_json(options_json).and_then(|o| o.build()).map_err(to_js)?;
-        if inner.secret_count() > MAX_INDEX || inner.scheme().spec().header_aliases.len() >= MAX_INDEX {
-            return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
-        }
+        check_limits(inner.secret_count(), inner.scheme().spec().header_aliases.len())?;
         let (names, ids) = header_plan(&inner);
         Ok(RawVerifier { inner, names, ids })
     }
@@ -180,7 +178,30 @@ impl RawVerifier {
         self.inner.verify_ref_at(&headers, body, now as i64).map(|e| event_fields(&e)).map_err(to_js)
     }
 
+    /// Replaces the live secrets (a JSON array of strings) atomically, validated as at
+    /// construction; on error the old ones stay (core `Verifier::set_secrets`).
+    #[wasm_bindgen(js_name = setSecrets)]
+    pub fn set_secrets(&self, secrets_json: &str) -> Result<(), JsValue> {
+        fault();
+        let secrets = secrets_of(secrets_json)?;
+        check_limits(secrets.len(), self.inner.scheme().spec().header_aliases.len())?;
+        self.inner.set_secrets(&secrets).map_err(to_js)
+    }
+
     fn picked<'a>(&'a self, packed: &'a str) -> Result<Picked<'a>, JsValue> {
         Picked::unpack(&self.names, packed).ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))
     }
+}
+
+/// What a packed verify result can index: at construction and on rotation alike.
+fn check_limits(secrets: usize, aliases: usize) -> Result<(), JsValue> {
+    if secrets > MAX_INDEX || aliases >= MAX_INDEX {
+        return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
+    }
+    Ok(())
+}
+
+/// The secrets of a `setSecrets` call, from JSON: a list of strings (errors never quote a value).
+pub(crate) fn secrets_of(json: &str) -> Result<Vec<String>, JsValue> {
+    hookverify::options::from_json("setSecrets", json).map_err(to_js)
 }

@@ -77,6 +77,14 @@ impl RawReceiver {
         self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
     }
 
+    /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
+    /// atomically (core `Receiver::set_secrets`).
+    #[wasm_bindgen(js_name = setSecrets)]
+    pub fn set_secrets(&self, provider: &str, secrets_json: &str) -> Result<(), JsValue> {
+        fault();
+        self.receiver.set_secrets(provider, crate::secrets_of(secrets_json)?).map_err(to_js)
+    }
+
     /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, log | null, name,
     /// value, …` to answer now, or for a delivery to run `0, handle, id, type, timestamp | null,
     /// keyIndex, dataStart, dataEnd, provider, token, path, query | null, sync (0/1), handler, …`

@@ -298,6 +298,19 @@ function describeNumber(v) {
  * JSON for the core: a number JSON cannot hold (NaN, ±Infinity) would become null (the default)
  * and silently change behaviour, so it is refused; so is what JSON cannot serialize at all.
  */
+/** The JSON of a `setSecrets` list (the core checks it is a non-empty list of valid secrets). */
+function secretList(secrets) {
+  return toJson(secrets === undefined ? null : secrets, 'setSecrets');
+}
+
+/** Options JSON `json` with its secrets replaced by the JSON list `list`. */
+function withSecrets(json, list) {
+  const options = JSON.parse(json);
+  delete options.secret;
+  options.secrets = JSON.parse(list);
+  return JSON.stringify(options);
+}
+
 function toJson(value, what) {
   try {
     return JSON.stringify(value, (k, v) => {
@@ -420,6 +433,18 @@ function createApi(raw, backend, opts = {}) {
         this.#gen = cur.gen;
       }
       return this.#raw;
+    }
+
+    /**
+     * Replaces the live secrets, atomically: a verification uses the old set or the new one,
+     * never a mix. Validated as the constructor does; on error the old secrets stay live. Give
+     * old and new together to overlap a rotation, then the new alone.
+     */
+    setSecrets(secrets) {
+      const list = secretList(secrets);
+      call(() => this.#live().setSecrets(list));
+      // wasm: a rebuild after a trap must come back with the secrets now live.
+      if (this.#json !== undefined) this.#json = withSecrets(this.#json, list);
     }
 
     /** The (lowercase) header names this verifier reads. */
@@ -583,6 +608,8 @@ function createApi(raw, backend, opts = {}) {
     invalid,
     describe,
     toJson,
+    secretList,
+    withSecrets,
     wrap: wrapHere,
     pickValues,
     headerIndex,

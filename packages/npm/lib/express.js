@@ -41,7 +41,7 @@ function createExpress(api) {
     // No promise hop on the way when nothing needs one: the body is handed over from the stream's
     // 'end' listener and the answer written right away (see Receiver's HANDLE_NOW). The returned
     // promise settles once the delivery is done, as before.
-    return function hookverifyWebhook(req, res, next) {
+    const middleware = function hookverifyWebhook(req, res, next) {
       return new Promise((resolve, reject) => {
         const fail = (err) => {
           try {
@@ -98,6 +98,9 @@ function createExpress(api) {
         }
       });
     };
+    // The receiver behind the middleware, e.g. to rotate secrets: `mw.receiver.setSecrets(name, [...])`.
+    middleware.receiver = receiver;
+    return middleware;
   }
 
   return { webhook, createExpress };

@@ -135,6 +135,7 @@ function createPipeline(backend, h) {
     'toleranceSeconds',
     'maxBodyBytes',
     'dangerouslySkipTimestampCheck',
+    'maxEventAge',
   ];
 
   const PROVIDER_KEYS = ['name', 'match', ...VERIFIER_KEYS];
@@ -286,6 +287,24 @@ function createPipeline(backend, h) {
     /** The lowercase header names the pipeline reads (every provider's, match rules, Hookverify-Sync). */
     get headerNames() {
       return this.#names.slice();
+    }
+
+    /**
+     * Replaces the live secrets of the provider named `provider` (as `Verifier#setSecrets`):
+     * deliveries being verified finish with the old secrets, later ones use the new.
+     * An unknown provider is invalid_argument.
+     */
+    setSecrets(provider, secrets) {
+      if (typeof provider !== 'string') throw invalid(`provider must be a provider's name, got ${describe(provider)}`);
+      const list = h.secretList(secrets);
+      call(() => this.#live().setSecrets(provider, list));
+      // wasm: a rebuild after a trap must come back with the secrets now live.
+      if (this.#json !== undefined) {
+        const options = JSON.parse(this.#json);
+        for (const p of options.providers)
+          if (p.name === provider) p.verifier = JSON.parse(h.withSecrets(JSON.stringify(p.verifier), list));
+        this.#json = JSON.stringify(options);
+      }
     }
 
     /** The largest body any provider accepts (bytes). */

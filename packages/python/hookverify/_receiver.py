@@ -355,6 +355,12 @@ class Receiver:
                 )
             return self._pipeline
 
+    def set_secrets(self, provider: str, secrets: t.Sequence[str]) -> None:
+        """Replaces the live secrets of the provider named ``provider``, atomically (as
+        ``Verifier.set_secrets``, whose verifier it rotates): deliveries being verified finish with
+        the old secrets, later ones use the new. Unknown name: ``invalid_argument``."""
+        self.pipeline.set_secrets(provider, secrets)
+
     @property
     def max_body_bytes(self) -> int:
         """The largest body any provider accepts (integrations answer 413 above it without reading)."""
