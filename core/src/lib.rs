@@ -21,6 +21,7 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod config;
 pub mod dedup;
 pub mod diagnose;
 pub mod dispatch;
@@ -34,13 +35,14 @@ pub mod secret;
 pub mod sign;
 pub mod verify;
 
+pub use config::{MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RouteConfig, SyncHeaderConfig};
 pub use dedup::{Claim, MemoryStore, Store, Token};
 pub use diagnose::{diagnose, Report};
 pub use dispatch::Router;
 pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use headers::{HeaderValue, Headers, Lookup};
-pub use receiver::{Decision, Delivery, HeaderText, Mode, Provider, Receiver, Request, Step};
+pub use receiver::{Decision, Delivery, HeaderText, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
 pub use scheme::{Scheme, SchemeSpec};
 pub use secret::{Algorithm, Secret, SecretEncoding};
 pub use sign::Signer;

@@ -65,7 +65,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
 /// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
 /// string of fields crosses per step instead of a wrapped object plus a call per field.
 pub(crate) struct Shared {
-    receiver: Receiver<u32>,
+    receiver: Receiver<usize>,
     pub(crate) names: Vec<String>,
     pending: Mutex<HashMap<u64, Delivery>>,
     next: AtomicU64,
@@ -104,7 +104,7 @@ impl Shared {
             Step::Run(d) => {
                 let handle = self.next.fetch_add(1, Ordering::Relaxed);
                 let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i)));
+                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
                 self.pending().insert(handle, d);
                 out
             }
@@ -170,7 +170,14 @@ impl RawReceiver {
     /// The largest body any provider accepts.
     #[napi(getter)]
     pub fn max_body_bytes(&self) -> f64 {
-        self.shared.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
+        self.shared.receiver.max_body_bytes() as f64
+    }
+
+    /// The core's 413 for a body known to be at least `length` bytes (declared, or read so far),
+    /// as decision fields; `null` when within the cap.
+    #[napi]
+    pub fn too_large(&self, length: f64) -> Option<String> {
+        self.shared.receiver.too_large(length as u64).map(decision)
     }
 
     /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.

@@ -101,7 +101,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::Delivery>()?;
     m.add_class::<pipeline::Store>()?;
     m.add_function(wrap_pyfunction!(pipeline::type_matches, m)?)?;
-    m.add_function(wrap_pyfunction!(pipeline::too_large_decision, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline::select_routes, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::overloaded_decision, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::log_safe, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;

@@ -50,7 +50,7 @@ fn unknown_delivery() -> JsValue {
 /// until `finish` (or `release`, when JS dropped one unfinished).
 #[wasm_bindgen]
 pub struct RawReceiver {
-    receiver: Receiver<u32>,
+    receiver: Receiver<usize>,
     names: Vec<String>,
     pending: RefCell<HashMap<u32, Delivery>>,
     next: Cell<u32>,
@@ -74,7 +74,14 @@ impl RawReceiver {
     /// The largest body any provider accepts.
     #[wasm_bindgen(getter, js_name = maxBodyBytes)]
     pub fn max_body_bytes(&self) -> f64 {
-        self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
+        self.receiver.max_body_bytes() as f64
+    }
+
+    /// The core's 413 for a body known to be at least `length` bytes (declared, or read so far),
+    /// as decision fields; `null` when within the cap.
+    #[wasm_bindgen(js_name = tooLarge)]
+    pub fn too_large(&self, length: f64) -> Option<String> {
+        self.receiver.too_large(length as u64).map(decision)
     }
 
     /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, log | null, name,
@@ -91,7 +98,7 @@ impl RawReceiver {
                 let handle = self.next.get();
                 self.next.set(handle.wrapping_add(1).max(1));
                 let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i)));
+                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
                 self.pending.borrow_mut().insert(handle, d);
                 out
             }

@@ -22,8 +22,8 @@ __all__ = [
     "diagnose",
     "log_safe",
     "overloaded_decision",
+    "select_routes",
     "sign",
-    "too_large_decision",
     "type_matches",
 ]
 
@@ -149,18 +149,18 @@ class Pipeline:
 
     def __new__(
         cls,
+        config: str,
         *,
-        providers: Sequence[Tuple[str, Verifier, str, Optional[str], Optional[str]]],
         store: Store,
-        routes: Sequence[Tuple[str, Optional[str], Optional[str], Callable[..., Any]]],
-        unhandled: Optional[Callable[..., Any]] = None,
-        sync: bool = False,
-        allow_sync_header: bool = True,
-        unhandled_status: Optional[int] = None,
-        lease: Optional[float] = None,
-        retention: Optional[float] = None,
-        namespace: Optional[str] = None,
+        verifiers: Sequence[Verifier],
+        handlers: Sequence[Callable[..., Any]],
     ) -> Pipeline: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def provider_names(self) -> List[str]: ...
+    def too_large(self, length: int) -> Optional[_Answer]:
+        """The core's 413 ``payload_too_large`` answer for a body of at least ``length`` bytes, or None."""
     def begin(
         self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
     ) -> Union[_Answer, Delivery]: ...
@@ -169,9 +169,6 @@ class Pipeline:
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
         """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
 
-def too_large_decision(size: int, limit: int) -> _Answer:
-    """The core's 413 ``payload_too_large`` answer."""
-
 def overloaded_decision(limit: int) -> _Answer:
     """The core's 503 ``overloaded`` answer (with ``Retry-After``) for a full handler queue."""
 
@@ -179,3 +176,5 @@ def log_safe(text: str) -> str:
     """Text made safe for one log line: control characters (ANSI escapes, CR/LF, ...) as escapes."""
 
 def type_matches(pattern: str, event_type: str) -> bool: ...
+def select_routes(patterns: List[str], event_type: str) -> List[int]:
+    """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones."""

@@ -1,0 +1,92 @@
+"""The shared receiver decision table (tests/vectors/receiver-decisions.json), as the Rust core and
+Node (native and wasm) run it: every answer must be these exact bytes. The table's config is the
+core's ReceiverConfig; here it becomes the Python keyword options users write."""
+
+import json
+import pathlib
+
+import pytest
+
+import hookverify as hv
+
+TABLE = json.loads((pathlib.Path(__file__).resolve().parents[2] / "tests/vectors/receiver-decisions.json").read_text())
+# Receiver keywords that are the config's keys under the same name.
+KEYWORDS = ("mode", "unhandled_status", "sync_header", "base_path", "namespace")
+VERIFIER = {"scheme": "scheme", "secret": "secret", "secrets": "secrets", "max_body_bytes": "max_body_bytes"}
+
+
+def _match(rule):
+    if rule is None or rule == "signature":
+        return None
+    if rule in ("always", "*"):
+        return "*"
+    if isinstance(rule, dict):
+        return (rule["header"], rule["equals"]) if "equals" in rule else rule["header"]
+    return tuple(rule)
+
+
+def _receiver(config, handlers):
+    cap = config.get("max_body_bytes")
+    providers = []
+    for p in config["providers"]:
+        options = {VERIFIER[k]: v for k, v in p.items() if k in VERIFIER}
+        if cap is not None:
+            options.setdefault("max_body_bytes", cap)
+        providers.append(hv.Provider(p.get("name"), match=_match(p.get("match")), **options))
+    extra = {k: config[k] for k in KEYWORDS if k in config}
+    unknown = set(config) - set(KEYWORDS) - {"providers", "routes", "max_body_bytes"}
+    r = hv.Receiver(providers, **extra, **{k: config[k] for k in unknown})
+    for i, route in enumerate(config.get("routes", [])):
+        r.on(route["pattern"], handlers(i), provider=route.get("provider"), path=route.get("path"))
+    return r
+
+
+def _same(what, d, expect):
+    assert (d.status, [list(h) for h in d.headers], d.body) == (
+        expect["status"],
+        expect["headers"],
+        expect["body"],
+    ), what
+
+
+@pytest.mark.parametrize("case", TABLE["cases"], ids=[c["name"] for c in TABLE["cases"]])
+def test_decision_table(case):
+    state = {"ran": [], "ok": True}
+
+    def handler(i):
+        def run(event):
+            state["ran"].append(i)
+            if not state["ok"]:
+                raise RuntimeError("handler failed on purpose")
+
+        return run
+
+    r = _receiver(case["config"], handler)
+    for i, req in enumerate(case["requests"]):
+        what = f"{case['name']} [request {i}]"
+        if "declared_length" in req:
+            _same(what, r.too_large(req["declared_length"]), req["expect"])
+            continue
+        state["ran"], state["ok"] = [], req["handlers_ok"]
+        step = r.begin(req["path"], req["headers"], req["body"], now=req["now"])
+        if isinstance(step, hv.Decision):
+            assert "expect_handlers" not in req, what
+            _same(what, step, req["expect"])
+            continue
+        ok = r.run(step)
+        assert state["ran"] == req["expect_handlers"], what
+        answer = r.finish(step, ok) if step.sync else r.accepted(step)
+        if not step.sync:
+            r.finish(step, ok)
+        _same(what, answer, req["expect"])
+
+
+@pytest.mark.parametrize("case", TABLE["malformed"], ids=[c["name"] for c in TABLE["malformed"]])
+def test_malformed_configs_are_refused_with_their_code(case):
+    with pytest.raises(hv.HookverifyError) as err:
+        _receiver(case["config"], lambda i: print)
+    assert err.value.code == case["error"]
+
+
+def test_error_codes_have_the_receiver_codes():
+    assert {"handler_failed", "not_found"} <= set(hv.ERROR_CODES)
