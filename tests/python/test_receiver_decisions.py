@@ -90,3 +90,12 @@ def test_malformed_configs_are_refused_with_their_code(case):
 
 def test_error_codes_have_the_receiver_codes():
     assert {"handler_failed", "not_found"} <= set(hv.ERROR_CODES)
+
+
+def test_package_readme_ack_example_runs():
+    """The ack-per-mode example of packages/python/README.md runs as written."""
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "packages/python/README.md").read_text(encoding="utf-8")
+    section = readme.split("### Which handlers run, and the ack per mode", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```python\n")[1:]
+    assert len(blocks) == 1
+    exec(compile(blocks[0].split("```", 1)[0], "README#ack", "exec"), {"__name__": "readme"})
