@@ -235,7 +235,9 @@ impl<'de> Deserialize<'de> for SyncHeaderConfig {
         Ok(match Raw::deserialize(d).map_err(|_| serde::de::Error::custom(problem))? {
             Raw::Flag(false) => SyncHeaderConfig::Disabled,
             Raw::Flag(true) => SyncHeaderConfig::Header { name: DEFAULT_SYNC_HEADER.into(), value: DEFAULT_SYNC_VALUE.into() },
-            Raw::Name(name) | Raw::Named(Named { name, value: None }) => SyncHeaderConfig::Header { name, value: DEFAULT_SYNC_VALUE.into() },
+            Raw::Name(name) | Raw::Named(Named { name, value: None }) => {
+                SyncHeaderConfig::Header { name, value: DEFAULT_SYNC_VALUE.into() }
+            }
             Raw::Named(Named { name, value: Some(value) }) => SyncHeaderConfig::Header { name, value },
         })
     }
@@ -372,8 +374,12 @@ mod tests {
     #[test]
     fn camel_case_and_older_python_spellings_are_accepted() {
         for json in [
-            format!(r#"{{"providers":[{GH}],"unhandledStatus":204,"leaseSeconds":5,"retentionSeconds":9,"basePath":"/a","syncHeader":"X-S","maxBodyBytes":10}}"#),
-            format!(r#"{{"providers":[{GH}],"unhandled_status":204,"lease":5,"retention":9,"base_path":"/a","sync_header":{{"name":"X-S"}},"max_body_bytes":10}}"#),
+            format!(
+                r#"{{"providers":[{GH}],"unhandledStatus":204,"leaseSeconds":5,"retentionSeconds":9,"basePath":"/a","syncHeader":"X-S","maxBodyBytes":10}}"#
+            ),
+            format!(
+                r#"{{"providers":[{GH}],"unhandled_status":204,"lease":5,"retention":9,"base_path":"/a","sync_header":{{"name":"X-S"}},"max_body_bytes":10}}"#
+            ),
         ] {
             let r = build(&json).unwrap();
             assert_eq!(r.max_body_bytes(), 10);
@@ -383,9 +389,8 @@ mod tests {
 
     #[test]
     fn match_rules_and_sync_header_forms() {
-        let rule = |m: &str| {
-            ReceiverConfig::from_json(&format!(r#"{{"providers":[{{"match":{m}}}]}}"#)).map(|c| c.providers[0].matcher.0.clone())
-        };
+        let rule =
+            |m: &str| ReceiverConfig::from_json(&format!(r#"{{"providers":[{{"match":{m}}}]}}"#)).map(|c| c.providers[0].matcher.0.clone());
         assert_eq!(rule(r#""signature""#).unwrap(), Matcher::SignatureHeader);
         assert_eq!(rule(r#""always""#).unwrap(), Matcher::Always);
         assert_eq!(rule(r#""*""#).unwrap(), Matcher::Always);

@@ -373,6 +373,25 @@ impl Error {
         line
     }
 
+    /// An error of `code` whose text is `reason`, for the codes whose variant carries only a reason
+    /// (`invalid_secret`, `invalid_json`, `invalid_scheme`, `invalid_argument`, `store_unavailable`,
+    /// `overloaded`, `internal_error`): what a front end answers for a failure of its own (a body a
+    /// framework already consumed, a crash in its glue) through [`crate::Decision::from_error`].
+    /// `None` for every other code.
+    pub fn with_reason(code: ErrorCode, reason: impl Into<String>) -> Option<Error> {
+        let reason = reason.into();
+        Some(match code {
+            ErrorCode::InvalidSecret => Error::InvalidSecret { reason },
+            ErrorCode::InvalidJson => Error::InvalidJson { reason },
+            ErrorCode::InvalidScheme => Error::InvalidScheme { reason },
+            ErrorCode::InvalidArgument => Error::InvalidArgument { reason },
+            ErrorCode::StoreUnavailable => Error::StoreUnavailable { reason },
+            ErrorCode::Overloaded => Error::Overloaded { reason },
+            ErrorCode::InternalError => Error::InternalError { reason },
+            _ => return None,
+        })
+    }
+
     pub(crate) fn malformed(header: &str, reason: impl Into<String>) -> Error {
         Error::MalformedHeader { header: header.to_owned(), reason: reason.into() }
     }

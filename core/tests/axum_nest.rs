@@ -80,7 +80,6 @@ async fn nested_routes_match_the_original_path_relative_to_base_path() {
     assert_eq!(status, 200, "sync by the custom header, handler ran: {body}");
     assert_eq!(seen.lock().unwrap().as_slice(), ["/flexdeploy/webhooks/v2/git/push"]);
     // Another path under the mount: no route takes it; unhandled_status answers.
-    let (status, body) =
-        call("/flexdeploy/webhooks/v2/other", github(r#"{"ref":"b"}"#, "push", "d-2"), r#"{"ref":"b"}"#).await.unwrap();
+    let (status, body) = call("/flexdeploy/webhooks/v2/other", github(r#"{"ref":"b"}"#, "push", "d-2"), r#"{"ref":"b"}"#).await.unwrap();
     assert_eq!(status, 204, "{body}");
 }

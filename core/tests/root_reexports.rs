@@ -4,9 +4,9 @@
 
 #[allow(unused_imports)]
 use hookverify::{
-    Check, Claim, Clock, Completion, DedupBasis, Encoding, EventSummary, FieldRule, FieldSource, HeaderAlias, Hint, HintCode,
-    Keyring, MatchRule, Matcher, ModeConfig, Pattern, ProviderConfig, ReceiverConfig, RouteConfig, SchemeRef, Scope,
-    SignatureFormat, SyncHeaderConfig, SystemClock, VerifierBuilder,
+    Check, Claim, Clock, Completion, DedupBasis, Encoding, EventSummary, FieldRule, FieldSource, HeaderAlias, Hint, HintCode, Keyring,
+    MatchRule, Matcher, ModeConfig, Pattern, ProviderConfig, ReceiverConfig, RouteConfig, SchemeRef, Scope, SignatureFormat,
+    SyncHeaderConfig, SystemClock, VerifierBuilder,
 };
 
 #[test]

@@ -260,6 +260,7 @@ test(`[${BACKEND}] async mode: 202 first, then the handler runs (and a duplicate
 
 test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fix; express.raw() works`, async (t) => {
   const reported = [];
+  const rejected = [];
   const app = express();
   app.use(express.json());
   app.post(
@@ -270,6 +271,7 @@ test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fi
       mode: 'sync',
       handlers: { '*': () => {} },
       onError: (e) => reported.push(e.code),
+      onReject: (line) => rejected.push(line),
     }),
   );
   const srv = await listen(app);
@@ -277,6 +279,12 @@ test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fi
   const d = await github('issues', 'opened', 'delivery-parsed');
   const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
   assert.equal(r.status, 500);
+  // The core built this answer (its public message starts with the code's words) and logged it.
+  assert.match(r.json.error.message, /^invalid argument: hookverify: the request body was already read/);
+  assert.ok(
+    rejected.length === 1 && rejected[0].startsWith('rejected delivery: code=invalid_argument status=500'),
+    rejected[0],
+  );
   assert.match(r.json.error.message, /already read by a body parser/);
   assert.match(r.json.error.message, /before app\.use\(express\.json\(\)\)/);
   assert.match(r.json.error.message, /express\.raw\(/);

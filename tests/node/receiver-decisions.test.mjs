@@ -44,10 +44,21 @@ for (const c of table.cases) {
 
 test(`[${BACKEND}] decision table: malformed configs are refused with their code`, () => {
   for (const m of table.malformed) {
-    assert.throws(() => new hv.Receiver(m.config), (e) => e instanceof hv.HookverifyError && e.code === m.error, m.name);
+    assert.throws(
+      () => new hv.Receiver(m.config),
+      (e) => e instanceof hv.HookverifyError && e.code === m.error,
+      m.name,
+    );
   }
 });
 
 test(`[${BACKEND}] ERROR_CODES has the receiver-only codes (handler_failed, not_found)`, () => {
   for (const code of ['handler_failed', 'not_found']) assert.ok(hv.ERROR_CODES.includes(code), code);
+});
+
+test(`[${BACKEND}] the store defaults are the core's, not copied into the package`, async () => {
+  const source = await load('packages/npm/lib/pipeline.js');
+  for (const copy of ['100000', "'hookverify:'", '2000']) assert.ok(!source.includes(copy), copy);
+  assert.ok(new hv.MemoryStore());
+  assert.ok(new hv.MemoryStore({}));
 });

@@ -152,9 +152,11 @@ def _reach(code):
         "store_unavailable": lambda: _unreachable_store_decision().raise_for_error(),
         "overloaded": lambda: _full_queue_decision().raise_for_error(),
         "handler_failed": lambda: _failed_handler_decision().raise_for_error(),
-        "not_found": lambda: hv.Receiver(scheme="standard", secret=WHSEC, base_path="/hooks")
-        .begin("/elsewhere", {}, b"")
-        .raise_for_error(),
+        "not_found": lambda: (
+            hv.Receiver(scheme="standard", secret=WHSEC, base_path="/hooks")
+            .begin("/elsewhere", {}, b"")
+            .raise_for_error()
+        ),
     }.get(code)
 
 

@@ -99,3 +99,12 @@ def test_package_readme_ack_example_runs():
     blocks = section.split("```python\n")[1:]
     assert len(blocks) == 1
     exec(compile(blocks[0].split("```", 1)[0], "README#ack", "exec"), {"__name__": "readme"})
+
+
+def test_store_defaults_are_the_cores():
+    """The store defaults exist once, in the core; the package reads them from there."""
+    assert hv.MemoryStore().capacity == hv._native.DEFAULT_CAPACITY == 100_000
+    assert hv.RedisStore().prefix == hv._native.DEFAULT_REDIS_PREFIX == "hookverify:"
+    assert hv._native.DEFAULT_REDIS_TIMEOUT == 2.0
+    source = (pathlib.Path(hv.__file__).parent / "_receiver.py").read_text()
+    assert "100_000" not in source and '"hookverify:"' not in source and "2.0" not in source

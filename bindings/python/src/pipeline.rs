@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookverify::dedup::{Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_LEASE};
+use hookverify::dedup::{
+    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
 use hookverify::dispatch::Pattern;
 use hookverify::receiver::{Decision, Delivery as CoreDelivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, ReceiverConfig};
@@ -24,18 +26,27 @@ pub struct Store {
 
 #[pymethods]
 impl Store {
-    /// An in-process store of about `capacity` keys.
+    /// An in-process store of about `capacity` keys (default: the core's `DEFAULT_CAPACITY`).
     #[staticmethod]
-    fn memory(py: Python<'_>, capacity: usize) -> PyResult<Store> {
-        guard(py, || Ok(Store { inner: Arc::new(MemoryStore::new(capacity)) }))
+    #[pyo3(signature = (capacity=None))]
+    fn memory(py: Python<'_>, capacity: Option<usize>) -> PyResult<Store> {
+        guard(py, || Ok(Store { inner: Arc::new(MemoryStore::new(capacity.unwrap_or(DEFAULT_CAPACITY))) }))
     }
 
     /// A Redis store; it connects lazily, so an unreachable server is `store_unavailable` on use.
+    /// Prefix and timeout default to the core's `DEFAULT_REDIS_PREFIX` / `DEFAULT_REDIS_TIMEOUT`.
     #[staticmethod]
-    fn redis(py: Python<'_>, url: &str, prefix: &str, timeout: f64) -> PyResult<Store> {
+    #[pyo3(signature = (url, prefix=None, timeout=None))]
+    fn redis(py: Python<'_>, url: &str, prefix: Option<&str>, timeout: Option<f64>) -> PyResult<Store> {
         guard(py, || {
-            let timeout = Duration::try_from_secs_f64(timeout).ok().filter(|t| !t.is_zero());
-            let timeout = timeout.ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?;
+            let timeout = match timeout {
+                None => DEFAULT_REDIS_TIMEOUT,
+                Some(t) => Duration::try_from_secs_f64(t)
+                    .ok()
+                    .filter(|t| !t.is_zero())
+                    .ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?,
+            };
+            let prefix = prefix.unwrap_or(DEFAULT_REDIS_PREFIX);
             Ok(Store { inner: Arc::new(core(py, RedisStore::with_options(url, prefix, timeout))?) })
         })
     }

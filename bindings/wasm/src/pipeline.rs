@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hookverify::dedup::{MemoryStore, Store};
+use hookverify::dedup::{MemoryStore, Store, DEFAULT_CAPACITY};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Router};
 use wasm_bindgen::prelude::*;
@@ -24,10 +24,11 @@ pub struct RawStore {
 
 #[wasm_bindgen]
 impl RawStore {
-    /// An in-process store of about `capacity` keys, on the JS clock.
-    pub fn memory(capacity: u32) -> RawStore {
+    /// An in-process store of about `capacity` keys (default: the core's `DEFAULT_CAPACITY`), on the JS clock.
+    pub fn memory(capacity: Option<u32>) -> RawStore {
         let clock = || js_sys::Date::now() as u64;
-        RawStore { inner: Arc::new(MemoryStore::with_clock(capacity as usize, Arc::new(clock))) }
+        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
+        RawStore { inner: Arc::new(MemoryStore::with_clock(capacity, Arc::new(clock))) }
     }
 
     /// Whether calls may block on I/O (never, on wasm).
@@ -40,6 +41,14 @@ impl RawStore {
 /// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
 fn decision(d: Decision) -> String {
     decision_fields(&d)
+}
+
+/// The core's answer (decision fields) for a failure of the JS glue itself (see the napi binding).
+#[wasm_bindgen(js_name = errorDecision)]
+pub fn error_decision(code: &str, reason: String) -> String {
+    let code = hookverify::ErrorCode::from_str_code(code).unwrap_or(hookverify::ErrorCode::InternalError);
+    let err = CoreError::with_reason(code, reason.clone()).unwrap_or(CoreError::InternalError { reason });
+    decision(Decision::from_error(&err))
 }
 
 fn unknown_delivery() -> JsValue {

@@ -10,6 +10,8 @@ const ABORTED = Symbol('aborted');
 const HANDLE_NOW = Symbol.for('hookverify.handleNow');
 // HANDLE_NOW({path, headers, body}, {req}) taking those four values as arguments (lib/pipeline.js).
 const HANDLE_REQ = Symbol.for('hookverify.handleReq');
+// The core's answer for a failure of this middleware (lib/pipeline.js).
+const FAILURE = Symbol.for('hookverify.failure');
 
 const CONSUMED_MESSAGE =
   'hookverify: the request body was already read by a body parser before the webhook middleware ' +
@@ -44,7 +46,7 @@ function createExpress(api) {
         const fail = (err) => {
           try {
             if (typeof next === 'function') next(err);
-            else if (!res.headersSent) send(res, failure(500, 'internal_error', 'internal error'));
+            else if (!res.headersSent) send(res, receiver[FAILURE]('internal_error', 'the webhook middleware failed'));
             resolve();
           } catch (e) {
             reject(e);
@@ -65,7 +67,7 @@ function createExpress(api) {
                   { req },
                 );
               }
-              send(res, failure(500, 'invalid_argument', CONSUMED_MESSAGE));
+              send(res, receiver[FAILURE]('invalid_argument', CONSUMED_MESSAGE));
               return resolve();
             }
             if (body === TOO_LARGE) {
@@ -98,14 +100,6 @@ function createExpress(api) {
   }
 
   return { webhook, createExpress };
-}
-
-function failure(status, code, message) {
-  return {
-    status,
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ error: { code, message } }),
-  };
 }
 
 function send(res, decision) {

@@ -14,6 +14,7 @@ function createPipeline(backend, h) {
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
+  const FAILURE = Symbol.for('hookverify.failure'); // shared with lib/express.js
   const WITH_REQ = {}; // `extra` of the HANDLE_REQ path: the handlers' context is built with `req`
   const encoder = new TextEncoder();
 
@@ -28,8 +29,8 @@ function createPipeline(backend, h) {
         throw invalid(`MemoryStore options must be an object like {capacity}, got ${describe(options)}`);
       }
       known(options ?? {}, ['capacity'], 'MemoryStore');
-      const { capacity = 100000 } = options ?? {};
-      if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff) {
+      const { capacity } = options ?? {}; // undefined: the core's default
+      if (capacity !== undefined && (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
         throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
       }
       this.#capacity = capacity;
@@ -62,9 +63,10 @@ function createPipeline(backend, h) {
         throw invalid(`RedisStore options must be an object like {prefix, timeoutMs}, got ${describe(options)}`);
       }
       known(options ?? {}, ['prefix', 'timeoutMs'], 'RedisStore');
-      const { prefix = 'hookverify:', timeoutMs = 2000 } = options ?? {};
-      if (typeof prefix !== 'string') throw invalid(`prefix must be a string, got ${describe(prefix)}`);
-      if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff) {
+      const { prefix, timeoutMs } = options ?? {}; // undefined: the core's defaults
+      if (prefix !== undefined && typeof prefix !== 'string')
+        throw invalid(`prefix must be a string, got ${describe(prefix)}`);
+      if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff)) {
         throw invalid(`timeoutMs must be a positive integer, got ${describe(timeoutMs)}`);
       }
       this[RAW] = call(() => raw.RawStore.redis(url, prefix, timeoutMs));
@@ -233,13 +235,21 @@ function createPipeline(backend, h) {
       return this.#raw;
     }
 
+    /** The core's answer for a failure of the host glue (a consumed body, a crash), reported to `onReject`. */
+    [FAILURE](code, reason) {
+      const r = call(() => live().raw.errorDecision(code, reason));
+      readStart(r);
+      return readDecision(this.#onReject);
+    }
+
     /**
      * The core's 413 `payload_too_large` for a body known to be at least `length` bytes (a declared
      * Content-Length, or what arrived before reading stopped), reported to `onReject`; null when
      * `length` is within `maxBodyBytes`.
      */
     tooLarge(length) {
-      if (typeof length !== 'number' || Number.isNaN(length)) throw invalid(`length must be a number, got ${describe(length)}`);
+      if (typeof length !== 'number' || Number.isNaN(length))
+        throw invalid(`length must be a number, got ${describe(length)}`);
       const r = call(() => this.#live().tooLarge(length));
       if (r === null || r === undefined) return null;
       readStart(r);

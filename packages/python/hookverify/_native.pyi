@@ -8,7 +8,10 @@ _Headers = Union[Mapping[str, _HeaderText], Mapping[bytes, _HeaderText], Sequenc
 _Scheme = Union[str, Mapping[str, Any]]
 
 __all__ = [
+    "DEFAULT_CAPACITY",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_REDIS_PREFIX",
+    "DEFAULT_REDIS_TIMEOUT",
     "Delivery",
     "ERROR_CODES",
     "Event",
@@ -32,6 +35,9 @@ ERROR_CODES: Final[Tuple[str, ...]]
 HINT_CODES: Final[Tuple[str, ...]]
 SCHEMES: Final[Tuple[str, ...]]
 DEFAULT_MAX_BODY_BYTES: Final[int]
+DEFAULT_CAPACITY: Final[int]
+DEFAULT_REDIS_PREFIX: Final[str]
+DEFAULT_REDIS_TIMEOUT: Final[float]
 
 @final
 class Event:
@@ -116,9 +122,9 @@ class Store:
     """A dedup store (build it with ``hookverify.MemoryStore`` / ``hookverify.RedisStore``)."""
 
     @staticmethod
-    def memory(capacity: int) -> Store: ...
+    def memory(capacity: Optional[int] = None) -> Store: ...
     @staticmethod
-    def redis(url: str, prefix: str, timeout: float) -> Store: ...
+    def redis(url: str, prefix: Optional[str] = None, timeout: Optional[float] = None) -> Store: ...
 
 @final
 class Delivery:

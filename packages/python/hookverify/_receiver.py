@@ -113,7 +113,7 @@ class Store:
 class MemoryStore(Store):
     """An in-process store of about ``capacity`` keys: duplicates are suppressed within ONE process."""
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = _native.DEFAULT_CAPACITY) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity <= 0:
             raise _invalid(f"capacity must be a positive int, got {capacity!r}")
         self.capacity = capacity
@@ -130,7 +130,11 @@ class RedisStore(Store):
     may_block = True
 
     def __init__(
-        self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "hookverify:", timeout: float = 2.0
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = _native.DEFAULT_REDIS_PREFIX,
+        timeout: float = _native.DEFAULT_REDIS_TIMEOUT,
     ) -> None:
         if not isinstance(url, str) or not isinstance(prefix, str):
             raise _invalid("url and prefix must be str")
@@ -357,7 +361,9 @@ class Receiver:
         try:
             text = json.dumps(config, allow_nan=False)
         except (TypeError, ValueError) as e:
-            raise _invalid(f"receiver options: {type(e).__name__}: not representable as JSON (NaN, infinity, or an object)") from None
+            raise _invalid(
+                f"receiver options: {type(e).__name__}: not representable as JSON (NaN, infinity, or an object)"
+            ) from None
         handlers = [h for *_, h in self._routes] + ([self._fallback] if self._fallback is not None else [])
         verifiers = [p.verifier for p in self.providers]
         self._pipeline = _native.Pipeline(text, store=self.store._native, verifiers=verifiers, handlers=handlers)
