@@ -1,6 +1,7 @@
 // The shared receiver decision table (tests/vectors/receiver-decisions.json), as the Rust core and
 // Python run it: every answer must be these exact bytes, on this backend (HOOKVERIFY_BACKEND).
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import test from 'node:test';
 
 import { BACKEND, hv, load } from './backend.mjs';
@@ -61,4 +62,22 @@ test(`[${BACKEND}] the store defaults are the core's, not copied into the packag
   for (const copy of ['100000', "'hookverify:'", '2000']) assert.ok(!source.includes(copy), copy);
   assert.ok(new hv.MemoryStore());
   assert.ok(new hv.MemoryStore({}));
+});
+
+test(`[${BACKEND}] a custom scheme's provider is named by the spec's name (no separate name needed)`, async () => {
+  const scheme = { name: 'reflex', signature_header: 'X-Reflex-Signature' };
+  const seen = [];
+  const r = new hv.Receiver({
+    scheme,
+    secret: 'reflex-secret',
+    mode: 'sync',
+    handlers: { '*': (event, ctx) => seen.push(ctx.provider) },
+  });
+  const body = '{"id":"evt_1","type":"deployment.created"}';
+  const mac = createHmac('sha256', 'reflex-secret').update(body).digest('hex');
+  const { decision } = await r.handle({ path: '/', headers: { 'X-Reflex-Signature': mac }, body });
+  assert.equal(decision.status, 200, decision.body);
+  assert.deepEqual(seen, ['reflex']);
+  // In a providers list too (it was "providers[0] needs a name").
+  assert.ok(new hv.Receiver({ providers: [{ scheme, secret: 'reflex-secret' }] }));
 });

@@ -108,3 +108,21 @@ def test_store_defaults_are_the_cores():
     assert hv._native.DEFAULT_REDIS_TIMEOUT == 2.0
     source = (pathlib.Path(hv.__file__).parent / "_receiver.py").read_text()
     assert "100_000" not in source and '"hookverify:"' not in source and "2.0" not in source
+
+
+def test_custom_scheme_provider_is_named_by_the_spec():
+    """One rule in every language: a provider without a name takes its scheme's name (the spec's
+    ``name`` for a custom spec; Python's shorthand used to call it "default")."""
+    import hashlib
+    import hmac
+
+    scheme = {"name": "reflex", "signature_header": "X-Reflex-Signature"}
+    seen = []
+    r = hv.Receiver(scheme=scheme, secret="reflex-secret", mode="sync")
+    r.on("*", lambda event, delivery: seen.append(delivery.provider))
+    assert r.provider_names == ["reflex"]
+    body = b'{"id":"evt_1","type":"deployment.created"}'
+    mac = hmac.new(b"reflex-secret", body, hashlib.sha256).hexdigest()
+    assert r.handle("/", {"X-Reflex-Signature": mac}, body).status == 200
+    assert seen == ["reflex"]
+    assert hv.Receiver([hv.Provider(scheme=scheme, secret="s")]).provider_names == ["reflex"]
