@@ -81,7 +81,7 @@ impl<H> Router<H> {
     /// Handlers for `event_type`, in registration order: the specific ones that match, else the
     /// `*` ones, else the unhandled fallback (see the module docs).
     pub fn matches(&self, event_type: &str) -> Vec<&H> {
-        let found = self.select(event_type, |_| true);
+        let found: Vec<&H> = self.select(event_type, |_| true).collect();
         if found.is_empty() {
             self.unhandled.iter().collect()
         } else {
@@ -92,19 +92,10 @@ impl<H> Router<H> {
     /// The handlers for `event_type` among those `keep` accepts: the specific patterns that match,
     /// else the `*` ones (no unhandled fallback). The receiver filters by provider and path here,
     /// so a `*` of another scope never hides this scope's fallback.
-    pub(crate) fn select(&self, event_type: &str, mut keep: impl FnMut(&H) -> bool) -> Vec<&H> {
-        let mut wildcard = Vec::new();
-        let mut specific = Vec::new();
-        for (p, h) in &self.routes {
-            if p.matches(event_type) && keep(h) {
-                if *p == Pattern::Any { wildcard.push(h) } else { specific.push(h) }
-            }
-        }
-        if specific.is_empty() {
-            wildcard
-        } else {
-            specific
-        }
+    pub(crate) fn select<'a: 'b, 'b>(&'a self, event_type: &'b str, keep: impl Fn(&H) -> bool + 'b) -> impl Iterator<Item = &'a H> + 'b {
+        // One pass to learn whether a specific pattern takes it, one to yield: no allocation here.
+        let specific = self.routes.iter().any(|(p, h)| *p != Pattern::Any && p.matches(event_type) && keep(h));
+        self.routes.iter().filter(move |(p, h)| (*p != Pattern::Any) == specific && p.matches(event_type) && keep(h)).map(|(_, h)| h)
     }
 
     /// Whether any route (or the fallback) would take `event_type`.

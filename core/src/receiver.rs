@@ -510,7 +510,7 @@ impl<H> Receiver<H> {
                 && scope.path.as_deref().map_or(true, |p| p.trim_matches('/') == relative)
         };
         // The receiver's router has no fallback of its own (`self.fallback` is).
-        let found: Vec<usize> = self.router.select(event_type, in_scope).into_iter().copied().collect();
+        let found: Vec<usize> = self.router.select(event_type, in_scope).copied().collect();
         if found.is_empty() {
             self.fallback.into_iter().collect()
         } else {
