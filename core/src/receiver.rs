@@ -443,9 +443,10 @@ impl<H> Receiver<H> {
         let scheme = verifier.scheme();
         let (event, explicit_key) = event::parse_with_key(scheme, req.headers, req.body, &verified, true)?;
         let sync = self.mode == Mode::Sync
-            || self.sync_header.as_ref().is_some_and(
-                |(name, want)| matches!(single_value(req.headers, name), Ok(Some(v)) if v.eq_ignore_ascii_case(want)),
-            );
+            || self
+                .sync_header
+                .as_ref()
+                .is_some_and(|(name, want)| matches!(single_value(req.headers, name), Ok(Some(v)) if v.eq_ignore_ascii_case(want)));
 
         let handlers = self.route(&event.event_type, &provider.name, relative);
         if handlers.is_empty() {

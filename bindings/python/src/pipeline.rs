@@ -73,13 +73,7 @@ impl Pipeline {
     /// `i` verifies with `verifiers[i]`); `handlers[i]` is route `i`'s handler (the unhandled one last).
     #[new]
     #[pyo3(signature = (config, *, store, verifiers, handlers))]
-    fn new(
-        py: Python<'_>,
-        config: &str,
-        store: &Bound<'_, Store>,
-        verifiers: Vec<Py<Verifier>>,
-        handlers: Vec<Handler>,
-    ) -> PyResult<Self> {
+    fn new(py: Python<'_>, config: &str, store: &Bound<'_, Store>, verifiers: Vec<Py<Verifier>>, handlers: Vec<Handler>) -> PyResult<Self> {
         guard(py, || {
             let config = core(py, ReceiverConfig::from_json(config))?;
             let wanted = config.routes.len() + usize::from(config.unhandled);
