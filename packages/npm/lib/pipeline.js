@@ -142,6 +142,7 @@ function createPipeline(backend, h) {
     'toleranceSeconds',
     'maxBodyBytes',
     'dangerouslySkipTimestampCheck',
+    'maxEventAge', // the verifier option of the seed-verifier work; refused by the core until it has it
   ];
 
   /** A misspelt store option would silently change behaviour: refuse it. */
