@@ -39,13 +39,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 
 use crate::dedup::{Store, Token};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{Event, EventRef};
 use crate::receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Scope, Step};
 
@@ -144,9 +144,31 @@ impl Webhooks {
         self
     }
 
-    /// Sync (200/404/500 after handlers) or async (202 before) by default.
+    /// Sync (200/500 after handlers) or async (202 before) by default.
     pub fn mode(mut self, mode: Mode) -> Self {
         self.receiver.mode(mode);
+        self
+    }
+
+    /// The status for an event type no handler takes (default 202 async, 200 sync); see
+    /// [`Receiver::unhandled_status`].
+    pub fn unhandled_status(mut self, status: u16) -> Self {
+        self.receiver.unhandled_status(status);
+        self
+    }
+
+    /// The header that switches one request to sync mode (default `Hookverify-Sync: true`); see
+    /// [`Receiver::sync_header`].
+    pub fn sync_header(mut self, name: &str, value: &str) -> Self {
+        self.receiver.sync_header(name, value);
+        self
+    }
+
+    /// Routes' paths are relative to `base_path`, and a request outside it is 404; see
+    /// [`Receiver::base_path`]. Under `Router::nest` the request's original URI is matched, so
+    /// set this to the full mount path.
+    pub fn base_path(mut self, base_path: &str) -> Self {
+        self.receiver.base_path(base_path);
         self
     }
 
@@ -186,14 +208,9 @@ impl Webhooks {
         post(handle).with_state(Arc::new(self))
     }
 
-    /// The largest body any provider accepts.
-    fn body_limit(&self) -> usize {
-        self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0)
-    }
-
     /// Reads `body` within the cap and the deadline, or the answer that refuses it.
     async fn read_body(&self, body: Body) -> std::result::Result<Bytes, Response> {
-        let limit = self.body_limit();
+        let limit = self.receiver.max_body_bytes();
         let read = read_capped(body, limit);
         let outcome = match self.body_timeout {
             Some(deadline) => tokio::time::timeout(deadline, read).await.unwrap_or(Err(BodyError::Late)),
@@ -201,7 +218,10 @@ impl Webhooks {
         };
         outcome.map_err(|e| {
             let mut response = match e {
-                BodyError::TooLarge(size) => self.respond(Decision::from_error(&Error::PayloadTooLarge { size, limit })),
+                BodyError::TooLarge(size) => match self.receiver.too_large(size as u64) {
+                    Some(decision) => self.respond(decision),
+                    None => internal_error(), // cannot happen: `size` is over the same limit
+                },
                 BodyError::Late => StatusCode::REQUEST_TIMEOUT.into_response(),
                 BodyError::Failed => StatusCode::BAD_REQUEST.into_response(),
             };
@@ -307,8 +327,14 @@ impl Future for CatchUnwind {
 
 async fn handle(State(hooks): State<Arc<Webhooks>>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
+    // Under `Router::nest` the URI is the nested remainder: routes and `base_path` match the
+    // request's original path instead, so they mean the same mounted or not.
+    let uri = match parts.extensions.get::<OriginalUri>() {
+        Some(OriginalUri(original)) => original.clone(),
+        None => parts.uri,
+    };
     match hooks.read_body(body).await {
-        Ok(body) => hooks.handle(parts.uri, parts.headers, body).await,
+        Ok(body) => hooks.handle(uri, parts.headers, body).await,
         Err(refused) => refused,
     }
 }

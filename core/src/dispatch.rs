@@ -2,10 +2,14 @@
 //!
 //! Patterns: an exact type (`user.created`), a prefix wildcard (`user.*`,
 //! matching `user.created` and `user.deleted.soft` but not `user`), and `*`
-//! (everything). A plain name also matches its dotted sub-types, so GitHub's
-//! `issues` matches `issues.opened`. When nothing matches, the unhandled
-//! fallback (if any) is chosen. The router only names handlers; each binding
-//! invokes its own callables.
+//! (a fallback: see below). A plain name also matches its dotted sub-types, so
+//! GitHub's `issues` matches `issues.opened`. The router only names handlers;
+//! each binding invokes its own callables.
+//!
+//! Which handlers run, in this order of preference: every handler whose
+//! specific pattern (exact or `prefix.*`) matches; if none, every `*` handler;
+//! if none, the [`unhandled`](Router::unhandled) handler. `*` is a fallback,
+//! never an extra handler beside a specific one.
 
 /// A compiled type pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +78,10 @@ impl<H> Router<H> {
         self
     }
 
-    /// Handlers for `event_type`, in registration order; the unhandled fallback when none match.
+    /// Handlers for `event_type`, in registration order: the specific ones that match, else the
+    /// `*` ones, else the unhandled fallback (see the module docs).
     pub fn matches(&self, event_type: &str) -> Vec<&H> {
-        let found: Vec<&H> = self.matching(event_type).collect();
+        let found: Vec<&H> = self.select(event_type, |_| true).collect();
         if found.is_empty() {
             self.unhandled.iter().collect()
         } else {
@@ -84,14 +89,18 @@ impl<H> Router<H> {
         }
     }
 
-    /// The handlers whose pattern matches `event_type`, in registration order (no fallback).
-    pub(crate) fn matching<'a: 'b, 'b>(&'a self, event_type: &'b str) -> impl Iterator<Item = &'a H> + 'b {
-        self.routes.iter().filter(move |(p, _)| p.matches(event_type)).map(|(_, h)| h)
+    /// The handlers for `event_type` among those `keep` accepts: the specific patterns that match,
+    /// else the `*` ones (no unhandled fallback). The receiver filters by provider and path here,
+    /// so a `*` of another scope never hides this scope's fallback.
+    pub(crate) fn select<'a: 'b, 'b>(&'a self, event_type: &'b str, keep: impl Fn(&H) -> bool + 'b) -> impl Iterator<Item = &'a H> + 'b {
+        // One pass to learn whether a specific pattern takes it, one to yield: no allocation here.
+        let specific = self.routes.iter().any(|(p, h)| *p != Pattern::Any && p.matches(event_type) && keep(h));
+        self.routes.iter().filter(move |(p, h)| (*p != Pattern::Any) == specific && p.matches(event_type) && keep(h)).map(|(_, h)| h)
     }
 
     /// Whether any route (or the fallback) would take `event_type`.
     pub fn handles(&self, event_type: &str) -> bool {
-        self.unhandled.is_some() || self.matching(event_type).next().is_some()
+        self.unhandled.is_some() || self.routes.iter().any(|(p, _)| p.matches(event_type))
     }
 
     /// Number of routes (the fallback not counted).
@@ -132,9 +141,14 @@ mod tests {
     #[test]
     fn several_handlers_in_order_and_fallback() {
         let mut r = Router::new();
-        r.on("user.created", 1).on("user.*", 2).on("*", 3).on("invoice.paid", 4);
-        assert_eq!(r.matches("user.created"), [&1, &2, &3]);
-        assert_eq!(r.matches("invoice.paid"), [&3, &4]);
+        r.on("user.created", 1).on("user.*", 2).on("*", 3).on("invoice.paid", 4).on("*", 5);
+        // `*` is a fallback: never beside a specific match, every `*` (in order) when none matched.
+        assert_eq!(r.matches("user.created"), [&1, &2]);
+        assert_eq!(r.matches("invoice.paid"), [&4]);
+        assert_eq!(r.matches("other"), [&3, &5]);
+        let mut star_and_unhandled = Router::new();
+        star_and_unhandled.on("*", 1).unhandled(9);
+        assert_eq!(star_and_unhandled.matches("x"), [&1], "`*` comes before the unhandled handler");
         let mut only = Router::new();
         only.on("user.created", 1).unhandled(9);
         assert_eq!(only.matches("other"), [&9]);

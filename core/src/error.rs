@@ -51,6 +51,10 @@ pub enum ErrorCode {
     InternalError,
     /// The receiver's handler queue is full; nothing was claimed and the sender should retry.
     Overloaded,
+    /// A handler failed (sync mode); the claim was released so the sender's retry runs it again.
+    HandlerFailed,
+    /// The request's path is outside the receiver's `base_path`.
+    NotFound,
 }
 
 impl ErrorCode {
@@ -72,6 +76,8 @@ impl ErrorCode {
         ErrorCode::StoreUnavailable,
         ErrorCode::InternalError,
         ErrorCode::Overloaded,
+        ErrorCode::HandlerFailed,
+        ErrorCode::NotFound,
     ];
 
     /// The stable snake_case string for this code.
@@ -93,6 +99,8 @@ impl ErrorCode {
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::InternalError => "internal_error",
             ErrorCode::Overloaded => "overloaded",
+            ErrorCode::HandlerFailed => "handler_failed",
+            ErrorCode::NotFound => "not_found",
         }
     }
 
@@ -113,7 +121,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::InvalidJson | ErrorCode::MissingField => 400,
             ErrorCode::StoreUnavailable | ErrorCode::Overloaded => 503,
-            ErrorCode::InvalidSecret
+            ErrorCode::NotFound => 404,
+            ErrorCode::HandlerFailed
+            | ErrorCode::InvalidSecret
             | ErrorCode::UnknownScheme
             | ErrorCode::InvalidScheme
             | ErrorCode::InvalidArgument
@@ -247,6 +257,15 @@ pub enum Error {
         /// What is full (never request content).
         reason: String,
     },
+    /// See [`ErrorCode::HandlerFailed`].
+    #[error("a handler failed; the delivery was released so a retry runs it again")]
+    HandlerFailed,
+    /// See [`ErrorCode::NotFound`].
+    #[error("not found: this endpoint receives webhooks under {base_path}")]
+    NotFound {
+        /// The receiver's base path (configuration, not request text).
+        base_path: String,
+    },
     /// See [`ErrorCode::InternalError`].
     #[error("internal error: {reason}")]
     InternalError {
@@ -274,6 +293,8 @@ impl Error {
             Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Error::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
             Error::Overloaded { .. } => ErrorCode::Overloaded,
+            Error::HandlerFailed => ErrorCode::HandlerFailed,
+            Error::NotFound { .. } => ErrorCode::NotFound,
             Error::InternalError { .. } => ErrorCode::InternalError,
         }
     }
@@ -296,6 +317,8 @@ impl Error {
                 json!({ "header": header, "signatures": signatures, "secrets": secrets })
             }
             Error::PayloadTooLarge { size, limit } => json!({ "size": size, "limit": limit }),
+            Error::HandlerFailed => json!({}),
+            Error::NotFound { base_path } => json!({ "base_path": base_path }),
             Error::MissingField { field, source_desc } => json!({ "field": field, "source": source_desc }),
             Error::UnknownScheme { name, .. } => json!({ "name": name }),
             Error::InvalidSecret { reason }
@@ -323,6 +346,11 @@ impl Error {
             Error::StoreUnavailable { .. } => {
                 Cow::Borrowed("dedup store unavailable: the delivery was not processed; retry later")
             }
+            // One text whatever the size was measured from (a declared Content-Length, the bytes
+            // read before a stream was cut off, the whole body): the size goes to the log line.
+            Error::PayloadTooLarge { limit, .. } => Cow::Owned(format!("payload too large: the limit is {limit} bytes")),
+            // The base path is the operator's configuration: the log line has it, the sender does not.
+            Error::NotFound { .. } => Cow::Borrowed("not found: no webhook endpoint at this path"),
             other => Cow::Owned(other.to_string()),
         }
     }
@@ -343,6 +371,25 @@ impl Error {
         }
         let _ = write!(line, ": {}", log_safe(&self.to_string()));
         line
+    }
+
+    /// An error of `code` whose text is `reason`, for the codes whose variant carries only a reason
+    /// (`invalid_secret`, `invalid_json`, `invalid_scheme`, `invalid_argument`, `store_unavailable`,
+    /// `overloaded`, `internal_error`): what a front end answers for a failure of its own (a body a
+    /// framework already consumed, a crash in its glue) through [`crate::Decision::from_error`].
+    /// `None` for every other code.
+    pub fn with_reason(code: ErrorCode, reason: impl Into<String>) -> Option<Error> {
+        let reason = reason.into();
+        Some(match code {
+            ErrorCode::InvalidSecret => Error::InvalidSecret { reason },
+            ErrorCode::InvalidJson => Error::InvalidJson { reason },
+            ErrorCode::InvalidScheme => Error::InvalidScheme { reason },
+            ErrorCode::InvalidArgument => Error::InvalidArgument { reason },
+            ErrorCode::StoreUnavailable => Error::StoreUnavailable { reason },
+            ErrorCode::Overloaded => Error::Overloaded { reason },
+            ErrorCode::InternalError => Error::InternalError { reason },
+            _ => return None,
+        })
     }
 
     pub(crate) fn malformed(header: &str, reason: impl Into<String>) -> Error {

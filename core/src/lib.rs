@@ -21,6 +21,7 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod config;
 pub mod dedup;
 pub mod diagnose;
 pub mod dispatch;
@@ -34,17 +35,21 @@ pub mod secret;
 pub mod sign;
 pub mod verify;
 
-pub use dedup::{Claim, MemoryStore, Store, Token};
-pub use diagnose::{diagnose, Report};
-pub use dispatch::Router;
+pub use config::{MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RouteConfig, SyncHeaderConfig};
+#[cfg(feature = "redis")]
+pub use dedup::RedisStore;
+pub use dedup::{Claim, Clock, Completion, MemoryStore, Store, SystemClock, Token};
+pub use diagnose::{diagnose, Check, EventSummary, Hint, HintCode, Report};
+pub use dispatch::{Pattern, Router};
 pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use headers::{HeaderValue, Headers, Lookup};
-pub use receiver::{Decision, Delivery, HeaderText, Mode, Provider, Receiver, Request, Step};
-pub use scheme::{Scheme, SchemeSpec};
-pub use secret::{Algorithm, Secret, SecretEncoding};
+pub use receiver::{Decision, Delivery, HeaderText, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
+pub use scheme::{DedupBasis, Encoding, FieldRule, FieldSource, HeaderAlias, Scheme, SchemeSpec, SignatureFormat};
+pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;
-pub use verify::{unix_now, Verified, Verifier, VerifierOptions};
+pub use verify::{unix_now, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};
+// Every type a public signature mentions is reachable from the crate root (issue 18).
 
 // The README's Rust snippets run as doctests (they include the axum receiver, hence the feature;
 // scripts/test-rust.sh tests with --all-features).

@@ -30,6 +30,21 @@ pub fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
     })
 }
 
+/// Deserializes `T` from an already parsed JSON value (part of a larger options object): the error
+/// is `<path>: <problem>` as [`from_json`] words it, with no quote characters, so it survives as
+/// the custom message of the enclosing deserializer.
+pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> std::result::Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let problem = describe(e.inner()).replace(['`', '"', '\''], "");
+        if path.is_empty() || path == "." {
+            problem
+        } else {
+            format!("{path}: {problem}")
+        }
+    })
+}
+
 /// What went wrong, without the offending value.
 fn describe(e: &serde_json::Error) -> String {
     let full = e.to_string();

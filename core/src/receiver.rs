@@ -19,16 +19,18 @@
 //! | duplicate already done (handler not run) | 200 |
 //! | duplicate still in progress | 409 + `Retry-After` |
 //! | store unreachable | 503 + `Retry-After` |
-//! | no handler for the type | 202 async / 404 sync (configurable) |
+//! | path outside `base_path` (before any verification) | 404 `not_found` |
+//! | no handler for the type (and no `*`) | 202 async / 200 sync (`unhandled_status` overrides both) |
 //! | async mode, claimed and handed off | 202 |
 //! | sync mode, handlers succeeded | 200 |
-//! | sync mode, a handler failed (claim released) | 500 |
+//! | sync mode, a handler failed (claim released) | 500 `handler_failed` |
 
 use std::borrow::Cow;
 use std::time::Duration;
 
 use serde_json::json;
 
+use crate::config::{DEFAULT_SYNC_HEADER, DEFAULT_SYNC_VALUE, DEFAULT_UNHANDLED_STATUS_ASYNC, DEFAULT_UNHANDLED_STATUS_SYNC};
 use crate::dedup::{content_key, Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
 use crate::dispatch::Router;
 use crate::error::{Error, Result};
@@ -36,8 +38,9 @@ use crate::event::EventMeta;
 use crate::headers::{single_value, Headers, Lookup};
 use crate::verify::Verifier;
 
-/// Request header a sender (or test) can set to ask for sync handling of one delivery.
-pub const SYNC_HEADER: &str = "Hookverify-Sync";
+/// Request header a sender (or test) can set to ask for sync handling of one delivery, unless the
+/// receiver names another ([`Receiver::sync_header`]); the same as [`DEFAULT_SYNC_HEADER`].
+pub const SYNC_HEADER: &str = DEFAULT_SYNC_HEADER;
 
 /// When the receiver answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,14 +48,16 @@ pub enum Mode {
     /// 202 once verified, claimed and handed off; handlers run after the answer.
     #[default]
     Async,
-    /// Run handlers first: 200 on success, 500 on failure (claim released), 404 when none matched.
+    /// Run handlers first: 200 on success, 500 on failure (claim released), 200 when none matched
+    /// (an acknowledgement: senders' setup and test events must not be retried).
     Sync,
 }
 
 /// How a provider recognises its requests on a shared endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Matcher {
     /// One of the scheme's signature headers (or aliases) is present (the default).
+    #[default]
     SignatureHeader,
     /// This header is present.
     HeaderPresent(String),
@@ -244,7 +249,10 @@ pub struct Receiver<H> {
     fallback: Option<usize>,
     store: Box<dyn Store>,
     mode: Mode,
-    allow_sync_header: bool,
+    /// The header (name, value) that switches one request to sync mode; `None`: disabled.
+    sync_header: Option<(String, String)>,
+    /// Routes' paths are relative to this (`/a/b`, no trailing slash; empty: the root).
+    base_path: String,
     unhandled_status: Option<u16>,
     lease: Duration,
     retention: Duration,
@@ -274,7 +282,8 @@ impl<H> Receiver<H> {
             fallback: None,
             store,
             mode: Mode::Async,
-            allow_sync_header: true,
+            sync_header: Some((DEFAULT_SYNC_HEADER.to_owned(), DEFAULT_SYNC_VALUE.to_owned())),
+            base_path: String::new(),
             unhandled_status: None,
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
@@ -307,13 +316,35 @@ impl<H> Receiver<H> {
         self
     }
 
-    /// Whether `Hookverify-Sync: true` may switch one request to sync mode (default true).
+    /// Whether the sync header (default `Hookverify-Sync: true`) may switch one request to sync
+    /// mode (default true). `false` disables it; `true` restores the default header if it was off.
     pub fn allow_sync_header(&mut self, allow: bool) -> &mut Self {
-        self.allow_sync_header = allow;
+        if !allow {
+            self.sync_header = None;
+        } else if self.sync_header.is_none() {
+            self.sync_header = Some((DEFAULT_SYNC_HEADER.to_owned(), DEFAULT_SYNC_VALUE.to_owned()));
+        }
         self
     }
 
-    /// Status for an event type no handler takes (default 202 async, 404 sync).
+    /// The header that switches one request to sync mode when it has this value (compared
+    /// ASCII case-insensitively), e.g. FlexDeploy's `flex-sync-webhook: true`.
+    pub fn sync_header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.sync_header = Some((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Routes' paths are relative to `base_path` (`/flexdeploy/webhooks/v2`), and a request outside
+    /// it is answered 404 `not_found` before any verification. Default: `/` (every path).
+    pub fn base_path(&mut self, base_path: &str) -> &mut Self {
+        self.base_path = base_path.trim_end_matches('/').to_owned();
+        if !self.base_path.is_empty() && !self.base_path.starts_with('/') {
+            self.base_path.insert(0, '/');
+        }
+        self
+    }
+
+    /// Status for an event type no handler takes (default 202 async, 200 sync).
     pub fn unhandled_status(&mut self, status: u16) -> &mut Self {
         self.unhandled_status = Some(status);
         self
@@ -368,7 +399,7 @@ impl<H> Receiver<H> {
     }
 
     /// Every header name the pipeline may read: each provider's scheme headers,
-    /// match-rule headers, and [`SYNC_HEADER`]. Bindings pass only these across FFI.
+    /// match-rule headers, and the sync header. Bindings pass only these across FFI.
     pub fn header_names(&self) -> Vec<String> {
         let mut names: Vec<&str> = Vec::new();
         for p in &self.providers {
@@ -377,8 +408,26 @@ impl<H> Receiver<H> {
                 names.push(h);
             }
         }
-        names.push(SYNC_HEADER);
+        if let Some((name, _)) = &self.sync_header {
+            names.push(name);
+        }
         crate::scheme::unique_names(names).into_iter().map(str::to_owned).collect()
+    }
+
+    /// The largest body any provider accepts: front ends refuse a longer declared body (or stop
+    /// reading one) with [`Receiver::too_large`].
+    pub fn max_body_bytes(&self) -> usize {
+        self.providers.iter().map(|p| p.verifier.max_body_bytes()).max().unwrap_or(0)
+    }
+
+    /// The 413 `payload_too_large` answer for a body known to be at least `length` bytes (a declared
+    /// `Content-Length`, or what was read before the stream was cut off), or `None` when `length`
+    /// is within [`max_body_bytes`](Receiver::max_body_bytes). Every front end's early 413 is this
+    /// one answer, whose message names only the limit.
+    pub fn too_large(&self, length: u64) -> Option<Decision> {
+        let limit = self.max_body_bytes();
+        let size = usize::try_from(length).unwrap_or(usize::MAX);
+        (size > limit).then(|| Decision::from_error(&Error::PayloadTooLarge { size, limit }))
     }
 
     /// The handler of route `index` (from [`Delivery::handlers`]).
@@ -402,6 +451,9 @@ impl<H> Receiver<H> {
             Some((p, q)) => (p, Some(q)),
             None => (req.path, None),
         };
+        let Some(relative) = self.relative(path) else {
+            return Err(Error::NotFound { base_path: if self.base_path.is_empty() { "/".into() } else { self.base_path.clone() } });
+        };
         let Some(provider_index) = self.providers.iter().position(|p| p.matches(req.headers)) else {
             let expected: Vec<&str> = self.providers.iter().map(|p| p.verifier.scheme().spec().signature_header.as_str()).collect();
             return Err(match expected[..] {
@@ -416,11 +468,15 @@ impl<H> Receiver<H> {
         let scheme = verifier.scheme();
         let (event, explicit_key) = verifier.parse_event_with_key(req.headers, req.body, &verified, req.now)?;
         let sync = self.mode == Mode::Sync
-            || (self.allow_sync_header && matches!(single_value(req.headers, SYNC_HEADER), Ok(Some(v)) if v.eq_ignore_ascii_case("true")));
+            || self
+                .sync_header
+                .as_ref()
+                .is_some_and(|(name, want)| matches!(single_value(req.headers, name), Ok(Some(v)) if v.eq_ignore_ascii_case(want)));
 
-        let handlers = self.route(&event.event_type, &provider.name, path);
+        let handlers = self.route(&event.event_type, &provider.name, relative);
         if handlers.is_empty() {
-            let status = self.unhandled_status.unwrap_or(if sync { 404 } else { 202 });
+            let default = if sync { DEFAULT_UNHANDLED_STATUS_SYNC } else { DEFAULT_UNHANDLED_STATUS_ASYNC };
+            let status = self.unhandled_status.unwrap_or(default);
             return Ok(Step::Respond(Decision::new(
                 status,
                 json!({ "ok": status < 300, "id": event.id, "type": event.event_type, "handled": false }),
@@ -463,13 +519,24 @@ impl<H> Receiver<H> {
         }
     }
 
-    fn route(&self, event_type: &str, provider: &str, path: &str) -> Vec<usize> {
-        let in_scope = |i: &&usize| {
-            let scope = &self.routes[**i].scope;
-            scope.provider.as_deref().map_or(true, |p| p == provider) && scope.path.as_deref().map_or(true, |p| p == path)
+    /// `path` relative to the base path, without leading or trailing `/`; `None` when outside it.
+    fn relative<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let rest = path.strip_prefix(self.base_path.as_str())?;
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return None; // `/hooksx` is not under `/hooks`
+        }
+        Some(rest.trim_matches('/'))
+    }
+
+    /// The routes for an event: specific patterns in scope, else `*` in scope, else the fallback.
+    fn route(&self, event_type: &str, provider: &str, relative: &str) -> Vec<usize> {
+        let in_scope = |i: &usize| {
+            let scope = &self.routes[*i].scope;
+            scope.provider.as_deref().map_or(true, |p| p == provider)
+                && scope.path.as_deref().map_or(true, |p| p.trim_matches('/') == relative)
         };
-        // The receiver's router has no fallback of its own (`self.fallback` is), so `matching` is all of it.
-        let found: Vec<usize> = self.router.matching(event_type).filter(in_scope).copied().collect();
+        // The receiver's router has no fallback of its own (`self.fallback` is).
+        let found: Vec<usize> = self.router.select(event_type, in_scope).copied().collect();
         if found.is_empty() {
             self.fallback.into_iter().collect()
         } else {
@@ -489,9 +556,10 @@ impl<H> Receiver<H> {
         if !handlers_succeeded {
             // Best effort: if the store is down the lease expires on its own.
             let _ = self.store.release(&delivery.key, delivery.token);
+            let failed = Error::HandlerFailed;
             return Decision::new(
-                500,
-                json!({ "ok": false, "id": id, "error": { "code": "handler_failed", "message": "a handler failed; the delivery was released so a retry runs it again" } }),
+                failed.code().http_status(),
+                json!({ "ok": false, "id": id, "error": { "code": failed.code().as_str(), "message": failed.public_message() } }),
             );
         }
         let mut decision = Decision::json_text(200, ok_body(id));
@@ -606,7 +674,7 @@ mod tests {
         let mut sync_h = h.clone();
         sync_h.push((SYNC_HEADER.into(), "true".into()));
         let Step::Respond(d) = begin(&r, &sync_h, body) else { panic!() };
-        assert_eq!(d.status, 404, "sync: no handler matched");
+        assert_eq!(d.status, 200, "sync: no handler matched is acknowledged");
         let Step::Respond(d) = begin(&r, &h, br#"{"action":"tampered"}"#) else { panic!() };
         assert_eq!(d.status, 401);
         assert!(d.body.contains("no_matching_signature"));
@@ -633,7 +701,7 @@ mod tests {
         assert_eq!(r.providers()[d.provider].name(), "github");
         assert_eq!(d.handlers.iter().map(|i| *r.handler(*i)).collect::<Vec<_>>(), ["gh-hooks"]);
         let Step::Respond(d) = r.begin(Request { path: "/other", headers: &h, body, now: NOW }) else { panic!() };
-        assert_eq!(d.status, 404, "github route is bound to /hooks");
+        assert_eq!(d.status, 200, "github route is bound to /hooks: unhandled, acknowledged in sync mode");
         let sbody = br#"{"id":"evt_1","type":"invoice.paid","created":1700000000,"data":{}}"#;
         let sh = Signer::new(Scheme::preset("stripe").unwrap(), "whsec_x").unwrap().sign(sbody, None, Some(NOW)).unwrap();
         let Step::Run(d) = r.begin(Request { path: "/other", headers: &sh, body: sbody, now: NOW }) else { panic!() };

@@ -30,7 +30,7 @@ app.post(
       'issues.opened': async (event, { provider }) => log(provider, event, `issue #${event.data.issue.number} opened`),
       'invoice.paid': async (event, { provider, token }) => log(provider, event, `paid (fencing token ${token})`),
     },
-    // Every type nothing above takes ('*' would run for every event, after the others).
+    // Every type nothing above takes (a '*' handler would do the same: it is the fallback).
     unhandled: (event, { provider }) => log(provider, event, 'no handler'),
   }),
 );

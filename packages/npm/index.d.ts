@@ -249,11 +249,11 @@ export declare class Router<H = Handler> {
 
 /** One sender on an endpoint. */
 export interface ProviderOptions extends Omit<VerifierOptions, 'scheme'> {
-  /** Defaults to the preset name. */
+  /** Defaults to the scheme's name: the preset name, or a custom spec's `name`. */
   name?: string;
   scheme: VerifierOptions['scheme'];
   /** How its requests are recognised: its signature header (default), a header, or always (last). */
-  match?: 'signature' | 'always' | { header: string; equals?: string };
+  match?: 'signature' | 'always' | '*' | { header: string; equals?: string } | [string, string];
 }
 
 export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<VerifierOptions, 'scheme'>> {
@@ -268,13 +268,17 @@ export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<Veri
   handlers?: Record<string, Handler<Ctx> | Handler<Ctx>[]>;
   /** Handlers limited to a provider and/or path. */
   routes?: Array<{ pattern: string; provider?: string; path?: string; handler: Handler<Ctx> }>;
-  /** Runs when no route matches. */
+  /** Runs when no route (and no `'*'`) matches. */
   unhandled?: Handler<Ctx>;
-  /** 'async' (default): 202 once verified and claimed, handlers after. 'sync': 200 / 404 / 500 after the handlers. */
+  /** 'async' (default): 202 once verified and claimed, handlers after. 'sync': 200 / 500 after the handlers. */
   mode?: 'async' | 'sync';
-  /** Whether `Hookverify-Sync: true` may switch one request to sync (default true). */
+  /** The header that switches one request to sync: a name (value `true`), `{name, value}`, or false (default `Hookverify-Sync`). */
+  syncHeader?: string | { name: string; value?: string } | false;
+  /** Whether the sync header may switch one request to sync (default true; `syncHeader: false` says the same). */
   allowSyncHeader?: boolean;
-  /** Status for a type no handler takes (default 202 async, 404 sync). */
+  /** Routes' paths are relative to it; a request outside it is answered 404 `not_found` (default '/'). */
+  basePath?: string;
+  /** Status for a type no handler takes (default 202 async, 200 sync). */
   unhandledStatus?: number;
   /** Claim lease (default 60). */
   leaseSeconds?: number;
@@ -338,6 +342,8 @@ export declare class Receiver<Ctx = HandlerContext> {
    * @throws {HookverifyError} invalid_argument (unknown provider), invalid_secret
    */
   setSecrets(provider: string, secrets: string[]): void;
+  /** The core's 413 for a body of at least `length` bytes (reported to onReject); null within the cap. */
+  tooLarge(length: number): Decision | null;
   /** Runs a whole request. `done` settles once async handlers ran and the claim was completed or released. */
   handle(
     request: ReceiverRequest,
@@ -370,7 +376,9 @@ export type ErrorCode =
   | 'invalid_argument'
   | 'store_unavailable'
   | 'internal_error'
-  | 'overloaded';
+  | 'overloaded'
+  | 'handler_failed'
+  | 'not_found';
 
 /** Every failure. `details` holds the structured fields of the core's error. */
 export declare class HookverifyError extends Error {

@@ -70,7 +70,7 @@ test(`[${BACKEND}] valid delivery: handler runs once; duplicate does not run it 
   assert.equal(seen.length, 1);
 });
 
-test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhandled type is 404 in sync mode`, async (t) => {
+test(`[${BACKEND}] handlers map: exact and prefix.* run in order, * only as the fallback; unhandled type is 200 in sync mode`, async (t) => {
   const order = [];
   const srv = await serve({
     scheme: 'standard',
@@ -86,7 +86,10 @@ test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhand
   t.after(srv.close);
   const d = standardEvent('msg_user_1', 'user.created', { name: 'Ada' });
   assert.equal((await post(`${srv.url}/webhooks`, d.headers, d.body)).status, 200);
-  assert.deepEqual(order, ['exact', 'prefix', 'any']);
+  assert.deepEqual(order, ['exact', 'prefix'], "'*' is a fallback: not run beside a specific match");
+  const fallback = standardEvent('msg_fallback', 'charge.failed');
+  assert.equal((await post(`${srv.url}/webhooks`, fallback.headers, fallback.body)).status, 200);
+  assert.deepEqual(order, ['exact', 'prefix', 'any'], "'*' runs when no specific pattern matched");
 
   const only = await serve({
     scheme: 'standard',
@@ -97,7 +100,7 @@ test(`[${BACKEND}] handlers map: exact, prefix.* and * all run, in order; unhand
   t.after(only.close);
   const other = standardEvent('msg_other', 'invoice.paid');
   const r = await post(`${only.url}/webhooks`, other.headers, other.body);
-  assert.equal(r.status, 404);
+  assert.equal(r.status, 200, 'sync mode acknowledges an unhandled type (a sender must not retry it)');
   assert.equal(r.json.handled, false);
 });
 
@@ -257,6 +260,7 @@ test(`[${BACKEND}] async mode: 202 first, then the handler runs (and a duplicate
 
 test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fix; express.raw() works`, async (t) => {
   const reported = [];
+  const rejected = [];
   const app = express();
   app.use(express.json());
   app.post(
@@ -267,6 +271,7 @@ test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fi
       mode: 'sync',
       handlers: { '*': () => {} },
       onError: (e) => reported.push(e.code),
+      onReject: (line) => rejected.push(line),
     }),
   );
   const srv = await listen(app);
@@ -274,6 +279,12 @@ test(`[${BACKEND}] a body parser that consumed the stream: 500 explaining the fi
   const d = await github('issues', 'opened', 'delivery-parsed');
   const r = await post(`${srv.url}/webhooks`, d.headers, d.body);
   assert.equal(r.status, 500);
+  // The core built this answer (its public message starts with the code's words) and logged it.
+  assert.match(r.json.error.message, /^invalid argument: hookverify: the request body was already read/);
+  assert.ok(
+    rejected.length === 1 && rejected[0].startsWith('rejected delivery: code=invalid_argument status=500'),
+    rejected[0],
+  );
   assert.match(r.json.error.message, /already read by a body parser/);
   assert.match(r.json.error.message, /before app\.use\(express\.json\(\)\)/);
   assert.match(r.json.error.message, /express\.raw\(/);
@@ -397,7 +408,12 @@ test(`[${BACKEND}] stores and Router from the package root`, () => {
   const router = new hv.Router().on('user.created', fns.a).on('user.*', fns.b).on('*', fns.c);
   assert.deepEqual(
     router.match('user.created').map((f) => f()),
-    ['a', 'b', 'c'],
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    router.match('invoice.paid').map((f) => f()),
+    ['c'],
+    "'*' is the fallback",
   );
   const gh = new hv.Router().on('issues', fns.d).unhandled(fns.u);
   assert.deepEqual(

@@ -89,7 +89,7 @@ test(`[${BACKEND}] a mis-typed secret never appears in an error: Verifier, Recei
   const e = assertNoCanary(() => new hv.Verifier({ scheme: 'stripe', secrets: CANARY }), 'Verifier');
   assert.match(e.message, /`secrets`: invalid type, expected a sequence/);
   const r = assertNoCanary(() => new hv.Receiver({ scheme: 'stripe', secrets: CANARY }), 'Receiver');
-  assert.match(r.message, /`providers\[0\]\.verifier\.secrets`: invalid type, expected a sequence/);
+  assert.match(r.message, /`providers\[0\]`: secrets: invalid type, expected a sequence/);
 });
 
 test(`[${BACKEND}] whitespace-only secrets are invalid_secret everywhere a secret is taken`, () => {

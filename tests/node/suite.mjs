@@ -282,7 +282,9 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
   // Not reachable through this (verification-only) surface: store_unavailable (dedup store,
   // later phase), internal_error (a caught bug; mapped from any backend failure in lib/api.js) and
   // overloaded (a full handler queue: the Python receiver's async mode).
-  const unreachable = ['store_unavailable', 'internal_error', 'overloaded'];
+  // handler_failed and not_found are receiver answers, never thrown: receiver-decisions.test.mjs
+  // checks both (the shared decision table).
+  const unreachable = ['store_unavailable', 'internal_error', 'overloaded', 'handler_failed', 'not_found'];
   add('every error code reachable through the verification API (or listed as not)', () => {
     for (const code of hv.ERROR_CODES) ok(code in reach || unreachable.includes(code), `no case for ${code}`);
   });
@@ -687,7 +689,10 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
       .on('issues', f('issues'));
     router.match('user.created').forEach((g) => g());
     router.match('issues.opened').forEach((g) => g());
-    eq(log, ['exact', 'prefix', 'any', 'any', 'issues']);
+    // '*' is a fallback: it runs only where no specific pattern matched.
+    eq(log, ['exact', 'prefix', 'issues']);
+    router.match('push').forEach((g) => g());
+    eq(log, ['exact', 'prefix', 'issues', 'any']);
     eq(new hv.Router().on('a', f('a')).unhandled(f('u')).match('b').length, 1);
     const r = new hv.Receiver({ scheme: 'github', secret: 's', match: { header: 'X-Source', equals: 'gh' } });
     eq(r.headerNames, ['x-hub-signature-256', 'x-github-delivery', 'x-github-event', 'x-source', 'hookverify-sync']);

@@ -151,7 +151,19 @@ def _reach(code):
         # Nothing listens on a fresh free port: the receiver answers 503 whose error is store_unavailable.
         "store_unavailable": lambda: _unreachable_store_decision().raise_for_error(),
         "overloaded": lambda: _full_queue_decision().raise_for_error(),
+        "handler_failed": lambda: _failed_handler_decision().raise_for_error(),
+        "not_found": lambda: (
+            hv.Receiver(scheme="standard", secret=WHSEC, base_path="/hooks")
+            .begin("/elsewhere", {}, b"")
+            .raise_for_error()
+        ),
     }.get(code)
+
+
+def _failed_handler_decision():
+    r = hv.Receiver(scheme="standard", secret=WHSEC, mode="sync")
+    r.on("*", lambda event: 1 / 0)
+    return r.handle("/hooks", std_headers(ENVELOPE), ENVELOPE, now=NOW)
 
 
 def _full_queue_decision():

@@ -85,7 +85,8 @@ def test_async_mode_answers_202_then_runs_in_the_background():
     assert post("/hooks", body, std_headers(body, "m-bg"))[2]["duplicate"] is True
     other = envelope("invoice.paid")
     assert post("/hooks", other, std_headers(other, "m-none"))[0] == 202
-    assert post("/hooks", other, {**std_headers(other, "m-none"), "Hookverify-Sync": "true"})[0] == 404
+    # Sync acknowledges an unhandled type: 200 (it was 404 before the per-mode default).
+    assert post("/hooks", other, {**std_headers(other, "m-none"), "Hookverify-Sync": "true"})[0] == 200
 
 
 def test_body_over_the_cap_is_413():

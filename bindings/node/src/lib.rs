@@ -139,6 +139,15 @@ pub fn error_codes() -> Vec<&'static str> {
     ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
+/// The core's answer (decision fields, see `packed::Fields`) for a failure of the JS glue itself:
+/// `code` one of the reason-only codes (`Error::with_reason`; any other is `internal_error`).
+#[napi]
+pub fn error_decision(code: String, reason: String) -> String {
+    let code = ErrorCode::from_str_code(&code).unwrap_or(ErrorCode::InternalError);
+    let err = CoreError::with_reason(code, reason.clone()).unwrap_or(CoreError::InternalError { reason });
+    packed::decision_fields(&hookverify::Decision::from_error(&err))
+}
+
 /// Names of the built-in scheme presets.
 #[napi]
 pub fn preset_names_list() -> Vec<&'static str> {

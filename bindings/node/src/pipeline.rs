@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookverify::dedup::{MemoryStore, RedisStore, Store};
+use hookverify::dedup::{MemoryStore, RedisStore, Store, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Headers, Router};
 use napi::bindgen_prelude::*;
@@ -31,17 +31,20 @@ pub struct RawStore {
 
 #[napi]
 impl RawStore {
-    /// An in-process store of about `capacity` keys.
+    /// An in-process store of about `capacity` keys (default: the core's `DEFAULT_CAPACITY`).
     #[napi(factory)]
-    pub fn memory(capacity: u32) -> Self {
-        RawStore { inner: Arc::new(MemoryStore::new(capacity as usize)), max_wait: Duration::MAX }
+    pub fn memory(capacity: Option<u32>) -> Self {
+        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
+        RawStore { inner: Arc::new(MemoryStore::new(capacity)), max_wait: Duration::MAX }
     }
 
-    /// A Redis store (connects lazily: an unreachable server is `store_unavailable` on use, i.e. 503).
+    /// A Redis store (connects lazily: an unreachable server is `store_unavailable` on use, i.e. 503);
+    /// prefix and timeout default to the core's `DEFAULT_REDIS_PREFIX` / `DEFAULT_REDIS_TIMEOUT`.
     #[napi(factory)]
-    pub fn redis(env: Env, url: String, prefix: String, timeout_ms: u32) -> Result<Self> {
-        let timeout = Duration::from_millis(timeout_ms.max(1).into());
-        let store = guard(&env, || RedisStore::with_options(&url, &prefix, timeout))?;
+    pub fn redis(env: Env, url: String, prefix: Option<String>, timeout_ms: Option<u32>) -> Result<Self> {
+        let timeout = timeout_ms.map_or(DEFAULT_REDIS_TIMEOUT, |ms| Duration::from_millis(ms.max(1).into()));
+        let prefix = prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX);
+        let store = guard(&env, || RedisStore::with_options(&url, prefix, timeout))?;
         Ok(RawStore { inner: Arc::new(store), max_wait: timeout })
     }
 
@@ -65,7 +68,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
 /// keyed by a handle JS holds, until `finish` (or `release`, when JS dropped one unfinished): one
 /// string of fields crosses per step instead of a wrapped object plus a call per field.
 pub(crate) struct Shared {
-    receiver: Receiver<u32>,
+    receiver: Receiver<usize>,
     pub(crate) names: Vec<String>,
     pending: Mutex<HashMap<u64, Delivery>>,
     next: AtomicU64,
@@ -104,7 +107,7 @@ impl Shared {
             Step::Run(d) => {
                 let handle = self.next.fetch_add(1, Ordering::Relaxed);
                 let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i)));
+                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
                 self.pending().insert(handle, d);
                 out
             }
@@ -170,7 +173,14 @@ impl RawReceiver {
     /// The largest body any provider accepts.
     #[napi(getter)]
     pub fn max_body_bytes(&self) -> f64 {
-        self.shared.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
+        self.shared.receiver.max_body_bytes() as f64
+    }
+
+    /// The core's 413 for a body known to be at least `length` bytes (declared, or read so far),
+    /// as decision fields; `null` when within the cap.
+    #[napi]
+    pub fn too_large(&self, length: f64) -> Option<String> {
+        self.shared.receiver.too_large(length as u64).map(decision)
     }
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,

@@ -94,6 +94,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HINT_CODES", PyTuple::new(py, hookverify::diagnose::HintCode::ALL.iter().map(|c| c.as_str()))?)?;
     m.add("SCHEMES", PyTuple::new(py, hookverify::scheme::preset_names())?)?;
     m.add("DEFAULT_MAX_BODY_BYTES", hookverify::verify::DEFAULT_MAX_BODY_BYTES)?;
+    m.add("DEFAULT_CAPACITY", hookverify::dedup::DEFAULT_CAPACITY)?;
+    m.add("DEFAULT_REDIS_PREFIX", hookverify::dedup::DEFAULT_REDIS_PREFIX)?;
+    m.add("DEFAULT_REDIS_TIMEOUT", hookverify::dedup::DEFAULT_REDIS_TIMEOUT.as_secs_f64())?;
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Event>()?;
     m.add_class::<verifier::Verified>()?;
@@ -101,7 +104,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::Delivery>()?;
     m.add_class::<pipeline::Store>()?;
     m.add_function(wrap_pyfunction!(pipeline::type_matches, m)?)?;
-    m.add_function(wrap_pyfunction!(pipeline::too_large_decision, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline::select_routes, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::overloaded_decision, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::log_safe, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;

@@ -7,10 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookverify::dedup::{Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
+use hookverify::dedup::{
+    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
 use hookverify::dispatch::Pattern;
-use hookverify::receiver::{Decision, Delivery as CoreDelivery, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
-use hookverify::Error as CoreError;
+use hookverify::receiver::{Decision, Delivery as CoreDelivery, Receiver, Request, Step};
+use hookverify::{Error as CoreError, ReceiverConfig};
 use pyo3::prelude::*;
 
 use crate::convert::{self, core, guard, invalid};
@@ -24,30 +26,40 @@ pub struct Store {
 
 #[pymethods]
 impl Store {
-    /// An in-process store of about `capacity` keys.
+    /// An in-process store of about `capacity` keys (default: the core's `DEFAULT_CAPACITY`).
     #[staticmethod]
-    fn memory(py: Python<'_>, capacity: usize) -> PyResult<Store> {
-        guard(py, || Ok(Store { inner: Arc::new(MemoryStore::new(capacity)) }))
+    #[pyo3(signature = (capacity=None))]
+    fn memory(py: Python<'_>, capacity: Option<usize>) -> PyResult<Store> {
+        guard(py, || Ok(Store { inner: Arc::new(MemoryStore::new(capacity.unwrap_or(DEFAULT_CAPACITY))) }))
     }
 
     /// A Redis store; it connects lazily, so an unreachable server is `store_unavailable` on use.
+    /// Prefix and timeout default to the core's `DEFAULT_REDIS_PREFIX` / `DEFAULT_REDIS_TIMEOUT`.
     #[staticmethod]
-    fn redis(py: Python<'_>, url: &str, prefix: &str, timeout: f64) -> PyResult<Store> {
+    #[pyo3(signature = (url, prefix=None, timeout=None))]
+    fn redis(py: Python<'_>, url: &str, prefix: Option<&str>, timeout: Option<f64>) -> PyResult<Store> {
         guard(py, || {
-            let timeout = Duration::try_from_secs_f64(timeout).ok().filter(|t| !t.is_zero());
-            let timeout = timeout.ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?;
+            let timeout = match timeout {
+                None => DEFAULT_REDIS_TIMEOUT,
+                Some(t) => Duration::try_from_secs_f64(t)
+                    .ok()
+                    .filter(|t| !t.is_zero())
+                    .ok_or_else(|| invalid(py, "timeout must be a positive number of seconds"))?,
+            };
+            let prefix = prefix.unwrap_or(DEFAULT_REDIS_PREFIX);
             Ok(Store { inner: Arc::new(core(py, RedisStore::with_options(url, prefix, timeout))?) })
         })
     }
 }
 
 type Handler = Py<PyAny>;
-type ProviderArgs = (String, Py<Verifier>, String, Option<String>, Option<String>);
 
-/// The core receiver: providers, store, routes (handlers are opaque Python objects) and ack policy.
+/// The core receiver: providers, store, routes and ack policy, built from the core's
+/// `ReceiverConfig`; the handlers are opaque Python objects, route `i`'s at index `i`.
 #[pyclass(frozen, module = "hookverify._native")]
 pub struct Pipeline {
-    inner: Receiver<Handler>,
+    inner: Receiver<usize>,
+    handlers: Vec<Handler>,
     names: convert::Names,
     may_block: bool,
     /// The receiver's store and lease again, for `start` (the core receiver keeps them private).
@@ -57,58 +69,23 @@ pub struct Pipeline {
 
 #[pymethods]
 impl Pipeline {
+    /// `config`: the core's `ReceiverConfig` as JSON (providers without verifier options: provider
+    /// `i` verifies with `verifiers[i]`); `handlers[i]` is route `i`'s handler (the unhandled one last).
     #[new]
-    #[pyo3(signature = (*, providers, store, routes, unhandled=None, sync=false, allow_sync_header=true, unhandled_status=None, lease=None, retention=None, namespace=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        providers: Vec<ProviderArgs>,
-        store: &Bound<'_, Store>,
-        routes: Vec<(String, Option<String>, Option<String>, Handler)>,
-        unhandled: Option<Handler>,
-        sync: bool,
-        allow_sync_header: bool,
-        unhandled_status: Option<u16>,
-        lease: Option<f64>,
-        retention: Option<f64>,
-        namespace: Option<String>,
-    ) -> PyResult<Self> {
+    #[pyo3(signature = (config, *, store, verifiers, handlers))]
+    fn new(py: Python<'_>, config: &str, store: &Bound<'_, Store>, verifiers: Vec<Py<Verifier>>, handlers: Vec<Handler>) -> PyResult<Self> {
         guard(py, || {
-            let mut list = Vec::with_capacity(providers.len());
-            for (name, verifier, kind, a, b) in providers {
-                let matcher = match (kind.as_str(), a, b) {
-                    ("signature", _, _) => Matcher::SignatureHeader,
-                    ("present", Some(h), None) => Matcher::HeaderPresent(h),
-                    ("equals", Some(h), Some(v)) => Matcher::HeaderEquals(h, v),
-                    ("always", _, _) => Matcher::Always,
-                    _ => return Err(invalid(py, format!("provider {name:?}: unknown match rule"))),
-                };
-                list.push(Provider::new(&name, verifier.get().inner.clone()).matching(matcher));
+            let config = core(py, ReceiverConfig::from_json(config))?;
+            let wanted = config.routes.len() + usize::from(config.unhandled);
+            if verifiers.len() != config.providers.len() || handlers.len() != wanted {
+                return Err(invalid(py, "one verifier per provider and one handler per route"));
             }
             let store = store.get().inner.clone();
             let may_block = store.may_block();
-            let mut inner = core(py, Receiver::new(list, Box::new(store.clone())))?;
-            for (pattern, provider, path, handler) in routes {
-                inner.on_scoped(&pattern, Scope { provider, path }, handler);
-            }
-            if let Some(handler) = unhandled {
-                inner.unhandled(handler);
-            }
-            let secs = |s: Option<f64>, default| s.map_or(Ok(default), Duration::try_from_secs_f64);
-            let (lease, retention) = match (secs(lease, DEFAULT_LEASE), secs(retention, DEFAULT_RETENTION)) {
-                (Ok(l), Ok(r)) if !l.is_zero() && !r.is_zero() => (l, r),
-                _ => return Err(invalid(py, "lease and retention must be positive numbers of seconds")),
-            };
-            inner.mode(if sync { Mode::Sync } else { Mode::Async }).allow_sync_header(allow_sync_header);
-            inner.lease_and_retention(lease, retention);
-            if let Some(status) = unhandled_status {
-                inner.unhandled_status(status);
-            }
-            if let Some(ns) = namespace {
-                inner.namespace(&ns);
-            }
+            let inner = core(py, config.build_with(Box::new(store.clone()), |i, _| Ok(verifiers[i].get().inner.clone())))?;
+            let lease = config.lease_seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(DEFAULT_LEASE);
             let names = convert::Names::new(inner.header_names().iter().map(String::as_str));
-            Ok(Pipeline { inner, names, may_block, store, lease })
+            Ok(Pipeline { inner, handlers, names, may_block, store, lease })
         })
     }
 
@@ -120,6 +97,24 @@ impl Pipeline {
             let secrets = convert::str_list(py, "secrets", secrets)?;
             core(py, self.inner.set_secrets(&provider, &secrets))
         })
+    }
+
+    /// The largest body any provider accepts.
+    #[getter]
+    fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes()
+    }
+
+    /// The providers' names, in match order.
+    #[getter]
+    fn provider_names(&self) -> Vec<String> {
+        self.inner.providers().iter().map(|p| p.name().to_owned()).collect()
+    }
+
+    /// The core's 413 `payload_too_large` answer `(status, headers, body, log)` for a body of at
+    /// least `length` bytes (declared, or read so far), or None within the cap.
+    fn too_large(&self, py: Python<'_>, length: u64) -> PyResult<Option<Py<PyAny>>> {
+        guard(py, || self.inner.too_large(length).map(|d| answer(py, d)).transpose())
     }
 
     /// Verifies, parses, routes and claims: a `(status, headers, body, log)` answer (`log`: the
@@ -146,7 +141,7 @@ impl Pipeline {
             match step {
                 Step::Respond(d) => answer(py, d),
                 Step::Run(d) => {
-                    let handlers = d.handlers.iter().map(|i| self.inner.handler(*i).clone_ref(py)).collect();
+                    let handlers = d.handlers.iter().map(|i| self.handlers[*self.inner.handler(*i)].clone_ref(py)).collect();
                     let provider = self.inner.providers()[d.provider].name().to_owned();
                     // The payload stays in the caller's body (or our copy of a mutable one): no copy here.
                     let event = Py::new(py, Event::over_body(d.event.clone(), obj, body))?;
@@ -208,13 +203,6 @@ impl Pipeline {
             })
         })
     }
-}
-
-/// The core's 413 `payload_too_large` answer for a body of (at least) `size` bytes over `limit`,
-/// as `(status, headers, body, log)`.
-#[pyfunction]
-pub fn too_large_decision(py: Python<'_>, size: usize, limit: usize) -> PyResult<Py<PyAny>> {
-    guard(py, || answer(py, Decision::from_error(&CoreError::PayloadTooLarge { size, limit })))
 }
 
 /// The core's 503 `overloaded` answer (with `Retry-After`) for a full handler queue of `limit`
@@ -279,6 +267,20 @@ impl Delivery {
     fn token(&self) -> u64 {
         self.token.load(Ordering::Acquire)
     }
+}
+
+/// The indexes of the `patterns` whose handlers an event of `event_type` goes to, by the core
+/// `Router`'s rule: the specific patterns that match, else the `*` ones.
+#[pyfunction]
+pub fn select_routes(py: Python<'_>, patterns: Vec<String>, event_type: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+    guard(py, || {
+        let event_type = convert::string(py, "event_type", event_type)?;
+        let mut router = hookverify::Router::new();
+        for (i, p) in patterns.iter().enumerate() {
+            router.on(p, i);
+        }
+        Ok(router.matches(&event_type).into_iter().copied().collect())
+    })
 }
 
 /// Whether an event type matches a route pattern (`user.created`, `user.*`, `*`; `issues` takes `issues.opened`).

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hookverify::dedup::{MemoryStore, Store};
+use hookverify::dedup::{MemoryStore, Store, DEFAULT_CAPACITY};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Router};
 use wasm_bindgen::prelude::*;
@@ -24,10 +24,11 @@ pub struct RawStore {
 
 #[wasm_bindgen]
 impl RawStore {
-    /// An in-process store of about `capacity` keys, on the JS clock.
-    pub fn memory(capacity: u32) -> RawStore {
+    /// An in-process store of about `capacity` keys (default: the core's `DEFAULT_CAPACITY`), on the JS clock.
+    pub fn memory(capacity: Option<u32>) -> RawStore {
         let clock = || js_sys::Date::now() as u64;
-        RawStore { inner: Arc::new(MemoryStore::with_clock(capacity as usize, Arc::new(clock))) }
+        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
+        RawStore { inner: Arc::new(MemoryStore::with_clock(capacity, Arc::new(clock))) }
     }
 
     /// Whether calls may block on I/O (never, on wasm).
@@ -42,6 +43,14 @@ fn decision(d: Decision) -> String {
     decision_fields(&d)
 }
 
+/// The core's answer (decision fields) for a failure of the JS glue itself (see the napi binding).
+#[wasm_bindgen(js_name = errorDecision)]
+pub fn error_decision(code: &str, reason: String) -> String {
+    let code = hookverify::ErrorCode::from_str_code(code).unwrap_or(hookverify::ErrorCode::InternalError);
+    let err = CoreError::with_reason(code, reason.clone()).unwrap_or(CoreError::InternalError { reason });
+    decision(Decision::from_error(&err))
+}
+
 fn unknown_delivery() -> JsValue {
     to_js(CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() })
 }
@@ -50,7 +59,7 @@ fn unknown_delivery() -> JsValue {
 /// until `finish` (or `release`, when JS dropped one unfinished).
 #[wasm_bindgen]
 pub struct RawReceiver {
-    receiver: Receiver<u32>,
+    receiver: Receiver<usize>,
     names: Vec<String>,
     pending: RefCell<HashMap<u32, Delivery>>,
     next: Cell<u32>,
@@ -74,7 +83,14 @@ impl RawReceiver {
     /// The largest body any provider accepts.
     #[wasm_bindgen(getter, js_name = maxBodyBytes)]
     pub fn max_body_bytes(&self) -> f64 {
-        self.receiver.providers().iter().map(|p| p.verifier().max_body_bytes()).max().unwrap_or(0) as f64
+        self.receiver.max_body_bytes() as f64
+    }
+
+    /// The core's 413 for a body known to be at least `length` bytes (declared, or read so far),
+    /// as decision fields; `null` when within the cap.
+    #[wasm_bindgen(js_name = tooLarge)]
+    pub fn too_large(&self, length: f64) -> Option<String> {
+        self.receiver.too_large(length as u64).map(decision)
     }
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
@@ -99,7 +115,7 @@ impl RawReceiver {
                 let handle = self.next.get();
                 self.next.set(handle.wrapping_add(1).max(1));
                 let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i)));
+                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
                 self.pending.borrow_mut().insert(handle, d);
                 out
             }

@@ -42,7 +42,7 @@ mod redis;
 use std::time::Duration;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisStore, DEFAULT_REDIS_TIMEOUT};
+pub use self::redis::{RedisStore, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY, MAX_BYTES_PER_KEY};
 
 use crate::error::Result;

@@ -113,6 +113,9 @@ return 0
 /// Default deadline of one store call (connect, write and read together).
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The key prefix of [`RedisStore::new`] (every binding's default too).
+pub const DEFAULT_REDIS_PREFIX: &str = "hookverify:";
+
 /// How long a released claim's token is remembered (so the next claim's token is larger).
 const RELEASED_MS: &str = "1000";
 
@@ -161,7 +164,7 @@ impl RedisStore {
     /// bounded by [`DEFAULT_REDIS_TIMEOUT`]. Connects lazily: an unreachable server shows up as
     /// `store_unavailable` on use.
     pub fn open(url: &str) -> Result<RedisStore> {
-        RedisStore::with_options(url, "hookverify:", DEFAULT_REDIS_TIMEOUT)
+        RedisStore::with_options(url, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT)
     }
 
     /// A store with a key prefix (namespace per endpoint or app) and the deadline of each call

@@ -316,6 +316,8 @@ function toJson(value, what) {
     return JSON.stringify(value, (k, v) => {
       // A lone surrogate becomes U+FFFD, as at every other string boundary (napi, TextEncoder).
       if (typeof v === 'string') return wellFormed(v);
+      // JSON would drop it silently (a handler under a misspelt key): refuse it instead.
+      if (typeof v === 'function') throw invalid(`${what} option ${JSON.stringify(k)} must not be a function`);
       if (typeof v === 'number' && !Number.isFinite(v))
         throw invalid(`${what} option ${JSON.stringify(k)} must be a finite number, got ${v}`);
       return v;

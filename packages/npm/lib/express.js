@@ -10,8 +10,8 @@ const ABORTED = Symbol('aborted');
 const HANDLE_NOW = Symbol.for('hookverify.handleNow');
 // HANDLE_NOW({path, headers, body}, {req}) taking those four values as arguments (lib/pipeline.js).
 const HANDLE_REQ = Symbol.for('hookverify.handleReq');
-// Receiver's onReject, for the answers this middleware gives itself (lib/pipeline.js).
-const REJECT = Symbol.for('hookverify.reject');
+// The core's answer for a failure of this middleware (lib/pipeline.js).
+const FAILURE = Symbol.for('hookverify.failure');
 
 const CONSUMED_MESSAGE =
   'hookverify: the request body was already read by a body parser before the webhook middleware ' +
@@ -46,7 +46,7 @@ function createExpress(api) {
         const fail = (err) => {
           try {
             if (typeof next === 'function') next(err);
-            else if (!res.headersSent) send(res, failure(500, 'internal_error', 'internal error'));
+            else if (!res.headersSent) send(res, receiver[FAILURE]('internal_error', 'the webhook middleware failed'));
             resolve();
           } catch (e) {
             reject(e);
@@ -56,7 +56,7 @@ function createExpress(api) {
           send(res, out.decision);
           out.done.then(resolve);
         };
-        const onBody = (body) => {
+        const onBody = (body, size) => {
           try {
             if (body === ABORTED) return resolve();
             if (body === CONSUMED) {
@@ -67,15 +67,14 @@ function createExpress(api) {
                   { req },
                 );
               }
-              send(res, failure(500, 'invalid_argument', CONSUMED_MESSAGE));
+              send(res, receiver[FAILURE]('invalid_argument', CONSUMED_MESSAGE));
               return resolve();
             }
             if (body === TOO_LARGE) {
-              const message = `payload too large: more than ${cap} bytes, the limit is ${cap} bytes`;
-              const d = failure(413, 'payload_too_large', message);
+              // The core's 413 (reported to onReject there), whatever the size was measured from.
+              const d = receiver.tooLarge(size);
               d.headers.Connection = 'close'; // do not drain the rest of an oversized body
               send(res, d);
-              receiver[REJECT](`rejected delivery: code=payload_too_large status=413: ${message}`, d);
               return resolve();
             }
             // Node's flat rawHeaders: already there (headersDistinct builds an object of arrays per request).
@@ -106,14 +105,6 @@ function createExpress(api) {
   return { webhook, createExpress };
 }
 
-function failure(status, code, message) {
-  return {
-    status,
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ error: { code, message } }),
-  };
-}
-
 function send(res, decision) {
   if (res.headersSent) return;
   res.statusCode = decision.status;
@@ -133,11 +124,11 @@ function isEmptyObject(v) {
  * error. Never reads more than `cap` + one chunk.
  */
 function readRaw(req, cap, onBody, onError) {
-  if (Buffer.isBuffer(req.body)) return onBody(req.body.length > cap ? TOO_LARGE : req.body); // express.raw()
+  if (Buffer.isBuffer(req.body)) return req.body.length > cap ? onBody(TOO_LARGE, req.body.length) : onBody(req.body); // express.raw()
   // Express 4's parsers leave `{}` when they skip a request; body-parser marks what it read with `_body`.
   if (req._body || req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body))) return onBody(CONSUMED);
   const declared = declaredLength(req);
-  if (declared > cap) return onBody(TOO_LARGE);
+  if (declared > cap) return onBody(TOO_LARGE, declared);
   const chunks = [];
   let size = 0;
   let settled = false;
@@ -148,7 +139,7 @@ function readRaw(req, cap, onBody, onError) {
   const done = (value) => {
     if (settled) return;
     stop();
-    onBody(value);
+    onBody(value, size);
   };
   const onData = (chunk) => {
     size += chunk.length;

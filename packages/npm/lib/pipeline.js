@@ -14,7 +14,7 @@ function createPipeline(backend, h) {
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
-  const REJECT = Symbol.for('hookverify.reject'); // shared with lib/express.js
+  const FAILURE = Symbol.for('hookverify.failure'); // shared with lib/express.js
   const WITH_REQ = {}; // `extra` of the HANDLE_REQ path: the handlers' context is built with `req`
   const encoder = new TextEncoder();
 
@@ -29,8 +29,8 @@ function createPipeline(backend, h) {
         throw invalid(`MemoryStore options must be an object like {capacity}, got ${describe(options)}`);
       }
       known(options ?? {}, ['capacity'], 'MemoryStore');
-      const { capacity = 100000 } = options ?? {};
-      if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff) {
+      const { capacity } = options ?? {}; // undefined: the core's default
+      if (capacity !== undefined && (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
         throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
       }
       this.#capacity = capacity;
@@ -63,9 +63,10 @@ function createPipeline(backend, h) {
         throw invalid(`RedisStore options must be an object like {prefix, timeoutMs}, got ${describe(options)}`);
       }
       known(options ?? {}, ['prefix', 'timeoutMs'], 'RedisStore');
-      const { prefix = 'hookverify:', timeoutMs = 2000 } = options ?? {};
-      if (typeof prefix !== 'string') throw invalid(`prefix must be a string, got ${describe(prefix)}`);
-      if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff) {
+      const { prefix, timeoutMs } = options ?? {}; // undefined: the core's defaults
+      if (prefix !== undefined && typeof prefix !== 'string')
+        throw invalid(`prefix must be a string, got ${describe(prefix)}`);
+      if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff)) {
         throw invalid(`timeoutMs must be a positive integer, got ${describe(timeoutMs)}`);
       }
       this[RAW] = call(() => raw.RawStore.redis(url, prefix, timeoutMs));
@@ -128,7 +129,13 @@ function createPipeline(backend, h) {
     }
   }
 
-  const VERIFIER_KEYS = [
+  // Options only JS has (objects and functions); every other key goes to the core's
+  // ReceiverConfig as is, which names a misspelt or mistyped one.
+  const JS_KEYS = ['store', 'handlers', 'routes', 'unhandled', 'onError', 'onReject', 'providers'];
+  // The single-provider shorthand `{scheme, secret, ...}`: these keys make up its one provider.
+  const PROVIDER_KEYS = [
+    'name',
+    'match',
     'scheme',
     'secret',
     'secrets',
@@ -138,47 +145,12 @@ function createPipeline(backend, h) {
     'maxEventAge',
   ];
 
-  const PROVIDER_KEYS = ['name', 'match', ...VERIFIER_KEYS];
-  const RECEIVER_KEYS = [
-    ...PROVIDER_KEYS,
-    'providers',
-    'store',
-    'handlers',
-    'routes',
-    'unhandled',
-    'mode',
-    'allowSyncHeader',
-    'unhandledStatus',
-    'leaseSeconds',
-    'retentionSeconds',
-    'namespace',
-    'onError',
-    'onReject',
-  ];
-
-  /** A misspelt option would silently change behaviour: refuse it. */
+  /** A misspelt store option would silently change behaviour: refuse it. */
   function known(options, keys, what) {
     for (const k of Object.keys(options)) {
       if (!keys.includes(k))
         throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
     }
-  }
-
-  function providerOptions(p, i) {
-    if (p === null || typeof p !== 'object')
-      throw invalid(`providers[${i}] must be an object like {name, scheme, secret}, got ${describe(p)}`);
-    known(p, PROVIDER_KEYS, `providers[${i}]`);
-    const name = p.name ?? (typeof p.scheme === 'string' ? p.scheme : undefined);
-    if (typeof name !== 'string') throw invalid(`providers[${i}] needs a name`);
-    const verifier = {};
-    for (const k of VERIFIER_KEYS) if (p[k] !== undefined) verifier[k] = p[k];
-    let match = {};
-    if (p.match === 'always') match = { always: true };
-    else if (p.match && typeof p.match === 'object') match = { header: p.match.header, equals: p.match.equals };
-    else if (p.match !== undefined && p.match !== 'signature') {
-      throw invalid(`providers[${i}].match must be 'signature', 'always', {header} or {header, equals}`);
-    }
-    return { name, verifier, match };
   }
 
   /** Routes from `handlers: {pattern: fn | fn[]}` and `routes: [{pattern, provider, path, handler}]`. */
@@ -222,16 +194,16 @@ function createPipeline(backend, h) {
       if (options === null || typeof options !== 'object') {
         throw invalid(`Receiver options must be an object like {scheme, secret, handlers}, got ${describe(options)}`);
       }
-      known(options, RECEIVER_KEYS, 'Receiver');
-      const single = () =>
-        Object.fromEntries(PROVIDER_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
       if (options.providers !== undefined && options.scheme !== undefined)
         throw invalid('give either `providers` or `scheme`, not both');
-      const list = options.providers ?? [single()];
-      if (!Array.isArray(list) || list.length === 0) throw invalid('providers must be a non-empty array');
-      const mode = options.mode ?? 'async';
-      if (mode !== 'async' && mode !== 'sync')
-        throw invalid(`mode must be 'async' or 'sync', got ${JSON.stringify(mode)}`);
+      const config = { providers: options.providers };
+      const single = {};
+      for (const [k, v] of Object.entries(options)) {
+        if (JS_KEYS.includes(k) || v === undefined) continue;
+        if (options.providers === undefined && PROVIDER_KEYS.includes(k)) single[k] = v;
+        else config[k] = v;
+      }
+      if (options.providers === undefined) config.providers = [single];
       const store = options.store ?? new MemoryStore();
       if (!store || !store[RAW])
         throw invalid(
@@ -241,20 +213,9 @@ function createPipeline(backend, h) {
       if (options.unhandled !== undefined) fns.push(checkHandler(options.unhandled, 'unhandled'));
       this.#onError = options.onError === undefined ? defaultOnError : checkHandler(options.onError, 'onError');
       this.#onReject = options.onReject === undefined ? defaultOnReject : checkHandler(options.onReject, 'onReject');
-      const json = h.toJson(
-        {
-          providers: list.map(providerOptions),
-          routes,
-          unhandled: options.unhandled !== undefined,
-          sync: mode === 'sync',
-          allowSyncHeader: options.allowSyncHeader,
-          unhandledStatus: options.unhandledStatus,
-          leaseSeconds: options.leaseSeconds,
-          retentionSeconds: options.retentionSeconds,
-          namespace: options.namespace,
-        },
-        'Receiver',
-      );
+      config.routes = routes;
+      config.unhandled = options.unhandled !== undefined;
+      const json = h.toJson(config, 'Receiver');
       this.#raw = call(() => new (live().raw.RawReceiver)(json, store[RAW]));
       this.#gen = live().gen;
       if (backend === 'wasm') this.#json = json;
@@ -275,13 +236,25 @@ function createPipeline(backend, h) {
       return this.#raw;
     }
 
-    /** Reports a rejection the Express middleware answered itself (its 413) to `onReject`. */
-    [REJECT](line, decision) {
-      try {
-        this.#onReject(line, decision);
-      } catch {
-        // A failing logger must not lose the answer.
-      }
+    /** The core's answer for a failure of the host glue (a consumed body, a crash), reported to `onReject`. */
+    [FAILURE](code, reason) {
+      const r = call(() => live().raw.errorDecision(code, reason));
+      readStart(r);
+      return readDecision(this.#onReject);
+    }
+
+    /**
+     * The core's 413 `payload_too_large` for a body known to be at least `length` bytes (a declared
+     * Content-Length, or what arrived before reading stopped), reported to `onReject`; null when
+     * `length` is within `maxBodyBytes`.
+     */
+    tooLarge(length) {
+      if (typeof length !== 'number' || Number.isNaN(length))
+        throw invalid(`length must be a number, got ${describe(length)}`);
+      const r = call(() => this.#live().tooLarge(length));
+      if (r === null || r === undefined) return null;
+      readStart(r);
+      return readDecision(this.#onReject);
     }
 
     /** The lowercase header names the pipeline reads (every provider's, match rules, Hookverify-Sync). */

@@ -8,7 +8,10 @@ _Headers = Union[Mapping[str, _HeaderText], Mapping[bytes, _HeaderText], Sequenc
 _Scheme = Union[str, Mapping[str, Any]]
 
 __all__ = [
+    "DEFAULT_CAPACITY",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_REDIS_PREFIX",
+    "DEFAULT_REDIS_TIMEOUT",
     "Delivery",
     "ERROR_CODES",
     "Event",
@@ -22,8 +25,8 @@ __all__ = [
     "diagnose",
     "log_safe",
     "overloaded_decision",
+    "select_routes",
     "sign",
-    "too_large_decision",
     "type_matches",
 ]
 
@@ -32,6 +35,9 @@ ERROR_CODES: Final[Tuple[str, ...]]
 HINT_CODES: Final[Tuple[str, ...]]
 SCHEMES: Final[Tuple[str, ...]]
 DEFAULT_MAX_BODY_BYTES: Final[int]
+DEFAULT_CAPACITY: Final[int]
+DEFAULT_REDIS_PREFIX: Final[str]
+DEFAULT_REDIS_TIMEOUT: Final[float]
 
 @final
 class Event:
@@ -121,9 +127,9 @@ class Store:
     """A dedup store (build it with ``hookverify.MemoryStore`` / ``hookverify.RedisStore``)."""
 
     @staticmethod
-    def memory(capacity: int) -> Store: ...
+    def memory(capacity: Optional[int] = None) -> Store: ...
     @staticmethod
-    def redis(url: str, prefix: str, timeout: float) -> Store: ...
+    def redis(url: str, prefix: Optional[str] = None, timeout: Optional[float] = None) -> Store: ...
 
 @final
 class Delivery:
@@ -154,18 +160,18 @@ class Pipeline:
 
     def __new__(
         cls,
+        config: str,
         *,
-        providers: Sequence[Tuple[str, Verifier, str, Optional[str], Optional[str]]],
         store: Store,
-        routes: Sequence[Tuple[str, Optional[str], Optional[str], Callable[..., Any]]],
-        unhandled: Optional[Callable[..., Any]] = None,
-        sync: bool = False,
-        allow_sync_header: bool = True,
-        unhandled_status: Optional[int] = None,
-        lease: Optional[float] = None,
-        retention: Optional[float] = None,
-        namespace: Optional[str] = None,
+        verifiers: Sequence[Verifier],
+        handlers: Sequence[Callable[..., Any]],
     ) -> Pipeline: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def provider_names(self) -> List[str]: ...
+    def too_large(self, length: int) -> Optional[_Answer]:
+        """The core's 413 ``payload_too_large`` answer for a body of at least ``length`` bytes, or None."""
     def begin(
         self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
     ) -> Union[_Answer, Delivery]: ...
@@ -175,9 +181,6 @@ class Pipeline:
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
         """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
 
-def too_large_decision(size: int, limit: int) -> _Answer:
-    """The core's 413 ``payload_too_large`` answer."""
-
 def overloaded_decision(limit: int) -> _Answer:
     """The core's 503 ``overloaded`` answer (with ``Retry-After``) for a full handler queue."""
 
@@ -185,3 +188,5 @@ def log_safe(text: str) -> str:
     """Text made safe for one log line: control characters (ANSI escapes, CR/LF, ...) as escapes."""
 
 def type_matches(pattern: str, event_type: str) -> bool: ...
+def select_routes(patterns: List[str], event_type: str) -> List[int]:
+    """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones."""

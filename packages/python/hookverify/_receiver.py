@@ -62,12 +62,6 @@ def _invalid(message: str) -> HookverifyError:
     return HookverifyError("invalid_argument", message)
 
 
-def _seconds(name: str, value: t.Any) -> None:
-    """None, or a finite positive number of seconds (the core refuses zero, negative and NaN)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise _invalid(f"{name} must be a positive number of seconds, got {type(value).__name__}")
-
-
 def _callable(handler: t.Any) -> None:
     if not callable(handler):
         raise _invalid(f"a handler must be callable, got {type(handler).__name__}")
@@ -119,7 +113,7 @@ class Store:
 class MemoryStore(Store):
     """An in-process store of about ``capacity`` keys: duplicates are suppressed within ONE process."""
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = _native.DEFAULT_CAPACITY) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity <= 0:
             raise _invalid(f"capacity must be a positive int, got {capacity!r}")
         self.capacity = capacity
@@ -136,7 +130,11 @@ class RedisStore(Store):
     may_block = True
 
     def __init__(
-        self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "hookverify:", timeout: float = 2.0
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = _native.DEFAULT_REDIS_PREFIX,
+        timeout: float = _native.DEFAULT_REDIS_TIMEOUT,
     ) -> None:
         if not isinstance(url, str) or not isinstance(prefix, str):
             raise _invalid("url and prefix must be str")
@@ -153,13 +151,15 @@ class RedisStore(Store):
 class Provider:
     """One sender on an endpoint: a name, a verifier, and how its requests are recognised.
 
-    ``match``: ``None`` (its scheme's signature header is present, the default), a header name
-    (present), a ``(header, value)`` pair (equal), or ``"*"`` (every request; put it last).
+    ``name`` defaults to the scheme's name (a preset's name, or a custom spec's ``name``), the
+    core's rule in every language. ``match``: ``None`` (its scheme's signature header is present,
+    the default), a header name (present), a ``(header, value)`` pair (equal), or ``"*"`` (every
+    request; put it last).
     """
 
     def __init__(
         self,
-        name: str,
+        name: t.Optional[str] = None,
         verifier: t.Optional[Verifier] = None,
         *,
         match: _Match = None,
@@ -171,18 +171,19 @@ class Provider:
             raise _invalid("give a verifier or verifier options (scheme=, secret=...), not both")
         elif not isinstance(verifier, Verifier):
             raise _invalid(f"verifier must be a hookverify.Verifier, got {type(verifier).__name__}")
-        if not isinstance(name, str) or not name:
-            raise _invalid("a provider needs a non-empty str name")
-        if match is None:
-            rule: t.Tuple[str, t.Optional[str], t.Optional[str]] = ("signature", None, None)
-        elif match == "*":
-            rule = ("always", None, None)
+        if name is not None and (not isinstance(name, str) or not name):
+            raise _invalid("a provider's name must be a non-empty str (or None: the scheme's name)")
+        # The Python spellings of the core's match rule ("*", "signature", {header}, [header, value]).
+        rule: t.Any
+        if match is None or match == "*":
+            rule = match
         elif isinstance(match, str):
-            rule = ("present", match, None)
+            rule = {"header": match}
         elif isinstance(match, tuple) and len(match) == 2 and all(isinstance(m, str) for m in match):
-            rule = ("equals", match[0], match[1])
+            rule = list(match)
         else:
             raise _invalid(f"match must be None, '*', a header name or a (header, value) pair, got {match!r}")
+        #: The name given (None: the core names the provider after its scheme; see ``Receiver.provider_names``).
         self.name, self.verifier, self.match, self._rule = name, verifier, match, rule
 
     def __repr__(self) -> str:
@@ -212,8 +213,9 @@ class Router:
         return handler
 
     def matches(self, event_type: str) -> t.List[Handler]:
-        """The callables for ``event_type`` in registration order, else the fallback, else none."""
-        found = [h for p, h in self.routes if _native.type_matches(p, event_type)]
+        """The callables for ``event_type`` in registration order: those of the specific patterns
+        that match, else those of ``*`` (a fallback), else the ``unhandled`` one, else none."""
+        found = [self.routes[i][1] for i in _native.select_routes([p for p, _ in self.routes], event_type)]
         return found or ([self.fallback] if self.fallback is not None else [])
 
     def dispatch(self, event: Event) -> t.List[t.Any]:
@@ -252,30 +254,20 @@ class Receiver:
         retention: t.Optional[float] = None,
         namespace: t.Optional[str] = None,
         allow_sync_header: bool = True,
+        sync_header: t.Union[None, str, bool, t.Dict[str, str]] = None,
+        base_path: t.Optional[str] = None,
         max_workers: int = 4,
         max_queue: int = DEFAULT_MAX_QUEUE,
         **verifier_options: t.Any,
     ) -> None:
         if providers is None:
-            scheme = verifier_options.get("scheme")
-            name = scheme if isinstance(scheme, str) else "default"
-            providers = [Provider(name, **verifier_options)]
+            providers = [Provider(**verifier_options)]
         elif verifier_options:
             raise _invalid("give providers=[...] or scheme=/secret= options, not both")
-        if not providers or not all(isinstance(p, Provider) for p in providers):
-            raise _invalid("providers must be a non-empty list of hookverify.Provider")
-        if mode not in ("async", "sync"):
-            raise _invalid(f"mode must be 'async' or 'sync', got {mode!r}")
+        if isinstance(providers, (str, bytes)) or not all(isinstance(p, Provider) for p in providers):
+            raise _invalid("providers must be a list of hookverify.Provider")
         if store is not None and not isinstance(store, Store):
             raise _invalid("store must be a hookverify.MemoryStore or RedisStore")
-        if unhandled_status is not None and (type(unhandled_status) is not int or not 100 <= unhandled_status <= 599):
-            raise _invalid(f"unhandled_status must be an HTTP status (100-599), got {unhandled_status!r}")
-        _seconds("lease", lease)
-        _seconds("retention", retention)
-        if namespace is not None and not isinstance(namespace, str):
-            raise _invalid(f"namespace must be a str, got {type(namespace).__name__}")
-        if not isinstance(allow_sync_header, bool):
-            raise _invalid("allow_sync_header must be a bool")
         if type(max_workers) is not int or max_workers <= 0:
             raise _invalid(f"max_workers must be a positive int, got {max_workers!r}")
         if type(max_queue) is not int or max_queue <= 0:
@@ -283,18 +275,22 @@ class Receiver:
         self.providers = list(providers)
         self.store = store if store is not None else MemoryStore()
         self.mode = mode
-        self._options: t.Dict[str, t.Any] = dict(
-            sync=mode == "sync",
-            allow_sync_header=allow_sync_header,
+        # Every other option goes to the core's ReceiverConfig (which checks and defaults it) under
+        # its own keyword name (the core accepts these spellings).
+        given = dict(
+            sync_header=sync_header,
+            base_path=base_path,
             unhandled_status=unhandled_status,
             lease=lease,
             retention=retention,
             namespace=namespace,
         )
+        if allow_sync_header is not True:
+            given["allow_sync_header"] = allow_sync_header
+        self._options: t.Dict[str, t.Any] = {k: v for k, v in given.items() if v is not None}
         self._routes: t.List[t.Tuple[str, t.Optional[str], t.Optional[str], Handler]] = []
         self._fallback: t.Optional[Handler] = None
         self._pipeline: t.Optional[_native.Pipeline] = None
-        self._cap = 0  # max_body_bytes of the providers the pipeline was built from (set with it)
         self._lock = threading.Lock()
         self._max_workers = max_workers
         self._executor: t.Optional[ThreadPoolExecutor] = None
@@ -317,16 +313,16 @@ class Receiver:
     ) -> t.Any:
         """Adds a handler for an event-type pattern, optionally limited to a provider and/or path.
         Without ``handler``, a decorator."""
-        if not isinstance(pattern, str):
-            raise _invalid("pattern must be a str")
         if handler is None:
             return lambda fn: self.on(pattern, fn, provider=provider, path=path)
         _callable(handler)
-        if not all(x is None or isinstance(x, str) for x in (provider, path)):
-            raise _invalid("provider and path must be str or None")
         with self._lock:
             self._routes.append((pattern, provider, path, handler))
-            self._pipeline = None
+            try:
+                self._build()  # the core checks the pattern, provider and path now
+            except BaseException:
+                self._routes.pop()
+                raise
         return handler
 
     def unhandled(self, handler: Handler) -> Handler:
@@ -344,16 +340,33 @@ class Receiver:
             return pipeline
         with self._lock:
             if self._pipeline is None:
-                providers = [(p.name, p.verifier, *p._rule) for p in self.providers]
-                self._cap = self.max_body_bytes
-                self._pipeline = _native.Pipeline(
-                    providers=providers,
-                    store=self.store._native,
-                    routes=list(self._routes),
-                    unhandled=self._fallback,
-                    **self._options,
-                )
-            return self._pipeline
+                self._build()
+            return t.cast("_native.Pipeline", self._pipeline)
+
+    def _build(self) -> None:
+        """Builds the pipeline from the core's ReceiverConfig (with the lock held)."""
+        providers = []
+        for p in self.providers:
+            entry: t.Dict[str, t.Any] = {} if p.name is None else {"name": p.name}
+            if p._rule is not None:
+                entry["match"] = p._rule
+            providers.append(entry)
+        config = dict(
+            self._options,
+            mode=self.mode,
+            providers=providers,
+            routes=[{"pattern": pat, "provider": prov, "path": path} for pat, prov, path, _ in self._routes],
+            unhandled=self._fallback is not None,
+        )
+        try:
+            text = json.dumps(config, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise _invalid(
+                f"receiver options: {type(e).__name__}: not representable as JSON (NaN, infinity, or an object)"
+            ) from None
+        handlers = [h for *_, h in self._routes] + ([self._fallback] if self._fallback is not None else [])
+        verifiers = [p.verifier for p in self.providers]
+        self._pipeline = _native.Pipeline(text, store=self.store._native, verifiers=verifiers, handlers=handlers)
 
     def set_secrets(self, provider: str, secrets: t.Sequence[str]) -> None:
         """Replaces the live secrets of the provider named ``provider``, atomically (as
@@ -364,7 +377,12 @@ class Receiver:
     @property
     def max_body_bytes(self) -> int:
         """The largest body any provider accepts (integrations answer 413 above it without reading)."""
-        return max(p.verifier.max_body_bytes for p in self.providers)
+        return self.pipeline.max_body_bytes
+
+    @property
+    def provider_names(self) -> t.List[str]:
+        """The providers' names, in match order (the core's: a provider without one is named after its scheme)."""
+        return self.pipeline.provider_names
 
     # ------------------------------------------------------------ the sans-IO steps
 
@@ -388,11 +406,11 @@ class Receiver:
     def too_large(self, length: t.Optional[int]) -> t.Optional[Decision]:
         """The core's 413 when a body of ``length`` bytes (declared, or read so far) is over every
         provider's cap; None when it is within it (or unknown)."""
-        cap = self._cap
-        if length is None or length <= cap:
+        if length is None or length < 0:
             return None
         # A declared length past any real size (a header of 30 digits) is still a plain 413.
-        return _answer(_native.too_large_decision(min(length, sys.maxsize), cap))
+        step = self.pipeline.too_large(min(length, 2**64 - 1))
+        return None if step is None else _answer(step)
 
     def overloaded(self) -> Decision:
         """The core's 503 ``overloaded`` answer (``Retry-After``) of a full handler queue."""
@@ -613,7 +631,7 @@ class Receiver:
         return self.begin(path, headers, body, now)
 
     def __repr__(self) -> str:
-        names = [p.name for p in self.providers]
+        names = self.provider_names
         return f"Receiver(providers={names}, store={self.store!r}, mode={self.mode!r}, routes={len(self._routes)})"
 
 

@@ -211,6 +211,5 @@ def _endpoint_is_the_handler(event: Event) -> None:
 
 
 def _options(r: Receiver) -> t.Dict[str, t.Any]:
-    o = r._options
-    keys = ("allow_sync_header", "unhandled_status", "lease", "retention", "namespace")
-    return {k: o[k] for k in keys}
+    """The receiver's keyword options (besides providers, store and mode)."""
+    return dict(r._options)
