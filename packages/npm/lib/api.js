@@ -611,7 +611,6 @@ function createApi(raw, backend, opts = {}) {
     describe,
     toJson,
     secretList,
-    withSecrets,
     wrap: wrapHere,
     pickValues,
     headerIndex,

@@ -181,6 +181,7 @@ function createPipeline(backend, h) {
     #raw;
     #gen;
     #json; // to rebuild on a fresh instance after a wasm trap
+    #rotated = new Map(); // wasm: provider name -> the secrets (JSON list) setSecrets made live since
     #store;
     #names;
     #index;
@@ -230,7 +231,10 @@ function createPipeline(backend, h) {
     /** The raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store). */
     #live() {
       if (this.#gen !== live().gen) {
-        this.#raw = call(() => new (live().raw.RawReceiver)(this.#json, this.#store[RAW]));
+        const raw = call(() => new (live().raw.RawReceiver)(this.#json, this.#store[RAW]));
+        // Secrets rotated since construction are live again on the rebuilt receiver.
+        for (const [provider, list] of this.#rotated) call(() => raw.setSecrets(provider, list));
+        this.#raw = raw;
         this.#gen = live().gen;
       }
       return this.#raw;
@@ -272,12 +276,7 @@ function createPipeline(backend, h) {
       const list = h.secretList(secrets);
       call(() => this.#live().setSecrets(provider, list));
       // wasm: a rebuild after a trap must come back with the secrets now live.
-      if (this.#json !== undefined) {
-        const options = JSON.parse(this.#json);
-        for (const p of options.providers)
-          if (p.name === provider) p.verifier = JSON.parse(h.withSecrets(JSON.stringify(p.verifier), list));
-        this.#json = JSON.stringify(options);
-      }
+      if (this.#json !== undefined) this.#rotated.set(provider, list);
     }
 
     /** The largest body any provider accepts (bytes). */
