@@ -474,7 +474,8 @@ fn parse_event_time(text: &str) -> Option<i64> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
-fn describe(source: &FieldSource) -> String {
+/// Where a field source looks, for messages (`JSON pointer "/id"`, `header X-Id`).
+pub(crate) fn describe(source: &FieldSource) -> String {
     match source {
         FieldSource::Pointer(p) => format!("JSON pointer {p:?}"),
         FieldSource::Rule(r) => match (&r.header, &r.pointer) {

@@ -34,7 +34,7 @@ use crate::config::{DEFAULT_SYNC_HEADER, DEFAULT_SYNC_VALUE, DEFAULT_UNHANDLED_S
 use crate::dedup::{content_key, Claim, Completion, Store, Token, DEFAULT_LEASE, DEFAULT_RETENTION};
 use crate::dispatch::Router;
 use crate::error::{Error, Result};
-use crate::event::{self, EventMeta};
+use crate::event::EventMeta;
 use crate::headers::{single_value, Headers, Lookup};
 use crate::verify::Verifier;
 
@@ -373,6 +373,31 @@ impl<H> Receiver<H> {
         &self.providers
     }
 
+    /// Replaces the live secrets of the provider named `provider` (of each, should several share
+    /// the name) atomically, as [`Verifier::set_secrets`] does: deliveries being verified finish
+    /// with the old secrets, later ones use the new. Every secret is validated for every such
+    /// provider before any is replaced; on error the old secrets stay live. An unknown name is
+    /// `invalid_argument`.
+    pub fn set_secrets<S: AsRef<str>>(&self, provider: &str, secrets: impl IntoIterator<Item = S>) -> Result<()> {
+        let secrets: Vec<S> = secrets.into_iter().collect();
+        let mut next = Vec::new();
+        for p in self.providers.iter().filter(|p| p.name == provider) {
+            let scheme = p.verifier.scheme();
+            let keys = secrets.iter().map(|s| scheme.parse_secret(s.as_ref())).collect::<Result<Vec<_>>>()?;
+            next.push((p, p.verifier.keyring_for(&keys)?));
+        }
+        if next.is_empty() {
+            let names: Vec<&str> = self.providers.iter().map(|p| p.name.as_str()).collect();
+            return Err(Error::InvalidArgument {
+                reason: format!("no provider has that name (it is not repeated here); the providers are: {}", names.join(", ")),
+            });
+        }
+        for (p, keyring) in next {
+            p.verifier.install(keyring);
+        }
+        Ok(())
+    }
+
     /// Every header name the pipeline may read: each provider's scheme headers,
     /// match-rule headers, and the sync header. Bindings pass only these across FFI.
     pub fn header_names(&self) -> Vec<String> {
@@ -441,7 +466,7 @@ impl<H> Receiver<H> {
         let verifier = &provider.verifier;
         let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;
         let scheme = verifier.scheme();
-        let (event, explicit_key) = event::parse_with_key(scheme, req.headers, req.body, &verified, true)?;
+        let (event, explicit_key) = verifier.parse_event_with_key(req.headers, req.body, &verified, req.now)?;
         let sync = self.mode == Mode::Sync
             || self
                 .sync_header

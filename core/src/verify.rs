@@ -11,9 +11,13 @@ use subtle::ConditionallySelectable;
 use crate::error::{quote, Error, Result};
 use crate::event::{self, Event, EventRef};
 use crate::headers::{single_value, Headers};
+use arc_swap::ArcSwap;
 use arrayvec::ArrayVec;
+use std::sync::Arc;
 
-use crate::scheme::{parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, MAX_SIGNATURES};
+use crate::scheme::{
+    parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
+};
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
@@ -52,17 +56,35 @@ struct Checked<'s, 'h> {
     message_id: Option<&'h str>,
     timestamp: Option<u64>,
     signatures: usize,
+    /// How many secrets were tried (of the keyring this check loaded once).
+    secrets: usize,
     /// The first matching key's index.
     matched: Option<usize>,
 }
 
 /// Verifies requests for one scheme against one or more live secrets.
+///
+/// The secrets can be replaced at runtime with [`Verifier::set_secrets`] (`&self`: safe while
+/// other threads verify). Clones share the live secrets: rotating one rotates every clone, so a
+/// clone kept aside rotates a verifier handed to a [`Receiver`](crate::Receiver) or the axum
+/// integration.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     scheme: Scheme,
-    keyring: Keyring,
+    /// The live secrets; each verification loads the current keyring once (lock-free).
+    keyring: Arc<ArcSwap<Keyring>>,
     tolerance: Option<u64>,
     max_body_bytes: usize,
+    event_age: Option<EventAge>,
+}
+
+/// The bounds `max_event_age` puts on a verified event's envelope timestamp.
+#[derive(Debug, Clone, Copy)]
+struct EventAge {
+    /// Oldest accepted, in seconds before `now`.
+    max_age: u64,
+    /// Furthest accepted in the future, in seconds after `now` (clock skew).
+    max_ahead: u64,
 }
 
 /// Builds a [`Verifier`]; see [`Verifier::builder`].
@@ -75,12 +97,13 @@ pub struct VerifierBuilder {
     tolerance: Option<u64>,
     skip_timestamp: bool,
     max_body_bytes: usize,
+    max_event_age: Option<u64>,
 }
 
 impl VerifierBuilder {
     /// Adds a secret string, decoded per the scheme's `secret_encoding`. Order sets `key_index`.
     pub fn secret(mut self, secret: &str) -> Self {
-        match Secret::parse(secret, self.scheme.spec().secret_encoding) {
+        match self.scheme.parse_secret(secret) {
             Ok(s) => self.secrets.push(s),
             Err(e) => {
                 self.error.get_or_insert(e);
@@ -121,12 +144,31 @@ impl VerifierBuilder {
         self
     }
 
+    /// Rejects events whose signed envelope timestamp is more than `seconds` old
+    /// (`timestamp_too_old`), or further in the future than the replay window (the scheme's
+    /// tolerance, 300 s when it signs no timestamp: `timestamp_too_new`). An event without a
+    /// timestamp is `missing_field`. The replay window of senders that sign only the body
+    /// (`{id, type, created_at, data}` and no timestamp header).
+    ///
+    /// Checked after the signature, by every call that parses the event: [`Verifier::verify`],
+    /// [`Verifier::verify_at`], [`Verifier::verify_ref_at`], and the [`Receiver`](crate::Receiver)
+    /// pipeline (so the axum integration too). [`Verifier::verify_signature_at`] parses no event
+    /// and cannot check it.
+    ///
+    /// [`build`](Self::build) fails (`invalid_argument`) when the scheme's event timestamp is not
+    /// covered by the signature (read from an unsigned header, e.g. Shopify's
+    /// `X-Shopify-Triggered-At`) or the scheme maps none: an age anyone can rewrite bounds nothing.
+    pub fn max_event_age(mut self, seconds: u64) -> Self {
+        self.max_event_age = Some(seconds);
+        self
+    }
+
     /// Builds the verifier, computing each secret's HMAC key state once.
     pub fn build(self) -> Result<Verifier> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let keyring = Keyring::new(self.scheme.spec().algorithm, &self.secrets)?;
+        let keyring = keyring(&self.scheme, &self.secrets)?;
         let tolerance = match (self.skip_timestamp, self.scheme.tolerance_seconds()) {
             (true, _) | (false, None) => None,
             (false, Some(default)) => Some(self.tolerance.unwrap_or(default)),
@@ -136,7 +178,22 @@ impl VerifierBuilder {
                 reason: format!("scheme {} signs no timestamp, so a tolerance cannot apply", self.scheme.name()),
             });
         }
-        Ok(Verifier { scheme: self.scheme, keyring, tolerance, max_body_bytes: self.max_body_bytes })
+        let event_age = match self.max_event_age {
+            None => None,
+            Some(max_age) => {
+                if let Some(reason) = self.scheme.event_age_unsupported() {
+                    return Err(Error::InvalidArgument { reason });
+                }
+                Some(EventAge { max_age, max_ahead: tolerance.unwrap_or(DEFAULT_TOLERANCE_SECONDS) })
+            }
+        };
+        Ok(Verifier {
+            scheme: self.scheme,
+            keyring: Arc::new(ArcSwap::from_pointee(keyring)),
+            tolerance,
+            max_body_bytes: self.max_body_bytes,
+            event_age,
+        })
     }
 }
 
@@ -162,6 +219,10 @@ pub struct VerifierOptions {
     /// Disables the replay window. Named to be noticed in review.
     #[serde(default, alias = "dangerouslySkipTimestampCheck")]
     pub dangerously_skip_timestamp_check: bool,
+    /// Oldest accepted event, in seconds, by its signed envelope timestamp; see
+    /// [`VerifierBuilder::max_event_age`] (which calls honour it, which schemes refuse it).
+    #[serde(default, alias = "maxEventAge")]
+    pub max_event_age: Option<u64>,
 }
 
 /// A scheme given by preset name or as a spec.
@@ -206,6 +267,7 @@ impl std::fmt::Debug for VerifierOptions {
             .field("tolerance_seconds", &self.tolerance_seconds)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
+            .field("max_event_age", &self.max_event_age)
             .finish()
     }
 }
@@ -232,6 +294,9 @@ impl VerifierOptions {
         if self.dangerously_skip_timestamp_check {
             b = b.dangerously_skip_timestamp_check();
         }
+        if let Some(age) = self.max_event_age {
+            b = b.max_event_age(age);
+        }
         b.build()
     }
 }
@@ -246,6 +311,7 @@ impl Verifier {
             tolerance: None,
             skip_timestamp: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_event_age: None,
         }
     }
 
@@ -269,12 +335,45 @@ impl Verifier {
         self.max_body_bytes
     }
 
-    /// Number of live secrets.
-    pub fn secret_count(&self) -> usize {
-        self.keyring.len()
+    /// The oldest accepted event in seconds (`None`: no limit); see [`VerifierBuilder::max_event_age`].
+    pub fn max_event_age(&self) -> Option<u64> {
+        self.event_age.map(|a| a.max_age)
     }
 
-    /// Verifies the signature and parses the event envelope, at the system clock's time.
+    /// Number of live secrets.
+    pub fn secret_count(&self) -> usize {
+        self.keyring.load().len()
+    }
+
+    /// Replaces the live secrets, atomically: each verification uses either the old set or the
+    /// new one, never a mix, and none waits for the swap. Secret strings are validated exactly as
+    /// at construction (decoded per the scheme's `secret_encoding`, at least one); on error the
+    /// old secrets stay live. Give old and new together to overlap a rotation, then the new alone.
+    /// Clones of this verifier (a receiver's provider) share the change.
+    pub fn set_secrets<S: AsRef<str>>(&self, secrets: impl IntoIterator<Item = S>) -> Result<()> {
+        let secrets = secrets.into_iter().map(|s| self.scheme.parse_secret(s.as_ref())).collect::<Result<Vec<_>>>()?;
+        self.set_secret_keys(&secrets)
+    }
+
+    /// [`Verifier::set_secrets`] with already-built secrets (raw key bytes).
+    pub fn set_secret_keys(&self, secrets: &[Secret]) -> Result<()> {
+        let next = self.keyring_for(secrets)?;
+        self.install(next);
+        Ok(())
+    }
+
+    /// The keyring `secrets` would make (validated as at construction), to [`install`](Self::install) later.
+    pub(crate) fn keyring_for(&self, secrets: &[Secret]) -> Result<Keyring> {
+        keyring(&self.scheme, secrets)
+    }
+
+    /// Makes `keyring` the live secrets.
+    pub(crate) fn install(&self, keyring: Keyring) {
+        self.keyring.store(Arc::new(keyring));
+    }
+
+    /// Verifies the signature and parses the event envelope, at the system clock's time
+    /// (then checks the event's age, when [`max_event_age`](VerifierBuilder::max_event_age) is set).
     pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Event> {
         self.verify_at(headers, body, unix_now())
     }
@@ -287,10 +386,45 @@ impl Verifier {
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
     pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, headers: &H, body: &'b [u8], now: i64) -> Result<EventRef<'b>> {
         let verified = self.verify_signature_at(headers, body, now)?;
-        event::parse(&self.scheme, headers, body, &verified)
+        let event = event::parse(&self.scheme, headers, body, &verified)?;
+        if self.event_age.is_some() {
+            self.check_event_age(&event, &verified, now)?;
+        }
+        Ok(event)
+    }
+
+    /// Parses the envelope of a request this verifier verified and the scheme's explicit dedup
+    /// key, then checks the event's age, as [`Verifier::verify_ref_at`] does: the receiver
+    /// pipeline's way to the event.
+    pub(crate) fn parse_event_with_key<'b, H: Headers + ?Sized>(
+        &self,
+        headers: &H,
+        body: &'b [u8],
+        verified: &Verified,
+        now: i64,
+    ) -> Result<(EventRef<'b>, Option<String>)> {
+        let parsed = event::parse_with_key(&self.scheme, headers, body, verified, true)?;
+        if self.event_age.is_some() {
+            self.check_event_age(&parsed.0, verified, now)?;
+        }
+        Ok(parsed)
+    }
+
+    /// The `max_event_age` rule, for every path that returns an event: its timestamp (which
+    /// `Scheme::event_age_unsupported` made sure the signature covers) must exist and be within
+    /// the bounds. Nothing to check when the option is unset.
+    #[cold]
+    fn check_event_age(&self, event: &EventRef<'_>, verified: &Verified, now: i64) -> Result<()> {
+        let Some(age) = self.event_age else { return Ok(()) };
+        let Some(ts) = event.timestamp else {
+            let source = self.scheme.fields(verified.header_set).timestamp.as_ref().map_or_else(String::new, event::describe);
+            return Err(Error::MissingField { field: "timestamp".into(), source_desc: source });
+        };
+        check_age(i128::from(ts), now, age.max_age, age.max_ahead)
     }
 
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
+    /// The event's age (`max_event_age`) is not checked: no event is parsed.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, headers: &'h H, body: &[u8], now: i64) -> Result<Verified<'h>> {
         let checked = self.check(headers, body, now)?;
         match checked.matched {
@@ -303,7 +437,7 @@ impl Verifier {
             None => Err(Error::NoMatchingSignature {
                 header: checked.set.signature.clone(),
                 signatures: checked.signatures,
-                secrets: self.keyring.len(),
+                secrets: checked.secrets,
             }),
         }
     }
@@ -334,10 +468,20 @@ impl Verifier {
         if let (Some(tolerance), Some((ts, _))) = (self.tolerance, timestamp) {
             check_window(ts, now, tolerance)?;
         }
+        // One snapshot of the live secrets for the whole check (a concurrent rotation swaps it).
+        let keyring = self.keyring.load();
         let mut tags = ArrayVec::new();
-        self.decode_signatures(&set.signature, &parsed, &mut tags)?;
-        let matched = self.compare(&tags, message_id, timestamp.map(|(_, text)| text), body);
-        Ok(Checked { set_index, set, message_id, timestamp: timestamp.map(|(ts, _)| ts), signatures: tags.len(), matched })
+        self.decode_signatures(&keyring, &set.signature, &parsed, &mut tags)?;
+        let matched = compare(&keyring, self.scheme.segments(), &tags, message_id, timestamp.map(|(_, text)| text), body);
+        Ok(Checked {
+            set_index,
+            set,
+            message_id,
+            timestamp: timestamp.map(|(ts, _)| ts),
+            signatures: tags.len(),
+            secrets: keyring.len(),
+            matched,
+        })
     }
 
     /// The first header set whose signature header is present.
@@ -370,8 +514,14 @@ impl Verifier {
     }
 
     /// Decodes into `tags` (filled in place: the buffer is too big to return by value cheaply).
-    fn decode_signatures(&self, header: &str, parsed: &ParsedHeader<'_>, tags: &mut ArrayVec<Tag, MAX_SIGNATURES>) -> Result<()> {
-        let algorithm = self.keyring.algorithm();
+    fn decode_signatures(
+        &self,
+        keyring: &Keyring,
+        header: &str,
+        parsed: &ParsedHeader<'_>,
+        tags: &mut ArrayVec<Tag, MAX_SIGNATURES>,
+    ) -> Result<()> {
+        let algorithm = keyring.algorithm();
         let mut first_problem = None;
         for sig in &parsed.signatures {
             match decode_signature(self.scheme.spec().encoding, algorithm, sig) {
@@ -384,30 +534,37 @@ impl Verifier {
         if tags.is_empty() {
             return Err(match first_problem {
                 Some(reason) => Error::malformed(header, reason),
-                None => Error::NoMatchingSignature { header: header.to_owned(), signatures: 0, secrets: self.keyring.len() },
+                None => Error::NoMatchingSignature { header: header.to_owned(), signatures: 0, secrets: keyring.len() },
             });
         }
         Ok(())
     }
+}
 
-    /// Every tag against every key, with no early exit; returns the first matching key's index.
-    fn compare(&self, tags: &[Tag], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
-        let mut found = subtle::Choice::from(0);
-        let mut index = 0u32;
-        for (i, key) in self.keyring.keys().iter().enumerate() {
-            let expected = mac_signed_content(key.clone(), self.scheme.segments(), id, timestamp, body);
-            let mut this_key = subtle::Choice::from(0);
-            for tag in tags {
-                // Word-wise constant-time compare (no early exit), then folded without branches.
-                this_key |= subtle::Choice::from(u8::from(constant_time_eq::constant_time_eq(expected.as_slice(), tag.as_slice())));
-            }
-            // Keep the first matching index without branching on secret-dependent data.
-            let take = this_key & !found;
-            index.conditional_assign(&(i as u32), take);
-            found |= this_key;
+/// Every tag against every key, with no early exit; returns the first matching key's index.
+fn compare(keyring: &Keyring, segments: &[Segment], tags: &[Tag], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
+    let mut found = subtle::Choice::from(0);
+    let mut index = 0u32;
+    for (i, key) in keyring.keys().iter().enumerate() {
+        let expected = mac_signed_content(key.clone(), segments, id, timestamp, body);
+        let mut this_key = subtle::Choice::from(0);
+        for tag in tags {
+            // Word-wise constant-time compare (no early exit), then folded without branches.
+            this_key |= subtle::Choice::from(u8::from(constant_time_eq::constant_time_eq(expected.as_slice(), tag.as_slice())));
         }
-        bool::from(found).then_some(index as usize)
+        // Keep the first matching index without branching on secret-dependent data.
+        let take = this_key & !found;
+        index.conditional_assign(&(i as u32), take);
+        found |= this_key;
     }
+    bool::from(found).then_some(index as usize)
+}
+
+/// The keyring of `secrets` for `scheme`: the one validation of a verifier's secrets, at
+/// construction and on rotation (at least one secret; each already decoded by
+/// [`Scheme::parse_secret`] or built from raw bytes).
+fn keyring(scheme: &Scheme, secrets: &[Secret]) -> Result<Keyring> {
+    Keyring::new(scheme.spec().algorithm, secrets)
 }
 
 /// Feeds the signed content (template segments) into a keyed MAC without concatenating.
@@ -469,13 +626,21 @@ pub(crate) fn parse_timestamp(source: &str, text: &str) -> Result<u64> {
     }
 }
 
+/// The replay window: `|now - ts| <= tolerance`.
 fn check_window(ts: u64, now: i64, tolerance: u64) -> Result<()> {
-    let skew = i128::from(now) - i128::from(ts);
+    check_age(i128::from(ts), now, tolerance, tolerance)
+}
+
+/// The one time rule (the replay window, and `max_event_age`): `ts` at most `max_age` seconds
+/// before `now` (else `timestamp_too_old`) and at most `max_ahead` after it (else
+/// `timestamp_too_new`), both inclusive. The error's `tolerance_seconds` is the bound crossed.
+fn check_age(ts: i128, now: i64, max_age: u64, max_ahead: u64) -> Result<()> {
+    let skew = i128::from(now) - ts;
     let clamp = |v: i128| u64::try_from(v).unwrap_or(u64::MAX);
-    if skew > i128::from(tolerance) {
-        Err(Error::TimestampTooOld { skew_seconds: clamp(skew), tolerance_seconds: tolerance })
-    } else if -skew > i128::from(tolerance) {
-        Err(Error::TimestampTooNew { skew_seconds: clamp(-skew), tolerance_seconds: tolerance })
+    if skew > i128::from(max_age) {
+        Err(Error::TimestampTooOld { skew_seconds: clamp(skew), tolerance_seconds: max_age })
+    } else if -skew > i128::from(max_ahead) {
+        Err(Error::TimestampTooNew { skew_seconds: clamp(-skew), tolerance_seconds: max_ahead })
     } else {
         Ok(())
     }

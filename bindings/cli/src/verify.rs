@@ -21,6 +21,11 @@ pub struct VerifyArgs {
     /// Replay window in seconds (schemes with a timestamp).
     #[arg(long)]
     tolerance: Option<u64>,
+    /// Reject events older than this, by their signed envelope timestamp (`created_at`, RFC 3339
+    /// or unix seconds): the replay window of senders that sign only the body. The body must then
+    /// be a JSON envelope with a timestamp.
+    #[arg(long, value_name = "SECONDS")]
+    max_event_age: Option<u64>,
 }
 
 fn invalid(code: ErrorCode, message: &str, exit: u8) -> ExitCode {
@@ -45,6 +50,9 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     if let Some(t) = args.tolerance {
         builder = builder.tolerance_seconds(t);
     }
+    if let Some(age) = args.max_event_age {
+        builder = builder.max_event_age(age);
+    }
     let verifier = match builder.build() {
         Ok(v) => v,
         Err(e) => return invalid(e.code(), &e.to_string(), EXIT_USAGE),
@@ -54,9 +62,13 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(v) => v,
         Err(e) => return invalid(e.code(), &e.to_string(), 1),
     };
-    // The signature is valid; a body that is not a JSON envelope still verifies (event: null).
-    let event =
-        verifier.verify_at(&headers, &body, now).ok().map(|e| json!({ "id": e.id, "type": e.event_type, "timestamp": e.timestamp }));
+    // The signature is valid; a body that is not a JSON envelope still verifies (event: null),
+    // unless the event's age must be checked: then the envelope and its timestamp are required.
+    let event = match verifier.verify_at(&headers, &body, now) {
+        Ok(e) => Some(json!({ "id": e.id, "type": e.event_type, "timestamp": e.timestamp })),
+        Err(e) if verifier.max_event_age().is_some() => return invalid(e.code(), &e.to_string(), 1),
+        Err(_) => None,
+    };
     println!("{}", json!({ "valid": true, "key_index": verified.key_index, "event": event }));
     ExitCode::SUCCESS
 }

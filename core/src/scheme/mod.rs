@@ -411,6 +411,13 @@ impl Scheme {
         self.has_timestamp().then(|| self.inner.spec.tolerance_seconds.unwrap_or(DEFAULT_TOLERANCE_SECONDS))
     }
 
+    /// A secret string as this scheme's senders print it, decoded per its `secret_encoding`
+    /// (what [`VerifierBuilder::secret`](crate::verify::VerifierBuilder::secret) and
+    /// [`Verifier::set_secrets`](crate::Verifier::set_secrets) do with each string).
+    pub fn parse_secret(&self, secret: &str) -> Result<crate::secret::Secret> {
+        crate::secret::Secret::parse(secret, self.inner.spec.secret_encoding)
+    }
+
     /// Whether the scheme signs a timestamp.
     pub fn has_timestamp(&self) -> bool {
         self.inner.signs_timestamp
@@ -456,6 +463,34 @@ impl Scheme {
             None if fields.id_signed => DedupBasis::SignedId,
             None => DedupBasis::Digest,
         }
+    }
+
+    /// Why [`Verifier`](crate::Verifier)'s `max_event_age` cannot apply to this scheme, if it
+    /// cannot: the event mapping names no timestamp, or reads it (in some header set) from text
+    /// the signature does not cover, so anyone holding a captured delivery could date it anew.
+    pub(crate) fn event_age_unsupported(&self) -> Option<String> {
+        let name = self.name();
+        let Some(source) = &self.inner.spec.event.timestamp else {
+            return Some(format!(
+                "scheme {name} maps no event timestamp (`event.timestamp` is null), so max_event_age has nothing to check"
+            ));
+        };
+        // Read as each header set reads it. An absent value falls back to the verified header
+        // timestamp (`Verified::timestamp`), which the template signs whenever the scheme reads one
+        // (checked by compile).
+        let c = &self.inner;
+        let signed = |(own, fields): (&HeaderSet, &SetFields)| {
+            fields.timestamp.as_ref().is_some_and(|t| is_signed(t, own, c.signs_id, c.signs_timestamp))
+        };
+        if c.header_sets.iter().zip(&c.fields).all(signed) {
+            return None;
+        }
+        Some(format!(
+            "scheme {name} reads the event timestamp from {} and the signature does not cover it, so max_event_age cannot \
+             rely on it (anyone holding a captured delivery could give it a fresh date); map `event.timestamp` to a signed \
+             source: a JSON pointer into the body, or the signed timestamp header",
+            crate::event::describe(source)
+        ))
     }
 
     /// The envelope sources for a request verified with header set `set` (0 = the scheme's own).
