@@ -49,21 +49,22 @@ struct File {
     #[serde(default)]
     store: Option<Spanned<String>>,
     #[serde(default)]
-    base_path: Option<Spanned<Value>>,
+    base_path: Option<Spanned<String>>,
     #[serde(default)]
-    mode: Option<Spanned<Value>>,
+    mode: Option<Spanned<String>>,
+    /// A header name, `{ name, value }` or `false`.
     #[serde(default)]
     sync_header: Option<Spanned<Value>>,
     #[serde(default)]
-    unhandled_status: Option<Spanned<Value>>,
+    unhandled_status: Option<Spanned<u16>>,
     #[serde(default)]
-    lease_seconds: Option<Spanned<Value>>,
+    lease_seconds: Option<Spanned<f64>>,
     #[serde(default)]
-    retention_seconds: Option<Spanned<Value>>,
+    retention_seconds: Option<Spanned<f64>>,
     #[serde(default)]
-    namespace: Option<Spanned<Value>>,
+    namespace: Option<Spanned<String>>,
     #[serde(default)]
-    max_body_bytes: Option<Spanned<Value>>,
+    max_body_bytes: Option<Spanned<usize>>,
     /// Seconds a connection may take to send its headers (default 10).
     #[serde(default)]
     header_timeout: Option<Spanned<u64>>,
@@ -310,6 +311,8 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         sources.push(source);
         providers.push(Value::Object(options));
     }
+    // A repeated name is the core's to report (below), at the second provider's line.
+    let repeated = (0..names.len()).find(|&i| names[..i].contains(&names[i]));
     // Functions: one route per type pattern (none: `*`).
     let mut routes = Vec::new();
     let mut route_json = Vec::new();
@@ -317,7 +320,7 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
     for (i, entry) in file.functions.iter().enumerate() {
         let f = entry.get_ref();
         let key = |k: &str| format!("function[{i}].{k}");
-        if !names.iter().any(|n| n == f.provider.get_ref()) && problems.list.is_empty() {
+        if !names.iter().any(|n| n == f.provider.get_ref()) && problems.list.is_empty() && repeated.is_none() {
             problems.at(f.provider.span(), &key("provider"), format!("no provider is named {:?} (the providers are: {})", f.provider.get_ref(), names.join(", ")));
         }
         let Some((program, args)) = f.run.get_ref().split_first() else {
@@ -360,19 +363,22 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
     let mut receiver = serde_json::Map::new();
     receiver.insert("providers".into(), Value::Array(providers));
     receiver.insert("routes".into(), Value::Array(route_json));
-    let top: [(&str, &Option<Spanned<Value>>); 8] = [
-        ("base_path", &file.base_path),
-        ("mode", &file.mode),
-        ("sync_header", &file.sync_header),
-        ("unhandled_status", &file.unhandled_status),
-        ("lease_seconds", &file.lease_seconds),
-        ("retention_seconds", &file.retention_seconds),
-        ("namespace", &file.namespace),
-        ("max_body_bytes", &file.max_body_bytes),
+    fn entry<T: serde::Serialize>(v: &Option<Spanned<T>>) -> Option<(std::ops::Range<usize>, Value)> {
+        v.as_ref().map(|v| (v.span(), json!(v.get_ref())))
+    }
+    let top = [
+        ("base_path", entry(&file.base_path)),
+        ("mode", entry(&file.mode)),
+        ("sync_header", entry(&file.sync_header)),
+        ("unhandled_status", entry(&file.unhandled_status)),
+        ("lease_seconds", entry(&file.lease_seconds)),
+        ("retention_seconds", entry(&file.retention_seconds)),
+        ("namespace", entry(&file.namespace)),
+        ("max_body_bytes", entry(&file.max_body_bytes)),
     ];
     for (k, v) in &top {
-        if let Some(v) = v {
-            receiver.insert((*k).into(), v.get_ref().clone());
+        if let Some((_, v)) = v {
+            receiver.insert((*k).into(), v.clone());
         }
     }
     // The core validates the rest; its message names the key, which names the line here.
@@ -385,9 +391,9 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
             let (key, span) = top
                 .iter()
                 .find(|(k, v)| v.is_some() && reason.contains(k))
-                .map(|(k, v)| ((*k).to_owned(), v.as_ref().map_or(0..0, Spanned::span)))
+                .map(|(k, v)| ((*k).to_owned(), v.as_ref().map_or(0..0, |(span, _)| span.clone())))
                 .or_else(|| {
-                    let i = (0..file.providers.len()).find(|i| reason.contains(&format!("providers[{i}]")))?;
+                    let i = (0..file.providers.len()).find(|i| reason.contains(&format!("providers[{i}]"))).or(repeated)?;
                     Some((format!("provider[{i}]"), file.providers[i].span()))
                 })
                 .unwrap_or_else(|| ("provider".to_owned(), file.providers[0].span()));
@@ -628,6 +634,9 @@ async fn run_function(f: &Function, ctx: Context) -> Result<(), HandlerError> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: a timeout kills what it started too, and a terminal's Ctrl-C
+        // reaches only the daemon, which drains (lets the function finish).
+        .process_group(0)
         .kill_on_drop(true);
     let label = format!("{} {}", f.label, ctx.event.id);
     let mut child = match command.spawn() {
@@ -678,6 +687,9 @@ async fn run_function(f: &Function, ctx: Context) -> Result<(), HandlerError> {
             Err(e.into())
         }
         Err(_) => {
+            if let Some(pid) = child.id().and_then(|id| i32::try_from(id).ok()) {
+                let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
             let _ = child.kill().await;
             log(&format!("{label}: timed out after {:?}; killed", f.timeout));
             Err("function timed out".into())

@@ -236,6 +236,11 @@ fn check_names_file_line_and_key_of_a_broken_config() {
         (EXAMPLE.replace(r#"provider = "reflex""#, r#"provider = "reflx""#), ":24:", "function[1].provider"),
         (EXAMPLE.replace(r#"scheme = "github""#, r#"scheme = "githubb""#), ":9:", "provider[0].scheme"),
         (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, "run = []"), ":27:", "function[1].run"),
+        (EXAMPLE.replace(r#"mode = "async""#, "mode = 5"), ":3:", "mode"),
+        (EXAMPLE.replace(r#"store = "memory""#, r#"store = "mongo""#), ":5:", "store"),
+        (EXAMPLE.replace(r#"base_path = "/flexdeploy/webhooks/v2""#, r#"base_path = "flex""#), ":2:", "base_path"),
+        (EXAMPLE.replace(r#"name = "reflex""#, r#"name = "github""#), ":12:", "two providers are named"),
+        (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, "run = [\"./on-deploy.sh\"]\ntimeout = 0"), ":28:", "function[1].timeout"),
         // A secret written in the config is refused, and never echoed.
         (EXAMPLE.replace("max_event_age = 300", "secret = \"CANARY-SECRET\""), ":16:", "secret"),
     ];
@@ -372,4 +377,63 @@ fn sigterm_drains_a_running_function_then_exits_0() {
     assert!(d.out("gh-t.done").is_some(), "exited before the function completed; log:\n{}", d.log());
     // No new connections once stopping.
     assert!(TcpStream::connect(&d.addr).is_err());
+}
+
+#[test]
+fn a_function_past_its_timeout_is_killed_and_fails() {
+    let config = EXAMPLE.replace(r#"run = ["./on-push.sh", "push"]"#, "run = [\"./on-push.sh\", \"push\"]\ntimeout = 0.5");
+    let d = Daemon::start(&setup("timeout", &config));
+    let start = Instant::now();
+    let (status, answer) = d.github(&format!("{BASE}/git/push"), "gh-x", r#"{"n":"slow"}"#, GITHUB_SECRET, &sync());
+    assert_eq!(status, 500, "{answer}");
+    assert!(start.elapsed() < Duration::from_millis(1900), "answered after {:?}", start.elapsed());
+    d.wait_log("gh-x: timed out");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(d.out("gh-x.done").is_none(), "the function went on after its timeout");
+}
+
+/// A redis-server on a free loopback port; stopped by its pid when dropped.
+struct Redis(Child, u16);
+
+impl Redis {
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis(child, port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_redis_store_remembers_deliveries_across_restarts() {
+    let redis = Redis::start();
+    let config = EXAMPLE.replace(r#"store = "memory""#, &format!(r#"store = "redis://127.0.0.1:{}/0""#, redis.1));
+    let dir = setup("redis", &config);
+    let path = format!("{BASE}/git/push");
+    {
+        let mut d = Daemon::start(&dir);
+        assert_eq!(d.github(&path, "gh-r", r#"{"n":1}"#, GITHUB_SECRET, &sync()).0, 200);
+        d.signal("-TERM");
+        assert_eq!(d.child.wait().unwrap().code(), Some(0));
+    }
+    let d = Daemon::start(&dir);
+    let (status, answer) = d.github(&path, "gh-r", r#"{"n":1}"#, GITHUB_SECRET, &sync());
+    assert_eq!((status, answer.contains(r#""duplicate":true"#)), (200, true), "{answer}");
+    assert_eq!(d.out("gh-r.runs").unwrap().lines().count(), 1, "a duplicate must not run again");
 }
