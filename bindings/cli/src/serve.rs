@@ -343,6 +343,10 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         // A relative command path is relative to the config file's directory (its working directory too).
         let program = PathBuf::from(program);
         let program = if program.is_relative() && program.components().count() > 1 { dir.join(program) } else { program };
+        if program.components().count() > 1 && !is_executable(&program) {
+            problems.at(f.run.span(), &key("run"), format!("{} is not an executable file", program.display()));
+            continue;
+        }
         let path = f.path.get_ref().trim_matches('/').to_owned();
         for t in &types {
             routes.push(functions.len());
@@ -428,6 +432,13 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         functions,
         routes,
     })
+}
+
+/// Whether `path` is a file someone may execute (a command given by name is looked up on `PATH`
+/// when it runs, not here).
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// One line on the daemon's log (stderr); a closed stderr is not a reason to fail.

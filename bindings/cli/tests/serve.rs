@@ -241,6 +241,8 @@ fn check_names_file_line_and_key_of_a_broken_config() {
         (EXAMPLE.replace(r#"base_path = "/flexdeploy/webhooks/v2""#, r#"base_path = "flex""#), ":2:", "base_path"),
         (EXAMPLE.replace(r#"name = "reflex""#, r#"name = "github""#), ":12:", "two providers are named"),
         (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, "run = [\"./on-deploy.sh\"]\ntimeout = 0"), ":28:", "function[1].timeout"),
+        (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, r#"run = ["./missing.sh"]"#), ":27:", "function[1].run"),
+        (EXAMPLE.replace(r#"mode = "async""#, r#"mode = "async"#), ":3:", "mode"),
         // A secret written in the config is refused, and never echoed.
         (EXAMPLE.replace("max_event_age = 300", "secret = \"CANARY-SECRET\""), ":16:", "secret"),
     ];
