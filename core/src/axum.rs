@@ -73,7 +73,8 @@ pub struct Context {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Outcome {
-    /// The provider whose verified delivery the handlers got (`None` when none ran).
+    /// The provider that matched the request (`None` when none did, or the request was refused
+    /// before matching: outside `base_path`, body too large).
     pub provider: Option<String>,
     /// The delivery's event id and type, when handlers were started.
     pub event: Option<(String, String)>,
@@ -223,13 +224,15 @@ impl Webhooks {
     }
 
     /// The answer for `decision`, its log line (if it rejects the delivery) sent to `on_reject`.
-    fn respond(&self, decision: Decision) -> Response {
+    /// `provider`: the index of the provider that matched, if one did (for the [`Outcome`]).
+    fn respond(&self, decision: Decision, provider: Option<usize>) -> Response {
         let rejected = decision.log.clone();
         if let Some(line) = &rejected {
             (self.on_reject)(line);
         }
         let mut response = into_response(decision);
-        response.extensions_mut().insert(Outcome { rejected, ..Outcome::default() });
+        let provider = provider.map(|i| self.receiver.providers()[i].name().to_owned());
+        response.extensions_mut().insert(Outcome { provider, rejected, event: None });
         response
     }
 
@@ -256,7 +259,7 @@ impl Webhooks {
         outcome.map_err(|e| {
             let mut response = match e {
                 BodyError::TooLarge(size) => match self.receiver.too_large(size as u64) {
-                    Some(decision) => self.respond(decision),
+                    Some(decision) => self.respond(decision, None),
                     None => internal_error(), // cannot happen: `size` is over the same limit
                 },
                 BodyError::Late => StatusCode::REQUEST_TIMEOUT.into_response(),
@@ -283,8 +286,8 @@ impl Webhooks {
             self.begin(&path, &headers, &body, now)
         };
         let delivery = match step {
-            Step::Respond(decision) => return self.respond(decision),
-            Step::Run(delivery) => delivery,
+            (Step::Respond(decision), provider) => return self.respond(decision, provider),
+            (Step::Run(delivery), _) => delivery,
         };
         // The handlers' event: its payload copied out of the body once, shared by every handler.
         let Ok(event) = delivery.event.with_body(&body).map(EventRef::into_owned) else {
@@ -312,8 +315,8 @@ impl Webhooks {
         response
     }
 
-    fn begin(&self, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Step {
-        self.receiver.begin(Request { path, headers, body, now })
+    fn begin(&self, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> (Step, Option<usize>) {
+        self.receiver.begin_matched(Request { path, headers, body, now })
     }
 
     /// Runs every matched handler in order; a panic counts as a failure.

@@ -470,11 +470,19 @@ impl<H> Receiver<H> {
     /// Runs the pipeline up to the handlers. An answer that rejects the delivery carries its log
     /// line in [`Decision::log`] (with the provider, once one matched).
     pub fn begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Step {
+        self.begin_matched(req).0
+    }
+
+    /// [`begin`](Receiver::begin), and the index of the provider that matched the request (`None`
+    /// when none did): what an access log names for every answer, duplicates and unhandled types
+    /// included.
+    pub fn begin_matched<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (Step, Option<usize>) {
         let mut matched = None;
-        match self.try_begin(req, &mut matched) {
+        let step = match self.try_begin(req, &mut matched) {
             Ok(step) => step,
             Err(err) => Step::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str()))),
-        }
+        };
+        (step, matched)
     }
 
     /// `begin`; sets `matched` to the provider's index once one matched the request.

@@ -298,6 +298,9 @@ fn sync_header_200_404_500_and_retry() {
     // No function for this path (the query never takes part in matching): 404 in sync.
     let (status, answer) = d.github(&format!("{BASE}/git/other?path=git/push"), "gh-s2", r#"{"n":2}"#, GITHUB_SECRET, &sync());
     assert_eq!(status, 404, "{answer}");
+    // Every delivery's log line names the provider that matched, unhandled and duplicates too.
+    d.wait_log(&format!(r#"{{"delivery":"answered","status":404,"path":"{BASE}/git/other","provider":"github"}}"#));
+    assert!(d.log().contains(&format!(r#"{{"delivery":"answered","status":200,"path":"{BASE}/git/push","provider":"github"}}"#)), "{}", d.log());
     // The query string does not stop a match either.
     let (status, _) = d.github(&format!("{BASE}/git/push?path=x"), "gh-s3", r#"{"n":3}"#, GITHUB_SECRET, &sync());
     assert_eq!(status, 200);
