@@ -135,7 +135,11 @@ impl Webhooks {
 
     /// The endpoint `config` describes, on `store`: route `i`'s handler is `handler(i)`, the
     /// unhandled one (if `config.unhandled`) `handler(config.routes.len())`.
-    pub fn from_config<F, Fut>(config: &ReceiverConfig, store: impl Store + 'static, mut handler: impl FnMut(usize) -> F) -> Result<Webhooks>
+    pub fn from_config<F, Fut>(
+        config: &ReceiverConfig,
+        store: impl Store + 'static,
+        mut handler: impl FnMut(usize) -> F,
+    ) -> Result<Webhooks>
     where
         F: Fn(Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,

@@ -250,14 +250,20 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         };
         let secrets = match (&p.secrets_file, &p.secrets_env) {
             (None, None) => {
-                problems.at(entry.span(), &key("secrets_file"), "give secrets_file or secrets_env (secrets are never written in the config)");
+                problems.at(
+                    entry.span(),
+                    &key("secrets_file"),
+                    "give secrets_file or secrets_env (secrets are never written in the config)",
+                );
                 continue;
             }
             (file_key, env_key) => match source.load() {
                 Ok(s) => s,
                 Err(e) => {
                     let (span, k) = match (file_key, env_key) {
-                        (Some(f), _) if source.file.as_ref().is_some_and(|f| !f.exists()) || env_key.is_none() => (f.span(), "secrets_file"),
+                        (Some(f), _) if source.file.as_ref().is_some_and(|f| !f.exists()) || env_key.is_none() => {
+                            (f.span(), "secrets_file")
+                        }
                         (_, Some(v)) => (v.span(), "secrets_env"),
                         (Some(f), None) => (f.span(), "secrets_file"),
                         (None, None) => unreachable!("handled above"),
@@ -321,7 +327,11 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         let f = entry.get_ref();
         let key = |k: &str| format!("function[{i}].{k}");
         if !names.iter().any(|n| n == f.provider.get_ref()) && problems.list.is_empty() && repeated.is_none() {
-            problems.at(f.provider.span(), &key("provider"), format!("no provider is named {:?} (the providers are: {})", f.provider.get_ref(), names.join(", ")));
+            problems.at(
+                f.provider.span(),
+                &key("provider"),
+                format!("no provider is named {:?} (the providers are: {})", f.provider.get_ref(), names.join(", ")),
+            );
         }
         let Some((program, args)) = f.run.get_ref().split_first() else {
             problems.at(f.run.span(), &key("run"), "must name a command: [\"./script.sh\", \"arg\", …]");
@@ -337,7 +347,11 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         };
         let types = f.types.as_ref().map_or_else(|| vec!["*".to_owned()], |t| t.get_ref().clone());
         if types.is_empty() {
-            problems.at(f.types.as_ref().map_or(entry.span(), Spanned::span), &key("types"), "must list at least one pattern (leave it out for every type)");
+            problems.at(
+                f.types.as_ref().map_or(entry.span(), Spanned::span),
+                &key("types"),
+                "must list at least one pattern (leave it out for every type)",
+            );
             continue;
         }
         // A relative command path is relative to the config file's directory (its working directory too).
@@ -386,8 +400,8 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
         }
     }
     // The core validates the rest; its message names the key, which names the line here.
-    let built = ReceiverConfig::from_json(&Value::Object(receiver).to_string())
-        .and_then(|c| c.build(Box::new(MemoryStore::default())).map(|_| c));
+    let built =
+        ReceiverConfig::from_json(&Value::Object(receiver).to_string()).and_then(|c| c.build(Box::new(MemoryStore::default())).map(|_| c));
     let receiver = match built {
         Ok(c) => c,
         Err(e) => {
@@ -496,9 +510,7 @@ async fn daemon(plan: Plan) -> ExitCode {
         // Logged with the delivery's line (the access-log middleware below).
     });
     let base = plan.receiver.base_path.clone().unwrap_or_else(|| "/".into());
-    let app = axum::Router::new()
-        .fallback_service(hooks.into_method_router())
-        .layer(axum::middleware::from_fn(log_delivery));
+    let app = axum::Router::new().fallback_service(hooks.into_method_router()).layer(axum::middleware::from_fn(log_delivery));
     let (mut hup, mut term, mut int) = match (
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()),
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()),
@@ -519,7 +531,10 @@ async fn daemon(plan: Plan) -> ExitCode {
     };
     let addr = listener.local_addr().expect("bound socket has an address");
     let mode = plan.receiver.mode;
-    log(&format!("hookverify: serving on http://{addr}{base} ({} mode)", if mode == hookverify::ModeConfig::Sync { "sync" } else { "async" }));
+    log(&format!(
+        "hookverify: serving on http://{addr}{base} ({} mode)",
+        if mode == hookverify::ModeConfig::Sync { "sync" } else { "async" }
+    ));
     let sources = plan.sources.clone();
     let shutdown = async move {
         loop {
@@ -555,9 +570,7 @@ fn webhooks<S: Store + 'static>(plan: &Plan, store: S) -> hookverify::Result<Web
             // A function whose several patterns match runs once: at its first specific pattern
             // that matches (`*` runs only when no specific pattern matched at all).
             let earlier = routes[..route].iter().filter(|&&r| r == index).count();
-            let skip = function.patterns[..earlier]
-                .iter()
-                .any(|p| !matches!(p, Pattern::Any) && p.matches(&ctx.event.event_type));
+            let skip = function.patterns[..earlier].iter().any(|p| !matches!(p, Pattern::Any) && p.matches(&ctx.event.event_type));
             async move {
                 if skip {
                     return Ok(());

@@ -218,7 +218,12 @@ fn sync() -> Vec<(&'static str, String)> {
 #[test]
 fn check_accepts_the_issue_example_as_written() {
     let dir = setup("check-ok", EXAMPLE);
-    let out = bin().args(["serve", "--check", "--config"]).arg(dir.join("hookverify.toml")).env("REFLEX_SECRETS", REFLEX_SECRET).output().unwrap();
+    let out = bin()
+        .args(["serve", "--check", "--config"])
+        .arg(dir.join("hookverify.toml"))
+        .env("REFLEX_SECRETS", REFLEX_SECRET)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The secret sources are part of the check: without the variable, the file's line 15 is named.
     let out = bin().args(["serve", "--check", "--config"]).arg(dir.join("hookverify.toml")).env_remove("REFLEX_SECRETS").output().unwrap();
@@ -248,7 +253,12 @@ fn check_names_file_line_and_key_of_a_broken_config() {
     ];
     for (i, (config, line, key)) in cases.iter().enumerate() {
         let dir = setup(&format!("check-bad-{i}"), config);
-        let out = bin().args(["serve", "--check", "--config"]).arg(dir.join("hookverify.toml")).env("REFLEX_SECRETS", REFLEX_SECRET).output().unwrap();
+        let out = bin()
+            .args(["serve", "--check", "--config"])
+            .arg(dir.join("hookverify.toml"))
+            .env("REFLEX_SECRETS", REFLEX_SECRET)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "case {i}: {err}");
         assert!(err.contains(&format!("hookverify.toml{line}")), "case {i}: no {line}: {err}");
@@ -300,7 +310,11 @@ fn sync_header_200_404_500_and_retry() {
     assert_eq!(status, 404, "{answer}");
     // Every delivery's log line names the provider that matched, unhandled and duplicates too.
     d.wait_log(&format!(r#"{{"delivery":"answered","status":404,"path":"{BASE}/git/other","provider":"github"}}"#));
-    assert!(d.log().contains(&format!(r#"{{"delivery":"answered","status":200,"path":"{BASE}/git/push","provider":"github"}}"#)), "{}", d.log());
+    assert!(
+        d.log().contains(&format!(r#"{{"delivery":"answered","status":200,"path":"{BASE}/git/push","provider":"github"}}"#)),
+        "{}",
+        d.log()
+    );
     // The query string does not stop a match either.
     let (status, _) = d.github(&format!("{BASE}/git/push?path=x"), "gh-s3", r#"{"n":3}"#, GITHUB_SECRET, &sync());
     assert_eq!(status, 200);
