@@ -662,7 +662,8 @@ async fn run_function(f: &Function, ctx: Context) -> Result<(), HandlerError> {
         // reaches only the daemon, which drains (lets the function finish).
         .process_group(0)
         .kill_on_drop(true);
-    let label = format!("{} {}", f.label, ctx.event.id);
+    // The event id is the sender's text: escaped so it cannot forge a log line.
+    let label = format!("{} {}", f.label, hookverify::log_safe(&ctx.event.id));
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {

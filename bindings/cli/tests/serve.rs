@@ -456,3 +456,14 @@ fn a_redis_store_remembers_deliveries_across_restarts() {
     assert_eq!((status, answer.contains(r#""duplicate":true"#)), (200, true), "{answer}");
     assert_eq!(d.out("gh-r.runs").unwrap().lines().count(), 1, "a duplicate must not run again");
 }
+
+#[test]
+fn a_sender_chosen_event_id_cannot_forge_a_log_line() {
+    let d = Daemon::start(&setup("forge", EXAMPLE));
+    // The JSON escape \n: the event id holds a line break.
+    let (status, answer) = d.reflex(&format!("{BASE}/reflex"), "evil\\nFORGED", "deployment.created", &sync());
+    assert_eq!(status, 200, "{answer}");
+    d.wait_log(r#""status":200"#);
+    let log = d.log();
+    assert!(!log.lines().any(|l| l.starts_with("FORGED")), "{log}");
+}
