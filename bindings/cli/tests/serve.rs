@@ -361,9 +361,18 @@ fn sighup_rereads_the_secrets_file() {
     let path = format!("{BASE}/git/push");
     assert_eq!(d.github(&path, "gh-h1", r#"{"n":1}"#, GITHUB_SECRET, &sync()).0, 200);
     assert_eq!(d.github(&path, "gh-h2", r#"{"n":2}"#, GITHUB_SECRET_2, &sync()).0, 401);
+    // A sync delivery in flight (its function sleeps) while the secrets are swapped is not dropped.
+    let d = Arc::new(d);
+    let in_flight = {
+        let (d, path) = (d.clone(), path.clone());
+        std::thread::spawn(move || d.github(&path, "gh-h0", r#"{"n":"slow"}"#, GITHUB_SECRET, &sync()))
+    };
+    d.wait_out("gh-h0.started");
     std::fs::write(dir.join("github.secrets"), format!("{GITHUB_SECRET_2}\n")).unwrap();
     d.signal("-HUP");
     d.wait_log("SIGHUP: provider github: 1 secrets live");
+    let (status, answer) = in_flight.join().unwrap();
+    assert_eq!(status, 200, "in-flight delivery: {answer}");
     assert_eq!(d.github(&path, "gh-h3", r#"{"n":3}"#, GITHUB_SECRET_2, &sync()).0, 200, "new secret accepted");
     assert_eq!(d.github(&path, "gh-h4", r#"{"n":4}"#, GITHUB_SECRET, &sync()).0, 401, "old secret refused");
     // The other provider still verifies (its secrets were re-read from the environment).
