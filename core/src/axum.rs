@@ -44,6 +44,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 
+use crate::config::ReceiverConfig;
 use crate::dedup::{Store, Token};
 use crate::error::Result;
 use crate::event::{Event, EventRef};
@@ -62,6 +63,24 @@ pub struct Context {
     pub path: String,
     /// The query string, if any.
     pub query: Option<String>,
+    /// The raw body, exactly as received (shared, not copied).
+    pub body: Bytes,
+}
+
+/// What the route did with a request, attached to its response as an extension (never sent):
+/// what an access log needs beside the status. `hookverify serve` logs one line per delivery
+/// from it.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The provider that matched the request (`None` when none did, or the request was refused
+    /// before matching: outside `base_path`, body too large).
+    pub provider: Option<String>,
+    /// The delivery's event id and type, when handlers were started.
+    pub event: Option<(String, String)>,
+    /// For a rejected delivery, its log line ([`Decision::log`]: code, status, provider, detail;
+    /// never a secret).
+    pub rejected: Option<String>,
 }
 
 /// A handler's error: anything displayable. Failing releases the claim so the sender's retry runs it again.
@@ -108,6 +127,26 @@ impl Webhooks {
         let store_may_block = store.may_block();
         Ok(Webhooks {
             receiver: Receiver::new(providers, Box::new(store))?,
+            store_may_block,
+            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+            on_reject: Arc::new(trace_reject),
+        })
+    }
+
+    /// The endpoint `config` describes, on `store`: route `i`'s handler is `handler(i)`, the
+    /// unhandled one (if `config.unhandled`) `handler(config.routes.len())`.
+    pub fn from_config<F, Fut>(
+        config: &ReceiverConfig,
+        store: impl Store + 'static,
+        mut handler: impl FnMut(usize) -> F,
+    ) -> Result<Webhooks>
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
+    {
+        let store_may_block = store.may_block();
+        Ok(Webhooks {
+            receiver: config.build(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
@@ -189,11 +228,16 @@ impl Webhooks {
     }
 
     /// The answer for `decision`, its log line (if it rejects the delivery) sent to `on_reject`.
-    fn respond(&self, decision: Decision) -> Response {
-        if let Some(line) = &decision.log {
+    /// `provider`: the index of the provider that matched, if one did (for the [`Outcome`]).
+    fn respond(&self, decision: Decision, provider: Option<usize>) -> Response {
+        let rejected = decision.log.clone();
+        if let Some(line) = &rejected {
             (self.on_reject)(line);
         }
-        into_response(decision)
+        let mut response = into_response(decision);
+        let provider = provider.map(|i| self.receiver.providers()[i].name().to_owned());
+        response.extensions_mut().insert(Outcome { provider, rejected, event: None });
+        response
     }
 
     /// The underlying receiver, for its other settings.
@@ -219,7 +263,7 @@ impl Webhooks {
         outcome.map_err(|e| {
             let mut response = match e {
                 BodyError::TooLarge(size) => match self.receiver.too_large(size as u64) {
-                    Some(decision) => self.respond(decision),
+                    Some(decision) => self.respond(decision, None),
                     None => internal_error(), // cannot happen: `size` is over the same limit
                 },
                 BodyError::Late => StatusCode::REQUEST_TIMEOUT.into_response(),
@@ -246,8 +290,8 @@ impl Webhooks {
             self.begin(&path, &headers, &body, now)
         };
         let delivery = match step {
-            Step::Respond(decision) => return self.respond(decision),
-            Step::Run(delivery) => delivery,
+            (Step::Respond(decision), provider) => return self.respond(decision, provider),
+            (Step::Run(delivery), _) => delivery,
         };
         // The handlers' event: its payload copied out of the body once, shared by every handler.
         let Ok(event) = delivery.event.with_body(&body).map(EventRef::into_owned) else {
@@ -255,25 +299,32 @@ impl Webhooks {
             self.finish(delivery, false).await;
             return internal_error();
         };
-        if delivery.sync {
-            let ok = self.run_handlers(&delivery, &event).await;
+        let outcome = Outcome {
+            provider: Some(self.receiver.providers()[delivery.provider].name().to_owned()),
+            event: Some((event.id.clone(), event.event_type.clone())),
+            rejected: None,
+        };
+        let mut response = if delivery.sync {
+            let ok = self.run_handlers(&delivery, &event, &body).await;
             into_response(self.finish(delivery, ok).await)
         } else {
             let answer = self.receiver.accepted(&delivery);
             tokio::spawn(async move {
-                let ok = self.run_handlers(&delivery, &event).await;
+                let ok = self.run_handlers(&delivery, &event, &body).await;
                 self.finish(delivery, ok).await;
             });
             into_response(answer)
-        }
+        };
+        response.extensions_mut().insert(outcome);
+        response
     }
 
-    fn begin(&self, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Step {
-        self.receiver.begin(Request { path, headers, body, now })
+    fn begin(&self, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> (Step, Option<usize>) {
+        self.receiver.begin_matched(Request { path, headers, body, now })
     }
 
     /// Runs every matched handler in order; a panic counts as a failure.
-    async fn run_handlers(&self, delivery: &Delivery, event: &Event) -> bool {
+    async fn run_handlers(&self, delivery: &Delivery, event: &Event, body: &Bytes) -> bool {
         for index in &delivery.handlers {
             let ctx = Context {
                 event: event.clone(),
@@ -281,6 +332,7 @@ impl Webhooks {
                 provider: self.receiver.providers()[delivery.provider].name().to_owned(),
                 path: delivery.path.clone(),
                 query: delivery.query.clone(),
+                body: body.clone(),
             };
             let fut = (self.receiver.handler(*index))(ctx);
             // Polled in place (no task hop per handler); a panic inside it is a failure.

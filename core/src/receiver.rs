@@ -254,6 +254,8 @@ pub struct Receiver<H> {
     /// Routes' paths are relative to this (`/a/b`, no trailing slash; empty: the root).
     base_path: String,
     unhandled_status: Option<u16>,
+    /// Overrides `unhandled_status` for sync deliveries.
+    unhandled_status_sync: Option<u16>,
     lease: Duration,
     retention: Duration,
     namespace: Option<String>,
@@ -285,6 +287,7 @@ impl<H> Receiver<H> {
             sync_header: Some((DEFAULT_SYNC_HEADER.to_owned(), DEFAULT_SYNC_VALUE.to_owned())),
             base_path: String::new(),
             unhandled_status: None,
+            unhandled_status_sync: None,
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
             namespace: None,
@@ -348,6 +351,35 @@ impl<H> Receiver<H> {
     pub fn unhandled_status(&mut self, status: u16) -> &mut Self {
         self.unhandled_status = Some(status);
         self
+    }
+
+    /// Status for an event type no handler takes in a sync delivery only (wins over
+    /// [`unhandled_status`](Receiver::unhandled_status) for those): `hookverify serve` answers 404
+    /// in sync, "no function matched", and keeps async's 202.
+    pub fn unhandled_status_sync(&mut self, status: u16) -> &mut Self {
+        self.unhandled_status_sync = Some(status);
+        self
+    }
+
+    /// The same receiver with every handler replaced by `f(handler)` (route order kept): a
+    /// binding builds a `Receiver<usize>` from a [`ReceiverConfig`](crate::ReceiverConfig) and
+    /// turns the indexes into its own callables.
+    pub fn map_handlers<H2>(self, mut f: impl FnMut(H) -> H2) -> Receiver<H2> {
+        Receiver {
+            providers: self.providers,
+            router: self.router,
+            routes: self.routes.into_iter().map(|r| Route { scope: r.scope, handler: f(r.handler) }).collect(),
+            fallback: self.fallback,
+            store: self.store,
+            mode: self.mode,
+            sync_header: self.sync_header,
+            base_path: self.base_path,
+            unhandled_status: self.unhandled_status,
+            unhandled_status_sync: self.unhandled_status_sync,
+            lease: self.lease,
+            retention: self.retention,
+            namespace: self.namespace,
+        }
     }
 
     /// Claim lease (default 60 s) and done-marker retention (default 4 days).
@@ -438,11 +470,19 @@ impl<H> Receiver<H> {
     /// Runs the pipeline up to the handlers. An answer that rejects the delivery carries its log
     /// line in [`Decision::log`] (with the provider, once one matched).
     pub fn begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> Step {
+        self.begin_matched(req).0
+    }
+
+    /// [`begin`](Receiver::begin), and the index of the provider that matched the request (`None`
+    /// when none did): what an access log names for every answer, duplicates and unhandled types
+    /// included.
+    pub fn begin_matched<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (Step, Option<usize>) {
         let mut matched = None;
-        match self.try_begin(req, &mut matched) {
+        let step = match self.try_begin(req, &mut matched) {
             Ok(step) => step,
             Err(err) => Step::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str()))),
-        }
+        };
+        (step, matched)
     }
 
     /// `begin`; sets `matched` to the provider's index once one matched the request.
@@ -476,7 +516,7 @@ impl<H> Receiver<H> {
         let handlers = self.route(&event.event_type, &provider.name, relative);
         if handlers.is_empty() {
             let default = if sync { DEFAULT_UNHANDLED_STATUS_SYNC } else { DEFAULT_UNHANDLED_STATUS_ASYNC };
-            let status = self.unhandled_status.unwrap_or(default);
+            let status = self.unhandled_status_sync.filter(|_| sync).or(self.unhandled_status).unwrap_or(default);
             return Ok(Step::Respond(Decision::new(
                 status,
                 json!({ "ok": status < 300, "id": event.id, "type": event.event_type, "handled": false }),

@@ -104,19 +104,28 @@ pub fn run(args: ListenArgs) -> ExitCode {
         };
         let addr = listener.local_addr().expect("bound socket has an address");
         eprintln!("hookverify: listening on http://{addr}{} ({} mode)", args.path, if args.sync { "sync" } else { "async" });
-        serve(listener, app, Duration::from_secs(args.header_timeout)).await;
+        serve(listener, app, Duration::from_secs(args.header_timeout), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
         ExitCode::SUCCESS
     })
 }
 
-/// Serves HTTP/1.1 until Ctrl-C, then lets open requests finish. Unlike `axum::serve`, each
+/// Serves HTTP/1.1 until `shutdown` completes (Ctrl-C for `listen`, SIGTERM for `serve`), then
+/// stops accepting and lets open requests finish. Unlike `axum::serve`, each
 /// connection has a header-read timeout (hyper's, which also bounds idle keep-alive time), so
 /// connections that never finish their headers cannot pile up (slowloris).
-async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
-    let mut ctrl_c = pin!(tokio::signal::ctrl_c());
+    let mut shutdown = pin!(shutdown);
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -131,7 +140,7 @@ async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_time
                     continue;
                 }
             },
-            _ = &mut ctrl_c => break,
+            () = &mut shutdown => break,
         };
         let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);

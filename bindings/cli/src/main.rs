@@ -4,6 +4,7 @@ mod common;
 mod diagnose;
 mod listen;
 mod send;
+mod serve;
 mod sign;
 mod verify;
 
@@ -32,6 +33,9 @@ enum Command {
     Send(send::SendArgs),
     /// Receive webhooks on 127.0.0.1, printing each accepted event as one JSON line.
     Listen(listen::ListenArgs),
+    /// Run a config-driven receiver daemon: providers, functions (commands) per provider + path +
+    /// type, sync/async answers, SIGHUP re-reads secrets, SIGTERM drains. `--check` validates.
+    Serve(serve::ServeArgs),
     /// List the built-in schemes, or print one scheme's spec as JSON.
     Schemes {
         /// A preset name.
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose::run(args),
         Command::Send(args) => send::run(args),
         Command::Listen(args) => listen::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Schemes { name } => common::schemes(name.as_deref()),
     }
 }
