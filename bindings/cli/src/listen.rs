@@ -15,6 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 
 use crate::common::{usage_error, RedisArgs, SchemeArgs, SecretArgs};
+use crate::serve::log;
 
 /// Default of `--header-timeout`, in seconds.
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
@@ -133,11 +134,6 @@ async fn log_rejected(request: axum::extract::Request, next: axum::middleware::N
         log(&format!("hookverify: {line} path={}", hookverify::log_safe(&path)));
     }
     response
-}
-
-/// One line on stderr; not eprintln!: a closed stderr must not turn into a panic that drops the answer.
-fn log(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Serves HTTP/1.1 until `shutdown` completes (Ctrl-C for `listen`, SIGTERM for `serve`), then

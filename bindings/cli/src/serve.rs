@@ -455,8 +455,9 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// One line on the daemon's log (stderr); a closed stderr is not a reason to fail.
-fn log(line: &str) {
+/// One line on the log (stderr) of `serve` and `listen`; a closed stderr is not a reason to fail
+/// (not `eprintln!`, whose panic would drop the answer).
+pub(crate) fn log(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
