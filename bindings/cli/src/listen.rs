@@ -6,15 +6,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use hookverify::axum::{Context, Webhooks, DEFAULT_BODY_TIMEOUT};
+use hookverify::axum::{Context, HandlerError, Outcome, DEFAULT_BODY_TIMEOUT};
 use hookverify::verify::DEFAULT_MAX_BODY_BYTES;
-use hookverify::{MemoryStore, Mode, Provider, Verifier};
+use hookverify::ReceiverConfig;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 
 use crate::common::{usage_error, RedisArgs, SchemeArgs, SecretArgs};
+use crate::serve::log;
 
 /// Default of `--header-timeout`, in seconds.
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
@@ -35,7 +36,8 @@ pub struct ListenArgs {
     /// Answer after handling (200) instead of on acceptance (202).
     #[arg(long)]
     sync: bool,
-    /// Path to receive on.
+    /// The path the banner shows (where to point the sender). Every path is accepted; each
+    /// delivery's log line names the one it came on.
     #[arg(long, default_value = "/")]
     path: String,
     /// Largest body accepted; a larger one is answered 413 `payload_too_large` (a declared
@@ -56,6 +58,10 @@ pub struct ListenArgs {
     /// (the dedup key is namespace|provider|id; it never holds the path).
     #[arg(long)]
     namespace: Option<String>,
+    /// Reject an event whose signed timestamp is more than this many seconds old (or ahead):
+    /// `timestamp_too_old` / `timestamp_too_new`; for schemes that sign the time in the body.
+    #[arg(long, value_name = "SECONDS")]
+    max_event_age: Option<u64>,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -67,49 +73,67 @@ pub fn run(args: ListenArgs) -> ExitCode {
         (Ok(s), Ok(r)) => (s, r),
         (Err(e), _) | (_, Err(e)) => return usage_error(&e),
     };
-    let verifier = match Verifier::builder(scheme.clone()).secrets(&secrets).max_body_bytes(args.max_body_bytes).build() {
-        Ok(v) => v,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    let providers = vec![Provider::new(scheme.name(), verifier)];
-    let hooks = match &redis {
-        Some(url) => hookverify::dedup::RedisStore::open(url).and_then(|store| Webhooks::new(providers, store)),
-        None => Webhooks::new(providers, MemoryStore::default()),
-    };
-    let mut hooks = match hooks {
-        Ok(h) => h,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    if let Some(namespace) = &args.namespace {
-        hooks.receiver_mut().namespace(namespace);
+    // The same receiver `serve` runs, from the core's config: one provider, one `*` route (every
+    // path: `--path` is only where the banner says to send).
+    let mut provider = json!({
+        "name": scheme.name(),
+        "scheme": match &args.scheme.scheme { Some(preset) => json!(preset), None => json!(scheme.spec()) },
+        "secrets": secrets,
+        "max_body_bytes": args.max_body_bytes,
+    });
+    if let Some(age) = args.max_event_age {
+        provider["max_event_age"] = json!(age);
     }
-    let hooks = hooks
-        .on("*", |ctx: Context| async move {
-            print_event(&ctx);
-            Ok(())
-        })
-        .mode(if args.sync { Mode::Sync } else { Mode::Async })
-        .body_timeout(Some(Duration::from_secs(args.body_timeout)))
-        // One line per rejected delivery: code, status and the detail the answer leaves out.
-        .on_reject(|line| {
-            // Not eprintln!: a closed stderr must not turn into a panic that drops the answer.
-            let _ = writeln!(std::io::stderr(), "hookverify: {line}");
-        });
+    let mut config = json!({
+        "providers": [provider],
+        "routes": [{"pattern": "*"}],
+        "mode": if args.sync { "sync" } else { "async" },
+    });
+    if let Some(namespace) = &args.namespace {
+        config["namespace"] = json!(namespace);
+    }
+    let built = ReceiverConfig::from_json(&config.to_string())
+        .map_err(|e| e.to_string())
+        .and_then(|config| crate::serve::receiver(&config, redis.as_deref(), |_| print_event));
+    let (hooks, redis_note) = match built {
+        Ok(h) => h,
+        Err(e) => return usage_error(&e),
+    };
+    // Rejected deliveries are logged by the middleware below, with their path.
+    let hooks = hooks.body_timeout(Some(Duration::from_secs(args.body_timeout))).on_reject(|_| {});
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
-        let app = axum::Router::new().route(&args.path, hooks.into_method_router());
+        let app = axum::Router::new().fallback_service(hooks.into_method_router()).layer(axum::middleware::from_fn(log_rejected));
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
             Ok(l) => l,
             Err(e) => return usage_error(&format!("cannot listen on 127.0.0.1:{}: {e}", args.port)),
         };
         let addr = listener.local_addr().expect("bound socket has an address");
-        eprintln!("hookverify: listening on http://{addr}{} ({} mode)", args.path, if args.sync { "sync" } else { "async" });
+        log(&format!(
+            "hookverify: listening on http://{addr}{} ({} mode; any path is accepted)",
+            args.path,
+            if args.sync { "sync" } else { "async" }
+        ));
+        if let Some(note) = redis_note {
+            log(&note);
+        }
         serve(listener, app, Duration::from_secs(args.header_timeout), async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
         ExitCode::SUCCESS
     })
+}
+
+/// One stderr line per rejected delivery: the core's line (code, status, provider and the
+/// detail the answer leaves out), then the path it came on (escaped: the sender chose it).
+async fn log_rejected(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if let Some(line) = response.extensions().get::<Outcome>().and_then(|o| o.rejected.as_deref()) {
+        log(&format!("hookverify: {line} path={}", hookverify::log_safe(&path)));
+    }
+    response
 }
 
 /// Serves HTTP/1.1 until `shutdown` completes (Ctrl-C for `listen`, SIGTERM for `serve`), then
@@ -152,16 +176,17 @@ pub(crate) async fn serve(
     graceful.shutdown().await;
 }
 
-fn print_event(ctx: &Context) {
-    use std::io::Write;
+/// The handler: one JSON line per accepted event on stdout, with the path it came on.
+async fn print_event(ctx: Context) -> Result<(), HandlerError> {
     let e = &ctx.event;
     let data: serde_json::Value = e.data().unwrap_or(serde_json::Value::Null);
     let line = json!({
         "id": e.id, "type": e.event_type, "timestamp": e.timestamp, "key_index": e.key_index,
-        "provider": ctx.provider, "token": ctx.token.0, "data": data,
+        "provider": ctx.provider, "path": ctx.path, "token": ctx.token.0, "data": data,
     });
     let mut out = std::io::stdout().lock();
     // One line per event, flushed so a pipe reader sees it at once.
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+    Ok(())
 }

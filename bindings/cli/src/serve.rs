@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 use hookverify::axum::{Context, HandlerError, Outcome, Webhooks, DEFAULT_BODY_TIMEOUT};
-use hookverify::{MemoryStore, Pattern, ReceiverConfig, Store, Verifier};
+use hookverify::{MemoryStore, Pattern, ReceiverConfig, Verifier};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
@@ -455,8 +455,9 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// One line on the daemon's log (stderr); a closed stderr is not a reason to fail.
-fn log(line: &str) {
+/// One line on the log (stderr) of `serve` and `listen`; a closed stderr is not a reason to fail
+/// (not `eprintln!`, whose panic would drop the answer).
+pub(crate) fn log(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
@@ -484,15 +485,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 async fn daemon(plan: Plan) -> ExitCode {
-    let hooks = if plan.store == "memory" {
-        webhooks(&plan, MemoryStore::default())
-    } else {
-        match hookverify::dedup::RedisStore::open(&plan.store) {
-            Ok(store) => webhooks(&plan, store),
-            Err(e) => Err(e),
-        }
-    };
-    let mut hooks = match hooks {
+    let (mut hooks, store_note) = match webhooks(&plan) {
         Ok(h) => h,
         Err(e) => {
             log(&format!("hookverify: {e}"));
@@ -535,6 +528,9 @@ async fn daemon(plan: Plan) -> ExitCode {
         "hookverify: serving on http://{addr}{base} ({} mode)",
         if mode == hookverify::ModeConfig::Sync { "sync" } else { "async" }
     ));
+    if let Some(note) = store_note {
+        log(&note);
+    }
     let sources = plan.sources.clone();
     let shutdown = async move {
         loop {
@@ -557,11 +553,12 @@ async fn daemon(plan: Plan) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn webhooks<S: Store + 'static>(plan: &Plan, store: S) -> hookverify::Result<Webhooks> {
+fn webhooks(plan: &Plan) -> Result<(Webhooks, Option<String>), String> {
     let functions: Arc<[Arc<Function>]> = plan.functions.clone().into();
     let routes: Arc<[usize]> = plan.routes.clone().into();
+    let redis = (plan.store != "memory").then_some(plan.store.as_str());
     // The patterns of the routes before route `i` that belong to the same function.
-    Webhooks::from_config(&plan.receiver, store, |route| {
+    receiver(&plan.receiver, redis, |route| {
         let functions = functions.clone();
         let routes = routes.clone();
         move |ctx: Context| {
@@ -579,6 +576,32 @@ fn webhooks<S: Store + 'static>(plan: &Plan, store: S) -> hookverify::Result<Web
             }
         }
     })
+}
+
+/// The receiver `serve` and `listen` both run: the core's [`ReceiverConfig`] on an in-memory
+/// store, or on Redis at `redis` (a URL that may hold a password), whose connection is checked
+/// with a `PING` first (within the store's deadline) so an unreachable server stops the start
+/// instead of answering 503 to every delivery. Route `i` is handled by `handler(i)`.
+///
+/// Returns the endpoint and, with Redis, the line to log once the server is up (the address,
+/// never the password); an error is a message for the log, without the URL.
+pub(crate) fn receiver<F, Fut>(
+    config: &ReceiverConfig,
+    redis: Option<&str>,
+    handler: impl FnMut(usize) -> F,
+) -> Result<(Webhooks, Option<String>), String>
+where
+    F: Fn(Context) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    let Some(url) = redis else {
+        return Webhooks::from_config(config, MemoryStore::default(), handler).map(|h| (h, None)).map_err(|e| e.to_string());
+    };
+    let store = hookverify::dedup::RedisStore::open(url).map_err(|e| e.to_string())?;
+    let address = store.address();
+    store.ping().map_err(|e| format!("redis at {address} is not reachable: {e}"))?;
+    let hooks = Webhooks::from_config(config, store, handler).map_err(|e| e.to_string())?;
+    Ok((hooks, Some(format!("hookverify: redis at {address} is reachable"))))
 }
 
 /// SIGHUP: re-reads every provider's secrets; installs them only when all could be read and

@@ -387,13 +387,17 @@ fn listen_keeps_secrets_and_the_redis_password_out_of_its_command_line() {
             assert!(again.body().contains("duplicate"), "the second delivery is a duplicate (Redis holds the claim): {}", again.body());
         }
     }
-    // A wrong password in the file: Redis refuses, the delivery is 503 (and the URL never printed).
+    // A wrong password in the file: Redis refuses the start-up PING, so listen exits at once
+    // (it used to start and answer 503 to every delivery), and never prints the URL.
     std::fs::write(&redis_file, format!("redis://:wrong-QZpass@127.0.0.1:{}/0\n", redis.port)).unwrap();
-    let server = listen(&["--secret", VECTOR_SECRET, "--redis-file", redis_file.to_str().unwrap()], &[]);
-    let answer = exchange(server.port, &delivery(VECTOR_SIG, "wrong-pass"), Duration::from_secs(10));
-    assert_eq!(answer.status(), Some(503), "{}", answer.body());
-    assert!(!answer.body().contains("wrong-QZpass"));
-    drop(server);
+    let out = bin()
+        .args(["listen", "--port", "0", "--scheme", "github", "--secret", VECTOR_SECRET, "--redis-file", redis_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("redis at 127.0.0.1:{}/0 is not reachable", redis.port)), "{stderr}");
+    assert!(!stderr.contains("wrong-QZpass") && !stderr.contains("listening on"), "{stderr}");
     drop(redis);
     std::fs::remove_dir_all(dir).ok();
 }

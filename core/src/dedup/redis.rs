@@ -197,6 +197,32 @@ impl RedisStore {
         })
     }
 
+    /// Where the store connects, as `host:port/db` (a Unix socket: its path): never the
+    /// username or password, so it can be logged.
+    pub fn address(&self) -> String {
+        let info = self.client.get_connection_info();
+        format!("{}/{}", info.addr(), info.redis_settings().db())
+    }
+
+    /// Connects and sends `PING`, within the store's deadline (as every call): checks at start
+    /// that the server is reachable and accepts the credentials. The connection joins the pool.
+    /// An error is `store_unavailable` with the client's reason (never the URL or password).
+    pub fn ping(&self) -> Result<()> {
+        let deadline = Instant::now() + self.timeout;
+        let mut con = self.connect(deadline)?;
+        let left = remaining(deadline)?;
+        con.set_read_timeout(Some(left)).map_err(unavailable)?;
+        con.set_write_timeout(Some(left)).map_err(unavailable)?;
+        match redis::cmd("PING").query::<String>(&mut con) {
+            Ok(_) => {
+                lock(&self.pool).push(con);
+                Ok(())
+            }
+            Err(e) if e.is_timeout() => Err(timed_out()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// How many failed claims wait to be released (see the module docs).
     pub fn uncertain_claims(&self) -> usize {
         lock(&self.uncertain).len()
