@@ -483,7 +483,13 @@ mod toml_file {
         /// reading the file handles itself (`listen`, or `provider.secrets_file` for that key of
         /// every provider). Any other key the receiver does not know is an error.
         pub fn receiver(&self, host_keys: &[&str]) -> Result<ReceiverConfig, ConfigError> {
-            self.deserialize(host_keys)
+            self.deserialize(host_keys).map_err(|mut e| {
+                if e.problem.starts_with("unknown field") && !host_keys.is_empty() {
+                    let own = host_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                    e.problem = format!("{}, or one the program reads itself: {own}", e.problem);
+                }
+                e
+            })
         }
 
         /// Deserializes `T` from the file without the `skip` keys (paths as in
@@ -503,7 +509,14 @@ mod toml_file {
         /// The receiver `config` (read from this file) describes, on `store`, as
         /// [`ReceiverConfig::build`]; a problem is located at the key it is about.
         pub fn build(&self, config: &ReceiverConfig, store: Box<dyn Store>) -> Result<Receiver<usize>, ConfigError> {
-            config.build_keyed(store, |i, p| config.own_verifier(i, p)).map_err(|(key, e)| self.error_at(&key, e))
+            config.build_keyed(store, |i, p| config.own_verifier(i, p)).map_err(|(key, e)| {
+                // The key is named already: the reason alone, without "invalid argument: receiver options:".
+                let problem = match e {
+                    Error::InvalidArgument { reason } => reason.strip_prefix("receiver options: ").unwrap_or(&reason).to_owned(),
+                    e => e.to_string(),
+                };
+                self.error_at(&key, problem)
+            })
         }
 
         /// `problem`, located at `key` (`function[1].run`; `providers` and `provider` are one
@@ -637,7 +650,7 @@ mod toml_file {
     /// The name in `unknown field `name`, expected …` (with or without the backticks).
     fn unknown_field(message: &str) -> Option<&str> {
         let rest = message.strip_prefix("unknown field ")?;
-        let name = rest.split(|c| c == ',' || c == ' ').next()?.trim_matches('`');
+        let name = rest.split([',', ' ']).next()?.trim_matches('`');
         is_path(name).then_some(name)
     }
 
@@ -682,7 +695,7 @@ mod toml_file {
     fn last_key_before(table: &DeTable<'_>, offset: usize, prefix: &str, best: &mut Option<(usize, String)>) {
         for (k, v) in table.iter() {
             let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
-            if k.span().start <= offset && best.as_ref().is_none_or(|(start, _)| k.span().start >= *start) {
+            if k.span().start <= offset && best.as_ref().map_or(true, |(start, _)| k.span().start >= *start) {
                 *best = Some((k.span().start, path.clone()));
             }
             match v.get_ref() {
@@ -829,7 +842,7 @@ max_event_age = 300
             }
             file.build(&c, Box::new(MemoryStore::default()))
         });
-        let err = result.err().expect("an error");
+        let Err(err) = result else { panic!("no error") };
         assert!(!err.to_string().contains("CANARY"), "a value was quoted: {err}");
         assert_eq!(err.code(), ErrorCode::InvalidArgument);
         err
@@ -861,6 +874,7 @@ max_event_age = 300
         assert_eq!(place(&error(&FILE.replace(r#"mode = "async""#, "mode = 5"))), (3, 1, "mode"));
         let e = error(&FILE.replace("max_event_age = 300", "max_event_agee = 300"));
         assert_eq!(place(&e), (16, 1, "provider[1].max_event_agee"), "{e}");
+        assert!(e.problem.ends_with("or one the program reads itself: `listen`, `store`, `provider.secrets_file`, `provider.secrets_env`"));
         let e = error(&FILE.replace("max_event_age = 300", r#"max_event_age = "CANARY""#));
         assert_eq!((place(&e), e.problem.as_str()), ((16, 1, "provider[1].max_event_age"), "invalid type, expected u64"));
         let e = error(&FILE.replace("max_event_age = 300", r#"secrets = "CANARY""#));
@@ -882,7 +896,7 @@ max_event_age = 300
     fn the_receivers_own_checks_are_located_too() {
         let e = error(&FILE.replace(r#"base_path = "/flexdeploy/webhooks/v2""#, r#"base_path = "CANARY""#));
         assert_eq!(place(&e), (2, 1, "base_path"));
-        assert!(e.problem.contains("must start with '/'"), "{e}");
+        assert_eq!(e.problem, "`base_path` must start with '/'");
         let e = error(&FILE.replace(r#"name = "reflex""#, r#"name = "github""#));
         assert_eq!(place(&e), (13, 1, "provider[1].name"));
         assert!(e.problem.contains(r#"two providers are named "github""#), "{e}");

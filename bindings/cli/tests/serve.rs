@@ -244,7 +244,7 @@ fn check_names_file_line_and_key_of_a_broken_config() {
         (EXAMPLE.replace(r#"mode = "async""#, "mode = 5"), ":3:", "mode"),
         (EXAMPLE.replace(r#"store = "memory""#, r#"store = "mongo""#), ":5:", "store"),
         (EXAMPLE.replace(r#"base_path = "/flexdeploy/webhooks/v2""#, r#"base_path = "flex""#), ":2:", "base_path"),
-        (EXAMPLE.replace(r#"name = "reflex""#, r#"name = "github""#), ":12:", "two providers are named"),
+        (EXAMPLE.replace(r#"name = "reflex""#, r#"name = "github""#), ":13:", "provider[1].name: two providers are named"),
         (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, "run = [\"./on-deploy.sh\"]\ntimeout = 0"), ":28:", "function[1].timeout"),
         (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, r#"run = ["./missing.sh"]"#), ":27:", "function[1].run"),
         (EXAMPLE.replace(r#"mode = "async""#, r#"mode = "async"#), ":3:", "mode"),
@@ -265,6 +265,55 @@ fn check_names_file_line_and_key_of_a_broken_config() {
         assert!(err.contains(key), "case {i}: key {key} not named: {err}");
         assert!(!err.contains("CANARY"), "case {i}: a value was echoed: {err}");
     }
+}
+
+#[test]
+fn check_takes_every_receiver_key_of_the_core_as_written() {
+    // serve restates none of the receiver's options: keys it has no code for reach the core.
+    let config = EXAMPLE
+        .replace(
+            r#"store = "memory""#,
+            "store = \"memory\"\nlease_seconds = 5\nretention_seconds = 60.5\nnamespace = \"flex\"\nmax_body_bytes = 4096\n\
+             unhandled_status = 204\nallow_sync_header = true",
+        )
+        .replace("max_event_age = 300", "max_event_age = 300\nmatch = { header = \"X-Reflex-Signature\" }\nmax_body_bytes = 1024");
+    let dir = setup("check-core-keys", &config);
+    let out = bin()
+        .args(["serve", "--check", "--config"])
+        .arg(dir.join("hookverify.toml"))
+        .env("REFLEX_SECRETS", REFLEX_SECRET)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A mistyped key: named with the keys the core knows and serve's own.
+    let dir = setup("check-typo", &EXAMPLE.replace("listen =", "lissen ="));
+    let out = bin()
+        .args(["serve", "--check", "--config"])
+        .arg(dir.join("hookverify.toml"))
+        .env("REFLEX_SECRETS", REFLEX_SECRET)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("hookverify.toml:1:1: lissen: unknown field `lissen`") && err.contains("`listen`"), "{err}");
+}
+
+#[test]
+fn check_names_the_source_of_an_unusable_secret_without_it() {
+    // Standard Webhooks secrets are `whsec_` + base64: this one cannot be decoded.
+    let config = format!("{EXAMPLE}\n[[provider]]\nscheme = \"standard\"\nsecrets_env = \"HV_STD_SECRETS\"\n");
+    let dir = setup("check-bad-secret", &config);
+    let out = bin()
+        .args(["serve", "--check", "--config"])
+        .arg(dir.join("hookverify.toml"))
+        .env("REFLEX_SECRETS", REFLEX_SECRET)
+        .env("HV_STD_SECRETS", "whsec_CANARY!!!")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("hookverify.toml:31:1: provider[2].secrets_env: invalid secret"), "{err}");
+    assert!(!err.contains("CANARY"), "{err}");
 }
 
 #[test]
