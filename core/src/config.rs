@@ -31,7 +31,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::dedup::Store;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::receiver::{Matcher, Mode, Provider, Receiver, Scope};
 use crate::verify::{Verifier, VerifierOptions};
 
@@ -55,7 +55,9 @@ pub const DEFAULT_BASE_PATH: &str = "/";
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ReceiverConfig {
-    /// The senders, in match order: the first whose match rule holds takes the request.
+    /// The senders, in match order: the first whose match rule holds takes the request (in TOML,
+    /// one `[[provider]]` table each).
+    #[serde(alias = "provider")]
     pub providers: Vec<ProviderConfig>,
     /// Handler routes (handler `i` is route `i`).
     #[serde(default)]
@@ -135,7 +137,7 @@ impl<'de> Deserialize<'de> for ProviderConfig {
     }
 }
 
-const MATCH_PROBLEM: &str = "match must be signature, always, {header} or {header, equals}";
+const MATCH_PROBLEM: &str = "match: must be signature, always, {header} or {header, equals}";
 
 /// A provider's match rule: `"signature"` (default), `"always"` (or `"*"`), `{"header": name}`
 /// (present), `{"header": name, "equals": value}` or `[name, value]` (equal).
@@ -255,6 +257,22 @@ fn seconds(s: Option<f64>, default: Duration, what: &str) -> Result<Duration> {
     }
 }
 
+/// The key of provider `i`'s options that its verifier error `e` is about.
+fn verifier_key(i: usize, p: &ProviderConfig, e: &Error) -> String {
+    let reason = e.to_string();
+    let key = match e.code() {
+        ErrorCode::UnknownScheme | ErrorCode::InvalidScheme => "scheme",
+        ErrorCode::InvalidSecret if p.verifier.as_ref().is_some_and(|v| v.secret.is_some()) => "secret",
+        ErrorCode::InvalidSecret => "secrets",
+        _ if p.verifier.is_none() => "scheme",
+        _ if reason.contains("max_event_age") => "max_event_age",
+        _ if reason.contains("tolerance") => "tolerance_seconds",
+        _ if reason.contains("not both") => "secret",
+        _ => return format!("providers[{i}]"),
+    };
+    format!("providers[{i}].{key}")
+}
+
 impl ReceiverConfig {
     /// Parses the options from JSON text (errors name the key, never quote a value).
     pub fn from_json(json: &str) -> Result<ReceiverConfig> {
@@ -264,10 +282,15 @@ impl ReceiverConfig {
     /// The receiver these options describe, on `store`; route `i`'s handler is `i`, the
     /// unhandled handler `routes.len()`. Every provider needs its `verifier` options.
     pub fn build(&self, store: Box<dyn Store>) -> Result<Receiver<usize>> {
-        self.build_with(store, |i, p| match &p.verifier {
+        self.build_keyed(store, |i, p| self.own_verifier(i, p)).map_err(|(_, e)| e)
+    }
+
+    /// Provider `i`'s verifier, from its own `verifier` options.
+    fn own_verifier(&self, i: usize, p: &ProviderConfig) -> Result<Verifier> {
+        match &p.verifier {
             Some(options) => self.verifier(options),
             None => Err(invalid(format!("`providers[{i}]` needs `verifier` options (scheme, secret)"))),
-        })
+        }
     }
 
     /// [`build`](ReceiverConfig::build) with each provider's verifier made by `verifier(index,
@@ -275,22 +298,36 @@ impl ReceiverConfig {
     pub fn build_with(
         &self,
         store: Box<dyn Store>,
-        mut verifier: impl FnMut(usize, &ProviderConfig) -> Result<Verifier>,
+        verifier: impl FnMut(usize, &ProviderConfig) -> Result<Verifier>,
     ) -> Result<Receiver<usize>> {
+        self.build_keyed(store, verifier).map_err(|(_, e)| e)
+    }
+
+    /// [`build_with`](ReceiverConfig::build_with), its error paired with the key path it is about
+    /// (`base_path`, `providers[1].name`, `providers[0].scheme`), so a file can name its line.
+    fn build_keyed(
+        &self,
+        store: Box<dyn Store>,
+        mut verifier: impl FnMut(usize, &ProviderConfig) -> Result<Verifier>,
+    ) -> std::result::Result<Receiver<usize>, (String, Error)> {
+        fn at(key: &'static str) -> impl Fn(Error) -> (String, Error) {
+            move |e| (key.to_owned(), e)
+        }
         let mut providers = Vec::with_capacity(self.providers.len());
         for (i, p) in self.providers.iter().enumerate() {
-            let v = verifier(i, p)?;
+            let v = verifier(i, p).map_err(|e| (verifier_key(i, p, &e), e))?;
+            let key = format!("providers[{i}].name");
             let name = match &p.name {
-                Some(name) if name.is_empty() => return Err(invalid(format!("`providers[{i}].name` must not be empty"))),
+                Some(name) if name.is_empty() => return Err((key, invalid(format!("`providers[{i}].name` must not be empty")))),
                 Some(name) => name.clone(),
                 None => v.scheme().spec().name.clone(),
             };
             if providers.iter().any(|q: &Provider| q.name() == name) {
-                return Err(invalid(format!("two providers are named {name:?}; give each a distinct `name`")));
+                return Err((key, invalid(format!("two providers are named {name:?}; give each a distinct `name`"))));
             }
             providers.push(Provider::new(&name, v).matching(p.matcher.0.clone()));
         }
-        let mut r = Receiver::new(providers, store)?;
+        let mut r = Receiver::new(providers, store).map_err(at("providers"))?;
         for (i, route) in self.routes.iter().enumerate() {
             r.on_scoped(&route.pattern, Scope { provider: route.provider.clone(), path: route.path.clone() }, i);
         }
@@ -312,17 +349,17 @@ impl ReceiverConfig {
         }
         if let Some(base) = &self.base_path {
             if !base.starts_with('/') {
-                return Err(invalid("`base_path` must start with '/'"));
+                return Err(("base_path".into(), invalid("`base_path` must start with '/'")));
             }
             r.base_path(base);
         }
         r.lease_and_retention(
-            seconds(self.lease_seconds, DEFAULT_LEASE, "lease_seconds")?,
-            seconds(self.retention_seconds, DEFAULT_RETENTION, "retention_seconds")?,
+            seconds(self.lease_seconds, DEFAULT_LEASE, "lease_seconds").map_err(at("lease_seconds"))?,
+            seconds(self.retention_seconds, DEFAULT_RETENTION, "retention_seconds").map_err(at("retention_seconds"))?,
         );
         if let Some(status) = self.unhandled_status {
             if !(100..=599).contains(&status) {
-                return Err(invalid("`unhandled_status` must be an HTTP status (100-599)"));
+                return Err(("unhandled_status".into(), invalid("`unhandled_status` must be an HTTP status (100-599)")));
             }
             r.unhandled_status(status);
         }
@@ -342,6 +379,345 @@ impl ReceiverConfig {
             }
             _ => options.build(),
         }
+    }
+}
+
+#[cfg(feature = "toml")]
+pub use toml_file::{ConfigError, TomlConfig};
+
+/// Receiver options from a TOML file (feature `toml`), with errors that name the line, column and
+/// key path and never quote the value written there.
+#[cfg(feature = "toml")]
+mod toml_file {
+    use std::fmt;
+    use std::ops::Range;
+
+    use serde::de::DeserializeOwned;
+    use toml::de::{DeTable, DeValue};
+
+    use super::ReceiverConfig;
+    use crate::dedup::Store;
+    use crate::error::{Error, ErrorCode};
+    use crate::receiver::Receiver;
+
+    /// A problem in a configuration file: where it is (1-based line and column, the key path as
+    /// the file writes it, e.g. `provider[1].max_event_age`) and what it is. Never the value.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct ConfigError {
+        /// 1-based line of the key (or of the syntax error).
+        pub line: usize,
+        /// 1-based column, in characters.
+        pub column: usize,
+        /// The key path (`mode`, `provider[0].scheme`); empty when no key can be named.
+        pub key: String,
+        /// What is wrong, without the value.
+        pub problem: String,
+    }
+
+    impl ConfigError {
+        /// The stable error code: always [`ErrorCode::InvalidArgument`].
+        pub fn code(&self) -> ErrorCode {
+            ErrorCode::InvalidArgument
+        }
+    }
+
+    impl fmt::Display for ConfigError {
+        /// `line:column: key: problem` (a caller prefixes the file name).
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.key.as_str() {
+                "" => write!(f, "{}:{}: {}", self.line, self.column, self.problem),
+                key => write!(f, "{}:{}: {key}: {}", self.line, self.column, self.problem),
+            }
+        }
+    }
+
+    impl std::error::Error for ConfigError {}
+
+    impl From<ConfigError> for Error {
+        fn from(e: ConfigError) -> Error {
+            Error::InvalidArgument { reason: format!("receiver options: line {e}") }
+        }
+    }
+
+    /// A TOML configuration file's text (what `hookverify serve --config` reads): the receiver's
+    /// options ([`receiver`](TomlConfig::receiver)), the host program's own keys
+    /// ([`deserialize`](TomlConfig::deserialize)), and every problem located at its key
+    /// ([`error_at`](TomlConfig::error_at), [`build`](TomlConfig::build)).
+    ///
+    /// ```
+    /// use hookverify::{MemoryStore, TomlConfig};
+    ///
+    /// let text = "listen = \"127.0.0.1:8787\"\nmode = \"sync\"\n\n[[provider]]\nscheme = \"github\"\nsecrets_env = \"GH\"\n";
+    /// let file = TomlConfig::new(text);
+    /// // `listen` and `provider.secrets_env` are the host's keys, skipped here.
+    /// let mut config = file.receiver(&["listen", "provider.secrets_env"])?;
+    /// config.providers[0].verifier.as_mut().unwrap().secrets = vec!["from the environment".into()];
+    /// file.build(&config, Box::new(MemoryStore::default()))?;
+    ///
+    /// let err = TomlConfig::new("mode = \"fast\"\n").receiver(&[]).unwrap_err();
+    /// assert_eq!((err.line, err.column, err.key.as_str()), (1, 1, "mode"));
+    /// assert_eq!(err.to_string(), "1:1: mode: unknown variant, expected `async` or `sync`");
+    /// # Ok::<(), hookverify::ConfigError>(())
+    /// ```
+    #[derive(Debug, Clone, Copy)]
+    pub struct TomlConfig<'a> {
+        text: &'a str,
+    }
+
+    impl ReceiverConfig {
+        /// Parses the options from TOML text: the keys of [`ReceiverConfig`], the providers as
+        /// `[[provider]]` tables. See [`TomlConfig`] for a file that holds other keys too.
+        pub fn from_toml(text: &str) -> Result<ReceiverConfig, ConfigError> {
+            TomlConfig::new(text).receiver(&[])
+        }
+    }
+
+    impl<'a> TomlConfig<'a> {
+        /// The file's text.
+        pub fn new(text: &'a str) -> TomlConfig<'a> {
+            TomlConfig { text }
+        }
+
+        /// The receiver's options: every key of the file except `host_keys`, the keys the program
+        /// reading the file handles itself (`listen`, or `provider.secrets_file` for that key of
+        /// every provider). Any other key the receiver does not know is an error.
+        pub fn receiver(&self, host_keys: &[&str]) -> Result<ReceiverConfig, ConfigError> {
+            self.deserialize(host_keys).map_err(|mut e| {
+                if e.problem.starts_with("unknown field") && !host_keys.is_empty() {
+                    let own = host_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                    e.problem = format!("{}, or one the program reads itself: {own}", e.problem);
+                }
+                e
+            })
+        }
+
+        /// Deserializes `T` from the file without the `skip` keys (paths as in
+        /// [`receiver`](TomlConfig::receiver)); a host reads its own keys with it (a `T` that
+        /// ignores unknown fields leaves the receiver's keys to [`receiver`](TomlConfig::receiver)).
+        pub fn deserialize<T: DeserializeOwned>(&self, skip: &[&str]) -> Result<T, ConfigError> {
+            let mut root = DeTable::parse(self.text).map_err(|e| self.syntax_error(&e))?;
+            for key in skip {
+                remove(root.get_mut(), &key.split('.').collect::<Vec<_>>());
+            }
+            serde_path_to_error::deserialize(toml::de::Deserializer::from(root)).map_err(|e| {
+                let path = e.path().to_string();
+                self.data_error(if path == "." { "" } else { &path }, e.inner())
+            })
+        }
+
+        /// The receiver `config` (read from this file) describes, on `store`, as
+        /// [`ReceiverConfig::build`]; a problem is located at the key it is about.
+        pub fn build(&self, config: &ReceiverConfig, store: Box<dyn Store>) -> Result<Receiver<usize>, ConfigError> {
+            config.build_keyed(store, |i, p| config.own_verifier(i, p)).map_err(|(key, e)| {
+                // The key is named already: the reason alone, without "invalid argument: receiver options:".
+                let problem = match e {
+                    Error::InvalidArgument { reason } => reason.strip_prefix("receiver options: ").unwrap_or(&reason).to_owned(),
+                    e => e.to_string(),
+                };
+                self.error_at(&key, problem)
+            })
+        }
+
+        /// `problem`, located at `key` (`function[1].run`; `providers` and `provider` are one
+        /// key): at the key as written, or, where the file does not write it, at the nearest
+        /// enclosing key or table. `problem` must not quote a value from the file.
+        pub fn error_at(&self, key: &str, problem: impl fmt::Display) -> ConfigError {
+            let found = self.locate(key);
+            self.at(found.span.start, found.written, problem.to_string())
+        }
+
+        fn at(&self, offset: usize, key: String, problem: String) -> ConfigError {
+            let before = &self.text[..floor_char_boundary(self.text, offset)];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            ConfigError { line, column, key, problem }
+        }
+
+        /// Where `key` is written: as deep as the file goes.
+        fn locate(&self, key: &str) -> Found {
+            let (root, _) = DeTable::parse_recoverable(self.text);
+            let mut found = Found { span: root.span().start..root.span().start, written: String::new(), complete: true };
+            let mut value: Option<&DeValue<'_>> = None;
+            let root = root.get_ref();
+            let segments = segments(key);
+            for (depth, segment) in segments.iter().enumerate() {
+                let next = match (segment, value) {
+                    (Segment::Key(k), None) => entry(root, k),
+                    (Segment::Key(k), Some(DeValue::Table(t))) => entry(t, k),
+                    (Segment::Index(i), Some(DeValue::Array(a))) => a.get(*i).map(|v| (v.span(), *segment, v.get_ref())),
+                    _ => None,
+                };
+                let Some((span, written, v)) = next else {
+                    // The rest of the path as asked (keys the file does not write).
+                    found.complete = false;
+                    segments[depth..].iter().for_each(|s| s.write(&mut found.written));
+                    break;
+                };
+                written.write(&mut found.written);
+                found.span = span;
+                value = Some(v);
+            }
+            found
+        }
+
+        fn syntax_error(&self, e: &toml::de::Error) -> ConfigError {
+            let span = e.span().unwrap_or(0..0);
+            // The last key that starts before the error (parsed as far as it goes).
+            let (root, _) = DeTable::parse_recoverable(self.text);
+            let mut best: Option<(usize, String)> = None;
+            last_key_before(root.get_ref(), span.start, "", &mut best);
+            // toml's syntax messages are fixed texts (`invalid basic string`): no input in them.
+            let key = best.map(|(_, k)| k).unwrap_or_default();
+            self.at(span.start, key, e.message().trim().to_owned())
+        }
+
+        fn data_error(&self, path: &str, e: &toml::de::Error) -> ConfigError {
+            let message = e.message().trim();
+            let problem = crate::options::data_problem(message);
+            // The key the problem is about: an unknown key's name, or the path a provider's
+            // options put before their message (`max_event_age: invalid type, …`).
+            let (inner, problem) = match (unknown_field(message), message.split_once(": ")) {
+                (Some(name), _) => (Some(name), problem),
+                (None, Some((p, rest))) if is_path(p) => (Some(p), crate::options::data_problem(rest)),
+                _ => (None, problem),
+            };
+            let key = match inner {
+                Some(k) if path.is_empty() => k.to_owned(),
+                Some(k) if path == k || path.ends_with(&format!(".{k}")) => path.to_owned(),
+                Some(k) => format!("{path}.{k}"),
+                None => path.to_owned(),
+            };
+            let found = self.locate(&key);
+            let offset = match e.span() {
+                Some(span) if !found.complete => span.start,
+                _ => found.span.start,
+            };
+            self.at(offset, found.written, problem)
+        }
+    }
+
+    /// A key located in the file.
+    struct Found {
+        span: Range<usize>,
+        written: String,
+        complete: bool,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Segment<'k> {
+        Key(&'k str),
+        Index(usize),
+    }
+
+    impl Segment<'_> {
+        /// Appends this segment to a path (`a`, `.b`, `[1]`).
+        fn write(&self, path: &mut String) {
+            match self {
+                Segment::Key(k) if path.is_empty() => path.push_str(k),
+                Segment::Key(k) => {
+                    path.push('.');
+                    path.push_str(k);
+                }
+                Segment::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+    }
+
+    /// `provider[1].scheme` → `provider`, `[1]`, `scheme` (serde_path_to_error's notation).
+    fn segments(key: &str) -> Vec<Segment<'_>> {
+        let mut out = Vec::new();
+        for part in key.split('.').filter(|p| !p.is_empty()) {
+            let (name, mut rest) = part.split_once('[').map_or((part, ""), |(n, r)| (n, r));
+            if !name.is_empty() {
+                out.push(Segment::Key(name));
+            }
+            while let Some((index, after)) = rest.split_once(']') {
+                match index.parse() {
+                    Ok(i) => out.push(Segment::Index(i)),
+                    Err(_) => return out,
+                }
+                rest = after.strip_prefix('[').unwrap_or(after);
+            }
+        }
+        out
+    }
+
+    fn is_path(p: &str) -> bool {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
+    }
+
+    /// The name in `unknown field `name`, expected …` (with or without the backticks).
+    fn unknown_field(message: &str) -> Option<&str> {
+        let rest = message.strip_prefix("unknown field ")?;
+        let name = rest.split([',', ' ']).next()?.trim_matches('`');
+        is_path(name).then_some(name)
+    }
+
+    /// `table[key]` (or its other spelling): the key's span, the key as written, the value.
+    fn entry<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<(Range<usize>, Segment<'t>, &'t DeValue<'i>)> {
+        spellings(key).find_map(|k| table.get_key_value(k)).map(|(k, v)| (k.span(), Segment::Key(k.get_ref()), v.get_ref()))
+    }
+
+    /// A key and its other spelling: the TOML table `[[provider]]` fills `providers`.
+    fn spellings(key: &str) -> impl Iterator<Item = &str> {
+        let other = match key {
+            "providers" => Some("provider"),
+            "provider" => Some("providers"),
+            _ => None,
+        };
+        std::iter::once(key).chain(other)
+    }
+
+    /// Removes `path` from `table` (through every element of an array of tables).
+    fn remove(table: &mut DeTable<'_>, path: &[&str]) {
+        let Some((first, rest)) = path.split_first() else { return };
+        for k in spellings(first) {
+            if rest.is_empty() {
+                table.remove(k);
+                continue;
+            }
+            match table.get_mut(k).map(|v| v.get_mut()) {
+                Some(DeValue::Table(t)) => remove(t, rest),
+                Some(DeValue::Array(a)) => {
+                    for v in a.iter_mut() {
+                        if let DeValue::Table(t) = v.get_mut() {
+                            remove(t, rest);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The path of the key written last before `offset`.
+    fn last_key_before(table: &DeTable<'_>, offset: usize, prefix: &str, best: &mut Option<(usize, String)>) {
+        for (k, v) in table.iter() {
+            let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+            if k.span().start <= offset && best.as_ref().map_or(true, |(start, _)| k.span().start >= *start) {
+                *best = Some((k.span().start, path.clone()));
+            }
+            match v.get_ref() {
+                DeValue::Table(t) => last_key_before(t, offset, &path, best),
+                DeValue::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        if let DeValue::Table(t) = v.get_ref() {
+                            last_key_before(t, offset, &format!("{path}[{i}]"), best);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn floor_char_boundary(text: &str, offset: usize) -> usize {
+        let mut i = offset.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
     }
 }
 
@@ -398,7 +774,7 @@ mod tests {
         assert_eq!(rule(r#"{"header":"X-A","equals":"b"}"#).unwrap(), Matcher::HeaderEquals("X-A".into(), "b".into()));
         assert_eq!(rule(r#"["X-A","b"]"#).unwrap(), Matcher::HeaderEquals("X-A".into(), "b".into()));
         let err = rule(r#""CANARY""#).unwrap_err().to_string();
-        assert!(err.contains("`providers[0]`: match must be") && !err.contains("CANARY"), "{err}");
+        assert!(err.contains("`providers[0]`: match: must be") && !err.contains("CANARY"), "{err}");
         let r = build(&format!(r#"{{"providers":[{GH}],"sync_header":false}}"#)).unwrap();
         assert!(!r.header_names().iter().any(|n| n.eq_ignore_ascii_case(DEFAULT_SYNC_HEADER)));
         let r = build(&format!(r#"{{"providers":[{GH}],"allowSyncHeader":false}}"#)).unwrap();
@@ -429,5 +805,116 @@ mod tests {
         let r = reason(&format!(r#"{{"providers":[{GH}],"mode":"CANARY"}}"#));
         assert!(r.contains("`mode`: unknown variant") && !r.contains("CANARY"), "{r}");
         assert!(reason(&format!(r#"{{"providers":[{GH}],"oops":1}}"#)).contains("unknown field `oops`"));
+    }
+}
+
+#[cfg(all(test, feature = "toml"))]
+mod toml_tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    /// The issue's serve example without its comments and functions; `listen`, `store` and the
+    /// secret sources are the host's keys.
+    const FILE: &str = r#"listen = "127.0.0.1:8787"
+base_path = "/flexdeploy/webhooks/v2"
+mode = "async"
+sync_header = "flex-sync-webhook"
+store = "memory"
+
+[[provider]]
+name = "github"
+scheme = "github"
+secrets_file = "github.secrets"
+
+[[provider]]
+name = "reflex"
+scheme = { name = "reflex", signature_header = "X-Reflex-Signature" }
+secrets_env = "REFLEX_SECRETS"
+max_event_age = 300
+"#;
+    const HOST: &[&str] = &["listen", "store", "provider.secrets_file", "provider.secrets_env"];
+
+    fn error(text: &str) -> ConfigError {
+        let file = TomlConfig::new(text);
+        let result = file.receiver(HOST).and_then(|mut c| {
+            for p in &mut c.providers {
+                p.verifier.as_mut().unwrap().secrets = vec!["s3cret".into()];
+            }
+            file.build(&c, Box::new(MemoryStore::default()))
+        });
+        let Err(err) = result else { panic!("no error") };
+        assert!(!err.to_string().contains("CANARY"), "a value was quoted: {err}");
+        assert_eq!(err.code(), ErrorCode::InvalidArgument);
+        err
+    }
+
+    fn place(err: &ConfigError) -> (usize, usize, &str) {
+        (err.line, err.column, err.key.as_str())
+    }
+
+    #[test]
+    fn the_serve_example_deserializes_into_the_core_types() {
+        let c = TomlConfig::new(FILE).receiver(HOST).unwrap();
+        assert_eq!(c.base_path.as_deref(), Some("/flexdeploy/webhooks/v2"));
+        assert_eq!(c.sync_header, Some(SyncHeaderConfig::Header { name: "flex-sync-webhook".into(), value: "true".into() }));
+        assert_eq!(c.providers.len(), 2);
+        assert_eq!(c.providers[1].name.as_deref(), Some("reflex"));
+        assert_eq!(c.providers[1].verifier.as_ref().unwrap().max_event_age, Some(300));
+        // Without naming the host's keys, they are unknown to the receiver.
+        let err = ReceiverConfig::from_toml(FILE).unwrap_err();
+        assert_eq!(place(&err), (1, 1, "listen"), "{err}");
+        assert!(err.problem.starts_with("unknown field `listen`, expected one of"), "{err}");
+    }
+
+    #[test]
+    fn errors_name_line_column_and_key_never_the_value() {
+        let e = error(&FILE.replace(r#"mode = "async""#, r#"mode = "CANARY""#));
+        assert_eq!(place(&e), (3, 1, "mode"));
+        assert_eq!(e.problem, "unknown variant, expected `async` or `sync`");
+        assert_eq!(place(&error(&FILE.replace(r#"mode = "async""#, "mode = 5"))), (3, 1, "mode"));
+        let e = error(&FILE.replace("max_event_age = 300", "max_event_agee = 300"));
+        assert_eq!(place(&e), (16, 1, "provider[1].max_event_agee"), "{e}");
+        assert!(e.problem.ends_with("or one the program reads itself: `listen`, `store`, `provider.secrets_file`, `provider.secrets_env`"));
+        let e = error(&FILE.replace("max_event_age = 300", r#"max_event_age = "CANARY""#));
+        assert_eq!((place(&e), e.problem.as_str()), ((16, 1, "provider[1].max_event_age"), "invalid type, expected u64"));
+        let e = error(&FILE.replace("max_event_age = 300", r#"secrets = "CANARY""#));
+        assert_eq!(place(&e), (16, 1, "provider[1].secrets"), "{e}");
+        let e = error(&FILE.replace(r#"scheme = "github""#, r#"scheme = 1"#));
+        assert_eq!(place(&e), (9, 1, "provider[0].scheme"), "{e}");
+        let e = error(&FILE.replace(r#"name = "github""#, r#"name = ["CANARY"]"#));
+        assert_eq!(place(&e), (8, 1, "provider[0].name"), "{e}");
+        let e = error(&FILE.replace("max_event_age = 300", r#"match = "CANARY""#));
+        assert_eq!((place(&e), e.problem.as_str()), ((16, 1, "provider[1].match"), MATCH_PROBLEM.trim_start_matches("match: ")));
+        // Syntax: the key being written, the position of the error, toml's fixed text.
+        let e = error(&FILE.replace(r#"mode = "async""#, r#"mode = "CANARY"#));
+        assert_eq!((e.line, e.key.as_str()), (3, "mode"), "{e}");
+        let e = error("lease_seconds = CANARY\n");
+        assert_eq!((e.line, e.key.as_str()), (1, "lease_seconds"), "{e}");
+    }
+
+    #[test]
+    fn the_receivers_own_checks_are_located_too() {
+        let e = error(&FILE.replace(r#"base_path = "/flexdeploy/webhooks/v2""#, r#"base_path = "CANARY""#));
+        assert_eq!(place(&e), (2, 1, "base_path"));
+        assert_eq!(e.problem, "`base_path` must start with '/'");
+        let e = error(&FILE.replace(r#"name = "reflex""#, r#"name = "github""#));
+        assert_eq!(place(&e), (13, 1, "provider[1].name"));
+        assert!(e.problem.contains(r#"two providers are named "github""#), "{e}");
+        let e = error(&FILE.replace(r#"scheme = "github""#, r#"scheme = "githubb""#));
+        assert_eq!(place(&e), (9, 1, "provider[0].scheme"), "{e}");
+        let e = error(&FILE.replace("max_event_age = 300", "tolerance_seconds = 300"));
+        assert_eq!(place(&e), (16, 1, "provider[1].tolerance_seconds"), "{e}");
+        let e = error(&format!("unhandled_status = 99\n{FILE}"));
+        assert_eq!(place(&e), (1, 1, "unhandled_status"), "{e}");
+        let e = error(&format!("lease_seconds = -1.0\n{FILE}"));
+        assert_eq!(place(&e), (1, 1, "lease_seconds"), "{e}");
+        // A key the file does not write: at the nearest enclosing table, named as asked.
+        let file = TomlConfig::new(FILE);
+        let e = file.error_at("providers[1].secrets", "no secret");
+        assert_eq!(place(&e), (12, 1, "provider[1].secrets"), "at its [[provider]] header, as the file spells it: {e}");
+        assert_eq!(place(&file.error_at("provider[1].secrets_env", "unset")), (15, 1, "provider[1].secrets_env"));
+        assert_eq!(place(&file.error_at("function[0].run", "x")), (1, 1, "function[0].run"));
+        let e: Error = file.error_at("mode", "bad").into();
+        assert_eq!(e.to_string(), "invalid argument: receiver options: line 3:1: mode: bad");
     }
 }

@@ -36,6 +36,8 @@ pub mod sign;
 pub mod verify;
 
 pub use config::{MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RouteConfig, SyncHeaderConfig};
+#[cfg(feature = "toml")]
+pub use config::{ConfigError, TomlConfig};
 #[cfg(feature = "redis")]
 pub use dedup::RedisStore;
 pub use dedup::{Claim, Clock, Completion, MemoryStore, Store, SystemClock, Token};

@@ -63,7 +63,7 @@ fn describe(e: &serde_json::Error) -> String {
 /// (`invalid type`, `invalid value`), `invalid length <n>, expected <what>`, `unknown variant
 /// <value>, expected <what>`, `unknown field <name>, expected <fields>`, `missing field <name>`,
 /// or a custom text; the value part is dropped, whatever it holds.
-fn data_problem(message: &str) -> String {
+pub(crate) fn data_problem(message: &str) -> String {
     const KINDS: [&str; 5] = ["invalid type", "invalid value", "invalid length", "unknown variant", "unknown field"];
     let kind = KINDS.iter().find(|k| message.starts_with(*k));
     // The expectation is the text after the LAST ", expected ": a value quoted before it may itself

@@ -3,64 +3,16 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hookverify::axum::{Context, HandlerError, Webhooks};
 use hookverify::{MemoryStore, Mode, Provider, Verifier};
-use serde_json::Value;
-
-/// A valid GitHub delivery from the independent vectors (signature by the stdlib generator). The
-/// tests make distinct deliveries of it by varying `X-GitHub-Delivery`, with the scheme of
-/// `support::github_keyed_by_delivery_id`.
-fn github_case() -> (String, Vec<u8>, Vec<(String, String)>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/schemes.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let t = doc["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["scheme"] == "github" && t["result"] == "valid" && t["event"].is_object())
-        .unwrap();
-    let secret = t["secrets"][t["key_index"].as_u64().unwrap() as usize].as_str().unwrap().to_owned();
-    let headers = t["headers"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| *k != "X-GitHub-Delivery")
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect();
-    (secret, t["body"].as_str().unwrap().as_bytes().to_vec(), headers)
-}
-
-/// Minimal HTTP/1.1 client: status, headers text, body.
-fn post(port: u16, path: &str, headers: &[(String, String)], body: &[u8]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_owned(), body.to_owned())
-}
+use support::post;
 
 async fn serve(hooks: Webhooks) -> u16 {
-    let app = axum::Router::new().route("/webhooks", hooks.into_method_router());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
+    support::serve(axum::Router::new().route("/webhooks", hooks.into_method_router())).await
 }
 
 fn with_delivery(headers: &[(String, String)], id: &str) -> Vec<(String, String)> {
@@ -71,7 +23,7 @@ fn with_delivery(headers: &[(String, String)], id: &str) -> Vec<(String, String)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_ack_policy_over_http() {
-    let (secret, body, headers) = github_case();
+    let support::GithubCase { secret, body, headers } = support::github_case();
     let runs = Arc::new(AtomicUsize::new(0));
     let fail_next = Arc::new(AtomicUsize::new(0));
     let (r, f) = (runs.clone(), fail_next.clone());
@@ -133,7 +85,7 @@ async fn sync_ack_policy_over_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_is_a_failure_and_the_retry_runs() {
-    let (secret, body, headers) = github_case();
+    let support::GithubCase { secret, body, headers } = support::github_case();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     let verifier = Verifier::new(support::github_keyed_by_delivery_id(), [secret.as_str()]).unwrap();
@@ -162,7 +114,7 @@ async fn a_panicking_handler_is_a_failure_and_the_retry_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_mode_answers_202_then_runs() {
-    let (secret, body, headers) = github_case();
+    let support::GithubCase { secret, body, headers } = support::github_case();
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
     let verifier = Verifier::new(support::github_keyed_by_delivery_id(), [secret.as_str()]).unwrap();

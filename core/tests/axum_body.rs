@@ -2,6 +2,8 @@
 //! `payload_too_large` JSON, and the body deadline. Real HTTP on loopback via `axum::serve`.
 #![cfg(feature = "axum")]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -17,11 +19,7 @@ async fn serve(body_timeout: Option<Duration>) -> u16 {
         .unwrap()
         .on("*", |_ctx: Context| async move { Ok(()) })
         .body_timeout(body_timeout);
-    let app = axum::Router::new().route("/webhooks", hooks.into_method_router());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
+    support::serve(axum::Router::new().route("/webhooks", hooks.into_method_router())).await
 }
 
 /// Sends `request` and reads until the server closes (a reset after the answer keeps what was

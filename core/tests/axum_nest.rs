@@ -3,10 +3,9 @@
 //! status and the sync header are honoured.
 #![cfg(feature = "axum")]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod support;
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use hookverify::axum::{Context, Webhooks};
 use hookverify::{MemoryStore, Mode, Provider, Scope, Verifier};
@@ -30,22 +29,6 @@ fn github(body: &str, event: &str, id: &str) -> Vec<(String, String)> {
     ]
 }
 
-fn post(port: u16, path: &str, headers: &[(String, String)], body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_routes_match_the_original_path_relative_to_base_path() {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -66,11 +49,12 @@ async fn nested_routes_match_the_original_path_relative_to_base_path() {
         .unhandled_status(204);
     let inner = axum::Router::new().route("/{*rest}", hooks.into_method_router());
     let app = axum::Router::new().nest("/flexdeploy/webhooks/v2", inner);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let port = support::serve(app).await;
     let call = move |path: &'static str, headers: Vec<(String, String)>, body: &'static str| {
-        tokio::task::spawn_blocking(move || post(port, path, &headers, body))
+        tokio::task::spawn_blocking(move || {
+            let (status, _, body) = support::post(port, path, &headers, body.as_bytes());
+            (status, body)
+        })
     };
 
     // Mounted under nest, the scoped route still matches: its path is relative to base_path.

@@ -14,35 +14,7 @@ use std::sync::{Barrier, Mutex};
 
 use hookverify::dedup::{Store, Token};
 use hookverify::{MemoryStore, Mode, Provider, Receiver, Request, Step, Verifier};
-use serde_json::Value;
-
-struct GithubCase {
-    secret: String,
-    body: Vec<u8>,
-    headers: Vec<(String, String)>,
-}
-
-fn github_case() -> GithubCase {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/schemes.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let t = doc["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["scheme"] == "github" && t["result"] == "valid" && t["event"].is_object())
-        .expect("a valid github case");
-    GithubCase {
-        secret: t["secrets"][t["key_index"].as_u64().unwrap() as usize].as_str().unwrap().to_owned(),
-        body: t["body"].as_str().unwrap().as_bytes().to_vec(),
-        headers: t["headers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("X-GitHub-Delivery"))
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-            .collect(),
-    }
-}
+use support::{github_case, GithubCase};
 
 fn receiver(case: &GithubCase, store: Box<dyn Store>) -> Receiver<()> {
     let verifier = Verifier::new(support::github_keyed_by_delivery_id(), [case.secret.as_str()]).unwrap();

@@ -4,6 +4,9 @@
 //!
 //! Signatures are computed with the `hmac`/`sha2` crates directly, never with hookverify's signer.
 
+#[cfg(feature = "axum")]
+mod support;
+
 use hmac::{Hmac, Mac};
 use hookverify::dedup::MemoryStore;
 use hookverify::receiver::{Provider, Receiver, Request, Step};
@@ -231,27 +234,12 @@ fn a_timestamped_scheme_checks_the_envelope_time_or_the_signed_header() {
 
 #[cfg(feature = "axum")]
 mod axum_receiver {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
     use hookverify::axum::Webhooks;
     use hookverify::{unix_now, MemoryStore, Provider};
 
     fn post(port: u16, headers: &[(String, String)], body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-        let mut req = format!("POST /webhooks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
+        let (status, _, body) = crate::support::post(port, "/webhooks", headers, body);
+        (status, body)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,10 +247,7 @@ mod axum_receiver {
         let hooks = Webhooks::new(vec![Provider::new("reflex", super::reflex(Some(300)))], MemoryStore::default())
             .unwrap()
             .on("*", |_ctx: hookverify::axum::Context| async { Ok(()) });
-        let app = axum::Router::new().route("/webhooks", hooks.into_method_router());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let port = crate::support::serve(axum::Router::new().route("/webhooks", hooks.into_method_router())).await;
         let (status, body) = tokio::task::spawn_blocking(move || {
             let (h, body) = super::delivery(Some(r#""2020-01-01T00:00:00Z""#));
             post(port, &h, &body)

@@ -15,11 +15,10 @@ use std::time::Duration;
 
 use clap::Args;
 use hookverify::axum::{Context, HandlerError, Outcome, Webhooks, DEFAULT_BODY_TIMEOUT};
-use hookverify::{MemoryStore, Pattern, ReceiverConfig, Verifier};
+use hookverify::{ConfigError, MemoryStore, Pattern, ReceiverConfig, RouteConfig, TomlConfig, Verifier};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
-use toml::Spanned;
 
 use crate::listen::DEFAULT_HEADER_TIMEOUT_SECS;
 
@@ -40,102 +39,87 @@ pub struct ServeArgs {
     check: bool,
 }
 
-/// The file, as written. Receiver-level keys are passed to the core's [`ReceiverConfig`].
+/// The keys of the file that are `serve`'s own; every other key is the core's [`ReceiverConfig`]
+/// (read by [`TomlConfig::receiver`], which refuses a key it does not know).
+const OWN_KEYS: &[&str] =
+    &["listen", "store", "header_timeout", "body_timeout", "function", "provider.secrets_file", "provider.secrets_env"];
+
+/// `serve`'s own keys, as written (the receiver's keys are left to the core).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    listen: Option<Spanned<String>>,
+    listen: Option<String>,
+    /// `"memory"` (default) or a `redis://` URL.
     #[serde(default)]
-    store: Option<Spanned<String>>,
-    #[serde(default)]
-    base_path: Option<Spanned<String>>,
-    #[serde(default)]
-    mode: Option<Spanned<String>>,
-    /// A header name, `{ name, value }` or `false`.
-    #[serde(default)]
-    sync_header: Option<Spanned<Value>>,
-    #[serde(default)]
-    unhandled_status: Option<Spanned<u16>>,
-    #[serde(default)]
-    lease_seconds: Option<Spanned<f64>>,
-    #[serde(default)]
-    retention_seconds: Option<Spanned<f64>>,
-    #[serde(default)]
-    namespace: Option<Spanned<String>>,
-    #[serde(default)]
-    max_body_bytes: Option<Spanned<usize>>,
+    store: Option<String>,
     /// Seconds a connection may take to send its headers (default 10).
     #[serde(default)]
-    header_timeout: Option<Spanned<u64>>,
+    header_timeout: Option<u64>,
     /// Seconds a request may take to send its body (default 30).
     #[serde(default)]
-    body_timeout: Option<Spanned<u64>>,
-    #[serde(default, rename = "provider")]
-    providers: Vec<Spanned<ProviderEntry>>,
+    body_timeout: Option<u64>,
+    /// Per `[[provider]]` (file order): where its secrets come from.
+    #[serde(default, rename = "provider", alias = "providers")]
+    providers: Vec<SecretSource>,
     #[serde(default, rename = "function")]
-    functions: Vec<Spanned<FunctionEntry>>,
-}
-
-/// One `[[provider]]`. Secrets come only from `secrets_file` / `secrets_env`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProviderEntry {
-    #[serde(default)]
-    name: Option<Spanned<String>>,
-    scheme: Spanned<Value>,
-    #[serde(default)]
-    secrets_file: Option<Spanned<PathBuf>>,
-    #[serde(default)]
-    secrets_env: Option<Spanned<String>>,
-    #[serde(default)]
-    max_event_age: Option<Spanned<u64>>,
-    #[serde(default)]
-    tolerance_seconds: Option<Spanned<u64>>,
-    #[serde(default)]
-    max_body_bytes: Option<Spanned<usize>>,
-    #[serde(default, rename = "match")]
-    matcher: Option<Spanned<Value>>,
+    functions: Vec<FunctionEntry>,
 }
 
 /// One `[[function]]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FunctionEntry {
-    provider: Spanned<String>,
-    path: Spanned<String>,
+    provider: String,
+    path: String,
     #[serde(default)]
-    types: Option<Spanned<Vec<String>>>,
-    run: Spanned<Vec<String>>,
+    types: Option<Vec<String>>,
+    run: Vec<String>,
     /// Seconds (default 30).
     #[serde(default)]
-    timeout: Option<Spanned<f64>>,
+    timeout: Option<f64>,
 }
 
-/// Where a provider's secrets come from (re-read on SIGHUP).
-#[derive(Debug, Clone)]
+/// Where a provider's secrets come from (re-read on SIGHUP): its `secrets_file` and `secrets_env`.
+#[derive(Debug, Clone, Deserialize)]
 struct SecretSource {
-    file: Option<PathBuf>,
-    env: Option<String>,
+    #[serde(default)]
+    secrets_file: Option<PathBuf>,
+    #[serde(default)]
+    secrets_env: Option<String>,
 }
 
 impl SecretSource {
     /// The secrets: the file's non-empty lines, then the variable's comma-separated values.
-    /// Errors name the source, never a value.
-    fn load(&self) -> Result<Vec<String>, String> {
+    /// An error names the key at fault and the source, never a value.
+    fn load(&self) -> Result<Vec<String>, (&'static str, String)> {
         let mut secrets = Vec::new();
-        if let Some(path) = &self.file {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if let Some(path) = &self.secrets_file {
+            let text = std::fs::read_to_string(path).map_err(|e| ("secrets_file", format!("cannot read {}: {e}", path.display())))?;
             secrets.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
         }
-        if let Some(var) = &self.env {
-            let value = std::env::var(var).map_err(|_| format!("environment variable {var} is not set (or not UTF-8)"))?;
+        if let Some(var) = &self.secrets_env {
+            let value = std::env::var(var).map_err(|_| ("secrets_env", format!("environment variable {var} is not set (or not UTF-8)")))?;
             secrets.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
         }
         if secrets.is_empty() {
-            return Err("no secret found (secrets_file: one per line; secrets_env: comma-separated)".into());
+            return Err(match (&self.secrets_file, &self.secrets_env) {
+                (None, None) => ("secrets_file", "give secrets_file or secrets_env (secrets are never written in the config)".into()),
+                (file, _) => {
+                    let key = if file.is_some() { "secrets_file" } else { "secrets_env" };
+                    (key, "no secret found (secrets_file: one per line; secrets_env: comma-separated)".into())
+                }
+            });
         }
         Ok(secrets)
+    }
+
+    /// The key the file uses for this source.
+    fn key(&self) -> &'static str {
+        if self.secrets_file.is_some() {
+            "secrets_file"
+        } else {
+            "secrets_env"
+        }
     }
 }
 
@@ -156,9 +140,8 @@ struct Function {
 struct Plan {
     listen: String,
     store: String,
+    /// The core's options, secrets and routes filled in.
     receiver: ReceiverConfig,
-    /// Whether the file sets `unhandled_status` (else sync answers 404 when no function matched).
-    unhandled_status_set: bool,
     header_timeout: Duration,
     body_timeout: Duration,
     /// Per provider (file order): its secret source.
@@ -168,206 +151,110 @@ struct Plan {
     routes: Vec<usize>,
 }
 
-/// Problems found in the file, each `file:line:column: key: problem`.
-struct Problems {
-    file: String,
-    text: String,
-    list: Vec<String>,
-}
-
-impl Problems {
-    fn at(&mut self, span: std::ops::Range<usize>, key: &str, problem: impl std::fmt::Display) {
-        let start = span.start.min(self.text.len());
-        let before = &self.text[..start];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        self.list.push(format!("{}:{line}:{column}: {key}: {problem}", self.file));
-    }
-
-    /// The key written at `span`'s line (`mode = …` → `mode`), for errors toml reports by position.
-    fn key_at(&self, span: &std::ops::Range<usize>) -> String {
-        let start = span.start.min(self.text.len());
-        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line = self.text[line_start..].lines().next().unwrap_or("");
-        match line.split_once('=') {
-            Some((key, _)) if !key.trim().is_empty() && !key.contains('[') => key.trim().to_owned(),
-            _ => line.trim().trim_start_matches('[').trim_end_matches(']').to_owned(),
-        }
-    }
-}
-
-/// serde's message without the value it quotes (`invalid type: string "…", expected u64` →
-/// `invalid type, expected u64`): a mistyped key may hold a secret.
-fn problem_text(message: &str) -> String {
-    for kind in ["invalid type", "invalid value", "unknown variant", "invalid length"] {
-        if message.starts_with(kind) {
-            return match message.rsplit_once(", expected ") {
-                Some((_, expected)) => format!("{kind}, expected {expected}"),
-                None => kind.to_owned(),
-            };
-        }
-    }
-    message.to_owned()
-}
-
+/// The plan of the file at `path`, or its problems, each `file:line:column: key: problem`.
 fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{file}: cannot read: {e}")])?;
-    let mut problems = Problems { file, text: text.clone(), list: Vec::new() };
-    let parsed: File = match toml::from_str(&text) {
-        Ok(f) => f,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let key = problems.key_at(&span);
-            problems.at(span, &key, problem_text(e.message().trim()));
-            return Err(problems.list);
-        }
-    };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: cannot read: {e}")])?;
+    let located = |e: ConfigError| format!("{name}:{e}");
+    let file = TomlConfig::new(&text);
+    let receiver = file.receiver(OWN_KEYS).map_err(|e| vec![located(e)])?;
+    let own: File = file.deserialize(&[]).map_err(|e| vec![located(e)])?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-    let plan = plan(&parsed, &dir, &mut problems);
-    match plan {
-        Some(plan) if problems.list.is_empty() => Ok(plan),
-        _ => Err(problems.list),
+    let mut problems = Vec::new();
+    match plan(&file, own, receiver, &dir, &mut problems) {
+        Some(plan) if problems.is_empty() => Ok(plan),
+        _ => Err(problems.into_iter().map(located).collect()),
     }
 }
 
-fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
-    if file.providers.is_empty() {
-        problems.at(0..0, "provider", "at least one [[provider]] is needed");
+fn plan(file: &TomlConfig, own: File, mut receiver: ReceiverConfig, dir: &Path, problems: &mut Vec<ConfigError>) -> Option<Plan> {
+    if receiver.providers.is_empty() {
+        problems.push(file.error_at("provider", "at least one [[provider]] is needed"));
         return None;
     }
-    // Providers: the core's options per provider, secrets read from their sources.
-    let mut providers = Vec::new();
-    let mut sources = Vec::new();
-    let mut names = Vec::new();
-    for (i, entry) in file.providers.iter().enumerate() {
-        let p = entry.get_ref();
-        let key = |k: &str| format!("provider[{i}].{k}");
-        let source = SecretSource {
-            file: p.secrets_file.as_ref().map(|f| dir.join(f.get_ref())),
-            env: p.secrets_env.as_ref().map(|e| e.get_ref().clone()),
-        };
-        let secrets = match (&p.secrets_file, &p.secrets_env) {
-            (None, None) => {
-                problems.at(
-                    entry.span(),
-                    &key("secrets_file"),
-                    "give secrets_file or secrets_env (secrets are never written in the config)",
-                );
-                continue;
-            }
-            (file_key, env_key) => match source.load() {
-                Ok(s) => s,
-                Err(e) => {
-                    let (span, k) = match (file_key, env_key) {
-                        (Some(f), _) if source.file.as_ref().is_some_and(|f| !f.exists()) || env_key.is_none() => {
-                            (f.span(), "secrets_file")
-                        }
-                        (_, Some(v)) => (v.span(), "secrets_env"),
-                        (Some(f), None) => (f.span(), "secrets_file"),
-                        (None, None) => unreachable!("handled above"),
-                    };
-                    problems.at(span, &key(k), e);
-                    continue;
-                }
-            },
-        };
-        let mut options = serde_json::Map::new();
-        options.insert("scheme".into(), p.scheme.get_ref().clone());
-        options.insert("secrets".into(), json!(secrets));
-        if let Some(v) = &p.max_event_age {
-            options.insert("max_event_age".into(), json!(v.get_ref()));
+    for (key, set) in [("routes", !receiver.routes.is_empty()), ("unhandled", receiver.unhandled)] {
+        if set {
+            problems.push(file.error_at(key, "serve routes deliveries to its [[function]] tables"));
         }
-        if let Some(v) = &p.tolerance_seconds {
-            options.insert("tolerance_seconds".into(), json!(v.get_ref()));
-        }
-        if let Some(v) = &p.max_body_bytes {
-            options.insert("max_body_bytes".into(), json!(v.get_ref()));
-        }
-        // The provider alone first, so a problem is reported at its own line.
-        let verifier = hookverify::VerifierOptions::from_json(&Value::Object(options.clone()).to_string()).and_then(|o| o.build());
-        let verifier = match verifier {
-            Ok(v) => v,
-            Err(e) => {
-                let reason = e.to_string();
-                let (span, k) = if reason.contains("max_event_age") && p.max_event_age.is_some() {
-                    (p.max_event_age.as_ref().map(Spanned::span).unwrap_or(entry.span()), "max_event_age")
-                } else if matches!(e.code(), hookverify::ErrorCode::InvalidSecret) {
-                    match (&p.secrets_file, &p.secrets_env) {
-                        (Some(f), _) => (f.span(), "secrets_file"),
-                        (_, Some(v)) => (v.span(), "secrets_env"),
-                        _ => (entry.span(), "scheme"),
-                    }
-                } else {
-                    (p.scheme.span(), "scheme")
-                };
-                problems.at(span, &key(k), reason);
-                continue;
-            }
-        };
-        let name = p.name.as_ref().map_or_else(|| verifier.scheme().spec().name.clone(), |n| n.get_ref().clone());
-        if let Some(n) = &p.name {
-            options.insert("name".into(), json!(n.get_ref()));
-        }
-        if let Some(m) = &p.matcher {
-            options.insert("match".into(), m.get_ref().clone());
-        }
-        names.push(name);
-        sources.push(source);
-        providers.push(Value::Object(options));
     }
-    // A repeated name is the core's to report (below), at the second provider's line.
-    let repeated = (0..names.len()).find(|&i| names[..i].contains(&names[i]));
-    // Functions: one route per type pattern (none: `*`).
-    let mut routes = Vec::new();
-    let mut route_json = Vec::new();
-    let mut functions = Vec::new();
-    for (i, entry) in file.functions.iter().enumerate() {
-        let f = entry.get_ref();
-        let key = |k: &str| format!("function[{i}].{k}");
-        if !names.iter().any(|n| n == f.provider.get_ref()) && problems.list.is_empty() && repeated.is_none() {
-            problems.at(
-                f.provider.span(),
-                &key("provider"),
-                format!("no provider is named {:?} (the providers are: {})", f.provider.get_ref(), names.join(", ")),
-            );
-        }
-        let Some((program, args)) = f.run.get_ref().split_first() else {
-            problems.at(f.run.span(), &key("run"), "must name a command: [\"./script.sh\", \"arg\", …]");
+    // Secrets: read from their sources into the core's options, never from the file itself.
+    let mut sources = Vec::new();
+    for (i, (p, source)) in receiver.providers.iter_mut().zip(own.providers).enumerate() {
+        let key = |k: &str| format!("provider[{i}].{k}");
+        let Some(options) = p.verifier.as_mut() else {
+            problems.push(file.error_at(&key("scheme"), "missing: every provider needs a scheme"));
             continue;
         };
-        let timeout = match f.timeout.as_ref().map(|t| (t.span(), Duration::try_from_secs_f64(*t.get_ref()))) {
+        if options.secret.is_some() || !options.secrets.is_empty() {
+            let k = if options.secret.is_some() { "secret" } else { "secrets" };
+            problems.push(file.error_at(&key(k), "secrets are never written in the config: use secrets_file or secrets_env"));
+            continue;
+        }
+        let source = SecretSource { secrets_file: source.secrets_file.map(|f| dir.join(f)), ..source };
+        match source.load() {
+            Ok(secrets) => options.secrets = secrets,
+            Err((k, problem)) => problems.push(file.error_at(&key(k), problem)),
+        }
+        sources.push(source);
+    }
+    if !problems.is_empty() {
+        return None;
+    }
+    // The core checks the rest (scheme, names, base path, lease, …) and locates its problems.
+    let names: Vec<String> = match file.build(&receiver, Box::new(MemoryStore::default())) {
+        Ok(built) => built.providers().iter().map(|p| p.name().to_owned()).collect(),
+        Err(e) => {
+            // An unusable secret is the fault of its source.
+            let source = (0..sources.len()).find(|i| e.key == format!("provider[{i}].secrets"));
+            problems.push(match source {
+                Some(i) => file.error_at(&format!("provider[{i}].{}", sources[i].key()), e.problem),
+                None => e,
+            });
+            return None;
+        }
+    };
+    // Functions: one route per type pattern (none: `*`).
+    let mut routes = Vec::new();
+    let mut functions = Vec::new();
+    for (i, f) in own.functions.into_iter().enumerate() {
+        let key = |k: &str| format!("function[{i}].{k}");
+        if !names.contains(&f.provider) {
+            let problem = format!("no provider is named {:?} (the providers are: {})", f.provider, names.join(", "));
+            problems.push(file.error_at(&key("provider"), problem));
+        }
+        let Some((program, args)) = f.run.split_first() else {
+            problems.push(file.error_at(&key("run"), "must name a command: [\"./script.sh\", \"arg\", …]"));
+            continue;
+        };
+        let timeout = match f.timeout.map(Duration::try_from_secs_f64) {
             None => DEFAULT_FUNCTION_TIMEOUT,
-            Some((_, Ok(d))) if !d.is_zero() => d,
-            Some((span, _)) => {
-                problems.at(span, &key("timeout"), "must be a positive number of seconds");
+            Some(Ok(d)) if !d.is_zero() => d,
+            Some(_) => {
+                problems.push(file.error_at(&key("timeout"), "must be a positive number of seconds"));
                 continue;
             }
         };
-        let types = f.types.as_ref().map_or_else(|| vec!["*".to_owned()], |t| t.get_ref().clone());
+        let types = f.types.unwrap_or_else(|| vec!["*".to_owned()]);
         if types.is_empty() {
-            problems.at(
-                f.types.as_ref().map_or(entry.span(), Spanned::span),
-                &key("types"),
-                "must list at least one pattern (leave it out for every type)",
-            );
+            problems.push(file.error_at(&key("types"), "must list at least one pattern (leave it out for every type)"));
             continue;
         }
         // A relative command path is relative to the config file's directory (its working directory too).
         let program = PathBuf::from(program);
         let program = if program.is_relative() && program.components().count() > 1 { dir.join(program) } else { program };
         if program.components().count() > 1 && !is_executable(&program) {
-            problems.at(f.run.span(), &key("run"), format!("{} is not an executable file", program.display()));
+            problems.push(file.error_at(&key("run"), format!("{} is not an executable file", program.display())));
             continue;
         }
-        let path = f.path.get_ref().trim_matches('/').to_owned();
+        let path = f.path.trim_matches('/').to_owned();
         for t in &types {
             routes.push(functions.len());
-            route_json.push(json!({"pattern": t, "provider": f.provider.get_ref(), "path": path}));
+            let route = json!({"pattern": t, "provider": f.provider, "path": path});
+            receiver.routes.push(RouteConfig::deserialize(route).expect("a route of strings"));
         }
         functions.push(Arc::new(Function {
-            label: format!("[{} {}]", f.provider.get_ref(), path),
+            label: format!("[{} {}]", f.provider, path),
             program,
             args: args.to_vec(),
             dir: dir.to_path_buf(),
@@ -375,71 +262,24 @@ fn plan(file: &File, dir: &Path, problems: &mut Problems) -> Option<Plan> {
             patterns: types.iter().map(|t| Pattern::parse(t)).collect(),
         }));
     }
-    if !problems.list.is_empty() {
-        return None;
-    }
-    let mut receiver = serde_json::Map::new();
-    receiver.insert("providers".into(), Value::Array(providers));
-    receiver.insert("routes".into(), Value::Array(route_json));
-    fn entry<T: serde::Serialize>(v: &Option<Spanned<T>>) -> Option<(std::ops::Range<usize>, Value)> {
-        v.as_ref().map(|v| (v.span(), json!(v.get_ref())))
-    }
-    let top = [
-        ("base_path", entry(&file.base_path)),
-        ("mode", entry(&file.mode)),
-        ("sync_header", entry(&file.sync_header)),
-        ("unhandled_status", entry(&file.unhandled_status)),
-        ("lease_seconds", entry(&file.lease_seconds)),
-        ("retention_seconds", entry(&file.retention_seconds)),
-        ("namespace", entry(&file.namespace)),
-        ("max_body_bytes", entry(&file.max_body_bytes)),
-    ];
-    for (k, v) in &top {
-        if let Some((_, v)) = v {
-            receiver.insert((*k).into(), v.clone());
-        }
-    }
-    // The core validates the rest; its message names the key, which names the line here.
-    let built =
-        ReceiverConfig::from_json(&Value::Object(receiver).to_string()).and_then(|c| c.build(Box::new(MemoryStore::default())).map(|_| c));
-    let receiver = match built {
-        Ok(c) => c,
-        Err(e) => {
-            let reason = e.to_string();
-            let (key, span) = top
-                .iter()
-                .find(|(k, v)| v.is_some() && reason.contains(k))
-                .map(|(k, v)| ((*k).to_owned(), v.as_ref().map_or(0..0, |(span, _)| span.clone())))
-                .or_else(|| {
-                    let i = (0..file.providers.len()).find(|i| reason.contains(&format!("providers[{i}]"))).or(repeated)?;
-                    Some((format!("provider[{i}]"), file.providers[i].span()))
-                })
-                .unwrap_or_else(|| ("provider".to_owned(), file.providers[0].span()));
-            problems.at(span, &key, reason);
-            return None;
-        }
-    };
-    let store = file.store.as_ref().map_or_else(|| "memory".to_owned(), |s| s.get_ref().clone());
+    let store = own.store.unwrap_or_else(|| "memory".to_owned());
     if store != "memory" && !store.starts_with("redis://") && !store.starts_with("rediss://") {
-        let span = file.store.as_ref().map_or(0..0, Spanned::span);
-        problems.at(span, "store", "must be \"memory\" or a redis:// URL");
-        return None;
+        problems.push(file.error_at("store", "must be \"memory\" or a redis:// URL"));
     }
-    let seconds = |v: &Option<Spanned<u64>>, key: &str, default: Duration, problems: &mut Problems| match v {
-        None => Some(default),
-        Some(s) if *s.get_ref() > 0 => Some(Duration::from_secs(*s.get_ref())),
-        Some(s) => {
-            problems.at(s.span(), key, "must be a positive number of seconds");
-            None
+    let mut seconds = |v: Option<u64>, key: &str, default: Duration| match v {
+        None => default,
+        Some(0) => {
+            problems.push(file.error_at(key, "must be a positive number of seconds"));
+            default
         }
+        Some(s) => Duration::from_secs(s),
     };
-    let header_timeout = seconds(&file.header_timeout, "header_timeout", Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS), problems)?;
-    let body_timeout = seconds(&file.body_timeout, "body_timeout", DEFAULT_BODY_TIMEOUT, problems)?;
+    let header_timeout = seconds(own.header_timeout, "header_timeout", Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS));
+    let body_timeout = seconds(own.body_timeout, "body_timeout", DEFAULT_BODY_TIMEOUT);
     Some(Plan {
-        listen: file.listen.as_ref().map_or_else(|| DEFAULT_LISTEN.to_owned(), |l| l.get_ref().clone()),
+        listen: own.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
         store,
         receiver,
-        unhandled_status_set: file.unhandled_status.is_some(),
         header_timeout,
         body_timeout,
         sources,
@@ -492,7 +332,7 @@ async fn daemon(plan: Plan) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !plan.unhandled_status_set {
+    if plan.receiver.unhandled_status.is_none() {
         // FlexDeploy's sync semantics: 404 when no function matched (async keeps its 202).
         hooks.receiver_mut().unhandled_status_sync(404);
     }
@@ -611,7 +451,7 @@ fn reload(sources: &[SecretSource], verifiers: &[(String, Verifier)]) {
     for (source, (name, _)) in sources.iter().zip(verifiers) {
         match source.load() {
             Ok(s) => loaded.push(s),
-            Err(e) => {
+            Err((_, e)) => {
                 log(&format!("hookverify: SIGHUP: provider {name}: {e}; secrets unchanged"));
                 return;
             }

@@ -4,7 +4,6 @@ mod common;
 
 use common::{bin, body_of, listen, run_with_stdin, vectors};
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -246,28 +245,10 @@ fn readme_cli_block_runs() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// Minimal HTTP/1.1 POST on loopback: (status, body).
-fn http_post(port: u16, headers: &[(String, String)], body: &[u8]) -> (u16, String) {
-    use std::io::Read;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut req = format!("POST /hooks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
-}
-
 #[test]
 fn listen_prints_events_and_answers_per_ack_policy() {
-    use std::io::BufRead;
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let (mut child, port, mut stdout) = listen(&["--path", "/hooks", "--scheme", "standard"], secret);
+    let mut server = listen(&["--path", "/hooks", "--scheme", "standard"], secret);
 
     // Signature from the standard-webhooks project's own test vector (independent of our signer).
     let body = br#"{"test": 2432232314}"#;
@@ -277,7 +258,7 @@ fn listen_prints_events_and_answers_per_ack_policy() {
         ("webhook-signature".to_string(), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".to_string()),
     ];
     // That vector is from 2021: it is stale now, so the receiver rejects it with the replay code.
-    let (status, resp) = http_post(port, &valid, body);
+    let (status, resp) = server.post("/hooks", &valid, body);
     assert_eq!(status, 401, "{resp}");
     assert!(resp.contains("timestamp_too_old"));
 
@@ -285,22 +266,17 @@ fn listen_prints_events_and_answers_per_ack_policy() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
     let envelope = br#"{"type":"user.created","timestamp":"2026-01-01T00:00:00Z","data":{"user":"u_1"}}"#;
     let headers = sign(&["--scheme", "standard", "--secret", secret, "--id", "msg_live_1", "--timestamp", &now], envelope);
-    let (status, resp) = http_post(port, &headers, envelope);
+    let (status, resp) = server.post("/hooks", &headers, envelope);
     assert_eq!(status, 200, "{resp}");
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let event: Value = serde_json::from_str(&line).unwrap();
+    let event = server.event();
     assert_eq!((event["id"].as_str(), event["type"].as_str()), (Some("msg_live_1"), Some("user.created")));
     assert_eq!(event["data"]["user"], "u_1");
     // Duplicate: 200, not printed again; tampered: 401.
-    let (status, resp) = http_post(port, &headers, envelope);
+    let (status, resp) = server.post("/hooks", &headers, envelope);
     assert_eq!(status, 200);
     assert!(resp.contains("duplicate"));
-    let (status, _) = http_post(port, &headers, &envelope[1..]);
+    let (status, _) = server.post("/hooks", &headers, &envelope[1..]);
     assert_eq!(status, 401);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    assert!(rest.is_empty(), "the duplicate must not print a second event: {rest}");
+    let rest = server.stop();
+    assert!(rest.is_empty(), "the duplicate must not print a second event: {rest:?}");
 }

@@ -5,7 +5,6 @@ mod common;
 
 use common::{bin, body_of, listen, run_with_stdin, vectors};
 
-use std::io::BufRead;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -129,20 +128,18 @@ fn send_delivers_signed_events_that_listen_accepts() {
         ("slack", "k7Qz-2xVr-9pLm-4tWd", "app_mention", "/data/event/user"),
     ];
     for (scheme, secret, event_type, user_at) in cases {
-        let (mut child, port, mut events) = listen(&["--scheme", scheme], secret);
-        let url = format!("http://127.0.0.1:{port}/");
+        let server = listen(&["--scheme", scheme], secret);
+        let url = format!("http://127.0.0.1:{}/", server.port);
         let id = format!("evt_send_{}", scheme.len());
         let out = send(&[&url, "--scheme", scheme, "--secret", secret, "--type", event_type, "--data", r#"{"user":"u_1"}"#, "--id", &id]);
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert_eq!(out.status.code(), Some(0), "{scheme}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.starts_with("HTTP 200"), "{scheme}: {stdout}");
-        let mut line = String::new();
-        events.read_line(&mut line).unwrap();
-        let event: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(event["type"], event_type, "{scheme}: {line}");
-        assert_eq!(event.pointer(user_at).and_then(Value::as_str), Some("u_1"), "{scheme}: {line}");
+        let event = server.event();
+        assert_eq!(event["type"], event_type, "{scheme}: {event}");
+        assert_eq!(event.pointer(user_at).and_then(Value::as_str), Some("u_1"), "{scheme}: {event}");
         if scheme != "slack" {
-            assert_eq!(event["id"], id.as_str(), "{scheme}: {line}");
+            assert_eq!(event["id"], id.as_str(), "{scheme}: {event}");
         }
         // A wrong secret is refused by the receiver: exit 1, the status and its body printed.
         let wrong = if scheme == "standard" { "whsec_QUJDREVGR0hJSktMTU5PUA==" } else { "Zt8q-W3nb-5Rkc-1yHj" };
@@ -150,8 +147,6 @@ fn send_delivers_signed_events_that_listen_accepts() {
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert_eq!(out.status.code(), Some(1), "{scheme}: {stdout}");
         assert!(stdout.starts_with("HTTP 401") && stdout.contains("no_matching_signature"), "{scheme}: {stdout}");
-        child.kill().unwrap();
-        child.wait().unwrap();
     }
 }
 
@@ -159,28 +154,23 @@ fn send_delivers_signed_events_that_listen_accepts() {
 fn send_body_file_and_errors() {
     let secret = "k7Qz-2xVr-9pLm-4tWd";
     let spec = r#"{"name":"generic","signature_header":"X-Webhook-Signature"}"#;
-    let (mut child, port, mut events) = listen(&["--scheme-json", spec], secret);
+    let server = listen(&["--scheme-json", spec], secret);
     let dir = std::env::temp_dir().join(format!("hv-send-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("event.json");
     std::fs::write(&file, br#"{"id":"e-file","type":"file.sent","created_at":1700000000,"data":{"k":1}}"#).unwrap();
-    let url = format!("http://127.0.0.1:{port}/");
+    let url = format!("http://127.0.0.1:{}/", server.port);
     let out = send(&[&url, "--scheme-json", spec, "--secret", secret, "--body-file", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut line = String::new();
-    events.read_line(&mut line).unwrap();
-    let event: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!((event["id"].as_str(), event["type"].as_str()), (Some("e-file"), Some("file.sent")), "{line}");
+    let event = server.event();
+    assert_eq!((event["id"].as_str(), event["type"].as_str()), (Some("e-file"), Some("file.sent")), "{event}");
     // The common envelope built around --data.
     let out = send(&[&url, "--scheme-json", spec, "--secret", secret, "--type", "x.y", "--id", "e-data", "--data", "[1,2]"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    line.clear();
-    events.read_line(&mut line).unwrap();
-    let event: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!((event["id"].as_str(), event["type"].as_str()), (Some("e-data"), Some("x.y")), "{line}");
+    let event = server.event();
+    assert_eq!((event["id"].as_str(), event["type"].as_str()), (Some("e-data"), Some("x.y")), "{event}");
     assert_eq!(event["data"], serde_json::json!([1, 2]));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     std::fs::remove_dir_all(dir).ok();
     // Connection refused on a port nobody listens on: exit 1, not a panic.
     let out = send(&["http://127.0.0.1:9/", "--scheme", "github", "--secret", secret]);

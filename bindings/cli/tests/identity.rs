@@ -1,14 +1,14 @@
 //! What identifies a delivery, through the binary (issue 16, items 1–3): `verify` reports the id of
 //! the header set that verified (a Svix delivery plus an unsigned `webhook-id`), and `listen` runs a
 //! delivery once whatever the request target's spelling or a fresh unsigned GitHub delivery id.
-//! Signatures come from Python's `hmac` (never hookverify's signer).
+//! Signatures come from Python's `hmac` and the `hmac` crate (never hookverify's signer).
 
 mod common;
 
-use std::io::{BufRead, Read, Write};
+use std::io::Write;
 use std::process::Stdio;
 
-use common::{bin, listen, run_with_stdin};
+use common::{bin, hmac_sha256_hex, listen, redis, run_with_stdin};
 use serde_json::Value;
 
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -38,9 +38,7 @@ fn standard_sig(id: &str, ts: &str, body: &[u8]) -> String {
 }
 
 fn github_sig(secret: &str, body: &[u8]) -> String {
-    let code =
-        "import hmac,hashlib,sys; print('sha256='+hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())";
-    python(code, &[secret], body)
+    format!("sha256={}", hmac_sha256_hex(secret, body))
 }
 
 #[test]
@@ -61,81 +59,31 @@ fn verify_reports_the_svix_id_when_a_webhook_id_is_added() {
     assert_eq!(line["event"]["timestamp"], 1_700_000_000, "{line}");
 }
 
-/// POSTs to `target` (path and query as sent on the request line): (status, body).
-fn post(port: u16, target: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut req = format!("POST {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
-}
-
 #[test]
 fn listen_runs_one_github_delivery_once_under_any_target_or_delivery_id() {
     let secret = "gh-listen";
-    let (mut child, port, mut stdout) = listen(&["--path", "/hooks", "--scheme", "github"], secret);
+    let mut server = listen(&["--path", "/hooks", "--scheme", "github"], secret);
     let body = br#"{"action":"opened","issue":{"number":7}}"#;
     let sig = github_sig(secret, body);
     let send = |target: &str, delivery: &str| {
-        post(port, target, &[("X-Hub-Signature-256", &sig), ("X-GitHub-Event", "issues"), ("X-GitHub-Delivery", delivery)], body)
+        server.post(target, &[("X-Hub-Signature-256", sig.as_str()), ("X-GitHub-Event", "issues"), ("X-GitHub-Delivery", delivery)], body)
     };
     let (status, resp) = send("/hooks", "d-genuine");
     assert_eq!(status, 200, "{resp}");
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let event: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(event["id"], "d-genuine", "the handler sees GitHub's delivery id");
+    assert_eq!(server.event()["id"], "d-genuine", "the handler sees GitHub's delivery id");
     for (target, delivery) in [("/hooks", "d-genuine"), ("/hooks?x=1", "d-genuine"), ("/hooks", "d-fresh-1"), ("/hooks?y", "d-fresh-2")] {
         let (status, resp) = send(target, delivery);
         assert_eq!(status, 200, "{target} {delivery}: {resp}");
         assert!(resp.contains(r#""duplicate":true"#), "{target} {delivery}: {resp}");
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    assert!(rest.is_empty(), "no second event may be printed: {rest}");
-}
-
-/// A redis-server this test starts on a free loopback port (and stops by its pid on drop).
-struct Redis(std::process::Child, u16);
-
-impl Redis {
-    fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        Redis(child, port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
+    let rest = server.stop();
+    assert!(rest.is_empty(), "no second event may be printed: {rest:?}");
 }
 
 #[test]
 fn listeners_sharing_redis_are_kept_apart_by_namespace_not_path() {
-    let redis = Redis::start();
-    let url = format!("redis://127.0.0.1:{}/0", redis.1);
+    let (_redis, port) = redis(&[]);
+    let url = format!("redis://127.0.0.1:{port}/0");
     let secret = "gh-ns";
     let body = br#"{"action":"opened","issue":{"number":8}}"#;
     let sig = github_sig(secret, body);
@@ -145,11 +93,8 @@ fn listeners_sharing_redis_are_kept_apart_by_namespace_not_path() {
     for (path, namespace) in [("/a", "a"), ("/a-too", "a"), ("/b", "b")] {
         started.push((path, listen(&["--path", path, "--scheme", "github", "--redis", &url, "--namespace", namespace], secret)));
     }
-    let answers: Vec<String> = started.iter().map(|(path, (_, port, _))| post(*port, path, &headers, body).1).collect();
-    for (_, (child, _, _)) in &mut started {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    let answers: Vec<String> = started.iter().map(|(path, server)| server.post(path, &headers, body).1).collect();
+    drop(started);
     assert!(!answers[0].contains("duplicate"), "{answers:?}");
     assert!(answers[1].contains(r#""duplicate":true"#), "same namespace, other path: one delivery: {answers:?}");
     assert!(!answers[2].contains("duplicate"), "another namespace is another endpoint: {answers:?}");

@@ -6,93 +6,29 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::bin;
-use hmac::{Hmac, Mac};
-use serde_json::Value;
-use sha2::Sha256;
+use common::{bin, free_port, hmac_sha256_hex, redis, Daemon};
 
 const SECRET: &str = "QZfrontS3cret-3e8a";
 const PASSWORD: &str = "QZfrontREDISpass-6d21";
 const REFLEX: &str = r#"{"name":"reflex","signature_header":"X-Reflex-Signature"}"#;
 
-/// Hex HMAC-SHA256 of `body` under `secret`.
-fn hmac_hex(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// A child process we started, killed by its own pid when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Lines of a child's pipe, read on a thread.
-fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 /// A running `listen`: its port, its stdout (events) and stderr (log) lines, and its banner.
-struct Listener {
-    _child: Killed,
-    port: u16,
-    banner: String,
-    out: Receiver<String>,
-    log: Receiver<String>,
+struct Listener(Daemon);
+
+impl std::ops::Deref for Listener {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.0
+    }
 }
 
 impl Listener {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Listener {
         let mut cmd = bin();
-        cmd.args(["listen", "--port", "0"]).args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let out = lines(child.stdout.take().unwrap());
-        let log = lines(child.stderr.take().unwrap());
-        let child = Killed(child);
-        let banner = log.recv_timeout(Duration::from_secs(20)).expect("listen printed its banner");
-        let port = banner.split("127.0.0.1:").nth(1).and_then(|r| r.split('/').next()).and_then(|p| p.parse().ok());
-        let port = port.unwrap_or_else(|| panic!("listen did not start: {banner}"));
-        Listener { _child: child, port, banner, out, log }
-    }
-
-    /// POSTs `body` to `target` with `headers`: the status and the response body.
-    fn post(&self, target: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut head = format!("POST {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, raw.split_once("\r\n\r\n").unwrap().1.to_owned())
+        cmd.args(["listen", "--port", "0"]).args(args).envs(env.iter().copied());
+        Listener(Daemon::start(cmd))
     }
 
     /// A GitHub delivery with id `id`, signed with `secret` (its body holds the id too: GitHub
@@ -101,48 +37,16 @@ impl Listener {
         let body = format!(r#"{{"action":"opened","issue":{{"number":1}},"delivery":"{id}"}}"#);
         let body = body.as_bytes();
         let headers = [
-            ("X-Hub-Signature-256", format!("sha256={}", hmac_hex(secret, body))),
+            ("X-Hub-Signature-256", format!("sha256={}", hmac_sha256_hex(secret, body))),
             ("X-GitHub-Event", "issues".to_owned()),
             ("X-GitHub-Delivery", id.to_owned()),
         ];
         self.post(target, &headers, body)
     }
 
-    fn event(&self) -> Value {
-        self.event_for("")
-    }
-
-    fn event_for(&self, target: &str) -> Value {
-        let line = self.out.recv_timeout(Duration::from_secs(5)).unwrap_or_else(|_| panic!("{target}: no event line on stdout"));
-        serde_json::from_str(&line).unwrap()
-    }
-
     fn log_line(&self) -> String {
-        self.log.recv_timeout(Duration::from_secs(5)).expect("a line on stderr")
+        self.stderr.recv_timeout(Duration::from_secs(5)).expect("a line on stderr")
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// redis-server on a free loopback port, with `args`.
-fn redis(args: &[&str]) -> (Killed, u16) {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed");
-    let server = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    (server, port)
 }
 
 #[test]
@@ -157,7 +61,7 @@ fn any_path_is_accepted_and_each_delivery_names_its_path() {
     for (i, target) in ["/hooks", "/", "/other/deep?x=1"].into_iter().enumerate() {
         let (status, body) = server.github(target, SECRET, &format!("d-path-{i}"));
         assert_eq!(status, 200, "{target}: {body}");
-        let event = server.event_for(target);
+        let event = server.event();
         assert_eq!(event["path"], target.split('?').next().unwrap(), "{event}");
         assert_eq!(event["id"], format!("d-path-{i}"));
         assert_eq!(event["provider"], "github");
@@ -173,7 +77,7 @@ fn any_path_is_accepted_and_each_delivery_names_its_path() {
     let (status, body) = server.github("/again", SECRET, "d-path-0");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("duplicate"), "{body}");
-    assert!(server.log.recv_timeout(Duration::from_millis(300)).is_err(), "a duplicate is not a rejection");
+    assert!(server.stderr.recv_timeout(Duration::from_millis(300)).is_err(), "a duplicate is not a rejection");
 }
 
 #[test]
@@ -239,7 +143,7 @@ fn max_event_age_reaches_the_provider() {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let deliver = |id: &str, created_at: u64| {
         let body = format!(r#"{{"id":"{id}","type":"deployment.created","created_at":{created_at},"data":{{}}}}"#);
-        server.post("/reflex", &[("X-Reflex-Signature", hmac_hex(SECRET, body.as_bytes()))], body.as_bytes())
+        server.post("/reflex", &[("X-Reflex-Signature", hmac_sha256_hex(SECRET, body.as_bytes()))], body.as_bytes())
     };
     let (status, body) = deliver("evt_fresh", now);
     assert_eq!(status, 200, "{body}");

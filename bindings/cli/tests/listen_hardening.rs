@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bin, run_with_stdin};
+use common::{bin, redis, run_with_stdin, Daemon};
 use hookverify::{Decision, Error};
 use serde_json::Value;
 
@@ -32,34 +31,11 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A `listen` process on a free port; killed (by its own pid) when dropped.
-struct Listener {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `hookverify listen --port 0 --scheme github --sync --path /hooks` plus `args`, with `env`.
-fn listen(args: &[&str], env: &[(&str, &str)]) -> Listener {
+fn listen(args: &[&str], env: &[(&str, &str)]) -> Daemon {
     let mut cmd = bin();
-    cmd.args(["listen", "--port", "0", "--scheme", "github", "--sync", "--path", "/hooks"]).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut banner = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut banner).unwrap();
-    let Some(port) = banner.split("127.0.0.1:").nth(1).and_then(|r| r.split('/').next()).and_then(|p| p.parse().ok()) else {
-        let status = child.wait().unwrap();
-        panic!("listen did not start ({status}): {banner}");
-    };
-    Listener { child, port }
+    cmd.args(["listen", "--port", "0", "--scheme", "github", "--sync", "--path", "/hooks"]).args(args).envs(env.iter().copied());
+    Daemon::start(cmd)
 }
 
 /// What came back on one connection: the bytes read until the server closed it (or `wait` passed),
@@ -322,38 +298,6 @@ fn sign_and_send_take_their_secret_from_env_or_file() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// A redis-server with a password on a free loopback port; stopped by its pid when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn redis_with_password(password: &str) -> Option<Redis> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--requirepass", password, "--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let redis = Redis { child, port };
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if start.elapsed() > Duration::from_secs(10) {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(redis)
-}
-
 fn cmdline(pid: u32) -> String {
     String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap()).replace('\0', " ")
 }
@@ -364,8 +308,8 @@ fn listen_keeps_secrets_and_the_redis_password_out_of_its_command_line() {
     let secret_file = dir.join("secret");
     std::fs::write(&secret_file, format!("{FILE_SECRET}\n")).unwrap();
     let password = "QZredisPASS-41c7";
-    let redis = redis_with_password(password).expect("redis-server (installed machine-wide) starts");
-    let redis_url = format!("redis://:{password}@127.0.0.1:{}/0", redis.port);
+    let (redis, port) = redis(&["--requirepass", password]);
+    let redis_url = format!("redis://:{password}@127.0.0.1:{port}/0");
     let redis_file = dir.join("redis");
     std::fs::write(&redis_file, format!("{redis_url}\n")).unwrap();
 
@@ -373,7 +317,7 @@ fn listen_keeps_secrets_and_the_redis_password_out_of_its_command_line() {
         let mut args = vec!["--secret-env", "HV_LISTEN_SECRET", "--secret-file", secret_file.to_str().unwrap()];
         args.extend(&redis_args);
         let server = listen(&args, &[("HV_LISTEN_SECRET", ENV_SECRET), ("HV_REDIS_URL", &redis_url)]);
-        let line = cmdline(server.child.id());
+        let line = cmdline(server.child.0.id());
         assert!(line.contains("listen"), "{line}");
         for secret in [ENV_SECRET, FILE_SECRET, password] {
             assert!(!line.contains(secret), "{secret} in /proc/<pid>/cmdline: {line}");
@@ -389,14 +333,14 @@ fn listen_keeps_secrets_and_the_redis_password_out_of_its_command_line() {
     }
     // A wrong password in the file: Redis refuses the start-up PING, so listen exits at once
     // (it used to start and answer 503 to every delivery), and never prints the URL.
-    std::fs::write(&redis_file, format!("redis://:wrong-QZpass@127.0.0.1:{}/0\n", redis.port)).unwrap();
+    std::fs::write(&redis_file, format!("redis://:wrong-QZpass@127.0.0.1:{port}/0\n")).unwrap();
     let out = bin()
         .args(["listen", "--port", "0", "--scheme", "github", "--secret", VECTOR_SECRET, "--redis-file", redis_file.to_str().unwrap()])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("redis at 127.0.0.1:{}/0 is not reachable", redis.port)), "{stderr}");
+    assert!(stderr.contains(&format!("redis at 127.0.0.1:{port}/0 is not reachable")), "{stderr}");
     assert!(!stderr.contains("wrong-QZpass") && !stderr.contains("listening on"), "{stderr}");
     drop(redis);
     std::fs::remove_dir_all(dir).ok();

@@ -5,13 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::bin;
+use common::{bin, redis, Daemon};
 
 /// The GitHub case of tests/vectors/schemes.json (tcId 37), signed by GitHub's documented example
 /// secret; the second pair is HMAC-SHA256 of BODY under ENV_SECRET computed with Python's hmac module.
@@ -22,92 +18,28 @@ const ENV_SIG: &str = "sha256=8cadaa8dac15a346022e28467d2046047390fdbfb9036431b1
 const CANARY: &str = "QZlogCANARYsecond-5e2b";
 const PASSWORD: &str = "QZredisCANARYpass-81c7";
 
-/// A child process we started, killed by its own pid when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A `listen` process and its stderr, line by line.
-struct Listener {
-    _child: Killed,
-    port: u16,
-    lines: Receiver<String>,
-}
+/// A `listen` process (stderr line by line).
+struct Listener(Daemon);
 
 impl Listener {
     /// Starts `hookverify listen --port 0 --scheme github --sync --path /hooks` plus `args`, with `env`.
     fn start(args: &[&str], env: &[(&str, &str)]) -> Listener {
         let mut cmd = bin();
         cmd.args(["listen", "--port", "0", "--scheme", "github", "--sync", "--path", "/hooks"]).args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let child = Killed(child);
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in stderr.lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let banner = lines.recv_timeout(Duration::from_secs(20)).expect("listen printed its banner");
-        let port = banner.split("127.0.0.1:").nth(1).and_then(|r| r.split('/').next()).and_then(|p| p.parse().ok());
-        let port = port.unwrap_or_else(|| panic!("listen did not start: {banner}"));
-        Listener { _child: child, port, lines }
+        cmd.envs(env.iter().copied());
+        Listener(Daemon::start(cmd))
     }
 
     /// POSTs BODY signed with `signature`: the status and the response body.
     fn post(&self, signature: &str, id: &str) -> (u16, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let head = format!(
-            "POST /hooks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\
-             X-Hub-Signature-256: {signature}\r\nX-GitHub-Event: issues\r\nX-GitHub-Delivery: {id}\r\n\r\n",
-            BODY.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(BODY).unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, raw.split_once("\r\n\r\n").unwrap().1.to_owned())
+        let headers = [("X-Hub-Signature-256", signature), ("X-GitHub-Event", "issues"), ("X-GitHub-Delivery", id)];
+        self.0.post("/hooks", &headers, BODY)
     }
 
     /// The next stderr line (waiting a little for it), or None.
     fn next_line(&self) -> Option<String> {
-        self.lines.recv_timeout(Duration::from_secs(5)).ok()
+        self.0.stderr.recv_timeout(Duration::from_secs(5)).ok()
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// redis-server with `--requirepass PASSWORD` on a free loopback port.
-fn locked_redis() -> (Killed, u16) {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", PASSWORD])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed");
-    let server = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    (server, port)
 }
 
 fn assert_no_canary(text: &str) {
@@ -129,14 +61,14 @@ fn a_401_is_one_stderr_line_saying_how_many_secrets_were_tried() {
     assert_no_canary(&line);
     // A delivery that is handled prints its event on stdout, and nothing on stderr.
     assert_eq!(server.post(ENV_SIG, "d-log-2").0, 200);
-    assert_eq!(server.lines.recv_timeout(Duration::from_millis(500)).ok(), None);
+    assert_eq!(server.0.stderr.recv_timeout(Duration::from_millis(500)).ok(), None);
 }
 
 #[test]
 fn a_503_prints_the_redis_error_but_never_the_password() {
     // listen checks Redis at start (listen_front.rs covers a refused start); a Redis that goes
     // away later makes each delivery 503, with the client's error in the log line.
-    let (redis, port) = locked_redis();
+    let (redis, port) = redis(&["--requirepass", PASSWORD]);
     let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}/0");
     let server = Listener::start(
         &["--secret-env", "HV_LOG_S1", "--redis-env", "HV_LOG_REDIS"],

@@ -5,16 +5,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::bin;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use common::{bin, hmac_sha256_hex, post, redis, Killed};
 
 /// The issue's example, verbatim except `listen` (port 0: the daemon prints the bound address).
 const EXAMPLE: &str = r#"listen = "127.0.0.1:8787"
@@ -66,12 +63,6 @@ if grep -q fail-once "out/$id.body" && [ "$(wc -l < "out/$id.runs")" -eq 1 ]; th
 touch "out/$id.done"
 "#;
 
-fn hex_hmac(secret: &str, body: &[u8]) -> String {
-    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    m.update(body);
-    hex::encode(m.finalize().into_bytes())
-}
-
 /// A fresh directory with the config, github.secrets and the two scripts.
 fn setup(name: &str, config: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hv-serve-{}-{name}", std::process::id()));
@@ -88,76 +79,37 @@ fn setup(name: &str, config: &str) -> PathBuf {
     dir
 }
 
-/// A running daemon: its address and everything it logged so far.
+/// A running `serve`: the process, its port, its log (stderr) lines, everything it logged so far
+/// and its directory (shared between threads, hence the locks).
 struct Daemon {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<String>>,
+    child: Killed,
+    port: u16,
+    stderr: Mutex<Receiver<String>>,
+    log: Mutex<String>,
     dir: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Daemon {
     fn start(dir: &Path) -> Daemon {
         let text = std::fs::read_to_string(dir.join("hookverify.toml")).unwrap();
         std::fs::write(dir.join("hookverify.toml"), text.replace("127.0.0.1:8787", "127.0.0.1:0")).unwrap();
-        let mut child = bin()
-            .args(["serve", "--config"])
-            .arg(dir.join("hookverify.toml"))
-            .env("REFLEX_SECRETS", REFLEX_SECRET)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let Some(addr) = first.split("http://").nth(1).and_then(|r| r.split('/').next()) else {
-            let status = child.wait().unwrap();
-            panic!("serve did not start ({status}): {first}");
-        };
-        let addr = addr.to_owned();
-        let log = Arc::new(Mutex::new(first.clone()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            while stderr.read_line(&mut line).unwrap_or(0) > 0 {
-                sink.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        Daemon { child, addr, log, dir: dir.to_path_buf() }
+        let mut cmd = bin();
+        cmd.args(["serve", "--config"]).arg(dir.join("hookverify.toml")).env("REFLEX_SECRETS", REFLEX_SECRET);
+        let common::Daemon { child, port, banner, stderr, .. } = common::Daemon::start(cmd);
+        let log = Mutex::new(format!("{banner}\n"));
+        Daemon { child, port, stderr: Mutex::new(stderr), log, dir: dir.to_path_buf() }
     }
 
     /// POSTs `body` to `path` with `headers`; returns (status, body).
     fn post(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut req = format!("POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n", self.addr, body.len());
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        let status = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status: {answer:?}"));
-        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-        (status, body)
+        post(self.port, path, headers, body)
     }
 
     fn github(&self, path: &str, id: &str, body: &str, secret: &str, extra: &[(&str, String)]) -> (u16, String) {
         let mut headers = vec![
             ("X-GitHub-Event", "push".to_owned()),
             ("X-GitHub-Delivery", id.to_owned()),
-            ("X-Hub-Signature-256", format!("sha256={}", hex_hmac(secret, body.as_bytes()))),
+            ("X-Hub-Signature-256", format!("sha256={}", hmac_sha256_hex(secret, body.as_bytes()))),
             ("Content-Type", "application/json".to_owned()),
         ];
         headers.extend(extra.iter().cloned());
@@ -171,7 +123,7 @@ impl Daemon {
         )
         .unwrap();
         let body = format!(r#"{{"id":"{id}","type":"{event_type}","created_at":"{}","data":{{"env":"prod"}}}}"#, created.trim());
-        let mut headers = vec![("X-Reflex-Signature", hex_hmac(REFLEX_SECRET, body.as_bytes()))];
+        let mut headers = vec![("X-Reflex-Signature", hmac_sha256_hex(REFLEX_SECRET, body.as_bytes()))];
         headers.extend(extra.iter().cloned());
         self.post(path, &headers, body.as_bytes())
     }
@@ -193,7 +145,12 @@ impl Daemon {
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        let mut log = self.log.lock().unwrap();
+        for line in self.stderr.lock().unwrap().try_iter() {
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log.clone()
     }
 
     /// Waits up to 10 s for the log to contain `needle`.
@@ -206,7 +163,7 @@ impl Daemon {
     }
 
     fn signal(&self, sig: &str) {
-        let ok = std::process::Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap();
+        let ok = std::process::Command::new("kill").args([sig, &self.child.0.id().to_string()]).status().unwrap();
         assert!(ok.success());
     }
 }
@@ -215,16 +172,23 @@ fn sync() -> Vec<(&'static str, String)> {
     vec![("flex-sync-webhook", "true".to_owned())]
 }
 
-#[test]
-fn check_accepts_the_issue_example_as_written() {
-    let dir = setup("check-ok", EXAMPLE);
+/// `serve --check` on the config in `dir`, with REFLEX_SECRETS and `env` set: (exit code, stderr).
+fn check(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
     let out = bin()
         .args(["serve", "--check", "--config"])
         .arg(dir.join("hookverify.toml"))
         .env("REFLEX_SECRETS", REFLEX_SECRET)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn check_accepts_the_issue_example_as_written() {
+    let dir = setup("check-ok", EXAMPLE);
+    let (code, err) = check(&dir, &[]);
+    assert_eq!(code, Some(0), "{err}");
     // The secret sources are part of the check: without the variable, the file's line 15 is named.
     let out = bin().args(["serve", "--check", "--config"]).arg(dir.join("hookverify.toml")).env_remove("REFLEX_SECRETS").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -244,7 +208,7 @@ fn check_names_file_line_and_key_of_a_broken_config() {
         (EXAMPLE.replace(r#"mode = "async""#, "mode = 5"), ":3:", "mode"),
         (EXAMPLE.replace(r#"store = "memory""#, r#"store = "mongo""#), ":5:", "store"),
         (EXAMPLE.replace(r#"base_path = "/flexdeploy/webhooks/v2""#, r#"base_path = "flex""#), ":2:", "base_path"),
-        (EXAMPLE.replace(r#"name = "reflex""#, r#"name = "github""#), ":12:", "two providers are named"),
+        (EXAMPLE.replace(r#"name = "reflex""#, r#"name = "github""#), ":13:", "provider[1].name: two providers are named"),
         (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, "run = [\"./on-deploy.sh\"]\ntimeout = 0"), ":28:", "function[1].timeout"),
         (EXAMPLE.replace(r#"run = ["./on-deploy.sh"]"#, r#"run = ["./missing.sh"]"#), ":27:", "function[1].run"),
         (EXAMPLE.replace(r#"mode = "async""#, r#"mode = "async"#), ":3:", "mode"),
@@ -252,19 +216,40 @@ fn check_names_file_line_and_key_of_a_broken_config() {
         (EXAMPLE.replace("max_event_age = 300", "secret = \"CANARY-SECRET\""), ":16:", "secret"),
     ];
     for (i, (config, line, key)) in cases.iter().enumerate() {
-        let dir = setup(&format!("check-bad-{i}"), config);
-        let out = bin()
-            .args(["serve", "--check", "--config"])
-            .arg(dir.join("hookverify.toml"))
-            .env("REFLEX_SECRETS", REFLEX_SECRET)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {i}: {err}");
+        let (code, err) = check(&setup(&format!("check-bad-{i}"), config), &[]);
+        assert_eq!(code, Some(2), "case {i}: {err}");
         assert!(err.contains(&format!("hookverify.toml{line}")), "case {i}: no {line}: {err}");
         assert!(err.contains(key), "case {i}: key {key} not named: {err}");
         assert!(!err.contains("CANARY"), "case {i}: a value was echoed: {err}");
     }
+}
+
+#[test]
+fn check_takes_every_receiver_key_of_the_core_as_written() {
+    // serve restates none of the receiver's options: keys it has no code for reach the core.
+    let config = EXAMPLE
+        .replace(
+            r#"store = "memory""#,
+            "store = \"memory\"\nlease_seconds = 5\nretention_seconds = 60.5\nnamespace = \"flex\"\nmax_body_bytes = 4096\n\
+             unhandled_status = 204\nallow_sync_header = true",
+        )
+        .replace("max_event_age = 300", "max_event_age = 300\nmatch = { header = \"X-Reflex-Signature\" }\nmax_body_bytes = 1024");
+    let (code, err) = check(&setup("check-core-keys", &config), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    // A mistyped key: named with the keys the core knows and serve's own.
+    let (code, err) = check(&setup("check-typo", &EXAMPLE.replace("listen =", "lissen =")), &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("hookverify.toml:1:1: lissen: unknown field `lissen`") && err.contains("`listen`"), "{err}");
+}
+
+#[test]
+fn check_names_the_source_of_an_unusable_secret_without_it() {
+    // Standard Webhooks secrets are `whsec_` + base64: this one cannot be decoded.
+    let config = format!("{EXAMPLE}\n[[provider]]\nscheme = \"standard\"\nsecrets_env = \"HV_STD_SECRETS\"\n");
+    let (code, err) = check(&setup("check-bad-secret", &config), &[("HV_STD_SECRETS", "whsec_CANARY!!!")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("hookverify.toml:31:1: provider[2].secrets_env: invalid secret"), "{err}");
+    assert!(!err.contains("CANARY"), "{err}");
 }
 
 #[test]
@@ -395,7 +380,7 @@ fn sigterm_drains_a_running_function_then_exits_0() {
     d.signal("-TERM");
     let start = Instant::now();
     let status = loop {
-        if let Some(status) = d.child.try_wait().unwrap() {
+        if let Some(status) = d.child.0.try_wait().unwrap() {
             break status;
         }
         assert!(start.elapsed() < Duration::from_secs(15), "serve did not exit; log:\n{}", d.log());
@@ -404,7 +389,7 @@ fn sigterm_drains_a_running_function_then_exits_0() {
     assert_eq!(status.code(), Some(0), "{}", d.log());
     assert!(d.out("gh-t.done").is_some(), "exited before the function completed; log:\n{}", d.log());
     // No new connections once stopping.
-    assert!(TcpStream::connect(&d.addr).is_err());
+    assert!(TcpStream::connect(("127.0.0.1", d.port)).is_err());
 }
 
 #[test]
@@ -420,45 +405,17 @@ fn a_function_past_its_timeout_is_killed_and_fails() {
     assert!(d.out("gh-x.done").is_none(), "the function went on after its timeout");
 }
 
-/// A redis-server on a free loopback port; stopped by its pid when dropped.
-struct Redis(Child, u16);
-
-impl Redis {
-    fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis(child, port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_redis_store_remembers_deliveries_across_restarts() {
-    let redis = Redis::start();
-    let config = EXAMPLE.replace(r#"store = "memory""#, &format!(r#"store = "redis://127.0.0.1:{}/0""#, redis.1));
+    let (_redis, port) = redis(&[]);
+    let config = EXAMPLE.replace(r#"store = "memory""#, &format!(r#"store = "redis://127.0.0.1:{port}/0""#));
     let dir = setup("redis", &config);
     let path = format!("{BASE}/git/push");
     {
         let mut d = Daemon::start(&dir);
         assert_eq!(d.github(&path, "gh-r", r#"{"n":1}"#, GITHUB_SECRET, &sync()).0, 200);
         d.signal("-TERM");
-        assert_eq!(d.child.wait().unwrap().code(), Some(0));
+        assert_eq!(d.child.0.wait().unwrap().code(), Some(0));
     }
     let d = Daemon::start(&dir);
     let (status, answer) = d.github(&path, "gh-r", r#"{"n":1}"#, GITHUB_SECRET, &sync());

@@ -1,7 +1,8 @@
-//! Test support: a real redis-server on a free loopback port, stopped by pid.
+//! Test support: a real redis-server on a free loopback port, stopped by pid; an axum app served on
+//! loopback and a plain HTTP/1.1 POST to it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -117,4 +118,65 @@ pub fn github_keyed_by_delivery_id() -> hookverify::Scheme {
     let mut spec = serde_json::to_value(hookverify::Scheme::preset("github").unwrap().spec()).unwrap();
     spec["dedup_key"] = serde_json::json!({"header": "X-GitHub-Delivery"});
     hookverify::Scheme::from_json(&spec.to_string()).unwrap()
+}
+
+/// A valid GitHub delivery of tests/vectors/schemes.json (its signature from the independent
+/// generator), without its `X-GitHub-Delivery` header: tests vary that header to make distinct
+/// deliveries, with the scheme of [`github_keyed_by_delivery_id`].
+pub struct GithubCase {
+    pub secret: String,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The first valid GitHub case with an event, from the vectors.
+pub fn github_case() -> GithubCase {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/schemes.json");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let t = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["scheme"] == "github" && t["result"] == "valid" && t["event"].is_object())
+        .expect("a valid github case");
+    GithubCase {
+        secret: t["secrets"][t["key_index"].as_u64().unwrap() as usize].as_str().unwrap().to_owned(),
+        body: t["body"].as_str().unwrap().as_bytes().to_vec(),
+        headers: t["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("X-GitHub-Delivery"))
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect(),
+    }
+}
+
+/// POSTs `body` to `target` (path and query) on 127.0.0.1:`port` over HTTP/1.1, one connection
+/// closed after the answer: the status, the head (status line and headers) and the body.
+pub fn post(port: u16, target: &str, headers: &[(String, String)], body: &[u8]) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("POST {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// Serves `app` on a free loopback port, on a task of the current tokio runtime: the port.
+#[cfg(feature = "axum")]
+pub async fn serve(app: axum::Router) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
 }
