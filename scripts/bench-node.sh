@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 scripts/deps-node.sh
-[ -f packages/npm/hookverify.linux-x64-gnu.node ] && [ -f packages/npm/lib/api.mjs ] || scripts/build-npm.sh
+[ -f packages/npm/hookverify.linux-x64-gnu.node ] && [ -f packages/npm/lib/api.mjs ] && [ -f packages/npm/lib/fetch.mjs ] || scripts/build-npm.sh
 mkdir -p target/bench
 (cd tests/node && node bench.mjs "$@" --json "$root/target/bench/node.json") | tee target/bench-node.md

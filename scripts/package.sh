@@ -23,7 +23,7 @@ stage=$root/target/npm-package
 rm -rf "$stage"
 mkdir -p "$stage"
 tar -C packages/npm --exclude=./node_modules --exclude=./package-lock.json --exclude="*.node" --exclude=./wasm \
-  --exclude=./lib/api.mjs --exclude="*.tgz" -cf - . | tar -C "$stage" -xf -
+  --exclude=./lib/api.mjs --exclude=./lib/fetch.mjs --exclude="*.tgz" -cf - . | tar -C "$stage" -xf -
 scripts/build-npm.sh --release "$stage"
 (cd "$stage" && npm pack --ignore-scripts --pack-destination "$dist" --loglevel=error >/dev/null)
 

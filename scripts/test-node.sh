@@ -13,8 +13,8 @@ if ! CHROMIUM=$(command -v "$CHROMIUM"); then echo "node: chromium is missing (m
 export CHROMIUM
 # Build when an artifact is missing or older than the sources it is made from.
 addon=packages/npm/hookverify.linux-x64-gnu.node
-if [ ! -f "$addon" ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] || [ ! -f packages/npm/lib/api.mjs ] \
-   || [ -n "$(find core/src core/presets bindings/node bindings/wasm packages/npm/lib -newer "$addon" -type f ! -name api.mjs -print -quit)" ]; then
+if [ ! -f "$addon" ] || [ ! -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] || [ ! -f packages/npm/lib/api.mjs ] || [ ! -f packages/npm/lib/fetch.mjs ] \
+   || [ -n "$(find core/src core/presets bindings/node bindings/wasm packages/npm/lib -newer "$addon" -type f ! -name api.mjs ! -name fetch.mjs -print -quit)" ]; then
   scripts/build-npm.sh || exit 1
 fi
 cd tests/node
@@ -26,7 +26,7 @@ for backend in native wasm; do
   HOOKVERIFY_BACKEND=$backend node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout \
     vectors.test.mjs interop.test.mjs package.test.mjs \
     express.test.mjs identity.test.mjs redis.test.mjs redis-stall.test.mjs example.test.mjs readme.test.mjs panic.test.mjs fast.test.mjs strict.test.mjs \
-    reject-logs.test.mjs max-event-age.test.mjs rotation.test.mjs receiver-decisions.test.mjs || failed+=("node-$backend")
+    reject-logs.test.mjs max-event-age.test.mjs rotation.test.mjs receiver-decisions.test.mjs fetch.test.mjs || failed+=("node-$backend")
 done
 echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?

@@ -9,7 +9,10 @@
 #   - none of them exposes the deliberate-panic test hooks (while the in-tree test builds do);
 #   - bundlers: esbuild (platform node) and a real `next build` + `next start` of a Next.js App Router
 #     app with no Next config (route handlers on the node and the edge runtime; Turbopack, Next's
-#     default, and webpack), each verifying a delivery signed with node:crypto.
+#     default, and webpack), each verifying a delivery signed with node:crypto;
+#   - hookverify/fetch from the installed tarball on real runtimes, each serving loopback HTTP: Bun
+#     and Deno (native addon), workerd through miniflare (an esbuild Worker bundle, wasm, handlers
+#     in ctx.waitUntil), and Next.js route handlers exported as `POST = webhooks(...)`.
 # Prints `package: N passed, N failed`; exits non-zero if any check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -124,7 +127,7 @@ npm_install_tarball() {
   echo "ok $cmd"
 }
 check "npm install of the tarball (the README's command)" npm_install_tarball
-cp tests/package/{sign.cjs,hooks.cjs,smoke.cjs,smoke.mjs,bundle-entry.mjs} "$app/"
+cp tests/package/{sign.cjs,hooks.cjs,smoke.cjs,smoke.mjs,bundle-entry.mjs,fetch-app.mjs,fetch-serve.mjs,fetch-worker.mjs,post-fetch.mjs} "$app/"
 in_tree_npm=
 [ -f packages/npm/hookverify.linux-x64-gnu.node ] && [ -f packages/npm/wasm/node/hookverify_wasm_bg.wasm ] && in_tree_npm=$root/packages/npm
 check "npm: require, native backend, verifies, no test hooks" \
@@ -140,6 +143,41 @@ esbuild_bundle() {
   node out/bundle.cjs
 }
 check "esbuild bundle runs on the native backend" esbuild_bundle
+
+echo "== hookverify/fetch on Bun, Deno and workerd (the installed tarball)"
+bin=$root/tests/package/node_modules/.bin
+# fetch_runtime NAME BACKEND CMD...: starts CMD (fetch-serve.mjs) in the app, reads `listening PORT`,
+# runs the client, stops the server by pid.
+fetch_runtime() {
+  local name=$1 backend=$2
+  shift 2
+  cd "$app" || return 1
+  local out=$work/$name.out
+  "$@" >"$out" 2>&1 &
+  local pid=$! port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/^listening //p' "$out")
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  local rc=0
+  if [ -n "$port" ]; then node post-fetch.mjs "http://127.0.0.1:$port" "$backend" "$name" || rc=1; else rc=1; fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  [ $rc -eq 0 ] || { echo "--- $name output"; cat "$out"; }
+  return $rc
+}
+check "Bun: hookverify/fetch serves signed deliveries (native)" fetch_runtime bun native "$bin/bun" fetch-serve.mjs
+check "Deno: hookverify/fetch serves signed deliveries (native)" \
+  fetch_runtime deno native env DENO_NO_UPDATE_CHECK=1 DENO_DIR="$work/deno-cache" "$bin/deno" run -A fetch-serve.mjs
+workerd_fetch() {
+  cd "$app" || return 1
+  "$bin/esbuild" fetch-worker.mjs --bundle --format=esm --platform=neutral --conditions=workerd,worker \
+    --main-fields=module,main --loader:.wasm=copy --outdir=out/worker --log-level=warning || return 1
+  cd "$root/tests/package" && node fetch-workerd.mjs "$app/out/worker" "$app/post-fetch.mjs"
+}
+check "workerd (miniflare): a Worker bundle of hookverify/fetch serves signed deliveries (wasm)" workerd_fetch
 
 echo "== Python: a fresh venv installs the wheel"
 venv=$work/venv

@@ -105,6 +105,8 @@ export declare class Verifier {
   constructor(options: VerifierOptions);
   /** The lowercase header names this verifier reads. */
   readonly headerNames: string[];
+  /** The largest body this verifier accepts, in bytes (the `maxBodyBytes` option; default 25 MiB). */
+  readonly maxBodyBytes: number;
   /** Verifies the signature and parses the envelope. @throws {HookverifyError} */
   verify<T = unknown>(body: Body, headers: HeadersInput, options?: VerifyOptions): Event<T>;
   /** Verifies only the signature and timestamp window (e.g. Slack slash commands). @throws {HookverifyError} */

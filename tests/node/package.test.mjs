@@ -54,12 +54,17 @@ test('napi config and exports map', () => {
   assert.deepEqual(root.node, { import: './index.mjs', require: './index.js' });
   assert.deepEqual(pkg.exports['./express'].node, { import: './express.mjs', require: './express.js' });
   assert.equal(pkg.exports['./express'].types, './express.d.ts');
+  assert.deepEqual(pkg.exports['./fetch'], {
+    types: './fetch.d.ts',
+    node: { import: './fetch.mjs', require: './fetch.js' },
+    default: './fetch.mjs',
+  });
   assert.deepEqual(pkg.peerDependenciesMeta, { express: { optional: true } });
-  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'lib/'])
+  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'fetch.js', 'fetch.mjs', 'fetch.d.ts', 'lib/'])
     assert.ok(pkg.files.includes(f), `files has ${f}`);
 });
 
-test('npm pack ships the express entry, the pipeline and both backends', () => {
+test('npm pack ships the express and fetch entries, the pipeline and both backends', () => {
   const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkgDir, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
@@ -71,6 +76,11 @@ test('npm pack ships the express entry, the pipeline and both backends', () => {
     'lib/api.mjs',
     'lib/pipeline.js',
     'lib/express.js',
+    'fetch.js',
+    'fetch.mjs',
+    'fetch.d.ts',
+    'lib/fetch.js',
+    'lib/fetch.mjs',
     'README.md',
     'hookverify.linux-x64-gnu.node',
     'wasm/node/hookverify_wasm_bg.wasm',

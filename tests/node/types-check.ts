@@ -74,6 +74,8 @@ console.log(
 import { MemoryStore, RedisStore, Router, Receiver } from 'hookverify';
 import type { Decision, Delivery } from 'hookverify';
 import { webhook, createExpress } from 'hookverify/express';
+import { webhooks, verifyRequest, createFetch } from 'hookverify/fetch';
+import type { FetchContext } from 'hookverify/fetch';
 
 const receiver = new Receiver({
   providers: [
@@ -108,6 +110,21 @@ const mw = webhook({
 const wasmMw = createExpress(forcedWasm.default).webhook({ scheme: 'github', secret: 's', mode: 'async' });
 mw.receiver.setSecrets('stripe', ['whsec_b', 'whsec_a']);
 console.log(flow, decision.status, names, routed, mw, wasmMw);
+
+// The Fetch API entry (Next.js route handlers, Workers, Hono, Bun, Deno).
+const hooks = webhooks({
+  scheme: 'standard',
+  secret: 'whsec_a',
+  handlers: { '*': (e, ctx: FetchContext) => console.log(e.id, ctx.request.url, ctx.query) },
+});
+const answer: Promise<Response> = hooks(new Request('https://x.test/hooks'), {
+  waitUntil: (p: Promise<unknown>) => void p,
+});
+hooks.receiver.setSecrets('standard', ['whsec_b']);
+const verified = verifyRequest(new Request('https://x.test/hooks'), new Verifier({ scheme: 'github', secret: 's' }));
+const cap: number = new Verifier({ scheme: 'github', secret: 's' }).maxBodyBytes;
+const wasmFetch = createFetch(forcedWasm.default).webhooks({ scheme: 'github', secret: 's' });
+console.log(answer, verified, cap, wasmFetch);
 
 // diagnose: the core's report, and the hint table.
 import { diagnose, HINT_CODES, HINT_FIXES } from 'hookverify';

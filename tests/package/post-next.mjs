@@ -1,6 +1,7 @@
 // Client for the Next.js app of scripts/test-package.sh: waits for `next start`, then POSTs a
 // delivery signed with node:crypto to the node and the edge route (200, verified, by the native and
-// the wasm backend) and a changed one (401 no_matching_signature).
+// the wasm backend) and a changed one (401 no_matching_signature); then the same to the routes that
+// export hookverify/fetch's `webhooks(...)` as POST (202, a duplicate 200, a changed one 401).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
@@ -37,4 +38,16 @@ for (const [runtime, backend] of [['node', 'native'], ['edge', 'wasm']]) {
   assert.equal(forged.status, 401);
   assert.deepEqual(forged.json, { verified: false, backend, code: 'no_matching_signature' });
   console.log(`ok ${runtime} route: ${backend} backend verified a signed delivery, 401 for a changed one`);
+}
+
+for (const runtime of ['node', 'edge']) {
+  const d = delivery(`msg_fetch_${runtime}`, 'invoice.paid');
+  const ok = await post(`/api/hooks-${runtime}`, d.body, d.headers);
+  assert.equal(ok.status, 202, JSON.stringify(ok.json));
+  assert.equal(ok.json.id, `msg_fetch_${runtime}`);
+  assert.equal((await post(`/api/hooks-${runtime}`, d.body, d.headers)).status, 200, 'duplicate');
+  const forged = await post(`/api/hooks-${runtime}`, d.body.replace('paid', 'void'), d.headers);
+  assert.equal(forged.status, 401);
+  assert.equal(forged.json.error.code, 'no_matching_signature');
+  console.log(`ok ${runtime} route exporting hookverify/fetch webhooks(): 202, duplicate 200, 401`);
 }

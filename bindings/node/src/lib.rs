@@ -260,6 +260,12 @@ impl RawVerifier {
         self.ids.clone()
     }
 
+    /// The largest body this verifier accepts (front ends stop reading past it).
+    #[napi(getter)]
+    pub fn max_body_bytes(&self) -> f64 {
+        self.state.inner.max_body_bytes() as f64
+    }
+
     /// Checks the signature (and window) as of `now`; returns the packed result (see `pack`).
     #[napi]
     pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {

@@ -161,6 +161,12 @@ impl RawVerifier {
         self.ids.clone()
     }
 
+    /// The largest body this verifier accepts (front ends stop reading past it).
+    #[wasm_bindgen(getter, js_name = maxBodyBytes)]
+    pub fn max_body_bytes(&self) -> f64 {
+        self.inner.max_body_bytes() as f64
+    }
+
     /// Checks the signature (and window) as of `now`; returns the packed result (see `packed::pack`).
     #[wasm_bindgen(js_name = verifySignature)]
     pub fn verify_signature(&self, body: &[u8], headers: &str, now: f64) -> Result<f64, JsValue> {

@@ -454,6 +454,11 @@ function createApi(raw, backend, opts = {}) {
       return this.#names.slice();
     }
 
+    /** The largest body this verifier accepts, in bytes (`maxBodyBytes` option; default 25 MiB). */
+    get maxBodyBytes() {
+      return this.#live().maxBodyBytes;
+    }
+
     /** Verifies the signature and parses the event envelope. */
     verify(body, headers, opts) {
       const b = toBody(body);

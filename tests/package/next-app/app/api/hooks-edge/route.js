@@ -1,0 +1,3 @@
+export const runtime = 'edge';
+export const dynamic = 'force-dynamic';
+export { POST } from '../../../lib/hooks.js';
