@@ -59,8 +59,20 @@ test('napi config and exports map', () => {
     node: { import: './fetch.mjs', require: './fetch.js' },
     default: './fetch.mjs',
   });
-  assert.deepEqual(pkg.peerDependenciesMeta, { express: { optional: true } });
-  for (const f of ['express.js', 'express.mjs', 'express.d.ts', 'fetch.js', 'fetch.mjs', 'fetch.d.ts', 'lib/'])
+  assert.deepEqual(pkg.exports['./fastify'].node, { import: './fastify.mjs', require: './fastify.js' });
+  assert.deepEqual(pkg.peerDependenciesMeta, { express: { optional: true }, fastify: { optional: true } });
+  for (const f of [
+    'express.js',
+    'express.mjs',
+    'express.d.ts',
+    'fetch.js',
+    'fetch.mjs',
+    'fetch.d.ts',
+    'fastify.js',
+    'fastify.mjs',
+    'fastify.d.ts',
+    'lib/',
+  ])
     assert.ok(pkg.files.includes(f), `files has ${f}`);
 });
 
@@ -81,6 +93,10 @@ test('npm pack ships the express and fetch entries, the pipeline and both backen
     'fetch.d.ts',
     'lib/fetch.js',
     'lib/fetch.mjs',
+    'fastify.js',
+    'fastify.mjs',
+    'fastify.d.ts',
+    'lib/fastify.js',
     'README.md',
     'hookverify.linux-x64-gnu.node',
     'wasm/node/hookverify_wasm_bg.wasm',

@@ -76,6 +76,8 @@ import type { Decision, Delivery } from 'hookverify';
 import { webhook, createExpress } from 'hookverify/express';
 import { webhooks, verifyRequest, createFetch } from 'hookverify/fetch';
 import type { FetchContext } from 'hookverify/fetch';
+import hookverifyFastify, { createFastify } from 'hookverify/fastify';
+import type { FastifyWebhookOptions } from 'hookverify/fastify';
 
 const receiver = new Receiver({
   providers: [
@@ -152,3 +154,13 @@ console.log(
   report.scheme,
   hookverify.diagnose === diagnose,
 );
+
+// The Fastify plugin: `app.register(hookverifyFastify, options)`.
+const fastifyOptions: FastifyWebhookOptions = {
+  path: '/hooks',
+  scheme: 'github',
+  secret: 's',
+  handlers: { push: (e, ctx) => console.log(e.id, ctx.request.url) },
+};
+const wasmPlugin = createFastify(forcedWasm.default).hookverify;
+console.log(hookverifyFastify, hookverifyFastify.default, fastifyOptions, wasmPlugin);
