@@ -12,7 +12,7 @@
 //! let headers = [
 //!     ("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
 //! ];
-//! let verified = verifier.verify_signature_at(&headers, b"Hello, World!", 0)?;
+//! let verified = verifier.verify_signature_at(b"Hello, World!", &headers, 0)?;
 //! assert_eq!(verified.key_index, 0);
 //! # Ok::<(), hookverify::Error>(())
 //! ```

@@ -504,7 +504,7 @@ impl<H> Receiver<H> {
         *matched = Some(provider_index);
         let provider = &self.providers[provider_index];
         let verifier = &provider.verifier;
-        let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;
+        let verified = verifier.verify_signature_at(req.body, req.headers, req.now)?;
         let scheme = verifier.scheme();
         let (event, explicit_key) = verifier.parse_event_with_key(req.headers, req.body, &verified, req.now)?;
         let sync = self.mode == Mode::Sync

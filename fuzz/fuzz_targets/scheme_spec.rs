@@ -59,11 +59,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let signer = Signer::new(scheme.clone(), SECRET).expect("the verifier accepted this secret");
     let headers = signer.sign(BODY, Some("msg_1"), Some(NOW)).expect("id and timestamp given");
-    let outcome = verifier.verify_signature_at(&headers, BODY, NOW);
+    let outcome = verifier.verify_signature_at(BODY, &headers, NOW);
     if wire_safe(&scheme) {
         let verified = outcome.unwrap_or_else(|e| panic!("signed then rejected: {e}\nheaders {headers:?}"));
         assert_eq!(verified.key_index, 0);
-        let _ = verifier.verify_at(&headers, BODY, NOW);
+        let _ = verifier.verify_at(BODY, &headers, NOW);
     } else if let Err(e) = outcome {
         check_error(&e, hookverify_fuzz::SIGNATURE_CODES);
     }

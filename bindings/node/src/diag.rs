@@ -20,7 +20,7 @@ struct DiagnoseOptions {
 pub(crate) fn diagnose_json(options_json: &str, body: &[u8], now: i64) -> Result<String> {
     let opts: DiagnoseOptions = hookverify::options::from_json("diagnose", options_json)?;
     let scheme = opts.scheme.as_ref().map(SchemeRef::resolve).transpose()?;
-    Ok(diagnose(&opts.headers, body, &opts.secrets, scheme.as_ref(), now).to_json())
+    Ok(diagnose(body, &opts.headers, &opts.secrets, scheme.as_ref(), now).to_json())
 }
 
 /// Every hint code and its general fix, flattened as `[code, fix, code, fix, ...]` (`HintCode::ALL` order).

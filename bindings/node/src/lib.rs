@@ -265,7 +265,7 @@ impl RawVerifier {
     pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {
         guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.state.inner.verify_signature_at(&headers, bytes(&body), now).map(|v| pack(&v))
+            self.state.inner.verify_signature_at(bytes(&body), &headers, now).map(|v| pack(&v))
         })
     }
 
@@ -276,7 +276,7 @@ impl RawVerifier {
     pub fn verify(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<String> {
         guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.state.inner.verify_ref_at(&headers, bytes(&body), now).map(|e| event_fields(&e))
+            self.state.inner.verify_ref_at(bytes(&body), &headers, now).map(|e| event_fields(&e))
         })
     }
 

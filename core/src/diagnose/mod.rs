@@ -15,7 +15,7 @@
 //! use hookverify::{diagnose::diagnose, Scheme};
 //!
 //! let headers = [("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")];
-//! let report = diagnose(&headers, b"Hello, World!\n", &["It's a Secret to Everybody"], None, 0);
+//! let report = diagnose(b"Hello, World!\n", &headers, &["It's a Secret to Everybody"], None, 0);
 //! assert!(!report.valid);
 //! assert_eq!(report.scheme.as_deref(), Some("github"));
 //! assert_eq!(report.hints[0].code.as_str(), "body_line_endings");
@@ -248,7 +248,7 @@ fn describe_skew(skew: i128) -> String {
 ///
 /// `scheme: None` detects the scheme from the headers (see [`detect`]). `secrets` are
 /// tried in order, decoded per the scheme; `now` is unix seconds.
-pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], secrets: &[S], scheme: Option<&Scheme>, now: i64) -> Report {
+pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(body: &[u8], headers: &H, secrets: &[S], scheme: Option<&Scheme>, now: i64) -> Report {
     let mut report =
         Report { valid: false, scheme: None, detected: false, key_index: None, checks: Vec::new(), hints: Vec::new(), event: None };
     let scheme = match scheme {
@@ -316,7 +316,7 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
     let primary = search::primary(&mut engine, &cx);
     report.checks.push(search::signature_check(&cx, primary));
 
-    let verdict = Verifier::new(scheme.clone(), &secret_strs).and_then(|v| v.verify_signature_at(headers, body, now));
+    let verdict = Verifier::new(scheme.clone(), &secret_strs).and_then(|v| v.verify_signature_at(body, headers, now));
     match verdict {
         Ok(verified) => {
             report.valid = true;
