@@ -21,6 +21,7 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod case;
 pub mod config;
 pub mod dedup;
 pub mod diagnose;

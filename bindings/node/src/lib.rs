@@ -33,7 +33,7 @@ fn throw(env: &Env, e: CoreError) -> napi::Error {
     let build = || -> Result<()> {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
         obj.set_named_property("code", e.code().as_str())?;
-        obj.set_named_property("detailsJson", e.details().to_string())?;
+        obj.set_named_property("detailsJson", e.details_json_camel_case())?;
         env.throw(obj)
     };
     match build() {

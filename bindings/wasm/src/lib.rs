@@ -24,7 +24,7 @@ mod pipeline;
 fn to_js(e: CoreError) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     let _ = Reflect::set(&err, &"code".into(), &e.code().as_str().into());
-    let _ = Reflect::set(&err, &"detailsJson".into(), &e.details().to_string().into());
+    let _ = Reflect::set(&err, &"detailsJson".into(), &e.details_json_camel_case().into());
     err.into()
 }
 

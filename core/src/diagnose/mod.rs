@@ -212,6 +212,12 @@ impl Report {
         serde_json::to_string(self).expect("a report always serializes")
     }
 
+    /// The report as one line of JSON with camelCase keys (`keyIndex`), as JavaScript sees it
+    /// ([`crate::case::camel_case_keys`]); [`to_json`](Report::to_json) is the snake_case form.
+    pub fn to_json_camel_case(&self) -> String {
+        crate::case::camel_case_keys(&self.to_json())
+    }
+
     /// The check with this name, if it was made.
     pub fn check(&self, name: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.name == name)
