@@ -201,8 +201,11 @@ impl VerifierBuilder {
 
 /// Verifier options as one serde object (what bindings and the CLI deserialize).
 /// `Debug` redacts the secrets.
+///
+/// `#[non_exhaustive]`: outside the crate, start from [`VerifierOptions::new`] and assign fields.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VerifierOptions {
     /// A preset name or a custom spec object.
     pub scheme: SchemeRef,
@@ -229,11 +232,28 @@ pub struct VerifierOptions {
 
 /// A scheme given by preset name or as a spec.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum SchemeRef {
     /// A preset name.
     Name(String),
     /// A custom spec (kept as JSON so a bad spec reports `invalid_scheme` with the real reason).
     Spec(serde_json::Value),
+}
+
+impl VerifierOptions {
+    /// Options for `scheme` with nothing else set (add `secret` or `secrets` before use):
+    /// `let mut o = VerifierOptions::new(SchemeRef::Name("github".into())); o.secret = Some(s);`.
+    pub fn new(scheme: SchemeRef) -> VerifierOptions {
+        VerifierOptions {
+            scheme,
+            secret: None,
+            secrets: Vec::new(),
+            tolerance_seconds: None,
+            max_body_bytes: None,
+            dangerously_skip_timestamp_check: false,
+            max_event_age: None,
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for SchemeRef {

@@ -30,6 +30,7 @@ fn wire_safe(scheme: &Scheme) -> bool {
         SignatureFormat::Single => &[],
         SignatureFormat::List => &[' '],
         SignatureFormat::Kv => &[','],
+        other => panic!("fuzz harness: no separators for {other:?}"), // a new format needs a rule here
     };
     let edge_ws = |s: &str| s.starts_with([' ', '\t']) || s.ends_with([' ', '\t']);
     names.len() == n
