@@ -26,7 +26,9 @@ function keysOf(v, out = []) {
 }
 
 function stripe(ts) {
-  const body = Buffer.from(JSON.stringify({ id: 'evt_1', object: 'event', type: 'invoice.paid', created: ts, data: {} }));
+  const body = Buffer.from(
+    JSON.stringify({ id: 'evt_1', object: 'event', type: 'invoice.paid', created: ts, data: {} }),
+  );
   const sig = crypto.createHmac('sha256', STRIPE_SECRET).update(`${ts}.${body}`).digest('hex');
   return { body, headers: { 'Stripe-Signature': `t=${ts},v1=${sig}` } };
 }
@@ -63,7 +65,10 @@ for (const [flavour, lib] of [
     const e = thrown(() => v.verify(body, headers, { now: ts + 200 }));
     assert.equal(e.code, 'timestamp_too_old');
     assert.equal(e.details.toleranceSeconds, 60);
-    assert.ok(keysOf(e.details).every((k) => !k.includes('_')), JSON.stringify(e.details));
+    assert.ok(
+      keysOf(e.details).every((k) => !k.includes('_')),
+      JSON.stringify(e.details),
+    );
   });
 
   test(`${flavour}: diagnose reports have camelCase keys, in the documented order`, () => {
@@ -71,14 +76,25 @@ for (const [flavour, lib] of [
     assert.deepEqual(Object.keys(valid), ['valid', 'scheme', 'detected', 'keyIndex', 'checks', 'hints', 'event']);
     assert.equal(valid.valid, true);
     assert.equal(valid.keyIndex, 0);
-    const invalid = lib.diagnose({ headers: GH_HEADERS, body: 'Hello, World!\n', secrets: ['other', GH_SECRET], now: 0 });
+    const invalid = lib.diagnose({
+      headers: GH_HEADERS,
+      body: 'Hello, World!\n',
+      secrets: ['other', GH_SECRET],
+      now: 0,
+    });
     assert.equal(invalid.valid, false);
     assert.equal(invalid.keyIndex, null);
     assert.ok(invalid.hints.length > 0 && invalid.checks.length > 0);
     for (const r of [valid, invalid]) {
-      assert.ok(keysOf(r).every((k) => !k.includes('_')), JSON.stringify(r));
+      assert.ok(
+        keysOf(r).every((k) => !k.includes('_')),
+        JSON.stringify(r),
+      );
       // Values are not renamed: check names and hint codes stay snake_case.
-      assert.ok(r.checks.some((c) => c.name === 'signature_header'), JSON.stringify(r.checks));
+      assert.ok(
+        r.checks.some((c) => c.name === 'signature_header'),
+        JSON.stringify(r.checks),
+      );
     }
     assert.ok(invalid.hints.every((h) => /^[a-z_]+$/.test(h.code)));
   });

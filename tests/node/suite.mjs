@@ -41,7 +41,9 @@ function throwsCode(hv, f, code, msg) {
 function camelKeys(v) {
   if (Array.isArray(v)) return v.map(camelKeys);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camelKeys(x)]));
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camelKeys(x)]),
+  );
 }
 
 export async function buildCases(hv, { load, loadBytes, cliReports }) {
