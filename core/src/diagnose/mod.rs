@@ -147,6 +147,7 @@ impl Serialize for HintCode {
 
 /// One thing diagnose looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Check {
     /// Stable name: `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`,
     /// `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`.
@@ -168,6 +169,7 @@ impl Check {
 
 /// A cause the engine confirmed (by recomputing the MAC, or by a secret's prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Hint {
     /// Stable code.
     pub code: HintCode,
@@ -177,6 +179,7 @@ pub struct Hint {
 
 /// The envelope of a valid delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EventSummary {
     /// Event id.
     pub id: String,
@@ -187,8 +190,10 @@ pub struct EventSummary {
     pub timestamp: Option<i64>,
 }
 
-/// The outcome of [`diagnose`]. Serializes (serde) with fields in this order.
+/// The outcome of [`diagnose`]. Serializes (serde) with fields in this order. `#[non_exhaustive]`, like
+/// [`Check`], [`Hint`] and [`EventSummary`]: a report may gain fields in a minor release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Whether the verifier accepts the delivery (signature and replay window).
     pub valid: bool,
