@@ -43,8 +43,8 @@ fn main() {
         let (h, body, now) = (&case.headers, &case.body[..], case.now);
         let map = case.header_map();
         let cs: Vec<Contender> = vec![
-            ("hookverify_sig", Box::new(|| _ = black_box(verifier.verify_signature_at(black_box(h), black_box(body), now).unwrap()))),
-            ("hookverify_verify", Box::new(|| drop(black_box(verifier.verify_ref_at(black_box(h), black_box(body), now).unwrap())))),
+            ("hookverify_sig", Box::new(|| _ = black_box(verifier.verify_signature_at(black_box(body), black_box(h), now).unwrap()))),
+            ("hookverify_verify", Box::new(|| drop(black_box(verifier.verify_ref_at(black_box(body), black_box(h), now).unwrap())))),
             ("hmac_sha2", Box::new(|| assert!(hand_hmac(scheme, &hmac_key, black_box(h), black_box(body), now)))),
             ("hmac_sha2_parse", Box::new(|| assert!(hand_hmac_parse(scheme, &hmac_key, black_box(h), black_box(body), now)))),
             ("ring", Box::new(|| assert!(hand_ring(scheme, &ring_key, black_box(h), black_box(body), now)))),

@@ -32,11 +32,11 @@ fn main() {
     while Instant::now() < end {
         for _ in 0..256 {
             match mode.as_str() {
-                "sig" => drop(black_box(verifier.verify_signature_at(black_box(&headers), black_box(&body), now).unwrap())),
+                "sig" => drop(black_box(verifier.verify_signature_at(black_box(&body), black_box(&headers), now).unwrap())),
                 "hand" => {
                     assert!(black_box(hookverify_bench::hand::hand_hmac("standard", &hand_key, black_box(&headers), black_box(&body), now)))
                 }
-                _ => drop(black_box(verifier.verify_ref_at(black_box(&headers), black_box(&body), now).unwrap())),
+                _ => drop(black_box(verifier.verify_ref_at(black_box(&body), black_box(&headers), now).unwrap())),
             }
         }
         n += 256;

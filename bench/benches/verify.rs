@@ -50,10 +50,10 @@ fn bench_scheme(c: &mut Criterion, scheme: &'static str) {
         let bad = case.tampered();
 
         // Every contender accepts its input and rejects a flipped byte, once, before timing.
-        verifier.verify_signature_at(h, body, now).expect("hookverify_sig accepts");
-        let event = verifier.verify_ref_at(h, body, now).expect("hookverify_verify accepts");
+        verifier.verify_signature_at(body, h, now).expect("hookverify_sig accepts");
+        let event = verifier.verify_ref_at(body, h, now).expect("hookverify_verify accepts");
         assert!(!event.id.is_empty() && !event.event_type.is_empty());
-        assert!(verifier.verify_signature_at(h, &bad, now).is_err());
+        assert!(verifier.verify_signature_at(&bad, h, now).is_err());
         assert!(hand_hmac(scheme, &hmac_key, h, body, now), "hmac_sha2 accepts {scheme}");
         assert!(!hand_hmac(scheme, &hmac_key, h, &bad, now));
         assert!(hand_hmac_parse(scheme, &hmac_key, h, body, now), "hmac_sha2_parse accepts {scheme}");
@@ -62,10 +62,10 @@ fn bench_scheme(c: &mut Criterion, scheme: &'static str) {
 
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::new("hookverify_sig", label), |b| {
-            b.iter(|| verifier.verify_signature_at(black_box(h), black_box(body), now).unwrap())
+            b.iter(|| verifier.verify_signature_at(black_box(body), black_box(h), now).unwrap())
         });
         group.bench_function(BenchmarkId::new("hookverify_verify", label), |b| {
-            b.iter(|| verifier.verify_ref_at(black_box(h), black_box(body), now).unwrap())
+            b.iter(|| verifier.verify_ref_at(black_box(body), black_box(h), now).unwrap())
         });
         group.bench_function(BenchmarkId::new("hmac_sha2", label), |b| {
             b.iter(|| assert!(hand_hmac(scheme, &hmac_key, black_box(h), black_box(body), now)))

@@ -61,11 +61,11 @@ fn main() {
                 black_box(&body);
             }
             "sig" => {
-                black_box(verifier.verify_signature_at(&headers, &body, now).unwrap());
+                black_box(verifier.verify_signature_at(&body, &headers, now).unwrap());
             }
             "event" => {
                 // The borrowing form: the event's payload is a slice of the body (verify_at copies it).
-                black_box(verifier.verify_ref_at(&headers, &body, now).unwrap());
+                black_box(verifier.verify_ref_at(&body, &headers, now).unwrap());
             }
             "receiver" => match receiver.begin(Request { path: "/hooks", headers: next_delivery.next().unwrap(), body: &body, now }) {
                 Step::Run(d) => assert_eq!(receiver.finish(black_box(&d), true).status, 200),

@@ -13,6 +13,7 @@
 
 /// A compiled type pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Pattern {
     /// `*`: every type.
     Any,

@@ -331,6 +331,12 @@ impl Error {
         }
     }
 
+    /// [`details`](Error::details) as JavaScript sees them, as JSON text: camelCase keys
+    /// (`skewSeconds`, `toleranceSeconds`, `basePath`), by [`crate::case::camel_case_keys`].
+    pub fn details_json_camel_case(&self) -> String {
+        crate::case::camel_case_keys(&self.details().to_string())
+    }
+
     /// The message for an HTTP answer to an unauthenticated sender: the [`Display`](fmt::Display)
     /// text, less what only the operator should learn. A `401` does not say how many secrets are
     /// live (a rotation in progress) nor which other providers the endpoint serves; a `503` does not

@@ -16,6 +16,10 @@ use crate::error::{quote, Error, Result};
 pub const MAX_HEADER_VALUE_BYTES: usize = 16 * 1024;
 
 /// The result of looking a header up.
+///
+/// Deliberately exhaustive: what a [`Headers`] implementation returns and the core matches on;
+/// a new kind of answer changes what every implementation must report, so it must not compile
+/// unnoticed behind a wildcard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup<'a> {
     /// No header of that name.

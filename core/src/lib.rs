@@ -12,7 +12,7 @@
 //! let headers = [
 //!     ("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
 //! ];
-//! let verified = verifier.verify_signature_at(&headers, b"Hello, World!", 0)?;
+//! let verified = verifier.verify_signature_at(b"Hello, World!", &headers, 0)?;
 //! assert_eq!(verified.key_index, 0);
 //! # Ok::<(), hookverify::Error>(())
 //! ```
@@ -21,6 +21,7 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod case;
 pub mod config;
 pub mod dedup;
 pub mod diagnose;
@@ -47,7 +48,7 @@ pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use headers::{HeaderValue, Headers, Lookup};
 pub use receiver::{Decision, Delivery, HeaderText, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
-pub use scheme::{DedupBasis, Encoding, FieldRule, FieldSource, HeaderAlias, Scheme, SchemeSpec, SignatureFormat};
+pub use scheme::{DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, Scheme, SchemeSpec, SignatureFormat};
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;
 pub use verify::{unix_now, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};

@@ -43,7 +43,20 @@ use crate::verify::Verifier;
 pub const SYNC_HEADER: &str = DEFAULT_SYNC_HEADER;
 
 /// When the receiver answers.
+///
+/// `#[non_exhaustive]`, like every public enum a new variant may join: a `match` outside the
+/// crate needs a wildcard arm.
+///
+/// ```compile_fail,E0004
+/// fn sync(mode: hookverify::Mode) -> bool {
+///     match mode {
+///         hookverify::Mode::Async => false,
+///         hookverify::Mode::Sync => true,
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Mode {
     /// 202 once verified, claimed and handed off; handlers run after the answer.
     #[default]
@@ -55,6 +68,7 @@ pub enum Mode {
 
 /// How a provider recognises its requests on a shared endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Matcher {
     /// One of the scheme's signature headers (or aliases) is present (the default).
     #[default]
@@ -111,7 +125,15 @@ impl Provider {
 }
 
 /// Which requests a route takes, besides its type pattern.
+///
+/// `#[non_exhaustive]`: build it as `Scope::default().provider("github").path("git/push")`; a
+/// struct literal does not compile outside the crate, so a new field is not a breaking change:
+///
+/// ```compile_fail,E0639
+/// let scope = hookverify::Scope { provider: None, path: None };
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Scope {
     /// Only this provider's events (by name).
     pub provider: Option<String>,
@@ -119,7 +141,24 @@ pub struct Scope {
     pub path: Option<String>,
 }
 
+impl Scope {
+    /// Only this provider's events (by name).
+    pub fn provider(mut self, name: impl Into<String>) -> Scope {
+        self.provider = Some(name.into());
+        self
+    }
+
+    /// Only requests to this path (query string ignored).
+    pub fn path(mut self, path: impl Into<String>) -> Scope {
+        self.path = Some(path.into());
+        self
+    }
+}
+
 /// An incoming request, borrowed from the host framework.
+///
+/// Deliberately exhaustive (built with a struct literal): every front end fills in every field,
+/// so a new input must fail to compile in each of them rather than take a silent default.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a, H: ?Sized> {
     /// The request target: path, optionally with `?query`.
@@ -227,6 +266,9 @@ pub struct Delivery {
 }
 
 /// What `begin` decided.
+///
+/// Deliberately exhaustive: a front end must act on every step (answer, or run then finish), so
+/// a new kind of step must fail to compile in each front end rather than fall through a wildcard.
 #[derive(Debug)]
 pub enum Step {
     /// Answer now; nothing to run.
@@ -504,7 +546,7 @@ impl<H> Receiver<H> {
         *matched = Some(provider_index);
         let provider = &self.providers[provider_index];
         let verifier = &provider.verifier;
-        let verified = verifier.verify_signature_at(req.headers, req.body, req.now)?;
+        let verified = verifier.verify_signature_at(req.body, req.headers, req.now)?;
         let scheme = verifier.scheme();
         let (event, explicit_key) = verifier.parse_event_with_key(req.headers, req.body, &verified, req.now)?;
         let sync = self.mode == Mode::Sync

@@ -22,6 +22,7 @@ pub const WHSEC_PREFIX: &str = "whsec_";
 /// How a secret string becomes key bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SecretEncoding {
     /// The string's UTF-8 bytes are the key (GitHub, Stripe, Slack, Shopify).
     #[default]
@@ -33,6 +34,7 @@ pub enum SecretEncoding {
 /// The hash function of an HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Algorithm {
     /// HMAC-SHA1 (legacy; only through an explicitly named scheme).
     Sha1,

@@ -201,8 +201,11 @@ impl VerifierBuilder {
 
 /// Verifier options as one serde object (what bindings and the CLI deserialize).
 /// `Debug` redacts the secrets.
+///
+/// `#[non_exhaustive]`: outside the crate, start from [`VerifierOptions::new`] and assign fields.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VerifierOptions {
     /// A preset name or a custom spec object.
     pub scheme: SchemeRef,
@@ -229,11 +232,28 @@ pub struct VerifierOptions {
 
 /// A scheme given by preset name or as a spec.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum SchemeRef {
     /// A preset name.
     Name(String),
     /// A custom spec (kept as JSON so a bad spec reports `invalid_scheme` with the real reason).
     Spec(serde_json::Value),
+}
+
+impl VerifierOptions {
+    /// Options for `scheme` with nothing else set (add `secret` or `secrets` before use):
+    /// `let mut o = VerifierOptions::new(SchemeRef::Name("github".into())); o.secret = Some(s);`.
+    pub fn new(scheme: SchemeRef) -> VerifierOptions {
+        VerifierOptions {
+            scheme,
+            secret: None,
+            secrets: Vec::new(),
+            tolerance_seconds: None,
+            max_body_bytes: None,
+            dangerously_skip_timestamp_check: false,
+            max_event_age: None,
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for SchemeRef {
@@ -385,18 +405,18 @@ impl Verifier {
 
     /// Verifies the signature and parses the event envelope, at the system clock's time
     /// (then checks the event's age, when [`max_event_age`](VerifierBuilder::max_event_age) is set).
-    pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Event> {
-        self.verify_at(headers, body, unix_now())
+    pub fn verify<H: Headers + ?Sized>(&self, body: &[u8], headers: &H) -> Result<Event> {
+        self.verify_at(body, headers, unix_now())
     }
 
     /// Verifies the signature and parses the event envelope as of `now` (unix seconds).
-    pub fn verify_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> Result<Event> {
-        self.verify_ref_at(headers, body, now).map(EventRef::into_owned)
+    pub fn verify_at<H: Headers + ?Sized>(&self, body: &[u8], headers: &H, now: i64) -> Result<Event> {
+        self.verify_ref_at(body, headers, now).map(EventRef::into_owned)
     }
 
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
-    pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, headers: &H, body: &'b [u8], now: i64) -> Result<EventRef<'b>> {
-        let verified = self.verify_signature_at(headers, body, now)?;
+    pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, body: &'b [u8], headers: &H, now: i64) -> Result<EventRef<'b>> {
+        let verified = self.verify_signature_at(body, headers, now)?;
         let event = event::parse(&self.scheme, headers, body, &verified)?;
         if self.event_age.is_some() {
             self.check_event_age(&event, &verified, now)?;
@@ -436,7 +456,7 @@ impl Verifier {
 
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
     /// The event's age (`max_event_age`) is not checked: no event is parsed.
-    pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, headers: &'h H, body: &[u8], now: i64) -> Result<Verified<'h>> {
+    pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, body: &[u8], headers: &'h H, now: i64) -> Result<Verified<'h>> {
         let checked = self.check(headers, body, now)?;
         match checked.matched {
             Some(key_index) => Ok(Verified {
@@ -459,7 +479,7 @@ impl Verifier {
     /// For the dudect measurement in `ct/` only (its "equal" class would otherwise also time
     /// building `Ok` against building the public `NoMatchingSignature` error). Not API.
     #[doc(hidden)]
-    pub fn ct_signature_matches_at<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now: i64) -> bool {
+    pub fn ct_signature_matches_at<H: Headers + ?Sized>(&self, body: &[u8], headers: &H, now: i64) -> bool {
         matches!(self.check(headers, body, now), Ok(Checked { matched: Some(_), .. }))
     }
 
@@ -766,15 +786,15 @@ mod tests {
         let body = r#"{"type":"t.x","timestamp":"2023-11-14T22:13:20Z","data":{"k":"caf\u00e9 é"}}"#.as_bytes();
         let headers = crate::Signer::new(scheme(), secret).unwrap().sign(body, Some("msg_1"), Some(1_700_000_000)).unwrap();
         let v = Verifier::new(scheme(), [secret]).unwrap();
-        let borrowed = v.verify_ref_at(&headers, body, 1_700_000_000).unwrap();
+        let borrowed = v.verify_ref_at(body, &headers, 1_700_000_000).unwrap();
         let range = borrowed.data_range().unwrap();
         assert_eq!(borrowed.data_json().as_ptr(), body[range.clone()].as_ptr(), "the payload is a slice of the body");
         assert_eq!(borrowed.data_json().as_bytes(), &body[range]);
-        let owned = v.verify_at(&headers, body, 1_700_000_000).unwrap();
+        let owned = v.verify_at(body, &headers, 1_700_000_000).unwrap();
         assert_eq!(Event::from(borrowed.clone()), owned);
         assert_eq!((borrowed.id.as_str(), borrowed.event_type.as_str(), borrowed.timestamp), ("msg_1", "t.x", Some(1_700_000_000)));
         assert_eq!(borrowed.data_as::<serde_json::Value>().unwrap()["k"], "caf\u{e9} \u{e9}");
-        let sig = v.verify_signature_at(&headers, body, 1_700_000_000).unwrap();
+        let sig = v.verify_signature_at(body, &headers, 1_700_000_000).unwrap();
         assert_eq!(sig.message_id, Some("msg_1"));
     }
 

@@ -36,7 +36,7 @@ async fn nested_routes_match_the_original_path_relative_to_base_path() {
     let verifier = Verifier::new(hookverify::Scheme::preset("github").unwrap(), [SECRET]).unwrap();
     let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
         .unwrap()
-        .on_scoped("push", Scope { provider: Some("github".into()), path: Some("git/push".into()) }, move |ctx: Context| {
+        .on_scoped("push", Scope::default().provider("github").path("git/push"), move |ctx: Context| {
             let s = s.clone();
             async move {
                 s.lock().unwrap().push(ctx.path.clone());

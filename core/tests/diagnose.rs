@@ -69,7 +69,7 @@ fn every_vector_case() {
             t["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
         let body = body_of(t);
         let now = t["now"].as_i64().unwrap();
-        let report = diagnose(&headers, &body, &secrets, scheme.as_ref(), now);
+        let report = diagnose(&body, &headers, &secrets, scheme.as_ref(), now);
         let json = report.to_json();
 
         assert_eq!(report.valid, t["result"] == "valid", "{id}: {json}");
@@ -102,7 +102,7 @@ fn every_vector_case() {
         let forbidden: Vec<String> = t["forbidden"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
         assert_no_leak(&report, &secrets, &forbidden, &id);
         // Deterministic: the same input gives the same bytes.
-        assert_eq!(diagnose(&headers, &body, &secrets, scheme.as_ref(), now).to_json(), json, "{id}");
+        assert_eq!(diagnose(&body, &headers, &secrets, scheme.as_ref(), now).to_json(), json, "{id}");
         let parsed: Value = serde_json::from_str(&json).unwrap();
         let keys: Vec<&String> = parsed.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 7, "{id}");
@@ -115,7 +115,7 @@ fn every_vector_case() {
 #[test]
 fn report_json_field_order_is_documented() {
     let headers = [("X-Hub-Signature-256", "sha256=00")];
-    let json = diagnose(&headers, b"{}", &["k7Qz-2xVr"], None, 0).to_json();
+    let json = diagnose(b"{}", &headers, &["k7Qz-2xVr"], None, 0).to_json();
     assert!(
         json.starts_with(r#"{"valid":false,"scheme":"github","detected":true,"key_index":null,"checks":[{"name":"scheme","ok":true,"#),
         "{json}"
@@ -143,7 +143,7 @@ fn large_bodies_skip_body_variants_and_say_so() {
     let tag = hookverify::secret::hmac(hookverify::Algorithm::Sha256, secret.as_bytes(), &signed);
     let header = format!("sha256={}", hex::encode(tag));
     let headers = [("X-Hub-Signature-256", header.as_str())];
-    let report = diagnose(&headers, &body, &[secret], Some(&Scheme::preset("github").unwrap()), 0);
+    let report = diagnose(&body, &headers, &[secret], Some(&Scheme::preset("github").unwrap()), 0);
     assert!(!report.valid && report.hints.is_empty());
     let check = report.check("hint_search").unwrap();
     assert!(!check.ok && check.detail.contains("body variants skipped"), "{check:?}");
@@ -155,7 +155,7 @@ fn work_is_bounded_with_many_secrets() {
     let secrets: Vec<String> = (0..40).map(|i| format!("k7Qz-2xVr-{i:04}")).collect();
     let body = br#"{"a":[1,2,3],"b":"caf\u00e9 / x"}"#;
     let headers = [("X-Hub-Signature-256", format!("sha256={}", "ab".repeat(32)))];
-    let report = diagnose(&headers, body, &secrets, Some(&Scheme::preset("github").unwrap()), 0);
+    let report = diagnose(body, &headers, &secrets, Some(&Scheme::preset("github").unwrap()), 0);
     let check = report.check("hint_search").unwrap();
     assert!(check.detail.contains(&format!("stopped at the limit of {MAX_HMACS} HMACs")), "{check:?}");
     assert!(report.hints.is_empty());
@@ -165,10 +165,10 @@ fn work_is_bounded_with_many_secrets() {
 fn no_secrets_and_unusable_secrets_are_checks_not_panics() {
     let headers = [("webhook-id", "m"), ("webhook-timestamp", "1700000000"), ("webhook-signature", "v1,AAAA")];
     let none: [&str; 0] = [];
-    let r = diagnose(&headers, b"{}", &none, None, 1_700_000_000);
+    let r = diagnose(b"{}", &headers, &none, None, 1_700_000_000);
     assert!(!r.valid);
     assert!(!r.check("secrets").unwrap().ok);
-    let r = diagnose(&headers, b"{}", &["Qx%9 zz!!#"], None, 1_700_000_000);
+    let r = diagnose(b"{}", &headers, &["Qx%9 zz!!#"], None, 1_700_000_000);
     assert!(!r.check("secrets").unwrap().ok);
     assert_no_leak(&r, &["Qx%9 zz!!#".to_owned()], &[], "unusable secret");
 }

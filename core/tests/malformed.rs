@@ -54,7 +54,7 @@ fn timed<T, E: Into<hookverify::Error>>(what: &str, f: impl FnOnce() -> Result<T
 
 fn sig_check(what: &str, preset: &str, headers: &[(&str, &[u8])], body: &[u8], now: i64) -> Option<ErrorCode> {
     let v = verifier(preset);
-    timed(what, || v.verify_signature_at(headers, body, now))
+    timed(what, || v.verify_signature_at(body, headers, now))
 }
 
 #[test]
@@ -145,23 +145,23 @@ fn duplicate_headers_are_malformed() {
     for names in [["X-Hub-Signature-256", "X-Hub-Signature-256"], ["X-Hub-Signature-256", "x-hub-signature-256"]] {
         let headers = [(names[0], sig.as_str()), (names[1], sig.as_str())];
         let v = verifier("github");
-        assert_eq!(timed("dup", || v.verify_signature_at(&headers, BODY, NOW)), Some(ErrorCode::MalformedHeader));
+        assert_eq!(timed("dup", || v.verify_signature_at(BODY, &headers, NOW)), Some(ErrorCode::MalformedHeader));
     }
     let three = [("X-Hub-Signature-256", sig.as_str()); 3];
-    assert_eq!(timed("dup3", || verifier("github").verify_signature_at(&three, BODY, NOW)), Some(ErrorCode::MalformedHeader));
+    assert_eq!(timed("dup3", || verifier("github").verify_signature_at(BODY, &three, NOW)), Some(ErrorCode::MalformedHeader));
     // A map holding "Foo" and "foo" is two instances.
     let mut map = HashMap::new();
     map.insert("X-Hub-Signature-256".to_string(), sig.clone());
     map.insert("x-hub-signature-256".to_string(), sig.clone());
-    assert_eq!(timed("dup map", || verifier("github").verify_signature_at(&map, BODY, NOW)), Some(ErrorCode::MalformedHeader));
+    assert_eq!(timed("dup map", || verifier("github").verify_signature_at(BODY, &map, NOW)), Some(ErrorCode::MalformedHeader));
     // Duplicated timestamp or id header, for a scheme that signs them.
     let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
     let s = format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac(&key, &[b"msg_1.", ts.as_bytes(), b".", BODY])));
     let dup_ts =
         [("webhook-id", "msg_1"), ("webhook-timestamp", ts.as_str()), ("Webhook-Timestamp", "1"), ("webhook-signature", s.as_str())];
-    assert_eq!(timed("dup ts", || verifier("standard").verify_signature_at(&dup_ts, BODY, NOW)), Some(ErrorCode::MalformedHeader));
+    assert_eq!(timed("dup ts", || verifier("standard").verify_signature_at(BODY, &dup_ts, NOW)), Some(ErrorCode::MalformedHeader));
     let dup_id = [("webhook-id", "msg_1"), ("webhook-id", "msg_2"), ("webhook-timestamp", ts.as_str()), ("webhook-signature", s.as_str())];
-    assert_eq!(timed("dup id", || verifier("standard").verify_signature_at(&dup_id, BODY, NOW)), Some(ErrorCode::MalformedHeader));
+    assert_eq!(timed("dup id", || verifier("standard").verify_signature_at(BODY, &dup_id, NOW)), Some(ErrorCode::MalformedHeader));
     // Duplicated `t=` inside Stripe's header, with the same value.
     let dup_t = format!("t={ts},{}", stripe_sig(&ts, BODY));
     assert_eq!(sig_check("dup t=", "stripe", &[("Stripe-Signature", dup_t.as_bytes())], BODY, NOW), Some(ErrorCode::MalformedHeader));
@@ -177,8 +177,8 @@ fn generic_event(body: &[u8]) -> (Option<ErrorCode>, Option<ErrorCode>) {
     let v = generic();
     let sig = hex::encode(mac(SECRET.as_bytes(), &[body]));
     let headers = [("X-Sig", sig.as_str())];
-    let signature = timed("signature", || v.verify_signature_at(&headers, body, NOW));
-    let event = timed("event", || v.verify_at(&headers, body, NOW));
+    let signature = timed("signature", || v.verify_signature_at(body, &headers, NOW));
+    let event = timed("event", || v.verify_at(body, &headers, NOW));
     (signature, event)
 }
 
@@ -207,7 +207,7 @@ fn deep_json_nesting_is_invalid_json() {
     let body = nested(10_000);
     let sig = hex::encode(mac(SECRET.as_bytes(), &[body.as_bytes()]));
     let start = Instant::now();
-    let report = diagnose(&[("X-Hub-Signature-256", format!("sha256={sig}"))], body.as_bytes(), &[SECRET], None, NOW);
+    let report = diagnose(body.as_bytes(), &[("X-Hub-Signature-256", format!("sha256={sig}"))], &[SECRET], None, NOW);
     assert!(start.elapsed() < LIMIT);
     assert!(report.valid);
     assert!(report.event.is_none());
@@ -256,16 +256,16 @@ fn bodies_over_the_cap() {
     let at = vec![b'x'; 1024];
     let over = vec![b'x'; 1025];
     let ok = [("X-Hub-Signature-256", github_sig(&at))];
-    assert!(v.verify_signature_at(&ok, &at, NOW).is_ok());
+    assert!(v.verify_signature_at(&at, &ok, NOW).is_ok());
     let over_sig = [("X-Hub-Signature-256", github_sig(&over))];
-    let err = v.verify_at(&over_sig, &over, NOW).unwrap_err();
+    let err = v.verify_at(&over, &over_sig, NOW).unwrap_err();
     assert_eq!(err.code(), ErrorCode::PayloadTooLarge);
     assert_eq!(err.details()["size"], 1025);
     assert_eq!(err.details()["limit"], 1024);
     // The same through the serde options object.
     let v = hookverify::VerifierOptions::from_json(r#"{"scheme":"github","secret":"s","maxBodyBytes":10}"#).unwrap().build().unwrap();
     assert_eq!(
-        v.verify_signature_at(&[("X-Hub-Signature-256", "sha256=00")], &[0u8; 11], NOW).unwrap_err().code(),
+        v.verify_signature_at(&[0u8; 11], &[("X-Hub-Signature-256", "sha256=00")], NOW).unwrap_err().code(),
         ErrorCode::PayloadTooLarge
     );
 }
@@ -308,9 +308,9 @@ fn absurd_timestamps() {
     // With the replay check explicitly disabled, an unparseable timestamp is still refused.
     let lax = Verifier::builder(Scheme::preset("stripe").unwrap()).secret(SECRET).dangerously_skip_timestamp_check().build().unwrap();
     let s = stripe_sig("1700000000000", BODY);
-    assert_eq!(lax.verify_signature_at(&[("Stripe-Signature", s.as_str())], BODY, NOW).unwrap_err().code(), ErrorCode::MalformedTimestamp);
+    assert_eq!(lax.verify_signature_at(BODY, &[("Stripe-Signature", s.as_str())], NOW).unwrap_err().code(), ErrorCode::MalformedTimestamp);
     let s = stripe_sig("0", BODY);
-    assert!(lax.verify_signature_at(&[("Stripe-Signature", s.as_str())], BODY, NOW).is_ok());
+    assert!(lax.verify_signature_at(BODY, &[("Stripe-Signature", s.as_str())], NOW).is_ok());
 }
 
 #[test]
@@ -419,13 +419,13 @@ fn secrets_never_appear_in_errors_debug_or_diagnose() {
         let odd = signer.sign(b"{}", Some("msg_1"), Some(NOW)).unwrap();
         requests.push((odd, b"{}".to_vec(), NOW));
         for (headers, body, now) in &requests {
-            if let Err(e) = v.verify_at(headers, body, *now) {
+            if let Err(e) = v.verify_at(body, headers, *now) {
                 print(&format!("{name} error"), format!("{e} | {e:?} | {}", e.details()));
             }
             if body.len() < 1 << 20 {
-                let report = diagnose(headers, body, &[secret.as_str(), "other"], Some(&scheme), *now);
+                let report = diagnose(body, headers, &[secret.as_str(), "other"], Some(&scheme), *now);
                 print(&format!("{name} diagnose"), format!("{} | {report:?}", report.to_json()));
-                let detected = diagnose(headers, body, &[secret.as_str()], None, *now);
+                let detected = diagnose(body, headers, &[secret.as_str()], None, *now);
                 print(&format!("{name} diagnose detected"), detected.to_json());
             }
         }

@@ -14,7 +14,7 @@ fn scope_and_matcher_from_the_root() {
     let v = hookverify::Verifier::new(hookverify::Scheme::preset("github").unwrap(), ["s"]).unwrap();
     let p = hookverify::Provider::new("gh", v).matching(Matcher::HeaderPresent("X-Source".into()));
     let mut r: hookverify::Receiver<u8> = hookverify::Receiver::new(vec![p], Box::new(hookverify::MemoryStore::default())).unwrap();
-    r.on_scoped("*", Scope { provider: Some("gh".into()), path: None }, 1);
+    r.on_scoped("*", Scope::default().provider("gh"), 1);
     assert!(r.header_names().iter().any(|n| n == "X-Source"));
     assert_eq!(Pattern::parse("a.*"), Pattern::Prefix("a.".into()));
 }

@@ -141,8 +141,8 @@ fn verify_reads_id_and_timestamp_from_the_verified_set_only() {
                 headers.push((other.id.clone(), "attacker-id".into()));
                 headers.push((other.timestamp.clone(), (NOW - 100_000).to_string()));
                 let case = format!("{}: set {i} verified, set {j}'s id/timestamp added", scheme.name());
-                let sig = v.verify_signature_at(&headers, HEADER_ONLY_BODY, NOW).unwrap_or_else(|e| panic!("{case}: {e}"));
-                let event = v.verify_at(&headers, HEADER_ONLY_BODY, NOW).unwrap();
+                let sig = v.verify_signature_at(HEADER_ONLY_BODY, &headers, NOW).unwrap_or_else(|e| panic!("{case}: {e}"));
+                let event = v.verify_at(HEADER_ONLY_BODY, &headers, NOW).unwrap();
                 assert_eq!(sig.header_set, i, "{case}");
                 assert_eq!(event.id, "msg_signed", "{case}");
                 assert_eq!(event.timestamp, Some(NOW), "{case}");
@@ -191,7 +191,7 @@ fn a_custom_spec_naming_only_the_main_headers_reads_the_alias_set_when_it_verifi
     let b = SetNames { signature: "B-Sig".into(), timestamp: "B-Ts".into(), id: "B-Id".into() };
     let mut headers = signed_with(&b, "b-1", NOW, HEADER_ONLY_BODY);
     headers.extend(h(&[("A-Id", "forged"), ("A-Ts", "1")]));
-    let event = Verifier::new(scheme, [WHSEC]).unwrap().verify_at(&headers, HEADER_ONLY_BODY, NOW).unwrap();
+    let event = Verifier::new(scheme, [WHSEC]).unwrap().verify_at(HEADER_ONLY_BODY, &headers, NOW).unwrap();
     assert_eq!((event.id.as_str(), event.timestamp), ("b-1", Some(NOW)));
 }
 

@@ -123,10 +123,10 @@ fn code(preset: &str, headers: &[(&str, &[u8])]) -> Option<ErrorCode> {
     let v = Verifier::new(Scheme::preset(preset).unwrap(), [secret]).unwrap();
     // As bytes (Rust's HTTP stack) ...
     let as_bytes: Vec<(&str, &[u8])> = headers.to_vec();
-    let a = v.verify_signature_at(&as_bytes, BODY, NOW).err().map(|e| e.code());
+    let a = v.verify_signature_at(BODY, &as_bytes, NOW).err().map(|e| e.code());
     // ... and as text decoded as Latin-1 (Node, WSGI, ASGI): the same verdict.
     let as_latin1: Vec<(&str, String)> = headers.iter().map(|(n, v)| (*n, v.iter().map(|&b| b as char).collect())).collect();
-    let b = v.verify_signature_at(&as_latin1, BODY, NOW).err().map(|e| e.code());
+    let b = v.verify_signature_at(BODY, &as_latin1, NOW).err().map(|e| e.code());
     assert_eq!(a, b, "bytes and Latin-1 text disagree for {headers:?}");
     a
 }

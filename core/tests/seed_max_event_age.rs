@@ -50,8 +50,8 @@ fn rfc3339(t: i64) -> String {
 /// The code of `verify_at`, `verify_ref_at` (which must agree), or "ok".
 fn outcome(v: &Verifier, created_at: Option<&str>, now: i64) -> String {
     let (h, body) = delivery(created_at);
-    let owned = v.verify_at(&h, &body, now).map(|_| ()).map_err(|e| e.code());
-    let borrowed = v.verify_ref_at(&h, &body, now).map(|_| ()).map_err(|e| e.code());
+    let owned = v.verify_at(&body, &h, now).map(|_| ()).map_err(|e| e.code());
+    let borrowed = v.verify_ref_at(&body, &h, now).map(|_| ()).map_err(|e| e.code());
     assert_eq!(owned, borrowed, "verify_at and verify_ref_at disagree");
     match owned {
         Ok(()) => "ok".into(),
@@ -106,16 +106,16 @@ fn signed_created_at_is_checked_in_every_form() {
 fn errors_say_which_bound_was_crossed() {
     let v = reflex(Some(600));
     let (h, body) = delivery(Some(&(NOW - 1000).to_string()));
-    let err = v.verify_at(&h, &body, NOW).unwrap_err();
+    let err = v.verify_at(&body, &h, NOW).unwrap_err();
     assert_eq!(err.code(), ErrorCode::TimestampTooOld);
     assert_eq!(err.details()["tolerance_seconds"], 600);
     assert_eq!(err.details()["skew_seconds"], -1000);
     let (h, body) = delivery(Some(&(NOW + 1000).to_string()));
-    let err = v.verify_at(&h, &body, NOW).unwrap_err();
+    let err = v.verify_at(&body, &h, NOW).unwrap_err();
     assert_eq!(err.code(), ErrorCode::TimestampTooNew);
     assert_eq!(err.details()["tolerance_seconds"], 300);
     let (h, body) = delivery(None);
-    let err = v.verify_at(&h, &body, NOW).unwrap_err();
+    let err = v.verify_at(&body, &h, NOW).unwrap_err();
     assert_eq!(err.code(), ErrorCode::MissingField);
     assert_eq!(err.details()["field"], "timestamp");
     assert!(err.to_string().contains("/created_at"), "{err}");
@@ -126,14 +126,14 @@ fn the_signature_is_checked_first() {
     let v = reflex(Some(300));
     let (mut h, body) = delivery(Some(r#""2020-01-01T00:00:00Z""#));
     h[0].1 = hex_mac("another-secret", &[&body]);
-    assert_eq!(v.verify_at(&h, &body, NOW).unwrap_err().code(), ErrorCode::NoMatchingSignature);
+    assert_eq!(v.verify_at(&body, &h, NOW).unwrap_err().code(), ErrorCode::NoMatchingSignature);
 }
 
 #[test]
 fn verify_signature_alone_parses_no_event_and_does_not_check_the_age() {
     let v = reflex(Some(300));
     let (h, body) = delivery(Some(r#""2020-01-01T00:00:00Z""#));
-    assert!(v.verify_signature_at(&h, &body, NOW).is_ok());
+    assert!(v.verify_signature_at(&body, &h, NOW).is_ok());
 }
 
 #[test]
@@ -222,14 +222,14 @@ fn a_timestamped_scheme_checks_the_envelope_time_or_the_signed_header() {
     };
     // A retry signed now of an event from yesterday: the window passes, the event's age does not.
     let body = r#"{"type":"t.x","timestamp":"2023-11-13T22:13:20Z","data":{}}"#;
-    let err = v.verify_at(&signed(body, NOW), body.as_bytes(), NOW).unwrap_err();
+    let err = v.verify_at(body.as_bytes(), &signed(body, NOW), NOW).unwrap_err();
     assert_eq!(err.code(), ErrorCode::TimestampTooOld);
     assert_eq!(err.details()["tolerance_seconds"], 3600);
     let fresh = r#"{"type":"t.x","timestamp":"2023-11-14T22:00:00Z","data":{}}"#;
-    assert!(v.verify_at(&signed(fresh, NOW), fresh.as_bytes(), NOW).is_ok());
+    assert!(v.verify_at(fresh.as_bytes(), &signed(fresh, NOW), NOW).is_ok());
     // No body timestamp: the signed header's is the event's.
     let bare = r#"{"type":"t.x","data":{}}"#;
-    assert_eq!(v.verify_at(&signed(bare, NOW), bare.as_bytes(), NOW).unwrap().timestamp, Some(NOW));
+    assert_eq!(v.verify_at(bare.as_bytes(), &signed(bare, NOW), NOW).unwrap().timestamp, Some(NOW));
 }
 
 #[cfg(feature = "axum")]

@@ -36,7 +36,7 @@ fn revnoxa(secrets: &[&str]) -> Verifier {
 /// `Ok(key_index)` or the error code of verifying a delivery signed with `secret`.
 fn check(v: &Verifier, secret: &str) -> Result<usize, ErrorCode> {
     let (h, body) = delivery(secret, "evt_1");
-    v.verify_at(&h, &body, NOW).map(|e| e.key_index).map_err(|e| e.code())
+    v.verify_at(&body, &h, NOW).map(|e| e.key_index).map_err(|e| e.code())
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn rotation_replaces_the_live_secrets() {
     assert_eq!(check(&v, NEW), Ok(0));
     assert_eq!(check(&v, OLD), Err(ErrorCode::NoMatchingSignature));
     let (h, body) = delivery(OLD, "evt_1");
-    assert!(matches!(v.verify_signature_at(&h, &body, NOW), Err(Error::NoMatchingSignature { secrets: 1, .. })));
+    assert!(matches!(v.verify_signature_at(&body, &h, NOW), Err(Error::NoMatchingSignature { secrets: 1, .. })));
     // Raw key bytes too.
     v.set_secret_keys(&[Secret::from_bytes(OLD.as_bytes().to_vec()).unwrap()]).unwrap();
     assert_eq!(check(&v, OLD), Ok(0));
@@ -123,7 +123,7 @@ fn concurrent_verification_sees_the_old_or_the_new_secrets_never_a_mix() {
                 for n in 0..4000 {
                     let secret = if (n + t) % 2 == 0 { OLD } else { NEW };
                     let (h, body) = delivery(secret, "evt_1");
-                    match v.verify_at(&h, &body, NOW) {
+                    match v.verify_at(&body, &h, NOW) {
                         Ok(e) => {
                             assert!(e.key_index <= 1, "key index {}", e.key_index);
                             seen[e.key_index] += 1;

@@ -117,7 +117,7 @@ fn schemes_json_every_case() {
         }
         let verifier = builder.build().unwrap_or_else(|e| panic!("{id}: {e}"));
         let (headers, body, now) = (headers_of(t), body_of(t), t["now"].as_i64().unwrap());
-        let result = verifier.verify_signature_at(&headers, &body, now);
+        let result = verifier.verify_signature_at(&body, &headers, now);
         match (t["result"].as_str().unwrap(), &result) {
             ("valid", Ok(v)) => assert_eq!(v.key_index as u64, t["key_index"].as_u64().unwrap(), "{id}"),
             ("invalid", Err(e)) => assert_eq!(e.code().as_str(), t["code"].as_str().unwrap(), "{id}: {e}"),
@@ -126,7 +126,7 @@ fn schemes_json_every_case() {
         if result.is_err() {
             continue;
         }
-        let event = verifier.verify_at(&headers, &body, now);
+        let event = verifier.verify_at(&body, &headers, now);
         match (&t["event"], &event) {
             (Value::Object(want), Ok(ev)) => {
                 assert_eq!(ev.id, want["id"].as_str().unwrap(), "{id}");
@@ -178,7 +178,7 @@ fn malformed_headers_72_cases() {
         if let Some(tol) = inputs.get("tolerance").and_then(Value::as_u64) {
             b = b.tolerance_seconds(tol);
         }
-        let outcome = b.build().and_then(|v| v.verify_signature_at(&headers, &body, now));
+        let outcome = b.build().and_then(|v| v.verify_signature_at(&body, &headers, now));
         let accepted = outcome.is_ok();
         assert_eq!(accepted, c["expect"] == "accept", "{id}: {outcome:?} ({})", c["why"]);
         if c["policy_choice"] == true {
@@ -210,7 +210,7 @@ fn provider_examples() {
                 // Valid SHA-1 under the explicit scheme; never accepted by `github`.
                 let h = vec![(ex["header"].as_str().unwrap().to_owned(), ex["expected_header_value"].as_str().unwrap().to_owned())];
                 let gh = Verifier::new(Scheme::preset("github").unwrap(), [ex["secret_utf8"].as_str().unwrap()]).unwrap();
-                assert_eq!(gh.verify_signature_at(&h, b"Hello, World!", 0).unwrap_err().code(), ErrorCode::MissingHeader);
+                assert_eq!(gh.verify_signature_at(b"Hello, World!", &h, 0).unwrap_err().code(), ErrorCode::MissingHeader);
                 ("github-sha1", h, ex["body_utf8"].as_str().unwrap().into(), ex["secret_utf8"].as_str().unwrap().into(), 0)
             }
             "slack-docs-v0" => (
@@ -240,23 +240,23 @@ fn provider_examples() {
                 let v = Verifier::new(Scheme::preset("stripe").unwrap(), [ex["secret_utf8"].as_str().unwrap()]).unwrap();
                 let headers = [("Stripe-Signature", header)];
                 for tc in ex["tolerance_cases"].as_array().unwrap() {
-                    let r = v.verify_signature_at(&headers, &body, tc["now"].as_i64().unwrap());
+                    let r = v.verify_signature_at(&body, &headers, tc["now"].as_i64().unwrap());
                     assert_eq!(r.is_ok(), tc["expect"] == "accept", "{id} {tc}");
                 }
                 for bad in ex["upstream_malformed_headers_all_reject"].as_array().unwrap() {
-                    assert!(v.verify_signature_at(&[("Stripe-Signature", bad.as_str().unwrap())], &body, 1533204620).is_err());
+                    assert!(v.verify_signature_at(&body, &[("Stripe-Signature", bad.as_str().unwrap())], 1533204620).is_err());
                 }
                 ("stripe", vec![("Stripe-Signature".into(), header.into())], body, ex["secret_utf8"].as_str().unwrap().into(), 1533204620)
             }
             other => panic!("unhandled provider example {other}"),
         };
         let v = Verifier::new(Scheme::preset(scheme).unwrap(), [secret.as_str()]).unwrap();
-        let verified = v.verify_signature_at(&headers, &body, now).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let verified = v.verify_signature_at(&body, &headers, now).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(verified.key_index, 0);
         // One flipped body byte must fail.
         let mut tampered = body.clone();
         tampered[0] ^= 1;
-        assert_eq!(v.verify_signature_at(&headers, &tampered, now).unwrap_err().code(), ErrorCode::NoMatchingSignature, "{id}");
+        assert_eq!(v.verify_signature_at(&tampered, &headers, now).unwrap_err().code(), ErrorCode::NoMatchingSignature, "{id}");
     }
 }
 
@@ -269,10 +269,10 @@ fn length_extension_forgery_is_rejected() {
     let original = hex(&doc["original_body_hex"]);
     let forged = hex(&doc["forged"]["body_hex"]);
     let ok_hmac = doc["hmac_sha256_original_hex"].as_str().unwrap();
-    assert!(v.verify_signature_at(&[("X-Signature", ok_hmac)], &original, 0).is_ok());
+    assert!(v.verify_signature_at(&original, &[("X-Signature", ok_hmac)], 0).is_ok());
     // The naive SHA-256(secret||body) tags, original and length-extended, never verify.
     for (body, tag) in [(&original, &doc["naive_sha256_secret_body_hex"]), (&forged, &doc["forged"]["naive_tag_hex"])] {
-        let err = v.verify_signature_at(&[("X-Signature", tag.as_str().unwrap())], body, 0).unwrap_err();
+        let err = v.verify_signature_at(body, &[("X-Signature", tag.as_str().unwrap())], 0).unwrap_err();
         assert_eq!(err.code(), ErrorCode::NoMatchingSignature);
     }
     assert_eq!(hex::encode(hmac(Algorithm::Sha256, secret.as_bytes(), &forged)), doc["forged"]["hmac_sha256_of_forged_body_hex"]);

@@ -27,8 +27,8 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 
 fn check(verifier: &Verifier, headers: &[(&str, String)], body: &[u8]) {
     // The signature is right, so only the envelope can fail.
-    verifier.verify_signature_at(headers, body, NOW).unwrap_or_else(|e| panic!("valid signature rejected: {e}"));
-    match verifier.verify_at(headers, body, NOW) {
+    verifier.verify_signature_at(body, headers, NOW).unwrap_or_else(|e| panic!("valid signature rejected: {e}"));
+    match verifier.verify_at(body, headers, NOW) {
         Ok(event) => {
             if let Some(range) = event.data_range() {
                 assert_eq!(&body[range], event.data_json().as_bytes(), "data_range disagrees with data_json");

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         [("webhook-id", ID), ("webhook-timestamp", data), ("webhook-signature", SIG)],
     ];
     for headers in &sets {
-        check_signature(pair.0.verify_signature_at(headers, BODY, NOW));
-        check_signature(pair.1.verify_signature_at(headers, BODY, NOW));
+        check_signature(pair.0.verify_signature_at(BODY, headers, NOW));
+        check_signature(pair.1.verify_signature_at(BODY, headers, NOW));
     }
 });

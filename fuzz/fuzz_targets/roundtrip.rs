@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let signed = signer.sign(body, Some(&id), Some(ts)).unwrap();
     let headers: Vec<(String, Vec<u8>)> = signed.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
 
-    let verified = verifier.verify_signature_at(&headers, body, ts).unwrap_or_else(|e| panic!("{preset}: signed then rejected: {e}"));
+    let verified = verifier.verify_signature_at(body, &headers, ts).unwrap_or_else(|e| panic!("{preset}: signed then rejected: {e}"));
     assert_eq!(verified.key_index, 0);
     assert_eq!(verified.timestamp, scheme.has_timestamp().then_some(ts));
     assert_eq!(verified.message_id, scheme.signs_id().then_some(id.as_str()));
@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
             }
             let mut changed = body.to_vec();
             changed[pos % body.len()] ^= xor;
-            let err = verifier.verify_signature_at(&headers, &changed, ts).expect_err("changed body verified");
+            let err = verifier.verify_signature_at(&changed, &headers, ts).expect_err("changed body verified");
             assert_eq!(err.code(), ErrorCode::NoMatchingSignature, "{err}");
         }
         Some((name, within)) => {
@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             value[at] = new;
-            let outcome = verifier.verify_signature_at(&changed, body, ts);
+            let outcome = verifier.verify_signature_at(body, &changed, ts);
             assert!(outcome.is_err(), "{preset}: {name} byte {at} {old:#04x}->{new:#04x} still verifies");
             check_signature(outcome);
         }

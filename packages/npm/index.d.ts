@@ -184,7 +184,10 @@ export interface DiagnoseHint {
   message: string;
 }
 
-/** The core's report (snake_case keys, exactly as `hookverify diagnose --json` prints them). */
+/**
+ * The core's report: what `hookverify diagnose --json` prints, with camelCase keys (`keyIndex`) like
+ * every object hookverify hands to JS.
+ */
 export interface DiagnoseReport {
   valid: boolean;
   /** The scheme used (given or detected); null when none was detected. */
@@ -192,7 +195,7 @@ export interface DiagnoseReport {
   /** Whether the scheme was detected from the headers. */
   detected: boolean;
   /** Index of the secret that matched, when valid. */
-  key_index: number | null;
+  keyIndex: number | null;
   checks: DiagnoseCheck[];
   /** Confirmed causes of a failure (empty when valid). */
   hints: DiagnoseHint[];
@@ -382,7 +385,10 @@ export type ErrorCode =
   | 'handler_failed'
   | 'not_found';
 
-/** Every failure. `details` holds the structured fields of the core's error. */
+/**
+ * Every failure. `details` holds the structured fields of the core's error, with camelCase keys
+ * (`skewSeconds`, `toleranceSeconds`, `basePath`, …; Python's are snake_case).
+ */
 export declare class HookverifyError extends Error {
   readonly name: 'HookverifyError';
   readonly code: ErrorCode;

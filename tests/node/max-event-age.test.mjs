@@ -62,7 +62,7 @@ test('errors carry the bound; verifySignature does not check the age', () => {
   const { headers, body } = delivery(NOW - 1000);
   assert.throws(
     () => v.verify(body, headers, { now: NOW }),
-    (e) => e.code === 'timestamp_too_old' && e.details.tolerance_seconds === 600,
+    (e) => e.code === 'timestamp_too_old' && e.details.toleranceSeconds === 600,
   );
   assert.equal(v.verifySignature(body, headers, { now: NOW }).keyIndex, 0);
 });

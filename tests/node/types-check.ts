@@ -143,7 +143,7 @@ const firstHint: HintCode | undefined = report.hints[0]?.code;
 const fix: string = HINT_FIXES.body_reserialized;
 const failedChecks: string[] = given.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
 const hintCodes: readonly HintCode[] = HINT_CODES;
-const keyIndex: number | null = report.key_index;
+const keyIndex: number | null = report.keyIndex;
 console.log(
   firstHint,
   fix,

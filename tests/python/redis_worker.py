@@ -26,7 +26,7 @@ def deliver_rounds(url, prefix, rounds, threads, barrier, out):
 
     def one(headers):
         start.wait()
-        return r.handle("/hooks", headers, body, now=NOW).status
+        return r.handle("/hooks", body, headers, now=NOW).status
 
     with ThreadPoolExecutor(threads) as pool:
         for i in range(rounds):

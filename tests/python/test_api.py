@@ -154,7 +154,7 @@ def _reach(code):
         "handler_failed": lambda: _failed_handler_decision().raise_for_error(),
         "not_found": lambda: (
             hv.Receiver(scheme="standard", secret=WHSEC, base_path="/hooks")
-            .begin("/elsewhere", {}, b"")
+            .begin("/elsewhere", b"", {})
             .raise_for_error()
         ),
     }.get(code)
@@ -163,14 +163,14 @@ def _reach(code):
 def _failed_handler_decision():
     r = hv.Receiver(scheme="standard", secret=WHSEC, mode="sync")
     r.on("*", lambda event: 1 / 0)
-    return r.handle("/hooks", std_headers(ENVELOPE), ENVELOPE, now=NOW)
+    return r.handle("/hooks", ENVELOPE, std_headers(ENVELOPE), now=NOW)
 
 
 def _full_queue_decision():
     r = hv.Receiver(scheme="standard", secret=WHSEC, max_queue=1)
     r.on("*", lambda event: None)
     assert r.reserve() and not r.reserve()
-    decision = r.handle("/hooks", std_headers(ENVELOPE), ENVELOPE, now=NOW)
+    decision = r.handle("/hooks", ENVELOPE, std_headers(ENVELOPE), now=NOW)
     assert decision.status == 503 and ("Retry-After", "5") in decision.headers
     return decision
 
@@ -181,7 +181,7 @@ def _unreachable_store_decision():
     store = hv.RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
     r = hv.Receiver(scheme="standard", secret=WHSEC, store=store)
     r.on("*", lambda event: None)
-    decision = r.begin("/hooks", std_headers(ENVELOPE), ENVELOPE, now=NOW)
+    decision = r.begin("/hooks", ENVELOPE, std_headers(ENVELOPE), now=NOW)
     assert decision.status == 503 and ("Retry-After", "5") in decision.headers
     return decision
 

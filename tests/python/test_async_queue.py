@@ -16,11 +16,11 @@ SECRET = "whsec_async_queue_test"
 
 
 def stripe(event_id: str, event_type: str = "invoice.paid"):
-    """A Stripe delivery signed with Python's hmac (Stripe keys the MAC with the whole secret text)."""
+    """(body, headers) of a Stripe delivery signed with Python's hmac (Stripe keys the MAC with the whole secret text)."""
     ts = int(time.time())
     body = json.dumps({"id": event_id, "type": event_type, "created": ts, "data": {"object": {}}}).encode()
     sig = hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"Stripe-Signature": f"t={ts},v1={sig}"}, body
+    return body, {"Stripe-Signature": f"t={ts},v1={sig}"}
 
 
 def test_full_queue_answers_503_before_claiming():
@@ -68,10 +68,10 @@ def test_sync_requests_and_refusals_do_not_keep_slots():
     r.on("*", lambda event: None)
     assert r.handle("/hooks", *stripe("evt_done")).status == 202 and r.wait(10)
     for i in range(5):
-        _, body = stripe(f"evt_bad{i}")
-        assert r.handle("/hooks", {"Stripe-Signature": "t=1,v1=" + "0" * 64}, body).status == 401
-        headers, body = stripe(f"evt_sync{i}")
-        assert r.handle("/hooks", {**headers, "Hookverify-Sync": "true"}, body).status == 200
+        body, _ = stripe(f"evt_bad{i}")
+        assert r.handle("/hooks", body, {"Stripe-Signature": "t=1,v1=" + "0" * 64}).status == 401
+        body, headers = stripe(f"evt_sync{i}")
+        assert r.handle("/hooks", body, {**headers, "Hookverify-Sync": "true"}).status == 200
         assert r.handle("/hooks", *stripe("evt_done")).json()["duplicate"] is True
     assert r.handle("/hooks", *stripe("evt_last")).status == 202
     assert r.wait(10)
@@ -89,7 +89,7 @@ def test_fastapi_endpoint_full_queue_is_503_before_claiming():
     app.add_api_route("/hooks", hook.endpoint, methods=["POST"])
     client = TestClient(app)
     assert hook.receiver.reserve()  # the one slot is busy
-    headers, body = stripe("evt_f")
+    body, headers = stripe("evt_f")
     resp = client.post("/hooks", content=body, headers=headers)
     assert resp.status_code == 503 and resp.json()["error"]["code"] == "overloaded", resp.text
     assert resp.headers["retry-after"] == "5"

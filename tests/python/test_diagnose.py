@@ -26,8 +26,8 @@ def _body(case) -> bytes:
 
 def _diagnose(case, headers=None) -> hv.Report:
     return hv.diagnose(
-        case["headers"] if headers is None else headers,
         _body(case),
+        case["headers"] if headers is None else headers,
         secrets=case["secrets"],
         scheme=case["scheme"],
         now=case["now"],
@@ -165,10 +165,10 @@ def test_every_hint_code_has_a_vector_case():
 
 def test_now_defaults_to_the_clock_and_scheme_accepts_a_spec_dict():
     case = CASES[0]
-    report = hv.diagnose(case["headers"], _body(case), secrets=case["secrets"], scheme="standard")
+    report = hv.diagnose(_body(case), case["headers"], secrets=case["secrets"], scheme="standard")
     assert not report.valid and report.check("timestamp_window").ok is False  # signed in 2023
     spec = {"name": "generic", "signature_header": "X-Webhook-Signature"}
-    report = hv.diagnose({"x-webhook-signature": "00"}, b"{}", secrets=["k"], scheme=spec, now=0)
+    report = hv.diagnose(b"{}", {"x-webhook-signature": "00"}, secrets=["k"], scheme=spec, now=0)
     assert report.scheme == "generic" and not report.check("signature_header").ok
 
 
@@ -177,44 +177,44 @@ def test_body_types_give_the_same_report():
     body = _body(case)
     want = _diagnose(case).to_json()
     for form in (bytearray(body), memoryview(body), body.decode()):
-        got = hv.diagnose(case["headers"], form, secrets=case["secrets"], scheme=case["scheme"], now=case["now"])
+        got = hv.diagnose(form, case["headers"], secrets=case["secrets"], scheme=case["scheme"], now=case["now"])
         assert got.to_json() == want
 
 
 def test_nothing_detected_and_no_secrets_are_reports_not_errors():
-    r = hv.diagnose({}, b"", secrets=[], now=0)
+    r = hv.diagnose(b"", {}, secrets=[], now=0)
     assert (r.valid, r.scheme, r.checks[0].name, r.checks[0].ok) == (False, None, "scheme", False)
-    r = hv.diagnose({"X-Hub-Signature-256": "sha256=" + "ab" * 32}, b"{}", secrets=(), now=0)
+    r = hv.diagnose(b"{}", {"X-Hub-Signature-256": "sha256=" + "ab" * 32}, secrets=(), now=0)
     assert r.scheme == "github" and r.check("secrets").ok is False
 
 
 WRONG = [
-    ("headers int", lambda: hv.diagnose(5, b"", secrets=["k"])),
-    ("headers str", lambda: hv.diagnose("X-Hub-Signature-256: x", b"", secrets=["k"])),
-    ("headers None", lambda: hv.diagnose(None, b"", secrets=["k"])),
-    ("header value int", lambda: hv.diagnose({"X-Hub-Signature-256": 5}, b"", secrets=["k"])),
-    ("header value None", lambda: hv.diagnose({"X-Hub-Signature-256": None}, b"", secrets=["k"])),
-    ("header value object", lambda: hv.diagnose({"X-Hub-Signature-256": object()}, b"", secrets=["k"])),
-    ("header name int", lambda: hv.diagnose({1: "x"}, b"", secrets=["k"])),
-    ("pairs not pairs", lambda: hv.diagnose([("a",)], b"", secrets=["k"])),
-    ("body dict", lambda: hv.diagnose({}, {"a": 1}, secrets=["k"])),
-    ("body list", lambda: hv.diagnose({}, [1], secrets=["k"])),
-    ("body int", lambda: hv.diagnose({}, 5, secrets=["k"])),
-    ("body None", lambda: hv.diagnose({}, None, secrets=["k"])),  # type: ignore[arg-type]
-    ("body lone surrogate", lambda: hv.diagnose({}, "\ud800", secrets=["k"])),
-    ("secrets int", lambda: hv.diagnose({}, b"", secrets=5)),  # type: ignore[arg-type]
-    ("secrets str", lambda: hv.diagnose({}, b"", secrets="k")),
-    ("secrets None", lambda: hv.diagnose({}, b"", secrets=None)),  # type: ignore[arg-type]
-    ("secret bytes", lambda: hv.diagnose({}, b"", secrets=[b"k"])),  # type: ignore[list-item]
-    ("secret int", lambda: hv.diagnose({}, b"", secrets=["k", 1])),  # type: ignore[list-item]
-    ("secret lone surrogate", lambda: hv.diagnose({}, b"", secrets=["\udfff"])),
-    ("scheme int", lambda: hv.diagnose({}, b"", secrets=["k"], scheme=5)),
-    ("scheme list", lambda: hv.diagnose({}, b"", secrets=["k"], scheme=["github"])),
-    ("now str", lambda: hv.diagnose({}, b"", secrets=["k"], now="1700000000")),  # type: ignore[arg-type]
-    ("now float", lambda: hv.diagnose({}, b"", secrets=["k"], now=1.0)),  # type: ignore[arg-type]
-    ("now nan", lambda: hv.diagnose({}, b"", secrets=["k"], now=float("nan"))),  # type: ignore[arg-type]
-    ("now huge", lambda: hv.diagnose({}, b"", secrets=["k"], now=2**63)),
-    ("now bool", lambda: hv.diagnose({}, b"", secrets=["k"], now=True)),
+    ("headers int", lambda: hv.diagnose(b"", 5, secrets=["k"])),
+    ("headers str", lambda: hv.diagnose(b"", "X-Hub-Signature-256: x", secrets=["k"])),
+    ("headers None", lambda: hv.diagnose(b"", None, secrets=["k"])),
+    ("header value int", lambda: hv.diagnose(b"", {"X-Hub-Signature-256": 5}, secrets=["k"])),
+    ("header value None", lambda: hv.diagnose(b"", {"X-Hub-Signature-256": None}, secrets=["k"])),
+    ("header value object", lambda: hv.diagnose(b"", {"X-Hub-Signature-256": object()}, secrets=["k"])),
+    ("header name int", lambda: hv.diagnose(b"", {1: "x"}, secrets=["k"])),
+    ("pairs not pairs", lambda: hv.diagnose(b"", [("a",)], secrets=["k"])),
+    ("body dict", lambda: hv.diagnose({"a": 1}, {}, secrets=["k"])),
+    ("body list", lambda: hv.diagnose([1], {}, secrets=["k"])),
+    ("body int", lambda: hv.diagnose(5, {}, secrets=["k"])),
+    ("body None", lambda: hv.diagnose(None, {}, secrets=["k"])),  # type: ignore[arg-type]
+    ("body lone surrogate", lambda: hv.diagnose("\ud800", {}, secrets=["k"])),
+    ("secrets int", lambda: hv.diagnose(b"", {}, secrets=5)),  # type: ignore[arg-type]
+    ("secrets str", lambda: hv.diagnose(b"", {}, secrets="k")),
+    ("secrets None", lambda: hv.diagnose(b"", {}, secrets=None)),  # type: ignore[arg-type]
+    ("secret bytes", lambda: hv.diagnose(b"", {}, secrets=[b"k"])),  # type: ignore[list-item]
+    ("secret int", lambda: hv.diagnose(b"", {}, secrets=["k", 1])),  # type: ignore[list-item]
+    ("secret lone surrogate", lambda: hv.diagnose(b"", {}, secrets=["\udfff"])),
+    ("scheme int", lambda: hv.diagnose(b"", {}, secrets=["k"], scheme=5)),
+    ("scheme list", lambda: hv.diagnose(b"", {}, secrets=["k"], scheme=["github"])),
+    ("now str", lambda: hv.diagnose(b"", {}, secrets=["k"], now="1700000000")),  # type: ignore[arg-type]
+    ("now float", lambda: hv.diagnose(b"", {}, secrets=["k"], now=1.0)),  # type: ignore[arg-type]
+    ("now nan", lambda: hv.diagnose(b"", {}, secrets=["k"], now=float("nan"))),  # type: ignore[arg-type]
+    ("now huge", lambda: hv.diagnose(b"", {}, secrets=["k"], now=2**63)),
+    ("now bool", lambda: hv.diagnose(b"", {}, secrets=["k"], now=True)),
 ]
 
 
@@ -227,20 +227,20 @@ def test_wrong_types_are_invalid_argument(name, call):
 
 def test_bad_scheme_names_and_specs_keep_their_codes():
     with pytest.raises(hv.HookverifyError) as err:
-        hv.diagnose({}, b"", secrets=["k"], scheme="paypal")
+        hv.diagnose(b"", {}, secrets=["k"], scheme="paypal")
     assert err.value.code == "unknown_scheme"
     with pytest.raises(hv.HookverifyError) as err:
-        hv.diagnose({}, b"", secrets=["k"], scheme={"name": "x", "signature_header": "bad header"})
+        hv.diagnose(b"", {}, secrets=["k"], scheme={"name": "x", "signature_header": "bad header"})
     assert err.value.code == "invalid_scheme"
 
 
 def test_missing_or_unknown_keywords_are_type_errors():
     with pytest.raises(TypeError):
-        hv.diagnose({}, b"")  # type: ignore[call-arg]
+        hv.diagnose(b"", {})  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        hv.diagnose({}, b"", secrets=["k"], secret="k")  # type: ignore[call-arg]
+        hv.diagnose(b"", {}, secrets=["k"], secret="k")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        hv.diagnose({}, b"", ["k"])  # type: ignore[misc]
+        hv.diagnose(b"", {}, ["k"])  # type: ignore[misc]
 
 
 def test_types_check_under_mypy_strict(tmp_path):
@@ -248,8 +248,8 @@ def test_types_check_under_mypy_strict(tmp_path):
         tmp_path,
         "import hookverify as hv\n"
         "from typing import Optional, Tuple\n"
-        "r: hv.Report = hv.diagnose({'X-Hub-Signature-256': 'x'}, b'{}', secrets=['k'], scheme='github', now=1)\n"
-        "r2 = hv.diagnose([(b'a', b'b')], '{}', secrets=('k',), scheme={'name': 'x', 'signature_header': 'X-S'})\n"
+        "r: hv.Report = hv.diagnose(b'{}', {'X-Hub-Signature-256': 'x'}, secrets=['k'], scheme='github', now=1)\n"
+        "r2 = hv.diagnose('{}', [(b'a', b'b')], secrets=('k',), scheme={'name': 'x', 'signature_header': 'X-S'})\n"
         "ok: bool = r.valid and r2.detected\n"
         "name: Optional[str] = r.scheme\n"
         "codes: Tuple[str, ...] = tuple(h.code for h in r.hints) + hv.HINT_CODES\n"

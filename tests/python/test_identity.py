@@ -94,9 +94,9 @@ def test_namespace_names_an_endpoint_in_a_shared_store():
     body, headers = stripe_delivery("evt_ns")
     billing, shop, shop_again = receiver("billing"), receiver("shop"), receiver("shop")
     for r, path in [(billing, "/billing"), (shop, "/shop"), (shop_again, "/shop/v2"), (billing, "/BILLING/")]:
-        assert r.handle(path, headers, body).status == 200
+        assert r.handle(path, body, headers).status == 200
     assert seen == [("billing", "evt_ns"), ("shop", "evt_ns")]
-    d = receiver(None).begin("/x", headers, body)
+    d = receiver(None).begin("/x", body, headers)
     assert isinstance(d, hv.Delivery) and d.key == "|stripe|evt_ns"
 
 
@@ -105,11 +105,11 @@ def test_receiver_svix_delivery_plus_unsigned_webhook_id_is_one_delivery():
     r = hv.Receiver(scheme="standard", secret=WHSEC, mode="sync")
     r.on("*", lambda event: seen.append((event.id, event.timestamp)))
     svix = set_headers("svix", "msg_svix_1", HEADER_ONLY, ts)
-    first = r.handle("/hooks", svix, HEADER_ONLY)
+    first = r.handle("/hooks", HEADER_ONLY, svix)
     assert (first.status, json.loads(first.body)) == (200, {"ok": True, "id": "msg_svix_1"})
     for i in range(3):
         replay = {**svix, "webhook-id": f"replay-{i}", "webhook-timestamp": str(ts - 86400)}
-        answer = r.handle("/hooks", replay, HEADER_ONLY)
+        answer = r.handle("/hooks", HEADER_ONLY, replay)
         assert (answer.status, json.loads(answer.body)) == (200, {"ok": True, "id": "msg_svix_1", "duplicate": True})
     assert seen == [("msg_svix_1", ts)]
     # The Verifier reads the same way: id and timestamp of the set that verified.
@@ -123,15 +123,15 @@ def test_github_replay_with_fresh_delivery_ids_is_a_duplicate():
     body, seen = b'{"action":"opened","issue":{"number":7}}', []
     r = hv.Receiver(scheme="github", secret=GH_SECRET, mode="sync")
     r.on("issues.opened", lambda event: seen.append(event.id))
-    assert json.loads(r.handle("/hooks", gh_headers(body, "d-genuine"), body).body) == {"ok": True, "id": "d-genuine"}
+    assert json.loads(r.handle("/hooks", body, gh_headers(body, "d-genuine")).body) == {"ok": True, "id": "d-genuine"}
     for n in range(3):
-        answer = r.handle("/hooks", gh_headers(body, f"fresh-{n}"), body)
+        answer = r.handle("/hooks", body, gh_headers(body, f"fresh-{n}"))
         assert (answer.status, json.loads(answer.body)) == (200, {"ok": True, "id": f"fresh-{n}", "duplicate": True})
     assert seen == ["d-genuine"], "the handler ran once and saw GitHub's delivery id"
     # The key is the documented digest of the signed body, not the unsigned id.
     fresh = hv.Receiver(scheme="github", secret=GH_SECRET, mode="sync")
     fresh.on("*", lambda event: None)
-    d = fresh.begin("/hooks", gh_headers(body, "d-x"), body)
+    d = fresh.begin("/hooks", body, gh_headers(body, "d-x"))
     assert d.key == "|github|sha256:" + hashlib.sha256(b"github\0\0" + body).hexdigest()
     assert d.event.id == "d-x"
 
@@ -143,5 +143,5 @@ def test_shopify_replay_with_fresh_webhook_ids_is_a_duplicate():
     r.on("*", lambda event: seen.append(event.id))
     for webhook_id in ["b54557e4", "fresh-1", "fresh-2"]:
         headers = {"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-Topic": "orders/create"}
-        assert r.handle("/hooks", headers, body).status == 200
+        assert r.handle("/hooks", body, headers).status == 200
     assert seen == ["b54557e4"]

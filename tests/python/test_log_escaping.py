@@ -48,7 +48,7 @@ def test_a_control_byte_in_an_unsigned_header_is_refused_before_any_log_line(cap
     r = hv.Receiver(scheme="github", secret=GH_SECRET, mode="sync")
     r.on("*", lambda event: None)
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        answer = r.handle("/hooks", gh_headers(BODY, EVIL_ID), BODY)
+        answer = r.handle("/hooks", BODY, gh_headers(BODY, EVIL_ID))
     assert answer.status == 401 and "malformed_header" in answer.body, answer.body
     for text in _texts(caplog):
         assert "\x1b" not in text, repr(text)
@@ -79,7 +79,7 @@ def test_receiver_async_and_fastapi_dependency_logs_are_escaped(caplog):
     r.on("*", fail)
     body, headers = _generic(EVIL_ID)
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        step = r.begin("/hooks", headers, body)
+        step = r.begin("/hooks", body, headers)
         assert isinstance(step, hv.Delivery)
         assert asyncio.run(r.run_async(step)) is False
     _assert_escaped(_texts(caplog))
@@ -113,7 +113,7 @@ def test_signed_body_id_with_controls_is_escaped_too(caplog):
     r = hv.Receiver(scheme="stripe", secret=secret, mode="sync")
     r.on("*", lambda event: 1 / 0)
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        assert r.handle("/hooks", {"Stripe-Signature": f"t={ts},v1={sig}"}, body).status == 500
+        assert r.handle("/hooks", body, {"Stripe-Signature": f"t={ts},v1={sig}"}).status == 500
     texts = _texts(caplog)
     for text in texts:
         assert "\n" not in text.split("\nTraceback", 1)[0], repr(text)

@@ -30,14 +30,14 @@ def code_of(call) -> str:
 def receiver_code(headers, body=BODY, now=NOW, **kw) -> str:
     r = hv.Receiver(scheme="standard", secret=WHSEC, mode="sync", **kw)
     r.on("*", lambda e: None)
-    d = r.begin("/hooks", headers, body, now=now)
+    d = r.begin("/hooks", body, headers, now=now)
     assert isinstance(d, hv.Decision), d
     assert d.status >= 400 and d.error is not None
     return d.error.code
 
 
 def diagnosed(headers, body=BODY, now=NOW, scheme="standard") -> hv.Report:
-    report = hv.diagnose(headers, body, secrets=[WHSEC], scheme=scheme, now=now)
+    report = hv.diagnose(body, headers, secrets=[WHSEC], scheme=scheme, now=now)
     assert isinstance(report, hv.Report)
     return report
 
@@ -128,7 +128,7 @@ def test_duplicate_github_signature_in_diagnose_names_the_count():
     body = b'{"a":1}'
     h = gh_headers(body, "d1")
     report = hv.diagnose(
-        [*h.items(), ("x-hub-signature-256", h["X-Hub-Signature-256"])], body, secrets=[GH_SECRET], now=NOW
+        body, [*h.items(), ("x-hub-signature-256", h["X-Hub-Signature-256"])], secrets=[GH_SECRET], now=NOW
     )
     check = report.check("signature_header")
     assert not report.valid and not check.ok and "2 times" in check.detail, check
@@ -177,13 +177,13 @@ def test_bodies_over_the_cap():
     )
     r = hv.Receiver(scheme="standard", secret=WHSEC, max_body_bytes=len(BODY) - 1)
     assert r.too_large(len(BODY)).status == 413
-    d = r.begin("/h", STD, BODY, now=NOW)
+    d = r.begin("/h", BODY, STD, now=NOW)
     assert d.status == 413 and d.error.code == "payload_too_large"
 
 
 def test_diagnose_over_the_default_cap_is_a_failed_check():
     big = b"x" * (hv.DEFAULT_MAX_BODY_BYTES + 1)
-    report = hv.diagnose(std_headers(big, "m", NOW), big, secrets=[WHSEC], now=NOW)
+    report = hv.diagnose(big, std_headers(big, "m", NOW), secrets=[WHSEC], now=NOW)
     # The MAC is right, but the verifier refuses the size: invalid, with the failed body_size check saying why.
     assert not report.valid and report.check("body_size").ok is False and report.check("signature").ok
     assert code_of(lambda: std().verify_signature(big, std_headers(big, "m", NOW), now=NOW)) == "payload_too_large"
@@ -250,9 +250,9 @@ def test_absurd_now(now, code):
 )
 def test_now_of_the_wrong_type_or_range(now):
     assert code_of(lambda: std().verify(BODY, STD, now=now)) == "invalid_argument"
-    assert code_of(lambda: hv.diagnose(STD, BODY, secrets=[WHSEC], now=now)) == "invalid_argument"
+    assert code_of(lambda: hv.diagnose(BODY, STD, secrets=[WHSEC], now=now)) == "invalid_argument"
     r = hv.Receiver(scheme="standard", secret=WHSEC)
-    assert code_of(lambda: r.begin("/h", STD, BODY, now=now)) == "invalid_argument"
+    assert code_of(lambda: r.begin("/h", BODY, STD, now=now)) == "invalid_argument"
 
 
 @pytest.mark.parametrize("ts", [-1, 2**63, 2**64, 1.5, "1", True])
@@ -272,9 +272,9 @@ class Opaque:
 def test_non_string_header_values(value):
     headers = {**STD, SIG: value}
     assert code_of(lambda: std().verify(BODY, headers, now=NOW)) == "invalid_argument"
-    assert code_of(lambda: hv.diagnose(headers, BODY, secrets=[WHSEC], now=NOW)) == "invalid_argument"
+    assert code_of(lambda: hv.diagnose(BODY, headers, secrets=[WHSEC], now=NOW)) == "invalid_argument"
     r = hv.Receiver(scheme="standard", secret=WHSEC)
-    assert code_of(lambda: r.begin("/h", headers, BODY, now=NOW)) == "invalid_argument"
+    assert code_of(lambda: r.begin("/h", BODY, headers, now=NOW)) == "invalid_argument"
 
 
 def test_non_string_values_of_unrelated_headers_are_ignored():
@@ -291,27 +291,27 @@ class BrokenMapping:
 @pytest.mark.parametrize("headers", [5, "webhook-signature: x", b"raw", None, 1.5, [("a", "b", "c")], [5], object()])
 def test_header_containers_of_the_wrong_type(headers):
     assert code_of(lambda: std().verify(BODY, headers, now=NOW)) == "invalid_argument"
-    assert code_of(lambda: hv.diagnose(headers, BODY, secrets=[WHSEC], now=NOW)) == "invalid_argument"
+    assert code_of(lambda: hv.diagnose(BODY, headers, secrets=[WHSEC], now=NOW)) == "invalid_argument"
     r = hv.Receiver(scheme="standard", secret=WHSEC)
-    assert code_of(lambda: r.begin("/h", headers, BODY, now=NOW)) == "invalid_argument"
+    assert code_of(lambda: r.begin("/h", BODY, headers, now=NOW)) == "invalid_argument"
 
 
 def test_a_mapping_that_raises_propagates_its_own_error():
     with pytest.raises(RuntimeError, match="header object failed"):
         std().verify(BODY, BrokenMapping(), now=NOW)
     with pytest.raises(RuntimeError):
-        hv.diagnose(BrokenMapping(), BODY, secrets=[WHSEC], now=NOW)
+        hv.diagnose(BODY, BrokenMapping(), secrets=[WHSEC], now=NOW)
 
 
 @pytest.mark.parametrize("body", [{"type": "t"}, [1], 5, None, 1.5, object(), "\ud800"])
 def test_bodies_of_the_wrong_type(body):
     assert code_of(lambda: std().verify(body, STD, now=NOW)) == "invalid_argument"
     assert code_of(lambda: std().verify_signature(body, STD, now=NOW)) == "invalid_argument"
-    assert code_of(lambda: hv.diagnose(STD, body, secrets=[WHSEC], now=NOW)) == "invalid_argument"
+    assert code_of(lambda: hv.diagnose(body, STD, secrets=[WHSEC], now=NOW)) == "invalid_argument"
     assert code_of(lambda: hv.sign(scheme="github", secret="k", body=body)) == "invalid_argument"
     r = hv.Receiver(scheme="standard", secret=WHSEC)
-    assert code_of(lambda: r.begin("/h", STD, body, now=NOW)) == "invalid_argument"
-    assert code_of(lambda: r.handle("/h", STD, body, now=NOW)) == "invalid_argument"
+    assert code_of(lambda: r.begin("/h", body, STD, now=NOW)) == "invalid_argument"
+    assert code_of(lambda: r.handle("/h", body, STD, now=NOW)) == "invalid_argument"
 
 
 def test_async_begin_with_a_body_of_the_wrong_type():
@@ -319,7 +319,7 @@ def test_async_begin_with_a_body_of_the_wrong_type():
 
     r = hv.Receiver(scheme="standard", secret=WHSEC)
     with pytest.raises(hv.HookverifyError) as err:
-        asyncio.run(r.begin_async("/h", STD, 5, now=NOW))
+        asyncio.run(r.begin_async("/h", 5, STD, now=NOW))
     assert err.value.code == "invalid_argument"
 
 
@@ -361,8 +361,8 @@ WRONG = [
     ("Receiver on handler str", lambda: _receiver().on("*", "not callable")),
     ("Receiver on provider int", lambda: _receiver().on("*", print, provider=5)),
     ("Receiver unhandled None", lambda: _receiver().unhandled(None)),
-    ("Receiver begin path int", lambda: _receiver().begin(5, STD, BODY, now=NOW)),
-    ("Receiver begin path bytes", lambda: _receiver().begin(b"/h", STD, BODY, now=NOW)),
+    ("Receiver begin path int", lambda: _receiver().begin(5, BODY, STD, now=NOW)),
+    ("Receiver begin path bytes", lambda: _receiver().begin(b"/h", BODY, STD, now=NOW)),
     ("Receiver finish not a delivery", lambda: _receiver().finish("d", True)),
     ("Receiver accepted not a delivery", lambda: _receiver().accepted(None)),
     ("Provider name int", lambda: hv.Provider(5, scheme="github", secret="k")),
@@ -419,7 +419,7 @@ def test_pipeline_arguments_of_the_wrong_type(name, call):
         lambda: hv.Verifier(scheme="github", secret="k", tolerence=5),
         lambda: hv.Verifier("github"),
         lambda: hv.sign(scheme="github", secret="k"),
-        lambda: hv.diagnose({}, b""),
+        lambda: hv.diagnose(b"", {}),
         lambda: hv.Receiver(scheme="standard", secret=WHSEC).begin("/h", STD),
         lambda: hv.RedisStore("redis://127.0.0.1:6379/0", "prefix-positional"),
     ],
@@ -450,6 +450,6 @@ def test_attack_vectors_through_diagnose_and_the_receiver(case):
     scheme, secret, body, headers = attack_inputs(case)
     # diagnose uses the scheme's default window: every case here uses that same window.
     assert hv.Verifier(scheme=scheme, secret=WHSEC).tolerance == inputs.get("tolerance")
-    report = hv.diagnose(headers, body, secrets=[secret], scheme=scheme, now=inputs.get("now", 0))
+    report = hv.diagnose(body, headers, secrets=[secret], scheme=scheme, now=inputs.get("now", 0))
     assert report.valid is (case["expect"] == "accept"), (case["id"], report.to_json())
     assert json.loads(report.to_json())["valid"] is report.valid

@@ -98,10 +98,10 @@ def test_receivers_apply_it(how):
     seen = []
     r.on("*", seen.append)
     headers, body = delivery("2020-01-01T00:00:00Z")
-    old = r.handle("/hooks", headers, body, now=NOW)
+    old = r.handle("/hooks", body, headers, now=NOW)
     assert old.status == 401 and old.json()["error"]["code"] == "timestamp_too_old"
     headers, body = delivery()
-    assert r.handle("/hooks", headers, body, now=NOW).status == 400
+    assert r.handle("/hooks", body, headers, now=NOW).status == 400
     headers, body = delivery(NOW)
-    assert r.handle("/hooks", headers, body, now=NOW).status == 200
+    assert r.handle("/hooks", body, headers, now=NOW).status == 200
     assert [e.id for e in seen] == ["evt_1"]

@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent(
         return r
 
     def begin(r, body):
-        return r.begin("/hooks", std_headers(body, f"msg_{next(ids)}", ts=NOW), body, now=NOW)
+        return r.begin("/hooks", body, std_headers(body, f"msg_{next(ids)}", ts=NOW), now=NOW)
 
     def run_delivery(r, body):
         step = begin(r, body)
@@ -63,8 +63,8 @@ SCRIPT = textwrap.dedent(
         "verify_signature": ("entry", lambda: verifier.verify_signature(SMALL, std_headers(SMALL, "m", ts=NOW), now=NOW)),
         "verify_signature big": ("detached", lambda: verifier.verify_signature(BIG, std_headers(BIG, "m", ts=NOW), now=NOW)),
         "sign": ("entry", lambda: hv.sign(scheme="github", secret="k", body=b"x")),
-        "diagnose": ("entry", lambda: hv.diagnose(std_headers(SMALL, "m", ts=NOW), SMALL, secrets=[WHSEC], now=NOW)),
-        "diagnose big": ("detached", lambda: hv.diagnose(std_headers(BIG, "m", ts=NOW), BIG, secrets=[WHSEC], now=NOW)),
+        "diagnose": ("entry", lambda: hv.diagnose(SMALL, std_headers(SMALL, "m", ts=NOW), secrets=[WHSEC], now=NOW)),
+        "diagnose big": ("detached", lambda: hv.diagnose(BIG, std_headers(BIG, "m", ts=NOW), secrets=[WHSEC], now=NOW)),
         "MemoryStore()": ("entry", lambda: hv.MemoryStore(10)),
         "RedisStore()": ("entry", lambda: hv.RedisStore("redis://127.0.0.1:1/0")),
         "Receiver() (Pipeline)": ("entry", lambda: receiver(hv.MemoryStore())),

@@ -21,7 +21,7 @@ def test_sync_success_duplicate_and_failure_release():
     r.on("user.created", seen.append)
     body = envelope()
     h = std_headers(body, "msg_a", NOW)
-    d = r.begin("/hooks?x=1", h, body, now=NOW)
+    d = r.begin("/hooks?x=1", body, h, now=NOW)
     assert isinstance(d, hv.Delivery)
     assert (d.provider, d.path, d.query, d.sync, d.event.id, d.event.type) == (
         "standard",
@@ -32,10 +32,10 @@ def test_sync_success_duplicate_and_failure_release():
         "user.created",
     )
     assert d.key == "|standard|msg_a" and d.token >= 1 and d.handlers == [seen.append]
-    busy = r.begin("/hooks", h, body, now=NOW)
+    busy = r.begin("/hooks", body, h, now=NOW)
     assert busy.status == 409 and ("Retry-After", "60") in busy.headers and busy.json()["in_progress"]
     assert r.complete(d).status == 200 and len(seen) == 1
-    dup = r.handle("/hooks", h, body, now=NOW)
+    dup = r.handle("/hooks", body, h, now=NOW)
     assert dup.status == 200 and dup.json() == {"ok": True, "id": "msg_a", "duplicate": True}
     assert len(seen) == 1
 
@@ -49,9 +49,9 @@ def test_sync_success_duplicate_and_failure_release():
     r.on("user.deleted", flaky)
     body = envelope("user.deleted")
     h = std_headers(body, "msg_b", NOW)
-    failed = r.handle("/hooks", h, body, now=NOW)
+    failed = r.handle("/hooks", body, h, now=NOW)
     assert failed.status == 500 and failed.error.code == "handler_failed"
-    assert r.handle("/hooks", h, body, now=NOW).status == 200
+    assert r.handle("/hooks", body, h, now=NOW).status == 200
     assert calls == ["msg_b", "msg_b"]
 
 
@@ -70,9 +70,9 @@ def test_handlers_declaring_delivery_get_the_fencing_token():
     for handler in (plain, with_token, async_with_token):
         r.on("user.created", handler)
     body = envelope()
-    first = r.begin("/hooks?src=a", std_headers(body, "msg_tok1", NOW), body, now=NOW)
+    first = r.begin("/hooks?src=a", body, std_headers(body, "msg_tok1", NOW), now=NOW)
     assert r.complete(first).status == 200
-    second = r.begin("/hooks", std_headers(body, "msg_tok2", NOW), body, now=NOW)
+    second = r.begin("/hooks", body, std_headers(body, "msg_tok2", NOW), now=NOW)
     assert asyncio.run(r.run_async(second)) and r.finish(second, True).status == 200
     assert got[0] == ("plain", "msg_tok1")
     assert got[1] == ("token", first.token, "standard", "src=a")
@@ -85,22 +85,22 @@ def test_ack_policy_statuses():
     r.on("user.created", lambda e: None)
     body = envelope()
     h = std_headers(body, "msg_c", NOW)
-    bad = r.begin("/h", h, body + b" ", now=NOW)
+    bad = r.begin("/h", body + b" ", h, now=NOW)
     assert bad.status == 401 and bad.error.code == "no_matching_signature"
-    assert r.begin("/h", h, body, now=NOW + 3600).error.code == "timestamp_too_old"
-    assert r.begin("/h", {}, body, now=NOW).status == 401
+    assert r.begin("/h", body, h, now=NOW + 3600).error.code == "timestamp_too_old"
+    assert r.begin("/h", body, {}, now=NOW).status == 401
     junk = b"not json"
-    assert r.begin("/h", std_headers(junk, "msg_j", NOW), junk, now=NOW).status == 400
+    assert r.begin("/h", junk, std_headers(junk, "msg_j", NOW), now=NOW).status == 400
     other = envelope("invoice.paid")
-    unhandled = r.begin("/h", std_headers(other, "msg_u", NOW), other, now=NOW)
+    unhandled = r.begin("/h", other, std_headers(other, "msg_u", NOW), now=NOW)
     assert unhandled.status == 202 and unhandled.json()["handled"] is False
     sync_h = {**std_headers(other, "msg_u", NOW), "Hookverify-Sync": "true"}
-    assert r.begin("/h", sync_h, other, now=NOW).status == 200, "sync acknowledges an unhandled type"
-    d = r.begin("/h", h, body, now=NOW)
+    assert r.begin("/h", other, sync_h, now=NOW).status == 200, "sync acknowledges an unhandled type"
+    d = r.begin("/h", body, h, now=NOW)
     assert not d.sync and r.accepted(d).status == 202
     small = hv.Receiver(scheme="standard", secret=WHSEC, max_body_bytes=8)
     small.on("*", print)
-    assert small.begin("/h", h, body, now=NOW).status == 413
+    assert small.begin("/h", body, h, now=NOW).status == 413
     assert small.too_large(9).status == 413 and small.too_large(8) is None and small.too_large(None) is None
 
 
@@ -109,10 +109,10 @@ def test_async_handle_runs_on_the_pool_then_completes():
     r.on("user.*", lambda e: seen.append(threading.current_thread().name))
     body = envelope()
     h = std_headers(body, "msg_p", NOW)
-    assert r.handle("/h", h, body, now=NOW).status == 202
+    assert r.handle("/h", body, h, now=NOW).status == 202
     assert r.wait(5)
     assert len(seen) == 1 and seen[0].startswith("hookverify")
-    assert r.handle("/h", h, body, now=NOW).status == 200
+    assert r.handle("/h", body, h, now=NOW).status == 200
 
 
 def test_multi_provider_first_match_wins_and_scopes():
@@ -124,15 +124,15 @@ def test_multi_provider_first_match_wins_and_scopes():
     r.on("*", lambda e: got.append(("gh", e.type)), provider="github")
     r.on("*", lambda e: got.append(("std", e.type)), provider="std", path="/only")
     body = b'{"action":"opened"}'
-    assert r.handle("/any", gh_headers(body, "d1"), body).status == 200
+    assert r.handle("/any", body, gh_headers(body, "d1")).status == 200
     assert got == [("gh", "issues.opened")]
     sbody = envelope()
-    elsewhere = r.handle("/elsewhere", std_headers(sbody, "m1"), sbody)
+    elsewhere = r.handle("/elsewhere", sbody, std_headers(sbody, "m1"))
     assert elsewhere.status == 200 and elsewhere.json()["handled"] is False
-    assert r.handle("/only", std_headers(sbody, "m1"), sbody).status == 200
+    assert r.handle("/only", sbody, std_headers(sbody, "m1")).status == 200
     assert got[-1] == ("std", "user.created")
     # The tagged provider matches first and its secret does not verify GitHub's signature.
-    assert r.handle("/any", {**gh_headers(body, "d2"), "X-Source": "tagged"}, body).status == 401
+    assert r.handle("/any", body, {**gh_headers(body, "d2"), "X-Source": "tagged"}).status == 401
     with pytest.raises(hv.HookverifyError) as err:
         hv.Provider("x", scheme="github", secret="s", match=5)
     assert err.value.code == "invalid_argument"
@@ -164,8 +164,8 @@ def test_async_handlers_are_awaited():
 
     r.on("*", handler)
     body = envelope()
-    assert r.handle("/h", std_headers(body, "msg_aw", NOW), body, now=NOW).status == 200
-    d = r.begin("/h", std_headers(body, "msg_aw2", NOW), body, now=NOW)
+    assert r.handle("/h", body, std_headers(body, "msg_aw", NOW), now=NOW).status == 200
+    d = r.begin("/h", body, std_headers(body, "msg_aw2", NOW), now=NOW)
     assert asyncio.run(r.complete_async(d)).status == 200
     assert seen == ["msg_aw", "msg_aw2"]
 
@@ -200,8 +200,8 @@ def test_one_store_shared_by_two_receivers():
     b.on("*", seen.append)
     body = envelope()
     h = std_headers(body, "msg_s", NOW)
-    assert a.handle("/a", h, body, now=NOW).status == 200
-    assert b.handle("/b", h, body, now=NOW).json()["duplicate"] is True
+    assert a.handle("/a", body, h, now=NOW).status == 200
+    assert b.handle("/b", body, h, now=NOW).json()["duplicate"] is True
     assert len(seen) == 1
 
 
@@ -215,7 +215,7 @@ def test_store_io_releases_the_gil():
         r.on("*", print)
         body = envelope()
         with gil_probe() as probe:
-            decision = r.begin("/h", std_headers(body, "msg_g", NOW), body, now=NOW)
+            decision = r.begin("/h", body, std_headers(body, "msg_g", NOW), now=NOW)
     assert decision.status == 503 and decision.error.code == "store_unavailable"
     assert probe.ran > 10, f"another thread ran {probe.ran} times while the store call blocked"
 
@@ -224,7 +224,7 @@ def test_unreachable_redis_is_503():
     r = receiver(store=hv.RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5))
     r.on("*", print)
     body = envelope()
-    d = r.handle("/h", std_headers(body, "msg_down", NOW), body, now=NOW)
+    d = r.handle("/h", body, std_headers(body, "msg_down", NOW), now=NOW)
     assert d.status == 503 and ("Retry-After", "5") in d.headers
     with pytest.raises(hv.HookverifyError) as err:
         d.raise_for_error()
@@ -241,7 +241,7 @@ def test_delivery_event_payload_is_read_from_the_body_it_came_in(kind):
     body = {"bytes": raw, "bytearray": bytearray(raw), "memoryview": memoryview(bytearray(raw)), "str": raw.decode()}[
         kind
     ]
-    d = r.begin("/hooks", std_headers(raw, f"msg_body_{kind}", NOW), body, now=NOW)
+    d = r.begin("/hooks", body, std_headers(raw, f"msg_body_{kind}", NOW), now=NOW)
     assert isinstance(d, hv.Delivery)
     if kind in ("bytearray", "memoryview"):
         body[:1] = b"["  # the caller reuses its buffer; the delivery kept its own copy
@@ -254,6 +254,6 @@ def test_delivery_event_without_payload_is_null():
     r = receiver()
     r.on("ping", lambda e: None)
     body = b'{"type":"ping","timestamp":"2023-11-14T22:13:20Z"}'
-    d = r.begin("/hooks", std_headers(body, "msg_nodata", NOW), body, now=NOW)
+    d = r.begin("/hooks", body, std_headers(body, "msg_nodata", NOW), now=NOW)
     assert (d.event.type, d.event.data_json, d.event.data) == ("ping", "null", None)
     assert r.complete(d).status == 200

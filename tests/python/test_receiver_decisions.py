@@ -68,7 +68,7 @@ def test_decision_table(case):
             _same(what, r.too_large(req["declared_length"]), req["expect"])
             continue
         state["ran"], state["ok"] = [], req["handlers_ok"]
-        step = r.begin(req["path"], req["headers"], req["body"], now=req["now"])
+        step = r.begin(req["path"], req["body"], req["headers"], now=req["now"])
         if isinstance(step, hv.Decision):
             assert "expect_handlers" not in req, what
             _same(what, step, req["expect"])
@@ -123,6 +123,6 @@ def test_custom_scheme_provider_is_named_by_the_spec():
     assert r.provider_names == ["reflex"]
     body = b'{"id":"evt_1","type":"deployment.created"}'
     mac = hmac.new(b"reflex-secret", body, hashlib.sha256).hexdigest()
-    assert r.handle("/", {"X-Reflex-Signature": mac}, body).status == 200
+    assert r.handle("/", body, {"X-Reflex-Signature": mac}).status == 200
     assert seen == ["reflex"]
     assert hv.Receiver([hv.Provider(scheme=scheme, secret="s")]).provider_names == ["reflex"]

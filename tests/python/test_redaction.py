@@ -63,7 +63,7 @@ def test_diagnose_reports_never_show_secrets(scheme):
     ):
         for secrets in (SECRETS, SECRETS[:1], SECRETS[2:3], SECRETS[3:4], SECRETS[4:]):
             try:
-                report = hv.diagnose(headers, body, secrets=secrets, scheme=scheme, now=NOW)
+                report = hv.diagnose(body, headers, secrets=secrets, scheme=scheme, now=NOW)
             except hv.HookverifyError as e:  # only: no scheme detected is a report; nothing else raises here
                 texts += [str(e), repr(e), repr(e.details)]
                 continue
@@ -81,7 +81,7 @@ def test_diagnose_argument_errors_never_show_secrets():
         ["Qm7v-Zx3k-Lp9w-Tr2j\ud800"],
     ):
         with pytest.raises(hv.HookverifyError) as err:
-            hv.diagnose({}, b"", secrets=secrets, now=NOW)  # type: ignore[arg-type]
+            hv.diagnose(b"", {}, secrets=secrets, now=NOW)  # type: ignore[arg-type]
         texts += [str(err.value), repr(err.value), repr(err.value.details)]
     assert_clean(texts)
 
@@ -93,7 +93,7 @@ def _pipeline_texts(receiver, store, headers, body):
     texts = [repr(store), str(store), repr(receiver), str(receiver), repr(receiver.providers), repr(vars(store))]
     texts += [repr(p.verifier) for p in receiver.providers] + [repr(vars(p)) for p in receiver.providers]
     texts.append(repr({k: v for k, v in vars(receiver).items() if k not in ("_lock",)}))
-    step = receiver.begin("/hooks", headers, body, now=NOW)
+    step = receiver.begin("/hooks", body, headers, now=NOW)
     texts += [repr(step)]
     if isinstance(step, hv.Decision):
         texts += [step.body, repr(step.error)]
@@ -200,7 +200,7 @@ def test_real_redis_with_a_password_right_and_wrong(redis_with_password, caplog)
     wrong = hv.RedisStore(f"redis://:wrong-{PASSWORD[::-1]}@127.0.0.1:{port}/0", timeout=2)
     r2 = hv.Receiver(scheme="standard", secrets=[WHSEC], store=wrong, mode="sync")
     r2.on("*", lambda e: None)
-    step = r2.begin("/hooks", std_headers(body, "msg_pw2", NOW), body, now=NOW)
+    step = r2.begin("/hooks", body, std_headers(body, "msg_pw2", NOW), now=NOW)
     assert step.status == 503 and step.error.code == "store_unavailable", step
     texts += [step.body, repr(step), repr(wrong), repr(r2)]
     texts += [rec.getMessage() for rec in caplog.records] + [caplog.text]

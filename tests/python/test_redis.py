@@ -61,10 +61,10 @@ def test_failure_releases_and_done_markers_are_shared(redis_server):
     b.on("*", flaky)
     body = envelope()
     h = std_headers(body, "evt_rel", NOW)
-    assert a.handle("/hooks", h, body, now=NOW).status == 500
-    d = b.begin("/hooks", h, body, now=NOW)
+    assert a.handle("/hooks", body, h, now=NOW).status == 500
+    d = b.begin("/hooks", body, h, now=NOW)
     assert isinstance(d, hv.Delivery) and d.token >= 2, "the released key is claimed again with a newer token"
-    assert a.begin("/hooks", h, body, now=NOW).status == 409
+    assert a.begin("/hooks", body, h, now=NOW).status == 409
     assert b.complete(d).status == 200
-    assert a.handle("/hooks", h, body, now=NOW).json()["duplicate"] is True
+    assert a.handle("/hooks", body, h, now=NOW).json()["duplicate"] is True
     assert calls == ["evt_rel", "evt_rel"]

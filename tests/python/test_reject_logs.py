@@ -47,7 +47,7 @@ def test_receiver_logs_a_401_with_the_secret_count_the_body_leaves_out(caplog):
     r = hv.Receiver(scheme="github", secrets=[SECRET, SECOND], mode="sync")
     r.on("*", lambda event: None)
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        d = r.handle("/hooks", gh(BODY, "not-a-live-secret"), BODY)
+        d = r.handle("/hooks", BODY, gh(BODY, "not-a-live-secret"))
     assert d.status == 401 and d.json()["error"]["code"] == "no_matching_signature"
     assert "secret(s)" not in d.body and "against" not in d.body, d.body
     got = lines(caplog)
@@ -62,8 +62,8 @@ def test_receiver_logs_a_401_with_the_secret_count_the_body_leaves_out(caplog):
     # A handled delivery and its duplicate log nothing.
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="hookverify"):
-        assert r.handle("/hooks", gh(BODY, SECOND), BODY).status == 200
-        assert r.handle("/hooks", gh(BODY, SECOND), BODY).status == 200
+        assert r.handle("/hooks", BODY, gh(BODY, SECOND)).status == 200
+        assert r.handle("/hooks", BODY, gh(BODY, SECOND)).status == 200
     assert lines(caplog) == []
 
 
@@ -73,7 +73,7 @@ def test_too_large_and_overloaded_answers_are_logged_too(caplog):
     with caplog.at_level(logging.INFO, logger="hookverify"):
         assert r.too_large(10_000).status == 413
         assert r.reserve()
-        assert r.handle("/hooks", gh(BODY, SECRET), BODY).status == 503
+        assert r.handle("/hooks", BODY, gh(BODY, SECRET)).status == 503
         r.unreserve()
     texts = [text for _, text in lines(caplog)]
     assert texts[0].startswith(

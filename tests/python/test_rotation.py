@@ -123,7 +123,7 @@ def test_receiver_rotates_one_provider_by_name():
 
     def status(secret):
         headers, body = delivery(secret, f"evt_{next(counter)}")
-        return r.handle("/hooks", headers, body, now=NOW).status
+        return r.handle("/hooks", body, headers, now=NOW).status
 
     assert (status(OLD), status(NEW)) == (200, 401)
     r.set_secrets("revnoxa", [OLD, NEW])

@@ -80,7 +80,7 @@ def test_a_mis_typed_secret_never_appears_in_an_error(bad):
     if not isinstance(value, str):
         assert_no_canary(lambda: hv.sign(scheme="github", secret=value, body=b"x"), "sign")
     if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        assert_no_canary(lambda: hv.diagnose({}, b"x", secrets=value), "diagnose")
+        assert_no_canary(lambda: hv.diagnose(b"x", {}, secrets=value), "diagnose")
 
 
 @pytest.mark.parametrize("blank", [" ", "   ", "\t", "\n", "\r\n", b" ", b"\n"], ids=repr)
@@ -120,11 +120,11 @@ def test_a_401_says_neither_the_secret_count_nor_the_other_providers():
         ]
     )
     body, header = stripe_delivery("evt_401", secret="whsec_not_the_secret")
-    d = receiver.begin("/hooks", {"Stripe-Signature": header}, body)
+    d = receiver.begin("/hooks", body, {"Stripe-Signature": header})
     assert d.status == 401 and d.json()["error"]["code"] == "no_matching_signature"
     for word in ("secret(s)", "against", '"secrets"'):
         assert word not in d.body, d.body
-    d = receiver.begin("/hooks", {"X-Other": "1"}, body)
+    d = receiver.begin("/hooks", body, {"X-Other": "1"})
     assert d.status == 401 and d.json()["error"]["code"] == "missing_header"
     for name in ("stripe-signature", "x-hub-signature"):
         assert name not in d.body.lower(), d.body
@@ -140,7 +140,7 @@ def assert_public_503(store):
     receiver = hv.Receiver(scheme="stripe", secret=STRIPE_SECRET, store=store, mode="sync")
     receiver.on("*", lambda event: None)
     body, header = stripe_delivery("evt_503")
-    d = receiver.handle("/hooks", {"Stripe-Signature": header}, body)
+    d = receiver.handle("/hooks", body, {"Stripe-Signature": header})
     assert d.status == 503 and d.json()["error"]["code"] == "store_unavailable", d.body
     message = d.json()["error"]["message"]
     for word in ("refused", "connect", "os error", "Password", "Authentication", "WRONGPASS", "redis", "127.0.0.1"):

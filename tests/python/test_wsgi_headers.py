@@ -158,8 +158,8 @@ def test_pipeline_reads_environheaders_like_items():
     dup["HTTP_WEBHOOK-ID"] = "msg_q"
     for env, status in [(good, 200), (dup, 401), (environ({}), 401)]:
         fast, ref = receiver(), receiver()
-        got = fast.handle("/hooks", EnvironHeaders(env), BODY)
-        assert got == ref.handle("/hooks", list(EnvironHeaders(env).items()), BODY)
+        got = fast.handle("/hooks", BODY, EnvironHeaders(env))
+        assert got == ref.handle("/hooks", BODY, list(EnvironHeaders(env).items()))
         assert got.status == status, got
 
 

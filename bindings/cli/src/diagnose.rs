@@ -67,7 +67,7 @@ pub fn run(args: DiagnoseArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
     };
-    let report = diagnose(&headers, &body, &secrets, scheme.as_ref(), args.request.now());
+    let report = diagnose(&body, &headers, &secrets, scheme.as_ref(), args.request.now());
     if args.json {
         println!("{}", report.to_json());
     } else {

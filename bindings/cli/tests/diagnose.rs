@@ -63,7 +63,7 @@ fn diagnose_json_matches_the_core_for_every_vector_case() {
         let headers: Vec<(String, String)> =
             t["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().trim().to_owned())).collect();
         let secrets: Vec<&str> = t["secrets"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-        let core = hookverify::diagnose::diagnose(&headers, &body, &secrets, scheme.as_ref(), t["now"].as_i64().unwrap());
+        let core = hookverify::diagnose::diagnose(&body, &headers, &secrets, scheme.as_ref(), t["now"].as_i64().unwrap());
         assert_eq!(text.trim_end(), core.to_json(), "{id}");
     }
 }

@@ -1,5 +1,6 @@
 //! `diagnose` for both JS backends (the wasm crate includes this file): options JSON in, the
-//! core's report JSON out, so native and wasm hand JS the same bytes as the CLI's `--json`.
+//! core's report JSON out in its JS spelling (`Report::to_json_camel_case`: camelCase keys), so
+//! native and wasm hand JS the same bytes, the CLI's `--json` report with JS keys.
 
 use hookverify::diagnose::{diagnose, HintCode};
 use hookverify::verify::SchemeRef;
@@ -16,11 +17,11 @@ struct DiagnoseOptions {
     scheme: Option<SchemeRef>,
 }
 
-/// The core's `Report::to_json` for one delivery.
+/// The core's `Report::to_json_camel_case` for one delivery (JS keys are camelCase).
 pub(crate) fn diagnose_json(options_json: &str, body: &[u8], now: i64) -> Result<String> {
     let opts: DiagnoseOptions = hookverify::options::from_json("diagnose", options_json)?;
     let scheme = opts.scheme.as_ref().map(SchemeRef::resolve).transpose()?;
-    Ok(diagnose(&opts.headers, body, &opts.secrets, scheme.as_ref(), now).to_json())
+    Ok(diagnose(body, &opts.headers, &opts.secrets, scheme.as_ref(), now).to_json_camel_case())
 }
 
 /// Every hint code and its general fix, flattened as `[code, fix, code, fix, ...]` (`HintCode::ALL` order).

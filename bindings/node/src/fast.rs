@@ -362,13 +362,13 @@ fn verifier_call<T>(
 /// `verifySignatureFast(id, body, now, h0…h7)`: `RawVerifier.verifySignature` for verifier `id`,
 /// the values of its `headerNames` as `h0…h7`; the packed result (see `packed::pack`).
 unsafe extern "C" fn verify_signature_fast_c_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    verifier_call(env, info, |v, h, body, now| v.verify_signature_at(h, body, now).map(|r| pack(&r)), js_number)
+    verifier_call(env, info, |v, h, body, now| v.verify_signature_at(body, h, now).map(|r| pack(&r)), js_number)
 }
 
 /// `verifyFast(id, body, now, h0…h7)`: `RawVerifier.verify` for verifier `id`, the values of its
 /// `headerNames` as `h0…h7`; the event's fields (see `packed::event_fields`).
 unsafe extern "C" fn verify_fast_c_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    verifier_call(env, info, |v, h, body, now| v.verify_ref_at(h, body, now).map(|e| event_fields(&e)), js_string)
+    verifier_call(env, info, |v, h, body, now| v.verify_ref_at(body, h, now).map(|e| event_fields(&e)), js_string)
 }
 
 /// `beginFast(id, path, body, now, h0…h7)`: `RawReceiver.begin` for receiver `id` (stores that

@@ -33,7 +33,7 @@ fn throw(env: &Env, e: CoreError) -> napi::Error {
     let build = || -> Result<()> {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
         obj.set_named_property("code", e.code().as_str())?;
-        obj.set_named_property("detailsJson", e.details().to_string())?;
+        obj.set_named_property("detailsJson", e.details_json_camel_case())?;
         env.throw(obj)
     };
     match build() {
@@ -271,7 +271,7 @@ impl RawVerifier {
     pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {
         guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.state.inner.verify_signature_at(&headers, bytes(&body), now).map(|v| pack(&v))
+            self.state.inner.verify_signature_at(bytes(&body), &headers, now).map(|v| pack(&v))
         })
     }
 
@@ -282,7 +282,7 @@ impl RawVerifier {
     pub fn verify(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<String> {
         guard(&env, || {
             let headers = self.picked(&headers)?;
-            self.state.inner.verify_ref_at(&headers, bytes(&body), now).map(|e| event_fields(&e))
+            self.state.inner.verify_ref_at(bytes(&body), &headers, now).map(|e| event_fields(&e))
         })
     }
 

@@ -399,7 +399,13 @@ impl<'n> Picked<'n> {
         } else if obj.hasattr("items")? && obj.cast::<PyString>().is_err() {
             self.read_items(py, obj)?;
         } else {
-            return Err(invalid(py, format!("headers must be a Mapping or a list of (name, value) pairs, got {}", type_name(obj))));
+            // A body where the headers go: most likely the (headers, body) order of hookverify 0.1.0.
+            let body_like = obj.cast::<PyBytes>().is_ok()
+                || obj.cast::<PyByteArray>().is_ok()
+                || obj.cast::<PyMemoryView>().is_ok()
+                || obj.cast::<PyString>().is_ok();
+            let hint = if body_like { " (arguments are body, then headers)" } else { "" };
+            return Err(invalid(py, format!("headers must be a Mapping or a list of (name, value) pairs, got {}{hint}", type_name(obj))));
         }
         Ok(())
     }

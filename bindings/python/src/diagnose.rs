@@ -15,11 +15,11 @@ fn names(scheme: Option<&Scheme>) -> convert::Names {
 
 /// Why a delivery does (not) verify: the report as the core's one-line JSON (`hookverify.diagnose` parses it).
 #[pyfunction]
-#[pyo3(signature = (headers, body, *, secrets, scheme=None, now=None))]
+#[pyo3(signature = (body, headers, *, secrets, scheme=None, now=None))]
 pub fn diagnose(
     py: Python<'_>,
-    headers: &Bound<'_, PyAny>,
     body: &Bound<'_, PyAny>,
+    headers: &Bound<'_, PyAny>,
     secrets: &Bound<'_, PyAny>,
     scheme: Option<&Bound<'_, PyAny>>,
     now: Option<&Bound<'_, PyAny>>,
@@ -36,7 +36,7 @@ pub fn diagnose(
         picked.read(py, headers)?;
         let body = convert::body(py, body)?;
         let report =
-            convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&picked, &body, &secrets, scheme.as_ref(), now));
+            convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&body, &picked, &secrets, scheme.as_ref(), now));
         Ok(report.to_json())
     })
 }

@@ -93,7 +93,7 @@ impl Verifier {
             let obj = body;
             let body = convert::body(py, obj)?;
             let v = &self.inner;
-            let event = core(py, convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_ref_at(&picked, &body, now)))?;
+            let event = core(py, convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_ref_at(&body, &picked, now)))?;
             Ok(Event::over_body(event.into_meta(), obj, body))
         })
     }
@@ -113,7 +113,7 @@ impl Verifier {
             picked.read(py, headers)?;
             let body = convert::body(py, body)?;
             let v = &self.inner;
-            let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&picked, &body, now));
+            let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&body, &picked, now));
             let r = core(py, verified)?;
             Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id.map(|m| picked.to_py_str(py, m)) })
         })

@@ -24,7 +24,7 @@ mod pipeline;
 fn to_js(e: CoreError) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     let _ = Reflect::set(&err, &"code".into(), &e.code().as_str().into());
-    let _ = Reflect::set(&err, &"detailsJson".into(), &e.details().to_string().into());
+    let _ = Reflect::set(&err, &"detailsJson".into(), &e.details_json_camel_case().into());
     err.into()
 }
 
@@ -172,7 +172,7 @@ impl RawVerifier {
     pub fn verify_signature(&self, body: &[u8], headers: &str, now: f64) -> Result<f64, JsValue> {
         fault();
         let headers = self.picked(headers)?;
-        self.inner.verify_signature_at(&headers, body, now as i64).map(|v| pack(&v)).map_err(to_js)
+        self.inner.verify_signature_at(body, &headers, now as i64).map(|v| pack(&v)).map_err(to_js)
     }
 
     /// Checks the signature and parses the envelope as of `now`: fields (see `packed::Fields`)
@@ -181,7 +181,7 @@ impl RawVerifier {
     pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<String, JsValue> {
         fault();
         let headers = self.picked(headers)?;
-        self.inner.verify_ref_at(&headers, body, now as i64).map(|e| event_fields(&e)).map_err(to_js)
+        self.inner.verify_ref_at(body, &headers, now as i64).map(|e| event_fields(&e)).map_err(to_js)
     }
 
     /// Replaces the live secrets (a JSON array of strings) atomically, validated as at

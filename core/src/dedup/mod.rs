@@ -83,6 +83,9 @@ pub const MAX_KEY_BYTES: usize = 96;
 /// [`MAX_KEY_BYTES`] bytes, else the SHA-256 digest of the key. A digest is
 /// stored behind the byte `0xFF`, which never occurs in UTF-8 text, so a
 /// digest can never equal a short key. The one rule every store follows.
+///
+/// Deliberately exhaustive: a store that writes keys itself must handle every form, or two keys
+/// could collide; a new form must fail to compile in such a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredKey<'a> {
     /// A key of at most [`MAX_KEY_BYTES`] bytes, kept as it is.
@@ -128,6 +131,10 @@ impl<'a> StoredKey<'a> {
 pub struct Token(pub u64);
 
 /// The answer to a claim.
+///
+/// Deliberately exhaustive: the dedup protocol between a [`Store`] and the receiver. Whoever acts
+/// on a claim must handle every outcome (running a handler twice or never is the cost of a
+/// guess), so a new outcome must fail to compile rather than reach a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
     /// This caller owns the key until it completes, releases, or the lease expires.
@@ -142,6 +149,8 @@ pub enum Claim {
 }
 
 /// What `complete` achieved.
+///
+/// Deliberately exhaustive, for the reason given on [`Claim`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
     /// The done marker is recorded.

@@ -15,7 +15,7 @@
 //! use hookverify::{diagnose::diagnose, Scheme};
 //!
 //! let headers = [("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")];
-//! let report = diagnose(&headers, b"Hello, World!\n", &["It's a Secret to Everybody"], None, 0);
+//! let report = diagnose(b"Hello, World!\n", &headers, &["It's a Secret to Everybody"], None, 0);
 //! assert!(!report.valid);
 //! assert_eq!(report.scheme.as_deref(), Some("github"));
 //! assert_eq!(report.hints[0].code.as_str(), "body_line_endings");
@@ -147,6 +147,7 @@ impl Serialize for HintCode {
 
 /// One thing diagnose looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Check {
     /// Stable name: `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`,
     /// `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`.
@@ -168,6 +169,7 @@ impl Check {
 
 /// A cause the engine confirmed (by recomputing the MAC, or by a secret's prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Hint {
     /// Stable code.
     pub code: HintCode,
@@ -177,6 +179,7 @@ pub struct Hint {
 
 /// The envelope of a valid delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EventSummary {
     /// Event id.
     pub id: String,
@@ -187,8 +190,10 @@ pub struct EventSummary {
     pub timestamp: Option<i64>,
 }
 
-/// The outcome of [`diagnose`]. Serializes (serde) with fields in this order.
+/// The outcome of [`diagnose`]. Serializes (serde) with fields in this order. `#[non_exhaustive]`, like
+/// [`Check`], [`Hint`] and [`EventSummary`]: a report may gain fields in a minor release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Whether the verifier accepts the delivery (signature and replay window).
     pub valid: bool,
@@ -210,6 +215,12 @@ impl Report {
     /// The report as one line of JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a report always serializes")
+    }
+
+    /// The report as one line of JSON with camelCase keys (`keyIndex`), as JavaScript sees it
+    /// ([`crate::case::camel_case_keys`]); [`to_json`](Report::to_json) is the snake_case form.
+    pub fn to_json_camel_case(&self) -> String {
+        crate::case::camel_case_keys(&self.to_json())
     }
 
     /// The check with this name, if it was made.
@@ -248,7 +259,7 @@ fn describe_skew(skew: i128) -> String {
 ///
 /// `scheme: None` detects the scheme from the headers (see [`detect`]). `secrets` are
 /// tried in order, decoded per the scheme; `now` is unix seconds.
-pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], secrets: &[S], scheme: Option<&Scheme>, now: i64) -> Report {
+pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(body: &[u8], headers: &H, secrets: &[S], scheme: Option<&Scheme>, now: i64) -> Report {
     let mut report =
         Report { valid: false, scheme: None, detected: false, key_index: None, checks: Vec::new(), hints: Vec::new(), event: None };
     let scheme = match scheme {
@@ -316,7 +327,7 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(headers: &H, body: &[u8], se
     let primary = search::primary(&mut engine, &cx);
     report.checks.push(search::signature_check(&cx, primary));
 
-    let verdict = Verifier::new(scheme.clone(), &secret_strs).and_then(|v| v.verify_signature_at(headers, body, now));
+    let verdict = Verifier::new(scheme.clone(), &secret_strs).and_then(|v| v.verify_signature_at(body, headers, now));
     match verdict {
         Ok(verified) => {
             report.valid = true;

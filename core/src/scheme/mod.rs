@@ -24,6 +24,7 @@ pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
 /// How signature bytes are written in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Encoding {
     /// Hex digits (decoded case-insensitively).
     #[default]
@@ -37,6 +38,7 @@ pub enum Encoding {
 /// How the signature header is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SignatureFormat {
     /// One signature: `<prefix><sig>`.
     #[default]
@@ -50,6 +52,7 @@ pub enum SignatureFormat {
 /// Where one envelope field comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum FieldSource {
     /// A JSON pointer into the body (`/id`, `/data/object/id`; `""` is the whole body).
     Pointer(String),
@@ -60,8 +63,9 @@ pub enum FieldSource {
 }
 
 /// Object form of a [`FieldSource`]: exactly one of `header` / `pointer`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FieldRule {
     /// Take the value from this header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +81,7 @@ pub struct FieldRule {
 /// Where the event id, type, timestamp and data live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct EventMapping {
     /// The event id (default `/id`).
     #[serde(default = "EventMapping::default_id")]
@@ -122,6 +127,7 @@ impl Default for EventMapping {
 /// An alternative set of header names a sender may use (Svix's `svix-*` for Standard Webhooks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct HeaderAlias {
     /// Signature header of this set; its presence selects the set.
     pub signature_header: String,
@@ -133,9 +139,20 @@ pub struct HeaderAlias {
     pub id_header: Option<String>,
 }
 
+impl HeaderAlias {
+    /// A header set selected by `signature_header`, with no timestamp or id header.
+    pub fn new(signature_header: impl Into<String>) -> HeaderAlias {
+        HeaderAlias { signature_header: signature_header.into(), timestamp_header: None, id_header: None }
+    }
+}
+
 /// The data spec of a signature scheme. Field reference: `spec/schemes.md`.
+///
+/// `#[non_exhaustive]`: outside the crate, start from [`SchemeSpec::new`] (or
+/// [`SchemeSpec::from_json`]) and assign fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SchemeSpec {
     /// Name shown in errors and reports.
     pub name: String,
@@ -193,6 +210,28 @@ impl SchemeSpec {
         "v1".into()
     }
 
+    /// A spec named `name` whose signature is in `signature_header`, every other field at its
+    /// default (sha256, hex, single, `{body}`, no timestamp or id header, utf8 secrets).
+    pub fn new(name: impl Into<String>, signature_header: impl Into<String>) -> SchemeSpec {
+        SchemeSpec {
+            name: name.into(),
+            algorithm: Algorithm::default(),
+            signature_header: signature_header.into(),
+            encoding: Encoding::default(),
+            prefix: String::new(),
+            signature_format: SignatureFormat::default(),
+            signed_content: Self::default_signed_content(),
+            timestamp_header: None,
+            id_header: None,
+            secret_encoding: SecretEncoding::default(),
+            tolerance_seconds: None,
+            event: EventMapping::default(),
+            signature_version: Self::default_version(),
+            header_aliases: Vec::new(),
+            dedup_key: None,
+        }
+    }
+
     /// Parses a spec from JSON (any invalid field is an `invalid_scheme` error).
     pub fn from_json(json: &str) -> Result<SchemeSpec> {
         serde_json::from_str(json).map_err(|e| Error::InvalidScheme { reason: e.to_string() })
@@ -235,6 +274,7 @@ pub(crate) struct SetFields {
 
 /// What a receiver's duplicate-suppression key is made of for a scheme (see `spec/schemes.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DedupBasis {
     /// The event id, which the signature covers (from the body, or the signed id header).
     SignedId,

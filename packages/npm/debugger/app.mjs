@@ -85,7 +85,7 @@ function render(report, req) {
   $('verdict-title').textContent = valid ? 'Valid signature' : 'Invalid signature';
   const parts = [];
   if (report.scheme) parts.push(`${report.scheme} scheme${report.detected ? ' (detected)' : ''}`);
-  if (valid && report.key_index !== null) parts.push(`secret ${report.key_index} matched`); // 0-based, like the core's messages
+  if (valid && report.keyIndex !== null) parts.push(`secret ${report.keyIndex} matched`); // 0-based, like the core's messages
   if (!valid && report.hints.length)
     parts.push(`${report.hints.length === 1 ? 'a cause was' : 'causes were'} confirmed`);
   $('verdict-sub').textContent = parts.join(' · ') || 'no scheme';

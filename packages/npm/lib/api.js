@@ -565,7 +565,7 @@ function createApi(raw, backend, opts = {}) {
   const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'scheme', 'now'];
 
   /**
-   * Why a delivery does (not) verify: the core's report `{valid, scheme, detected, key_index, checks,
+   * Why a delivery does (not) verify: the core's report `{valid, scheme, detected, keyIndex, checks,
    * hints, event}`, parsed from the same JSON the CLI prints. Never contains secret material.
    */
   function diagnose(options) {

@@ -96,8 +96,8 @@ class Report:
 
 
 def diagnose(
-    headers: _Headers,
     body: t.Union[bytes, bytearray, memoryview, str],
+    headers: _Headers,
     *,
     secrets: t.Sequence[str],
     scheme: t.Union[str, t.Mapping[str, t.Any], None] = None,
@@ -107,5 +107,8 @@ def diagnose(
     recomputing the HMAC over candidate variants. ``scheme=None`` detects it from the headers;
     ``now`` is unix seconds (default: the clock). Bad arguments raise ``HookverifyError``
     (``invalid_argument``, ``unknown_scheme``, ``invalid_scheme``); a bad delivery never raises.
-    The report never contains a secret, a piece of one, or an expected signature."""
-    return Report.from_json(_native.diagnose(headers, body, secrets=secrets, scheme=scheme, now=now))
+    The report never contains a secret, a piece of one, or an expected signature.
+
+    Arguments are ``(body, headers)``, as everywhere in hookverify (0.1.0 took
+    ``(headers, body)``); ``diagnose(body=..., headers=...)`` reads the same in either version."""
+    return Report.from_json(_native.diagnose(body, headers, secrets=secrets, scheme=scheme, now=now))

@@ -106,8 +106,8 @@ def sign(
     timestamp: Optional[int] = None,
 ) -> Dict[str, str]: ...
 def diagnose(
-    headers: _Headers,
     body: _Body,
+    headers: _Headers,
     *,
     secrets: Sequence[str],
     scheme: Optional[_Scheme] = None,

@@ -386,8 +386,10 @@ class Receiver:
 
     # ------------------------------------------------------------ the sans-IO steps
 
-    def begin(self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
-        """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run."""
+    def begin(self, path: str, body: t.Any, headers: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
+        """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run.
+
+        Arguments are ``(path, body, headers)``: body before headers, as everywhere in hookverify."""
         step = self.pipeline.begin(path, headers, body, now)
         return _answer(step) if isinstance(step, tuple) else step
 
@@ -594,8 +596,8 @@ class Receiver:
     def handle(
         self,
         path: str,
-        headers: t.Any,
         body: t.Any,
+        headers: t.Any,
         now: t.Optional[int] = None,
         *,
         context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None,
@@ -608,7 +610,7 @@ class Receiver:
         if queued and not self._slots.acquire(blocking=False):
             return self.overloaded()
         try:
-            step = self.begin(path, headers, body, now)
+            step = self.begin(path, body, headers, now)
         except BaseException:
             if queued:
                 self._slots.release()
@@ -622,13 +624,13 @@ class Receiver:
         return answer
 
     async def begin_async(
-        self, path: str, headers: t.Any, body: t.Any, now: t.Optional[int] = None
+        self, path: str, body: t.Any, headers: t.Any, now: t.Optional[int] = None
     ) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
         if self.store.may_block or size > 64 * 1024:
-            return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, headers, body, now)
-        return self.begin(path, headers, body, now)
+            return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, body, headers, now)
+        return self.begin(path, body, headers, now)
 
     def __repr__(self) -> str:
         names = self.provider_names

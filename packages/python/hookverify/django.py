@@ -85,7 +85,7 @@ def respond(receiver: Receiver, request: django.http.HttpRequest, **kwargs: t.An
     body = _read_body(receiver, request)
     if isinstance(body, Decision):
         return to_response(body)
-    decision = receiver.handle(_target(request), request.headers, body, context=_db_connections, **kwargs)
+    decision = receiver.handle(_target(request), body, request.headers, context=_db_connections, **kwargs)
     return to_response(decision)
 
 

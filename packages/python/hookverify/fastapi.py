@@ -100,7 +100,7 @@ class Webhook:
         body = await _read_body(receiver, request)
         if isinstance(body, Decision):
             return body
-        return await receiver.begin_async(_target(request), request.headers, body)
+        return await receiver.begin_async(_target(request), body, request.headers)
 
     async def __call__(self, request: Request) -> t.AsyncIterator[Event]:
         """The dependency: yields the verified, claimed event; the endpoint's outcome completes or releases it."""

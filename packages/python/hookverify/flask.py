@@ -96,7 +96,7 @@ def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
         return to_response(body)
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     # request.headers is werkzeug's EnvironHeaders: the native side reads its environ dict directly.
-    decision = receiver.handle(_target(request), request.headers, body, context=app.app_context, **kwargs)
+    decision = receiver.handle(_target(request), body, request.headers, context=app.app_context, **kwargs)
     return to_response(decision)
 
 
