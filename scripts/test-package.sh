@@ -45,6 +45,8 @@ check() {
     tail -n 40 "$log" | sed 's/^/       /'
   fi
 }
+# A loopback port nothing listens on right now.
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 summary() {
   echo "package: $passed passed, $failed failed"
   [ "$failed" -eq 0 ] || { echo "failed: ${failures[*]}"; exit 1; }
@@ -175,9 +177,55 @@ workerd_fetch() {
   cd "$app" || return 1
   "$bin/esbuild" fetch-worker.mjs --bundle --format=esm --platform=neutral --conditions=workerd,worker \
     --main-fields=module,main --loader:.wasm=copy --outdir=out/worker --log-level=warning || return 1
-  cd "$root/tests/package" && node fetch-workerd.mjs "$app/out/worker" "$app/post-fetch.mjs"
+  cd "$root/tests/package" && node fetch-workerd.mjs "$app/out/worker" fetch-worker.js "$app/post-fetch.mjs" wasm workerd
 }
 check "workerd (miniflare): a Worker bundle of hookverify/fetch serves signed deliveries (wasm)" workerd_fetch
+
+echo "== examples/fetch-hosts as written (the README's snippets), from the installed tarball"
+export WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw # sign.cjs's secret
+cp examples/fetch-hosts/{bun,deno,hono,worker}.mjs tests/package/post-example.mjs "$app/"
+# Hono and its Node server come from tests/package's lock, next to the installed hookverify.
+mkdir -p "$app/node_modules/@hono"
+ln -sfn "$root/tests/package/node_modules/hono" "$app/node_modules/hono"
+ln -sfn "$root/tests/package/node_modules/@hono/node-server" "$app/node_modules/@hono/node-server"
+# example_server NAME ID CMD...: starts CMD with PORT set, waits for its "listening on" line, posts
+# a signed delivery with id ID (post-example.mjs), then waits for the handler's `paid ID` line.
+example_server() {
+  local name=$1 id=$2
+  shift 2
+  cd "$app" || return 1
+  local out=$work/example-$name.out port
+  port=$(free_port)
+  PORT=$port "$@" >"$out" 2>&1 &
+  local pid=$! rc=1
+  for _ in $(seq 200); do
+    grep -q 'listening on' "$out" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if grep -q 'listening on' "$out" && node post-example.mjs "http://127.0.0.1:$port/webhooks" "$id"; then
+    for _ in $(seq 50); do
+      grep -q "^paid $id\$" "$out" && { rc=0; break; }
+      sleep 0.1
+    done
+  fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  [ $rc -eq 0 ] && echo "ok $name: the handler logged paid $id" || { echo "--- $name output"; cat "$out"; }
+  return $rc
+}
+check "examples/fetch-hosts/bun.mjs on Bun" example_server bun msg_ex_bun "$bin/bun" bun.mjs
+check "examples/fetch-hosts/deno.mjs on Deno (the permissions its comment gives)" \
+  example_server deno msg_ex_deno env DENO_NO_UPDATE_CHECK=1 DENO_DIR="$work/deno-cache" \
+  "$bin/deno" run --allow-net --allow-env --allow-read --allow-ffi deno.mjs
+check "examples/fetch-hosts/hono.mjs on Node (@hono/node-server)" example_server hono msg_ex_hono node hono.mjs
+workerd_example() {
+  cd "$app" || return 1
+  "$bin/esbuild" worker.mjs --bundle --format=esm --platform=neutral --conditions=workerd,worker \
+    --main-fields=module,main --loader:.wasm=copy --outdir=out/example-worker --log-level=warning || return 1
+  cd "$root/tests/package" && node fetch-workerd.mjs "$app/out/example-worker" worker.js "$app/post-example.mjs" msg_ex_workerd
+}
+check "examples/fetch-hosts/worker.mjs in workerd (miniflare, a WEBHOOK_SECRET binding)" workerd_example
 
 echo "== Python: a fresh venv installs the wheel"
 venv=$work/venv
@@ -229,18 +277,22 @@ echo "== Next.js (App Router route handlers, no Next config)"
 next_app=$next_work/next-app
 next_install() {
   cp -r tests/package/next-app "$next_app" && cd "$next_app" || return 1
+  # The README's route handler as written (node runtime), and the same file with the edge line.
+  mkdir -p app/api/webhooks app/api/webhooks-edge
+  cp "$root/examples/fetch-hosts/next/app/api/webhooks/route.js" app/api/webhooks/route.js
+  { echo "export const runtime = 'edge';"; cat "$root/examples/fetch-hosts/next/app/api/webhooks/route.js"; } >app/api/webhooks-edge/route.js
   # Only hookverify is installed here; next, react and react-dom resolve from tests/package.
   npm install --no-package-lock --no-audit --no-fund --loglevel=error "$tgz" || return 1
   echo "ok npm install $(basename "$tgz") in the Next app"
 }
 check "Next app installs the tarball" next_install
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 # next_build_and_serve BUNDLER [flag]: `next build`, `next start` on a free loopback port, signed POSTs.
 next_build_and_serve() {
   local label=$1 flag=${2:-}
   cd "$next_app" || return 1
   rm -rf .next
-  NEXT_TELEMETRY_DISABLED=1 "$root/tests/package/node_modules/.bin/next" build $flag || return 1
+  # Built without WEBHOOK_SECRET, as a CI build often is: the example route makes its receiver lazily.
+  env -u WEBHOOK_SECRET NEXT_TELEMETRY_DISABLED=1 "$root/tests/package/node_modules/.bin/next" build $flag || return 1
   local port
   port=$(free_port)
   NEXT_TELEMETRY_DISABLED=1 "$root/tests/package/node_modules/.bin/next" start -H 127.0.0.1 -p "$port" >"$next_work/next-$label.log" 2>&1 &

@@ -88,3 +88,18 @@ for (const [label, file] of [
     });
   });
 }
+
+// The "## Frameworks and runtimes" snippets are the files of examples/fetch-hosts verbatim (each is
+// run on its runtime by scripts/test-package.sh): a change to one must show in the README.
+test(`[${BACKEND}] README.md embeds every examples/fetch-hosts file as written`, async () => {
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  const dir = path.join(ROOT, 'examples/fetch-hosts');
+  const files = ['bun.mjs', 'deno.mjs', 'hono.mjs', 'worker.mjs', 'next/app/api/webhooks/route.js'];
+  const { readdir } = await import('node:fs/promises');
+  const onDisk = (await readdir(dir, { recursive: true })).filter((f) => /\.(m?js)$/.test(f)).sort();
+  assert.deepEqual(onDisk, [...files].sort(), 'every example is embedded (and listed here)');
+  for (const f of files) {
+    const code = await readFile(path.join(dir, f), 'utf8');
+    assert.ok(readme.includes('```js\n' + code + '```'), `README.md embeds examples/fetch-hosts/${f}`);
+  }
+});

@@ -51,3 +51,14 @@ for (const runtime of ['node', 'edge']) {
   assert.equal(forged.json.error.code, 'no_matching_signature');
   console.log(`ok ${runtime} route exporting hookverify/fetch webhooks(): 202, duplicate 200, 401`);
 }
+
+// examples/fetch-hosts/next (the README's route handler) as written, on both runtimes.
+for (const route of ['webhooks', 'webhooks-edge']) {
+  const d = delivery(`msg_example_${route}`, 'invoice.paid');
+  const ok = await post(`/api/${route}`, d.body, d.headers);
+  assert.equal(ok.status, 202, JSON.stringify(ok.json));
+  assert.equal(ok.json.id, `msg_example_${route}`);
+  const forged = await post(`/api/${route}`, d.body.replace('paid', 'void'), d.headers);
+  assert.equal(forged.status, 401);
+  console.log(`ok /api/${route} (examples/fetch-hosts/next): 202, 401 for a changed body`);
+}
