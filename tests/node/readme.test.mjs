@@ -102,4 +102,6 @@ test(`[${BACKEND}] README.md embeds every examples/fetch-hosts file as written`,
     const code = await readFile(path.join(dir, f), 'utf8');
     assert.ok(readme.includes('```js\n' + code + '```'), `README.md embeds examples/fetch-hosts/${f}`);
   }
+  const nest = await readFile(path.join(ROOT, 'examples/nestjs/main.ts'), 'utf8');
+  assert.ok(readme.includes('```ts\n' + nest + '```'), 'README.md embeds examples/nestjs/main.ts');
 });

@@ -17,7 +17,7 @@ const CONSUMED_MESSAGE =
   'hookverify: the request body was already read by a body parser before the webhook middleware ' +
   '(req.body is set or the stream has ended), so the raw bytes the signature covers are gone. ' +
   'Fix: register the webhook route before app.use(express.json()) / express.urlencoded(), ' +
-  "or give that route express.raw({ type: '*/*' }) instead.";
+  "or give that route express.raw({ type: '*/*' }) instead (NestJS: NestFactory.create(AppModule, { rawBody: true })).";
 
 /** The webhook middleware over one backend's API (`require('hookverify/express')` uses the loader's). */
 function createExpress(api) {
@@ -125,6 +125,10 @@ function isEmptyObject(v) {
  */
 function readRaw(req, cap, onBody, onError) {
   if (Buffer.isBuffer(req.body)) return req.body.length > cap ? onBody(TOO_LARGE, req.body.length) : onBody(req.body); // express.raw()
+  // The exact bytes a body parser kept beside what it parsed: NestJS `rawBody: true`, Firebase
+  // Functions, body-parser's `verify` hook storing them.
+  if (Buffer.isBuffer(req.rawBody))
+    return req.rawBody.length > cap ? onBody(TOO_LARGE, req.rawBody.length) : onBody(req.rawBody);
   // Express 4's parsers leave `{}` when they skip a request; body-parser marks what it read with `_body`.
   if (req._body || req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body))) return onBody(CONSUMED);
   const declared = declaredLength(req);
