@@ -47,7 +47,7 @@ pub use dispatch::{Pattern, Router};
 pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use headers::{HeaderValue, Headers, Lookup};
-pub use receiver::{Decision, Delivery, HeaderText, Matcher, Mode, Provider, Receiver, Request, Scope, Step};
+pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step};
 pub use scheme::{DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, Scheme, SchemeSpec, SignatureFormat};
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;

@@ -265,6 +265,49 @@ pub struct Delivery {
     pub sync: bool,
 }
 
+/// What [`Receiver::begin_external`] decided: answer now, or claim in the caller's store first.
+///
+/// Deliberately exhaustive, as [`Step`] is: a new kind of outcome must fail to compile in each caller.
+#[derive(Debug)]
+pub enum External {
+    /// Answer now; nothing to claim or run.
+    Respond(Decision),
+    /// Verified and routed: claim [`PendingClaim::key`] in the caller's store, then call
+    /// [`Receiver::claimed`] with the outcome.
+    Claim(PendingClaim),
+}
+
+/// A verified, routed delivery waiting for the caller's store to claim it.
+#[derive(Debug)]
+pub struct PendingClaim {
+    lease: Duration,
+    /// The delivery [`Receiver::claimed`] hands back to run (its token set by the claim).
+    delivery: Delivery,
+}
+
+impl PendingClaim {
+    /// The dedup key to claim (see [`Delivery::key`]).
+    pub fn key(&self) -> &str {
+        &self.delivery.key
+    }
+
+    /// How long to hold the claim ([`Receiver::lease`]).
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// The parsed event (id, type, ...), e.g. to log it before claiming.
+    pub fn event(&self) -> &EventMeta {
+        &self.delivery.event
+    }
+}
+
+/// `try_begin`'s outcome: an answer, or a delivery to claim (token not yet known).
+enum Prepared {
+    Respond(Decision),
+    Claim(Delivery),
+}
+
 /// What `begin` decided.
 ///
 /// Deliberately exhaustive: a front end must act on every step (answer, or run then finish), so
@@ -519,16 +562,61 @@ impl<H> Receiver<H> {
     /// when none did): what an access log names for every answer, duplicates and unhandled types
     /// included.
     pub fn begin_matched<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (Step, Option<usize>) {
-        let mut matched = None;
-        let step = match self.try_begin(req, &mut matched) {
-            Ok(step) => step,
-            Err(err) => Step::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str()))),
+        let (external, matched) = self.begin_external_matched(req);
+        let step = match external {
+            External::Respond(decision) => Step::Respond(decision),
+            External::Claim(pending) => {
+                let claim = self.store.claim(pending.key(), self.lease);
+                self.claimed(pending, claim)
+            }
         };
         (step, matched)
     }
 
+    /// [`begin`](Receiver::begin) for a caller whose dedup store is its own (an async database
+    /// client, a store written in JS or Python): everything up to the claim, which is left to the
+    /// caller, and the receiver's own store is not used. Claim [`PendingClaim::key`] for
+    /// [`PendingClaim::lease`] in that store, with the [`Store`] trait's semantics (a fencing token
+    /// that increases per claim, a done marker kept for the retention), then hand the outcome to
+    /// [`claimed`](Receiver::claimed); finish with [`finish_op`](Receiver::finish_op) and
+    /// [`finished`](Receiver::finished).
+    pub fn begin_external<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> External {
+        self.begin_external_matched(req).0
+    }
+
+    /// `begin_external`, and the index of the provider that matched (see `begin_matched`).
+    fn begin_external_matched<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (External, Option<usize>) {
+        let mut matched = None;
+        let external = match self.try_begin(req, &mut matched) {
+            Ok(Prepared::Respond(decision)) => External::Respond(decision),
+            Ok(Prepared::Claim(delivery)) => External::Claim(PendingClaim { lease: self.lease, delivery }),
+            Err(err) => External::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str()))),
+        };
+        (external, matched)
+    }
+
+    /// The step for a claim the caller made after [`begin_external`](Receiver::begin_external):
+    /// run the handlers (acquired: the delivery carries the claim's token), 200 (a duplicate
+    /// already done), 409 + `Retry-After` (in progress elsewhere), or the store's error as the
+    /// rejection it is (`store_unavailable`: 503 + `Retry-After`).
+    pub fn claimed(&self, pending: PendingClaim, claim: Result<Claim>) -> Step {
+        let PendingClaim { mut delivery, .. } = pending;
+        match claim {
+            Ok(Claim::Acquired(token)) => {
+                delivery.token = token;
+                Step::Run(delivery)
+            }
+            Ok(Claim::Done) => Step::Respond(Decision::new(200, json!({ "ok": true, "id": delivery.event.id, "duplicate": true }))),
+            Ok(Claim::InProgress { retry_after }) => Step::Respond(
+                Decision::new(409, json!({ "ok": false, "id": delivery.event.id, "duplicate": true, "in_progress": true }))
+                    .retry_after(retry_after),
+            ),
+            Err(err) => Step::Respond(Decision::rejected(&err, Some(self.providers[delivery.provider].name.as_str()))),
+        }
+    }
+
     /// `begin`; sets `matched` to the provider's index once one matched the request.
-    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>, matched: &mut Option<usize>) -> Result<Step> {
+    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>, matched: &mut Option<usize>) -> Result<Prepared> {
         let (path, query) = match req.path.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (req.path, None),
@@ -559,7 +647,7 @@ impl<H> Receiver<H> {
         if handlers.is_empty() {
             let default = if sync { DEFAULT_UNHANDLED_STATUS_SYNC } else { DEFAULT_UNHANDLED_STATUS_ASYNC };
             let status = self.unhandled_status_sync.filter(|_| sync).or(self.unhandled_status).unwrap_or(default);
-            return Ok(Step::Respond(Decision::new(
+            return Ok(Prepared::Respond(Decision::new(
                 status,
                 json!({ "ok": status < 300, "id": event.id, "type": event.event_type, "handled": false }),
             )));
@@ -583,22 +671,17 @@ impl<H> Receiver<H> {
             }
             k
         };
-        match self.store.claim(&key, self.lease)? {
-            Claim::Done => Ok(Step::Respond(Decision::new(200, json!({ "ok": true, "id": event.id, "duplicate": true })))),
-            Claim::InProgress { retry_after } => Ok(Step::Respond(
-                Decision::new(409, json!({ "ok": false, "id": event.id, "duplicate": true, "in_progress": true })).retry_after(retry_after),
-            )),
-            Claim::Acquired(token) => Ok(Step::Run(Delivery {
-                event: event.into_meta(),
-                provider: provider_index,
-                handlers,
-                token,
-                key,
-                path: path.to_owned(),
-                query: query.map(str::to_owned),
-                sync,
-            })),
-        }
+        // The claim is the caller's (`begin_matched` asks this receiver's store): its token is set then.
+        Ok(Prepared::Claim(Delivery {
+            event: event.into_meta(),
+            provider: provider_index,
+            handlers,
+            token: Token(0),
+            key,
+            path: path.to_owned(),
+            query: query.map(str::to_owned),
+            sync,
+        }))
     }
 
     /// `path` relative to the base path, without leading or trailing `/`; `None` when outside it.
@@ -634,18 +717,32 @@ impl<H> Receiver<H> {
     /// Records the handlers' outcome: complete on success, release on failure.
     /// Returns the answer for sync deliveries (async ones were answered by [`Receiver::accepted`]).
     pub fn finish(&self, delivery: &Delivery, handlers_succeeded: bool) -> Decision {
-        let id = &delivery.event.id;
         if !handlers_succeeded {
             // Best effort: if the store is down the lease expires on its own.
             let _ = self.store.release(&delivery.key, delivery.token);
+            return self.finished(delivery, None);
+        }
+        let completion = self.store.complete(&delivery.key, delivery.token, self.retention);
+        self.finished(delivery, Some(completion))
+    }
+
+    /// The answer for a delivery the caller finished in its own store (after
+    /// [`begin_external`](Receiver::begin_external)): `None` when the handlers failed and the claim
+    /// was released (best effort: `release(key, token)`; an error there only lets the lease
+    /// expire), else the outcome of `complete(key, token, retention)` with
+    /// [`retention`](Receiver::retention). [`finish`](Receiver::finish) is this over the receiver's
+    /// own store.
+    pub fn finished(&self, delivery: &Delivery, completion: Option<Result<Completion>>) -> Decision {
+        let id = &delivery.event.id;
+        let Some(completion) = completion else {
             let failed = Error::HandlerFailed;
             return Decision::new(
                 failed.code().http_status(),
                 json!({ "ok": false, "id": id, "error": { "code": failed.code().as_str(), "message": failed.public_message() } }),
             );
-        }
+        };
         let mut decision = Decision::json_text(200, ok_body(id));
-        match self.store.complete(&delivery.key, delivery.token, self.retention) {
+        match completion {
             Ok(Completion::Recorded) => {}
             // The handler ran: answering 2xx is true. Without a done marker a later
             // duplicate may run it again, which the fencing token lets downstream detect.
@@ -653,6 +750,18 @@ impl<H> Receiver<H> {
             Err(_) => decision.headers.push((Cow::Borrowed("Hookverify-Warning"), Cow::Borrowed("completion-not-recorded"))),
         }
         decision
+    }
+
+    /// How long a claim is held before it expires (the `lease`): what a caller's own store is
+    /// asked to hold a claim for.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// How long a done marker is kept (the `retention`): what a caller's own store is asked to
+    /// keep one for in `complete`.
+    pub fn retention(&self) -> Duration {
+        self.retention
     }
 }
 
