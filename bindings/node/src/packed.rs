@@ -28,7 +28,12 @@ impl<'a> Picked<'a> {
     /// per name one tag char, `\u{0}` absent, `\u{1}` + count char (duplicated),
     /// `\u{2}` + two 15-bit length chars (UTF-16 units, high first) + the value.
     /// One string crossing instead of one per header (see `lib/api.js` `#pack`).
-    pub(crate) fn unpack(names: &'a [String], packed: &'a str) -> Option<Picked<'a>> {
+    pub(crate) fn unpack(names: &'a [String], packed: &'a str) -> hookverify::Result<Picked<'a>> {
+        Self::unpack_opt(names, packed)
+            .ok_or_else(|| hookverify::Error::InternalError { reason: "badly packed header values".into() })
+    }
+
+    fn unpack_opt(names: &'a [String], packed: &'a str) -> Option<Picked<'a>> {
         let mut values = Vec::with_capacity(names.len());
         let mut rest = packed;
         let next = |rest: &mut &'a str| -> Option<u32> {

@@ -16,7 +16,7 @@ use hookverify::{Error as CoreError, Headers, Router};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::config::build_receiver;
+use crate::raw::build_receiver;
 use crate::packed::{decision_fields, delivery_fields, Picked};
 use crate::{fault, guard, panic_error, store_threads};
 
@@ -83,8 +83,9 @@ impl Shared {
     }
 
     fn begin(&self, path: &str, headers: &str, body: &[u8], now: i64) -> Step {
-        let Some(headers) = Picked::unpack(&self.names, headers) else {
-            return Step::Respond(Decision::from_error(&CoreError::InternalError { reason: "badly packed header values".into() }));
+        let headers = match Picked::unpack(&self.names, headers) {
+            Ok(h) => h,
+            Err(e) => return Step::Respond(Decision::from_error(&e)),
         };
         self.begin_with(path, &headers, body, now)
     }
@@ -187,7 +188,7 @@ impl RawReceiver {
     /// atomically (core `Receiver::set_secrets`).
     #[napi]
     pub fn set_secrets(&self, env: Env, provider: String, secrets_json: String) -> Result<()> {
-        guard(&env, || self.shared.receiver.set_secrets(&provider, crate::secrets_of(&secrets_json)?))
+        guard(&env, || self.shared.receiver.set_secrets(&provider, crate::raw::secrets_of(&secrets_json)?))
     }
 
     /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.

@@ -11,9 +11,8 @@ use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Router};
 use wasm_bindgen::prelude::*;
 
-#[path = "../../node/src/config.rs"]
-mod config;
 use crate::packed::{decision_fields, delivery_fields, Picked};
+use crate::raw;
 use crate::{fault, to_js};
 
 /// A dedup store; one may back several receivers.
@@ -46,9 +45,7 @@ fn decision(d: Decision) -> String {
 /// The core's answer (decision fields) for a failure of the JS glue itself (see the napi binding).
 #[wasm_bindgen(js_name = errorDecision)]
 pub fn error_decision(code: &str, reason: String) -> String {
-    let code = hookverify::ErrorCode::from_str_code(code).unwrap_or(hookverify::ErrorCode::InternalError);
-    let err = CoreError::with_reason(code, reason.clone()).unwrap_or(CoreError::InternalError { reason });
-    decision(Decision::from_error(&err))
+    raw::error_decision(code, reason)
 }
 
 fn unknown_delivery() -> JsValue {
@@ -70,7 +67,7 @@ impl RawReceiver {
     /// Builds the receiver from its options JSON (see `config.rs`) and a store.
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, store: &RawStore) -> Result<RawReceiver, JsValue> {
-        let (receiver, names) = config::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
+        let (receiver, names) = raw::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
         Ok(RawReceiver { receiver, names, pending: RefCell::default(), next: Cell::new(1) })
     }
 
@@ -98,7 +95,7 @@ impl RawReceiver {
     #[wasm_bindgen(js_name = setSecrets)]
     pub fn set_secrets(&self, provider: &str, secrets_json: &str) -> Result<(), JsValue> {
         fault();
-        self.receiver.set_secrets(provider, crate::secrets_of(secrets_json)?).map_err(to_js)
+        self.receiver.set_secrets(provider, raw::secrets_of(secrets_json).map_err(to_js)?).map_err(to_js)
     }
 
     /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, log | null, name,
@@ -107,8 +104,7 @@ impl RawReceiver {
     /// (as the napi binding's `begin`).
     pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
         fault();
-        let headers = Picked::unpack(&self.names, headers)
-            .ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))?;
+        let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
         Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
             Step::Respond(d) => decision(d),
             Step::Run(d) => {
