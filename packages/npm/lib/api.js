@@ -303,14 +303,6 @@ function secretList(secrets) {
   return toJson(secrets === undefined ? null : secrets, 'setSecrets');
 }
 
-/** Options JSON `json` with its secrets replaced by the JSON list `list`. */
-function withSecrets(json, list) {
-  const options = JSON.parse(json);
-  delete options.secret;
-  options.secrets = JSON.parse(list);
-  return JSON.stringify(options);
-}
-
 function toJson(value, what) {
   try {
     return JSON.stringify(value, (k, v) => {
@@ -394,6 +386,22 @@ function createApi(raw, backend, opts = {}) {
     }
   }
 
+  /**
+   * A raw object on the live instance, as a function returning it: `make(raw)` builds it now, and
+   * again on the next call after a wasm trap replaced the instance (on the fresh one).
+   */
+  function rebuilding(make) {
+    let gen = cur.gen;
+    let obj = call(() => make(cur.raw));
+    return () => {
+      if (gen !== cur.gen) {
+        obj = call(() => make(cur.raw));
+        gen = cur.gen;
+      }
+      return obj;
+    };
+  }
+
   const ERROR_CODES = Object.freeze(call(() => Array.from(raw.errorCodes())));
   // The core's HintCode::ALL with each code's general fix, flattened [code, fix, ...].
   const hintTable = call(() => Array.from(raw.hintTable()));
@@ -405,9 +413,8 @@ function createApi(raw, backend, opts = {}) {
 
   /** Verifies webhook requests of one scheme against one or more live secrets. */
   class Verifier {
-    #raw;
-    #gen;
-    #json; // wasm only: to rebuild on a fresh instance after a trap
+    #live; // the raw verifier on the live instance (rebuilt once after a wasm trap replaced it)
+    #rotated; // the secrets (JSON list) setSecrets made live: a rebuild after a trap applies them again
     #names;
     #index;
     #idOfSet;
@@ -418,23 +425,17 @@ function createApi(raw, backend, opts = {}) {
         throw invalid(`Verifier options must be an object like {scheme, secret}, got ${describe(options)}`);
       }
       const json = toJson(options, 'Verifier');
-      this.#raw = call(() => new cur.raw.RawVerifier(json));
-      this.#gen = cur.gen;
-      if (renew) this.#json = json;
+      this.#live = rebuilding((raw) => {
+        const v = new raw.RawVerifier(json);
+        if (this.#rotated !== undefined) v.setSecrets(this.#rotated);
+        return v;
+      });
+      const raw = this.#live();
       // The core says which headers its scheme reads (Scheme::header_names) and where each set's id is.
-      this.#names = Array.from(this.#raw.headerNames);
-      this.#idOfSet = Array.from(this.#raw.idHeaders);
-      this.#fast = this.#raw.fastId;
+      this.#names = Array.from(raw.headerNames);
+      this.#idOfSet = Array.from(raw.idHeaders);
+      this.#fast = raw.fastId;
       this.#index = headerIndex(this.#names);
-    }
-
-    /** The raw verifier on the live instance (rebuilt once after a wasm trap replaced it). */
-    #live() {
-      if (this.#gen !== cur.gen) {
-        this.#raw = call(() => new cur.raw.RawVerifier(this.#json));
-        this.#gen = cur.gen;
-      }
-      return this.#raw;
     }
 
     /**
@@ -445,8 +446,7 @@ function createApi(raw, backend, opts = {}) {
     setSecrets(secrets) {
       const list = secretList(secrets);
       call(() => this.#live().setSecrets(list));
-      // wasm: a rebuild after a trap must come back with the secrets now live.
-      if (this.#json !== undefined) this.#json = withSecrets(this.#json, list);
+      this.#rotated = list;
     }
 
     /** The (lowercase) header names this verifier reads. */
@@ -611,6 +611,7 @@ function createApi(raw, backend, opts = {}) {
     describe,
     toJson,
     secretList,
+    rebuilding,
     wrap: wrapHere,
     pickValues,
     headerIndex,

@@ -4,13 +4,14 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, nowOf, live, readStart,
- *   readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by field); `live()` is
- *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
- *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
+ * @param h helpers shared with api.js: { invalid, describe, wrap, rebuilding, pickValues, headerIndex, pack, nowOf, live,
+ *   readStart, readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by
+ *   field); `live()` is `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a
+ *   wasm trap replaced it; `rebuilding(make)` keeps a raw object on the live instance (objects made before rebuild on the
+ *   fresh instance, their in-memory state starting empty)
  */
 function createPipeline(backend, h) {
-  const { invalid, describe, wrap, live, readStart, readText, readNum, readMore, readZero, readEvent } = h;
+  const { invalid, describe, wrap, live, rebuilding, readStart, readText, readNum, readMore, readZero, readEvent } = h;
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
@@ -20,9 +21,7 @@ function createPipeline(backend, h) {
 
   /** In-process dedup store (one process only; use RedisStore across processes). */
   class MemoryStore {
-    #raw;
-    #gen;
-    #capacity;
+    #raw; // after a wasm trap: an empty store on the fresh instance (as after a process restart)
 
     constructor(options) {
       if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
@@ -33,18 +32,11 @@ function createPipeline(backend, h) {
       if (capacity !== undefined && (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
         throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
       }
-      this.#capacity = capacity;
-      this.#gen = live().gen;
-      this.#raw = call(() => live().raw.RawStore.memory(capacity));
+      this.#raw = rebuilding((raw) => raw.RawStore.memory(capacity));
     }
 
     get [RAW]() {
-      if (this.#gen !== live().gen) {
-        // After a wasm trap: an empty store on the fresh instance (as after a process restart).
-        this.#raw = call(() => live().raw.RawStore.memory(this.#capacity));
-        this.#gen = live().gen;
-      }
-      return this.#raw;
+      return this.#raw();
     }
   }
 
@@ -88,10 +80,15 @@ function createPipeline(backend, h) {
 
   /** Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to handlers. */
   class Router {
-    #raw = call(() => new (live().raw.RawRouter)());
-    #gen = live().gen;
     #handlers = [];
     #calls = []; // [pattern | null, index]: replayed on a fresh instance after a wasm trap
+    #live = rebuilding((raw) => {
+      const r = new raw.RawRouter();
+      for (const [p, i] of this.#calls)
+        if (p === null) r.unhandled(i);
+        else r.on(p, i);
+      return r;
+    });
 
     on(pattern, handler) {
       if (typeof pattern !== 'string') throw invalid(`pattern must be a string, got ${describe(pattern)}`);
@@ -114,18 +111,6 @@ function createPipeline(backend, h) {
         call(() => this.#live().matches(String(type))),
         (i) => this.#handlers[i],
       );
-    }
-
-    #live() {
-      if (this.#gen !== live().gen) {
-        const r = new (live().raw.RawRouter)();
-        for (const [p, i] of this.#calls)
-          if (p === null) r.unhandled(i);
-          else r.on(p, i);
-        this.#raw = r;
-        this.#gen = live().gen;
-      }
-      return this.#raw;
     }
   }
 
@@ -178,11 +163,8 @@ function createPipeline(backend, h) {
    * request; `begin` / `run` / `finish` are the steps, for integrations that need them apart.
    */
   class Receiver {
-    #raw;
-    #gen;
-    #json; // to rebuild on a fresh instance after a wasm trap
-    #rotated = new Map(); // wasm: provider name -> the secrets (JSON list) setSecrets made live since
-    #store;
+    #live; // the raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store)
+    #rotated = new Map(); // provider name -> the secrets (JSON list) setSecrets made live: a rebuild applies them again
     #names;
     #index;
     #fns;
@@ -217,27 +199,17 @@ function createPipeline(backend, h) {
       config.routes = routes;
       config.unhandled = options.unhandled !== undefined;
       const json = h.toJson(config, 'Receiver');
-      this.#raw = call(() => new (live().raw.RawReceiver)(json, store[RAW]));
-      this.#gen = live().gen;
-      if (backend === 'wasm') this.#json = json;
-      this.#store = store;
+      this.#live = rebuilding((raw) => {
+        const r = new raw.RawReceiver(json, store[RAW]);
+        for (const [provider, list] of this.#rotated) r.setSecrets(provider, list);
+        return r;
+      });
+      const raw = this.#live();
       this.#fns = fns;
       this.#blocking = store[RAW].mayBlock;
-      this.#names = Array.from(this.#raw.headerNames);
-      this.#fast = this.#blocking ? -1 : this.#raw.fastId;
+      this.#names = Array.from(raw.headerNames);
+      this.#fast = this.#blocking ? -1 : raw.fastId;
       this.#index = h.headerIndex(this.#names);
-    }
-
-    /** The raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store). */
-    #live() {
-      if (this.#gen !== live().gen) {
-        const raw = call(() => new (live().raw.RawReceiver)(this.#json, this.#store[RAW]));
-        // Secrets rotated since construction are live again on the rebuilt receiver.
-        for (const [provider, list] of this.#rotated) call(() => raw.setSecrets(provider, list));
-        this.#raw = raw;
-        this.#gen = live().gen;
-      }
-      return this.#raw;
     }
 
     /** The core's answer for a failure of the host glue (a consumed body, a crash), reported to `onReject`. */
@@ -275,8 +247,7 @@ function createPipeline(backend, h) {
       if (typeof provider !== 'string') throw invalid(`provider must be a provider's name, got ${describe(provider)}`);
       const list = h.secretList(secrets);
       call(() => this.#live().setSecrets(provider, list));
-      // wasm: a rebuild after a trap must come back with the secrets now live.
-      if (this.#json !== undefined) this.#rotated.set(provider, list);
+      this.#rotated.set(provider, list);
     }
 
     /** The largest body any provider accepts (bytes). */
@@ -316,7 +287,7 @@ function createPipeline(backend, h) {
       // nowOf({now}) without the object when there is nothing to check.
       const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
       if (this.#blocking) {
-        const raw = this.#raw;
+        const raw = this.#live();
         return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then(
           (r) => this.#step(r, raw, bytes),
           (e) => Promise.reject(wrap(e)),
