@@ -320,6 +320,11 @@ function toJson(value, what) {
   }
 }
 
+/** A native fast call: `f(id, body, now, ...)` with the picked header values as its last eight arguments. */
+function fast(f, id, body, now, v) {
+  return f(id, body, now, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+}
+
 /**
  * A wasm trap (a Rust panic aborts on wasm32) or a wasm stack overflow: the instance stopped mid-call,
  * with its shadow stack pointer, borrow flags and allocations left as they were, so it is not reused.
@@ -464,19 +469,7 @@ function createApi(raw, backend, opts = {}) {
         const id = this.#fast;
         r =
           id >= 0 && typeof b !== 'string'
-            ? cur.raw.verifyFast(
-                id,
-                b,
-                now,
-                values[0],
-                values[1],
-                values[2],
-                values[3],
-                values[4],
-                values[5],
-                values[6],
-                values[7],
-              )
+            ? fast(cur.raw.verifyFast, id, b, now, values)
             : this.#live().verify(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
@@ -495,19 +488,7 @@ function createApi(raw, backend, opts = {}) {
         const id = this.#fast;
         r =
           id >= 0 && typeof b !== 'string'
-            ? cur.raw.verifySignatureFast(
-                id,
-                b,
-                now,
-                values[0],
-                values[1],
-                values[2],
-                values[3],
-                values[4],
-                values[5],
-                values[6],
-                values[7],
-              )
+            ? fast(cur.raw.verifySignatureFast, id, b, now, values)
             : this.#live().verifySignature(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
