@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookverify::dedup::{
-    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
-};
+use hookverify::dedup::{Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
 use hookverify::dispatch::Pattern;
 use hookverify::receiver::{Decision, Delivery as CoreDelivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, ReceiverConfig};
@@ -62,9 +60,6 @@ pub struct Pipeline {
     handlers: Vec<Handler>,
     names: convert::Names,
     may_block: bool,
-    /// The receiver's store and lease again, for `start` (the core receiver keeps them private).
-    store: Arc<dyn CoreStore>,
-    lease: Duration,
 }
 
 #[pymethods]
@@ -82,10 +77,9 @@ impl Pipeline {
             }
             let store = store.get().inner.clone();
             let may_block = store.may_block();
-            let inner = core(py, config.build_with(Box::new(store.clone()), |i, _| Ok(verifiers[i].get().inner.clone())))?;
-            let lease = config.lease_seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(DEFAULT_LEASE);
+            let inner = core(py, config.build_with(Box::new(store), |i, _| Ok(verifiers[i].get().inner.clone())))?;
             let names = convert::Names::new(inner.header_names().iter().map(String::as_str));
-            Ok(Pipeline { inner, handlers, names, may_block, store, lease })
+            Ok(Pipeline { inner, handlers, names, may_block })
         })
     }
 
@@ -176,7 +170,7 @@ impl Pipeline {
     }
 
     /// Called when a worker picks a queued async delivery up, just before its handlers run: the
-    /// claim taken at accept time is exchanged for a fresh one (release, then claim with a full
+    /// claim taken at accept time is exchanged for a fresh one (core `Receiver::reclaim`: a full
     /// lease and a new, higher fencing token), so the lease covers the handlers' work and not the
     /// time spent in the queue. Returns what to do:
     /// `"run"` (the delivery now holds the fresh claim), `"done"` (another copy completed it while
@@ -185,13 +179,8 @@ impl Pipeline {
     fn start(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>) -> PyResult<&'static str> {
         guard(py, || {
             let delivery = delivery.get();
-            let key = &delivery.inner.key;
             let token = Token(delivery.token.load(Ordering::Acquire));
-            let outcome = convert::maybe_detach(py, self.may_block, || {
-                // A release that finds another token changes nothing; the claim below then reports the holder.
-                self.store.release(key, token)?;
-                self.store.claim(key, self.lease)
-            });
+            let outcome = convert::maybe_detach(py, self.may_block, || self.inner.reclaim(&delivery.inner, token));
             Ok(match outcome {
                 Ok(Claim::Acquired(fresh)) => {
                     delivery.token.store(fresh.0, Ordering::Release);
