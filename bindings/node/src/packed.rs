@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use hookverify::receiver::{Decision, Delivery};
+use hookverify::receiver::{Decision, Delivery, Receiver};
 use hookverify::{EventRef, Headers, Lookup, Verified, Verifier};
 
 /// The values JS picked for the verifier's header names, in the order of those names: from the
@@ -221,20 +221,21 @@ pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
     out.finish()
 }
 
-/// A claimed delivery as fields `0, handle, id, type, timestamp | null, keyIndex, dataStart,
-/// dataEnd, provider, token, path, query | null, sync (0/1), handler, …` (`RawReceiver.begin`).
-pub(crate) fn delivery_fields(handle: u64, d: &Delivery, provider: &str, handlers: impl Iterator<Item = u32>) -> String {
+/// A delivery `r` claimed as fields `0, handle, id, type, timestamp | null, keyIndex, dataStart,
+/// dataEnd, provider, token, path, query | null, sync (0/1), handler, …` (`RawReceiver.begin`;
+/// each handler is its index into the JS handler list).
+pub(crate) fn delivery_fields(handle: u64, d: &Delivery, r: &Receiver<usize>) -> String {
     let e = &d.event;
     let mut out = Fields::with_capacity(96 + e.id.len() + e.event_type.len() + d.path.len());
     out.num(0).num(handle).event(&e.id, &e.event_type, e.timestamp, e.key_index, e.data_range());
-    out.text(provider).num(d.token.0).text(&d.path);
+    out.text(r.providers()[d.provider].name()).num(d.token.0).text(&d.path);
     match &d.query {
         Some(q) => out.text(q),
         None => out.null(),
     };
     out.num(u8::from(d.sync));
-    for h in handlers {
-        out.num(h);
+    for i in &d.handlers {
+        out.num(*r.handler(*i) as u32);
     }
     out.finish()
 }

@@ -16,7 +16,7 @@ use hookverify::{Error as CoreError, Headers, Router};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::raw::build_receiver;
+use crate::raw::{build_receiver, unknown_delivery};
 use crate::packed::{decision_fields, delivery_fields, Picked};
 use crate::{fault, guard, panic_error, store_threads};
 
@@ -53,11 +53,6 @@ impl RawStore {
     pub fn may_block(&self) -> bool {
         self.inner.may_block()
     }
-}
-
-/// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
-fn decision(d: Decision) -> String {
-    decision_fields(&d)
 }
 
 fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
@@ -104,11 +99,10 @@ impl Shared {
     /// range is in the body's bytes).
     pub(crate) fn outcome(&self, step: Step) -> String {
         match step {
-            Step::Respond(d) => decision(d),
+            Step::Respond(d) => decision_fields(&d),
             Step::Run(d) => {
                 let handle = self.next.fetch_add(1, Ordering::Relaxed);
-                let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
+                let out = delivery_fields(handle, &d, &self.receiver);
                 self.pending().insert(handle, d);
                 out
             }
@@ -118,7 +112,7 @@ impl Shared {
     /// `finish` of the delivery JS holds `handle` of (removed from the pending map first).
     pub(crate) fn finish_handle(&self, env: &Env, handle: f64, ok: bool) -> Result<String> {
         let d = guard(env, || self.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
-        Ok(decision(self.finish(&d, ok)))
+        Ok(decision_fields(&self.finish(&d, ok)))
     }
 
     fn finish(&self, d: &Delivery, ok: bool) -> Decision {
@@ -128,10 +122,6 @@ impl Shared {
         }))
         .unwrap_or_else(panicked)
     }
-}
-
-fn unknown_delivery() -> CoreError {
-    CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() }
 }
 
 /// The receiving pipeline of one endpoint; `id` reaches it from the fast calls.
@@ -181,7 +171,7 @@ impl RawReceiver {
     /// as decision fields; `null` when within the cap.
     #[napi]
     pub fn too_large(&self, length: f64) -> Option<String> {
-        self.shared.receiver.too_large(length as u64).map(decision)
+        self.shared.receiver.too_large(length as u64).map(|d| decision_fields(&d))
     }
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
@@ -230,7 +220,7 @@ impl RawReceiver {
         let d = guard(&env, || {
             self.shared.pending().get(&(handle as u64)).map(|d| self.shared.receiver.accepted(d)).ok_or_else(unknown_delivery)
         })?;
-        Ok(decision(d))
+        Ok(decision_fields(&d))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
@@ -246,7 +236,7 @@ impl RawReceiver {
         let (deferred, promise) = env.create_deferred::<String, Resolver>()?;
         let shared = self.shared.clone();
         store_threads::spawn(move || {
-            let answer = decision(shared.finish(&delivery, ok));
+            let answer = decision_fields(&shared.finish(&delivery, ok));
             deferred.resolve(Box::new(move |_env| Ok(answer)));
         });
         Ok(promise)
@@ -264,7 +254,7 @@ type Resolver = Box<dyn FnOnce(Env) -> Result<String> + Send>;
 
 /// The 503 `store_unavailable` (with `Retry-After`) of a delivery refused before any claim.
 fn busy(why: &str) -> String {
-    decision(Decision::from_error(&CoreError::StoreUnavailable { reason: why.into() }))
+    decision_fields(&Decision::from_error(&CoreError::StoreUnavailable { reason: why.into() }))
 }
 
 /// The core `Router` alone: event-type patterns to JS handler indexes.

@@ -37,6 +37,11 @@ pub(crate) fn secrets_of(json: &str) -> Result<Vec<String>> {
     hookverify::options::from_json("setSecrets", json)
 }
 
+/// The error for a delivery handle that names no pending delivery.
+pub(crate) fn unknown_delivery() -> Error {
+    Error::InvalidArgument { reason: "unknown or already finished delivery".into() }
+}
+
 /// A built receiver and the lowercase header names JS packs values for (in this order).
 pub(crate) fn build_receiver(options_json: &str, store: Box<dyn Store>) -> Result<(Receiver<usize>, Vec<String>)> {
     let r = ReceiverConfig::from_json(options_json)?.build(store)?;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hookverify::dedup::{MemoryStore, Store, DEFAULT_CAPACITY};
-use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
-use hookverify::{Error as CoreError, Router};
+use hookverify::receiver::{Delivery, Receiver, Request, Step};
+use hookverify::Router;
 use wasm_bindgen::prelude::*;
 
 use crate::packed::{decision_fields, delivery_fields, Picked};
@@ -37,11 +37,6 @@ impl RawStore {
     }
 }
 
-/// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
-fn decision(d: Decision) -> String {
-    decision_fields(&d)
-}
-
 /// The core's answer (decision fields) for a failure of the JS glue itself (see the napi binding).
 #[wasm_bindgen(js_name = errorDecision)]
 pub fn error_decision(code: &str, reason: String) -> String {
@@ -49,7 +44,7 @@ pub fn error_decision(code: &str, reason: String) -> String {
 }
 
 fn unknown_delivery() -> JsValue {
-    to_js(CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() })
+    to_js(raw::unknown_delivery())
 }
 
 /// The receiving pipeline of one endpoint. Claimed deliveries stay here, keyed by a handle JS holds,
@@ -87,7 +82,7 @@ impl RawReceiver {
     /// as decision fields; `null` when within the cap.
     #[wasm_bindgen(js_name = tooLarge)]
     pub fn too_large(&self, length: f64) -> Option<String> {
-        self.receiver.too_large(length as u64).map(decision)
+        self.receiver.too_large(length as u64).map(|d| decision_fields(&d))
     }
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
@@ -106,12 +101,11 @@ impl RawReceiver {
         fault();
         let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
         Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
-            Step::Respond(d) => decision(d),
+            Step::Respond(d) => decision_fields(&d),
             Step::Run(d) => {
                 let handle = self.next.get();
                 self.next.set(handle.wrapping_add(1).max(1));
-                let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
+                let out = delivery_fields(u64::from(handle), &d, &self.receiver);
                 self.pending.borrow_mut().insert(handle, d);
                 out
             }
@@ -122,14 +116,14 @@ impl RawReceiver {
     pub fn accepted(&self, handle: u32) -> Result<String, JsValue> {
         let pending = self.pending.borrow();
         let d = pending.get(&handle).ok_or_else(unknown_delivery)?;
-        Ok(decision(self.receiver.accepted(d)))
+        Ok(decision_fields(&self.receiver.accepted(d)))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     pub fn finish(&self, handle: u32, ok: bool) -> Result<String, JsValue> {
         let d = self.pending.borrow_mut().remove(&handle).ok_or_else(unknown_delivery)?;
         fault();
-        Ok(decision(self.receiver.finish(&d, ok)))
+        Ok(decision_fields(&self.receiver.finish(&d, ok)))
     }
 
     /// Forgets a delivery JS dropped without finishing it (its claim expires after the lease).
