@@ -138,35 +138,24 @@ impl Fields {
     /// A text field.
     pub(crate) fn text(&mut self, s: &str) -> &mut Fields {
         let units = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
-        let mut buf = [0u8; 24];
-        let at = decimal(units as u64, false, &mut buf[..23]);
-        buf[23] = b':';
-        self.0.extend_from_slice(&buf[at..]);
+        self.0.extend_from_slice(itoa::Buffer::new().format(units).as_bytes());
+        self.0.push(b':');
         self.0.extend_from_slice(s.as_bytes());
         self
     }
 
-    /// A number field (decimal; integers below 2^53 are exact). Written by hand: `core::fmt` and a
-    /// temporary string per number were a visible part of a receiver step. The digits are written
-    /// once, right-aligned in a stack buffer, their count and `:` in front of them, and the whole
-    /// field copied in one go.
+    /// A number field (decimal; integers below 2^53 are exact; clamped to ±`u64::MAX`). Formatted
+    /// by `itoa` on the stack: `core::fmt` and a temporary string per number were a visible part of
+    /// a receiver step.
     pub(crate) fn num(&mut self, n: impl Into<i128>) -> &mut Fields {
         let n: i128 = n.into();
-        let (neg, abs) = (n < 0, n.unsigned_abs().min(u64::MAX as u128) as u64);
-        let mut buf = [0u8; 24];
-        let at = decimal(abs, neg, &mut buf);
-        // At most 21 characters ('-' and 20 digits): the count is one or two digits.
-        let len = buf.len() - at;
-        let mut start = at - 1;
-        buf[start] = b':';
-        start -= 1;
-        buf[start] = b'0' + (len % 10) as u8;
-        if len >= 10 {
-            start -= 1;
-            buf[start] = b'0' + (len / 10) as u8;
-        }
-        self.0.extend_from_slice(&buf[start..]);
-        self
+        let mut buf = itoa::Buffer::new();
+        let digits = match (i64::try_from(n), u64::try_from(n)) {
+            (Ok(i), _) => buf.format(i),
+            (_, Ok(u)) => buf.format(u),
+            _ => buf.format(n.clamp(-(u64::MAX as i128), u64::MAX as i128)),
+        };
+        self.text(digits)
     }
 
     pub(crate) fn null(&mut self) -> &mut Fields {
@@ -179,25 +168,6 @@ impl Fields {
         // bytes are UTF-8.
         unsafe { String::from_utf8_unchecked(self.0) }
     }
-}
-
-/// Writes `n` (with a leading `-` when `neg`) as decimal ASCII right-aligned at the end of `buf`
-/// (which must have room: 21 bytes for any u64 and sign) and returns where it starts.
-fn decimal(mut n: u64, neg: bool, buf: &mut [u8]) -> usize {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if neg {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    i
 }
 
 impl Fields {
