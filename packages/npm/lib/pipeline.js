@@ -24,11 +24,7 @@ function createPipeline(backend, h) {
     #raw; // after a wasm trap: an empty store on the fresh instance (as after a process restart)
 
     constructor(options) {
-      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-        throw invalid(`MemoryStore options must be an object like {capacity}, got ${describe(options)}`);
-      }
-      known(options ?? {}, ['capacity'], 'MemoryStore');
-      const { capacity } = options ?? {}; // undefined: the core's default
+      const { capacity } = storeOptions(options, ['capacity'], 'MemoryStore'); // undefined: the core's default
       if (capacity !== undefined && (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
         throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
       }
@@ -51,11 +47,7 @@ function createPipeline(backend, h) {
       }
       if (typeof url !== 'string')
         throw invalid(`the redis URL must be a string like redis://127.0.0.1:6379, got ${describe(url)}`);
-      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-        throw invalid(`RedisStore options must be an object like {prefix, timeoutMs}, got ${describe(options)}`);
-      }
-      known(options ?? {}, ['prefix', 'timeoutMs'], 'RedisStore');
-      const { prefix, timeoutMs } = options ?? {}; // undefined: the core's defaults
+      const { prefix, timeoutMs } = storeOptions(options, ['prefix', 'timeoutMs'], 'RedisStore'); // undefined: the core's defaults
       if (prefix !== undefined && typeof prefix !== 'string')
         throw invalid(`prefix must be a string, got ${describe(prefix)}`);
       if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff)) {
@@ -63,6 +55,22 @@ function createPipeline(backend, h) {
       }
       this[RAW] = call(() => raw.RawStore.redis(url, prefix, timeoutMs));
     }
+  }
+
+  /**
+   * A store's options object (`{}` when absent), its keys checked against `keys`: a misspelt store
+   * option would silently change behaviour, so it is refused.
+   */
+  function storeOptions(options, keys, what) {
+    if (options === undefined) return {};
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalid(`${what} options must be an object like {${keys.join(', ')}}, got ${describe(options)}`);
+    }
+    for (const k of Object.keys(options)) {
+      if (!keys.includes(k))
+        throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
+    }
+    return options;
   }
 
   function call(f) {
@@ -129,14 +137,6 @@ function createPipeline(backend, h) {
     'dangerouslySkipTimestampCheck',
     'maxEventAge',
   ];
-
-  /** A misspelt store option would silently change behaviour: refuse it. */
-  function known(options, keys, what) {
-    for (const k of Object.keys(options)) {
-      if (!keys.includes(k))
-        throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
-    }
-  }
 
   /** Routes from `handlers: {pattern: fn | fn[]}` and `routes: [{pattern, provider, path, handler}]`. */
   function routesOf(options) {
@@ -443,16 +443,10 @@ function createPipeline(backend, h) {
       return this.#handOff(step, extra, req);
     }
 
-    /** `begin()`: the step (a promise of it); any throw becomes the rejection. */
+    /** #handleStep for a store that may block: `begin()` and #finish give promises; any throw becomes the rejection. */
     async #handleBlocking(begin, extra, req) {
-      const step = await begin();
-      if (!(step instanceof Delivery)) return { decision: step, done: DONE };
-      if (step.sync) {
-        let ok = this.#run(step, extra, req);
-        if (typeof ok !== 'boolean') ok = await ok;
-        return { decision: await this.#finish(step, ok), done: DONE };
-      }
-      return this.#handOff(step, extra, req);
+      const out = await this.#handleStep(await begin(), extra, req);
+      return { decision: await out.decision, done: out.done };
     }
 
     /** Async mode: the 202 now; the handlers, then complete or release, after it went out. */
