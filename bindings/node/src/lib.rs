@@ -9,7 +9,7 @@
 //! `verify` / `verifySignature`, `diagnose(optionsJson, body, now)` (the report as JSON) and
 //! `hintTable()`.
 //! Failures throw an `Error` carrying `code` and `detailsJson`.
-//! The receiving pipeline (`RawStore`, `RawReceiver`, `RawRouter`) is in `pipeline.rs`.
+//! The receiving pipeline (`RawStore`, `RawReceiver`) is in `pipeline.rs`; `routerMatches` is the `Router`'s.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -144,6 +144,13 @@ pub fn error_codes() -> Vec<&'static str> {
 #[napi]
 pub fn error_decision(code: String, reason: String) -> String {
     raw::error_decision(&code, reason)
+}
+
+/// The JS `Router`'s match: the indexes of its handlers for `event_type` (core `select_routes`:
+/// route `i` is `patterns[i]`; the unhandled one, when there is one, `patterns.len()`).
+#[napi]
+pub fn router_matches(patterns: Vec<String>, unhandled: bool, event_type: String) -> Vec<u32> {
+    hookverify::dispatch::select_routes(&patterns, unhandled, &event_type).into_iter().map(|i| i as u32).collect()
 }
 
 /// Names of the built-in scheme presets.

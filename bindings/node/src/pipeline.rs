@@ -1,5 +1,5 @@
 //! The core `Receiver` (sans-IO) for JS: `RawStore`, `RawReceiver` with `begin` / `accepted` /
-//! `finish` / `release` (deliveries stay in Rust, JS holds a handle), and the bare `RawRouter`. Handlers stay in JS (see `config.rs`).
+//! `finish` / `release` (deliveries stay in Rust, JS holds a handle). Handlers stay in JS (see `raw.rs`).
 //! When the store may block (Redis), `beginAsync` / `finishAsync` run on the binding's own store
 //! threads (`store_threads.rs`), so neither the event loop nor the libuv threadpool waits on the
 //! network.
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use hookverify::dedup::{MemoryStore, RedisStore, Store, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
-use hookverify::{Error as CoreError, Headers, Router};
+use hookverify::{Error as CoreError, Headers};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -139,7 +139,7 @@ impl Drop for RawReceiver {
 
 #[napi]
 impl RawReceiver {
-    /// Builds the receiver from its options JSON (see `config.rs`) and a store.
+    /// Builds the receiver from its options JSON (see `raw.rs`) and a store.
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
@@ -255,33 +255,4 @@ type Resolver = Box<dyn FnOnce(Env) -> Result<String> + Send>;
 /// The 503 `store_unavailable` (with `Retry-After`) of a delivery refused before any claim.
 fn busy(why: &str) -> String {
     decision_fields(&Decision::from_error(&CoreError::StoreUnavailable { reason: why.into() }))
-}
-
-/// The core `Router` alone: event-type patterns to JS handler indexes.
-#[napi]
-pub struct RawRouter {
-    inner: Router<u32>,
-}
-
-#[napi]
-impl RawRouter {
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        RawRouter { inner: Router::new() }
-    }
-    /// Adds handler `index` for `pattern` (`user.created`, `user.*`, `*`).
-    #[napi]
-    pub fn on(&mut self, pattern: String, index: u32) {
-        self.inner.on(&pattern, index);
-    }
-    /// Sets the fallback handler index.
-    #[napi]
-    pub fn unhandled(&mut self, index: u32) {
-        self.inner.unhandled(index);
-    }
-    /// Handler indexes for `event_type`, in registration order.
-    #[napi]
-    pub fn matches(&self, event_type: String) -> Vec<u32> {
-        self.inner.matches(&event_type).into_iter().copied().collect()
-    }
 }

@@ -264,11 +264,7 @@ impl Delivery {
 pub fn select_routes(py: Python<'_>, patterns: Vec<String>, event_type: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
     guard(py, || {
         let event_type = convert::string(py, "event_type", event_type)?;
-        let mut router = hookverify::Router::new();
-        for (i, p) in patterns.iter().enumerate() {
-            router.on(p, i);
-        }
-        Ok(router.matches(&event_type).into_iter().copied().collect())
+        Ok(hookverify::dispatch::select_routes(&patterns, false, &event_type))
     })
 }
 

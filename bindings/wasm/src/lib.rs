@@ -19,7 +19,7 @@ mod raw;
 use packed::{event_fields, header_plan, pack, Picked};
 use wasm_bindgen::prelude::*;
 
-/// The receiving pipeline: `RawStore`, `RawReceiver`, `RawRouter`.
+/// The receiving pipeline: `RawStore`, `RawReceiver`, `routerMatches`.
 mod pipeline;
 
 /// A JS `Error` carrying the core's `code` and `detailsJson`.

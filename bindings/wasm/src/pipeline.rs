@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use hookverify::dedup::{MemoryStore, Store, DEFAULT_CAPACITY};
 use hookverify::receiver::{Delivery, Receiver, Request, Step};
-use hookverify::Router;
 use wasm_bindgen::prelude::*;
 
 use crate::packed::{decision_fields, delivery_fields, Picked};
@@ -59,7 +58,7 @@ pub struct RawReceiver {
 
 #[wasm_bindgen]
 impl RawReceiver {
-    /// Builds the receiver from its options JSON (see `config.rs`) and a store.
+    /// Builds the receiver from its options JSON (see `raw.rs`) and a store.
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, store: &RawStore) -> Result<RawReceiver, JsValue> {
         let (receiver, names) = raw::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
@@ -132,28 +131,8 @@ impl RawReceiver {
     }
 }
 
-/// The core `Router` alone: event-type patterns to JS handler indexes.
-#[wasm_bindgen]
-pub struct RawRouter {
-    inner: Router<u32>,
-}
-
-#[wasm_bindgen]
-impl RawRouter {
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> RawRouter {
-        RawRouter { inner: Router::new() }
-    }
-    /// Adds handler `index` for `pattern` (`user.created`, `user.*`, `*`).
-    pub fn on(&mut self, pattern: &str, index: u32) {
-        self.inner.on(pattern, index);
-    }
-    /// Sets the fallback handler index.
-    pub fn unhandled(&mut self, index: u32) {
-        self.inner.unhandled(index);
-    }
-    /// Handler indexes for `event_type`, in registration order.
-    pub fn matches(&self, event_type: &str) -> Vec<u32> {
-        self.inner.matches(event_type).into_iter().copied().collect()
-    }
+/// The JS `Router`'s match (see the napi binding's `routerMatches`).
+#[wasm_bindgen(js_name = routerMatches)]
+pub fn router_matches(patterns: Vec<String>, unhandled: bool, event_type: &str) -> Vec<u32> {
+    hookverify::dispatch::select_routes(&patterns, unhandled, event_type).into_iter().map(|i| i as u32).collect()
 }

@@ -6,7 +6,7 @@
 /**
  * @param h helpers shared with api.js: { invalid, describe, wrap, rebuilding, pickValues, headerIndex, pack, nowOf, live,
  *   readStart, readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by
- *   field); `live()` is `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a
+ *   field); `live()` is `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, routerMatches) and how many times a
  *   wasm trap replaced it; `rebuilding(make)` keeps a raw object on the live instance (objects made before rebuild on the
  *   fresh instance, their in-memory state starting empty)
  */
@@ -86,39 +86,33 @@ function createPipeline(backend, h) {
     return fn;
   }
 
-  /** Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to handlers. */
+  /**
+   * Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to
+   * handlers, matched by the core's rule (`routerMatches`; nothing held in the backend, so nothing
+   * to rebuild after a wasm trap).
+   */
   class Router {
+    #patterns = [];
     #handlers = [];
-    #calls = []; // [pattern | null, index]: replayed on a fresh instance after a wasm trap
-    #live = rebuilding((raw) => {
-      const r = new raw.RawRouter();
-      for (const [p, i] of this.#calls)
-        if (p === null) r.unhandled(i);
-        else r.on(p, i);
-      return r;
-    });
+    #unhandled = null;
 
     on(pattern, handler) {
       if (typeof pattern !== 'string') throw invalid(`pattern must be a string, got ${describe(pattern)}`);
-      const i = this.#handlers.push(checkHandler(handler, 'handler')) - 1;
-      this.#calls.push([pattern, i]);
-      call(() => this.#live().on(pattern, i));
+      this.#handlers.push(checkHandler(handler, 'handler'));
+      this.#patterns.push(pattern);
       return this;
     }
 
     unhandled(handler) {
-      const i = this.#handlers.push(checkHandler(handler, 'handler')) - 1;
-      this.#calls.push([null, i]);
-      call(() => this.#live().unhandled(i));
+      this.#unhandled = checkHandler(handler, 'handler');
       return this;
     }
 
     /** The handlers for `type`, in registration order (the unhandled one when none match). */
     match(type) {
-      return Array.from(
-        call(() => this.#live().matches(String(type))),
-        (i) => this.#handlers[i],
-      );
+      const fns = this.#handlers;
+      const got = call(() => live().raw.routerMatches(this.#patterns, this.#unhandled !== null, String(type)));
+      return Array.from(got, (i) => (i === fns.length ? this.#unhandled : fns[i]));
     }
   }
 
