@@ -635,6 +635,29 @@ class Receiver:
         return f"Receiver(providers={names}, store={self.store!r}, mode={self.mode!r}, routes={len(self._routes)})"
 
 
+class _Routes:
+    """``on`` and ``unhandled`` of an integration object that wraps a ``receiver`` (Flask's
+    ``WebhookBlueprint``, FastAPI's ``Webhook``): they add the receiver's handlers."""
+
+    receiver: Receiver
+
+    def on(
+        self,
+        pattern: str,
+        handler: t.Optional[Handler] = None,
+        *,
+        provider: t.Optional[str] = None,
+        path: t.Optional[str] = None,
+    ) -> t.Any:
+        """Adds a handler (sync or async) for an event-type pattern, optionally one provider's or
+        one path's; without ``handler``, a decorator. See ``Receiver.on``."""
+        return self.receiver.on(pattern, handler, provider=provider, path=path)
+
+    def unhandled(self, handler: Handler) -> Handler:
+        """The handler for event types no route takes."""
+        return self.receiver.unhandled(handler)
+
+
 async def _await(awaitable: t.Any) -> t.Any:
     return await awaitable
 
