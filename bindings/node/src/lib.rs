@@ -267,7 +267,6 @@ impl RawVerifier {
     pub fn set_secrets(&self, env: Env, secrets_json: String) -> Result<()> {
         guard(&env, || raw::set_secrets(&self.state.inner, &secrets_json))
     }
-
 }
 
 fn bytes<'a>(body: &'a Either<&[u8], String>) -> &'a [u8] {

@@ -29,8 +29,7 @@ impl<'a> Picked<'a> {
     /// `\u{2}` + two 15-bit length chars (UTF-16 units, high first) + the value.
     /// One string crossing instead of one per header (see `lib/api.js` `#pack`).
     pub(crate) fn unpack(names: &'a [String], packed: &'a str) -> hookverify::Result<Picked<'a>> {
-        Self::unpack_opt(names, packed)
-            .ok_or_else(|| hookverify::Error::InternalError { reason: "badly packed header values".into() })
+        Self::unpack_opt(names, packed).ok_or_else(|| hookverify::Error::InternalError { reason: "badly packed header values".into() })
     }
 
     fn unpack_opt(names: &'a [String], packed: &'a str) -> Option<Picked<'a>> {

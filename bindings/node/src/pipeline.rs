@@ -16,8 +16,8 @@ use hookverify::{Error as CoreError, Headers};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::raw::{build_receiver, unknown_delivery};
 use crate::packed::{decision_fields, delivery_fields, Picked};
+use crate::raw::{build_receiver, unknown_delivery};
 use crate::{fault, guard, panic_error, store_threads};
 
 /// A dedup store; one may back several receivers.

@@ -170,4 +170,5 @@ impl RawVerifier {
     pub fn set_secrets(&self, secrets_json: &str) -> Result<(), JsValue> {
         fault();
         raw::set_secrets(&self.inner, secrets_json).map_err(to_js)
-    }}
+    }
+}
