@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookverify::dedup::{Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
+use hookverify::dedup::{
+    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
 use hookverify::dispatch::Pattern;
 use hookverify::receiver::{Decision, Delivery as CoreDelivery, Receiver, Request, Step};
 use hookverify::{Error as CoreError, ReceiverConfig};
@@ -259,12 +261,14 @@ impl Delivery {
 }
 
 /// The indexes of the `patterns` whose handlers an event of `event_type` goes to, by the core
-/// `Router`'s rule: the specific patterns that match, else the `*` ones.
+/// `Router`'s rule (`dispatch::select_routes`): the specific patterns that match, else the `*` ones,
+/// else (when `unhandled`) the index `len(patterns)`.
 #[pyfunction]
-pub fn select_routes(py: Python<'_>, patterns: Vec<String>, event_type: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+#[pyo3(signature = (patterns, event_type, unhandled=false))]
+pub fn select_routes(py: Python<'_>, patterns: Vec<String>, event_type: &Bound<'_, PyAny>, unhandled: bool) -> PyResult<Vec<usize>> {
     guard(py, || {
         let event_type = convert::string(py, "event_type", event_type)?;
-        Ok(hookverify::dispatch::select_routes(&patterns, false, &event_type))
+        Ok(hookverify::dispatch::select_routes(&patterns, unhandled, &event_type))
     })
 }
 

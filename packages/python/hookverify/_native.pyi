@@ -188,5 +188,6 @@ def log_safe(text: str) -> str:
     """Text made safe for one log line: control characters (ANSI escapes, CR/LF, ...) as escapes."""
 
 def type_matches(pattern: str, event_type: str) -> bool: ...
-def select_routes(patterns: List[str], event_type: str) -> List[int]:
-    """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones."""
+def select_routes(patterns: List[str], event_type: str, unhandled: bool = False) -> List[int]:
+    """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones,
+    else (``unhandled``) ``len(patterns)``."""

@@ -215,8 +215,9 @@ class Router:
     def matches(self, event_type: str) -> t.List[Handler]:
         """The callables for ``event_type`` in registration order: those of the specific patterns
         that match, else those of ``*`` (a fallback), else the ``unhandled`` one, else none."""
-        found = [self.routes[i][1] for i in _native.select_routes([p for p, _ in self.routes], event_type)]
-        return found or ([self.fallback] if self.fallback is not None else [])
+        patterns = [p for p, _ in self.routes]
+        handlers = [h for _, h in self.routes] + ([self.fallback] if self.fallback is not None else [])
+        return [handlers[i] for i in _native.select_routes(patterns, event_type, self.fallback is not None)]
 
     def dispatch(self, event: Event) -> t.List[t.Any]:
         """Calls every matching callable with ``event``; returns their results."""
