@@ -627,7 +627,7 @@ class Receiver:
     ) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
-        if self.store.may_block or size > 64 * 1024:
+        if self.store.may_block or size > _native.DETACH_ABOVE_BYTES:
             return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, headers, body, now)
         return self.begin(path, headers, body, now)
 
