@@ -370,11 +370,13 @@ function createApi(raw, backend, opts = {}) {
   }
 
   // wasm takes bytes only; the native addon borrows Uint8Array or takes a string as-is.
-  const encoder = backend === 'wasm' ? new TextEncoder() : null;
+  const encoder = new TextEncoder();
+  const keepStrings = backend !== 'wasm';
 
-  function toBody(body) {
+  /** The body as the backend takes it; with `asBytes` always bytes (a string: its UTF-8). */
+  function toBody(body, asBytes) {
     if (body instanceof Uint8Array) return body;
-    if (typeof body === 'string') return encoder ? encoder.encode(body) : body;
+    if (typeof body === 'string') return keepStrings && !asBytes ? body : encoder.encode(body);
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
     if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     if (body !== null && typeof body === 'object') {
@@ -592,6 +594,7 @@ function createApi(raw, backend, opts = {}) {
     describe,
     toJson,
     secretList,
+    toBody,
     rebuilding,
     wrap: wrapHere,
     pickValues,

@@ -4,7 +4,7 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, rebuilding, pickValues, headerIndex, pack, nowOf, live,
+ * @param h helpers shared with api.js: { invalid, describe, toBody, wrap, rebuilding, pickValues, headerIndex, pack, nowOf, live,
  *   readStart, readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by
  *   field); `live()` is `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, routerMatches) and how many times a
  *   wasm trap replaced it; `rebuilding(make)` keeps a raw object on the live instance (objects made before rebuild on the
@@ -17,7 +17,6 @@ function createPipeline(backend, h) {
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
   const FAILURE = Symbol.for('hookverify.failure'); // shared with lib/express.js
   const WITH_REQ = {}; // `extra` of the HANDLE_REQ path: the handlers' context is built with `req`
-  const encoder = new TextEncoder();
 
   /** In-process dedup store (one process only; use RedisStore across processes). */
   class MemoryStore {
@@ -277,7 +276,7 @@ function createPipeline(backend, h) {
     #beginWith(path, headers, body, now) {
       if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
       const v = h.pickValues(this.#names, this.#index, headers);
-      const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
+      const bytes = h.toBody(body, true);
       // nowOf({now}) without the object when there is nothing to check.
       const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
       if (this.#blocking) {
@@ -530,13 +529,6 @@ function createPipeline(backend, h) {
         },
       };
     }
-  }
-
-  function toBytes(body) {
-    if (body instanceof Uint8Array) return body;
-    if (body instanceof ArrayBuffer) return new Uint8Array(body);
-    if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    throw invalid(`the body must be a Buffer, Uint8Array or string (the raw bytes), got ${describe(body)}`);
   }
 
   /** `{status, headers: {name: value}, body}` from the backend's fields `status, body, name, value, ...`. */
