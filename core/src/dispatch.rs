@@ -115,6 +115,20 @@ impl<H> Router<H> {
     }
 }
 
+/// The handler indexes an event of `event_type` goes to, for a host language that keeps its
+/// handlers in a list: route `i` is `patterns[i]`, and when `unhandled` the fallback is index
+/// `patterns.len()`. [`Router::matches`] of that router, in registration order.
+pub fn select_routes<S: AsRef<str>>(patterns: &[S], unhandled: bool, event_type: &str) -> Vec<usize> {
+    let mut router = Router::new();
+    for (i, p) in patterns.iter().enumerate() {
+        router.on(p.as_ref(), i);
+    }
+    if unhandled {
+        router.unhandled(patterns.len());
+    }
+    router.matches(event_type).into_iter().copied().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

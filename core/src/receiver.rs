@@ -763,6 +763,17 @@ impl<H> Receiver<H> {
     pub fn retention(&self) -> Duration {
         self.retention
     }
+
+    /// Takes an accepted delivery's claim again, with a full lease, when a worker starts its
+    /// handlers after it waited in a queue: the claim held under `token` (the delivery's, or the
+    /// one an earlier reclaim returned) is released — a release that finds another token changes
+    /// nothing — and the key claimed afresh, so the lease covers the handlers' work and not the
+    /// wait. [`Claim::Acquired`] carries the new, higher fencing token to finish under;
+    /// [`Claim::Done`] / [`Claim::InProgress`]: another copy completed or holds it.
+    pub fn reclaim(&self, delivery: &Delivery, token: Token) -> Result<Claim> {
+        self.store.release(&delivery.key, token)?;
+        self.store.claim(&delivery.key, self.lease)
+    }
 }
 
 #[cfg(test)]

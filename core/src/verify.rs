@@ -165,6 +165,25 @@ impl VerifierBuilder {
         self
     }
 
+    /// The options every front end maps one to one ([`VerifierOptions`], Python's keywords), each
+    /// `None` / `false` keeping what is set: [`tolerance_seconds`](Self::tolerance_seconds),
+    /// [`max_body_bytes`](Self::max_body_bytes),
+    /// [`dangerously_skip_timestamp_check`](Self::dangerously_skip_timestamp_check) and
+    /// [`max_event_age`](Self::max_event_age).
+    pub fn options(
+        mut self,
+        tolerance: Option<u64>,
+        max_body_bytes: Option<usize>,
+        skip_timestamp: bool,
+        max_event_age: Option<u64>,
+    ) -> Self {
+        self.tolerance = tolerance.or(self.tolerance);
+        self.max_body_bytes = max_body_bytes.unwrap_or(self.max_body_bytes);
+        self.skip_timestamp |= skip_timestamp;
+        self.max_event_age = max_event_age.or(self.max_event_age);
+        self
+    }
+
     /// Builds the verifier, computing each secret's HMAC key state once.
     pub fn build(self) -> Result<Verifier> {
         if let Some(e) = self.error {
@@ -306,20 +325,10 @@ impl VerifierOptions {
         if self.secret.is_some() && !self.secrets.is_empty() {
             return Err(Error::InvalidArgument { reason: "give either `secret` or `secrets`, not both".into() });
         }
-        let mut b = Verifier::builder(scheme).secrets(self.secret.iter().chain(&self.secrets));
-        if let Some(t) = self.tolerance_seconds {
-            b = b.tolerance_seconds(t);
-        }
-        if let Some(m) = self.max_body_bytes {
-            b = b.max_body_bytes(m);
-        }
-        if self.dangerously_skip_timestamp_check {
-            b = b.dangerously_skip_timestamp_check();
-        }
-        if let Some(age) = self.max_event_age {
-            b = b.max_event_age(age);
-        }
-        b.build()
+        Verifier::builder(scheme)
+            .secrets(self.secret.iter().chain(&self.secrets))
+            .options(self.tolerance_seconds, self.max_body_bytes, self.dangerously_skip_timestamp_check, self.max_event_age)
+            .build()
     }
 }
 

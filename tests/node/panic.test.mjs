@@ -7,9 +7,9 @@
 // objects lazily (a MemoryStore's dedup state starts empty, as after a restart).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { inspect } from 'node:util';
-import { BACKEND, ROOT, hv } from './backend.mjs';
+import { BACKEND, hv } from './backend.mjs';
+import { runFaulting } from './faulting.mjs';
 
 const CHILD = `
   import { hv, load, loadBytes } from './backend.mjs';
@@ -27,12 +27,7 @@ const CHILD = `
 `;
 
 test(`[${BACKEND}] a panic inside the core is internal_error; the process survives and the next call works`, () => {
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
-    cwd: `${ROOT}/tests/node`,
-    env: { ...process.env, HOOKVERIFY_TEST_PANIC: '1', HOOKVERIFY_BACKEND: BACKEND, RUST_BACKTRACE: '0' },
-    encoding: 'utf8',
-    timeout: 120000,
-  });
+  const run = runFaulting(CHILD);
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.equal(run.stdout.trim(), 'survived');
   assert.ok(!/Aborted|SIGABRT|fatal/i.test(run.stderr), run.stderr);

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { inspect } from 'node:util';
 import { createRequire } from 'node:module';
 import express from 'express';
-import { BACKEND, ROOT, hv } from './backend.mjs';
+import { BACKEND, hv } from './backend.mjs';
+import { runFaulting } from './faulting.mjs';
 import { listen, post } from './http.mjs';
 
 const require = createRequire(import.meta.url);
@@ -168,12 +168,7 @@ const CHILD = `
 `;
 
 test(`[${BACKEND}] rotated secrets survive the rebuild after a wasm trap`, () => {
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
-    cwd: `${ROOT}/tests/node`,
-    env: { ...process.env, HOOKVERIFY_TEST_PANIC: '1', HOOKVERIFY_BACKEND: BACKEND, RUST_BACKTRACE: '0' },
-    encoding: 'utf8',
-    timeout: 120000,
-  });
+  const run = runFaulting(CHILD);
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.deepEqual(JSON.parse(run.stdout.trim().split('\n').pop()), [true, 'no_matching_signature', 401, 200]);
 });

@@ -265,34 +265,30 @@ fn string_kind(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify
     }
 }
 
-fn u32_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<u32> {
-    let mut n = 0;
-    // SAFETY: a value of this call's env; fails (number expected) for a non-number.
-    if unsafe { sys::napi_get_value_uint32(env, v, &mut n) } == sys::Status::napi_ok {
-        Ok(n)
+/// A number or boolean argument, read by the napi getter `get` calls (`napi_get_value_uint32`,
+/// `_double`, `_bool`), which fails for a value of another type: then `what` has the wrong type.
+fn arg<T: Default>(what: &str, get: impl FnOnce(&mut T) -> sys::napi_status) -> hookverify::Result<T> {
+    let mut out = T::default();
+    if get(&mut out) == sys::Status::napi_ok {
+        Ok(out)
     } else {
         Err(arg_err(what))
     }
+}
+
+fn u32_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<u32> {
+    // SAFETY: a value of this call's env (the getter checks its type).
+    arg(what, |n| unsafe { sys::napi_get_value_uint32(env, v, n) })
 }
 
 fn f64_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<f64> {
-    let mut n = 0.0;
     // SAFETY: as in `u32_arg`.
-    if unsafe { sys::napi_get_value_double(env, v, &mut n) } == sys::Status::napi_ok {
-        Ok(n)
-    } else {
-        Err(arg_err(what))
-    }
+    arg(what, |n| unsafe { sys::napi_get_value_double(env, v, n) })
 }
 
 fn bool_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> hookverify::Result<bool> {
-    let mut b = false;
     // SAFETY: as in `u32_arg`.
-    if unsafe { sys::napi_get_value_bool(env, v, &mut b) } == sys::Status::napi_ok {
-        Ok(b)
-    } else {
-        Err(arg_err(what))
-    }
+    arg(what, |b| unsafe { sys::napi_get_value_bool(env, v, b) })
 }
 
 /// The bytes of a Uint8Array (a Buffer is one) argument.

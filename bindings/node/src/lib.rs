@@ -9,23 +9,23 @@
 //! `verify` / `verifySignature`, `diagnose(optionsJson, body, now)` (the report as JSON) and
 //! `hintTable()`.
 //! Failures throw an `Error` carrying `code` and `detailsJson`.
-//! The receiving pipeline (`RawStore`, `RawReceiver`, `RawRouter`) is in `pipeline.rs`.
+//! The receiving pipeline (`RawStore`, `RawReceiver`) is in `pipeline.rs`; `routerMatches` is the `Router`'s.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use hookverify::scheme::preset_names;
-use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, VerifierOptions};
+use hookverify::{Algorithm, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-mod config;
 mod diag;
 mod fast;
 mod packed;
 mod pipeline;
+mod raw;
 mod store_threads;
 use fast::VerifierState;
-use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
+use packed::{event_fields, header_plan, pack, Picked};
 use std::sync::Arc;
 
 /// Throws the core error as a JS `Error` with `code` and `detailsJson`, then tells napi it is pending.
@@ -143,9 +143,14 @@ pub fn error_codes() -> Vec<&'static str> {
 /// `code` one of the reason-only codes (`Error::with_reason`; any other is `internal_error`).
 #[napi]
 pub fn error_decision(code: String, reason: String) -> String {
-    let code = ErrorCode::from_str_code(&code).unwrap_or(ErrorCode::InternalError);
-    let err = CoreError::with_reason(code, reason.clone()).unwrap_or(CoreError::InternalError { reason });
-    packed::decision_fields(&hookverify::Decision::from_error(&err))
+    raw::error_decision(&code, reason)
+}
+
+/// The JS `Router`'s match: the indexes of its handlers for `event_type` (core `select_routes`:
+/// route `i` is `patterns[i]`; the unhandled one, when there is one, `patterns.len()`).
+#[napi]
+pub fn router_matches(patterns: Vec<String>, unhandled: bool, event_type: String) -> Vec<u32> {
+    hookverify::dispatch::select_routes(&patterns, unhandled, &event_type).into_iter().map(|i| i as u32).collect()
 }
 
 /// Names of the built-in scheme presets.
@@ -157,10 +162,7 @@ pub fn preset_names_list() -> Vec<&'static str> {
 /// A preset's spec as JSON (the JS side reads the header names it needs from it).
 #[napi]
 pub fn preset_spec_json(env: Env, name: String) -> Result<String> {
-    guard(&env, || {
-        let scheme = Scheme::preset(&name)?;
-        serde_json::to_string(scheme.spec()).map_err(|e| CoreError::InternalError { reason: e.to_string() })
-    })
+    guard(&env, || raw::preset_spec_json(&name))
 }
 
 /// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
@@ -168,14 +170,6 @@ pub fn preset_spec_json(env: Env, name: String) -> Result<String> {
 pub fn hmac(env: Env, algorithm: String, key: &[u8], message: &[u8]) -> Result<Uint8Array> {
     let algorithm = Algorithm::from_name(&algorithm).map_err(|e| throw(&env, e))?;
     guard(&env, || Ok(hookverify::secret::hmac(algorithm, key, message))).map(Uint8Array::from)
-}
-
-/// Signing options: a scheme (preset name or spec) and one secret.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignOptions {
-    scheme: hookverify::verify::SchemeRef,
-    secret: String,
 }
 
 /// Headers a sender would send, flattened as `[name, value, name, value, ...]`.
@@ -187,16 +181,7 @@ pub fn sign(
     id: Option<String>,
     timestamp: Option<i64>,
 ) -> Result<Vec<String>> {
-    guard(&env, || {
-        let opts: SignOptions = hookverify::options::from_json("sign", &options_json)?;
-        let signer = Signer::new(opts.scheme.resolve()?, &opts.secret)?;
-        let bytes = match &body {
-            Either::A(b) => *b,
-            Either::B(s) => s.as_bytes(),
-        };
-        let headers = signer.sign(bytes, id.as_deref(), timestamp)?;
-        Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
-    })
+    guard(&env, || raw::sign(&options_json, bytes(&body), id.as_deref(), timestamp))
 }
 
 /// Why a delivery does (not) verify: the core's report as JSON (see `diag.rs`).
@@ -230,11 +215,7 @@ impl RawVerifier {
     /// Builds the verifier from the options JSON (core `VerifierOptions`).
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String) -> Result<Self> {
-        let inner = guard(&env, || {
-            let v = VerifierOptions::from_json(&options_json)?.build()?;
-            check_limits(v.secret_count(), v.scheme().spec().header_aliases.len())?;
-            Ok(v)
-        })?;
+        let inner = guard(&env, || raw::build_verifier(&options_json))?;
         let (names, ids) = header_plan(&inner);
         let state = Arc::new(VerifierState { inner, names });
         let id = fast::register_verifier(state.clone());
@@ -270,7 +251,7 @@ impl RawVerifier {
     #[napi]
     pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {
         guard(&env, || {
-            let headers = self.picked(&headers)?;
+            let headers = Picked::unpack(&self.state.names, &headers)?;
             self.state.inner.verify_signature_at(bytes(&body), &headers, now).map(|v| pack(&v))
         })
     }
@@ -281,7 +262,7 @@ impl RawVerifier {
     #[napi]
     pub fn verify(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<String> {
         guard(&env, || {
-            let headers = self.picked(&headers)?;
+            let headers = Picked::unpack(&self.state.names, &headers)?;
             self.state.inner.verify_ref_at(bytes(&body), &headers, now).map(|e| event_fields(&e))
         })
     }
@@ -290,29 +271,8 @@ impl RawVerifier {
     /// construction; on error the old ones stay (core `Verifier::set_secrets`).
     #[napi]
     pub fn set_secrets(&self, env: Env, secrets_json: String) -> Result<()> {
-        guard(&env, || {
-            let secrets = secrets_of(&secrets_json)?;
-            check_limits(secrets.len(), self.state.inner.scheme().spec().header_aliases.len())?;
-            self.state.inner.set_secrets(&secrets)
-        })
+        guard(&env, || raw::set_secrets(&self.state.inner, &secrets_json))
     }
-
-    fn picked<'a>(&'a self, packed: &'a str) -> hookverify::Result<Picked<'a>> {
-        Picked::unpack(&self.state.names, packed).ok_or_else(|| CoreError::InternalError { reason: "badly packed header values".into() })
-    }
-}
-
-/// What a packed verify result can index: at construction and on rotation alike.
-fn check_limits(secrets: usize, aliases: usize) -> hookverify::Result<()> {
-    if secrets > MAX_INDEX || aliases >= MAX_INDEX {
-        return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
-    }
-    Ok(())
-}
-
-/// The secrets of a `setSecrets` call, from JSON: a list of strings (errors never quote a value).
-pub(crate) fn secrets_of(json: &str) -> hookverify::Result<Vec<String>> {
-    hookverify::options::from_json("setSecrets", json)
 }
 
 fn bytes<'a>(body: &'a Either<&[u8], String>) -> &'a [u8] {

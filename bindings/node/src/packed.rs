@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use hookverify::receiver::{Decision, Delivery};
+use hookverify::receiver::{Decision, Delivery, Receiver};
 use hookverify::{EventRef, Headers, Lookup, Verified, Verifier};
 
 /// The values JS picked for the verifier's header names, in the order of those names: from the
@@ -28,7 +28,11 @@ impl<'a> Picked<'a> {
     /// per name one tag char, `\u{0}` absent, `\u{1}` + count char (duplicated),
     /// `\u{2}` + two 15-bit length chars (UTF-16 units, high first) + the value.
     /// One string crossing instead of one per header (see `lib/api.js` `#pack`).
-    pub(crate) fn unpack(names: &'a [String], packed: &'a str) -> Option<Picked<'a>> {
+    pub(crate) fn unpack(names: &'a [String], packed: &'a str) -> hookverify::Result<Picked<'a>> {
+        Self::unpack_opt(names, packed).ok_or_else(|| hookverify::Error::InternalError { reason: "badly packed header values".into() })
+    }
+
+    fn unpack_opt(names: &'a [String], packed: &'a str) -> Option<Picked<'a>> {
         let mut values = Vec::with_capacity(names.len());
         let mut rest = packed;
         let next = |rest: &mut &'a str| -> Option<u32> {
@@ -133,35 +137,24 @@ impl Fields {
     /// A text field.
     pub(crate) fn text(&mut self, s: &str) -> &mut Fields {
         let units = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
-        let mut buf = [0u8; 24];
-        let at = decimal(units as u64, false, &mut buf[..23]);
-        buf[23] = b':';
-        self.0.extend_from_slice(&buf[at..]);
+        self.0.extend_from_slice(itoa::Buffer::new().format(units).as_bytes());
+        self.0.push(b':');
         self.0.extend_from_slice(s.as_bytes());
         self
     }
 
-    /// A number field (decimal; integers below 2^53 are exact). Written by hand: `core::fmt` and a
-    /// temporary string per number were a visible part of a receiver step. The digits are written
-    /// once, right-aligned in a stack buffer, their count and `:` in front of them, and the whole
-    /// field copied in one go.
+    /// A number field (decimal; integers below 2^53 are exact; clamped to ±`u64::MAX`). Formatted
+    /// by `itoa` on the stack: `core::fmt` and a temporary string per number were a visible part of
+    /// a receiver step.
     pub(crate) fn num(&mut self, n: impl Into<i128>) -> &mut Fields {
         let n: i128 = n.into();
-        let (neg, abs) = (n < 0, n.unsigned_abs().min(u64::MAX as u128) as u64);
-        let mut buf = [0u8; 24];
-        let at = decimal(abs, neg, &mut buf);
-        // At most 21 characters ('-' and 20 digits): the count is one or two digits.
-        let len = buf.len() - at;
-        let mut start = at - 1;
-        buf[start] = b':';
-        start -= 1;
-        buf[start] = b'0' + (len % 10) as u8;
-        if len >= 10 {
-            start -= 1;
-            buf[start] = b'0' + (len / 10) as u8;
-        }
-        self.0.extend_from_slice(&buf[start..]);
-        self
+        let mut buf = itoa::Buffer::new();
+        let digits = match (i64::try_from(n), u64::try_from(n)) {
+            (Ok(i), _) => buf.format(i),
+            (_, Ok(u)) => buf.format(u),
+            _ => buf.format(n.clamp(-(u64::MAX as i128), u64::MAX as i128)),
+        };
+        self.text(digits)
     }
 
     pub(crate) fn null(&mut self) -> &mut Fields {
@@ -174,25 +167,6 @@ impl Fields {
         // bytes are UTF-8.
         unsafe { String::from_utf8_unchecked(self.0) }
     }
-}
-
-/// Writes `n` (with a leading `-` when `neg`) as decimal ASCII right-aligned at the end of `buf`
-/// (which must have room: 21 bytes for any u64 and sign) and returns where it starts.
-fn decimal(mut n: u64, neg: bool, buf: &mut [u8]) -> usize {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if neg {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    i
 }
 
 impl Fields {
@@ -216,20 +190,21 @@ pub(crate) fn event_fields(e: &EventRef<'_>) -> String {
     out.finish()
 }
 
-/// A claimed delivery as fields `0, handle, id, type, timestamp | null, keyIndex, dataStart,
-/// dataEnd, provider, token, path, query | null, sync (0/1), handler, …` (`RawReceiver.begin`).
-pub(crate) fn delivery_fields(handle: u64, d: &Delivery, provider: &str, handlers: impl Iterator<Item = u32>) -> String {
+/// A delivery `r` claimed as fields `0, handle, id, type, timestamp | null, keyIndex, dataStart,
+/// dataEnd, provider, token, path, query | null, sync (0/1), handler, …` (`RawReceiver.begin`;
+/// each handler is its index into the JS handler list).
+pub(crate) fn delivery_fields(handle: u64, d: &Delivery, r: &Receiver<usize>) -> String {
     let e = &d.event;
     let mut out = Fields::with_capacity(96 + e.id.len() + e.event_type.len() + d.path.len());
     out.num(0).num(handle).event(&e.id, &e.event_type, e.timestamp, e.key_index, e.data_range());
-    out.text(provider).num(d.token.0).text(&d.path);
+    out.text(r.providers()[d.provider].name()).num(d.token.0).text(&d.path);
     match &d.query {
         Some(q) => out.text(q),
         None => out.null(),
     };
     out.num(u8::from(d.sync));
-    for h in handlers {
-        out.num(h);
+    for i in &d.handlers {
+        out.num(*r.handler(*i) as u32);
     }
     out.finish()
 }

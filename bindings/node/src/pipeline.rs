@@ -1,5 +1,5 @@
 //! The core `Receiver` (sans-IO) for JS: `RawStore`, `RawReceiver` with `begin` / `accepted` /
-//! `finish` / `release` (deliveries stay in Rust, JS holds a handle), and the bare `RawRouter`. Handlers stay in JS (see `config.rs`).
+//! `finish` / `release` (deliveries stay in Rust, JS holds a handle). Handlers stay in JS (see `raw.rs`).
 //! When the store may block (Redis), `beginAsync` / `finishAsync` run on the binding's own store
 //! threads (`store_threads.rs`), so neither the event loop nor the libuv threadpool waits on the
 //! network.
@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use hookverify::dedup::{MemoryStore, RedisStore, Store, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
 use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
-use hookverify::{Error as CoreError, Headers, Router};
+use hookverify::{Error as CoreError, Headers};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::config::build_receiver;
 use crate::packed::{decision_fields, delivery_fields, Picked};
+use crate::raw::{build_receiver, unknown_delivery};
 use crate::{fault, guard, panic_error, store_threads};
 
 /// A dedup store; one may back several receivers.
@@ -55,11 +55,6 @@ impl RawStore {
     }
 }
 
-/// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
-fn decision(d: Decision) -> String {
-    decision_fields(&d)
-}
-
 fn panicked(payload: Box<dyn std::any::Any + Send>) -> Decision {
     Decision::from_error(&panic_error(payload))
 }
@@ -83,8 +78,9 @@ impl Shared {
     }
 
     fn begin(&self, path: &str, headers: &str, body: &[u8], now: i64) -> Step {
-        let Some(headers) = Picked::unpack(&self.names, headers) else {
-            return Step::Respond(Decision::from_error(&CoreError::InternalError { reason: "badly packed header values".into() }));
+        let headers = match Picked::unpack(&self.names, headers) {
+            Ok(h) => h,
+            Err(e) => return Step::Respond(Decision::from_error(&e)),
         };
         self.begin_with(path, &headers, body, now)
     }
@@ -103,11 +99,10 @@ impl Shared {
     /// range is in the body's bytes).
     pub(crate) fn outcome(&self, step: Step) -> String {
         match step {
-            Step::Respond(d) => decision(d),
+            Step::Respond(d) => decision_fields(&d),
             Step::Run(d) => {
                 let handle = self.next.fetch_add(1, Ordering::Relaxed);
-                let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(handle, &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
+                let out = delivery_fields(handle, &d, &self.receiver);
                 self.pending().insert(handle, d);
                 out
             }
@@ -117,7 +112,7 @@ impl Shared {
     /// `finish` of the delivery JS holds `handle` of (removed from the pending map first).
     pub(crate) fn finish_handle(&self, env: &Env, handle: f64, ok: bool) -> Result<String> {
         let d = guard(env, || self.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
-        Ok(decision(self.finish(&d, ok)))
+        Ok(decision_fields(&self.finish(&d, ok)))
     }
 
     fn finish(&self, d: &Delivery, ok: bool) -> Decision {
@@ -127,10 +122,6 @@ impl Shared {
         }))
         .unwrap_or_else(panicked)
     }
-}
-
-fn unknown_delivery() -> CoreError {
-    CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() }
 }
 
 /// The receiving pipeline of one endpoint; `id` reaches it from the fast calls.
@@ -148,7 +139,7 @@ impl Drop for RawReceiver {
 
 #[napi]
 impl RawReceiver {
-    /// Builds the receiver from its options JSON (see `config.rs`) and a store.
+    /// Builds the receiver from its options JSON (see `raw.rs`) and a store.
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
@@ -180,14 +171,14 @@ impl RawReceiver {
     /// as decision fields; `null` when within the cap.
     #[napi]
     pub fn too_large(&self, length: f64) -> Option<String> {
-        self.shared.receiver.too_large(length as u64).map(decision)
+        self.shared.receiver.too_large(length as u64).map(|d| decision_fields(&d))
     }
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
     /// atomically (core `Receiver::set_secrets`).
     #[napi]
     pub fn set_secrets(&self, env: Env, provider: String, secrets_json: String) -> Result<()> {
-        guard(&env, || self.shared.receiver.set_secrets(&provider, crate::secrets_of(&secrets_json)?))
+        guard(&env, || self.shared.receiver.set_secrets(&provider, crate::raw::secrets_of(&secrets_json)?))
     }
 
     /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.
@@ -229,7 +220,7 @@ impl RawReceiver {
         let d = guard(&env, || {
             self.shared.pending().get(&(handle as u64)).map(|d| self.shared.receiver.accepted(d)).ok_or_else(unknown_delivery)
         })?;
-        Ok(decision(d))
+        Ok(decision_fields(&d))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
@@ -245,7 +236,7 @@ impl RawReceiver {
         let (deferred, promise) = env.create_deferred::<String, Resolver>()?;
         let shared = self.shared.clone();
         store_threads::spawn(move || {
-            let answer = decision(shared.finish(&delivery, ok));
+            let answer = decision_fields(&shared.finish(&delivery, ok));
             deferred.resolve(Box::new(move |_env| Ok(answer)));
         });
         Ok(promise)
@@ -263,34 +254,5 @@ type Resolver = Box<dyn FnOnce(Env) -> Result<String> + Send>;
 
 /// The 503 `store_unavailable` (with `Retry-After`) of a delivery refused before any claim.
 fn busy(why: &str) -> String {
-    decision(Decision::from_error(&CoreError::StoreUnavailable { reason: why.into() }))
-}
-
-/// The core `Router` alone: event-type patterns to JS handler indexes.
-#[napi]
-pub struct RawRouter {
-    inner: Router<u32>,
-}
-
-#[napi]
-impl RawRouter {
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        RawRouter { inner: Router::new() }
-    }
-    /// Adds handler `index` for `pattern` (`user.created`, `user.*`, `*`).
-    #[napi]
-    pub fn on(&mut self, pattern: String, index: u32) {
-        self.inner.on(&pattern, index);
-    }
-    /// Sets the fallback handler index.
-    #[napi]
-    pub fn unhandled(&mut self, index: u32) {
-        self.inner.unhandled(index);
-    }
-    /// Handler indexes for `event_type`, in registration order.
-    #[napi]
-    pub fn matches(&self, event_type: String) -> Vec<u32> {
-        self.inner.matches(&event_type).into_iter().copied().collect()
-    }
+    decision_fields(&Decision::from_error(&CoreError::StoreUnavailable { reason: why.into() }))
 }

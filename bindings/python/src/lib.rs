@@ -97,6 +97,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_CAPACITY", hookverify::dedup::DEFAULT_CAPACITY)?;
     m.add("DEFAULT_REDIS_PREFIX", hookverify::dedup::DEFAULT_REDIS_PREFIX)?;
     m.add("DEFAULT_REDIS_TIMEOUT", hookverify::dedup::DEFAULT_REDIS_TIMEOUT.as_secs_f64())?;
+    m.add("DETACH_ABOVE_BYTES", verifier::DETACH_ABOVE_BYTES)?;
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Event>()?;
     m.add_class::<verifier::Verified>()?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookverify::dedup::{
-    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
+    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
 };
 use hookverify::dispatch::Pattern;
 use hookverify::receiver::{Decision, Delivery as CoreDelivery, Receiver, Request, Step};
@@ -62,9 +62,6 @@ pub struct Pipeline {
     handlers: Vec<Handler>,
     names: convert::Names,
     may_block: bool,
-    /// The receiver's store and lease again, for `start` (the core receiver keeps them private).
-    store: Arc<dyn CoreStore>,
-    lease: Duration,
 }
 
 #[pymethods]
@@ -82,10 +79,9 @@ impl Pipeline {
             }
             let store = store.get().inner.clone();
             let may_block = store.may_block();
-            let inner = core(py, config.build_with(Box::new(store.clone()), |i, _| Ok(verifiers[i].get().inner.clone())))?;
-            let lease = config.lease_seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(DEFAULT_LEASE);
+            let inner = core(py, config.build_with(Box::new(store), |i, _| Ok(verifiers[i].get().inner.clone())))?;
             let names = convert::Names::new(inner.header_names().iter().map(String::as_str));
-            Ok(Pipeline { inner, handlers, names, may_block, store, lease })
+            Ok(Pipeline { inner, handlers, names, may_block })
         })
     }
 
@@ -176,7 +172,7 @@ impl Pipeline {
     }
 
     /// Called when a worker picks a queued async delivery up, just before its handlers run: the
-    /// claim taken at accept time is exchanged for a fresh one (release, then claim with a full
+    /// claim taken at accept time is exchanged for a fresh one (core `Receiver::reclaim`: a full
     /// lease and a new, higher fencing token), so the lease covers the handlers' work and not the
     /// time spent in the queue. Returns what to do:
     /// `"run"` (the delivery now holds the fresh claim), `"done"` (another copy completed it while
@@ -185,13 +181,8 @@ impl Pipeline {
     fn start(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>) -> PyResult<&'static str> {
         guard(py, || {
             let delivery = delivery.get();
-            let key = &delivery.inner.key;
             let token = Token(delivery.token.load(Ordering::Acquire));
-            let outcome = convert::maybe_detach(py, self.may_block, || {
-                // A release that finds another token changes nothing; the claim below then reports the holder.
-                self.store.release(key, token)?;
-                self.store.claim(key, self.lease)
-            });
+            let outcome = convert::maybe_detach(py, self.may_block, || self.inner.reclaim(&delivery.inner, token));
             Ok(match outcome {
                 Ok(Claim::Acquired(fresh)) => {
                     delivery.token.store(fresh.0, Ordering::Release);
@@ -270,16 +261,14 @@ impl Delivery {
 }
 
 /// The indexes of the `patterns` whose handlers an event of `event_type` goes to, by the core
-/// `Router`'s rule: the specific patterns that match, else the `*` ones.
+/// `Router`'s rule (`dispatch::select_routes`): the specific patterns that match, else the `*` ones,
+/// else (when `unhandled`) the index `len(patterns)`.
 #[pyfunction]
-pub fn select_routes(py: Python<'_>, patterns: Vec<String>, event_type: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+#[pyo3(signature = (patterns, event_type, unhandled=false))]
+pub fn select_routes(py: Python<'_>, patterns: Vec<String>, event_type: &Bound<'_, PyAny>, unhandled: bool) -> PyResult<Vec<usize>> {
     guard(py, || {
         let event_type = convert::string(py, "event_type", event_type)?;
-        let mut router = hookverify::Router::new();
-        for (i, p) in patterns.iter().enumerate() {
-            router.on(p, i);
-        }
-        Ok(router.matches(&event_type).into_iter().copied().collect())
+        Ok(hookverify::dispatch::select_routes(&patterns, unhandled, &event_type))
     })
 }
 

@@ -55,24 +55,16 @@ impl Verifier {
             for s in &list {
                 builder = builder.secret_key(secret_of(py, &scheme, s)?);
             }
-            if let Some(t) = convert::uint(py, "tolerance", tolerance)? {
-                builder = builder.tolerance_seconds(t);
-            }
-            if let Some(m) = convert::uint(py, "max_body_bytes", max_body_bytes)? {
-                let m = usize::try_from(m).map_err(|_| invalid(py, "max_body_bytes is too large"))?;
-                builder = builder.max_body_bytes(m);
-            }
-            match dangerously_skip_timestamp_check {
-                Some(flag) if flag.cast::<PyBool>().is_ok() && flag.is_truthy()? => {
-                    builder = builder.dangerously_skip_timestamp_check();
-                }
-                Some(flag) if flag.cast::<PyBool>().is_ok() => {}
+            let tolerance = convert::uint(py, "tolerance", tolerance)?;
+            let max_body = convert::uint(py, "max_body_bytes", max_body_bytes)?;
+            let max_body = max_body.map(usize::try_from).transpose().map_err(|_| invalid(py, "max_body_bytes is too large"))?;
+            let skip = match dangerously_skip_timestamp_check {
+                Some(flag) if flag.cast::<PyBool>().is_ok() => flag.is_truthy()?,
                 Some(flag) if !flag.is_none() => return Err(invalid(py, "dangerously_skip_timestamp_check must be a bool")),
-                _ => {}
-            }
-            if let Some(age) = convert::uint(py, "max_event_age", max_event_age)? {
-                builder = builder.max_event_age(age);
-            }
+                _ => false,
+            };
+            let age = convert::uint(py, "max_event_age", max_event_age)?;
+            builder = builder.options(tolerance, max_body, skip, age);
             Ok(Verifier { inner: core(py, builder.build())?, names })
         })
     }

@@ -7,17 +7,19 @@
 //! to `internal_error`.
 
 use hookverify::scheme::preset_names;
-use hookverify::{Algorithm, Error as CoreError, ErrorCode, Scheme, Signer, Verifier, VerifierOptions};
+use hookverify::{Algorithm, Error as CoreError, ErrorCode, Verifier};
 use js_sys::Reflect;
 
 #[path = "../../node/src/diag.rs"]
 mod diag;
 #[path = "../../node/src/packed.rs"]
 mod packed;
-use packed::{event_fields, header_plan, pack, Picked, MAX_INDEX};
+#[path = "../../node/src/raw.rs"]
+mod raw;
+use packed::{event_fields, header_plan, pack, Picked};
 use wasm_bindgen::prelude::*;
 
-/// The receiving pipeline: `RawStore`, `RawReceiver`, `RawRouter`.
+/// The receiving pipeline: `RawStore`, `RawReceiver`, `routerMatches`.
 mod pipeline;
 
 /// A JS `Error` carrying the core's `code` and `detailsJson`.
@@ -26,10 +28,6 @@ fn to_js(e: CoreError) -> JsValue {
     let _ = Reflect::set(&err, &"code".into(), &e.code().as_str().into());
     let _ = Reflect::set(&err, &"detailsJson".into(), &e.details_json_camel_case().into());
     err.into()
-}
-
-fn invalid(reason: impl Into<String>) -> JsValue {
-    to_js(CoreError::InvalidArgument { reason: reason.into() })
 }
 
 /// Armed by `panicForTests("next")`: the next call into the core panics (traps).
@@ -87,8 +85,7 @@ pub fn preset_names_list() -> Vec<String> {
 /// A preset's spec as JSON (the JS side reads the header names it needs from it).
 #[wasm_bindgen(js_name = presetSpecJson)]
 pub fn preset_spec_json(name: &str) -> Result<String, JsValue> {
-    let scheme = Scheme::preset(name).map_err(to_js)?;
-    serde_json::to_string(scheme.spec()).map_err(|e| to_js(CoreError::InternalError { reason: e.to_string() }))
+    raw::preset_spec_json(name).map_err(to_js)
 }
 
 /// Raw HMAC (the primitive under every scheme; for the Wycheproof tests).
@@ -98,22 +95,12 @@ pub fn hmac(algorithm: &str, key: &[u8], message: &[u8]) -> Result<Vec<u8>, JsVa
     Ok(hookverify::secret::hmac(algorithm, key, message))
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignOptions {
-    scheme: hookverify::verify::SchemeRef,
-    secret: String,
-}
-
 /// Headers a sender would send, flattened as `[name, value, name, value, ...]`.
 /// `timestamp` is a number or undefined (f64: wasm-bindgen maps i64 to BigInt).
 #[wasm_bindgen]
 pub fn sign(options_json: &str, body: &[u8], id: Option<String>, timestamp: Option<f64>) -> Result<Vec<String>, JsValue> {
     fault();
-    let opts: SignOptions = hookverify::options::from_json("sign", options_json).map_err(to_js)?;
-    let signer = Signer::new(opts.scheme.resolve().map_err(to_js)?, &opts.secret).map_err(to_js)?;
-    let headers = signer.sign(body, id.as_deref(), timestamp.map(|t| t as i64)).map_err(to_js)?;
-    Ok(headers.into_iter().flat_map(|(n, v)| [n, v]).collect())
+    raw::sign(options_json, body, id.as_deref(), timestamp.map(|t| t as i64)).map_err(to_js)
 }
 
 /// Why a delivery does (not) verify: the core's report as JSON. `now` is unix seconds (f64, see `sign`).
@@ -143,8 +130,7 @@ impl RawVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str) -> Result<RawVerifier, JsValue> {
         fault();
-        let inner = VerifierOptions::from_json(options_json).and_then(|o| o.build()).map_err(to_js)?;
-        check_limits(inner.secret_count(), inner.scheme().spec().header_aliases.len())?;
+        let inner = raw::build_verifier(options_json).map_err(to_js)?;
         let (names, ids) = header_plan(&inner);
         Ok(RawVerifier { inner, names, ids })
     }
@@ -171,7 +157,7 @@ impl RawVerifier {
     #[wasm_bindgen(js_name = verifySignature)]
     pub fn verify_signature(&self, body: &[u8], headers: &str, now: f64) -> Result<f64, JsValue> {
         fault();
-        let headers = self.picked(headers)?;
+        let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
         self.inner.verify_signature_at(body, &headers, now as i64).map(|v| pack(&v)).map_err(to_js)
     }
 
@@ -180,7 +166,7 @@ impl RawVerifier {
     /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
     pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<String, JsValue> {
         fault();
-        let headers = self.picked(headers)?;
+        let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
         self.inner.verify_ref_at(body, &headers, now as i64).map(|e| event_fields(&e)).map_err(to_js)
     }
 
@@ -189,25 +175,6 @@ impl RawVerifier {
     #[wasm_bindgen(js_name = setSecrets)]
     pub fn set_secrets(&self, secrets_json: &str) -> Result<(), JsValue> {
         fault();
-        let secrets = secrets_of(secrets_json)?;
-        check_limits(secrets.len(), self.inner.scheme().spec().header_aliases.len())?;
-        self.inner.set_secrets(&secrets).map_err(to_js)
+        raw::set_secrets(&self.inner, secrets_json).map_err(to_js)
     }
-
-    fn picked<'a>(&'a self, packed: &'a str) -> Result<Picked<'a>, JsValue> {
-        Picked::unpack(&self.names, packed).ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))
-    }
-}
-
-/// What a packed verify result can index: at construction and on rotation alike.
-fn check_limits(secrets: usize, aliases: usize) -> Result<(), JsValue> {
-    if secrets > MAX_INDEX || aliases >= MAX_INDEX {
-        return Err(invalid(format!("at most {MAX_INDEX} secrets and header sets")));
-    }
-    Ok(())
-}
-
-/// The secrets of a `setSecrets` call, from JSON: a list of strings (errors never quote a value).
-pub(crate) fn secrets_of(json: &str) -> Result<Vec<String>, JsValue> {
-    hookverify::options::from_json("setSecrets", json).map_err(to_js)
 }

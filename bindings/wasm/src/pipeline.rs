@@ -7,13 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hookverify::dedup::{MemoryStore, Store, DEFAULT_CAPACITY};
-use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
-use hookverify::{Error as CoreError, Router};
+use hookverify::receiver::{Delivery, Receiver, Request, Step};
 use wasm_bindgen::prelude::*;
 
-#[path = "../../node/src/config.rs"]
-mod config;
 use crate::packed::{decision_fields, delivery_fields, Picked};
+use crate::raw;
 use crate::{fault, to_js};
 
 /// A dedup store; one may back several receivers.
@@ -38,21 +36,14 @@ impl RawStore {
     }
 }
 
-/// A decision as fields `status, body, log | null, name, value, …` (see `packed::Fields`).
-fn decision(d: Decision) -> String {
-    decision_fields(&d)
-}
-
 /// The core's answer (decision fields) for a failure of the JS glue itself (see the napi binding).
 #[wasm_bindgen(js_name = errorDecision)]
 pub fn error_decision(code: &str, reason: String) -> String {
-    let code = hookverify::ErrorCode::from_str_code(code).unwrap_or(hookverify::ErrorCode::InternalError);
-    let err = CoreError::with_reason(code, reason.clone()).unwrap_or(CoreError::InternalError { reason });
-    decision(Decision::from_error(&err))
+    raw::error_decision(code, reason)
 }
 
 fn unknown_delivery() -> JsValue {
-    to_js(CoreError::InvalidArgument { reason: "unknown or already finished delivery".into() })
+    to_js(raw::unknown_delivery())
 }
 
 /// The receiving pipeline of one endpoint. Claimed deliveries stay here, keyed by a handle JS holds,
@@ -67,10 +58,10 @@ pub struct RawReceiver {
 
 #[wasm_bindgen]
 impl RawReceiver {
-    /// Builds the receiver from its options JSON (see `config.rs`) and a store.
+    /// Builds the receiver from its options JSON (see `raw.rs`) and a store.
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, store: &RawStore) -> Result<RawReceiver, JsValue> {
-        let (receiver, names) = config::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
+        let (receiver, names) = raw::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
         Ok(RawReceiver { receiver, names, pending: RefCell::default(), next: Cell::new(1) })
     }
 
@@ -90,7 +81,7 @@ impl RawReceiver {
     /// as decision fields; `null` when within the cap.
     #[wasm_bindgen(js_name = tooLarge)]
     pub fn too_large(&self, length: f64) -> Option<String> {
-        self.receiver.too_large(length as u64).map(decision)
+        self.receiver.too_large(length as u64).map(|d| decision_fields(&d))
     }
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
@@ -98,7 +89,7 @@ impl RawReceiver {
     #[wasm_bindgen(js_name = setSecrets)]
     pub fn set_secrets(&self, provider: &str, secrets_json: &str) -> Result<(), JsValue> {
         fault();
-        self.receiver.set_secrets(provider, crate::secrets_of(secrets_json)?).map_err(to_js)
+        self.receiver.set_secrets(provider, raw::secrets_of(secrets_json).map_err(to_js)?).map_err(to_js)
     }
 
     /// Runs the pipeline up to the handlers: fields (see `packed::Fields`) `status, body, log | null, name,
@@ -107,15 +98,13 @@ impl RawReceiver {
     /// (as the napi binding's `begin`).
     pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
         fault();
-        let headers = Picked::unpack(&self.names, headers)
-            .ok_or_else(|| to_js(CoreError::InternalError { reason: "badly packed header values".into() }))?;
+        let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
         Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
-            Step::Respond(d) => decision(d),
+            Step::Respond(d) => decision_fields(&d),
             Step::Run(d) => {
                 let handle = self.next.get();
                 self.next.set(handle.wrapping_add(1).max(1));
-                let provider = self.receiver.providers()[d.provider].name();
-                let out = delivery_fields(u64::from(handle), &d, provider, d.handlers.iter().map(|i| *self.receiver.handler(*i) as u32));
+                let out = delivery_fields(u64::from(handle), &d, &self.receiver);
                 self.pending.borrow_mut().insert(handle, d);
                 out
             }
@@ -126,14 +115,14 @@ impl RawReceiver {
     pub fn accepted(&self, handle: u32) -> Result<String, JsValue> {
         let pending = self.pending.borrow();
         let d = pending.get(&handle).ok_or_else(unknown_delivery)?;
-        Ok(decision(self.receiver.accepted(d)))
+        Ok(decision_fields(&self.receiver.accepted(d)))
     }
 
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     pub fn finish(&self, handle: u32, ok: bool) -> Result<String, JsValue> {
         let d = self.pending.borrow_mut().remove(&handle).ok_or_else(unknown_delivery)?;
         fault();
-        Ok(decision(self.receiver.finish(&d, ok)))
+        Ok(decision_fields(&self.receiver.finish(&d, ok)))
     }
 
     /// Forgets a delivery JS dropped without finishing it (its claim expires after the lease).
@@ -142,28 +131,8 @@ impl RawReceiver {
     }
 }
 
-/// The core `Router` alone: event-type patterns to JS handler indexes.
-#[wasm_bindgen]
-pub struct RawRouter {
-    inner: Router<u32>,
-}
-
-#[wasm_bindgen]
-impl RawRouter {
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> RawRouter {
-        RawRouter { inner: Router::new() }
-    }
-    /// Adds handler `index` for `pattern` (`user.created`, `user.*`, `*`).
-    pub fn on(&mut self, pattern: &str, index: u32) {
-        self.inner.on(pattern, index);
-    }
-    /// Sets the fallback handler index.
-    pub fn unhandled(&mut self, index: u32) {
-        self.inner.unhandled(index);
-    }
-    /// Handler indexes for `event_type`, in registration order.
-    pub fn matches(&self, event_type: &str) -> Vec<u32> {
-        self.inner.matches(event_type).into_iter().copied().collect()
-    }
+/// The JS `Router`'s match (see the napi binding's `routerMatches`).
+#[wasm_bindgen(js_name = routerMatches)]
+pub fn router_matches(patterns: Vec<String>, unhandled: bool, event_type: &str) -> Vec<u32> {
+    hookverify::dispatch::select_routes(&patterns, unhandled, event_type).into_iter().map(|i| i as u32).collect()
 }

@@ -303,14 +303,6 @@ function secretList(secrets) {
   return toJson(secrets === undefined ? null : secrets, 'setSecrets');
 }
 
-/** Options JSON `json` with its secrets replaced by the JSON list `list`. */
-function withSecrets(json, list) {
-  const options = JSON.parse(json);
-  delete options.secret;
-  options.secrets = JSON.parse(list);
-  return JSON.stringify(options);
-}
-
 function toJson(value, what) {
   try {
     return JSON.stringify(value, (k, v) => {
@@ -326,6 +318,11 @@ function toJson(value, what) {
     if (e instanceof HookverifyError) throw e;
     throw invalid(`${what} options are not serializable: ${e.message}`);
   }
+}
+
+/** A native fast call: `f(id, body, now, ...)` with the picked header values as its last eight arguments. */
+function fast(f, id, body, now, v) {
+  return f(id, body, now, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 /**
@@ -373,11 +370,13 @@ function createApi(raw, backend, opts = {}) {
   }
 
   // wasm takes bytes only; the native addon borrows Uint8Array or takes a string as-is.
-  const encoder = backend === 'wasm' ? new TextEncoder() : null;
+  const encoder = new TextEncoder();
+  const keepStrings = backend !== 'wasm';
 
-  function toBody(body) {
+  /** The body as the backend takes it; with `asBytes` always bytes (a string: its UTF-8). */
+  function toBody(body, asBytes) {
     if (body instanceof Uint8Array) return body;
-    if (typeof body === 'string') return encoder ? encoder.encode(body) : body;
+    if (typeof body === 'string') return keepStrings && !asBytes ? body : encoder.encode(body);
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
     if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     if (body !== null && typeof body === 'object') {
@@ -394,6 +393,22 @@ function createApi(raw, backend, opts = {}) {
     }
   }
 
+  /**
+   * A raw object on the live instance, as a function returning it: `make(raw)` builds it now, and
+   * again on the next call after a wasm trap replaced the instance (on the fresh one).
+   */
+  function rebuilding(make) {
+    let gen = cur.gen;
+    let obj = call(() => make(cur.raw));
+    return () => {
+      if (gen !== cur.gen) {
+        obj = call(() => make(cur.raw));
+        gen = cur.gen;
+      }
+      return obj;
+    };
+  }
+
   const ERROR_CODES = Object.freeze(call(() => Array.from(raw.errorCodes())));
   // The core's HintCode::ALL with each code's general fix, flattened [code, fix, ...].
   const hintTable = call(() => Array.from(raw.hintTable()));
@@ -405,9 +420,8 @@ function createApi(raw, backend, opts = {}) {
 
   /** Verifies webhook requests of one scheme against one or more live secrets. */
   class Verifier {
-    #raw;
-    #gen;
-    #json; // wasm only: to rebuild on a fresh instance after a trap
+    #live; // the raw verifier on the live instance (rebuilt once after a wasm trap replaced it)
+    #rotated; // the secrets (JSON list) setSecrets made live: a rebuild after a trap applies them again
     #names;
     #index;
     #idOfSet;
@@ -418,23 +432,17 @@ function createApi(raw, backend, opts = {}) {
         throw invalid(`Verifier options must be an object like {scheme, secret}, got ${describe(options)}`);
       }
       const json = toJson(options, 'Verifier');
-      this.#raw = call(() => new cur.raw.RawVerifier(json));
-      this.#gen = cur.gen;
-      if (renew) this.#json = json;
+      this.#live = rebuilding((raw) => {
+        const v = new raw.RawVerifier(json);
+        if (this.#rotated !== undefined) v.setSecrets(this.#rotated);
+        return v;
+      });
+      const raw = this.#live();
       // The core says which headers its scheme reads (Scheme::header_names) and where each set's id is.
-      this.#names = Array.from(this.#raw.headerNames);
-      this.#idOfSet = Array.from(this.#raw.idHeaders);
-      this.#fast = this.#raw.fastId;
+      this.#names = Array.from(raw.headerNames);
+      this.#idOfSet = Array.from(raw.idHeaders);
+      this.#fast = raw.fastId;
       this.#index = headerIndex(this.#names);
-    }
-
-    /** The raw verifier on the live instance (rebuilt once after a wasm trap replaced it). */
-    #live() {
-      if (this.#gen !== cur.gen) {
-        this.#raw = call(() => new cur.raw.RawVerifier(this.#json));
-        this.#gen = cur.gen;
-      }
-      return this.#raw;
     }
 
     /**
@@ -445,8 +453,7 @@ function createApi(raw, backend, opts = {}) {
     setSecrets(secrets) {
       const list = secretList(secrets);
       call(() => this.#live().setSecrets(list));
-      // wasm: a rebuild after a trap must come back with the secrets now live.
-      if (this.#json !== undefined) this.#json = withSecrets(this.#json, list);
+      this.#rotated = list;
     }
 
     /** The (lowercase) header names this verifier reads. */
@@ -469,19 +476,7 @@ function createApi(raw, backend, opts = {}) {
         const id = this.#fast;
         r =
           id >= 0 && typeof b !== 'string'
-            ? cur.raw.verifyFast(
-                id,
-                b,
-                now,
-                values[0],
-                values[1],
-                values[2],
-                values[3],
-                values[4],
-                values[5],
-                values[6],
-                values[7],
-              )
+            ? fast(cur.raw.verifyFast, id, b, now, values)
             : this.#live().verify(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
@@ -500,19 +495,7 @@ function createApi(raw, backend, opts = {}) {
         const id = this.#fast;
         r =
           id >= 0 && typeof b !== 'string'
-            ? cur.raw.verifySignatureFast(
-                id,
-                b,
-                now,
-                values[0],
-                values[1],
-                values[2],
-                values[3],
-                values[4],
-                values[5],
-                values[6],
-                values[7],
-              )
+            ? fast(cur.raw.verifySignatureFast, id, b, now, values)
             : this.#live().verifySignature(b, pack(values), now);
       } catch (e) {
         throw wrapHere(e);
@@ -616,6 +599,8 @@ function createApi(raw, backend, opts = {}) {
     describe,
     toJson,
     secretList,
+    toBody,
+    rebuilding,
     wrap: wrapHere,
     pickValues,
     headerIndex,

@@ -4,47 +4,34 @@
 // provider match, verification, routing, dedup, the HTTP answer — is the Rust core's.
 
 /**
- * @param h helpers shared with api.js: { invalid, describe, wrap, pickValues, headerIndex, pack, nowOf, live, readStart,
- *   readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by field); `live()` is
- *   `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, RawRouter) and how many times a wasm trap
- *   replaced it (objects made before rebuild on the fresh instance, their in-memory state starting empty)
+ * @param h helpers shared with api.js: { invalid, describe, toBody, wrap, rebuilding, pickValues, headerIndex, pack, nowOf, live,
+ *   readStart, readText, readNum, readMore, readZero, readEvent } (the read* functions read a backend's result string field by
+ *   field); `live()` is `{raw, gen}`: the backend's raw surface (RawStore, RawReceiver, routerMatches) and how many times a
+ *   wasm trap replaced it; `rebuilding(make)` keeps a raw object on the live instance (objects made before rebuild on the
+ *   fresh instance, their in-memory state starting empty)
  */
 function createPipeline(backend, h) {
-  const { invalid, describe, wrap, live, readStart, readText, readNum, readMore, readZero, readEvent } = h;
+  const { invalid, describe, wrap, live, rebuilding, readStart, readText, readNum, readMore, readZero, readEvent } = h;
   const RAW = Symbol('hookverify.raw');
   const HANDLE_NOW = Symbol.for('hookverify.handleNow'); // shared with lib/express.js
   const HANDLE_REQ = Symbol.for('hookverify.handleReq'); // shared with lib/express.js
   const FAILURE = Symbol.for('hookverify.failure'); // shared with lib/express.js
   const WITH_REQ = {}; // `extra` of the HANDLE_REQ path: the handlers' context is built with `req`
-  const encoder = new TextEncoder();
 
   /** In-process dedup store (one process only; use RedisStore across processes). */
   class MemoryStore {
-    #raw;
-    #gen;
-    #capacity;
+    #raw; // after a wasm trap: an empty store on the fresh instance (as after a process restart)
 
     constructor(options) {
-      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-        throw invalid(`MemoryStore options must be an object like {capacity}, got ${describe(options)}`);
-      }
-      known(options ?? {}, ['capacity'], 'MemoryStore');
-      const { capacity } = options ?? {}; // undefined: the core's default
+      const { capacity } = storeOptions(options, ['capacity'], 'MemoryStore'); // undefined: the core's default
       if (capacity !== undefined && (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
         throw invalid(`capacity must be a positive integer, got ${describe(capacity)}`);
       }
-      this.#capacity = capacity;
-      this.#gen = live().gen;
-      this.#raw = call(() => live().raw.RawStore.memory(capacity));
+      this.#raw = rebuilding((raw) => raw.RawStore.memory(capacity));
     }
 
     get [RAW]() {
-      if (this.#gen !== live().gen) {
-        // After a wasm trap: an empty store on the fresh instance (as after a process restart).
-        this.#raw = call(() => live().raw.RawStore.memory(this.#capacity));
-        this.#gen = live().gen;
-      }
-      return this.#raw;
+      return this.#raw();
     }
   }
 
@@ -59,11 +46,7 @@ function createPipeline(backend, h) {
       }
       if (typeof url !== 'string')
         throw invalid(`the redis URL must be a string like redis://127.0.0.1:6379, got ${describe(url)}`);
-      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-        throw invalid(`RedisStore options must be an object like {prefix, timeoutMs}, got ${describe(options)}`);
-      }
-      known(options ?? {}, ['prefix', 'timeoutMs'], 'RedisStore');
-      const { prefix, timeoutMs } = options ?? {}; // undefined: the core's defaults
+      const { prefix, timeoutMs } = storeOptions(options, ['prefix', 'timeoutMs'], 'RedisStore'); // undefined: the core's defaults
       if (prefix !== undefined && typeof prefix !== 'string')
         throw invalid(`prefix must be a string, got ${describe(prefix)}`);
       if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff)) {
@@ -71,6 +54,22 @@ function createPipeline(backend, h) {
       }
       this[RAW] = call(() => raw.RawStore.redis(url, prefix, timeoutMs));
     }
+  }
+
+  /**
+   * A store's options object (`{}` when absent), its keys checked against `keys`: a misspelt store
+   * option would silently change behaviour, so it is refused.
+   */
+  function storeOptions(options, keys, what) {
+    if (options === undefined) return {};
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalid(`${what} options must be an object like {${keys.join(', ')}}, got ${describe(options)}`);
+    }
+    for (const k of Object.keys(options)) {
+      if (!keys.includes(k))
+        throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
+    }
+    return options;
   }
 
   function call(f) {
@@ -86,46 +85,33 @@ function createPipeline(backend, h) {
     return fn;
   }
 
-  /** Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to handlers. */
+  /**
+   * Event-type patterns (`user.created`, `user.*`, `*`; GitHub's `issues` takes `issues.opened`) to
+   * handlers, matched by the core's rule (`routerMatches`; nothing held in the backend, so nothing
+   * to rebuild after a wasm trap).
+   */
   class Router {
-    #raw = call(() => new (live().raw.RawRouter)());
-    #gen = live().gen;
+    #patterns = [];
     #handlers = [];
-    #calls = []; // [pattern | null, index]: replayed on a fresh instance after a wasm trap
+    #unhandled = null;
 
     on(pattern, handler) {
       if (typeof pattern !== 'string') throw invalid(`pattern must be a string, got ${describe(pattern)}`);
-      const i = this.#handlers.push(checkHandler(handler, 'handler')) - 1;
-      this.#calls.push([pattern, i]);
-      call(() => this.#live().on(pattern, i));
+      this.#handlers.push(checkHandler(handler, 'handler'));
+      this.#patterns.push(pattern);
       return this;
     }
 
     unhandled(handler) {
-      const i = this.#handlers.push(checkHandler(handler, 'handler')) - 1;
-      this.#calls.push([null, i]);
-      call(() => this.#live().unhandled(i));
+      this.#unhandled = checkHandler(handler, 'handler');
       return this;
     }
 
     /** The handlers for `type`, in registration order (the unhandled one when none match). */
     match(type) {
-      return Array.from(
-        call(() => this.#live().matches(String(type))),
-        (i) => this.#handlers[i],
-      );
-    }
-
-    #live() {
-      if (this.#gen !== live().gen) {
-        const r = new (live().raw.RawRouter)();
-        for (const [p, i] of this.#calls)
-          if (p === null) r.unhandled(i);
-          else r.on(p, i);
-        this.#raw = r;
-        this.#gen = live().gen;
-      }
-      return this.#raw;
+      const fns = this.#handlers;
+      const got = call(() => live().raw.routerMatches(this.#patterns, this.#unhandled !== null, String(type)));
+      return Array.from(got, (i) => (i === fns.length ? this.#unhandled : fns[i]));
     }
   }
 
@@ -144,14 +130,6 @@ function createPipeline(backend, h) {
     'dangerouslySkipTimestampCheck',
     'maxEventAge',
   ];
-
-  /** A misspelt store option would silently change behaviour: refuse it. */
-  function known(options, keys, what) {
-    for (const k of Object.keys(options)) {
-      if (!keys.includes(k))
-        throw invalid(`unknown ${what} option ${JSON.stringify(k)} (expected one of ${keys.join(', ')})`);
-    }
-  }
 
   /** Routes from `handlers: {pattern: fn | fn[]}` and `routes: [{pattern, provider, path, handler}]`. */
   function routesOf(options) {
@@ -178,11 +156,8 @@ function createPipeline(backend, h) {
    * request; `begin` / `run` / `finish` are the steps, for integrations that need them apart.
    */
   class Receiver {
-    #raw;
-    #gen;
-    #json; // to rebuild on a fresh instance after a wasm trap
-    #rotated = new Map(); // wasm: provider name -> the secrets (JSON list) setSecrets made live since
-    #store;
+    #live; // the raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store)
+    #rotated = new Map(); // provider name -> the secrets (JSON list) setSecrets made live: a rebuild applies them again
     #names;
     #index;
     #fns;
@@ -217,27 +192,17 @@ function createPipeline(backend, h) {
       config.routes = routes;
       config.unhandled = options.unhandled !== undefined;
       const json = h.toJson(config, 'Receiver');
-      this.#raw = call(() => new (live().raw.RawReceiver)(json, store[RAW]));
-      this.#gen = live().gen;
-      if (backend === 'wasm') this.#json = json;
-      this.#store = store;
+      this.#live = rebuilding((raw) => {
+        const r = new raw.RawReceiver(json, store[RAW]);
+        for (const [provider, list] of this.#rotated) r.setSecrets(provider, list);
+        return r;
+      });
+      const raw = this.#live();
       this.#fns = fns;
       this.#blocking = store[RAW].mayBlock;
-      this.#names = Array.from(this.#raw.headerNames);
-      this.#fast = this.#blocking ? -1 : this.#raw.fastId;
+      this.#names = Array.from(raw.headerNames);
+      this.#fast = this.#blocking ? -1 : raw.fastId;
       this.#index = h.headerIndex(this.#names);
-    }
-
-    /** The raw receiver on the live instance (rebuilt after a wasm trap, on the store's fresh raw store). */
-    #live() {
-      if (this.#gen !== live().gen) {
-        const raw = call(() => new (live().raw.RawReceiver)(this.#json, this.#store[RAW]));
-        // Secrets rotated since construction are live again on the rebuilt receiver.
-        for (const [provider, list] of this.#rotated) call(() => raw.setSecrets(provider, list));
-        this.#raw = raw;
-        this.#gen = live().gen;
-      }
-      return this.#raw;
     }
 
     /** The core's answer for a failure of the host glue (a consumed body, a crash), reported to `onReject`. */
@@ -275,8 +240,7 @@ function createPipeline(backend, h) {
       if (typeof provider !== 'string') throw invalid(`provider must be a provider's name, got ${describe(provider)}`);
       const list = h.secretList(secrets);
       call(() => this.#live().setSecrets(provider, list));
-      // wasm: a rebuild after a trap must come back with the secrets now live.
-      if (this.#json !== undefined) this.#rotated.set(provider, list);
+      this.#rotated.set(provider, list);
     }
 
     /** The largest body any provider accepts (bytes). */
@@ -312,11 +276,11 @@ function createPipeline(backend, h) {
     #beginWith(path, headers, body, now) {
       if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
       const v = h.pickValues(this.#names, this.#index, headers);
-      const bytes = typeof body === 'string' ? encoder.encode(body) : toBytes(body);
+      const bytes = h.toBody(body, true);
       // nowOf({now}) without the object when there is nothing to check.
       const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
       if (this.#blocking) {
-        const raw = this.#raw;
+        const raw = this.#live();
         return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then(
           (r) => this.#step(r, raw, bytes),
           (e) => Promise.reject(wrap(e)),
@@ -472,16 +436,10 @@ function createPipeline(backend, h) {
       return this.#handOff(step, extra, req);
     }
 
-    /** `begin()`: the step (a promise of it); any throw becomes the rejection. */
+    /** #handleStep for a store that may block: `begin()` and #finish give promises; any throw becomes the rejection. */
     async #handleBlocking(begin, extra, req) {
-      const step = await begin();
-      if (!(step instanceof Delivery)) return { decision: step, done: DONE };
-      if (step.sync) {
-        let ok = this.#run(step, extra, req);
-        if (typeof ok !== 'boolean') ok = await ok;
-        return { decision: await this.#finish(step, ok), done: DONE };
-      }
-      return this.#handOff(step, extra, req);
+      const out = await this.#handleStep(await begin(), extra, req);
+      return { decision: await out.decision, done: out.done };
     }
 
     /** Async mode: the 202 now; the handlers, then complete or release, after it went out. */
@@ -571,13 +529,6 @@ function createPipeline(backend, h) {
         },
       };
     }
-  }
-
-  function toBytes(body) {
-    if (body instanceof Uint8Array) return body;
-    if (body instanceof ArrayBuffer) return new Uint8Array(body);
-    if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    throw invalid(`the body must be a Buffer, Uint8Array or string (the raw bytes), got ${describe(body)}`);
   }
 
   /** `{status, headers: {name: value}, body}` from the backend's fields `status, body, name, value, ...`. */

@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_REDIS_PREFIX",
     "DEFAULT_REDIS_TIMEOUT",
+    "DETACH_ABOVE_BYTES",
     "Delivery",
     "ERROR_CODES",
     "Event",
@@ -38,6 +39,8 @@ DEFAULT_MAX_BODY_BYTES: Final[int]
 DEFAULT_CAPACITY: Final[int]
 DEFAULT_REDIS_PREFIX: Final[str]
 DEFAULT_REDIS_TIMEOUT: Final[float]
+#: Bodies above this many bytes are hashed without the GIL (``begin_async`` then uses a thread).
+DETACH_ABOVE_BYTES: Final[int]
 
 @final
 class Event:
@@ -188,5 +191,6 @@ def log_safe(text: str) -> str:
     """Text made safe for one log line: control characters (ANSI escapes, CR/LF, ...) as escapes."""
 
 def type_matches(pattern: str, event_type: str) -> bool: ...
-def select_routes(patterns: List[str], event_type: str) -> List[int]:
-    """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones."""
+def select_routes(patterns: List[str], event_type: str, unhandled: bool = False) -> List[int]:
+    """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones,
+    else (``unhandled``) ``len(patterns)``."""

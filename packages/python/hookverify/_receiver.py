@@ -215,8 +215,9 @@ class Router:
     def matches(self, event_type: str) -> t.List[Handler]:
         """The callables for ``event_type`` in registration order: those of the specific patterns
         that match, else those of ``*`` (a fallback), else the ``unhandled`` one, else none."""
-        found = [self.routes[i][1] for i in _native.select_routes([p for p, _ in self.routes], event_type)]
-        return found or ([self.fallback] if self.fallback is not None else [])
+        patterns = [p for p, _ in self.routes]
+        handlers = [h for _, h in self.routes] + ([self.fallback] if self.fallback is not None else [])
+        return [handlers[i] for i in _native.select_routes(patterns, event_type, self.fallback is not None)]
 
     def dispatch(self, event: Event) -> t.List[t.Any]:
         """Calls every matching callable with ``event``; returns their results."""
@@ -628,13 +629,36 @@ class Receiver:
     ) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
-        if self.store.may_block or size > 64 * 1024:
+        if self.store.may_block or size > _native.DETACH_ABOVE_BYTES:
             return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, body, headers, now)
         return self.begin(path, body, headers, now)
 
     def __repr__(self) -> str:
         names = self.provider_names
         return f"Receiver(providers={names}, store={self.store!r}, mode={self.mode!r}, routes={len(self._routes)})"
+
+
+class _Routes:
+    """``on`` and ``unhandled`` of an integration object that wraps a ``receiver`` (Flask's
+    ``WebhookBlueprint``, FastAPI's ``Webhook``): they add the receiver's handlers."""
+
+    receiver: Receiver
+
+    def on(
+        self,
+        pattern: str,
+        handler: t.Optional[Handler] = None,
+        *,
+        provider: t.Optional[str] = None,
+        path: t.Optional[str] = None,
+    ) -> t.Any:
+        """Adds a handler (sync or async) for an event-type pattern, optionally one provider's or
+        one path's; without ``handler``, a decorator. See ``Receiver.on``."""
+        return self.receiver.on(pattern, handler, provider=provider, path=path)
+
+    def unhandled(self, handler: Handler) -> Handler:
+        """The handler for event types no route takes."""
+        return self.receiver.unhandled(handler)
 
 
 async def _await(awaitable: t.Any) -> t.Any:

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._native import Event
-from ._receiver import Decision, Provider, Receiver, Store, _safe, log
+from ._receiver import Decision, Provider, Receiver, Store, _Routes, _safe, log
 
 __all__ = ["Webhook", "WebhookResponse", "install", "to_response"]
 
@@ -71,7 +71,7 @@ def _target(request: Request) -> str:
     return request.url.path + ("?" + query if query else "")
 
 
-class Webhook:
+class Webhook(_Routes):
     """A verified webhook endpoint: use it as ``Depends(hook)`` or route ``hook.endpoint``."""
 
     def __init__(
@@ -85,16 +85,6 @@ class Webhook:
     ) -> None:
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
         self._any: t.Optional[Receiver] = None
-
-    def on(
-        self, pattern: str, handler: t.Any = None, *, provider: t.Optional[str] = None, path: t.Optional[str] = None
-    ) -> t.Any:
-        """Adds a handler (sync or async) for ``endpoint``; without ``handler``, a decorator."""
-        return self.receiver.on(pattern, handler, provider=provider, path=path)
-
-    def unhandled(self, handler: t.Any) -> t.Any:
-        """The handler for event types no route takes."""
-        return self.receiver.unhandled(handler)
 
     async def _begin(self, receiver: Receiver, request: Request) -> t.Union[Decision, t.Any]:
         body = await _read_body(receiver, request)

@@ -20,7 +20,7 @@ import typing as t
 
 import flask
 
-from ._receiver import Decision, Provider, Receiver, Store
+from ._receiver import Decision, Provider, Receiver, Store, _Routes
 
 __all__ = ["WebhookBlueprint", "respond", "to_response", "webhook"]
 
@@ -127,7 +127,7 @@ def webhook(
     return decorate
 
 
-class WebhookBlueprint(flask.Blueprint):
+class WebhookBlueprint(flask.Blueprint, _Routes):
     """A blueprint with one POST endpoint (``url``) for one or several providers (first match
     wins) and ``@bp.on("user.created")`` handlers, each called with the ``Event``."""
 
@@ -147,18 +147,3 @@ class WebhookBlueprint(flask.Blueprint):
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
         self.add_url_rule(url, endpoint="receive", view_func=lambda: respond(self.receiver), methods=["POST"])
-
-    def on(
-        self,
-        pattern: str,
-        handler: t.Optional[t.Callable[..., t.Any]] = None,
-        *,
-        provider: t.Optional[str] = None,
-        path: t.Optional[str] = None,
-    ) -> t.Any:
-        """Adds a handler for an event-type pattern (optionally one provider's, or one path's)."""
-        return self.receiver.on(pattern, handler, provider=provider, path=path)
-
-    def unhandled(self, handler: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """The handler for event types no route takes."""
-        return self.receiver.unhandled(handler)
