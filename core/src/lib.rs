@@ -29,6 +29,8 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod headers;
+#[cfg(feature = "inbox-sqlite")]
+pub mod inbox;
 pub mod options;
 pub mod receiver;
 pub mod scheme;

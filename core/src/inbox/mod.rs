@@ -1,0 +1,247 @@
+//! The inbox: every delivery a receiver answered, recorded once, with what it was answered and,
+//! for accepted events, each handler attempt — the message log behind "show me what arrived,
+//! why it was refused, and what the handler did" (issue 21, part 1).
+//!
+//! A record keeps the request as it arrived (provider, path, query, headers, body), the verdict
+//! (the error code, or `accepted`), the answer's status, the event's id and type when it was
+//! verified, and its [`State`]. Unauthenticated traffic cannot fill the disk: a rejected
+//! delivery keeps at most [`InboxOptions::rejected_body_bytes`] of its body (the rest counted, not
+//! kept), and [`Inbox::purge`] removes records older than the retention or beyond the size cap,
+//! oldest first. Header values that carry credentials (`Authorization`, cookies, API keys,
+//! tokens, passwords) are stored as `[redacted]`; signatures are not secrets and are kept, so
+//! the record can be verified again.
+//!
+//! One backend today: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode.
+
+mod sqlite;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::Result;
+
+pub use sqlite::SqliteInbox;
+
+/// Where a recorded delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum State {
+    /// Refused before any handler (bad signature, stale, malformed, too large, ...).
+    Rejected,
+    /// A duplicate of a delivery already handled or in progress: answered, not run.
+    Duplicate,
+    /// Verified, claimed, its handlers not finished yet (or never started: no handler took it).
+    Pending,
+    /// Its handlers succeeded.
+    Done,
+    /// Its handlers failed (the claim was released so a retry may run it).
+    Failed,
+}
+
+impl State {
+    /// The stable lowercase name (`rejected`, `duplicate`, `pending`, `done`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Rejected => "rejected",
+            State::Duplicate => "duplicate",
+            State::Pending => "pending",
+            State::Done => "done",
+            State::Failed => "failed",
+        }
+    }
+
+    /// The state named `name` (see [`as_str`](State::as_str)).
+    pub fn from_name(name: &str) -> Option<State> {
+        [State::Rejected, State::Duplicate, State::Pending, State::Done, State::Failed].into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// A delivery as it arrived and as it was answered: what [`Inbox::record`] stores.
+#[derive(Debug, Clone)]
+pub struct Arrival<'a> {
+    /// When it arrived, unix milliseconds.
+    pub received_at_ms: i64,
+    /// The provider that matched it, if any did.
+    pub provider: Option<&'a str>,
+    /// The request path (without the query).
+    pub path: &'a str,
+    /// The query string (without `?`), if any.
+    pub query: Option<&'a str>,
+    /// Every request header, in order, as received.
+    pub headers: &'a [(String, String)],
+    /// The raw body.
+    pub body: &'a [u8],
+    /// `accepted`, `duplicate`, or the error code that refused it (`no_matching_signature`, ...).
+    pub verdict: &'a str,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The event id, once verified.
+    pub event_id: Option<&'a str>,
+    /// The event type, once verified.
+    pub event_type: Option<&'a str>,
+    /// Where it stands after the answer.
+    pub state: State,
+}
+
+/// One recorded delivery, as listed (no headers or body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// The record id (unique in this inbox).
+    pub id: i64,
+    /// When it arrived, unix milliseconds.
+    pub received_at_ms: i64,
+    /// The provider that matched it.
+    pub provider: Option<String>,
+    /// The request path.
+    pub path: String,
+    /// `accepted`, `duplicate`, or the refusing error code.
+    pub verdict: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The event id, once verified.
+    pub event_id: Option<String>,
+    /// The event type, once verified.
+    pub event_type: Option<String>,
+    /// Where it stands.
+    pub state: State,
+    /// How many handler attempts were recorded.
+    pub attempts: u32,
+}
+
+/// One handler attempt of a recorded delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// 1 for the first attempt, then 2, ...
+    pub number: u32,
+    /// When it started, unix milliseconds.
+    pub started_at_ms: i64,
+    /// When it ended, unix milliseconds (`None` while running, or if the process died in it).
+    pub ended_at_ms: Option<i64>,
+    /// Whether the handlers succeeded (`None` until it ended).
+    pub ok: Option<bool>,
+    /// The failure's text, when it failed (never a secret: the handler's own error message).
+    pub error: Option<String>,
+}
+
+/// One recorded delivery in full: [`Inbox::show`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Record {
+    /// Everything the list shows.
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// The request headers, credentials redacted.
+    pub headers: Vec<(String, String)>,
+    /// The body as kept (all of it, or the first [`InboxOptions::rejected_body_bytes`] of a
+    /// rejected one).
+    pub body: Vec<u8>,
+    /// The body's size as received.
+    pub body_size: u64,
+    /// Whether `body` is shorter than what was received.
+    pub body_truncated: bool,
+    /// Each handler attempt, in order.
+    pub attempts: Vec<Attempt>,
+}
+
+/// What [`Inbox::list`] returns.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Filter {
+    /// Only deliveries in this state.
+    pub state: Option<State>,
+    /// Only deliveries of this provider.
+    pub provider: Option<String>,
+    /// At most this many, newest first (default [`DEFAULT_LIST_LIMIT`]).
+    pub limit: Option<u32>,
+}
+
+impl Filter {
+    /// Every delivery, newest first, up to [`DEFAULT_LIST_LIMIT`].
+    pub fn new() -> Filter {
+        Filter::default()
+    }
+
+    /// Only deliveries in `state`.
+    pub fn state(mut self, state: State) -> Filter {
+        self.state = Some(state);
+        self
+    }
+
+    /// Only deliveries of `provider`.
+    pub fn provider(mut self, provider: &str) -> Filter {
+        self.provider = Some(provider.to_owned());
+        self
+    }
+
+    /// At most `limit` deliveries.
+    pub fn limit(mut self, limit: u32) -> Filter {
+        self.limit = Some(limit);
+        self
+    }
+}
+
+/// How many deliveries [`Inbox::list`] returns without a limit.
+pub const DEFAULT_LIST_LIMIT: u32 = 100;
+/// Default [`InboxOptions::retention`]: 7 days.
+pub const DEFAULT_INBOX_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Default [`InboxOptions::rejected_body_bytes`]: 4 KiB, enough to see what a refused request was.
+pub const DEFAULT_REJECTED_BODY_BYTES: usize = 4096;
+/// Default [`InboxOptions::max_bytes`]: 1 GiB of kept bodies and headers.
+pub const DEFAULT_INBOX_MAX_BYTES: u64 = 1 << 30;
+
+/// The inbox's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InboxOptions {
+    /// Records older than this are removed by [`Inbox::purge`].
+    pub retention: Duration,
+    /// Body bytes kept of a rejected delivery (its size is recorded whatever it was).
+    pub rejected_body_bytes: usize,
+    /// Kept bodies and headers beyond this many bytes are removed by [`Inbox::purge`], oldest first.
+    pub max_bytes: u64,
+}
+
+impl Default for InboxOptions {
+    fn default() -> InboxOptions {
+        InboxOptions {
+            retention: DEFAULT_INBOX_RETENTION,
+            rejected_body_bytes: DEFAULT_REJECTED_BODY_BYTES,
+            max_bytes: DEFAULT_INBOX_MAX_BYTES,
+        }
+    }
+}
+
+/// A message log of deliveries. Every method is safe to call from several threads.
+pub trait Inbox: Send + Sync {
+    /// Records a delivery once, when it was answered; its record id.
+    fn record(&self, arrival: &Arrival<'_>) -> Result<i64>;
+    /// Records that attempt `number` of record `id`'s handlers started at `at_ms`.
+    fn attempt_started(&self, id: i64, number: u32, at_ms: i64) -> Result<()>;
+    /// Records how attempt `number` ended (`error`: `None` when the handlers succeeded) and moves
+    /// the record to `Done` or `Failed`.
+    fn attempt_ended(&self, id: i64, number: u32, at_ms: i64, error: Option<&str>) -> Result<()>;
+    /// Recorded deliveries, newest first.
+    fn list(&self, filter: &Filter) -> Result<Vec<Summary>>;
+    /// One delivery by its record id, or by its event id (the newest with that id); `None` if
+    /// there is none.
+    fn show(&self, id_or_event_id: &str) -> Result<Option<Record>>;
+    /// Removes records received before `now_ms` minus the retention, then the oldest ones while
+    /// the kept bytes exceed the cap; how many were removed.
+    fn purge(&self, now_ms: i64) -> Result<u64>;
+}
+
+/// Header names whose values are credentials: stored as `[redacted]`.
+pub fn is_credential_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
+        || ["token", "secret", "password", "api-key", "apikey", "x-api-key", "session"].iter().any(|w| n.contains(w))
+}
+
+/// The value stored for a credential header.
+pub const REDACTED: &str = "[redacted]";
