@@ -260,6 +260,7 @@ fn dedup_basis_per_preset() {
         ("intercom", DedupBasis::SignedId),
         ("quickbooks", DedupBasis::SignedId),
         ("razorpay", DedupBasis::Digest),
+        ("sentry", DedupBasis::Digest),
         ("typeform", DedupBasis::SignedId),
         ("woocommerce", DedupBasis::Digest),
     ];

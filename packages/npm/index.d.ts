@@ -55,6 +55,7 @@ export type PresetName =
   | 'intercom'
   | 'quickbooks'
   | 'razorpay'
+  | 'sentry'
   | 'typeform'
   | 'woocommerce';
 

@@ -210,6 +210,7 @@ test('the sample generator signs a request (every preset) that the page itself v
     'calendly',
     'quickbooks',
     'razorpay',
+    'sentry',
     'typeform',
     'woocommerce',
   ]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates presets.json: the vectors of the data-only provider presets added for issue 19
-(calendly, intercom, quickbooks, razorpay, typeform, woocommerce).
+(calendly, intercom, quickbooks, razorpay, sentry, typeform, woocommerce).
 
 Standard library only (hmac, hashlib, base64, json). It never imports or runs hookverify: the
 signing rules below are transcribed by hand from the research catalog of issue 19 (per-sender facts
@@ -36,6 +36,10 @@ SENDERS = {
                  "facts": "[C] razorpay/razorpay-python test_verify_webhook_signature: `X-Razorpay-Signature: <hex HMAC-SHA256(webhook secret, raw body)>`; "
                           "[C] https://razorpay.com/docs/payments/payment-gateway/s2s-integration/test-s2s/best-practices/retries-and-idempotency: "
                           "duplicates are recognised by the `x-razorpay-event-id` header (not signed)"},
+    "sentry": {"header": "Sentry-Hook-Signature", "alg": hashlib.sha256, "enc": "hex", "prefix": "", "kv": False,
+               "facts": "[C] https://docs.sentry.io/product/integrations/integration-platform/webhooks/: `Sentry-Hook-Signature: <hex HMAC-SHA256(client secret, body)>` "
+                        "(the docs MAC JSON.stringify(request.body), i.e. the compact JSON Sentry sends; a receiver MACs the raw bytes); "
+                        "`Request-ID` (a unique id per request), `Sentry-Hook-Resource` and `Sentry-Hook-Timestamp` are headers, not signed"},
     "typeform": {"header": "Typeform-Signature", "alg": hashlib.sha256, "enc": "base64", "prefix": "sha256=", "kv": False,
                  "facts": "[C] https://www.typeform.com/developers/webhooks/secure-your-webhooks/: `Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, entire raw body)>`"},
     "woocommerce": {"header": "X-WC-Webhook-Signature", "alg": hashlib.sha256, "enc": "base64", "prefix": "", "kv": False,
@@ -49,6 +53,7 @@ DEDUP = {
     "intercom": "signed_id",          # /id, in the signed body
     "quickbooks": "signed_id",        # first entity's id + "." + lastUpdated, in the signed body
     "razorpay": "digest",             # x-razorpay-event-id is a header the signature does not cover
+    "sentry": "digest",               # Request-ID is a header the signature does not cover
     "typeform": "signed_id",          # /event_id, in the signed body
     "woocommerce": "digest",          # X-WC-Webhook-Delivery-ID is not signed (and new on every delivery)
 }
@@ -60,6 +65,7 @@ EVENTS = {
     "quickbooks-099": {"id": "1.2015-10-05T14:42:19-0700", "type": "Customer.Create", "timestamp": None},
     "quickbooks-067": {"id": "1.2026-12-01T00:00:00.000Z", "type": "Customer.Create", "timestamp": None},
     "calendly-072": {"id": "https://api.calendly.com/scheduled_events/x/invitees/y", "type": "invitee.created", "timestamp": None},
+    "sentry-065": {"id": "0d1b2c3d", "type": "issue.created", "timestamp": None},
     "typeform-063": {"id": "01HXYZ", "type": "form_response", "timestamp": None},
     "intercom-060": {"id": "notif_1", "type": "ping", "timestamp": None},
     "woocommerce-070": {"id": "7", "type": "order.updated", "timestamp": None},
@@ -211,6 +217,24 @@ UPSTREAM = json.loads(r"""
   "body": "{\"eventNotifications\":[{\"realmId\":\"1185883450\",\"dataChangeEvent\":{\"entities\":[{\"name\":\"Customer\",\"id\":\"1\",\"operation\":\"Create\",\"lastUpdated\":\"2015-10-05T14:42:19-0700\"}]}}]}",
   "secret_note": "the app's webhooks Verifier Token, UTF-8",
   "body_note": "exact string, no trailing newline"
+ },
+ {
+  "id": "sentry-065",
+  "preset": "sentry",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "<hex HMAC-SHA256(secret utf8, raw body)>"
+  },
+  "secret": "hv19_95ee91775ca76c4ff5ba4d55935e03fe",
+  "headers": {
+   "Sentry-Hook-Signature": "592fc1beb3aa0463645875419c8aa003b135cb1112e4b1253eaf1d53124f0df4",
+   "Sentry-Hook-Resource": "issue",
+   "Sentry-Hook-Timestamp": "1764547200",
+   "Request-ID": "0d1b2c3d"
+  },
+  "body": "{\"action\":\"created\",\"installation\":{\"uuid\":\"abc\"},\"data\":{\"issue\":{\"id\":\"1\"}}}",
+  "note": "Sentry-Hook-Timestamp is sent but NOT signed"
  }
 ]
 """)
@@ -330,6 +354,11 @@ def main():
             "unsigned id header", valid=True,
             event={"id": "evt_added_1", "type": "payment.authorized", "timestamp": 1400826760},
             override={"headers": dict(r["headers"], **{"x-razorpay-event-id": "evt_added_1"})})
+    sn = by_id["sentry-065"]
+    derived("sentry-065", "sentry-065-other-resource",
+            "Sentry-Hook-Resource, Request-ID and Sentry-Hook-Timestamp changed; none is signed (the .action suffix is from the signed body)",
+            "unsigned id, type and timestamp headers", valid=True, event={"id": "ffff0000", "type": "installation.created", "timestamp": None},
+            override={"headers": dict(sn["headers"], **{"Sentry-Hook-Resource": "installation", "Request-ID": "ffff0000", "Sentry-Hook-Timestamp": "1"})})
     w = by_id["woocommerce-070"]
     derived("woocommerce-070", "woocommerce-070-other-delivery-id",
             "X-WC-Webhook-Delivery-ID and X-WC-Webhook-Topic changed; neither is signed", "unsigned id and type headers",

@@ -317,6 +317,7 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("intercom", include_str!("../../presets/intercom.json")),
     ("quickbooks", include_str!("../../presets/quickbooks.json")),
     ("razorpay", include_str!("../../presets/razorpay.json")),
+    ("sentry", include_str!("../../presets/sentry.json")),
     ("typeform", include_str!("../../presets/typeform.json")),
     ("woocommerce", include_str!("../../presets/woocommerce.json")),
 ];
@@ -338,7 +339,7 @@ pub fn preset_names() -> Vec<&'static str> {
 
 impl Scheme {
     /// A built-in preset by name (`standard`, `stripe`, `github`, `github-sha1`, `slack`, `shopify`,
-    /// `calendly`, `intercom`, `quickbooks`, `razorpay`, `typeform`, `woocommerce`; see [`preset_names`]).
+    /// `calendly`, `intercom`, `quickbooks`, `razorpay`, `sentry`, `typeform`, `woocommerce`; see [`preset_names`]).
     pub fn preset(name: &str) -> Result<Scheme> {
         PRESETS
             .iter()
@@ -752,8 +753,8 @@ mod tests {
             assert_eq!(again.spec(), scheme.spec());
         }
         let first = ["standard", "stripe", "github", "github-sha1", "slack", "shopify"];
-        let added = ["calendly", "intercom", "quickbooks", "razorpay", "typeform", "woocommerce"];
-        assert_eq!(preset_names(), [first, added].concat());
+        let added = ["calendly", "intercom", "quickbooks", "razorpay", "sentry", "typeform", "woocommerce"];
+        assert_eq!(preset_names(), [&first[..], &added[..]].concat());
     }
 
     #[test]

@@ -270,6 +270,18 @@ const SAMPLES = {
       created_at: ts,
     },
   }),
+  sentry: (id) => ({
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['Request-ID', id],
+      ['Sentry-Hook-Resource', 'issue'],
+    ],
+    body: {
+      action: 'created',
+      installation: { uuid: 'inst_1042' },
+      data: { issue: { id: '1042', title: 'TypeError' } },
+    },
+  }),
   typeform: (id, ts) => ({
     headers: [['Content-Type', 'application/json']],
     body: {
