@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use hookverify::{DedupBasis, Scheme, Verifier};
+use hookverify::{diagnose, DedupBasis, Scheme, Verifier};
 use serde_json::Value;
 
 /// The presets whose vectors live in provider_examples.json and schemes.json (see vectors.rs).
@@ -80,5 +80,30 @@ fn every_preset_has_vectors() {
         let tests: Vec<&Value> = doc["tests"].as_array().unwrap().iter().filter(|t| t["preset"] == name).collect();
         assert!(tests.iter().any(|t| t["expected"]["valid"] == true), "{name}: no valid vector");
         assert!(tests.iter().any(|t| t["expected"]["valid"] == false), "{name}: no invalid vector");
+    }
+}
+
+#[test]
+fn diagnose_detects_each_preset_by_its_header() {
+    let doc = doc();
+    for t in doc["tests"].as_array().unwrap().iter().filter(|t| t["expected"]["valid"] == true) {
+        let (id, preset) = (t["id"].as_str().unwrap(), t["preset"].as_str().unwrap());
+        let report = diagnose(
+            t["body"].as_str().unwrap().as_bytes(),
+            &headers(t),
+            &[t["secret"].as_str().unwrap()],
+            None,
+            t["now"].as_i64().unwrap(),
+        );
+        assert!(report.detected, "{id}");
+        if preset == "intercom" {
+            // Intercom signs exactly as github-sha1 (X-Hub-Signature: sha1=<hex> of the body), which
+            // comes first: the signature checks out, but the envelope is GitHub's. Name the scheme.
+            assert_eq!(report.scheme.as_deref(), Some("github-sha1"), "{id}");
+            assert!(report.valid, "{id}");
+        } else {
+            assert_eq!(report.scheme.as_deref(), Some(preset), "{id}");
+            assert!(report.valid, "{id}: {}", report.to_json());
+        }
     }
 }

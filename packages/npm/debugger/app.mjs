@@ -233,7 +233,7 @@ const SAMPLES = {
     ],
     body: { id: 820982911946154500, email: 'jon@example.com', total_price: '199.00' },
   }),
-  // intercom has no sample: its X-Hub-Signature header is detected as github-sha1 (name the scheme).
+  // intercom has no sample: it signs exactly as github-sha1, which detection picks (name the scheme).
   calendly: (id, ts) => ({
     headers: [['Content-Type', 'application/json']],
     body: {
