@@ -14,11 +14,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 VEC = os.path.join(ROOT, "tests", "vectors")
 PRESETS = os.path.join(ROOT, "core", "presets")
-PRESET_ORDER = ["standard", "stripe", "github", "github-sha1", "slack", "shopify"]  # scheme::preset_names()
+PRESET_ORDER = ["standard", "stripe", "github", "github-sha1", "slack", "shopify",  # scheme::preset_names()
+                "calendly", "intercom", "quickbooks", "razorpay", "sentry", "typeform", "woocommerce"]
 
-SINGLE = {"x-hub-signature-256", "x-hub-signature", "x-shopify-hmac-sha256", "x-slack-signature", "x-slack-request-timestamp"}
+SINGLE = {"x-hub-signature-256", "x-hub-signature", "x-shopify-hmac-sha256", "x-slack-signature", "x-slack-request-timestamp",
+          "intuit-signature", "x-razorpay-signature", "sentry-hook-signature", "typeform-signature", "x-wc-webhook-signature"}
 LIST = {"webhook-signature", "svix-signature", "webhook-id", "svix-id", "webhook-timestamp", "svix-timestamp"}
-KV = {"stripe-signature"}
+KV = {"stripe-signature", "calendly-webhook-signature"}
 
 seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip"]}
 
@@ -52,7 +54,7 @@ def body_of(t):
     return b""
 
 
-for rel in ("schemes.json", "diagnose.json"):
+for rel in ("schemes.json", "diagnose.json", "presets.json"):
     doc = load(rel)
     for spec in doc.get("custom_schemes", {}).values():
         add("scheme_spec", json.dumps(spec))

@@ -256,6 +256,13 @@ fn dedup_basis_per_preset() {
         ("github-sha1", DedupBasis::Digest),
         ("slack", DedupBasis::SignedId),
         ("shopify", DedupBasis::Digest),
+        ("calendly", DedupBasis::Configured { signed: true }),
+        ("intercom", DedupBasis::SignedId),
+        ("quickbooks", DedupBasis::SignedId),
+        ("razorpay", DedupBasis::Digest),
+        ("sentry", DedupBasis::Digest),
+        ("typeform", DedupBasis::SignedId),
+        ("woocommerce", DedupBasis::Digest),
     ];
     assert_eq!(basis, expect.map(|(n, b)| (n.to_owned(), b)));
 }

@@ -44,7 +44,20 @@ export interface SchemeSpec {
 }
 
 /** A built-in preset name. */
-export type PresetName = 'standard' | 'stripe' | 'github' | 'github-sha1' | 'slack' | 'shopify';
+export type PresetName =
+  | 'standard'
+  | 'stripe'
+  | 'github'
+  | 'github-sha1'
+  | 'slack'
+  | 'shopify'
+  | 'calendly'
+  | 'intercom'
+  | 'quickbooks'
+  | 'razorpay'
+  | 'sentry'
+  | 'typeform'
+  | 'woocommerce';
 
 export interface VerifierOptions {
   /** A preset name or a custom spec object. */

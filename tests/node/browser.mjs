@@ -15,6 +15,7 @@ const ALLOWED = [
   '/packages/npm/',
   '/tests/node/suite.mjs',
   '/tests/node/malformed.mjs',
+  '/tests/node/presets.mjs',
   '/tests/vectors/',
   '/core/src/error.rs',
   '/spec/errors.md',

@@ -200,7 +200,20 @@ test('a Content-Length that disagrees with the pasted body is pointed out; a bad
 test('the sample generator signs a request (every preset) that the page itself verifies; copy as curl', async () => {
   await page.click('#sample-card summary');
   const schemes = await page.locator('#sample-scheme option').evaluateAll((os) => os.map((o) => o.value));
-  assert.deepEqual(schemes, ['standard', 'stripe', 'github', 'github-sha1', 'slack', 'shopify']);
+  assert.deepEqual(schemes, [
+    'standard',
+    'stripe',
+    'github',
+    'github-sha1',
+    'slack',
+    'shopify',
+    'calendly',
+    'quickbooks',
+    'razorpay',
+    'sentry',
+    'typeform',
+    'woocommerce',
+  ]);
   for (const scheme of schemes) {
     await page.selectOption('#sample-scheme', scheme);
     await page.click('#generate');

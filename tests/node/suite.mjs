@@ -7,6 +7,7 @@
 // the core's own tables, never from our sign().
 
 import { malformedCases } from './malformed.mjs';
+import { presetCases } from './presets.mjs';
 
 const enc = new TextEncoder();
 const hexBytes = (h) => Uint8Array.from(h.match(/../g) || [], (b) => parseInt(b, 16));
@@ -874,6 +875,9 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
       eq([report.valid, report.scheme, report.detected], [true, scheme, true], `${scheme}: ${JSON.stringify(report)}`);
     }
   });
+
+  // ---- the data-only provider presets (presets.mjs over tests/vectors/presets.json)
+  presetCases(hv, add, await json('tests/vectors/presets.json'), { ok, eq, throwsCode });
 
   // ---- malformed and hostile input, secrets, panic safety (malformed.mjs)
   malformedCases(hv, add, { ok, eq, throwsCode });

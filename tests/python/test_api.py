@@ -598,6 +598,13 @@ def test_sign_every_preset_matches_stdlib_hmac():
             "X-Slack-Signature": "v0=" + _hex(b"sk", f"v0:{NOW}:".encode() + body),
         },
         "shopify": {"X-Shopify-Hmac-Sha256": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
+        "calendly": {"Calendly-Webhook-Signature": f"t={NOW},v1=" + _hex(b"sk", f"{NOW}.".encode() + body)},
+        "intercom": {"X-Hub-Signature": "sha1=" + _hex(b"sk", body, hashlib.sha1)},
+        "quickbooks": {"intuit-signature": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
+        "razorpay": {"X-Razorpay-Signature": _hex(b"sk", body)},
+        "sentry": {"Sentry-Hook-Signature": _hex(b"sk", body)},
+        "typeform": {"Typeform-Signature": "sha256=" + b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
+        "woocommerce": {"X-WC-Webhook-Signature": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
     }
     assert set(expected) == set(hv.SCHEMES)
     for scheme, want in expected.items():

@@ -14,7 +14,7 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Args, Debug)]
 #[group(required = true, multiple = false)]
 pub struct SchemeArgs {
-    /// A built-in scheme: standard, stripe, github, github-sha1, slack, shopify.
+    /// A built-in scheme (`hookverify schemes` lists them): standard, stripe, github, slack, razorpay, ...
     #[arg(long)]
     pub scheme: Option<String>,
     /// A custom scheme spec as JSON (see spec/schemes.md).

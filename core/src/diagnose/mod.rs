@@ -232,7 +232,9 @@ impl Report {
 /// Picks the preset whose signature header is present, in preset order: `standard`
 /// (`webhook-signature`, then `svix-signature`), `stripe` (`Stripe-Signature`), `github`
 /// (`X-Hub-Signature-256`), `github-sha1` (`X-Hub-Signature`), `slack` (`X-Slack-Signature`),
-/// `shopify` (`X-Shopify-Hmac-Sha256`). Returns the scheme and the header that chose it.
+/// `shopify` (`X-Shopify-Hmac-Sha256`), then the later presets by their own headers (`intercom`
+/// signs exactly as `github-sha1`, which comes first, so it is never the one detected). Returns
+/// the scheme and the header that chose it.
 pub fn detect<H: Headers + ?Sized>(headers: &H) -> Option<(Scheme, String)> {
     Scheme::presets().into_iter().find_map(|scheme| {
         let header = scheme.header_sets().iter().map(|s| s.signature.clone()).find(|h| headers.lookup(h) != Lookup::Missing)?;

@@ -313,6 +313,13 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("github-sha1", include_str!("../../presets/github-sha1.json")),
     ("slack", include_str!("../../presets/slack.json")),
     ("shopify", include_str!("../../presets/shopify.json")),
+    ("calendly", include_str!("../../presets/calendly.json")),
+    ("intercom", include_str!("../../presets/intercom.json")),
+    ("quickbooks", include_str!("../../presets/quickbooks.json")),
+    ("razorpay", include_str!("../../presets/razorpay.json")),
+    ("sentry", include_str!("../../presets/sentry.json")),
+    ("typeform", include_str!("../../presets/typeform.json")),
+    ("woocommerce", include_str!("../../presets/woocommerce.json")),
 ];
 
 static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
@@ -331,7 +338,8 @@ pub fn preset_names() -> Vec<&'static str> {
 }
 
 impl Scheme {
-    /// A built-in preset by name (`standard`, `stripe`, `github`, `github-sha1`, `slack`, `shopify`).
+    /// A built-in preset by name (`standard`, `stripe`, `github`, `github-sha1`, `slack`, `shopify`,
+    /// `calendly`, `intercom`, `quickbooks`, `razorpay`, `sentry`, `typeform`, `woocommerce`; see [`preset_names`]).
     pub fn preset(name: &str) -> Result<Scheme> {
         PRESETS
             .iter()
@@ -744,7 +752,9 @@ mod tests {
             let again = Scheme::from_json(&json).unwrap();
             assert_eq!(again.spec(), scheme.spec());
         }
-        assert_eq!(preset_names(), ["standard", "stripe", "github", "github-sha1", "slack", "shopify"]);
+        let first = ["standard", "stripe", "github", "github-sha1", "slack", "shopify"];
+        let added = ["calendly", "intercom", "quickbooks", "razorpay", "sentry", "typeform", "woocommerce"];
+        assert_eq!(preset_names(), [&first[..], &added[..]].concat());
     }
 
     #[test]

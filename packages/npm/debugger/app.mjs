@@ -233,6 +233,71 @@ const SAMPLES = {
     ],
     body: { id: 820982911946154500, email: 'jon@example.com', total_price: '199.00' },
   }),
+  // intercom has no sample: it signs exactly as github-sha1, which detection picks (name the scheme).
+  calendly: (id, ts) => ({
+    headers: [['Content-Type', 'application/json']],
+    body: {
+      event: 'invitee.created',
+      created_at: new Date(ts * 1000).toISOString(),
+      payload: { uri: `https://api.calendly.com/scheduled_events/EV1/invitees/${id}`, email: 'ada@example.com' },
+    },
+  }),
+  quickbooks: (id, ts) => ({
+    headers: [['Content-Type', 'application/json']],
+    body: {
+      eventNotifications: [
+        {
+          realmId: '1185883450',
+          dataChangeEvent: {
+            entities: [
+              { name: 'Customer', id: '1042', operation: 'Create', lastUpdated: new Date(ts * 1000).toISOString() },
+            ],
+          },
+        },
+      ],
+    },
+  }),
+  razorpay: (id, ts) => ({
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['x-razorpay-event-id', id],
+    ],
+    body: {
+      entity: 'event',
+      event: 'payment.captured',
+      contains: ['payment'],
+      payload: { payment: { entity: { id: 'pay_1042', amount: 2000, currency: 'INR' } } },
+      created_at: ts,
+    },
+  }),
+  sentry: (id) => ({
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['Request-ID', id],
+      ['Sentry-Hook-Resource', 'issue'],
+    ],
+    body: {
+      action: 'created',
+      installation: { uuid: 'inst_1042' },
+      data: { issue: { id: '1042', title: 'TypeError' } },
+    },
+  }),
+  typeform: (id, ts) => ({
+    headers: [['Content-Type', 'application/json']],
+    body: {
+      event_id: id,
+      event_type: 'form_response',
+      form_response: { form_id: 'lT4Z3j', submitted_at: new Date(ts * 1000).toISOString() },
+    },
+  }),
+  woocommerce: (id) => ({
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['X-WC-Webhook-Topic', 'order.created'],
+      ['X-WC-Webhook-Delivery-ID', id],
+    ],
+    body: { id: 1042, status: 'processing', total: '19.90' },
+  }),
 };
 
 function randomSecret(schemeName) {

@@ -1,0 +1,29 @@
+// The data-only provider presets (tests/vectors/presets.json, generated with Python's hmac by
+// tests/vectors/gen_presets.py): every vector through Verifier.verifySignature / verify, in every
+// backend the shared suite runs in (Node native, Node wasm, headless Chromium). No Node APIs here.
+// A new preset needs only data: its JSON in core/presets and its vectors in presets.json.
+
+/** Adds one case per vector, and one that SCHEMES names every preset in the file. */
+export function presetCases(hv, add, doc, { ok, eq, throwsCode }) {
+  add('presets.json: SCHEMES lists every preset', () => {
+    for (const name of Object.keys(doc.presets)) ok(hv.SCHEMES.includes(name), `SCHEMES lacks ${name}`);
+  });
+  for (const t of doc.tests) {
+    add(`presets.json ${t.id}: ${t.comment}`, () => {
+      const v = new hv.Verifier({ scheme: t.preset, secret: t.secret });
+      const want = t.expected;
+      if (want.valid) {
+        eq(v.verifySignature(t.body, t.headers, { now: t.now }).keyIndex, 0, 'keyIndex');
+        if (want.event) {
+          const e = v.verify(t.body, t.headers, { now: t.now });
+          eq({ id: e.id, type: e.type, timestamp: e.timestamp }, want.event, 'event');
+        } else {
+          throwsCode(hv, () => v.verify(t.body, t.headers, { now: t.now }), want.event_code, 'event_code');
+        }
+      } else {
+        throwsCode(hv, () => v.verifySignature(t.body, t.headers, { now: t.now }), want.code, 'code');
+        throwsCode(hv, () => v.verify(t.body, t.headers, { now: t.now }), want.code, 'verify code');
+      }
+    });
+  }
+}
