@@ -48,7 +48,7 @@ def main() -> None:
         elif mode == "event":
             verifier.verify(body, headers)
         elif mode == "receiver":
-            answer = receiver.handle("/hooks", deliveries[i], body)
+            answer = receiver.handle("/hooks", body, deliveries[i])
             if answer.status != 200:
                 raise SystemExit(f"not handled: {answer.status} {answer.body}")
     print(json.dumps({"binding": "python", "mode": mode, "n": n, "body_bytes": SIZE, "hwm_before_kib": before,
