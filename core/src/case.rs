@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn large_integers_and_non_json_pass_through() {
-        assert_eq!(camel_case_keys(r#"{"big_n":18446744073709551615,"neg":-9223372036854775808}"#), r#"{"bigN":18446744073709551615,"neg":-9223372036854775808}"#);
+        assert_eq!(
+            camel_case_keys(r#"{"big_n":18446744073709551615,"neg":-9223372036854775808}"#),
+            r#"{"bigN":18446744073709551615,"neg":-9223372036854775808}"#
+        );
         assert_eq!(camel_case_keys("not json"), "not json");
     }
 }

@@ -38,9 +38,9 @@ pub mod secret;
 pub mod sign;
 pub mod verify;
 
-pub use config::{MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RouteConfig, SyncHeaderConfig};
 #[cfg(feature = "toml")]
 pub use config::{ConfigError, TomlConfig};
+pub use config::{MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RouteConfig, SyncHeaderConfig};
 #[cfg(feature = "redis")]
 pub use dedup::RedisStore;
 pub use dedup::{Claim, Clock, Completion, MemoryStore, Store, SystemClock, Token};

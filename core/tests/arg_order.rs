@@ -8,8 +8,7 @@ use hookverify::{ErrorCode, Scheme, Verifier};
 
 const SECRET: &str = "It's a Secret to Everybody";
 const BODY: &[u8] = b"Hello, World!";
-const HEADERS: [(&str, &str); 1] =
-    [("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")];
+const HEADERS: [(&str, &str); 1] = [("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")];
 
 fn verifier() -> Verifier {
     Verifier::new(Scheme::preset("github").unwrap(), [SECRET]).unwrap()

@@ -31,4 +31,8 @@ def test_preset_vector(case):
         assert err.value.code == want["event_code"], case["comment"]
         return
     event = verifier.verify(body, headers, now=now)
-    assert (event.id, event.type, event.timestamp) == (want["event"]["id"], want["event"]["type"], want["event"]["timestamp"])
+    assert (event.id, event.type, event.timestamp) == (
+        want["event"]["id"],
+        want["event"]["type"],
+        want["event"]["timestamp"],
+    )
