@@ -241,6 +241,33 @@ export declare class RedisStore {
   constructor(url: string, options?: { prefix?: string; timeoutMs?: number });
 }
 
+/** What a JS store's `claim` returns: this caller now holds the key (with a fencing token), it was done, or another holds it. */
+export type ClaimResult = { acquired: number | string } | { done: true } | { inProgress: number };
+
+/**
+ * A dedup store written in JS (a database, Workers KV / D1 / Durable Objects, Redis through your
+ * own client), on either backend: the receiver awaits each method. The semantics are the core's
+ * `Store`:
+ * - `claim(key, leaseMs)`: if `key` is done (within its retention) answer `{ done: true }`; if a
+ *   live claim holds it answer `{ inProgress: msLeft }`; else claim it for `leaseMs` and answer
+ *   `{ acquired: token }`, a fencing token (a non-negative integer, a number up to 2^53 or a
+ *   decimal string) larger than every earlier token of that key, even across a restart.
+ * - `complete(key, token, retentionMs)`: if `token` still holds `key`, mark it done for
+ *   `retentionMs` and answer `'recorded'`, else `'lease_lost'`.
+ * - `release(key, token)`: drop the claim if `token` still holds it (the handlers failed).
+ * A method that throws or rejects is the store being down: a claim answers 503 + Retry-After
+ * (the sender retries); a failed complete still answers 200 with `Hookverify-Warning`.
+ */
+export interface Store {
+  claim(key: string, leaseMs: number): ClaimResult | Promise<ClaimResult>;
+  complete(
+    key: string,
+    token: number | string,
+    retentionMs: number,
+  ): 'recorded' | 'lease_lost' | Promise<'recorded' | 'lease_lost'>;
+  release(key: string, token: number | string): unknown;
+}
+
 /** A handler; may be async. Throwing or rejecting is a failure: the claim is released (sync: 500). */
 export type Handler<Ctx = HandlerContext> = (event: Event, ctx: Ctx) => unknown;
 
@@ -281,7 +308,7 @@ export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<Veri
   /** Several providers on one endpoint, tried in order. */
   providers?: ProviderOptions[];
   /** Default: a new MemoryStore. */
-  store?: MemoryStore | RedisStore;
+  store?: MemoryStore | RedisStore | Store;
   /** Pattern -> handler(s), in order. */
   handlers?: Record<string, Handler<Ctx> | Handler<Ctx>[]>;
   /** Handlers limited to a provider and/or path. */

@@ -72,7 +72,7 @@ console.log(
 
 // The receiving pipeline and the Express entry.
 import { MemoryStore, RedisStore, Router, Receiver } from 'hookverify';
-import type { Decision, Delivery } from 'hookverify';
+import type { Decision, Delivery, Store } from 'hookverify';
 import { webhook, createExpress } from 'hookverify/express';
 import { webhooks, verifyRequest, createFetch } from 'hookverify/fetch';
 import type { FetchContext } from 'hookverify/fetch';
@@ -164,3 +164,11 @@ const fastifyOptions: FastifyWebhookOptions = {
 };
 const wasmPlugin = createFastify(forcedWasm.default).hookverify;
 console.log(hookverifyFastify, hookverifyFastify.default, fastifyOptions, wasmPlugin);
+
+// A dedup store written in JS.
+const jsStore: Store = {
+  claim: async (key: string, leaseMs: number) => (key && leaseMs ? { acquired: 1 } : { done: true }),
+  complete: async () => 'recorded' as const,
+  release: async () => undefined,
+};
+console.log(new Receiver({ scheme: 'github', secret: 's', store: jsStore }));

@@ -10,8 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookverify::dedup::{MemoryStore, RedisStore, Store, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
-use hookverify::receiver::{Decision, Delivery, Receiver, Request, Step};
+use hookverify::dedup::{
+    claim_from_json, completion_from_json, CallerStore, MemoryStore, RedisStore, Store, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX,
+    DEFAULT_REDIS_TIMEOUT,
+};
+use hookverify::receiver::{Decision, Delivery, External, PendingClaim, Receiver, Request, Step};
 use hookverify::{Error as CoreError, Headers};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -48,6 +51,13 @@ impl RawStore {
         Ok(RawStore { inner: Arc::new(store), max_wait: timeout })
     }
 
+    /// The store of a receiver whose store is JS code: the core never calls it; JS claims,
+    /// completes and releases through `beginExternal`, `claimed`, `finishPlan` and `finished`.
+    #[napi(factory)]
+    pub fn external() -> Self {
+        RawStore { inner: Arc::new(CallerStore), max_wait: Duration::MAX }
+    }
+
     /// Whether calls may block on I/O (JS then uses the `*Async` methods).
     #[napi(getter)]
     pub fn may_block(&self) -> bool {
@@ -66,6 +76,8 @@ pub(crate) struct Shared {
     receiver: Receiver<usize>,
     pub(crate) names: Vec<String>,
     pending: Mutex<HashMap<u64, Delivery>>,
+    /// Deliveries waiting for JS's store to claim them (`beginExternal` → `claimed`).
+    claims: Mutex<HashMap<u64, PendingClaim>>,
     next: AtomicU64,
     /// See `RawStore::max_wait`.
     max_wait: Duration,
@@ -75,6 +87,10 @@ impl Shared {
     fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Delivery>> {
         // Every update is one insert/remove: a poisoned map is still consistent.
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, HashMap<u64, PendingClaim>> {
+        self.claims.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn begin(&self, path: &str, headers: &str, body: &[u8], now: i64) -> Step {
@@ -143,7 +159,14 @@ impl RawReceiver {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String, store: &RawStore) -> Result<Self> {
         let (receiver, names) = guard(&env, || build_receiver(&options_json, Box::new(store.inner.clone())))?;
-        let shared = Arc::new(Shared { receiver, names, pending: Mutex::default(), next: AtomicU64::new(1), max_wait: store.max_wait });
+        let shared = Arc::new(Shared {
+            receiver,
+            names,
+            pending: Mutex::default(),
+            claims: Mutex::default(),
+            next: AtomicU64::new(1),
+            max_wait: store.max_wait,
+        });
         let id = crate::fast::register_receiver(shared.clone());
         Ok(RawReceiver { shared, id })
     }
@@ -246,6 +269,63 @@ impl RawReceiver {
     #[napi]
     pub fn release(&self, handle: f64) {
         self.shared.pending().remove(&(handle as u64));
+        self.shared.claims().remove(&(handle as u64));
+    }
+
+    /// For a store that is JS code: the pipeline up to the claim. JSON `{"fields": …}` (the answer,
+    /// as `begin` gives it) or `{"handle", "key", "leaseMs"}`: claim `key` in the store, then `claimed`.
+    #[napi]
+    pub fn begin_external(&self, path: String, headers: String, body: &[u8], now: i64) -> String {
+        let shared = &self.shared;
+        let external = catch_unwind(AssertUnwindSafe(|| {
+            fault();
+            match Picked::unpack(&shared.names, &headers) {
+                Ok(h) => shared.receiver.begin_external(Request { path: &path, headers: &h, body, now }),
+                Err(e) => External::Respond(Decision::from_error(&e)),
+            }
+        }))
+        .unwrap_or_else(|p| External::Respond(panicked(p)));
+        match external {
+            External::Respond(d) => serde_json::json!({ "fields": decision_fields(&d) }).to_string(),
+            External::Claim(pending) => {
+                let handle = shared.next.fetch_add(1, Ordering::Relaxed);
+                let out = serde_json::json!({ "handle": handle, "key": pending.key(), "leaseMs": pending.lease().as_millis() as u64 });
+                shared.claims().insert(handle, pending);
+                out.to_string()
+            }
+        }
+    }
+
+    /// The step once JS's store answered the claim of `beginExternal`'s `handle` (`claim_json`: see
+    /// the core's `claim_from_json`): what `begin` returns.
+    #[napi]
+    pub fn claimed(&self, env: Env, handle: f64, claim_json: String) -> Result<String> {
+        let pending = guard(&env, || self.shared.claims().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
+        let step = catch_unwind(AssertUnwindSafe(|| self.shared.receiver.claimed(pending, claim_from_json(&claim_json))))
+            .unwrap_or_else(|p| Step::Respond(panicked(p)));
+        Ok(self.shared.outcome(step))
+    }
+
+    /// What finishing the delivery `handle` asks of JS's store: JSON `{"key", "token", "retentionMs"}`
+    /// (`token` a decimal string: it may exceed 2^53).
+    #[napi]
+    pub fn finish_plan(&self, env: Env, handle: f64) -> Result<String> {
+        let retention = self.shared.receiver.retention().as_millis() as u64;
+        guard(&env, || {
+            let pending = self.shared.pending();
+            let d = pending.get(&(handle as u64)).ok_or_else(unknown_delivery)?;
+            Ok(serde_json::json!({ "key": d.key, "token": d.token.0.to_string(), "retentionMs": retention }).to_string())
+        })
+    }
+
+    /// The answer once JS's store completed (`completion_json`: see the core's
+    /// `completion_from_json`) or released (`null`) the delivery `handle`.
+    #[napi]
+    pub fn finished(&self, env: Env, handle: f64, completion_json: Option<String>) -> Result<String> {
+        let d = guard(&env, || self.shared.pending().remove(&(handle as u64)).ok_or_else(unknown_delivery))?;
+        let completion = completion_json.as_deref().map(completion_from_json);
+        let decision = catch_unwind(AssertUnwindSafe(|| self.shared.receiver.finished(&d, completion))).unwrap_or_else(panicked);
+        Ok(decision_fields(&decision))
     }
 }
 

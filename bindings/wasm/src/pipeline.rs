@@ -6,8 +6,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hookverify::dedup::{MemoryStore, Store, DEFAULT_CAPACITY};
-use hookverify::receiver::{Delivery, Receiver, Request, Step};
+use hookverify::dedup::{claim_from_json, completion_from_json, CallerStore, MemoryStore, Store, DEFAULT_CAPACITY};
+use hookverify::receiver::{Delivery, External, PendingClaim, Receiver, Request, Step};
 use wasm_bindgen::prelude::*;
 
 use crate::packed::{decision_fields, delivery_fields, Picked};
@@ -29,7 +29,12 @@ impl RawStore {
         RawStore { inner: Arc::new(MemoryStore::with_clock(capacity, Arc::new(clock))) }
     }
 
-    /// Whether calls may block on I/O (never, on wasm).
+    /// The store of a receiver whose store is JS code (see the napi binding's `external`).
+    pub fn external() -> RawStore {
+        RawStore { inner: Arc::new(CallerStore) }
+    }
+
+    /// Whether calls may block on I/O (never on wasm, except a JS store's, which JS calls itself).
     #[wasm_bindgen(getter, js_name = mayBlock)]
     pub fn may_block(&self) -> bool {
         self.inner.may_block()
@@ -53,6 +58,8 @@ pub struct RawReceiver {
     receiver: Receiver<usize>,
     names: Vec<String>,
     pending: RefCell<HashMap<u32, Delivery>>,
+    /// Deliveries waiting for JS's store to claim them (`beginExternal` → `claimed`).
+    claims: RefCell<HashMap<u32, PendingClaim>>,
     next: Cell<u32>,
 }
 
@@ -62,7 +69,7 @@ impl RawReceiver {
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, store: &RawStore) -> Result<RawReceiver, JsValue> {
         let (receiver, names) = raw::build_receiver(options_json, Box::new(store.inner.clone())).map_err(to_js)?;
-        Ok(RawReceiver { receiver, names, pending: RefCell::default(), next: Cell::new(1) })
+        Ok(RawReceiver { receiver, names, pending: RefCell::default(), claims: RefCell::default(), next: Cell::new(1) })
     }
 
     /// The lowercase header names to pack values for, in order.
@@ -99,16 +106,65 @@ impl RawReceiver {
     pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
-        Ok(match self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 }) {
+        Ok(self.outcome(self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 })))
+    }
+
+    fn handle(&self) -> u32 {
+        let handle = self.next.get();
+        self.next.set(handle.wrapping_add(1).max(1));
+        handle
+    }
+
+    /// `begin`'s fields for a step (a claimed delivery is kept under a new handle).
+    fn outcome(&self, step: Step) -> String {
+        match step {
             Step::Respond(d) => decision_fields(&d),
             Step::Run(d) => {
-                let handle = self.next.get();
-                self.next.set(handle.wrapping_add(1).max(1));
+                let handle = self.handle();
                 let out = delivery_fields(u64::from(handle), &d, &self.receiver);
                 self.pending.borrow_mut().insert(handle, d);
                 out
             }
+        }
+    }
+
+    /// For a store that is JS code: the pipeline up to the claim (as the napi binding's `beginExternal`).
+    #[wasm_bindgen(js_name = beginExternal)]
+    pub fn begin_external(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
+        fault();
+        let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
+        Ok(match self.receiver.begin_external(Request { path, headers: &headers, body, now: now as i64 }) {
+            External::Respond(d) => serde_json::json!({ "fields": decision_fields(&d) }).to_string(),
+            External::Claim(pending) => {
+                let handle = self.handle();
+                let out = serde_json::json!({ "handle": handle, "key": pending.key(), "leaseMs": pending.lease().as_millis() as u64 });
+                self.claims.borrow_mut().insert(handle, pending);
+                out.to_string()
+            }
         })
+    }
+
+    /// The step once JS's store answered the claim (as the napi binding's `claimed`).
+    pub fn claimed(&self, handle: u32, claim_json: &str) -> Result<String, JsValue> {
+        let pending = self.claims.borrow_mut().remove(&handle).ok_or_else(unknown_delivery)?;
+        fault();
+        Ok(self.outcome(self.receiver.claimed(pending, claim_from_json(claim_json))))
+    }
+
+    /// What finishing asks of JS's store (as the napi binding's `finishPlan`).
+    #[wasm_bindgen(js_name = finishPlan)]
+    pub fn finish_plan(&self, handle: u32) -> Result<String, JsValue> {
+        let pending = self.pending.borrow();
+        let d = pending.get(&handle).ok_or_else(unknown_delivery)?;
+        let retention = self.receiver.retention().as_millis() as u64;
+        Ok(serde_json::json!({ "key": d.key, "token": d.token.0.to_string(), "retentionMs": retention }).to_string())
+    }
+
+    /// The answer once JS's store completed or released the delivery (as the napi binding's `finished`).
+    pub fn finished(&self, handle: u32, completion_json: Option<String>) -> Result<String, JsValue> {
+        let d = self.pending.borrow_mut().remove(&handle).ok_or_else(unknown_delivery)?;
+        fault();
+        Ok(decision_fields(&self.receiver.finished(&d, completion_json.as_deref().map(completion_from_json))))
     }
 
     /// The immediate 202 for an async delivery.
@@ -128,6 +184,7 @@ impl RawReceiver {
     /// Forgets a delivery JS dropped without finishing it (its claim expires after the lease).
     pub fn release(&self, handle: u32) {
         self.pending.borrow_mut().remove(&handle);
+        self.claims.borrow_mut().remove(&handle);
     }
 }
 

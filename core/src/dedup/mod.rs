@@ -35,6 +35,7 @@
 //! long as the store's clock does not step back. They stay below 2^53, so
 //! JavaScript numbers hold them exactly.
 
+mod caller;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -43,6 +44,7 @@ use std::time::Duration;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT};
+pub use caller::{claim_from_json, completion_from_json, CallerStore};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY, MAX_BYTES_PER_KEY};
 
 use crate::error::Result;

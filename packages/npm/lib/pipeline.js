@@ -162,6 +162,7 @@ function createPipeline(backend, h) {
     #index;
     #fns;
     #blocking;
+    #custom; // a store written in JS (claim / complete / release), else undefined
     #onError;
     #onReject;
     #fast; // native: the id beginFast / finishFast take (header values as arguments); -1 / undefined: none
@@ -181,10 +182,13 @@ function createPipeline(backend, h) {
       }
       if (options.providers === undefined) config.providers = [single];
       const store = options.store ?? new MemoryStore();
-      if (!store || !store[RAW])
+      const custom = isCustomStore(store) ? store : undefined;
+      if (!custom && (!store || !store[RAW]))
         throw invalid(
-          `store must be a MemoryStore or RedisStore from this backend (${backend}), got ${describe(store)}`,
+          `store must be a MemoryStore or RedisStore from this backend (${backend}), or an object with claim, complete and release methods; got ${describe(store)}`,
         );
+      // A store written in JS: the core stops at the claim and JS asks the store (#beginCustom, #finishCustom).
+      const rawStore = custom ? rebuilding((raw) => raw.RawStore.external()) : () => store[RAW];
       const { routes, fns } = routesOf(options);
       if (options.unhandled !== undefined) fns.push(checkHandler(options.unhandled, 'unhandled'));
       this.#onError = options.onError === undefined ? defaultOnError : checkHandler(options.onError, 'onError');
@@ -193,13 +197,14 @@ function createPipeline(backend, h) {
       config.unhandled = options.unhandled !== undefined;
       const json = h.toJson(config, 'Receiver');
       this.#live = rebuilding((raw) => {
-        const r = new raw.RawReceiver(json, store[RAW]);
+        const r = new raw.RawReceiver(json, rawStore());
         for (const [provider, list] of this.#rotated) r.setSecrets(provider, list);
         return r;
       });
       const raw = this.#live();
       this.#fns = fns;
-      this.#blocking = store[RAW].mayBlock;
+      this.#custom = custom;
+      this.#blocking = rawStore().mayBlock; // a JS store's calls are awaited: the blocking path
       this.#names = Array.from(raw.headerNames);
       this.#fast = this.#blocking ? -1 : raw.fastId;
       this.#index = h.headerIndex(this.#names);
@@ -279,6 +284,7 @@ function createPipeline(backend, h) {
       const bytes = h.toBody(body, true);
       // nowOf({now}) without the object when there is nothing to check.
       const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
+      if (this.#custom) return this.#beginCustom(path, h.pack(v), bytes, t);
       if (this.#blocking) {
         const raw = this.#live();
         return call(() => raw.beginAsync(path, h.pack(v), bytes, t)).then(
@@ -298,6 +304,29 @@ function createPipeline(backend, h) {
         throw wrap(e);
       }
       return this.#step(r, raw, bytes);
+    }
+
+    /** #beginWith for a store written in JS: the core up to the claim, the store's claim, the core's step. */
+    async #beginCustom(path, packed, bytes, t) {
+      const raw = this.#live();
+      const r = JSON.parse(call(() => raw.beginExternal(path, packed, bytes, t)));
+      if (r.fields !== undefined) return this.#step(r.fields, raw, bytes);
+      const claim = await storeCall(() => this.#custom.claim(r.key, r.leaseMs));
+      return this.#step(
+        call(() => raw.claimed(r.handle, claim)),
+        raw,
+        bytes,
+      );
+    }
+
+    /** #finish for a store written in JS: complete (handlers succeeded) or release, then the core's answer. */
+    async #finishCustom(raw, handle, ok) {
+      const plan = JSON.parse(call(() => raw.finishPlan(handle)));
+      const token = Number.isSafeInteger(Number(plan.token)) ? Number(plan.token) : plan.token;
+      let completion = null;
+      if (ok) completion = await storeCall(() => this.#custom.complete(plan.key, token, plan.retentionMs));
+      else await storeCall(() => this.#custom.release(plan.key, token)); // best effort: the lease expires anyway
+      return decision(call(() => raw.finished(handle, completion)));
     }
 
     /** A Decision, or a Delivery holding the backend's handle (see the bindings' `begin`). */
@@ -386,6 +415,7 @@ function createPipeline(backend, h) {
       const raw = ref.raw(delivery);
       const handle = ref.handle(delivery);
       if (ref.registered(delivery)) unfinished.unregister(delivery);
+      if (this.#custom) return this.#finishCustom(raw, handle, ok);
       if (this.#blocking)
         return call(() => raw.finishAsync(handle, Boolean(ok))).then(decision, (e) => Promise.reject(wrap(e)));
       if (ref.gen(delivery) !== live().gen) {
@@ -460,6 +490,30 @@ function createPipeline(backend, h) {
   }
 
   const DONE = Promise.resolve();
+
+  /** A dedup store written in JS: an object with claim, complete and release methods (index.d.ts `Store`). */
+  function isCustomStore(s) {
+    return (
+      s !== null &&
+      typeof s === 'object' &&
+      !s[RAW] &&
+      typeof s.claim === 'function' &&
+      typeof s.complete === 'function' &&
+      typeof s.release === 'function'
+    );
+  }
+
+  /**
+   * A JS store's answer as the JSON the core reads (`claim_from_json`, `completion_from_json`): what
+   * the method returned or resolved to, or `{error}` when it threw or rejected (a 503 for a claim).
+   */
+  async function storeCall(fn) {
+    try {
+      return JSON.stringify((await fn()) ?? null);
+    } catch (e) {
+      return JSON.stringify({ error: String(e && typeof e === 'object' && 'message' in e ? e.message : e) });
+    }
+  }
   // Deliveries handed out by begin() and not finished yet: released in the backend if dropped.
   const unfinished =
     typeof FinalizationRegistry === 'function'
