@@ -66,7 +66,9 @@ pub fn claim_from_json(json: &str) -> Result<Claim> {
     match (c.acquired, c.done, c.in_progress, c.error) {
         (Some(t), None, None, None) => match t {
             TokenText::Number(n) => Ok(Claim::Acquired(Token(n))),
-            TokenText::Text(s) => s.parse().map(|n| Claim::Acquired(Token(n))).map_err(|_| unusable("claim", "the token is not a non-negative integer")),
+            TokenText::Text(s) => {
+                s.parse().map(|n| Claim::Acquired(Token(n))).map_err(|_| unusable("claim", "the token is not a non-negative integer"))
+            }
         },
         (None, Some(true), None, None) => Ok(Claim::Done),
         (None, None, Some(ms), None) => Ok(Claim::InProgress { retry_after: Duration::from_millis(ms) }),
@@ -103,7 +105,16 @@ mod tests {
         assert_eq!(claim_from_json(r#"{"acquired": "18446744073709551615"}"#).unwrap(), Claim::Acquired(Token(u64::MAX)));
         assert_eq!(claim_from_json(r#"{"done": true}"#).unwrap(), Claim::Done);
         assert_eq!(claim_from_json(r#"{"inProgress": 1500}"#).unwrap(), Claim::InProgress { retry_after: Duration::from_millis(1500) });
-        for bad in [r#"{"error": "down"}"#, "{}", r#"{"acquired": -1}"#, r#"{"acquired": "x"}"#, r#"{"done": false}"#, r#"{"acquired": 1, "done": true}"#, "null", r#"{"other": 1}"#] {
+        for bad in [
+            r#"{"error": "down"}"#,
+            "{}",
+            r#"{"acquired": -1}"#,
+            r#"{"acquired": "x"}"#,
+            r#"{"done": false}"#,
+            r#"{"acquired": 1, "done": true}"#,
+            "null",
+            r#"{"other": 1}"#,
+        ] {
             let e = claim_from_json(bad).unwrap_err();
             assert_eq!(e.code(), crate::ErrorCode::StoreUnavailable, "{bad}");
         }
