@@ -11,30 +11,45 @@ const require = createRequire(import.meta.url);
 const pkgDir = path.join(ROOT, 'packages/npm');
 const pkg = JSON.parse(await readFile(path.join(pkgDir, 'package.json'), 'utf8'));
 
+// The public API is defined once, by lib/api.js's createApi over a backend; each ES module entry
+// lists its names again because static named exports need them (Node's CommonJS interop, edge
+// bundlers). This keeps those lists, and the declarations, equal to what createApi returns.
+const publicNames = Object.keys(hv)
+  .filter((k) => !k.startsWith('__'))
+  .sort();
+const esmEntries = ['index.mjs', 'native.mjs', 'wasm.mjs', 'browser.mjs', 'edge.mjs', 'worker.mjs'];
+
 test(`[${BACKEND}] CommonJS and ES module entries expose the same API`, () => {
   assert.equal(hv.backend, BACKEND);
   assert.equal(hvEsm.backend, BACKEND);
-  for (const k of [
-    'Verifier',
-    'sign',
-    'hmac',
-    'diagnose',
-    'MemoryStore',
-    'RedisStore',
-    'Router',
-    'Receiver',
-    'HookverifyError',
-    'ERROR_CODES',
-    'HINT_CODES',
-    'HINT_FIXES',
-    'SCHEMES',
-    'backend',
-    'version',
-  ]) {
-    assert.ok(k in hv, `cjs ${k}`);
-    assert.equal(hvEsm[k], hv[k], `esm ${k} is the same object`);
-  }
+  assert.ok(publicNames.includes('Receiver') && publicNames.length >= 15, publicNames.join());
+  for (const k of publicNames) assert.equal(hvEsm[k], hv[k], `esm ${k} is the same object`);
+  assert.deepEqual(
+    Object.keys(hvEsm)
+      .filter((k) => k !== 'default')
+      .sort(),
+    publicNames,
+  );
   assert.equal(hvEsm.default, hv);
+});
+
+test('every ES module entry exports exactly the API createApi builds, and index.d.ts declares it', async () => {
+  for (const file of esmEntries) {
+    const text = await readFile(path.join(pkgDir, file), 'utf8');
+    const m = text.match(/^export const \{([^}]*)\} = api;$/m);
+    assert.ok(m, `${file}: export const { ... } = api;`);
+    const names = m[1]
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean)
+      .sort();
+    assert.deepEqual(names, publicNames, file);
+    assert.match(text, /^export default api;$/m, file);
+  }
+  const dts = await readFile(path.join(pkgDir, 'index.d.ts'), 'utf8');
+  for (const k of publicNames) {
+    assert.match(dts, new RegExp(`^export declare (class|function|const) ${k}\\b`, 'm'), `index.d.ts declares ${k}`);
+  }
 });
 
 test('package.json version equals the workspace crate version', async () => {
