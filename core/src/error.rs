@@ -57,6 +57,13 @@ pub enum ErrorCode {
     NotFound,
 }
 
+/// Serialized as its stable string (`no_matching_signature`, ...).
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl ErrorCode {
     /// Every code, in the order of `spec/errors.md`.
     pub const ALL: &'static [ErrorCode] = &[

@@ -31,6 +31,7 @@ pub mod event;
 pub mod headers;
 #[cfg(feature = "inbox-sqlite")]
 pub mod inbox;
+pub mod metrics;
 pub mod options;
 pub mod receiver;
 pub mod scheme;

@@ -26,6 +26,7 @@
 //! | sync mode, a handler failed (claim released) | 500 `handler_failed` |
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -36,7 +37,10 @@ use crate::dispatch::Router;
 use crate::error::{Error, Result};
 use crate::event::EventMeta;
 use crate::headers::{single_value, Headers, Lookup};
+use crate::metrics::{Metrics, Outcome, RunOutcome};
+// std's Instant on native targets; `performance.now()` on wasm32, where std's panics.
 use crate::verify::Verifier;
+use web_time::Instant;
 
 /// Request header a sender (or test) can set to ask for sync handling of one delivery, unless the
 /// receiver names another ([`Receiver::sync_header`]); the same as [`DEFAULT_SYNC_HEADER`].
@@ -263,6 +267,9 @@ pub struct Delivery {
     pub query: Option<String>,
     /// Whether this delivery is handled synchronously.
     pub sync: bool,
+    /// When the request reached the receiver (a monotonic clock: `std::time::Instant`, or
+    /// `performance.now()` on wasm32): where the metrics' latencies start.
+    pub started: Instant,
 }
 
 /// What [`Receiver::begin_external`] decided: answer now, or claim in the caller's store first.
@@ -344,6 +351,7 @@ pub struct Receiver<H> {
     lease: Duration,
     retention: Duration,
     namespace: Option<String>,
+    metrics: Arc<Metrics>,
 }
 
 impl<H> std::fmt::Debug for Receiver<H> {
@@ -362,6 +370,7 @@ impl<H> Receiver<H> {
         if providers.is_empty() {
             return Err(Error::InvalidArgument { reason: "a receiver needs at least one provider".into() });
         }
+        let metrics = Arc::new(Metrics::new(providers.iter().map(Provider::name)));
         Ok(Receiver {
             providers,
             router: Router::new(),
@@ -376,6 +385,7 @@ impl<H> Receiver<H> {
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
             namespace: None,
+            metrics,
         })
     }
 
@@ -464,6 +474,7 @@ impl<H> Receiver<H> {
             lease: self.lease,
             retention: self.retention,
             namespace: self.namespace,
+            metrics: self.metrics,
         }
     }
 
@@ -544,7 +555,10 @@ impl<H> Receiver<H> {
     pub fn too_large(&self, length: u64) -> Option<Decision> {
         let limit = self.max_body_bytes();
         let size = usize::try_from(length).unwrap_or(usize::MAX);
-        (size > limit).then(|| Decision::from_error(&Error::PayloadTooLarge { size, limit }))
+        (size > limit).then(|| {
+            self.metrics.record(None, Outcome::Rejected, Some(crate::ErrorCode::PayloadTooLarge), Duration::ZERO);
+            Decision::from_error(&Error::PayloadTooLarge { size, limit })
+        })
     }
 
     /// The handler of route `index` (from [`Delivery::handlers`]).
@@ -586,11 +600,18 @@ impl<H> Receiver<H> {
 
     /// `begin_external`, and the index of the provider that matched (see `begin_matched`).
     fn begin_external_matched<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (External, Option<usize>) {
+        let started = Instant::now();
         let mut matched = None;
-        let external = match self.try_begin(req, &mut matched) {
-            Ok(Prepared::Respond(decision)) => External::Respond(decision),
+        let external = match self.try_begin(req, &mut matched, started) {
+            Ok(Prepared::Respond(decision)) => {
+                self.metrics.record(matched, Outcome::Unhandled, None, started.elapsed());
+                External::Respond(decision)
+            }
             Ok(Prepared::Claim(delivery)) => External::Claim(PendingClaim { lease: self.lease, delivery }),
-            Err(err) => External::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str()))),
+            Err(err) => {
+                self.metrics.record(matched, Outcome::Rejected, Some(err.code()), started.elapsed());
+                External::Respond(Decision::rejected(&err, matched.map(|i| self.providers[i].name.as_str())))
+            }
         };
         (external, matched)
     }
@@ -601,22 +622,27 @@ impl<H> Receiver<H> {
     /// rejection it is (`store_unavailable`: 503 + `Retry-After`).
     pub fn claimed(&self, pending: PendingClaim, claim: Result<Claim>) -> Step {
         let PendingClaim { mut delivery, .. } = pending;
-        match claim {
+        let (outcome, code) = match &claim {
             Ok(Claim::Acquired(token)) => {
-                delivery.token = token;
-                Step::Run(delivery)
+                delivery.token = *token;
+                return Step::Run(delivery);
             }
-            Ok(Claim::Done) => Step::Respond(Decision::new(200, json!({ "ok": true, "id": delivery.event.id, "duplicate": true }))),
-            Ok(Claim::InProgress { retry_after }) => Step::Respond(
+            Ok(Claim::Done | Claim::InProgress { .. }) => (Outcome::Duplicate, None),
+            Err(err) => (Outcome::Rejected, Some(err.code())),
+        };
+        self.metrics.record(Some(delivery.provider), outcome, code, delivery.started.elapsed());
+        Step::Respond(match claim {
+            Ok(Claim::InProgress { retry_after }) => {
                 Decision::new(409, json!({ "ok": false, "id": delivery.event.id, "duplicate": true, "in_progress": true }))
-                    .retry_after(retry_after),
-            ),
-            Err(err) => Step::Respond(Decision::rejected(&err, Some(self.providers[delivery.provider].name.as_str()))),
-        }
+                    .retry_after(retry_after)
+            }
+            Err(err) => Decision::rejected(&err, Some(self.providers[delivery.provider].name.as_str())),
+            Ok(_) => Decision::new(200, json!({ "ok": true, "id": delivery.event.id, "duplicate": true })),
+        })
     }
 
     /// `begin`; sets `matched` to the provider's index once one matched the request.
-    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>, matched: &mut Option<usize>) -> Result<Prepared> {
+    fn try_begin<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>, matched: &mut Option<usize>, started: Instant) -> Result<Prepared> {
         let (path, query) = match req.path.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (req.path, None),
@@ -681,6 +707,7 @@ impl<H> Receiver<H> {
             path: path.to_owned(),
             query: query.map(str::to_owned),
             sync,
+            started,
         }))
     }
 
@@ -711,6 +738,7 @@ impl<H> Receiver<H> {
 
     /// The immediate answer for an async delivery (202), before its handlers run.
     pub fn accepted(&self, delivery: &Delivery) -> Decision {
+        self.metrics.record(Some(delivery.provider), Outcome::Accepted, None, delivery.started.elapsed());
         Decision::new(202, json!({ "ok": true, "id": delivery.event.id, "accepted": true }))
     }
 
@@ -734,6 +762,13 @@ impl<H> Receiver<H> {
     /// own store.
     pub fn finished(&self, delivery: &Delivery, completion: Option<Result<Completion>>) -> Decision {
         let id = &delivery.event.id;
+        let elapsed = delivery.started.elapsed();
+        let provider = Some(delivery.provider);
+        match (delivery.sync, completion.is_some()) {
+            (true, true) => self.metrics.record(provider, Outcome::Handled, None, elapsed),
+            (true, false) => self.metrics.record(provider, Outcome::Failed, Some(crate::ErrorCode::HandlerFailed), elapsed),
+            (false, done) => self.metrics.record_run(provider, if done { RunOutcome::Done } else { RunOutcome::Failed }, elapsed),
+        }
         let Some(completion) = completion else {
             let failed = Error::HandlerFailed;
             return Decision::new(
@@ -750,6 +785,12 @@ impl<H> Receiver<H> {
             Err(_) => decision.headers.push((Cow::Borrowed("Hookverify-Warning"), Cow::Borrowed("completion-not-recorded"))),
         }
         decision
+    }
+
+    /// The counters and latency histograms of every delivery this receiver answered, and of the
+    /// handler runs that ended after an answer (see [`crate::metrics`]).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// How long a claim is held before it expires (the `lease`): what a caller's own store is
