@@ -4,13 +4,13 @@
 //!
 //! Every label value comes from the receiver's configuration or from a fixed set — a configured
 //! provider's name, an [`Outcome`], an [`ErrorCode`] — never from the request (not the path, not
-//! a header), so unauthenticated traffic cannot grow the number of series. Recording is a read
-//! lock, a hash lookup and a few relaxed atomic adds; a series is created once, on first use.
+//! a header), so unauthenticated traffic cannot grow the number of series. Each possible series
+//! has a fixed slot, allocated on first use: recording is an index computation, one acquire load
+//! and three relaxed atomic adds, with no lock.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -59,6 +59,22 @@ pub enum RunOutcome {
 const OUTCOMES: [Outcome; 6] =
     [Outcome::Handled, Outcome::Accepted, Outcome::Unhandled, Outcome::Duplicate, Outcome::Rejected, Outcome::Failed];
 const RUN_OUTCOMES: [RunOutcome; 4] = [RunOutcome::Done, RunOutcome::Failed, RunOutcome::Retry, RunOutcome::DeadLetter];
+/// The code slots of one (provider, outcome): none, then each of [`ErrorCode::ALL`].
+const CODES: usize = ErrorCode::ALL.len() + 1;
+
+// A slot is `outcome as usize`: the arrays above list the variants in declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < OUTCOMES.len() {
+        assert!(OUTCOMES[i] as usize == i);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < RUN_OUTCOMES.len() {
+        assert!(RUN_OUTCOMES[i] as usize == i);
+        i += 1;
+    }
+};
 
 impl Outcome {
     /// The label value (`handled`, `accepted`, `unhandled`, `duplicate`, `rejected`, `failed`).
@@ -118,17 +134,13 @@ impl Histogram {
     }
 }
 
-/// A series' identity, packed: provider index (or none), outcome, code (or none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Key {
-    Delivery { provider: Option<u32>, outcome: Outcome, code: Option<ErrorCode> },
-    Run { provider: Option<u32>, outcome: RunOutcome },
-}
-
-/// The counters and histograms of one receiver. Cheap to share (`Arc`), safe from any thread.
+/// The counters and histograms of one receiver. Safe to share between threads.
 pub struct Metrics {
     providers: Vec<String>,
-    series: RwLock<HashMap<Key, Arc<Histogram>>>,
+    /// One slot per (provider or none, [`Outcome`], code or none), allocated on first use.
+    deliveries: Box<[OnceLock<Box<Histogram>>]>,
+    /// One slot per (provider or none, [`RunOutcome`]).
+    runs: Box<[OnceLock<Box<Histogram>>]>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -196,7 +208,14 @@ impl Snapshot {
 impl Metrics {
     /// Metrics for a receiver of these providers (their names are the `provider` label values).
     pub fn new<S: AsRef<str>>(providers: impl IntoIterator<Item = S>) -> Metrics {
-        Metrics { providers: providers.into_iter().map(|p| p.as_ref().to_owned()).collect(), series: RwLock::default() }
+        let providers: Vec<String> = providers.into_iter().map(|p| p.as_ref().to_owned()).collect();
+        let slots = |n: usize| (0..n).map(|_| OnceLock::new()).collect();
+        let per_provider = OUTCOMES.len() * CODES;
+        Metrics {
+            deliveries: slots((providers.len() + 1) * per_provider),
+            runs: slots((providers.len() + 1) * RUN_OUTCOMES.len()),
+            providers,
+        }
     }
 
     /// The index of provider `name`, for [`record_run`](Metrics::record_run) by name.
@@ -208,57 +227,49 @@ impl Metrics {
     /// [`new`](Metrics::new); `None` when none matched), answered as `outcome`, refused or failed
     /// with `code`, `elapsed` after the request reached the receiver.
     pub fn record(&self, provider: Option<usize>, outcome: Outcome, code: Option<ErrorCode>, elapsed: Duration) {
-        self.observe(Key::Delivery { provider: self.index(provider), outcome, code }, elapsed);
+        let code = code.and_then(|c| ErrorCode::ALL.iter().position(|x| *x == c)).map_or(0, |i| i + 1);
+        let slot = (self.slot(provider) * OUTCOMES.len() + outcome as usize) * CODES + code;
+        self.deliveries[slot].get_or_init(Box::default).observe(elapsed);
     }
 
     /// Counts a handler run that ended after its delivery was answered.
     pub fn record_run(&self, provider: Option<usize>, outcome: RunOutcome, elapsed: Duration) {
-        self.observe(Key::Run { provider: self.index(provider), outcome }, elapsed);
+        let slot = self.slot(provider) * RUN_OUTCOMES.len() + outcome as usize;
+        self.runs[slot].get_or_init(Box::default).observe(elapsed);
     }
 
-    fn index(&self, provider: Option<usize>) -> Option<u32> {
-        provider.filter(|i| *i < self.providers.len()).and_then(|i| u32::try_from(i).ok())
+    /// 0 for no provider (or an index out of range), else the index plus one.
+    fn slot(&self, provider: Option<usize>) -> usize {
+        provider.filter(|i| *i < self.providers.len()).map_or(0, |i| i + 1)
     }
 
-    fn observe(&self, key: Key, elapsed: Duration) {
-        // A poisoned lock only means a panic elsewhere mid-insert; the map itself is intact.
-        if let Some(h) = self.series.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            h.observe(elapsed);
-            return;
-        }
-        let h = Arc::clone(self.series.write().unwrap_or_else(|e| e.into_inner()).entry(key).or_default());
-        h.observe(elapsed);
+    fn provider_name(&self, slot: usize) -> Option<String> {
+        slot.checked_sub(1).map(|i| self.providers[i].clone())
     }
 
-    /// Every series as it stands.
+    /// Every series used so far, in a stable order: provider (none first, then in configuration
+    /// order), outcome, code.
     pub fn snapshot(&self) -> Snapshot {
-        let mut entries: Vec<(Key, Latency)> =
-            self.series.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, h)| (*k, h.read())).collect();
-        entries.sort_by(|a, b| self.sort_key(&a.0).cmp(&self.sort_key(&b.0)));
-        let name = |p: Option<u32>| p.map(|i| self.providers[i as usize].clone());
         let mut snapshot = Snapshot { deliveries: Vec::new(), runs: Vec::new() };
-        for (key, latency) in entries {
-            match key {
-                Key::Delivery { provider, outcome, code } => {
-                    snapshot.deliveries.push(DeliverySeries { provider: name(provider), outcome, code, latency })
-                }
-                Key::Run { provider, outcome } => snapshot.runs.push(RunSeries { provider: name(provider), outcome, latency }),
-            }
+        for (i, h) in self.deliveries.iter().enumerate() {
+            let Some(h) = h.get() else { continue };
+            let (rest, code) = (i / CODES, i % CODES);
+            snapshot.deliveries.push(DeliverySeries {
+                provider: self.provider_name(rest / OUTCOMES.len()),
+                outcome: OUTCOMES[rest % OUTCOMES.len()],
+                code: code.checked_sub(1).map(|c| ErrorCode::ALL[c]),
+                latency: h.read(),
+            });
+        }
+        for (i, h) in self.runs.iter().enumerate() {
+            let Some(h) = h.get() else { continue };
+            snapshot.runs.push(RunSeries {
+                provider: self.provider_name(i / RUN_OUTCOMES.len()),
+                outcome: RUN_OUTCOMES[i % RUN_OUTCOMES.len()],
+                latency: h.read(),
+            });
         }
         snapshot
-    }
-
-    fn sort_key(&self, key: &Key) -> (u8, Option<&str>, usize, usize) {
-        let provider = |p: &Option<u32>| p.map(|i| self.providers[i as usize].as_str());
-        match key {
-            Key::Delivery { provider: p, outcome, code } => (
-                0,
-                provider(p),
-                OUTCOMES.iter().position(|o| o == outcome).unwrap_or(0),
-                code.and_then(|c| ErrorCode::ALL.iter().position(|x| *x == c)).map_or(0, |i| i + 1),
-            ),
-            Key::Run { provider: p, outcome } => (1, provider(p), RUN_OUTCOMES.iter().position(|o| o == outcome).unwrap_or(0), 0),
-        }
     }
 
     /// The Prometheus text exposition format (version 0.0.4) of every series:
