@@ -199,6 +199,16 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// As JSON (snake_case keys, as Python's `Receiver.metrics()` returns it).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// As JSON with camelCase keys (`sumSeconds`), as JS's `Receiver#metrics()` returns it.
+    pub fn to_json_camel_case(&self) -> String {
+        crate::case::camel_case_keys(&self.to_json())
+    }
+
     /// How many deliveries were answered with `outcome` (any provider, any code).
     pub fn count(&self, outcome: Outcome) -> u64 {
         self.deliveries.iter().filter(|s| s.outcome == outcome).map(|s| s.latency.count).sum()

@@ -402,6 +402,26 @@ export declare class Receiver<Ctx = HandlerContext> {
   run(delivery: Delivery, extra?: Record<string, unknown>): Promise<boolean>;
   /** Completes (ok) or releases the claim; the answer for sync deliveries. */
   finish(delivery: Delivery, ok: boolean): Promise<Decision>;
+  /** Counters and latency histograms of every answer and of the handler runs after an async answer. */
+  metrics(): MetricsSnapshot;
+  /** The same metrics in the Prometheus text exposition format (for a `/metrics` route). */
+  prometheus(): string;
+}
+
+/** A latency histogram: cumulative counts per bound of `LATENCY_BUCKETS` (seconds), then `+Inf`. */
+export interface Latency {
+  cumulative: number[];
+  sumSeconds: number;
+  count: number;
+}
+
+/** How a delivery was answered. */
+export type Outcome = 'handled' | 'accepted' | 'unhandled' | 'duplicate' | 'rejected' | 'failed';
+
+/** `Receiver#metrics()`: every series used so far, in a stable order. */
+export interface MetricsSnapshot {
+  deliveries: { provider: string | null; outcome: Outcome; code: ErrorCode | null; latency: Latency }[];
+  runs: { provider: string | null; outcome: 'done' | 'failed' | 'retry' | 'dead_letter'; latency: Latency }[];
 }
 
 /** The stable snake_case error codes. */

@@ -98,6 +98,12 @@ async function flow(): Promise<Decision> {
 }
 const { decision } = await receiver.handle({ headers: new Headers(), body: body });
 const names: string[] = receiver.headerNames;
+const handledCount: number = receiver
+  .metrics()
+  .deliveries.filter((s) => s.outcome === 'handled')
+  .reduce((n, s) => n + s.latency.count, 0);
+const promText: string = receiver.prometheus();
+console.log(handledCount, promText.length);
 const routed: Array<() => number> = new Router<() => number>()
   .on('user.*', () => 1)
   .unhandled(() => 2)

@@ -199,6 +199,18 @@ impl RawReceiver {
 
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
     /// atomically (core `Receiver::set_secrets`).
+    /// The receiver's metrics snapshot (core `Snapshot::to_json_camel_case`).
+    #[napi]
+    pub fn metrics_json(&self) -> String {
+        self.shared.receiver.metrics().snapshot().to_json_camel_case()
+    }
+
+    /// The receiver's metrics in the Prometheus text format.
+    #[napi]
+    pub fn prometheus(&self) -> String {
+        self.shared.receiver.metrics().prometheus()
+    }
+
     #[napi]
     pub fn set_secrets(&self, env: Env, provider: String, secrets_json: String) -> Result<()> {
         guard(&env, || self.shared.receiver.set_secrets(&provider, crate::raw::secrets_of(&secrets_json)?))

@@ -91,6 +91,17 @@ impl RawReceiver {
         self.receiver.too_large(length as u64).map(|d| decision_fields(&d))
     }
 
+    /// The receiver's metrics snapshot (core `Snapshot::to_json_camel_case`).
+    #[wasm_bindgen(js_name = metricsJson)]
+    pub fn metrics_json(&self) -> String {
+        self.receiver.metrics().snapshot().to_json_camel_case()
+    }
+
+    /// The receiver's metrics in the Prometheus text format.
+    pub fn prometheus(&self) -> String {
+        self.receiver.metrics().prometheus()
+    }
+
     /// Replaces the live secrets (a JSON array of strings) of the provider named `provider`,
     /// atomically (core `Receiver::set_secrets`).
     #[wasm_bindgen(js_name = setSecrets)]

@@ -248,6 +248,20 @@ function createPipeline(backend, h) {
       this.#rotated.set(provider, list);
     }
 
+    /**
+     * Counters and latency histograms of every answer and of the handler runs after an async
+     * answer, by provider, outcome and error code (the core's metrics snapshot). A wasm trap
+     * rebuilds the backend's receiver, which starts counting again.
+     */
+    metrics() {
+      return JSON.parse(call(() => this.#live().metricsJson()));
+    }
+
+    /** The same metrics in the Prometheus text exposition format, for a `/metrics` route. */
+    prometheus() {
+      return call(() => this.#live().prometheus());
+    }
+
     /** The largest body any provider accepts (bytes). */
     get maxBodyBytes() {
       return this.#live().maxBodyBytes;
