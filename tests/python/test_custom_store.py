@@ -5,6 +5,7 @@ redis-server; deliveries are signed with Python's hmac (conftest)."""
 
 import asyncio
 import logging
+import re
 import threading
 import time
 import typing as t
@@ -514,3 +515,14 @@ class Wrong:
 hv.Receiver(scheme="standard", secret="x", store=Wrong())
 """,
         )
+
+
+def test_the_package_readme_store_block_runs() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "packages" / "python" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Your own store", 1)[1].split("\n### ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    module: t.Dict[str, t.Any] = {"__name__": "readme_store"}
+    exec(compile(block, "packages/python/README.md#your-own-store", "exec"), module)
+    assert module["runs"] == ["msg_1"]
