@@ -4,6 +4,7 @@
 redis-server; deliveries are signed with Python's hmac (conftest)."""
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -453,6 +454,32 @@ def test_fastapi_through_an_async_custom_store(redis_server: t.Any) -> None:
         "complete",
         "claim",
     ]
+
+
+def test_django_through_a_custom_store(redis_server: t.Any) -> None:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_site.settings")
+    django.setup()
+    from django.test import RequestFactory
+
+    from hookverify.django import webhook
+
+    store = RedisPyStore(redis_server.url)
+    runs: t.List[str] = []
+
+    @webhook(scheme="standard", secret=WHSEC, mode="sync", store=store)
+    def hooks(event: hv.Event) -> None:
+        runs.append(event.id)
+
+    body, headers = delivery("msg_django")
+    factory = RequestFactory()
+    answers = [hooks(factory.post("/hooks", body, content_type="application/json", headers=headers)) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert json.loads(answers[1].content)["duplicate"] is True
+    assert runs == ["msg_django"] and store.value("|standard|msg_django") == "done:1"
 
 
 # ---------------------------------------------------------------- types
