@@ -277,6 +277,7 @@ class AsyncBrokenStore(BrokenStore):
 SECRET_TEXT = "redis://:hunter2@db.internal"
 BAD_CLAIMS: t.List[t.Any] = [
     ConnectionError(f"cannot reach {SECRET_TEXT}"),
+    ValueError("two\nlines: a forged log line"),
     None,
     {},
     {"acquired": -1},
@@ -317,6 +318,8 @@ def test_a_store_that_raises_or_answers_garbage_is_503_before_any_handler(
     assert any("hunter2" in rec.getMessage() and "ConnectionError" in rec.getMessage() for rec in caplog.records), (
         "the store's error is in the operator's log line"
     )
+    messages = [rec.getMessage() for rec in caplog.records]
+    assert any("two\\x0alines" in m for m in messages) and not any("\nlines" in m for m in messages), "escaped"
     # A complete that fails or answers garbage: the handler ran, so 200 with a warning.
     store.claim_answer = {"acquired": 7}
     for i, bad in enumerate([RuntimeError("timeout"), "yes", None, True]):
