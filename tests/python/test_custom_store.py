@@ -414,13 +414,15 @@ def test_flask_through_a_custom_store(redis_server: t.Any) -> None:
     assert "hunter2" not in down.get_data(as_text=True) and runs == ["msg_flask"]
 
 
-def test_fastapi_through_an_async_custom_store(redis_server: t.Any) -> None:
+@pytest.mark.parametrize("store_class", [AsyncRedisPyStore, RedisPyStore])
+def test_fastapi_through_a_custom_store(redis_server: t.Any, store_class: t.Any) -> None:
+    """Awaited (``async def`` methods) or run in a thread (plain ones)."""
     from fastapi import Depends, FastAPI
     from fastapi.testclient import TestClient
 
     from hookverify.fastapi import Webhook, install
 
-    store = AsyncRedisPyStore(redis_server.url)
+    store = store_class(redis_server.url)
     runs: t.List[t.Tuple[str, str]] = []
     routed = Webhook(scheme="standard", secret=WHSEC, store=store)  # async mode: 202, then the handler
 
