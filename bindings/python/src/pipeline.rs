@@ -3,15 +3,17 @@
 //! Sans-IO like the core: `begin` answers at once (a decision tuple) or returns a `Delivery` naming
 //! the handlers; the pure-Python layer runs them (thread, asyncio, framework) and calls `finish`.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hookverify::dedup::{
-    Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
+    claim_from_json, completion_from_json, CallerStore, Claim, MemoryStore, RedisStore, Store as CoreStore, Token, DEFAULT_CAPACITY,
+    DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
 };
 use hookverify::dispatch::Pattern;
-use hookverify::receiver::{Decision, Delivery as CoreDelivery, Receiver, Request, Step};
+use hookverify::receiver::{Decision, Delivery as CoreDelivery, External, PendingClaim as CorePendingClaim, Receiver, Request, Step};
 use hookverify::{Error as CoreError, ReceiverConfig};
 use pyo3::prelude::*;
 
@@ -49,6 +51,14 @@ impl Store {
             let prefix = prefix.unwrap_or(DEFAULT_REDIS_PREFIX);
             Ok(Store { inner: Arc::new(core(py, RedisStore::with_options(url, prefix, timeout))?) })
         })
+    }
+
+    /// The store of a receiver whose store is Python code (claim / complete / release): the core
+    /// never calls it (`CallerStore`); the pipeline is driven with `begin_external`, `claimed`,
+    /// `finished` and `restarted`, and the Python side asks its store in between.
+    #[staticmethod]
+    fn external() -> Store {
+        Store { inner: Arc::new(CallerStore) }
     }
 }
 
@@ -137,16 +147,67 @@ impl Pipeline {
             match step {
                 Step::Respond(d) => answer(py, d),
                 Step::Run(d) => {
-                    let handlers = d.handlers.iter().map(|i| self.handlers[*self.inner.handler(*i)].clone_ref(py)).collect();
-                    let provider = self.inner.providers()[d.provider].name().to_owned();
                     // The payload stays in the caller's body (or our copy of a mutable one): no copy here.
                     let event = Py::new(py, Event::over_body(d.event.clone(), obj, body))?;
-                    let token = AtomicU64::new(d.token.0);
-                    let (key, path, query, sync) = (d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
-                    Ok(Py::new(py, Delivery { inner: d, event, provider, handlers, token, key, path, query, sync })?.into_any())
+                    self.delivery(py, d, event)
                 }
             }
         })
+    }
+
+    /// `begin` for a receiver whose store is Python code (core `Receiver::begin_external`):
+    /// verifies, parses and routes, and stops at the claim. A `(status, headers, body, log)`
+    /// answer, or a `PendingClaim`: claim its `key` for `lease_ms` in the store, then `claimed`.
+    #[pyo3(signature = (path, headers, body, now=None))]
+    fn begin_external(
+        &self,
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        body: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let path = &convert::string(py, "path", path)?;
+            let now = convert::now(py, now)?;
+            let mut picked = convert::Picked::new(&self.names);
+            picked.read(py, headers)?;
+            let obj = body;
+            let body = convert::body(py, obj)?;
+            let req = Request { path, headers: &picked, body: &body, now };
+            let external = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || self.inner.begin_external(req));
+            match external {
+                External::Respond(d) => answer(py, d),
+                External::Claim(pending) => {
+                    let event = Py::new(py, Event::over_body(pending.event().clone(), obj, body))?;
+                    let (key, lease_ms) = (pending.key().to_owned(), millis(pending.lease()));
+                    Ok(Py::new(py, PendingClaim { inner: Mutex::new(Some(pending)), event, key, lease_ms })?.into_any())
+                }
+            }
+        })
+    }
+
+    /// The step once the Python store answered the claim of `pending` (`claim_json`: the answer as
+    /// JSON, `{"error": "..."}` when the store raised; checked by the core's `claim_from_json`):
+    /// what `begin` returns. A `PendingClaim` is used once.
+    fn claimed(&self, py: Python<'_>, pending: &Bound<'_, PendingClaim>, claim_json: &str) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let pending_ref = pending.get();
+            let taken = pending_ref.inner.lock().map_err(|_| invalid(py, "this claim is unusable"))?.take();
+            let Some(claim) = taken else {
+                return Err(invalid(py, "this PendingClaim was already used"));
+            };
+            match self.inner.claimed(claim, claim_from_json(claim_json)) {
+                Step::Respond(d) => answer(py, d),
+                Step::Run(d) => self.delivery(py, d, pending_ref.event.clone_ref(py)),
+            }
+        })
+    }
+
+    /// How long a done marker is kept, in milliseconds (what a Python store's `complete` is given).
+    #[getter]
+    fn retention_ms(&self) -> u64 {
+        millis(self.inner.retention())
     }
 
     /// The immediate 202 answer for an async delivery, before its handlers run.
@@ -157,17 +218,20 @@ impl Pipeline {
     /// Completes (handlers succeeded) or releases the claim; the answer for sync deliveries.
     fn finish(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>, ok: bool) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let delivery = delivery.get();
-            let token = delivery.token.load(Ordering::Acquire);
-            let renewed;
-            let d = if token == delivery.inner.token.0 {
-                &delivery.inner
-            } else {
-                // `start` took the claim again: finish under the token it got.
-                renewed = CoreDelivery { token: Token(token), ..delivery.inner.clone() };
-                &renewed
-            };
-            decision(py, convert::maybe_detach(py, self.may_block, || self.inner.finish(d, ok)))
+            let d = delivery.get().current();
+            decision(py, convert::maybe_detach(py, self.may_block, || self.inner.finish(&d, ok)))
+        })
+    }
+
+    /// `finish` for a receiver whose store is Python code (core `Receiver::finished`):
+    /// `completion_json` is what the store's `complete` answered, as JSON (`{"error": "..."}` when
+    /// it raised; checked by the core's `completion_from_json`), or None when the handlers failed
+    /// and the claim was released.
+    #[pyo3(signature = (delivery, completion_json))]
+    fn finished(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>, completion_json: Option<&str>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            let d = delivery.get().current();
+            decision(py, self.inner.finished(&d, completion_json.map(completion_from_json)))
         })
     }
 
@@ -183,17 +247,54 @@ impl Pipeline {
             let delivery = delivery.get();
             let token = Token(delivery.token.load(Ordering::Acquire));
             let outcome = convert::maybe_detach(py, self.may_block, || self.inner.reclaim(&delivery.inner, token));
-            Ok(match outcome {
-                Ok(Claim::Acquired(fresh)) => {
-                    delivery.token.store(fresh.0, Ordering::Release);
-                    "run"
-                }
-                Ok(Claim::Done) => "done",
-                Ok(Claim::InProgress { .. }) => "taken",
-                Err(_) => "unavailable",
-            })
+            Ok(delivery.started(outcome))
         })
     }
+
+    /// `start` for a receiver whose store is Python code: `claim_json` is what the store answered
+    /// when the delivery's claim was taken again (its `release(key, token)` then
+    /// `claim(key, lease_ms)`, as the core's `Receiver::reclaim` does over its own store; an
+    /// error in either is `{"error": "..."}`). Returns what `start` returns.
+    fn restarted(&self, py: Python<'_>, delivery: &Bound<'_, Delivery>, claim_json: &str) -> PyResult<&'static str> {
+        guard(py, || Ok(delivery.get().started(claim_from_json(claim_json))))
+    }
+
+    /// The claim's lease in milliseconds (what a Python store's `claim` is given).
+    #[getter]
+    fn lease_ms(&self) -> u64 {
+        millis(self.inner.lease())
+    }
+}
+
+impl Pipeline {
+    /// The Python `Delivery` of a claimed core delivery whose event is `event`.
+    fn delivery(&self, py: Python<'_>, d: CoreDelivery, event: Py<Event>) -> PyResult<Py<PyAny>> {
+        let handlers = d.handlers.iter().map(|i| self.handlers[*self.inner.handler(*i)].clone_ref(py)).collect();
+        let provider = self.inner.providers()[d.provider].name().to_owned();
+        let token = AtomicU64::new(d.token.0);
+        let (key, path, query, sync) = (d.key.clone(), d.path.clone(), d.query.clone(), d.sync);
+        Ok(Py::new(py, Delivery { inner: d, event, provider, handlers, token, key, path, query, sync })?.into_any())
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A verified, routed delivery waiting for a Python store to claim it (`Pipeline.begin_external`).
+#[pyclass(frozen, module = "hookverify._native")]
+pub struct PendingClaim {
+    inner: Mutex<Option<CorePendingClaim>>,
+    /// The verified event (the `Delivery`'s, once claimed).
+    #[pyo3(get)]
+    event: Py<Event>,
+    /// The dedup key to claim (see `Delivery.key`).
+    #[pyo3(get)]
+    key: String,
+    /// How long to hold the claim, in milliseconds.
+    #[pyo3(get)]
+    lease_ms: u64,
 }
 
 /// The core's 503 `overloaded` answer (with `Retry-After`) for a full handler queue of `limit`
@@ -248,6 +349,32 @@ pub struct Delivery {
     /// Whether the handlers must run before the answer (sync mode).
     #[pyo3(get)]
     sync: bool,
+}
+
+impl Delivery {
+    /// The core delivery under its current token (`start` / `restarted` may have renewed it).
+    fn current(&self) -> Cow<'_, CoreDelivery> {
+        let token = self.token.load(Ordering::Acquire);
+        if token == self.inner.token.0 {
+            Cow::Borrowed(&self.inner)
+        } else {
+            Cow::Owned(CoreDelivery { token: Token(token), ..self.inner.clone() })
+        }
+    }
+
+    /// What taking the claim again when the handlers start came to: `"run"` (the delivery now
+    /// holds the fresh claim), `"done"`, `"taken"`, or `"unavailable"` (see `Pipeline.start`).
+    fn started(&self, outcome: hookverify::Result<Claim>) -> &'static str {
+        match outcome {
+            Ok(Claim::Acquired(fresh)) => {
+                self.token.store(fresh.0, Ordering::Release);
+                "run"
+            }
+            Ok(Claim::Done) => "done",
+            Ok(Claim::InProgress { .. }) => "taken",
+            Err(_) => "unavailable",
+        }
+    }
 }
 
 #[pymethods]

@@ -15,7 +15,7 @@ with several live secrets and a replay window, then read the event envelope::
 
 All the work happens in the Rust core (``hookverify._native``); this package only runs handlers.
 To receive webhooks (verify, dedup with ``MemoryStore``/``RedisStore``, route to handlers, answer
-per the ack policy) use ``Receiver``, or ``hookverify.flask`` / ``hookverify.fastapi``. When a
+per the ack policy) use ``Receiver`` (``store=`` also takes your own store: see ``CustomStore``), or ``hookverify.flask`` / ``hookverify.fastapi``. When a
 delivery does not verify, ``diagnose`` says why (checks and MAC-confirmed hints).
 """
 
@@ -33,7 +33,21 @@ from ._native import (
     __version__,
     sign,
 )
-from ._receiver import DEFAULT_MAX_QUEUE, Decision, MemoryStore, Provider, Receiver, RedisStore, Router, Store
+from ._receiver import (
+    DEFAULT_MAX_QUEUE,
+    AnyStore,
+    AsyncCustomStore,
+    ClaimResult,
+    Completion,
+    CustomStore,
+    Decision,
+    MemoryStore,
+    Provider,
+    Receiver,
+    RedisStore,
+    Router,
+    Store,
+)
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -41,7 +55,12 @@ __all__ = [
     "ERROR_CODES",
     "HINT_CODES",
     "SCHEMES",
+    "AnyStore",
+    "AsyncCustomStore",
     "Check",
+    "ClaimResult",
+    "Completion",
+    "CustomStore",
     "Decision",
     "Delivery",
     "Event",

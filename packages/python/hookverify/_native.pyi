@@ -17,6 +17,7 @@ __all__ = [
     "ERROR_CODES",
     "Event",
     "HINT_CODES",
+    "PendingClaim",
     "Pipeline",
     "Store",
     "SCHEMES",
@@ -133,6 +134,20 @@ class Store:
     def memory(capacity: Optional[int] = None) -> Store: ...
     @staticmethod
     def redis(url: str, prefix: Optional[str] = None, timeout: Optional[float] = None) -> Store: ...
+    @staticmethod
+    def external() -> Store:
+        """The store of a receiver whose store is Python code (the core's ``CallerStore``)."""
+
+@final
+class PendingClaim:
+    """A verified, routed delivery waiting for a Python store to claim ``key`` (``Pipeline.begin_external``)."""
+
+    @property
+    def event(self) -> Event: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def lease_ms(self) -> int: ...
 
 @final
 class Delivery:
@@ -183,6 +198,20 @@ class Pipeline:
     def finish(self, delivery: Delivery, ok: bool) -> _Decision: ...
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
         """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
+    def begin_external(
+        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
+    ) -> Union[_Answer, PendingClaim]:
+        """``begin`` up to the claim, which a Python store makes (core ``Receiver::begin_external``)."""
+    def claimed(self, pending: PendingClaim, claim_json: str) -> Union[_Answer, Delivery]:
+        """The step once the Python store answered the claim (JSON, checked by the core)."""
+    def finished(self, delivery: Delivery, completion_json: Optional[str]) -> _Decision:
+        """The answer once the Python store completed (its answer as JSON) or released (None) the claim."""
+    def restarted(self, delivery: Delivery, claim_json: str) -> Literal["run", "done", "taken", "unavailable"]:
+        """``start`` over a Python store: what its release-then-claim answered (JSON)."""
+    @property
+    def lease_ms(self) -> int: ...
+    @property
+    def retention_ms(self) -> int: ...
 
 def overloaded_decision(limit: int) -> _Answer:
     """The core's 503 ``overloaded`` answer (with ``Retry-After``) for a full handler queue."""

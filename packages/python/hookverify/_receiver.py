@@ -21,6 +21,10 @@ from ._native import Delivery, Event, Verifier
 
 __all__ = [
     "DEFAULT_MAX_QUEUE",
+    "AsyncCustomStore",
+    "ClaimResult",
+    "Completion",
+    "CustomStore",
     "Decision",
     "Delivery",
     "MemoryStore",
@@ -148,6 +152,115 @@ class RedisStore(Store):
         return f"RedisStore(prefix={self.prefix!r})"
 
 
+class Acquired(t.TypedDict):
+    """``claim``'s answer when the caller now holds the key: its fencing token, a non-negative int
+    larger than every earlier token of that key (even across restarts)."""
+
+    acquired: int
+
+
+class Done(t.TypedDict):
+    """``claim``'s answer when the key was completed within its retention."""
+
+    done: t.Literal[True]
+
+
+#: ``claim``'s answer when a live claim holds the key: the milliseconds left on its lease.
+InProgress = t.TypedDict("InProgress", {"inProgress": int})
+
+#: What a store's ``claim`` answers (the core's claim outcomes, as JS stores answer them too).
+ClaimResult = t.Union[Acquired, Done, InProgress]
+
+#: What a store's ``complete`` answers: the done marker is recorded, or ``token`` no longer held the key.
+Completion = t.Union[t.Literal["recorded"], t.Literal["lease_lost"]]
+
+
+class CustomStore(t.Protocol):
+    """A dedup store that is your code (a database, your own Redis client), with plain methods, for
+    blocking hosts (Flask, Django, ``Receiver.handle``); async hosts run them in a thread. The
+    semantics are the core's stores':
+
+    - ``claim(key, lease_ms)``: if ``key`` is done (within its retention) answer ``{"done": True}``;
+      if a live claim holds it answer ``{"inProgress": ms_left}``; else claim it for ``lease_ms``
+      and answer ``{"acquired": token}``, a fencing token larger than every earlier one of ``key``.
+    - ``complete(key, token, retention_ms)``: if ``token`` still holds ``key``, mark it done for
+      ``retention_ms`` and answer ``"recorded"``, else ``"lease_lost"``.
+    - ``release(key, token)``: drop the claim if ``token`` still holds it (the handlers failed).
+
+    A method that raises is the store being down: a claim answers 503 ``store_unavailable``
+    (``Retry-After``; the sender retries) before any handler runs, as does an answer of another
+    shape; a failed ``complete`` still answers 200, with ``Hookverify-Warning``. The exception's
+    text goes to the log line, never to the HTTP answer.
+    """
+
+    def claim(self, key: str, lease_ms: int) -> ClaimResult: ...
+    def complete(self, key: str, token: int, retention_ms: int) -> Completion: ...
+    def release(self, key: str, token: int) -> object: ...
+
+
+class AsyncCustomStore(t.Protocol):
+    """``CustomStore`` with ``async def`` methods (an asyncio database or Redis client), for async
+    hosts (FastAPI, Starlette, ``begin_async``), which await them on their event loop."""
+
+    async def claim(self, key: str, lease_ms: int) -> ClaimResult: ...
+    async def complete(self, key: str, token: int, retention_ms: int) -> Completion: ...
+    async def release(self, key: str, token: int) -> object: ...
+
+
+#: What ``store=`` takes: a ``MemoryStore``, a ``RedisStore``, or your own store.
+AnyStore = t.Union[Store, CustomStore, AsyncCustomStore]
+
+_STORE_METHODS = ("claim", "complete", "release")
+
+
+def _is_custom(store: t.Any) -> bool:
+    return not isinstance(store, Store) and all(callable(getattr(store, m, None)) for m in _STORE_METHODS)
+
+
+def _failed(exc: Exception) -> str:
+    """A store method that raised, as the core reads it: the store failed (its text is for the log)."""
+    return json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _as_json(answer: t.Any) -> str:
+    """A store's answer as the JSON the core checks (``claim_from_json``, ``completion_from_json``);
+    a value JSON cannot hold reaches the core as its type's name, which it refuses."""
+    try:
+        return json.dumps(answer, allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(f"{type(answer).__name__} object")
+
+
+def _call(method: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Calls a store method from blocking code (an ``async def`` one is run to completion)."""
+    answer = method(*args)
+    return asyncio.run(_await(answer)) if inspect.isawaitable(answer) else answer
+
+
+async def _call_async(method: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Calls a store method from the event loop: awaited, or (a plain one) run in a thread."""
+    if inspect.iscoroutinefunction(method):
+        return await method(*args)
+    answer = await asyncio.get_running_loop().run_in_executor(None, functools.partial(method, *args))
+    return await answer if inspect.isawaitable(answer) else answer
+
+
+def _ask(method: t.Callable[..., t.Any], *args: t.Any) -> str:
+    """``_call``'s answer as the core reads it (``_as_json``; ``_failed`` when it raised)."""
+    try:
+        return _as_json(_call(method, *args))
+    except Exception as exc:
+        return _failed(exc)
+
+
+async def _ask_async(method: t.Callable[..., t.Any], *args: t.Any) -> str:
+    """``_call_async``'s answer as the core reads it (``_as_json``; ``_failed`` when it raised)."""
+    try:
+        return _as_json(await _call_async(method, *args))
+    except Exception as exc:
+        return _failed(exc)
+
+
 class Provider:
     """One sender on an endpoint: a name, a verifier, and how its requests are recognised.
 
@@ -248,7 +361,7 @@ class Receiver:
         self,
         providers: t.Optional[t.Sequence[Provider]] = None,
         *,
-        store: t.Optional[Store] = None,
+        store: t.Optional[AnyStore] = None,
         mode: str = "async",
         unhandled_status: t.Optional[int] = None,
         lease: t.Optional[float] = None,
@@ -267,14 +380,23 @@ class Receiver:
             raise _invalid("give providers=[...] or scheme=/secret= options, not both")
         if isinstance(providers, (str, bytes)) or not all(isinstance(p, Provider) for p in providers):
             raise _invalid("providers must be a list of hookverify.Provider")
-        if store is not None and not isinstance(store, Store):
-            raise _invalid("store must be a hookverify.MemoryStore or RedisStore")
+        custom = _is_custom(store)
+        if store is not None and not isinstance(store, Store) and not custom:
+            raise _invalid(
+                "store must be a hookverify.MemoryStore or RedisStore, or an object with claim, complete and "
+                f"release methods (hookverify.CustomStore); got {type(store).__name__}"
+            )
         if type(max_workers) is not int or max_workers <= 0:
             raise _invalid(f"max_workers must be a positive int, got {max_workers!r}")
         if type(max_queue) is not int or max_queue <= 0:
             raise _invalid(f"max_queue must be a positive int, got {max_queue!r}")
         self.providers = list(providers)
-        self.store = store if store is not None else MemoryStore()
+        self.store: AnyStore = store if store is not None else MemoryStore()
+        #: A store that is Python code (claim / complete / release), asked between the core's steps.
+        self._custom: t.Any = store if custom else None
+        self._native_store = _native.Store.external() if custom else t.cast(Store, self.store)._native
+        #: Whether the core's own store calls do network I/O (async paths then use a thread).
+        self._may_block = False if custom else t.cast(Store, self.store).may_block
         self.mode = mode
         # Every other option goes to the core's ReceiverConfig (which checks and defaults it) under
         # its own keyword name (the core accepts these spellings).
@@ -367,7 +489,7 @@ class Receiver:
             ) from None
         handlers = [h for *_, h in self._routes] + ([self._fallback] if self._fallback is not None else [])
         verifiers = [p.verifier for p in self.providers]
-        self._pipeline = _native.Pipeline(text, store=self.store._native, verifiers=verifiers, handlers=handlers)
+        self._pipeline = _native.Pipeline(text, store=self._native_store, verifiers=verifiers, handlers=handlers)
 
     def set_secrets(self, provider: str, secrets: t.Sequence[str]) -> None:
         """Replaces the live secrets of the provider named ``provider``, atomically (as
@@ -391,7 +513,20 @@ class Receiver:
         """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run.
 
         Arguments are ``(path, body, headers)``: body before headers, as everywhere in hookverify."""
-        step = self.pipeline.begin(path, headers, body, now)
+        if self._custom is None:
+            step = self.pipeline.begin(path, headers, body, now)
+            return _answer(step) if isinstance(step, tuple) else step
+        pipeline = self.pipeline
+        pending = pipeline.begin_external(path, headers, body, now)
+        if isinstance(pending, tuple):
+            return _answer(pending)
+        return self._claimed(pipeline, pending, _ask(self._custom.claim, pending.key, pending.lease_ms))
+
+    @staticmethod
+    def _claimed(
+        pipeline: "_native.Pipeline", pending: "_native.PendingClaim", claim: str
+    ) -> t.Union[Decision, Delivery]:
+        step = pipeline.claimed(pending, claim)
         return _answer(step) if isinstance(step, tuple) else step
 
     def accepted(self, delivery: Delivery) -> Decision:
@@ -404,7 +539,33 @@ class Receiver:
         _delivery(delivery)
         if not isinstance(ok, bool):
             raise _invalid(f"ok must be a bool, got {type(ok).__name__}")
-        return _decision(self.pipeline.finish(delivery, ok))
+        custom = self._custom
+        if custom is None:
+            return _decision(self.pipeline.finish(delivery, ok))
+        pipeline = self.pipeline
+        if not ok:
+            _ask(custom.release, delivery.key, delivery.token)  # best effort: the lease expires anyway
+            return _decision(pipeline.finished(delivery, None))
+        return _decision(
+            pipeline.finished(delivery, _ask(custom.complete, delivery.key, delivery.token, pipeline.retention_ms))
+        )
+
+    async def _finish_async(self, delivery: Delivery, ok: bool) -> Decision:
+        """``finish`` from the event loop: a store that does I/O is awaited (or run in a thread)."""
+        custom = self._custom
+        if custom is None:
+            if self._may_block:
+                return await asyncio.get_running_loop().run_in_executor(None, self.finish, delivery, ok)
+            return self.finish(delivery, ok)
+        _delivery(delivery)
+        if not isinstance(ok, bool):
+            raise _invalid(f"ok must be a bool, got {type(ok).__name__}")
+        pipeline = self.pipeline
+        if not ok:
+            await _ask_async(custom.release, delivery.key, delivery.token)  # best effort
+            return _decision(pipeline.finished(delivery, None))
+        completion = await _ask_async(custom.complete, delivery.key, delivery.token, pipeline.retention_ms)
+        return _decision(pipeline.finished(delivery, completion))
 
     def too_large(self, length: t.Optional[int]) -> t.Optional[Decision]:
         """The core's 413 when a body of ``length`` bytes (declared, or read so far) is over every
@@ -454,6 +615,11 @@ class Receiver:
         """``run_async``; with ``start``, ``_start`` runs first (in the first plain handler's thread,
         so a wait for the executor is not spent under the lease) and None means "not run"."""
         loop = asyncio.get_running_loop()
+        if start and self._custom is not None:
+            # The store's methods may be the event loop's (async def): the claim is taken again here.
+            start = False
+            if not self._go(delivery, await self._reclaim_async(delivery)):
+                return None
         for handler in delivery.handlers:
             try:
                 args = _with_delivery(handler, delivery, kwargs)
@@ -462,7 +628,7 @@ class Receiver:
                         start = False
                         go = (
                             await loop.run_in_executor(None, self._start, delivery)
-                            if self.store.may_block
+                            if self._may_block
                             else self._start(delivery)
                         )
                         if not go:
@@ -509,16 +675,36 @@ class Receiver:
         _log_lease(delivery, decision)
         return decision
 
-    async def _finish_async(self, delivery: Delivery, ok: bool) -> Decision:
-        if self.store.may_block:
-            return await asyncio.get_running_loop().run_in_executor(None, self.finish, delivery, ok)
-        return self.finish(delivery, ok)
-
     def _start(self, delivery: Delivery) -> bool:
         """A worker picks a queued async delivery up: its claim is taken again (a fresh lease and a
         higher fencing token), so the lease covers the handlers' work, not the wait in the queue.
         Whether to run it: not when another copy completed it or holds it (that copy runs it)."""
-        outcome = self.pipeline.start(delivery)
+        return self._go(delivery, self._reclaim(delivery))
+
+    def _reclaim(self, delivery: Delivery) -> str:
+        """The core's ``start`` outcome; over a Python store, its release then claim (as the core's
+        ``Receiver::reclaim`` does over its own store), the outcome read by the core."""
+        custom = self._custom
+        if custom is None:
+            return self.pipeline.start(delivery)
+        pipeline = self.pipeline
+        try:
+            _call(custom.release, delivery.key, delivery.token)
+        except Exception as exc:
+            return pipeline.restarted(delivery, _failed(exc))
+        return pipeline.restarted(delivery, _ask(custom.claim, delivery.key, pipeline.lease_ms))
+
+    async def _reclaim_async(self, delivery: Delivery) -> str:
+        """``_reclaim`` over a Python store, from the event loop."""
+        custom, pipeline = self._custom, self.pipeline
+        try:
+            await _call_async(custom.release, delivery.key, delivery.token)
+        except Exception as exc:
+            return pipeline.restarted(delivery, _failed(exc))
+        return pipeline.restarted(delivery, await _ask_async(custom.claim, delivery.key, pipeline.lease_ms))
+
+    def _go(self, delivery: Delivery, outcome: str) -> bool:
+        """Whether to run a started delivery, given what taking its claim again came to (logged)."""
         if outcome == "run":
             return True
         event_id = _safe(delivery.event.id)
@@ -629,9 +815,22 @@ class Receiver:
     ) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
-        if self.store.may_block or size > _native.DETACH_ABOVE_BYTES:
-            return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, body, headers, now)
-        return self.begin(path, body, headers, now)
+        large = size > _native.DETACH_ABOVE_BYTES
+        custom = self._custom
+        if custom is None:
+            if self._may_block or large:
+                return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, body, headers, now)
+            return self.begin(path, body, headers, now)
+        pipeline = self.pipeline
+        if large:
+            pending = await asyncio.get_running_loop().run_in_executor(
+                None, pipeline.begin_external, path, headers, body, now
+            )
+        else:
+            pending = pipeline.begin_external(path, headers, body, now)
+        if isinstance(pending, tuple):
+            return _answer(pending)
+        return self._claimed(pipeline, pending, await _ask_async(custom.claim, pending.key, pending.lease_ms))
 
     def __repr__(self) -> str:
         names = self.provider_names

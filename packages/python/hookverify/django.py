@@ -29,7 +29,7 @@ import django.views
 import django.views.decorators.csrf
 import django.views.decorators.http
 
-from ._receiver import Decision, Provider, Receiver, Store
+from ._receiver import AnyStore, Decision, Provider, Receiver
 
 __all__ = ["WebhookView", "respond", "to_response", "webhook"]
 
@@ -92,7 +92,7 @@ def respond(receiver: Receiver, request: django.http.HttpRequest, **kwargs: t.An
 def webhook(
     receiver: t.Optional[Receiver] = None,
     *,
-    store: t.Optional[Store] = None,
+    store: t.Optional[AnyStore] = None,
     mode: str = "async",
     providers: t.Optional[t.Sequence[Provider]] = None,
     **options: t.Any,

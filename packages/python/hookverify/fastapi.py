@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._native import Event
-from ._receiver import Decision, Provider, Receiver, Store, _Routes, _safe, log
+from ._receiver import AnyStore, Decision, Provider, Receiver, _Routes, _safe, log
 
 __all__ = ["Webhook", "WebhookResponse", "install", "to_response"]
 
@@ -79,7 +79,7 @@ class Webhook(_Routes):
         receiver: t.Optional[Receiver] = None,
         *,
         providers: t.Optional[t.Sequence[Provider]] = None,
-        store: t.Optional[Store] = None,
+        store: t.Optional[AnyStore] = None,
         mode: str = "async",
         **options: t.Any,
     ) -> None:
@@ -118,9 +118,7 @@ class Webhook(_Routes):
 
     async def _finish(self, delivery: t.Any, ok: bool) -> Decision:
         assert self._any is not None
-        if self._any.store.may_block:
-            return await asyncio.get_running_loop().run_in_executor(None, self._any.finish, delivery, ok)
-        return self._any.finish(delivery, ok)
+        return await self._any._finish_async(delivery, ok)
 
     async def endpoint(self, request: Request) -> Response:
         """A route running the handlers: sync answers after them, async answers 202 then runs them."""

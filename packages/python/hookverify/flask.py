@@ -20,7 +20,7 @@ import typing as t
 
 import flask
 
-from ._receiver import Decision, Provider, Receiver, Store, _Routes
+from ._receiver import AnyStore, Decision, Provider, Receiver, _Routes
 
 __all__ = ["WebhookBlueprint", "respond", "to_response", "webhook"]
 
@@ -103,7 +103,7 @@ def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
 def webhook(
     receiver: t.Optional[Receiver] = None,
     *,
-    store: t.Optional[Store] = None,
+    store: t.Optional[AnyStore] = None,
     mode: str = "async",
     providers: t.Optional[t.Sequence[Provider]] = None,
     **options: t.Any,
@@ -139,7 +139,7 @@ class WebhookBlueprint(flask.Blueprint, _Routes):
         url: str = "/webhooks",
         receiver: t.Optional[Receiver] = None,
         providers: t.Optional[t.Sequence[Provider]] = None,
-        store: t.Optional[Store] = None,
+        store: t.Optional[AnyStore] = None,
         mode: str = "async",
         url_prefix: t.Optional[str] = None,
         **options: t.Any,
