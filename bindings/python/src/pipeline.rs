@@ -111,6 +111,16 @@ impl Pipeline {
         self.inner.max_body_bytes()
     }
 
+    /// The receiver's metrics snapshot as JSON (core `Snapshot::to_json`).
+    fn metrics_json(&self) -> String {
+        self.inner.metrics().snapshot().to_json()
+    }
+
+    /// The receiver's metrics in the Prometheus text format.
+    fn prometheus(&self) -> String {
+        self.inner.metrics().prometheus()
+    }
+
     /// The providers' names, in match order.
     #[getter]
     fn provider_names(&self) -> Vec<String> {

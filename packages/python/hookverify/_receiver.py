@@ -28,6 +28,7 @@ __all__ = [
     "Decision",
     "Delivery",
     "MemoryStore",
+    "Metrics",
     "Provider",
     "Receiver",
     "RedisStore",
@@ -170,6 +171,42 @@ InProgress = t.TypedDict("InProgress", {"inProgress": int})
 
 #: What a store's ``claim`` answers (the core's claim outcomes, as JS stores answer them too).
 ClaimResult = t.Union[Acquired, Done, InProgress]
+
+
+class Latency(t.TypedDict):
+    """A latency histogram: ``cumulative`` counts per bound of the core's buckets (seconds: 0.0001
+    ... 10), then ``+Inf`` (equal to ``count``), and the observations' sum in seconds."""
+
+    cumulative: t.List[int]
+    sum_seconds: float
+    count: int
+
+
+class DeliverySeries(t.TypedDict):
+    """Answered deliveries of one provider (None: none matched), outcome (``handled``,
+    ``accepted``, ``unhandled``, ``duplicate``, ``rejected``, ``failed``) and error code."""
+
+    provider: t.Optional[str]
+    outcome: str
+    code: t.Optional[str]
+    latency: Latency
+
+
+class RunSeries(t.TypedDict):
+    """Handler runs that ended after their delivery was answered (``done``, ``failed``, ``retry``,
+    ``dead_letter``)."""
+
+    provider: t.Optional[str]
+    outcome: str
+    latency: Latency
+
+
+class Metrics(t.TypedDict):
+    """``Receiver.metrics()``: every series used so far, in a stable order (spec/metrics.md)."""
+
+    deliveries: t.List[DeliverySeries]
+    runs: t.List[RunSeries]
+
 
 #: What a store's ``complete`` answers: the done marker is recorded, or ``token`` no longer held the key.
 Completion = t.Union[t.Literal["recorded"], t.Literal["lease_lost"]]
@@ -501,6 +538,16 @@ class Receiver:
     def max_body_bytes(self) -> int:
         """The largest body any provider accepts (integrations answer 413 above it without reading)."""
         return self.pipeline.max_body_bytes
+
+    def metrics(self) -> Metrics:
+        """Counters and latency histograms of every answer and of the handler runs after an async
+        answer, by provider, outcome and error code (the core's metrics; spec/metrics.md)."""
+        snapshot: Metrics = json.loads(self.pipeline.metrics_json())
+        return snapshot
+
+    def prometheus(self) -> str:
+        """The same metrics in the Prometheus text exposition format, for a ``/metrics`` route."""
+        return self.pipeline.prometheus()
 
     @property
     def provider_names(self) -> t.List[str]:
