@@ -144,7 +144,9 @@ impl Webhooks {
     }
 
     /// The endpoint `config` describes, on `store`: route `i`'s handler is `handler(i)`, the
-    /// unhandled one (if `config.unhandled`) `handler(config.routes.len())`.
+    /// unhandled one (if `config.unhandled`) `handler(config.routes.len())`. With `config.inbox`
+    /// (feature `inbox-sqlite`) it is durable: [`Webhooks::inbox`] with the inbox opened and
+    /// [`ReceiverConfig::durable`].
     pub fn from_config<F, Fut>(
         config: &ReceiverConfig,
         store: impl Store + 'static,
@@ -155,14 +157,24 @@ impl Webhooks {
         Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
     {
         let store_may_block = store.may_block();
-        Ok(Webhooks {
+        let hooks = Webhooks {
             receiver: config.build(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
             #[cfg(feature = "inbox-sqlite")]
             durable: None,
-        })
+        };
+        // `inbox`: durable mode (a relative path is relative to the working directory here).
+        #[cfg(feature = "inbox-sqlite")]
+        if let Some(inbox) = config.open_inbox(std::path::Path::new("."))? {
+            return Ok(hooks.inbox(inbox, config.durable()?));
+        }
+        #[cfg(not(feature = "inbox-sqlite"))]
+        if config.inbox.is_some() {
+            return Err(crate::Error::InvalidArgument { reason: "`inbox` needs the inbox-sqlite feature".into() });
+        }
+        Ok(hooks)
     }
 
     /// Adds an async handler for an event-type pattern (`user.created`, `user.*`, `*`).

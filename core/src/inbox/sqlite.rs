@@ -79,9 +79,15 @@ fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Connections an [`SqliteInbox`] keeps open.
+const CONNECTIONS: usize = 4;
+
 /// The inbox in an SQLite file. Opening creates the file and its tables when missing.
 pub struct SqliteInbox {
-    conn: Mutex<Connection>,
+    /// A few connections: a slow call (one waiting on another process's write lock) does not
+    /// hold up the others (a delivery's commit behind a worker's lease, say).
+    conns: Vec<Mutex<Connection>>,
+    next: std::sync::atomic::AtomicUsize,
     options: InboxOptions,
 }
 
@@ -103,6 +109,16 @@ impl SqliteInbox {
 
     /// Opens (or creates) the inbox at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: InboxOptions) -> Result<SqliteInbox> {
+        let path = path.as_ref();
+        let mut conns = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            conns.push(Mutex::new(SqliteInbox::connect(path)?));
+        }
+        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options })
+    }
+
+    /// One connection to the file, its schema set up.
+    fn connect(path: &Path) -> Result<Connection> {
         let mut conn = Connection::open(path).map_err(|e| failed("open", e))?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(|e| failed("busy_timeout", e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
@@ -112,7 +128,7 @@ impl SqliteInbox {
         migrate(&tx)?;
         tx.execute_batch(SCHEMA).map_err(|e| failed("schema", e))?;
         tx.commit().map_err(|e| failed("schema", e))?;
-        Ok(SqliteInbox { conn: Mutex::new(conn), options })
+        Ok(conn)
     }
 
     /// Inserts `a` as a new record (with its dedup key and due time when `dedup_key` is given: an
@@ -155,7 +171,15 @@ impl SqliteInbox {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (every write is one statement
         // or one transaction): keep using the connection.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        for conn in &self.conns {
+            match conn.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
+        self.conns[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
