@@ -44,7 +44,7 @@ pub struct ServeArgs {
 
 /// The keys of the file that are `serve`'s own; every other key is the core's [`ReceiverConfig`]
 /// (read by [`TomlConfig::receiver`], which refuses a key it does not know).
-const OWN_KEYS: &[&str] =
+pub(crate) const OWN_KEYS: &[&str] =
     &["listen", "store", "header_timeout", "body_timeout", "function", "provider.secrets_file", "provider.secrets_env"];
 
 /// `serve`'s own keys, as written (the receiver's keys are left to the core).
@@ -140,7 +140,7 @@ struct Function {
 }
 
 /// Everything the daemon needs, from a valid file.
-struct Plan {
+pub(crate) struct Plan {
     listen: String,
     store: String,
     /// The core's options, secrets and routes filled in.
@@ -154,8 +154,15 @@ struct Plan {
     routes: Vec<usize>,
 }
 
+impl Plan {
+    /// Whether the file names an inbox.
+    pub(crate) fn has_inbox(&self) -> bool {
+        self.receiver.inbox.is_some()
+    }
+}
+
 /// The plan of the file at `path`, or its problems, each `file:line:column: key: problem`.
-fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
+pub(crate) fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: cannot read: {e}")])?;
     let located = |e: ConfigError| format!("{name}:{e}");
@@ -416,7 +423,7 @@ async fn daemon(plan: Plan) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn webhooks(plan: &Plan) -> Result<(Webhooks, Option<String>), String> {
+pub(crate) fn webhooks(plan: &Plan) -> Result<(Webhooks, Option<String>), String> {
     let functions: Arc<[Arc<Function>]> = plan.functions.clone().into();
     let routes: Arc<[usize]> = plan.routes.clone().into();
     let redis = (plan.store != "memory").then_some(plan.store.as_str());
