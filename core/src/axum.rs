@@ -438,7 +438,13 @@ async fn handle(State(hooks): State<Arc<Webhooks>>, request: axum::extract::Requ
     };
     match hooks.read_body(body).await {
         Ok(body) => hooks.handle(uri, parts.headers, body).await,
-        Err(refused) => refused,
+        Err(refused) => {
+            #[cfg(feature = "inbox-sqlite")]
+            if hooks.durable.is_some() {
+                hooks.record_unread(&uri, &parts.headers, refused.status().as_u16()).await;
+            }
+            refused
+        }
     }
 }
 

@@ -216,3 +216,21 @@ async fn a_sync_delivery_is_recorded_with_its_attempt_and_no_inbox_retry() {
     assert_eq!(call(port, h, body).await.0, 500);
     assert_eq!(inbox.list(&Filter::new().state(State::Failed)).unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_cap_is_refused_and_recorded_without_its_body() {
+    let dir = TempDir::new("toolarge");
+    let support::GithubCase { secret, headers, .. } = support::github_case();
+    let verifier = Verifier::builder(support::github_keyed_by_delivery_id()).secret(&secret).max_body_bytes(64).build().unwrap();
+    let inbox = dir.open();
+    let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
+        .unwrap()
+        .inbox(inbox.clone(), Durable::default())
+        .on("*", |_ctx: Context| async { Ok::<(), HandlerError>(()) });
+    let port = serve(hooks).await;
+    let (status, _) = call(port, with_delivery(&headers, "evt-big"), vec![b'x'; 10_000]).await;
+    assert_eq!(status, 413);
+    let rejected = inbox.list(&Filter::new().state(State::Rejected)).unwrap();
+    assert_eq!((rejected.len(), rejected[0].verdict.as_str(), rejected[0].status), (1, "payload_too_large", 413));
+    assert!(inbox.show(&rejected[0].id.to_string()).unwrap().unwrap().body.is_empty());
+}

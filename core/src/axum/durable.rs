@@ -167,6 +167,22 @@ impl Webhooks {
         }
     }
 
+    /// Records a delivery refused before its body was read (too large, too slow, cut off): no body.
+    pub(crate) async fn record_unread(&self, uri: &axum::http::Uri, headers: &HeaderMap, status: u16) {
+        let verdict = match status {
+            413 => "payload_too_large",
+            408 => "request_timeout",
+            _ => "body_unreadable",
+        };
+        let target = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+        let seen = Seen::new(&target, headers, Bytes::new(), now_ms());
+        let inbox = self.durable().inbox.clone();
+        let done = blocking(move || inbox.record(&seen.arrival(None, verdict, status, None, State::Rejected))).await;
+        if let Err(e) = done {
+            tracing::warn!(target: "hookverify", "inbox: a refused delivery was not recorded: {e}");
+        }
+    }
+
     /// [`Webhooks::handle`] with an inbox.
     pub(crate) async fn handle_durable(self: Arc<Self>, target: String, headers: HeaderMap, body: Bytes, now: i64) -> Response {
         self.start_worker();
@@ -289,7 +305,7 @@ impl Webhooks {
                     let body = Bytes::from(job.body);
                     let run = self.run_handlers_result(&delivery, &event, &body);
                     tokio::pin!(run);
-                    let mut tick = tokio::time::interval(lease / 3);
+                    let mut tick = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
                     tick.tick().await;
                     loop {
                         tokio::select! {
