@@ -11,6 +11,13 @@
 //! tokens, passwords) are stored as `[redacted]`; signatures are not secrets and are kept, so
 //! the record can be verified again.
 //!
+//! The inbox is also a durable queue (issue 21, part 2): [`Inbox::enqueue`] commits a verified
+//! event before it is acknowledged, unique on its dedup key; workers lease due events
+//! ([`Inbox::lease_due`], never one record to two workers at once, a dead worker's leases taken
+//! back when they expire), renew their leases, and end each attempt fenced on its lease
+//! ([`Inbox::finish_attempt`]): done, retried at a later time ([`Retry`]), or dead-lettered.
+//! The axum receiver's `Webhooks::inbox` (feature `axum`) runs handlers this way ([`Durable`]).
+//!
 //! One backend today: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode.
 
 mod sqlite;
