@@ -100,6 +100,12 @@ fn open(path: &Path) -> Result<Arc<dyn Inbox>, Failure> {
     if config.inbox.is_none() {
         return Err((2, format!("{name}: no inbox: set inbox = \"inbox.db\"")));
     }
+    // Reading a log never creates one: a missing file is an error, not an empty log.
+    if let Ok(Some(hookverify::InboxLocation::Sqlite(file))) = config.inbox_location(dir) {
+        if !file.exists() {
+            return Err((1, format!("no inbox at {} (serve creates it)", file.display())));
+        }
+    }
     config.open_inbox(dir).map_err(|e| (1, e.to_string()))?.ok_or_else(|| (2, format!("{name}: no inbox")))
 }
 

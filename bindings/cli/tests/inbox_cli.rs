@@ -94,6 +94,15 @@ fn list_show_and_replay_through_the_cli() {
 }
 
 #[test]
+fn a_missing_inbox_file_is_an_error_and_is_not_created() {
+    let dir = setup("nofile", &config(""));
+    let out = inbox(&dir, &["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no inbox at"), "{}", stderr(&out));
+    assert!(!dir.join("inbox.db").exists());
+}
+
+#[test]
 fn a_config_without_an_inbox_is_a_usage_error() {
     let dir = setup("noinbox", &config("").replace(r#"inbox = "inbox.db""#, ""));
     for cmd in [&["list"][..], &["show", "1"], &["replay", "1"]] {
