@@ -798,7 +798,7 @@ impl<H> Receiver<H> {
     }
 
     /// [`begin_external`](Receiver::begin_external) and the index of the provider that matched.
-    #[cfg(feature = "inbox-sqlite")]
+    #[cfg(all(feature = "inbox-sqlite", feature = "axum"))]
     pub(crate) fn begin_external_with_match<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (External, Option<usize>) {
         self.begin_external_matched(req)
     }
