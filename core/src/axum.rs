@@ -50,6 +50,11 @@ use crate::error::Result;
 use crate::event::{Event, EventRef};
 use crate::receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Scope, Step};
 
+#[cfg(feature = "inbox-sqlite")]
+mod durable;
+#[cfg(feature = "inbox-sqlite")]
+pub use durable::WorkerHandle;
+
 /// What a handler receives.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -105,6 +110,9 @@ pub struct Webhooks {
     store_may_block: bool,
     body_timeout: Option<Duration>,
     on_reject: RejectLog,
+    /// Durable async mode: the inbox and its worker.
+    #[cfg(feature = "inbox-sqlite")]
+    durable: Option<Arc<durable::DurableState>>,
 }
 
 impl std::fmt::Debug for Webhooks {
@@ -130,11 +138,15 @@ impl Webhooks {
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
+            #[cfg(feature = "inbox-sqlite")]
+            durable: None,
         })
     }
 
     /// The endpoint `config` describes, on `store`: route `i`'s handler is `handler(i)`, the
-    /// unhandled one (if `config.unhandled`) `handler(config.routes.len())`.
+    /// unhandled one (if `config.unhandled`) `handler(config.routes.len())`. With `config.inbox`
+    /// (feature `inbox-sqlite`) it is durable: [`Webhooks::inbox`] with the inbox opened and
+    /// [`ReceiverConfig::durable`].
     pub fn from_config<F, Fut>(
         config: &ReceiverConfig,
         store: impl Store + 'static,
@@ -145,12 +157,24 @@ impl Webhooks {
         Fut: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
     {
         let store_may_block = store.may_block();
-        Ok(Webhooks {
+        let hooks = Webhooks {
             receiver: config.build(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
-        })
+            #[cfg(feature = "inbox-sqlite")]
+            durable: None,
+        };
+        // `inbox`: durable mode (a relative path is relative to the working directory here).
+        #[cfg(feature = "inbox-sqlite")]
+        if let Some(inbox) = config.open_inbox(std::path::Path::new("."))? {
+            return Ok(hooks.inbox(inbox, config.durable()?));
+        }
+        #[cfg(not(feature = "inbox-sqlite"))]
+        if config.inbox.is_some() {
+            return Err(crate::Error::InvalidArgument { reason: "`inbox` needs the inbox-sqlite feature".into() });
+        }
+        Ok(hooks)
     }
 
     /// Adds an async handler for an event-type pattern (`user.created`, `user.*`, `*`).
@@ -240,6 +264,20 @@ impl Webhooks {
         response
     }
 
+    /// Durable mode (feature `inbox-sqlite`): every delivery is recorded in `inbox`, an accepted
+    /// async event is committed there before it is answered `202` — the inbox's unique dedup key
+    /// is then the dedup, across restarts and across processes sharing the inbox — and its handlers
+    /// run from the inbox in a worker loop, retried per `durable.retry` and dead-lettered after
+    /// the last attempt; events a dead process left leased are run again once their lease
+    /// expires. Sync deliveries still run in the request (claimed in the store) and are recorded
+    /// with their attempt. The worker starts with [`into_method_router`](Webhooks::into_method_router)
+    /// inside a tokio runtime (or with the first request); [`worker`](Webhooks::worker) stops it.
+    #[cfg(feature = "inbox-sqlite")]
+    pub fn inbox(mut self, inbox: Arc<dyn crate::inbox::Inbox>, durable: crate::inbox::Durable) -> Self {
+        self.durable = Some(Arc::new(durable::DurableState::new(inbox, durable)));
+        self
+    }
+
     /// The underlying receiver, for its other settings.
     pub fn receiver_mut(&mut self) -> &mut Receiver<Handler> {
         &mut self.receiver
@@ -249,7 +287,10 @@ impl Webhooks {
     /// verifier cap (a declared `Content-Length` over it is refused before reading), within the
     /// [`body_timeout`](Webhooks::body_timeout).
     pub fn into_method_router<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        post(handle).with_state(Arc::new(self))
+        let this = Arc::new(self);
+        #[cfg(feature = "inbox-sqlite")]
+        this.start_worker();
+        post(handle).with_state(this)
     }
 
     /// Reads `body` within the cap and the deadline, or the answer that refuses it.
@@ -279,6 +320,10 @@ impl Webhooks {
     pub async fn handle(self: Arc<Self>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
         let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
         let now = crate::verify::unix_now();
+        #[cfg(feature = "inbox-sqlite")]
+        if self.durable.is_some() {
+            return self.handle_durable(path, headers, body, now).await;
+        }
         let step = if self.store_may_block {
             let this = self.clone();
             let (path, headers, body) = (path.clone(), headers.clone(), body.clone());
@@ -325,6 +370,11 @@ impl Webhooks {
 
     /// Runs every matched handler in order; a panic counts as a failure.
     async fn run_handlers(&self, delivery: &Delivery, event: &Event, body: &Bytes) -> bool {
+        self.run_handlers_result(delivery, event, body).await.is_ok()
+    }
+
+    /// [`run_handlers`](Webhooks::run_handlers), the first failure's text as its error.
+    async fn run_handlers_result(&self, delivery: &Delivery, event: &Event, body: &Bytes) -> std::result::Result<(), String> {
         for index in &delivery.handlers {
             let ctx = Context {
                 event: event.clone(),
@@ -338,10 +388,11 @@ impl Webhooks {
             // Polled in place (no task hop per handler); a panic inside it is a failure.
             match (CatchUnwind { inner: fut }).await {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(()) => return false,
+                Ok(Err(e)) => return Err(e.to_string()),
+                Err(()) => return Err("the handler panicked".into()),
             }
         }
-        true
+        Ok(())
     }
 
     async fn finish(self: &Arc<Self>, delivery: Delivery, ok: bool) -> Decision {
@@ -387,7 +438,13 @@ async fn handle(State(hooks): State<Arc<Webhooks>>, request: axum::extract::Requ
     };
     match hooks.read_body(body).await {
         Ok(body) => hooks.handle(uri, parts.headers, body).await,
-        Err(refused) => refused,
+        Err(refused) => {
+            #[cfg(feature = "inbox-sqlite")]
+            if hooks.durable.is_some() {
+                hooks.record_unread(&uri, &parts.headers, refused.status().as_u16()).await;
+            }
+            refused
+        }
     }
 }
 

@@ -38,6 +38,10 @@ use crate::verify::{Verifier, VerifierOptions};
 pub use crate::dedup::{DEFAULT_LEASE, DEFAULT_RETENTION};
 pub use crate::verify::DEFAULT_MAX_BODY_BYTES;
 
+/// Why a `postgres://` inbox cannot be opened by this build.
+pub const POSTGRES_NOT_BUILT: &str =
+    "`inbox` is a postgres:// URL, but this build has no PostgreSQL inbox backend: use an SQLite file path (inbox = \"inbox.db\")";
+
 /// The request header that switches one delivery to sync mode, unless configured otherwise.
 pub const DEFAULT_SYNC_HEADER: &str = "Hookverify-Sync";
 /// The value the sync header must have (compared ASCII case-insensitively).
@@ -94,6 +98,42 @@ pub struct ReceiverConfig {
     /// Body cap in bytes for every provider that sets none itself (default [`DEFAULT_MAX_BODY_BYTES`]).
     #[serde(default, alias = "maxBodyBytes")]
     pub max_body_bytes: Option<usize>,
+    /// The inbox (durable async mode, issue 21): an SQLite file path (`inbox.db`) or a
+    /// `postgres://` URL. Every delivery is then recorded, and accepted async events are
+    /// committed there before the 202 and handled from it with retries ([`retry`](ReceiverConfig::retry)).
+    /// Read by [`ReceiverConfig::inbox_location`]; `hookverify serve` resolves a relative path
+    /// against the configuration file's directory.
+    #[serde(default)]
+    pub inbox: Option<String>,
+    /// How an event handled from the inbox is retried (`[retry]` in TOML).
+    #[serde(default)]
+    pub retry: Option<RetryConfig>,
+}
+
+/// `[retry]`: how a failed event handled from the inbox is tried again.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RetryConfig {
+    /// Attempts in all, the first included (default 5: `inbox::DEFAULT_MAX_ATTEMPTS`).
+    #[serde(default, alias = "maxAttempts")]
+    pub max_attempts: Option<u32>,
+    /// Seconds before the second attempt, doubling after each failure (default 1).
+    #[serde(default, alias = "initialBackoffSeconds")]
+    pub initial_backoff_seconds: Option<f64>,
+    /// The longest wait between two attempts, in seconds (default 3600).
+    #[serde(default, alias = "maxBackoffSeconds")]
+    pub max_backoff_seconds: Option<f64>,
+}
+
+/// Where [`ReceiverConfig::inbox`] points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InboxLocation {
+    /// An SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL server (`postgres://` or `postgresql://` URL).
+    Postgres(String),
 }
 
 /// One sender on the endpoint: `{name, match, verifier: {scheme, secret, …}}`, or the same with
@@ -273,7 +313,67 @@ fn verifier_key(i: usize, p: &ProviderConfig, e: &Error) -> String {
     format!("providers[{i}].{key}")
 }
 
+/// The retry policy's numbers: (max attempts, initial backoff, max backoff).
+type RetryNumbers = (Option<u32>, Option<Duration>, Option<Duration>);
+
+/// The retry policy's numbers, checked; an error with the key it is about.
+fn retry_numbers(retry: Option<&RetryConfig>) -> std::result::Result<RetryNumbers, (&'static str, Error)> {
+    let Some(r) = retry else { return Ok((None, None, None)) };
+    if r.max_attempts == Some(0) {
+        return Err(("retry.max_attempts", invalid("`retry.max_attempts` must be at least 1")));
+    }
+    let secs = |v: Option<f64>, key: &'static str| match v.map(Duration::try_from_secs_f64) {
+        None => Ok(None),
+        Some(Ok(d)) if !d.is_zero() => Ok(Some(d)),
+        Some(_) => Err((key, invalid(format!("`{key}` must be a positive number of seconds")))),
+    };
+    Ok((
+        r.max_attempts,
+        secs(r.initial_backoff_seconds, "retry.initial_backoff_seconds")?,
+        secs(r.max_backoff_seconds, "retry.max_backoff_seconds")?,
+    ))
+}
+
 impl ReceiverConfig {
+    /// Where the [`inbox`](ReceiverConfig::inbox) is: `None` without one; a relative file path is
+    /// taken relative to `base_dir`. An empty value is `invalid_argument`.
+    pub fn inbox_location(&self, base_dir: &std::path::Path) -> Result<Option<InboxLocation>> {
+        let Some(inbox) = self.inbox.as_deref() else { return Ok(None) };
+        if inbox.trim().is_empty() {
+            return Err(invalid("`inbox` must be a file path or a postgres:// URL"));
+        }
+        if inbox.starts_with("postgres://") || inbox.starts_with("postgresql://") {
+            return Ok(Some(InboxLocation::Postgres(inbox.to_owned())));
+        }
+        Ok(Some(InboxLocation::Sqlite(base_dir.join(inbox))))
+    }
+
+    /// The inbox at [`inbox_location`](ReceiverConfig::inbox_location) (relative paths against
+    /// `base_dir`), opened (an SQLite file is created when missing); `None` without one. A
+    /// `postgres://` URL is `invalid_argument` in this build: the PostgreSQL backend is not part of it.
+    #[cfg(feature = "inbox-sqlite")]
+    pub fn open_inbox(&self, base_dir: &std::path::Path) -> Result<Option<std::sync::Arc<dyn crate::inbox::Inbox>>> {
+        match self.inbox_location(base_dir)? {
+            None => Ok(None),
+            Some(InboxLocation::Sqlite(path)) => Ok(Some(std::sync::Arc::new(crate::inbox::SqliteInbox::open(path)?))),
+            Some(InboxLocation::Postgres(_)) => Err(invalid(POSTGRES_NOT_BUILT)),
+        }
+    }
+
+    /// How events are handled from the inbox: the [`retry`](ReceiverConfig::retry) policy (its
+    /// defaults: `inbox::DEFAULT_MAX_ATTEMPTS`, `DEFAULT_INITIAL_BACKOFF`, `DEFAULT_MAX_BACKOFF`),
+    /// the lease `lease_seconds` (else the default claim lease).
+    #[cfg(feature = "inbox-sqlite")]
+    pub fn durable(&self) -> Result<crate::inbox::Durable> {
+        let (max, initial, max_backoff) = retry_numbers(self.retry.as_ref()).map_err(|(_, e)| e)?;
+        let mut retry = crate::inbox::Retry::default();
+        retry.max_attempts = max.unwrap_or(retry.max_attempts);
+        retry.initial_backoff = initial.unwrap_or(retry.initial_backoff);
+        retry.max_backoff = max_backoff.unwrap_or(retry.max_backoff);
+        let lease = seconds(self.lease_seconds, DEFAULT_LEASE, "lease_seconds")?;
+        Ok(crate::inbox::Durable::new(retry).lease(lease))
+    }
+
     /// Parses the options from JSON text (errors name the key, never quote a value).
     pub fn from_json(json: &str) -> Result<ReceiverConfig> {
         crate::options::from_json("receiver", json)
@@ -365,6 +465,10 @@ impl ReceiverConfig {
         }
         if let Some(ns) = &self.namespace {
             r.namespace(ns);
+        }
+        retry_numbers(self.retry.as_ref()).map_err(|(key, e)| (key.to_owned(), e))?;
+        if self.inbox.as_deref().is_some_and(|i| i.trim().is_empty()) {
+            return Err(("inbox".into(), invalid("`inbox` must be a file path or a postgres:// URL")));
         }
         Ok(r)
     }

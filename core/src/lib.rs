@@ -41,7 +41,7 @@ pub mod verify;
 
 #[cfg(feature = "toml")]
 pub use config::{ConfigError, TomlConfig};
-pub use config::{MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RouteConfig, SyncHeaderConfig};
+pub use config::{InboxLocation, MatchRule, ModeConfig, ProviderConfig, ReceiverConfig, RetryConfig, RouteConfig, SyncHeaderConfig};
 #[cfg(feature = "redis")]
 pub use dedup::RedisStore;
 pub use dedup::{Claim, Clock, Completion, MemoryStore, Store, SystemClock, Token};

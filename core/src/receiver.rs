@@ -303,6 +303,11 @@ impl PendingClaim {
         self.lease
     }
 
+    /// Whether the delivery is handled synchronously (the receiver's mode, or the sync header).
+    pub fn sync(&self) -> bool {
+        self.delivery.sync
+    }
+
     /// The parsed event (id, type, ...), e.g. to log it before claiming.
     pub fn event(&self) -> &EventMeta {
         &self.delivery.event
@@ -579,10 +584,7 @@ impl<H> Receiver<H> {
         let (external, matched) = self.begin_external_matched(req);
         let step = match external {
             External::Respond(decision) => Step::Respond(decision),
-            External::Claim(pending) => {
-                let claim = self.store.claim(pending.key(), self.lease);
-                self.claimed(pending, claim)
-            }
+            External::Claim(pending) => self.claim_own(pending),
         };
         (step, matched)
     }
@@ -791,6 +793,62 @@ impl<H> Receiver<H> {
     /// handler runs that ended after an answer (see [`crate::metrics`]).
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The delivery to run for an event its inbox leased ([`Inbox::lease_due`](crate::inbox::Inbox::lease_due)):
+    /// the stored request parsed again with its provider's scheme — not verified again, it was
+    /// verified before it was committed — and routed as it would be now. The event id and type
+    /// are the recorded ones; the token is the attempt number (it grows with each attempt, so
+    /// handlers may fence on it); the key is `inbox:<record id>`. An error when the provider is no
+    /// longer configured or the stored body no longer parses (the attempt fails with it).
+    #[cfg(feature = "inbox-sqlite")]
+    pub fn resume(&self, job: &crate::inbox::Job) -> Result<Delivery> {
+        let name = job.provider.as_deref().unwrap_or("");
+        let Some(index) = self.providers.iter().position(|p| p.name == name) else {
+            return Err(Error::InvalidArgument { reason: format!("inbox: provider {name:?} is not configured any more") });
+        };
+        let scheme = self.providers[index].verifier.scheme();
+        // The header set that verified it is not recorded: the first whose fields parse.
+        let mut parsed = Err(Error::InvalidArgument { reason: "inbox: the scheme has no header set".into() });
+        for header_set in 0..scheme.header_sets().len().max(1) {
+            let verified = crate::verify::Verified { key_index: 0, timestamp: None, message_id: None, header_set };
+            parsed = crate::event::parse_with_key(scheme, &job.headers, &job.body, &verified, false);
+            if parsed.is_ok() {
+                break;
+            }
+        }
+        let mut event = parsed?.0.into_meta();
+        if let Some(id) = &job.event_id {
+            event.id.clone_from(id);
+        }
+        if let Some(t) = &job.event_type {
+            event.event_type.clone_from(t);
+        }
+        let relative = self.relative(&job.path).unwrap_or("");
+        let handlers = self.route(&event.event_type, name, relative);
+        Ok(Delivery {
+            event,
+            provider: index,
+            handlers,
+            token: Token(u64::from(job.attempt)),
+            key: format!("inbox:{}", job.id),
+            path: job.path.clone(),
+            query: job.query.clone(),
+            sync: false,
+            started: Instant::now(),
+        })
+    }
+
+    /// [`begin_external`](Receiver::begin_external) and the index of the provider that matched.
+    #[cfg(all(feature = "inbox-sqlite", feature = "axum"))]
+    pub(crate) fn begin_external_with_match<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (External, Option<usize>) {
+        self.begin_external_matched(req)
+    }
+
+    /// Claims `pending` in this receiver's own store: the step [`begin`](Receiver::begin) takes.
+    pub(crate) fn claim_own(&self, pending: PendingClaim) -> Step {
+        let claim = self.store.claim(pending.key(), self.lease);
+        self.claimed(pending, claim)
     }
 
     /// How long a claim is held before it expires (the `lease`): what a caller's own store is

@@ -2,6 +2,7 @@
 
 mod common;
 mod diagnose;
+mod inbox;
 mod listen;
 mod send;
 mod serve;
@@ -36,6 +37,9 @@ enum Command {
     /// Run a config-driven receiver daemon: providers, functions (commands) per provider + path +
     /// type, sync/async answers, SIGHUP re-reads secrets, SIGTERM drains. `--check` validates.
     Serve(serve::ServeArgs),
+    /// The message log of a `serve` config's inbox: list deliveries, show one, replay an event.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
     /// List the built-in schemes, or print one scheme's spec as JSON.
     Schemes {
         /// A preset name.
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Listen(args) => listen::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Inbox(command) => inbox::run(command),
         Command::Schemes { name } => common::schemes(name.as_deref()),
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 use hookverify::axum::{Context, HandlerError, Outcome, Webhooks, DEFAULT_BODY_TIMEOUT};
-use hookverify::{ConfigError, MemoryStore, Pattern, ReceiverConfig, RouteConfig, TomlConfig, Verifier};
+use hookverify::{ConfigError, InboxLocation, MemoryStore, Pattern, ReceiverConfig, RouteConfig, TomlConfig, Verifier};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
@@ -24,6 +24,9 @@ use crate::listen::DEFAULT_HEADER_TIMEOUT_SECS;
 
 /// A function's timeout unless its `timeout` says otherwise.
 pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// With an inbox, how much longer than the longest function timeout a worker's lease on an event
+/// is (unless `lease_seconds` says otherwise): a process that died running it loses it then.
+pub const INBOX_LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// `listen` unless the file says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 
@@ -41,7 +44,7 @@ pub struct ServeArgs {
 
 /// The keys of the file that are `serve`'s own; every other key is the core's [`ReceiverConfig`]
 /// (read by [`TomlConfig::receiver`], which refuses a key it does not know).
-const OWN_KEYS: &[&str] =
+pub(crate) const OWN_KEYS: &[&str] =
     &["listen", "store", "header_timeout", "body_timeout", "function", "provider.secrets_file", "provider.secrets_env"];
 
 /// `serve`'s own keys, as written (the receiver's keys are left to the core).
@@ -137,7 +140,7 @@ struct Function {
 }
 
 /// Everything the daemon needs, from a valid file.
-struct Plan {
+pub(crate) struct Plan {
     listen: String,
     store: String,
     /// The core's options, secrets and routes filled in.
@@ -151,8 +154,15 @@ struct Plan {
     routes: Vec<usize>,
 }
 
+impl Plan {
+    /// Whether the file names an inbox.
+    pub(crate) fn has_inbox(&self) -> bool {
+        self.receiver.inbox.is_some()
+    }
+}
+
 /// The plan of the file at `path`, or its problems, each `file:line:column: key: problem`.
-fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
+pub(crate) fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: cannot read: {e}")])?;
     let located = |e: ConfigError| format!("{name}:{e}");
@@ -262,6 +272,19 @@ fn plan(file: &TomlConfig, own: File, mut receiver: ReceiverConfig, dir: &Path, 
             patterns: types.iter().map(|t| Pattern::parse(t)).collect(),
         }));
     }
+    // The inbox: a relative path is relative to the config file; its lease outlasts every function.
+    match receiver.inbox_location(dir) {
+        Ok(None) => {}
+        Ok(Some(InboxLocation::Sqlite(path))) => {
+            receiver.inbox = Some(path.display().to_string());
+            if receiver.lease_seconds.is_none() {
+                let longest = functions.iter().map(|f| f.timeout).max().unwrap_or(DEFAULT_FUNCTION_TIMEOUT);
+                receiver.lease_seconds = Some((longest + INBOX_LEASE_MARGIN).as_secs_f64());
+            }
+        }
+        Ok(Some(_)) => problems.push(file.error_at("inbox", hookverify::config::POSTGRES_NOT_BUILT)),
+        Err(e) => problems.push(file.error_at("inbox", e.to_string())),
+    }
     let store = own.store.unwrap_or_else(|| "memory".to_owned());
     if store != "memory" && !store.starts_with("redis://") && !store.starts_with("rediss://") {
         problems.push(file.error_at("store", "must be \"memory\" or a redis:// URL"));
@@ -336,6 +359,7 @@ async fn daemon(plan: Plan) -> ExitCode {
         // FlexDeploy's sync semantics: 404 when no function matched (async keeps its 202).
         hooks.receiver_mut().unhandled_status_sync(404);
     }
+    let worker = hooks.worker();
     // Clones share the live secrets: rotating these rotates the receiver's.
     let verifiers: Vec<(String, Verifier)> =
         hooks.receiver_mut().providers().iter().map(|p| (p.name().to_owned(), p.verifier().clone())).collect();
@@ -364,8 +388,9 @@ async fn daemon(plan: Plan) -> ExitCode {
     };
     let addr = listener.local_addr().expect("bound socket has an address");
     let mode = plan.receiver.mode;
+    let inbox = plan.receiver.inbox.as_deref().map(|i| format!(", inbox {i}")).unwrap_or_default();
     log(&format!(
-        "hookverify: serving on http://{addr}{base} ({} mode)",
+        "hookverify: serving on http://{addr}{base} ({} mode{inbox})",
         if mode == hookverify::ModeConfig::Sync { "sync" } else { "async" }
     ));
     if let Some(note) = store_note {
@@ -383,6 +408,11 @@ async fn daemon(plan: Plan) -> ExitCode {
         log("hookverify: stopping: no new connections; draining in-flight deliveries and functions");
     };
     crate::listen::serve(listener, app, plan.header_timeout, shutdown).await;
+    // The inbox worker leases nothing more and finishes the events it runs (the rest stay
+    // committed: the next start runs them).
+    if let Some(worker) = worker {
+        worker.stop().await;
+    }
     // Every connection is closed; async deliveries' functions may still run (each within its
     // timeout): wait for every task, then exit.
     let metrics = tokio::runtime::Handle::current().metrics();
@@ -393,7 +423,7 @@ async fn daemon(plan: Plan) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn webhooks(plan: &Plan) -> Result<(Webhooks, Option<String>), String> {
+pub(crate) fn webhooks(plan: &Plan) -> Result<(Webhooks, Option<String>), String> {
     let functions: Arc<[Arc<Function>]> = plan.functions.clone().into();
     let routes: Arc<[usize]> = plan.routes.clone().into();
     let redis = (plan.store != "memory").then_some(plan.store.as_str());

@@ -11,6 +11,13 @@
 //! tokens, passwords) are stored as `[redacted]`; signatures are not secrets and are kept, so
 //! the record can be verified again.
 //!
+//! The inbox is also a durable queue (issue 21, part 2): [`Inbox::enqueue`] commits a verified
+//! event before it is acknowledged, unique on its dedup key; workers lease due events
+//! ([`Inbox::lease_due`], never one record to two workers at once, a dead worker's leases taken
+//! back when they expire), renew their leases, and end each attempt fenced on its lease
+//! ([`Inbox::finish_attempt`]): done, retried at a later time ([`Retry`]), or dead-lettered.
+//! The axum receiver's `Webhooks::inbox` (feature `axum`) runs handlers this way ([`Durable`]).
+//!
 //! One backend today: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode.
 
 mod sqlite;
@@ -195,6 +202,62 @@ pub const DEFAULT_REJECTED_BODY_BYTES: usize = 4096;
 /// Default [`InboxOptions::max_bytes`]: 1 GiB of kept bodies and headers.
 pub const DEFAULT_INBOX_MAX_BYTES: u64 = 1 << 30;
 
+// (A) ------------------------------------------------------------------------------------------
+
+/// What [`Inbox::enqueue`] did with a verified event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Enqueued {
+    /// Committed as a new record (its id): `Pending`, due at once.
+    New(i64),
+    /// A record with the same dedup key exists (its id and state): nothing was written.
+    Duplicate(i64, State),
+}
+
+/// A pending event leased to one worker by [`Inbox::lease_due`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Job {
+    /// The record id.
+    pub id: i64,
+    /// The attempt this lease is for (1, 2, ...), already recorded as started.
+    pub attempt: u32,
+    /// The provider that matched it.
+    pub provider: Option<String>,
+    /// The request path (without the query).
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// The request headers as recorded (credential values redacted).
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The event id.
+    pub event_id: Option<String>,
+    /// The event type.
+    pub event_type: Option<String>,
+}
+
+/// How a leased attempt ended: [`Inbox::finish_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// The handlers succeeded: the record is `Done`.
+    Done,
+    /// They failed and will be tried again at `at_ms` (unix ms): the record stays `Pending`.
+    Retry {
+        /// When the next attempt is due, unix milliseconds.
+        at_ms: i64,
+        /// The failure's text.
+        error: &'a str,
+    },
+    /// They failed for the last time: the record is `Failed` (dead letter).
+    DeadLetter {
+        /// The failure's text.
+        error: &'a str,
+    },
+}
+
 /// The inbox's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -228,12 +291,39 @@ pub trait Inbox: Send + Sync {
     fn attempt_ended(&self, id: i64, number: u32, at_ms: i64, error: Option<&str>) -> Result<()>;
     /// Recorded deliveries, newest first.
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>>;
-    /// One delivery by its record id, or by its event id (the newest with that id); `None` if
-    /// there is none.
+    /// One delivery by its record id, or by its event id (the newest accepted delivery with that
+    /// id — not one of its duplicates — else the newest with it); `None` if there is none.
     fn show(&self, id_or_event_id: &str) -> Result<Option<Record>>;
     /// Removes records received before `now_ms` minus the retention, then the oldest ones while
     /// the kept bytes exceed the cap; how many were removed.
     fn purge(&self, now_ms: i64) -> Result<u64>;
+
+    // (B) ------------------------------------------------------------------------------------------
+
+    /// Commits a verified event for durable handling, before it is acknowledged: a record in
+    /// `Pending`, due at `arrival.received_at_ms`, unique on `dedup_key` (the receiver's dedup
+    /// key). If a record with that key exists — written by this process or another sharing the
+    /// inbox — nothing is written and the answer is [`Enqueued::Duplicate`].
+    fn enqueue(&self, arrival: &Arrival<'_>, dedup_key: &str) -> Result<Enqueued>;
+    /// Leases up to `max` records that are `Pending`, due (`next_at <= now_ms`) and not held by a
+    /// live lease (`lease_until <= now_ms`: the leases of a crashed process are taken back),
+    /// oldest due first. Each gets `worker` as its lease owner until `now_ms + lease_ms`, and its
+    /// next attempt recorded as started at `now_ms`. Two callers never lease one record at once.
+    fn lease_due(&self, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Result<Vec<Job>>;
+    /// Leases record `id` alone, as [`lease_due`](Inbox::lease_due) would (whether or not it is
+    /// due yet): `None` if it is not `Pending` or is held by a live lease. For a replay run now.
+    fn lease_one(&self, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Job>>;
+    /// Extends `worker`'s lease on attempt `attempt` of record `id` to `until_ms`; `false` (and
+    /// nothing written) if the lease was lost.
+    fn renew_lease(&self, id: i64, worker: &str, attempt: u32, until_ms: i64) -> Result<bool>;
+    /// Ends attempt `attempt` of record `id`, fenced: only if `worker` still holds the lease for
+    /// that attempt (otherwise `false`, and nothing is written). Records the attempt's end and
+    /// error, clears the lease, and moves the record as `outcome` says.
+    fn finish_attempt(&self, id: i64, worker: &str, attempt: u32, now_ms: i64, outcome: Outcome<'_>) -> Result<bool>;
+    /// Makes record `id` — an accepted event that is `Done` or `Failed`, not leased — `Pending`
+    /// and due at `now_ms` again: a replay that bypasses dedup (its next attempt is a new one).
+    /// `false` if the record is not such an event.
+    fn requeue(&self, id: i64, now_ms: i64) -> Result<bool>;
 }
 
 /// Header names whose values are credentials: stored as `[redacted]`.
@@ -245,3 +335,139 @@ pub fn is_credential_header(name: &str) -> bool {
 
 /// The value stored for a credential header.
 pub const REDACTED: &str = "[redacted]";
+
+/// Default [`Retry::max_attempts`]: 5, as most senders retry.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// Default [`Retry::initial_backoff`]: 1 second before the second attempt.
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+/// Default [`Retry::max_backoff`]: no wait longer than 1 hour between attempts.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Default [`Durable::concurrency`]: events handled at once per process.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Default [`Durable::poll_interval`]: how often a worker looks for due events it was not woken for
+/// (retries coming due, events enqueued by another process sharing the inbox).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Default [`Durable::purge_interval`]: how often a worker purges the inbox ([`Inbox::purge`]).
+pub const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// When a failed event is tried again: exponential backoff with jitter, up to `max_attempts`,
+/// then a dead letter ([`State::Failed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Retry {
+    /// Attempts in all, the first included (at least 1); after the last failure the event is `Failed`.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; each later wait doubles, up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// The longest wait between two attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Retry {
+        Retry { max_attempts: DEFAULT_MAX_ATTEMPTS, initial_backoff: DEFAULT_INITIAL_BACKOFF, max_backoff: DEFAULT_MAX_BACKOFF }
+    }
+}
+
+impl Retry {
+    /// `max_attempts` attempts, the first retry after `initial_backoff`.
+    pub fn new(max_attempts: u32, initial_backoff: Duration) -> Retry {
+        Retry { max_attempts: max_attempts.max(1), initial_backoff, ..Retry::default() }
+    }
+
+    /// The wait after failed attempt `attempt` (1, 2, ...): `initial_backoff × 2^(attempt-1)`, at
+    /// most `max_backoff`, of which a random part up to half is taken off (jitter: senders'
+    /// failures that arrived together do not come due together). `random` is any 64-bit value.
+    pub fn backoff(&self, attempt: u32, random: u64) -> Duration {
+        let exp = attempt.saturating_sub(1).min(32);
+        let base = self.initial_backoff.saturating_mul(1u32 << exp.min(31)).min(self.max_backoff);
+        let half = base / 2;
+        let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        let jitter = if nanos == 0 { 0 } else { random % (nanos + 1) };
+        base - Duration::from_nanos(jitter)
+    }
+
+    /// How failed attempt `attempt` ends at `now_ms`: retried after its [`backoff`](Retry::backoff),
+    /// or a dead letter once it was attempt `max_attempts` (or later: attempts a crash cut short
+    /// count too).
+    pub fn after_failure<'e>(&self, attempt: u32, now_ms: i64, error: &'e str, random: u64) -> Outcome<'e> {
+        if attempt >= self.max_attempts {
+            return Outcome::DeadLetter { error };
+        }
+        let wait = i64::try_from(self.backoff(attempt, random).as_millis()).unwrap_or(i64::MAX);
+        Outcome::Retry { at_ms: now_ms.saturating_add(wait), error }
+    }
+}
+
+/// How a receiver handles events from its inbox (durable async mode): the retry policy, the lease
+/// a worker holds on an event while its handlers run, and the worker's pace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Durable {
+    /// When a failure is tried again.
+    pub retry: Retry,
+    /// How long a worker holds an event while its handlers run (renewed every third of it while
+    /// they still run); a process that died holding one loses it after this. `None`: the
+    /// receiver's claim lease. Make it longer than the handlers' own timeout.
+    pub lease: Option<Duration>,
+    /// Events handled at once by one process.
+    pub concurrency: usize,
+    /// See [`DEFAULT_POLL_INTERVAL`].
+    pub poll_interval: Duration,
+    /// See [`DEFAULT_PURGE_INTERVAL`].
+    pub purge_interval: Duration,
+}
+
+impl Default for Durable {
+    fn default() -> Durable {
+        Durable {
+            retry: Retry::default(),
+            lease: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            purge_interval: DEFAULT_PURGE_INTERVAL,
+        }
+    }
+}
+
+impl Durable {
+    /// The defaults with `retry`.
+    pub fn new(retry: Retry) -> Durable {
+        Durable { retry, ..Durable::default() }
+    }
+
+    /// The same with a lease of `lease`.
+    pub fn lease(mut self, lease: Duration) -> Durable {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// The same polling every `interval`.
+    pub fn poll_interval(mut self, interval: Duration) -> Durable {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// The same handling at most `concurrency` events at once.
+    pub fn concurrency(mut self, concurrency: usize) -> Durable {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+}
+
+/// What an answered delivery is recorded as, from the core's answer: the verdict (`duplicate`,
+/// `unhandled`, `accepted`, or the refusing error code) and the state.
+pub fn verdict_of(decision: &crate::receiver::Decision) -> (String, State) {
+    let body: serde_json::Value = serde_json::from_str(&decision.body).unwrap_or_default();
+    if let Some(code) = body.pointer("/error/code").and_then(|c| c.as_str()) {
+        let state = if code == "handler_failed" { State::Failed } else { State::Rejected };
+        return (code.to_owned(), state);
+    }
+    if body.get("duplicate").and_then(|d| d.as_bool()) == Some(true) {
+        return ("duplicate".into(), State::Duplicate);
+    }
+    if body.get("handled").and_then(|d| d.as_bool()) == Some(false) {
+        return ("unhandled".into(), State::Done);
+    }
+    ("accepted".into(), State::Done)
+}

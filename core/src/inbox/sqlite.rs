@@ -5,9 +5,12 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{is_credential_header, Arrival, Attempt, Filter, Inbox, InboxOptions, Record, State, Summary, DEFAULT_LIST_LIMIT, REDACTED};
+use super::{
+    is_credential_header, Arrival, Attempt, Enqueued, Filter, Inbox, InboxOptions, Job, Outcome, Record, State, Summary,
+    DEFAULT_LIST_LIMIT, REDACTED,
+};
 use crate::error::{Error, Result};
 
 const SCHEMA: &str = "
@@ -25,9 +28,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     event_id TEXT,
     event_type TEXT,
     state TEXT NOT NULL,
-    kept_bytes INTEGER NOT NULL
+    kept_bytes INTEGER NOT NULL,
+    dedup_key TEXT,
+    next_at INTEGER,
+    lease_owner TEXT,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    attempt INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries (received_at_ms);
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_dedup ON deliveries (dedup_key);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
 CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id, id);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -41,9 +51,43 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 ";
 
+/// The columns the durable inbox added to `deliveries` (issue 21, part 2): a file written by an
+/// earlier version gains them when it is opened.
+const DURABLE_COLUMNS: &[(&str, &str)] = &[
+    ("dedup_key", "TEXT"),
+    ("next_at", "INTEGER"),
+    ("lease_owner", "TEXT"),
+    ("lease_until", "INTEGER NOT NULL DEFAULT 0"),
+    ("attempt", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Adds the [`DURABLE_COLUMNS`] an existing `deliveries` table lacks (before [`SCHEMA`] indexes them).
+fn migrate(conn: &Connection) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('deliveries')").map_err(|e| failed("migrate", e))?;
+    let have = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| failed("migrate", e))?;
+    if have.is_empty() {
+        return Ok(()); // a new file: SCHEMA creates the table whole
+    }
+    for (name, decl) in DURABLE_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE deliveries ADD COLUMN {name} {decl}")).map_err(|e| failed("migrate", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Connections an [`SqliteInbox`] keeps open.
+const CONNECTIONS: usize = 4;
+
 /// The inbox in an SQLite file. Opening creates the file and its tables when missing.
 pub struct SqliteInbox {
-    conn: Mutex<Connection>,
+    /// A few connections: a slow call (one waiting on another process's write lock) does not
+    /// hold up the others (a delivery's commit behind a worker's lease, say).
+    conns: Vec<Mutex<Connection>>,
+    next: std::sync::atomic::AtomicUsize,
     options: InboxOptions,
 }
 
@@ -65,18 +109,77 @@ impl SqliteInbox {
 
     /// Opens (or creates) the inbox at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: InboxOptions) -> Result<SqliteInbox> {
-        let conn = Connection::open(path).map_err(|e| failed("open", e))?;
+        let path = path.as_ref();
+        let mut conns = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            conns.push(Mutex::new(SqliteInbox::connect(path)?));
+        }
+        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options })
+    }
+
+    /// One connection to the file, its schema set up.
+    fn connect(path: &Path) -> Result<Connection> {
+        let mut conn = Connection::open(path).map_err(|e| failed("open", e))?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(|e| failed("busy_timeout", e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(|e| failed("pragma", e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| failed("schema", e))?;
-        Ok(SqliteInbox { conn: Mutex::new(conn), options })
+        // One writer at a time sets the schema up (two processes opening a new file at once).
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("schema", e))?;
+        migrate(&tx)?;
+        tx.execute_batch(SCHEMA).map_err(|e| failed("schema", e))?;
+        tx.commit().map_err(|e| failed("schema", e))?;
+        Ok(conn)
+    }
+
+    /// Inserts `a` as a new record (with its dedup key and due time when `dedup_key` is given: an
+    /// enqueued event, `Pending` and due at once); its record id.
+    fn insert(&self, conn: &Connection, a: &Arrival<'_>, dedup_key: Option<&str>) -> Result<i64> {
+        let headers: Vec<(&str, &str)> =
+            a.headers.iter().map(|(k, v)| (k.as_str(), if is_credential_header(k) { REDACTED } else { v.as_str() })).collect();
+        let headers = serde_json::to_string(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
+        let kept = if a.state == State::Rejected { &a.body[..a.body.len().min(self.options.rejected_body_bytes)] } else { a.body };
+        let kept_bytes = (kept.len() + headers.len()) as i64;
+        let (state, next_at) = match dedup_key {
+            Some(_) => (State::Pending, Some(a.received_at_ms)),
+            None => (a.state, None),
+        };
+        conn.execute(
+            "INSERT INTO deliveries (received_at_ms, provider, path, query, headers, body, body_size, verdict, status, event_id, \
+             event_type, state, kept_bytes, dedup_key, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                a.received_at_ms,
+                a.provider,
+                a.path,
+                a.query,
+                headers,
+                kept,
+                a.body.len() as i64,
+                a.verdict,
+                a.status,
+                a.event_id,
+                a.event_type,
+                state.as_str(),
+                kept_bytes,
+                dedup_key,
+                next_at
+            ],
+        )
+        .map_err(|e| failed("record", e))?;
+        Ok(conn.last_insert_rowid())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (every write is one statement
         // or one transaction): keep using the connection.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        for conn in &self.conns {
+            match conn.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
+        self.conns[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -101,33 +204,8 @@ const SUMMARY_COLUMNS: &str = "id, received_at_ms, provider, path, verdict, stat
 
 impl Inbox for SqliteInbox {
     fn record(&self, a: &Arrival<'_>) -> Result<i64> {
-        let headers: Vec<(&str, &str)> =
-            a.headers.iter().map(|(k, v)| (k.as_str(), if is_credential_header(k) { REDACTED } else { v.as_str() })).collect();
-        let headers = serde_json::to_string(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
-        let kept = if a.state == State::Rejected { &a.body[..a.body.len().min(self.options.rejected_body_bytes)] } else { a.body };
-        let kept_bytes = (kept.len() + headers.len()) as i64;
         let conn = self.conn();
-        conn.execute(
-            "INSERT INTO deliveries (received_at_ms, provider, path, query, headers, body, body_size, verdict, status, event_id, \
-             event_type, state, kept_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                a.received_at_ms,
-                a.provider,
-                a.path,
-                a.query,
-                headers,
-                kept,
-                a.body.len() as i64,
-                a.verdict,
-                a.status,
-                a.event_id,
-                a.event_type,
-                a.state.as_str(),
-                kept_bytes
-            ],
-        )
-        .map_err(|e| failed("record", e))?;
-        Ok(conn.last_insert_rowid())
+        self.insert(&conn, a, None)
     }
 
     fn attempt_started(&self, id: i64, number: u32, at_ms: i64) -> Result<()> {
@@ -199,9 +277,152 @@ impl Inbox for SqliteInbox {
         tx.commit().map_err(|e| failed("purge", e))?;
         Ok(removed as u64)
     }
+
+    fn enqueue(&self, arrival: &Arrival<'_>, dedup_key: &str) -> Result<Enqueued> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("enqueue", e))?;
+        let existing: Option<(i64, String)> = tx
+            .query_row("SELECT id, state FROM deliveries WHERE dedup_key = ?1", params![dedup_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|e| failed("enqueue", e))?;
+        let answer = match existing {
+            Some((id, state)) => Enqueued::Duplicate(id, State::from_name(&state).unwrap_or(State::Pending)),
+            None => Enqueued::New(self.insert(&tx, arrival, Some(dedup_key))?),
+        };
+        tx.commit().map_err(|e| failed("enqueue", e))?;
+        Ok(answer)
+    }
+
+    fn lease_due(&self, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Result<Vec<Job>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("lease_due", e))?;
+        let ids = {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
+                     ORDER BY next_at, id LIMIT ?2",
+                )
+                .map_err(|e| failed("lease_due", e))?;
+            let rows = stmt.query_map(params![now_ms, max], |r| r.get::<_, i64>(0)).map_err(|e| failed("lease_due", e))?;
+            rows.collect::<rusqlite::Result<Vec<i64>>>().map_err(|e| failed("lease_due", e))?
+        };
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            jobs.push(lease(&tx, id, worker, now_ms, lease_ms)?);
+        }
+        tx.commit().map_err(|e| failed("lease_due", e))?;
+        Ok(jobs)
+    }
+
+    fn lease_one(&self, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Job>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("lease_one", e))?;
+        let free = tx
+            .query_row(
+                "SELECT id FROM deliveries WHERE id = ?1 AND state = 'pending' AND next_at IS NOT NULL AND lease_until <= ?2",
+                params![id, now_ms],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(|e| failed("lease_one", e))?;
+        let job = match free {
+            Some(id) => Some(lease(&tx, id, worker, now_ms, lease_ms)?),
+            None => None,
+        };
+        tx.commit().map_err(|e| failed("lease_one", e))?;
+        Ok(job)
+    }
+
+    fn renew_lease(&self, id: i64, worker: &str, attempt: u32, until_ms: i64) -> Result<bool> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE deliveries SET lease_until = ?4 WHERE id = ?1 AND lease_owner = ?2 AND attempt = ?3 AND state = 'pending'",
+                params![id, worker, attempt, until_ms],
+            )
+            .map_err(|e| failed("renew_lease", e))?;
+        Ok(changed == 1)
+    }
+
+    fn finish_attempt(&self, id: i64, worker: &str, attempt: u32, now_ms: i64, outcome: Outcome<'_>) -> Result<bool> {
+        let (state, next_at, error) = match outcome {
+            Outcome::Done => (State::Done, None, None),
+            Outcome::Retry { at_ms, error } => (State::Pending, Some(at_ms), Some(error)),
+            Outcome::DeadLetter { error } => (State::Failed, None, Some(error)),
+        };
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("finish_attempt", e))?;
+        // Fenced: the lease must still be this worker's, for this attempt.
+        let changed = tx
+            .execute(
+                "UPDATE deliveries SET state = ?4, next_at = COALESCE(?5, next_at), lease_owner = NULL, lease_until = 0 \
+                 WHERE id = ?1 AND lease_owner = ?2 AND attempt = ?3 AND state = 'pending'",
+                params![id, worker, attempt, state.as_str(), next_at],
+            )
+            .map_err(|e| failed("finish_attempt", e))?;
+        if changed == 0 {
+            return Ok(false); // dropped: rolled back
+        }
+        tx.execute(
+            "UPDATE attempts SET ended_at_ms = ?3, ok = ?4, error = ?5 WHERE delivery_id = ?1 AND number = ?2",
+            params![id, attempt, now_ms, error.is_none(), error],
+        )
+        .map_err(|e| failed("finish_attempt", e))?;
+        tx.commit().map_err(|e| failed("finish_attempt", e))?;
+        Ok(true)
+    }
+
+    fn requeue(&self, id: i64, now_ms: i64) -> Result<bool> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE deliveries SET state = 'pending', next_at = ?2, lease_owner = NULL, lease_until = 0 \
+                 WHERE id = ?1 AND verdict = 'accepted' AND state IN ('done', 'failed') AND lease_owner IS NULL",
+                params![id, now_ms],
+            )
+            .map_err(|e| failed("requeue", e))?;
+        Ok(changed == 1)
+    }
 }
 
-/// The record id `key` names: itself when it is one, else the newest record with that event id.
+/// Leases record `id` (pending, free) to `worker` inside `tx`: its next attempt, numbered after
+/// every attempt recorded so far (a crashed one included), started at `now_ms`; the job to run.
+fn lease(tx: &Transaction<'_>, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Job> {
+    let attempt: u32 = tx
+        .query_row(
+            "SELECT MAX(d.attempt, COALESCE((SELECT MAX(number) FROM attempts a WHERE a.delivery_id = d.id), 0)) + 1 \
+             FROM deliveries d WHERE d.id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .map_err(|e| failed("lease", e))?;
+    tx.execute(
+        "UPDATE deliveries SET lease_owner = ?2, lease_until = ?3, attempt = ?4 WHERE id = ?1",
+        params![id, worker, now_ms.saturating_add(lease_ms), attempt],
+    )
+    .map_err(|e| failed("lease", e))?;
+    tx.execute("INSERT INTO attempts (delivery_id, number, started_at_ms) VALUES (?1, ?2, ?3)", params![id, attempt, now_ms])
+        .map_err(|e| failed("lease", e))?;
+    let (provider, path, query, headers, body, event_id, event_type) = tx
+        .query_row("SELECT provider, path, query, headers, body, event_id, event_type FROM deliveries WHERE id = ?1", params![id], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .map_err(|e| failed("lease", e))?;
+    let headers: Vec<(String, String)> =
+        serde_json::from_str(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
+    Ok(Job { id, attempt, provider, path, query, headers, body, event_id, event_type })
+}
+
+/// The record id `key` names: itself when it is one, else the newest accepted record with that
+/// event id, else the newest record with it.
 fn resolve(conn: &Connection, key: &str) -> Result<Option<i64>> {
     if let Ok(id) = key.parse::<i64>() {
         let found = conn
@@ -212,9 +433,12 @@ fn resolve(conn: &Connection, key: &str) -> Result<Option<i64>> {
             return Ok(found);
         }
     }
-    conn.query_row("SELECT id FROM deliveries WHERE event_id = ?1 ORDER BY id DESC LIMIT 1", params![key], |r| r.get(0))
-        .optional()
-        .map_err(|e| failed("show", e))
+    // The accepted delivery of an event before its duplicates and refusals.
+    conn.query_row("SELECT id FROM deliveries WHERE event_id = ?1 ORDER BY verdict = 'accepted' DESC, id DESC LIMIT 1", params![key], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(|e| failed("show", e))
 }
 
 /// The full record `id` (which exists).

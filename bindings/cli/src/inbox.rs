@@ -1,0 +1,256 @@
+//! `hookverify inbox list|show|replay --config FILE`: the operator's view of a `serve` config's
+//! inbox (issue 21, part 3). The inbox is the one the config names (`inbox = "inbox.db"`, relative
+//! to the config file); `replay` runs the config's functions as `serve` does, through the core's
+//! [`Webhooks::replay`](hookverify::axum::Webhooks::replay).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use hookverify::inbox::{Filter, Inbox, Record, State, Summary};
+use hookverify::TomlConfig;
+use serde_json::json;
+
+use crate::serve::log;
+
+/// `hookverify inbox ...`.
+#[derive(Subcommand, Debug)]
+pub enum InboxCommand {
+    /// Recorded deliveries, newest first: id, received (UTC), state, verdict, status, provider,
+    /// event id and type, attempts.
+    List(ListArgs),
+    /// One delivery in full (by record id or event id): headers (credentials redacted), body,
+    /// verdict and every handler attempt.
+    Show(ShowArgs),
+    /// Runs an accepted event's functions again now, bypassing dedup, recorded as a new attempt.
+    /// Exit 0 when they succeeded, 1 when they failed.
+    Replay(ReplayArgs),
+}
+
+/// `--config FILE`.
+#[derive(Args, Debug)]
+pub struct ConfigArg {
+    /// The `serve` configuration file whose `inbox` to open.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+}
+
+/// Arguments of `inbox list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Only deliveries in this state.
+    #[arg(long, value_parser = ["failed", "pending", "done", "rejected", "duplicate"])]
+    status: Option<String>,
+    /// Only deliveries of this provider.
+    #[arg(long, value_name = "P")]
+    provider: Option<String>,
+    /// At most this many (default 100).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// One JSON array instead of text lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `inbox show`.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// A record id, or an event id.
+    id: String,
+    /// JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `inbox replay`.
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// A record id, or an event id.
+    id: String,
+}
+
+pub fn run(command: InboxCommand) -> ExitCode {
+    let result = match command {
+        InboxCommand::List(args) => list(args),
+        InboxCommand::Show(args) => show(args),
+        InboxCommand::Replay(args) => replay(args),
+    };
+    result.unwrap_or_else(|(code, message)| {
+        log(&format!("hookverify: {message}"));
+        ExitCode::from(code)
+    })
+}
+
+type Failure = (u8, String);
+
+/// The inbox the config at `path` names (2: a config problem; 1: it cannot be opened).
+fn open(path: &Path) -> Result<Arc<dyn Inbox>, Failure> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| (2, format!("{name}: cannot read: {e}")))?;
+    let file = TomlConfig::new(&text);
+    let config = file.receiver(crate::serve::OWN_KEYS).map_err(|e| (2, format!("{name}:{e}")))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if config.inbox.is_none() {
+        return Err((2, format!("{name}: no inbox: set inbox = \"inbox.db\"")));
+    }
+    // Reading a log never creates one: a missing file is an error, not an empty log.
+    if let Ok(Some(hookverify::InboxLocation::Sqlite(file))) = config.inbox_location(dir) {
+        if !file.exists() {
+            return Err((1, format!("no inbox at {} (serve creates it)", file.display())));
+        }
+    }
+    config.open_inbox(dir).map_err(|e| (1, e.to_string()))?.ok_or_else(|| (2, format!("{name}: no inbox")))
+}
+
+fn list(args: ListArgs) -> Result<ExitCode, Failure> {
+    let inbox = open(&args.config.config)?;
+    let mut filter = Filter::new();
+    if let Some(state) = args.status.as_deref().and_then(State::from_name) {
+        filter = filter.state(state);
+    }
+    if let Some(p) = &args.provider {
+        filter = filter.provider(p);
+    }
+    if let Some(n) = args.limit {
+        filter = filter.limit(n);
+    }
+    let rows = inbox.list(&filter).map_err(|e| (1, e.to_string()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &rows {
+        println!("{}", line(r));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One text line of a summary (the sender's texts escaped: no forged lines).
+fn line(r: &Summary) -> String {
+    let safe = |s: &Option<String>| s.as_deref().map_or_else(|| "-".to_owned(), |v| hookverify::log_safe(v).into_owned());
+    format!(
+        "{:<6} {} {:<9} {:<22} {} {:<10} {} {} attempts={}",
+        r.id,
+        utc(r.received_at_ms),
+        r.state.as_str(),
+        hookverify::log_safe(&r.verdict),
+        r.status,
+        safe(&r.provider),
+        safe(&r.event_id),
+        safe(&r.event_type),
+        r.attempts
+    )
+}
+
+fn show(args: ShowArgs) -> Result<ExitCode, Failure> {
+    let inbox = open(&args.config.config)?;
+    let Some(r) = inbox.show(&args.id).map_err(|e| (1, e.to_string()))? else {
+        return Err((1, format!("no record or event {:?} in the inbox", hookverify::log_safe(&args.id))));
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&record_json(&r)).unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", line(&r.summary));
+    println!(
+        "path: {}{}",
+        hookverify::log_safe(&r.summary.path),
+        r.query.as_deref().map(|q| format!("?{}", hookverify::log_safe(q))).unwrap_or_default()
+    );
+    println!("headers:");
+    for (k, v) in &r.headers {
+        println!("  {}: {}", hookverify::log_safe(k), hookverify::log_safe(v));
+    }
+    let truncated = if r.body_truncated { format!(" (first {} of {} bytes)", r.body.len(), r.body_size) } else { String::new() };
+    match std::str::from_utf8(&r.body) {
+        Ok(text) => println!("body{truncated}:\n{text}"),
+        Err(_) => println!("body (hex){truncated}:\n{}", hex(&r.body)),
+    }
+    println!("attempts:");
+    for a in &r.attempts {
+        let end = a.ended_at_ms.map_or_else(|| "never ended (the process died, or still running)".to_owned(), utc);
+        let outcome = match a.ok {
+            Some(true) => "ok".to_owned(),
+            Some(false) => format!("failed: {}", hookverify::log_safe(a.error.as_deref().unwrap_or(""))),
+            None => "-".to_owned(),
+        };
+        println!("  #{} started {} ended {end} {outcome}", a.number, utc(a.started_at_ms));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The record as JSON: the body as text when it is UTF-8, else as `body_hex`.
+fn record_json(r: &Record) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("body");
+        match std::str::from_utf8(&r.body) {
+            Ok(text) => map.insert("body".into(), json!(text)),
+            Err(_) => map.insert("body_hex".into(), json!(hex(&r.body))),
+        };
+        map.insert("headers".into(), json!(r.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()));
+    }
+    v
+}
+
+fn replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
+    let plan = crate::serve::read_plan(&args.config.config).map_err(|problems| (2, problems.join("\n")))?;
+    if !plan.has_inbox() {
+        return Err((2, format!("{}: no inbox: set inbox = \"inbox.db\"", args.config.config.display())));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(async move {
+        let (hooks, _) = crate::serve::webhooks(&plan).map_err(|e| (1, e))?;
+        let hooks = Arc::new(hooks);
+        match hooks.replay(&args.id).await {
+            Ok(None) => {
+                log(&format!("hookverify: replayed {}: done", hookverify::log_safe(&args.id)));
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(Some(error)) => {
+                log(&format!("hookverify: replayed {}: failed: {}", hookverify::log_safe(&args.id), hookverify::log_safe(&error)));
+                Ok(ExitCode::from(1))
+            }
+            Err(e) => Err((1, e.to_string())),
+        }
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
+fn utc(ms: i64) -> String {
+    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formats_unix_milliseconds() {
+        // Reference values from `date -u -d @SECONDS` (GNU coreutils).
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::utc(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(super::utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}

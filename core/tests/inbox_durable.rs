@@ -1,0 +1,121 @@
+//! The durable inbox on SQLite (issue 21, part 2): the backend-neutral contract bodies of
+//! `support/inbox_contract.rs`, each on a fresh file (two connections where a body needs two
+//! processes), and the schema migration of a file written before the durable columns existed.
+#![cfg(feature = "inbox-sqlite")]
+
+#[path = "support/inbox_contract.rs"]
+mod contract;
+
+use hookverify::inbox::{Enqueued, Filter, Inbox, SqliteInbox, State};
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("hookverify-durable-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn file(&self) -> std::path::PathBuf {
+        self.0.join("inbox.db")
+    }
+    fn open(&self) -> SqliteInbox {
+        SqliteInbox::open(self.file()).unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn enqueue_is_unique_on_the_dedup_key_across_connections() {
+    let dir = TempDir::new("unique");
+    contract::enqueue_is_unique_on_the_dedup_key(&dir.open(), &dir.open());
+}
+
+#[test]
+fn two_connections_leasing_200_due_records_take_each_once() {
+    let dir = TempDir::new("race");
+    contract::concurrent_leases_take_each_record_once(&dir.open(), &dir.open());
+}
+
+#[test]
+fn lease_takes_due_free_records_oldest_first() {
+    let dir = TempDir::new("order");
+    contract::lease_takes_due_free_records_oldest_first(&dir.open());
+}
+
+#[test]
+fn finish_and_renew_are_fenced_on_owner_and_attempt() {
+    let dir = TempDir::new("fence");
+    contract::finish_and_renew_are_fenced(&dir.open());
+}
+
+#[test]
+fn a_crashed_lease_is_taken_back_after_expiry() {
+    let dir = TempDir::new("crash");
+    contract::a_crashed_lease_is_taken_back_after_expiry(&dir.open(), &dir.open());
+}
+
+#[test]
+fn retry_waits_for_its_due_time_then_dead_letters() {
+    let dir = TempDir::new("retry");
+    contract::retry_waits_for_its_due_time(&dir.open());
+}
+
+#[test]
+fn requeue_and_lease_one_replay_an_event() {
+    let dir = TempDir::new("replay");
+    contract::requeue_and_lease_one_replay_an_event(&dir.open());
+}
+
+/// A file written by the first inbox (no dedup key, due time, lease or attempt columns) is
+/// migrated when opened: its records are kept and the durable calls work on it.
+#[test]
+fn a_file_of_the_earlier_schema_is_migrated() {
+    let dir = TempDir::new("migrate");
+    {
+        drop(old_schema(&dir.file()));
+    }
+    let inbox = dir.open();
+    let old = inbox.list(&Filter::new()).unwrap();
+    assert_eq!(old.len(), 1, "the earlier record is kept");
+    assert_eq!(old[0].state, State::Pending);
+    assert!(
+        inbox.lease_due("w", contract::T, contract::LEASE, 10).unwrap().is_empty(),
+        "an earlier pending record is not an enqueued event"
+    );
+    let h = contract::headers();
+    let Enqueued::New(id) = inbox.enqueue(&contract::event(&h, b"{}", "evt-new", contract::T), "|github|evt-new").unwrap() else {
+        panic!("new");
+    };
+    assert_eq!(inbox.lease_due("w", contract::T, contract::LEASE, 10).unwrap().pop().map(|j| j.id), Some(id));
+    drop(inbox);
+    // Opening it again changes nothing.
+    assert_eq!(dir.open().list(&Filter::new()).unwrap().len(), 2);
+}
+
+/// Writes a file as the first inbox did: its `CREATE TABLE` text, and one pending record.
+fn old_schema(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, received_at_ms INTEGER NOT NULL, provider TEXT, path TEXT NOT NULL,
+            query TEXT, headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL, verdict TEXT NOT NULL,
+            status INTEGER NOT NULL, event_id TEXT, event_type TEXT, state TEXT NOT NULL, kept_bytes INTEGER NOT NULL);
+         CREATE INDEX deliveries_received ON deliveries (received_at_ms);
+         CREATE INDEX deliveries_state ON deliveries (state, id);
+         CREATE INDEX deliveries_event ON deliveries (event_id, id);
+         CREATE TABLE attempts (delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL, started_at_ms INTEGER NOT NULL, ended_at_ms INTEGER, ok INTEGER, error TEXT,
+            PRIMARY KEY (delivery_id, number));
+         INSERT INTO deliveries (received_at_ms, path, headers, body, body_size, verdict, status, event_id, state, kept_bytes)
+            VALUES (1, '/hooks', '[]', x'7b7d', 2, 'accepted', 202, 'old-1', 'pending', 4);",
+    )
+    .unwrap();
+    conn
+}
