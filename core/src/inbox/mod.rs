@@ -13,6 +13,8 @@
 //!
 //! One backend today: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode.
 
+#[macro_use]
+mod sqlite_durable_placeholder;
 mod sqlite;
 
 use std::time::Duration;
@@ -195,6 +197,62 @@ pub const DEFAULT_REJECTED_BODY_BYTES: usize = 4096;
 /// Default [`InboxOptions::max_bytes`]: 1 GiB of kept bodies and headers.
 pub const DEFAULT_INBOX_MAX_BYTES: u64 = 1 << 30;
 
+// (A) ------------------------------------------------------------------------------------------
+
+/// What [`Inbox::enqueue`] did with a verified event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Enqueued {
+    /// Committed as a new record (its id): `Pending`, due at once.
+    New(i64),
+    /// A record with the same dedup key exists (its id and state): nothing was written.
+    Duplicate(i64, State),
+}
+
+/// A pending event leased to one worker by [`Inbox::lease_due`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Job {
+    /// The record id.
+    pub id: i64,
+    /// The attempt this lease is for (1, 2, ...), already recorded as started.
+    pub attempt: u32,
+    /// The provider that matched it.
+    pub provider: Option<String>,
+    /// The request path (without the query).
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// The request headers as recorded (credential values redacted).
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The event id.
+    pub event_id: Option<String>,
+    /// The event type.
+    pub event_type: Option<String>,
+}
+
+/// How a leased attempt ended: [`Inbox::finish_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// The handlers succeeded: the record is `Done`.
+    Done,
+    /// They failed and will be tried again at `at_ms` (unix ms): the record stays `Pending`.
+    Retry {
+        /// When the next attempt is due, unix milliseconds.
+        at_ms: i64,
+        /// The failure's text.
+        error: &'a str,
+    },
+    /// They failed for the last time: the record is `Failed` (dead letter).
+    DeadLetter {
+        /// The failure's text.
+        error: &'a str,
+    },
+}
+
 /// The inbox's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -234,6 +292,33 @@ pub trait Inbox: Send + Sync {
     /// Removes records received before `now_ms` minus the retention, then the oldest ones while
     /// the kept bytes exceed the cap; how many were removed.
     fn purge(&self, now_ms: i64) -> Result<u64>;
+
+// (B) ------------------------------------------------------------------------------------------
+
+    /// Commits a verified event for durable handling, before it is acknowledged: a record in
+    /// `Pending`, due at `arrival.received_at_ms`, unique on `dedup_key` (the receiver's dedup
+    /// key). If a record with that key exists — written by this process or another sharing the
+    /// inbox — nothing is written and the answer is [`Enqueued::Duplicate`].
+    fn enqueue(&self, arrival: &Arrival<'_>, dedup_key: &str) -> Result<Enqueued>;
+    /// Leases up to `max` records that are `Pending`, due (`next_at <= now_ms`) and not held by a
+    /// live lease (`lease_until <= now_ms`: the leases of a crashed process are taken back),
+    /// oldest due first. Each gets `worker` as its lease owner until `now_ms + lease_ms`, and its
+    /// next attempt recorded as started at `now_ms`. Two callers never lease one record at once.
+    fn lease_due(&self, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Result<Vec<Job>>;
+    /// Leases record `id` alone, as [`lease_due`](Inbox::lease_due) would (whether or not it is
+    /// due yet): `None` if it is not `Pending` or is held by a live lease. For a replay run now.
+    fn lease_one(&self, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Job>>;
+    /// Extends `worker`'s lease on attempt `attempt` of record `id` to `until_ms`; `false` (and
+    /// nothing written) if the lease was lost.
+    fn renew_lease(&self, id: i64, worker: &str, attempt: u32, until_ms: i64) -> Result<bool>;
+    /// Ends attempt `attempt` of record `id`, fenced: only if `worker` still holds the lease for
+    /// that attempt (otherwise `false`, and nothing is written). Records the attempt's end and
+    /// error, clears the lease, and moves the record as `outcome` says.
+    fn finish_attempt(&self, id: i64, worker: &str, attempt: u32, now_ms: i64, outcome: Outcome<'_>) -> Result<bool>;
+    /// Makes record `id` — an accepted event that is `Done` or `Failed`, not leased — `Pending`
+    /// and due at `now_ms` again: a replay that bypasses dedup (its next attempt is a new one).
+    /// `false` if the record is not such an event.
+    fn requeue(&self, id: i64, now_ms: i64) -> Result<bool>;
 }
 
 /// Header names whose values are credentials: stored as `[redacted]`.

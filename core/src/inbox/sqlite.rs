@@ -100,6 +100,7 @@ const SUMMARY_COLUMNS: &str = "id, received_at_ms, provider, path, verdict, stat
      (SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = deliveries.id) AS attempts";
 
 impl Inbox for SqliteInbox {
+    sqlite_durable_placeholder!();
     fn record(&self, a: &Arrival<'_>) -> Result<i64> {
         let headers: Vec<(&str, &str)> =
             a.headers.iter().map(|(k, v)| (k.as_str(), if is_credential_header(k) { REDACTED } else { v.as_str() })).collect();
