@@ -220,7 +220,7 @@ impl Decision {
         let mut d =
             Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
         d.log = Some(err.log_line(provider));
-        if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::Overloaded) {
+        if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::InboxUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
         } else {
             d
