@@ -29,7 +29,7 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod headers;
-#[cfg(feature = "inbox-sqlite")]
+#[cfg(any(feature = "inbox-sqlite", feature = "inbox-postgres"))]
 pub mod inbox;
 pub mod options;
 pub mod receiver;
