@@ -23,9 +23,13 @@ pub const PASSWORD: &str = "pg-pass-7c1e9d-never-logged";
 /// The superuser.
 pub const USER: &str = "hookverify";
 
-/// The directory holding `initdb`, `postgres`: `initdb` on PATH, else the newest
-/// `/usr/lib/postgresql/*/bin` (Debian installs there without putting it on PATH).
+/// The directory holding `initdb`, `postgres`: `PG_BIN_DIR` when set, else `initdb`'s on PATH,
+/// else the newest `/usr/lib/postgresql/*/bin` (Debian installs there without putting it on
+/// PATH): the search scripts/lib/tools.sh makes for `make deps`.
 pub fn bin_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PG_BIN_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if dir.join("initdb").is_file() && dir.join("postgres").is_file() {
