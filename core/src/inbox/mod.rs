@@ -375,14 +375,12 @@ impl<'a> Stored<'a> {
 }
 
 /// The headers of a stored record (the JSON text [`Stored::headers`] wrote).
-#[cfg_attr(not(feature = "inbox-postgres"), allow(dead_code))]
 pub(crate) fn stored_headers(text: &str) -> Result<Vec<(String, String)>> {
     serde_json::from_str(text).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })
 }
 
 /// [`Inbox::purge`]'s two limits at `now_ms`: records received before the first are past the
 /// retention; the second is the cap on kept bytes.
-#[cfg_attr(not(feature = "inbox-postgres"), allow(dead_code))]
 pub(crate) fn purge_limits(now_ms: i64, options: &InboxOptions) -> (i64, i64) {
     let cutoff = now_ms.saturating_sub(options.retention.as_millis().min(i64::MAX as u128) as i64);
     (cutoff, options.max_bytes.min(i64::MAX as u64) as i64)

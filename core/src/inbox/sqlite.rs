@@ -54,7 +54,7 @@ impl std::fmt::Debug for SqliteInbox {
 }
 
 fn failed(what: &str, e: rusqlite::Error) -> Error {
-    Error::StoreUnavailable { reason: format!("inbox: {what}: {e}") }
+    Error::InboxUnavailable { reason: format!("inbox: {what}: {e}") }
 }
 
 impl SqliteInbox {
@@ -179,14 +179,13 @@ impl Inbox for SqliteInbox {
     }
 
     fn purge(&self, now_ms: i64) -> Result<u64> {
-        let cutoff = now_ms.saturating_sub(self.options.retention.as_millis().min(i64::MAX as u128) as i64);
+        let (cutoff, cap) = super::purge_limits(now_ms, &self.options);
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| failed("purge", e))?;
         let mut removed =
             tx.execute("DELETE FROM deliveries WHERE received_at_ms < ?1", params![cutoff]).map_err(|e| failed("purge", e))?;
         let total: i64 =
             tx.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
-        let cap = self.options.max_bytes.min(i64::MAX as u64) as i64;
         if total > cap {
             // The oldest records, up to the one that brings the kept bytes under the cap.
             removed += tx
@@ -232,8 +231,7 @@ fn load(conn: &Connection, id: i64) -> Result<Record> {
             ))
         })
         .map_err(|e| failed("show", e))?;
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
+    let headers = super::stored_headers(&headers)?;
     Ok(Record {
         body_truncated: (body.len() as i64) < body_size,
         body_size: body_size as u64,
