@@ -308,6 +308,25 @@ fn postgres_runs_the_sqlite_suites_behaviours() {
     assert_eq!(connect(&url).show("kept").unwrap().unwrap().summary.id, id);
 }
 
+/// The same bodies on SQLite: one suite, two backends (the durable contract's bodies too, once the
+/// durable branch's SqliteInbox is merged).
+#[cfg(feature = "inbox-sqlite")]
+#[test]
+fn sqlite_runs_the_same_bodies() {
+    use hookverify::inbox::SqliteInbox;
+    let dir = std::env::temp_dir().join(format!("hookverify-inbox-pg-suite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let open = |name: &str| SqliteInbox::open(dir.join(name)).unwrap();
+    records_with_credentials_redacted_on(&open("redact.db"));
+    rejected_body_truncated_on(&open("truncate.db"));
+    attempts_on(&open("attempts.db"));
+    list_filters_on(&open("list.db"));
+    purge_on(&|options| Box::new(SqliteInbox::open_with(dir.join("purge.db"), options).unwrap()));
+    concurrent_writers_on(Arc::new(open("writers.db")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn postgres_runs_the_durable_contract() {
     let server = PgServer::start();
@@ -536,4 +555,31 @@ fn the_schema_is_versioned_and_a_newer_one_is_refused() {
     let err = PostgresInbox::connect(&url, InboxOptions::default()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidArgument);
     assert!(err.to_string().contains("version 99") && err.to_string().contains("upgrade hookverify"), "{err}");
+}
+
+/// From async code (an axum handler, a worker task) the inbox is called through `spawn_blocking`:
+/// each call blocks its thread while the client runs its own small runtime.
+#[test]
+fn async_code_calls_it_through_spawn_blocking() {
+    let server = PgServer::start();
+    let inbox = Arc::new(connect(&server.url()));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let answers = rt.block_on(async {
+        let calls: Vec<_> = (0..16)
+            .map(|i| {
+                let inbox = inbox.clone();
+                tokio::task::spawn_blocking(move || {
+                    let key = format!("a{}", i % 4);
+                    inbox.enqueue(&accepted(&headers(), b"{}", i, &key), &key)
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for call in calls {
+            answers.push(call.await.unwrap().unwrap());
+        }
+        answers
+    });
+    assert_eq!(answers.iter().filter(|a| matches!(a, Enqueued::New(_))).count(), 4, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| matches!(a, Enqueued::Duplicate(..))).count(), 12);
 }

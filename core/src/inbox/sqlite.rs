@@ -53,8 +53,15 @@ impl std::fmt::Debug for SqliteInbox {
     }
 }
 
+/// A constraint the call broke (an attempt number recorded twice, a record that does not exist) is
+/// `invalid_argument`, as in the PostgreSQL inbox; anything else (I/O, a locked or corrupt file)
+/// is `inbox_unavailable`.
 fn failed(what: &str, e: rusqlite::Error) -> Error {
-    Error::InboxUnavailable { reason: format!("inbox: {what}: {e}") }
+    let reason = format!("inbox: {what}: {e}");
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => Error::InvalidArgument { reason },
+        _ => Error::InboxUnavailable { reason },
+    }
 }
 
 impl SqliteInbox {
