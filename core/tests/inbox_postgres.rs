@@ -529,6 +529,7 @@ fn the_urls_password_never_shows_and_a_bad_url_is_invalid_argument() {
         format!("postgres://{USER}:{PASSWORD}@127.0.0.1:notaport/db"),
         format!("postgres://{USER}:{PASSWORD}@127.0.0.1/db?nonsense_option={PASSWORD}"),
         format!("host=127.0.0.1 password='{PASSWORD}"),
+        format!("postgres://{USER}:{PASSWORD}@/db"),
     ] {
         let err = PostgresInbox::connect(&bad, InboxOptions::default()).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidArgument, "{bad}: {err}");
@@ -550,6 +551,19 @@ fn the_schema_is_versioned_and_a_newer_one_is_refused() {
     assert_eq!(connect(&url).show("v").unwrap().unwrap().summary.id, id);
     let rows: i64 = client.query_one("SELECT COUNT(*) FROM hookverify_inbox_schema", &[]).unwrap().get(0);
     assert_eq!(rows, 1);
+    // Once migrated, a role with only DML rights (no CREATE) can use it.
+    client
+        .batch_execute(
+            "CREATE ROLE hv_worker LOGIN PASSWORD 'worker-pw'; \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO hv_worker; \
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO hv_worker; \
+             REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
+        )
+        .unwrap();
+    let worker_url = format!("postgres://hv_worker:worker-pw@127.0.0.1:{}/postgres?connect_timeout=2", server.port);
+    let worker = connect(&worker_url);
+    let Enqueued::New(queued) = worker.enqueue(&accepted(&headers(), b"{}", 2, "w"), "w").unwrap() else { panic!() };
+    assert_eq!(worker.lease_due("w", 2, 1_000, 10).unwrap()[0].id, queued);
     // A database a newer hookverify migrated: refused, not written to.
     client.execute("UPDATE hookverify_inbox_schema SET version = 99", &[]).unwrap();
     let err = PostgresInbox::connect(&url, InboxOptions::default()).unwrap_err();

@@ -5,7 +5,10 @@
 //!   `hookverify_inbox_schema` (one row: the schema version). [`PostgresInbox::connect`] applies
 //!   the migrations the database lacks, in order, in one transaction under an advisory lock, so
 //!   processes starting together neither race nor see a half-made schema; a database whose
-//!   version is newer than this build knows is refused (`invalid_argument`).
+//!   version is newer than this build knows is refused (`invalid_argument`). Creating or
+//!   migrating needs the right to create tables in the role's schema (PostgreSQL 15 grants it on
+//!   `public` only to the database's owner); once that is done, a role with only `SELECT`,
+//!   `INSERT`, `UPDATE`, `DELETE` on the tables and `USAGE` on their sequence can connect.
 //! - **Several processes.** [`enqueue`](Inbox::enqueue) is unique on the dedup key (`INSERT … ON
 //!   CONFLICT DO NOTHING`, then the existing record read back), so a duplicate arriving at another
 //!   process is answered as one. [`lease_due`](Inbox::lease_due) takes due records with `FOR UPDATE
@@ -202,6 +205,11 @@ impl PostgresInbox {
                      or key=value pairs; the URL is not quoted here since it may hold a password)"
                 .into(),
         })?;
+        if config.get_hosts().is_empty() {
+            return Err(Error::InvalidArgument {
+                reason: "inbox: the PostgreSQL URL names no host (a name, an address, or a unix socket directory)".into(),
+            });
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
         }
@@ -229,7 +237,10 @@ impl PostgresInbox {
 fn migrate(client: &mut Client) -> Result<(), ::postgres::Error> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS hookverify_inbox_schema (version INTEGER NOT NULL)")?;
+    // Created only when missing: a role without CREATE rights can use a database a DBA migrated.
+    if !tx.query_one("SELECT to_regclass('hookverify_inbox_schema') IS NOT NULL", &[])?.get::<_, bool>(0) {
+        tx.batch_execute("CREATE TABLE hookverify_inbox_schema (version INTEGER NOT NULL)")?;
+    }
     let version: i32 = match tx.query_opt("SELECT version FROM hookverify_inbox_schema", &[])? {
         Some(row) => row.get(0),
         None => {
@@ -613,11 +624,11 @@ impl Pool {
                     return Ok(CheckedOut { pool: self, conn: Some(conn) });
                 }
                 drop(state);
-                let alive = conn.client.is_valid(self.timeout()).is_ok();
-                state = self.lock();
-                if alive {
+                if conn.client.is_valid(self.timeout()).is_ok() {
                     return Ok(CheckedOut { pool: self, conn: Some(conn) });
                 }
+                drop(conn); // outside the lock
+                state = self.lock();
                 state.open -= 1;
                 continue;
             }
