@@ -8,6 +8,8 @@
 #![cfg(feature = "inbox-postgres")]
 
 mod support;
+#[path = "support/inbox_contract.rs"]
+mod contract;
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -596,4 +598,34 @@ fn async_code_calls_it_through_spawn_blocking() {
     });
     assert_eq!(answers.iter().filter(|a| matches!(a, Enqueued::New(_))).count(), 4, "{answers:?}");
     assert_eq!(answers.iter().filter(|a| matches!(a, Enqueued::Duplicate(..))).count(), 12);
+}
+
+// ---- the durable branch's contract bodies (support/inbox_contract.rs), on PostgreSQL -------------
+
+/// Runs `body` with two PostgresInbox (two processes' worth of connections) on one fresh database.
+fn on_two(name: &str, body: fn(&dyn Inbox, &dyn Inbox)) {
+    let server = PgServer::start();
+    let url = server.create_database(name);
+    body(&connect(&url), &connect(&url));
+}
+
+#[test]
+fn contract_enqueue_is_unique_on_the_dedup_key_across_connections() {
+    on_two("dedup", contract::enqueue_is_unique_on_the_dedup_key);
+}
+
+#[test]
+fn contract_two_connections_leasing_200_due_records_take_each_once() {
+    on_two("race", contract::concurrent_leases_take_each_record_once);
+}
+
+#[test]
+fn contract_lease_order_fence_crash_retry_and_replay() {
+    let server = PgServer::start();
+    contract::lease_takes_due_free_records_oldest_first(&connect(&server.create_database("ordered")));
+    contract::finish_and_renew_are_fenced(&connect(&server.create_database("fence")));
+    let crash = server.create_database("crash");
+    contract::a_crashed_lease_is_taken_back_after_expiry(&connect(&crash), &connect(&crash));
+    contract::retry_waits_for_its_due_time(&connect(&server.create_database("retry")));
+    contract::requeue_and_lease_one_replay_an_event(&connect(&server.create_database("replay")));
 }
