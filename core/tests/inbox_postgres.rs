@@ -7,9 +7,9 @@
 //! enqueues, PostgreSQL stopped and restarted mid-run, credentials in the URL, the schema version.
 #![cfg(feature = "inbox-postgres")]
 
-mod support;
 #[path = "support/inbox_contract.rs"]
 mod contract;
+mod support;
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
