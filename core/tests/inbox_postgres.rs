@@ -629,3 +629,37 @@ fn contract_lease_order_fence_crash_retry_and_replay() {
     contract::retry_waits_for_its_due_time(&connect(&server.create_database("retry")));
     contract::requeue_and_lease_one_replay_an_event(&connect(&server.create_database("replay")));
 }
+
+/// Straight from async code — connect, calls, and dropping the inbox — on both tokio runtime
+/// flavors: the client's own runtime never nests inside the caller's (tokio would panic: "Cannot
+/// start a runtime from within a runtime", "Cannot drop a runtime in a context where blocking is
+/// not allowed").
+#[test]
+fn async_code_can_call_it_directly_on_either_runtime_flavor() {
+    let server = PgServer::start();
+    let runtimes = [
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+    ];
+    for (i, rt) in runtimes.into_iter().enumerate() {
+        let url = server.url();
+        let listed = rt.block_on(async move {
+            let inbox = connect(&url);
+            let key = format!("async-{i}");
+            let first = inbox.enqueue(&accepted(&headers(), b"{}", 1, &key), &key).unwrap();
+            tokio::task::yield_now().await;
+            assert!(matches!(first, Enqueued::New(_)));
+            let leased = inbox.lease_due("w", 1, 1_000, 10).unwrap();
+            assert_eq!(leased.len(), 1);
+            let listed = inbox.list(&Filter::new()).unwrap().len();
+            let spawned = tokio::spawn(async move {
+                let n = inbox.list(&Filter::new()).unwrap().len();
+                drop(inbox);
+                n
+            });
+            assert_eq!(spawned.await.unwrap(), listed);
+            listed
+        });
+        assert_eq!(listed, i + 1);
+    }
+}

@@ -25,8 +25,12 @@
 //!   503 with `Retry-After`; the sender retries), bounded by the connect timeout (the URL's
 //!   `connect_timeout`, default [`DEFAULT_CONNECT_TIMEOUT`]). A bad URL is `invalid_argument`.
 //!   The URL's password never appears in an error, in `Debug`, or anywhere else this module writes.
-//! - **Threads.** Each call blocks the calling thread (the client runs its own small runtime): call
-//!   it from a plain thread or `tokio::task::spawn_blocking`, not from inside an async task.
+//! - **Threads.** Each call blocks the calling thread while the client drives its own small tokio
+//!   runtime, which tokio forbids inside another runtime's async task: from a plain thread or a
+//!   `spawn_blocking` one the call runs as is; on a multi-thread runtime's worker it runs in
+//!   `block_in_place`; on a current-thread runtime, on a scoped thread of its own. So every call,
+//!   [`connect`](PostgresInbox::connect) and dropping the inbox work from async code too (they
+//!   block it: prefer `spawn_blocking` on a hot path).
 //! - **Transport.** Plain TCP or a unix socket (`host=/run/postgresql`, or the percent-encoded
 //!   path as the URL's host); no TLS: keep the database on loopback or a trusted network.
 
@@ -200,6 +204,10 @@ impl PostgresInbox {
     /// a database whose inbox schema is newer than this build; `inbox_unavailable` when
     /// PostgreSQL cannot be reached within the connect timeout or refuses the credentials.
     pub fn connect(url: &str, options: InboxOptions) -> Result<PostgresInbox> {
+        blocking(|| PostgresInbox::connect_here(url, options))
+    }
+
+    fn connect_here(url: &str, options: InboxOptions) -> Result<PostgresInbox> {
         let mut config: Config = url.parse().map_err(|_| Error::InvalidArgument {
             reason: "inbox: the PostgreSQL URL does not parse (expected postgres://user:password@host:port/dbname \
                      or key=value pairs; the URL is not quoted here since it may hold a password)"
@@ -225,11 +233,25 @@ impl PostgresInbox {
     }
 
     /// Runs `work` on a pooled connection; a failure is `what`'s error.
-    fn run<T>(&self, what: &str, work: impl FnOnce(&mut Conn) -> Result<T, ::postgres::Error>) -> Result<T> {
-        let mut checked_out = self.pool.checkout()?;
-        let result = work(checked_out.conn());
-        checked_out.settle(result.as_ref().err());
-        result.map_err(|e| failure(what, &e))
+    fn run<T: Send>(&self, what: &str, work: impl FnOnce(&mut Conn) -> Result<T, ::postgres::Error> + Send) -> Result<T> {
+        blocking(|| {
+            let mut checked_out = self.pool.checkout()?;
+            let result = work(checked_out.conn());
+            checked_out.settle(result.as_ref().err());
+            result.map_err(|e| failure(what, &e))
+        })
+    }
+}
+
+/// Runs `f`, which blocks on a client's own runtime (or drops one), where tokio allows it: as is
+/// outside any runtime and on `spawn_blocking` threads; in `block_in_place` on a multi-thread
+/// runtime's worker; on a scoped thread of its own on a current-thread runtime.
+fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
     }
 }
 
@@ -655,6 +677,16 @@ impl Pool {
                 });
             }
             state = self.returned.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+}
+
+impl Drop for Pool {
+    /// Closing a client blocks on its runtime: done where [`blocking`] allows it.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        if !idle.is_empty() {
+            blocking(move || drop(idle));
         }
     }
 }
