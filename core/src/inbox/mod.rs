@@ -14,7 +14,7 @@
 //! Two backends: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode, and
 //! PostgreSQL ([`PostgresInbox`], feature `inbox-postgres`), which several receiver processes or
 //! machines can share. Both store the same thing the same way: the redaction, truncation and size
-//! accounting below are one piece of code ([`Stored`]) that each backend writes.
+//! accounting are one piece of code (`Stored`, crate-private) that each backend writes.
 
 #[cfg(feature = "inbox-postgres")]
 mod postgres;

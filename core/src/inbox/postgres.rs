@@ -1,38 +1,5 @@
 //! [`PostgresInbox`]: the inbox in PostgreSQL, through the sync `postgres` client, for several
 //! receiver processes (or machines) sharing one inbox.
-//!
-//! - **Schema.** Tables `hookverify_deliveries`, `hookverify_attempts` and
-//!   `hookverify_inbox_schema` (one row: the schema version). [`PostgresInbox::connect`] applies
-//!   the migrations the database lacks, in order, in one transaction under an advisory lock, so
-//!   processes starting together neither race nor see a half-made schema; a database whose
-//!   version is newer than this build knows is refused (`invalid_argument`). Creating or
-//!   migrating needs the right to create tables in the role's schema (PostgreSQL 15 grants it on
-//!   `public` only to the database's owner); once that is done, a role with only `SELECT`,
-//!   `INSERT`, `UPDATE`, `DELETE` on the tables and `USAGE` on their sequence can connect.
-//! - **Several processes.** [`enqueue`](Inbox::enqueue) is unique on the dedup key (`INSERT … ON
-//!   CONFLICT DO NOTHING`, then the existing record read back), so a duplicate arriving at another
-//!   process is answered as one. [`lease_due`](Inbox::lease_due) takes due records with `FOR UPDATE
-//!   SKIP LOCKED` in the statement that leases them: two processes never lease one record at
-//!   once, and neither waits for the other. [`finish_attempt`](Inbox::finish_attempt) and
-//!   [`renew_lease`](Inbox::renew_lease) are fenced on the lease's owner and attempt number.
-//! - **Connections.** A small pool: up to [`MAX_CONNECTIONS`] clients, each used by one call at a
-//!   time (the trait is called from several threads: request handlers and handler workers), kept
-//!   when idle. A call that finds all of them busy waits for one, up to the connect timeout. A
-//!   client idle for more than a second is checked with an empty query before use, and a broken
-//!   one is dropped along with every idle one (they were connected to the same server), so after
-//!   PostgreSQL restarts the next call connects afresh: the inbox recovers by itself.
-//! - **Errors.** PostgreSQL down, unreachable, or failing: `inbox_unavailable` (a receiver answers
-//!   503 with `Retry-After`; the sender retries), bounded by the connect timeout (the URL's
-//!   `connect_timeout`, default [`DEFAULT_CONNECT_TIMEOUT`]). A bad URL is `invalid_argument`.
-//!   The URL's password never appears in an error, in `Debug`, or anywhere else this module writes.
-//! - **Threads.** Each call blocks the calling thread while the client drives its own small tokio
-//!   runtime, which tokio forbids inside another runtime's async task: from a plain thread or a
-//!   `spawn_blocking` one the call runs as is; on a multi-thread runtime's worker it runs in
-//!   `block_in_place`; on a current-thread runtime, on a scoped thread of its own. So every call,
-//!   [`connect`](PostgresInbox::connect) and dropping the inbox work from async code too (they
-//!   block it: prefer `spawn_blocking` on a hot path).
-//! - **Transport.** Plain TCP or a unix socket (`host=/run/postgresql`, or the percent-encoded
-//!   path as the URL's host); no TLS: keep the database on loopback or a trusted network.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -50,10 +17,10 @@ use super::{
 };
 use crate::error::{Error, Result};
 
-/// How long a call waits to connect (or for a busy pool) when the URL sets no `connect_timeout`.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The most connections one [`PostgresInbox`] opens.
-pub const MAX_CONNECTIONS: usize = 8;
+/// See [`PostgresInbox::DEFAULT_CONNECT_TIMEOUT`].
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// See [`PostgresInbox::MAX_CONNECTIONS`].
+const MAX_CONNECTIONS: usize = 8;
 /// A pooled client idle longer than this is checked (one empty query) before it is used.
 const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// The advisory lock held while the schema is migrated (`hookveri` in ASCII).
@@ -168,6 +135,41 @@ const REQUEUE: &str = "UPDATE hookverify_deliveries SET state = 'pending', next_
      WHERE id = $1 AND verdict = 'accepted' AND state IN ('done', 'failed') AND lease_owner IS NULL";
 
 /// The inbox in a PostgreSQL database, shared by every process that connects to it.
+///
+/// - **Schema.** Tables `hookverify_deliveries`, `hookverify_attempts` and
+///   `hookverify_inbox_schema` (one row: the schema version). [`PostgresInbox::connect`] applies
+///   the migrations the database lacks, in order, in one transaction under an advisory lock, so
+///   processes starting together neither race nor see a half-made schema; a database whose
+///   version is newer than this build knows is refused (`invalid_argument`). Creating or
+///   migrating needs the right to create tables in the role's schema (PostgreSQL 15 grants it on
+///   `public` only to the database's owner); once that is done, a role with only `SELECT`,
+///   `INSERT`, `UPDATE`, `DELETE` on the tables and `USAGE` on their sequence can connect.
+/// - **Several processes.** [`enqueue`](Inbox::enqueue) is unique on the dedup key (`INSERT … ON
+///   CONFLICT DO NOTHING`, then the existing record read back), so a duplicate arriving at another
+///   process is answered as one. [`lease_due`](Inbox::lease_due) takes due records with `FOR UPDATE
+///   SKIP LOCKED` in the statement that leases them: two processes never lease one record at
+///   once, and neither waits for the other. [`finish_attempt`](Inbox::finish_attempt) and
+///   [`renew_lease`](Inbox::renew_lease) are fenced on the lease's owner and attempt number.
+/// - **Connections.** A small pool: up to [`MAX_CONNECTIONS`](PostgresInbox::MAX_CONNECTIONS)
+///   clients, each used by one call at a time (the trait is called from several threads: request
+///   handlers and handler workers), kept when idle. A call that finds all of them busy waits for one, up to the connect timeout. A
+///   client idle for more than a second is checked with an empty query before use, and a broken
+///   one is dropped along with every idle one (they were connected to the same server), so after
+///   PostgreSQL restarts the next call connects afresh: the inbox recovers by itself.
+/// - **Errors.** PostgreSQL down, unreachable, or failing: `inbox_unavailable` (a receiver answers
+///   503 with `Retry-After`; the sender retries), bounded by the connect timeout (the URL's
+///   `connect_timeout`, default
+///   [`DEFAULT_CONNECT_TIMEOUT`](PostgresInbox::DEFAULT_CONNECT_TIMEOUT)). A bad URL is
+///   `invalid_argument`. The URL's password never appears in an error, in `Debug`, or anywhere
+///   else this type writes.
+/// - **Threads.** Each call blocks the calling thread while the client drives its own small tokio
+///   runtime, which tokio forbids inside another runtime's async task: from a plain thread or a
+///   `spawn_blocking` one the call runs as is; on a multi-thread runtime's worker it runs in
+///   `block_in_place`; on a current-thread runtime, on a scoped thread of its own. So every call,
+///   [`connect`](PostgresInbox::connect) and dropping the inbox work from async code too (they
+///   block it: prefer `spawn_blocking` on a hot path).
+/// - **Transport.** Plain TCP or a unix socket (`host=/run/postgresql`, or the percent-encoded
+///   path as the URL's host); no TLS: keep the database on loopback or a trusted network.
 pub struct PostgresInbox {
     pool: Pool,
     options: InboxOptions,
@@ -196,6 +198,12 @@ impl fmt::Debug for PostgresInbox {
 }
 
 impl PostgresInbox {
+    /// How long a call waits to connect (or for a busy pool) when the URL sets no
+    /// `connect_timeout`: 5 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = DEFAULT_CONNECT_TIMEOUT;
+    /// The most connections one `PostgresInbox` opens: 8.
+    pub const MAX_CONNECTIONS: usize = MAX_CONNECTIONS;
+
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, or
     /// libpq's `key=value` form), creates or migrates the inbox's tables, and keeps the
     /// connection for the calls that follow.
