@@ -89,8 +89,13 @@ fn records_with_credentials_redacted_on(inbox: &dyn Inbox) {
     assert_eq!(by_id.headers.len(), 5, "every header, in order");
     assert!(inbox.show("no-such-event").unwrap().is_none());
     assert!(inbox.show("999999").unwrap().is_none());
-    // A newer record with the same event id is the one shown by event id.
+    // A newer record with the same event id is the one shown by event id...
     let again = inbox.record(&accepted(&h, b"{}", 2_000, "delivery-1")).unwrap();
+    assert_eq!(inbox.show("delivery-1").unwrap().unwrap().summary.id, again);
+    // ...unless it is a duplicate: the accepted delivery of an event is shown before its copies.
+    let mut copy = accepted(&h, b"{}", 3_000, "delivery-1");
+    (copy.verdict, copy.status, copy.state) = ("duplicate", 200, State::Duplicate);
+    inbox.record(&copy).unwrap();
     assert_eq!(inbox.show("delivery-1").unwrap().unwrap().summary.id, again);
 }
 

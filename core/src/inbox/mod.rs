@@ -296,8 +296,8 @@ pub trait Inbox: Send + Sync {
     fn attempt_ended(&self, id: i64, number: u32, at_ms: i64, error: Option<&str>) -> Result<()>;
     /// Recorded deliveries, newest first.
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>>;
-    /// One delivery by its record id, or by its event id (the newest with that id); `None` if
-    /// there is none.
+    /// One delivery by its record id, or by its event id (the newest accepted delivery with that
+    /// id — not one of its duplicates — else the newest with it); `None` if there is none.
     fn show(&self, id_or_event_id: &str) -> Result<Option<Record>>;
     /// Removes records received before `now_ms` minus the retention, then the oldest ones while
     /// the kept bytes exceed the cap; how many were removed.

@@ -89,7 +89,9 @@ const LOAD: &str = "SELECT id, received_at_ms, provider, path, verdict, status, 
      (SELECT COUNT(*) FROM hookverify_attempts a WHERE a.delivery_id = d.id) AS attempts, query, headers, body, body_size \
      FROM hookverify_deliveries d WHERE id = $1";
 const BY_ID: &str = "SELECT id FROM hookverify_deliveries WHERE id = $1";
-const BY_EVENT_ID: &str = "SELECT id FROM hookverify_deliveries WHERE event_id = $1 ORDER BY id DESC LIMIT 1";
+/// The accepted delivery of an event before its duplicates and refusals, then the newest (as the
+/// SQLite inbox resolves an event id).
+const BY_EVENT_ID: &str = "SELECT id FROM hookverify_deliveries WHERE event_id = $1 ORDER BY verdict = 'accepted' DESC, id DESC LIMIT 1";
 const ATTEMPTS: &str =
     "SELECT number, started_at_ms, ended_at_ms, ok, error FROM hookverify_attempts WHERE delivery_id = $1 ORDER BY number";
 const PURGE_OLD: &str = "DELETE FROM hookverify_deliveries WHERE received_at_ms < $1";

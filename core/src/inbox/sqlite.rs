@@ -208,7 +208,8 @@ impl Inbox for SqliteInbox {
     }
 }
 
-/// The record id `key` names: itself when it is one, else the newest record with that event id.
+/// The record id `key` names: itself when it is one, else the newest accepted record with that
+/// event id, else the newest record with it.
 fn resolve(conn: &Connection, key: &str) -> Result<Option<i64>> {
     if let Ok(id) = key.parse::<i64>() {
         let found = conn
@@ -219,7 +220,12 @@ fn resolve(conn: &Connection, key: &str) -> Result<Option<i64>> {
             return Ok(found);
         }
     }
-    conn.query_row("SELECT id FROM deliveries WHERE event_id = ?1 ORDER BY id DESC LIMIT 1", params![key], |r| r.get(0))
+    // The accepted delivery of an event before its duplicates and refusals.
+    conn.query_row(
+        "SELECT id FROM deliveries WHERE event_id = ?1 ORDER BY verdict = 'accepted' DESC, id DESC LIMIT 1",
+        params![key],
+        |r| r.get(0),
+    )
         .optional()
         .map_err(|e| failed("show", e))
 }
