@@ -2,7 +2,9 @@
 # The deps scripts on a machine where tools are absent. Stubs that exit 127 (what a shell answers
 # for a missing command) stand first on PATH for wasm-bindgen, redis-server, chromium, maturin and
 # wasm-opt (maturin and wasm-opt are found by the paths the build uses, so MATURIN and WASM_OPT
-# name the stubs), and cargo, rustup, npm and apt-get are wrapped to record every call.
+# name the stubs), PostgreSQL's initdb and postgres stand in a directory PG_BIN_DIR names (the
+# real ones are found off PATH too), and cargo, rustup, npm and apt-get are wrapped to record every
+# call.
 #   - make deps-check exits 0, names each stubbed tool, and calls no installer;
 #   - the install path (DEPS_DRY_RUN=1: install commands printed, not run) does not die on them and
 #     reaches each install command;
@@ -28,6 +30,9 @@ calls=$stubs/installer-calls
 : >"$calls"
 stubbed=(wasm-bindgen redis-server chromium maturin wasm-opt)
 for t in "${stubbed[@]}"; do printf '#!/bin/sh\nexit 127\n' >"$stubs/$t"; done
+mkdir -p "$stubs/pgbin"
+for t in initdb postgres; do printf '#!/bin/sh\nexit 127\n' >"$stubs/pgbin/$t"; done
+chmod +x "$stubs"/pgbin/*
 for t in cargo rustup npm apt-get; do
   real=$(command -v "$t") || real=/nonexistent/$t
   printf '#!/bin/sh\necho "%s $*" >>"%s"\nexec "%s" "$@"\n' "$t" "$calls" "$real" >"$stubs/$t"
@@ -35,13 +40,13 @@ done
 chmod +x "$stubs"/*
 # (make runs as a fresh make: the flags of an outer one, -n included, are dropped.)
 stubbed_env=(env -u MAKEFLAGS -u MFLAGS "PATH=$stubs:$PATH" WASM_BINDGEN=wasm-bindgen REDIS_SERVER=redis-server CHROMIUM=chromium
-  MATURIN=maturin WASM_OPT=wasm-opt)
+  MATURIN=maturin WASM_OPT=wasm-opt PG_BIN_DIR="$stubs/pgbin")
 
 # 1. make deps-check under the stubs.
 out=$("${stubbed_env[@]}" make -s --no-print-directory deps-check 2>&1)
 rc=$?
 check "deps-check exits 0 with the tools stubbed (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
-for t in "${stubbed[@]}"; do check "deps-check names $t" has "$out" "missing: $t "; done
+for t in "${stubbed[@]}" postgresql; do check "deps-check names $t" has "$out" "missing: $t "; done
 check "deps-check's summary counts them" grep -Eq '^deps-check: [0-9]+ missing: ' <<<"$out"
 check "deps-check called no installer" hasnt "$(cat "$calls")" ' (install|ci|add|update)( |$)' || cat "$calls"
 check "deps-check printed no install step" hasnt "$out" '^(deps: installing|would run)'
@@ -55,9 +60,15 @@ check "deps-rust.sh reaches cargo install wasm-bindgen-cli $want" \
   has "$out" "would run: cargo install wasm-bindgen-cli --version $want --locked"
 out=$(DEPS_DRY_RUN=1 "${stubbed_env[@]}" scripts/deps-apt.sh 2>&1)
 rc=$?
-check "deps-apt.sh survives redis-server and chromium exiting 127 (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
-check "deps-apt.sh reaches apt-get install redis-server chromium" \
-  grep -Eq '^would run: (sudo )?apt-get install -y -qq (.* )?redis-server chromium$' <<<"$out"
+check "deps-apt.sh survives redis-server, chromium, initdb exiting 127 (exit $rc)" [ "$rc" -eq 0 ] || printf '%s\n' "$out"
+check "deps-apt.sh reaches apt-get install redis-server chromium postgresql" \
+  grep -Eq '^would run: (sudo )?apt-get install -y -qq (.* )?redis-server chromium postgresql$' <<<"$out"
+# Without PG_BIN_DIR, and no initdb on PATH: found in /usr/lib/postgresql/*/bin, where apt puts it.
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  out=$(env -u PG_BIN_DIR PATH=/usr/bin:/bin bash -c 'source scripts/lib/tools.sh && tool_postgresql && hv_pg_bin_dir' 2>&1)
+  check "postgresql is found off PATH, in /usr/lib/postgresql/*/bin" grep -Eq '^/usr/lib/postgresql/[0-9]+/bin$' <<<"$out" ||
+    printf '%s\n' "$out"
+fi
 # maturin at the build's own path: a build venv whose maturin is the stub.
 mkdir -p "$stubs/venv/bin"
 cp "$stubs/maturin" "$stubs/venv/bin/maturin"

@@ -50,9 +50,9 @@ use crate::error::Result;
 use crate::event::{Event, EventRef};
 use crate::receiver::{Decision, Delivery, Mode, Provider, Receiver, Request, Scope, Step};
 
-#[cfg(feature = "inbox-sqlite")]
+#[cfg(feature = "inbox")]
 mod durable;
-#[cfg(feature = "inbox-sqlite")]
+#[cfg(feature = "inbox")]
 pub use durable::WorkerHandle;
 
 /// What a handler receives.
@@ -111,7 +111,7 @@ pub struct Webhooks {
     body_timeout: Option<Duration>,
     on_reject: RejectLog,
     /// Durable async mode: the inbox and its worker.
-    #[cfg(feature = "inbox-sqlite")]
+    #[cfg(feature = "inbox")]
     durable: Option<Arc<durable::DurableState>>,
 }
 
@@ -138,7 +138,7 @@ impl Webhooks {
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
-            #[cfg(feature = "inbox-sqlite")]
+            #[cfg(feature = "inbox")]
             durable: None,
         })
     }
@@ -162,15 +162,15 @@ impl Webhooks {
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
-            #[cfg(feature = "inbox-sqlite")]
+            #[cfg(feature = "inbox")]
             durable: None,
         };
         // `inbox`: durable mode (a relative path is relative to the working directory here).
-        #[cfg(feature = "inbox-sqlite")]
+        #[cfg(feature = "inbox")]
         if let Some(inbox) = config.open_inbox(std::path::Path::new("."))? {
             return Ok(hooks.inbox(inbox, config.durable()?));
         }
-        #[cfg(not(feature = "inbox-sqlite"))]
+        #[cfg(not(feature = "inbox"))]
         if config.inbox.is_some() {
             return Err(crate::Error::InvalidArgument { reason: "`inbox` needs the inbox-sqlite feature".into() });
         }
@@ -272,7 +272,7 @@ impl Webhooks {
     /// expires. Sync deliveries still run in the request (claimed in the store) and are recorded
     /// with their attempt. The worker starts with [`into_method_router`](Webhooks::into_method_router)
     /// inside a tokio runtime (or with the first request); [`worker`](Webhooks::worker) stops it.
-    #[cfg(feature = "inbox-sqlite")]
+    #[cfg(feature = "inbox")]
     pub fn inbox(mut self, inbox: Arc<dyn crate::inbox::Inbox>, durable: crate::inbox::Durable) -> Self {
         self.durable = Some(Arc::new(durable::DurableState::new(inbox, durable)));
         self
@@ -288,7 +288,7 @@ impl Webhooks {
     /// [`body_timeout`](Webhooks::body_timeout).
     pub fn into_method_router<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
         let this = Arc::new(self);
-        #[cfg(feature = "inbox-sqlite")]
+        #[cfg(feature = "inbox")]
         this.start_worker();
         post(handle).with_state(this)
     }
@@ -320,7 +320,7 @@ impl Webhooks {
     pub async fn handle(self: Arc<Self>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
         let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
         let now = crate::verify::unix_now();
-        #[cfg(feature = "inbox-sqlite")]
+        #[cfg(feature = "inbox")]
         if self.durable.is_some() {
             return self.handle_durable(path, headers, body, now).await;
         }
@@ -439,7 +439,7 @@ async fn handle(State(hooks): State<Arc<Webhooks>>, request: axum::extract::Requ
     match hooks.read_body(body).await {
         Ok(body) => hooks.handle(uri, parts.headers, body).await,
         Err(refused) => {
-            #[cfg(feature = "inbox-sqlite")]
+            #[cfg(feature = "inbox")]
             if hooks.durable.is_some() {
                 hooks.record_unread(&uri, &parts.headers, refused.status().as_u16()).await;
             }

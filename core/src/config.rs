@@ -349,13 +349,22 @@ impl ReceiverConfig {
     }
 
     /// The inbox at [`inbox_location`](ReceiverConfig::inbox_location) (relative paths against
-    /// `base_dir`), opened (an SQLite file is created when missing); `None` without one. A
-    /// `postgres://` URL is `invalid_argument` in this build: the PostgreSQL backend is not part of it.
-    #[cfg(feature = "inbox-sqlite")]
+    /// `base_dir`), opened (an SQLite file is created when missing; a PostgreSQL database gets its
+    /// schema); `None` without one. A backend whose feature (`inbox-sqlite`, `inbox-postgres`) is
+    /// not in this build is `invalid_argument`.
+    #[cfg(feature = "inbox")]
     pub fn open_inbox(&self, base_dir: &std::path::Path) -> Result<Option<std::sync::Arc<dyn crate::inbox::Inbox>>> {
         match self.inbox_location(base_dir)? {
             None => Ok(None),
+            #[cfg(feature = "inbox-sqlite")]
             Some(InboxLocation::Sqlite(path)) => Ok(Some(std::sync::Arc::new(crate::inbox::SqliteInbox::open(path)?))),
+            #[cfg(not(feature = "inbox-sqlite"))]
+            Some(InboxLocation::Sqlite(_)) => Err(invalid("an SQLite inbox needs hookverify's `inbox-sqlite` feature")),
+            #[cfg(feature = "inbox-postgres")]
+            Some(InboxLocation::Postgres(url)) => {
+                Ok(Some(std::sync::Arc::new(crate::inbox::PostgresInbox::connect(&url, crate::inbox::InboxOptions::default())?)))
+            }
+            #[cfg(not(feature = "inbox-postgres"))]
             Some(InboxLocation::Postgres(_)) => Err(invalid(POSTGRES_NOT_BUILT)),
         }
     }
@@ -363,7 +372,7 @@ impl ReceiverConfig {
     /// How events are handled from the inbox: the [`retry`](ReceiverConfig::retry) policy (its
     /// defaults: `inbox::DEFAULT_MAX_ATTEMPTS`, `DEFAULT_INITIAL_BACKOFF`, `DEFAULT_MAX_BACKOFF`),
     /// the lease `lease_seconds` (else the default claim lease).
-    #[cfg(feature = "inbox-sqlite")]
+    #[cfg(feature = "inbox")]
     pub fn durable(&self) -> Result<crate::inbox::Durable> {
         let (max, initial, max_backoff) = retry_numbers(self.retry.as_ref()).map_err(|(_, e)| e)?;
         let mut retry = crate::inbox::Retry::default();

@@ -55,6 +55,9 @@ pub enum ErrorCode {
     HandlerFailed,
     /// The request's path is outside the receiver's `base_path`.
     NotFound,
+    /// The inbox (the delivery log and durable queue) could not be reached or written: nothing was
+    /// recorded, and the sender should retry.
+    InboxUnavailable,
 }
 
 /// Serialized as its stable string (`no_matching_signature`, ...).
@@ -85,6 +88,7 @@ impl ErrorCode {
         ErrorCode::Overloaded,
         ErrorCode::HandlerFailed,
         ErrorCode::NotFound,
+        ErrorCode::InboxUnavailable,
     ];
 
     /// The stable snake_case string for this code.
@@ -108,6 +112,7 @@ impl ErrorCode {
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::HandlerFailed => "handler_failed",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::InboxUnavailable => "inbox_unavailable",
         }
     }
 
@@ -127,7 +132,7 @@ impl ErrorCode {
             | ErrorCode::NoMatchingSignature => 401,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::InvalidJson | ErrorCode::MissingField => 400,
-            ErrorCode::StoreUnavailable | ErrorCode::Overloaded => 503,
+            ErrorCode::StoreUnavailable | ErrorCode::Overloaded | ErrorCode::InboxUnavailable => 503,
             ErrorCode::NotFound => 404,
             ErrorCode::HandlerFailed
             | ErrorCode::InvalidSecret
@@ -258,6 +263,12 @@ pub enum Error {
         /// The underlying failure (never credentials).
         reason: String,
     },
+    /// See [`ErrorCode::InboxUnavailable`].
+    #[error("inbox unavailable: {reason}")]
+    InboxUnavailable {
+        /// The underlying failure (never credentials: a database URL's password is never quoted).
+        reason: String,
+    },
     /// See [`ErrorCode::Overloaded`].
     #[error("overloaded: {reason}")]
     Overloaded {
@@ -299,6 +310,7 @@ impl Error {
             Error::InvalidScheme { .. } => ErrorCode::InvalidScheme,
             Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Error::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
+            Error::InboxUnavailable { .. } => ErrorCode::InboxUnavailable,
             Error::Overloaded { .. } => ErrorCode::Overloaded,
             Error::HandlerFailed => ErrorCode::HandlerFailed,
             Error::NotFound { .. } => ErrorCode::NotFound,
@@ -333,6 +345,7 @@ impl Error {
             | Error::InvalidScheme { reason }
             | Error::InvalidArgument { reason }
             | Error::StoreUnavailable { reason }
+            | Error::InboxUnavailable { reason }
             | Error::Overloaded { reason }
             | Error::InternalError { reason } => json!({ "reason": reason }),
         }
@@ -359,6 +372,7 @@ impl Error {
             Error::StoreUnavailable { .. } => {
                 Cow::Borrowed("dedup store unavailable: the delivery was not processed; retry later")
             }
+            Error::InboxUnavailable { .. } => Cow::Borrowed("inbox unavailable: the delivery was not recorded; retry later"),
             // One text whatever the size was measured from (a declared Content-Length, the bytes
             // read before a stream was cut off, the whole body): the size goes to the log line.
             Error::PayloadTooLarge { limit, .. } => Cow::Owned(format!("payload too large: the limit is {limit} bytes")),
@@ -388,7 +402,7 @@ impl Error {
 
     /// An error of `code` whose text is `reason`, for the codes whose variant carries only a reason
     /// (`invalid_secret`, `invalid_json`, `invalid_scheme`, `invalid_argument`, `store_unavailable`,
-    /// `overloaded`, `internal_error`): what a front end answers for a failure of its own (a body a
+    /// `inbox_unavailable`, `overloaded`, `internal_error`): what a front end answers for a failure of its own (a body a
     /// framework already consumed, a crash in its glue) through [`crate::Decision::from_error`].
     /// `None` for every other code.
     pub fn with_reason(code: ErrorCode, reason: impl Into<String>) -> Option<Error> {
@@ -399,6 +413,7 @@ impl Error {
             ErrorCode::InvalidScheme => Error::InvalidScheme { reason },
             ErrorCode::InvalidArgument => Error::InvalidArgument { reason },
             ErrorCode::StoreUnavailable => Error::StoreUnavailable { reason },
+            ErrorCode::InboxUnavailable => Error::InboxUnavailable { reason },
             ErrorCode::Overloaded => Error::Overloaded { reason },
             ErrorCode::InternalError => Error::InternalError { reason },
             _ => return None,

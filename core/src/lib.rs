@@ -29,7 +29,7 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod headers;
-#[cfg(feature = "inbox-sqlite")]
+#[cfg(feature = "inbox")]
 pub mod inbox;
 pub mod metrics;
 pub mod options;

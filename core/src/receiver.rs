@@ -224,7 +224,7 @@ impl Decision {
         let mut d =
             Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
         d.log = Some(err.log_line(provider));
-        if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::Overloaded) {
+        if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::InboxUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
         } else {
             d
@@ -801,7 +801,7 @@ impl<H> Receiver<H> {
     /// are the recorded ones; the token is the attempt number (it grows with each attempt, so
     /// handlers may fence on it); the key is `inbox:<record id>`. An error when the provider is no
     /// longer configured or the stored body no longer parses (the attempt fails with it).
-    #[cfg(feature = "inbox-sqlite")]
+    #[cfg(feature = "inbox")]
     pub fn resume(&self, job: &crate::inbox::Job) -> Result<Delivery> {
         let name = job.provider.as_deref().unwrap_or("");
         let Some(index) = self.providers.iter().position(|p| p.name == name) else {
@@ -840,7 +840,7 @@ impl<H> Receiver<H> {
     }
 
     /// [`begin_external`](Receiver::begin_external) and the index of the provider that matched.
-    #[cfg(all(feature = "inbox-sqlite", feature = "axum"))]
+    #[cfg(all(feature = "inbox", feature = "axum"))]
     pub(crate) fn begin_external_with_match<Hd: Headers + ?Sized>(&self, req: Request<'_, Hd>) -> (External, Option<usize>) {
         self.begin_external_matched(req)
     }

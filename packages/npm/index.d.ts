@@ -443,7 +443,8 @@ export type ErrorCode =
   | 'internal_error'
   | 'overloaded'
   | 'handler_failed'
-  | 'not_found';
+  | 'not_found'
+  | 'inbox_unavailable';
 
 /**
  * Every failure. `details` holds the structured fields of the core's error, with camelCase keys

@@ -16,6 +16,10 @@ HV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${WASM_BINDGEN:=wasm-bindgen}"
 : "${REDIS_SERVER:=redis-server}"
 : "${CHROMIUM:=chromium}"
+# PostgreSQL's server programs (initdb, postgres), for the PostgreSQL inbox tests: a directory. Unset,
+# initdb's on PATH, else Debian's newest /usr/lib/postgresql/<version>/bin (apt does not put the
+# server programs on PATH). core/tests/support/postgres.rs searches the same way.
+: "${PG_BIN_DIR:=}"
 : "${WASM_OPT:=$HV_ROOT/packages/npm/node_modules/.bin/wasm-opt}"
 : "${NAPI:=$HV_ROOT/packages/npm/node_modules/.bin/napi}"
 : "${BIOME:=$HV_ROOT/tests/node/node_modules/.bin/biome}"
@@ -80,6 +84,21 @@ tool_python3_venv() {
 }
 tool_redis_server() { hv_runs "$REDIS_SERVER" --version || { HV_NOTE="$REDIS_SERVER --version fails"; return 1; }; }
 tool_chromium() { hv_runs "$CHROMIUM" --version || { HV_NOTE="$CHROMIUM --version fails"; return 1; }; }
+# hv_pg_bin_dir: prints the directory of initdb and postgres (PG_BIN_DIR, or found as above).
+hv_pg_bin_dir() {
+  local dir
+  if [ -n "$PG_BIN_DIR" ]; then printf '%s\n' "$PG_BIN_DIR"; return 0; fi
+  if dir=$(command -v initdb 2>/dev/null); then printf '%s\n' "${dir%/*}"; return 0; fi
+  for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
+    [ -x "$dir/initdb" ] && { printf '%s\n' "$dir"; return 0; }
+  done
+  return 1
+}
+tool_postgresql() {
+  local dir
+  dir=$(hv_pg_bin_dir) || { HV_NOTE="initdb is neither on PATH nor in /usr/lib/postgresql/*/bin"; return 1; }
+  hv_runs "$dir/initdb" --version && hv_runs "$dir/postgres" --version || { HV_NOTE="$dir/initdb or postgres --version fails"; return 1; }
+}
 
 # npm projects: installed when `npm ci` ran on exactly the committed lock (stamp in node_modules).
 hv_npm_installed() {

@@ -275,14 +275,15 @@ fn plan(file: &TomlConfig, own: File, mut receiver: ReceiverConfig, dir: &Path, 
     // The inbox: a relative path is relative to the config file; its lease outlasts every function.
     match receiver.inbox_location(dir) {
         Ok(None) => {}
-        Ok(Some(InboxLocation::Sqlite(path))) => {
-            receiver.inbox = Some(path.display().to_string());
+        Ok(Some(location)) => {
+            if let InboxLocation::Sqlite(path) = location {
+                receiver.inbox = Some(path.display().to_string());
+            }
             if receiver.lease_seconds.is_none() {
                 let longest = functions.iter().map(|f| f.timeout).max().unwrap_or(DEFAULT_FUNCTION_TIMEOUT);
                 receiver.lease_seconds = Some((longest + INBOX_LEASE_MARGIN).as_secs_f64());
             }
         }
-        Ok(Some(_)) => problems.push(file.error_at("inbox", hookverify::config::POSTGRES_NOT_BUILT)),
         Err(e) => problems.push(file.error_at("inbox", e.to_string())),
     }
     let store = own.store.unwrap_or_else(|| "memory".to_owned());

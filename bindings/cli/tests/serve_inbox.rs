@@ -117,9 +117,8 @@ fn restart_resumes_a_pending_event() {
 }
 
 #[test]
-fn check_refuses_a_postgres_inbox_and_bad_retry_values_at_their_keys() {
+fn check_refuses_bad_retry_values_at_their_keys() {
     for (from, to, key) in [
-        (r#"inbox = "inbox.db""#, r#"inbox = "postgres://user@127.0.0.1/hookverify""#, ":3:"),
         ("max_attempts = 5", "max_attempts = 0", "retry.max_attempts"),
         ("initial_backoff_seconds = 1", "initial_backoff_seconds = -1", "retry.initial_backoff_seconds"),
     ] {
@@ -128,10 +127,11 @@ fn check_refuses_a_postgres_inbox_and_bad_retry_values_at_their_keys() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains(key), "{key}: {err}");
-        if to.contains("postgres") {
-            assert!(err.contains("inbox: ") && err.contains("PostgreSQL"), "{err}");
-        }
     }
+    // A PostgreSQL inbox is checked for its form, not connected to: nothing listens on port 9.
+    let pg = setup("check-pg", &config("").replace(r#"inbox = "inbox.db""#, r#"inbox = "postgres://user@127.0.0.1:9/hookverify""#));
+    let out = common::bin().args(["serve", "--check", "--config"]).arg(pg.join("hookverify.toml")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let dir = setup("check-ok", &config(""));
     let out = common::bin().args(["serve", "--check", "--config"]).arg(dir.join("hookverify.toml")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

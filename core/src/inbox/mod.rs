@@ -18,16 +18,25 @@
 //! ([`Inbox::finish_attempt`]): done, retried at a later time ([`Retry`]), or dead-lettered.
 //! The axum receiver's `Webhooks::inbox` (feature `axum`) runs handlers this way ([`Durable`]).
 //!
-//! One backend today: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode.
+//! Two backends: SQLite ([`SqliteInbox`], feature `inbox-sqlite`), a file in WAL mode, and
+//! PostgreSQL ([`PostgresInbox`], feature `inbox-postgres`), which several receiver processes or
+//! machines can share. Both store the same thing the same way: the redaction, truncation and size
+//! accounting are one piece of code (`Stored`, crate-private) that each backend writes.
 
+#[cfg(feature = "inbox-postgres")]
+mod postgres;
+#[cfg(feature = "inbox-sqlite")]
 mod sqlite;
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
+#[cfg(feature = "inbox-postgres")]
+pub use postgres::PostgresInbox;
+#[cfg(feature = "inbox-sqlite")]
 pub use sqlite::SqliteInbox;
 
 /// Where a recorded delivery stands.
@@ -470,4 +479,47 @@ pub fn verdict_of(decision: &crate::receiver::Decision) -> (String, State) {
         return ("unhandled".into(), State::Done);
     }
     ("accepted".into(), State::Done)
+}
+
+/// A delivery as a backend stores it: the request headers as JSON text (`[[name, value], ...]`,
+/// credential values [`REDACTED`]), the body as kept (a rejected one cut to
+/// [`InboxOptions::rejected_body_bytes`]), its size as received, and the bytes the record counts
+/// against [`InboxOptions::max_bytes`]. One rule for every backend.
+pub(crate) struct Stored<'a> {
+    /// The headers, JSON text, credentials redacted.
+    pub headers: String,
+    /// The body as kept.
+    pub body: &'a [u8],
+    /// The body's size as received.
+    pub body_size: i64,
+    /// Kept body and header bytes: what the size cap counts.
+    pub kept_bytes: i64,
+}
+
+impl<'a> Stored<'a> {
+    /// What `arrival` is stored as under `options`.
+    pub(crate) fn new(arrival: &Arrival<'a>, options: &InboxOptions) -> Result<Stored<'a>> {
+        let headers: Vec<(&str, &str)> =
+            arrival.headers.iter().map(|(k, v)| (k.as_str(), if is_credential_header(k) { REDACTED } else { v.as_str() })).collect();
+        let headers = serde_json::to_string(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
+        let body = if arrival.state == State::Rejected {
+            &arrival.body[..arrival.body.len().min(options.rejected_body_bytes)]
+        } else {
+            arrival.body
+        };
+        let kept_bytes = (body.len() + headers.len()) as i64;
+        Ok(Stored { headers, body, body_size: arrival.body.len() as i64, kept_bytes })
+    }
+}
+
+/// The headers of a stored record (the JSON text [`Stored::headers`] wrote).
+pub(crate) fn stored_headers(text: &str) -> Result<Vec<(String, String)>> {
+    serde_json::from_str(text).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })
+}
+
+/// [`Inbox::purge`]'s two limits at `now_ms`: records received before the first are past the
+/// retention; the second is the cap on kept bytes.
+pub(crate) fn purge_limits(now_ms: i64, options: &InboxOptions) -> (i64, i64) {
+    let cutoff = now_ms.saturating_sub(options.retention.as_millis().min(i64::MAX as u128) as i64);
+    (cutoff, options.max_bytes.min(i64::MAX as u64) as i64)
 }

@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{
-    is_credential_header, Arrival, Attempt, Enqueued, Filter, Inbox, InboxOptions, Job, Outcome, Record, State, Summary,
-    DEFAULT_LIST_LIMIT, REDACTED,
-};
+use super::{Arrival, Attempt, Enqueued, Filter, Inbox, InboxOptions, Job, Outcome, Record, State, Summary, DEFAULT_LIST_LIMIT};
 use crate::error::{Error, Result};
 
 const SCHEMA: &str = "
@@ -97,8 +94,15 @@ impl std::fmt::Debug for SqliteInbox {
     }
 }
 
+/// A constraint the call broke (an attempt number recorded twice, a record that does not exist) is
+/// `invalid_argument`, as in the PostgreSQL inbox; anything else (I/O, a locked or corrupt file)
+/// is `inbox_unavailable`.
 fn failed(what: &str, e: rusqlite::Error) -> Error {
-    Error::StoreUnavailable { reason: format!("inbox: {what}: {e}") }
+    let reason = format!("inbox: {what}: {e}");
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => Error::InvalidArgument { reason },
+        _ => Error::InboxUnavailable { reason },
+    }
 }
 
 impl SqliteInbox {
@@ -134,11 +138,7 @@ impl SqliteInbox {
     /// Inserts `a` as a new record (with its dedup key and due time when `dedup_key` is given: an
     /// enqueued event, `Pending` and due at once); its record id.
     fn insert(&self, conn: &Connection, a: &Arrival<'_>, dedup_key: Option<&str>) -> Result<i64> {
-        let headers: Vec<(&str, &str)> =
-            a.headers.iter().map(|(k, v)| (k.as_str(), if is_credential_header(k) { REDACTED } else { v.as_str() })).collect();
-        let headers = serde_json::to_string(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
-        let kept = if a.state == State::Rejected { &a.body[..a.body.len().min(self.options.rejected_body_bytes)] } else { a.body };
-        let kept_bytes = (kept.len() + headers.len()) as i64;
+        let s = super::Stored::new(a, &self.options)?;
         let (state, next_at) = match dedup_key {
             Some(_) => (State::Pending, Some(a.received_at_ms)),
             None => (a.state, None),
@@ -151,15 +151,15 @@ impl SqliteInbox {
                 a.provider,
                 a.path,
                 a.query,
-                headers,
-                kept,
-                a.body.len() as i64,
+                s.headers,
+                s.body,
+                s.body_size,
                 a.verdict,
                 a.status,
                 a.event_id,
                 a.event_type,
                 state.as_str(),
-                kept_bytes,
+                s.kept_bytes,
                 dedup_key,
                 next_at
             ],
@@ -256,14 +256,13 @@ impl Inbox for SqliteInbox {
     }
 
     fn purge(&self, now_ms: i64) -> Result<u64> {
-        let cutoff = now_ms.saturating_sub(self.options.retention.as_millis().min(i64::MAX as u128) as i64);
+        let (cutoff, cap) = super::purge_limits(now_ms, &self.options);
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| failed("purge", e))?;
         let mut removed =
             tx.execute("DELETE FROM deliveries WHERE received_at_ms < ?1", params![cutoff]).map_err(|e| failed("purge", e))?;
         let total: i64 =
             tx.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
-        let cap = self.options.max_bytes.min(i64::MAX as u64) as i64;
         if total > cap {
             // The oldest records, up to the one that brings the kept bytes under the cap.
             removed += tx
@@ -416,8 +415,7 @@ fn lease(tx: &Transaction<'_>, id: i64, worker: &str, now_ms: i64, lease_ms: i64
             ))
         })
         .map_err(|e| failed("lease", e))?;
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
+    let headers = super::stored_headers(&headers)?;
     Ok(Job { id, attempt, provider, path, query, headers, body, event_id, event_type })
 }
 
@@ -455,8 +453,7 @@ fn load(conn: &Connection, id: i64) -> Result<Record> {
             ))
         })
         .map_err(|e| failed("show", e))?;
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(&headers).map_err(|e| Error::InternalError { reason: format!("inbox headers: {e}") })?;
+    let headers = super::stored_headers(&headers)?;
     Ok(Record {
         body_truncated: (body.len() as i64) < body_size,
         body_size: body_size as u64,

@@ -2,6 +2,9 @@
 //! loopback and a plain HTTP/1.1 POST to it.
 #![allow(dead_code)]
 
+#[cfg(feature = "inbox-postgres")]
+pub mod postgres;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
