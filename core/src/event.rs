@@ -449,6 +449,11 @@ fn pointer_value<'a>(doc: Option<&Document<'a>>, pointer: &str) -> Result<Option
     Ok(doc.pointer(pointer)?.filter(|raw| *raw != "null").map(Found::Json))
 }
 
+/// A JSON string or integer as text (a body field a scheme reads before verifying).
+pub(crate) fn field_text(text: &str) -> Option<Cow<'_, str>> {
+    json_scalar_text(text)
+}
+
 /// A JSON string or integer as text; other JSON kinds are not usable as ids/types.
 fn json_scalar_text(text: &str) -> Option<Cow<'_, str>> {
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
@@ -466,12 +471,10 @@ fn json_scalar_text(text: &str) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Unix seconds from a number, a digit string, or an RFC 3339 date-time.
+/// Unix seconds from a number, a digit string, or an RFC 3339 date-time (the `auto` format).
+#[cfg(test)]
 fn parse_event_time(text: &str) -> Option<i64> {
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(n);
-    }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+    crate::scheme::parse_event_time_as(crate::scheme::EventTimestampFormat::Auto, text)
 }
 
 /// Where a field source looks, for messages (`JSON pointer "/id"`, `header X-Id`).
@@ -512,14 +515,28 @@ pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
             _ => Err(Error::MissingField { field: name.to_owned(), source_desc: describe(source) }),
         }
     };
-    let id = field("id", &fields.id)?;
+    let id = match &fields.id {
+        Some(source) => field("id", source)?,
+        // The sender sends no event id (`event.id: null`): the body's digest names the event.
+        None => body_digest(body),
+    };
     let event_type = field("type", &fields.event_type)?;
+    let format = scheme.spec().event.timestamp_format;
     let timestamp = match &fields.timestamp {
         None => None,
         Some(source) => match resolve(source, headers, Some(&doc))? {
             None => verified.timestamp,
-            Some(text) => Some(parse_event_time(&text).ok_or_else(|| Error::InvalidJson {
-                reason: format!("the event timestamp at {} is neither unix seconds nor RFC 3339", describe(source)),
+            Some(text) => Some(crate::scheme::parse_event_time_as(format, &text).ok_or_else(|| Error::InvalidJson {
+                reason: format!(
+                    "the event timestamp at {} is not {} (a millisecond value needs `event.timestamp_format: \"unix_ms\"`)",
+                    describe(source),
+                    match format {
+                        crate::scheme::EventTimestampFormat::UnixMs => "unix milliseconds",
+                        crate::scheme::EventTimestampFormat::Unix => "unix seconds",
+                        crate::scheme::EventTimestampFormat::Rfc3339 => "RFC 3339",
+                        _ => "unix seconds or RFC 3339",
+                    }
+                ),
             })?),
         },
     };
@@ -535,6 +552,12 @@ pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
         _ => None,
     };
     Ok((EventRef { id, event_type, timestamp, key_index: verified.key_index, data, data_range }, key))
+}
+
+/// `sha256:` and the lowercase hex SHA-256 of the body: the id of an event whose sender sends none.
+pub(crate) fn body_digest(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
 }
 
 #[cfg(test)]
