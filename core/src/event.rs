@@ -427,10 +427,11 @@ fn resolve_raw<'a, H: Headers + ?Sized>(source: &FieldSource, headers: &'a H, do
             Ok(None)
         }
         FieldSource::Rule(rule) => {
-            let base = match (&rule.header, &rule.pointer) {
-                (Some(h), _) => single_value(headers, h)?.filter(|v| !v.is_empty()).map(|v| Found::Text(Cow::Borrowed(v))),
-                (None, Some(p)) => pointer_value(doc, p)?,
-                (None, None) => None,
+            let base = match (&rule.header, &rule.pointer, &rule.value) {
+                (Some(h), _, _) => single_value(headers, h)?.filter(|v| !v.is_empty()).map(|v| Found::Text(Cow::Borrowed(v))),
+                (None, Some(p), _) => pointer_value(doc, p)?,
+                (None, None, Some(v)) => Some(Found::Text(Cow::Owned(v.clone()))),
+                (None, None, None) => None,
             };
             let Some(base) = base else { return Ok(None) };
             let Some(suffix_ptr) = &rule.suffix_pointer else { return Ok(Some(base)) };
@@ -481,9 +482,10 @@ fn parse_event_time(text: &str) -> Option<i64> {
 pub(crate) fn describe(source: &FieldSource) -> String {
     match source {
         FieldSource::Pointer(p) => format!("JSON pointer {p:?}"),
-        FieldSource::Rule(r) => match (&r.header, &r.pointer) {
-            (Some(h), _) => format!("header {h}"),
-            (_, Some(p)) => format!("JSON pointer {p:?}"),
+        FieldSource::Rule(r) => match (&r.header, &r.pointer, &r.value) {
+            (Some(h), _, _) => format!("header {h}"),
+            (_, Some(p), _) => format!("JSON pointer {p:?}"),
+            (_, _, Some(v)) => format!("the fixed value {v:?}"),
             _ => "nothing".into(),
         },
         FieldSource::AnyOf(list) => list.iter().map(describe).collect::<Vec<_>>().join(", then "),

@@ -59,15 +59,17 @@ impl Signer {
                 return Err(Error::InvalidArgument { reason: "`id` must not contain control characters".into() });
             }
         }
-        if spec.reads_body_fields() {
+        if spec.signature_pointer.is_some() {
             return Err(Error::InvalidArgument {
-                reason: format!("scheme {} reads its signature or timestamp from the body; it cannot be signed as headers", spec.name),
+                reason: format!("scheme {} carries its signature in the body; it cannot be signed as headers", spec.name),
             });
         }
         if spec.signature_format.is_token() {
             return Ok(vec![(spec.signature_header.clone(), self.token_header()?)]);
         }
-        let ts_text = match (self.scheme.has_timestamp(), timestamp) {
+        // A timestamp in the body (Linear) is part of the body the caller passes.
+        let header_timestamp = self.scheme.has_timestamp() && spec.timestamp_pointer.is_none();
+        let ts_text = match (header_timestamp, timestamp) {
             (false, _) => None,
             (true, None) => {
                 return Err(Error::InvalidArgument { reason: format!("scheme {} signs a timestamp; pass `timestamp`", spec.name) })

@@ -79,7 +79,7 @@ pub enum FieldSource {
     Rule(FieldRule),
 }
 
-/// Object form of a [`FieldSource`]: exactly one of `header` / `pointer`.
+/// Object form of a [`FieldSource`]: exactly one of `header` / `pointer` / `value`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -90,6 +90,10 @@ pub struct FieldRule {
     /// Take the value from this JSON pointer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// A fixed value, for a field the sender does not send (Telegram's update type, Xero's
+    /// intent-to-receive batch). Not read from the request, so nothing anyone can change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// Append `.` + the string at this pointer when present (GitHub's `issues.opened`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suffix_pointer: Option<String>,
@@ -407,6 +411,20 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("sentry", include_str!("../../presets/sentry.json")),
     ("typeform", include_str!("../../presets/typeform.json")),
     ("woocommerce", include_str!("../../presets/woocommerce.json")),
+    ("paddle", include_str!("../../presets/paddle.json")),
+    ("box", include_str!("../../presets/box.json")),
+    ("docusign", include_str!("../../presets/docusign.json")),
+    ("gitlab", include_str!("../../presets/gitlab.json")),
+    ("telegram", include_str!("../../presets/telegram.json")),
+    ("okta", include_str!("../../presets/okta.json")),
+    ("lemonsqueezy", include_str!("../../presets/lemonsqueezy.json")),
+    ("xero", include_str!("../../presets/xero.json")),
+    ("zoom", include_str!("../../presets/zoom.json")),
+    ("meta", include_str!("../../presets/meta.json")),
+    ("linear", include_str!("../../presets/linear.json")),
+    ("mailgun", include_str!("../../presets/mailgun.json")),
+    ("zendesk", include_str!("../../presets/zendesk.json")),
+    ("sanity", include_str!("../../presets/sanity.json")),
 ];
 
 static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
@@ -854,10 +872,15 @@ fn check_source(src: &FieldSource) -> Result<()> {
     match src {
         FieldSource::Pointer(p) => check_pointer(p),
         FieldSource::Rule(rule) => {
-            match (&rule.header, &rule.pointer) {
-                (Some(h), None) => check_header_name("event header", h)?,
-                (None, Some(p)) => check_pointer(p)?,
-                _ => return Err(Error::InvalidScheme { reason: "an event field rule needs exactly one of `header` or `pointer`".into() }),
+            match (&rule.header, &rule.pointer, &rule.value) {
+                (Some(h), None, None) => check_header_name("event header", h)?,
+                (None, Some(p), None) => check_pointer(p)?,
+                (None, None, Some(v)) if !v.is_empty() => {}
+                _ => {
+                    return Err(Error::InvalidScheme {
+                        reason: "an event field rule needs exactly one of `header`, `pointer` or a non-empty `value`".into(),
+                    })
+                }
             }
             rule.suffix_pointer.as_deref().map_or(Ok(()), check_pointer)
         }
@@ -918,7 +941,8 @@ mod tests {
         }
         let first = ["standard", "stripe", "github", "github-sha1", "slack", "shopify"];
         let added = ["calendly", "intercom", "quickbooks", "razorpay", "sentry", "typeform", "woocommerce"];
-        assert_eq!(preset_names(), [&first[..], &added[..]].concat());
+        let engine = ["paddle", "box", "docusign", "gitlab", "telegram", "okta", "lemonsqueezy", "xero", "zoom", "meta", "linear", "mailgun", "zendesk", "sanity"];
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..]].concat());
     }
 
     #[test]
@@ -976,7 +1000,7 @@ mod tests {
 
     #[test]
     fn each_header_set_reads_only_its_own_headers() {
-        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, suffix_pointer: None });
+        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, value: None, suffix_pointer: None });
         let std = Scheme::preset("standard").unwrap();
         let webhook = std.fields(0);
         assert_eq!(webhook.id, Some(FieldSource::AnyOf(vec![header("webhook-id"), FieldSource::Pointer("/id".into())])));
@@ -997,7 +1021,7 @@ mod tests {
     #[test]
     fn signed_sources() {
         let set = HeaderSet { signature: "S".into(), timestamp: Some("T".into()), id: Some("I".into()) };
-        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, suffix_pointer: Some("/a".into()) });
+        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, value: None, suffix_pointer: Some("/a".into()) });
         let with = |signs_id, signs_timestamp| Signed { signs_id, signs_timestamp, pointers: None };
         assert!(is_signed(&FieldSource::Pointer("/id".into()), &set, &with(false, false)));
         assert!(is_signed(&header("i"), &set, &with(true, false)));
