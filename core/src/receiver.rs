@@ -117,7 +117,9 @@ impl Provider {
         match &self.matcher {
             // A scheme whose signature is in the body (mailgun) has no header to look for: it takes
             // every request, as `Always` does (list it after the header-matched providers).
-            Matcher::SignatureHeader => self.verifier.scheme().header_sets().iter().any(|s| s.signature.is_empty() || present(&s.signature)),
+            Matcher::SignatureHeader => {
+                self.verifier.scheme().header_sets().iter().any(|s| s.signature.is_empty() || present(&s.signature))
+            }
             Matcher::HeaderPresent(name) => present(name),
             Matcher::HeaderEquals(name, value) => {
                 matches!(single_value(headers, name), Ok(Some(v)) if v == value)

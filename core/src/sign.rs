@@ -8,9 +8,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
+use crate::scheme::TimestampFormat;
 use crate::scheme::{Encoding, FieldSource, Scheme, SignatureFormat};
 use crate::secret::{KeyedMac, Secret};
-use crate::scheme::TimestampFormat;
 use crate::verify::{mac_signed_content, Content, MAX_TIMESTAMP};
 
 /// Signs message bodies for one scheme with one secret.
@@ -133,8 +133,9 @@ impl Signer {
         let token = self.token.as_ref().map(Secret::expose_bytes).unwrap_or_default();
         match self.scheme.spec().signature_format {
             SignatureFormat::Basic => Ok(format!("Basic {}", STANDARD.encode(token))),
-            _ => String::from_utf8(token.to_vec())
-                .map_err(|_| Error::InvalidArgument { reason: "a header token must be UTF-8 text".into() }),
+            _ => {
+                String::from_utf8(token.to_vec()).map_err(|_| Error::InvalidArgument { reason: "a header token must be UTF-8 text".into() })
+            }
         }
     }
 }
@@ -146,15 +147,7 @@ fn format_timestamp(format: TimestampFormat, t: i64) -> String {
         TimestampFormat::Rfc3339 => {
             // In range (checked by the caller), so the conversion cannot fail.
             let d = time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                d.year(),
-                u8::from(d.month()),
-                d.day(),
-                d.hour(),
-                d.minute(),
-                d.second()
-            )
+            format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute(), d.second())
         }
         _ => t.to_string(),
     }

@@ -348,7 +348,10 @@ fn secret_readings(secret: &str, encoding: SecretEncoding) -> Vec<(Secret, &'sta
         }
         SecretEncoding::Hex => {
             if let Ok(k) = Secret::from_utf8(secret) {
-                out.push((k, "matches when its text is the key as-is (UTF-8), not hex-decoded: set the scheme's `secret_encoding` to \"utf8\""));
+                out.push((
+                    k,
+                    "matches when its text is the key as-is (UTF-8), not hex-decoded: set the scheme's `secret_encoding` to \"utf8\"",
+                ));
             }
         }
         SecretEncoding::Whsec => {

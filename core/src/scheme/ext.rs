@@ -88,9 +88,8 @@ pub(crate) fn parse_timestamp_as(format: TimestampFormat, source: &str, text: &s
             }
             Ok(seconds)
         }
-        TimestampFormat::Rfc3339 => rfc3339_seconds(text).ok_or_else(|| {
-            bad(format!("expected an RFC 3339 date-time (2021-07-25T10:00:00Z), found {}", quote(text.as_bytes())))
-        }),
+        TimestampFormat::Rfc3339 => rfc3339_seconds(text)
+            .ok_or_else(|| bad(format!("expected an RFC 3339 date-time (2021-07-25T10:00:00Z), found {}", quote(text.as_bytes())))),
     }
 }
 
@@ -105,7 +104,8 @@ fn rfc3339_seconds(text: &str) -> Option<u64> {
 
 /// Unix seconds of an event envelope timestamp written per `format`, `None` when it does not read.
 pub(crate) fn parse_event_time_as(format: EventTimestampFormat, text: &str) -> Option<i64> {
-    let digits = |t: &str| !t.is_empty() && t.len() <= 19 && t.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'));
+    let digits =
+        |t: &str| !t.is_empty() && t.len() <= 19 && t.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'));
     let rfc = |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp());
     match format {
         EventTimestampFormat::Auto => {

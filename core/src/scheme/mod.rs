@@ -16,10 +16,10 @@ use crate::error::{Error, Result};
 use crate::secret::{Algorithm, SecretEncoding};
 
 // `parse_signature_header` (by value) serves diagnose and tests; verify uses the in-place form.
+pub(crate) use ext::{parse_event_time_as, parse_timestamp_as, token_digest, token_matches};
+pub use ext::{EventTimestampFormat, TimestampFormat};
 #[allow(unused_imports)]
 pub(crate) use format::{parse_signature_header, parse_signature_header_into, ParsedHeader, MAX_SIGNATURES};
-pub use ext::{EventTimestampFormat, TimestampFormat};
-pub(crate) use ext::{parse_event_time_as, parse_timestamp_as, token_digest, token_matches};
 
 /// Default replay window when a scheme signs a timestamp and names no tolerance.
 pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
@@ -535,7 +535,7 @@ impl Scheme {
                 "the scheme reads a timestamp that `signed_content` does not sign; an unsigned timestamp gives no replay protection".into(),
             ));
         }
-        if !signs_body && !(signs_timestamp && signs_token) {
+        if !(signs_body || (signs_timestamp && signs_token)) {
             return Err(invalid(
                 "`signed_content` must contain {body}, or (a sender that signs only a timestamp and a one-time token, as Mailgun) {timestamp} and {token}".into(),
             ));
@@ -585,27 +585,18 @@ impl Scheme {
             });
         }
         // Without {body}, only the body fields the template names are signed.
-        let signed_pointers: Option<Vec<String>> = (!signs_body).then(|| {
-            [&spec.timestamp_pointer, &spec.token_pointer].into_iter().flatten().cloned().collect()
-        });
+        let signed_pointers: Option<Vec<String>> =
+            (!signs_body).then(|| [&spec.timestamp_pointer, &spec.token_pointer].into_iter().flatten().cloned().collect());
         let signed = Signed { signs_id, signs_timestamp, pointers: signed_pointers.as_deref() };
         let fields: Vec<SetFields> = header_sets.iter().map(|own| set_fields(&spec, &header_sets, own, &signed)).collect();
-        if !signs_body && !fields.iter().zip(&header_sets).all(|(f, own)| f.dedup_key.as_ref().is_some_and(|k| is_signed(k, own, &signed))) {
+        if !signs_body && !fields.iter().zip(&header_sets).all(|(f, own)| f.dedup_key.as_ref().is_some_and(|k| is_signed(k, own, &signed)))
+        {
             return Err(invalid(
                 "`signed_content` has no {body}, so the body is not authenticated: set `dedup_key` to a signed body field (the {token} or {timestamp} pointer)".into(),
             ));
         }
         Ok(Scheme {
-            inner: Arc::new(Compiled {
-                spec,
-                segments,
-                header_sets,
-                fields,
-                signs_id,
-                signs_timestamp,
-                has_timestamp,
-                signed_pointers,
-            }),
+            inner: Arc::new(Compiled { spec, segments, header_sets, fields, signs_id, signs_timestamp, has_timestamp, signed_pointers }),
         })
     }
 
@@ -941,7 +932,22 @@ mod tests {
         }
         let first = ["standard", "stripe", "github", "github-sha1", "slack", "shopify"];
         let added = ["calendly", "intercom", "quickbooks", "razorpay", "sentry", "typeform", "woocommerce"];
-        let engine = ["paddle", "box", "docusign", "gitlab", "telegram", "okta", "lemonsqueezy", "xero", "zoom", "meta", "linear", "mailgun", "zendesk", "sanity"];
+        let engine = [
+            "paddle",
+            "box",
+            "docusign",
+            "gitlab",
+            "telegram",
+            "okta",
+            "lemonsqueezy",
+            "xero",
+            "zoom",
+            "meta",
+            "linear",
+            "mailgun",
+            "zendesk",
+            "sanity",
+        ];
         assert_eq!(preset_names(), [&first[..], &added[..], &engine[..]].concat());
     }
 
@@ -1021,7 +1027,9 @@ mod tests {
     #[test]
     fn signed_sources() {
         let set = HeaderSet { signature: "S".into(), timestamp: Some("T".into()), id: Some("I".into()) };
-        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, value: None, suffix_pointer: Some("/a".into()) });
+        let header = |h: &str| {
+            FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, value: None, suffix_pointer: Some("/a".into()) })
+        };
         let with = |signs_id, signs_timestamp| Signed { signs_id, signs_timestamp, pointers: None };
         assert!(is_signed(&FieldSource::Pointer("/id".into()), &set, &with(false, false)));
         assert!(is_signed(&header("i"), &set, &with(true, false)));
@@ -1029,7 +1037,10 @@ mod tests {
         assert!(is_signed(&header("T"), &set, &with(false, true)));
         assert!(!is_signed(&header("X"), &set, &with(true, true)));
         let any = |v: Vec<FieldSource>| FieldSource::AnyOf(v);
-        assert!(!is_signed(&any(vec![FieldSource::Pointer("/id".into()), header("X")]), &set, &with(true, true)), "any unsigned alternative");
+        assert!(
+            !is_signed(&any(vec![FieldSource::Pointer("/id".into()), header("X")]), &set, &with(true, true)),
+            "any unsigned alternative"
+        );
         assert!(is_signed(&any(vec![header("I"), FieldSource::Pointer("/id".into())]), &set, &with(true, false)));
         // A template without {body} (Mailgun) signs only the body fields it names.
         let only = ["/signature/token".to_owned()];
