@@ -15,11 +15,11 @@ use arrayvec::ArrayVec;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::scheme::{
-    parse_signature_header_into, parse_timestamp_as, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment,
+    parse_signature_header_into, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment,
     DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
 };
 
-mod body;
+mod extended;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
@@ -500,21 +500,12 @@ impl Verifier {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
-        let spec = self.scheme.spec();
-        if spec.reads_body_fields() {
-            return body::check(self, headers, body, now);
-        }
-        if spec.signature_format.is_token() {
-            return self.check_token(headers);
+        if self.scheme.extended() {
+            return extended::check(self, headers, body, now);
         }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
         let mut parsed = ParsedHeader::default();
-        parse_signature_header_into(spec, &set.signature, sig_value, &mut parsed)?;
-        for name in &spec.extra_signature_headers {
-            if let Some(value) = single_value(headers, name)? {
-                parse_signature_header_into(spec, name, value, &mut parsed)?;
-            }
-        }
+        parse_signature_header_into(self.scheme.spec(), &set.signature, sig_value, &mut parsed)?;
         let message_id = match &set.id {
             Some(name) => Some(required(headers, name)?),
             None => None,
@@ -583,7 +574,8 @@ impl Verifier {
                 return Err(Error::malformed(&set.signature, "no `t=` timestamp in the header"));
             }
         };
-        Ok(Some((parse_timestamp_as(self.scheme.spec().timestamp_format, source, text)?, text)))
+        // Unix seconds here: other formats take the extended path (`Scheme::extended`).
+        Ok(Some((parse_timestamp(source, text)?, text)))
     }
 
     /// Decodes into `tags` (filled in place: the buffer is too big to return by value cheaply).

@@ -387,6 +387,8 @@ struct Compiled {
     has_timestamp: bool,
     /// `None`: the body is signed (every JSON pointer is covered); else the signed body fields.
     signed_pointers: Option<Vec<String>>,
+    /// Whether the scheme uses an extension checked off the original path (see [`Scheme::extended`]).
+    extended: bool,
 }
 
 /// What a scheme's MAC covers, for [`is_signed`].
@@ -596,7 +598,20 @@ impl Scheme {
             ));
         }
         Ok(Scheme {
-            inner: Arc::new(Compiled { spec, segments, header_sets, fields, signs_id, signs_timestamp, has_timestamp, signed_pointers }),
+            inner: Arc::new(Compiled {
+                extended: spec.signature_format.is_token()
+                    || spec.reads_body_fields()
+                    || !spec.extra_signature_headers.is_empty()
+                    || !spec.timestamp_format.is_unix(),
+                spec,
+                segments,
+                header_sets,
+                fields,
+                signs_id,
+                signs_timestamp,
+                has_timestamp,
+                signed_pointers,
+            }),
         })
     }
 
@@ -625,6 +640,12 @@ impl Scheme {
     /// Whether the scheme reads a signed timestamp (a header, a `kv` pair, or a body field).
     pub fn has_timestamp(&self) -> bool {
         self.inner.has_timestamp
+    }
+
+    /// Whether the scheme uses a feature the verifier checks off its original path: a shared token,
+    /// body fields, extra signature headers, or a timestamp that is not unix seconds.
+    pub(crate) fn extended(&self) -> bool {
+        self.inner.extended
     }
 
     /// Whether the template names `{timestamp}` (the timestamp text is MACed as written).
