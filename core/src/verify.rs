@@ -15,8 +15,8 @@ use arrayvec::ArrayVec;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::scheme::{
-    parse_signature_header_into, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment,
-    DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
+    parse_signature_header_into, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS,
+    MAX_SIGNATURES,
 };
 
 mod extended;
