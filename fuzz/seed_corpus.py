@@ -22,7 +22,11 @@ SINGLE = {"x-hub-signature-256", "x-hub-signature", "x-shopify-hmac-sha256", "x-
 LIST = {"webhook-signature", "svix-signature", "webhook-id", "svix-id", "webhook-timestamp", "svix-timestamp"}
 KV = {"stripe-signature", "calendly-webhook-signature"}
 
-seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip"]}
+seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip", "catalog"]}
+
+# The presets of the engine extensions: the catalog target's input is `<header value> NUL <body>`.
+CATALOG = {"paddle", "box", "docusign", "gitlab", "telegram", "okta", "lemonsqueezy", "xero", "zoom", "meta", "linear",
+           "mailgun", "zendesk", "sanity"}
 
 
 def load(rel):
@@ -64,6 +68,10 @@ for rel in ("schemes.json", "diagnose.json", "presets.json"):
             if isinstance(v, str):
                 add_header(k, v)
         body = body_of(t)
+        if t.get("preset") in CATALOG:
+            for v in headers.values():
+                if isinstance(v, str):
+                    add("catalog", v.encode("utf-8") + b"\0" + body)
         add("envelope", body)
         add_request({k: v for k, v in headers.items() if isinstance(v, str)}, body)
 

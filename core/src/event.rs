@@ -427,10 +427,11 @@ fn resolve_raw<'a, H: Headers + ?Sized>(source: &FieldSource, headers: &'a H, do
             Ok(None)
         }
         FieldSource::Rule(rule) => {
-            let base = match (&rule.header, &rule.pointer) {
-                (Some(h), _) => single_value(headers, h)?.filter(|v| !v.is_empty()).map(|v| Found::Text(Cow::Borrowed(v))),
-                (None, Some(p)) => pointer_value(doc, p)?,
-                (None, None) => None,
+            let base = match (&rule.header, &rule.pointer, &rule.value) {
+                (Some(h), _, _) => single_value(headers, h)?.filter(|v| !v.is_empty()).map(|v| Found::Text(Cow::Borrowed(v))),
+                (None, Some(p), _) => pointer_value(doc, p)?,
+                (None, None, Some(v)) => Some(Found::Text(Cow::Owned(v.clone()))),
+                (None, None, None) => None,
             };
             let Some(base) = base else { return Ok(None) };
             let Some(suffix_ptr) = &rule.suffix_pointer else { return Ok(Some(base)) };
@@ -447,6 +448,11 @@ fn resolve_raw<'a, H: Headers + ?Sized>(source: &FieldSource, headers: &'a H, do
 fn pointer_value<'a>(doc: Option<&Document<'a>>, pointer: &str) -> Result<Option<Found<'a>>> {
     let Some(doc) = doc else { return Ok(None) };
     Ok(doc.pointer(pointer)?.filter(|raw| *raw != "null").map(Found::Json))
+}
+
+/// A JSON string or integer as text (a body field a scheme reads before verifying).
+pub(crate) fn field_text(text: &str) -> Option<Cow<'_, str>> {
+    json_scalar_text(text)
 }
 
 /// A JSON string or integer as text; other JSON kinds are not usable as ids/types.
@@ -466,21 +472,20 @@ fn json_scalar_text(text: &str) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Unix seconds from a number, a digit string, or an RFC 3339 date-time.
+/// Unix seconds from a number, a digit string, or an RFC 3339 date-time (the `auto` format).
+#[cfg(test)]
 fn parse_event_time(text: &str) -> Option<i64> {
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(n);
-    }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+    crate::scheme::parse_event_time_as(crate::scheme::EventTimestampFormat::Auto, text)
 }
 
 /// Where a field source looks, for messages (`JSON pointer "/id"`, `header X-Id`).
 pub(crate) fn describe(source: &FieldSource) -> String {
     match source {
         FieldSource::Pointer(p) => format!("JSON pointer {p:?}"),
-        FieldSource::Rule(r) => match (&r.header, &r.pointer) {
-            (Some(h), _) => format!("header {h}"),
-            (_, Some(p)) => format!("JSON pointer {p:?}"),
+        FieldSource::Rule(r) => match (&r.header, &r.pointer, &r.value) {
+            (Some(h), _, _) => format!("header {h}"),
+            (_, Some(p), _) => format!("JSON pointer {p:?}"),
+            (_, _, Some(v)) => format!("the fixed value {v:?}"),
             _ => "nothing".into(),
         },
         FieldSource::AnyOf(list) => list.iter().map(describe).collect::<Vec<_>>().join(", then "),
@@ -512,14 +517,28 @@ pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
             _ => Err(Error::MissingField { field: name.to_owned(), source_desc: describe(source) }),
         }
     };
-    let id = field("id", &fields.id)?;
+    let id = match &fields.id {
+        Some(source) => field("id", source)?,
+        // The sender sends no event id (`event.id: null`): the body's digest names the event.
+        None => body_digest(body),
+    };
     let event_type = field("type", &fields.event_type)?;
+    let format = scheme.spec().event.timestamp_format;
     let timestamp = match &fields.timestamp {
         None => None,
         Some(source) => match resolve(source, headers, Some(&doc))? {
             None => verified.timestamp,
-            Some(text) => Some(parse_event_time(&text).ok_or_else(|| Error::InvalidJson {
-                reason: format!("the event timestamp at {} is neither unix seconds nor RFC 3339", describe(source)),
+            Some(text) => Some(crate::scheme::parse_event_time_as(format, &text).ok_or_else(|| Error::InvalidJson {
+                reason: format!(
+                    "the event timestamp at {} is not {} (a millisecond value needs `event.timestamp_format: \"unix_ms\"`)",
+                    describe(source),
+                    match format {
+                        crate::scheme::EventTimestampFormat::UnixMs => "unix milliseconds",
+                        crate::scheme::EventTimestampFormat::Unix => "unix seconds",
+                        crate::scheme::EventTimestampFormat::Rfc3339 => "RFC 3339",
+                        _ => "unix seconds or RFC 3339",
+                    }
+                ),
             })?),
         },
     };
@@ -535,6 +554,12 @@ pub(crate) fn parse_with_key<'b, H: Headers + ?Sized>(
         _ => None,
     };
     Ok((EventRef { id, event_type, timestamp, key_index: verified.key_index, data, data_range }, key))
+}
+
+/// `sha256:` and the lowercase hex SHA-256 of the body: the id of an event whose sender sends none.
+pub(crate) fn body_digest(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
 }
 
 #[cfg(test)]

@@ -74,7 +74,8 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Matcher {
-    /// One of the scheme's signature headers (or aliases) is present (the default).
+    /// One of the scheme's signature headers (or aliases) is present (the default). A scheme whose
+    /// signature is in the body (`mailgun`) has no such header and matches every request.
     #[default]
     SignatureHeader,
     /// This header is present.
@@ -118,7 +119,11 @@ impl Provider {
     fn matches<H: Headers + ?Sized>(&self, headers: &H) -> bool {
         let present = |name: &str| !matches!(headers.lookup(name), Lookup::Missing);
         match &self.matcher {
-            Matcher::SignatureHeader => self.verifier.scheme().header_sets().iter().any(|s| present(&s.signature)),
+            // A scheme whose signature is in the body (mailgun) has no header to look for: it takes
+            // every request, as `Always` does (list it after the header-matched providers).
+            Matcher::SignatureHeader => {
+                self.verifier.scheme().header_sets().iter().any(|s| s.signature.is_empty() || present(&s.signature))
+            }
             Matcher::HeaderPresent(name) => present(name),
             Matcher::HeaderEquals(name, value) => {
                 matches!(single_value(headers, name), Ok(Some(v)) if v == value)

@@ -29,6 +29,8 @@ pub enum SecretEncoding {
     Utf8,
     /// `whsec_` followed by base64: the decoded bytes are the key (Standard Webhooks, Svix).
     Whsec,
+    /// Hex digits (case-insensitive): the decoded bytes are the key (Adyen's HMAC keys).
+    Hex,
 }
 
 /// The hash function of an HMAC.
@@ -120,11 +122,20 @@ impl Secret {
         Secret::from_bytes(bytes)
     }
 
+    /// A hex-encoded key (Adyen): an even number of hex digits, decoded. The error never quotes it.
+    pub fn from_hex(s: &str) -> Result<Secret> {
+        let bytes = Zeroizing::new(hex::decode(s).map_err(|_| Error::InvalidSecret {
+            reason: format!("a hex secret must be an even number of hex digits; this one ({} characters) is not", s.len()),
+        })?);
+        Secret::from_bytes(bytes.to_vec())
+    }
+
     /// Interprets a secret string the way a scheme says.
     pub fn parse(s: &str, encoding: SecretEncoding) -> Result<Secret> {
         match encoding {
             SecretEncoding::Utf8 => Secret::from_utf8(s),
             SecretEncoding::Whsec => Secret::from_whsec(s),
+            SecretEncoding::Hex => Secret::from_hex(s),
         }
     }
 
@@ -226,6 +237,9 @@ impl KeyedMac {
 pub struct Keyring {
     algorithm: Algorithm,
     keys: Vec<KeyedMac>,
+    /// SHA-256 of each secret, for schemes whose header carries the secret itself (a shared
+    /// token); empty for MAC schemes.
+    token_digests: Vec<[u8; 32]>,
 }
 
 impl Keyring {
@@ -235,7 +249,18 @@ impl Keyring {
             return Err(Error::InvalidSecret { reason: "at least one secret is required".into() });
         }
         let keys = secrets.iter().map(|s| KeyedMac::new(algorithm, s.expose_bytes())).collect();
-        Ok(Keyring { algorithm, keys })
+        Ok(Keyring { algorithm, keys, token_digests: Vec::new() })
+    }
+
+    /// A keyring of shared tokens (schemes of format `token`/`basic`): each compared as a whole.
+    pub fn tokens(secrets: &[Secret]) -> Result<Keyring> {
+        let mut ring = Keyring::new(Algorithm::Sha256, secrets)?;
+        ring.token_digests = secrets.iter().map(|s| crate::scheme::token_digest(s.expose_bytes())).collect();
+        Ok(ring)
+    }
+
+    pub(crate) fn token_digests(&self) -> &[[u8; 32]] {
+        &self.token_digests
     }
 
     /// The HMAC algorithm of every key.

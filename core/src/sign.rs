@@ -8,15 +8,18 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
+use crate::scheme::TimestampFormat;
 use crate::scheme::{Encoding, FieldSource, Scheme, SignatureFormat};
 use crate::secret::{KeyedMac, Secret};
-use crate::verify::{mac_signed_content, MAX_TIMESTAMP};
+use crate::verify::{mac_signed_content, Content, MAX_TIMESTAMP};
 
 /// Signs message bodies for one scheme with one secret.
 #[derive(Clone)]
 pub struct Signer {
     scheme: Scheme,
     key: KeyedMac,
+    /// The secret itself, kept only for shared-token schemes (`token`, `basic`), whose header is it.
+    token: Option<Secret>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -35,7 +38,8 @@ impl Signer {
     /// A signer from raw key bytes.
     pub fn with_key(scheme: Scheme, secret: &Secret) -> Signer {
         let key = KeyedMac::new(scheme.spec().algorithm, secret.expose_bytes());
-        Signer { scheme, key }
+        let token = scheme.spec().signature_format.is_token().then(|| secret.clone());
+        Signer { scheme, key, token }
     }
 
     /// The scheme this signer produces.
@@ -55,7 +59,17 @@ impl Signer {
                 return Err(Error::InvalidArgument { reason: "`id` must not contain control characters".into() });
             }
         }
-        let ts_text = match (self.scheme.has_timestamp(), timestamp) {
+        if spec.signature_pointer.is_some() {
+            return Err(Error::InvalidArgument {
+                reason: format!("scheme {} carries its signature in the body; it cannot be signed as headers", spec.name),
+            });
+        }
+        if spec.signature_format.is_token() {
+            return Ok(vec![(spec.signature_header.clone(), self.token_header()?)]);
+        }
+        // A timestamp in the body (Linear) is part of the body the caller passes.
+        let header_timestamp = self.scheme.has_timestamp() && spec.timestamp_pointer.is_none();
+        let ts_text = match (header_timestamp, timestamp) {
             (false, _) => None,
             (true, None) => {
                 return Err(Error::InvalidArgument { reason: format!("scheme {} signs a timestamp; pass `timestamp`", spec.name) })
@@ -63,20 +77,26 @@ impl Signer {
             (true, Some(t)) if t < 0 || t as u64 > MAX_TIMESTAMP => {
                 return Err(Error::InvalidArgument { reason: format!("timestamp {t} is not unix seconds") })
             }
-            (true, Some(t)) => Some(t.to_string()),
+            (true, Some(t)) => Some(format_timestamp(spec.timestamp_format, t)),
         };
-        let tag = mac_signed_content(self.key.clone(), self.scheme.segments(), id, ts_text.as_deref(), body);
+        let content = Content { id, timestamp: ts_text.as_deref(), token: None, body };
+        let tag = mac_signed_content(self.key.clone(), self.scheme.segments(), &content);
         let encoded = match spec.encoding {
             Encoding::Hex => hex::encode(tag.as_slice()),
             Encoding::Base64 => STANDARD.encode(tag.as_slice()),
             Encoding::Base64url => URL_SAFE.encode(tag.as_slice()),
         };
         let signature = match spec.signature_format {
-            SignatureFormat::Single => format!("{}{encoded}", spec.prefix),
             SignatureFormat::List => format!("{},{}{encoded}", spec.signature_version, spec.prefix),
-            SignatureFormat::Kv => {
-                format!("t={},{}={}{encoded}", ts_text.as_deref().unwrap_or_default(), spec.signature_version, spec.prefix)
-            }
+            SignatureFormat::Kv => format!(
+                "{}={}{}{}={}{encoded}",
+                spec.timestamp_key,
+                ts_text.as_deref().unwrap_or_default(),
+                spec.kv_separator,
+                spec.signature_version,
+                spec.prefix
+            ),
+            _ => format!("{}{encoded}", spec.prefix),
         };
         let mut headers = Vec::with_capacity(3);
         if let (Some(name), Some(id)) = (&spec.id_header, id) {
@@ -104,6 +124,32 @@ impl Signer {
             }
         }
         out
+    }
+}
+
+impl Signer {
+    /// The header value of a shared-token scheme: the token, or `Basic <base64(token)>`.
+    fn token_header(&self) -> Result<String> {
+        let token = self.token.as_ref().map(Secret::expose_bytes).unwrap_or_default();
+        match self.scheme.spec().signature_format {
+            SignatureFormat::Basic => Ok(format!("Basic {}", STANDARD.encode(token))),
+            _ => {
+                String::from_utf8(token.to_vec()).map_err(|_| Error::InvalidArgument { reason: "a header token must be UTF-8 text".into() })
+            }
+        }
+    }
+}
+
+/// A unix-seconds timestamp written the way the scheme's senders write it.
+fn format_timestamp(format: TimestampFormat, t: i64) -> String {
+    match format {
+        TimestampFormat::UnixMs => format!("{t}000"),
+        TimestampFormat::Rfc3339 => {
+            // In range (checked by the caller), so the conversion cannot fail.
+            let d = time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute(), d.second())
+        }
+        _ => t.to_string(),
     }
 }
 

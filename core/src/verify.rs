@@ -15,8 +15,11 @@ use arrayvec::ArrayVec;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::scheme::{
-    parse_signature_header_into, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
+    parse_signature_header_into, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS,
+    MAX_SIGNATURES,
 };
+
+mod extended;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
@@ -497,6 +500,9 @@ impl Verifier {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
+        if self.scheme.extended() {
+            return extended::check(self, headers, body, now);
+        }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
         let mut parsed = ParsedHeader::default();
         parse_signature_header_into(self.scheme.spec(), &set.signature, sig_value, &mut parsed)?;
@@ -512,7 +518,8 @@ impl Verifier {
         let keyring = self.live_keyring();
         let mut tags = ArrayVec::new();
         self.decode_signatures(&keyring, &set.signature, &parsed, &mut tags)?;
-        let matched = compare(&keyring, self.scheme.segments(), &tags, message_id, timestamp.map(|(_, text)| text), body);
+        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body };
+        let matched = compare(&keyring, self.scheme.segments(), &tags, &content);
         Ok(Checked {
             set_index,
             set,
@@ -522,6 +529,23 @@ impl Verifier {
             secrets: keyring.len(),
             matched,
         })
+    }
+
+    /// A shared-token scheme: the header value is compared with every configured token.
+    /// Lookup errors are re-worded so that no part of the presented value (perhaps the token with a
+    /// typo) reaches an error, a log or a response.
+    #[cold]
+    fn check_token<'s, 'h, H: Headers + ?Sized>(&'s self, headers: &'h H) -> Result<Checked<'s, 'h>> {
+        let (set_index, set, value) = self.find_signature_header(headers).map_err(|e| match e {
+            Error::MalformedHeader { header, .. } => Error::malformed(
+                &header,
+                "the value is unusable (repeated, longer than 16 KiB, or not visible ASCII); a token header is never quoted",
+            ),
+            other => other,
+        })?;
+        let keyring = self.live_keyring();
+        let matched = token_matches(&keyring, self.scheme.spec().signature_format, &set.signature, value)?;
+        Ok(Checked { set_index, set, message_id: None, timestamp: None, signatures: 1, secrets: keyring.len(), matched })
     }
 
     /// The first header set whose signature header is present.
@@ -550,6 +574,7 @@ impl Verifier {
                 return Err(Error::malformed(&set.signature, "no `t=` timestamp in the header"));
             }
         };
+        // Unix seconds here: other formats take the extended path (`Scheme::extended`).
         Ok(Some((parse_timestamp(source, text)?, text)))
     }
 
@@ -581,12 +606,22 @@ impl Verifier {
     }
 }
 
+/// The values a template's placeholders stand for.
+#[derive(Clone, Copy)]
+pub(crate) struct Content<'a> {
+    pub id: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    /// The `{token}` body field (Mailgun).
+    pub token: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
 /// Every tag against every key, with no early exit; returns the first matching key's index.
-fn compare(keyring: &Keyring, segments: &[Segment], tags: &[Tag], id: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Option<usize> {
+fn compare(keyring: &Keyring, segments: &[Segment], tags: &[Tag], content: &Content<'_>) -> Option<usize> {
     let mut found = subtle::Choice::from(0);
     let mut index = 0u32;
     for (i, key) in keyring.keys().iter().enumerate() {
-        let expected = mac_signed_content(key.clone(), segments, id, timestamp, body);
+        let expected = mac_signed_content(key.clone(), segments, content);
         let mut this_key = subtle::Choice::from(0);
         for tag in tags {
             // Word-wise constant-time compare (no early exit), then folded without branches.
@@ -604,23 +639,21 @@ fn compare(keyring: &Keyring, segments: &[Segment], tags: &[Tag], id: Option<&st
 /// construction and on rotation (at least one secret; each already decoded by
 /// [`Scheme::parse_secret`] or built from raw bytes).
 fn keyring(scheme: &Scheme, secrets: &[Secret]) -> Result<Keyring> {
+    if scheme.spec().signature_format.is_token() {
+        return Keyring::tokens(secrets);
+    }
     Keyring::new(scheme.spec().algorithm, secrets)
 }
 
 /// Feeds the signed content (template segments) into a keyed MAC without concatenating.
-pub(crate) fn mac_signed_content(
-    mut mac: KeyedMac,
-    segments: &[Segment],
-    id: Option<&str>,
-    timestamp: Option<&str>,
-    body: &[u8],
-) -> crate::secret::Tag {
+pub(crate) fn mac_signed_content(mut mac: KeyedMac, segments: &[Segment], content: &Content<'_>) -> crate::secret::Tag {
     for segment in segments {
         match segment {
             Segment::Literal(bytes) => mac.update(bytes),
-            Segment::Id => mac.update(id.unwrap_or_default().as_bytes()),
-            Segment::Timestamp => mac.update(timestamp.unwrap_or_default().as_bytes()),
-            Segment::Body => mac.update(body),
+            Segment::Id => mac.update(content.id.unwrap_or_default().as_bytes()),
+            Segment::Timestamp => mac.update(content.timestamp.unwrap_or_default().as_bytes()),
+            Segment::Body => mac.update(content.body),
+            Segment::Token => mac.update(content.token.unwrap_or_default().as_bytes()),
         }
     }
     mac.finish()

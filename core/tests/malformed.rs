@@ -387,6 +387,11 @@ fn secrets_never_appear_in_errors_debug_or_diagnose() {
         for e in [signer.sign(body, Some("a\nb"), Some(NOW)).err(), signer.sign(body, None, None).err()].into_iter().flatten() {
             print("signer error", format!("{e} | {e:?}"));
         }
+        if scheme.spec().signature_pointer.is_some() {
+            // The signature is in the body (mailgun): nothing to sign as headers. Its leak checks
+            // are in core/tests/security_catalog.rs.
+            continue;
+        }
         let good = signer.sign(body, Some("msg_1"), Some(NOW)).unwrap();
         // Requests that fail every way a request can fail.
         let sig_header = scheme.spec().signature_header.clone();

@@ -17,7 +17,7 @@ export type HeadersInput =
   | string[];
 
 /** Where an event envelope field comes from (see spec/schemes.md). */
-export type FieldSource = string | { header?: string; pointer?: string; suffix_pointer?: string } | FieldSource[];
+export type FieldSource = string | { header?: string; pointer?: string; value?: string; suffix_pointer?: string } | FieldSource[];
 
 /** A custom scheme spec; same snake_case keys as core/presets/*.json. */
 export interface SchemeSpec {
@@ -26,15 +26,28 @@ export interface SchemeSpec {
   algorithm?: 'sha1' | 'sha256' | 'sha512';
   encoding?: 'hex' | 'base64' | 'base64url';
   prefix?: string;
-  signature_format?: 'single' | 'list' | 'kv';
+  signature_format?: 'single' | 'list' | 'kv' | 'token' | 'basic';
   signed_content?: string;
   timestamp_header?: string | null;
   id_header?: string | null;
-  secret_encoding?: 'utf8' | 'whsec';
+  secret_encoding?: 'utf8' | 'whsec' | 'hex';
+  timestamp_format?: 'unix' | 'unix_ms' | 'rfc3339';
+  kv_separator?: string;
+  timestamp_key?: string;
+  extra_signature_headers?: string[];
+  signature_pointer?: string | null;
+  timestamp_pointer?: string | null;
+  token_pointer?: string | null;
   tolerance_seconds?: number | null;
   signature_version?: string;
   header_aliases?: Array<{ signature_header: string; timestamp_header?: string | null; id_header?: string | null }>;
-  event?: { id?: FieldSource | null; type?: FieldSource | null; timestamp?: FieldSource | null; data?: string };
+  event?: {
+    id?: FieldSource | null;
+    type?: FieldSource | null;
+    timestamp?: FieldSource | null;
+    data?: string;
+    timestamp_format?: 'auto' | 'unix' | 'unix_ms' | 'rfc3339';
+  };
   /**
    * What identifies a delivery (default: the event id when the signature covers it, else a SHA-256
    * digest of the signed content). A header that is not signed here lets a captured delivery be
@@ -57,7 +70,21 @@ export type PresetName =
   | 'razorpay'
   | 'sentry'
   | 'typeform'
-  | 'woocommerce';
+  | 'woocommerce'
+  | 'paddle'
+  | 'box'
+  | 'docusign'
+  | 'gitlab'
+  | 'telegram'
+  | 'okta'
+  | 'lemonsqueezy'
+  | 'xero'
+  | 'zoom'
+  | 'meta'
+  | 'linear'
+  | 'mailgun'
+  | 'zendesk'
+  | 'sanity';
 
 export interface VerifierOptions {
   /** A preset name or a custom spec object. */

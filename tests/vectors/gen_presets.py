@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Generates presets.json: the vectors of the data-only provider presets added for issue 19
-(calendly, intercom, quickbooks, razorpay, sentry, typeform, woocommerce).
+(calendly, intercom, quickbooks, razorpay, sentry, typeform, woocommerce), and of the presets the
+scheme engine's extensions unlocked (paddle, box, docusign, gitlab, telegram, okta, lemonsqueezy,
+xero, zoom, meta, linear, mailgun, zendesk, sanity; ENGINE_SENDERS).
 
 Standard library only (hmac, hashlib, base64, json). It never imports or runs hookverify: the
 signing rules below are transcribed by hand from the research catalog of issue 19 (per-sender facts
@@ -240,6 +242,716 @@ UPSTREAM = json.loads(r"""
 """)
 
 
+# ---- Presets the scheme engine unlocked (issue 19 items 1 and 4) ---------------------------------
+# How each of them signs (catalog section 2), by hand; each recipe returns whether the request's
+# credential matches `secret` (the window is not part of it: window cases name their code).
+
+def _b64(tag):
+    return base64.b64encode(tag).decode("ascii")
+
+
+def _hm(secret, message):
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+
+
+def _lower(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _paddle(secret, h, body):
+    pairs = [p.split("=", 1) for p in h["paddle-signature"].split(";")]
+    ts = [v for k, v in pairs if k == "ts"][0]
+    want = _hm(secret, ts.encode() + b":" + body).hex()
+    return any(hmac.compare_digest(want, v) for k, v in pairs if k == "h1")
+
+
+def _box(secret, h, body):
+    want = _b64(_hm(secret, body + h["box-delivery-timestamp"].encode()))
+    return any(hmac.compare_digest(want, h.get(k, "")) for k in ("box-signature-primary", "box-signature-secondary"))
+
+
+def _docusign(secret, h, body):
+    want = _b64(_hm(secret, body))
+    return any(hmac.compare_digest(want, v) for k, v in h.items() if k.startswith("x-docusign-signature-"))
+
+
+def _token(header):
+    return lambda secret, h, body: hmac.compare_digest(h.get(header, "").encode(), secret.encode())
+
+
+def _mailgun(secret, h, body):
+    sig = json.loads(body)["signature"]
+    return hmac.compare_digest(_hm(secret, (sig["timestamp"] + sig["token"]).encode()).hex(), sig["signature"])
+
+
+def _sanity(secret, h, body):
+    pairs = dict(p.split("=", 1) for p in h["sanity-webhook-signature"].split(","))
+    want = base64.urlsafe_b64encode(_hm(secret, pairs["t"].encode() + b"." + body)).decode().rstrip("=")
+    return hmac.compare_digest(want, pairs["v1"])
+
+
+ENGINE_SENDERS = {
+    "paddle": {"header": "Paddle-Signature", "dedup": "signed_id", "check": _paddle,
+               "facts": "[C] PaddleHQ/paddle-node-sdk webhooks-validator test: `Paddle-Signature: ts=<unix>;h1=<hex HMAC-SHA256(secret, ts + ':' + raw body)>[;h1=…]`, "
+                        "unknown keys (h2) ignored; the SDK accepts 5 s of age (the preset's window is 5 s either way)"},
+    "box": {"header": "BOX-SIGNATURE-PRIMARY", "dedup": "signed_id", "check": _box,
+            "facts": "[C] box/developer.box.com signatures-v2.md: BOX-SIGNATURE-PRIMARY / -SECONDARY = base64 HMAC-SHA256(key, raw body + BOX-DELIVERY-TIMESTAMP), "
+                     "one key each; the timestamp is RFC 3339; reject if older than 10 minutes; BOX-DELIVERY-ID changes on retry"},
+    "docusign": {"header": "X-DocuSign-Signature-1", "dedup": "signed_id", "check": _docusign,
+                 "facts": "[C] https://developers.docusign.com/platform/webhooks/connect/validate: X-DocuSign-Signature-1…N = base64 HMAC-SHA256(Connect key N, raw body), "
+                          "one header per active key; the key is used as its UTF-8 text"},
+    "gitlab": {"header": "X-Gitlab-Token", "dedup": "digest", "check": _token("x-gitlab-token"),
+               "facts": "[P] https://docs.gitlab.com/user/project/integrations/webhooks/: `X-Gitlab-Token` carries the configured secret token (no MAC); "
+                        "X-Gitlab-Event-UUID and X-Gitlab-Event are headers"},
+    "telegram": {"header": "X-Telegram-Bot-Api-Secret-Token", "dedup": "signed_id", "check": _token("x-telegram-bot-api-secret-token"),
+                 "facts": "[P] https://core.telegram.org/bots/api#setwebhook: `X-Telegram-Bot-Api-Secret-Token` equals the secret_token given to setWebhook (no MAC)"},
+    "okta": {"header": "Authorization", "dedup": "signed_id", "check": _token("authorization"),
+             "facts": "[P] https://developer.okta.com/docs/concepts/event-hooks/: the configured header (default Authorization) carries a static secret (no MAC)"},
+    "lemonsqueezy": {"header": "X-Signature", "dedup": "digest", "check": lambda s, h, b: hmac.compare_digest(_hm(s, b).hex(), h["x-signature"]),
+                     "facts": "[P] https://docs.lemonsqueezy.com/help/webhooks/signing-requests: `X-Signature: <hex HMAC-SHA256(secret, raw body)>`; no event id documented"},
+    "xero": {"header": "x-xero-signature", "dedup": "digest", "check": lambda s, h, b: hmac.compare_digest(_b64(_hm(s, b)), h["x-xero-signature"]),
+             "facts": "[P] https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/: `x-xero-signature: <base64 HMAC-SHA256(webhook key as text, raw body)>`; no event id"},
+    "zoom": {"header": "x-zm-signature", "dedup": "digest",
+             "check": lambda s, h, b: hmac.compare_digest("v0=" + _hm(s, b"v0:" + h["x-zm-request-timestamp"].encode() + b":" + b).hex(), h["x-zm-signature"]),
+             "facts": "[S] https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events: `x-zm-signature: v0=<hex HMAC-SHA256(secret token, 'v0:' + x-zm-request-timestamp + ':' + body)>`; no event id"},
+    "meta": {"header": "X-Hub-Signature-256", "dedup": "digest", "check": lambda s, h, b: hmac.compare_digest("sha256=" + _hm(s, b).hex(), h["x-hub-signature-256"]),
+             "facts": "[C] https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/create-webhook-endpoint: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`; no event id per delivery"},
+    "linear": {"header": "Linear-Signature", "dedup": "digest", "check": lambda s, h, b: hmac.compare_digest(_hm(s, b).hex(), h["linear-signature"]),
+               "facts": "[C] linear/linear packages/sdk LinearWebhooks: `Linear-Signature: <hex HMAC-SHA256(secret, raw body)>`; [P] the body's webhookTimestamp (ms) must be within 60 s; "
+                        "Linear-Delivery is an unsigned header"},
+    "mailgun": {"header": "", "dedup": "configured_signed", "check": _mailgun,
+                "facts": "[C] mailgun/mailgun-php WebhookTest: signature.signature = hex HMAC-SHA256(signing key, signature.timestamp + signature.token); "
+                         "the event-data is NOT signed"},
+    "zendesk": {"header": "X-Zendesk-Webhook-Signature", "dedup": "digest",
+                "check": lambda s, h, b: hmac.compare_digest(_b64(_hm(s, b + h["x-zendesk-webhook-signature-timestamp"].encode())), h["x-zendesk-webhook-signature"]),
+                "facts": "[C] https://developer.zendesk.com/documentation/event-connectors/webhooks/verifying/ (worked example): base64 HMAC-SHA256(secret as text, body + timestamp), "
+                         "timestamp RFC 3339 in X-Zendesk-Webhook-Signature-Timestamp; the main webhooks page writes TIMESTAMP + BODY (conflict, see spec/schemes.md)"},
+    "sanity": {"header": "sanity-webhook-signature", "dedup": "digest", "check": _sanity,
+               "facts": "[C] sanity-io/webhook-toolkit signature test: `sanity-webhook-signature: t=<unix ms>,v1=<base64url, no padding, HMAC-SHA256(secret, t + '.' + body)>`; no window in the toolkit"},
+}
+
+ENGINE_UPSTREAM = json.loads(r"""
+[
+ {
+  "preset": "paddle",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "PaddleHQ/paddle-node-sdk",
+   "path": "src/__tests__/notifications/webhooks-validator.node.test.ts",
+   "commit": "06639b55a9dc13d18d38251645eff915f42bd7c3",
+   "note": "Valid signature; SDK clock faked to 11/01/2023 (=1698796800 if interpreted as UTC; jest date string is local time)"
+  },
+  "secret": "VALID_SECRET",
+  "headers": {
+   "Paddle-Signature": "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"
+  },
+  "body": "{\"data\": [\"1\", \"2\"]}",
+  "body_note": "exact string, no trailing newline",
+  "now": 1698796800,
+  "recompute_note": "sig_match=True in_window(SDK 5 s, age-only)=True",
+  "id": "paddle-000"
+ },
+ {
+  "preset": "paddle",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "PaddleHQ/paddle-node-sdk",
+   "path": "src/__tests__/notifications/webhooks-validator.node.test.ts",
+   "commit": "06639b55a9dc13d18d38251645eff915f42bd7c3",
+   "note": "two h1 entries and an unknown h2 key, which must be ignored"
+  },
+  "secret": "VALID_SECRET",
+  "headers": {
+   "Paddle-Signature": "ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH"
+  },
+  "body": "{\"data\": \"value\"}",
+  "body_note": "exact string, no trailing newline",
+  "now": 1698796800,
+  "recompute_note": "sig_match=True in_window(SDK 5 s, age-only)=True",
+  "id": "paddle-001"
+ },
+ {
+  "preset": "paddle",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "PaddleHQ/paddle-node-sdk",
+   "path": "src/__tests__/notifications/webhooks-validator.node.test.ts",
+   "commit": "06639b55a9dc13d18d38251645eff915f42bd7c3",
+   "note": "wrong secret"
+  },
+  "secret": "INVALID_VALID_SECRET",
+  "headers": {
+   "Paddle-Signature": "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"
+  },
+  "body": "{\"data\": [\"1\", \"2\"]}",
+  "body_note": "exact string, no trailing newline",
+  "now": 1698796800,
+  "recompute_note": "sig_match=False in_window(SDK 5 s, age-only)=True",
+  "id": "paddle-002"
+ },
+ {
+  "preset": "paddle",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "PaddleHQ/paddle-node-sdk",
+   "path": "src/__tests__/notifications/webhooks-validator.node.test.ts",
+   "commit": "06639b55a9dc13d18d38251645eff915f42bd7c3",
+   "note": "body re-formatted (extra spaces)"
+  },
+  "secret": "VALID_SECRET",
+  "headers": {
+   "Paddle-Signature": "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"
+  },
+  "body": "{ \"data\": [ \"1\", \"2\" ]}",
+  "body_note": "exact string, no trailing newline",
+  "now": 1698796800,
+  "recompute_note": "sig_match=False in_window(SDK 5 s, age-only)=True",
+  "id": "paddle-003"
+ },
+ {
+  "preset": "paddle",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "PaddleHQ/paddle-node-sdk",
+   "path": "src/__tests__/notifications/webhooks-validator.node.test.ts",
+   "commit": "06639b55a9dc13d18d38251645eff915f42bd7c3",
+   "note": "at +5 s: accepted (SDK limit 5 s inclusive)"
+  },
+  "secret": "VALID_SECRET",
+  "headers": {
+   "Paddle-Signature": "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"
+  },
+  "body": "{\"data\": [\"1\", \"2\"]}",
+  "body_note": "exact string, no trailing newline",
+  "now": 1698796805,
+  "recompute_note": "sig_match=True in_window(SDK 5 s, age-only)=True",
+  "id": "paddle-004"
+ },
+ {
+  "preset": "paddle",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "PaddleHQ/paddle-node-sdk",
+   "path": "src/__tests__/notifications/webhooks-validator.node.test.ts",
+   "commit": "06639b55a9dc13d18d38251645eff915f42bd7c3",
+   "note": "at +6 s: rejected by the SDK's 5 s window"
+  },
+  "secret": "VALID_SECRET",
+  "headers": {
+   "Paddle-Signature": "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"
+  },
+  "body": "{\"data\": [\"1\", \"2\"]}",
+  "body_note": "exact string, no trailing newline",
+  "now": 1698796806,
+  "recompute_note": "sig_match=True in_window(SDK 5 s, age-only)=False",
+  "id": "paddle-005"
+ },
+ {
+  "preset": "box",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "box/box-python-sdk",
+   "path": "test/unit/object/test_webhook.py (test_validate_message), found by exact-string search; index id 42642728905",
+   "note": "SDK serialises the dict compactly (separators ',' ':'), key order as written; recomputed with the compact form"
+  },
+  "secret": {
+   "primary": "SamplePrimaryKey",
+   "secondary": "SampleSecondaryKey"
+  },
+  "secret_note": "UTF-8; one key per header",
+  "headers": {
+   "box-delivery-id": "f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f",
+   "box-delivery-timestamp": "2020-01-01T00:00:00-07:00",
+   "box-signature-algorithm": "HmacSHA256",
+   "box-signature-primary": "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI=",
+   "box-signature-secondary": "v+1CD1Jdo3muIcbpv5lxxgPglOqMfsNHPV899xWYydo=",
+   "box-signature-version": "1"
+  },
+  "body": "{\"type\":\"webhook_event\",\"webhook\":{\"id\":\"1234567890\"},\"trigger\":\"FILE.UPLOADED\",\"source\":{\"id\":\"1234567890\",\"type\":\"file\",\"name\":\"Test.txt\"}}",
+  "body_note": "compact JSON, no trailing newline",
+  "id": "box-045",
+  "now_note": "2020-01-01T07:00:00Z (the SDK test did not pin time; Box docs: reject if older than 10 minutes)"
+ },
+ {
+  "preset": "docusign",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "X-DocuSign-Signature-N: base64 HMAC-SHA256(key_N, raw body), one header per active key; valid if any matches"
+  },
+  "secret": [
+   "hv19_72d77ceb89a67e7b1a124faea39fc1da"
+  ],
+  "secret_note": "receiver holds only the new key; header 1 is signed with an old key the receiver no longer has",
+  "headers": {
+   "X-DocuSign-Signature-1": "6soOk9eKNJUAnrpug4N2a+A4/uHl099qf6hoe1oqSys=",
+   "X-DocuSign-Signature-2": "AxRe1gqNUWHCfBAaQGBYj07TAmHp8XhoGGz5D0raaKw=",
+   "x-authorization-digest": "HMACSHA256"
+  },
+  "body": "{\"event\":\"envelope-completed\",\"apiVersion\":\"v2.1\",\"uri\":\"/restapi/v2.1/accounts/1/envelopes/2\",\"retryCount\":0,\"configurationId\":1,\"generatedDateTime\":\"2026-12-01T00:00:00.0000000Z\",\"data\":{\"envelopeId\":\"2\"}}",
+  "other_key": "hv19_bd3805aa1dd806f401ab7d01fd430ff5",
+  "id": "docusign-071"
+ },
+ {
+  "preset": "gitlab",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "X-Gitlab-Token equals the configured token (constant-time); no MAC"
+  },
+  "secret": "hv19_daf29f69bcf3f05e88c859dc8e57e3b6",
+  "headers": {
+   "X-Gitlab-Token": "hv19_daf29f69bcf3f05e88c859dc8e57e3b6",
+   "X-Gitlab-Event": "Push Hook",
+   "X-Gitlab-Event-UUID": "a8b2f1a0-0000-4000-8000-000000000001"
+  },
+  "body": "{\"object_kind\":\"push\",\"ref\":\"refs/heads/main\"}",
+  "id": "gitlab-092"
+ },
+ {
+  "preset": "gitlab",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "wrong token"
+  },
+  "secret": "hv19_daf29f69bcf3f05e88c859dc8e57e3b6",
+  "headers": {
+   "X-Gitlab-Token": "hv19_daf29f69bcf3f05e88c859dc8e57e3b"
+  },
+  "body": "{\"object_kind\":\"push\"}",
+  "id": "gitlab-093"
+ },
+ {
+  "preset": "telegram",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "X-Telegram-Bot-Api-Secret-Token equals the secret_token given to setWebhook (1-256 chars of A-Z a-z 0-9 _ -); no MAC"
+  },
+  "secret": "hv19_e43a77c6c5f2001e27198a6c6f5cf7899572f0b5",
+  "headers": {
+   "X-Telegram-Bot-Api-Secret-Token": "hv19_e43a77c6c5f2001e27198a6c6f5cf7899572f0b5"
+  },
+  "body": "{\"update_id\":10000,\"message\":{\"message_id\":1,\"date\":1764547200,\"chat\":{\"id\":1,\"type\":\"private\"},\"text\":\"/start\"}}",
+  "id": "telegram-094"
+ },
+ {
+  "preset": "okta",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "event delivery: constant-time compare of the configured header (default name Authorization) with the configured secret; no MAC"
+  },
+  "secret": "hv19_25351c4b69a1584031ca6886f544c0fe",
+  "headers": {
+   "Authorization": "hv19_25351c4b69a1584031ca6886f544c0fe"
+  },
+  "body": "{\"eventType\":\"com.okta.event_hook\",\"eventTypeVersion\":\"1.0\",\"data\":{\"events\":[]}}",
+  "id": "okta-090"
+ },
+ {
+  "preset": "okta",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "same with a wrong token"
+  },
+  "secret": "hv19_25351c4b69a1584031ca6886f544c0fe",
+  "headers": {
+   "Authorization": "hv19_25351c4b69a1584031ca6886f544c0fex"
+  },
+  "body": "{\"eventType\":\"com.okta.event_hook\"}",
+  "id": "okta-091"
+ },
+ {
+  "preset": "lemonsqueezy",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "<hex HMAC-SHA256(secret utf8, raw body)>"
+  },
+  "secret": "hv19_193f7b34822f420043ccc18a73b729af",
+  "headers": {
+   "X-Signature": "d193b61ace72e31e3518aceb6e6db22fa7bf23ab730922506914c3e474946fe6",
+   "X-Event-Name": "order_created"
+  },
+  "body": "{\"meta\":{\"event_name\":\"order_created\"},\"data\":{\"type\":\"orders\",\"id\":\"1\"}}",
+  "id": "lemonsqueezy-061"
+ },
+ {
+  "preset": "xero",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "<base64 HMAC-SHA256(secret utf8, raw body)>"
+  },
+  "secret": "hv19_b2f4642ebb0e86a6c8c15f73f457c54a",
+  "headers": {
+   "x-xero-signature": "74wJKUR7J1sYtyrGKIXx7UzgM/zyLuQS7tbjlhY1mwc="
+  },
+  "body": "{\"events\":[],\"firstEventSequence\":0,\"lastEventSequence\":0,\"entropy\":\"KSJLQXGHTJCEXNVKQQAS\"}",
+  "note": "Intent-to-Receive shaped body (empty events)",
+  "id": "xero-066"
+ },
+ {
+  "preset": "zoom",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "x-zm-signature: v0=<hex HMAC-SHA256(secret token, 'v0:' + x-zm-request-timestamp + ':' + body)>"
+  },
+  "secret": "hv19_cf861f0990bc55d92edbc9a227e29fad",
+  "headers": {
+   "x-zm-request-timestamp": "1764547200",
+   "x-zm-signature": "v0=f3c70d55cff36b7a7b27f8bd884476f76d3507c00e83de10e6791a428f649258"
+  },
+  "body": "{\"event\":\"meeting.started\",\"event_ts\":1764547200000,\"payload\":{\"account_id\":\"A\",\"object\":{\"id\":\"1\"}}}",
+  "now": 1764547200,
+  "id": "zoom-073"
+ },
+ {
+  "preset": "zoom",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "handshake: endpoint.url_validation is itself signed like any event; reply 200 JSON {plainToken, encryptedToken: hex HMAC-SHA256(secret, plainToken)}"
+  },
+  "secret": "hv19_cf861f0990bc55d92edbc9a227e29fad",
+  "headers": {
+   "x-zm-request-timestamp": "1764547200",
+   "x-zm-signature": "v0=9ba1a0358a01013ce27f88e3b03776e7312ffd73d1a1c009a1bd5cdc89f561b1"
+  },
+  "body": "{\"payload\":{\"plainToken\":\"qgg8vlvZRS6UYooatFL8Aw\"},\"event_ts\":1764547200000,\"event\":\"endpoint.url_validation\"}",
+  "now": 1764547200,
+  "id": "zoom-074"
+ },
+ {
+  "preset": "meta",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "sha256=<hex HMAC-SHA256(secret utf8, raw body)>"
+  },
+  "secret": "hv19_f0b144899b8aae0f7ef75b8c5689ed63",
+  "headers": {
+   "X-Hub-Signature-256": "sha256=9bf27a68eb72b8ffc05f8fd0d7c117c998dbe421c38b349c487e60b968249d5a"
+  },
+  "body": "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"102290129340398\",\"changes\":[{\"value\":{\"messaging_product\":\"whatsapp\"},\"field\":\"messages\"}]}]}",
+  "id": "meta-057"
+ },
+ {
+  "preset": "linear",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "Linear-Signature: <hex HMAC-SHA256(secret, raw body)>; replay window from body field webhookTimestamp (ms), SDK +-60 s"
+  },
+  "secret": "hv19_37bcd8ba8a79edc887d717a743e45a49",
+  "headers": {
+   "Linear-Signature": "e6e7cabf1789fec420d227a021f43a9ff059b3e3a21058db4453e274e89ebda4",
+   "Linear-Delivery": "6a1b9d2e-0000-4000-8000-000000000001",
+   "Linear-Event": "Comment"
+  },
+  "body": "{\"action\":\"create\",\"type\":\"Comment\",\"data\":{\"id\":\"2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9\"},\"url\":\"https://linear.app/issue/LIN-1778\",\"createdAt\":\"2026-12-01T00:00:00.000Z\",\"webhookTimestamp\":1764547200000,\"webhookId\":\"w1\"}",
+  "now_ms": 1764547230000,
+  "id": "linear-075"
+ },
+ {
+  "preset": "linear",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "same request, verified 61 s after webhookTimestamp"
+  },
+  "secret": "hv19_37bcd8ba8a79edc887d717a743e45a49",
+  "headers": {
+   "Linear-Signature": "e6e7cabf1789fec420d227a021f43a9ff059b3e3a21058db4453e274e89ebda4"
+  },
+  "body": "{\"action\":\"create\",\"type\":\"Comment\",\"data\":{\"id\":\"2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9\"},\"url\":\"https://linear.app/issue/LIN-1778\",\"createdAt\":\"2026-12-01T00:00:00.000Z\",\"webhookTimestamp\":1764547200000,\"webhookId\":\"w1\"}",
+  "now_ms": 1764547261000,
+  "id": "linear-076"
+ },
+ {
+  "preset": "mailgun",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "mailgun/mailgun-php",
+   "path": "tests/Api/WebhookTest.php",
+   "commit": "03357e252afef437fff1d5b6966b7e609f18e613",
+   "note": "testVerifyWebhookGood; the SDK test passes timestamp/token/signature directly; the JSON envelope here is built for this vector"
+  },
+  "secret": "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+  "secret_note": "the webhook signing key (here an old-style 'key-' API key), UTF-8",
+  "headers": {},
+  "body": "{\"signature\":{\"timestamp\":\"1403645220\",\"token\":\"5egbgr1vjgqxtrnp65xfznchgdccwh5d6i09vijqi3whgowmn6\",\"signature\":\"9cfc5c41582e51246e73c88d34db3af0a3a2692a76fbab81492842f000256d33\"},\"event-data\":{\"event\":\"delivered\",\"id\":\"test\"}}",
+  "tolerance_note": "the SDK test has no window; a preset with a window needs now≈1403645220",
+  "id": "mailgun-042"
+ },
+ {
+  "preset": "mailgun",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "mailgun/mailgun-php",
+   "path": "tests/Api/WebhookTest.php",
+   "commit": "03357e252afef437fff1d5b6966b7e609f18e613",
+   "note": "testVerifyWebhookBad (other token); the SDK test passes timestamp/token/signature directly; the JSON envelope here is built for this vector"
+  },
+  "secret": "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+  "secret_note": "the webhook signing key (here an old-style 'key-' API key), UTF-8",
+  "headers": {},
+  "body": "{\"signature\":{\"timestamp\":\"1403645220\",\"token\":\"owyldpe6nxhmrn78epljl6bj0orrki1u3d2v5e6cnlmmuox8jr\",\"signature\":\"9cfc5c41582e51246e73c88d34db3af0a3a2692a76fbab81492842f000256d33\"},\"event-data\":{\"event\":\"delivered\",\"id\":\"test\"}}",
+  "tolerance_note": "the SDK test has no window; a preset with a window needs now≈1403645220",
+  "id": "mailgun-043"
+ },
+ {
+  "preset": "mailgun",
+  "source": {
+   "kind": "computed",
+   "note": "no fixed published vector found; generated with CPython hmac/hashlib/cryptography for a key generated here (sha256('hookverify-issue19:'+preset) derived, recorded below)",
+   "recipe": "body field signature.signature = hex HMAC-SHA256(signing key, signature.timestamp + signature.token); nothing else of the body is signed"
+  },
+  "secret": "hv19_35d565d55ed50ec2496cd89af2ed1d73",
+  "headers": {
+   "Content-Type": "application/json"
+  },
+  "body": "{\"signature\":{\"timestamp\":\"1764547200\",\"token\":\"d2271d12299f6592d9d44cd9d250f0704e4674c30d79d07c47\",\"signature\":\"49dc1337b4ad65a49e8c50051f43e427f6fcc315985142231cbbcf7a30521904\"},\"event-data\":{\"event\":\"delivered\",\"id\":\"CPgfbmQMTCKtHW6uIWtuVe\",\"timestamp\":1764547199.5}}",
+  "now": 1764547200,
+  "note": "the event-data is NOT covered by the signature; a captured (timestamp, token, signature) triple can be attached to any event-data",
+  "id": "mailgun-096"
+ },
+ {
+  "preset": "zendesk",
+  "source": {
+   "kind": "provider-docs",
+   "url": "https://developer.zendesk.com/documentation/event-connectors/webhooks/verifying/",
+   "note": "NodeJS example on the event-connectors version of the page (formula shown there: base64(HMACSHA256((BODY)(TIMESTAMP)))). The main page https://developer.zendesk.com/documentation/webhooks/verifying/ says base64(HMACSHA256(TIMESTAMP + BODY)) and uses a different example secret."
+  },
+  "secret": "HRkRd4BeOAoUkfZr-mhauJT64rvBASlJRoIyPsd3zeA=",
+  "secret_note": "used as the UTF-8 string, NOT base64-decoded (decoding does not reproduce)",
+  "headers": {
+   "X-Zendesk-Webhook-Signature": "tRDSF7URY8BLCDlaBcQ7FHu051Zk+aAB0NKMP53teMw=",
+   "X-Zendesk-Webhook-Signature-Timestamp": "2021-07-25T10:00:00Z"
+  },
+  "body": "{\"say\": \"hello\"}",
+  "recompute_note": "reproduces ONLY as HMAC(secret_utf8, body + timestamp); ts+body gives Rry/4TtIdFya..., base64-decoded key gives neither",
+  "id": "zendesk-049"
+ },
+ {
+  "preset": "sanity",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "sanity-io/webhook-toolkit",
+   "path": "test/signature.test.ts",
+   "commit": "0753ed1948ba318023237109530f6a2799091e6e",
+   "note": "isValidSignature valid"
+  },
+  "secret": "test",
+  "headers": {
+   "sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"
+  },
+  "body": "{\"_id\":\"resume\"}",
+  "tolerance_note": "toolkit applies no timestamp window",
+  "id": "sanity-037"
+ },
+ {
+  "preset": "sanity",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "sanity-io/webhook-toolkit",
+   "path": "test/signature.test.ts",
+   "commit": "0753ed1948ba318023237109530f6a2799091e6e",
+   "note": "timestamp changed by 1 ms"
+  },
+  "secret": "test",
+  "headers": {
+   "sanity-webhook-signature": "t=1633519811128,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"
+  },
+  "body": "{\"_id\":\"resume\"}",
+  "tolerance_note": "toolkit applies no timestamp window",
+  "id": "sanity-038"
+ },
+ {
+  "preset": "sanity",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "sanity-io/webhook-toolkit",
+   "path": "test/signature.test.ts",
+   "commit": "0753ed1948ba318023237109530f6a2799091e6e",
+   "note": "payload changed"
+  },
+  "secret": "test",
+  "headers": {
+   "sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"
+  },
+  "body": "{\"_id\":\"structure\"}",
+  "tolerance_note": "toolkit applies no timestamp window",
+  "id": "sanity-039"
+ },
+ {
+  "preset": "sanity",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "sanity-io/webhook-toolkit",
+   "path": "test/signature.test.ts",
+   "commit": "0753ed1948ba318023237109530f6a2799091e6e",
+   "note": "encodeSignatureHeader output (contains '-' so base64url is exercised)"
+  },
+  "secret": "try-me",
+  "headers": {
+   "sanity-webhook-signature": "t=1633518820676,v1=e7C9h2sfbFfc4V7TEz7PSOp4IoNzl0UdVsBV-1wgdeA"
+  },
+  "body": "{\"title\":\"GROQ-Hooks are neat\"}",
+  "tolerance_note": "toolkit applies no timestamp window",
+  "id": "sanity-040"
+ }
+]
+""")
+
+
+def _digest(body):
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def _computed_secret(label):
+    """A key generated for a computed vector: recorded in full, derived as the research vectors' keys."""
+    return "hv19_" + hashlib.sha256(("hookverify-issue19:" + label).encode()).hexdigest()[:32]
+
+
+def engine_vectors(add, by_id):
+    """The vectors of ENGINE_SENDERS: the research vectors (facts), then derived and computed ones."""
+    def src(u):
+        out = {k: u["source"][k] for k in ("kind", "repo", "path", "commit", "url", "note", "recipe") if k in u["source"]}
+        out["research_vector"] = u["id"]
+        for k in ("secret_note", "body_note", "note", "now_note", "tolerance_note", "recompute_note"):
+            if k in u:
+                out[k] = u[k]
+        out["facts"] = ENGINE_SENDERS[u["preset"]]["facts"]
+        return out
+
+    up = {u["id"]: u for u in ENGINE_UPSTREAM}
+    # (valid, code, event) per research vector; `now` when the vector has none. Events are the catalog's
+    # Id / Type lines read through each preset's mapping; a digest id is the body's SHA-256.
+    plan = {
+        "paddle-000": (True, None, None, None), "paddle-001": (True, None, None, None),
+        "paddle-002": (False, "no_matching_signature", None, None), "paddle-003": (False, "no_matching_signature", None, None),
+        "paddle-004": (True, None, None, None), "paddle-005": (False, "timestamp_too_old", None, None),
+        "box-045": (True, None, None, 1577862000 + 60),
+        "docusign-071": (True, None, {"id": "2.envelope-completed", "type": "envelope-completed", "timestamp": 1796083200}, NOW_DEFAULT),
+        "gitlab-092": (True, None, {"id": "a8b2f1a0-0000-4000-8000-000000000001", "type": "push", "timestamp": None}, NOW_DEFAULT),
+        "gitlab-093": (False, "no_matching_signature", None, NOW_DEFAULT),
+        "telegram-094": (True, None, {"id": "10000", "type": "update", "timestamp": None}, NOW_DEFAULT),
+        "okta-090": (True, None, None, NOW_DEFAULT), "okta-091": (False, "no_matching_signature", None, NOW_DEFAULT),
+        "lemonsqueezy-061": (True, None, {"id": "DIGEST", "type": "order_created", "timestamp": None}, NOW_DEFAULT),
+        "xero-066": (True, None, {"id": "DIGEST", "type": "intent_to_receive", "timestamp": None}, NOW_DEFAULT),
+        "zoom-073": (True, None, {"id": "DIGEST", "type": "meeting.started", "timestamp": 1764547200}, None),
+        "zoom-074": (True, None, {"id": "DIGEST", "type": "endpoint.url_validation", "timestamp": 1764547200}, None),
+        "meta-057": (True, None, {"id": "DIGEST", "type": "whatsapp_business_account.messages", "timestamp": None}, NOW_DEFAULT),
+        "linear-075": (True, None, {"id": "6a1b9d2e-0000-4000-8000-000000000001", "type": "Comment.create", "timestamp": 1764547200}, None),
+        "linear-076": (False, "timestamp_too_old", None, None),
+        "mailgun-042": (True, None, {"id": "test", "type": "delivered", "timestamp": 1403645220}, 1403645220),
+        "mailgun-043": (False, "no_matching_signature", None, 1403645220),
+        "mailgun-096": (True, None, {"id": "CPgfbmQMTCKtHW6uIWtuVe", "type": "delivered", "timestamp": 1764547200}, None),
+        "zendesk-049": (True, None, None, 1627207200),
+        "sanity-037": (True, None, {"id": "DIGEST", "type": "document", "timestamp": None}, 1633519811),
+        "sanity-038": (False, "no_matching_signature", None, 1633519811),
+        "sanity-039": (False, "no_matching_signature", None, 1633519811),
+        "sanity-040": (True, None, {"id": "DIGEST", "type": "document", "timestamp": None}, 1633518820),
+    }
+    for vid, (valid, code, event, now) in plan.items():
+        u = up[vid]
+        preset, body = u["preset"], u["body"].encode("utf-8")
+        secret = u["secret"]["primary"] if isinstance(u["secret"], dict) else (u["secret"][0] if isinstance(u["secret"], list) else u["secret"])
+        if now is None:
+            now = u["now"] if "now" in u else u["now_ms"] // 1000
+        if event and event["id"] == "DIGEST":
+            event = dict(event, id=_digest(body))
+        sig_valid = valid or code in ("timestamp_too_old", "timestamp_too_new")
+        add(vid, preset, src(u), secret, u["headers"], body, now, sig_valid, code=code, event=event,
+            event_code=None if (event or not valid) else "missing_field",
+            comment=("upstream " if u["source"]["kind"] != "computed" else "computed ") + ("valid" if valid else (code or "invalid")))
+
+    def derived(base, vid, note, comment, valid, code=None, event=None, event_code=None, **over):
+        t = by_id()[base]
+        args = {"secret": t["secret"], "headers": dict(t["headers"]), "body": t["body"].encode("utf-8"), "now": t["now"]}
+        args.update(over)
+        add(vid, t["preset"], {"kind": "derived", "from": base, "note": note}, args["secret"], args["headers"], args["body"], args["now"],
+            valid, code=code, event=event, event_code=event_code, comment=comment)
+
+    # Tampered bodies: one byte changed, the MAC no longer matches.
+    for base in ("paddle-000", "box-045", "docusign-071", "lemonsqueezy-061", "xero-066", "zoom-073", "meta-057", "linear-075",
+                 "zendesk-049", "sanity-040"):
+        bad, i = tamper(by_id()[base]["body"].encode("utf-8"))
+        derived(base, base + "-tampered", "body byte %d changed; recomputed with hmac, matches no secret" % i, "tampered body",
+                False, code="no_matching_signature", body=bad)
+    # Windows: each preset's own window, one second past it (the windows are symmetric and inclusive).
+    for base, late in (("box-045", 600 - 60 + 1), ("zoom-073", 301), ("zendesk-049", 301), ("sanity-037", 301), ("mailgun-096", 301)):
+        derived(base, base + "-late", "now moved %d s later: past the preset's window" % late, "outside the window", True,
+                code="timestamp_too_old", now=by_id()[base]["now"] + late)
+    derived("paddle-000", "paddle-000-early", "now = ts - 6: the 5 s window is symmetric", "outside the window (future)", True,
+            code="timestamp_too_new", now=by_id()["paddle-000"]["now"] - 6)
+    # Box: the secondary key alone verifies (its own header); DocuSign: a receiver holding only the key of header 1.
+    derived("box-045", "box-045-secondary-key", "the receiver holds only SampleSecondaryKey (box-python-sdk), which signed BOX-SIGNATURE-SECONDARY",
+            "secondary key", True, secret="SampleSecondaryKey", event_code="missing_field")
+    d = by_id()["docusign-071"]
+    derived("docusign-071", "docusign-071-old-key-only", "only X-DocuSign-Signature-1 (signed with the key the receiver retired)",
+            "no header signed with the receiver's key", False, code="no_matching_signature",
+            headers={k: v for k, v in d["headers"].items() if k != "X-DocuSign-Signature-2"})
+    # Mailgun: nothing but (timestamp, token) is signed. Another event-data keeps the signature valid;
+    # another token does not.
+    m = by_id()["mailgun-096"]
+    swapped = m["body"].replace('"event":"delivered","id":"CPgfbmQMTCKtHW6uIWtuVe"', '"event":"failed","id":"forged"')
+    assert swapped != m["body"]
+    derived("mailgun-096", "mailgun-096-event-data-swapped",
+            "event-data replaced; Mailgun signs only signature.timestamp + signature.token, so the signature still verifies (documented)",
+            "unsigned event-data", True, event={"id": "forged", "type": "failed", "timestamp": 1764547200}, body=swapped.encode())
+    other_token = m["body"].replace("d2271d12299f6592d9d44cd9d250f0704e4674c30d79d07c47", "d2271d12299f6592d9d44cd9d250f0704e4674c30d79d07c48")
+    derived("mailgun-096", "mailgun-096-token-changed", "signature.token changed by one character", "token changed", False,
+            code="no_matching_signature", body=other_token.encode())
+    # Tokens authenticate the sender, not the body: another body with the right token is accepted.
+    g = by_id()["gitlab-092"]
+    derived("gitlab-092", "gitlab-092-other-body", "the body changed; a shared token does not cover the body (documented)",
+            "token schemes do not bind the body", True, event={"id": "a8b2f1a0-0000-4000-8000-000000000001", "type": "tag_push", "timestamp": None},
+            body=g["body"].replace("push", "tag_push").encode())
+    derived("telegram-094", "telegram-094-wrong-token", "the token with its last character changed", "wrong token", False,
+            code="no_matching_signature", headers={"X-Telegram-Bot-Api-Secret-Token": by_id()["telegram-094"]["secret"][:-1] + "0"})
+    # Zendesk: the unsigned invocation-id header names the event when the body has no id.
+    derived("zendesk-049", "zendesk-049-invocation-id", "x-zendesk-webhook-invocation-id added (not signed)", "unsigned id header", True,
+            event={"id": "inv_1", "type": "webhook", "timestamp": None},
+            headers=dict(by_id()["zendesk-049"]["headers"], **{"x-zendesk-webhook-invocation-id": "inv_1"}))
+    # Declared formats: a timestamp in another format is malformed, not a far-off date.
+    z = by_id()["zendesk-049"]
+    zb = z["body"].encode("utf-8")
+    zh = dict(z["headers"], **{"X-Zendesk-Webhook-Signature-Timestamp": "1627207200"})
+    zh["X-Zendesk-Webhook-Signature"] = _b64(_hm(z["secret"], zb + b"1627207200"))
+    derived("zendesk-049", "zendesk-049-unix-seconds", "the timestamp header in unix seconds (re-signed with hmac): Zendesk sends RFC 3339",
+            "timestamp in the wrong format", True, code="malformed_timestamp", headers=zh)
+    s = by_id()["sanity-037"]
+    sb = s["body"].encode("utf-8")
+    sig = base64.urlsafe_b64encode(_hm(s["secret"], b"1633519811." + sb)).decode().rstrip("=")
+    derived("sanity-037", "sanity-037-seconds", "t= in unix seconds (re-signed with hmac): Sanity sends milliseconds", "timestamp in seconds",
+            True, code="malformed_timestamp", headers={"sanity-webhook-signature": "t=1633519811,v1=" + sig})
+
+    # Computed envelopes with every field the preset maps (keys generated here, recorded in full).
+    def computed(vid, preset, headers_fn, body, now, event, recipe):
+        secret = _computed_secret(vid)
+        b = body.encode("utf-8")
+        add(vid, preset, {"kind": "computed", "note": "generated here with CPython hmac for a key generated here (recorded)", "recipe": recipe,
+                          "facts": ENGINE_SENDERS[preset]["facts"]},
+            secret, headers_fn(secret, b), b, now, True, event=event, comment="computed envelope")
+
+    pb = '{"event_id":"evt_01h8","event_type":"transaction.completed","occurred_at":"2023-11-01T00:00:00.000000Z","notification_id":"ntf_1","data":{"id":"txn_1"}}'
+    computed("paddle-c01", "paddle", lambda s, b: {"Paddle-Signature": "ts=1698796800;h1=" + _hm(s, b"1698796800:" + b).hex()}, pb, 1698796800,
+             {"id": "evt_01h8", "type": "transaction.completed", "timestamp": 1698796800}, "ts=<unix>;h1=<hex HMAC-SHA256(key, ts + ':' + body)>")
+    bb = '{"type":"webhook_event","id":"e1","created_at":"2020-01-01T00:00:00-07:00","trigger":"FILE.UPLOADED","webhook":{"id":"w1"},"source":{"id":"f1","type":"file"}}'
+    computed("box-c01", "box", lambda s, b: {"BOX-DELIVERY-TIMESTAMP": "2020-01-01T00:00:00-07:00", "BOX-DELIVERY-ID": "d1",
+                                              "BOX-SIGNATURE-PRIMARY": _b64(_hm(s, b + b"2020-01-01T00:00:00-07:00"))}, bb, 1577862000,
+             {"id": "e1", "type": "FILE.UPLOADED", "timestamp": 1577862000}, "BOX-SIGNATURE-PRIMARY: base64 HMAC-SHA256(key, body + BOX-DELIVERY-TIMESTAMP)")
+    ob = '{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","eventId":"b5a188b9","eventTime":"2026-12-01T00:00:00.000Z","data":{"events":[{"eventType":"user.session.start"}]}}'
+    computed("okta-c01", "okta", lambda s, b: {"Authorization": s}, ob, NOW_DEFAULT,
+             {"id": "b5a188b9", "type": "user.session.start", "timestamp": 1796083200}, "Authorization: <the configured secret>")
+
+
 def mac(preset, secret, content):
     s = SENDERS[preset]
     tag = hmac.new(secret.encode("utf-8"), content, s["alg"]).digest()
@@ -259,6 +971,8 @@ def expected_header(preset, secret, body, header):
 
 
 def matches(preset, secret, headers, body):
+    if preset in ENGINE_SENDERS:
+        return ENGINE_SENDERS[preset]["check"](secret, _lower(headers), body)
     header = headers[SENDERS[preset]["header"]]
     want = expected_header(preset, secret, body, header)
     return want is not None and hmac.compare_digest(want, header)
@@ -365,14 +1079,16 @@ def main():
             valid=True, event={"id": "8", "type": "order.deleted", "timestamp": None},
             override={"headers": dict(w["headers"], **{"X-WC-Webhook-Delivery-ID": "8", "X-WC-Webhook-Topic": "order.deleted"})})
 
+    engine_vectors(add, lambda: {t["id"]: t for t in tests})
+
     # A window case keeps valid=True for the MAC but is rejected by the window: say so plainly.
     for t in tests:
-        if t["expected"]["code"] in ("timestamp_too_old", "timestamp_too_new"):
+        if t["expected"]["code"] in ("timestamp_too_old", "timestamp_too_new", "malformed_timestamp"):
             t["expected"]["valid"] = False
     kinds = {}
     for t in tests:
         kinds.setdefault(t["preset"], set()).add(t["expected"]["valid"])
-    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS), kinds
+    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS), kinds
     ids = [t["id"] for t in tests]
     assert len(ids) == len(set(ids))
 
@@ -382,7 +1098,8 @@ def main():
                        "headers, body (exact UTF-8 text), now (unix seconds), expected {valid, code (error code when invalid), "
                        "event {id, type, timestamp} when the envelope parses, event_code when it does not}.",
         "generator": "tests/vectors/gen_presets.py (Python standard library only)",
-        "presets": {name: {"signature_header": s["header"], "dedup": DEDUP[name], "facts": s["facts"]} for name, s in sorted(SENDERS.items())},
+        "presets": {name: {"signature_header": s["header"], "dedup": s.get("dedup") or DEDUP[name], "facts": s["facts"]}
+                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()))},
         "numberOfTests": len(tests),
         "tests": tests,
     }

@@ -9,7 +9,7 @@ use super::Check;
 use crate::headers::{single_value, value_problem, Headers, Lookup, ValueProblem, MAX_HEADER_VALUE_BYTES};
 use crate::scheme::{parse_signature_header, Encoding, Scheme, SignatureFormat};
 use crate::secret::Algorithm;
-use crate::verify::{decode_signature, parse_timestamp};
+use crate::verify::decode_signature;
 
 /// One decoding of one signature string.
 pub(crate) struct Decoded {
@@ -73,7 +73,15 @@ fn layout(scheme: &Scheme) -> String {
     match spec.signature_format {
         SignatureFormat::Single => format!("`{sig}`"),
         SignatureFormat::List => format!("space-separated `{},{sig}` entries", spec.signature_version),
-        SignatureFormat::Kv => format!("`t=<unix seconds>,{}={sig}` pairs", spec.signature_version),
+        SignatureFormat::Kv => format!(
+            "`{}=<{}>{}{}={sig}` pairs",
+            spec.timestamp_key,
+            spec.timestamp_format.describe(),
+            spec.kv_separator,
+            spec.signature_version
+        ),
+        SignatureFormat::Token => "the shared token".into(),
+        SignatureFormat::Basic => "`Basic <base64 of user:password>`".into(),
     }
 }
 
@@ -93,10 +101,13 @@ fn lenient<'h>(scheme: &Scheme, value: &'h str) -> (Vec<&'h str>, Option<&'h str
                 sigs.push(entry.split_once(',').map_or(entry, |(_, s)| s));
             }
         }
+        // Token formats carry no signature to decode (diagnose does not read them this way).
+        SignatureFormat::Token | SignatureFormat::Basic => {}
         SignatureFormat::Kv => {
-            for pair in value.split(',') {
+            let key = scheme.spec().timestamp_key.as_str();
+            for pair in value.split(scheme.spec().kv_separator) {
                 match pair.trim().split_once('=') {
-                    Some(("t", t)) => {
+                    Some((k, t)) if k == key => {
                         ts.get_or_insert(t);
                     }
                     Some((_, s)) => sigs.push(s),
@@ -221,18 +232,19 @@ pub(crate) fn read<'h, H: Headers + ?Sized>(scheme: &Scheme, headers: &'h H) -> 
         let ts_header = set.and_then(|s| s.timestamp.as_deref()).or(spec.timestamp_header.as_deref());
         let (source, text): (String, Result<Option<&'h str>, String>) = match ts_header {
             Some(name) => (name.to_owned(), single_value(headers, name).map_err(|_| unusable(headers, name))),
-            None => (format!("the `t=` field of {}", r.header), Ok(kv_ts)),
+            None => (format!("the `{}=` field of {}", spec.timestamp_key, r.header), Ok(kv_ts)),
         };
         r.checks.push(match text {
             Err(why) => Check::fail("timestamp", why),
             Ok(None) | Ok(Some("")) => Check::fail("timestamp", format!("missing: no timestamp in {source}")),
             Ok(Some(text)) => {
                 r.ts_text = Some(text);
-                match parse_timestamp(&source, text) {
+                match crate::scheme::parse_timestamp_as(spec.timestamp_format, &source, text) {
                     Ok(ts) => {
                         r.ts = Some(ts);
-                        Check::pass("timestamp", format!("{source} is unix seconds"))
+                        Check::pass("timestamp", format!("{source} is {}", spec.timestamp_format.describe()))
                     }
+                    Err(e) if !spec.timestamp_format.is_unix() => Check::fail("timestamp", e.to_string()),
                     Err(_) if text.bytes().all(|b| b.is_ascii_digit()) && (13..=16).contains(&text.len()) => Check::fail(
                         "timestamp",
                         format!("{source} has {} digits: it looks like milliseconds, unix seconds are expected", text.len()),

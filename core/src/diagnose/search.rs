@@ -46,7 +46,8 @@ impl Engine {
             return None;
         }
         self.macs += 1;
-        let tag = mac_signed_content(KeyedMac::new(algorithm, key), segments, id, ts, body);
+        let content = crate::verify::Content { id, timestamp: ts, token: None, body };
+        let tag = mac_signed_content(KeyedMac::new(algorithm, key), segments, &content);
         let mut found = None;
         for t in tags.iter().filter(|t| t.algorithm == algorithm) {
             if constant_time_eq::constant_time_eq(tag.as_slice(), &t.bytes) && found.is_none() {
@@ -343,6 +344,14 @@ fn secret_readings(secret: &str, encoding: SecretEncoding) -> Vec<(Secret, &'sta
                 }
             } else if let Ok(k) = Secret::from_whsec(secret) {
                 out.push((k, "matches when base64-decoded into the key: set the scheme's `secret_encoding` to \"whsec\""));
+            }
+        }
+        SecretEncoding::Hex => {
+            if let Ok(k) = Secret::from_utf8(secret) {
+                out.push((
+                    k,
+                    "matches when its text is the key as-is (UTF-8), not hex-decoded: set the scheme's `secret_encoding` to \"utf8\"",
+                ));
             }
         }
         SecretEncoding::Whsec => {

@@ -39,6 +39,8 @@ pub(crate) fn parse_signature_header_into<'a>(spec: &SchemeSpec, header: &str, v
         SignatureFormat::Single => parse_single(spec, header, value, out),
         SignatureFormat::List => parse_list(spec, header, value, out),
         SignatureFormat::Kv => parse_kv(spec, header, value, out),
+        // Compared whole by `token_matches`, never split (the value is the secret itself).
+        SignatureFormat::Token | SignatureFormat::Basic => Err(Error::malformed(header, "a token header has no signatures to parse")),
     }
 }
 
@@ -74,8 +76,8 @@ fn parse_single<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut P
     if sig.is_empty() {
         return Err(Error::malformed(header, format!("no signature after {:?}", spec.prefix)));
     }
-    out.signatures.push(sig);
-    Ok(())
+    // `try_push`: extra signature headers add to the same list.
+    push_signature(out, header, sig)
 }
 
 /// `text` split at the first `byte` (an ASCII byte, so both sides are `str`s), found with memchr:
@@ -130,7 +132,9 @@ fn parse_list<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Par
 }
 
 fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut ParsedHeader<'a>) -> Result<()> {
-    for pair in split_on(value, b',') {
+    // An ASCII separator (checked by compile), so byte splitting keeps `str` boundaries.
+    let separator = spec.kv_separator as u8;
+    for pair in split_on(value, separator) {
         let (key, val) = split_at_byte(pair, b'=').ok_or_else(|| {
             Error::malformed(header, format!("expected comma-separated `key=value` pairs, found {}", quote(pair.as_bytes())))
         })?;
@@ -142,9 +146,9 @@ fn parse_kv<'a>(spec: &SchemeSpec, header: &str, value: &'a str, out: &mut Parse
         if key.bytes().any(|b| b == b' ' || b == b'\t') {
             return Err(joined(header, "a key holds whitespace"));
         }
-        if key == "t" {
+        if label_eq(key, &spec.timestamp_key) {
             if out.timestamp.is_some() {
-                return Err(Error::malformed(header, "`t=` appears more than once (ambiguous timestamp)"));
+                return Err(Error::malformed(header, format!("`{key}=` appears more than once (ambiguous timestamp)")));
             }
             out.timestamp = Some(val);
         } else if label_eq(key, &spec.signature_version) {

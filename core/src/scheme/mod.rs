@@ -5,6 +5,7 @@
 //! split into segments and every rule is validated, so verification never
 //! re-reads the spec. The field reference is `spec/schemes.md`.
 
+mod ext;
 mod format;
 
 use std::sync::{Arc, LazyLock};
@@ -15,6 +16,8 @@ use crate::error::{Error, Result};
 use crate::secret::{Algorithm, SecretEncoding};
 
 // `parse_signature_header` (by value) serves diagnose and tests; verify uses the in-place form.
+pub(crate) use ext::{parse_event_time_as, parse_timestamp_as, token_digest, token_matches};
+pub use ext::{EventTimestampFormat, TimestampFormat};
 #[allow(unused_imports)]
 pub(crate) use format::{parse_signature_header, parse_signature_header_into, ParsedHeader, MAX_SIGNATURES};
 
@@ -45,8 +48,22 @@ pub enum SignatureFormat {
     Single,
     /// Space-separated `<version>,<sig>` entries (Standard Webhooks).
     List,
-    /// Comma-separated `k=v` pairs: `t=<timestamp>` and `<version>=<sig>` (Stripe).
+    /// `k=v` pairs separated by `kv_separator` (default `,`): `<timestamp_key>=<timestamp>` and
+    /// `<version>=<sig>` (Stripe `t=…,v1=…`; Paddle `ts=…;h1=…`).
     Kv,
+    /// No MAC: the header carries a shared token, compared in constant time with each configured
+    /// secret (GitLab `X-Gitlab-Token`, Telegram). Nothing of the body is authenticated by it.
+    Token,
+    /// No MAC: `Authorization: Basic <base64(user:password)>`, the decoded `user:password` compared
+    /// in constant time with each configured secret (Postmark).
+    Basic,
+}
+
+impl SignatureFormat {
+    /// Whether the header carries a shared token instead of a MAC (`token`, `basic`).
+    pub fn is_token(self) -> bool {
+        matches!(self, SignatureFormat::Token | SignatureFormat::Basic)
+    }
 }
 
 /// Where one envelope field comes from.
@@ -62,7 +79,7 @@ pub enum FieldSource {
     Rule(FieldRule),
 }
 
-/// Object form of a [`FieldSource`]: exactly one of `header` / `pointer`.
+/// Object form of a [`FieldSource`]: exactly one of `header` / `pointer` / `value`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -73,6 +90,10 @@ pub struct FieldRule {
     /// Take the value from this JSON pointer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// A fixed value, for a field the sender does not send (Telegram's update type, Xero's
+    /// intent-to-receive batch). Not read from the request, so nothing anyone can change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// Append `.` + the string at this pointer when present (GitHub's `issues.opened`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suffix_pointer: Option<String>,
@@ -83,7 +104,8 @@ pub struct FieldRule {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct EventMapping {
-    /// The event id (default `/id`).
+    /// The event id (default `/id`; `null`: the sender sends none, and the id is `sha256:` and the
+    /// hex SHA-256 of the body, which is also what identifies a delivery).
     #[serde(default = "EventMapping::default_id")]
     pub id: Option<FieldSource>,
     /// The event type (default `/type`).
@@ -95,6 +117,9 @@ pub struct EventMapping {
     /// JSON pointer of the payload (default `/data`; `""` is the whole body).
     #[serde(default = "EventMapping::default_data")]
     pub data: String,
+    /// How the event timestamp is written (default `auto`: unix seconds or RFC 3339).
+    #[serde(default, skip_serializing_if = "EventTimestampFormat::is_auto")]
+    pub timestamp_format: EventTimestampFormat,
 }
 
 impl EventMapping {
@@ -120,6 +145,7 @@ impl Default for EventMapping {
             event_type: Self::default_type(),
             timestamp: Self::default_timestamp(),
             data: Self::default_data(),
+            timestamp_format: EventTimestampFormat::default(),
         }
     }
 }
@@ -200,9 +226,52 @@ pub struct SchemeSpec {
     /// Honoured as written: a header the signature does not cover makes a replayable key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_key: Option<FieldSource>,
+    /// How the scheme's timestamp (header, `kv` field or body field) is written (default `unix`).
+    #[serde(default, skip_serializing_if = "TimestampFormat::is_unix")]
+    pub timestamp_format: TimestampFormat,
+    /// Separator between the pairs of a `kv` header (default `,`; Paddle `;`).
+    #[serde(default = "SchemeSpec::default_kv_separator", skip_serializing_if = "SchemeSpec::is_default_kv_separator")]
+    pub kv_separator: char,
+    /// Key of the timestamp pair of a `kv` header (default `t`; Paddle `ts`).
+    #[serde(default = "SchemeSpec::default_timestamp_key", skip_serializing_if = "SchemeSpec::is_default_timestamp_key")]
+    pub timestamp_key: String,
+    /// More headers that each carry one signature in the same layout (`single` only): DocuSign's
+    /// `X-DocuSign-Signature-2…N`, Box's `BOX-SIGNATURE-SECONDARY`. Each is optional; every
+    /// signature found is compared. At most 31.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_signature_headers: Vec<String>,
+    /// JSON pointer of the signature in the body, instead of a header (Mailgun
+    /// `/signature/signature`); `signature_header` is then `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_pointer: Option<String>,
+    /// JSON pointer of the signed timestamp in the body (Mailgun `/signature/timestamp`, Linear
+    /// `/webhookTimestamp`): signed when the template has `{timestamp}`, or `{body}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_pointer: Option<String>,
+    /// JSON pointer of the `{token}` placeholder's value in the body (Mailgun `/signature/token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_pointer: Option<String>,
 }
 
 impl SchemeSpec {
+    fn default_kv_separator() -> char {
+        ','
+    }
+    fn is_default_kv_separator(c: &char) -> bool {
+        *c == ','
+    }
+    fn default_timestamp_key() -> String {
+        "t".into()
+    }
+    fn is_default_timestamp_key(k: &str) -> bool {
+        k == "t"
+    }
+
+    /// Whether the scheme reads anything from the body before verifying (a signature, timestamp
+    /// or token pointer).
+    pub fn reads_body_fields(&self) -> bool {
+        self.signature_pointer.is_some() || self.timestamp_pointer.is_some() || self.token_pointer.is_some()
+    }
     fn default_signed_content() -> String {
         "{body}".into()
     }
@@ -229,6 +298,13 @@ impl SchemeSpec {
             signature_version: Self::default_version(),
             header_aliases: Vec::new(),
             dedup_key: None,
+            timestamp_format: TimestampFormat::default(),
+            kv_separator: Self::default_kv_separator(),
+            timestamp_key: Self::default_timestamp_key(),
+            extra_signature_headers: Vec::new(),
+            signature_pointer: None,
+            timestamp_pointer: None,
+            token_pointer: None,
         }
     }
 
@@ -245,6 +321,8 @@ pub(crate) enum Segment {
     Id,
     Timestamp,
     Body,
+    /// The body field at `token_pointer` (Mailgun).
+    Token,
 }
 
 /// The header names of one set (main or alias).
@@ -263,7 +341,8 @@ pub(crate) struct HeaderSet {
 /// its id from `svix-id`. Computed once when the scheme is compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct SetFields {
-    pub id: FieldSource,
+    /// `None`: the sender sends no event id (`event.id: null`).
+    pub id: Option<FieldSource>,
     pub event_type: FieldSource,
     pub timestamp: Option<FieldSource>,
     /// The spec's explicit `dedup_key`, if any.
@@ -304,6 +383,20 @@ struct Compiled {
     fields: Vec<SetFields>,
     signs_id: bool,
     signs_timestamp: bool,
+    /// Whether the scheme reads a signed timestamp (header, `kv` pair or body field).
+    has_timestamp: bool,
+    /// `None`: the body is signed (every JSON pointer is covered); else the signed body fields.
+    signed_pointers: Option<Vec<String>>,
+    /// Whether the scheme uses an extension checked off the original path (see [`Scheme::extended`]).
+    extended: bool,
+}
+
+/// What a scheme's MAC covers, for [`is_signed`].
+pub(crate) struct Signed<'a> {
+    pub signs_id: bool,
+    pub signs_timestamp: bool,
+    /// `None`: the whole body; else only these JSON pointers.
+    pub pointers: Option<&'a [String]>,
 }
 
 const PRESET_SOURCES: &[(&str, &str)] = &[
@@ -320,6 +413,20 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("sentry", include_str!("../../presets/sentry.json")),
     ("typeform", include_str!("../../presets/typeform.json")),
     ("woocommerce", include_str!("../../presets/woocommerce.json")),
+    ("paddle", include_str!("../../presets/paddle.json")),
+    ("box", include_str!("../../presets/box.json")),
+    ("docusign", include_str!("../../presets/docusign.json")),
+    ("gitlab", include_str!("../../presets/gitlab.json")),
+    ("telegram", include_str!("../../presets/telegram.json")),
+    ("okta", include_str!("../../presets/okta.json")),
+    ("lemonsqueezy", include_str!("../../presets/lemonsqueezy.json")),
+    ("xero", include_str!("../../presets/xero.json")),
+    ("zoom", include_str!("../../presets/zoom.json")),
+    ("meta", include_str!("../../presets/meta.json")),
+    ("linear", include_str!("../../presets/linear.json")),
+    ("mailgun", include_str!("../../presets/mailgun.json")),
+    ("zendesk", include_str!("../../presets/zendesk.json")),
+    ("sanity", include_str!("../../presets/sanity.json")),
 ];
 
 static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
@@ -373,49 +480,87 @@ impl Scheme {
         if spec.name.trim().is_empty() {
             return Err(invalid("`name` must not be empty".into()));
         }
-        check_header_name("signature_header", &spec.signature_header)?;
+        match &spec.signature_pointer {
+            Some(p) => {
+                check_pointer(p)?;
+                if !spec.signature_header.is_empty() || !spec.header_aliases.is_empty() || !spec.extra_signature_headers.is_empty() {
+                    return Err(invalid(
+                        "a scheme with `signature_pointer` reads its signature from the body: set `signature_header` to \"\" and name no aliases or extra signature headers".into(),
+                    ));
+                }
+                if spec.signature_format != SignatureFormat::Single {
+                    return Err(invalid("a signature read from the body (`signature_pointer`) needs `signature_format` single".into()));
+                }
+            }
+            None => check_header_name("signature_header", &spec.signature_header)?,
+        }
         for (field, value) in [("timestamp_header", &spec.timestamp_header), ("id_header", &spec.id_header)] {
             if let Some(h) = value {
                 check_header_name(field, h)?;
             }
         }
+        for p in [&spec.timestamp_pointer, &spec.token_pointer].into_iter().flatten() {
+            check_pointer(p)?;
+        }
         let segments = parse_template(&spec.signed_content)?;
         let signs_id = segments.contains(&Segment::Id);
         let signs_timestamp = segments.contains(&Segment::Timestamp);
+        let signs_body = segments.contains(&Segment::Body);
+        let signs_token = segments.contains(&Segment::Token);
         let kv = spec.signature_format == SignatureFormat::Kv;
+        if spec.signature_format.is_token() {
+            ext::check_token_scheme(&spec)?;
+        }
         if kv && spec.timestamp_header.is_some() {
             return Err(invalid("a `kv` scheme carries its timestamp as `t=`; set `timestamp_header` to null".into()));
         }
-        let has_timestamp = kv || spec.timestamp_header.is_some();
+        if spec.timestamp_pointer.is_some() && (kv || spec.timestamp_header.is_some()) {
+            return Err(invalid("name one timestamp source: `timestamp_pointer`, `timestamp_header` or a `kv` header".into()));
+        }
+        let has_timestamp = kv || spec.timestamp_header.is_some() || spec.timestamp_pointer.is_some();
+        // A body field is covered by the MAC when the body is, or when the template names it.
+        let timestamp_signed = signs_timestamp || (spec.timestamp_pointer.is_some() && signs_body);
         if signs_timestamp && !has_timestamp {
             return Err(invalid("`signed_content` uses {timestamp} but the scheme has no `timestamp_header`".into()));
         }
         if signs_id && spec.id_header.is_none() {
             return Err(invalid("`signed_content` uses {id} but the scheme has no `id_header`".into()));
         }
+        if signs_token != spec.token_pointer.is_some() {
+            return Err(invalid("`signed_content` uses {token} exactly when the scheme has a `token_pointer`".into()));
+        }
         if spec.tolerance_seconds.is_some() && !has_timestamp {
             return Err(invalid("`tolerance_seconds` is set but the scheme has no timestamp".into()));
         }
-        if has_timestamp && !signs_timestamp {
+        if has_timestamp && !timestamp_signed {
             return Err(invalid(
                 "the scheme reads a timestamp that `signed_content` does not sign; an unsigned timestamp gives no replay protection".into(),
             ));
         }
-        if spec.signature_format != SignatureFormat::Single && spec.signature_version.is_empty() {
+        if !(signs_body || (signs_timestamp && signs_token)) {
+            return Err(invalid(
+                "`signed_content` must contain {body}, or (a sender that signs only a timestamp and a one-time token, as Mailgun) {timestamp} and {token}".into(),
+            ));
+        }
+        if matches!(spec.signature_format, SignatureFormat::List | SignatureFormat::Kv) && spec.signature_version.is_empty() {
             return Err(invalid("`signature_version` must not be empty for list/kv formats".into()));
         }
-        if spec.signature_version.contains([',', '=', ' ']) {
-            return Err(invalid("`signature_version` must not contain ',', '=' or spaces".into()));
+        if spec.signature_version.contains([',', '=', ' ', spec.kv_separator]) {
+            return Err(invalid("`signature_version` must not contain ',', '=', spaces or the kv separator".into()));
         }
-        if kv && spec.signature_version == "t" {
-            return Err(invalid("a `kv` scheme uses `t=` for the timestamp; `signature_version` cannot be \"t\"".into()));
+        ext::check_kv(&spec)?;
+        if kv && spec.signature_version == spec.timestamp_key {
+            return Err(invalid(format!(
+                "a `kv` scheme uses `{0}=` for the timestamp; `signature_version` cannot be {0:?}",
+                spec.timestamp_key
+            )));
         }
         check_prefix(&spec)?;
         for src in [&spec.event.id, &spec.event.event_type, &spec.event.timestamp, &spec.dedup_key].into_iter().flatten() {
             check_source(src)?;
         }
-        if spec.event.id.is_none() || spec.event.event_type.is_none() {
-            return Err(invalid("`event.id` and `event.type` must say where the id and type come from".into()));
+        if spec.event.event_type.is_none() {
+            return Err(invalid("`event.type` must say where the type comes from".into()));
         }
         check_pointer(&spec.event.data)?;
         let mut header_sets = vec![HeaderSet {
@@ -424,7 +569,8 @@ impl Scheme {
             id: spec.id_header.clone(),
         }];
         let own = [Some(&spec.signature_header), spec.timestamp_header.as_ref(), spec.id_header.as_ref()];
-        check_distinct(own.into_iter().flatten())?;
+        check_distinct(own.into_iter().flatten().chain(&spec.extra_signature_headers))?;
+        ext::check_extra_headers(&spec)?;
         for alias in &spec.header_aliases {
             check_header_name("header_aliases.signature_header", &alias.signature_header)?;
             if alias.timestamp_header.is_some() != spec.timestamp_header.is_some() || alias.id_header.is_some() != spec.id_header.is_some()
@@ -440,8 +586,33 @@ impl Scheme {
                 id: alias.id_header.clone(),
             });
         }
-        let fields = header_sets.iter().map(|own| set_fields(&spec, &header_sets, own, signs_id, signs_timestamp)).collect();
-        Ok(Scheme { inner: Arc::new(Compiled { spec, segments, header_sets, fields, signs_id, signs_timestamp }) })
+        // Without {body}, only the body fields the template names are signed.
+        let signed_pointers: Option<Vec<String>> =
+            (!signs_body).then(|| [&spec.timestamp_pointer, &spec.token_pointer].into_iter().flatten().cloned().collect());
+        let signed = Signed { signs_id, signs_timestamp, pointers: signed_pointers.as_deref() };
+        let fields: Vec<SetFields> = header_sets.iter().map(|own| set_fields(&spec, &header_sets, own, &signed)).collect();
+        if !signs_body && !fields.iter().zip(&header_sets).all(|(f, own)| f.dedup_key.as_ref().is_some_and(|k| is_signed(k, own, &signed)))
+        {
+            return Err(invalid(
+                "`signed_content` has no {body}, so the body is not authenticated: set `dedup_key` to a signed body field (the {token} or {timestamp} pointer)".into(),
+            ));
+        }
+        Ok(Scheme {
+            inner: Arc::new(Compiled {
+                extended: spec.signature_format.is_token()
+                    || spec.reads_body_fields()
+                    || !spec.extra_signature_headers.is_empty()
+                    || !spec.timestamp_format.is_unix(),
+                spec,
+                segments,
+                header_sets,
+                fields,
+                signs_id,
+                signs_timestamp,
+                has_timestamp,
+                signed_pointers,
+            }),
+        })
     }
 
     /// The scheme's name.
@@ -466,9 +637,29 @@ impl Scheme {
         crate::secret::Secret::parse(secret, self.inner.spec.secret_encoding)
     }
 
-    /// Whether the scheme signs a timestamp.
+    /// Whether the scheme reads a signed timestamp (a header, a `kv` pair, or a body field).
     pub fn has_timestamp(&self) -> bool {
+        self.inner.has_timestamp
+    }
+
+    /// Whether the scheme uses a feature the verifier checks off its original path: a shared token,
+    /// body fields, extra signature headers, or a timestamp that is not unix seconds.
+    pub(crate) fn extended(&self) -> bool {
+        self.inner.extended
+    }
+
+    /// Whether the template names `{timestamp}` (the timestamp text is MACed as written).
+    pub(crate) fn signs_timestamp_text(&self) -> bool {
         self.inner.signs_timestamp
+    }
+
+    /// What the MAC covers.
+    fn signed(&self) -> Signed<'_> {
+        Signed {
+            signs_id: self.inner.signs_id,
+            signs_timestamp: self.inner.signs_timestamp,
+            pointers: self.inner.signed_pointers.as_deref(),
+        }
     }
 
     /// Whether the scheme signs a message id.
@@ -490,10 +681,12 @@ impl Scheme {
         let spec = &self.inner.spec;
         let mut names: Vec<&str> = Vec::new();
         for set in &self.inner.header_sets {
-            names.push(&set.signature);
+            // Empty for a signature read from the body (`signature_pointer`).
+            names.extend(Some(set.signature.as_str()).filter(|s| !s.is_empty()));
             names.extend(set.timestamp.as_deref());
             names.extend(set.id.as_deref());
         }
+        names.extend(spec.extra_signature_headers.iter().map(String::as_str));
         for src in [&spec.event.id, &spec.event.event_type, &spec.event.timestamp, &spec.dedup_key].into_iter().flatten() {
             source_headers(src, &mut names);
         }
@@ -505,9 +698,7 @@ impl Scheme {
     pub fn dedup_basis(&self) -> DedupBasis {
         let fields = self.fields(0);
         match &fields.dedup_key {
-            Some(key) => DedupBasis::Configured {
-                signed: is_signed(key, &self.inner.header_sets[0], self.inner.signs_id, self.inner.signs_timestamp),
-            },
+            Some(key) => DedupBasis::Configured { signed: is_signed(key, &self.inner.header_sets[0], &self.signed()) },
             None if fields.id_signed => DedupBasis::SignedId,
             None => DedupBasis::Digest,
         }
@@ -527,9 +718,8 @@ impl Scheme {
         // timestamp (`Verified::timestamp`), which the template signs whenever the scheme reads one
         // (checked by compile).
         let c = &self.inner;
-        let signed = |(own, fields): (&HeaderSet, &SetFields)| {
-            fields.timestamp.as_ref().is_some_and(|t| is_signed(t, own, c.signs_id, c.signs_timestamp))
-        };
+        let covered = self.signed();
+        let signed = |(own, fields): (&HeaderSet, &SetFields)| fields.timestamp.as_ref().is_some_and(|t| is_signed(t, own, &covered));
         if c.header_sets.iter().zip(&c.fields).all(signed) {
             return None;
         }
@@ -557,14 +747,15 @@ impl Scheme {
 }
 
 /// The envelope sources of `spec` as read for a request verified with the header set `own`.
-fn set_fields(spec: &SchemeSpec, sets: &[HeaderSet], own: &HeaderSet, signs_id: bool, signs_timestamp: bool) -> SetFields {
+fn set_fields(spec: &SchemeSpec, sets: &[HeaderSet], own: &HeaderSet, signed: &Signed<'_>) -> SetFields {
     let map = |src: &FieldSource| for_set(src, sets, own);
-    let required = |src: &Option<FieldSource>| src.as_ref().map(map).expect("compile() requires id and type mappings");
-    let id = required(&spec.event.id);
-    let id_signed = is_signed(&id, own, signs_id, signs_timestamp);
+    let id = spec.event.id.as_ref().map(map);
+    // No id (`event.id: null`): the id is the body digest, which identifies a delivery only as the
+    // digest basis does (not as a signed id).
+    let id_signed = id.as_ref().is_some_and(|id| is_signed(id, own, signed));
     SetFields {
         id,
-        event_type: required(&spec.event.event_type),
+        event_type: spec.event.event_type.as_ref().map(map).expect("compile() requires a type mapping"),
         timestamp: spec.event.timestamp.as_ref().map(map),
         dedup_key: spec.dedup_key.as_ref().map(map),
         id_signed,
@@ -615,15 +806,20 @@ fn role_header<'a>(header: &'a str, sets: &'a [HeaderSet], own: &'a HeaderSet) -
 
 /// Whether the MAC covers every value `src` can resolve to: the body (a pointer), or `own`'s id or
 /// timestamp header when the template signs it. Any other header is sender-unsigned text.
-fn is_signed(src: &FieldSource, own: &HeaderSet, signs_id: bool, signs_timestamp: bool) -> bool {
+fn is_signed(src: &FieldSource, own: &HeaderSet, signed: &Signed<'_>) -> bool {
     let signed_header = |h: &str| {
         let is = |name: &Option<String>| name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(h));
-        (signs_id && is(&own.id)) || (signs_timestamp && is(&own.timestamp))
+        (signed.signs_id && is(&own.id)) || (signed.signs_timestamp && is(&own.timestamp))
     };
+    let signed_pointer = |p: &str| signed.pointers.map_or(true, |list| list.iter().any(|q| q == p));
     match src {
-        FieldSource::Pointer(_) => true,
-        FieldSource::Rule(rule) => rule.header.as_deref().map_or(true, signed_header),
-        FieldSource::AnyOf(list) => list.iter().all(|s| is_signed(s, own, signs_id, signs_timestamp)),
+        FieldSource::Pointer(p) => signed_pointer(p),
+        FieldSource::Rule(rule) => match (&rule.header, &rule.pointer) {
+            (Some(h), _) => signed_header(h) && rule.suffix_pointer.as_deref().map_or(true, signed_pointer),
+            (None, Some(p)) => signed_pointer(p) && rule.suffix_pointer.as_deref().map_or(true, signed_pointer),
+            (None, None) => true,
+        },
+        FieldSource::AnyOf(list) => list.iter().all(|s| is_signed(s, own, signed)),
     }
 }
 
@@ -643,9 +839,9 @@ pub(crate) fn unique_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<
 fn check_prefix(spec: &SchemeSpec) -> Result<()> {
     let p = &spec.prefix;
     let separator = match spec.signature_format {
-        SignatureFormat::Single => None,
+        SignatureFormat::Single | SignatureFormat::Token | SignatureFormat::Basic => None,
         SignatureFormat::List => Some(' '),
-        SignatureFormat::Kv => Some(','),
+        SignatureFormat::Kv => Some(spec.kv_separator),
     };
     let printable = p.chars().all(|c| c.is_ascii_graphic() || c == ' ');
     if !printable || p.trim() != p || separator.is_some_and(|sep| p.contains(sep)) {
@@ -688,10 +884,15 @@ fn check_source(src: &FieldSource) -> Result<()> {
     match src {
         FieldSource::Pointer(p) => check_pointer(p),
         FieldSource::Rule(rule) => {
-            match (&rule.header, &rule.pointer) {
-                (Some(h), None) => check_header_name("event header", h)?,
-                (None, Some(p)) => check_pointer(p)?,
-                _ => return Err(Error::InvalidScheme { reason: "an event field rule needs exactly one of `header` or `pointer`".into() }),
+            match (&rule.header, &rule.pointer, &rule.value) {
+                (Some(h), None, None) => check_header_name("event header", h)?,
+                (None, Some(p), None) => check_pointer(p)?,
+                (None, None, Some(v)) if !v.is_empty() => {}
+                _ => {
+                    return Err(Error::InvalidScheme {
+                        reason: "an event field rule needs exactly one of `header`, `pointer` or a non-empty `value`".into(),
+                    })
+                }
             }
             rule.suffix_pointer.as_deref().map_or(Ok(()), check_pointer)
         }
@@ -716,9 +917,10 @@ fn parse_template(template: &str) -> Result<Vec<Segment>> {
             "id" => Segment::Id,
             "timestamp" => Segment::Timestamp,
             "body" => Segment::Body,
+            "token" => Segment::Token,
             other => {
                 return Err(Error::InvalidScheme {
-                    reason: format!("`signed_content` placeholder {{{other}}} is unknown; use {{id}}, {{timestamp}}, {{body}}"),
+                    reason: format!("`signed_content` placeholder {{{other}}} is unknown; use {{id}}, {{timestamp}}, {{body}}, {{token}}"),
                 })
             }
         };
@@ -734,9 +936,6 @@ fn parse_template(template: &str) -> Result<Vec<Segment>> {
     literal.push_str(rest);
     if !literal.is_empty() {
         segments.push(Segment::Literal(literal.into_bytes().into_boxed_slice()));
-    }
-    if !segments.contains(&Segment::Body) {
-        return Err(Error::InvalidScheme { reason: "`signed_content` must contain {body}".into() });
     }
     Ok(segments)
 }
@@ -754,7 +953,23 @@ mod tests {
         }
         let first = ["standard", "stripe", "github", "github-sha1", "slack", "shopify"];
         let added = ["calendly", "intercom", "quickbooks", "razorpay", "sentry", "typeform", "woocommerce"];
-        assert_eq!(preset_names(), [&first[..], &added[..]].concat());
+        let engine = [
+            "paddle",
+            "box",
+            "docusign",
+            "gitlab",
+            "telegram",
+            "okta",
+            "lemonsqueezy",
+            "xero",
+            "zoom",
+            "meta",
+            "linear",
+            "mailgun",
+            "zendesk",
+            "sanity",
+        ];
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..]].concat());
     }
 
     #[test]
@@ -812,36 +1027,47 @@ mod tests {
 
     #[test]
     fn each_header_set_reads_only_its_own_headers() {
-        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, suffix_pointer: None });
+        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, value: None, suffix_pointer: None });
         let std = Scheme::preset("standard").unwrap();
         let webhook = std.fields(0);
-        assert_eq!(webhook.id, FieldSource::AnyOf(vec![header("webhook-id"), FieldSource::Pointer("/id".into())]));
+        assert_eq!(webhook.id, Some(FieldSource::AnyOf(vec![header("webhook-id"), FieldSource::Pointer("/id".into())])));
         assert_eq!(
             webhook.timestamp,
             Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("webhook-timestamp")]))
         );
         let svix = std.fields(1);
-        assert_eq!(svix.id, FieldSource::AnyOf(vec![header("svix-id"), FieldSource::Pointer("/id".into())]));
+        assert_eq!(svix.id, Some(FieldSource::AnyOf(vec![header("svix-id"), FieldSource::Pointer("/id".into())])));
         assert_eq!(svix.timestamp, Some(FieldSource::AnyOf(vec![FieldSource::Pointer("/timestamp".into()), header("svix-timestamp")])));
         assert!(webhook.id_signed && svix.id_signed);
         // Headers that play no role in a header set are read as written.
         let gh = Scheme::preset("github").unwrap();
-        assert_eq!(gh.fields(0).id, header("X-GitHub-Delivery"));
+        assert_eq!(gh.fields(0).id, Some(header("X-GitHub-Delivery")));
         assert!(!gh.fields(0).id_signed, "X-GitHub-Delivery is not signed");
     }
 
     #[test]
     fn signed_sources() {
         let set = HeaderSet { signature: "S".into(), timestamp: Some("T".into()), id: Some("I".into()) };
-        let header = |h: &str| FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, suffix_pointer: Some("/a".into()) });
-        assert!(is_signed(&FieldSource::Pointer("/id".into()), &set, false, false));
-        assert!(is_signed(&header("i"), &set, true, false));
-        assert!(!is_signed(&header("I"), &set, false, true), "an id header outside the template is unsigned");
-        assert!(is_signed(&header("T"), &set, false, true));
-        assert!(!is_signed(&header("X"), &set, true, true));
+        let header = |h: &str| {
+            FieldSource::Rule(FieldRule { header: Some(h.into()), pointer: None, value: None, suffix_pointer: Some("/a".into()) })
+        };
+        let with = |signs_id, signs_timestamp| Signed { signs_id, signs_timestamp, pointers: None };
+        assert!(is_signed(&FieldSource::Pointer("/id".into()), &set, &with(false, false)));
+        assert!(is_signed(&header("i"), &set, &with(true, false)));
+        assert!(!is_signed(&header("I"), &set, &with(false, true)), "an id header outside the template is unsigned");
+        assert!(is_signed(&header("T"), &set, &with(false, true)));
+        assert!(!is_signed(&header("X"), &set, &with(true, true)));
         let any = |v: Vec<FieldSource>| FieldSource::AnyOf(v);
-        assert!(!is_signed(&any(vec![FieldSource::Pointer("/id".into()), header("X")]), &set, true, true), "any unsigned alternative");
-        assert!(is_signed(&any(vec![header("I"), FieldSource::Pointer("/id".into())]), &set, true, false));
+        assert!(
+            !is_signed(&any(vec![FieldSource::Pointer("/id".into()), header("X")]), &set, &with(true, true)),
+            "any unsigned alternative"
+        );
+        assert!(is_signed(&any(vec![header("I"), FieldSource::Pointer("/id".into())]), &set, &with(true, false)));
+        // A template without {body} (Mailgun) signs only the body fields it names.
+        let only = ["/signature/token".to_owned()];
+        let mailgun = Signed { signs_id: false, signs_timestamp: true, pointers: Some(&only) };
+        assert!(is_signed(&FieldSource::Pointer("/signature/token".into()), &set, &mailgun));
+        assert!(!is_signed(&FieldSource::Pointer("/event-data/id".into()), &set, &mailgun));
     }
 
     #[test]
