@@ -3,6 +3,7 @@
 mod common;
 mod diagnose;
 mod listen;
+mod operator;
 mod send;
 mod serve;
 mod sign;
