@@ -33,7 +33,7 @@ echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?
 grep -v '^ok ' /tmp/hookverify-browser-$$.log; rm -f /tmp/hookverify-browser-$$.log
 [ $rc -eq 0 ] || failed+=(browser)
-echo "== debugger page in headless Chromium (wasm)"
-SUMMARY_LABEL=debugger node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout debugger.test.mjs debugger-serve.test.mjs || failed+=(debugger)
+echo "== debugger page and serve's operator page in headless Chromium"
+SUMMARY_LABEL=debugger node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout debugger.test.mjs debugger-serve.test.mjs operator.test.mjs || failed+=(debugger)
 if [ ${#failed[@]} -gt 0 ]; then echo "node: FAILED: ${failed[*]}"; exit 1; fi
 echo "node: all runs passed"

@@ -287,10 +287,27 @@ impl Webhooks {
     /// verifier cap (a declared `Content-Length` over it is refused before reading), within the
     /// [`body_timeout`](Webhooks::body_timeout).
     pub fn into_method_router<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let this = Arc::new(self);
+        Arc::new(self).method_router()
+    }
+
+    /// [`into_method_router`](Webhooks::into_method_router) for a receiver kept shared, so the
+    /// caller can still read its [`metrics`](Receiver::metrics), [`inbox`](Webhooks::inbox_of) and
+    /// [`replay`](Webhooks::replay) (an operator page beside the receiver).
+    pub fn method_router<S: Clone + Send + Sync + 'static>(self: &Arc<Self>) -> MethodRouter<S> {
         #[cfg(feature = "inbox")]
-        this.start_worker();
-        post(handle).with_state(this)
+        self.start_worker();
+        post(handle).with_state(Arc::clone(self))
+    }
+
+    /// The underlying receiver (its metrics, providers, limits).
+    pub fn receiver(&self) -> &Receiver<Handler> {
+        &self.receiver
+    }
+
+    /// The inbox given to [`inbox`](Webhooks::inbox), if any.
+    #[cfg(feature = "inbox")]
+    pub fn inbox_of(&self) -> Option<Arc<dyn crate::inbox::Inbox>> {
+        self.durable.as_ref().map(|d| Arc::clone(&d.inbox))
     }
 
     /// Reads `body` within the cap and the deadline, or the answer that refuses it.

@@ -25,25 +25,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine as _;
-use hookverify::inbox::{Filter, Inbox, Record, State as RecordState, Summary};
+use hookverify::inbox::{Filter, Inbox, State as RecordState, Summary};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What a replay did: the new attempt's outcome.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Replayed {
-    /// The record replayed.
-    pub id: i64,
-    /// Whether every function succeeded.
-    pub ok: bool,
-    /// The failure's text, when one failed.
-    pub error: Option<String>,
-}
-
-/// Runs record `id`'s functions again (the daemon's replay): `Ok(None)` when there is no such
-/// accepted event, `Err` with a message when it cannot be replayed now (in progress, inbox down).
-pub(crate) type ReplayFn = Arc<dyn Fn(i64) -> Pin<Box<dyn Future<Output = Result<Option<Replayed>, String>> + Send>> + Send + Sync>;
+/// Runs the functions of the record or event named by the key again (the daemon's
+/// [`Webhooks::replay`](hookverify::axum::Webhooks::replay)): `Ok(None)` when they all succeeded,
+/// `Ok(Some(error))` when one failed, `Err` when it cannot be replayed (no such accepted event, in
+/// progress, inbox down).
+pub(crate) type ReplayFn = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send>> + Send + Sync>;
 
 /// Everything the operator routes read.
 #[derive(Clone)]
@@ -127,8 +117,8 @@ fn json<T: Serialize>(value: &T) -> Response {
     r
 }
 
-fn inbox_of(op: &Operator) -> Result<Arc<dyn Inbox>, Response> {
-    op.inbox.clone().ok_or_else(|| error(StatusCode::NOT_FOUND, "no_inbox", "no inbox is configured (set `inbox` in the config)"))
+fn no_inbox() -> Response {
+    error(StatusCode::NOT_FOUND, "no_inbox", "no inbox is configured (set `inbox` in the config)")
 }
 
 /// Runs a blocking inbox call off the async workers.
@@ -160,20 +150,15 @@ async fn list(State(op): State<Operator>, headers: HeaderMap, Query(q): Query<Li
     if !op.authorized(&headers) {
         return unauthorized();
     }
-    let inbox = match inbox_of(&op) {
-        Ok(i) => i,
-        Err(r) => return r,
+    let Some(inbox) = op.inbox.clone() else {
+        return no_inbox();
     };
     let mut filter = Filter::new();
     if let Some(status) = q.status.as_deref().filter(|s| !s.is_empty()) {
         match RecordState::from_name(status) {
             Some(s) => filter = filter.state(s),
             None => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_argument",
-                    "status is one of rejected, duplicate, pending, done, failed",
-                )
+                return error(StatusCode::BAD_REQUEST, "invalid_argument", "status is one of rejected, duplicate, pending, done, failed")
             }
         }
     }
@@ -193,39 +178,15 @@ fn summary_json(s: &Summary) -> serde_json::Value {
     serde_json::to_value(s).unwrap_or_default()
 }
 
-/// A record as the page and `inbox show --json` read it: the body as text when it is UTF-8,
-/// else base64.
-pub(crate) fn record_json(r: &Record) -> serde_json::Value {
-    let mut v = serde_json::to_value(r).unwrap_or_default();
-    if let Some(obj) = v.as_object_mut() {
-        match std::str::from_utf8(&r.body) {
-            Ok(text) => {
-                obj.insert("body".into(), text.into());
-                obj.insert("body_encoding".into(), "utf-8".into());
-            }
-            Err(_) => {
-                obj.insert("body".into(), base64::engine::general_purpose::STANDARD.encode(&r.body).into());
-                obj.insert("body_encoding".into(), "base64".into());
-            }
-        }
-        obj.insert(
-            "headers".into(),
-            r.headers.iter().map(|(n, v)| serde_json::json!([n, v])).collect::<Vec<_>>().into(),
-        );
-    }
-    v
-}
-
 async fn show(State(op): State<Operator>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if !op.authorized(&headers) {
         return unauthorized();
     }
-    let inbox = match inbox_of(&op) {
-        Ok(i) => i,
-        Err(r) => return r,
+    let Some(inbox) = op.inbox.clone() else {
+        return no_inbox();
     };
     match blocking(move || inbox.show(&id)).await {
-        Ok(Some(record)) => json(&record_json(&record)),
+        Ok(Some(record)) => json(&crate::inbox::record_json(&record)),
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", "no delivery has that record id or event id"),
         Err(r) => r,
     }
@@ -235,21 +196,13 @@ async fn replay(State(op): State<Operator>, headers: HeaderMap, Path(id): Path<S
     if !op.authorized(&headers) {
         return unauthorized();
     }
-    let (inbox, Some(replay)) = (match inbox_of(&op) {
-        Ok(i) => i,
-        Err(r) => return r,
-    }, op.replay.clone()) else {
-        return error(StatusCode::NOT_FOUND, "no_inbox", "replay needs an inbox");
+    let Some(replay) = op.replay.clone() else {
+        return error(StatusCode::NOT_FOUND, "no_inbox", "replay needs an inbox (set `inbox` in the config)");
     };
     // The path names a record id or an event id, as `show` does.
-    let record = match blocking(move || inbox.show(&id)).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return error(StatusCode::NOT_FOUND, "not_found", "no delivery has that record id or event id"),
-        Err(r) => return r,
-    };
-    match replay(record.summary.id).await {
-        Ok(Some(done)) => json(&done),
-        Ok(None) => error(StatusCode::CONFLICT, "not_replayable", "only an accepted event that is done or failed can be replayed"),
+    match replay(id.clone()).await {
+        Ok(None) => json(&serde_json::json!({ "id": id, "ok": true })),
+        Ok(Some(failure)) => json(&serde_json::json!({ "id": id, "ok": false, "error": failure })),
         Err(message) => error(StatusCode::CONFLICT, "not_replayable", &message),
     }
 }
