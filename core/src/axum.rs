@@ -158,7 +158,7 @@ impl Webhooks {
     {
         let store_may_block = store.may_block();
         let hooks = Webhooks {
-            receiver: config.build(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
+            receiver: config.build_with_inbox(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),

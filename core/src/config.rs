@@ -391,7 +391,29 @@ impl ReceiverConfig {
     /// The receiver these options describe, on `store`; route `i`'s handler is `i`, the
     /// unhandled handler `routes.len()`. Every provider needs its `verifier` options.
     pub fn build(&self, store: Box<dyn Store>) -> Result<Receiver<usize>> {
+        self.no_inbox()?;
         self.build_keyed(store, |i, p| self.own_verifier(i, p)).map_err(|(_, e)| e)
+    }
+
+    /// [`build`](ReceiverConfig::build) for a front end that runs the inbox itself (the axum
+    /// `Webhooks::from_config`, `hookverify serve`).
+    #[cfg(feature = "axum")]
+    pub(crate) fn build_with_inbox(&self, store: Box<dyn Store>) -> Result<Receiver<usize>> {
+        self.build_keyed(store, |i, p| self.own_verifier(i, p)).map_err(|(_, e)| e)
+    }
+
+    /// `inbox` and `retry` are refused by the receivers that do not run an inbox (the Node, wasm
+    /// and Python ones), rather than accepted and ignored.
+    fn no_inbox(&self) -> Result<()> {
+        for (key, set) in [("inbox", self.inbox.is_some()), ("retry", self.retry.is_some())] {
+            if set {
+                return Err(invalid(format!(
+                    "`{key}`: the durable inbox runs in `hookverify serve` and the Rust axum receiver \
+                     (`Webhooks::from_config`); this receiver has none"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Provider `i`'s verifier, from its own `verifier` options.
@@ -409,6 +431,7 @@ impl ReceiverConfig {
         store: Box<dyn Store>,
         verifier: impl FnMut(usize, &ProviderConfig) -> Result<Verifier>,
     ) -> Result<Receiver<usize>> {
+        self.no_inbox()?;
         self.build_keyed(store, verifier).map_err(|(_, e)| e)
     }
 
@@ -841,6 +864,16 @@ mod tests {
 
     fn build(json: &str) -> Result<Receiver<usize>> {
         ReceiverConfig::from_json(json)?.build(Box::new(MemoryStore::default()))
+    }
+
+    #[test]
+    fn receivers_without_an_inbox_refuse_inbox_and_retry() {
+        let base = r#""providers":[{"verifier":{"scheme":"github","secret":"s"}}]"#;
+        for extra in [r#""inbox":"inbox.db""#, r#""retry":{"max_attempts":3}"#] {
+            let r = reason(&format!("{{{base},{extra}}}"));
+            assert!(r.contains("durable inbox runs in `hookverify serve`"), "{r}");
+        }
+        assert!(build(&format!("{{{base}}}")).is_ok());
     }
 
     fn reason(json: &str) -> String {
