@@ -56,3 +56,13 @@ fn listen_lets_a_get_handshake_reach_the_core() {
     assert!(head.starts_with("http/1.1 405") && head.contains("allow: post"), "{head}");
     assert!(body.contains("method_not_allowed"), "{body}");
 }
+
+#[test]
+fn listen_answers_meta_subscribe_with_its_verify_token() {
+    let server = listen(&["--scheme", "meta", "--verify-token", "QZverify-1"], SECRET);
+    let (head, body) = get(server.port, "/?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=QZverify-1");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, "1158201444");
+    let (head, body) = get(server.port, "/?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=QZverify-2");
+    assert!(head.starts_with("http/1.1 403") && !body.contains("1158201444") && !body.contains("QZverify"), "{head}{body}");
+}

@@ -87,7 +87,7 @@ def respond(receiver: Receiver, request: django.http.HttpRequest, **kwargs: t.An
     if isinstance(body, Decision):
         return to_response(body)
     decision = receiver.handle(
-        _target(request), body, request.headers, context=_db_connections, method=request.method, **kwargs
+        _target(request), body, request.headers, context=_db_connections, method=request.method or "POST", **kwargs
     )
     return to_response(decision)
 
