@@ -17,7 +17,10 @@ export type HeadersInput =
   | string[];
 
 /** Where an event envelope field comes from (see spec/schemes.md). */
-export type FieldSource = string | { header?: string; pointer?: string; value?: string; suffix_pointer?: string } | FieldSource[];
+export type FieldSource =
+  | string
+  | { header?: string; pointer?: string; value?: string; suffix_pointer?: string }
+  | FieldSource[];
 
 /** A custom scheme spec; same snake_case keys as core/presets/*.json. */
 export interface SchemeSpec {

@@ -25,7 +25,13 @@ for (const c of table.cases) {
     const routes = c.config.routes.map((r) => ({ ...r, handler: () => assert.fail('a handshake runs no handler') }));
     const receiver = new hv.Receiver({ ...c.config, routes, onError: () => {}, onReject: () => {} });
     for (const [i, r] of c.requests.entries()) {
-      const { decision, done } = await receiver.handle({ method: r.method, path: r.path, headers: r.headers, body: r.body, now: r.now });
+      const { decision, done } = await receiver.handle({
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        body: r.body,
+        now: r.now,
+      });
       await done;
       same(`${c.name} [request ${i}]`, decision, r.expect);
     }
@@ -75,7 +81,11 @@ test(`[${BACKEND}] Express: Meta GET, Slack url_verification and the 405, over H
   const r = await post(`${srv.url}/webhooks`, { 'X-Slack-Signature': sig, 'X-Slack-Request-Timestamp': ts }, body);
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, { challenge: 'slack-challenge-42' });
-  const forged = await post(`${srv.url}/webhooks`, { 'X-Slack-Signature': `v0=${'0'.repeat(64)}`, 'X-Slack-Request-Timestamp': ts }, body);
+  const forged = await post(
+    `${srv.url}/webhooks`,
+    { 'X-Slack-Signature': `v0=${'0'.repeat(64)}`, 'X-Slack-Request-Timestamp': ts },
+    body,
+  );
   assert.equal(forged.status, 401);
 
   const del = await fetch(`${srv.url}/webhooks`, { method: 'DELETE' });

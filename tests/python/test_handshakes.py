@@ -96,7 +96,9 @@ def _request(port, method, target, headers=None, body=b""):
 
 def test_flask_answers_handshakes_over_http(flask_server):
     port, seen = flask_server
-    status, headers, body = _request(port, "GET", "/webhooks?hub.mode=subscribe&hub.challenge=31337&hub.verify_token=meta-verify-1")
+    status, headers, body = _request(
+        port, "GET", "/webhooks?hub.mode=subscribe&hub.challenge=31337&hub.verify_token=meta-verify-1"
+    )
     assert (status, body) == (200, "31337")
     assert headers["content-type"].startswith("text/plain") and headers["x-content-type-options"] == "nosniff"
     status, _, body = _request(port, "GET", "/webhooks?hub.mode=subscribe&hub.challenge=31337&hub.verify_token=nope")
@@ -105,9 +107,13 @@ def test_flask_answers_handshakes_over_http(flask_server):
     ts = str(int(time.time()))
     payload = b'{"token":"t","challenge":"slack-challenge-42","type":"url_verification"}'
     sig = "v0=" + hmac.new(b"slack-signing-secret", b"v0:" + ts.encode() + b":" + payload, hashlib.sha256).hexdigest()
-    status, _, body = _request(port, "POST", "/webhooks", {"X-Slack-Signature": sig, "X-Slack-Request-Timestamp": ts}, payload)
+    status, _, body = _request(
+        port, "POST", "/webhooks", {"X-Slack-Signature": sig, "X-Slack-Request-Timestamp": ts}, payload
+    )
     assert (status, json.loads(body)) == (200, {"challenge": "slack-challenge-42"})
-    status, _, body = _request(port, "POST", "/webhooks", {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": ts}, payload)
+    status, _, body = _request(
+        port, "POST", "/webhooks", {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": ts}, payload
+    )
     assert status == 401 and "slack-challenge-42" not in body
 
     status, headers, body = _request(port, "GET", "/webhooks")

@@ -54,7 +54,9 @@ class WebhookResponse(HTTPException):
     def __init__(self, decision: Decision) -> None:
         # A handshake's answer may be text/plain (a challenge echoed): the body as is then.
         json_body = dict(decision.headers).get("Content-Type") == "application/json"
-        super().__init__(decision.status, detail=decision.json() if json_body else decision.body, headers=dict(decision.headers))
+        super().__init__(
+            decision.status, detail=decision.json() if json_body else decision.body, headers=dict(decision.headers)
+        )
         self.decision = decision
 
 
