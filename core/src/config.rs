@@ -171,8 +171,8 @@ impl<'de> Deserialize<'de> for ProviderConfig {
         let verify_tokens = match map.remove("verify_tokens").or_else(|| map.remove("verifyTokens")) {
             None | Some(serde_json::Value::Null) => Vec::new(),
             Some(v) => {
-                let tokens: Vec<String> = serde_json::from_value(v)
-                    .map_err(|_| D::Error::custom("verify_tokens: invalid type, expected a list of strings"))?;
+                let tokens: Vec<String> =
+                    serde_json::from_value(v).map_err(|_| D::Error::custom("verify_tokens: invalid type, expected a list of strings"))?;
                 tokens
                     .iter()
                     .map(|t| crate::secret::Secret::from_utf8(t))

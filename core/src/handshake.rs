@@ -203,7 +203,8 @@ fn rejected(reason: &str) -> Error {
 
 /// A string at `pointer`, checked as an echo.
 fn challenge_field(v: &serde_json::Value, pointer: &str) -> Result<String> {
-    let s = v.pointer(pointer).and_then(serde_json::Value::as_str).ok_or_else(|| rejected("the challenge field is missing or not a string"))?;
+    let s =
+        v.pointer(pointer).and_then(serde_json::Value::as_str).ok_or_else(|| rejected("the challenge field is missing or not a string"))?;
     echo(s)
 }
 

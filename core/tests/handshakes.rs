@@ -72,7 +72,10 @@ fn a_signed_handshake_is_never_answered_unverified() {
     let tampered = body.replace("3eZbrw1aBm", "3eZbrw1aBn");
     for (headers, body) in [
         (vec![("X-Slack-Request-Timestamp".to_owned(), ts.to_owned())], body),
-        (vec![("X-Slack-Request-Timestamp".to_owned(), ts.to_owned()), ("X-Slack-Signature".to_owned(), sig.to_owned())], tampered.as_str()),
+        (
+            vec![("X-Slack-Request-Timestamp".to_owned(), ts.to_owned()), ("X-Slack-Signature".to_owned(), sig.to_owned())],
+            tampered.as_str(),
+        ),
     ] {
         let Step::Respond(d) = r.begin(Request { method: "POST", path: "/", headers: &headers, body: body.as_bytes(), now }) else {
             panic!("refused")

@@ -232,7 +232,9 @@ impl RawReceiver {
             match external {
                 External::Respond(d) => d,
                 // Unreachable: a request that is not POST is answered before any claim.
-                External::Claim(_) => Decision::from_error(&CoreError::InternalError { reason: "a non-POST request reached a claim".into() }),
+                External::Claim(_) => {
+                    Decision::from_error(&CoreError::InternalError { reason: "a non-POST request reached a claim".into() })
+                }
             }
         }))
         .unwrap_or_else(panicked);
