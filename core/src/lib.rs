@@ -28,6 +28,7 @@ pub mod diagnose;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+pub mod handshake;
 pub mod headers;
 #[cfg(feature = "inbox")]
 pub mod inbox;
@@ -50,6 +51,7 @@ pub use dispatch::{Pattern, Router};
 pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use headers::{HeaderValue, Headers, Lookup};
+pub use handshake::HandshakeKind;
 pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step};
 pub use scheme::{DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, Scheme, SchemeSpec, SignatureFormat};
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};

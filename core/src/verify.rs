@@ -466,6 +466,19 @@ impl Verifier {
         check_age(i128::from(ts), now, age.max_age, age.max_ahead)
     }
 
+    /// HMAC-SHA256 of `message` under live secret `key_index` (the one that verified a request),
+    /// for a handshake whose answer is keyed (Zoom); `None` when the scheme's keys are not
+    /// HMAC-SHA256 keys or the index is gone (a rotation in between).
+    pub(crate) fn handshake_mac(&self, key_index: usize, message: &[u8]) -> Option<Vec<u8>> {
+        let keyring = self.live_keyring();
+        if keyring.algorithm() != crate::secret::Algorithm::Sha256 {
+            return None;
+        }
+        let mut mac = keyring.keys().get(key_index)?.clone();
+        mac.update(message);
+        Some(mac.finish().as_slice().to_vec())
+    }
+
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
     /// The event's age (`max_event_age`) is not checked: no event is parsed.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, body: &[u8], headers: &'h H, now: i64) -> Result<Verified<'h>> {

@@ -17,7 +17,10 @@ export type HeadersInput =
   | string[];
 
 /** Where an event envelope field comes from (see spec/schemes.md). */
-export type FieldSource = string | { header?: string; pointer?: string; value?: string; suffix_pointer?: string } | FieldSource[];
+export type FieldSource =
+  | string
+  | { header?: string; pointer?: string; value?: string; suffix_pointer?: string }
+  | FieldSource[];
 
 /** A custom scheme spec; same snake_case keys as core/presets/*.json. */
 export interface SchemeSpec {
@@ -326,6 +329,8 @@ export interface ProviderOptions extends Omit<VerifierOptions, 'scheme'> {
   scheme: VerifierOptions['scheme'];
   /** How its requests are recognised: its signature header (default), a header, or always (last). */
   match?: 'signature' | 'always' | '*' | { header: string; equals?: string } | [string, string];
+  /** What a Meta-style `GET ?hub.mode=subscribe` handshake's `hub.verify_token` must equal (one of them). */
+  verifyTokens?: string[];
 }
 
 export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<VerifierOptions, 'scheme'>> {
@@ -400,6 +405,11 @@ export interface ReceiverRequest {
   /** The raw body. */
   body: Body;
   now?: number | Date;
+  /**
+   * The HTTP method (default `POST`). Any other method is answered by the core: a handshake a
+   * provider's scheme declares (Meta, Dropbox, Okta GET), else 405 `method_not_allowed`.
+   */
+  method?: string;
 }
 
 /** One webhook endpoint: the core pipeline plus your handlers. */
@@ -471,7 +481,9 @@ export type ErrorCode =
   | 'overloaded'
   | 'handler_failed'
   | 'not_found'
-  | 'inbox_unavailable';
+  | 'inbox_unavailable'
+  | 'handshake_rejected'
+  | 'method_not_allowed';
 
 /**
  * Every failure. `details` holds the structured fields of the core's error, with camelCase keys

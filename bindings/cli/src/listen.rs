@@ -62,6 +62,10 @@ pub struct ListenArgs {
     /// `timestamp_too_old` / `timestamp_too_new`; for schemes that sign the time in the body.
     #[arg(long, value_name = "SECONDS")]
     max_event_age: Option<u64>,
+    /// A token a Meta-style `GET ?hub.mode=subscribe` handshake's `hub.verify_token` must equal
+    /// (repeatable: any of them; for a scheme that declares `meta_subscribe`).
+    #[arg(long = "verify-token", value_name = "TOKEN")]
+    verify_tokens: Vec<String>,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -83,6 +87,9 @@ pub fn run(args: ListenArgs) -> ExitCode {
     });
     if let Some(age) = args.max_event_age {
         provider["max_event_age"] = json!(age);
+    }
+    if !args.verify_tokens.is_empty() {
+        provider["verify_tokens"] = json!(args.verify_tokens);
     }
     let mut config = json!({
         "providers": [provider],

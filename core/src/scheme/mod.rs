@@ -251,6 +251,10 @@ pub struct SchemeSpec {
     /// JSON pointer of the `{token}` placeholder's value in the body (Mailgun `/signature/token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_pointer: Option<String>,
+    /// The handshakes this sender performs, answered by the receiver before dedup and routing
+    /// (`slack_url_verification`, `meta_subscribe`, …; see [`crate::handshake::HandshakeKind`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handshakes: Vec<crate::handshake::HandshakeKind>,
 }
 
 impl SchemeSpec {
@@ -305,6 +309,7 @@ impl SchemeSpec {
             signature_pointer: None,
             timestamp_pointer: None,
             token_pointer: None,
+            handshakes: Vec::new(),
         }
     }
 

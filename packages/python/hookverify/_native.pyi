@@ -193,7 +193,7 @@ class Pipeline:
     def metrics_json(self) -> str: ...
     def prometheus(self) -> str: ...
     def begin(
-        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
+        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None, method: str = "POST"
     ) -> Union[_Answer, Delivery]: ...
     def set_secrets(self, provider: str, secrets: Sequence[str]) -> None: ...
     def accepted(self, delivery: Delivery) -> _Decision: ...
@@ -201,7 +201,7 @@ class Pipeline:
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
         """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
     def begin_external(
-        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
+        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None, method: str = "POST"
     ) -> Union[_Answer, PendingClaim]:
         """``begin`` up to the claim, which a Python store makes (core ``Receiver::begin_external``)."""
     def claimed(self, pending: PendingClaim, claim_json: str) -> Union[_Answer, Delivery]:
