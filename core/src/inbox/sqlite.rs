@@ -259,16 +259,21 @@ impl Inbox for SqliteInbox {
         let (cutoff, cap) = super::purge_limits(now_ms, &self.options);
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| failed("purge", e))?;
-        let mut removed =
-            tx.execute("DELETE FROM deliveries WHERE received_at_ms < ?1", params![cutoff]).map_err(|e| failed("purge", e))?;
+        let mut removed = tx
+            .execute(concat!("DELETE FROM deliveries WHERE received_at_ms < ?1 AND ", purgeable!()), params![cutoff])
+            .map_err(|e| failed("purge", e))?;
         let total: i64 =
             tx.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
         if total > cap {
             // The oldest records, up to the one that brings the kept bytes under the cap.
             removed += tx
                 .execute(
-                    "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
-                     SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries) WHERE upto - kept_bytes < ?1)",
+                    concat!(
+                        "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
+                         SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries WHERE ",
+                        purgeable!(),
+                        ") WHERE upto - kept_bytes < ?1)"
+                    ),
                     params![total - cap],
                 )
                 .map_err(|e| failed("purge", e))?;
