@@ -54,7 +54,7 @@ pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, Pend
 pub use scheme::{DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, Scheme, SchemeSpec, SignatureFormat};
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;
-pub use verify::{unix_now, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};
+pub use verify::{unix_now, RequestTarget, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};
 // Every type a public signature mentions is reachable from the crate root (issue 18).
 
 // The README's Rust snippets run as doctests (they include the axum receiver, hence the feature;

@@ -20,6 +20,8 @@ use crate::scheme::{
 };
 
 mod extended;
+mod request;
+pub use request::RequestTarget;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 
 /// Default body-size cap: 25 MiB.
@@ -81,6 +83,8 @@ pub struct Verifier {
     tolerance: Option<u64>,
     max_body_bytes: usize,
     event_age: Option<EventAge>,
+    /// The endpoint URL the sender calls, for schemes that sign `{url}` (a per-call URL wins).
+    url: Option<Arc<str>>,
 }
 
 /// The bounds `max_event_age` puts on a verified event's envelope timestamp.
@@ -103,9 +107,18 @@ pub struct VerifierBuilder {
     skip_timestamp: bool,
     max_body_bytes: usize,
     max_event_age: Option<u64>,
+    url: Option<String>,
 }
 
 impl VerifierBuilder {
+    /// The endpoint URL the sender calls (as registered with it: scheme, host, port, path and
+    /// query), for schemes that sign `{url}` (Square, Twilio, Trello, HubSpot v3). A URL given per
+    /// call ([`RequestTarget`]) takes its place.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
     /// Adds a secret string, decoded per the scheme's `secret_encoding`. Order sets `key_index`.
     pub fn secret(mut self, secret: &str) -> Self {
         match self.scheme.parse_secret(secret) {
@@ -217,6 +230,7 @@ impl VerifierBuilder {
             tolerance,
             max_body_bytes: self.max_body_bytes,
             event_age,
+            url: self.url.map(Arc::from),
         })
     }
 }
@@ -250,6 +264,9 @@ pub struct VerifierOptions {
     /// [`VerifierBuilder::max_event_age`] (which calls honour it, which schemes refuse it).
     #[serde(default, alias = "maxEventAge")]
     pub max_event_age: Option<u64>,
+    /// The endpoint URL the sender calls, for schemes that sign `{url}`; see [`VerifierBuilder::url`].
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// A scheme given by preset name or as a spec.
@@ -274,6 +291,7 @@ impl VerifierOptions {
             max_body_bytes: None,
             dangerously_skip_timestamp_check: false,
             max_event_age: None,
+            url: None,
         }
     }
 }
@@ -312,6 +330,7 @@ impl std::fmt::Debug for VerifierOptions {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
             .field("max_event_age", &self.max_event_age)
+            .field("url", &self.url)
             .finish()
     }
 }
@@ -328,10 +347,13 @@ impl VerifierOptions {
         if self.secret.is_some() && !self.secrets.is_empty() {
             return Err(Error::InvalidArgument { reason: "give either `secret` or `secrets`, not both".into() });
         }
-        Verifier::builder(scheme)
+        let mut builder = Verifier::builder(scheme)
             .secrets(self.secret.iter().chain(&self.secrets))
-            .options(self.tolerance_seconds, self.max_body_bytes, self.dangerously_skip_timestamp_check, self.max_event_age)
-            .build()
+            .options(self.tolerance_seconds, self.max_body_bytes, self.dangerously_skip_timestamp_check, self.max_event_age);
+        if let Some(url) = &self.url {
+            builder = builder.url(url.as_str());
+        }
+        builder.build()
     }
 }
 
@@ -346,6 +368,7 @@ impl Verifier {
             skip_timestamp: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_event_age: None,
+            url: None,
         }
     }
 
@@ -372,6 +395,11 @@ impl Verifier {
     /// The oldest accepted event in seconds (`None`: no limit); see [`VerifierBuilder::max_event_age`].
     pub fn max_event_age(&self) -> Option<u64> {
         self.event_age.map(|a| a.max_age)
+    }
+
+    /// The configured endpoint URL (see [`VerifierBuilder::url`]).
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     /// Number of live secrets.
@@ -428,7 +456,20 @@ impl Verifier {
 
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
     pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, body: &'b [u8], headers: &H, now: i64) -> Result<EventRef<'b>> {
-        let verified = self.verify_signature_at(body, headers, now)?;
+        self.verify_ref_with(body, headers, now, &RequestTarget::NONE)
+    }
+
+    /// [`Verifier::verify_ref_at`] for a request whose URL or method the scheme signs: `target`
+    /// gives the URL the sender called and the method (each falling back to the configured
+    /// endpoint URL and to `POST`).
+    pub fn verify_ref_with<'b, H: Headers + ?Sized>(
+        &self,
+        body: &'b [u8],
+        headers: &H,
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<EventRef<'b>> {
+        let verified = self.verify_signature_with(body, headers, now, target)?;
         let event = event::parse(&self.scheme, headers, body, &verified)?;
         if self.event_age.is_some() {
             self.check_event_age(&event, &verified, now)?;
@@ -469,7 +510,19 @@ impl Verifier {
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
     /// The event's age (`max_event_age`) is not checked: no event is parsed.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, body: &[u8], headers: &'h H, now: i64) -> Result<Verified<'h>> {
-        let checked = self.check(headers, body, now)?;
+        self.verify_signature_with(body, headers, now, &RequestTarget::NONE)
+    }
+
+    /// [`Verifier::verify_signature_at`] with the request's URL and method (see
+    /// [`Verifier::verify_ref_with`]); schemes that sign neither ignore `target`.
+    pub fn verify_signature_with<'h, H: Headers + ?Sized>(
+        &self,
+        body: &[u8],
+        headers: &'h H,
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<Verified<'h>> {
+        let checked = self.check(headers, body, now, target)?;
         match checked.matched {
             Some(key_index) => Ok(Verified {
                 key_index,
@@ -492,16 +545,22 @@ impl Verifier {
     /// building `Ok` against building the public `NoMatchingSignature` error). Not API.
     #[doc(hidden)]
     pub fn ct_signature_matches_at<H: Headers + ?Sized>(&self, body: &[u8], headers: &H, now: i64) -> bool {
-        matches!(self.check(headers, body, now), Ok(Checked { matched: Some(_), .. }))
+        matches!(self.check(headers, body, now, &RequestTarget::NONE), Ok(Checked { matched: Some(_), .. }))
     }
 
     /// Size cap, header parsing, replay window, decoding, and the comparison.
-    fn check<'s, 'h, H: Headers + ?Sized>(&'s self, headers: &'h H, body: &[u8], now: i64) -> Result<Checked<'s, 'h>> {
+    fn check<'s, 'h, H: Headers + ?Sized>(
+        &'s self,
+        headers: &'h H,
+        body: &[u8],
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<Checked<'s, 'h>> {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
         if self.scheme.extended() {
-            return extended::check(self, headers, body, now);
+            return extended::check(self, headers, body, now, target);
         }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
         let mut parsed = ParsedHeader::default();
@@ -518,7 +577,7 @@ impl Verifier {
         let keyring = self.live_keyring();
         let mut tags = ArrayVec::new();
         self.decode_signatures(&keyring, &set.signature, &parsed, &mut tags)?;
-        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body };
+        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body, request: None };
         let matched = compare(&keyring, self.scheme.segments(), &tags, &content);
         Ok(Checked {
             set_index,
@@ -614,6 +673,8 @@ pub(crate) struct Content<'a> {
     /// The `{token}` body field (Mailgun).
     pub token: Option<&'a str>,
     pub body: &'a [u8],
+    /// `{url}`, `{method}`, `{form_params}` (`None` for schemes that sign none of them).
+    pub request: Option<&'a request::SignedRequest<'a>>,
 }
 
 /// Every tag against every key, with no early exit; returns the first matching key's index.
@@ -654,6 +715,9 @@ pub(crate) fn mac_signed_content(mut mac: KeyedMac, segments: &[Segment], conten
             Segment::Timestamp => mac.update(content.timestamp.unwrap_or_default().as_bytes()),
             Segment::Body => mac.update(content.body),
             Segment::Token => mac.update(content.token.unwrap_or_default().as_bytes()),
+            Segment::Url => mac.update(content.request.map_or(&[][..], |r| r.url.as_bytes())),
+            Segment::Method => mac.update(content.request.map_or(&[][..], |r| r.method.as_bytes())),
+            Segment::FormParams => mac.update(content.request.map_or(&[][..], |r| &r.params[..])),
         }
     }
     mac.finish()
