@@ -85,6 +85,9 @@ pub struct Verifier {
     event_age: Option<EventAge>,
     /// The endpoint URL the sender calls, for schemes that sign `{url}` (a per-call URL wins).
     url: Option<Arc<str>>,
+    /// The method the sender uses, for schemes that sign `{method}` (default `POST`; a per-call
+    /// method wins).
+    method: Option<Arc<str>>,
 }
 
 /// The bounds `max_event_age` puts on a verified event's envelope timestamp.
@@ -108,9 +111,17 @@ pub struct VerifierBuilder {
     max_body_bytes: usize,
     max_event_age: Option<u64>,
     url: Option<String>,
+    method: Option<String>,
 }
 
 impl VerifierBuilder {
+    /// The method the sender uses, for schemes that sign `{method}` (HubSpot v3; default `POST`).
+    /// A method given per call ([`RequestTarget`]) takes its place.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
     /// The endpoint URL the sender calls (as registered with it: scheme, host, port, path and
     /// query), for schemes that sign `{url}` (Square, Twilio, Trello, HubSpot v3). A URL given per
     /// call ([`RequestTarget`]) takes its place.
@@ -231,6 +242,7 @@ impl VerifierBuilder {
             max_body_bytes: self.max_body_bytes,
             event_age,
             url: self.url.map(Arc::from),
+            method: self.method.map(Arc::from),
         })
     }
 }
@@ -267,6 +279,9 @@ pub struct VerifierOptions {
     /// The endpoint URL the sender calls, for schemes that sign `{url}`; see [`VerifierBuilder::url`].
     #[serde(default)]
     pub url: Option<String>,
+    /// The method the sender uses, for schemes that sign `{method}`; see [`VerifierBuilder::method`].
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// A scheme given by preset name or as a spec.
@@ -292,6 +307,7 @@ impl VerifierOptions {
             dangerously_skip_timestamp_check: false,
             max_event_age: None,
             url: None,
+            method: None,
         }
     }
 }
@@ -331,6 +347,7 @@ impl std::fmt::Debug for VerifierOptions {
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
             .field("max_event_age", &self.max_event_age)
             .field("url", &self.url)
+            .field("method", &self.method)
             .finish()
     }
 }
@@ -353,6 +370,9 @@ impl VerifierOptions {
         if let Some(url) = &self.url {
             builder = builder.url(url.as_str());
         }
+        if let Some(method) = &self.method {
+            builder = builder.method(method.as_str());
+        }
         builder.build()
     }
 }
@@ -369,6 +389,7 @@ impl Verifier {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_event_age: None,
             url: None,
+            method: None,
         }
     }
 

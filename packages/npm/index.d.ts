@@ -192,7 +192,8 @@ export type HintCode =
   | 'wrong_algorithm'
   | 'wrong_scheme'
   | 'timestamp_unit'
-  | 'clock_skew';
+  | 'clock_skew'
+  | 'wrong_url';
 
 export interface DiagnoseOptions {
   /** Every request header (detection and the checks may look at any of them); also `[name, value]` pairs. */

@@ -18,7 +18,8 @@ use crate::secret::{Keyring, Tag};
 /// the endpoint URL registered with the sender, or the request URL rebuilt by the integration
 /// (behind a proxy, from `X-Forwarded-Proto`/`X-Forwarded-Host` only when those headers come from
 /// a proxy you run). `None` falls back to the verifier's configured URL
-/// ([`VerifierBuilder::url`](super::VerifierBuilder::url)); `method` `None` means `POST`.
+/// ([`VerifierBuilder::url`](super::VerifierBuilder::url)); `method` `None` falls back to the configured
+/// method ([`VerifierBuilder::method`](super::VerifierBuilder::method)), else `POST`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestTarget<'a> {
@@ -71,7 +72,7 @@ pub(super) fn compare_request(
         }
         _ => "",
     };
-    let method = target.method.filter(|m| !m.is_empty()).unwrap_or(DEFAULT_METHOD);
+    let method = target.method.or(v.method.as_deref()).filter(|m| !m.is_empty()).unwrap_or(DEFAULT_METHOD);
     // Twilio's JSON bodies: the URL carries the body's SHA-256 and the parameters are empty.
     let params: Cow<'_, [u8]> = match spec.body_hash_param.as_deref().and_then(|p| query_param(url, p)) {
         Some(expected) => {
