@@ -69,3 +69,23 @@ fn diagnose_names_the_url_spelling_that_verifies() {
     assert_eq!(code, Some(0), "{json}");
     assert_eq!(json["hints"], serde_json::json!([]), "{json}");
 }
+
+#[test]
+fn listen_verifies_with_the_configured_url() {
+    // The public URL Square signed (square-006), not the 127.0.0.1 address listen is bound to.
+    let t = case("square-006");
+    let secret = t["secret"].as_str().unwrap();
+    let h: Vec<(String, String)> =
+        t["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    let body = t["body"].as_str().unwrap().as_bytes();
+    let mut d = common::listen(&["--scheme", "square", "--url", t["url"].as_str().unwrap()], secret);
+    let (status, answer) = d.post("/", &h, body);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(d.event()["id"], "ac3ac95b-f97d-458c-a6e6-18981597e05f");
+    d.stop();
+    // Another URL: the same delivery is refused.
+    let mut d = common::listen(&["--scheme", "square", "--url", "https://webhook.site/other"], secret);
+    let (status, answer) = d.post("/", &h, body);
+    assert_eq!(status, 401, "{answer}");
+    d.stop();
+}
