@@ -83,7 +83,7 @@ pub(super) fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(
         if verifier.verify_signature_with(body, headers, now, &alt).is_ok() {
             report.hints.push(Hint {
                 code: HintCode::WrongUrl,
-                message: format!("the signature verifies with the URL {candidate:?} instead of {url:?}: {why}"),
+                message: format!("the signature verifies with the URL {candidate:?} instead of {url:?}: {why}."),
             });
             return;
         }
