@@ -20,7 +20,9 @@ use crate::scheme::{
 };
 
 mod extended;
+mod request;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
+pub use request::RequestTarget;
 
 /// Default body-size cap: 25 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
@@ -81,6 +83,11 @@ pub struct Verifier {
     tolerance: Option<u64>,
     max_body_bytes: usize,
     event_age: Option<EventAge>,
+    /// The endpoint URL the sender calls, for schemes that sign `{url}` (a per-call URL wins).
+    url: Option<Arc<str>>,
+    /// The method the sender uses, for schemes that sign `{method}` (default `POST`; a per-call
+    /// method wins).
+    method: Option<Arc<str>>,
 }
 
 /// The bounds `max_event_age` puts on a verified event's envelope timestamp.
@@ -103,9 +110,26 @@ pub struct VerifierBuilder {
     skip_timestamp: bool,
     max_body_bytes: usize,
     max_event_age: Option<u64>,
+    url: Option<String>,
+    method: Option<String>,
 }
 
 impl VerifierBuilder {
+    /// The method the sender uses, for schemes that sign `{method}` (HubSpot v3; default `POST`).
+    /// A method given per call ([`RequestTarget`]) takes its place.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// The endpoint URL the sender calls (as registered with it: scheme, host, port, path and
+    /// query), for schemes that sign `{url}` (Square, Twilio, Trello, HubSpot v3). A URL given per
+    /// call ([`RequestTarget`]) takes its place.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
     /// Adds a secret string, decoded per the scheme's `secret_encoding`. Order sets `key_index`.
     pub fn secret(mut self, secret: &str) -> Self {
         match self.scheme.parse_secret(secret) {
@@ -217,6 +241,8 @@ impl VerifierBuilder {
             tolerance,
             max_body_bytes: self.max_body_bytes,
             event_age,
+            url: self.url.map(Arc::from),
+            method: self.method.map(Arc::from),
         })
     }
 }
@@ -250,6 +276,12 @@ pub struct VerifierOptions {
     /// [`VerifierBuilder::max_event_age`] (which calls honour it, which schemes refuse it).
     #[serde(default, alias = "maxEventAge")]
     pub max_event_age: Option<u64>,
+    /// The endpoint URL the sender calls, for schemes that sign `{url}`; see [`VerifierBuilder::url`].
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The method the sender uses, for schemes that sign `{method}`; see [`VerifierBuilder::method`].
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// A scheme given by preset name or as a spec.
@@ -274,6 +306,8 @@ impl VerifierOptions {
             max_body_bytes: None,
             dangerously_skip_timestamp_check: false,
             max_event_age: None,
+            url: None,
+            method: None,
         }
     }
 }
@@ -312,6 +346,8 @@ impl std::fmt::Debug for VerifierOptions {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
             .field("max_event_age", &self.max_event_age)
+            .field("url", &self.url)
+            .field("method", &self.method)
             .finish()
     }
 }
@@ -328,10 +364,19 @@ impl VerifierOptions {
         if self.secret.is_some() && !self.secrets.is_empty() {
             return Err(Error::InvalidArgument { reason: "give either `secret` or `secrets`, not both".into() });
         }
-        Verifier::builder(scheme)
-            .secrets(self.secret.iter().chain(&self.secrets))
-            .options(self.tolerance_seconds, self.max_body_bytes, self.dangerously_skip_timestamp_check, self.max_event_age)
-            .build()
+        let mut builder = Verifier::builder(scheme).secrets(self.secret.iter().chain(&self.secrets)).options(
+            self.tolerance_seconds,
+            self.max_body_bytes,
+            self.dangerously_skip_timestamp_check,
+            self.max_event_age,
+        );
+        if let Some(url) = &self.url {
+            builder = builder.url(url.as_str());
+        }
+        if let Some(method) = &self.method {
+            builder = builder.method(method.as_str());
+        }
+        builder.build()
     }
 }
 
@@ -346,6 +391,8 @@ impl Verifier {
             skip_timestamp: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_event_age: None,
+            url: None,
+            method: None,
         }
     }
 
@@ -372,6 +419,11 @@ impl Verifier {
     /// The oldest accepted event in seconds (`None`: no limit); see [`VerifierBuilder::max_event_age`].
     pub fn max_event_age(&self) -> Option<u64> {
         self.event_age.map(|a| a.max_age)
+    }
+
+    /// The configured endpoint URL (see [`VerifierBuilder::url`]).
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     /// Number of live secrets.
@@ -428,7 +480,20 @@ impl Verifier {
 
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
     pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, body: &'b [u8], headers: &H, now: i64) -> Result<EventRef<'b>> {
-        let verified = self.verify_signature_at(body, headers, now)?;
+        self.verify_ref_with(body, headers, now, &RequestTarget::NONE)
+    }
+
+    /// [`Verifier::verify_ref_at`] for a request whose URL or method the scheme signs: `target`
+    /// gives the URL the sender called and the method (each falling back to the configured
+    /// endpoint URL and to `POST`).
+    pub fn verify_ref_with<'b, H: Headers + ?Sized>(
+        &self,
+        body: &'b [u8],
+        headers: &H,
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<EventRef<'b>> {
+        let verified = self.verify_signature_with(body, headers, now, target)?;
         let event = event::parse(&self.scheme, headers, body, &verified)?;
         if self.event_age.is_some() {
             self.check_event_age(&event, &verified, now)?;
@@ -482,7 +547,19 @@ impl Verifier {
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
     /// The event's age (`max_event_age`) is not checked: no event is parsed.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, body: &[u8], headers: &'h H, now: i64) -> Result<Verified<'h>> {
-        let checked = self.check(headers, body, now)?;
+        self.verify_signature_with(body, headers, now, &RequestTarget::NONE)
+    }
+
+    /// [`Verifier::verify_signature_at`] with the request's URL and method (see
+    /// [`Verifier::verify_ref_with`]); schemes that sign neither ignore `target`.
+    pub fn verify_signature_with<'h, H: Headers + ?Sized>(
+        &self,
+        body: &[u8],
+        headers: &'h H,
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<Verified<'h>> {
+        let checked = self.check(headers, body, now, target)?;
         match checked.matched {
             Some(key_index) => Ok(Verified {
                 key_index,
@@ -505,16 +582,22 @@ impl Verifier {
     /// building `Ok` against building the public `NoMatchingSignature` error). Not API.
     #[doc(hidden)]
     pub fn ct_signature_matches_at<H: Headers + ?Sized>(&self, body: &[u8], headers: &H, now: i64) -> bool {
-        matches!(self.check(headers, body, now), Ok(Checked { matched: Some(_), .. }))
+        matches!(self.check(headers, body, now, &RequestTarget::NONE), Ok(Checked { matched: Some(_), .. }))
     }
 
     /// Size cap, header parsing, replay window, decoding, and the comparison.
-    fn check<'s, 'h, H: Headers + ?Sized>(&'s self, headers: &'h H, body: &[u8], now: i64) -> Result<Checked<'s, 'h>> {
+    fn check<'s, 'h, H: Headers + ?Sized>(
+        &'s self,
+        headers: &'h H,
+        body: &[u8],
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<Checked<'s, 'h>> {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
         if self.scheme.extended() {
-            return extended::check(self, headers, body, now);
+            return extended::check(self, headers, body, now, target);
         }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
         let mut parsed = ParsedHeader::default();
@@ -531,7 +614,7 @@ impl Verifier {
         let keyring = self.live_keyring();
         let mut tags = ArrayVec::new();
         self.decode_signatures(&keyring, &set.signature, &parsed, &mut tags)?;
-        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body };
+        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body, request: None };
         let matched = compare(&keyring, self.scheme.segments(), &tags, &content);
         Ok(Checked {
             set_index,
@@ -627,6 +710,8 @@ pub(crate) struct Content<'a> {
     /// The `{token}` body field (Mailgun).
     pub token: Option<&'a str>,
     pub body: &'a [u8],
+    /// `{url}`, `{method}`, `{form_params}` (`None` for schemes that sign none of them).
+    pub request: Option<&'a request::SignedRequest<'a>>,
 }
 
 /// Every tag against every key, with no early exit; returns the first matching key's index.
@@ -667,6 +752,9 @@ pub(crate) fn mac_signed_content(mut mac: KeyedMac, segments: &[Segment], conten
             Segment::Timestamp => mac.update(content.timestamp.unwrap_or_default().as_bytes()),
             Segment::Body => mac.update(content.body),
             Segment::Token => mac.update(content.token.unwrap_or_default().as_bytes()),
+            Segment::Url => mac.update(content.request.map_or(&[][..], |r| r.url.as_bytes())),
+            Segment::Method => mac.update(content.request.map_or(&[][..], |r| r.method.as_bytes())),
+            Segment::FormParams => mac.update(content.request.map_or(&[][..], |r| &r.params[..])),
         }
     }
     mac.finish()

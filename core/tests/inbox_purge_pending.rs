@@ -53,9 +53,7 @@ fn retention_keeps_pending_events(inbox: &dyn Inbox) {
         panic!()
     };
     let Enqueued::New(done) = inbox.enqueue(&arrival(&h, b"{}", "done", old, State::Pending), "k-done").unwrap() else { panic!() };
-    let Enqueued::New(failed) = inbox.enqueue(&arrival(&h, b"{}", "failed", old, State::Pending), "k-failed").unwrap() else {
-        panic!()
-    };
+    let Enqueued::New(failed) = inbox.enqueue(&arrival(&h, b"{}", "failed", old, State::Pending), "k-failed").unwrap() else { panic!() };
     // Lease the two by id and end them: one done, one dead-lettered.
     for (id, outcome) in [(done, Outcome::Done), (failed, Outcome::DeadLetter { error: "boom" })] {
         let job = inbox.lease_one(id, "w", T, 30_000).unwrap().expect("free");

@@ -41,6 +41,10 @@ export interface SchemeSpec {
   signature_pointer?: string | null;
   timestamp_pointer?: string | null;
   token_pointer?: string | null;
+  /** With `{url}`: also try the URL without its port and with the default port (Twilio). */
+  url_port_variants?: boolean;
+  /** With `{url}` and `{form_params}`: the query parameter carrying the body's hex SHA-256 (Twilio `bodySHA256`). */
+  body_hash_param?: string | null;
   tolerance_seconds?: number | null;
   signature_version?: string;
   header_aliases?: Array<{ signature_header: string; timestamp_header?: string | null; id_header?: string | null }>;
@@ -87,7 +91,11 @@ export type PresetName =
   | 'linear'
   | 'mailgun'
   | 'zendesk'
-  | 'sanity';
+  | 'sanity'
+  | 'twilio'
+  | 'square'
+  | 'hubspot'
+  | 'trello';
 
 export interface VerifierOptions {
   /** A preset name or a custom spec object. */
@@ -111,11 +119,26 @@ export interface VerifierOptions {
    * is not signed (shopify) or that has none (github) refuses it: `invalid_argument`.
    */
   maxEventAge?: number;
+  /**
+   * The endpoint URL the sender calls, exactly as registered with it, for schemes that sign the
+   * URL (square, twilio, trello, hubspot); a `url` given per call takes its place.
+   */
+  url?: string;
+  /** The method the sender uses, for schemes that sign it (hubspot); default `POST`. */
+  method?: string;
 }
 
 export interface VerifyOptions {
   /** The current time (unix seconds or a Date); defaults to the system clock. */
   now?: number | Date;
+  /**
+   * The URL the sender called (scheme, host, port, path and query as it called them), for schemes
+   * that sign it (square, twilio, trello, hubspot). Behind a proxy, rebuild it from
+   * X-Forwarded-Proto/Host only when your own proxy sets them. Default: the verifier's `url`.
+   */
+  url?: string;
+  /** The request method, for schemes that sign it (hubspot). Default: the verifier's `method`, else `POST`. */
+  method?: string;
 }
 
 /** A verified event. */
@@ -195,7 +218,8 @@ export type HintCode =
   | 'wrong_algorithm'
   | 'wrong_scheme'
   | 'timestamp_unit'
-  | 'clock_skew';
+  | 'clock_skew'
+  | 'wrong_url';
 
 export interface DiagnoseOptions {
   /** Every request header (detection and the checks may look at any of them); also `[name, value]` pairs. */
@@ -209,6 +233,10 @@ export interface DiagnoseOptions {
   scheme?: PresetName | (string & {}) | SchemeSpec | null;
   /** Unix seconds or a Date; defaults to the system clock. */
   now?: number | Date;
+  /** The URL the sender called, for schemes that sign it (a `wrong_url` hint names a spelling that verifies). */
+  url?: string;
+  /** The request method, for schemes that sign it. */
+  method?: string;
 }
 
 /** One thing diagnose looked at. */

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use hookverify::diagnose::{diagnose, Report};
+use hookverify::diagnose::{diagnose_request, Report};
 use hookverify::ErrorCode;
 use serde_json::json;
 
@@ -67,7 +67,7 @@ pub fn run(args: DiagnoseArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
     };
-    let report = diagnose(&body, &headers, &secrets, scheme.as_ref(), args.request.now());
+    let report = diagnose_request(&body, &headers, &secrets, scheme.as_ref(), args.request.now(), &args.request.target());
     if args.json {
         println!("{}", report.to_json());
     } else {

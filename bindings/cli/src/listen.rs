@@ -66,6 +66,13 @@ pub struct ListenArgs {
     /// (repeatable: any of them; for a scheme that declares `meta_subscribe`).
     #[arg(long = "verify-token", value_name = "TOKEN")]
     verify_tokens: Vec<String>,
+    /// The URL the sender calls, exactly as registered with it (schemes that sign it: square,
+    /// twilio, trello, hubspot). Behind a tunnel or proxy this is the public URL, not 127.0.0.1.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The method the sender uses (schemes that sign it: hubspot; default POST).
+    #[arg(long, value_name = "M")]
+    method: Option<String>,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -85,6 +92,12 @@ pub fn run(args: ListenArgs) -> ExitCode {
         "secrets": secrets,
         "max_body_bytes": args.max_body_bytes,
     });
+    if let Some(url) = &args.url {
+        provider["url"] = json!(url);
+    }
+    if let Some(method) = &args.method {
+        provider["method"] = json!(method);
+    }
     if let Some(age) = args.max_event_age {
         provider["max_event_age"] = json!(age);
     }

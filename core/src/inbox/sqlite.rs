@@ -271,13 +271,7 @@ impl SqliteInbox {
             .name("hookverify-inbox-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| Error::InboxUnavailable { reason: format!("inbox: starting the writer thread: {e}") })?;
-        Ok(SqliteInbox {
-            conns,
-            next: std::sync::atomic::AtomicUsize::new(0),
-            options,
-            writes: Some(tx),
-            writer: Some(writer),
-        })
+        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options, writes: Some(tx), writer: Some(writer) })
     }
 
     /// Hands `a` to the group-commit writer and waits until its group committed.

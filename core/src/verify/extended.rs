@@ -32,7 +32,13 @@ fn field<'a>(doc: Option<&Document<'a>>, name: &str, pointer: &str) -> Result<Co
 /// [`Verifier::check`] for a scheme using the extensions (see [`Scheme::extended`]), after the size cap.
 #[cold]
 #[inline(never)]
-pub(super) fn check<'s, 'h, H: Headers + ?Sized>(v: &'s Verifier, headers: &'h H, body: &[u8], now: i64) -> Result<Checked<'s, 'h>> {
+pub(super) fn check<'s, 'h, H: Headers + ?Sized>(
+    v: &'s Verifier,
+    headers: &'h H,
+    body: &[u8],
+    now: i64,
+    target: &super::RequestTarget<'_>,
+) -> Result<Checked<'s, 'h>> {
     let spec = v.scheme.spec();
     if spec.signature_format.is_token() {
         return v.check_token(headers);
@@ -89,7 +95,12 @@ pub(super) fn check<'s, 'h, H: Headers + ?Sized>(v: &'s Verifier, headers: &'h H
         timestamp: ts_text.as_deref().filter(|_| v.scheme.signs_timestamp_text()),
         token: token.as_deref(),
         body,
+        request: None,
     };
-    let matched = compare(&keyring, v.scheme.segments(), &tags, &content);
+    let matched = if v.scheme.signs_request() {
+        super::request::compare_request(v, target, &keyring, &tags, content)?
+    } else {
+        compare(&keyring, v.scheme.segments(), &tags, &content)
+    };
     Ok(Checked { set_index, set, message_id, timestamp, signatures: tags.len(), secrets: keyring.len(), matched })
 }

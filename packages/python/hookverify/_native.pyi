@@ -85,9 +85,15 @@ class Verifier:
         max_body_bytes: Optional[int] = None,
         dangerously_skip_timestamp_check: bool = False,
         max_event_age: Optional[int] = None,
+        url: Optional[str] = None,
+        method: Optional[str] = None,
     ) -> Verifier: ...
-    def verify(self, body: _Body, headers: _Headers, now: Optional[int] = None) -> Event: ...
-    def verify_signature(self, body: _Body, headers: _Headers, now: Optional[int] = None) -> Verified: ...
+    def verify(
+        self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
+    ) -> Event: ...
+    def verify_signature(
+        self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
+    ) -> Verified: ...
     @property
     def scheme(self) -> str: ...
     @property
@@ -116,6 +122,8 @@ def diagnose(
     secrets: Sequence[str],
     scheme: Optional[_Scheme] = None,
     now: Optional[int] = None,
+    url: Optional[str] = None,
+    method: Optional[str] = None,
 ) -> str:
     """The core's diagnose report as one line of JSON (``hookverify.diagnose`` parses it)."""
 
