@@ -41,7 +41,9 @@ def test_configured_url():
 def test_hubspot_method():
     secret, url, ts = "hubspot-python-secret", "https://example.com/hs", "1796083200000"
     body = b'[{"eventId":5,"subscriptionType":"contact.creation","occurredAt":1796083200000}]'
-    sig = base64.b64encode(hmac.new(secret.encode(), b"POST" + url.encode() + body + ts.encode(), hashlib.sha256).digest()).decode()
+    sig = base64.b64encode(
+        hmac.new(secret.encode(), b"POST" + url.encode() + body + ts.encode(), hashlib.sha256).digest()
+    ).decode()
     headers = {"X-HubSpot-Signature-v3": sig, "X-HubSpot-Request-Timestamp": ts}
     v = hv.Verifier(scheme="hubspot", secret=secret)
     event = v.verify(body, headers, now=1796083200, url=url, method="POST")
@@ -50,7 +52,9 @@ def test_hubspot_method():
         v.verify(body, headers, now=1796083200, url=url, method="PUT")
     assert err.value.code == "no_matching_signature"
     # The method the verifier is configured with.
-    assert hv.Verifier(scheme="hubspot", secret=secret, method="POST", url=url).verify_signature(body, headers, now=1796083200)
+    assert hv.Verifier(scheme="hubspot", secret=secret, method="POST", url=url).verify_signature(
+        body, headers, now=1796083200
+    )
 
 
 def test_diagnose_wrong_url():
