@@ -82,14 +82,19 @@ pub(super) fn check<'s, 'h, H: Headers + ?Sized>(v: &'s Verifier, headers: &'h H
         None => None,
     };
     let keyring = v.live_keyring();
-    let mut tags = ArrayVec::new();
-    v.decode_signatures(&keyring, sig_source, &parsed, &mut tags)?;
     let content = Content {
         id: message_id,
         timestamp: ts_text.as_deref().filter(|_| v.scheme.signs_timestamp_text()),
         token: token.as_deref(),
         body,
     };
+    if spec.public_key.is_some() {
+        let out = super::asymmetric::compare_all(v, &keyring, sig_source, &sig_text, &parsed, &content)?;
+        let (signatures, secrets, matched) = (out.signatures, out.keys, out.matched);
+        return Ok(Checked { set_index, set, message_id, timestamp, signatures, secrets, matched });
+    }
+    let mut tags = ArrayVec::new();
+    v.decode_signatures(&keyring, sig_source, &parsed, &mut tags)?;
     let matched = compare(&keyring, v.scheme.segments(), &tags, &content);
     Ok(Checked { set_index, set, message_id, timestamp, signatures: tags.len(), secrets: keyring.len(), matched })
 }
