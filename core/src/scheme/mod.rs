@@ -984,7 +984,9 @@ mod tests {
             "zendesk",
             "sanity",
         ];
-        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..]].concat());
+        // Public-key signatures (issue 19, item 3).
+        let public_key = ["discord", "sendgrid"];
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &public_key[..]].concat());
     }
 
     #[test]
