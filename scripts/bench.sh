@@ -4,12 +4,12 @@
 #   Rust (criterion: verify per size; Standard Webhooks scheme, BENCH_SCHEMES=all for every scheme;
 #   dedup stores), Node, Python (interleaved), end to end (wrk vs bare routes), peak RSS.
 # BENCH_QUICK=1 for a short, noisy run while iterating. BENCH_ONLY="node python" runs only those
-# parts (rust dedup node python e2e rss) and re-uses the other JSON files already in target/bench/.
+# parts (rust dedup node python e2e inbox rss) and re-uses the other JSON files already in target/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 quick=${BENCH_QUICK:-0}
-only=" ${BENCH_ONLY:-rust dedup node python e2e rss} "
+only=" ${BENCH_ONLY:-rust dedup node python e2e inbox rss} "
 want() { [[ $only == *" $1 "* ]]; }
 out=target/bench
 mkdir -p "$out"
@@ -18,7 +18,7 @@ echo "{\"started\": \"$(date -u '+%Y-%m-%d %H:%M:%S UTC')\", \"quick\": $([[ $qu
 echo "== bench: loadavg $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores${quick:+ (quick=$quick)}"
 
 # --- tools: wrk (apt), the bench venv (flask, gunicorn, matplotlib + the wheel), release binaries.
-if want e2e && ! command -v wrk >/dev/null; then
+if { want e2e || want inbox; } && ! command -v wrk >/dev/null; then
   echo "bench: apt-get install wrk"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
@@ -42,6 +42,7 @@ if want e2e || want rss || want python; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/hookverify-*.whl
 fi
 if want e2e || want rss; then cargo build --locked -q --release -p hookverify-bench --bins; fi
+if want inbox; then cargo build --locked -q --release -p hookverify-cli; fi
 
 # --- micro benchmarks
 if want rust; then
@@ -63,6 +64,8 @@ if want python; then echo; echo "== python"; scripts/bench-python.sh "${qflag[@]
 
 # --- end to end and memory
 if want e2e; then echo; echo "== end to end"; python3 bench/e2e/run.py "$out/e2e.json" "${qflag[@]}"; fi
+# serve with the durable inbox (SQLite; PostgreSQL with 1 and 4 processes) vs serve without one.
+if want inbox; then echo; echo "== serve + inbox"; python3 bench/e2e/inbox.py "$out/inbox.json" "${qflag[@]}"; fi
 if want rss; then echo; echo "== peak RSS"; python3 bench/rss/run.py "$out/rss.json" "$root/$venv/bin/python"; fi
 
 echo; echo "== report"

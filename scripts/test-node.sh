@@ -27,13 +27,13 @@ for backend in native wasm; do
     vectors.test.mjs interop.test.mjs package.test.mjs \
     express.test.mjs identity.test.mjs redis.test.mjs redis-stall.test.mjs example.test.mjs readme.test.mjs panic.test.mjs fast.test.mjs strict.test.mjs \
     reject-logs.test.mjs max-event-age.test.mjs rotation.test.mjs receiver-decisions.test.mjs camel-case.test.mjs \
-    body-hint.test.mjs fetch.test.mjs fastify.test.mjs nest.test.mjs custom-store.test.mjs metrics.test.mjs asymmetric-interop.test.mjs || failed+=("node-$backend")
+    body-hint.test.mjs fetch.test.mjs fastify.test.mjs nest.test.mjs custom-store.test.mjs metrics.test.mjs handshakes.test.mjs url-signed.test.mjs asymmetric-interop.test.mjs || failed+=("node-$backend")
 done
 echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?
 grep -v '^ok ' /tmp/hookverify-browser-$$.log; rm -f /tmp/hookverify-browser-$$.log
 [ $rc -eq 0 ] || failed+=(browser)
-echo "== debugger page in headless Chromium (wasm)"
-SUMMARY_LABEL=debugger node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout debugger.test.mjs debugger-serve.test.mjs || failed+=(debugger)
+echo "== debugger page and serve's operator page in headless Chromium"
+SUMMARY_LABEL=debugger node --test --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout debugger.test.mjs debugger-serve.test.mjs operator.test.mjs || failed+=(debugger)
 if [ ${#failed[@]} -gt 0 ]; then echo "node: FAILED: ${failed[*]}"; exit 1; fi
 echo "node: all runs passed"

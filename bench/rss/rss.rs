@@ -67,10 +67,12 @@ fn main() {
                 // The borrowing form: the event's payload is a slice of the body (verify_at copies it).
                 black_box(verifier.verify_ref_at(&body, &headers, now).unwrap());
             }
-            "receiver" => match receiver.begin(Request { path: "/hooks", headers: next_delivery.next().unwrap(), body: &body, now }) {
-                Step::Run(d) => assert_eq!(receiver.finish(black_box(&d), true).status, 200),
-                Step::Respond(d) => panic!("not run: {}", d.body),
-            },
+            "receiver" => {
+                match receiver.begin(Request { method: "POST", path: "/hooks", headers: next_delivery.next().unwrap(), body: &body, now }) {
+                    Step::Run(d) => assert_eq!(receiver.finish(black_box(&d), true).status, 200),
+                    Step::Respond(d) => panic!("not run: {}", d.body),
+                }
+            }
             other => panic!("unknown mode {other}"),
         }
     }

@@ -42,7 +42,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, MethodRouter};
+use axum::routing::{any, MethodRouter};
 
 use crate::config::ReceiverConfig;
 use crate::dedup::{Store, Token};
@@ -158,7 +158,7 @@ impl Webhooks {
     {
         let store_may_block = store.may_block();
         let hooks = Webhooks {
-            receiver: config.build(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
+            receiver: config.build_with_inbox(Box::new(store))?.map_handlers(|i| boxed(handler(i))),
             store_may_block,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             on_reject: Arc::new(trace_reject),
@@ -283,14 +283,33 @@ impl Webhooks {
         &mut self.receiver
     }
 
-    /// A `POST` route running the pipeline. It reads the body itself: the limit is the largest
+    /// A route running the pipeline for every method: deliveries are `POST`; a `GET` reaches the
+    /// core for the handshakes a provider's scheme declares (Meta, Dropbox, Okta), and any other
+    /// request is answered 405 `method_not_allowed` by the core. It reads the body itself: the limit is the largest
     /// verifier cap (a declared `Content-Length` over it is refused before reading), within the
     /// [`body_timeout`](Webhooks::body_timeout).
     pub fn into_method_router<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let this = Arc::new(self);
+        Arc::new(self).method_router()
+    }
+
+    /// [`into_method_router`](Webhooks::into_method_router) for a receiver kept shared, so the
+    /// caller can still read its [`metrics`](Receiver::metrics), [`inbox`](Webhooks::inbox_of) and
+    /// [`replay`](Webhooks::replay) (an operator page beside the receiver).
+    pub fn method_router<S: Clone + Send + Sync + 'static>(self: &Arc<Self>) -> MethodRouter<S> {
         #[cfg(feature = "inbox")]
-        this.start_worker();
-        post(handle).with_state(this)
+        self.start_worker();
+        any(handle).with_state(Arc::clone(self))
+    }
+
+    /// The underlying receiver (its metrics, providers, limits).
+    pub fn receiver(&self) -> &Receiver<Handler> {
+        &self.receiver
+    }
+
+    /// The inbox given to [`inbox`](Webhooks::inbox), if any.
+    #[cfg(feature = "inbox")]
+    pub fn inbox_of(&self) -> Option<Arc<dyn crate::inbox::Inbox>> {
+        self.durable.as_ref().map(|d| Arc::clone(&d.inbox))
     }
 
     /// Reads `body` within the cap and the deadline, or the answer that refuses it.
@@ -316,23 +335,31 @@ impl Webhooks {
         })
     }
 
-    /// Runs one request through the pipeline (what the route calls; usable from your own handler).
+    /// Runs one `POST` request through the pipeline (usable from your own handler); see
+    /// [`handle_method`](Webhooks::handle_method) for the route's own, any-method entry.
     pub async fn handle(self: Arc<Self>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+        self.handle_method(&axum::http::Method::POST, uri, headers, body).await
+    }
+
+    /// Runs one request of any method through the pipeline (what the route calls): the core
+    /// answers the handshakes a `GET` may carry and 405 to other non-`POST` requests.
+    pub async fn handle_method(self: Arc<Self>, method: &axum::http::Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+        let method_text = method.as_str().to_owned();
         let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
         let now = crate::verify::unix_now();
         #[cfg(feature = "inbox")]
         if self.durable.is_some() {
-            return self.handle_durable(path, headers, body, now).await;
+            return self.handle_durable(&method_text, path, headers, body, now).await;
         }
         let step = if self.store_may_block {
             let this = self.clone();
-            let (path, headers, body) = (path.clone(), headers.clone(), body.clone());
-            match tokio::task::spawn_blocking(move || this.begin(&path, &headers, &body, now)).await {
+            let (method, path, headers, body) = (method_text.clone(), path.clone(), headers.clone(), body.clone());
+            match tokio::task::spawn_blocking(move || this.begin(&method, &path, &headers, &body, now)).await {
                 Ok(step) => step,
                 Err(_) => return internal_error(),
             }
         } else {
-            self.begin(&path, &headers, &body, now)
+            self.begin(&method_text, &path, &headers, &body, now)
         };
         let delivery = match step {
             (Step::Respond(decision), provider) => return self.respond(decision, provider),
@@ -364,8 +391,8 @@ impl Webhooks {
         response
     }
 
-    fn begin(&self, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> (Step, Option<usize>) {
-        self.receiver.begin_matched(Request { path, headers, body, now })
+    fn begin(&self, method: &str, path: &str, headers: &HeaderMap, body: &[u8], now: i64) -> (Step, Option<usize>) {
+        self.receiver.begin_matched(Request { method, path, headers, body, now })
     }
 
     /// Runs every matched handler in order; a panic counts as a failure.
@@ -437,7 +464,7 @@ async fn handle(State(hooks): State<Arc<Webhooks>>, request: axum::extract::Requ
         None => parts.uri,
     };
     match hooks.read_body(body).await {
-        Ok(body) => hooks.handle(uri, parts.headers, body).await,
+        Ok(body) => hooks.handle_method(&parts.method, uri, parts.headers, body).await,
         Err(refused) => {
             #[cfg(feature = "inbox")]
             if hooks.durable.is_some() {

@@ -149,6 +149,9 @@ pub struct ProviderConfig {
     pub verifier: Option<VerifierOptions>,
     /// How its requests are recognised (default: its signature header is present).
     pub matcher: MatchRule,
+    /// `verify_tokens` (or `verifyTokens`): what a `meta_subscribe` handshake's
+    /// `hub.verify_token` must equal (default none: such a handshake is refused).
+    pub verify_tokens: Vec<crate::secret::Secret>,
 }
 
 impl<'de> Deserialize<'de> for ProviderConfig {
@@ -165,6 +168,18 @@ impl<'de> Deserialize<'de> for ProviderConfig {
             None | Some(serde_json::Value::Null) => MatchRule::default(),
             Some(m) => MatchRule::deserialize(m).map_err(|_| D::Error::custom(MATCH_PROBLEM))?,
         };
+        let verify_tokens = match map.remove("verify_tokens").or_else(|| map.remove("verifyTokens")) {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(v) => {
+                let tokens: Vec<String> =
+                    serde_json::from_value(v).map_err(|_| D::Error::custom("verify_tokens: invalid type, expected a list of strings"))?;
+                tokens
+                    .iter()
+                    .map(|t| crate::secret::Secret::from_utf8(t))
+                    .collect::<Result<Vec<_>>>()
+                    .map_err(|_| D::Error::custom("verify_tokens: a token is empty or only whitespace"))?
+            }
+        };
         let verifier = match map.remove("verifier") {
             Some(_) if !map.is_empty() => {
                 return Err(D::Error::custom("give the verifier options either inline or as verifier, not both"));
@@ -173,7 +188,7 @@ impl<'de> Deserialize<'de> for ProviderConfig {
             None if map.is_empty() => None,
             None => Some(crate::options::from_value(serde_json::Value::Object(map)).map_err(D::Error::custom)?),
         };
-        Ok(ProviderConfig { name, verifier, matcher })
+        Ok(ProviderConfig { name, verifier, matcher, verify_tokens })
     }
 }
 
@@ -391,7 +406,29 @@ impl ReceiverConfig {
     /// The receiver these options describe, on `store`; route `i`'s handler is `i`, the
     /// unhandled handler `routes.len()`. Every provider needs its `verifier` options.
     pub fn build(&self, store: Box<dyn Store>) -> Result<Receiver<usize>> {
+        self.no_inbox()?;
         self.build_keyed(store, |i, p| self.own_verifier(i, p)).map_err(|(_, e)| e)
+    }
+
+    /// [`build`](ReceiverConfig::build) for a front end that runs the inbox itself (the axum
+    /// `Webhooks::from_config`, `hookverify serve`).
+    #[cfg(feature = "axum")]
+    pub(crate) fn build_with_inbox(&self, store: Box<dyn Store>) -> Result<Receiver<usize>> {
+        self.build_keyed(store, |i, p| self.own_verifier(i, p)).map_err(|(_, e)| e)
+    }
+
+    /// `inbox` and `retry` are refused by the receivers that do not run an inbox (the Node, wasm
+    /// and Python ones), rather than accepted and ignored.
+    fn no_inbox(&self) -> Result<()> {
+        for (key, set) in [("inbox", self.inbox.is_some()), ("retry", self.retry.is_some())] {
+            if set {
+                return Err(invalid(format!(
+                    "`{key}`: the durable inbox runs in `hookverify serve` and the Rust axum receiver \
+                     (`Webhooks::from_config`); this receiver has none"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Provider `i`'s verifier, from its own `verifier` options.
@@ -409,6 +446,7 @@ impl ReceiverConfig {
         store: Box<dyn Store>,
         verifier: impl FnMut(usize, &ProviderConfig) -> Result<Verifier>,
     ) -> Result<Receiver<usize>> {
+        self.no_inbox()?;
         self.build_keyed(store, verifier).map_err(|(_, e)| e)
     }
 
@@ -434,7 +472,7 @@ impl ReceiverConfig {
             if providers.iter().any(|q: &Provider| q.name() == name) {
                 return Err((key, invalid(format!("two providers are named {name:?}; give each a distinct `name`"))));
             }
-            providers.push(Provider::new(&name, v).matching(p.matcher.0.clone()));
+            providers.push(Provider::new(&name, v).matching(p.matcher.0.clone()).verify_tokens(p.verify_tokens.clone()));
         }
         let mut r = Receiver::new(providers, store).map_err(at("providers"))?;
         for (i, route) in self.routes.iter().enumerate() {
@@ -841,6 +879,16 @@ mod tests {
 
     fn build(json: &str) -> Result<Receiver<usize>> {
         ReceiverConfig::from_json(json)?.build(Box::new(MemoryStore::default()))
+    }
+
+    #[test]
+    fn receivers_without_an_inbox_refuse_inbox_and_retry() {
+        let base = r#""providers":[{"verifier":{"scheme":"github","secret":"s"}}]"#;
+        for extra in [r#""inbox":"inbox.db""#, r#""retry":{"max_attempts":3}"#] {
+            let r = reason(&format!("{{{base},{extra}}}"));
+            assert!(r.contains("durable inbox runs in `hookverify serve`"), "{r}");
+        }
+        assert!(build(&format!("{{{base}}}")).is_ok());
     }
 
     fn reason(json: &str) -> String {

@@ -58,6 +58,11 @@ pub enum ErrorCode {
     /// The inbox (the delivery log and durable queue) could not be reached or written: nothing was
     /// recorded, and the sender should retry.
     InboxUnavailable,
+    /// A handshake request (a challenge a sender sends to prove the endpoint) failed its check:
+    /// a wrong verify token, a challenge too long or not visible ASCII. Nothing is echoed.
+    HandshakeRejected,
+    /// The request's method is not POST and it is no handshake a provider's scheme declares.
+    MethodNotAllowed,
 }
 
 /// Serialized as its stable string (`no_matching_signature`, ...).
@@ -89,6 +94,8 @@ impl ErrorCode {
         ErrorCode::HandlerFailed,
         ErrorCode::NotFound,
         ErrorCode::InboxUnavailable,
+        ErrorCode::HandshakeRejected,
+        ErrorCode::MethodNotAllowed,
     ];
 
     /// The stable snake_case string for this code.
@@ -113,6 +120,8 @@ impl ErrorCode {
             ErrorCode::HandlerFailed => "handler_failed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::InboxUnavailable => "inbox_unavailable",
+            ErrorCode::HandshakeRejected => "handshake_rejected",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
         }
     }
 
@@ -134,6 +143,8 @@ impl ErrorCode {
             ErrorCode::InvalidJson | ErrorCode::MissingField => 400,
             ErrorCode::StoreUnavailable | ErrorCode::Overloaded | ErrorCode::InboxUnavailable => 503,
             ErrorCode::NotFound => 404,
+            ErrorCode::HandshakeRejected => 403,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::HandlerFailed
             | ErrorCode::InvalidSecret
             | ErrorCode::UnknownScheme
@@ -284,6 +295,18 @@ pub enum Error {
         /// The receiver's base path (configuration, not request text).
         base_path: String,
     },
+    /// See [`ErrorCode::HandshakeRejected`].
+    #[error("handshake rejected: {reason}")]
+    HandshakeRejected {
+        /// Which check failed (never the token or the challenge).
+        reason: String,
+    },
+    /// See [`ErrorCode::MethodNotAllowed`].
+    #[error("method not allowed: webhooks are POSTed here (a {method} request is no handshake this endpoint answers)")]
+    MethodNotAllowed {
+        /// The request's method (at most 16 visible ASCII characters are kept).
+        method: String,
+    },
     /// See [`ErrorCode::InternalError`].
     #[error("internal error: {reason}")]
     InternalError {
@@ -314,6 +337,8 @@ impl Error {
             Error::Overloaded { .. } => ErrorCode::Overloaded,
             Error::HandlerFailed => ErrorCode::HandlerFailed,
             Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::HandshakeRejected { .. } => ErrorCode::HandshakeRejected,
+            Error::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Error::InternalError { .. } => ErrorCode::InternalError,
         }
     }
@@ -338,6 +363,7 @@ impl Error {
             Error::PayloadTooLarge { size, limit } => json!({ "size": size, "limit": limit }),
             Error::HandlerFailed => json!({}),
             Error::NotFound { base_path } => json!({ "base_path": base_path }),
+            Error::MethodNotAllowed { method } => json!({ "method": method }),
             Error::MissingField { field, source_desc } => json!({ "field": field, "source": source_desc }),
             Error::UnknownScheme { name, .. } => json!({ "name": name }),
             Error::InvalidSecret { reason }
@@ -347,6 +373,7 @@ impl Error {
             | Error::StoreUnavailable { reason }
             | Error::InboxUnavailable { reason }
             | Error::Overloaded { reason }
+            | Error::HandshakeRejected { reason }
             | Error::InternalError { reason } => json!({ "reason": reason }),
         }
     }

@@ -28,6 +28,7 @@ pub mod diagnose;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+pub mod handshake;
 pub mod headers;
 #[cfg(feature = "inbox")]
 pub mod inbox;
@@ -49,12 +50,13 @@ pub use diagnose::{diagnose, Check, EventSummary, Hint, HintCode, Report};
 pub use dispatch::{Pattern, Router};
 pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
+pub use handshake::HandshakeKind;
 pub use headers::{HeaderValue, Headers, Lookup};
 pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step};
 pub use scheme::{DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PublicKey, PublicKeyAlgorithm, PublicKeySpec, Scheme, SchemeSpec, SignatureFormat};
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;
-pub use verify::{unix_now, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};
+pub use verify::{unix_now, RequestTarget, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};
 // Every type a public signature mentions is reachable from the crate root (issue 18).
 
 // The README's Rust snippets run as doctests (they include the axum receiver, hence the feature;

@@ -87,17 +87,38 @@ pub enum Matcher {
 }
 
 /// One sender on an endpoint: a name, a verifier, and how to recognise it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Provider {
     name: String,
     verifier: Verifier,
     matcher: Matcher,
+    /// Tokens a `meta_subscribe` handshake's `hub.verify_token` must equal (one of them).
+    verify_tokens: Vec<crate::secret::Secret>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("name", &self.name)
+            .field("verifier", &self.verifier)
+            .field("matcher", &self.matcher)
+            .field("verify_tokens", &format_args!("[REDACTED; {}]", self.verify_tokens.len()))
+            .finish()
+    }
 }
 
 impl Provider {
     /// A provider recognised by its scheme's signature header.
     pub fn new(name: &str, verifier: Verifier) -> Provider {
-        Provider { name: name.to_owned(), verifier, matcher: Matcher::SignatureHeader }
+        Provider { name: name.to_owned(), verifier, matcher: Matcher::SignatureHeader, verify_tokens: Vec::new() }
+    }
+
+    /// The verify tokens a Meta-style subscription handshake (`meta_subscribe`) must present as
+    /// `hub.verify_token` (compared in constant time; several allow a rotation). Without any, such
+    /// a handshake is refused with `handshake_rejected`.
+    pub fn verify_tokens(mut self, tokens: Vec<crate::secret::Secret>) -> Provider {
+        self.verify_tokens = tokens;
+        self
     }
 
     /// Replaces the match rule.
@@ -170,6 +191,10 @@ impl Scope {
 /// so a new input must fail to compile in each of them rather than take a silent default.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a, H: ?Sized> {
+    /// The HTTP method, as the client sent it (`POST`; `GET` for some handshakes). A request that
+    /// is not `POST` is answered 405 `method_not_allowed` unless it is a handshake a provider's
+    /// scheme declares.
+    pub method: &'a str,
     /// The request target: path, optionally with `?query`.
     pub path: &'a str,
     /// The request headers.
@@ -183,15 +208,16 @@ pub struct Request<'a, H: ?Sized> {
 /// A response header name or value: mostly fixed text, so no allocation for it.
 pub type HeaderText = Cow<'static, str>;
 
-/// The HTTP answer: status, headers, JSON body.
+/// The HTTP answer: status, headers, body (JSON, or `text/plain` for some handshake answers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// HTTP status code.
     pub status: u16,
-    /// Response headers: `Content-Type: application/json` (the body is always JSON), then any
-    /// extra ones (`Retry-After`, …).
+    /// Response headers: `Content-Type` first (`application/json`; `text/plain; charset=utf-8`
+    /// for a handshake that echoes text), then any extra ones (`Retry-After`,
+    /// `X-Content-Type-Options`, …). Front ends send every one.
     pub headers: Vec<(HeaderText, HeaderText)>,
-    /// JSON response body.
+    /// Response body, of the `Content-Type`.
     pub body: String,
     /// For an answer that rejects the delivery (an error stopped it): the operator's one-line
     /// record of why, [`Error::log_line`], which front ends log; `None` for every other answer.
@@ -229,6 +255,9 @@ impl Decision {
         let mut d =
             Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
         d.log = Some(err.log_line(provider));
+        if err.code() == crate::ErrorCode::MethodNotAllowed {
+            d.headers.push((Cow::Borrowed("Allow"), Cow::Borrowed("POST")));
+        }
         if matches!(err.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::InboxUnavailable | crate::ErrorCode::Overloaded) {
             d.retry_after(Duration::from_secs(5))
         } else {
@@ -545,6 +574,9 @@ impl<H> Receiver<H> {
             if let Matcher::HeaderPresent(h) | Matcher::HeaderEquals(h, _) = &p.matcher {
                 names.push(h);
             }
+            for kind in &p.verifier.scheme().spec().handshakes {
+                names.extend(kind.header_names());
+            }
         }
         if let Some((name, _)) = &self.sync_header {
             names.push(name);
@@ -657,6 +689,21 @@ impl<H> Receiver<H> {
         let Some(relative) = self.relative(path) else {
             return Err(Error::NotFound { base_path: if self.base_path.is_empty() { "/".into() } else { self.base_path.clone() } });
         };
+        // Unsigned handshakes (Meta, Dropbox, Graph, Okta, Asana) carry no signature header: they
+        // are recognised before any provider is matched by its signature.
+        for (i, p) in self.providers.iter().enumerate() {
+            let hs = crate::handshake::Unsigned { method: req.method, query, verify_tokens: &p.verify_tokens };
+            for kind in p.verifier.scheme().spec().handshakes.iter().filter(|k| !k.signed()) {
+                if let Some(answer) = crate::handshake::answer_unsigned(*kind, &hs, req.headers) {
+                    *matched = Some(i);
+                    return answer.map(Prepared::Respond);
+                }
+            }
+        }
+        if req.method != "POST" {
+            let method: String = req.method.chars().filter(|c| c.is_ascii_graphic()).take(16).collect();
+            return Err(Error::MethodNotAllowed { method });
+        }
         let Some(provider_index) = self.providers.iter().position(|p| p.matches(req.headers)) else {
             let expected: Vec<&str> = self.providers.iter().map(|p| p.verifier.scheme().spec().signature_header.as_str()).collect();
             return Err(match expected[..] {
@@ -669,6 +716,13 @@ impl<H> Receiver<H> {
         let verifier = &provider.verifier;
         let verified = verifier.verify_signature_at(req.body, req.headers, req.now)?;
         let scheme = verifier.scheme();
+        // Signed handshakes (Slack, Zoom, Discord, Twitch): answered once verified, never routed.
+        for kind in scheme.spec().handshakes.iter().filter(|k| k.signed()) {
+            let mac = |m: &[u8]| verifier.handshake_mac(verified.key_index, m);
+            if let Some(answer) = crate::handshake::answer_signed(*kind, req.headers, req.body, &mac) {
+                return answer.map(Prepared::Respond);
+            }
+        }
         let (event, explicit_key) = verifier.parse_event_with_key(req.headers, req.body, &verified, req.now)?;
         let sync = self.mode == Mode::Sync
             || self
@@ -916,7 +970,7 @@ mod tests {
     }
 
     fn begin(r: &Receiver<&'static str>, h: &Vec<(String, String)>, body: &[u8]) -> Step {
-        r.begin(Request { path: "/hooks?x=1", headers: h, body, now: NOW })
+        r.begin(Request { method: "POST", path: "/hooks?x=1", headers: h, body, now: NOW })
     }
 
     #[test]
@@ -1006,11 +1060,11 @@ mod tests {
         let Step::Run(d) = begin(&r, &h, body) else { panic!() };
         assert_eq!(r.providers()[d.provider].name(), "github");
         assert_eq!(d.handlers.iter().map(|i| *r.handler(*i)).collect::<Vec<_>>(), ["gh-hooks"]);
-        let Step::Respond(d) = r.begin(Request { path: "/other", headers: &h, body, now: NOW }) else { panic!() };
+        let Step::Respond(d) = r.begin(Request { method: "POST", path: "/other", headers: &h, body, now: NOW }) else { panic!() };
         assert_eq!(d.status, 200, "github route is bound to /hooks: unhandled, acknowledged in sync mode");
         let sbody = br#"{"id":"evt_1","type":"invoice.paid","created":1700000000,"data":{}}"#;
         let sh = Signer::new(Scheme::preset("stripe").unwrap(), "whsec_x").unwrap().sign(sbody, None, Some(NOW)).unwrap();
-        let Step::Run(d) = r.begin(Request { path: "/other", headers: &sh, body: sbody, now: NOW }) else { panic!() };
+        let Step::Run(d) = r.begin(Request { method: "POST", path: "/other", headers: &sh, body: sbody, now: NOW }) else { panic!() };
         assert_eq!(r.providers()[d.provider].name(), "stripe");
         assert_eq!(d.key, "|stripe|evt_1", "the key never holds the path");
     }

@@ -89,7 +89,7 @@ impl Signer {
             }
             (true, Some(t)) => Some(format_timestamp(spec.timestamp_format, t)),
         };
-        let content = Content { id, timestamp: ts_text.as_deref(), token: None, body };
+        let content = Content { id, timestamp: ts_text.as_deref(), token: None, body, request: None };
         let tag = mac_signed_content(self.key.clone(), self.scheme.segments(), &content);
         let encoded = match spec.encoding {
             Encoding::Hex => hex::encode(tag.as_slice()),

@@ -21,7 +21,9 @@ use crate::scheme::{
 
 mod asymmetric;
 mod extended;
+mod request;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
+pub use request::RequestTarget;
 
 /// Default body-size cap: 25 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
@@ -87,6 +89,11 @@ pub struct Verifier {
     /// Whether a check takes the extended path: the scheme's own flag, or public keys configured
     /// for a scheme that also takes HMAC signatures (so its secrets-only verifiers keep the hot path).
     extended: bool,
+    /// The endpoint URL the sender calls, for schemes that sign `{url}` (a per-call URL wins).
+    url: Option<Arc<str>>,
+    /// The method the sender uses, for schemes that sign `{method}` (default `POST`; a per-call
+    /// method wins).
+    method: Option<Arc<str>>,
 }
 
 /// The bounds `max_event_age` puts on a verified event's envelope timestamp.
@@ -110,6 +117,8 @@ pub struct VerifierBuilder {
     max_body_bytes: usize,
     max_event_age: Option<u64>,
     public_keys: Vec<String>,
+    url: Option<String>,
+    method: Option<String>,
 }
 
 impl VerifierBuilder {
@@ -124,6 +133,21 @@ impl VerifierBuilder {
     /// Adds several public keys (rotation: old and new both live).
     pub fn public_keys<S: AsRef<str>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
         self.public_keys.extend(keys.into_iter().map(|k| k.as_ref().to_owned()));
+        self
+    }
+
+    /// The method the sender uses, for schemes that sign `{method}` (HubSpot v3; default `POST`).
+    /// A method given per call ([`RequestTarget`]) takes its place.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// The endpoint URL the sender calls (as registered with it: scheme, host, port, path and
+    /// query), for schemes that sign `{url}` (Square, Twilio, Trello, HubSpot v3). A URL given per
+    /// call ([`RequestTarget`]) takes its place.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
         self
     }
 
@@ -249,6 +273,8 @@ impl VerifierBuilder {
             event_age,
             extended,
             public_keys,
+            url: self.url.map(Arc::from),
+            method: self.method.map(Arc::from),
         })
     }
 }
@@ -285,6 +311,12 @@ pub struct VerifierOptions {
     /// Public keys, for a scheme with `public_key` (see [`VerifierBuilder::public_key`]).
     #[serde(default, alias = "publicKeys")]
     pub public_keys: Vec<String>,
+    /// The endpoint URL the sender calls, for schemes that sign `{url}`; see [`VerifierBuilder::url`].
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The method the sender uses, for schemes that sign `{method}`; see [`VerifierBuilder::method`].
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// A scheme given by preset name or as a spec.
@@ -310,6 +342,8 @@ impl VerifierOptions {
             dangerously_skip_timestamp_check: false,
             max_event_age: None,
             public_keys: Vec::new(),
+            url: None,
+            method: None,
         }
     }
 }
@@ -349,6 +383,8 @@ impl std::fmt::Debug for VerifierOptions {
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
             .field("max_event_age", &self.max_event_age)
             .field("public_keys", &self.public_keys.len())
+            .field("url", &self.url)
+            .field("method", &self.method)
             .finish()
     }
 }
@@ -365,11 +401,17 @@ impl VerifierOptions {
         if self.secret.is_some() && !self.secrets.is_empty() {
             return Err(Error::InvalidArgument { reason: "give either `secret` or `secrets`, not both".into() });
         }
-        Verifier::builder(scheme)
+        let mut builder = Verifier::builder(scheme)
             .secrets(self.secret.iter().chain(&self.secrets))
             .options(self.tolerance_seconds, self.max_body_bytes, self.dangerously_skip_timestamp_check, self.max_event_age)
-            .public_keys(&self.public_keys)
-            .build()
+            .public_keys(&self.public_keys);
+        if let Some(url) = &self.url {
+            builder = builder.url(url.as_str());
+        }
+        if let Some(method) = &self.method {
+            builder = builder.method(method.as_str());
+        }
+        builder.build()
     }
 }
 
@@ -385,6 +427,8 @@ impl Verifier {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_event_age: None,
             public_keys: Vec::new(),
+            url: None,
+            method: None,
         }
     }
 
@@ -411,6 +455,11 @@ impl Verifier {
     /// The oldest accepted event in seconds (`None`: no limit); see [`VerifierBuilder::max_event_age`].
     pub fn max_event_age(&self) -> Option<u64> {
         self.event_age.map(|a| a.max_age)
+    }
+
+    /// The configured endpoint URL (see [`VerifierBuilder::url`]).
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     /// Number of live secrets.
@@ -472,7 +521,20 @@ impl Verifier {
 
     /// Like [`Verifier::verify_at`], but the event's payload text borrows from `body` (no copy).
     pub fn verify_ref_at<'b, H: Headers + ?Sized>(&self, body: &'b [u8], headers: &H, now: i64) -> Result<EventRef<'b>> {
-        let verified = self.verify_signature_at(body, headers, now)?;
+        self.verify_ref_with(body, headers, now, &RequestTarget::NONE)
+    }
+
+    /// [`Verifier::verify_ref_at`] for a request whose URL or method the scheme signs: `target`
+    /// gives the URL the sender called and the method (each falling back to the configured
+    /// endpoint URL and to `POST`).
+    pub fn verify_ref_with<'b, H: Headers + ?Sized>(
+        &self,
+        body: &'b [u8],
+        headers: &H,
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<EventRef<'b>> {
+        let verified = self.verify_signature_with(body, headers, now, target)?;
         let event = event::parse(&self.scheme, headers, body, &verified)?;
         if self.event_age.is_some() {
             self.check_event_age(&event, &verified, now)?;
@@ -510,10 +572,35 @@ impl Verifier {
         check_age(i128::from(ts), now, age.max_age, age.max_ahead)
     }
 
+    /// HMAC-SHA256 of `message` under live secret `key_index` (the one that verified a request),
+    /// for a handshake whose answer is keyed (Zoom); `None` when the scheme's keys are not
+    /// HMAC-SHA256 keys or the index is gone (a rotation in between).
+    pub(crate) fn handshake_mac(&self, key_index: usize, message: &[u8]) -> Option<Vec<u8>> {
+        let keyring = self.live_keyring();
+        if keyring.algorithm() != crate::secret::Algorithm::Sha256 {
+            return None;
+        }
+        let mut mac = keyring.keys().get(key_index)?.clone();
+        mac.update(message);
+        Some(mac.finish().as_slice().to_vec())
+    }
+
     /// Checks only the signature (and window) as of `now`: for bodies that are not JSON envelopes.
     /// The event's age (`max_event_age`) is not checked: no event is parsed.
     pub fn verify_signature_at<'h, H: Headers + ?Sized>(&self, body: &[u8], headers: &'h H, now: i64) -> Result<Verified<'h>> {
-        let checked = self.check(headers, body, now)?;
+        self.verify_signature_with(body, headers, now, &RequestTarget::NONE)
+    }
+
+    /// [`Verifier::verify_signature_at`] with the request's URL and method (see
+    /// [`Verifier::verify_ref_with`]); schemes that sign neither ignore `target`.
+    pub fn verify_signature_with<'h, H: Headers + ?Sized>(
+        &self,
+        body: &[u8],
+        headers: &'h H,
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<Verified<'h>> {
+        let checked = self.check(headers, body, now, target)?;
         match checked.matched {
             Some(key_index) => Ok(Verified {
                 key_index,
@@ -536,16 +623,22 @@ impl Verifier {
     /// building `Ok` against building the public `NoMatchingSignature` error). Not API.
     #[doc(hidden)]
     pub fn ct_signature_matches_at<H: Headers + ?Sized>(&self, body: &[u8], headers: &H, now: i64) -> bool {
-        matches!(self.check(headers, body, now), Ok(Checked { matched: Some(_), .. }))
+        matches!(self.check(headers, body, now, &RequestTarget::NONE), Ok(Checked { matched: Some(_), .. }))
     }
 
     /// Size cap, header parsing, replay window, decoding, and the comparison.
-    fn check<'s, 'h, H: Headers + ?Sized>(&'s self, headers: &'h H, body: &[u8], now: i64) -> Result<Checked<'s, 'h>> {
+    fn check<'s, 'h, H: Headers + ?Sized>(
+        &'s self,
+        headers: &'h H,
+        body: &[u8],
+        now: i64,
+        target: &RequestTarget<'_>,
+    ) -> Result<Checked<'s, 'h>> {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
         if self.extended {
-            return extended::check(self, headers, body, now);
+            return extended::check(self, headers, body, now, target);
         }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
         let mut parsed = ParsedHeader::default();
@@ -562,7 +655,7 @@ impl Verifier {
         let keyring = self.live_keyring();
         let mut tags = ArrayVec::new();
         self.decode_signatures(&keyring, &set.signature, &parsed, &mut tags)?;
-        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body };
+        let content = Content { id: message_id, timestamp: timestamp.map(|(_, text)| text), token: None, body, request: None };
         let matched = compare(&keyring, self.scheme.segments(), &tags, &content);
         Ok(Checked {
             set_index,
@@ -658,6 +751,8 @@ pub(crate) struct Content<'a> {
     /// The `{token}` body field (Mailgun).
     pub token: Option<&'a str>,
     pub body: &'a [u8],
+    /// `{url}`, `{method}`, `{form_params}` (`None` for schemes that sign none of them).
+    pub request: Option<&'a request::SignedRequest<'a>>,
 }
 
 /// Every tag against every key, with no early exit; returns the first matching key's index.
@@ -706,6 +801,9 @@ pub(crate) fn mac_signed_content(mut mac: KeyedMac, segments: &[Segment], conten
             Segment::Timestamp => mac.update(content.timestamp.unwrap_or_default().as_bytes()),
             Segment::Body => mac.update(content.body),
             Segment::Token => mac.update(content.token.unwrap_or_default().as_bytes()),
+            Segment::Url => mac.update(content.request.map_or(&[][..], |r| r.url.as_bytes())),
+            Segment::Method => mac.update(content.request.map_or(&[][..], |r| r.method.as_bytes())),
+            Segment::FormParams => mac.update(content.request.map_or(&[][..], |r| &r.params[..])),
         }
     }
     mac.finish()

@@ -27,7 +27,7 @@ fn receiver(case: &GithubCase, store: Box<dyn Store>) -> Receiver<()> {
 fn deliver(r: &Receiver<()>, case: &GithubCase, delivery_id: &str, handler: impl FnOnce(Token) -> bool) -> u16 {
     let mut headers = case.headers.clone();
     headers.push(("X-GitHub-Delivery".into(), delivery_id.into()));
-    match r.begin(Request { path: "/hooks", headers: &headers, body: &case.body, now: 0 }) {
+    match r.begin(Request { method: "POST", path: "/hooks", headers: &headers, body: &case.body, now: 0 }) {
         Step::Respond(d) => d.status,
         Step::Run(d) => {
             let ok = handler(d.token);

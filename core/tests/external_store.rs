@@ -77,7 +77,7 @@ async fn handle_external(
     body: &[u8],
     ok: bool,
 ) -> (Decision, bool) {
-    let pending = match r.begin_external(Request { path: "/hooks", headers: h, body, now: NOW }) {
+    let pending = match r.begin_external(Request { method: "POST", path: "/hooks", headers: h, body, now: NOW }) {
         External::Respond(d) => return (d, false),
         External::Claim(p) => p,
     };
@@ -98,7 +98,7 @@ async fn handle_external(
 
 /// The same request through the inline path over the receiver's own store.
 fn handle_inline(r: &Receiver<&'static str>, h: &[(String, String)], body: &[u8], ok: bool) -> (Decision, bool) {
-    match r.begin(Request { path: "/hooks", headers: h, body, now: NOW }) {
+    match r.begin(Request { method: "POST", path: "/hooks", headers: h, body, now: NOW }) {
         Step::Respond(d) => (d, false),
         Step::Run(d) => (r.finish(&d, ok), true),
     }
@@ -144,7 +144,8 @@ async fn a_claim_in_progress_is_409_and_a_store_error_is_503() {
     let case = github_case();
     let r = receiver(&case, Box::new(Untouchable));
     let h = headers(&case, "d-busy");
-    let External::Claim(pending) = r.begin_external(Request { path: "/hooks", headers: &h, body: &case.body, now: NOW }) else {
+    let External::Claim(pending) = r.begin_external(Request { method: "POST", path: "/hooks", headers: &h, body: &case.body, now: NOW })
+    else {
         panic!("a valid delivery is claimed")
     };
     assert_eq!(pending.event().id, "d-busy");
@@ -152,7 +153,10 @@ async fn a_claim_in_progress_is_409_and_a_store_error_is_503() {
     assert_eq!(busy.status, 409);
     assert!(busy.headers.iter().any(|(k, v)| k == "Retry-After" && v == "7"), "{:?}", busy.headers);
 
-    let External::Claim(pending) = r.begin_external(Request { path: "/hooks", headers: &h, body: &case.body, now: NOW }) else { panic!() };
+    let External::Claim(pending) = r.begin_external(Request { method: "POST", path: "/hooks", headers: &h, body: &case.body, now: NOW })
+    else {
+        panic!()
+    };
     let down = Error::StoreUnavailable { reason: "the caller's database is down".into() };
     let Step::Respond(unavailable) = r.claimed(pending, Err(down)) else { panic!() };
     assert_eq!(unavailable.status, 503);

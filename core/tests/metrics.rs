@@ -31,7 +31,7 @@ fn signed(id: &str, kind: &str) -> (Vec<u8>, Vec<(String, String)>) {
 }
 
 fn begin(r: &Receiver<&'static str>, body: &[u8], headers: &[(String, String)]) -> Step {
-    r.begin(Request { path: "/hooks", headers, body, now: NOW })
+    r.begin(Request { method: "POST", path: "/hooks", headers, body, now: NOW })
 }
 
 #[test]

@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use hookverify::{diagnose, DedupBasis, Scheme, Verifier};
+use hookverify::diagnose::diagnose_request;
+use hookverify::{DedupBasis, RequestTarget, Scheme, Verifier};
 use serde_json::Value;
 
 /// The presets whose vectors live in provider_examples.json and schemes.json (see vectors.rs).
@@ -15,6 +16,11 @@ const COVERED_ELSEWHERE: [&str; 6] = ["standard", "stripe", "github", "github-sh
 fn doc() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/presets.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// The URL the sender called and the method, for presets that sign them (absent otherwise).
+fn target(t: &Value) -> RequestTarget<'_> {
+    RequestTarget::new(t["url"].as_str(), t["method"].as_str())
 }
 
 fn headers(t: &Value) -> Vec<(String, String)> {
@@ -33,11 +39,11 @@ fn every_vector() {
         let v = Verifier::builder(scheme).secrets(t["secret"].as_str()).public_keys(keys).build().unwrap();
         let (body, h, now) = (t["body"].as_str().unwrap().as_bytes(), headers(t), t["now"].as_i64().unwrap());
         let want = &t["expected"];
-        let verdict = v.verify_signature_at(body, &h, now);
+        let verdict = v.verify_signature_with(body, &h, now, &target(t));
         if want["valid"] == true {
             let key_index = want["key_index"].as_u64().unwrap_or(0) as usize;
             assert_eq!(verdict.unwrap_or_else(|e| panic!("{id}: {e}")).key_index, key_index, "{id}");
-            match v.verify_at(body, &h, now) {
+            match v.verify_ref_with(body, &h, now, &target(t)) {
                 Ok(event) => {
                     let e = &want["event"];
                     assert_eq!(event.id, e["id"].as_str().unwrap(), "{id}");
@@ -94,24 +100,26 @@ fn diagnose_detects_each_preset_by_its_header() {
             // diagnose tries secrets only; public-key vectors run through the verifier above.
             continue;
         }
-        let report = diagnose(
+        let report = diagnose_request(
             t["body"].as_str().unwrap().as_bytes(),
             &headers(t),
             &[t["secret"].as_str().unwrap()],
             None,
             t["now"].as_i64().unwrap(),
+            &target(t),
         );
         if matches!(preset, "okta" | "mailgun") {
             // Credentials in `Authorization` (okta) or in the body (mailgun) name no sender: never
             // detected. Named, the preset verifies.
             assert!(!report.detected || report.scheme.as_deref() != Some(preset), "{id}");
             let scheme = Scheme::preset(preset).unwrap();
-            let named = diagnose(
+            let named = diagnose_request(
                 t["body"].as_str().unwrap().as_bytes(),
                 &headers(t),
                 &[t["secret"].as_str().unwrap()],
                 Some(&scheme),
                 t["now"].as_i64().unwrap(),
+                &target(t),
             );
             assert!(named.valid, "{id}: {}", named.to_json());
             continue;

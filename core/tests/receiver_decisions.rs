@@ -34,7 +34,8 @@ fn every_case_answers_byte_for_byte() {
             let headers: Vec<(String, String)> =
                 r["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
             let body = r["body"].as_str().unwrap().as_bytes();
-            let request = Request { path: r["path"].as_str().unwrap(), headers: &headers, body, now: r["now"].as_i64().unwrap() };
+            let request =
+                Request { method: "POST", path: r["path"].as_str().unwrap(), headers: &headers, body, now: r["now"].as_i64().unwrap() };
             let decision = match receiver.begin(request) {
                 Step::Respond(d) => {
                     assert!(r.get("expect_handlers").is_none(), "{what}: expected handlers to run, got {}", d.body);

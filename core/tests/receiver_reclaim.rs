@@ -28,7 +28,7 @@ fn begin(r: &Receiver<()>) -> Delivery {
     let mut m = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     m.update(&body);
     let headers = vec![("X-Reflex-Signature".to_owned(), hex::encode(m.finalize().into_bytes()))];
-    match r.begin(Request { path: "/", headers: &headers, body: &body, now: NOW }) {
+    match r.begin(Request { method: "POST", path: "/", headers: &headers, body: &body, now: NOW }) {
         Step::Run(d) => d,
         Step::Respond(d) => panic!("expected a delivery, got {} {}", d.status, d.body),
     }

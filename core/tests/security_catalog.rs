@@ -296,7 +296,7 @@ fn mailgun_deliveries_are_identified_by_the_signed_token() {
     r.on("*", ()).mode(Mode::Sync);
     let runs = AtomicUsize::new(0);
     let none: Headers = Vec::new();
-    let deliver = |body: &[u8]| match r.begin(Request { path: "/", headers: &none, body, now: 1_700_000_000 }) {
+    let deliver = |body: &[u8]| match r.begin(Request { method: "POST", path: "/", headers: &none, body, now: 1_700_000_000 }) {
         Step::Respond(d) => Err(d.status),
         Step::Run(d) => {
             runs.fetch_add(1, Ordering::SeqCst);

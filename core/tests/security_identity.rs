@@ -63,7 +63,7 @@ fn receiver(name: &str, scheme: &str, secret: &str, store: Box<dyn Store>) -> Re
 /// Outcome of one request: `Ok((event id, key))` when the handler ran (and succeeded), else the
 /// answer's status and body.
 fn deliver(r: &Receiver<()>, runs: &AtomicUsize, path: &str, headers: &Headers, body: &[u8]) -> Result<(String, String), (u16, String)> {
-    match r.begin(Request { path, headers, body, now: NOW }) {
+    match r.begin(Request { method: "POST", path, headers, body, now: NOW }) {
         Step::Respond(d) => Err((d.status, d.body)),
         Step::Run(d) => {
             runs.fetch_add(1, Ordering::SeqCst);

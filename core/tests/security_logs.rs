@@ -35,7 +35,7 @@ fn receiver(store: Box<dyn hookverify::dedup::Store>) -> Receiver<&'static str> 
 }
 
 fn respond(r: &Receiver<&'static str>, headers: &[(&str, String)], body: &[u8]) -> Decision {
-    match r.begin(Request { path: "/hooks", headers, body, now: NOW }) {
+    match r.begin(Request { method: "POST", path: "/hooks", headers, body, now: NOW }) {
         Step::Respond(d) => d,
         Step::Run(_) => panic!("expected an answer"),
     }
@@ -73,9 +73,13 @@ fn a_401_without_any_provider_header_logs_every_providers_header() {
 #[test]
 fn answers_that_are_not_rejections_carry_no_log_line() {
     let r = receiver(Box::new(MemoryStore::default()));
-    let Step::Run(delivery) =
-        r.begin(Request { path: "/hooks", headers: &[("Stripe-Signature", stripe_header(SECOND, BODY))][..], body: BODY, now: NOW })
-    else {
+    let Step::Run(delivery) = r.begin(Request {
+        method: "POST",
+        path: "/hooks",
+        headers: &[("Stripe-Signature", stripe_header(SECOND, BODY))][..],
+        body: BODY,
+        now: NOW,
+    }) else {
         panic!("a valid delivery runs")
     };
     assert_eq!(r.accepted(&delivery).log, None);

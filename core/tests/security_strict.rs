@@ -220,7 +220,7 @@ fn two_provider_receiver() -> Receiver<&'static str> {
 }
 
 fn respond(r: &Receiver<&'static str>, headers: &[(&str, String)]) -> Decision {
-    match r.begin(Request { path: "/hooks", headers, body: BODY, now: NOW }) {
+    match r.begin(Request { method: "POST", path: "/hooks", headers, body: BODY, now: NOW }) {
         Step::Respond(d) => d,
         Step::Run(_) => panic!("expected an answer"),
     }

@@ -147,7 +147,7 @@ fn the_receiver_pipeline_applies_it() {
     };
     let begin = |created_at: Option<&str>| {
         let (h, body) = delivery(created_at);
-        match receiver.begin(Request { path: "/hooks", headers: &h, body: &body, now: NOW }) {
+        match receiver.begin(Request { method: "POST", path: "/hooks", headers: &h, body: &body, now: NOW }) {
             Step::Respond(d) => (d.status, d.body),
             Step::Run(d) => (0, d.event.id.clone()),
         }

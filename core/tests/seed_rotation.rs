@@ -157,7 +157,7 @@ fn receivers_rotate_one_provider_by_name() {
     r.on("*", "any");
     let status = |secret: &str, id: &str| {
         let (h, body) = delivery(secret, id);
-        match r.begin(Request { path: "/hooks", headers: &h, body: &body, now: NOW }) {
+        match r.begin(Request { method: "POST", path: "/hooks", headers: &h, body: &body, now: NOW }) {
             Step::Respond(d) => d.status,
             Step::Run(d) => {
                 r.finish(&d, true);

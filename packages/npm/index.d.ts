@@ -17,7 +17,10 @@ export type HeadersInput =
   | string[];
 
 /** Where an event envelope field comes from (see spec/schemes.md). */
-export type FieldSource = string | { header?: string; pointer?: string; value?: string; suffix_pointer?: string } | FieldSource[];
+export type FieldSource =
+  | string
+  | { header?: string; pointer?: string; value?: string; suffix_pointer?: string }
+  | FieldSource[];
 
 /** A custom scheme spec; same snake_case keys as core/presets/*.json. */
 export interface SchemeSpec {
@@ -38,6 +41,10 @@ export interface SchemeSpec {
   signature_pointer?: string | null;
   timestamp_pointer?: string | null;
   token_pointer?: string | null;
+  /** With `{url}`: also try the URL without its port and with the default port (Twilio). */
+  url_port_variants?: boolean;
+  /** With `{url}` and `{form_params}`: the query parameter carrying the body's hex SHA-256 (Twilio `bodySHA256`). */
+  body_hash_param?: string | null;
   tolerance_seconds?: number | null;
   signature_version?: string;
   header_aliases?: Array<{ signature_header: string; timestamp_header?: string | null; id_header?: string | null }>;
@@ -84,7 +91,11 @@ export type PresetName =
   | 'linear'
   | 'mailgun'
   | 'zendesk'
-  | 'sanity';
+  | 'sanity'
+  | 'twilio'
+  | 'square'
+  | 'hubspot'
+  | 'trello';
 
 export interface VerifierOptions {
   /** A preset name or a custom spec object. */
@@ -115,11 +126,26 @@ export interface VerifierOptions {
    * fingerprint (8 hex digits of the SHA-256 of its bytes), never by its text.
    */
   publicKeys?: string[];
+  /**
+   * The endpoint URL the sender calls, exactly as registered with it, for schemes that sign the
+   * URL (square, twilio, trello, hubspot); a `url` given per call takes its place.
+   */
+  url?: string;
+  /** The method the sender uses, for schemes that sign it (hubspot); default `POST`. */
+  method?: string;
 }
 
 export interface VerifyOptions {
   /** The current time (unix seconds or a Date); defaults to the system clock. */
   now?: number | Date;
+  /**
+   * The URL the sender called (scheme, host, port, path and query as it called them), for schemes
+   * that sign it (square, twilio, trello, hubspot). Behind a proxy, rebuild it from
+   * X-Forwarded-Proto/Host only when your own proxy sets them. Default: the verifier's `url`.
+   */
+  url?: string;
+  /** The request method, for schemes that sign it (hubspot). Default: the verifier's `method`, else `POST`. */
+  method?: string;
 }
 
 /** A verified event. */
@@ -199,7 +225,8 @@ export type HintCode =
   | 'wrong_algorithm'
   | 'wrong_scheme'
   | 'timestamp_unit'
-  | 'clock_skew';
+  | 'clock_skew'
+  | 'wrong_url';
 
 export interface DiagnoseOptions {
   /** Every request header (detection and the checks may look at any of them); also `[name, value]` pairs. */
@@ -213,6 +240,10 @@ export interface DiagnoseOptions {
   scheme?: PresetName | (string & {}) | SchemeSpec | null;
   /** Unix seconds or a Date; defaults to the system clock. */
   now?: number | Date;
+  /** The URL the sender called, for schemes that sign it (a `wrong_url` hint names a spelling that verifies). */
+  url?: string;
+  /** The request method, for schemes that sign it. */
+  method?: string;
 }
 
 /** One thing diagnose looked at. */
@@ -333,6 +364,8 @@ export interface ProviderOptions extends Omit<VerifierOptions, 'scheme'> {
   scheme: VerifierOptions['scheme'];
   /** How its requests are recognised: its signature header (default), a header, or always (last). */
   match?: 'signature' | 'always' | '*' | { header: string; equals?: string } | [string, string];
+  /** What a Meta-style `GET ?hub.mode=subscribe` handshake's `hub.verify_token` must equal (one of them). */
+  verifyTokens?: string[];
 }
 
 export interface ReceiverOptions<Ctx = HandlerContext> extends Partial<Omit<VerifierOptions, 'scheme'>> {
@@ -407,6 +440,11 @@ export interface ReceiverRequest {
   /** The raw body. */
   body: Body;
   now?: number | Date;
+  /**
+   * The HTTP method (default `POST`). Any other method is answered by the core: a handshake a
+   * provider's scheme declares (Meta, Dropbox, Okta GET), else 405 `method_not_allowed`.
+   */
+  method?: string;
 }
 
 /** One webhook endpoint: the core pipeline plus your handlers. */
@@ -478,7 +516,9 @@ export type ErrorCode =
   | 'overloaded'
   | 'handler_failed'
   | 'not_found'
-  | 'inbox_unavailable';
+  | 'inbox_unavailable'
+  | 'handshake_rejected'
+  | 'method_not_allowed';
 
 /**
  * Every failure. `details` holds the structured fields of the core's error, with camelCase keys

@@ -15,17 +15,19 @@ export function presetCases(hv, add, doc, { ok, eq, throwsCode }) {
       if (t.public_keys) options.publicKeys = t.public_keys;
       const v = new hv.Verifier(options);
       const want = t.expected;
+      // Presets that sign the request line: the URL the sender called and the method, per call.
+      const opts = t.url === undefined ? { now: t.now } : { now: t.now, url: t.url, method: t.method };
       if (want.valid) {
-        eq(v.verifySignature(t.body, t.headers, { now: t.now }).keyIndex, want.key_index ?? 0, 'keyIndex');
+        eq(v.verifySignature(t.body, t.headers, opts).keyIndex, want.key_index ?? 0, 'keyIndex');
         if (want.event) {
-          const e = v.verify(t.body, t.headers, { now: t.now });
+          const e = v.verify(t.body, t.headers, opts);
           eq({ id: e.id, type: e.type, timestamp: e.timestamp }, want.event, 'event');
         } else {
-          throwsCode(hv, () => v.verify(t.body, t.headers, { now: t.now }), want.event_code, 'event_code');
+          throwsCode(hv, () => v.verify(t.body, t.headers, opts), want.event_code, 'event_code');
         }
       } else {
-        throwsCode(hv, () => v.verifySignature(t.body, t.headers, { now: t.now }), want.code, 'code');
-        throwsCode(hv, () => v.verify(t.body, t.headers, { now: t.now }), want.code, 'verify code');
+        throwsCode(hv, () => v.verifySignature(t.body, t.headers, opts), want.code, 'code');
+        throwsCode(hv, () => v.verify(t.body, t.headers, opts), want.code, 'verify code');
       }
     });
   }

@@ -294,7 +294,17 @@ export async function buildCases(hv, { load, loadBytes, cliReports }) {
   // overloaded (a full handler queue: the Python receiver's async mode).
   // handler_failed and not_found are receiver answers, never thrown: receiver-decisions.test.mjs
   // checks both (the shared decision table). inbox_unavailable: the inbox is not in the JS API yet.
-  const unreachable = ['store_unavailable', 'internal_error', 'overloaded', 'handler_failed', 'not_found', 'inbox_unavailable'];
+  // handshake_rejected and method_not_allowed are receiver answers too: handshakes.test.mjs.
+  const unreachable = [
+    'store_unavailable',
+    'internal_error',
+    'overloaded',
+    'handler_failed',
+    'not_found',
+    'inbox_unavailable',
+    'handshake_rejected',
+    'method_not_allowed',
+  ];
   add('every error code reachable through the verification API (or listed as not)', () => {
     for (const code of hv.ERROR_CODES) ok(code in reach || unreachable.includes(code), `no case for ${code}`);
   });

@@ -159,6 +159,14 @@ def _reach(code):
             .begin("/elsewhere", b"", {})
             .raise_for_error()
         ),
+        "handshake_rejected": lambda: (
+            hv.Receiver(scheme="meta", secret="s")
+            .begin("/hooks?hub.mode=subscribe&hub.challenge=1&hub.verify_token=t", b"", {}, method="GET")
+            .raise_for_error()
+        ),
+        "method_not_allowed": lambda: (
+            hv.Receiver(scheme="standard", secret=WHSEC).begin("/hooks", b"", {}, method="GET").raise_for_error()
+        ),
     }.get(code)
 
 

@@ -1114,6 +1114,508 @@ def asym_vectors(add):
         event={"id": "1100000000000000003", "type": "2", "timestamp": None}, comment="computed application command", public_keys=[pub])
 
 
+# Senders that sign the request URL (and method): issue 19 item 2. The receiver passes the URL the
+# sender called (and the method) per call; each test carries them as `url` and `method`.
+def _url_variants(url):
+    """twilio-python RequestValidator.validate: the URL as given, without its port, and with the
+    scheme's default port added (each spelling is tried; Twilio signs either)."""
+    from urllib.parse import urlparse, urlunparse
+    u = urlparse(url)
+    netloc_host = u.netloc.rsplit("@", 1)
+    userinfo = netloc_host[0] + "@" if len(netloc_host) == 2 else ""
+    hostport = netloc_host[-1]
+    host = hostport.rsplit(":", 1)[0] if ":" in hostport and not hostport.endswith("]") else hostport
+    without = urlunparse(u._replace(netloc=userinfo + host))
+    default = "443" if u.scheme == "https" else "80"
+    with_port = urlunparse(u._replace(netloc=userinfo + host + ":" + default)) if u.port is None else url
+    return [url, without, with_port]
+
+
+def _twilio(secret, h, body, url, method):
+    from urllib.parse import parse_qsl, urlparse, parse_qs
+    query = parse_qs(urlparse(url).query, keep_blank_values=True)
+    if "bodySHA256" in query:
+        if not hmac.compare_digest(hashlib.sha256(body).hexdigest(), query["bodySHA256"][0]):
+            return False
+        params = ""
+    else:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        params = "".join(k + v for k in sorted({k for k, _ in pairs}) for v in sorted({v for kk, v in pairs if kk == k}))
+    sig = h.get("x-twilio-signature", "")
+    return any(hmac.compare_digest(_b64(hmac.new(secret.encode(), (u + params).encode(), hashlib.sha1).digest()), sig)
+               for u in _url_variants(url))
+
+
+URL_SENDERS = {
+    "twilio": {"header": "X-Twilio-Signature", "dedup": "digest", "check": _twilio,
+               "facts": "[C] twilio/twilio-node spec/validation.spec.js, twilio-python RequestValidator: `X-Twilio-Signature: <base64 HMAC-SHA1(auth token, "
+                        "url + sorted POST params as name+value)>`; repeated values de-duplicated and sorted; a JSON body is signed through the URL's "
+                        "bodySHA256=<hex sha256(body)> query parameter (no params); validators try the URL without its port and with :443/:80 added"},
+    "square": {"header": "x-square-hmacsha256-signature", "dedup": "signed_id",
+               "check": lambda s, h, b, u, m: hmac.compare_digest(_b64(_hm(s, u.encode() + b)), h["x-square-hmacsha256-signature"]),
+               "facts": "[C] square/square-nodejs-sdk tests/integration/webhooks.test.ts: `x-square-hmacsha256-signature: <base64 HMAC-SHA256(signature key as text, "
+                        "notification URL + raw body)>`; event_id and type in the signed body"},
+    "hubspot": {"header": "X-HubSpot-Signature-v3", "dedup": "signed_id",
+                "check": lambda s, h, b, u, m: hmac.compare_digest(
+                    _b64(_hm(s, m.encode() + u.encode() + b + h["x-hubspot-request-timestamp"].encode())), h["x-hubspot-signature-v3"]),
+                "facts": "[C] HubSpot/hubspot-api-python tests/spec/utils/test_signature.py; developers.hubspot.com v3 signature changelog: "
+                         "`X-HubSpot-Signature-v3: <base64 HMAC-SHA256(client secret, method + url + body + X-HubSpot-Request-Timestamp)>`, timestamp in ms, "
+                         "reject if older than 5 minutes"},
+    "trello": {"header": "X-Trello-Webhook", "dedup": "signed_id",
+               "check": lambda s, h, b, u, m: hmac.compare_digest(
+                   _b64(hmac.new(s.encode(), b + u.encode(), hashlib.sha1).digest()), h["x-trello-webhook"]),
+               "facts": "[P] https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/#webhook-signatures: `X-Trello-Webhook: <base64 "
+                        "HMAC-SHA1(application secret, raw body + callbackURL)>`; the action id and type are in the signed body"},
+}
+
+# Copied from the issue 19 research vectors (vectors.json); facts only.
+URL_UPSTREAM = json.loads(r"""
+[
+ {
+  "id": "square-006",
+  "preset": "square",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "square/square-nodejs-sdk",
+   "path": "tests/integration/webhooks.test.ts",
+   "commit": "46347a5dde96496c18c8cc14b882aa6fd7b6e979",
+   "note": "test signature validation pass"
+  },
+  "secret": "Ibxx_5AKakO-3qeNVR61Dw",
+  "url": "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9",
+  "method": "POST",
+  "headers": {
+   "x-square-hmacsha256-signature": "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4="
+  },
+  "body": "{\"merchant_id\":\"MLEFBHHSJGVHD\",\"type\":\"webhooks.test_notification\",\"event_id\":\"ac3ac95b-f97d-458c-a6e6-18981597e05f\",\"created_at\":\"2022-07-13T20:30:59.037339943Z\",\"data\":{\"type\":\"webhooks\",\"id\":\"bc368e64-01aa-407e-b46e-3231809b1129\"}}",
+  "valid": true
+ },
+ {
+  "id": "square-007",
+  "preset": "square",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "square/square-nodejs-sdk",
+   "path": "tests/integration/webhooks.test.ts",
+   "commit": "46347a5dde96496c18c8cc14b882aa6fd7b6e979",
+   "note": "unescaped chars"
+  },
+  "secret": "signature-key",
+  "url": "https://webhook.site/webhooks",
+  "method": "POST",
+  "headers": {
+   "x-square-hmacsha256-signature": "W3FlCNk5IA3ZQ2LHTWoajvzfaDu/OwY2tNHIHC3IUOA="
+  },
+  "body": "{\"data\":{\"type\":\"webhooks\",\"id\":\"fake_id\"}}",
+  "valid": true
+ },
+ {
+  "id": "square-008",
+  "preset": "square",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "square/square-nodejs-sdk",
+   "path": "tests/integration/webhooks.test.ts",
+   "commit": "46347a5dde96496c18c8cc14b882aa6fd7b6e979",
+   "note": "body contains > and <, signed as sent (no \\u003e escaping)"
+  },
+  "secret": "signature-key",
+  "url": "https://webhook.site/webhooks",
+  "method": "POST",
+  "headers": {
+   "x-square-hmacsha256-signature": "Cxt7+aTi4rKgcA0bC4g9EHdVtLSDWdqccmL5MvihU4U="
+  },
+  "body": "{\"data\":{\"type\":\"webhooks\",\"id\":\">id<\"}}",
+  "valid": true
+ },
+ {
+  "id": "square-009",
+  "preset": "square",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "square/square-nodejs-sdk",
+   "path": "tests/integration/webhooks.test.ts",
+   "commit": "46347a5dde96496c18c8cc14b882aa6fd7b6e979",
+   "note": "notification URL differs by one character -> invalid"
+  },
+  "secret": "Ibxx_5AKakO-3qeNVR61Dw",
+  "url": "https://webhook.site/79a4f3a-dcfa-49ee-bac5-9d0edad886b9",
+  "method": "POST",
+  "headers": {
+   "x-square-hmacsha256-signature": "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4="
+  },
+  "body": "{\"merchant_id\":\"MLEFBHHSJGVHD\",\"type\":\"webhooks.test_notification\",\"event_id\":\"ac3ac95b-f97d-458c-a6e6-18981597e05f\",\"created_at\":\"2022-07-13T20:30:59.037339943Z\",\"data\":{\"type\":\"webhooks\",\"id\":\"bc368e64-01aa-407e-b46e-3231809b1129\"}}",
+  "valid": false
+ },
+ {
+  "id": "square-010",
+  "preset": "square",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "square/square-nodejs-sdk",
+   "path": "tests/integration/webhooks.test.ts",
+   "commit": "46347a5dde96496c18c8cc14b882aa6fd7b6e979",
+   "note": "wrong signature key"
+  },
+  "secret": "MCmhFRxGX82xMwg5FsaoQA",
+  "url": "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9",
+  "method": "POST",
+  "headers": {
+   "x-square-hmacsha256-signature": "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4="
+  },
+  "body": "{\"merchant_id\":\"MLEFBHHSJGVHD\",\"type\":\"webhooks.test_notification\",\"event_id\":\"ac3ac95b-f97d-458c-a6e6-18981597e05f\",\"created_at\":\"2022-07-13T20:30:59.037339943Z\",\"data\":{\"type\":\"webhooks\",\"id\":\"bc368e64-01aa-407e-b46e-3231809b1129\"}}",
+  "valid": false
+ },
+ {
+  "id": "twilio-017",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "default form request"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": true
+ },
+ {
+  "id": "twilio-018",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "same request signed over the URL with explicit :443; the SDK accepts both spellings of the URL it is given"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "kvajT1Ptam85bY51eRf/AJRuM3w="
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": true
+ },
+ {
+  "id": "twilio-019",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "REFERENCE ONLY: the signature is over http://mycompany.com:80/... (port 80 added). Verifier must try with and without the default port",
+   "requires": "verifier tries url with the default port :80 added"
+  },
+  "secret": "12345",
+  "url": "http://mycompany.com/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "0ZXoZLH/DfblKGATFgpif+LLRf4="
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": true
+ },
+ {
+  "id": "twilio-020",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "http URL with non-default port 1234, signed as is"
+  },
+  "secret": "12345",
+  "url": "http://mycompany.com:1234/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": true
+ },
+ {
+  "id": "twilio-021",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "URL with userinfo credentials is signed including 'user:pass@'"
+  },
+  "secret": "12345",
+  "url": "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "CukzLTc1tT5dXEDIHm/tKBanW10="
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": true
+ },
+ {
+  "id": "twilio-022",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "query string with special characters signed verbatim (the + is not decoded)"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2&Body=It's+amazing",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "dsq4Ehbj6cs+KdTkpF5sSSplOWw="
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": true
+ },
+ {
+  "id": "twilio-023",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "array param: values sorted"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "83O6e2vORAoJHUNzJjDWN1jz+BA="
+  },
+  "body": "MessagingBinding.Address=%2B1325xxxxxxx&MessagingBinding.Address=%2B1415xxxxxxx",
+  "valid": true
+ },
+ {
+  "id": "twilio-024",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "array param with duplicate values"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+  },
+  "body": "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234",
+  "valid": true
+ },
+ {
+  "id": "twilio-025",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "wrong signature"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "WRONG_SIGNATURE"
+  },
+  "body": "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+  "valid": false
+ },
+ {
+  "id": "twilio-026",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "JSON body: URL query carries bodySHA256 = hex sha256(raw body); the HMAC is over the URL alone; receiver must also check bodySHA256"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "a9nBmqA0ju/hNViExpshrM61xv4="
+  },
+  "body": "{\"property\": \"value\", \"boolean\": true}",
+  "valid": true
+ },
+ {
+  "id": "twilio-027",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "JSON body '{}'. NOTE: this upstream signature is over the URL with ':443' inserted after the host; the SDK passes because it tries both port spellings",
+   "requires": "verifier tries the url with the default port :443 added"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "Ldidvp12m26NI7eqEvxnEpkd9Hc="
+  },
+  "body": "{}",
+  "valid": true
+ },
+ {
+  "id": "twilio-028",
+  "preset": "twilio",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "twilio/twilio-node",
+   "path": "spec/validation.spec.js",
+   "commit": "005ea9cdbad2969f1d6c1f5059aa7df509f2d934",
+   "note": "URL whose only query param is bodySHA256"
+  },
+  "secret": "12345",
+  "url": "https://mycompany.com/myapp.php?bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
+  "method": "POST",
+  "headers": {
+   "X-Twilio-Signature": "y77kIzt2vzLz71DgmJGsen2scGs="
+  },
+  "body": "{\"property\": \"value\", \"boolean\": true}",
+  "valid": true
+ },
+ {
+  "id": "hubspot-046",
+  "preset": "hubspot",
+  "source": {
+   "kind": "official-sdk-test",
+   "repo": "HubSpot/hubspot-api-python",
+   "path": "tests/spec/utils/test_signature.py",
+   "commit": "83aedb045f44c8923759f98deb96d54d0272ae10",
+   "note": "test_get_signature__v3: timestamp 15000000 (ms); body is a Python-repr-like string with single quotes (arbitrary bytes, not JSON)"
+  },
+  "secret": "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+  "url": "https://www.example.com/webhook_uri",
+  "method": "POST",
+  "headers": {
+   "X-HubSpot-Signature-v3": "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=",
+   "X-HubSpot-Request-Timestamp": "15000000"
+  },
+  "body": "{'example_field':'example_value'}",
+  "valid": true,
+  "now": 15000
+ }
+]
+""")
+
+
+def url_vectors(add):
+    """URL_SENDERS: the SDK vectors (with their URL and method), then derived and computed ones."""
+    base = {}
+    for u in URL_UPSTREAM:
+        src = dict(u["source"], research_vector=u["id"], facts=URL_SENDERS[u["preset"]]["facts"])
+        body = u["body"].encode("utf-8")
+        now = u.get("now", NOW_DEFAULT)
+        event = None
+        event_code = None
+        if u["valid"]:
+            try:
+                json.loads(body)
+                is_json = True
+            except ValueError:
+                is_json = False
+            # Twilio's form bodies and the HubSpot SDK's non-JSON body have no JSON envelope.
+            event_code = None if is_json else "invalid_json"
+            if u["preset"] == "twilio" and is_json:
+                event = {"id": _digest(body), "type": "twilio", "timestamp": None}
+            if u["preset"] == "square":
+                event = {"id": json.loads(body).get("event_id"), "type": json.loads(body).get("type"), "timestamp": None}
+                if event["id"] is None:
+                    event, event_code = None, "missing_field"
+                elif "created_at" in json.loads(body):
+                    event["timestamp"] = 1657744259
+            base[u["id"]] = (u, src)
+        if u["id"] == "hubspot-046":
+            # The SDK test's X-HubSpot-Request-Timestamp is 15000000 ms (1970-01-01T04:10Z): the MAC
+            # reproduces (checked here), but an 8-digit millisecond value is refused as seconds
+            # mislabelled, before any MAC (the ms rule of the timestamp formats). hubspot-c01 verifies.
+            src["verdict_note"] = "MAC reproduced by this generator; hookverify refuses the 1970 ms timestamp"
+            add(u["id"], "hubspot", src, u["secret"], u["headers"], body, now, True, code="malformed_timestamp",
+                comment="upstream valid MAC, implausible timestamp", url=u["url"], method=u["method"])
+            continue
+        add(u["id"], u["preset"], src, u["secret"], u["headers"], body, now, u["valid"],
+            code=None if u["valid"] else ("malformed_header" if u["headers"].get("X-Twilio-Signature") == "WRONG_SIGNATURE" else "no_matching_signature"),
+            event=event, event_code=event_code, comment="upstream " + ("valid" if u["valid"] else "invalid"), url=u["url"], method=u["method"])
+
+    def derived(vid, frm, note, comment, valid, code=None, **over):
+        u, _ = base[frm]
+        args = {"secret": u["secret"], "headers": u["headers"], "body": u["body"].encode("utf-8"), "url": u["url"], "method": u["method"],
+                "now": u.get("now", NOW_DEFAULT)}
+        args.update(over)
+        add(vid, u["preset"], {"kind": "derived", "from": frm, "note": note}, args["secret"], args["headers"], args["body"], args["now"], valid,
+            code=code, event_code="invalid_json" if valid and u["preset"] == "twilio" else None, comment=comment,
+            url=args["url"], method=args["method"])
+
+    # The wrong URL: scheme rewritten by a TLS-terminating proxy, query dropped, another host.
+    derived("twilio-017-http", "twilio-017", "the https URL seen as http (a proxy terminated TLS)", "proxy-rewritten scheme", False,
+            "no_matching_signature", url="http://mycompany.com/myapp.php?foo=1&bar=2")
+    derived("twilio-017-no-query", "twilio-017", "the query string dropped", "missing query", False, "no_matching_signature",
+            url="https://mycompany.com/myapp.php")
+    derived("twilio-017-param-changed", "twilio-017", "Digits=1234 changed to 1235 in the form body", "form parameter changed", False,
+            "no_matching_signature", body=base["twilio-017"][0]["body"].replace("Digits=1234", "Digits=1235").encode())
+    derived("twilio-017-reordered", "twilio-017", "the form parameters reordered (the signature covers them sorted)", "form order", True,
+            body=b"To=%2B18005551212&From=%2B14158675309&Digits=1234&Caller=%2B14158675309&CallSid=CA1234567890ABCDE")
+    derived("twilio-026-body-changed", "twilio-026", "the JSON body changed; bodySHA256 in the signed URL no longer matches", "body vs bodySHA256",
+            False, "no_matching_signature", body=b'{"property": "value", "boolean": false}')
+    derived("square-006-port", "square-006", "the notification URL with :443 added (Square signs the URL as registered; no port variants)",
+            "explicit default port", False, "no_matching_signature", url="https://webhook.site:443/679a4f3a-dcfa-49ee-bac5-9d0edad886b9")
+
+    def computed(vid, preset, url, method, headers_fn, body, now, event, recipe):
+        secret = _computed_secret(vid)
+        b = body.encode("utf-8")
+        add(vid, preset, {"kind": "computed", "note": "generated here with CPython hmac for a key generated here (recorded)", "recipe": recipe,
+                          "facts": URL_SENDERS[preset]["facts"]},
+            secret, headers_fn(secret, b), b, now, True, event=event, comment="computed envelope", url=url, method=method)
+        tb, i = tamper(b)
+        add(vid + "-tampered", preset, {"kind": "derived", "from": vid, "note": "body byte %d changed" % i}, secret, headers_fn(secret, b), tb, now,
+            False, code="no_matching_signature", comment="tampered body", url=url, method=method)
+        add(vid + "-other-url", preset, {"kind": "derived", "from": vid, "note": "another path on the same host"}, secret, headers_fn(secret, b), b, now,
+            False, code="no_matching_signature", comment="wrong URL", url=url + "x", method=method)
+
+    tu = "https://example.com/trello/callback?board=1"
+    tb = '{"action":{"id":"5f1a2b3c4d5e6f7a8b9c0d1e","type":"updateCard","date":"2026-12-01T00:00:00.000Z","data":{"card":{"id":"c1"}}},"model":{"id":"b1"}}'
+    computed("trello-c01", "trello", tu, "POST",
+             lambda s, b: {"X-Trello-Webhook": _b64(hmac.new(s.encode(), b + tu.encode(), hashlib.sha1).digest())}, tb, NOW_DEFAULT,
+             {"id": "5f1a2b3c4d5e6f7a8b9c0d1e", "type": "updateCard", "timestamp": 1796083200},
+             "X-Trello-Webhook: base64 HMAC-SHA1(app secret, body + callbackURL)")
+    hu = "https://example.com/hubspot/webhook"
+    hb = '[{"eventId":100,"subscriptionId":7,"portalId":9,"occurredAt":1796083200000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123}]'
+    computed("hubspot-c01", "hubspot", hu, "POST",
+             lambda s, b: {"X-HubSpot-Request-Timestamp": "1796083200000",
+                           "X-HubSpot-Signature-v3": _b64(_hm(s, b"POST" + hu.encode() + b + b"1796083200000"))}, hb, 1796083200,
+             {"id": "100", "type": "contact.creation", "timestamp": 1796083200},
+             "X-HubSpot-Signature-v3: base64 HMAC-SHA256(client secret, method + url + body + X-HubSpot-Request-Timestamp)")
+    hs = _computed_secret("hubspot-c01")
+    hh = {"X-HubSpot-Request-Timestamp": "1796083200000",
+          "X-HubSpot-Signature-v3": _b64(_hm(hs, b"POST" + hu.encode() + hb.encode() + b"1796083200000"))}
+    add("hubspot-c01-get", "hubspot", {"kind": "derived", "from": "hubspot-c01", "note": "verified with method GET; POST was signed"}, hs, hh,
+        hb.encode(), 1796083200, False, code="no_matching_signature", comment="method changed", url=hu, method="GET")
+    add("hubspot-c01-late", "hubspot", {"kind": "derived", "from": "hubspot-c01", "note": "now = timestamp + 301 s (window 300 s)"}, hs, hh,
+        hb.encode(), 1796083200 + 301, True, code="timestamp_too_old", comment="outside the window", url=hu, method="POST")
+
+
 def mac(preset, secret, content):
     s = SENDERS[preset]
     tag = hmac.new(secret.encode("utf-8"), content, s["alg"]).digest()
@@ -1132,7 +1634,9 @@ def expected_header(preset, secret, body, header):
     return s["prefix"] + mac(preset, secret, body)
 
 
-def matches(preset, secret, headers, body):
+def matches(preset, secret, headers, body, url=None, method=None):
+    if preset in URL_SENDERS:
+        return URL_SENDERS[preset]["check"](secret, _lower(headers), body, url, method)
     if preset in ENGINE_SENDERS:
         return ENGINE_SENDERS[preset]["check"](secret, _lower(headers), body)
     header = headers[SENDERS[preset]["header"]]
@@ -1160,9 +1664,10 @@ def source_of(u):
 def main():
     tests = []
 
-    def add(vid, preset, source, secret, headers, body, now, valid, code=None, event=None, event_code=None, comment="", public_keys=None):
+    def add(vid, preset, source, secret, headers, body, now, valid, code=None, event=None, event_code=None, comment="", public_keys=None,
+            url=None, method=None):
         if public_keys is None:
-            assert matches(preset, secret, headers, body) == valid, vid
+            assert matches(preset, secret, headers, body, url, method) == valid, vid
         else:
             assert asym_matches(preset, secret, public_keys, headers, body) == valid, vid
         t = {
@@ -1172,6 +1677,8 @@ def main():
         }
         if public_keys is not None:
             t["public_keys"] = public_keys
+        if url is not None:
+            t["url"], t["method"] = url, method
         tests.append(t)
 
     for u in UPSTREAM:
@@ -1249,6 +1756,7 @@ def main():
 
     engine_vectors(add, lambda: {t["id"]: t for t in tests})
     asym_vectors(add)
+    url_vectors(add)
 
     # A window case keeps valid=True for the MAC but is rejected by the window: say so plainly.
     for t in tests:
@@ -1260,18 +1768,19 @@ def main():
     kinds = {}
     for t in tests:
         kinds.setdefault(t["preset"], set()).add(t["expected"]["valid"])
-    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS) | set(ASYM_SENDERS), kinds
+    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS) | set(ASYM_SENDERS) | set(URL_SENDERS), kinds
     ids = [t["id"] for t in tests]
     assert len(ids) == len(set(ids))
 
     doc = {
         "description": "Vectors of the data-only provider presets (issue 19, first slice). Each test: id, preset, comment, source "
                        "(kind official-sdk-test | computed | derived, with repo+path+commit or url, the catalog facts it relies on), secret (UTF-8; null when only public keys are held), "
-                       "public_keys (when present: the verifier's public keys, as well as the secret when that is not null), headers, body (exact UTF-8 text), now (unix seconds), expected {valid, code (error code when invalid), "
+                       "public_keys (when present: the verifier's public keys, as well as the secret when that is not null), headers, body (exact UTF-8 text), now (unix seconds), "
+                       "url and method (only for presets that sign them: the URL the sender called), expected {valid, code (error code when invalid), "
                        "event {id, type, timestamp} when the envelope parses, event_code when it does not, key_index when not 0}.",
         "generator": "tests/vectors/gen_presets.py (Python standard library; `cryptography` for the public-key vectors)",
         "presets": {name: {"signature_header": s["header"], "dedup": s.get("dedup") or DEDUP[name], "facts": s["facts"]}
-                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()) + list(ASYM_SENDERS.items()))},
+                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()) + list(URL_SENDERS.items()) + list(ASYM_SENDERS.items()))},
         "numberOfTests": len(tests),
         "tests": tests,
     }

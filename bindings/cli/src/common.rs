@@ -193,6 +193,13 @@ pub struct RequestArgs {
     /// Read the body from this file instead of stdin.
     #[arg(long)]
     pub body_file: Option<PathBuf>,
+    /// The URL the sender called, exactly as registered with it (schemes that sign it: square,
+    /// twilio, trello, hubspot).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The request method (schemes that sign it: hubspot; default POST).
+    #[arg(long, value_name = "M")]
+    pub method: Option<String>,
 }
 
 /// Header (name, value) pairs in the order given.
@@ -203,6 +210,11 @@ impl RequestArgs {
     pub fn load(&self) -> Result<(Headers, Vec<u8>), String> {
         let headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
         Ok((headers, read_body(self.body_file.as_ref())?))
+    }
+
+    /// The URL and method given (`--url`, `--method`).
+    pub fn target(&self) -> hookverify::RequestTarget<'_> {
+        hookverify::RequestTarget::new(self.url.as_deref(), self.method.as_deref())
     }
 
     /// The injected time, or the system clock's.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use hookverify::diagnose::{diagnose, Report};
+use hookverify::diagnose::{diagnose_request, Report};
 use hookverify::ErrorCode;
 use serde_json::json;
 
@@ -72,7 +72,7 @@ pub fn run(args: DiagnoseArgs) -> ExitCode {
         let problem = "diagnose does not check public-key signatures yet: use `hookverify verify --public-key`";
         return usage(args.json, ErrorCode::InvalidArgument, problem);
     }
-    let report = diagnose(&body, &headers, &secrets, scheme.as_ref(), args.request.now());
+    let report = diagnose_request(&body, &headers, &secrets, scheme.as_ref(), args.request.now(), &args.request.target());
     if args.json {
         println!("{}", report.to_json());
     } else {

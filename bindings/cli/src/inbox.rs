@@ -186,8 +186,9 @@ fn show(args: ShowArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The record as JSON: the body as text when it is UTF-8, else as `body_hex`.
-fn record_json(r: &Record) -> serde_json::Value {
+/// The record as JSON (`inbox show --json` and the operator page): the body as text when it is
+/// UTF-8, else as `body_hex`; headers as `[name, value]` pairs.
+pub(crate) fn record_json(r: &Record) -> serde_json::Value {
     let mut v = serde_json::to_value(r).unwrap_or_default();
     if let Some(map) = v.as_object_mut() {
         map.remove("body");

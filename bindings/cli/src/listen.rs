@@ -62,6 +62,17 @@ pub struct ListenArgs {
     /// `timestamp_too_old` / `timestamp_too_new`; for schemes that sign the time in the body.
     #[arg(long, value_name = "SECONDS")]
     max_event_age: Option<u64>,
+    /// A token a Meta-style `GET ?hub.mode=subscribe` handshake's `hub.verify_token` must equal
+    /// (repeatable: any of them; for a scheme that declares `meta_subscribe`).
+    #[arg(long = "verify-token", value_name = "TOKEN")]
+    verify_tokens: Vec<String>,
+    /// The URL the sender calls, exactly as registered with it (schemes that sign it: square,
+    /// twilio, trello, hubspot). Behind a tunnel or proxy this is the public URL, not 127.0.0.1.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The method the sender uses (schemes that sign it: hubspot; default POST).
+    #[arg(long, value_name = "M")]
+    method: Option<String>,
 }
 
 pub fn run(args: ListenArgs) -> ExitCode {
@@ -81,11 +92,20 @@ pub fn run(args: ListenArgs) -> ExitCode {
         "secrets": secrets,
         "max_body_bytes": args.max_body_bytes,
     });
+    if let Some(url) = &args.url {
+        provider["url"] = json!(url);
+    }
+    if let Some(method) = &args.method {
+        provider["method"] = json!(method);
+    }
     if let Some(age) = args.max_event_age {
         provider["max_event_age"] = json!(age);
     }
     if !args.secrets.public_keys().is_empty() {
         provider["public_keys"] = json!(args.secrets.public_keys());
+    }
+    if !args.verify_tokens.is_empty() {
+        provider["verify_tokens"] = json!(args.verify_tokens);
     }
     let mut config = json!({
         "providers": [provider],

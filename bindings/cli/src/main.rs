@@ -4,6 +4,7 @@ mod common;
 mod diagnose;
 mod inbox;
 mod listen;
+mod operator;
 mod send;
 mod serve;
 mod sign;

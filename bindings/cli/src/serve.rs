@@ -45,7 +45,11 @@ pub struct ServeArgs {
 /// The keys of the file that are `serve`'s own; every other key is the core's [`ReceiverConfig`]
 /// (read by [`TomlConfig::receiver`], which refuses a key it does not know).
 pub(crate) const OWN_KEYS: &[&str] =
-    &["listen", "store", "header_timeout", "body_timeout", "function", "provider.secrets_file", "provider.secrets_env"];
+    &["listen", "store", "header_timeout", "body_timeout", "function", "operator", "provider.secrets_file", "provider.secrets_env"];
+/// `[operator] listen` unless the file says otherwise: loopback only.
+pub const DEFAULT_OPERATOR_LISTEN: &str = "127.0.0.1:8788";
+/// The shortest operator token accepted (bytes).
+pub const MIN_OPERATOR_TOKEN: usize = 16;
 
 /// `serve`'s own keys, as written (the receiver's keys are left to the core).
 #[derive(Deserialize)]
@@ -66,6 +70,29 @@ struct File {
     providers: Vec<SecretSource>,
     #[serde(default, rename = "function")]
     functions: Vec<FunctionEntry>,
+    #[serde(default)]
+    operator: Option<OperatorEntry>,
+}
+
+/// `[operator]`: the message log page, its API and `/metrics`, on their own address.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorEntry {
+    /// Default [`DEFAULT_OPERATOR_LISTEN`] (loopback).
+    #[serde(default)]
+    listen: Option<String>,
+    /// The bearer token, from an environment variable ...
+    #[serde(default)]
+    token_env: Option<String>,
+    /// ... or a file (its first line); never written in the config.
+    #[serde(default)]
+    token_file: Option<PathBuf>,
+}
+
+/// The operator address, ready: where, and its token.
+struct OperatorPlan {
+    listen: String,
+    token: String,
 }
 
 /// One `[[function]]`.
@@ -159,6 +186,7 @@ pub(crate) struct Plan {
     functions: Vec<Arc<Function>>,
     /// Route `i` runs function `routes[i]`.
     routes: Vec<usize>,
+    operator: Option<OperatorPlan>,
 }
 
 impl Plan {
@@ -308,6 +336,7 @@ fn plan(file: &TomlConfig, own: File, mut receiver: ReceiverConfig, dir: &Path, 
     };
     let header_timeout = seconds(own.header_timeout, "header_timeout", Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS));
     let body_timeout = seconds(own.body_timeout, "body_timeout", DEFAULT_BODY_TIMEOUT);
+    let operator = own.operator.and_then(|o| operator_plan(file, o, dir, problems));
     Some(Plan {
         listen: own.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
         store,
@@ -317,7 +346,66 @@ fn plan(file: &TomlConfig, own: File, mut receiver: ReceiverConfig, dir: &Path, 
         sources,
         functions,
         routes,
+        operator,
     })
+}
+
+/// `[operator]`'s listen address and token (read from its source; never from the file itself).
+fn operator_plan(file: &TomlConfig, o: OperatorEntry, dir: &Path, problems: &mut Vec<ConfigError>) -> Option<OperatorPlan> {
+    let token = match (&o.token_env, &o.token_file) {
+        (Some(var), None) => {
+            std::env::var(var).map_err(|_| ("operator.token_env", format!("environment variable {var} is not set (or not UTF-8)")))
+        }
+        (None, Some(path)) => {
+            let path = dir.join(path);
+            std::fs::read_to_string(&path)
+                .map(|t| t.lines().next().unwrap_or("").to_owned())
+                .map_err(|e| ("operator.token_file", format!("cannot read {}: {e}", path.display())))
+        }
+        _ => Err(("operator", "give token_env or token_file (one of them; the token is never written in the config)".to_owned())),
+    };
+    match token.map(|t| t.trim().to_owned()) {
+        Ok(t) if t.len() >= MIN_OPERATOR_TOKEN => {
+            Some(OperatorPlan { listen: o.listen.unwrap_or_else(|| DEFAULT_OPERATOR_LISTEN.to_owned()), token: t })
+        }
+        Ok(_) => {
+            let key = if o.token_env.is_some() { "operator.token_env" } else { "operator.token_file" };
+            problems.push(file.error_at(key, format!("the token must be at least {MIN_OPERATOR_TOKEN} bytes")));
+            None
+        }
+        Err((key, problem)) => {
+            problems.push(file.error_at(key, problem));
+            None
+        }
+    }
+}
+
+/// Binds the operator address and serves the operator app on it (until aborted).
+async fn operator_listener(o: &OperatorPlan, hooks: &Arc<Webhooks>) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
+    let listener = tokio::net::TcpListener::bind(&o.listen).await.map_err(|e| {
+        log(&format!("hookverify: cannot listen on {} (operator): {e}", o.listen));
+        ExitCode::from(2)
+    })?;
+    let addr = listener.local_addr().expect("bound socket has an address");
+    let metrics_of = Arc::clone(hooks);
+    let metrics: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(move || metrics_of.receiver().metrics().prometheus());
+    let inbox = hooks.inbox_of();
+    let replay: Option<crate::operator::ReplayFn> = inbox.as_ref().map(|_| {
+        let h = Arc::clone(hooks);
+        let f: crate::operator::ReplayFn = Arc::new(move |key: String| {
+            let h = Arc::clone(&h);
+            Box::pin(async move { h.replay(&key).await.map_err(|e| e.to_string()) })
+        });
+        f
+    });
+    let app = crate::operator::router(crate::operator::Operator::new(&o.token, inbox, metrics, replay));
+    let scope = if addr.ip().is_loopback() { "loopback only" } else { "NOT loopback: reachable from the network" };
+    log(&format!("hookverify: operator page and /metrics on http://{addr}/ ({scope}; bearer token required)"));
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            log(&format!("hookverify: operator address failed: {e}"));
+        }
+    }))
 }
 
 /// Whether `path` is a file someone may execute (a command given by name is looked up on `PATH`
@@ -376,7 +464,15 @@ async fn daemon(plan: Plan) -> ExitCode {
         // Logged with the delivery's line (the access-log middleware below).
     });
     let base = plan.receiver.base_path.clone().unwrap_or_else(|| "/".into());
-    let app = axum::Router::new().fallback_service(hooks.into_method_router()).layer(axum::middleware::from_fn(log_delivery));
+    let hooks = Arc::new(hooks);
+    let app = axum::Router::new().fallback_service(hooks.method_router()).layer(axum::middleware::from_fn(log_delivery));
+    let operator = match &plan.operator {
+        Some(o) => match operator_listener(o, &hooks).await {
+            Ok(served) => Some(served),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let (mut hup, mut term, mut int) = match (
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()),
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()),
@@ -417,6 +513,9 @@ async fn daemon(plan: Plan) -> ExitCode {
         log("hookverify: stopping: no new connections; draining in-flight deliveries and functions");
     };
     crate::listen::serve(listener, app, plan.header_timeout, shutdown).await;
+    if let Some(task) = operator {
+        task.abort();
+    }
     // The inbox worker leases nothing more and finishes the events it runs (the rest stay
     // committed: the next start runs them).
     if let Some(worker) = worker {

@@ -58,13 +58,16 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Err(e) => return invalid(e.code(), &e.to_string(), EXIT_USAGE),
     };
     let now = args.request.now();
-    let verified = match verifier.verify_signature_at(&body, &headers, now) {
+    let target = args.request.target();
+    let verified = match verifier.verify_signature_with(&body, &headers, now, &target) {
         Ok(v) => v,
+        // A scheme that signs the URL, and no `--url`: a usage error, not a bad delivery.
+        Err(e) if e.code() == ErrorCode::InvalidArgument => return invalid(e.code(), &e.to_string(), EXIT_USAGE),
         Err(e) => return invalid(e.code(), &e.to_string(), 1),
     };
     // The signature is valid; a body that is not a JSON envelope still verifies (event: null),
     // unless the event's age must be checked: then the envelope and its timestamp are required.
-    let event = match verifier.verify_at(&body, &headers, now) {
+    let event = match verifier.verify_ref_with(&body, &headers, now, &target) {
         Ok(e) => Some(json!({ "id": e.id, "type": e.event_type, "timestamp": e.timestamp })),
         Err(e) if verifier.max_event_age().is_some() => return invalid(e.code(), &e.to_string(), 1),
         Err(_) => None,

@@ -28,6 +28,12 @@ fn verify_runs_every_preset_vector() {
             cmd.args(["-H", &format!("{k}: {}", v.as_str().unwrap())]);
         }
         cmd.args(["--now", &t["now"].to_string()]);
+        // Presets that sign the request line: the URL the sender called and the method.
+        for (flag, key) in [("--url", "url"), ("--method", "method")] {
+            if let Some(v) = t[key].as_str() {
+                cmd.arg(format!("{flag}={v}"));
+            }
+        }
         let out = run_with_stdin(cmd, t["body"].as_str().unwrap().as_bytes());
         let text = String::from_utf8(out.stdout).unwrap();
         let json: Value = serde_json::from_str(text.trim_end()).unwrap_or_else(|e| panic!("{id}: {e}: {text:?}"));

@@ -63,25 +63,14 @@ fn the_202_is_only_sent_after_the_commit() {
     assert_eq!(deliver(&d, "evt-seen", r#"{"say":"slow"}"#).0, 202);
     let seen = inbox_common::inbox(&dir).show("evt-seen").unwrap().expect("committed before the 202");
     assert_eq!(seen.summary.verdict, "accepted");
-    // Lock the file for 7 s from another process (sqlite3's shell).
-    let mut lock = std::process::Command::new("sqlite3")
-        .arg(dir.join("inbox.db"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("sqlite3");
-    {
-        use std::io::Write;
-        let stdin = lock.stdin.as_mut().unwrap();
-        stdin.write_all(b"BEGIN EXCLUSIVE;\nSELECT count(*) FROM deliveries;\n").unwrap();
-        stdin.flush().unwrap();
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    // Hold the database's write lock from another connection (as another process would).
+    let lock = rusqlite::Connection::open(dir.join("inbox.db")).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE; SELECT count(*) FROM deliveries;").unwrap();
     let (status, answer) = deliver(&d, "evt-locked", r#"{"say":"locked"}"#);
     assert_eq!(status, 503, "not committed: not acknowledged: {answer}");
-    assert!(answer.contains("store_unavailable"), "{answer}");
-    drop(lock.stdin.take()); // ends the shell: the lock goes with it
-    let _ = lock.wait();
+    assert!(answer.contains("inbox_unavailable"), "{answer}");
+    lock.execute_batch("ROLLBACK;").unwrap();
+    drop(lock);
     assert!(inbox_common::inbox(&dir).show("evt-locked").unwrap().is_none_or(|r| r.summary.verdict != "accepted"));
     assert_eq!(runs(&dir, "evt-locked"), 0);
     assert_eq!(deliver(&d, "evt-locked", r#"{"say":"locked"}"#).0, 202, "the sender's retry");

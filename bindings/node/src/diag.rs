@@ -2,7 +2,7 @@
 //! core's report JSON out in its JS spelling (`Report::to_json_camel_case`: camelCase keys), so
 //! native and wasm hand JS the same bytes, the CLI's `--json` report with JS keys.
 
-use hookverify::diagnose::{diagnose, HintCode};
+use hookverify::diagnose::{diagnose_request, HintCode};
 use hookverify::verify::SchemeRef;
 use hookverify::Result;
 
@@ -15,13 +15,19 @@ struct DiagnoseOptions {
     secrets: Vec<String>,
     #[serde(default)]
     scheme: Option<SchemeRef>,
+    /// The URL the sender called and the method (schemes that sign them).
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
 }
 
 /// The core's `Report::to_json_camel_case` for one delivery (JS keys are camelCase).
 pub(crate) fn diagnose_json(options_json: &str, body: &[u8], now: i64) -> Result<String> {
     let opts: DiagnoseOptions = hookverify::options::from_json("diagnose", options_json)?;
     let scheme = opts.scheme.as_ref().map(SchemeRef::resolve).transpose()?;
-    Ok(diagnose(body, &opts.headers, &opts.secrets, scheme.as_ref(), now).to_json_camel_case())
+    let target = hookverify::RequestTarget::new(opts.url.as_deref(), opts.method.as_deref());
+    Ok(diagnose_request(body, &opts.headers, &opts.secrets, scheme.as_ref(), now, &target).to_json_camel_case())
 }
 
 /// Every hint code and its general fix, flattened as `[code, fix, code, fix, ...]` (`HintCode::ALL` order).

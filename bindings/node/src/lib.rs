@@ -249,10 +249,20 @@ impl RawVerifier {
 
     /// Checks the signature (and window) as of `now`; returns the packed result (see `pack`).
     #[napi]
-    pub fn verify_signature(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<f64> {
+    /// `url` and `method`: the URL the sender called and the method, for schemes that sign them.
+    pub fn verify_signature(
+        &self,
+        env: Env,
+        body: Either<&[u8], String>,
+        headers: String,
+        now: i64,
+        url: Option<String>,
+        method: Option<String>,
+    ) -> Result<f64> {
         guard(&env, || {
             let headers = Picked::unpack(&self.state.names, &headers)?;
-            self.state.inner.verify_signature_at(bytes(&body), &headers, now).map(|v| pack(&v))
+            let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
+            self.state.inner.verify_signature_with(bytes(&body), &headers, now, &target).map(|v| pack(&v))
         })
     }
 
@@ -260,10 +270,20 @@ impl RawVerifier {
     /// `id, type, timestamp | null, keyIndex, dataStart, dataEnd`. The payload is not copied out:
     /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
     #[napi]
-    pub fn verify(&self, env: Env, body: Either<&[u8], String>, headers: String, now: i64) -> Result<String> {
+    /// `url` and `method` as for `verify_signature`.
+    pub fn verify(
+        &self,
+        env: Env,
+        body: Either<&[u8], String>,
+        headers: String,
+        now: i64,
+        url: Option<String>,
+        method: Option<String>,
+    ) -> Result<String> {
         guard(&env, || {
             let headers = Picked::unpack(&self.state.names, &headers)?;
-            self.state.inner.verify_ref_at(bytes(&body), &headers, now).map(|e| event_fields(&e))
+            let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
+            self.state.inner.verify_ref_with(bytes(&body), &headers, now, &target).map(|e| event_fields(&e))
         })
     }
 

@@ -104,7 +104,8 @@ impl Shared {
     pub(crate) fn begin_with(&self, path: &str, headers: &dyn Headers, body: &[u8], now: i64) -> Step {
         catch_unwind(AssertUnwindSafe(|| {
             fault();
-            self.receiver.begin(Request { path, headers, body, now })
+            // Only POST requests come this way; JS sends every other method to `begin_method`.
+            self.receiver.begin(Request { method: "POST", path, headers, body, now })
         }))
         .unwrap_or_else(|p| Step::Respond(panicked(p)))
     }
@@ -216,6 +217,30 @@ impl RawReceiver {
         guard(&env, || self.shared.receiver.set_secrets(&provider, crate::raw::secrets_of(&secrets_json)?))
     }
 
+    /// A request whose method is not POST: the core's answer (a handshake a scheme declares, e.g.
+    /// Meta's `GET ?hub.mode=subscribe`, or 405 `method_not_allowed`), as `begin`'s answer fields.
+    /// Such a request is never a delivery to run: the pipeline answers before any claim.
+    #[napi]
+    pub fn begin_method(&self, method: String, path: String, headers: String, body: &[u8], now: i64) -> String {
+        let shared = &self.shared;
+        let decision = catch_unwind(AssertUnwindSafe(|| {
+            fault();
+            let external = match Picked::unpack(&shared.names, &headers) {
+                Ok(h) => shared.receiver.begin_external(Request { method: &method, path: &path, headers: &h, body, now }),
+                Err(e) => External::Respond(Decision::from_error(&e)),
+            };
+            match external {
+                External::Respond(d) => d,
+                // Unreachable: a request that is not POST is answered before any claim.
+                External::Claim(_) => {
+                    Decision::from_error(&CoreError::InternalError { reason: "a non-POST request reached a claim".into() })
+                }
+            }
+        }))
+        .unwrap_or_else(panicked);
+        decision_fields(&decision)
+    }
+
     /// Runs the pipeline up to the handlers, on this thread (non-blocking stores); see `Shared::outcome`.
     #[napi]
     pub fn begin(&self, path: String, headers: String, body: &[u8], now: i64) -> String {
@@ -292,7 +317,7 @@ impl RawReceiver {
         let external = catch_unwind(AssertUnwindSafe(|| {
             fault();
             match Picked::unpack(&shared.names, &headers) {
-                Ok(h) => shared.receiver.begin_external(Request { path: &path, headers: &h, body, now }),
+                Ok(h) => shared.receiver.begin_external(Request { method: "POST", path: &path, headers: &h, body, now }),
                 Err(e) => External::Respond(Decision::from_error(&e)),
             }
         }))

@@ -1,6 +1,6 @@
 //! `diagnose`: the core's report of checks and confirmed hints, handed to Python as its JSON.
 
-use hookverify::diagnose::diagnose as core_diagnose;
+use hookverify::diagnose::diagnose_request as core_diagnose;
 use hookverify::Scheme;
 use pyo3::prelude::*;
 
@@ -15,7 +15,8 @@ fn names(scheme: Option<&Scheme>) -> convert::Names {
 
 /// Why a delivery does (not) verify: the report as the core's one-line JSON (`hookverify.diagnose` parses it).
 #[pyfunction]
-#[pyo3(signature = (body, headers, *, secrets, scheme=None, now=None))]
+#[pyo3(signature = (body, headers, *, secrets, scheme=None, now=None, url=None, method=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn diagnose(
     py: Python<'_>,
     body: &Bound<'_, PyAny>,
@@ -23,6 +24,8 @@ pub fn diagnose(
     secrets: &Bound<'_, PyAny>,
     scheme: Option<&Bound<'_, PyAny>>,
     now: Option<&Bound<'_, PyAny>>,
+    url: Option<&Bound<'_, PyAny>>,
+    method: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     guard(py, || {
         let scheme = match scheme {
@@ -31,12 +34,15 @@ pub fn diagnose(
         };
         let secrets = convert::str_list(py, "secrets", secrets)?;
         let now = convert::now(py, now)?;
+        let (url, method) = (convert::opt_str(py, "url", url)?, convert::opt_str(py, "method", method)?);
+        let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
         let names = names(scheme.as_ref());
         let mut picked = convert::Picked::new(&names);
         picked.read(py, headers)?;
         let body = convert::body(py, body)?;
-        let report =
-            convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || core_diagnose(&body, &picked, &secrets, scheme.as_ref(), now));
+        let report = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || {
+            core_diagnose(&body, &picked, &secrets, scheme.as_ref(), now, &target)
+        });
         Ok(report.to_json())
     })
 }

@@ -136,7 +136,9 @@ impl Pipeline {
     /// Verifies, parses, routes and claims: a `(status, headers, body, log)` answer (`log`: the
     /// operator's line for a rejected delivery, else `None`), or a `Delivery` to run.
     /// The GIL is released around store I/O and the hashing of large bodies.
-    #[pyo3(signature = (path, headers, body, now=None))]
+    /// `method`: the request's HTTP method (default `POST`): a non-POST request is answered by the
+    /// core (a handshake its scheme declares, or 405 `method_not_allowed`).
+    #[pyo3(signature = (path, headers, body, now=None, method="POST"))]
     fn begin(
         &self,
         py: Python<'_>,
@@ -144,6 +146,7 @@ impl Pipeline {
         headers: &Bound<'_, PyAny>,
         body: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
+        method: &str,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let path = &convert::string(py, "path", path)?;
@@ -152,7 +155,7 @@ impl Pipeline {
             picked.read(py, headers)?;
             let obj = body;
             let body = convert::body(py, obj)?;
-            let req = Request { path, headers: &picked, body: &body, now };
+            let req = Request { method, path, headers: &picked, body: &body, now };
             let step = convert::maybe_detach(py, self.may_block || body.len() > DETACH_ABOVE_BYTES, || self.inner.begin(req));
             match step {
                 Step::Respond(d) => answer(py, d),
@@ -168,7 +171,7 @@ impl Pipeline {
     /// `begin` for a receiver whose store is Python code (core `Receiver::begin_external`):
     /// verifies, parses and routes, and stops at the claim. A `(status, headers, body, log)`
     /// answer, or a `PendingClaim`: claim its `key` for `lease_ms` in the store, then `claimed`.
-    #[pyo3(signature = (path, headers, body, now=None))]
+    #[pyo3(signature = (path, headers, body, now=None, method="POST"))]
     fn begin_external(
         &self,
         py: Python<'_>,
@@ -176,6 +179,7 @@ impl Pipeline {
         headers: &Bound<'_, PyAny>,
         body: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
+        method: &str,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let path = &convert::string(py, "path", path)?;
@@ -184,7 +188,7 @@ impl Pipeline {
             picked.read(py, headers)?;
             let obj = body;
             let body = convert::body(py, obj)?;
-            let req = Request { path, headers: &picked, body: &body, now };
+            let req = Request { method, path, headers: &picked, body: &body, now };
             let external = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || self.inner.begin_external(req));
             match external {
                 External::Respond(d) => answer(py, d),

@@ -24,9 +24,9 @@ pub struct Verifier {
 #[pymethods]
 impl Verifier {
     #[new]
-    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None, max_event_age=None, public_keys=None))]
+    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None, max_event_age=None, url=None, method=None, public_keys=None))]
     #[pyo3(
-        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False, max_event_age=None, public_keys=None)"
+        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False, max_event_age=None, url=None, method=None, public_keys=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -38,6 +38,8 @@ impl Verifier {
         max_body_bytes: Option<&Bound<'_, PyAny>>,
         dangerously_skip_timestamp_check: Option<&Bound<'_, PyAny>>,
         max_event_age: Option<&Bound<'_, PyAny>>,
+        url: Option<&Bound<'_, PyAny>>,
+        method: Option<&Bound<'_, PyAny>>,
         public_keys: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
@@ -71,47 +73,65 @@ impl Verifier {
                     keys.extract().map_err(|_| invalid(py, "public_keys must be a list of strings (hex, whpk_…, base64 DER or PEM keys)"))?;
                 builder = builder.public_keys(keys);
             }
+            if let Some(url) = convert::opt_str(py, "url", url)? {
+                builder = builder.url(url);
+            }
+            if let Some(method) = convert::opt_str(py, "method", method)? {
+                builder = builder.method(method);
+            }
             Ok(Verifier { inner: core(py, builder.build())?, names })
         })
     }
 
-    /// Verifies the signature, then parses the event envelope.
-    #[pyo3(signature = (body, headers, now=None))]
+    /// Verifies the signature, then parses the event envelope. `url` / `method`: the URL the
+    /// sender called and the method, for schemes that sign them.
+    #[pyo3(signature = (body, headers, now=None, *, url=None, method=None))]
     fn verify(
         &self,
         py: Python<'_>,
         body: &Bound<'_, PyAny>,
         headers: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
+        url: Option<&Bound<'_, PyAny>>,
+        method: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Event> {
         guard(py, || {
             let now = convert::now(py, now)?;
+            let (url, method) = (convert::opt_str(py, "url", url)?, convert::opt_str(py, "method", method)?);
+            let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
             let mut picked = convert::Picked::new(&self.names);
             picked.read(py, headers)?;
             let obj = body;
             let body = convert::body(py, obj)?;
             let v = &self.inner;
-            let event = core(py, convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_ref_at(&body, &picked, now)))?;
+            let event =
+                core(py, convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_ref_with(&body, &picked, now, &target)))?;
             Ok(Event::over_body(event.into_meta(), obj, body))
         })
     }
 
-    /// Checks only the signature and replay window (for bodies that are not JSON envelopes).
-    #[pyo3(signature = (body, headers, now=None))]
+    /// Checks only the signature and replay window (for bodies that are not JSON envelopes);
+    /// `url` / `method` as for `verify`.
+    #[pyo3(signature = (body, headers, now=None, *, url=None, method=None))]
     fn verify_signature(
         &self,
         py: Python<'_>,
         body: &Bound<'_, PyAny>,
         headers: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
+        url: Option<&Bound<'_, PyAny>>,
+        method: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Verified> {
         guard(py, || {
             let now = convert::now(py, now)?;
+            let (url, method) = (convert::opt_str(py, "url", url)?, convert::opt_str(py, "method", method)?);
+            let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
             let mut picked = convert::Picked::new(&self.names);
             picked.read(py, headers)?;
             let body = convert::body(py, body)?;
             let v = &self.inner;
-            let verified = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_at(&body, &picked, now));
+            let verified =
+                convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || v.verify_signature_with(&body, &picked, now, &target));
             let r = core(py, verified)?;
             Ok(Verified { key_index: r.key_index, timestamp: r.timestamp, message_id: r.message_id.map(|m| picked.to_py_str(py, m)) })
         })

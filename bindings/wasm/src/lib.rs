@@ -155,19 +155,30 @@ impl RawVerifier {
 
     /// Checks the signature (and window) as of `now`; returns the packed result (see `packed::pack`).
     #[wasm_bindgen(js_name = verifySignature)]
-    pub fn verify_signature(&self, body: &[u8], headers: &str, now: f64) -> Result<f64, JsValue> {
+    /// `url` and `method`: the URL the sender called and the method, for schemes that sign them.
+    pub fn verify_signature(
+        &self,
+        body: &[u8],
+        headers: &str,
+        now: f64,
+        url: Option<String>,
+        method: Option<String>,
+    ) -> Result<f64, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
-        self.inner.verify_signature_at(body, &headers, now as i64).map(|v| pack(&v)).map_err(to_js)
+        let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
+        self.inner.verify_signature_with(body, &headers, now as i64, &target).map(|v| pack(&v)).map_err(to_js)
     }
 
     /// Checks the signature and parses the envelope as of `now`: fields (see `packed::Fields`)
     /// `id, type, timestamp | null, keyIndex, dataStart, dataEnd`. The payload is not copied out:
     /// JS reads it from the body it holds, bytes `dataStart..dataEnd` (-1: no payload, i.e. `null`).
-    pub fn verify(&self, body: &[u8], headers: &str, now: f64) -> Result<String, JsValue> {
+    /// `url` and `method` as for `verifySignature`.
+    pub fn verify(&self, body: &[u8], headers: &str, now: f64, url: Option<String>, method: Option<String>) -> Result<String, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
-        self.inner.verify_ref_at(body, &headers, now as i64).map(|e| event_fields(&e)).map_err(to_js)
+        let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
+        self.inner.verify_ref_with(body, &headers, now as i64, &target).map(|e| event_fields(&e)).map_err(to_js)
     }
 
     /// Replaces the live secrets (a JSON array of strings) atomically, validated as at

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hookverify::dedup::{claim_from_json, completion_from_json, CallerStore, MemoryStore, Store, DEFAULT_CAPACITY};
-use hookverify::receiver::{Delivery, External, PendingClaim, Receiver, Request, Step};
+use hookverify::receiver::{Decision, Delivery, External, PendingClaim, Receiver, Request, Step};
 use wasm_bindgen::prelude::*;
 
 use crate::packed::{decision_fields, delivery_fields, Picked};
@@ -117,7 +117,23 @@ impl RawReceiver {
     pub fn begin(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
-        Ok(self.outcome(self.receiver.begin(Request { path, headers: &headers, body, now: now as i64 })))
+        // Only POST requests come this way; JS sends every other method to `beginMethod`.
+        Ok(self.outcome(self.receiver.begin(Request { method: "POST", path, headers: &headers, body, now: now as i64 })))
+    }
+
+    /// A request whose method is not POST: the core's answer fields (a handshake a scheme declares,
+    /// or 405 `method_not_allowed`), as the napi binding's `beginMethod`. Never a delivery to run.
+    #[wasm_bindgen(js_name = beginMethod)]
+    pub fn begin_method(&self, method: &str, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
+        fault();
+        let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
+        Ok(match self.receiver.begin_external(Request { method, path, headers: &headers, body, now: now as i64 }) {
+            External::Respond(d) => decision_fields(&d),
+            // Unreachable: a request that is not POST is answered before any claim.
+            External::Claim(_) => decision_fields(&Decision::from_error(&hookverify::Error::InternalError {
+                reason: "a non-POST request reached a claim".into(),
+            })),
+        })
     }
 
     fn handle(&self) -> u32 {
@@ -144,7 +160,7 @@ impl RawReceiver {
     pub fn begin_external(&self, path: &str, headers: &str, body: &[u8], now: f64) -> Result<String, JsValue> {
         fault();
         let headers = Picked::unpack(&self.names, headers).map_err(to_js)?;
-        Ok(match self.receiver.begin_external(Request { path, headers: &headers, body, now: now as i64 }) {
+        Ok(match self.receiver.begin_external(Request { method: "POST", path, headers: &headers, body, now: now as i64 }) {
             External::Respond(d) => serde_json::json!({ "fields": decision_fields(&d) }).to_string(),
             External::Claim(pending) => {
                 let handle = self.handle();

@@ -193,10 +193,18 @@ impl Webhooks {
     }
 
     /// [`Webhooks::handle`] with an inbox.
-    pub(crate) async fn handle_durable(self: Arc<Self>, target: String, headers: HeaderMap, body: Bytes, now: i64) -> Response {
+    pub(crate) async fn handle_durable(
+        self: Arc<Self>,
+        method: &str,
+        target: String,
+        headers: HeaderMap,
+        body: Bytes,
+        now: i64,
+    ) -> Response {
         self.start_worker();
         let seen = Arc::new(Seen::new(&target, &headers, body.clone(), now_ms()));
-        let (external, matched) = self.receiver.begin_external_with_match(Request { path: &target, headers: &headers, body: &body, now });
+        let (external, matched) =
+            self.receiver.begin_external_with_match(Request { method, path: &target, headers: &headers, body: &body, now });
         let pending = match external {
             External::Respond(decision) => {
                 self.record(&seen, &decision, matched, None).await;

@@ -24,6 +24,7 @@
 mod json;
 mod read;
 mod search;
+mod url;
 mod variants;
 
 use std::fmt;
@@ -33,7 +34,7 @@ use serde::Serialize;
 use crate::headers::{Headers, Lookup};
 use crate::scheme::Scheme;
 use crate::secret::Secret;
-use crate::verify::{Verifier, DEFAULT_MAX_BODY_BYTES};
+use crate::verify::{RequestTarget, Verifier, DEFAULT_MAX_BODY_BYTES};
 
 /// Most HMACs one diagnosis computes (the verification itself included).
 pub const MAX_HMACS: usize = 64;
@@ -71,6 +72,8 @@ pub enum HintCode {
     TimestampUnit,
     /// The signature is valid but the timestamp is outside the replay window.
     ClockSkew,
+    /// The signature matches another spelling of the request URL (scheme, port, query, host).
+    WrongUrl,
 }
 
 impl HintCode {
@@ -87,6 +90,7 @@ impl HintCode {
         HintCode::WrongScheme,
         HintCode::TimestampUnit,
         HintCode::ClockSkew,
+        HintCode::WrongUrl,
     ];
 
     /// The stable snake_case string of this code.
@@ -103,6 +107,7 @@ impl HintCode {
             HintCode::WrongScheme => "wrong_scheme",
             HintCode::TimestampUnit => "timestamp_unit",
             HintCode::ClockSkew => "clock_skew",
+            HintCode::WrongUrl => "wrong_url",
         }
     }
 
@@ -128,6 +133,9 @@ impl HintCode {
             HintCode::TimestampUnit => "Send, sign and compare timestamps in unix seconds, not milliseconds.",
             HintCode::ClockSkew => {
                 "Synchronize the clocks of the sender and the receiver (NTP), and make sure the delivery is not a replay."
+            }
+            HintCode::WrongUrl => {
+                "Verify with the URL exactly as registered with the sender (behind a proxy, rebuild scheme and host from X-Forwarded-Proto/Host, or configure the endpoint URL)."
             }
         }
     }
@@ -252,10 +260,18 @@ pub fn detect<H: Headers + ?Sized>(headers: &H) -> Option<(Scheme, String)> {
 
 /// The checks of a scheme diagnose cannot take apart (a shared token, or body fields): the
 /// verifier's verdict and error code, and the envelope. Never quotes the token or a signature.
-fn opaque<H: Headers + ?Sized, S: AsRef<str>>(report: &mut Report, scheme: &Scheme, body: &[u8], headers: &H, secrets: &[S], now: i64) {
+fn opaque<H: Headers + ?Sized, S: AsRef<str>>(
+    report: &mut Report,
+    scheme: &Scheme,
+    body: &[u8],
+    headers: &H,
+    secrets: &[S],
+    now: i64,
+    target: &RequestTarget<'_>,
+) {
     let secret_strs: Vec<&str> = secrets.iter().map(AsRef::as_ref).collect();
     let what = if scheme.spec().signature_format.is_token() { "token" } else { "signature" };
-    match Verifier::new(scheme.clone(), &secret_strs).and_then(|v| v.verify_signature_at(body, headers, now)) {
+    match Verifier::new(scheme.clone(), &secret_strs).and_then(|v| v.verify_signature_with(body, headers, now, target)) {
         Ok(verified) => {
             report.valid = true;
             report.key_index = Some(verified.key_index);
@@ -293,6 +309,22 @@ fn describe_skew(skew: i128) -> String {
 /// `scheme: None` detects the scheme from the headers (see [`detect`]). `secrets` are
 /// tried in order, decoded per the scheme; `now` is unix seconds.
 pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(body: &[u8], headers: &H, secrets: &[S], scheme: Option<&Scheme>, now: i64) -> Report {
+    diagnose_request(body, headers, secrets, scheme, now, &RequestTarget::NONE)
+}
+
+/// [`diagnose`] for a delivery whose URL and method the scheme may sign (Square, Twilio, Trello,
+/// HubSpot v3): `target` is the URL the receiver verified with and the method. When the signature
+/// does not verify, the obvious other spellings of the URL are tried (the scheme a TLS-terminating
+/// proxy rewrote, the default port added or dropped, the query or a trailing slash dropped or
+/// added) and a `wrong_url` hint names the one that verifies.
+pub fn diagnose_request<H: Headers + ?Sized, S: AsRef<str>>(
+    body: &[u8],
+    headers: &H,
+    secrets: &[S],
+    scheme: Option<&Scheme>,
+    now: i64,
+    target: &RequestTarget<'_>,
+) -> Report {
     let mut report =
         Report { valid: false, scheme: None, detected: false, key_index: None, checks: Vec::new(), hints: Vec::new(), event: None };
     let scheme = match scheme {
@@ -326,7 +358,12 @@ pub fn diagnose<H: Headers + ?Sized, S: AsRef<str>>(body: &[u8], headers: &H, se
 
     if spec.signature_format.is_token() || spec.reads_body_fields() {
         // A shared token (nothing to recompute) or body fields: the verifier's verdict, no hint search.
-        opaque(&mut report, &scheme, body, headers, secrets, now);
+        opaque(&mut report, &scheme, body, headers, secrets, now, target);
+        return report;
+    }
+    if scheme.signs_request() {
+        // The URL and method: the verifier's verdict, then the URL spellings that would verify.
+        url::diagnose(&mut report, &scheme, body, headers, secrets, now, target);
         return report;
     }
     let mut reading = read::read(&scheme, headers);

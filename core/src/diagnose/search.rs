@@ -46,7 +46,7 @@ impl Engine {
             return None;
         }
         self.macs += 1;
-        let content = crate::verify::Content { id, timestamp: ts, token: None, body };
+        let content = crate::verify::Content { id, timestamp: ts, token: None, body, request: None };
         let tag = mac_signed_content(KeyedMac::new(algorithm, key), segments, &content);
         let mut found = None;
         for t in tags.iter().filter(|t| t.algorithm == algorithm) {

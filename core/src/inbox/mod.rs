@@ -23,6 +23,16 @@
 //! machines can share. Both store the same thing the same way: the redaction, truncation and size
 //! accounting are one piece of code (`Stored`, crate-private) that each backend writes.
 
+/// The SQL condition (on both backends' deliveries table) of a record [`Inbox::purge`] may
+/// remove: any but an enqueued event still pending (one with a dedup key, in `pending`), which
+/// neither the retention nor the size cap removes — its sender was acknowledged, so the inbox is
+/// the only copy of it.
+macro_rules! purgeable {
+    () => {
+        "NOT (state = 'pending' AND dedup_key IS NOT NULL)"
+    };
+}
+
 #[cfg(feature = "inbox-postgres")]
 mod postgres;
 #[cfg(feature = "inbox-sqlite")]
@@ -304,7 +314,8 @@ pub trait Inbox: Send + Sync {
     /// id — not one of its duplicates — else the newest with it); `None` if there is none.
     fn show(&self, id_or_event_id: &str) -> Result<Option<Record>>;
     /// Removes records received before `now_ms` minus the retention, then the oldest ones while
-    /// the kept bytes exceed the cap; how many were removed.
+    /// the kept bytes exceed the cap; how many were removed. An enqueued event still pending is
+    /// never removed (it is acknowledged and not handled yet); its bytes still count.
     fn purge(&self, now_ms: i64) -> Result<u64>;
 
     // (B) ------------------------------------------------------------------------------------------

@@ -94,10 +94,14 @@ const BY_ID: &str = "SELECT id FROM hookverify_deliveries WHERE id = $1";
 const BY_EVENT_ID: &str = "SELECT id FROM hookverify_deliveries WHERE event_id = $1 ORDER BY verdict = 'accepted' DESC, id DESC LIMIT 1";
 const ATTEMPTS: &str =
     "SELECT number, started_at_ms, ended_at_ms, ok, error FROM hookverify_attempts WHERE delivery_id = $1 ORDER BY number";
-const PURGE_OLD: &str = "DELETE FROM hookverify_deliveries WHERE received_at_ms < $1";
+const PURGE_OLD: &str = concat!("DELETE FROM hookverify_deliveries WHERE received_at_ms < $1 AND ", purgeable!());
 const KEPT_BYTES: &str = "SELECT COALESCE(SUM(kept_bytes), 0)::BIGINT FROM hookverify_deliveries";
-const PURGE_OLDEST: &str = "DELETE FROM hookverify_deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
-     SUM(kept_bytes) OVER (ORDER BY id)::BIGINT AS upto FROM hookverify_deliveries) t WHERE upto - kept_bytes < $1)";
+const PURGE_OLDEST: &str = concat!(
+    "DELETE FROM hookverify_deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
+     SUM(kept_bytes) OVER (ORDER BY id)::BIGINT AS upto FROM hookverify_deliveries WHERE ",
+    purgeable!(),
+    ") t WHERE upto - kept_bytes < $1)"
+);
 
 /// One statement that leases the records `$due` selects (a query on `hookverify_deliveries`
 /// returning `id`; `$1` worker, `$2` now, `$3` lease end): each gets the worker as owner, its

@@ -1,7 +1,17 @@
 //! [`SqliteInbox`]: the inbox in one SQLite file (WAL, `synchronous=NORMAL`), through rusqlite
 //! with its bundled library.
+//!
+//! Deliveries' writes ([`Inbox::record`], [`Inbox::enqueue`]) go through one writer thread that
+//! commits them in groups (group commit): whatever calls arrived while the previous transaction
+//! committed are written in one transaction, each in its own savepoint (one failing write does
+//! not undo the others), and each call returns only after that transaction committed — so an
+//! event is never acknowledged before it is in the WAL, and a process crash loses none that was
+//! (WAL with `synchronous=NORMAL` keeps every committed transaction through a process crash; only
+//! an OS crash or power loss can roll back the last ones). Dedup holds inside a group: each
+//! enqueue sees the rows the ones before it in the same transaction wrote.
 
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -79,6 +89,9 @@ fn migrate(conn: &Connection) -> Result<()> {
 /// Connections an [`SqliteInbox`] keeps open.
 const CONNECTIONS: usize = 4;
 
+/// The most writes the group-commit writer puts in one transaction.
+const MAX_GROUP: usize = 256;
+
 /// The inbox in an SQLite file. Opening creates the file and its tables when missing.
 pub struct SqliteInbox {
     /// A few connections: a slow call (one waiting on another process's write lock) does not
@@ -86,6 +99,140 @@ pub struct SqliteInbox {
     conns: Vec<Mutex<Connection>>,
     next: std::sync::atomic::AtomicUsize,
     options: InboxOptions,
+    /// The group-commit writer's queue (`None` once dropped, which stops the writer).
+    writes: Option<mpsc::Sender<Write>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+/// A delivery row as the writer thread inserts it (owned: it crosses threads).
+struct Row {
+    received_at_ms: i64,
+    provider: Option<String>,
+    path: String,
+    query: Option<String>,
+    headers: String,
+    body: Vec<u8>,
+    body_size: i64,
+    verdict: String,
+    status: u16,
+    event_id: Option<String>,
+    event_type: Option<String>,
+    state: State,
+    kept_bytes: i64,
+    /// Set for an enqueued event: `Pending`, due at once, unique on it.
+    dedup_key: Option<String>,
+}
+
+/// One write for the group-commit writer, and where its answer goes once its group committed.
+struct Write {
+    row: Row,
+    reply: mpsc::SyncSender<Result<Enqueued>>,
+}
+
+/// The writer thread: takes the writes queued, commits them as one transaction, answers each.
+fn writer_loop(mut conn: Connection, writes: mpsc::Receiver<Write>) {
+    let mut group: Vec<Write> = Vec::with_capacity(MAX_GROUP);
+    while let Ok(first) = writes.recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match writes.try_recv() {
+                Ok(w) => group.push(w),
+                Err(_) => break,
+            }
+        }
+        let answers = commit_group(&mut conn, &group);
+        for (w, answer) in group.drain(..).zip(answers) {
+            let _ = w.reply.send(answer); // a caller that went away needs no answer
+        }
+    }
+}
+
+/// Writes `group` in one transaction, each write in its own savepoint; the answers, in order.
+/// When the transaction cannot begin or commit, every write gets that error (none is committed).
+fn commit_group(conn: &mut Connection, group: &[Write]) -> Vec<Result<Enqueued>> {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return group.iter().map(|_| Err(failed("record", clone_error(&e)))).collect(),
+    };
+    let mut answers = Vec::with_capacity(group.len());
+    for w in group {
+        let answer = match tx.savepoint() {
+            Ok(mut sp) => match write_row(&sp, &w.row) {
+                Ok(answer) => sp.commit().map(|_| answer).map_err(|e| failed("record", e)),
+                Err(e) => {
+                    let _ = sp.rollback();
+                    Err(e)
+                }
+            },
+            Err(e) => Err(failed("record", e)),
+        };
+        answers.push(answer);
+    }
+    if let Err(e) = tx.commit() {
+        return group.iter().map(|_| Err(failed("commit", clone_error(&e)))).collect();
+    }
+    answers
+}
+
+/// The same error again (one failed commit answers every write of its group).
+fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => rusqlite::Error::SqliteFailure(*code, msg.clone()),
+        other => rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR), Some(other.to_string())),
+    }
+}
+
+/// Writes one row inside the writer's transaction: an enqueue whose key exists writes nothing
+/// and answers `Duplicate`; otherwise the row is inserted and the answer is `New(id)`.
+fn write_row(conn: &Connection, r: &Row) -> Result<Enqueued> {
+    if let Some(key) = &r.dedup_key {
+        let existing: Option<(i64, String)> = conn
+            .prepare_cached("SELECT id, state FROM deliveries WHERE dedup_key = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| failed("enqueue", e))?;
+        if let Some((id, state)) = existing {
+            return Ok(Enqueued::Duplicate(id, State::from_name(&state).unwrap_or(State::Pending)));
+        }
+    }
+    let (state, next_at) = match r.dedup_key {
+        Some(_) => (State::Pending, Some(r.received_at_ms)),
+        None => (r.state, None),
+    };
+    conn.prepare_cached(
+        "INSERT INTO deliveries (received_at_ms, provider, path, query, headers, body, body_size, verdict, status, event_id, \
+         event_type, state, kept_bytes, dedup_key, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            r.received_at_ms,
+            r.provider,
+            r.path,
+            r.query,
+            r.headers,
+            r.body,
+            r.body_size,
+            r.verdict,
+            r.status,
+            r.event_id,
+            r.event_type,
+            state.as_str(),
+            r.kept_bytes,
+            r.dedup_key,
+            next_at
+        ])
+    })
+    .map_err(|e| failed(if r.dedup_key.is_some() { "enqueue" } else { "record" }, e))?;
+    Ok(Enqueued::New(conn.last_insert_rowid()))
+}
+
+impl Drop for SqliteInbox {
+    fn drop(&mut self) {
+        // Closing the queue stops the writer once it answered what was queued.
+        drop(self.writes.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteInbox {
@@ -118,7 +265,38 @@ impl SqliteInbox {
         for _ in 0..CONNECTIONS {
             conns.push(Mutex::new(SqliteInbox::connect(path)?));
         }
-        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options })
+        let (tx, rx) = mpsc::channel();
+        let conn = SqliteInbox::connect(path)?;
+        let writer = std::thread::Builder::new()
+            .name("hookverify-inbox-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| Error::InboxUnavailable { reason: format!("inbox: starting the writer thread: {e}") })?;
+        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options, writes: Some(tx), writer: Some(writer) })
+    }
+
+    /// Hands `a` to the group-commit writer and waits until its group committed.
+    fn write(&self, a: &Arrival<'_>, dedup_key: Option<&str>) -> Result<Enqueued> {
+        let s = super::Stored::new(a, &self.options)?;
+        let row = Row {
+            received_at_ms: a.received_at_ms,
+            provider: a.provider.map(str::to_owned),
+            path: a.path.to_owned(),
+            query: a.query.map(str::to_owned),
+            headers: s.headers,
+            body: s.body.to_vec(),
+            body_size: s.body_size,
+            verdict: a.verdict.to_owned(),
+            status: a.status,
+            event_id: a.event_id.map(str::to_owned),
+            event_type: a.event_type.map(str::to_owned),
+            state: a.state,
+            kept_bytes: s.kept_bytes,
+            dedup_key: dedup_key.map(str::to_owned),
+        };
+        let gone = || Error::InboxUnavailable { reason: "inbox: the writer thread stopped".into() };
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.writes.as_ref().ok_or_else(gone)?.send(Write { row, reply }).map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
     }
 
     /// One connection to the file, its schema set up.
@@ -133,39 +311,6 @@ impl SqliteInbox {
         tx.execute_batch(SCHEMA).map_err(|e| failed("schema", e))?;
         tx.commit().map_err(|e| failed("schema", e))?;
         Ok(conn)
-    }
-
-    /// Inserts `a` as a new record (with its dedup key and due time when `dedup_key` is given: an
-    /// enqueued event, `Pending` and due at once); its record id.
-    fn insert(&self, conn: &Connection, a: &Arrival<'_>, dedup_key: Option<&str>) -> Result<i64> {
-        let s = super::Stored::new(a, &self.options)?;
-        let (state, next_at) = match dedup_key {
-            Some(_) => (State::Pending, Some(a.received_at_ms)),
-            None => (a.state, None),
-        };
-        conn.execute(
-            "INSERT INTO deliveries (received_at_ms, provider, path, query, headers, body, body_size, verdict, status, event_id, \
-             event_type, state, kept_bytes, dedup_key, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                a.received_at_ms,
-                a.provider,
-                a.path,
-                a.query,
-                s.headers,
-                s.body,
-                s.body_size,
-                a.verdict,
-                a.status,
-                a.event_id,
-                a.event_type,
-                state.as_str(),
-                s.kept_bytes,
-                dedup_key,
-                next_at
-            ],
-        )
-        .map_err(|e| failed("record", e))?;
-        Ok(conn.last_insert_rowid())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -204,8 +349,9 @@ const SUMMARY_COLUMNS: &str = "id, received_at_ms, provider, path, verdict, stat
 
 impl Inbox for SqliteInbox {
     fn record(&self, a: &Arrival<'_>) -> Result<i64> {
-        let conn = self.conn();
-        self.insert(&conn, a, None)
+        match self.write(a, None)? {
+            Enqueued::New(id) | Enqueued::Duplicate(id, _) => Ok(id),
+        }
     }
 
     fn attempt_started(&self, id: i64, number: u32, at_ms: i64) -> Result<()> {
@@ -259,16 +405,21 @@ impl Inbox for SqliteInbox {
         let (cutoff, cap) = super::purge_limits(now_ms, &self.options);
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| failed("purge", e))?;
-        let mut removed =
-            tx.execute("DELETE FROM deliveries WHERE received_at_ms < ?1", params![cutoff]).map_err(|e| failed("purge", e))?;
+        let mut removed = tx
+            .execute(concat!("DELETE FROM deliveries WHERE received_at_ms < ?1 AND ", purgeable!()), params![cutoff])
+            .map_err(|e| failed("purge", e))?;
         let total: i64 =
             tx.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
         if total > cap {
             // The oldest records, up to the one that brings the kept bytes under the cap.
             removed += tx
                 .execute(
-                    "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
-                     SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries) WHERE upto - kept_bytes < ?1)",
+                    concat!(
+                        "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
+                         SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries WHERE ",
+                        purgeable!(),
+                        ") WHERE upto - kept_bytes < ?1)"
+                    ),
                     params![total - cap],
                 )
                 .map_err(|e| failed("purge", e))?;
@@ -278,18 +429,7 @@ impl Inbox for SqliteInbox {
     }
 
     fn enqueue(&self, arrival: &Arrival<'_>, dedup_key: &str) -> Result<Enqueued> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("enqueue", e))?;
-        let existing: Option<(i64, String)> = tx
-            .query_row("SELECT id, state FROM deliveries WHERE dedup_key = ?1", params![dedup_key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(|e| failed("enqueue", e))?;
-        let answer = match existing {
-            Some((id, state)) => Enqueued::Duplicate(id, State::from_name(&state).unwrap_or(State::Pending)),
-            None => Enqueued::New(self.insert(&tx, arrival, Some(dedup_key))?),
-        };
-        tx.commit().map_err(|e| failed("enqueue", e))?;
-        Ok(answer)
+        self.write(arrival, Some(dedup_key))
     }
 
     fn lease_due(&self, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Result<Vec<Job>> {

@@ -8,6 +8,7 @@
 mod asym;
 mod ext;
 mod format;
+pub(crate) mod request;
 
 use std::sync::{Arc, LazyLock};
 
@@ -258,6 +259,19 @@ pub struct SchemeSpec {
     /// Ed25519, SendGrid's ECDSA P-256, Standard Webhooks `v1a`); see [`PublicKeySpec`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<PublicKeySpec>,
+    /// The handshakes this sender performs, answered by the receiver before dedup and routing
+    /// (`slack_url_verification`, `meta_subscribe`, …; see [`crate::handshake::HandshakeKind`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handshakes: Vec<crate::handshake::HandshakeKind>,
+    /// With `{url}`: also try the URL with its port removed and with the scheme's default port
+    /// (`:443`, `:80`) added, as Twilio's official validators do (Twilio signs either spelling).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub url_port_variants: bool,
+    /// With `{url}`: the query parameter that carries the hex SHA-256 of a body that is not form
+    /// parameters (Twilio's `bodySHA256` for JSON bodies). When the URL carries it, `{form_params}`
+    /// is empty and the body must hash to it; when it does not, the body is read as form parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_hash_param: Option<String>,
 }
 
 impl SchemeSpec {
@@ -313,6 +327,9 @@ impl SchemeSpec {
             timestamp_pointer: None,
             token_pointer: None,
             public_key: None,
+            handshakes: Vec::new(),
+            url_port_variants: false,
+            body_hash_param: None,
         }
     }
 
@@ -331,6 +348,13 @@ pub(crate) enum Segment {
     Body,
     /// The body field at `token_pointer` (Mailgun).
     Token,
+    /// The URL the sender called, given per call or configured (Square, Twilio, Trello, HubSpot v3).
+    Url,
+    /// The request method (HubSpot v3).
+    Method,
+    /// The form parameters of an `application/x-www-form-urlencoded` body, sorted by name, each
+    /// name followed by its value (repeated values de-duplicated and sorted): Twilio.
+    FormParams,
 }
 
 /// The header names of one set (main or alias).
@@ -397,6 +421,8 @@ struct Compiled {
     signed_pointers: Option<Vec<String>>,
     /// Whether the scheme uses an extension checked off the original path (see [`Scheme::extended`]).
     extended: bool,
+    /// Whether the template names `{url}`, `{method}` or `{form_params}`.
+    signs_request: bool,
 }
 
 /// What a scheme's MAC covers, for [`is_signed`].
@@ -435,6 +461,10 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("mailgun", include_str!("../../presets/mailgun.json")),
     ("zendesk", include_str!("../../presets/zendesk.json")),
     ("sanity", include_str!("../../presets/sanity.json")),
+    ("twilio", include_str!("../../presets/twilio.json")),
+    ("square", include_str!("../../presets/square.json")),
+    ("hubspot", include_str!("../../presets/hubspot.json")),
+    ("trello", include_str!("../../presets/trello.json")),
     ("discord", include_str!("../../presets/discord.json")),
     ("sendgrid", include_str!("../../presets/sendgrid.json")),
 ];
@@ -517,6 +547,9 @@ impl Scheme {
         let signs_timestamp = segments.contains(&Segment::Timestamp);
         let signs_body = segments.contains(&Segment::Body);
         let signs_token = segments.contains(&Segment::Token);
+        let signs_request = request::check(&spec, &segments)?;
+        // `{form_params}` carries the whole body (as parameters, or through `body_hash_param`).
+        let signs_body = signs_body || segments.contains(&Segment::FormParams);
         let kv = spec.signature_format == SignatureFormat::Kv;
         if spec.signature_format.is_token() {
             ext::check_token_scheme(&spec)?;
@@ -614,10 +647,12 @@ impl Scheme {
                     || spec.reads_body_fields()
                     || !spec.extra_signature_headers.is_empty()
                     || !spec.timestamp_format.is_unix()
+                    || signs_request
                     // Only public-key signatures: never the HMAC path. (A scheme that also takes
                     // HMAC signatures, `public_key.version`, leaves it only when a verifier holds
                     // public keys: `Verifier::extended`.)
                     || spec.public_key.as_ref().is_some_and(|pk| pk.version.is_none()),
+                signs_request,
                 spec,
                 segments,
                 header_sets,
@@ -661,6 +696,17 @@ impl Scheme {
     /// body fields, extra signature headers, or a timestamp that is not unix seconds.
     pub(crate) fn extended(&self) -> bool {
         self.inner.extended
+    }
+
+    /// Whether the signed content includes the request URL (`{url}`): a verifier then needs the
+    /// URL the sender called, per call or configured.
+    pub fn signs_url(&self) -> bool {
+        self.inner.segments.contains(&Segment::Url)
+    }
+
+    /// Whether the signed content includes `{url}`, `{method}` or `{form_params}`.
+    pub(crate) fn signs_request(&self) -> bool {
+        self.inner.signs_request
     }
 
     /// Whether the template names `{timestamp}` (the timestamp text is MACed as written).
@@ -933,9 +979,14 @@ fn parse_template(template: &str) -> Result<Vec<Segment>> {
             "timestamp" => Segment::Timestamp,
             "body" => Segment::Body,
             "token" => Segment::Token,
+            "url" => Segment::Url,
+            "method" => Segment::Method,
+            "form_params" => Segment::FormParams,
             other => {
                 return Err(Error::InvalidScheme {
-                    reason: format!("`signed_content` placeholder {{{other}}} is unknown; use {{id}}, {{timestamp}}, {{body}}, {{token}}"),
+                    reason: format!(
+                        "`signed_content` placeholder {{{other}}} is unknown; use {{id}}, {{timestamp}}, {{body}}, {{token}}, {{url}}, {{method}}, {{form_params}}"
+                    ),
                 })
             }
         };
@@ -986,7 +1037,8 @@ mod tests {
         ];
         // Public-key signatures (issue 19, item 3).
         let public_key = ["discord", "sendgrid"];
-        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &public_key[..]].concat());
+        let request = ["twilio", "square", "hubspot", "trello"];
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..], &public_key[..]].concat());
     }
 
     #[test]

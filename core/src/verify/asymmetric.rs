@@ -75,6 +75,9 @@ fn message(segments: &[Segment], content: &Content<'_>) -> Vec<u8> {
             Segment::Timestamp => out.extend_from_slice(content.timestamp.unwrap_or_default().as_bytes()),
             Segment::Body => out.extend_from_slice(content.body),
             Segment::Token => out.extend_from_slice(content.token.unwrap_or_default().as_bytes()),
+            Segment::Url => out.extend_from_slice(content.request.map_or(&[][..], |r| r.url.as_bytes())),
+            Segment::Method => out.extend_from_slice(content.request.map_or(&[][..], |r| r.method.as_bytes())),
+            Segment::FormParams => out.extend_from_slice(content.request.map_or(&[][..], |r| &r.params[..])),
         }
     }
     out

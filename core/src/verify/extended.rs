@@ -32,7 +32,13 @@ fn field<'a>(doc: Option<&Document<'a>>, name: &str, pointer: &str) -> Result<Co
 /// [`Verifier::check`] for a scheme using the extensions (see [`Scheme::extended`]), after the size cap.
 #[cold]
 #[inline(never)]
-pub(super) fn check<'s, 'h, H: Headers + ?Sized>(v: &'s Verifier, headers: &'h H, body: &[u8], now: i64) -> Result<Checked<'s, 'h>> {
+pub(super) fn check<'s, 'h, H: Headers + ?Sized>(
+    v: &'s Verifier,
+    headers: &'h H,
+    body: &[u8],
+    now: i64,
+    target: &super::RequestTarget<'_>,
+) -> Result<Checked<'s, 'h>> {
     let spec = v.scheme.spec();
     if spec.signature_format.is_token() {
         return v.check_token(headers);
@@ -87,14 +93,34 @@ pub(super) fn check<'s, 'h, H: Headers + ?Sized>(v: &'s Verifier, headers: &'h H
         timestamp: ts_text.as_deref().filter(|_| v.scheme.signs_timestamp_text()),
         token: token.as_deref(),
         body,
+        request: None,
     };
     if spec.public_key.is_some() {
-        let out = super::asymmetric::compare_all(v, &keyring, sig_source, &sig_text, &parsed, &content)?;
-        let (signatures, secrets, matched) = (out.signatures, out.keys, out.matched);
+        // The same signed content (URL spellings included, for a scheme that signs the request)
+        // feeds the HMAC entries and the public keys.
+        let mut counts = None;
+        let matched = if v.scheme.signs_request() {
+            super::request::each_request(v, target, content, |content| {
+                let out = super::asymmetric::compare_all(v, &keyring, sig_source, &sig_text, &parsed, content)?;
+                counts = Some((out.signatures, out.keys));
+                Ok(out.matched)
+            })?
+        } else {
+            let out = super::asymmetric::compare_all(v, &keyring, sig_source, &sig_text, &parsed, &content)?;
+            counts = Some((out.signatures, out.keys));
+            out.matched
+        };
+        // No comparison ran (a body hash in the URL that the body does not match): the counts of
+        // what the header carried.
+        let (signatures, secrets) = counts.unwrap_or((parsed.signatures.len(), keyring.len() + v.public_keys.len()));
         return Ok(Checked { set_index, set, message_id, timestamp, signatures, secrets, matched });
     }
     let mut tags = ArrayVec::new();
     v.decode_signatures(&keyring, sig_source, &parsed, &mut tags)?;
-    let matched = compare(&keyring, v.scheme.segments(), &tags, &content);
+    let matched = if v.scheme.signs_request() {
+        super::request::compare_request(v, target, &keyring, &tags, content)?
+    } else {
+        compare(&keyring, v.scheme.segments(), &tags, &content)
+    };
     Ok(Checked { set_index, set, message_id, timestamp, signatures: tags.len(), secrets: keyring.len(), matched })
 }

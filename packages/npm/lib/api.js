@@ -285,6 +285,26 @@ function nowOf(opts) {
   return now;
 }
 
+/**
+ * The per-call options of `verify` / `verifySignature`: `now`, and for schemes that sign the request
+ * line, `url` (the URL the sender called) and `method`.
+ */
+function callOpts(opts) {
+  if (opts === undefined || opts === null) return { now: nowOf(opts) };
+  if (typeof opts !== 'object' || Array.isArray(opts))
+    throw invalid(`options must be an object like {now, url, method}, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (k !== 'now' && k !== 'url' && k !== 'method')
+      throw invalid(`unknown option ${JSON.stringify(k)} (expected now, url, method)`);
+  }
+  for (const k of ['url', 'method']) {
+    const v = opts[k];
+    if (v !== undefined && v !== null && typeof v !== 'string')
+      throw invalid(`\`${k}\` must be a string, got ${describe(v)}`);
+  }
+  return { now: nowOf({ now: opts.now }), url: opts.url ?? undefined, method: opts.method ?? undefined };
+}
+
 function wellFormed(s) {
   if (typeof s.isWellFormed === 'function') return s.isWellFormed() ? s : s.toWellFormed();
   return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
@@ -470,14 +490,14 @@ function createApi(raw, backend, opts = {}) {
     verify(body, headers, opts) {
       const b = toBody(body);
       const values = this.#pick(headers);
-      const now = nowOf(opts);
+      const { now, url, method } = callOpts(opts);
       let r;
       try {
         const id = this.#fast;
         r =
-          id >= 0 && typeof b !== 'string'
+          id >= 0 && typeof b !== 'string' && url === undefined && method === undefined
             ? fast(cur.raw.verifyFast, id, b, now, values)
-            : this.#live().verify(b, pack(values), now);
+            : this.#live().verify(b, pack(values), now, url, method);
       } catch (e) {
         throw wrapHere(e);
       }
@@ -489,14 +509,14 @@ function createApi(raw, backend, opts = {}) {
     verifySignature(body, headers, opts) {
       const b = toBody(body);
       const values = this.#pick(headers);
-      const now = nowOf(opts);
+      const { now, url, method } = callOpts(opts);
       let r;
       try {
         const id = this.#fast;
         r =
-          id >= 0 && typeof b !== 'string'
+          id >= 0 && typeof b !== 'string' && url === undefined && method === undefined
             ? fast(cur.raw.verifySignatureFast, id, b, now, values)
-            : this.#live().verifySignature(b, pack(values), now);
+            : this.#live().verifySignature(b, pack(values), now, url, method);
       } catch (e) {
         throw wrapHere(e);
       }
@@ -545,7 +565,7 @@ function createApi(raw, backend, opts = {}) {
   }
 
   const SIGN_KEYS = ['scheme', 'secret', 'body', 'id', 'timestamp'];
-  const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'scheme', 'now'];
+  const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'scheme', 'now', 'url', 'method'];
 
   /**
    * Why a delivery does (not) verify: the core's report `{valid, scheme, detected, keyIndex, checks,
@@ -578,7 +598,21 @@ function createApi(raw, backend, opts = {}) {
     }
     const b = toBody(body);
     const now = nowOf({ now: options.now });
-    const json = toJson({ headers: headerPairs(headers), secrets, scheme: scheme ?? undefined }, 'diagnose');
+    for (const k of ['url', 'method']) {
+      const v = options[k];
+      if (v !== undefined && v !== null && typeof v !== 'string')
+        throw invalid(`\`${k}\` must be a string, got ${describe(v)}`);
+    }
+    const json = toJson(
+      {
+        headers: headerPairs(headers),
+        secrets,
+        scheme: scheme ?? undefined,
+        url: options.url ?? undefined,
+        method: options.method ?? undefined,
+      },
+      'diagnose',
+    );
     return JSON.parse(call(() => cur.raw.diagnose(json, b, now)));
   }
 

@@ -36,7 +36,7 @@ function createExpress(api) {
     const handleReq =
       typeof receiver[HANDLE_REQ] === 'function'
         ? receiver[HANDLE_REQ].bind(receiver)
-        : (path, headers, body, req) => handleNow({ path, headers, body }, { req });
+        : (path, headers, body, req, method) => handleNow({ path, headers, body, method }, { req });
 
     // No promise hop on the way when nothing needs one: the body is handed over from the stream's
     // 'end' listener and the answer written right away (see Receiver's HANDLE_NOW). The returned
@@ -83,6 +83,7 @@ function createExpress(api) {
               req.rawHeaders ?? req.headersDistinct ?? req.headers,
               body,
               req,
+              req.method,
             );
             if (out instanceof Promise) out.then(respond).catch(fail);
             else respond(out);

@@ -12,12 +12,13 @@ const EMPTY = Buffer.alloc(0);
 function createFastify(api) {
   /**
    * `app.register(hookverify, { path: '/hooks', scheme | providers, secret | secrets, handlers, ... })`:
-   * every option of `Receiver`, plus `path` (default `/webhooks`) and `method` (default POST). The
+   * every option of `Receiver`, plus `path` (default `/webhooks`) and `method` (default GET and POST). The
    * raw body is captured for this route only: the plugin is encapsulated, so the other routes keep
    * Fastify's JSON parsing. Handlers are called `(event, { request, provider, token, path, query })`.
    */
   async function hookverifyFastify(fastify, opts) {
-    const { path = '/webhooks', method = 'POST', ...rest } = opts ?? {};
+    // GET too: handshakes some senders send as GET (Meta, Dropbox, Okta) reach the core.
+    const { path = '/webhooks', method = ['GET', 'POST'], ...rest } = opts ?? {};
     const options = {};
     for (const [k, v] of Object.entries(rest)) if (!FASTIFY_KEYS.includes(k)) options[k] = v;
     const receiver = new api.Receiver(options);
@@ -47,7 +48,7 @@ function createFastify(api) {
       handler: async (request, reply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
         const out = await receiver.handle(
-          { path: request.raw.url, headers: request.raw.rawHeaders, body },
+          { path: request.raw.url, headers: request.raw.rawHeaders, body, method: request.raw.method },
           { request },
         );
         // Async mode: the handlers run after this answer (`done`), in this long-lived process.

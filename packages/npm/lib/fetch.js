@@ -46,7 +46,10 @@ function createFetch(api) {
         // The core's 413 (reported to onReject there), whatever the size was measured from.
         if (typeof body === 'number') return toResponse(receiver.tooLarge(body));
         const url = new URL(request.url);
-        out = await receiver.handle({ path: url.pathname + url.search, headers: request.headers, body }, { request });
+        out = await receiver.handle(
+          { path: url.pathname + url.search, headers: request.headers, body, method: request.method },
+          { request },
+        );
       } catch (err) {
         report(err, { request });
         return toResponse(receiver[FAILURE]('internal_error', 'the webhook handler failed'));

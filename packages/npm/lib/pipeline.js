@@ -129,6 +129,7 @@ function createPipeline(backend, h) {
     'maxBodyBytes',
     'dangerouslySkipTimestampCheck',
     'maxEventAge',
+    'verifyTokens',
   ];
 
   /** Routes from `handlers: {pattern: fn | fn[]}` and `routes: [{pattern, provider, path, handler}]`. */
@@ -287,17 +288,28 @@ function createPipeline(backend, h) {
       if (request === null || typeof request !== 'object' || Array.isArray(request)) {
         throw invalid(`the request must be an object like {path, headers, body, now}, got ${describe(request)}`);
       }
-      const { path = '/', headers, body, now } = request;
-      return this.#beginWith(path, headers, body, now);
+      const { path = '/', headers, body, now, method } = request;
+      return this.#beginWith(path, headers, body, now, method);
     }
 
-    /** #begin of the request's fields (`path` defaulted). */
-    #beginWith(path, headers, body, now) {
+    /** #begin of the request's fields (`path` defaulted; `method` undefined: POST). */
+    #beginWith(path, headers, body, now, method) {
       if (typeof path !== 'string') throw invalid(`path must be a string, got ${describe(path)}`);
+      if (method !== undefined && method !== null && typeof method !== 'string')
+        throw invalid(`method must be a string, got ${describe(method)}`);
       const v = h.pickValues(this.#names, this.#index, headers);
       const bytes = h.toBody(body, true);
       // nowOf({now}) without the object when there is nothing to check.
       const t = now === undefined || now === null ? Math.floor(Date.now() / 1000) : h.nowOf({ now });
+      if (method && method !== 'POST') {
+        // The core answers it (a handshake a scheme declares, or 405): never a delivery to run.
+        const raw = this.#live();
+        return this.#step(
+          call(() => raw.beginMethod(method, path, h.pack(v), bytes, t)),
+          raw,
+          bytes,
+        );
+      }
       if (this.#custom) return this.#beginCustom(path, h.pack(v), bytes, t);
       if (this.#blocking) {
         const raw = this.#live();
@@ -463,11 +475,11 @@ function createPipeline(backend, h) {
      * HANDLE_NOW({path, headers, body}, {req}) for the Express middleware, without those two objects
      * (the handlers' context is built with `req` directly).
      */
-    [HANDLE_REQ](path, headers, body, req) {
+    [HANDLE_REQ](path, headers, body, req, method) {
       if (path === undefined) path = '/';
       if (this.#blocking)
-        return this.#handleBlocking(() => this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
-      return this.#handleStep(this.#beginWith(path, headers, body, undefined), WITH_REQ, req);
+        return this.#handleBlocking(() => this.#beginWith(path, headers, body, undefined, method), WITH_REQ, req);
+      return this.#handleStep(this.#beginWith(path, headers, body, undefined, method), WITH_REQ, req);
     }
 
     #handleStep(step, extra, req) {

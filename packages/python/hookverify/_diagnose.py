@@ -102,13 +102,17 @@ def diagnose(
     secrets: t.Sequence[str],
     scheme: t.Union[str, t.Mapping[str, t.Any], None] = None,
     now: t.Optional[int] = None,
+    url: t.Optional[str] = None,
+    method: t.Optional[str] = None,
 ) -> Report:
     """Explains a delivery: checks, validity, and (when invalid) hints the core confirmed by
     recomputing the HMAC over candidate variants. ``scheme=None`` detects it from the headers;
     ``now`` is unix seconds (default: the clock). Bad arguments raise ``HookverifyError``
     (``invalid_argument``, ``unknown_scheme``, ``invalid_scheme``); a bad delivery never raises.
-    The report never contains a secret, a piece of one, or an expected signature.
+    The report never contains a secret, a piece of one, or an expected signature. ``url`` and
+    ``method``: the URL the sender called and the method, for schemes that sign them (a
+    ``wrong_url`` hint names another spelling of the URL that verifies).
 
     Arguments are ``(body, headers)``, as everywhere in hookverify (0.1.0 took
     ``(headers, body)``); ``diagnose(body=..., headers=...)`` reads the same in either version."""
-    return Report.from_json(_native.diagnose(body, headers, secrets=secrets, scheme=scheme, now=now))
+    return Report.from_json(_native.diagnose(body, headers, secrets=secrets, scheme=scheme, now=now, url=url, method=method))

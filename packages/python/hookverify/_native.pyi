@@ -85,10 +85,16 @@ class Verifier:
         max_body_bytes: Optional[int] = None,
         dangerously_skip_timestamp_check: bool = False,
         max_event_age: Optional[int] = None,
+        url: Optional[str] = None,
+        method: Optional[str] = None,
         public_keys: Optional[Sequence[str]] = None,
     ) -> Verifier: ...
-    def verify(self, body: _Body, headers: _Headers, now: Optional[int] = None) -> Event: ...
-    def verify_signature(self, body: _Body, headers: _Headers, now: Optional[int] = None) -> Verified: ...
+    def verify(
+        self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
+    ) -> Event: ...
+    def verify_signature(
+        self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
+    ) -> Verified: ...
     @property
     def scheme(self) -> str: ...
     @property
@@ -117,6 +123,8 @@ def diagnose(
     secrets: Sequence[str],
     scheme: Optional[_Scheme] = None,
     now: Optional[int] = None,
+    url: Optional[str] = None,
+    method: Optional[str] = None,
 ) -> str:
     """The core's diagnose report as one line of JSON (``hookverify.diagnose`` parses it)."""
 
@@ -194,7 +202,7 @@ class Pipeline:
     def metrics_json(self) -> str: ...
     def prometheus(self) -> str: ...
     def begin(
-        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
+        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None, method: str = "POST"
     ) -> Union[_Answer, Delivery]: ...
     def set_secrets(self, provider: str, secrets: Sequence[str]) -> None: ...
     def accepted(self, delivery: Delivery) -> _Decision: ...
@@ -202,7 +210,7 @@ class Pipeline:
     def start(self, delivery: Delivery) -> Literal["run", "done", "taken", "unavailable"]:
         """A queued async delivery's handlers start: its claim is taken again (fresh lease, new token)."""
     def begin_external(
-        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None
+        self, path: str, headers: _Headers, body: _Body, now: Optional[int] = None, method: str = "POST"
     ) -> Union[_Answer, PendingClaim]:
         """``begin`` up to the claim, which a Python store makes (core ``Receiver::begin_external``)."""
     def claimed(self, pending: PendingClaim, claim_json: str) -> Union[_Answer, Delivery]:

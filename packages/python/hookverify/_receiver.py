@@ -304,7 +304,8 @@ class Provider:
     ``name`` defaults to the scheme's name (a preset's name, or a custom spec's ``name``), the
     core's rule in every language. ``match``: ``None`` (its scheme's signature header is present,
     the default), a header name (present), a ``(header, value)`` pair (equal), or ``"*"`` (every
-    request; put it last).
+    request; put it last). ``verify_tokens``: what a Meta-style ``GET ?hub.mode=subscribe``
+    handshake's ``hub.verify_token`` must equal (one of them; compared in constant time, never shown).
     """
 
     def __init__(
@@ -313,8 +314,14 @@ class Provider:
         verifier: t.Optional[Verifier] = None,
         *,
         match: _Match = None,
+        verify_tokens: t.Optional[t.Sequence[str]] = None,
         **verifier_options: t.Any,
     ) -> None:
+        if verify_tokens is not None and (
+            isinstance(verify_tokens, (str, bytes)) or not all(isinstance(v, str) for v in verify_tokens)
+        ):
+            raise _invalid("verify_tokens must be a list of str")
+        self._verify_tokens = list(verify_tokens or [])
         if verifier is None:
             verifier = Verifier(**verifier_options)
         elif verifier_options:
@@ -510,6 +517,8 @@ class Receiver:
             entry: t.Dict[str, t.Any] = {} if p.name is None else {"name": p.name}
             if p._rule is not None:
                 entry["match"] = p._rule
+            if p._verify_tokens:
+                entry["verify_tokens"] = p._verify_tokens
             providers.append(entry)
         config = dict(
             self._options,
@@ -556,15 +565,19 @@ class Receiver:
 
     # ------------------------------------------------------------ the sans-IO steps
 
-    def begin(self, path: str, body: t.Any, headers: t.Any, now: t.Optional[int] = None) -> t.Union[Decision, Delivery]:
+    def begin(
+        self, path: str, body: t.Any, headers: t.Any, now: t.Optional[int] = None, *, method: str = "POST"
+    ) -> t.Union[Decision, Delivery]:
         """Verify, parse, route and claim: a ``Decision`` to send now, or a ``Delivery`` to run.
 
-        Arguments are ``(path, body, headers)``: body before headers, as everywhere in hookverify."""
+        Arguments are ``(path, body, headers)``: body before headers, as everywhere in hookverify.
+        ``method``: the request's HTTP method; any but ``POST`` is answered by the core (a handshake
+        a provider's scheme declares, e.g. Meta's ``GET ?hub.mode=subscribe``, else 405)."""
         if self._custom is None:
-            step = self.pipeline.begin(path, headers, body, now)
+            step = self.pipeline.begin(path, headers, body, now, method)
             return _answer(step) if isinstance(step, tuple) else step
         pipeline = self.pipeline
-        pending = pipeline.begin_external(path, headers, body, now)
+        pending = pipeline.begin_external(path, headers, body, now, method)
         if isinstance(pending, tuple):
             return _answer(pending)
         return self._claimed(pipeline, pending, _ask(self._custom.claim, pending.key, pending.lease_ms))
@@ -835,6 +848,7 @@ class Receiver:
         now: t.Optional[int] = None,
         *,
         context: t.Optional[t.Callable[[], t.ContextManager[t.Any]]] = None,
+        method: str = "POST",
         **kwargs: t.Any,
     ) -> Decision:
         """The whole path for a blocking server: begin, then run now (sync) or on the pool (async).
@@ -844,7 +858,7 @@ class Receiver:
         if queued and not self._slots.acquire(blocking=False):
             return self.overloaded()
         try:
-            step = self.begin(path, body, headers, now)
+            step = self.begin(path, body, headers, now, method=method)
         except BaseException:
             if queued:
                 self._slots.release()
@@ -858,7 +872,7 @@ class Receiver:
         return answer
 
     async def begin_async(
-        self, path: str, body: t.Any, headers: t.Any, now: t.Optional[int] = None
+        self, path: str, body: t.Any, headers: t.Any, now: t.Optional[int] = None, *, method: str = "POST"
     ) -> t.Union[Decision, Delivery]:
         """``begin`` without blocking the event loop on store I/O (Redis) or hashing a large body."""
         size = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else 0  # other types: begin raises
@@ -866,15 +880,17 @@ class Receiver:
         custom = self._custom
         if custom is None:
             if self._may_block or large:
-                return await asyncio.get_running_loop().run_in_executor(None, self.begin, path, body, headers, now)
-            return self.begin(path, body, headers, now)
+                return await asyncio.get_running_loop().run_in_executor(
+                    None, functools.partial(self.begin, path, body, headers, now, method=method)
+                )
+            return self.begin(path, body, headers, now, method=method)
         pipeline = self.pipeline
         if large:
             pending = await asyncio.get_running_loop().run_in_executor(
-                None, pipeline.begin_external, path, headers, body, now
+                None, pipeline.begin_external, path, headers, body, now, method
             )
         else:
-            pending = pipeline.begin_external(path, headers, body, now)
+            pending = pipeline.begin_external(path, headers, body, now, method)
         if isinstance(pending, tuple):
             return _answer(pending)
         return self._claimed(pipeline, pending, await _ask_async(custom.claim, pending.key, pending.lease_ms))

@@ -1,7 +1,8 @@
 """Django integration: ``@webhook(...)`` on a function view, and ``WebhookView`` for a class-based one.
 
 Both are CSRF-exempt by themselves (a sender has no CSRF token; the signature is the proof), accept
-POST only (405 otherwise), read the raw body with the cap enforced while reading, run the core
+POST (and GET, for the handshakes some senders send as GET; the core answers any other GET 405;
+other methods 405), read the raw body with the cap enforced while reading, run the core
 pipeline and answer with its decision as an ``HttpResponse``: 401 bad signature or stale, 400
 malformed envelope, 413 too large, 409 duplicate in progress, 503 store unavailable or handler
 queue full, 200 duplicate already done; then 202 (async) or 200/500 (sync).
@@ -85,7 +86,9 @@ def respond(receiver: Receiver, request: django.http.HttpRequest, **kwargs: t.An
     body = _read_body(receiver, request)
     if isinstance(body, Decision):
         return to_response(body)
-    decision = receiver.handle(_target(request), body, request.headers, context=_db_connections, **kwargs)
+    decision = receiver.handle(
+        _target(request), body, request.headers, context=_db_connections, method=request.method or "POST", **kwargs
+    )
     return to_response(decision)
 
 
@@ -107,7 +110,7 @@ def webhook(
         r.on("*", view)
 
         @django.views.decorators.csrf.csrf_exempt
-        @django.views.decorators.http.require_POST
+        @django.views.decorators.http.require_http_methods(["GET", "POST"])
         @functools.wraps(view)
         def endpoint(request: django.http.HttpRequest, **view_kwargs: t.Any) -> django.http.HttpResponse:
             return respond(r, request, **view_kwargs)
@@ -124,10 +127,14 @@ class WebhookView(django.views.View):
     ``path("hooks/", WebhookView.as_view(receiver=receiver))``. Handlers get the ``Event`` and
     the URL keyword arguments."""
 
-    http_method_names = ["post"]
+    # GET too: handshakes some senders send as GET (Meta, Dropbox, Okta) reach the core.
+    http_method_names = ["get", "post"]
     receiver: t.Optional[Receiver] = None
 
     def post(self, request: django.http.HttpRequest, *args: t.Any, **kwargs: t.Any) -> django.http.HttpResponse:
         if self.receiver is None:
             raise TypeError("WebhookView needs a receiver: WebhookView.as_view(receiver=Receiver(...))")
         return respond(self.receiver, request, **kwargs)
+
+    def get(self, request: django.http.HttpRequest, *args: t.Any, **kwargs: t.Any) -> django.http.HttpResponse:
+        return self.post(request, *args, **kwargs)

@@ -52,7 +52,11 @@ class WebhookResponse(HTTPException):
     """The core answered without running the endpoint; ``decision`` is that answer."""
 
     def __init__(self, decision: Decision) -> None:
-        super().__init__(decision.status, detail=decision.json(), headers=dict(decision.headers))
+        # A handshake's answer may be text/plain (a challenge echoed): the body as is then.
+        json_body = dict(decision.headers).get("Content-Type") == "application/json"
+        super().__init__(
+            decision.status, detail=decision.json() if json_body else decision.body, headers=dict(decision.headers)
+        )
         self.decision = decision
 
 
@@ -90,7 +94,7 @@ class Webhook(_Routes):
         body = await _read_body(receiver, request)
         if isinstance(body, Decision):
             return body
-        return await receiver.begin_async(_target(request), body, request.headers)
+        return await receiver.begin_async(_target(request), body, request.headers, method=request.method)
 
     async def __call__(self, request: Request) -> t.AsyncIterator[Event]:
         """The dependency: yields the verified, claimed event; the endpoint's outcome completes or releases it."""

@@ -96,7 +96,9 @@ def respond(receiver: Receiver, **kwargs: t.Any) -> flask.Response:
         return to_response(body)
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     # request.headers is werkzeug's EnvironHeaders: the native side reads its environ dict directly.
-    decision = receiver.handle(_target(request), body, request.headers, context=app.app_context, **kwargs)
+    decision = receiver.handle(
+        _target(request), body, request.headers, context=app.app_context, method=request.method, **kwargs
+    )
     return to_response(decision)
 
 
@@ -128,7 +130,7 @@ def webhook(
 
 
 class WebhookBlueprint(flask.Blueprint, _Routes):
-    """A blueprint with one POST endpoint (``url``) for one or several providers (first match
+    """A blueprint with one POST (and GET, for handshakes) endpoint (``url``) for one or several providers (first match
     wins) and ``@bp.on("user.created")`` handlers, each called with the ``Event``."""
 
     def __init__(
@@ -146,4 +148,6 @@ class WebhookBlueprint(flask.Blueprint, _Routes):
     ) -> None:
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.receiver = receiver or Receiver(providers, store=store, mode=mode, **options)
-        self.add_url_rule(url, endpoint="receive", view_func=lambda: respond(self.receiver), methods=["POST"])
+        # GET too: the handshakes some senders send as GET (Meta, Dropbox, Okta) reach the core,
+        # which answers any other GET 405.
+        self.add_url_rule(url, endpoint="receive", view_func=lambda: respond(self.receiver), methods=["GET", "POST"])
