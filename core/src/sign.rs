@@ -74,6 +74,13 @@ impl Signer {
                 ),
             });
         }
+        // The signer has no request URL or method to sign: refuse rather than sign the body alone,
+        // which no verifier of the scheme would accept.
+        if self.scheme.signs_request() {
+            return Err(Error::InvalidArgument {
+                reason: format!("scheme {} signs the request URL or method; `sign` cannot sign it yet", spec.name),
+            });
+        }
         if spec.signature_format.is_token() {
             return Ok(vec![(spec.signature_header.clone(), self.token_header()?)]);
         }

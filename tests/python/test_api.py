@@ -591,6 +591,9 @@ def _hex(key, msg, algo=hashlib.sha256):
     return hmac.new(key, msg, algo).hexdigest()
 
 
+RFC3339_NOW = "2023-11-14T22:13:20Z"  # NOW in RFC 3339
+
+
 def test_sign_every_preset_matches_stdlib_hmac():
     body = b'{"id":"evt_1","type":"t"}'
     b64 = lambda d: base64.b64encode(d).decode()  # noqa: E731
@@ -615,8 +618,44 @@ def test_sign_every_preset_matches_stdlib_hmac():
         "sentry": {"Sentry-Hook-Signature": _hex(b"sk", body)},
         "typeform": {"Typeform-Signature": "sha256=" + b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
         "woocommerce": {"X-WC-Webhook-Signature": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
+        "paddle": {"Paddle-Signature": f"ts={NOW};h1=" + _hex(b"sk", f"{NOW}:".encode() + body)},
+        "box": {
+            "BOX-DELIVERY-TIMESTAMP": RFC3339_NOW,
+            "BOX-SIGNATURE-PRIMARY": b64(hmac.new(b"sk", body + RFC3339_NOW.encode(), hashlib.sha256).digest()),
+        },
+        "docusign": {"X-DocuSign-Signature-1": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
+        "gitlab": {"X-Gitlab-Token": "sk"},
+        "telegram": {"X-Telegram-Bot-Api-Secret-Token": "sk"},
+        "okta": {"Authorization": "sk"},
+        "lemonsqueezy": {"X-Signature": _hex(b"sk", body)},
+        "xero": {"x-xero-signature": b64(hmac.new(b"sk", body, hashlib.sha256).digest())},
+        "zoom": {
+            "x-zm-request-timestamp": str(NOW),
+            "x-zm-signature": "v0=" + _hex(b"sk", f"v0:{NOW}:".encode() + body),
+        },
+        "meta": {"X-Hub-Signature-256": "sha256=" + _hex(b"sk", body)},
+        # Linear's timestamp is in the body the caller signs.
+        "linear": {"Linear-Signature": _hex(b"sk", body)},
+        "zendesk": {
+            "X-Zendesk-Webhook-Signature-Timestamp": RFC3339_NOW,
+            "X-Zendesk-Webhook-Signature": b64(hmac.new(b"sk", body + RFC3339_NOW.encode(), hashlib.sha256).digest()),
+        },
+        "sanity": {
+            "sanity-webhook-signature": f"t={NOW * 1000},v1="
+            + base64.urlsafe_b64encode(
+                hmac.new(b"sk", f"{NOW * 1000}.".encode() + body, hashlib.sha256).digest()
+            ).decode()
+        },
     }
-    assert set(expected) == set(hv.SCHEMES)
+    # Schemes whose signature is in the body (mailgun), that sign the request URL or method, or that
+    # are signed with the sender's private key (discord, sendgrid) cannot be signed as headers over
+    # a body alone with a secret: sign refuses them rather than sign the wrong thing.
+    refused = {"mailgun", "twilio", "square", "hubspot", "trello", "discord", "sendgrid"}
+    for scheme in refused:
+        with pytest.raises(hv.HookverifyError) as info:
+            hv.sign(scheme=scheme, secret="sk", body=body, id="msg_1", timestamp=NOW)
+        assert info.value.code == "invalid_argument", scheme
+    assert set(expected) | refused == set(hv.SCHEMES)
     for scheme, want in expected.items():
         secret = WHSEC if scheme == "standard" else "sk"
         got = hv.sign(scheme=scheme, secret=secret, body=body, id="msg_1", timestamp=NOW)

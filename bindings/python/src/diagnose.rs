@@ -14,9 +14,10 @@ fn names(scheme: Option<&Scheme>) -> convert::Names {
 }
 
 /// Why a delivery does (not) verify: the report as the core's one-line JSON (`hookverify.diagnose` parses it).
+// The arguments are the Python function's keywords, one each.
+#[allow(clippy::too_many_arguments)]
 #[pyfunction]
 #[pyo3(signature = (body, headers, *, secrets, scheme=None, now=None, url=None, method=None))]
-#[allow(clippy::too_many_arguments)]
 pub fn diagnose(
     py: Python<'_>,
     body: &Bound<'_, PyAny>,
