@@ -252,6 +252,11 @@ impl Keyring {
         Ok(Keyring { algorithm, keys, token_digests: Vec::new() })
     }
 
+    /// A keyring with no secrets, for a verifier that holds only public keys.
+    pub(crate) fn empty(algorithm: Algorithm) -> Keyring {
+        Keyring { algorithm, keys: Vec::new(), token_digests: Vec::new() }
+    }
+
     /// A keyring of shared tokens (schemes of format `token`/`basic`): each compared as a whole.
     pub fn tokens(secrets: &[Secret]) -> Result<Keyring> {
         let mut ring = Keyring::new(Algorithm::Sha256, secrets)?;
@@ -273,7 +278,7 @@ impl Keyring {
         self.keys.len()
     }
 
-    /// Always false: a keyring holds at least one secret.
+    /// Whether the keyring holds no secret (only a verifier with public keys has such a keyring).
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -64,6 +64,16 @@ impl Signer {
                 reason: format!("scheme {} carries its signature in the body; it cannot be signed as headers", spec.name),
             });
         }
+        if let Some(pk) = spec.public_key.as_ref().filter(|pk| pk.version.is_none()) {
+            // An HMAC under a "secret" would be a header no verifier of this scheme accepts.
+            return Err(Error::InvalidArgument {
+                reason: format!(
+                    "scheme {} is signed with the sender's private key ({}); hookverify signs HMAC and token schemes only",
+                    spec.name,
+                    pk.algorithm.as_str()
+                ),
+            });
+        }
         // The signer has no request URL or method to sign: refuse rather than sign the body alone,
         // which no verifier of the scheme would accept.
         if self.scheme.signs_request() {

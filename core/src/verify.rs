@@ -15,10 +15,11 @@ use arrayvec::ArrayVec;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::scheme::{
-    parse_signature_header_into, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS,
+    parse_public_keys, parse_signature_header_into, PublicKey, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS,
     MAX_SIGNATURES,
 };
 
+mod asymmetric;
 mod extended;
 mod request;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
@@ -83,6 +84,11 @@ pub struct Verifier {
     tolerance: Option<u64>,
     max_body_bytes: usize,
     event_age: Option<EventAge>,
+    /// The configured public keys (schemes with `public_key`), after the secrets in key-index order.
+    public_keys: Arc<[PublicKey]>,
+    /// Whether a check takes the extended path: the scheme's own flag, or public keys configured
+    /// for a scheme that also takes HMAC signatures (so its secrets-only verifiers keep the hot path).
+    extended: bool,
     /// The endpoint URL the sender calls, for schemes that sign `{url}` (a per-call URL wins).
     url: Option<Arc<str>>,
     /// The method the sender uses, for schemes that sign `{method}` (default `POST`; a per-call
@@ -110,11 +116,26 @@ pub struct VerifierBuilder {
     skip_timestamp: bool,
     max_body_bytes: usize,
     max_event_age: Option<u64>,
+    public_keys: Vec<String>,
     url: Option<String>,
     method: Option<String>,
 }
 
 impl VerifierBuilder {
+    /// Adds a public key, for a scheme whose spec has `public_key` (Discord, SendGrid, Standard
+    /// Webhooks `v1a`); parsed per [`PublicKey::parse`] at [`build`](Self::build). Public keys come
+    /// after the secrets in `key_index` order.
+    pub fn public_key(mut self, key: &str) -> Self {
+        self.public_keys.push(key.to_owned());
+        self
+    }
+
+    /// Adds several public keys (rotation: old and new both live).
+    pub fn public_keys<S: AsRef<str>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
+        self.public_keys.extend(keys.into_iter().map(|k| k.as_ref().to_owned()));
+        self
+    }
+
     /// The method the sender uses, for schemes that sign `{method}` (HubSpot v3; default `POST`).
     /// A method given per call ([`RequestTarget`]) takes its place.
     pub fn method(mut self, method: impl Into<String>) -> Self {
@@ -216,7 +237,15 @@ impl VerifierBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let keyring = keyring(&self.scheme, &self.secrets)?;
+        let public_keys: Arc<[PublicKey]> = parse_public_keys(self.scheme.spec(), &self.public_keys)?.into();
+        if let Some(pk) = &self.scheme.spec().public_key {
+            if public_keys.is_empty() && (pk.version.is_none() || self.secrets.is_empty()) {
+                return Err(Error::InvalidSecret {
+                    reason: format!("scheme {} needs at least one public key{}", self.scheme.name(), if pk.version.is_some() { " or secret" } else { "" }),
+                });
+            }
+        }
+        let keyring = keyring(&self.scheme, &self.secrets, !public_keys.is_empty())?;
         let tolerance = match (self.skip_timestamp, self.scheme.tolerance_seconds()) {
             (true, _) | (false, None) => None,
             (false, Some(default)) => Some(self.tolerance.unwrap_or(default)),
@@ -235,12 +264,15 @@ impl VerifierBuilder {
                 Some(EventAge { max_age, max_ahead: tolerance.unwrap_or(DEFAULT_TOLERANCE_SECONDS) })
             }
         };
+        let extended = self.scheme.extended() || !public_keys.is_empty();
         Ok(Verifier {
             scheme: self.scheme,
             keyring: Arc::new(RwLock::new(Arc::new(keyring))),
             tolerance,
             max_body_bytes: self.max_body_bytes,
             event_age,
+            extended,
+            public_keys,
             url: self.url.map(Arc::from),
             method: self.method.map(Arc::from),
         })
@@ -276,6 +308,9 @@ pub struct VerifierOptions {
     /// [`VerifierBuilder::max_event_age`] (which calls honour it, which schemes refuse it).
     #[serde(default, alias = "maxEventAge")]
     pub max_event_age: Option<u64>,
+    /// Public keys, for a scheme with `public_key` (see [`VerifierBuilder::public_key`]).
+    #[serde(default, alias = "publicKeys")]
+    pub public_keys: Vec<String>,
     /// The endpoint URL the sender calls, for schemes that sign `{url}`; see [`VerifierBuilder::url`].
     #[serde(default)]
     pub url: Option<String>,
@@ -306,6 +341,7 @@ impl VerifierOptions {
             max_body_bytes: None,
             dangerously_skip_timestamp_check: false,
             max_event_age: None,
+            public_keys: Vec::new(),
             url: None,
             method: None,
         }
@@ -346,6 +382,7 @@ impl std::fmt::Debug for VerifierOptions {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("dangerously_skip_timestamp_check", &self.dangerously_skip_timestamp_check)
             .field("max_event_age", &self.max_event_age)
+            .field("public_keys", &self.public_keys.len())
             .field("url", &self.url)
             .field("method", &self.method)
             .finish()
@@ -364,12 +401,10 @@ impl VerifierOptions {
         if self.secret.is_some() && !self.secrets.is_empty() {
             return Err(Error::InvalidArgument { reason: "give either `secret` or `secrets`, not both".into() });
         }
-        let mut builder = Verifier::builder(scheme).secrets(self.secret.iter().chain(&self.secrets)).options(
-            self.tolerance_seconds,
-            self.max_body_bytes,
-            self.dangerously_skip_timestamp_check,
-            self.max_event_age,
-        );
+        let mut builder = Verifier::builder(scheme)
+            .secrets(self.secret.iter().chain(&self.secrets))
+            .options(self.tolerance_seconds, self.max_body_bytes, self.dangerously_skip_timestamp_check, self.max_event_age)
+            .public_keys(&self.public_keys);
         if let Some(url) = &self.url {
             builder = builder.url(url.as_str());
         }
@@ -391,6 +426,7 @@ impl Verifier {
             skip_timestamp: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_event_age: None,
+            public_keys: Vec::new(),
             url: None,
             method: None,
         }
@@ -450,7 +486,12 @@ impl Verifier {
 
     /// The keyring `secrets` would make (validated as at construction), to [`install`](Self::install) later.
     pub(crate) fn keyring_for(&self, secrets: &[Secret]) -> Result<Keyring> {
-        keyring(&self.scheme, secrets)
+        keyring(&self.scheme, secrets, !self.public_keys.is_empty())
+    }
+
+    /// The fingerprints of the configured public keys, in key-index order (after the secrets).
+    pub fn public_key_fingerprints(&self) -> Vec<&str> {
+        self.public_keys.iter().map(PublicKey::fingerprint).collect()
     }
 
     /// Makes `keyring` the live secrets.
@@ -596,7 +637,7 @@ impl Verifier {
         if body.len() > self.max_body_bytes {
             return Err(Error::PayloadTooLarge { size: body.len(), limit: self.max_body_bytes });
         }
-        if self.scheme.extended() {
+        if self.extended {
             return extended::check(self, headers, body, now, target);
         }
         let (set_index, set, sig_value) = self.find_signature_header(headers)?;
@@ -736,7 +777,15 @@ fn compare(keyring: &Keyring, segments: &[Segment], tags: &[Tag], content: &Cont
 /// The keyring of `secrets` for `scheme`: the one validation of a verifier's secrets, at
 /// construction and on rotation (at least one secret; each already decoded by
 /// [`Scheme::parse_secret`] or built from raw bytes).
-fn keyring(scheme: &Scheme, secrets: &[Secret]) -> Result<Keyring> {
+fn keyring(scheme: &Scheme, secrets: &[Secret], has_public_keys: bool) -> Result<Keyring> {
+    if scheme.spec().public_key.as_ref().is_some_and(|pk| pk.version.is_none()) && !secrets.is_empty() {
+        return Err(Error::InvalidArgument {
+            reason: format!("scheme {} is verified with public keys only: give `public_keys`, not secrets", scheme.name()),
+        });
+    }
+    if secrets.is_empty() && has_public_keys {
+        return Ok(Keyring::empty(scheme.spec().algorithm));
+    }
     if scheme.spec().signature_format.is_token() {
         return Keyring::tokens(secrets);
     }

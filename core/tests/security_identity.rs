@@ -278,6 +278,14 @@ fn dedup_basis_per_preset() {
         ("mailgun", DedupBasis::Configured { signed: true }),
         ("zendesk", DedupBasis::Digest),
         ("sanity", DedupBasis::Digest),
+        // Senders that sign the request URL (issue 19, item 2).
+        ("twilio", DedupBasis::Digest),
+        ("square", DedupBasis::SignedId),
+        ("hubspot", DedupBasis::SignedId),
+        ("trello", DedupBasis::SignedId),
+        // Public-key signatures (issue 19, item 3).
+        ("discord", DedupBasis::SignedId),
+        ("sendgrid", DedupBasis::Digest),
     ];
     assert_eq!(basis, expect.map(|(n, b)| (n.to_owned(), b)));
 }

@@ -120,6 +120,13 @@ export interface VerifierOptions {
    */
   maxEventAge?: number;
   /**
+   * Public keys, for a scheme that verifies public-key signatures: `discord` (the application's
+   * hex Ed25519 key), `sendgrid` (the base64 DER or PEM verification key), `standard` (`whpk_…`
+   * keys for `v1a` signatures; with or without `secret`). Errors name a key by position or
+   * fingerprint (8 hex digits of the SHA-256 of its bytes), never by its text.
+   */
+  publicKeys?: string[];
+  /**
    * The endpoint URL the sender calls, exactly as registered with it, for schemes that sign the
    * URL (square, twilio, trello, hubspot); a `url` given per call takes its place.
    */

@@ -952,6 +952,167 @@ def engine_vectors(add, by_id):
              {"id": "b5a188b9", "type": "user.session.start", "timestamp": 1796083200}, "Authorization: <the configured secret>")
 
 
+# Public-key presets (issue 19, item 3). Checked with `cryptography` (the only non-stdlib import,
+# loaded here only): Ed25519 (Discord, Standard Webhooks v1a) and ECDSA P-256/SHA-256 (SendGrid).
+ASYM_SENDERS = {
+    "discord": {"header": "X-Signature-Ed25519", "dedup": "signed_id",
+                "facts": "[S/P] https://discord.com/developers/docs/interactions/receiving-and-responding#security-and-authorization; "
+                         "discord/discord-interactions-js src/index.ts: `X-Signature-Ed25519: <hex Ed25519 signature over X-Signature-Timestamp + raw body>`, "
+                         "key = the application's public key (hex, 32 bytes); interaction `id` and `type` are in the signed body"},
+    "sendgrid": {"header": "X-Twilio-Email-Event-Webhook-Signature", "dedup": "digest",
+                 "facts": "[C] sendgrid/sendgrid-nodejs packages/eventwebhook/src/eventwebhook.spec.js @31bf6a02, sendgrid/sendgrid-python "
+                          "test/unit/test_eventwebhook.py @1dcc378b: `X-Twilio-Email-Event-Webhook-Signature: <base64 DER ECDSA P-256/SHA-256 "
+                          "signature over X-Twilio-Email-Event-Webhook-Timestamp + raw body>`, key = base64 DER SubjectPublicKeyInfo; the body's trailing CRLF is signed"},
+    "standard": {"header": "webhook-signature", "dedup": "signed_id",
+                 "facts": "[P] standard-webhooks/standard-webhooks spec/standard-webhooks.md: `v1a,<base64 Ed25519 signature over id.timestamp.body>` "
+                          "entries, public keys `whpk_` + base64 of the 32 key bytes; `v1,` entries are HMAC-SHA256 with `whsec_` secrets"},
+}
+
+ASYM_UPSTREAM = json.loads(r"""
+[
+ {"id": "discord-079", "preset": "discord", "source": {"kind": "computed", "note": "research vector, computed with cryptography for the RFC 8032 section 7.1 TEST 1 key pair (public test key)"},
+  "public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+  "headers": {"X-Signature-Ed25519": "b3dcf2930a86051ba5ce49fbbd05c6c72e3055d9c975f8fb2f2c149fccc76778c3de5ad93c45103f72d6ad141580365913df3428f1e72cf12bc87f45696dcf05", "X-Signature-Timestamp": "1764547200"},
+  "body": "{\"application_id\":\"123\",\"id\":\"456\",\"token\":\"t\",\"type\":1,\"user\":{\"id\":\"789\"},\"version\":1}", "now": 1764547200},
+ {"id": "sendgrid-011", "preset": "sendgrid", "source": {"kind": "official-sdk-test", "repo": "sendgrid/sendgrid-nodejs", "path": "packages/eventwebhook/src/eventwebhook.spec.js", "commit": "31bf6a020b7076f003a92b93baf8a054282a9838", "note": "valid (node test)"},
+  "public_key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==",
+  "headers": {"X-Twilio-Email-Event-Webhook-Signature": "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=", "X-Twilio-Email-Event-Webhook-Timestamp": "1588788367"},
+  "body": "{\"category\":\"example_payload\",\"event\":\"test_event\",\"message_id\":\"message_id\"}", "now": 1588788367},
+ {"id": "sendgrid-015", "preset": "sendgrid", "source": {"kind": "official-sdk-test", "repo": "sendgrid/sendgrid-python", "path": "test/unit/test_eventwebhook.py", "commit": "1dcc378bb90ed0d043c9dcfd239eb4c0b5501a81", "note": "valid, realistic event array; the body ends with CRLF, which is signed"},
+  "public_key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==",
+  "headers": {"X-Twilio-Email-Event-Webhook-Signature": "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=", "X-Twilio-Email-Event-Webhook-Timestamp": "1600112502"},
+  "body": "[{\"email\":\"hello@world.com\",\"event\":\"dropped\",\"reason\":\"Bounced Address\",\"sg_event_id\":\"ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA\",\"sg_message_id\":\"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0\",\"smtp-id\":\"<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>\",\"timestamp\":1600112492}]\r\n", "now": 1600112502},
+ {"id": "standard-052", "preset": "standard", "source": {"kind": "computed", "note": "research vector, computed with cryptography for the RFC 8032 section 7.1 TEST 1 key pair; no official v1a vector exists"},
+  "public_key": "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+  "headers": {"webhook-id": "msg_2Nd2sbaeMLBsDkRqxmvOEoCCH9d", "webhook-timestamp": "1764547200", "webhook-signature": "v1a,o5FncnRPja25OWIXWjP5GGSviG3DQPrOGnm0WDBjIaLVi7tIZ5Jl+pL4AwUHX0m0MskkzrK7OqRyy2uOB8MMCA=="},
+  "body": "{\"type\":\"user.created\",\"timestamp\":\"2026-12-01T00:00:00Z\",\"data\":{\"id\":\"user_1\"}}", "now": 1764547200}
+]
+""")
+
+# The other key of the SendGrid node test ("wrong public key").
+SENDGRID_OTHER_KEY = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA=="
+STANDARD_SECRET = "whsec_ryeTiPshI8d55JwdLtK5Ok0QJRSKQFBM"  # research vectors standard-050/051
+
+
+def _ed25519_public(key):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    raw = base64.b64decode(key[5:]) if key.startswith("whpk_") else bytes.fromhex(key)
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def asym_matches(preset, secret, public_keys, headers, body):
+    """Whether any public key (or, for standard v1 entries, the secret) verifies the request."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    h = _lower(headers)
+    ok = False
+    for key in public_keys or []:
+        try:
+            if preset == "discord":
+                _ed25519_public(key).verify(bytes.fromhex(h["x-signature-ed25519"]), h["x-signature-timestamp"].encode() + body)
+                ok = True
+            elif preset == "sendgrid":
+                pub = (serialization.load_pem_public_key(key.encode()) if key.startswith("-----")
+                       else serialization.load_der_public_key(base64.b64decode(key)))
+                sig = base64.b64decode(h["x-twilio-email-event-webhook-signature"])
+                pub.verify(sig, h["x-twilio-email-event-webhook-timestamp"].encode() + body, ec.ECDSA(hashes.SHA256()))
+                ok = True
+            else:
+                content = (h["webhook-id"] + "." + h["webhook-timestamp"] + ".").encode() + body
+                for entry in h["webhook-signature"].split(" "):
+                    version, sig = entry.split(",", 1)
+                    if version == "v1a":
+                        try:
+                            _ed25519_public(key).verify(base64.b64decode(sig), content)
+                            ok = True
+                        except InvalidSignature:
+                            pass
+        except (InvalidSignature, ValueError):
+            pass
+    if secret and preset == "standard":
+        content = (h["webhook-id"] + "." + h["webhook-timestamp"] + ".").encode() + body
+        key = base64.b64decode(secret[len("whsec_"):])
+        want = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+        ok = ok or any(e == "v1," + want for e in h["webhook-signature"].split(" "))
+    return ok
+
+
+def asym_vectors(add):
+    """Vectors of the public-key presets: the research vectors (facts), derived ones, and one
+    Discord interaction signed here with a key generated here (seed recorded)."""
+    def src(u, **extra):
+        out = dict(u["source"], research_vector=u["id"], facts=ASYM_SENDERS[u["preset"]]["facts"])
+        out.update(extra)
+        return out
+
+    up = {u["id"]: u for u in ASYM_UPSTREAM}
+    events = {
+        "discord-079": {"id": "456", "type": "1", "timestamp": None},
+        "sendgrid-011": {"id": _digest(up["sendgrid-011"]["body"].encode()), "type": "events", "timestamp": None},
+        "sendgrid-015": {"id": _digest(up["sendgrid-015"]["body"].encode()), "type": "events", "timestamp": None},
+        # The body's /timestamp (2026-12-01T00:00:00Z) comes first in the preset's event mapping.
+        "standard-052": {"id": "msg_2Nd2sbaeMLBsDkRqxmvOEoCCH9d", "type": "user.created", "timestamp": 1796083200},
+    }
+    for vid, u in up.items():
+        add(vid, u["preset"], src(u), None, u["headers"], u["body"].encode(), u["now"], True, event=events[vid],
+            comment="upstream valid" if u["source"]["kind"] != "computed" else "computed valid", public_keys=[u["public_key"]])
+
+    def derived(base, vid, note, comment, valid, code=None, event=None, secret=None, **over):
+        u = up[base]
+        args = {"public_keys": [u["public_key"]], "headers": dict(u["headers"]), "body": u["body"].encode(), "now": u["now"]}
+        args.update(over)
+        add(vid, u["preset"], {"kind": "derived", "from": base, "note": note}, secret, args["headers"], args["body"], args["now"],
+            valid, code=code, event=event, comment=comment, public_keys=args["public_keys"])
+
+    for base in ("discord-079", "sendgrid-011", "standard-052"):
+        bad, i = tamper(up[base]["body"].encode())
+        derived(base, base + "-tampered", "body byte %d changed; fails cryptography's verify" % i, "tampered body", False,
+                code="no_matching_signature", body=bad)
+    d = up["discord-079"]
+    derived("discord-079", "discord-080", "research vector discord-080: the last hex digit of the signature changed (Discord sends such requests and requires 401)",
+            "bad signature", False, code="no_matching_signature",
+            headers=dict(d["headers"], **{"X-Signature-Ed25519": d["headers"]["X-Signature-Ed25519"][:-1] + "0"}))
+    derived("discord-079", "discord-079-late", "now = ts + 301: past the 300 s window", "outside the window", True,
+            code="timestamp_too_old", now=d["now"] + 301)
+    derived("discord-079", "discord-079-other-key", "another valid Ed25519 key (RFC 8032 TEST 2 public key)", "wrong public key", False,
+            code="no_matching_signature", public_keys=["3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"])
+    derived("sendgrid-011", "sendgrid-012", "sendgrid-nodejs test 'wrong public key'", "wrong public key", False,
+            code="no_matching_signature", public_keys=[SENDGRID_OTHER_KEY])
+    derived("sendgrid-011", "sendgrid-013", "sendgrid-nodejs test 'bad payload': body `payload`", "bad payload", False,
+            code="no_matching_signature", body=b"payload")
+    sg = up["sendgrid-011"]["headers"]
+    derived("sendgrid-011", "sendgrid-014", "sendgrid-nodejs test: one character of the signature changed", "bad signature", False,
+            code="no_matching_signature",
+            headers=dict(sg, **{"X-Twilio-Email-Event-Webhook-Signature": sg["X-Twilio-Email-Event-Webhook-Signature"].replace("NH2j", "NH3j")}))
+    derived("sendgrid-015", "sendgrid-016", "the trailing CRLF stripped (a framework that trims bodies): the signature covers it",
+            "trailing CRLF stripped", False, code="no_matching_signature", body=up["sendgrid-015"]["body"].encode()[:-2])
+    derived("sendgrid-011", "sendgrid-011-pem", "the same key given as PEM", "PEM key", True, event=events["sendgrid-011"],
+            public_keys=["-----BEGIN PUBLIC KEY-----\n%s\n%s\n-----END PUBLIC KEY-----\n" % (up["sendgrid-011"]["public_key"][:64], up["sendgrid-011"]["public_key"][64:])])
+    s = up["standard-052"]
+    both = dict(s["headers"], **{"webhook-signature": "v1,5zBeC4Zf9KmqAq/ae3+e4bcCr9F1CCZ0HOCB/4/T+Mo= " + s["headers"]["webhook-signature"]})
+    derived("standard-052", "standard-052-with-v1", "a v1 HMAC entry (research vector standard-050) before the v1a one; only the public key is held",
+            "v1 and v1a entries, public key only", True, event=events["standard-052"], headers=both)
+    derived("standard-052", "standard-052-secret-and-key", "the verifier holds the whsec_ secret of standard-050 and the whpk_ key; the v1 entry is a decoy of zeros",
+            "secret and public key", True, event=events["standard-052"], secret=STANDARD_SECRET,
+            headers=dict(s["headers"], **{"webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= " + s["headers"]["webhook-signature"]}))
+    derived("standard-052", "standard-052-v1-only-key", "only a v1 entry (standard-050's), but the verifier holds only the public key",
+            "v1 entry without its secret", False, code="no_matching_signature",
+            headers=dict(s["headers"], **{"webhook-signature": "v1,5zBeC4Zf9KmqAq/ae3+e4bcCr9F1CCZ0HOCB/4/T+Mo="}))
+
+    # A Discord APPLICATION_COMMAND signed here: Ed25519 is deterministic, so the seed fixes the signature.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    seed = hashlib.sha256(b"hookverify-issue19:discord-c01").digest()
+    priv = Ed25519PrivateKey.from_private_bytes(seed)
+    pub = priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    body = b'{"application_id":"1100000000000000001","data":{"id":"1100000000000000002","name":"ping","type":1},"id":"1100000000000000003","token":"aW50ZXJhY3Rpb24","type":2,"version":1}'
+    ts = "1764547200"
+    add("discord-c01", "discord", {"kind": "computed", "note": "signed here with cryptography; private key = sha256('hookverify-issue19:discord-c01') as the Ed25519 seed (recorded)",
+                                   "private_seed_hex": seed.hex(), "facts": ASYM_SENDERS["discord"]["facts"]},
+        None, {"X-Signature-Ed25519": priv.sign(ts.encode() + body).hex(), "X-Signature-Timestamp": ts}, body, 1764547200, True,
+        event={"id": "1100000000000000003", "type": "2", "timestamp": None}, comment="computed application command", public_keys=[pub])
+
 
 # Senders that sign the request URL (and method): issue 19 item 2. The receiver passes the URL the
 # sender called (and the method) per call; each test carries them as `url` and `method`.
@@ -1503,13 +1664,19 @@ def source_of(u):
 def main():
     tests = []
 
-    def add(vid, preset, source, secret, headers, body, now, valid, code=None, event=None, event_code=None, comment="", url=None, method=None):
-        assert matches(preset, secret, headers, body, url, method) == valid, vid
+    def add(vid, preset, source, secret, headers, body, now, valid, code=None, event=None, event_code=None, comment="", public_keys=None,
+            url=None, method=None):
+        if public_keys is None:
+            assert matches(preset, secret, headers, body, url, method) == valid, vid
+        else:
+            assert asym_matches(preset, secret, public_keys, headers, body) == valid, vid
         t = {
             "id": vid, "preset": preset, "comment": comment, "source": source, "secret": secret,
             "headers": headers, "body": body.decode("utf-8"), "now": now,
             "expected": {"valid": valid, "code": code, "event": event, "event_code": event_code},
         }
+        if public_keys is not None:
+            t["public_keys"] = public_keys
         if url is not None:
             t["url"], t["method"] = url, method
         tests.append(t)
@@ -1588,27 +1755,32 @@ def main():
             override={"headers": dict(w["headers"], **{"X-WC-Webhook-Delivery-ID": "8", "X-WC-Webhook-Topic": "order.deleted"})})
 
     engine_vectors(add, lambda: {t["id"]: t for t in tests})
+    asym_vectors(add)
     url_vectors(add)
 
     # A window case keeps valid=True for the MAC but is rejected by the window: say so plainly.
     for t in tests:
         if t["expected"]["code"] in ("timestamp_too_old", "timestamp_too_new", "malformed_timestamp"):
             t["expected"]["valid"] = False
+        # Public keys come after the secrets in key-index order.
+        if t["expected"]["valid"] and t.get("public_keys") and t["secret"] and not asym_matches(t["preset"], t["secret"], [], t["headers"], t["body"].encode()):
+            t["expected"]["key_index"] = 1
     kinds = {}
     for t in tests:
         kinds.setdefault(t["preset"], set()).add(t["expected"]["valid"])
-    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS) | set(URL_SENDERS), kinds
+    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS) | set(ASYM_SENDERS) | set(URL_SENDERS), kinds
     ids = [t["id"] for t in tests]
     assert len(ids) == len(set(ids))
 
     doc = {
         "description": "Vectors of the data-only provider presets (issue 19, first slice). Each test: id, preset, comment, source "
-                       "(kind official-sdk-test | computed | derived, with repo+path+commit or url, the catalog facts it relies on), secret (UTF-8), "
-                       "headers, body (exact UTF-8 text), now (unix seconds), url and method (only for presets that sign them: the URL the sender called), expected {valid, code (error code when invalid), "
-                       "event {id, type, timestamp} when the envelope parses, event_code when it does not}.",
-        "generator": "tests/vectors/gen_presets.py (Python standard library only)",
+                       "(kind official-sdk-test | computed | derived, with repo+path+commit or url, the catalog facts it relies on), secret (UTF-8; null when only public keys are held), "
+                       "public_keys (when present: the verifier's public keys, as well as the secret when that is not null), headers, body (exact UTF-8 text), now (unix seconds), "
+                       "url and method (only for presets that sign them: the URL the sender called), expected {valid, code (error code when invalid), "
+                       "event {id, type, timestamp} when the envelope parses, event_code when it does not, key_index when not 0}.",
+        "generator": "tests/vectors/gen_presets.py (Python standard library; `cryptography` for the public-key vectors)",
         "presets": {name: {"signature_header": s["header"], "dedup": s.get("dedup") or DEDUP[name], "facts": s["facts"]}
-                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()) + list(URL_SENDERS.items()))},
+                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()) + list(URL_SENDERS.items()) + list(ASYM_SENDERS.items()))},
         "numberOfTests": len(tests),
         "tests": tests,
     }

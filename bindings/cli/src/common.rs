@@ -59,9 +59,19 @@ pub struct SecretArgs {
     /// Read a secret from this file (its whole content, less one trailing newline); repeatable.
     #[arg(long = "secret-file", value_name = "PATH")]
     secret_file: Vec<PathBuf>,
+    /// A public key, for a scheme with public-key signatures (discord: the application's hex
+    /// Ed25519 key; sendgrid: the base64 DER or PEM verification key; standard: a `whpk_` key for
+    /// `v1a` signatures); repeatable. Key indexes count them after the secrets.
+    #[arg(long = "public-key", value_name = "KEY")]
+    public_key: Vec<String>,
 }
 
 impl SecretArgs {
+    /// The `--public-key` values, in the order given.
+    pub fn public_keys(&self) -> &[String] {
+        &self.public_key
+    }
+
     /// Every secret, in key-index order (a usage error that names the variable or file otherwise).
     pub fn load(&self) -> Result<Vec<String>, String> {
         let mut out = self.secret.clone();

@@ -101,6 +101,9 @@ pub fn run(args: ListenArgs) -> ExitCode {
     if let Some(age) = args.max_event_age {
         provider["max_event_age"] = json!(age);
     }
+    if !args.secrets.public_keys().is_empty() {
+        provider["public_keys"] = json!(args.secrets.public_keys());
+    }
     if !args.verify_tokens.is_empty() {
         provider["verify_tokens"] = json!(args.verify_tokens);
     }

@@ -116,6 +116,10 @@ struct SecretSource {
     secrets_file: Option<PathBuf>,
     #[serde(default)]
     secrets_env: Option<String>,
+    /// The provider has `public_keys` (written in the config: they are public), so it may have no
+    /// secret source at all (Discord, SendGrid).
+    #[serde(skip)]
+    keys_only: bool,
 }
 
 impl SecretSource {
@@ -123,6 +127,9 @@ impl SecretSource {
     /// An error names the key at fault and the source, never a value.
     fn load(&self) -> Result<Vec<String>, (&'static str, String)> {
         let mut secrets = Vec::new();
+        if self.keys_only && self.secrets_file.is_none() && self.secrets_env.is_none() {
+            return Ok(secrets);
+        }
         if let Some(path) = &self.secrets_file {
             let text = std::fs::read_to_string(path).map_err(|e| ("secrets_file", format!("cannot read {}: {e}", path.display())))?;
             secrets.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
@@ -229,7 +236,8 @@ fn plan(file: &TomlConfig, own: File, mut receiver: ReceiverConfig, dir: &Path, 
             problems.push(file.error_at(&key(k), "secrets are never written in the config: use secrets_file or secrets_env"));
             continue;
         }
-        let source = SecretSource { secrets_file: source.secrets_file.map(|f| dir.join(f)), ..source };
+        let source =
+            SecretSource { secrets_file: source.secrets_file.map(|f| dir.join(f)), keys_only: !options.public_keys.is_empty(), ..source };
         match source.load() {
             Ok(secrets) => options.secrets = secrets,
             Err((k, problem)) => problems.push(file.error_at(&key(k), problem)),

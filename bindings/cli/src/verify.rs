@@ -46,7 +46,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return invalid(ErrorCode::InvalidArgument, &e, EXIT_USAGE),
     };
-    let mut builder = Verifier::builder(scheme).secrets(&secrets);
+    let mut builder = Verifier::builder(scheme).secrets(&secrets).public_keys(args.secrets.public_keys());
     if let Some(t) = args.tolerance {
         builder = builder.tolerance_seconds(t);
     }

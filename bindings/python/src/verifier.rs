@@ -24,9 +24,9 @@ pub struct Verifier {
 #[pymethods]
 impl Verifier {
     #[new]
-    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None, max_event_age=None, url=None, method=None))]
+    #[pyo3(signature = (*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=None, max_event_age=None, url=None, method=None, public_keys=None))]
     #[pyo3(
-        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False, max_event_age=None, url=None, method=None)"
+        text_signature = "(*, scheme, secret=None, secrets=None, tolerance=None, max_body_bytes=None, dangerously_skip_timestamp_check=False, max_event_age=None, url=None, method=None, public_keys=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -40,6 +40,7 @@ impl Verifier {
         max_event_age: Option<&Bound<'_, PyAny>>,
         url: Option<&Bound<'_, PyAny>>,
         method: Option<&Bound<'_, PyAny>>,
+        public_keys: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
             let scheme = convert::scheme(py, scheme)?;
@@ -67,6 +68,11 @@ impl Verifier {
             };
             let age = convert::uint(py, "max_event_age", max_event_age)?;
             builder = builder.options(tolerance, max_body, skip, age);
+            if let Some(keys) = public_keys.filter(|k| !k.is_none()) {
+                let keys: Vec<String> =
+                    keys.extract().map_err(|_| invalid(py, "public_keys must be a list of strings (hex, whpk_…, base64 DER or PEM keys)"))?;
+                builder = builder.public_keys(keys);
+            }
             if let Some(url) = convert::opt_str(py, "url", url)? {
                 builder = builder.url(url);
             }

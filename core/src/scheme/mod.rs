@@ -5,6 +5,7 @@
 //! split into segments and every rule is validated, so verification never
 //! re-reads the spec. The field reference is `spec/schemes.md`.
 
+mod asym;
 mod ext;
 mod format;
 pub(crate) mod request;
@@ -18,6 +19,8 @@ use crate::secret::{Algorithm, SecretEncoding};
 
 // `parse_signature_header` (by value) serves diagnose and tests; verify uses the in-place form.
 pub(crate) use ext::{parse_event_time_as, parse_timestamp_as, token_digest, token_matches};
+pub use asym::{PublicKey, PublicKeyAlgorithm, PublicKeySpec};
+pub(crate) use asym::parse_public_keys;
 pub use ext::{EventTimestampFormat, TimestampFormat};
 #[allow(unused_imports)]
 pub(crate) use format::{parse_signature_header, parse_signature_header_into, ParsedHeader, MAX_SIGNATURES};
@@ -252,6 +255,10 @@ pub struct SchemeSpec {
     /// JSON pointer of the `{token}` placeholder's value in the body (Mailgun `/signature/token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_pointer: Option<String>,
+    /// Signatures made with a private key and verified with configured public keys (Discord's
+    /// Ed25519, SendGrid's ECDSA P-256, Standard Webhooks `v1a`); see [`PublicKeySpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<PublicKeySpec>,
     /// The handshakes this sender performs, answered by the receiver before dedup and routing
     /// (`slack_url_verification`, `meta_subscribe`, …; see [`crate::handshake::HandshakeKind`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -319,6 +326,7 @@ impl SchemeSpec {
             signature_pointer: None,
             timestamp_pointer: None,
             token_pointer: None,
+            public_key: None,
             handshakes: Vec::new(),
             url_port_variants: false,
             body_hash_param: None,
@@ -457,6 +465,8 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("square", include_str!("../../presets/square.json")),
     ("hubspot", include_str!("../../presets/hubspot.json")),
     ("trello", include_str!("../../presets/trello.json")),
+    ("discord", include_str!("../../presets/discord.json")),
+    ("sendgrid", include_str!("../../presets/sendgrid.json")),
 ];
 
 static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
@@ -582,6 +592,7 @@ impl Scheme {
             return Err(invalid("`signature_version` must not contain ',', '=', spaces or the kv separator".into()));
         }
         ext::check_kv(&spec)?;
+        asym::check_public_key_spec(&spec)?;
         if kv && spec.signature_version == spec.timestamp_key {
             return Err(invalid(format!(
                 "a `kv` scheme uses `{0}=` for the timestamp; `signature_version` cannot be {0:?}",
@@ -636,7 +647,11 @@ impl Scheme {
                     || spec.reads_body_fields()
                     || !spec.extra_signature_headers.is_empty()
                     || !spec.timestamp_format.is_unix()
-                    || signs_request,
+                    || signs_request
+                    // Only public-key signatures: never the HMAC path. (A scheme that also takes
+                    // HMAC signatures, `public_key.version`, leaves it only when a verifier holds
+                    // public keys: `Verifier::extended`.)
+                    || spec.public_key.as_ref().is_some_and(|pk| pk.version.is_none()),
                 signs_request,
                 spec,
                 segments,
@@ -1020,8 +1035,10 @@ mod tests {
             "zendesk",
             "sanity",
         ];
+        // Public-key signatures (issue 19, item 3).
+        let public_key = ["discord", "sendgrid"];
         let request = ["twilio", "square", "hubspot", "trello"];
-        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..]].concat());
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..], &public_key[..]].concat());
     }
 
     #[test]

@@ -88,8 +88,6 @@ pub(super) fn check<'s, 'h, H: Headers + ?Sized>(
         None => None,
     };
     let keyring = v.live_keyring();
-    let mut tags = ArrayVec::new();
-    v.decode_signatures(&keyring, sig_source, &parsed, &mut tags)?;
     let content = Content {
         id: message_id,
         timestamp: ts_text.as_deref().filter(|_| v.scheme.signs_timestamp_text()),
@@ -97,6 +95,28 @@ pub(super) fn check<'s, 'h, H: Headers + ?Sized>(
         body,
         request: None,
     };
+    if spec.public_key.is_some() {
+        // The same signed content (URL spellings included, for a scheme that signs the request)
+        // feeds the HMAC entries and the public keys.
+        let mut counts = None;
+        let matched = if v.scheme.signs_request() {
+            super::request::each_request(v, target, content, |content| {
+                let out = super::asymmetric::compare_all(v, &keyring, sig_source, &sig_text, &parsed, content)?;
+                counts = Some((out.signatures, out.keys));
+                Ok(out.matched)
+            })?
+        } else {
+            let out = super::asymmetric::compare_all(v, &keyring, sig_source, &sig_text, &parsed, &content)?;
+            counts = Some((out.signatures, out.keys));
+            out.matched
+        };
+        // No comparison ran (a body hash in the URL that the body does not match): the counts of
+        // what the header carried.
+        let (signatures, secrets) = counts.unwrap_or((parsed.signatures.len(), keyring.len() + v.public_keys.len()));
+        return Ok(Checked { set_index, set, message_id, timestamp, signatures, secrets, matched });
+    }
+    let mut tags = ArrayVec::new();
+    v.decode_signatures(&keyring, sig_source, &parsed, &mut tags)?;
     let matched = if v.scheme.signs_request() {
         super::request::compare_request(v, target, &keyring, &tags, content)?
     } else {

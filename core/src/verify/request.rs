@@ -59,6 +59,18 @@ pub(super) fn compare_request(
     tags: &ArrayVec<Tag, MAX_SIGNATURES>,
     content: Content<'_>,
 ) -> Result<Option<usize>> {
+    each_request(v, target, content, |content| Ok(compare(keyring, v.scheme.segments(), tags, content)))
+}
+
+/// Runs `check` on the content with each spelling of the URL (the one given first) until one
+/// matches; the matching key's index. One place for the URL, method, body-hash and form-parameter
+/// rules, shared by the HMAC comparison and the public-key one.
+pub(super) fn each_request(
+    v: &Verifier,
+    target: &RequestTarget<'_>,
+    content: Content<'_>,
+    mut check: impl FnMut(&Content<'_>) -> Result<Option<usize>>,
+) -> Result<Option<usize>> {
     let spec = v.scheme.spec();
     let url = match target.url.or(v.url.as_deref()) {
         Some(u) if !u.is_empty() => u,
@@ -88,7 +100,7 @@ pub(super) fn compare_request(
     for spelling in url_variants(url, spec.url_port_variants) {
         let request = SignedRequest { url: &spelling, method, params: Cow::Borrowed(&params) };
         let content = Content { request: Some(&request), ..content };
-        if let Some(i) = compare(keyring, v.scheme.segments(), tags, &content) {
+        if let Some(i) = check(&content)? {
             return Ok(Some(i));
         }
     }

@@ -87,6 +87,7 @@ class Verifier:
         max_event_age: Optional[int] = None,
         url: Optional[str] = None,
         method: Optional[str] = None,
+        public_keys: Optional[Sequence[str]] = None,
     ) -> Verifier: ...
     def verify(
         self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
