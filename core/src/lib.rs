@@ -53,7 +53,10 @@ pub use event::{Event, EventMeta, EventRef};
 pub use handshake::HandshakeKind;
 pub use headers::{HeaderValue, Headers, Lookup};
 pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step};
-pub use scheme::{DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PublicKey, PublicKeyAlgorithm, PublicKeySpec, Scheme, SchemeSpec, SignatureFormat};
+pub use scheme::{
+    DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PublicKey, PublicKeyAlgorithm, PublicKeySpec, Scheme,
+    SchemeSpec, SignatureFormat,
+};
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;
 pub use verify::{unix_now, RequestTarget, SchemeRef, Verified, Verifier, VerifierBuilder, VerifierOptions};

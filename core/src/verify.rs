@@ -15,8 +15,8 @@ use arrayvec::ArrayVec;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::scheme::{
-    parse_public_keys, parse_signature_header_into, PublicKey, token_matches, Encoding, HeaderSet, ParsedHeader, Scheme, Segment, DEFAULT_TOLERANCE_SECONDS,
-    MAX_SIGNATURES,
+    parse_public_keys, parse_signature_header_into, token_matches, Encoding, HeaderSet, ParsedHeader, PublicKey, Scheme, Segment,
+    DEFAULT_TOLERANCE_SECONDS, MAX_SIGNATURES,
 };
 
 mod asymmetric;
@@ -241,7 +241,11 @@ impl VerifierBuilder {
         if let Some(pk) = &self.scheme.spec().public_key {
             if public_keys.is_empty() && (pk.version.is_none() || self.secrets.is_empty()) {
                 return Err(Error::InvalidSecret {
-                    reason: format!("scheme {} needs at least one public key{}", self.scheme.name(), if pk.version.is_some() { " or secret" } else { "" }),
+                    reason: format!(
+                        "scheme {} needs at least one public key{}",
+                        self.scheme.name(),
+                        if pk.version.is_some() { " or secret" } else { "" }
+                    ),
                 });
             }
         }

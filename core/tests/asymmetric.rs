@@ -12,13 +12,16 @@ const RFC8032_PUB_HEX: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325a
 const RFC8032_WHPK: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
 const DISCORD_BODY: &str = r#"{"application_id":"123","id":"456","token":"t","type":1,"user":{"id":"789"},"version":1}"#;
-const DISCORD_SIG: &str = "b3dcf2930a86051ba5ce49fbbd05c6c72e3055d9c975f8fb2f2c149fccc76778c3de5ad93c45103f72d6ad141580365913df3428f1e72cf12bc87f45696dcf05";
+const DISCORD_SIG: &str =
+    "b3dcf2930a86051ba5ce49fbbd05c6c72e3055d9c975f8fb2f2c149fccc76778c3de5ad93c45103f72d6ad141580365913df3428f1e72cf12bc87f45696dcf05";
 const NOW: i64 = 1_764_547_200;
 
-const SG_NODE_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==";
+const SG_NODE_KEY: &str =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==";
 const SG_NODE_SIG: &str = "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=";
 const SG_NODE_BODY: &str = r#"{"category":"example_payload","event":"test_event","message_id":"message_id"}"#;
-const SG_PY_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==";
+const SG_PY_KEY: &str =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==";
 const SG_PY_SIG: &str = "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=";
 const SG_PY_BODY: &str = "[{\"email\":\"hello@world.com\",\"event\":\"dropped\",\"reason\":\"Bounced Address\",\"sg_event_id\":\"ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA\",\"sg_message_id\":\"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0\",\"smtp-id\":\"<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>\",\"timestamp\":1600112492}]\r\n";
 
@@ -95,7 +98,8 @@ fn sendgrid_sdk_vectors() {
     let err = sendgrid(SG_PY_KEY, SG_PY_SIG, "1600112502", stripped, 1_600_112_502).unwrap_err();
     assert_eq!(err.code(), ErrorCode::NoMatchingSignature);
     // Wrong key (node test), bad payload, one character of the signature changed.
-    let other = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==";
+    let other =
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==";
     assert!(sendgrid(other, SG_NODE_SIG, "1588788367", SG_NODE_BODY, 1_588_788_367).is_err());
     assert!(sendgrid(SG_NODE_KEY, SG_NODE_SIG, "1588788367", "payload", 1_588_788_367).is_err());
     let changed = SG_NODE_SIG.replace("NH2j", "NH3j");
@@ -152,6 +156,9 @@ fn sign_refuses_public_key_only_schemes() {
         assert_eq!(err.code(), ErrorCode::InvalidArgument, "{name}: {err}");
     }
     // standard still signs v1 (HMAC) entries.
-    let headers = Signer::new(Scheme::preset("standard").unwrap(), STD_SECRET).unwrap().sign(STD_BODY.as_bytes(), Some("msg_2Nd2sbaeMLBsDkRqxmvOEoCCH9d"), Some(NOW)).unwrap();
+    let headers = Signer::new(Scheme::preset("standard").unwrap(), STD_SECRET)
+        .unwrap()
+        .sign(STD_BODY.as_bytes(), Some("msg_2Nd2sbaeMLBsDkRqxmvOEoCCH9d"), Some(NOW))
+        .unwrap();
     assert!(headers.iter().any(|(_, v)| v == STD_V1), "{headers:?}");
 }

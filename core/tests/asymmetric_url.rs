@@ -9,7 +9,8 @@ use hookverify::{ErrorCode, RequestTarget, Scheme, Verifier};
 
 const RFC8032_PUB_HEX: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 const BODY: &str = r#"{"id":"evt_1","type":"ping"}"#;
-const SIG: &str = "7b4ac567df989f3afa5faa272928c85f993cfa4cdcad1a9056e08206af489dc2c9481ec029be18daa0f32f1e84ac9a1d89649d45547526b03f7b15a7f77b6d0b";
+const SIG: &str =
+    "7b4ac567df989f3afa5faa272928c85f993cfa4cdcad1a9056e08206af489dc2c9481ec029be18daa0f32f1e84ac9a1d89649d45547526b03f7b15a7f77b6d0b";
 const NOW: i64 = 1_764_547_200;
 
 fn verifier() -> Verifier {

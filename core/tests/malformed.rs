@@ -376,6 +376,11 @@ fn secrets_never_appear_in_errors_debug_or_diagnose() {
     let mut print = |what: &str, text: String| printed.push((what.to_string(), text));
 
     for scheme in Scheme::presets() {
+        if scheme.spec().public_key.as_ref().is_some_and(|k| k.version.is_none()) {
+            // Public keys only (discord, sendgrid): no secret to leak; their key-fingerprint and
+            // error checks are in core/tests/asymmetric.rs.
+            continue;
+        }
         let name = scheme.name().to_string();
         let secret = if name == "standard" { whsec.clone() } else { LEAKY.to_string() };
         let v = Verifier::new(scheme.clone(), [secret.as_str(), secret.as_str()]).unwrap();

@@ -7,7 +7,8 @@ use common::{bin, run_with_stdin};
 use serde_json::Value;
 
 const KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
-const SIG: &str = "b3dcf2930a86051ba5ce49fbbd05c6c72e3055d9c975f8fb2f2c149fccc76778c3de5ad93c45103f72d6ad141580365913df3428f1e72cf12bc87f45696dcf05";
+const SIG: &str =
+    "b3dcf2930a86051ba5ce49fbbd05c6c72e3055d9c975f8fb2f2c149fccc76778c3de5ad93c45103f72d6ad141580365913df3428f1e72cf12bc87f45696dcf05";
 const BODY: &str = r#"{"application_id":"123","id":"456","token":"t","type":1,"user":{"id":"789"},"version":1}"#;
 
 fn run(sub: &str, extra: &[&str]) -> (Option<i32>, String) {

@@ -69,8 +69,9 @@ impl Verifier {
             let age = convert::uint(py, "max_event_age", max_event_age)?;
             builder = builder.options(tolerance, max_body, skip, age);
             if let Some(keys) = public_keys.filter(|k| !k.is_none()) {
-                let keys: Vec<String> =
-                    keys.extract().map_err(|_| invalid(py, "public_keys must be a list of strings (hex, whpk_…, base64 DER or PEM keys)"))?;
+                let keys: Vec<String> = keys
+                    .extract()
+                    .map_err(|_| invalid(py, "public_keys must be a list of strings (hex, whpk_…, base64 DER or PEM keys)"))?;
                 builder = builder.public_keys(keys);
             }
             if let Some(url) = convert::opt_str(py, "url", url)? {

@@ -81,7 +81,9 @@ pub(crate) fn check_public_key_spec(spec: &SchemeSpec) -> Result<()> {
         Some(_) if spec.signature_format != SignatureFormat::List => {
             invalid("`public_key.version` applies to the `list` format only (entries `<version>,<signature>`)")
         }
-        Some(v) if v.is_empty() || v.contains([',', '=', ' ']) => invalid("`public_key.version` must be non-empty, without ',', '=' or spaces"),
+        Some(v) if v.is_empty() || v.contains([',', '=', ' ']) => {
+            invalid("`public_key.version` must be non-empty, without ',', '=' or spaces")
+        }
         Some(v) if *v == spec.signature_version => invalid("`public_key.version` must differ from `signature_version` (the HMAC entries)"),
         Some(_) => Ok(()),
     }
@@ -129,12 +131,14 @@ impl PublicKey {
                 } else if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
                     hex::decode(text).map_err(|_| bad("expected 64 hex digits"))?
                 } else {
-                    BASE64_ANY_PAD.decode(text).map_err(|_| {
-                        bad("expected an Ed25519 public key as 64 hex digits, `whpk_` + base64, or base64 of its 32 bytes")
-                    })?
+                    BASE64_ANY_PAD
+                        .decode(text)
+                        .map_err(|_| bad("expected an Ed25519 public key as 64 hex digits, `whpk_` + base64, or base64 of its 32 bytes"))?
                 };
-                let raw: [u8; 32] =
-                    bytes.as_slice().try_into().map_err(|_| bad(&format!("an Ed25519 public key is 32 bytes, this one is {}", bytes.len())))?;
+                let raw: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| bad(&format!("an Ed25519 public key is 32 bytes, this one is {}", bytes.len())))?;
                 let fingerprint = fingerprint_of(&raw);
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&raw)
                     .map_err(|_| bad(&format!("(fingerprint {fingerprint}) is not a valid Ed25519 point")))?;

@@ -47,8 +47,12 @@ fn decode(encoding: Encoding, algorithm: PublicKeyAlgorithm, sig: &str) -> std::
             hex::decode_to_slice(sig, &mut buf[..n]).map_err(|_| format!("expected hex digits, found {}", quote(sig.as_bytes())))?;
             n
         }
-        Encoding::Base64 => STANDARD.decode_slice(sig, &mut buf).map_err(|_| format!("expected padded base64, found {}", quote(sig.as_bytes())))?,
-        Encoding::Base64url => BASE64URL.decode_slice(sig, &mut buf).map_err(|_| format!("expected base64url, found {}", quote(sig.as_bytes())))?,
+        Encoding::Base64 => {
+            STANDARD.decode_slice(sig, &mut buf).map_err(|_| format!("expected padded base64, found {}", quote(sig.as_bytes())))?
+        }
+        Encoding::Base64url => {
+            BASE64URL.decode_slice(sig, &mut buf).map_err(|_| format!("expected base64url, found {}", quote(sig.as_bytes())))?
+        }
     };
     let ok = match algorithm {
         PublicKeyAlgorithm::Ed25519 => len == 64,
