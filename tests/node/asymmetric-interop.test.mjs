@@ -26,7 +26,10 @@ test(`[${BACKEND}] discord: node:crypto Ed25519 -> discord-interactions verifyKe
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   // The raw 32-byte key is the last 32 bytes of its SubjectPublicKeyInfo DER.
   const hexKey = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
-  const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+  const other = generateKeyPairSync('ed25519')
+    .publicKey.export({ format: 'der', type: 'spki' })
+    .subarray(-32)
+    .toString('hex');
   const ts = String(now());
   const body = JSON.stringify({ id: '1100', type: 2, data: { name: 'ping', note: 'é' }, application_id: '7' });
   const sig = sign(null, Buffer.from(ts + body), privateKey).toString('hex');
@@ -56,7 +59,10 @@ test(`[${BACKEND}] sendgrid: node:crypto ECDSA P-256 -> @sendgrid/eventwebhook a
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const der = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
   const pem = publicKey.export({ format: 'pem', type: 'spki' });
-  const otherPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'pem', type: 'spki' });
+  const otherPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({
+    format: 'pem',
+    type: 'spki',
+  });
   const ts = String(now());
   // SendGrid's deliveries end in CRLF, which is signed.
   const body = `${JSON.stringify([{ email: 'a@example.com', event: 'delivered', sg_event_id: 'ev1', timestamp: Number(ts) }])}\r\n`;
@@ -84,5 +90,7 @@ test(`[${BACKEND}] publicKeys: a bad key is invalid_secret, never quoted`, () =>
     () => new hv.Verifier({ scheme: 'discord', publicKeys: ['CANARY-not-a-key'] }),
     (e) => e.code === 'invalid_secret' && !e.message.includes('CANARY'),
   );
-  assert.throws(() => new hv.Verifier({ scheme: 'github', secret: 's', publicKeys: ['00'] }), { code: 'invalid_argument' });
+  assert.throws(() => new hv.Verifier({ scheme: 'github', secret: 's', publicKeys: ['00'] }), {
+    code: 'invalid_argument',
+  });
 });

@@ -28,10 +28,22 @@ test('per-call url verifies; none is invalid_argument; another is no_matching_si
   const v = new hv.Verifier({ scheme: 'square', secret: SECRET });
   assert.equal(v.verify(BODY, HEADERS, { url: URL_ }).id, 'evt_9');
   assert.equal(v.verifySignature(BODY, HEADERS, { url: URL_ }).keyIndex, 0);
-  assert.equal(codeOf(() => v.verifySignature(BODY, HEADERS)), 'invalid_argument');
-  assert.equal(codeOf(() => v.verify(BODY, HEADERS, { url: 'http://hooks.example.com/square?tenant=7' })), 'no_matching_signature');
-  assert.equal(codeOf(() => v.verify(BODY, HEADERS, { url: 7 })), 'invalid_argument');
-  assert.equal(codeOf(() => v.verify(BODY, HEADERS, { uri: URL_ })), 'invalid_argument');
+  assert.equal(
+    codeOf(() => v.verifySignature(BODY, HEADERS)),
+    'invalid_argument',
+  );
+  assert.equal(
+    codeOf(() => v.verify(BODY, HEADERS, { url: 'http://hooks.example.com/square?tenant=7' })),
+    'no_matching_signature',
+  );
+  assert.equal(
+    codeOf(() => v.verify(BODY, HEADERS, { url: 7 })),
+    'invalid_argument',
+  );
+  assert.equal(
+    codeOf(() => v.verify(BODY, HEADERS, { uri: URL_ })),
+    'invalid_argument',
+  );
 });
 
 test('the configured endpoint url serves every call', () => {
@@ -44,16 +56,32 @@ test('the configured endpoint url serves every call', () => {
 test('twilio form parameters: sorted name+value, order on the wire does not matter', () => {
   const token = 'twilio-node-token';
   const url = 'https://example.com/voice?x=1';
-  const params = [['To', '+1800'], ['From', '+1415'], ['Digits', '12']];
-  const signed = [...params].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => k + v).join('');
-  const sig = crypto.createHmac('sha1', token).update(url + signed).digest('base64');
+  const params = [
+    ['To', '+1800'],
+    ['From', '+1415'],
+    ['Digits', '12'],
+  ];
+  const signed = [...params]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => k + v)
+    .join('');
+  const sig = crypto
+    .createHmac('sha1', token)
+    .update(url + signed)
+    .digest('base64');
   const body = new URLSearchParams(params).toString();
   const v = new hv.Verifier({ scheme: 'twilio', secret: token });
   assert.equal(v.verifySignature(body, { 'X-Twilio-Signature': sig }, { url }).keyIndex, 0);
   // Twilio's validators also accept the URL with the default port spelled out.
-  assert.equal(v.verifySignature(body, { 'X-Twilio-Signature': sig }, { url: 'https://example.com:443/voice?x=1' }).keyIndex, 0);
+  assert.equal(
+    v.verifySignature(body, { 'X-Twilio-Signature': sig }, { url: 'https://example.com:443/voice?x=1' }).keyIndex,
+    0,
+  );
   const changed = body.replace('Digits=12', 'Digits=13');
-  assert.equal(codeOf(() => v.verifySignature(changed, { 'X-Twilio-Signature': sig }, { url })), 'no_matching_signature');
+  assert.equal(
+    codeOf(() => v.verifySignature(changed, { 'X-Twilio-Signature': sig }, { url })),
+    'no_matching_signature',
+  );
 });
 
 test('diagnose names the URL spelling that verifies (a TLS-terminating proxy)', () => {

@@ -115,4 +115,6 @@ def diagnose(
 
     Arguments are ``(body, headers)``, as everywhere in hookverify (0.1.0 took
     ``(headers, body)``); ``diagnose(body=..., headers=...)`` reads the same in either version."""
-    return Report.from_json(_native.diagnose(body, headers, secrets=secrets, scheme=scheme, now=now, url=url, method=method))
+    return Report.from_json(
+        _native.diagnose(body, headers, secrets=secrets, scheme=scheme, now=now, url=url, method=method)
+    )

@@ -90,10 +90,22 @@ class Verifier:
         public_keys: Optional[Sequence[str]] = None,
     ) -> Verifier: ...
     def verify(
-        self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
+        self,
+        body: _Body,
+        headers: _Headers,
+        now: Optional[int] = None,
+        *,
+        url: Optional[str] = None,
+        method: Optional[str] = None,
     ) -> Event: ...
     def verify_signature(
-        self, body: _Body, headers: _Headers, now: Optional[int] = None, *, url: Optional[str] = None, method: Optional[str] = None
+        self,
+        body: _Body,
+        headers: _Headers,
+        now: Optional[int] = None,
+        *,
+        url: Optional[str] = None,
+        method: Optional[str] = None,
     ) -> Verified: ...
     @property
     def scheme(self) -> str: ...
