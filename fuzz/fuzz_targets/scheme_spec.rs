@@ -58,6 +58,16 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
+    let spec = scheme.spec();
+    if !matches!(spec.signature_format, SignatureFormat::Single | SignatureFormat::List | SignatureFormat::Kv)
+        || spec.reads_body_fields()
+        || spec.public_key.is_some()
+        || scheme.signs_url()
+    {
+        // Tokens, fields read from the body (signature, timestamp, token), public keys and URL-signed content: `sign` cannot make
+        // headers for these from a body alone (it refuses them); the verifier was built above.
+        return;
+    }
     let signer = Signer::new(scheme.clone(), SECRET).expect("the verifier accepted this secret");
     let headers = signer.sign(BODY, Some("msg_1"), Some(NOW)).expect("id and timestamp given");
     let outcome = verifier.verify_signature_at(BODY, &headers, NOW);

@@ -32,7 +32,12 @@ fn pair(preset: &str) -> Pair {
 
 /// Every preset's verifiers, built once per process.
 pub static VERIFIERS: LazyLock<Vec<(&'static str, Pair)>> =
-    LazyLock::new(|| hookverify::scheme::preset_names().into_iter().map(|n| (n, pair(n))).collect());
+    LazyLock::new(|| hookverify::scheme::preset_names().into_iter().filter(|n| !public_keys_only(n)).map(|n| (n, pair(n))).collect());
+
+/// Whether preset `name` takes public keys only (discord, sendgrid): no secret verifier for it.
+pub fn public_keys_only(name: &str) -> bool {
+    Scheme::preset(name).is_ok_and(|s| s.spec().public_key.as_ref().is_some_and(|k| k.version.is_none()))
+}
 
 /// The verifier pair of one preset.
 pub fn verifiers(preset: &str) -> &'static Pair {
