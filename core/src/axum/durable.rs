@@ -8,14 +8,14 @@
 //! without an inbox (their claim in the receiver's store) and are recorded with their attempt.
 
 use std::hash::{BuildHasher as _, Hasher as _};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 
 use crate::metrics::RunOutcome;
@@ -39,10 +39,40 @@ pub(crate) struct DurableState {
     stop: watch::Sender<bool>,
     /// Set when the worker loop ended.
     done: watch::Sender<bool>,
+    /// Events running or about to (each holds a [`Slot`]): at most `options.concurrency`.
+    running: AtomicUsize,
+    /// Events a request enqueued leased to this process, for the worker loop to run at once.
+    handed: mpsc::UnboundedSender<(Job, Slot)>,
+    /// The worker loop's end of `handed` (taken when it starts).
+    handed_rx: Mutex<Option<mpsc::UnboundedReceiver<(Job, Slot)>>>,
+}
+
+/// One of the `concurrency` running slots of a [`DurableState`], given back when dropped.
+pub(crate) struct Slot(Arc<DurableState>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Takes up to `max` free running slots of `d` (none once stopping); how many.
+fn take_slots(d: &Arc<DurableState>, max: usize) -> Vec<Slot> {
+    let limit = d.options.concurrency.max(1);
+    if *d.stop.borrow() {
+        return Vec::new();
+    }
+    let mut taken = 0;
+    let _ = d.running.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+        taken = limit.saturating_sub(n).min(max);
+        (taken > 0).then_some(n + taken)
+    });
+    (0..taken).map(|_| Slot(d.clone())).collect()
 }
 
 impl DurableState {
     pub(crate) fn new(inbox: Arc<dyn Inbox>, options: Durable) -> DurableState {
+        let (handed, handed_rx) = mpsc::unbounded_channel();
         DurableState {
             inbox,
             options,
@@ -51,6 +81,9 @@ impl DurableState {
             started: AtomicBool::new(false),
             stop: watch::channel(false).0,
             done: watch::channel(false).0,
+            running: AtomicUsize::new(0),
+            handed,
+            handed_rx: Mutex::new(Some(handed_rx)),
         }
     }
 }
@@ -141,6 +174,29 @@ impl Seen {
     }
 }
 
+impl Seen {
+    /// The job of record `id`, leased for `attempt` at enqueue, from the request in memory: what
+    /// [`Inbox::lease_due`] would read back (credential header values redacted alike).
+    fn job(&self, id: i64, attempt: u32, provider: Option<String>, event: &(String, String)) -> Job {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), if crate::inbox::is_credential_header(k) { crate::inbox::REDACTED.to_owned() } else { v.clone() }))
+            .collect();
+        Job {
+            id,
+            attempt,
+            provider,
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers,
+            body: self.body.to_vec(),
+            event_id: Some(event.0.clone()),
+            event_type: Some(event.1.clone()),
+        }
+    }
+}
+
 impl Webhooks {
     fn durable(&self) -> &Arc<DurableState> {
         self.durable.as_ref().expect("durable mode")
@@ -166,11 +222,18 @@ impl Webhooks {
         let (verdict, state) = verdict_of(decision);
         let provider = provider.map(|i| self.receiver.providers()[i].name().to_owned());
         let (inbox, seen, status) = (self.durable().inbox.clone(), seen.clone(), decision.status);
-        let done = blocking(move || {
-            let event = event.as_ref().map(|(i, t)| (i.as_str(), t.as_str()));
-            inbox.record(&seen.arrival(provider.as_deref(), &verdict, status, event, state))
-        })
-        .await;
+        let pair = event.as_ref().map(|(i, t)| (i.as_str(), t.as_str()));
+        let later = inbox.record_later(&seen.arrival(provider.as_deref(), &verdict, status, pair, state));
+        let done = match later {
+            Some(answer) => answer.await,
+            None => {
+                blocking(move || {
+                    let event = event.as_ref().map(|(i, t)| (i.as_str(), t.as_str()));
+                    inbox.record(&seen.arrival(provider.as_deref(), &verdict, status, event, state))
+                })
+                .await
+            }
+        };
         if let Err(e) = done {
             tracing::warn!(target: "hookverify", "inbox: a delivery was answered but not recorded: {e}");
         }
@@ -221,21 +284,56 @@ impl Webhooks {
         if pending.sync() {
             return self.handle_sync(pending, seen, matched, event, outcome).await;
         }
-        // Async: committed before the answer; the inbox's unique key is the dedup.
+        // Async: committed before the answer; the inbox's unique key is the dedup. With a running
+        // slot free, the event is written leased to this process and run at once from memory.
+        let d = self.durable().clone();
+        let slot = take_slots(&d, 1).pop();
+        let lease_ms = i64::try_from(self.job_lease().as_millis()).unwrap_or(i64::MAX);
         let key = pending.key().to_owned();
-        let (inbox, seen2, provider, ev) = (self.durable().inbox.clone(), seen.clone(), outcome.provider.clone(), event.clone());
-        let enqueued = blocking(move || {
-            inbox.enqueue(&seen2.arrival(provider.as_deref(), "accepted", 202, Some((&ev.0, &ev.1)), State::Pending), &key)
-        })
-        .await;
-        let decision = match enqueued {
-            Ok(Enqueued::New(_)) => {
-                self.durable().wake.notify_one();
-                match self.receiver.claimed(pending, Ok(Claim::Acquired(Token(0)))) {
-                    Step::Run(delivery) => self.receiver.accepted(&delivery),
-                    Step::Respond(d) => d,
+        let provider = outcome.provider.clone();
+        let enqueued = {
+            let arrival = seen.arrival(provider.as_deref(), "accepted", 202, Some((&event.0, &event.1)), State::Pending);
+            let (leased, plain) = match slot {
+                Some(_) => (d.inbox.enqueue_leased_later(&arrival, &key, &d.worker, lease_ms), None),
+                None => (None, d.inbox.enqueue_later(&arrival, &key)),
+            };
+            match (leased, plain) {
+                (Some(answer), _) => answer.await,
+                (None, Some(answer)) => answer.await.map(|e| (e, None)),
+                (None, None) => {
+                    let (inbox, seen, ev, leased, worker) =
+                        (d.inbox.clone(), seen.clone(), event.clone(), slot.is_some(), d.worker.clone());
+                    let provider = provider.clone();
+                    blocking(move || {
+                        let arrival = seen.arrival(provider.as_deref(), "accepted", 202, Some((&ev.0, &ev.1)), State::Pending);
+                        match leased {
+                            true => inbox.enqueue_leased(&arrival, &key, &worker, lease_ms),
+                            false => inbox.enqueue(&arrival, &key).map(|e| (e, None)),
+                        }
+                    })
+                    .await
                 }
             }
+        };
+        let enqueued = enqueued.map(|(enqueued, attempt)| {
+            match (enqueued, attempt, slot) {
+                (Enqueued::New(id), Some(attempt), Some(slot)) => {
+                    let job = seen.job(id, attempt, provider.clone(), &event);
+                    if let Err(mpsc::error::SendError((job, _))) = d.handed.send((job, slot)) {
+                        // The worker loop is gone: the lease expires and a worker takes it then.
+                        tracing::warn!(target: "hookverify", "inbox: record {} left to its lease's end", job.id);
+                    }
+                }
+                (Enqueued::New(_), _, _) => d.wake.notify_one(),
+                _ => {}
+            }
+            enqueued
+        });
+        let decision = match enqueued {
+            Ok(Enqueued::New(_)) => match self.receiver.claimed(pending, Ok(Claim::Acquired(Token(0)))) {
+                Step::Run(delivery) => self.receiver.accepted(&delivery),
+                Step::Respond(d) => d,
+            },
             // Committed already (here or by another process sharing the inbox): the duplicate answer.
             Ok(_) => match self.receiver.claimed(pending, Ok(Claim::Done)) {
                 Step::Respond(d) => {
@@ -344,24 +442,37 @@ impl Webhooks {
             },
         };
         let error = result.err();
-        let (inbox, retry_policy) = (d.inbox.clone(), d.options.retry);
-        let err2 = error.clone();
-        let finished = blocking(move || {
-            let now = now_ms();
-            let outcome = match (&err2, retry) {
-                (None, _) => Outcome::Done,
-                (Some(e), true) => retry_policy.after_failure(attempt, now, e, random()),
-                (Some(e), false) => Outcome::DeadLetter { error: e },
-            };
-            let run = match outcome {
-                Outcome::Done => RunOutcome::Done,
-                Outcome::Retry { .. } => RunOutcome::Retry,
-                _ => RunOutcome::DeadLetter,
-            };
-            Ok((inbox.finish_attempt(id, &worker, attempt, now, outcome)?, run))
-        })
-        .await;
-        let (finished, run) = finished?;
+        let now = now_ms();
+        let outcome = match (&error, retry) {
+            (None, _) => Outcome::Done,
+            (Some(e), true) => d.options.retry.after_failure(attempt, now, e, random()),
+            (Some(e), false) => Outcome::DeadLetter { error: e },
+        };
+        let run = match outcome {
+            Outcome::Done => RunOutcome::Done,
+            Outcome::Retry { .. } => RunOutcome::Retry,
+            _ => RunOutcome::DeadLetter,
+        };
+        let retry_at = match outcome {
+            Outcome::Retry { at_ms, .. } => Some(at_ms),
+            _ => None,
+        };
+        let finished = match d.inbox.finish_attempt_later(id, &worker, attempt, now, outcome) {
+            Some(answer) => answer.await,
+            None => {
+                let (inbox, error) = (d.inbox.clone(), error.clone());
+                blocking(move || {
+                    let outcome = match (&error, retry_at) {
+                        (None, _) => Outcome::Done,
+                        (Some(e), Some(at_ms)) => Outcome::Retry { at_ms, error: e },
+                        (Some(e), None) => Outcome::DeadLetter { error: e },
+                    };
+                    inbox.finish_attempt(id, &worker, attempt, now, outcome)
+                })
+                .await
+            }
+        };
+        let finished = finished?;
         self.receiver.metrics().record_run(provider, run, started.elapsed());
         if !finished {
             tracing::warn!(target: "hookverify", "inbox: record {id} attempt {attempt}: lease lost before it finished; its outcome was dropped");
@@ -407,6 +518,14 @@ impl Webhooks {
     }
 }
 
+/// The next event handed over, when there is a channel (never, else).
+async fn recv(handed: &mut Option<mpsc::UnboundedReceiver<(Job, Slot)>>) -> Option<(Job, Slot)> {
+    match handed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Leases due events and runs them, at most `concurrency` at once, until stopped; purges the inbox
 /// every `purge_interval`.
 async fn worker_loop(hooks: Arc<Webhooks>) {
@@ -414,10 +533,23 @@ async fn worker_loop(hooks: Arc<Webhooks>) {
     let mut stop = d.stop.subscribe();
     let lease = hooks.job_lease();
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let mut handed = d.handed_rx.lock().unwrap_or_else(|p| p.into_inner()).take();
     let mut tasks = JoinSet::new();
+    let spawn = |tasks: &mut JoinSet<()>, job: Job, slot: Slot| {
+        let (hooks, worker) = (hooks.clone(), d.worker.clone());
+        tasks.spawn(async move {
+            if let Err(e) = hooks.run_job(job, worker, lease, true).await {
+                tracing::warn!(target: "hookverify", "inbox: an attempt was not finished: {e}");
+            }
+            drop(slot);
+        });
+    };
     let mut next_purge = tokio::time::Instant::now();
     while !*stop.borrow() {
         while tasks.try_join_next().is_some() {}
+        while let Some(Ok((job, slot))) = handed.as_mut().map(mpsc::UnboundedReceiver::try_recv) {
+            spawn(&mut tasks, job, slot);
+        }
         if tokio::time::Instant::now() >= next_purge {
             next_purge += d.options.purge_interval;
             let inbox = d.inbox.clone();
@@ -425,38 +557,45 @@ async fn worker_loop(hooks: Arc<Webhooks>) {
                 tracing::warn!(target: "hookverify", "inbox: purge failed: {e}");
             }
         }
-        let free = d.options.concurrency.max(1).saturating_sub(tasks.len());
-        if free == 0 {
-            tokio::select! {
-                _ = tasks.join_next() => {}
-                _ = stop.changed() => {}
-            }
-            continue;
-        }
-        let (inbox, worker) = (d.inbox.clone(), d.worker.clone());
-        let max = u32::try_from(free).unwrap_or(u32::MAX);
-        let jobs = match blocking(move || inbox.lease_due(&worker, now_ms(), lease_ms, max)).await {
-            Ok(jobs) => jobs,
-            Err(e) => {
+        let mut slots = take_slots(&d, usize::MAX);
+        let jobs = if slots.is_empty() {
+            Vec::new()
+        } else {
+            let max = u32::try_from(slots.len()).unwrap_or(u32::MAX);
+            let leased = match d.inbox.lease_due_later(&d.worker, now_ms(), lease_ms, max) {
+                Some(answer) => answer.await,
+                None => {
+                    let (inbox, worker) = (d.inbox.clone(), d.worker.clone());
+                    blocking(move || inbox.lease_due(&worker, now_ms(), lease_ms, max)).await
+                }
+            };
+            leased.unwrap_or_else(|e| {
                 tracing::warn!(target: "hookverify", "inbox: lease failed: {e}");
                 Vec::new()
-            }
+            })
         };
         if jobs.is_empty() {
+            drop(slots);
             tokio::select! {
                 _ = d.wake.notified() => {}
+                Some((job, slot)) = recv(&mut handed) => spawn(&mut tasks, job, slot),
+                _ = tasks.join_next(), if !tasks.is_empty() => {}
                 _ = tokio::time::sleep(d.options.poll_interval) => {}
                 _ = stop.changed() => {}
             }
             continue;
         }
         for job in jobs {
-            let (hooks, worker) = (hooks.clone(), d.worker.clone());
-            tasks.spawn(async move {
-                if let Err(e) = hooks.run_job(job, worker, lease, true).await {
-                    tracing::warn!(target: "hookverify", "inbox: an attempt was not finished: {e}");
-                }
-            });
+            if let Some(slot) = slots.pop() {
+                spawn(&mut tasks, job, slot);
+            }
+        }
+    }
+    // Events handed over already are acknowledged and leased here: run them too.
+    if let Some(rx) = handed.as_mut() {
+        rx.close();
+        while let Ok((job, slot)) = rx.try_recv() {
+            spawn(&mut tasks, job, slot);
         }
     }
     while tasks.join_next().await.is_some() {}

@@ -46,6 +46,29 @@ use crate::error::{Error, Result};
 
 #[cfg(feature = "inbox-postgres")]
 pub use postgres::PostgresInbox;
+
+/// An inbox call's answer still to come: `.await` it. A backend whose writes go through a thread
+/// of its own (the SQLite inbox's group-commit writer) answers the `*_later` calls this way, so an
+/// async caller waits without holding a blocking thread.
+#[derive(Debug)]
+pub struct Answer<T>(futures_channel::oneshot::Receiver<Result<T>>);
+
+impl<T> Answer<T> {
+    /// The answer that `rx` will carry (a sender dropped unanswered: `inbox_unavailable`).
+    pub(crate) fn new(rx: futures_channel::oneshot::Receiver<Result<T>>) -> Answer<T> {
+        Answer(rx)
+    }
+}
+
+impl<T> std::future::Future for Answer<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<T>> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or_else(|_| Err(Error::InboxUnavailable { reason: "inbox: the writer thread stopped".into() })))
+    }
+}
 #[cfg(feature = "inbox-sqlite")]
 pub use sqlite::SqliteInbox;
 
@@ -344,6 +367,53 @@ pub trait Inbox: Send + Sync {
     /// and due at `now_ms` again: a replay that bypasses dedup (its next attempt is a new one).
     /// `false` if the record is not such an event.
     fn requeue(&self, id: i64, now_ms: i64) -> Result<bool>;
+
+    /// [`enqueue`](Inbox::enqueue), and a new record leased at once to `worker` until
+    /// `arrival.received_at_ms + lease_ms`, its next attempt started then — for a receiver that
+    /// runs the event at once from what it holds in memory (no [`lease_due`](Inbox::lease_due)
+    /// round trip, no body read back). The attempt number when it was leased (`None`: a
+    /// duplicate, or a new record left for [`lease_due`](Inbox::lease_due)). The default
+    /// enqueues, then [`lease_one`](Inbox::lease_one)s (a failing lease only leaves it pending).
+    fn enqueue_leased(&self, arrival: &Arrival<'_>, dedup_key: &str, worker: &str, lease_ms: i64) -> Result<(Enqueued, Option<u32>)> {
+        let enqueued = self.enqueue(arrival, dedup_key)?;
+        let attempt = match enqueued {
+            Enqueued::New(id) => self.lease_one(id, worker, arrival.received_at_ms, lease_ms).ok().flatten().map(|job| job.attempt),
+            Enqueued::Duplicate(..) => None,
+        };
+        Ok((enqueued, attempt))
+    }
+
+    // Deferred calls ---------------------------------------------------------------------------------
+
+    /// [`record`](Inbox::record), handed to a thread of the backend's own and answered later;
+    /// `None` (the default) when the backend has none: call `record` where blocking is allowed.
+    fn record_later(&self, _arrival: &Arrival<'_>) -> Option<Answer<i64>> {
+        None
+    }
+    /// [`enqueue`](Inbox::enqueue), answered later (see [`record_later`](Inbox::record_later)).
+    fn enqueue_later(&self, _arrival: &Arrival<'_>, _dedup_key: &str) -> Option<Answer<Enqueued>> {
+        None
+    }
+    /// [`enqueue_leased`](Inbox::enqueue_leased), answered later (see
+    /// [`record_later`](Inbox::record_later)).
+    fn enqueue_leased_later(
+        &self,
+        _arrival: &Arrival<'_>,
+        _dedup_key: &str,
+        _worker: &str,
+        _lease_ms: i64,
+    ) -> Option<Answer<(Enqueued, Option<u32>)>> {
+        None
+    }
+    /// [`lease_due`](Inbox::lease_due), answered later (see [`record_later`](Inbox::record_later)).
+    fn lease_due_later(&self, _worker: &str, _now_ms: i64, _lease_ms: i64, _max: u32) -> Option<Answer<Vec<Job>>> {
+        None
+    }
+    /// [`finish_attempt`](Inbox::finish_attempt), answered later (see
+    /// [`record_later`](Inbox::record_later)).
+    fn finish_attempt_later(&self, _id: i64, _worker: &str, _attempt: u32, _now_ms: i64, _outcome: Outcome<'_>) -> Option<Answer<bool>> {
+        None
+    }
 }
 
 /// Header names whose values are credentials: stored as `[redacted]`.

@@ -15,9 +15,9 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{Arrival, Attempt, Enqueued, Filter, Inbox, InboxOptions, Job, Outcome, Record, State, Summary, DEFAULT_LIST_LIMIT};
+use super::{Answer, Arrival, Attempt, Enqueued, Filter, Inbox, InboxOptions, Job, Outcome, Record, State, Summary, DEFAULT_LIST_LIMIT};
 use crate::error::{Error, Result};
 
 const SCHEMA: &str = "
@@ -100,7 +100,7 @@ pub struct SqliteInbox {
     next: std::sync::atomic::AtomicUsize,
     options: InboxOptions,
     /// The group-commit writer's queue (`None` once dropped, which stops the writer).
-    writes: Option<mpsc::Sender<Write>>,
+    writes: Option<mpsc::Sender<Box<dyn Write>>>,
     writer: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -121,17 +121,57 @@ struct Row {
     kept_bytes: i64,
     /// Set for an enqueued event: `Pending`, due at once, unique on it.
     dedup_key: Option<String>,
+    /// For an enqueued event run at once by its receiver: the lease owner and its end (unix ms);
+    /// the record is then written leased, with its attempt 1 started at `received_at_ms`.
+    lease: Option<(String, i64)>,
 }
 
-/// One write for the group-commit writer, and where its answer goes once its group committed.
-struct Write {
-    row: Row,
-    reply: mpsc::SyncSender<Result<Enqueued>>,
+/// One write for the writer thread: it runs inside its own savepoint of its group's transaction,
+/// and its caller is answered once that transaction ended.
+trait Write: Send {
+    /// Runs the write; whether it succeeded (its savepoint is then kept, else rolled back).
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller: the write's result once its group committed, else the commit's error
+    /// (then nothing of the group was written).
+    fn answer(self: Box<Self>, committed: Result<()>);
+}
+
+/// A [`Write`] from a closure, and the channel its caller waits on.
+struct Call<R, F> {
+    f: Option<F>,
+    result: Option<Result<R>>,
+    reply: Reply<R>,
+}
+
+/// Where a write's answer goes: a thread blocked on it, or a future.
+enum Reply<R> {
+    Blocking(mpsc::SyncSender<Result<R>>),
+    Later(futures_channel::oneshot::Sender<Result<R>>),
+}
+
+impl<R: Send, F: FnOnce(&Connection) -> Result<R> + Send> Write for Call<R, F> {
+    fn run(&mut self, conn: &Connection) -> bool {
+        if let Some(f) = self.f.take() {
+            self.result = Some(f(conn));
+        }
+        matches!(self.result, Some(Ok(_)))
+    }
+
+    fn answer(self: Box<Self>, committed: Result<()>) {
+        let Call { result, reply, .. } = *self;
+        let result =
+            committed.and_then(|()| result.unwrap_or_else(|| Err(Error::InboxUnavailable { reason: "inbox: a write did not run".into() })));
+        // A caller that went away needs no answer.
+        match reply {
+            Reply::Blocking(tx) => drop(tx.send(result)),
+            Reply::Later(tx) => drop(tx.send(result)),
+        }
+    }
 }
 
 /// The writer thread: takes the writes queued, commits them as one transaction, answers each.
-fn writer_loop(mut conn: Connection, writes: mpsc::Receiver<Write>) {
-    let mut group: Vec<Write> = Vec::with_capacity(MAX_GROUP);
+fn writer_loop(mut conn: Connection, writes: mpsc::Receiver<Box<dyn Write>>) {
+    let mut group: Vec<Box<dyn Write>> = Vec::with_capacity(MAX_GROUP);
     while let Ok(first) = writes.recv() {
         group.push(first);
         while group.len() < MAX_GROUP {
@@ -140,38 +180,31 @@ fn writer_loop(mut conn: Connection, writes: mpsc::Receiver<Write>) {
                 Err(_) => break,
             }
         }
-        let answers = commit_group(&mut conn, &group);
-        for (w, answer) in group.drain(..).zip(answers) {
-            let _ = w.reply.send(answer); // a caller that went away needs no answer
+        let committed = commit_group(&mut conn, &mut group);
+        for w in group.drain(..) {
+            w.answer(committed.as_ref().map(|_| ()).map_err(|e| failed("commit", clone_error(e))));
         }
     }
 }
 
-/// Writes `group` in one transaction, each write in its own savepoint; the answers, in order.
-/// When the transaction cannot begin or commit, every write gets that error (none is committed).
-fn commit_group(conn: &mut Connection, group: &[Write]) -> Vec<Result<Enqueued>> {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return group.iter().map(|_| Err(failed("record", clone_error(&e)))).collect(),
-    };
-    let mut answers = Vec::with_capacity(group.len());
-    for w in group {
-        let answer = match tx.savepoint() {
-            Ok(mut sp) => match write_row(&sp, &w.row) {
-                Ok(answer) => sp.commit().map(|_| answer).map_err(|e| failed("record", e)),
-                Err(e) => {
-                    let _ = sp.rollback();
-                    Err(e)
-                }
-            },
-            Err(e) => Err(failed("record", e)),
-        };
-        answers.push(answer);
+/// Runs `group` in one transaction, each write in its own savepoint (one failing write does not
+/// undo the others); the transaction's error when it could not begin or commit.
+fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Write>]) -> std::result::Result<(), rusqlite::Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Prepared once per connection (rusqlite's `Savepoint` parses its statement every time).
+    let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(drop);
+    for w in group.iter_mut() {
+        run("SAVEPOINT write")?;
+        if !w.run(&tx) {
+            run("ROLLBACK TO write")?;
+        }
+        run("RELEASE write")?;
     }
-    if let Err(e) = tx.commit() {
-        return group.iter().map(|_| Err(failed("commit", clone_error(&e)))).collect();
-    }
-    answers
+    tx.commit()
+}
+
+fn writer_gone() -> Error {
+    Error::InboxUnavailable { reason: "inbox: the writer thread stopped".into() }
 }
 
 /// The same error again (one failed commit answers every write of its group).
@@ -198,9 +231,15 @@ fn write_row(conn: &Connection, r: &Row) -> Result<Enqueued> {
         Some(_) => (State::Pending, Some(r.received_at_ms)),
         None => (r.state, None),
     };
+    let (lease_owner, lease_until, attempt) = match &r.lease {
+        Some((owner, until)) => (Some(owner.as_str()), *until, 1),
+        None => (None, 0, 0),
+    };
+    let what = if r.dedup_key.is_some() { "enqueue" } else { "record" };
     conn.prepare_cached(
         "INSERT INTO deliveries (received_at_ms, provider, path, query, headers, body, body_size, verdict, status, event_id, \
-         event_type, state, kept_bytes, dedup_key, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         event_type, state, kept_bytes, dedup_key, next_at, lease_owner, lease_until, attempt) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -218,11 +257,20 @@ fn write_row(conn: &Connection, r: &Row) -> Result<Enqueued> {
             state.as_str(),
             r.kept_bytes,
             r.dedup_key,
-            next_at
+            next_at,
+            lease_owner,
+            lease_until,
+            attempt
         ])
     })
-    .map_err(|e| failed(if r.dedup_key.is_some() { "enqueue" } else { "record" }, e))?;
-    Ok(Enqueued::New(conn.last_insert_rowid()))
+    .map_err(|e| failed(what, e))?;
+    let id = conn.last_insert_rowid();
+    if r.lease.is_some() {
+        conn.prepare_cached("INSERT INTO attempts (delivery_id, number, started_at_ms) VALUES (?1, 1, ?2)")
+            .and_then(|mut stmt| stmt.execute(params![id, r.received_at_ms]))
+            .map_err(|e| failed(what, e))?;
+    }
+    Ok(Enqueued::New(id))
 }
 
 impl Drop for SqliteInbox {
@@ -274,10 +322,31 @@ impl SqliteInbox {
         Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options, writes: Some(tx), writer: Some(writer) })
     }
 
-    /// Hands `a` to the group-commit writer and waits until its group committed.
-    fn write(&self, a: &Arrival<'_>, dedup_key: Option<&str>) -> Result<Enqueued> {
+    /// Runs `f` on the writer thread, in its own savepoint of the next group's transaction, and
+    /// waits until that transaction committed: its result then.
+    fn submit<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Result<R> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Box::new(Call { f: Some(f), result: None, reply: Reply::Blocking(reply) }))?;
+        answer.recv().map_err(|_| writer_gone())?
+    }
+
+    /// [`submit`](SqliteInbox::submit) without waiting: the answer comes through the receiver.
+    fn submit_later<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Answer<R> {
+        let (reply, answer) = futures_channel::oneshot::channel();
+        // When the writer is gone, `reply` is dropped unsent: the receiver then answers
+        // `inbox_unavailable` (see `Answer`).
+        let _ = self.send(Box::new(Call { f: Some(f), result: None, reply: Reply::Later(reply) }));
+        Answer::new(answer)
+    }
+
+    fn send(&self, call: Box<dyn Write>) -> Result<()> {
+        self.writes.as_ref().ok_or_else(writer_gone)?.send(call).map_err(|_| writer_gone())
+    }
+
+    /// The row `a` is stored as (enqueued when `dedup_key` is set).
+    fn row(&self, a: &Arrival<'_>, dedup_key: Option<&str>) -> Result<Row> {
         let s = super::Stored::new(a, &self.options)?;
-        let row = Row {
+        Ok(Row {
             received_at_ms: a.received_at_ms,
             provider: a.provider.map(str::to_owned),
             path: a.path.to_owned(),
@@ -292,11 +361,22 @@ impl SqliteInbox {
             state: a.state,
             kept_bytes: s.kept_bytes,
             dedup_key: dedup_key.map(str::to_owned),
-        };
-        let gone = || Error::InboxUnavailable { reason: "inbox: the writer thread stopped".into() };
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.writes.as_ref().ok_or_else(gone)?.send(Write { row, reply }).map_err(|_| gone())?;
-        answer.recv().map_err(|_| gone())?
+            lease: None,
+        })
+    }
+
+    /// The row of an event enqueued leased to `worker` (see [`Inbox::enqueue_leased`]).
+    fn leased_row(&self, a: &Arrival<'_>, dedup_key: &str, worker: &str, lease_ms: i64) -> Result<Row> {
+        let mut row = self.row(a, Some(dedup_key))?;
+        row.lease = Some((worker.to_owned(), a.received_at_ms.saturating_add(lease_ms)));
+        Ok(row)
+    }
+
+    /// An answer that is already there (a call refused before it reached the writer).
+    fn answered<R: Send + 'static>(result: Result<R>) -> Answer<R> {
+        let (reply, answer) = futures_channel::oneshot::channel();
+        let _ = reply.send(result);
+        Answer::new(answer)
     }
 
     /// One connection to the file, its schema set up.
@@ -349,34 +429,35 @@ const SUMMARY_COLUMNS: &str = "id, received_at_ms, provider, path, verdict, stat
 
 impl Inbox for SqliteInbox {
     fn record(&self, a: &Arrival<'_>) -> Result<i64> {
-        match self.write(a, None)? {
-            Enqueued::New(id) | Enqueued::Duplicate(id, _) => Ok(id),
-        }
+        let row = self.row(a, None)?;
+        self.submit(move |conn| record_op(conn, &row))
     }
 
     fn attempt_started(&self, id: i64, number: u32, at_ms: i64) -> Result<()> {
-        self.conn()
-            .execute("INSERT INTO attempts (delivery_id, number, started_at_ms) VALUES (?1, ?2, ?3)", params![id, number, at_ms])
-            .map_err(|e| failed("attempt_started", e))?;
-        Ok(())
+        self.submit(move |conn| {
+            conn.execute("INSERT INTO attempts (delivery_id, number, started_at_ms) VALUES (?1, ?2, ?3)", params![id, number, at_ms])
+                .map_err(|e| failed("attempt_started", e))?;
+            Ok(())
+        })
     }
 
     fn attempt_ended(&self, id: i64, number: u32, at_ms: i64, error: Option<&str>) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| failed("attempt_ended", e))?;
-        let changed = tx
-            .execute(
-                "UPDATE attempts SET ended_at_ms = ?3, ok = ?4, error = ?5 WHERE delivery_id = ?1 AND number = ?2",
-                params![id, number, at_ms, error.is_none(), error],
-            )
-            .map_err(|e| failed("attempt_ended", e))?;
-        if changed == 0 {
-            return Err(Error::InvalidArgument { reason: format!("inbox: record {id} has no attempt {number} started") });
-        }
-        let state = if error.is_none() { State::Done } else { State::Failed };
-        tx.execute("UPDATE deliveries SET state = ?2 WHERE id = ?1", params![id, state.as_str()])
-            .map_err(|e| failed("attempt_ended", e))?;
-        tx.commit().map_err(|e| failed("attempt_ended", e))
+        let error = error.map(str::to_owned);
+        self.submit(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE attempts SET ended_at_ms = ?3, ok = ?4, error = ?5 WHERE delivery_id = ?1 AND number = ?2",
+                    params![id, number, at_ms, error.is_none(), error],
+                )
+                .map_err(|e| failed("attempt_ended", e))?;
+            if changed == 0 {
+                return Err(Error::InvalidArgument { reason: format!("inbox: record {id} has no attempt {number} started") });
+            }
+            let state = if error.is_none() { State::Done } else { State::Failed };
+            conn.execute("UPDATE deliveries SET state = ?2 WHERE id = ?1", params![id, state.as_str()])
+                .map_err(|e| failed("attempt_ended", e))?;
+            Ok(())
+        })
     }
 
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
@@ -403,130 +484,191 @@ impl Inbox for SqliteInbox {
 
     fn purge(&self, now_ms: i64) -> Result<u64> {
         let (cutoff, cap) = super::purge_limits(now_ms, &self.options);
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| failed("purge", e))?;
-        let mut removed = tx
-            .execute(concat!("DELETE FROM deliveries WHERE received_at_ms < ?1 AND ", purgeable!()), params![cutoff])
-            .map_err(|e| failed("purge", e))?;
-        let total: i64 =
-            tx.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
-        if total > cap {
-            // The oldest records, up to the one that brings the kept bytes under the cap.
-            removed += tx
-                .execute(
-                    concat!(
-                        "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
-                         SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries WHERE ",
-                        purgeable!(),
-                        ") WHERE upto - kept_bytes < ?1)"
-                    ),
-                    params![total - cap],
-                )
+        self.submit(move |conn| {
+            let mut removed = conn
+                .execute(concat!("DELETE FROM deliveries WHERE received_at_ms < ?1 AND ", purgeable!()), params![cutoff])
                 .map_err(|e| failed("purge", e))?;
-        }
-        tx.commit().map_err(|e| failed("purge", e))?;
-        Ok(removed as u64)
+            let total: i64 =
+                conn.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
+            if total > cap {
+                // The oldest records, up to the one that brings the kept bytes under the cap.
+                removed += conn
+                    .execute(
+                        concat!(
+                            "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
+                             SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries WHERE ",
+                            purgeable!(),
+                            ") WHERE upto - kept_bytes < ?1)"
+                        ),
+                        params![total - cap],
+                    )
+                    .map_err(|e| failed("purge", e))?;
+            }
+            Ok(removed as u64)
+        })
     }
 
     fn enqueue(&self, arrival: &Arrival<'_>, dedup_key: &str) -> Result<Enqueued> {
-        self.write(arrival, Some(dedup_key))
+        let row = self.row(arrival, Some(dedup_key))?;
+        self.submit(move |conn| write_row(conn, &row))
+    }
+
+    fn enqueue_leased(&self, a: &Arrival<'_>, dedup_key: &str, worker: &str, lease_ms: i64) -> Result<(Enqueued, Option<u32>)> {
+        let row = self.leased_row(a, dedup_key, worker, lease_ms)?;
+        self.submit(move |conn| leased_op(conn, &row))
     }
 
     fn lease_due(&self, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Result<Vec<Job>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("lease_due", e))?;
-        let ids = {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
-                     ORDER BY next_at, id LIMIT ?2",
-                )
-                .map_err(|e| failed("lease_due", e))?;
-            let rows = stmt.query_map(params![now_ms, max], |r| r.get::<_, i64>(0)).map_err(|e| failed("lease_due", e))?;
-            rows.collect::<rusqlite::Result<Vec<i64>>>().map_err(|e| failed("lease_due", e))?
-        };
-        let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            jobs.push(lease(&tx, id, worker, now_ms, lease_ms)?);
-        }
-        tx.commit().map_err(|e| failed("lease_due", e))?;
-        Ok(jobs)
+        let worker = worker.to_owned();
+        self.submit(move |conn| lease_due_op(conn, &worker, now_ms, lease_ms, max))
     }
 
     fn lease_one(&self, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Job>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("lease_one", e))?;
-        let free = tx
-            .query_row(
-                "SELECT id FROM deliveries WHERE id = ?1 AND state = 'pending' AND next_at IS NOT NULL AND lease_until <= ?2",
-                params![id, now_ms],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map_err(|e| failed("lease_one", e))?;
-        let job = match free {
-            Some(id) => Some(lease(&tx, id, worker, now_ms, lease_ms)?),
-            None => None,
-        };
-        tx.commit().map_err(|e| failed("lease_one", e))?;
-        Ok(job)
+        let worker = worker.to_owned();
+        self.submit(move |conn| {
+            let free = conn
+                .query_row(
+                    "SELECT id FROM deliveries WHERE id = ?1 AND state = 'pending' AND next_at IS NOT NULL AND lease_until <= ?2",
+                    params![id, now_ms],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+                .map_err(|e| failed("lease_one", e))?;
+            free.map(|id| lease(conn, id, &worker, now_ms, lease_ms)).transpose()
+        })
     }
 
     fn renew_lease(&self, id: i64, worker: &str, attempt: u32, until_ms: i64) -> Result<bool> {
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE deliveries SET lease_until = ?4 WHERE id = ?1 AND lease_owner = ?2 AND attempt = ?3 AND state = 'pending'",
-                params![id, worker, attempt, until_ms],
-            )
-            .map_err(|e| failed("renew_lease", e))?;
-        Ok(changed == 1)
+        let worker = worker.to_owned();
+        self.submit(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE deliveries SET lease_until = ?4 WHERE id = ?1 AND lease_owner = ?2 AND attempt = ?3 AND state = 'pending'",
+                )
+                .and_then(|mut stmt| stmt.execute(params![id, worker, attempt, until_ms]))
+                .map_err(|e| failed("renew_lease", e))?;
+            Ok(changed == 1)
+        })
     }
 
     fn finish_attempt(&self, id: i64, worker: &str, attempt: u32, now_ms: i64, outcome: Outcome<'_>) -> Result<bool> {
-        let (state, next_at, error) = match outcome {
-            Outcome::Done => (State::Done, None, None),
-            Outcome::Retry { at_ms, error } => (State::Pending, Some(at_ms), Some(error)),
-            Outcome::DeadLetter { error } => (State::Failed, None, Some(error)),
-        };
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed("finish_attempt", e))?;
-        // Fenced: the lease must still be this worker's, for this attempt.
-        let changed = tx
-            .execute(
-                "UPDATE deliveries SET state = ?4, next_at = COALESCE(?5, next_at), lease_owner = NULL, lease_until = 0 \
-                 WHERE id = ?1 AND lease_owner = ?2 AND attempt = ?3 AND state = 'pending'",
-                params![id, worker, attempt, state.as_str(), next_at],
-            )
-            .map_err(|e| failed("finish_attempt", e))?;
-        if changed == 0 {
-            return Ok(false); // dropped: rolled back
-        }
-        tx.execute(
-            "UPDATE attempts SET ended_at_ms = ?3, ok = ?4, error = ?5 WHERE delivery_id = ?1 AND number = ?2",
-            params![id, attempt, now_ms, error.is_none(), error],
-        )
-        .map_err(|e| failed("finish_attempt", e))?;
-        tx.commit().map_err(|e| failed("finish_attempt", e))?;
-        Ok(true)
+        self.submit(finish_op(id, worker, attempt, now_ms, outcome))
     }
 
     fn requeue(&self, id: i64, now_ms: i64) -> Result<bool> {
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE deliveries SET state = 'pending', next_at = ?2, lease_owner = NULL, lease_until = 0 \
-                 WHERE id = ?1 AND verdict = 'accepted' AND state IN ('done', 'failed') AND lease_owner IS NULL",
-                params![id, now_ms],
+        self.submit(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE deliveries SET state = 'pending', next_at = ?2, lease_owner = NULL, lease_until = 0 \
+                     WHERE id = ?1 AND verdict = 'accepted' AND state IN ('done', 'failed') AND lease_owner IS NULL",
+                    params![id, now_ms],
+                )
+                .map_err(|e| failed("requeue", e))?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn record_later(&self, a: &Arrival<'_>) -> Option<Answer<i64>> {
+        Some(match self.row(a, None) {
+            Ok(row) => self.submit_later(move |conn| record_op(conn, &row)),
+            Err(e) => SqliteInbox::answered(Err(e)),
+        })
+    }
+
+    fn enqueue_later(&self, a: &Arrival<'_>, dedup_key: &str) -> Option<Answer<Enqueued>> {
+        Some(match self.row(a, Some(dedup_key)) {
+            Ok(row) => self.submit_later(move |conn| write_row(conn, &row)),
+            Err(e) => SqliteInbox::answered(Err(e)),
+        })
+    }
+
+    fn enqueue_leased_later(
+        &self,
+        a: &Arrival<'_>,
+        dedup_key: &str,
+        worker: &str,
+        lease_ms: i64,
+    ) -> Option<Answer<(Enqueued, Option<u32>)>> {
+        Some(match self.leased_row(a, dedup_key, worker, lease_ms) {
+            Ok(row) => self.submit_later(move |conn| leased_op(conn, &row)),
+            Err(e) => SqliteInbox::answered(Err(e)),
+        })
+    }
+
+    fn lease_due_later(&self, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Option<Answer<Vec<Job>>> {
+        let worker = worker.to_owned();
+        Some(self.submit_later(move |conn| lease_due_op(conn, &worker, now_ms, lease_ms, max)))
+    }
+
+    fn finish_attempt_later(&self, id: i64, worker: &str, attempt: u32, now_ms: i64, outcome: Outcome<'_>) -> Option<Answer<bool>> {
+        Some(self.submit_later(finish_op(id, worker, attempt, now_ms, outcome)))
+    }
+}
+
+/// [`Inbox::record`] on the writer's connection.
+fn record_op(conn: &Connection, row: &Row) -> Result<i64> {
+    match write_row(conn, row)? {
+        Enqueued::New(id) | Enqueued::Duplicate(id, _) => Ok(id),
+    }
+}
+
+/// [`Inbox::enqueue_leased`] on the writer's connection: a new record is written leased, attempt 1.
+fn leased_op(conn: &Connection, row: &Row) -> Result<(Enqueued, Option<u32>)> {
+    let enqueued = write_row(conn, row)?;
+    Ok((enqueued, matches!(enqueued, Enqueued::New(_)).then_some(1)))
+}
+
+/// [`Inbox::lease_due`] on the writer's connection.
+fn lease_due_op(conn: &Connection, worker: &str, now_ms: i64, lease_ms: i64, max: u32) -> Result<Vec<Job>> {
+    let ids = {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
+                 ORDER BY next_at, id LIMIT ?2",
             )
-            .map_err(|e| failed("requeue", e))?;
-        Ok(changed == 1)
+            .map_err(|e| failed("lease_due", e))?;
+        let rows = stmt.query_map(params![now_ms, max], |r| r.get::<_, i64>(0)).map_err(|e| failed("lease_due", e))?;
+        rows.collect::<rusqlite::Result<Vec<i64>>>().map_err(|e| failed("lease_due", e))?
+    };
+    ids.into_iter().map(|id| lease(conn, id, worker, now_ms, lease_ms)).collect()
+}
+
+/// [`Inbox::finish_attempt`] as a write for the writer thread.
+fn finish_op(
+    id: i64,
+    worker: &str,
+    attempt: u32,
+    now_ms: i64,
+    outcome: Outcome<'_>,
+) -> impl FnOnce(&Connection) -> Result<bool> + Send + 'static {
+    let (state, next_at, error) = match outcome {
+        Outcome::Done => (State::Done, None, None),
+        Outcome::Retry { at_ms, error } => (State::Pending, Some(at_ms), Some(error.to_owned())),
+        Outcome::DeadLetter { error } => (State::Failed, None, Some(error.to_owned())),
+    };
+    let worker = worker.to_owned();
+    move |conn| {
+        // Fenced: the lease must still be this worker's, for this attempt.
+        let changed = conn
+            .prepare_cached(
+                "UPDATE deliveries SET state = ?4, next_at = COALESCE(?5, next_at), lease_owner = NULL, lease_until = 0 \
+                 WHERE id = ?1 AND lease_owner = ?2 AND attempt = ?3 AND state = 'pending'",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, worker, attempt, state.as_str(), next_at]))
+            .map_err(|e| failed("finish_attempt", e))?;
+        if changed == 0 {
+            return Ok(false); // dropped: nothing written
+        }
+        conn.prepare_cached("UPDATE attempts SET ended_at_ms = ?3, ok = ?4, error = ?5 WHERE delivery_id = ?1 AND number = ?2")
+            .and_then(|mut stmt| stmt.execute(params![id, attempt, now_ms, error.is_none(), error]))
+            .map_err(|e| failed("finish_attempt", e))?;
+        Ok(true)
     }
 }
 
 /// Leases record `id` (pending, free) to `worker` inside `tx`: its next attempt, numbered after
 /// every attempt recorded so far (a crashed one included), started at `now_ms`; the job to run.
-fn lease(tx: &Transaction<'_>, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Job> {
+fn lease(tx: &Connection, id: i64, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Job> {
     let attempt: u32 = tx
         .query_row(
             "SELECT MAX(d.attempt, COALESCE((SELECT MAX(number) FROM attempts a WHERE a.delivery_id = d.id), 0)) + 1 \
