@@ -96,16 +96,11 @@ fn open(path: &Path) -> Result<Arc<dyn Inbox>, Failure> {
     let file = TomlConfig::new(&text);
     let config = file.receiver(crate::serve::OWN_KEYS).map_err(|e| (2, format!("{name}:{e}")))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if config.inbox.is_none() {
+    let Some(location) = config.inbox_location(dir).map_err(|e| (1, e.to_string()))? else {
         return Err((2, format!("{name}: no inbox: set inbox = \"inbox.db\"")));
-    }
+    };
     // Reading a log never creates one: a missing file is an error, not an empty log.
-    if let Ok(Some(hookverify::InboxLocation::Sqlite(file))) = config.inbox_location(dir) {
-        if !file.exists() {
-            return Err((1, format!("no inbox at {} (serve creates it)", file.display())));
-        }
-    }
-    config.open_inbox(dir).map_err(|e| (1, e.to_string()))?.ok_or_else(|| (2, format!("{name}: no inbox")))
+    location.open_existing().map_err(|e| (1, e.to_string()))
 }
 
 fn list(args: ListArgs) -> Result<ExitCode, Failure> {

@@ -614,3 +614,24 @@ pub fn replay_outcome(error: Option<&str>) -> Outcome<'_> {
 pub fn finish_replay(inbox: &dyn Inbox, job: &Job, worker: &str, now_ms: i64, error: Option<&str>) -> Result<bool> {
     inbox.finish_attempt(job.id, worker, job.attempt, now_ms, replay_outcome(error))
 }
+
+/// The filter of an API's `list` call, from JSON: `{"status": "failed", "provider": "github",
+/// "limit": 10}`, every key optional (`status`: a [`State`] name). An unknown key or status is
+/// `invalid_argument`.
+pub fn filter_from_json(json: &str) -> Result<Filter> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Keys {
+        status: Option<String>,
+        provider: Option<String>,
+        limit: Option<u32>,
+    }
+    let keys: Keys = crate::options::from_json("inbox list", json)?;
+    let state = match keys.status.as_deref() {
+        None => None,
+        Some(name) => Some(State::from_name(name).ok_or_else(|| Error::InvalidArgument {
+            reason: "inbox list options: `status` must be one of rejected, duplicate, pending, done, failed".into(),
+        })?),
+    };
+    Ok(Filter { state, provider: keys.provider, limit: keys.limit })
+}
