@@ -19,6 +19,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod diag;
+mod inbox;
 mod fast;
 mod packed;
 mod pipeline;
