@@ -402,7 +402,11 @@ export declare class Inbox {
    * running worker). `leaseMs` (default 60000): how long the event is held; make it longer than
    * the handler runs.
    */
-  replay(id: number | string, handler: (job: InboxJob) => unknown, options?: { leaseMs?: number }): Promise<InboxReplayResult>;
+  replay(
+    id: number | string,
+    handler: (job: InboxJob) => unknown,
+    options?: { leaseMs?: number },
+  ): Promise<InboxReplayResult>;
 }
 
 /**

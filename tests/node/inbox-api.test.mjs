@@ -48,11 +48,15 @@ async function until(what, f, ms = 15000) {
 function camel(v) {
   if (Array.isArray(v)) return v.map(camel);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camel(x)]));
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camel(x)]),
+  );
 }
 
 function cliShow(id) {
-  const r = spawnSync(CLI, ['inbox', 'show', String(id), '--json', '--config', path.join(dir, 'hookverify.toml')], { encoding: 'utf8' });
+  const r = spawnSync(CLI, ['inbox', 'show', String(id), '--json', '--config', path.join(dir, 'hookverify.toml')], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -82,7 +86,10 @@ run = ["./fn.sh"]
 `,
   );
   // Fails (exit 3) when the body says so: one event ends failed.
-  await writeFile(path.join(dir, 'fn.sh'), '#!/bin/sh\ncase "$(cat)" in *fail*) echo "deploy broke" >&2; exit 3 ;; esac\n');
+  await writeFile(
+    path.join(dir, 'fn.sh'),
+    '#!/bin/sh\ncase "$(cat)" in *fail*) echo "deploy broke" >&2; exit 3 ;; esac\n',
+  );
   await chmod(path.join(dir, 'fn.sh'), 0o755);
   daemon = spawn(CLI, ['serve', '--config', path.join(dir, 'hookverify.toml')], {
     cwd: dir,
@@ -99,7 +106,11 @@ run = ["./fn.sh"]
     const res = await fetch(url, { method: 'POST', headers: signed(id, body), body });
     assert.equal(res.status, 202, `${id}: ${await res.text()}`);
   }
-  const forged = await fetch(url, { method: 'POST', headers: signed('evt_forged', '{}', crypto.randomBytes(24)), body: '{}' });
+  const forged = await fetch(url, {
+    method: 'POST',
+    headers: signed('evt_forged', '{}', crypto.randomBytes(24)),
+    body: '{}',
+  });
   assert.equal(forged.status, 401);
   const inbox = await hv.openInbox(path.join(dir, 'inbox.db'));
   await until('both events to end', async () => {
@@ -118,7 +129,10 @@ after(async () => {
 
 test(`[${BACKEND}] openInbox needs the native addon; a missing file is inbox_unavailable and not created`, async () => {
   if (!native) {
-    await assert.rejects(hv.openInbox('inbox.db'), (e) => e instanceof hv.HookverifyError && e.code === 'invalid_argument' && /native addon/.test(e.message));
+    await assert.rejects(
+      hv.openInbox('inbox.db'),
+      (e) => e instanceof hv.HookverifyError && e.code === 'invalid_argument' && /native addon/.test(e.message),
+    );
     return;
   }
   const missing = path.join(dir, 'nothing-here.db');
@@ -151,7 +165,10 @@ test(`[${BACKEND}] list filters by status, provider and limit, newest first`, { 
   // The forged delivery matched the provider too (it was refused by its signature).
   assert.equal((await inbox.list({ provider: 'standard' })).length, 3);
   assert.equal((await inbox.list({ limit: 1 }))[0].state, 'rejected');
-  await assert.rejects(inbox.list({ status: 'bogus' }), (e) => e.code === 'invalid_argument' && /status/.test(e.message));
+  await assert.rejects(
+    inbox.list({ status: 'bogus' }),
+    (e) => e.code === 'invalid_argument' && /status/.test(e.message),
+  );
   await assert.rejects(inbox.list({ colour: 'red' }), (e) => e.code === 'invalid_argument');
 });
 
@@ -176,7 +193,9 @@ test(`[${BACKEND}] show by record id and by event id is the CLI's record, camelC
   await assert.rejects(inbox.show({}), (e) => e.code === 'invalid_argument');
 });
 
-test(`[${BACKEND}] replay runs the handler as a new attempt: done when it resolves, failed with its message when it throws`, { skip: !native }, async () => {
+test(`[${BACKEND}] replay runs the handler as a new attempt: done when it resolves, failed with its message when it throws`, {
+  skip: !native,
+}, async () => {
   const inbox = await hv.openInbox(path.join(dir, 'inbox.db'));
   const jobs = [];
   const ok = await inbox.replay('evt_fail', async (job) => {
@@ -213,7 +232,9 @@ test(`[${BACKEND}] replay runs the handler as a new attempt: done when it resolv
   assert.equal((await inbox.show('evt_ok')).state, 'failed');
 });
 
-test(`[${BACKEND}] a replay of an event another replay holds, or of a refused delivery, or of nothing, is a typed error`, { skip: !native }, async () => {
+test(`[${BACKEND}] a replay of an event another replay holds, or of a refused delivery, or of nothing, is a typed error`, {
+  skip: !native,
+}, async () => {
   const inbox = await hv.openInbox(path.join(dir, 'inbox.db'));
   const other = await hv.openInbox(path.join(dir, 'inbox.db'));
   let release;
@@ -227,14 +248,23 @@ test(`[${BACKEND}] a replay of an event another replay holds, or of a refused de
   await running;
   await assert.rejects(
     other.replay('evt_ok', () => assert.fail('ran while another replay held the event')),
-    (e) => e instanceof hv.HookverifyError && e.code === 'invalid_argument' && /not an accepted event that can run now/.test(e.message),
+    (e) =>
+      e instanceof hv.HookverifyError &&
+      e.code === 'invalid_argument' &&
+      /not an accepted event that can run now/.test(e.message),
   );
   release();
   assert.equal((await first).ok, true);
   assert.equal((await inbox.show('evt_ok')).state, 'done');
 
   const rejected = (await inbox.list({ status: 'rejected' }))[0];
-  await assert.rejects(inbox.replay(rejected.id, () => assert.fail('ran a refused delivery')), (e) => e.code === 'invalid_argument');
-  await assert.rejects(inbox.replay('evt_unknown', () => assert.fail('ran nothing')), (e) => e.code === 'invalid_argument' && /no record/.test(e.message));
+  await assert.rejects(
+    inbox.replay(rejected.id, () => assert.fail('ran a refused delivery')),
+    (e) => e.code === 'invalid_argument',
+  );
+  await assert.rejects(
+    inbox.replay('evt_unknown', () => assert.fail('ran nothing')),
+    (e) => e.code === 'invalid_argument' && /no record/.test(e.message),
+  );
   await assert.rejects(inbox.replay('evt_ok', 'not a function'), (e) => e.code === 'invalid_argument');
 });

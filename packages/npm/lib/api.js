@@ -666,7 +666,14 @@ function createApi(raw, backend, opts = {}) {
         if (k !== 'status' && k !== 'provider' && k !== 'limit')
           throw invalid(`unknown list option ${JSON.stringify(k)} (expected status, provider, limit)`);
       }
-      return settle(this.#raw.list(toJson({ status: f.status ?? undefined, provider: f.provider ?? undefined, limit: f.limit ?? undefined }, 'list')));
+      return settle(
+        this.#raw.list(
+          toJson(
+            { status: f.status ?? undefined, provider: f.provider ?? undefined, limit: f.limit ?? undefined },
+            'list',
+          ),
+        ),
+      );
     }
 
     /** One delivery in full, by record id or event id; `null` when there is none. */
@@ -707,7 +714,9 @@ function createApi(raw, backend, opts = {}) {
     if (typeof location !== 'string' || location === '')
       throw invalid(`openInbox takes a file path or a postgres:// URL, got ${describe(location)}`);
     if (typeof raw.RawInbox !== 'function')
-      throw invalid(`openInbox needs the native addon (the ${backend} backend has no files or sockets); run on Node with the native addon`);
+      throw invalid(
+        `openInbox needs the native addon (the ${backend} backend has no files or sockets); run on Node with the native addon`,
+      );
     const r = new raw.RawInbox();
     await settle(r.open(location, '.'));
     return new Inbox(INBOX, r);
