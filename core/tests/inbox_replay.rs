@@ -111,6 +111,9 @@ fn record_and_job_json_show_text_or_hex_bodies_and_header_pairs() {
     let j = job_json(&job);
     assert_eq!(j["body_hex"], "ff0041");
     assert_eq!((j["id"].as_i64(), j["attempt"].as_u64()), (Some(binary), Some(2)));
-    assert_eq!((j["event_id"].as_str(), j["event_type"].as_str(), j["provider"].as_str()), (Some("evt_b"), Some("issues.opened"), Some("github")));
+    assert_eq!(
+        (j["event_id"].as_str(), j["event_type"].as_str(), j["provider"].as_str()),
+        (Some("evt_b"), Some("issues.opened"), Some("github"))
+    );
     assert_eq!(j["headers"][1], serde_json::json!(["Authorization", "[redacted]"]));
 }

@@ -19,8 +19,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod diag;
-mod inbox;
 mod fast;
+mod inbox;
 mod packed;
 mod pipeline;
 mod raw;

@@ -72,9 +72,7 @@ impl Inbox {
 
     /// One delivery by record id or event id, as JSON (core `inbox::record_json`), or `None`.
     fn show(&self, py: Python<'_>, id: String) -> PyResult<Option<String>> {
-        guard(py, || {
-            core(py, maybe_detach(py, true, || Ok(self.inner.show(&id)?.map(|r| record_json(&r).to_string()))))
-        })
+        guard(py, || core(py, maybe_detach(py, true, || Ok(self.inner.show(&id)?.map(|r| record_json(&r).to_string())))))
     }
 
     /// Core `inbox::begin_replay` of `id` with a lease of `lease_ms`: JSON `{"handle", "job"}`

@@ -387,8 +387,7 @@ impl Webhooks {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         let worker = format!("replay-{}", d.worker);
         let (inbox, key, w) = (d.inbox.clone(), id_or_event_id.to_owned(), worker.clone());
-        let job = blocking(move || crate::inbox::begin_replay(&*inbox, &key, &w, now_ms(), lease_ms))
-        .await?;
+        let job = blocking(move || crate::inbox::begin_replay(&*inbox, &key, &w, now_ms(), lease_ms)).await?;
         self.run_job(job, worker, lease, false).await
     }
 }
