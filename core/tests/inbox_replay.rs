@@ -117,3 +117,33 @@ fn record_and_job_json_show_text_or_hex_bodies_and_header_pairs() {
     );
     assert_eq!(j["headers"][1], serde_json::json!(["Authorization", "[redacted]"]));
 }
+
+#[test]
+fn a_location_opened_for_reading_is_never_created() {
+    let dir = TempDir::new("location");
+    let base = dir.0.as_path();
+    let missing = hookverify::InboxLocation::parse("inbox.db", base).unwrap();
+    assert_eq!(missing, hookverify::InboxLocation::Sqlite(base.join("inbox.db")));
+    let Err(e) = missing.open_existing() else { panic!("a missing file opened") };
+    assert_eq!(e.code().as_str(), "inbox_unavailable");
+    assert!(!base.join("inbox.db").exists(), "reading created the file");
+    // `open` (what serve does) creates it; then reading opens it.
+    missing.open().unwrap();
+    assert!(missing.open_existing().is_ok());
+    assert_eq!(
+        hookverify::InboxLocation::parse("postgres://u@127.0.0.1/db", base).unwrap(),
+        hookverify::InboxLocation::Postgres("postgres://u@127.0.0.1/db".into())
+    );
+    assert_eq!(hookverify::InboxLocation::parse("  ", base).unwrap_err().code().as_str(), "invalid_argument");
+}
+
+#[test]
+fn list_filters_parse_from_json() {
+    let f = hookverify::inbox::filter_from_json(r#"{"status":"failed","provider":"github","limit":5}"#).unwrap();
+    assert_eq!((f.state, f.provider.as_deref(), f.limit), (Some(State::Failed), Some("github"), Some(5)));
+    let f = hookverify::inbox::filter_from_json("{}").unwrap();
+    assert_eq!((f.state, f.provider, f.limit), (None, None, None));
+    for bad in [r#"{"status":"bogus"}"#, r#"{"colour":"red"}"#, r#"{"limit":-1}"#, "[]"] {
+        assert_eq!(hookverify::inbox::filter_from_json(bad).unwrap_err().code().as_str(), "invalid_argument", "{bad}");
+    }
+}
