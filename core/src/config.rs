@@ -136,6 +136,52 @@ pub enum InboxLocation {
     Postgres(String),
 }
 
+impl InboxLocation {
+    /// Where `inbox` (the [`ReceiverConfig::inbox`] value: a file path or a `postgres://` URL)
+    /// points; a relative file path is taken relative to `base_dir`. An empty value is
+    /// `invalid_argument`.
+    pub fn parse(inbox: &str, base_dir: &std::path::Path) -> Result<InboxLocation> {
+        if inbox.trim().is_empty() {
+            return Err(invalid("`inbox` must be a file path or a postgres:// URL"));
+        }
+        if inbox.starts_with("postgres://") || inbox.starts_with("postgresql://") {
+            return Ok(InboxLocation::Postgres(inbox.to_owned()));
+        }
+        Ok(InboxLocation::Sqlite(base_dir.join(inbox)))
+    }
+
+    /// The inbox here, opened (an SQLite file is created when missing; a PostgreSQL database gets
+    /// its schema). A backend whose feature (`inbox-sqlite`, `inbox-postgres`) is not in this
+    /// build is `invalid_argument`.
+    #[cfg(feature = "inbox")]
+    pub fn open(&self) -> Result<std::sync::Arc<dyn crate::inbox::Inbox>> {
+        match self {
+            #[cfg(feature = "inbox-sqlite")]
+            InboxLocation::Sqlite(path) => Ok(std::sync::Arc::new(crate::inbox::SqliteInbox::open(path)?)),
+            #[cfg(not(feature = "inbox-sqlite"))]
+            InboxLocation::Sqlite(_) => Err(invalid("an SQLite inbox needs hookverify's `inbox-sqlite` feature")),
+            #[cfg(feature = "inbox-postgres")]
+            InboxLocation::Postgres(url) => {
+                Ok(std::sync::Arc::new(crate::inbox::PostgresInbox::connect(url, crate::inbox::InboxOptions::default())?))
+            }
+            #[cfg(not(feature = "inbox-postgres"))]
+            InboxLocation::Postgres(_) => Err(invalid(POSTGRES_NOT_BUILT)),
+        }
+    }
+
+    /// [`open`](InboxLocation::open) for reading a log (`hookverify inbox`, the Node and Python
+    /// `Inbox`): never creates one — a missing SQLite file is `inbox_unavailable`, not an empty log.
+    #[cfg(feature = "inbox")]
+    pub fn open_existing(&self) -> Result<std::sync::Arc<dyn crate::inbox::Inbox>> {
+        if let InboxLocation::Sqlite(file) = self {
+            if !file.exists() {
+                return Err(Error::InboxUnavailable { reason: format!("no inbox at {} (serve creates it)", file.display()) });
+            }
+        }
+        self.open()
+    }
+}
+
 /// One sender on the endpoint: `{name, match, verifier: {scheme, secret, …}}`, or the same with
 /// the verifier options inline, `{name, match, scheme, secret, …}` (what JS users write).
 #[derive(Debug, Clone)]
@@ -353,14 +399,7 @@ impl ReceiverConfig {
     /// Where the [`inbox`](ReceiverConfig::inbox) is: `None` without one; a relative file path is
     /// taken relative to `base_dir`. An empty value is `invalid_argument`.
     pub fn inbox_location(&self, base_dir: &std::path::Path) -> Result<Option<InboxLocation>> {
-        let Some(inbox) = self.inbox.as_deref() else { return Ok(None) };
-        if inbox.trim().is_empty() {
-            return Err(invalid("`inbox` must be a file path or a postgres:// URL"));
-        }
-        if inbox.starts_with("postgres://") || inbox.starts_with("postgresql://") {
-            return Ok(Some(InboxLocation::Postgres(inbox.to_owned())));
-        }
-        Ok(Some(InboxLocation::Sqlite(base_dir.join(inbox))))
+        self.inbox.as_deref().map(|inbox| InboxLocation::parse(inbox, base_dir)).transpose()
     }
 
     /// The inbox at [`inbox_location`](ReceiverConfig::inbox_location) (relative paths against
@@ -369,19 +408,7 @@ impl ReceiverConfig {
     /// not in this build is `invalid_argument`.
     #[cfg(feature = "inbox")]
     pub fn open_inbox(&self, base_dir: &std::path::Path) -> Result<Option<std::sync::Arc<dyn crate::inbox::Inbox>>> {
-        match self.inbox_location(base_dir)? {
-            None => Ok(None),
-            #[cfg(feature = "inbox-sqlite")]
-            Some(InboxLocation::Sqlite(path)) => Ok(Some(std::sync::Arc::new(crate::inbox::SqliteInbox::open(path)?))),
-            #[cfg(not(feature = "inbox-sqlite"))]
-            Some(InboxLocation::Sqlite(_)) => Err(invalid("an SQLite inbox needs hookverify's `inbox-sqlite` feature")),
-            #[cfg(feature = "inbox-postgres")]
-            Some(InboxLocation::Postgres(url)) => {
-                Ok(Some(std::sync::Arc::new(crate::inbox::PostgresInbox::connect(&url, crate::inbox::InboxOptions::default())?)))
-            }
-            #[cfg(not(feature = "inbox-postgres"))]
-            Some(InboxLocation::Postgres(_)) => Err(invalid(POSTGRES_NOT_BUILT)),
-        }
+        self.inbox_location(base_dir)?.map(|location| location.open()).transpose()
     }
 
     /// How events are handled from the inbox: the [`retry`](ReceiverConfig::retry) policy (its

@@ -54,6 +54,8 @@ export const {
   RedisStore,
   Router,
   Receiver,
+  openInbox,
+  Inbox,
   HookverifyError,
   ERROR_CODES,
   HINT_CODES,

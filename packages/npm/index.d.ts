@@ -306,6 +306,116 @@ export declare class RedisStore {
   constructor(url: string, options?: { prefix?: string; timeoutMs?: number });
 }
 
+/** Where a recorded delivery stands. */
+export type InboxState = 'rejected' | 'duplicate' | 'pending' | 'done' | 'failed';
+
+/** One recorded delivery, as `Inbox.list` gives it (no headers or body). */
+export interface InboxSummary {
+  /** The record id (unique in this inbox). */
+  id: number;
+  /** When it arrived, unix milliseconds. */
+  receivedAtMs: number;
+  provider: string | null;
+  path: string;
+  /** `accepted`, `duplicate`, `unhandled`, or the refusing error code. */
+  verdict: string;
+  /** The HTTP status answered. */
+  status: number;
+  eventId: string | null;
+  eventType: string | null;
+  state: InboxState;
+  /** How many handler attempts were recorded. */
+  attempts: number;
+}
+
+/** One handler attempt of a recorded delivery. */
+export interface InboxAttempt {
+  number: number;
+  startedAtMs: number;
+  /** `null` while running, or when the process died in it. */
+  endedAtMs: number | null;
+  ok: boolean | null;
+  /** The failure's text, when it failed. */
+  error: string | null;
+}
+
+/**
+ * One recorded delivery in full, as `Inbox.show` gives it: the same record as
+ * `hookverify inbox show --json` (keys camelCase). The body is `body` (text) when it is UTF-8,
+ * else `bodyHex`; header values that carry credentials are `[redacted]`.
+ */
+export interface InboxRecord extends Omit<InboxSummary, 'attempts'> {
+  query: string | null;
+  headers: [string, string][];
+  body?: string;
+  bodyHex?: string;
+  /** The body's size as received. */
+  bodySize: number;
+  /** Whether the body kept is shorter than the one received (a rejected delivery's). */
+  bodyTruncated: boolean;
+  attempts: InboxAttempt[];
+}
+
+/** What a replay's handler is given: the recorded event, as this attempt runs it. */
+export interface InboxJob {
+  /** The record id. */
+  id: number;
+  /** This attempt's number (1, 2, …): a new one for each replay. */
+  attempt: number;
+  provider: string | null;
+  path: string;
+  query: string | null;
+  headers: [string, string][];
+  eventId: string | null;
+  eventType: string | null;
+  /** The raw body as text when it is UTF-8, else `bodyHex`. */
+  body?: string;
+  bodyHex?: string;
+}
+
+/** How a replay ended. */
+export interface InboxReplayResult {
+  id: number;
+  attempt: number;
+  /** The handler resolved: the record is `done`. Else it is `failed` with `error`. */
+  ok: boolean;
+  error: string | null;
+  /** `false`: the lease ran out while the handler ran and another worker took the event; nothing was recorded. */
+  recorded: boolean;
+}
+
+/**
+ * The durable inbox `hookverify serve` writes (an SQLite file or PostgreSQL): the message log
+ * with every delivery, and replay. Native addon only. Every call runs on the addon's own threads.
+ */
+export declare class Inbox {
+  private constructor();
+  /** Recorded deliveries, newest first (default limit 100). */
+  list(filter?: { status?: InboxState; provider?: string; limit?: number }): Promise<InboxSummary[]>;
+  /** One delivery by record id or event id; `null` when there is none. */
+  show(id: number | string): Promise<InboxRecord | null>;
+  /**
+   * Runs `handler` on recorded event `id` (record id or event id) again now, as a new attempt,
+   * bypassing dedup; records it `done` when the handler resolves, `failed` with the error's
+   * message when it throws (never retried). Rejects with `invalid_argument` when there is no
+   * such record, or it is not an accepted event that can run now (refused, or leased by a
+   * running worker). `leaseMs` (default 60000): how long the event is held; make it longer than
+   * the handler runs.
+   */
+  replay(
+    id: number | string,
+    handler: (job: InboxJob) => unknown,
+    options?: { leaseMs?: number },
+  ): Promise<InboxReplayResult>;
+}
+
+/**
+ * Opens the inbox at `location`: an SQLite file path (relative to the working directory) or a
+ * `postgres://` URL. A missing file rejects with `inbox_unavailable` (reading never creates one).
+ * Native addon only: on wasm it rejects with `invalid_argument`.
+ */
+export declare function openInbox(location: string): Promise<Inbox>;
+
 /** What a JS store's `claim` returns: this caller now holds the key (with a fencing token), it was done, or another holds it. */
 export type ClaimResult = { acquired: number | string } | { done: true } | { inProgress: number };
 
@@ -550,6 +660,8 @@ declare const hookverify: {
   RedisStore: typeof RedisStore;
   Router: typeof Router;
   Receiver: typeof Receiver;
+  openInbox: typeof openInbox;
+  Inbox: typeof Inbox;
   HookverifyError: typeof HookverifyError;
   ERROR_CODES: typeof ERROR_CODES;
   HINT_CODES: typeof HINT_CODES;

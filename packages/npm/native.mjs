@@ -10,6 +10,8 @@ export const {
   RedisStore,
   Router,
   Receiver,
+  openInbox,
+  Inbox,
   HookverifyError,
   ERROR_CODES,
   HINT_CODES,

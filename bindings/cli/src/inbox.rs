@@ -8,9 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use hookverify::inbox::{Filter, Inbox, Record, State, Summary};
+use hookverify::inbox::{record_json, Filter, Inbox, State, Summary};
 use hookverify::TomlConfig;
-use serde_json::json;
 
 use crate::serve::log;
 
@@ -97,16 +96,11 @@ fn open(path: &Path) -> Result<Arc<dyn Inbox>, Failure> {
     let file = TomlConfig::new(&text);
     let config = file.receiver(crate::serve::OWN_KEYS).map_err(|e| (2, format!("{name}:{e}")))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if config.inbox.is_none() {
+    let Some(location) = config.inbox_location(dir).map_err(|e| (1, e.to_string()))? else {
         return Err((2, format!("{name}: no inbox: set inbox = \"inbox.db\"")));
-    }
+    };
     // Reading a log never creates one: a missing file is an error, not an empty log.
-    if let Ok(Some(hookverify::InboxLocation::Sqlite(file))) = config.inbox_location(dir) {
-        if !file.exists() {
-            return Err((1, format!("no inbox at {} (serve creates it)", file.display())));
-        }
-    }
-    config.open_inbox(dir).map_err(|e| (1, e.to_string()))?.ok_or_else(|| (2, format!("{name}: no inbox")))
+    location.open_existing().map_err(|e| (1, e.to_string()))
 }
 
 fn list(args: ListArgs) -> Result<ExitCode, Failure> {
@@ -184,21 +178,6 @@ fn show(args: ShowArgs) -> Result<ExitCode, Failure> {
         println!("  #{} started {} ended {end} {outcome}", a.number, utc(a.started_at_ms));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The record as JSON (`inbox show --json` and the operator page): the body as text when it is
-/// UTF-8, else as `body_hex`; headers as `[name, value]` pairs.
-pub(crate) fn record_json(r: &Record) -> serde_json::Value {
-    let mut v = serde_json::to_value(r).unwrap_or_default();
-    if let Some(map) = v.as_object_mut() {
-        map.remove("body");
-        match std::str::from_utf8(&r.body) {
-            Ok(text) => map.insert("body".into(), json!(text)),
-            Err(_) => map.insert("body_hex".into(), json!(hex(&r.body))),
-        };
-        map.insert("headers".into(), json!(r.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()));
-    }
-    v
 }
 
 fn replay(args: ReplayArgs) -> Result<ExitCode, Failure> {

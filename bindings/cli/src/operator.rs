@@ -186,7 +186,7 @@ async fn show(State(op): State<Operator>, headers: HeaderMap, Path(id): Path<Str
         return no_inbox();
     };
     match blocking(move || inbox.show(&id)).await {
-        Ok(Some(record)) => json(&crate::inbox::record_json(&record)),
+        Ok(Some(record)) => json(&hookverify::inbox::record_json(&record)),
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", "no delivery has that record id or event id"),
         Err(r) => r,
     }

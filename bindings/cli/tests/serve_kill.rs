@@ -9,14 +9,12 @@ mod common;
 #[path = "common/inbox.rs"]
 mod inbox_common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookverify::inbox::{Filter, Inbox, State};
-use inbox_common::{config, github, kill9, serve, setup};
+use inbox_common::{config, kill9, serve, setup, try_post};
 
 /// The function: each run's start time (unix ms) appended to out/<id>.runs, then 20-120 ms of work.
 const TIMED: &str = r#"#!/bin/sh
@@ -25,22 +23,6 @@ cat > /dev/null
 date +%s%3N >> "out/$HOOKVERIFY_EVENT_ID.runs"
 sleep 0.0$(( $(date +%N | cut -c1-2) % 10 + 2 ))
 "#;
-
-/// One POST that survives the daemon dying: the status, or `None` (connection refused, reset, cut).
-fn try_post(port: u16, id: &str, body: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let mut head = format!("POST /hooks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in github(id, body) {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body.as_bytes()).ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    raw.split(' ').nth(1)?.parse().ok()
-}
 
 #[test]
 fn sigkill_at_any_stage_loses_no_acknowledged_event_and_runs_none_after_done() {
@@ -60,8 +42,8 @@ fn sigkill_at_any_stage_loses_no_acknowledged_event_and_runs_none_after_done() {
                     let body = format!(r#"{{"n":{i}}}"#);
                     let deadline = Instant::now() + Duration::from_secs(120);
                     loop {
-                        match try_post(port.load(Ordering::SeqCst), &id, &body) {
-                            Some(200 | 202) => break,
+                        match try_post(port.load(Ordering::SeqCst), &id, &body, Duration::from_secs(10)) {
+                            Some((200 | 202, _, _)) => break,
                             _ => {
                                 assert!(Instant::now() < deadline, "{id} never acknowledged");
                                 std::thread::sleep(Duration::from_millis(30));

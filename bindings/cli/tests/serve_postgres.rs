@@ -14,14 +14,12 @@ mod inbox_common;
 mod pg;
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use hookverify::inbox::{Filter, Inbox, InboxOptions, PostgresInbox, State, Summary};
-use inbox_common::{deliver, github, kill9, runs, serve, setup};
+use inbox_common::{deliver, github, kill9, runs, serve, setup, try_post};
 
 /// The inbox tests' config with the inbox at `url` and `extra` top-level keys.
 fn pg_config(url: &str, extra: &str) -> String {
@@ -55,24 +53,6 @@ fn wait_all_done(inbox: &PostgresInbox, n: usize, secs: u64) -> Vec<Summary> {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// One POST that survives the receiver or its database being away: (status, headers lowercased,
-/// body), or `None` when the connection failed.
-fn try_post(port: u16, id: &str, body: &str) -> Option<(u16, String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let mut head = format!("POST /hooks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in github(id, body) {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body.as_bytes()).ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    Some((head.split(' ').nth(1)?.parse().ok()?, head.to_ascii_lowercase(), body.to_owned()))
 }
 
 #[test]
@@ -133,7 +113,7 @@ fn postgres_stopped_mid_run_answers_503_and_loses_no_acknowledged_event() {
                     let body = format!(r#"{{"n":{i}}}"#);
                     let deadline = Instant::now() + Duration::from_secs(120);
                     loop {
-                        match try_post(port, &id, &body) {
+                        match try_post(port, &id, &body, Duration::from_secs(20)) {
                             Some((200 | 202, _, _)) => break,
                             Some(refusal) => refusals.lock().unwrap().push(refusal),
                             None => {}

@@ -20,6 +20,7 @@ use napi_derive::napi;
 
 mod diag;
 mod fast;
+mod inbox;
 mod packed;
 mod pipeline;
 mod raw;

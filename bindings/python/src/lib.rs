@@ -6,6 +6,7 @@
 
 mod convert;
 mod diagnose;
+mod inbox;
 mod pipeline;
 mod verifier;
 
@@ -105,6 +106,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::Delivery>()?;
     m.add_class::<pipeline::Store>()?;
     m.add_class::<pipeline::PendingClaim>()?;
+    m.add_class::<inbox::Inbox>()?;
     m.add_function(wrap_pyfunction!(pipeline::type_matches, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::select_routes, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::overloaded_decision, m)?)?;

@@ -149,13 +149,9 @@ impl Pipeline {
         method: &str,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let path = &convert::string(py, "path", path)?;
-            let now = convert::now(py, now)?;
-            let mut picked = convert::Picked::new(&self.names);
-            picked.read(py, headers)?;
             let obj = body;
-            let body = convert::body(py, obj)?;
-            let req = Request { method, path, headers: &picked, body: &body, now };
+            let (path, now, picked, body) = self.request_parts(py, path, headers, obj, now)?;
+            let req = Request { method, path: &path, headers: &picked, body: &body, now };
             let step = convert::maybe_detach(py, self.may_block || body.len() > DETACH_ABOVE_BYTES, || self.inner.begin(req));
             match step {
                 Step::Respond(d) => answer(py, d),
@@ -182,13 +178,9 @@ impl Pipeline {
         method: &str,
     ) -> PyResult<Py<PyAny>> {
         guard(py, || {
-            let path = &convert::string(py, "path", path)?;
-            let now = convert::now(py, now)?;
-            let mut picked = convert::Picked::new(&self.names);
-            picked.read(py, headers)?;
             let obj = body;
-            let body = convert::body(py, obj)?;
-            let req = Request { method, path, headers: &picked, body: &body, now };
+            let (path, now, picked, body) = self.request_parts(py, path, headers, obj, now)?;
+            let req = Request { method, path: &path, headers: &picked, body: &body, now };
             let external = convert::maybe_detach(py, body.len() > DETACH_ABOVE_BYTES, || self.inner.begin_external(req));
             match external {
                 External::Respond(d) => answer(py, d),
@@ -281,6 +273,24 @@ impl Pipeline {
 }
 
 impl Pipeline {
+    /// What `begin` and `begin_external` read from their arguments, the same way: the path, the
+    /// time (`now`, default the clock), the scheme's header values, and the body (borrowed when
+    /// immutable).
+    fn request_parts<'b>(
+        &self,
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        body: &'b Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(String, i64, convert::Picked<'_>, std::borrow::Cow<'b, [u8]>)> {
+        let path = convert::string(py, "path", path)?;
+        let now = convert::now(py, now)?;
+        let mut picked = convert::Picked::new(&self.names);
+        picked.read(py, headers)?;
+        Ok((path, now, picked, convert::body(py, body)?))
+    }
+
     /// The Python `Delivery` of a claimed core delivery whose event is `event`.
     fn delivery(&self, py: Python<'_>, d: CoreDelivery, event: Py<Event>) -> PyResult<Py<PyAny>> {
         let handlers = d.handlers.iter().map(|i| self.handlers[*self.inner.handler(*i)].clone_ref(py)).collect();

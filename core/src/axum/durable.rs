@@ -446,7 +446,7 @@ impl Webhooks {
         let outcome = match (&error, retry) {
             (None, _) => Outcome::Done,
             (Some(e), true) => d.options.retry.after_failure(attempt, now, e, random()),
-            (Some(e), false) => Outcome::DeadLetter { error: e },
+            (Some(e), false) => crate::inbox::replay_outcome(Some(e)),
         };
         let run = match outcome {
             Outcome::Done => RunOutcome::Done,
@@ -498,22 +498,7 @@ impl Webhooks {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         let worker = format!("replay-{}", d.worker);
         let (inbox, key, w) = (d.inbox.clone(), id_or_event_id.to_owned(), worker.clone());
-        let job = blocking(move || {
-            let Some(record) = inbox.show(&key)? else {
-                return Err(Error::InvalidArgument { reason: format!("inbox: no record {key:?}") });
-            };
-            let id = record.summary.id;
-            let now = now_ms();
-            // Due only after the lease: a worker sharing the inbox leaves it to this replay.
-            inbox.requeue(id, now.saturating_add(lease_ms))?;
-            inbox.lease_one(id, &w, now, lease_ms)?.ok_or_else(|| Error::InvalidArgument {
-                reason: format!(
-                    "inbox: record {id} is not an accepted event that can run now ({} and leased, or refused)",
-                    record.summary.state.as_str()
-                ),
-            })
-        })
-        .await?;
+        let job = blocking(move || crate::inbox::begin_replay(&*inbox, &key, &w, now_ms(), lease_ms)).await?;
         self.run_job(job, worker, lease, false).await
     }
 }

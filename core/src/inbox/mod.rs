@@ -604,3 +604,104 @@ pub(crate) fn purge_limits(now_ms: i64, options: &InboxOptions) -> (i64, i64) {
     let cutoff = now_ms.saturating_sub(options.retention.as_millis().min(i64::MAX as u128) as i64);
     (cutoff, options.max_bytes.min(i64::MAX as u64) as i64)
 }
+
+/// A record as JSON, the one shape every front end prints (`hookverify inbox show --json`, the
+/// operator page, the Node and Python `Inbox.show`): [`Record`]'s fields (snake_case) with the
+/// body as text (`body`) when it is UTF-8, else as lowercase hex (`body_hex`), and the headers as
+/// `[name, value]` pairs.
+pub fn record_json(record: &Record) -> serde_json::Value {
+    let mut v = serde_json::to_value(record).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("body");
+        body_fields(map, &record.body);
+        map.insert("headers".into(), header_pairs(&record.headers));
+    }
+    v
+}
+
+/// A leased job as JSON: what a replay's handler is given in Node and Python — `id` (the record
+/// id), `attempt`, `provider`, `path`, `query`, `headers` (`[name, value]` pairs, credentials
+/// redacted), `event_id`, `event_type`, and the body as in [`record_json`] (`body` or `body_hex`).
+pub fn job_json(job: &Job) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    map.insert("id".into(), job.id.into());
+    map.insert("attempt".into(), job.attempt.into());
+    map.insert("provider".into(), job.provider.clone().into());
+    map.insert("path".into(), job.path.clone().into());
+    map.insert("query".into(), job.query.clone().into());
+    map.insert("headers".into(), header_pairs(&job.headers));
+    map.insert("event_id".into(), job.event_id.clone().into());
+    map.insert("event_type".into(), job.event_type.clone().into());
+    body_fields(&mut map, &job.body);
+    serde_json::Value::Object(map)
+}
+
+fn body_fields(map: &mut serde_json::Map<String, serde_json::Value>, body: &[u8]) {
+    match std::str::from_utf8(body) {
+        Ok(text) => map.insert("body".into(), text.into()),
+        Err(_) => map.insert("body_hex".into(), hex::encode(body).into()),
+    };
+}
+
+fn header_pairs(headers: &[(String, String)]) -> serde_json::Value {
+    headers.iter().map(|(k, v)| serde_json::json!([k, v])).collect()
+}
+
+/// The first step of a replay (`hookverify inbox replay`, `Webhooks::replay`, the Node and Python
+/// `Inbox.replay`): record `id_or_event_id` (a record id or an event id, as [`Inbox::show`] finds
+/// it) made pending again, bypassing dedup, and leased at once by `worker` for `lease_ms` (its
+/// next attempt recorded as started at `now_ms`). It is due only after that lease, so a receiver
+/// sharing the inbox leaves it to this replay. Run its handlers, then [`finish_replay`].
+///
+/// `invalid_argument` when there is no such record, or it is not an accepted event that can run
+/// now (refused, a duplicate, or leased by a running worker).
+pub fn begin_replay(inbox: &dyn Inbox, id_or_event_id: &str, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Job> {
+    let Some(record) = inbox.show(id_or_event_id)? else {
+        return Err(Error::InvalidArgument { reason: format!("inbox: no record {id_or_event_id:?}") });
+    };
+    let id = record.summary.id;
+    inbox.requeue(id, now_ms.saturating_add(lease_ms))?;
+    inbox.lease_one(id, worker, now_ms, lease_ms)?.ok_or_else(|| Error::InvalidArgument {
+        reason: format!(
+            "inbox: record {id} is not an accepted event that can run now ({} and leased, or refused)",
+            record.summary.state.as_str()
+        ),
+    })
+}
+
+/// How a replayed attempt ends: `Done` when the handlers succeeded (`error` is `None`), else
+/// `Failed` with the error's text — a replay is never retried.
+pub fn replay_outcome(error: Option<&str>) -> Outcome<'_> {
+    match error {
+        None => Outcome::Done,
+        Some(error) => Outcome::DeadLetter { error },
+    }
+}
+
+/// The last step of a replay begun with [`begin_replay`]: records how `job`'s attempt ended at
+/// `now_ms` ([`replay_outcome`]), fenced on `worker`'s lease; `false` (nothing written) when the
+/// lease was lost meanwhile.
+pub fn finish_replay(inbox: &dyn Inbox, job: &Job, worker: &str, now_ms: i64, error: Option<&str>) -> Result<bool> {
+    inbox.finish_attempt(job.id, worker, job.attempt, now_ms, replay_outcome(error))
+}
+
+/// The filter of an API's `list` call, from JSON: `{"status": "failed", "provider": "github",
+/// "limit": 10}`, every key optional (`status`: a [`State`] name). An unknown key or status is
+/// `invalid_argument`.
+pub fn filter_from_json(json: &str) -> Result<Filter> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Keys {
+        status: Option<String>,
+        provider: Option<String>,
+        limit: Option<u32>,
+    }
+    let keys: Keys = crate::options::from_json("inbox list", json)?;
+    let state = match keys.status.as_deref() {
+        None => None,
+        Some(name) => Some(State::from_name(name).ok_or_else(|| Error::InvalidArgument {
+            reason: "inbox list options: `status` must be one of rejected, duplicate, pending, done, failed".into(),
+        })?),
+    };
+    Ok(Filter { state, provider: keys.provider, limit: keys.limit })
+}

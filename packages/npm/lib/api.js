@@ -628,6 +628,100 @@ function createApi(raw, backend, opts = {}) {
     throw invalid(`${what} must be a Uint8Array or string, got ${describe(v)}`);
   }
 
+  /** The value of an inbox call's envelope (bindings/node/src/inbox.rs), or its error thrown. */
+  async function settle(promise) {
+    const env = JSON.parse(await promise);
+    if (env.error) {
+      const e = new Error(env.error.message);
+      e.code = env.error.code;
+      e.detailsJson = env.error.detailsJson;
+      throw wrap(e);
+    }
+    return env.value;
+  }
+
+  function recordId(id) {
+    if (typeof id === 'number' && Number.isSafeInteger(id)) return String(id);
+    if (typeof id !== 'string' || id === '')
+      throw invalid(`an inbox id must be a record id (number) or an event id (non-empty string), got ${describe(id)}`);
+    return id;
+  }
+
+  const INBOX = Symbol('hookverify.inbox');
+
+  /** The durable inbox `hookverify serve` writes (native addon only): list, show, replay. */
+  class Inbox {
+    #raw;
+    constructor(token, rawInbox) {
+      if (token !== INBOX) throw invalid('use `await openInbox(location)` to open an inbox');
+      this.#raw = rawInbox;
+    }
+
+    /** Recorded deliveries, newest first: `{status, provider, limit}`, each optional. */
+    async list(filter) {
+      if (filter !== undefined && filter !== null && (typeof filter !== 'object' || Array.isArray(filter)))
+        throw invalid(`list's filter must be an object like {status, provider, limit}, got ${describe(filter)}`);
+      const f = filter || {};
+      for (const k of Object.keys(f)) {
+        if (k !== 'status' && k !== 'provider' && k !== 'limit')
+          throw invalid(`unknown list option ${JSON.stringify(k)} (expected status, provider, limit)`);
+      }
+      return settle(
+        this.#raw.list(
+          toJson(
+            { status: f.status ?? undefined, provider: f.provider ?? undefined, limit: f.limit ?? undefined },
+            'list',
+          ),
+        ),
+      );
+    }
+
+    /** One delivery in full, by record id or event id; `null` when there is none. */
+    async show(id) {
+      return settle(this.#raw.show(recordId(id)));
+    }
+
+    /**
+     * Runs `handler(job)` on recorded event `id` again now, as a new attempt, bypassing dedup,
+     * and records it done (the handler resolved) or failed (it threw: the error's message is
+     * recorded). Never retried. Resolves `{id, attempt, ok, error, recorded}`.
+     */
+    async replay(id, handler, options) {
+      const key = recordId(id);
+      if (typeof handler !== 'function') throw invalid(`replay's handler must be a function, got ${describe(handler)}`);
+      if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options)))
+        throw invalid(`replay's options must be an object like {leaseMs}, got ${describe(options)}`);
+      const leaseMs = options && options.leaseMs !== undefined ? options.leaseMs : 60000;
+      if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs < 1)
+        throw invalid(`leaseMs must be a positive number of milliseconds, got ${describe(leaseMs)}`);
+      const { handle, job } = await settle(this.#raw.beginReplay(key, leaseMs));
+      let error = null;
+      try {
+        await handler(job);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      const recorded = await settle(this.#raw.finishReplay(handle, error));
+      return { id: job.id, attempt: job.attempt, ok: error === null, error, recorded };
+    }
+  }
+
+  /**
+   * Opens the inbox at `location`: an SQLite file (relative to the working directory) or a
+   * `postgres://` URL; a missing file is `inbox_unavailable` (reading a log never creates one).
+   */
+  async function openInbox(location) {
+    if (typeof location !== 'string' || location === '')
+      throw invalid(`openInbox takes a file path or a postgres:// URL, got ${describe(location)}`);
+    if (typeof raw.RawInbox !== 'function')
+      throw invalid(
+        `openInbox needs the native addon (the ${backend} backend has no files or sockets); run on Node with the native addon`,
+      );
+    const r = new raw.RawInbox();
+    await settle(r.open(location, '.'));
+    return new Inbox(INBOX, r);
+  }
+
   const pipeline = createPipeline(backend, {
     invalid,
     describe,
@@ -670,6 +764,8 @@ function createApi(raw, backend, opts = {}) {
     RedisStore: pipeline.RedisStore,
     Router: pipeline.Router,
     Receiver: pipeline.Receiver,
+    openInbox,
+    Inbox,
     HookverifyError,
     ERROR_CODES,
     HINT_CODES,

@@ -21,6 +21,7 @@ delivery does not verify, ``diagnose`` says why (checks and MAC-confirmed hints)
 
 from ._diagnose import Check, EventSummary, Hint, Report, diagnose
 from ._errors import HookverifyError
+from ._inbox import DEFAULT_REPLAY_LEASE, Inbox, ReplayResult, open_inbox
 from ._native import (
     DEFAULT_MAX_BODY_BYTES,
     ERROR_CODES,
@@ -53,6 +54,7 @@ from ._receiver import (
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_QUEUE",
+    "DEFAULT_REPLAY_LEASE",
     "ERROR_CODES",
     "HINT_CODES",
     "SCHEMES",
@@ -68,17 +70,20 @@ __all__ = [
     "EventSummary",
     "Hint",
     "HookverifyError",
+    "Inbox",
     "MemoryStore",
     "Metrics",
     "Provider",
     "Receiver",
     "RedisStore",
     "Report",
+    "ReplayResult",
     "Router",
     "Store",
     "Verified",
     "Verifier",
     "__version__",
     "diagnose",
+    "open_inbox",
     "sign",
 ]

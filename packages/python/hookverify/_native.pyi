@@ -17,6 +17,7 @@ __all__ = [
     "ERROR_CODES",
     "Event",
     "HINT_CODES",
+    "Inbox",
     "PendingClaim",
     "Pipeline",
     "Store",
@@ -246,3 +247,14 @@ def type_matches(pattern: str, event_type: str) -> bool: ...
 def select_routes(patterns: List[str], event_type: str, unhandled: bool = False) -> List[int]:
     """Indexes of the patterns an event type goes to: the specific matches, else the ``*`` ones,
     else (``unhandled``) ``len(patterns)``."""
+
+@final
+class Inbox:
+    """The durable inbox ``hookverify serve`` writes (``hookverify.open_inbox`` wraps it); results are JSON text."""
+
+    @staticmethod
+    def open(location: str) -> Inbox: ...
+    def list(self, filter_json: str) -> str: ...
+    def show(self, id: str) -> Optional[str]: ...
+    def begin_replay(self, id: str, lease_ms: int) -> str: ...
+    def finish_replay(self, handle: int, error: Optional[str] = None) -> bool: ...

@@ -4,6 +4,8 @@
 //! `hmac` crate, and the inbox file read back through the core's `SqliteInbox`.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -122,4 +124,23 @@ pub fn runs(dir: &Path, id: &str) -> usize {
 /// SIGKILLs the process `pid` (one this test started, or a function its daemon started).
 pub fn kill9(pid: u32) {
     let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+/// One POST of GitHub event `id` with `body` to `/hooks` that survives the receiver or its
+/// database being away (waiting at most `timeout` for the answer): (status, head lowercased,
+/// body), or `None` when the connection failed (refused, reset, cut).
+pub fn try_post(port: u16, id: &str, body: &str, timeout: Duration) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    let mut head = format!("POST /hooks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in github(id, body) {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body.as_bytes()).ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    Some((head.split(' ').nth(1)?.parse().ok()?, head.to_ascii_lowercase(), body.to_owned()))
 }
