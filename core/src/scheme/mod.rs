@@ -1095,7 +1095,9 @@ mod tests {
         // Public-key signatures (issue 19, item 3).
         let public_key = ["discord", "sendgrid"];
         let request = ["twilio", "square", "hubspot", "trello"];
-        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..], &public_key[..]].concat());
+        // The catalog's second slice (issue 19, item 6).
+        let catalog = ["pagerduty", "vercel", "bitbucket", "jira", "twitch", "mollie", "cal", "postmark"];
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..], &public_key[..], &catalog[..]].concat());
     }
 
     #[test]
