@@ -50,8 +50,8 @@ def test_a_provider_is_named_by_its_alias():
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     r = hv.Receiver(
         [
-            hv.Provider(scheme="clerk", secret=secret, match={"header": "x-from", "equals": "clerk"}),
-            hv.Provider(scheme="resend", secret=secret, match={"header": "x-from", "equals": "resend"}),
+            hv.Provider(scheme="clerk", secret=secret, match=("x-from", "clerk")),
+            hv.Provider(scheme="resend", secret=secret, match=("x-from", "resend")),
             hv.Provider("wa", scheme="whatsapp", secret="s"),
         ]
     )
