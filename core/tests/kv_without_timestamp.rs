@@ -39,8 +39,8 @@ fn an_empty_timestamp_key_is_kv_only_and_has_no_window() {
     let base = r#""name":"x","signature_header":"X-Sig","timestamp_key":"""#;
     Scheme::from_json(&format!(r#"{{{base},"signature_format":"kv"}}"#)).unwrap();
     for bad in [
-        format!(r#"{{{base}}}"#),                                                              // not kv
-        format!(r#"{{{base},"signature_format":"kv","tolerance_seconds":60}}"#),               // no timestamp to window
+        format!(r#"{{{base}}}"#),                                                                  // not kv
+        format!(r#"{{{base},"signature_format":"kv","tolerance_seconds":60}}"#),                   // no timestamp to window
         format!(r#"{{{base},"signature_format":"kv","signed_content":"{{timestamp}}{{body}}"}}"#), // nothing to sign
     ] {
         let err = Scheme::from_json(&bad).unwrap_err();

@@ -95,8 +95,11 @@ fn discord_headers(body: &str) -> Vec<(String, String)> {
 fn serve_verifies_public_key_presets_and_answers_meta_from_its_toml() {
     let dir = setup();
     let mut d = serve(&dir);
-    assert_eq!(SigningKey::from_bytes(&hex::decode(RFC8032_SEED).unwrap().try_into().unwrap()).verifying_key().to_bytes().to_vec(),
-        hex::decode(RFC8032_PUBLIC).unwrap(), "the RFC's key pair");
+    assert_eq!(
+        SigningKey::from_bytes(&hex::decode(RFC8032_SEED).unwrap().try_into().unwrap()).verifying_key().to_bytes().to_vec(),
+        hex::decode(RFC8032_PUBLIC).unwrap(),
+        "the RFC's key pair"
+    );
 
     // Discord: a fresh Ed25519 delivery runs its function; a PING is answered {"type":1}.
     let body = r#"{"id":"1100000000000000001","type":2,"data":{"name":"hello"}}"#;
