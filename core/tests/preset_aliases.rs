@@ -41,7 +41,9 @@ fn aliases_are_the_issue_list_and_name_presets() {
     }
     let standard = Scheme::preset("standard").unwrap();
     assert_eq!((standard.label(), standard.alias()), ("standard", None));
-    assert_eq!(Scheme::preset("Svix").unwrap_err().code().as_str(), "unknown_scheme", "names are exact, as preset names");
+    let err = Scheme::preset("Svix").unwrap_err();
+    assert_eq!(err.code().as_str(), "unknown_scheme", "names are exact, as preset names");
+    assert!(err.to_string().contains("postmark (aliases: svix, clerk,"), "the message lists the aliases: {err}");
 }
 
 #[test]

@@ -533,7 +533,11 @@ impl Scheme {
                 scheme.alias = Some(alias);
                 Ok(scheme)
             }
-            None => Err(Error::UnknownScheme { name: name.to_owned(), known: preset_names().join(", ") }),
+            None => {
+                let aliases: Vec<&str> = PRESET_ALIASES.iter().map(|(alias, _)| *alias).collect();
+                let known = format!("{} (aliases: {})", preset_names().join(", "), aliases.join(", "));
+                Err(Error::UnknownScheme { name: name.to_owned(), known })
+            }
         }
     }
 
