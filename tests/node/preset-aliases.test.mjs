@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import test from 'node:test';
 
-import { BACKEND, hv } from './backend.mjs';
+import { BACKEND, hv, load } from './backend.mjs';
 
 test(`[${BACKEND}] a provider configured by an alias is named by it and verifies as the preset`, async () => {
   const seen = [];
@@ -19,10 +19,46 @@ test(`[${BACKEND}] a provider configured by an alias is named by it and verifies
   });
   const body = '{"object":"instagram","entry":[{"id":"1","changes":[{"field":"comments","value":{}}]}]}';
   const sig = (secret) => 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
-  let { decision } = await r.handle({ path: '/', headers: { 'x-app': 'ig', 'X-Hub-Signature-256': sig('ig-secret') }, body });
+  let { decision } = await r.handle({
+    path: '/',
+    headers: { 'x-app': 'ig', 'X-Hub-Signature-256': sig('ig-secret') },
+    body,
+  });
   assert.equal(decision.status, 200, decision.body);
-  ({ decision } = await r.handle({ path: '/', headers: { 'x-app': 'wa', 'X-Hub-Signature-256': sig('ig-secret') }, body }));
+  ({ decision } = await r.handle({
+    path: '/',
+    headers: { 'x-app': 'wa', 'X-Hub-Signature-256': sig('ig-secret') },
+    body,
+  }));
   assert.equal(decision.status, 401, decision.body);
   assert.deepEqual(seen, [['instagram', 'instagram.comments']]);
-  assert.throws(() => new hv.Verifier({ scheme: 'Whatsapp', secret: 's' }), (e) => e.code === 'unknown_scheme');
+  assert.throws(
+    () => new hv.Verifier({ scheme: 'Whatsapp', secret: 's' }),
+    (e) => e.code === 'unknown_scheme',
+  );
+});
+
+test(`[${BACKEND}] index.d.ts names every preset and alias`, async () => {
+  const dts = await load('packages/npm/index.d.ts');
+  const union = (name) =>
+    [
+      ...dts
+        .split(`export type ${name} =`)[1]
+        .split(';')[0]
+        .matchAll(/'([a-z0-9-]+)'/g),
+    ].map((m) => m[1]);
+  assert.deepEqual(union('PresetName'), [...hv.SCHEMES]);
+  assert.deepEqual(union('PresetAlias'), [
+    'svix',
+    'clerk',
+    'resend',
+    'openai',
+    'replicate',
+    'brex',
+    'whatsapp',
+    'facebook',
+    'instagram',
+  ]);
+  for (const alias of union('PresetAlias'))
+    assert.ok(new hv.Verifier({ scheme: alias, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }), alias);
 });

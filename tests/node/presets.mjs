@@ -10,8 +10,17 @@ export function presetCases(hv, add, doc, { ok, eq, throwsCode }) {
   });
   // Aliases (svix … brex for standard; whatsapp, facebook, instagram for meta): the preset's vectors
   // verify alike under each alias name.
-  const aliases = { svix: 'standard', clerk: 'standard', resend: 'standard', openai: 'standard', replicate: 'standard', brex: 'standard',
-    whatsapp: 'meta', facebook: 'meta', instagram: 'meta' };
+  const aliases = {
+    svix: 'standard',
+    clerk: 'standard',
+    resend: 'standard',
+    openai: 'standard',
+    replicate: 'standard',
+    brex: 'standard',
+    whatsapp: 'meta',
+    facebook: 'meta',
+    instagram: 'meta',
+  };
   for (const [alias, preset] of Object.entries(aliases)) {
     add(`presets.json: alias ${alias} verifies as ${preset}`, () => {
       const tests = doc.tests.filter((t) => t.preset === preset && t.url === undefined);
@@ -21,8 +30,14 @@ export function presetCases(hv, add, doc, { ok, eq, throwsCode }) {
         if (t.secret !== null) options.secret = t.secret;
         if (t.public_keys) options.publicKeys = t.public_keys;
         const v = new hv.Verifier(options);
-        if (t.expected.valid) eq(v.verifySignature(t.body, t.headers, { now: t.now }).keyIndex, t.expected.key_index ?? 0, `${t.id} keyIndex`);
-        else throwsCode(hv, () => v.verifySignature(t.body, t.headers, { now: t.now }), t.expected.code, `${t.id} code`);
+        if (t.expected.valid)
+          eq(
+            v.verifySignature(t.body, t.headers, { now: t.now }).keyIndex,
+            t.expected.key_index ?? 0,
+            `${t.id} keyIndex`,
+          );
+        else
+          throwsCode(hv, () => v.verifySignature(t.body, t.headers, { now: t.now }), t.expected.code, `${t.id} code`);
       }
     });
   }

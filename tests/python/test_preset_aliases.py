@@ -31,7 +31,9 @@ def test_alias_verifies_the_preset_vectors(alias):
         assert verifier.scheme == ALIASES[alias], "the scheme is the preset's"
         body, want = case["body"].encode("utf-8"), case["expected"]
         if want["valid"]:
-            assert verifier.verify_signature(body, case["headers"], now=case["now"]).key_index == want.get("key_index", 0), case["id"]
+            assert verifier.verify_signature(body, case["headers"], now=case["now"]).key_index == want.get(
+                "key_index", 0
+            ), case["id"]
         else:
             with pytest.raises(hv.HookverifyError) as err:
                 verifier.verify_signature(body, case["headers"], now=case["now"])
