@@ -187,8 +187,10 @@ impl InboxLocation {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ProviderConfig {
-    /// The provider's name (routes and logs use it). Default: the scheme's name, a preset's name
-    /// or a custom spec's `name` — the one rule every binding follows.
+    /// The provider's name (routes, logs, metrics and dedup keys use it). Default: the preset's
+    /// name as written (an alias stays itself: `clerk`, not `standard`; see
+    /// [`Scheme::label`](crate::Scheme::label)) or a custom spec's `name` — the one rule every
+    /// binding follows.
     pub name: Option<String>,
     /// Its verifier (scheme, secrets, window, body cap). A binding that builds verifiers itself
     /// (Python's `Verifier` objects) leaves it out and passes them to [`ReceiverConfig::build_with`].
@@ -494,7 +496,7 @@ impl ReceiverConfig {
             let name = match &p.name {
                 Some(name) if name.is_empty() => return Err((key, invalid(format!("`providers[{i}].name` must not be empty")))),
                 Some(name) => name.clone(),
-                None => v.scheme().spec().name.clone(),
+                None => v.scheme().label().to_owned(),
             };
             if providers.iter().any(|q: &Provider| q.name() == name) {
                 return Err((key, invalid(format!("two providers are named {name:?}; give each a distinct `name`"))));

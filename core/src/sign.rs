@@ -105,6 +105,10 @@ impl Signer {
         };
         let signature = match spec.signature_format {
             SignatureFormat::List => format!("{},{}{encoded}", spec.signature_version, spec.prefix),
+            // No timestamp pair (PagerDuty): the signature pair alone.
+            SignatureFormat::Kv if spec.timestamp_key.is_empty() => {
+                format!("{}={}{encoded}", spec.signature_version, spec.prefix)
+            }
             SignatureFormat::Kv => format!(
                 "{}={}{}{}={}{encoded}",
                 spec.timestamp_key,

@@ -108,8 +108,8 @@ fn diagnose_detects_each_preset_by_its_header() {
             t["now"].as_i64().unwrap(),
             &target(t),
         );
-        if matches!(preset, "okta" | "mailgun") {
-            // Credentials in `Authorization` (okta) or in the body (mailgun) name no sender: never
+        if matches!(preset, "okta" | "mailgun" | "postmark") {
+            // Credentials in `Authorization` (okta, postmark) or in the body (mailgun) name no sender: never
             // detected. Named, the preset verifies.
             assert!(!report.detected || report.scheme.as_deref() != Some(preset), "{id}");
             let scheme = Scheme::preset(preset).unwrap();
@@ -128,6 +128,11 @@ fn diagnose_detects_each_preset_by_its_header() {
         if preset == "meta" {
             // Meta signs exactly as GitHub (X-Hub-Signature-256: sha256=<hex> of the body), which comes first.
             assert_eq!(report.scheme.as_deref(), Some("github"), "{id}");
+            assert!(report.valid, "{id}");
+        } else if preset == "jira" {
+            // Jira signs exactly as Bitbucket (X-Hub-Signature: sha256=<hex> of the body), which comes
+            // first; the `sha256=` prefix sets both apart from github-sha1's `sha1=` on that header.
+            assert_eq!(report.scheme.as_deref(), Some("bitbucket"), "{id}");
             assert!(report.valid, "{id}");
         } else if preset == "intercom" {
             // Intercom signs exactly as github-sha1 (X-Hub-Signature: sha1=<hex> of the body), which

@@ -286,6 +286,16 @@ fn dedup_basis_per_preset() {
         // Public-key signatures (issue 19, item 3).
         ("discord", DedupBasis::SignedId),
         ("sendgrid", DedupBasis::Digest),
+        // The catalog's second slice (issue 19, item 6): unsigned id headers (bitbucket, jira) or
+        // none sent (cal) key on the digest; the others sign their id (body, or Twitch's id header).
+        ("pagerduty", DedupBasis::SignedId),
+        ("vercel", DedupBasis::SignedId),
+        ("bitbucket", DedupBasis::Digest),
+        ("jira", DedupBasis::Digest),
+        ("twitch", DedupBasis::SignedId),
+        ("mollie", DedupBasis::SignedId),
+        ("cal", DedupBasis::Digest),
+        ("postmark", DedupBasis::SignedId),
     ];
     assert_eq!(basis, expect.map(|(n, b)| (n.to_owned(), b)));
 }

@@ -95,11 +95,36 @@ export type PresetName =
   | 'twilio'
   | 'square'
   | 'hubspot'
-  | 'trello';
+  | 'trello'
+  | 'discord'
+  | 'sendgrid'
+  | 'pagerduty'
+  | 'vercel'
+  | 'bitbucket'
+  | 'jira'
+  | 'twitch'
+  | 'mollie'
+  | 'cal'
+  | 'postmark';
+
+/**
+ * Another name of a preset (spec/schemes.md): the preset's scheme; a provider configured by an
+ * alias is named by it.
+ */
+export type PresetAlias =
+  | 'svix'
+  | 'clerk'
+  | 'resend'
+  | 'openai'
+  | 'replicate'
+  | 'brex'
+  | 'whatsapp'
+  | 'facebook'
+  | 'instagram';
 
 export interface VerifierOptions {
-  /** A preset name or a custom spec object. */
-  scheme: PresetName | (string & {}) | SchemeSpec;
+  /** A preset name or alias, or a custom spec object. */
+  scheme: PresetName | PresetAlias | (string & {}) | SchemeSpec;
   /** One secret (or use `secrets`). */
   secret?: string;
   /** Several live secrets (rotation); `keyIndex` says which matched. */
@@ -469,7 +494,7 @@ export declare class Router<H = Handler> {
 
 /** One sender on an endpoint. */
 export interface ProviderOptions extends Omit<VerifierOptions, 'scheme'> {
-  /** Defaults to the scheme's name: the preset name, or a custom spec's `name`. */
+  /** Defaults to the scheme's name: the preset name or alias as written, or a custom spec's `name`. */
   name?: string;
   scheme: VerifierOptions['scheme'];
   /** How its requests are recognised: its signature header (default), a header, or always (last). */

@@ -8,6 +8,39 @@ export function presetCases(hv, add, doc, { ok, eq, throwsCode }) {
   add('presets.json: SCHEMES lists every preset', () => {
     for (const name of Object.keys(doc.presets)) ok(hv.SCHEMES.includes(name), `SCHEMES lacks ${name}`);
   });
+  // Aliases (svix … brex for standard; whatsapp, facebook, instagram for meta): the preset's vectors
+  // verify alike under each alias name.
+  const aliases = {
+    svix: 'standard',
+    clerk: 'standard',
+    resend: 'standard',
+    openai: 'standard',
+    replicate: 'standard',
+    brex: 'standard',
+    whatsapp: 'meta',
+    facebook: 'meta',
+    instagram: 'meta',
+  };
+  for (const [alias, preset] of Object.entries(aliases)) {
+    add(`presets.json: alias ${alias} verifies as ${preset}`, () => {
+      const tests = doc.tests.filter((t) => t.preset === preset && t.url === undefined);
+      ok(tests.length >= 2, `${preset} vectors`);
+      for (const t of tests) {
+        const options = { scheme: alias };
+        if (t.secret !== null) options.secret = t.secret;
+        if (t.public_keys) options.publicKeys = t.public_keys;
+        const v = new hv.Verifier(options);
+        if (t.expected.valid)
+          eq(
+            v.verifySignature(t.body, t.headers, { now: t.now }).keyIndex,
+            t.expected.key_index ?? 0,
+            `${t.id} keyIndex`,
+          );
+        else
+          throwsCode(hv, () => v.verifySignature(t.body, t.headers, { now: t.now }), t.expected.code, `${t.id} code`);
+      }
+    });
+  }
   for (const t of doc.tests) {
     add(`presets.json ${t.id}: ${t.comment}`, () => {
       const options = { scheme: t.preset };

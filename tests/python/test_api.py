@@ -635,6 +635,19 @@ def test_sign_every_preset_matches_stdlib_hmac():
             "x-zm-signature": "v0=" + _hex(b"sk", f"v0:{NOW}:".encode() + body),
         },
         "meta": {"X-Hub-Signature-256": "sha256=" + _hex(b"sk", body)},
+        # The catalog's second slice (issue 19 item 6).
+        "pagerduty": {"X-PagerDuty-Signature": "v1=" + _hex(b"sk", body)},
+        "vercel": {"x-vercel-signature": _hex(b"sk", body, hashlib.sha1)},
+        "bitbucket": {"X-Hub-Signature": "sha256=" + _hex(b"sk", body)},
+        "jira": {"X-Hub-Signature": "sha256=" + _hex(b"sk", body)},
+        "twitch": {
+            "Twitch-Eventsub-Message-Id": "msg_1",
+            "Twitch-Eventsub-Message-Timestamp": RFC3339_NOW,
+            "Twitch-Eventsub-Message-Signature": "sha256=" + _hex(b"sk", b"msg_1" + RFC3339_NOW.encode() + body),
+        },
+        "mollie": {"X-Mollie-Signature": "sha256=" + _hex(b"sk", body)},
+        "cal": {"X-Cal-Signature-256": _hex(b"sk", body)},
+        "postmark": {"Authorization": "Basic " + b64(b"sk")},
         # Linear's timestamp is in the body the caller signs.
         "linear": {"Linear-Signature": _hex(b"sk", LINEAR_BODY)},
         "zendesk": {

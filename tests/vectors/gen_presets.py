@@ -2,7 +2,8 @@
 """Generates presets.json: the vectors of the data-only provider presets added for issue 19
 (calendly, intercom, quickbooks, razorpay, sentry, typeform, woocommerce), and of the presets the
 scheme engine's extensions unlocked (paddle, box, docusign, gitlab, telegram, okta, lemonsqueezy,
-xero, zoom, meta, linear, mailgun, zendesk, sanity; ENGINE_SENDERS).
+xero, zoom, meta, linear, mailgun, zendesk, sanity; ENGINE_SENDERS), and of the catalog's second slice
+(pagerduty, vercel, bitbucket, jira, twitch, mollie, cal, postmark; CATALOG_SENDERS).
 
 Standard library only (hmac, hashlib, base64, json). It never imports or runs hookverify: the
 signing rules below are transcribed by hand from the research catalog of issue 19 (per-sender facts
@@ -1616,6 +1617,211 @@ def url_vectors(add):
         hb.encode(), 1796083200 + 301, True, code="timestamp_too_old", comment="outside the window", url=hu, method="POST")
 
 
+# The catalog's second slice (issue 19, item 6): senders that are data over the engine as it is, plus
+# PagerDuty's kv header without a timestamp pair. Each check is the sender's rule, by hand, from the
+# facts quoted (marks as above; [S] an SDK's source read, not a test).
+def _hex(secret, message, alg=hashlib.sha256):
+    return hmac.new(secret.encode("utf-8"), message, alg).hexdigest()
+
+
+def _pagerduty(secret, h, body):
+    want = _hex(secret, body)
+    pairs = [p.split("=", 1) for p in h["x-pagerduty-signature"].split(",")]
+    return any(len(p) == 2 and p[0] == "v1" and hmac.compare_digest(want, p[1]) for p in pairs)
+
+
+def _twitch(secret, h, body):
+    msg = h["twitch-eventsub-message-id"].encode() + h["twitch-eventsub-message-timestamp"].encode() + body
+    return hmac.compare_digest("sha256=" + _hex(secret, msg), h["twitch-eventsub-message-signature"])
+
+
+def _basic(secret, h, body):
+    scheme, _, cred = h.get("authorization", "").partition(" ")
+    try:
+        decoded = base64.b64decode(cred, validate=True)
+    except ValueError:
+        return False
+    return scheme.lower() == "basic" and hmac.compare_digest(decoded, secret.encode("utf-8"))
+
+
+def _prefixed_hex(header, prefix, alg=hashlib.sha256):
+    return lambda s, h, b: hmac.compare_digest(prefix + _hex(s, b, alg), h.get(header, ""))
+
+
+CATALOG_SENDERS = {
+    "pagerduty": {"header": "X-PagerDuty-Signature", "dedup": "signed_id", "check": _pagerduty,
+                  "facts": "[C] PagerDuty/go-pagerduty webhookv3/webhookv3_test.go and webhookv3.go: `X-PagerDuty-Signature: v1=<hex HMAC-SHA256(secret as UTF-8, raw body)>[,v1=…]` "
+                           "(one v1 per active secret, comma-separated); no timestamp is signed; the event id (/event/id) and type (/event/event_type) are in the signed body"},
+    "vercel": {"header": "x-vercel-signature", "dedup": "signed_id", "check": _prefixed_hex("x-vercel-signature", "", hashlib.sha1),
+               "facts": "[P] https://vercel.com/docs/webhooks/webhooks-api#securing-webhooks: `x-vercel-signature: <hex HMAC-SHA1(secret, raw body)>`; "
+                        "the body carries id, type, createdAt (ms) and payload; no timestamp header"},
+    "bitbucket": {"header": "X-Hub-Signature", "dedup": "digest", "check": _prefixed_hex("x-hub-signature", "sha256="),
+                  "facts": "[P] https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/ (secure webhooks, 2023): `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`; "
+                           "X-Request-UUID and X-Event-Key are headers, not signed"},
+    "jira": {"header": "X-Hub-Signature", "dedup": "digest", "check": _prefixed_hex("x-hub-signature", "sha256="),
+             "facts": "[P] https://developer.atlassian.com/cloud/jira/platform/webhooks/ (secure admin webhooks, WebSub): `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`; "
+                      "webhookEvent and timestamp (ms) are in the signed body; X-Atlassian-Webhook-Identifier is a header, not signed"},
+    "twitch": {"header": "Twitch-Eventsub-Message-Signature", "dedup": "signed_id", "check": _twitch,
+               "facts": "[C] https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#verifying-the-event-message: `Twitch-Eventsub-Message-Signature: sha256=<hex HMAC-SHA256(secret, "
+                        "Twitch-Eventsub-Message-Id + Twitch-Eventsub-Message-Timestamp + raw body)>`; the timestamp is RFC 3339 with nanoseconds; reject messages older than 10 minutes; "
+                        "a resent message keeps its id"},
+    "mollie": {"header": "X-Mollie-Signature", "dedup": "signed_id", "check": _prefixed_hex("x-mollie-signature", "sha256="),
+               "facts": "[C] mollie/mollie-api-php src/Webhooks/SignatureValidator.php and tests/Webhooks/SignatureValidatorTest.php: `X-Mollie-Signature: sha256=<hex HMAC-SHA256(signing secret, raw body)>` "
+                        "(next-gen webhooks; classic webhooks are an unsigned form post `id=…`); several secrets during a migration"},
+    "cal": {"header": "X-Cal-Signature-256", "dedup": "digest", "check": _prefixed_hex("x-cal-signature-256", ""),
+            "facts": "[P] https://cal.com/docs/developing/guides/automation/webhooks: `X-Cal-Signature-256: <hex HMAC-SHA256(secret, raw body)>`; no event id; "
+                     "triggerEvent, createdAt and payload are in the signed body"},
+    "postmark": {"header": "Authorization", "dedup": "signed_id", "check": _basic,
+                 "facts": "[P] https://postmarkapp.com/developer/webhooks/webhooks-overview: basic-auth credentials embedded in the webhook URL arrive as "
+                          "`Authorization: Basic base64(user:password)` (no MAC); RecordType and MessageID are body fields"},
+}
+
+PAGERDUTY_SECRET = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK"
+PAGERDUTY_BODY = (
+    '{"event":{"id":"01BWDWL3NYY7LUFPZCC28QUCMK","event_type":"incident.priority_updated","resource_type":"incident","occurred_at":"2021-04-26T17:36:27.458Z",'
+    '"agent":{"html_url":"https://acme.pagerduty.com/users/PLH1HKV","id":"PLH1HKV","self":"https://api.pagerduty.com/users/PLH1HKV","summary":"Tenex Engineer","type":"user_reference"},'
+    '"client":null,"data":{"id":"PGR0VU2","type":"incident","self":"https://api.pagerduty.com/incidents/PGR0VU2","html_url":"https://acme.pagerduty.com/incidents/PGR0VU2",'
+    '"number":2,"status":"triggered","title":"A little bump in the road","service":{"html_url":"https://acme.pagerduty.com/services/PF9KMXH","id":"PF9KMXH",'
+    '"self":"https://api.pagerduty.com/services/PF9KMXH","summary":"API Service","type":"service_reference"},"assignees":[{"html_url":"https://acme.pagerduty.com/users/PTUXL6G",'
+    '"id":"PTUXL6G","self":"https://api.pagerduty.com/users/PTUXL6G","summary":"User 123","type":"user_reference"}],"escalation_policy":{"html_url":'
+    '"https://acme.pagerduty.com/escalation_policies/PUS0KTE","id":"PUS0KTE","self":"https://api.pagerduty.com/escalation_policies/PUS0KTE","summary":"Default",'
+    '"type":"escalation_policy_reference"},"teams":[{"html_url":"https://acme.pagerduty.com/teams/PFCVPS0","id":"PFCVPS0","self":"https://api.pagerduty.com/teams/PFCVPS0",'
+    '"summary":"Engineering","type":"team_reference"}],"priority":{"html_url":"https://acme.pagerduty.com/account/incident_priorities","id":"PSO75BM",'
+    '"self":"https://api.pagerduty.com/priorities/PSO75BM","summary":"P1","type":"priority_reference"},"urgency":"high","conference_bridge":{"conference_number":1000,'
+    '"conference_url":"https://example.com"},"resolve_reason":null}}}'
+)
+# The SDK test's body is one Go raw-string line; its digest pins the transcription (the SDK's "valid" signature must reproduce).
+PAGERDUTY_VALID = "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd"
+PAGERDUTY_MISMATCH = "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5"
+
+
+def catalog_vectors(add):
+    """CATALOG_SENDERS: an SDK vector where one exists, computed ones (keys generated here), derived ones."""
+    def facts(preset, src):
+        return dict(src, facts=CATALOG_SENDERS[preset]["facts"])
+
+    def computed_src(preset, recipe, **extra):
+        return facts(preset, dict({"kind": "computed", "note": "generated here with CPython hmac for a key generated here (recorded)", "recipe": recipe}, **extra))
+
+    def derived_src(base, note):
+        return {"kind": "derived", "from": base, "note": note}
+
+    def tampered(vid, preset, secret, headers, body, now, **kw):
+        bad, i = tamper(body)
+        add(vid + "-tampered", preset, derived_src(vid, "body byte %d changed; recomputed with hmac, matches no secret" % i), secret, headers, bad, now,
+            False, code="no_matching_signature", comment="tampered body", **kw)
+
+    # PagerDuty: the go-pagerduty test's "valid" and "mismatch" cases, as facts.
+    pd_src = {"kind": "official-sdk-test", "repo": "PagerDuty/go-pagerduty", "path": "webhookv3/webhookv3_test.go (TestVerifySignature)",
+              "commit": "3df5eb4e62dcdf897d37106578d7be6ad54449dc"}
+    body = PAGERDUTY_BODY.encode()
+    ev = {"id": "01BWDWL3NYY7LUFPZCC28QUCMK", "type": "incident.priority_updated", "timestamp": 1619458587}
+    add("pagerduty-gopd-valid", "pagerduty", facts("pagerduty", dict(pd_src, note="case \"valid\"")), PAGERDUTY_SECRET,
+        {"X-PagerDuty-Signature": PAGERDUTY_VALID}, body, NOW_DEFAULT, True, event=ev, comment="upstream valid")
+    add("pagerduty-gopd-mismatch", "pagerduty", facts("pagerduty", dict(pd_src, note="case \"mismatch\"")), PAGERDUTY_SECRET,
+        {"X-PagerDuty-Signature": PAGERDUTY_MISMATCH}, body, NOW_DEFAULT, False, code="no_matching_signature", comment="upstream mismatch")
+    add("pagerduty-gopd-rotation", "pagerduty", derived_src("pagerduty-gopd-valid", "the SDK's mismatching v1 first, then its valid one: one v1 per active secret"),
+        PAGERDUTY_SECRET, {"X-PagerDuty-Signature": PAGERDUTY_MISMATCH + "," + PAGERDUTY_VALID}, body, NOW_DEFAULT, True, event=ev,
+        comment="two signatures, the second matches")
+    tampered("pagerduty-gopd-valid", "pagerduty", PAGERDUTY_SECRET, {"X-PagerDuty-Signature": PAGERDUTY_VALID}, body, NOW_DEFAULT)
+
+    # Vercel: HMAC-SHA1, hex.
+    s = _computed_secret("vercel-c01")
+    vb = b'{"id":"evt_vc1","type":"deployment.succeeded","createdAt":1796083200000,"payload":{"deployment":{"id":"dpl_1"}}}'
+    vh = {"x-vercel-signature": _hex(s, vb, hashlib.sha1)}
+    add("vercel-c01", "vercel", computed_src("vercel", "x-vercel-signature: <hex HMAC-SHA1(secret, raw body)>"), s, vh, vb, NOW_DEFAULT, True,
+        event={"id": "evt_vc1", "type": "deployment.succeeded", "timestamp": 1796083200}, comment="computed valid")
+    tampered("vercel-c01", "vercel", s, vh, vb, NOW_DEFAULT)
+    add("vercel-c01-sha256", "vercel", derived_src("vercel-c01", "signed with HMAC-SHA256 instead of Vercel's SHA-1 (the length differs)"), s,
+        {"x-vercel-signature": _hex(s, vb)}, vb, NOW_DEFAULT, False, code="malformed_header", comment="wrong algorithm")
+
+    # Bitbucket and Jira: X-Hub-Signature with sha256=.
+    s = _computed_secret("bitbucket-c01")
+    bb = b'{"push":{"changes":[{"new":{"name":"main","type":"branch"}}]},"repository":{"full_name":"team/repo","uuid":"{r1}"},"actor":{"display_name":"A"}}'
+    bh = {"X-Hub-Signature": "sha256=" + _hex(s, bb), "X-Event-Key": "repo:push", "X-Request-UUID": "5a0b1c2d-0000-4000-8000-000000000001"}
+    add("bitbucket-c01", "bitbucket", computed_src("bitbucket", "X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>"), s, bh, bb, NOW_DEFAULT, True,
+        event={"id": "5a0b1c2d-0000-4000-8000-000000000001", "type": "repo:push", "timestamp": None}, comment="computed valid")
+    tampered("bitbucket-c01", "bitbucket", s, bh, bb, NOW_DEFAULT)
+    add("bitbucket-c01-other-key", "bitbucket", derived_src("bitbucket-c01", "X-Event-Key and X-Request-UUID changed; neither is signed"), s,
+        dict(bh, **{"X-Event-Key": "repo:fork", "X-Request-UUID": "forged"}), bb, NOW_DEFAULT, True,
+        event={"id": "forged", "type": "repo:fork", "timestamp": None}, comment="unsigned id and type headers")
+    s = _computed_secret("jira-c01")
+    jb = b'{"timestamp":1796083200123,"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_generic","issue":{"id":"10001","key":"PRJ-1"}}'
+    jh = {"X-Hub-Signature": "sha256=" + _hex(s, jb), "X-Atlassian-Webhook-Identifier": "1034"}
+    add("jira-c01", "jira", computed_src("jira", "X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>"), s, jh, jb, NOW_DEFAULT, True,
+        event={"id": "1034", "type": "jira:issue_updated", "timestamp": 1796083200}, comment="computed valid")
+    tampered("jira-c01", "jira", s, jh, jb, NOW_DEFAULT)
+
+    # Twitch: id + RFC 3339 (ns) timestamp + body; 600 s window.
+    s = _computed_secret("twitch-c01")
+    tb = (b'{"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"enabled","type":"channel.follow","version":"2",'
+          b'"condition":{"broadcaster_user_id":"1337"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},'
+          b'"created_at":"2026-11-30T23:59:00.634234626Z"},"event":{"user_id":"1234","user_login":"cool_user","broadcaster_user_id":"1337"}}')
+    tid, tts = "e76c6bd4-55c9-4987-8304-da1588d8988b", "2026-12-01T00:00:00.634234626Z"
+
+    def twitch_headers(secret, mid, ts, body, mtype="notification"):
+        return {"Twitch-Eventsub-Message-Id": mid, "Twitch-Eventsub-Message-Timestamp": ts, "Twitch-Eventsub-Message-Type": mtype,
+                "Twitch-Eventsub-Message-Signature": "sha256=" + _hex(secret, mid.encode() + ts.encode() + body)}
+    th = twitch_headers(s, tid, tts, tb)
+    tev = {"id": tid, "type": "channel.follow", "timestamp": None}
+    add("twitch-c01", "twitch", computed_src("twitch", "Twitch-Eventsub-Message-Signature: sha256=<hex HMAC-SHA256(secret, message id + timestamp + raw body)>"),
+        s, th, tb, 1796083200 + 30, True, event=tev, comment="computed valid")
+    tampered("twitch-c01", "twitch", s, th, tb, 1796083200 + 30)
+    add("twitch-c01-late", "twitch", derived_src("twitch-c01", "now = timestamp + 601 s (Twitch: reject older than 10 minutes)"), s, th, tb, 1796083200 + 601,
+        True, code="timestamp_too_old", comment="outside the window")
+    add("twitch-c01-edge", "twitch", derived_src("twitch-c01", "now = timestamp + 600 s (fraction dropped; the window is inclusive)"), s, th, tb, 1796083200 + 600,
+        True, event=tev, comment="edge of the window")
+    add("twitch-c01-other-id", "twitch", derived_src("twitch-c01", "Twitch-Eventsub-Message-Id changed: the id is signed"), s,
+        dict(th, **{"Twitch-Eventsub-Message-Id": "e76c6bd4-55c9-4987-8304-da1588d8988c"}), tb, 1796083200 + 30, False, code="no_matching_signature",
+        comment="signed id changed")
+    vb2 = (b'{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending",'
+           b'"type":"channel.follow","version":"2","condition":{"broadcaster_user_id":"1337"},"created_at":"2026-11-30T23:59:00.634234626Z"}}')
+    vid = "0ad8e3a1-0000-4000-8000-000000000002"
+    add("twitch-c02-verification", "twitch", computed_src("twitch", "the webhook_callback_verification request, signed as any message", key_from="twitch-c01"),
+        s, twitch_headers(s, vid, tts, vb2, "webhook_callback_verification"), vb2, 1796083200 + 30, True,
+        event={"id": vid, "type": "channel.follow", "timestamp": None}, comment="computed valid (challenge)")
+
+    # Mollie: the SDK test's secret and payload; the test computes its signature at runtime, so it is computed here.
+    ms, mb = "test_webhook_secret", b'{"id":"tr_12345","event_type":"payment-link.paid"}'
+    mh = {"X-Mollie-Signature": "sha256=" + _hex(ms, mb)}
+    add("mollie-sdk-inputs", "mollie", facts("mollie", {"kind": "computed", "repo": "mollie/mollie-api-php", "path": "tests/Webhooks/SignatureValidatorTest.php (SIGNING_SECRET, PAYLOAD)",
+                                                        "commit": "0ab576ed717fa39b422f188fc7d298b80a73d5d9",
+                                                        "note": "secret and payload from the SDK test, which computes the signature at runtime (hash_hmac); computed here with CPython hmac",
+                                                        "recipe": "X-Mollie-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>"}),
+        ms, mh, mb, NOW_DEFAULT, True, event_code="missing_field", comment="SDK inputs, valid (the test payload has no `type`: no envelope)")
+    add("mollie-sdk-alternate-secret", "mollie", derived_src("mollie-sdk-inputs", "the receiver holds the SDK test's ALTERNATE_SECRET only"), "alternate_webhook_secret",
+        mh, mb, NOW_DEFAULT, False, code="no_matching_signature", comment="wrong secret")
+    s = _computed_secret("mollie-c01")
+    mb = (b'{"resource":"event","id":"event_GvJ8WHrp5isUdRub9CJyH","type":"payment-link.paid","entityId":"pl_qng5gbbv8NAZ5gpM5ZYgx",'
+          b'"createdAt":"2026-12-01T00:00:00.0Z","_embedded":{"entity":{"resource":"payment-link","id":"pl_qng5gbbv8NAZ5gpM5ZYgx"}}}')
+    mh = {"X-Mollie-Signature": "sha256=" + _hex(s, mb)}
+    add("mollie-c01", "mollie", computed_src("mollie", "X-Mollie-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>"), s, mh, mb, NOW_DEFAULT, True,
+        event={"id": "event_GvJ8WHrp5isUdRub9CJyH", "type": "payment-link.paid", "timestamp": 1796083200}, comment="computed valid")
+    tampered("mollie-c01", "mollie", s, mh, mb, NOW_DEFAULT)
+
+    # Cal.com: hex HMAC-SHA256 of the body; no event id (digest).
+    s = _computed_secret("cal-c01")
+    cb = b'{"triggerEvent":"BOOKING_CREATED","createdAt":"2026-12-01T00:00:00.000Z","payload":{"uid":"bk_1","title":"Intro call"}}'
+    ch = {"X-Cal-Signature-256": _hex(s, cb)}
+    add("cal-c01", "cal", computed_src("cal", "X-Cal-Signature-256: <hex HMAC-SHA256(secret, raw body)>"), s, ch, cb, NOW_DEFAULT, True,
+        event={"id": _digest(cb), "type": "BOOKING_CREATED", "timestamp": 1796083200}, comment="computed valid")
+    tampered("cal-c01", "cal", s, ch, cb, NOW_DEFAULT)
+
+    # Postmark: HTTP basic credentials, no MAC.
+    s = "hv19-postmark:" + _computed_secret("postmark-c01")
+    pb = b'{"RecordType":"Delivery","ServerID":23,"MessageStream":"outbound","MessageID":"00000000-0000-0000-0000-000000000000","Recipient":"john@example.com","DeliveredAt":"2026-12-01T00:00:00Z"}'
+    ph = {"Authorization": "Basic " + base64.b64encode(s.encode()).decode()}
+    add("postmark-c01", "postmark", computed_src("postmark", "Authorization: Basic base64(user:password); the secret is `user:password`"), s, ph, pb, NOW_DEFAULT, True,
+        event={"id": "00000000-0000-0000-0000-000000000000", "type": "Delivery", "timestamp": None}, comment="computed valid")
+    add("postmark-c01-wrong-password", "postmark", derived_src("postmark-c01", "the password's last character changed"), s,
+        {"Authorization": "Basic " + base64.b64encode((s[:-1] + ("0" if s[-1] != "0" else "1")).encode()).decode()}, pb, NOW_DEFAULT, False,
+        code="no_matching_signature", comment="wrong password")
+    add("postmark-c01-other-body", "postmark", derived_src("postmark-c01", "another body with the right credentials: basic auth does not cover the body (documented)"),
+        s, ph, pb.replace(b"Delivery", b"Bounce"), NOW_DEFAULT, True,
+        event={"id": "00000000-0000-0000-0000-000000000000", "type": "Bounce", "timestamp": None}, comment="credentials do not bind the body")
+
+
+
 def mac(preset, secret, content):
     s = SENDERS[preset]
     tag = hmac.new(secret.encode("utf-8"), content, s["alg"]).digest()
@@ -1639,6 +1845,8 @@ def matches(preset, secret, headers, body, url=None, method=None):
         return URL_SENDERS[preset]["check"](secret, _lower(headers), body, url, method)
     if preset in ENGINE_SENDERS:
         return ENGINE_SENDERS[preset]["check"](secret, _lower(headers), body)
+    if preset in CATALOG_SENDERS:
+        return CATALOG_SENDERS[preset]["check"](secret, _lower(headers), body)
     header = headers[SENDERS[preset]["header"]]
     want = expected_header(preset, secret, body, header)
     return want is not None and hmac.compare_digest(want, header)
@@ -1757,6 +1965,7 @@ def main():
     engine_vectors(add, lambda: {t["id"]: t for t in tests})
     asym_vectors(add)
     url_vectors(add)
+    catalog_vectors(add)
 
     # A window case keeps valid=True for the MAC but is rejected by the window: say so plainly.
     for t in tests:
@@ -1768,7 +1977,7 @@ def main():
     kinds = {}
     for t in tests:
         kinds.setdefault(t["preset"], set()).add(t["expected"]["valid"])
-    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS) | set(ASYM_SENDERS) | set(URL_SENDERS), kinds
+    assert all(v == {True, False} for v in kinds.values()) and set(kinds) == set(SENDERS) | set(ENGINE_SENDERS) | set(ASYM_SENDERS) | set(URL_SENDERS) | set(CATALOG_SENDERS), kinds
     ids = [t["id"] for t in tests]
     assert len(ids) == len(set(ids))
 
@@ -1780,7 +1989,7 @@ def main():
                        "event {id, type, timestamp} when the envelope parses, event_code when it does not, key_index when not 0}.",
         "generator": "tests/vectors/gen_presets.py (Python standard library; `cryptography` for the public-key vectors)",
         "presets": {name: {"signature_header": s["header"], "dedup": s.get("dedup") or DEDUP[name], "facts": s["facts"]}
-                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()) + list(URL_SENDERS.items()) + list(ASYM_SENDERS.items()))},
+                    for name, s in sorted(list(SENDERS.items()) + list(ENGINE_SENDERS.items()) + list(URL_SENDERS.items()) + list(ASYM_SENDERS.items()) + list(CATALOG_SENDERS.items()))},
         "numberOfTests": len(tests),
         "tests": tests,
     }

@@ -258,6 +258,10 @@ pub fn schemes(name: Option<&str>) -> ExitCode {
             for scheme in Scheme::presets() {
                 println!("{}", scheme.name());
             }
+            // Name first, as every line: `svix  alias of standard`.
+            for (alias, preset) in hookverify::scheme::preset_aliases() {
+                println!("{alias}  alias of {preset}");
+            }
             ExitCode::SUCCESS
         }
         Some(name) => match Scheme::preset(name) {

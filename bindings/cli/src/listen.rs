@@ -87,7 +87,7 @@ pub fn run(args: ListenArgs) -> ExitCode {
     // The same receiver `serve` runs, from the core's config: one provider, one `*` route (every
     // path: `--path` is only where the banner says to send).
     let mut provider = json!({
-        "name": scheme.name(),
+        "name": scheme.label(),
         "scheme": match &args.scheme.scheme { Some(preset) => json!(preset), None => json!(scheme.spec()) },
         "secrets": secrets,
         "max_body_bytes": args.max_body_bytes,

@@ -41,9 +41,10 @@ enum Command {
     /// The message log of a `serve` config's inbox: list deliveries, show one, replay an event.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
-    /// List the built-in schemes, or print one scheme's spec as JSON.
+    /// List the built-in schemes (then the aliases, as `NAME  alias of PRESET`), or print one
+    /// scheme's spec as JSON.
     Schemes {
-        /// A preset name.
+        /// A preset name or alias.
         name: Option<String>,
     },
 }

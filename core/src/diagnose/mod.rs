@@ -32,7 +32,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::headers::{Headers, Lookup};
-use crate::scheme::Scheme;
+use crate::scheme::{Scheme, SignatureFormat};
 use crate::secret::Secret;
 use crate::verify::{RequestTarget, Verifier, DEFAULT_MAX_BODY_BYTES};
 
@@ -246,16 +246,36 @@ impl Report {
 ///
 /// Presets whose credential is in `Authorization` (`okta`, `postmark`) are never detected: that
 /// header says nothing about the sender. Nor is a preset whose signature is in the body (`mailgun`).
+///
+/// Several presets share a header name (`X-Hub-Signature`: `github-sha1` with `sha1=`, `bitbucket`
+/// and `jira` with `sha256=`): among the presets with the header found first, the first whose
+/// prefix the value starts with wins (`bitbucket` for both `sha256=` senders: they sign alike),
+/// else the first of them.
 pub fn detect<H: Headers + ?Sized>(headers: &H) -> Option<(Scheme, String)> {
-    Scheme::presets().into_iter().find_map(|scheme| {
-        let header = scheme
+    let presets = Scheme::presets();
+    let header_of = |scheme: &Scheme| {
+        scheme
             .header_sets()
             .iter()
             .map(|s| s.signature.clone())
             .filter(|h| !h.is_empty() && !h.eq_ignore_ascii_case("authorization"))
-            .find(|h| headers.lookup(h) != Lookup::Missing)?;
-        Some((scheme, header))
-    })
+            .find(|h| headers.lookup(h) != Lookup::Missing)
+    };
+    let (first, header) = presets.iter().find_map(|s| Some((s, header_of(s)?)))?;
+    let value = match headers.lookup(&header) {
+        Lookup::One(v) => std::str::from_utf8(v).ok(),
+        Lookup::Text(v) => Some(v),
+        _ => None,
+    };
+    let fits = |s: &Scheme| {
+        let spec = s.spec();
+        spec.signature_format == SignatureFormat::Single
+            && spec.signature_header.eq_ignore_ascii_case(&header)
+            && !spec.prefix.is_empty()
+            && value.is_some_and(|v| v.starts_with(spec.prefix.as_str()))
+    };
+    let chosen = if fits(first) { first } else { presets.iter().find(|s| fits(s)).unwrap_or(first) };
+    Some((chosen.clone(), header))
 }
 
 /// The checks of a scheme diagnose cannot take apart (a shared token, or body fields): the

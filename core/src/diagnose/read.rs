@@ -73,6 +73,9 @@ fn layout(scheme: &Scheme) -> String {
     match spec.signature_format {
         SignatureFormat::Single => format!("`{sig}`"),
         SignatureFormat::List => format!("space-separated `{},{sig}` entries", spec.signature_version),
+        SignatureFormat::Kv if spec.timestamp_key.is_empty() => {
+            format!("`{}={sig}` pairs separated by `{}`", spec.signature_version, spec.kv_separator)
+        }
         SignatureFormat::Kv => format!(
             "`{}=<{}>{}{}={sig}` pairs",
             spec.timestamp_key,
@@ -107,7 +110,7 @@ fn lenient<'h>(scheme: &Scheme, value: &'h str) -> (Vec<&'h str>, Option<&'h str
             let key = scheme.spec().timestamp_key.as_str();
             for pair in value.split(scheme.spec().kv_separator) {
                 match pair.trim().split_once('=') {
-                    Some((k, t)) if k == key => {
+                    Some((k, t)) if !key.is_empty() && k == key => {
                         ts.get_or_insert(t);
                     }
                     Some((_, s)) => sigs.push(s),

@@ -129,8 +129,9 @@ pub(crate) fn check_kv(spec: &SchemeSpec) -> Result<()> {
         return invalid(format!("`kv_separator` {sep:?} must be one ASCII punctuation character other than '='"));
     }
     let key = &spec.timestamp_key;
-    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return invalid(format!("`timestamp_key` {key:?} must be letters, digits, '_' or '-'"));
+    // Empty: the header has no timestamp pair (PagerDuty's `v1=…,v1=…`).
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return invalid(format!("`timestamp_key` {key:?} must be letters, digits, '_' or '-' (or empty: no timestamp pair)"));
     }
     let customised = sep != ',' || key != "t";
     if customised && spec.signature_format != SignatureFormat::Kv {

@@ -236,7 +236,8 @@ pub struct SchemeSpec {
     /// Separator between the pairs of a `kv` header (default `,`; Paddle `;`).
     #[serde(default = "SchemeSpec::default_kv_separator", skip_serializing_if = "SchemeSpec::is_default_kv_separator")]
     pub kv_separator: char,
-    /// Key of the timestamp pair of a `kv` header (default `t`; Paddle `ts`).
+    /// Key of the timestamp pair of a `kv` header (default `t`; Paddle `ts`; empty: the header has
+    /// no timestamp pair, only signatures, as PagerDuty's `v1=…,v1=…`).
     #[serde(default = "SchemeSpec::default_timestamp_key", skip_serializing_if = "SchemeSpec::is_default_timestamp_key")]
     pub timestamp_key: String,
     /// More headers that each carry one signature in the same layout (`single` only): DocuSign's
@@ -404,6 +405,8 @@ pub enum DedupBasis {
 #[derive(Debug, Clone)]
 pub struct Scheme {
     inner: Arc<Compiled>,
+    /// The preset alias this scheme was looked up by (`svix` for `standard`), if any.
+    alias: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -467,6 +470,14 @@ const PRESET_SOURCES: &[(&str, &str)] = &[
     ("trello", include_str!("../../presets/trello.json")),
     ("discord", include_str!("../../presets/discord.json")),
     ("sendgrid", include_str!("../../presets/sendgrid.json")),
+    ("pagerduty", include_str!("../../presets/pagerduty.json")),
+    ("vercel", include_str!("../../presets/vercel.json")),
+    ("bitbucket", include_str!("../../presets/bitbucket.json")),
+    ("jira", include_str!("../../presets/jira.json")),
+    ("twitch", include_str!("../../presets/twitch.json")),
+    ("mollie", include_str!("../../presets/mollie.json")),
+    ("cal", include_str!("../../presets/cal.json")),
+    ("postmark", include_str!("../../presets/postmark.json")),
 ];
 
 static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
@@ -479,20 +490,55 @@ static PRESETS: LazyLock<Vec<Scheme>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Names of the built-in presets, in documentation order.
+/// Other names of built-in presets, `(alias, preset)`: senders that use another preset's scheme
+/// exactly (Svix, Clerk, Resend, OpenAI, Replicate and Brex send Standard Webhooks; WhatsApp,
+/// Facebook and Instagram send Meta's). Each resolves to its preset wherever a preset name is
+/// accepted; see [`Scheme::label`].
+const PRESET_ALIASES: &[(&str, &str)] = &[
+    ("svix", "standard"),
+    ("clerk", "standard"),
+    ("resend", "standard"),
+    ("openai", "standard"),
+    ("replicate", "standard"),
+    ("brex", "standard"),
+    ("whatsapp", "meta"),
+    ("facebook", "meta"),
+    ("instagram", "meta"),
+];
+
+/// Names of the built-in presets, in documentation order (aliases not included: see
+/// [`preset_aliases`]).
 pub fn preset_names() -> Vec<&'static str> {
     PRESET_SOURCES.iter().map(|(n, _)| *n).collect()
 }
 
+/// The preset aliases as `(alias, preset)` pairs, in documentation order.
+pub fn preset_aliases() -> &'static [(&'static str, &'static str)] {
+    PRESET_ALIASES
+}
+
 impl Scheme {
-    /// A built-in preset by name (`standard`, `stripe`, `github`, `github-sha1`, `slack`, `shopify`,
-    /// `calendly`, `intercom`, `quickbooks`, `razorpay`, `sentry`, `typeform`, `woocommerce`; see [`preset_names`]).
+    /// A built-in preset by name (see [`preset_names`]) or alias (see [`preset_aliases`]): the one
+    /// lookup behind every preset name a binding, the CLI or a config file accepts. An alias gives
+    /// its preset's scheme (same spec, same [`name`](Scheme::name)), remembering the alias as its
+    /// [`label`](Scheme::label).
     pub fn preset(name: &str) -> Result<Scheme> {
-        PRESETS
-            .iter()
-            .find(|s| s.name() == name)
-            .cloned()
-            .ok_or_else(|| Error::UnknownScheme { name: name.to_owned(), known: preset_names().join(", ") })
+        let find = |n: &str| PRESETS.iter().find(|s| s.name() == n).cloned();
+        if let Some(scheme) = find(name) {
+            return Ok(scheme);
+        }
+        match PRESET_ALIASES.iter().find(|(alias, _)| *alias == name) {
+            Some((alias, target)) => {
+                let mut scheme = find(target).expect("every alias names a preset");
+                scheme.alias = Some(alias);
+                Ok(scheme)
+            }
+            None => {
+                let aliases: Vec<&str> = PRESET_ALIASES.iter().map(|(alias, _)| *alias).collect();
+                let known = format!("{} (aliases: {})", preset_names().join(", "), aliases.join(", "));
+                Err(Error::UnknownScheme { name: name.to_owned(), known })
+            }
+        }
     }
 
     /// All built-in presets.
@@ -551,16 +597,18 @@ impl Scheme {
         // `{form_params}` carries the whole body (as parameters, or through `body_hash_param`).
         let signs_body = signs_body || segments.contains(&Segment::FormParams);
         let kv = spec.signature_format == SignatureFormat::Kv;
+        // A `kv` header with an empty `timestamp_key` carries signatures only (PagerDuty).
+        let kv_timestamp = kv && !spec.timestamp_key.is_empty();
         if spec.signature_format.is_token() {
             ext::check_token_scheme(&spec)?;
         }
         if kv && spec.timestamp_header.is_some() {
             return Err(invalid("a `kv` scheme carries its timestamp as `t=`; set `timestamp_header` to null".into()));
         }
-        if spec.timestamp_pointer.is_some() && (kv || spec.timestamp_header.is_some()) {
+        if spec.timestamp_pointer.is_some() && (kv_timestamp || spec.timestamp_header.is_some()) {
             return Err(invalid("name one timestamp source: `timestamp_pointer`, `timestamp_header` or a `kv` header".into()));
         }
-        let has_timestamp = kv || spec.timestamp_header.is_some() || spec.timestamp_pointer.is_some();
+        let has_timestamp = kv_timestamp || spec.timestamp_header.is_some() || spec.timestamp_pointer.is_some();
         // A body field is covered by the MAC when the body is, or when the template names it.
         let timestamp_signed = signs_timestamp || (spec.timestamp_pointer.is_some() && signs_body);
         if signs_timestamp && !has_timestamp {
@@ -642,6 +690,7 @@ impl Scheme {
             ));
         }
         Ok(Scheme {
+            alias: None,
             inner: Arc::new(Compiled {
                 extended: spec.signature_format.is_token()
                     || spec.reads_body_fields()
@@ -665,9 +714,21 @@ impl Scheme {
         })
     }
 
-    /// The scheme's name.
+    /// The scheme's name: the spec's `name` (for a preset looked up by an alias, the preset's).
     pub fn name(&self) -> &str {
         &self.inner.spec.name
+    }
+
+    /// The name this scheme was asked for: the alias when it was looked up by one (`svix`), else
+    /// [`name`](Scheme::name). A provider's name defaults to it, so `clerk` and `resend` on one
+    /// endpoint are two providers, each with its own metrics label and dedup keys.
+    pub fn label(&self) -> &str {
+        self.alias.unwrap_or(&self.inner.spec.name)
+    }
+
+    /// The alias this scheme was looked up by (`svix`), if it was looked up by one.
+    pub fn alias(&self) -> Option<&str> {
+        self.alias
     }
 
     /// The spec this scheme was compiled from.
@@ -1038,7 +1099,9 @@ mod tests {
         // Public-key signatures (issue 19, item 3).
         let public_key = ["discord", "sendgrid"];
         let request = ["twilio", "square", "hubspot", "trello"];
-        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..], &public_key[..]].concat());
+        // The catalog's second slice (issue 19, item 6).
+        let catalog = ["pagerduty", "vercel", "bitbucket", "jira", "twitch", "mollie", "cal", "postmark"];
+        assert_eq!(preset_names(), [&first[..], &added[..], &engine[..], &request[..], &public_key[..], &catalog[..]].concat());
     }
 
     #[test]
