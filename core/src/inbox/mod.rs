@@ -371,16 +371,12 @@ pub trait Inbox: Send + Sync {
     /// [`enqueue`](Inbox::enqueue), and a new record leased at once to `worker` until
     /// `arrival.received_at_ms + lease_ms`, its next attempt started then — for a receiver that
     /// runs the event at once from what it holds in memory (no [`lease_due`](Inbox::lease_due)
-    /// round trip, no body read back). The attempt number when it was leased (`None`: a
-    /// duplicate, or a new record left for [`lease_due`](Inbox::lease_due)). The default
-    /// enqueues, then [`lease_one`](Inbox::lease_one)s (a failing lease only leaves it pending).
+    /// round trip, no body read back). The attempt number when it was leased; `None` for a
+    /// duplicate, or a new record left for [`lease_due`](Inbox::lease_due) — what the default
+    /// does (it only enqueues), for a backend where leasing in the same write saves nothing.
     fn enqueue_leased(&self, arrival: &Arrival<'_>, dedup_key: &str, worker: &str, lease_ms: i64) -> Result<(Enqueued, Option<u32>)> {
-        let enqueued = self.enqueue(arrival, dedup_key)?;
-        let attempt = match enqueued {
-            Enqueued::New(id) => self.lease_one(id, worker, arrival.received_at_ms, lease_ms).ok().flatten().map(|job| job.attempt),
-            Enqueued::Duplicate(..) => None,
-        };
-        Ok((enqueued, attempt))
+        let _ = (worker, lease_ms);
+        Ok((self.enqueue(arrival, dedup_key)?, None))
     }
 
     // Deferred calls ---------------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+//! The SQLite inbox's fast path (issue 21, item 7): an accepted event enqueued already leased to
+//! the receiving process (`enqueue_leased`), and the deferred calls a receiver awaits instead of
+//! parking a blocking thread (`*_later`, answered by the group-commit writer). Each behaves as the
+//! plain call it stands for: the same rows, the same fencing, the same crash recovery.
+#![cfg(feature = "inbox-sqlite")]
+
+#[path = "support/inbox_contract.rs"]
+mod contract;
+
+use contract::{event, headers, LEASE, T};
+use hookverify::inbox::{Enqueued, Inbox, Outcome, SqliteInbox, State};
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("hookverify-leased-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn open(&self) -> SqliteInbox {
+        SqliteInbox::open(self.0.join("inbox.db")).unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn state(inbox: &dyn Inbox, id: i64) -> State {
+    inbox.show(&id.to_string()).unwrap().expect("the record").summary.state
+}
+
+#[test]
+fn an_event_enqueued_leased_is_held_by_its_receiver_and_finished_by_it_alone() {
+    let dir = TempDir::new("held");
+    let inbox = dir.open();
+    let h = headers();
+    let (enqueued, attempt) = inbox.enqueue_leased(&event(&h, b"{}", "evt-1", T), "|github|evt-1", "receiver", LEASE).unwrap();
+    let Enqueued::New(id) = enqueued else { panic!("expected a new record, got {enqueued:?}") };
+    assert_eq!(attempt, Some(1));
+    // Pending, its attempt 1 started at arrival, and nobody else can lease it while the lease runs.
+    let record = inbox.show(&id.to_string()).unwrap().unwrap();
+    assert_eq!(record.summary.state, State::Pending);
+    assert_eq!(record.attempts.len(), 1);
+    assert_eq!((record.attempts[0].number, record.attempts[0].started_at_ms, record.attempts[0].ended_at_ms), (1, T, None));
+    assert!(inbox.lease_due("other", T + LEASE - 1, LEASE, 10).unwrap().is_empty());
+    assert!(inbox.lease_one(id, "other", T + 1, LEASE).unwrap().is_none());
+    // Fenced like any lease: another worker's finish is dropped, the owner's is kept.
+    assert!(!inbox.finish_attempt(id, "other", 1, T + 5, Outcome::Done).unwrap());
+    assert_eq!(state(&inbox, id), State::Pending);
+    assert!(inbox.finish_attempt(id, "receiver", 1, T + 5, Outcome::Done).unwrap());
+    assert_eq!(state(&inbox, id), State::Done);
+    // A copy is a duplicate of it, and is not leased.
+    let again = inbox.enqueue_leased(&event(&h, b"{}", "evt-1", T + 9), "|github|evt-1", "receiver", LEASE).unwrap();
+    assert_eq!(again, (Enqueued::Duplicate(id, State::Done), None));
+}
+
+#[test]
+fn a_receiver_that_died_holding_the_lease_leaves_the_event_to_the_next_worker_after_it() {
+    let dir = TempDir::new("crash");
+    let (dead, alive) = (dir.open(), dir.open());
+    let h = headers();
+    let (Enqueued::New(id), Some(1)) = dead.enqueue_leased(&event(&h, b"{\"n\":1}", "evt-2", T), "|github|evt-2", "dead", LEASE).unwrap()
+    else {
+        panic!("expected a new leased record")
+    };
+    drop(dead);
+    assert!(alive.lease_due("alive", T + LEASE - 1, LEASE, 10).unwrap().is_empty());
+    let jobs = alive.lease_due("alive", T + LEASE, LEASE, 10).unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].id, jobs[0].attempt, jobs[0].body.as_slice()), (id, 2, &b"{\"n\":1}"[..]));
+    assert!(alive.finish_attempt(id, "alive", 2, T + LEASE + 1, Outcome::Done).unwrap());
+    let record = alive.show(&id.to_string()).unwrap().unwrap();
+    // The dead receiver's attempt stays on record, never ended.
+    assert_eq!(record.attempts.iter().map(|a| (a.number, a.ended_at_ms.is_some())).collect::<Vec<_>>(), [(1, false), (2, true)]);
+    assert_eq!(record.summary.state, State::Done);
+}
+
+#[tokio::test]
+async fn deferred_calls_are_answered_by_the_writer_as_the_blocking_ones_are() {
+    let dir = TempDir::new("later");
+    let inbox = dir.open();
+    let h = headers();
+    let first = inbox.enqueue_later(&event(&h, b"{}", "evt-3", T), "|github|evt-3").expect("SQLite defers").await.unwrap();
+    let Enqueued::New(id) = first else { panic!("expected a new record, got {first:?}") };
+    let dup = inbox.enqueue_later(&event(&h, b"{}", "evt-3", T + 1), "|github|evt-3").unwrap().await.unwrap();
+    assert_eq!(dup, Enqueued::Duplicate(id, State::Pending));
+    let jobs = inbox.lease_due_later("w", T, LEASE, 10).unwrap().await.unwrap();
+    assert_eq!(jobs.iter().map(|j| (j.id, j.attempt)).collect::<Vec<_>>(), [(id, 1)]);
+    let retry = Outcome::Retry { at_ms: T + 1_000, error: "exit status 1" };
+    assert!(inbox.finish_attempt_later(id, "w", 1, T + 10, retry).unwrap().await.unwrap());
+    assert!(!inbox.finish_attempt_later(id, "w", 1, T + 11, Outcome::Done).unwrap().await.unwrap(), "fenced: the lease ended");
+    let record = inbox.show(&id.to_string()).unwrap().unwrap();
+    assert_eq!(record.summary.state, State::Pending);
+    assert_eq!(record.attempts[0].error.as_deref(), Some("exit status 1"));
+    // A leased enqueue and a record, deferred.
+    let (leased, attempt) = inbox.enqueue_leased_later(&event(&h, b"{}", "evt-4", T), "|github|evt-4", "w", LEASE).unwrap().await.unwrap();
+    assert!(matches!(leased, Enqueued::New(_)));
+    assert_eq!(attempt, Some(1));
+    let mut refused = event(&h, b"{}", "evt-5", T);
+    refused.verdict = "no_matching_signature";
+    refused.status = 401;
+    refused.state = State::Rejected;
+    let rid = inbox.record_later(&refused).unwrap().await.unwrap();
+    assert_eq!(state(&inbox, rid), State::Rejected);
+}
+
+#[test]
+fn one_failing_write_in_a_group_does_not_undo_the_others() {
+    // Many threads write at once, so the writer commits them in groups; every other call
+    // records an attempt twice, which the second time breaks the attempts' primary key.
+    let dir = TempDir::new("group");
+    let inbox = std::sync::Arc::new(dir.open());
+    let h = headers();
+    let ids: Vec<i64> = (0..40)
+        .map(|i| match inbox.enqueue(&event(&h, b"{}", &format!("g{i}"), T), &format!("|github|g{i}")).unwrap() {
+            Enqueued::New(id) => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let threads: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let inbox = inbox.clone();
+            std::thread::spawn(move || {
+                inbox.attempt_started(id, 1, T).unwrap();
+                if id % 2 == 0 {
+                    let again = inbox.attempt_started(id, 1, T).unwrap_err();
+                    assert_eq!(again.code().as_str(), "invalid_argument");
+                }
+                inbox.attempt_ended(id, 1, T + 1, None).unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for id in ids {
+        let record = inbox.show(&id.to_string()).unwrap().unwrap();
+        assert_eq!(record.attempts.len(), 1, "record {id}");
+        assert_eq!(record.summary.state, State::Done, "record {id}");
+    }
+}
