@@ -195,8 +195,18 @@ export declare class Verifier {
 
 export interface SignOptions {
   scheme: PresetName | (string & {}) | SchemeSpec;
-  secret: string;
+  /** The shared secret (give this or `privateKey`). */
+  secret?: string;
+  /**
+   * The sender's private key, for public-key schemes (discord, sendgrid, standard `v1a`): Ed25519
+   * as PKCS#8 PEM, `whsk_` + base64 or a hex seed; P-256 as PKCS#8 PEM or base64 DER. For tests.
+   */
+  privateKey?: string;
   body: Body;
+  /** The URL the sender calls, for schemes that sign it (square, twilio, trello, hubspot). */
+  url?: string;
+  /** The method, for schemes that sign it (hubspot); default `POST`. */
+  method?: string;
   /** Message id; required by schemes that sign one (standard). */
   id?: string;
   /** Unix seconds; defaults to now. */
