@@ -236,7 +236,9 @@ export type HintCode =
   | 'wrong_scheme'
   | 'timestamp_unit'
   | 'clock_skew'
-  | 'wrong_url';
+  | 'wrong_url'
+  | 'form_params_missing'
+  | 'wrong_public_key';
 
 export interface DiagnoseOptions {
   /** Every request header (detection and the checks may look at any of them); also `[name, value]` pairs. */
@@ -254,6 +256,8 @@ export interface DiagnoseOptions {
   url?: string;
   /** The request method, for schemes that sign it. */
   method?: string;
+  /** Public keys, for schemes with public-key signatures (discord, sendgrid, standard `v1a`). */
+  publicKeys?: string[];
 }
 
 /** One thing diagnose looked at. */

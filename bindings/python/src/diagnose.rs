@@ -18,12 +18,12 @@ fn names(scheme: Option<&Scheme>) -> convert::Names {
 // The arguments are the Python function's keywords, one each.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (body, headers, *, secrets=None, scheme=None, now=None, url=None, method=None, public_keys=None))]
+#[pyo3(signature = (body, headers, *, secrets, scheme=None, now=None, url=None, method=None, public_keys=None))]
 pub fn diagnose(
     py: Python<'_>,
     body: &Bound<'_, PyAny>,
     headers: &Bound<'_, PyAny>,
-    secrets: Option<&Bound<'_, PyAny>>,
+    secrets: &Bound<'_, PyAny>,
     scheme: Option<&Bound<'_, PyAny>>,
     now: Option<&Bound<'_, PyAny>>,
     url: Option<&Bound<'_, PyAny>>,
@@ -35,12 +35,11 @@ pub fn diagnose(
             Some(s) if !s.is_none() => Some(convert::scheme(py, s)?),
             _ => None,
         };
-        let list = |name: &str, obj: Option<&Bound<'_, PyAny>>| match obj {
-            Some(o) if !o.is_none() => convert::str_list(py, name, o),
-            _ => Ok(Vec::new()),
+        let secrets = convert::str_list(py, "secrets", secrets)?;
+        let public_keys = match public_keys {
+            Some(o) if !o.is_none() => convert::str_list(py, "public_keys", o)?,
+            _ => Vec::new(),
         };
-        let secrets = list("secrets", secrets)?;
-        let public_keys = list("public_keys", public_keys)?;
         let now = convert::now(py, now)?;
         let (url, method) = (convert::opt_str(py, "url", url)?, convert::opt_str(py, "method", method)?);
         let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());

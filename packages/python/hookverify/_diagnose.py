@@ -99,7 +99,7 @@ def diagnose(
     body: t.Union[bytes, bytearray, memoryview, str],
     headers: _Headers,
     *,
-    secrets: t.Sequence[str] = (),
+    secrets: t.Sequence[str],
     scheme: t.Union[str, t.Mapping[str, t.Any], None] = None,
     now: t.Optional[int] = None,
     url: t.Optional[str] = None,
@@ -119,6 +119,6 @@ def diagnose(
     ``(headers, body)``); ``diagnose(body=..., headers=...)`` reads the same in either version."""
     return Report.from_json(
         _native.diagnose(
-            body, headers, secrets=list(secrets), scheme=scheme, now=now, url=url, method=method, public_keys=list(public_keys)
+            body, headers, secrets=secrets, scheme=scheme, now=now, url=url, method=method, public_keys=public_keys
         )
     )

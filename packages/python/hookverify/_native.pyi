@@ -135,7 +135,7 @@ def diagnose(
     body: _Body,
     headers: _Headers,
     *,
-    secrets: Optional[Sequence[str]] = None,
+    secrets: Sequence[str],
     scheme: Optional[_Scheme] = None,
     now: Optional[int] = None,
     url: Optional[str] = None,
