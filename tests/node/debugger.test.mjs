@@ -84,7 +84,11 @@ async function setSecrets(list) {
   const n = Math.max(list.length, 1);
   while ((await page.locator('#secrets input').count()) < n) await page.click('#add-secret');
   while ((await page.locator('#secrets input').count()) > n) await page.locator('#secrets .icon-button').last().click();
-  for (let i = 0; i < n; i++) await page.locator('#secrets input').nth(i).fill(list[i] ?? '');
+  for (let i = 0; i < n; i++)
+    await page
+      .locator('#secrets input')
+      .nth(i)
+      .fill(list[i] ?? '');
 }
 
 /** Fills the form for a vector case and returns what the page shows. */
@@ -223,7 +227,7 @@ test('a URL-signed request verified with the wrong URL is explained as wrong_url
   }
 });
 
-test('a discord request with another application\'s public key is explained as wrong_public_key', async () => {
+test("a discord request with another application's public key is explained as wrong_public_key", async () => {
   const good = byComment('discord: valid Ed25519');
   let s = await diagnoseCase(good);
   assert.equal(s.verdict, 'verdict valid');

@@ -83,8 +83,15 @@ def test_ed25519_key_mismatch_and_bad_keys_are_typed_and_quiet() -> None:
     forms = ed25519_forms(key)
     other = ed25519_forms(ed25519.Ed25519PrivateKey.generate())
     # seed of one key, public half of another
-    mixed = "whsk_" + b64(base64.b64decode(forms["whsk_keypair"][5:])[:32] + base64.b64decode(other["whsk_keypair"][5:])[32:])
-    for bad in [mixed, "whsk_!!", forms["hex_seed"][:-2], "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"]:
+    mixed = "whsk_" + b64(
+        base64.b64decode(forms["whsk_keypair"][5:])[:32] + base64.b64decode(other["whsk_keypair"][5:])[32:]
+    )
+    for bad in [
+        mixed,
+        "whsk_!!",
+        forms["hex_seed"][:-2],
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+    ]:
         with pytest.raises(hv.HookverifyError) as err:
             hv.sign(scheme="discord", private_key=bad, body=BODY, timestamp=TS)
         assert err.value.code == "invalid_secret"
@@ -111,8 +118,14 @@ def test_ed25519_key_mismatch_and_bad_keys_are_typed_and_quiet() -> None:
 def test_sendgrid_p256_private_key_forms(form: str) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     text = {
-        "pem": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode(),
-        "der_base64": b64(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        "pem": key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        "der_base64": b64(
+            key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
         "sec1_pem": key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
         ).decode(),
@@ -124,7 +137,9 @@ def test_sendgrid_p256_private_key_forms(form: str) -> None:
     key.public_key().verify(der, str(TS).encode() + body, ec.ECDSA(hashes.SHA256()))
     with pytest.raises(InvalidSignature):
         key.public_key().verify(der, str(TS).encode() + BODY, ec.ECDSA(hashes.SHA256()))
-    spki = b64(key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    spki = b64(
+        key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     assert hv.Verifier(scheme="sendgrid", public_keys=[spki]).verify_signature(body, headers, now=TS).key_index == 0
 
 
@@ -135,17 +150,29 @@ def test_cli_signs_with_private_key_env_and_file(tmp_path: Path) -> None:
     h = cli_sign(["--scheme", "discord", "--private-key-file", str(pem), "--timestamp", str(TS)], BODY)
     ed.public_key().verify(bytes.fromhex(h["X-Signature-Ed25519"]), str(TS).encode() + BODY)
     p = ec.generate_private_key(ec.SECP256R1())
-    der = b64(p.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    h = cli_sign(["--scheme", "sendgrid", "--private-key-env", "HV_TEST_PK", "--timestamp", str(TS)], BODY, {"HV_TEST_PK": der})
+    der = b64(
+        p.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    h = cli_sign(
+        ["--scheme", "sendgrid", "--private-key-env", "HV_TEST_PK", "--timestamp", str(TS)], BODY, {"HV_TEST_PK": der}
+    )
     p.public_key().verify(
-        base64.b64decode(h["X-Twilio-Email-Event-Webhook-Signature"]), str(TS).encode() + BODY, ec.ECDSA(hashes.SHA256())
+        base64.b64decode(h["X-Twilio-Email-Event-Webhook-Signature"]),
+        str(TS).encode() + BODY,
+        ec.ECDSA(hashes.SHA256()),
     )
     whsk = ed25519_forms(ed)["whsk_seed"]
-    h = cli_sign(["--scheme", "standard", "--private-key-env", "HV_TEST_PK", "--id", "msg_9", "--timestamp", str(TS)], BODY, {"HV_TEST_PK": whsk})
+    h = cli_sign(
+        ["--scheme", "standard", "--private-key-env", "HV_TEST_PK", "--id", "msg_9", "--timestamp", str(TS)],
+        BODY,
+        {"HV_TEST_PK": whsk},
+    )
     ed.public_key().verify(base64.b64decode(h["webhook-signature"].split(",", 1)[1]), f"msg_9.{TS}.".encode() + BODY)
     # Secret and private key together: a usage error (exit 2), the key not echoed.
     out = subprocess.run(
-        [str(CLI), "sign", "--scheme", "discord", "--secret", "s", "--private-key", whsk], input=BODY, capture_output=True
+        [str(CLI), "sign", "--scheme", "discord", "--secret", "s", "--private-key", whsk],
+        input=BODY,
+        capture_output=True,
     )
     assert out.returncode == 2 and whsk.encode() not in out.stderr
 
@@ -172,9 +199,13 @@ def test_square_hubspot_trello_signed_over_the_url() -> None:
     assert h["x-square-hmacsha256-signature"] == mac("sha256", "sq", SQUARE_URL.encode() + BODY)
     h = hv.sign(scheme="hubspot", secret="hs", body=BODY, url=HUBSPOT_URL, method="PUT", timestamp=TS)
     assert h["X-HubSpot-Request-Timestamp"] == f"{TS}000"
-    assert h["X-HubSpot-Signature-v3"] == mac("sha256", "hs", b"PUT" + HUBSPOT_URL.encode() + BODY + f"{TS}000".encode())
+    assert h["X-HubSpot-Signature-v3"] == mac(
+        "sha256", "hs", b"PUT" + HUBSPOT_URL.encode() + BODY + f"{TS}000".encode()
+    )
     h = hv.sign(scheme="hubspot", secret="hs", body=BODY, url=HUBSPOT_URL, timestamp=TS)  # method defaults to POST
-    assert h["X-HubSpot-Signature-v3"] == mac("sha256", "hs", b"POST" + HUBSPOT_URL.encode() + BODY + f"{TS}000".encode())
+    assert h["X-HubSpot-Signature-v3"] == mac(
+        "sha256", "hs", b"POST" + HUBSPOT_URL.encode() + BODY + f"{TS}000".encode()
+    )
     h = hv.sign(scheme="trello", secret="tr", body=BODY, url=TRELLO_URL)
     assert h["X-Trello-Webhook"] == mac("sha1", "tr", BODY + TRELLO_URL.encode())
     # No URL for a scheme that signs it: refused, not a body-only MAC.
@@ -185,8 +216,13 @@ def test_square_hubspot_trello_signed_over_the_url() -> None:
     assert cli_sign(["--scheme", "square", "--secret", "sq", "--url", SQUARE_URL], BODY) == {
         "x-square-hmacsha256-signature": mac("sha256", "sq", SQUARE_URL.encode() + BODY)
     }
-    h = cli_sign(["--scheme", "hubspot", "--secret", "hs", "--url", HUBSPOT_URL, "--method", "PATCH", "--timestamp", str(TS)], BODY)
-    assert h["X-HubSpot-Signature-v3"] == mac("sha256", "hs", b"PATCH" + HUBSPOT_URL.encode() + BODY + f"{TS}000".encode())
+    h = cli_sign(
+        ["--scheme", "hubspot", "--secret", "hs", "--url", HUBSPOT_URL, "--method", "PATCH", "--timestamp", str(TS)],
+        BODY,
+    )
+    assert h["X-HubSpot-Signature-v3"] == mac(
+        "sha256", "hs", b"PATCH" + HUBSPOT_URL.encode() + BODY + f"{TS}000".encode()
+    )
 
 
 def test_twilio_form_params_and_body_sha256() -> None:

@@ -19,14 +19,26 @@ CLI = ROOT / "target" / "release" / "hookverify"
 TOKEN = "12345678901234567890123456789012"  # an auth token's shape: 32 hex-like characters
 
 FORMS = [
-    ("https://mycompany.com/myapp.php?foo=1&bar=2",
-     {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
-      "To": "+18005551212"}),
-    ("https://hooks.example.com:8443/twilio/sms", {"Body": "h\u00e9llo \u2603 & more", "From": "+15550002", "To": "+15550001"}),
+    (
+        "https://mycompany.com/myapp.php?foo=1&bar=2",
+        {
+            "CallSid": "CA1234567890ABCDE",
+            "Caller": "+12349013030",
+            "Digits": "1234",
+            "From": "+12349013030",
+            "To": "+18005551212",
+        },
+    ),
+    (
+        "https://hooks.example.com:8443/twilio/sms",
+        {"Body": "h\u00e9llo \u2603 & more", "From": "+15550002", "To": "+15550001"},
+    ),
     ("http://localhost:8080/sms?x=a+b", {"Body": "", "NumMedia": "0", "SmsSid": "SM1"}),
     # A repeated parameter: twilio reads every value from a MultiDict (as Flask hands it over).
-    ("https://hooks.example.com/status",
-     MultiDict([("MessageStatus", "sent"), ("AccountSid", "AC1"), ("MessageStatus", "delivered")])),
+    (
+        "https://hooks.example.com/status",
+        MultiDict([("MessageStatus", "sent"), ("AccountSid", "AC1"), ("MessageStatus", "delivered")]),
+    ),
 ]
 
 
@@ -36,8 +48,18 @@ def form_body(params) -> bytes:
 
 
 def cli_verify(url: str, body: bytes, signature: str) -> int:
-    cmd = [str(CLI), "verify", "--scheme", "twilio", "--secret-env", "HV_TWILIO", "--url", url,
-           "-H", f"X-Twilio-Signature: {signature}"]
+    cmd = [
+        str(CLI),
+        "verify",
+        "--scheme",
+        "twilio",
+        "--secret-env",
+        "HV_TWILIO",
+        "--url",
+        url,
+        "-H",
+        f"X-Twilio-Signature: {signature}",
+    ]
     return subprocess.run(cmd, input=body, capture_output=True, env={"HV_TWILIO": TOKEN}).returncode
 
 
@@ -69,7 +91,9 @@ def test_port_spellings_both_ways() -> None:
     # Twilio signed the URL with the default port; the receiver knows it without (and vice versa).
     signature = RequestValidator(TOKEN).compute_signature("https://hooks.example.com:443/sms", params)
     v = hv.Verifier(scheme="twilio", secret=TOKEN)
-    assert v.verify_signature(body, {"X-Twilio-Signature": signature}, url="https://hooks.example.com/sms").key_index == 0
+    assert (
+        v.verify_signature(body, {"X-Twilio-Signature": signature}, url="https://hooks.example.com/sms").key_index == 0
+    )
     ours = hv.sign(scheme="twilio", secret=TOKEN, body=body, url="https://hooks.example.com/sms")
     assert RequestValidator(TOKEN).validate("https://hooks.example.com:443/sms", params, ours["X-Twilio-Signature"])
 

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+import sys
 
 NOW = 1700000000
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "diagnose.json")
@@ -343,8 +344,6 @@ case("no known header and no scheme: nothing detected", None, [PLAIN], {"X-Other
 # (discord, sendgrid, standard v1a). These cases carry `url`, `method` and `public_keys`. The MACs
 # are Python's hmac; Ed25519 and ECDSA P-256 signatures come from tests/vectors/pure_asym.py
 # (pure Python, checked against RFC 8032's vectors), never from hookverify.
-import sys
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pure_asym  # noqa: E402
 
