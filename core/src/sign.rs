@@ -8,11 +8,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
+use crate::scheme::PrivateKey;
 use crate::scheme::TimestampFormat;
 use crate::scheme::{Encoding, FieldSource, Scheme, SignatureFormat};
-use crate::scheme::PrivateKey;
 use crate::secret::{KeyedMac, Secret};
-use crate::verify::{mac_signed_content, resolve_target, signed_message, signed_params, Content, RequestTarget, SignedRequest, MAX_TIMESTAMP};
+use crate::verify::{
+    mac_signed_content, resolve_target, signed_message, signed_params, Content, RequestTarget, SignedRequest, MAX_TIMESTAMP,
+};
 
 /// Signs message bodies for one scheme with one secret, or (public-key schemes) one private key.
 #[derive(Clone)]
@@ -149,10 +151,7 @@ impl Signer {
         let request = if self.scheme.signs_request() {
             let (url, method) = resolve_target(&self.scheme, target, None, None)?;
             let params = signed_params(&self.scheme, url, body).ok_or_else(|| Error::InvalidArgument {
-                reason: format!(
-                    "the URL's `{}` is not the SHA-256 (hex) of the body",
-                    spec.body_hash_param.as_deref().unwrap_or_default()
-                ),
+                reason: format!("the URL's `{}` is not the SHA-256 (hex) of the body", spec.body_hash_param.as_deref().unwrap_or_default()),
             })?;
             Some(SignedRequest { url, method, params })
         } else {

@@ -69,8 +69,10 @@ fn every_vector_case() {
             t["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
         let body = body_of(t);
         let now = t["now"].as_i64().unwrap();
-        let public_keys: Vec<String> =
-            t.get("public_keys").and_then(Value::as_array).map_or(Vec::new(), |a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect());
+        let public_keys: Vec<String> = t
+            .get("public_keys")
+            .and_then(Value::as_array)
+            .map_or(Vec::new(), |a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect());
         let target = RequestTarget::new(t.get("url").and_then(Value::as_str), t.get("method").and_then(Value::as_str));
         let run = || diagnose_keys(&body, &headers, &secrets, &public_keys, scheme.as_ref(), now, &target);
         let report = run();

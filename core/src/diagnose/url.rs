@@ -68,8 +68,16 @@ pub(crate) fn url_alternatives(url: &str) -> Vec<(String, String)> {
 
 /// The proxy headers diagnose reads to explain a rewritten URL (never to verify). Bindings that
 /// pick headers by name pass these too.
-pub const PROXY_HEADERS: &[&str] =
-    &["x-forwarded-proto", "x-forwarded-host", "host", "x-forwarded-prefix", "x-original-url", "x-original-uri", "x-forwarded-uri", "x-envoy-original-path"];
+pub const PROXY_HEADERS: &[&str] = &[
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "host",
+    "x-forwarded-prefix",
+    "x-original-url",
+    "x-original-uri",
+    "x-forwarded-uri",
+    "x-envoy-original-path",
+];
 
 /// Most verifications one diagnosis runs after the verdict (URL and body candidates together).
 const MAX_ATTEMPTS: usize = 48;
@@ -90,10 +98,8 @@ pub(crate) fn proxy_alternatives<H: Headers + ?Sized>(url: &str, headers: &H) ->
         .filter(|(h, _)| !h.eq_ignore_ascii_case(authority) && !h.contains(['/', '?', '#', ' ', '@']));
     let rest = &url[parts.authority_end..];
     let prefix = header("x-forwarded-prefix").map(|p| p.trim_end_matches('/')).filter(|p| p.starts_with('/') && !rest.starts_with(p));
-    let original = PROXY_HEADERS[4..]
-        .iter()
-        .copied()
-        .find_map(|name| header(name).filter(|p| p.starts_with('/') && *p != rest).map(|p| (p, name)));
+    let original =
+        PROXY_HEADERS[4..].iter().copied().find_map(|name| header(name).filter(|p| p.starts_with('/') && *p != rest).map(|p| (p, name)));
     let build = |proto: Option<&str>, host: Option<&str>, path: Option<String>| {
         format!("{}://{}{}", proto.unwrap_or(parts.scheme), host.unwrap_or(authority), path.unwrap_or_else(|| rest.to_owned()))
     };
@@ -112,7 +118,10 @@ pub(crate) fn proxy_alternatives<H: Headers + ?Sized>(url: &str, headers: &H) ->
     }
     if let Some(p) = &path {
         let name = original.map_or("X-Forwarded-Prefix", |(_, n)| n);
-        push(build(None, None, Some(p.clone())), format!("the request's {name} header gives the path the sender called: a proxy rewrote it"));
+        push(
+            build(None, None, Some(p.clone())),
+            format!("the request's {name} header gives the path the sender called: a proxy rewrote it"),
+        );
     }
     if [proto.is_some(), host.is_some(), path.is_some()].iter().filter(|b| **b).count() > 1 {
         push(
@@ -247,7 +256,10 @@ pub(super) fn diagnose<H: Headers + ?Sized, S: AsRef<str>, P: AsRef<str>>(
     };
     report.checks.push(Check::fail(what, format!("{}: {failure}", failure.code())));
     if failure.code() != ErrorCode::NoMatchingSignature {
-        report.checks.push(Check::pass("hint_search", format!("nothing to search: the delivery fails with {}, not a signature mismatch", failure.code())));
+        report.checks.push(Check::pass(
+            "hint_search",
+            format!("nothing to search: the delivery fails with {}, not a signature mismatch", failure.code()),
+        ));
         return;
     }
     let mut attempts = 0;
@@ -255,13 +267,18 @@ pub(super) fn diagnose<H: Headers + ?Sized, S: AsRef<str>, P: AsRef<str>>(
     let mut detail = format!("{} verification(s) of other URL spellings and bodies", attempts.min(MAX_ATTEMPTS));
     let skipped = body.len() > MAX_VARIANT_BODY_BYTES;
     if skipped {
-        detail.push_str(&format!("; body variants skipped: the body is {} bytes, over the {MAX_VARIANT_BODY_BYTES}-byte limit", body.len()));
+        detail
+            .push_str(&format!("; body variants skipped: the body is {} bytes, over the {MAX_VARIANT_BODY_BYTES}-byte limit", body.len()));
     }
     let exhausted = attempts > MAX_ATTEMPTS;
     if exhausted {
         detail.push_str(&format!("; stopped at the limit of {MAX_ATTEMPTS} verifications"));
     }
-    report.checks.push(if hint.is_none() && (skipped || exhausted) { Check::fail("hint_search", detail) } else { Check::pass("hint_search", detail) });
+    report.checks.push(if hint.is_none() && (skipped || exhausted) {
+        Check::fail("hint_search", detail)
+    } else {
+        Check::pass("hint_search", detail)
+    });
     report.hints.extend(hint);
 }
 

@@ -123,7 +123,11 @@ impl BodyVariants<'_> {
                 (lines, "without its trailing newline", rest.to_vec())
             }
             Recipe::AddNewline => (lines, "with a trailing newline added", [body, b"\n"].concat()),
-            Recipe::AddCrlf => (lines, "with a trailing CRLF added (the sender signs its final CRLF, as SendGrid does; it was stripped)", [body, b"\r\n"].concat()),
+            Recipe::AddCrlf => (
+                lines,
+                "with a trailing CRLF added (the sender signs its final CRLF, as SendGrid does; it was stripped)",
+                [body, b"\r\n"].concat(),
+            ),
             Recipe::ToLatin1 => {
                 let latin1 = std::str::from_utf8(body).ok().and_then(to_latin1)?;
                 (HintCode::BodyCharset, "encoded as Latin-1 (ISO-8859-1) instead of UTF-8", latin1)

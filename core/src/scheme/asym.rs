@@ -244,11 +244,15 @@ impl PrivateKey {
                             bad("expected an Ed25519 private key as PKCS#8 PEM, `whsk_` + base64, 64 hex digits, or base64 of its 32-byte seed")
                         })?
                     };
-                    let seed: [u8; 32] = bytes
-                        .get(..32)
-                        .filter(|_| bytes.len() == 32 || bytes.len() == 64)
-                        .and_then(|s| s.try_into().ok())
-                        .ok_or_else(|| bad(&format!("an Ed25519 private key is a 32-byte seed (or seed and public key, 64 bytes), this one is {} bytes", bytes.len())))?;
+                    let seed: [u8; 32] =
+                        bytes.get(..32).filter(|_| bytes.len() == 32 || bytes.len() == 64).and_then(|s| s.try_into().ok()).ok_or_else(
+                            || {
+                                bad(&format!(
+                                    "an Ed25519 private key is a 32-byte seed (or seed and public key, 64 bytes), this one is {} bytes",
+                                    bytes.len()
+                                ))
+                            },
+                        )?;
                     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
                     if bytes.len() == 64 && key.verifying_key().as_bytes()[..] != bytes[32..] {
                         return Err(bad("the 64-byte key's second half is not the public key of its seed"));
@@ -272,7 +276,8 @@ impl PrivateKey {
         let fingerprint = match &key {
             PrivateMaterial::Ed25519(k) => fingerprint_of(k.verifying_key().as_bytes()),
             PrivateMaterial::P256(k) => {
-                let der = p256::PublicKey::from(k.verifying_key()).to_public_key_der().map_err(|_| bad("the public key cannot be encoded"))?;
+                let der =
+                    p256::PublicKey::from(k.verifying_key()).to_public_key_der().map_err(|_| bad("the public key cannot be encoded"))?;
                 fingerprint_of(der.as_bytes())
             }
         };
