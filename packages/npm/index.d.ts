@@ -262,7 +262,7 @@ export interface DiagnoseOptions {
 
 /** One thing diagnose looked at. */
 export interface DiagnoseCheck {
-  /** `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`, `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`. */
+  /** `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`, `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`; with a request line or public keys also `url`, `keys`, `public_keys`. */
   name: string;
   ok: boolean;
   /** What was found (never secret material or a signature value). */

@@ -175,7 +175,8 @@ impl Serialize for HintCode {
 #[non_exhaustive]
 pub struct Check {
     /// Stable name: `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`,
-    /// `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`.
+    /// `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`; for schemes the verifier
+    /// decides alone also `url`, `keys` (the keys could not be used) and `public_keys`.
     pub name: &'static str,
     /// Whether it passed.
     pub ok: bool,
