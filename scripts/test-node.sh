@@ -27,7 +27,7 @@ for backend in native wasm; do
     vectors.test.mjs interop.test.mjs package.test.mjs \
     express.test.mjs identity.test.mjs redis.test.mjs redis-stall.test.mjs example.test.mjs readme.test.mjs panic.test.mjs fast.test.mjs strict.test.mjs \
     reject-logs.test.mjs max-event-age.test.mjs rotation.test.mjs receiver-decisions.test.mjs camel-case.test.mjs \
-    body-hint.test.mjs fetch.test.mjs fastify.test.mjs nest.test.mjs custom-store.test.mjs metrics.test.mjs handshakes.test.mjs url-signed.test.mjs asymmetric-interop.test.mjs inbox-api.test.mjs preset-aliases.test.mjs || failed+=("node-$backend")
+    body-hint.test.mjs fetch.test.mjs fastify.test.mjs nest.test.mjs custom-store.test.mjs metrics.test.mjs handshakes.test.mjs url-signed.test.mjs asymmetric-interop.test.mjs inbox-api.test.mjs preset-aliases.test.mjs sign-keys.test.mjs || failed+=("node-$backend")
 done
 echo "== headless Chromium (wasm)"
 node browser.mjs > /tmp/hookverify-browser-$$.log 2>&1; rc=$?

@@ -8,18 +8,28 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
+use crate::scheme::PrivateKey;
 use crate::scheme::TimestampFormat;
 use crate::scheme::{Encoding, FieldSource, Scheme, SignatureFormat};
 use crate::secret::{KeyedMac, Secret};
-use crate::verify::{mac_signed_content, Content, MAX_TIMESTAMP};
+use crate::verify::{
+    mac_signed_content, resolve_target, signed_message, signed_params, Content, RequestTarget, SignedRequest, MAX_TIMESTAMP,
+};
 
-/// Signs message bodies for one scheme with one secret.
+/// Signs message bodies for one scheme with one secret, or (public-key schemes) one private key.
 #[derive(Clone)]
 pub struct Signer {
     scheme: Scheme,
-    key: KeyedMac,
-    /// The secret itself, kept only for shared-token schemes (`token`, `basic`), whose header is it.
-    token: Option<Secret>,
+    key: SigningKey,
+}
+
+/// What a [`Signer`] signs with.
+#[derive(Clone)]
+enum SigningKey {
+    /// A MAC key; for shared-token schemes (`token`, `basic`) also the secret itself, whose header is it.
+    Mac { key: KeyedMac, token: Option<Secret> },
+    /// A sender's private key (Discord, SendGrid, Standard Webhooks `v1a`).
+    Private(PrivateKey),
 }
 
 impl std::fmt::Debug for Signer {
@@ -39,7 +49,36 @@ impl Signer {
     pub fn with_key(scheme: Scheme, secret: &Secret) -> Signer {
         let key = KeyedMac::new(scheme.spec().algorithm, secret.expose_bytes());
         let token = scheme.spec().signature_format.is_token().then(|| secret.clone());
-        Signer { scheme, key, token }
+        Signer { scheme, key: SigningKey::Mac { key, token } }
+    }
+
+    /// A signer for a public-key scheme (`public_key` in its spec) with the sender's private key,
+    /// in a form [`PrivateKey::parse`] reads. For tests, the debugger and senders: a receiver only
+    /// ever holds public keys. A scheme without `public_key` is `invalid_argument`.
+    pub fn with_private_key(scheme: Scheme, private_key: &str) -> Result<Signer> {
+        let Some(pk) = scheme.spec().public_key.as_ref() else {
+            return Err(Error::InvalidArgument {
+                reason: format!("scheme {} signs with a shared secret; it takes no private key", scheme.name()),
+            });
+        };
+        let key = PrivateKey::parse(pk.algorithm, private_key)?;
+        Ok(Signer { scheme, key: SigningKey::Private(key) })
+    }
+
+    /// The signer for exactly one of `secret` or `private_key` (the one rule every binding and
+    /// the CLI apply to their options).
+    pub fn from_keys(scheme: Scheme, secret: Option<&str>, private_key: Option<&str>) -> Result<Signer> {
+        match (secret, private_key) {
+            (Some(secret), None) => Signer::new(scheme, secret),
+            (None, Some(key)) => Signer::with_private_key(scheme, key),
+            (Some(_), Some(_)) => Err(Error::InvalidArgument { reason: "give a secret or a private key, not both".into() }),
+            (None, None) => Err(Error::InvalidArgument {
+                reason: match scheme.spec().public_key {
+                    Some(_) => format!("scheme {} signs with a private key (or a secret): give one", scheme.name()),
+                    None => format!("scheme {} signs with a secret: give one", scheme.name()),
+                },
+            }),
+        }
     }
 
     /// The scheme this signer produces.
@@ -48,8 +87,23 @@ impl Signer {
     }
 
     /// The headers (name, value) to send with `body`. `id` and `timestamp` are
-    /// required when the scheme signs them.
+    /// required when the scheme signs them. A scheme that signs the request URL or method needs
+    /// [`Signer::sign_request`].
     pub fn sign(&self, body: &[u8], id: Option<&str>, timestamp: Option<i64>) -> Result<Vec<(String, String)>> {
+        self.sign_request(body, id, timestamp, &RequestTarget::NONE)
+    }
+
+    /// [`Signer::sign`] for a delivery to `target`: the URL the sender calls and the method, for
+    /// schemes that sign them (Square, HubSpot, Trello, Twilio: with Twilio, a form body's
+    /// parameters are signed, or, when the URL carries `bodySHA256`, that hash, which must be
+    /// the body's). The method defaults to `POST`; schemes that sign neither ignore `target`.
+    pub fn sign_request(
+        &self,
+        body: &[u8],
+        id: Option<&str>,
+        timestamp: Option<i64>,
+        target: &RequestTarget<'_>,
+    ) -> Result<Vec<(String, String)>> {
         let spec = self.scheme.spec();
         if self.scheme.signs_id() && id.map_or(true, str::is_empty) {
             return Err(Error::InvalidArgument { reason: format!("scheme {} signs a message id; pass `id`", spec.name) });
@@ -64,25 +118,22 @@ impl Signer {
                 reason: format!("scheme {} carries its signature in the body; it cannot be signed as headers", spec.name),
             });
         }
-        if let Some(pk) = spec.public_key.as_ref().filter(|pk| pk.version.is_none()) {
+        let private = match &self.key {
+            SigningKey::Private(key) => Some(key),
+            SigningKey::Mac { .. } => None,
+        };
+        if let (None, Some(pk)) = (private, spec.public_key.as_ref().filter(|pk| pk.version.is_none())) {
             // An HMAC under a "secret" would be a header no verifier of this scheme accepts.
             return Err(Error::InvalidArgument {
                 reason: format!(
-                    "scheme {} is signed with the sender's private key ({}); hookverify signs HMAC and token schemes only",
+                    "scheme {} is signed with the sender's private key ({}): give a private key, not a secret",
                     spec.name,
                     pk.algorithm.as_str()
                 ),
             });
         }
-        // The signer has no request URL or method to sign: refuse rather than sign the body alone,
-        // which no verifier of the scheme would accept.
-        if self.scheme.signs_request() {
-            return Err(Error::InvalidArgument {
-                reason: format!("scheme {} signs the request URL or method; `sign` cannot sign it yet", spec.name),
-            });
-        }
-        if spec.signature_format.is_token() {
-            return Ok(vec![(spec.signature_header.clone(), self.token_header()?)]);
+        if let SigningKey::Mac { token: Some(token), .. } = &self.key {
+            return Ok(vec![(spec.signature_header.clone(), token_header(spec.signature_format, token)?)]);
         }
         // A timestamp in the body (Linear) is part of the body the caller passes.
         let header_timestamp = self.scheme.has_timestamp() && spec.timestamp_pointer.is_none();
@@ -96,25 +147,40 @@ impl Signer {
             }
             (true, Some(t)) => Some(format_timestamp(spec.timestamp_format, t)),
         };
-        let content = Content { id, timestamp: ts_text.as_deref(), token: None, body, request: None };
-        let tag = mac_signed_content(self.key.clone(), self.scheme.segments(), &content);
+        // The request line, by the verifier's rules (the same functions).
+        let request = if self.scheme.signs_request() {
+            let (url, method) = resolve_target(&self.scheme, target, None, None)?;
+            let params = signed_params(&self.scheme, url, body).ok_or_else(|| Error::InvalidArgument {
+                reason: format!("the URL's `{}` is not the SHA-256 (hex) of the body", spec.body_hash_param.as_deref().unwrap_or_default()),
+            })?;
+            Some(SignedRequest { url, method, params })
+        } else {
+            None
+        };
+        let content = Content { id, timestamp: ts_text.as_deref(), token: None, body, request: request.as_ref() };
+        let (label, raw) = match &self.key {
+            SigningKey::Mac { key, .. } => {
+                (spec.signature_version.as_str(), mac_signed_content(key.clone(), self.scheme.segments(), &content).as_slice().to_vec())
+            }
+            SigningKey::Private(key) => {
+                let label = spec.public_key.as_ref().and_then(|pk| pk.version.as_deref()).unwrap_or(spec.signature_version.as_str());
+                (label, key.sign(&signed_message(self.scheme.segments(), &content)))
+            }
+        };
         let encoded = match spec.encoding {
-            Encoding::Hex => hex::encode(tag.as_slice()),
-            Encoding::Base64 => STANDARD.encode(tag.as_slice()),
-            Encoding::Base64url => URL_SAFE.encode(tag.as_slice()),
+            Encoding::Hex => hex::encode(&raw),
+            Encoding::Base64 => STANDARD.encode(&raw),
+            Encoding::Base64url => URL_SAFE.encode(&raw),
         };
         let signature = match spec.signature_format {
-            SignatureFormat::List => format!("{},{}{encoded}", spec.signature_version, spec.prefix),
+            SignatureFormat::List => format!("{label},{}{encoded}", spec.prefix),
             // No timestamp pair (PagerDuty): the signature pair alone.
-            SignatureFormat::Kv if spec.timestamp_key.is_empty() => {
-                format!("{}={}{encoded}", spec.signature_version, spec.prefix)
-            }
+            SignatureFormat::Kv if spec.timestamp_key.is_empty() => format!("{label}={}{encoded}", spec.prefix),
             SignatureFormat::Kv => format!(
-                "{}={}{}{}={}{encoded}",
+                "{}={}{}{label}={}{encoded}",
                 spec.timestamp_key,
                 ts_text.as_deref().unwrap_or_default(),
                 spec.kv_separator,
-                spec.signature_version,
                 spec.prefix
             ),
             _ => format!("{}{encoded}", spec.prefix),
@@ -148,16 +214,12 @@ impl Signer {
     }
 }
 
-impl Signer {
-    /// The header value of a shared-token scheme: the token, or `Basic <base64(token)>`.
-    fn token_header(&self) -> Result<String> {
-        let token = self.token.as_ref().map(Secret::expose_bytes).unwrap_or_default();
-        match self.scheme.spec().signature_format {
-            SignatureFormat::Basic => Ok(format!("Basic {}", STANDARD.encode(token))),
-            _ => {
-                String::from_utf8(token.to_vec()).map_err(|_| Error::InvalidArgument { reason: "a header token must be UTF-8 text".into() })
-            }
-        }
+/// The header value of a shared-token scheme: the token, or `Basic <base64(token)>`.
+fn token_header(format: SignatureFormat, token: &Secret) -> Result<String> {
+    let token = token.expose_bytes();
+    match format {
+        SignatureFormat::Basic => Ok(format!("Basic {}", STANDARD.encode(token))),
+        _ => String::from_utf8(token.to_vec()).map_err(|_| Error::InvalidArgument { reason: "a header token must be UTF-8 text".into() }),
     }
 }
 

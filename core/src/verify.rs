@@ -24,6 +24,8 @@ mod extended;
 mod request;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
 pub use request::RequestTarget;
+pub(crate) use asymmetric::message as signed_message;
+pub(crate) use request::{resolve_target, signed_params, SignedRequest};
 
 /// Default body-size cap: 25 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;

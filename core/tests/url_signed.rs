@@ -140,14 +140,14 @@ fn request_fields_are_validated_when_the_spec_compiles() {
     assert!(again.spec().url_port_variants && again.spec().body_hash_param.as_deref() == Some("bodySHA256"));
 }
 
-/// The signer has no request URL or method: it refuses these schemes instead of signing the body
-/// alone (a signature no verifier of the scheme accepts).
+/// Without the request URL, the signer refuses these schemes instead of signing the body alone (a
+/// signature no verifier of the scheme accepts); `sign_request` takes it.
 #[test]
-fn sign_refuses_schemes_that_sign_the_request() {
+fn sign_refuses_schemes_that_sign_the_request_without_a_url() {
     for name in ["twilio", "square", "hubspot", "trello"] {
         let signer = hookverify::Signer::new(Scheme::preset(name).unwrap(), "sk").unwrap();
         let err = signer.sign(b"{}", Some("msg_1"), Some(1_700_000_000)).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidArgument, "{name}");
-        assert!(err.to_string().contains("signs the request URL or method"), "{name}: {err}");
+        assert!(err.to_string().contains("signs the URL the sender called"), "{name}: {err}");
     }
 }

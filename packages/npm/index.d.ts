@@ -220,8 +220,18 @@ export declare class Verifier {
 
 export interface SignOptions {
   scheme: PresetName | (string & {}) | SchemeSpec;
-  secret: string;
+  /** The shared secret (give this or `privateKey`). */
+  secret?: string;
+  /**
+   * The sender's private key, for public-key schemes (discord, sendgrid, standard `v1a`): Ed25519
+   * as PKCS#8 PEM, `whsk_` + base64 or a hex seed; P-256 as PKCS#8 PEM or base64 DER. For tests.
+   */
+  privateKey?: string;
   body: Body;
+  /** The URL the sender calls, for schemes that sign it (square, twilio, trello, hubspot). */
+  url?: string;
+  /** The method, for schemes that sign it (hubspot); default `POST`. */
+  method?: string;
   /** Message id; required by schemes that sign one (standard). */
   id?: string;
   /** Unix seconds; defaults to now. */
@@ -251,7 +261,9 @@ export type HintCode =
   | 'wrong_scheme'
   | 'timestamp_unit'
   | 'clock_skew'
-  | 'wrong_url';
+  | 'wrong_url'
+  | 'form_params_missing'
+  | 'wrong_public_key';
 
 export interface DiagnoseOptions {
   /** Every request header (detection and the checks may look at any of them); also `[name, value]` pairs. */
@@ -269,11 +281,13 @@ export interface DiagnoseOptions {
   url?: string;
   /** The request method, for schemes that sign it. */
   method?: string;
+  /** Public keys, for schemes with public-key signatures (discord, sendgrid, standard `v1a`). */
+  publicKeys?: string[];
 }
 
 /** One thing diagnose looked at. */
 export interface DiagnoseCheck {
-  /** `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`, `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`. */
+  /** `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`, `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`; with a request line or public keys also `url`, `keys`, `public_keys`. */
   name: string;
   ok: boolean;
   /** What was found (never secret material or a signature value). */

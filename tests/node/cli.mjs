@@ -39,6 +39,9 @@ export function cliDiagnoseReports() {
     else if (t.scheme !== null) args.push('--scheme-json', JSON.stringify(t.scheme));
     for (const s of t.secrets) args.push(`--secret=${s}`);
     for (const [k, v] of Object.entries(t.headers)) args.push('-H', `${k}: ${v}`);
+    for (const k of t.public_keys ?? []) args.push('--public-key', k);
+    if (t.url !== undefined) args.push('--url', t.url);
+    if (t.method !== undefined) args.push('--method', t.method);
     const body = t.body_hex !== undefined ? Buffer.from(t.body_hex, 'hex') : Buffer.from(t.body, 'utf8');
     const r = spawnSync(CLI, args, { input: body, encoding: 'utf8' });
     if (r.status !== (t.result === 'valid' ? 0 : 1))

@@ -4,12 +4,13 @@
 // writes docs/debugger.png (a failing Stripe diagnosis).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, copyFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT } from './backend.mjs';
 import { serve, SERVED } from '../../packages/npm/debugger/serve.mjs';
+import { SCHEMES } from '../../packages/npm/index.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const vectors = JSON.parse(await readFile(path.join(ROOT, 'tests/vectors/diagnose.json'), 'utf8'));
@@ -79,10 +80,15 @@ function rawOf(t, extra = []) {
 }
 
 async function setSecrets(list) {
-  while ((await page.locator('#secrets input').count()) < list.length) await page.click('#add-secret');
-  while ((await page.locator('#secrets input').count()) > list.length)
-    await page.locator('#secrets .icon-button').last().click();
-  for (let i = 0; i < list.length; i++) await page.locator('#secrets input').nth(i).fill(list[i]);
+  // The page always keeps one field (empty for public-key cases).
+  const n = Math.max(list.length, 1);
+  while ((await page.locator('#secrets input').count()) < n) await page.click('#add-secret');
+  while ((await page.locator('#secrets input').count()) > n) await page.locator('#secrets .icon-button').last().click();
+  for (let i = 0; i < n; i++)
+    await page
+      .locator('#secrets input')
+      .nth(i)
+      .fill(list[i] ?? '');
 }
 
 /** Fills the form for a vector case and returns what the page shows. */
@@ -103,10 +109,15 @@ async function diagnoseCase(t, { mode = 'raw', extra } = {}) {
     await page.fill('#spec', JSON.stringify(t.scheme));
   } else await page.selectOption('#scheme', t.scheme ?? '');
   await page.fill('#now', String(t.now));
+  await page.fill('#url', t.url ?? '');
+  await page.fill('#method', t.method ?? '');
+  await page.fill('#public-keys', (t.public_keys ?? []).join('\n'));
   await setSecrets(t.secrets);
   await page.click('button[type=submit]');
   return shown();
 }
+
+const byComment = (start) => vectors.tests.find((t) => t.comment.startsWith(start));
 
 async function shown() {
   return page.evaluate(() => ({
@@ -197,29 +208,65 @@ test('a Content-Length that disagrees with the pasted body is pointed out; a bad
   assert.match((await shown()).sub, /signature_header/, 'the core says what the spec lacks');
 });
 
+test('a URL-signed request verified with the wrong URL is explained as wrong_url (square, hubspot)', async () => {
+  for (const start of ['square: the receiver verified with http', 'hubspot: the receiver added the port']) {
+    const t = byComment(start);
+    const s = await diagnoseCase(t);
+    assert.equal(s.verdict, 'verdict invalid', t.comment);
+    assert.deepEqual(
+      s.hints.map((h) => h.code),
+      ['wrong_url'],
+      t.comment,
+    );
+    assert.match(s.hints[0].message, /verifies with the URL/);
+    assert.equal(s.hints[0].fix, `Fix: ${HINT_FIXES.wrong_url}`);
+    // The URL the hint names verifies.
+    const right = s.hints[0].message.match(/the URL "([^"]+)"/)[1];
+    const fixed = await diagnoseCase({ ...t, url: right });
+    assert.equal(fixed.verdict, 'verdict valid', `${t.comment}: ${right}`);
+  }
+});
+
+test("a discord request with another application's public key is explained as wrong_public_key", async () => {
+  const good = byComment('discord: valid Ed25519');
+  let s = await diagnoseCase(good);
+  assert.equal(s.verdict, 'verdict valid');
+  assert.match(s.sub, /discord scheme · public key 0 matched/);
+  const t = byComment('discord: the public key of another application');
+  s = await diagnoseCase(t);
+  assert.equal(s.verdict, 'verdict invalid');
+  assert.deepEqual(
+    s.hints.map((h) => h.code),
+    ['wrong_public_key'],
+  );
+  assert.equal(s.hints[0].fix, `Fix: ${HINT_FIXES.wrong_public_key}`);
+  // And SendGrid's body with its signed trailing CRLF stripped.
+  const sg = byComment('sendgrid: the receiver stripped');
+  s = await diagnoseCase(sg);
+  assert.deepEqual(
+    s.hints.map((h) => h.code),
+    ['body_line_endings'],
+  );
+  assert.match(s.hints[0].message, /CRLF/);
+});
+
 test('the sample generator signs a request (every preset) that the page itself verifies; copy as curl', async () => {
   await page.click('#sample-card summary');
   const schemes = await page.locator('#sample-scheme option').evaluateAll((os) => os.map((o) => o.value));
-  assert.deepEqual(schemes, [
-    'standard',
-    'stripe',
-    'github',
-    'github-sha1',
-    'slack',
-    'shopify',
-    'calendly',
-    'quickbooks',
-    'razorpay',
-    'sentry',
-    'typeform',
-    'woocommerce',
-  ]);
+  assert.deepEqual(schemes, [...SCHEMES], 'every preset, as the core lists them');
   for (const scheme of schemes) {
+    const before = await page.evaluate(() => document.body.dataset.generated ?? '0');
     await page.selectOption('#sample-scheme', scheme);
     await page.click('#generate');
+    await page.waitForFunction((b) => (document.body.dataset.generated ?? '0') !== b, before);
+    if (scheme === 'mailgun') {
+      // Its signature is in the body: sign refuses it, and the page says why.
+      assert.match(await page.textContent('#copy-status'), /mailgun: .*body/);
+      continue;
+    }
     const s = await shown();
     assert.equal(s.verdict, 'verdict valid', `${scheme}: ${JSON.stringify(s)}`);
-    assert.match(s.sub, new RegExp(`^${scheme} scheme \\(detected\\) · secret 0 matched`));
+    assert.match(s.sub, new RegExp(`^${scheme} scheme · (secret|public key) 0 matched`));
     const curl = await page.textContent('#curl');
     const raw = await page.inputValue('#raw');
     const body = raw.slice(raw.indexOf('\n\n') + 2);
@@ -253,6 +300,18 @@ test('screenshot of a failing Stripe diagnosis (docs/debugger.png with HOOKVERIF
   await page.screenshot({ path: out, fullPage: true });
   if (process.env.HOOKVERIFY_SCREENSHOT === '1') await copyFile(out, path.join(ROOT, 'docs/debugger.png'));
   await page.uncheck('#show-secrets');
+});
+
+test('screenshot of a wrong-URL diagnosis (target/screenshots/debugger-wrong-url.png)', async () => {
+  const t = byComment('square: behind a proxy');
+  const s = await diagnoseCase(t, { extra: ['Content-Type: application/json'] });
+  assert.deepEqual(
+    s.hints.map((h) => h.code),
+    ['wrong_url'],
+  );
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await mkdir(path.join(ROOT, 'target/screenshots'), { recursive: true });
+  await page.screenshot({ path: path.join(ROOT, 'target/screenshots/debugger-wrong-url.png'), fullPage: true });
 });
 
 test("no network request but the page's own static files; nothing stored; no console errors", async () => {

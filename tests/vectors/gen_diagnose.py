@@ -2,14 +2,15 @@
 """Generate tests/vectors/diagnose.json: cases for hookverify's `diagnose`.
 
 Independent oracle: every signature is computed ONLY with Python's standard library
-(hmac, hashlib, base64, json). Each hint case signs a *variant* of what the case
+(hmac, hashlib, base64, json; Ed25519 and ECDSA P-256 by pure_asym.py, stdlib only). Each hint case signs a *variant* of what the case
 hands to diagnose (a re-serialized body, another line ending, another key reading,
 encoding, algorithm, signed content or timestamp unit), so the variant is the only
 thing that can explain the failure. Scheme rules are transcribed by hand from
 core/presets/*.json (not read at run time).
 
 Each case: tcId, comment, scheme (preset name, custom spec object, or null = detect),
-secrets, headers, body (UTF-8 text) or body_hex, now, result, scheme_used, detected,
+secrets, headers, body (UTF-8 text) or body_hex, optional url/method (the request line, for
+schemes that sign it) and public_keys (for public-key schemes), now, result, scheme_used, detected,
 key_index, event, hints (expected hint codes, in report order), failed_checks (names
 of checks with ok=false, in report order), forbidden (expected MACs of each secret
 under the scheme in hex/base64/base64url, and the signatures sent: no 6-character
@@ -23,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+import sys
 
 NOW = 1700000000
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "diagnose.json")
@@ -337,6 +339,170 @@ case("no signature header", "github", [PLAIN], {"X-GitHub-Event": "push"}, body,
 case("no known header and no scheme: nothing detected", None, [PLAIN], {"X-Other-Signature": "abc"}, body, "invalid",
      failed=["scheme"])
 
+# ---------------------------------------------------------------- the request line and public keys
+# Schemes that sign the URL/method (square, hubspot, trello, twilio) and public-key schemes
+# (discord, sendgrid, standard v1a). These cases carry `url`, `method` and `public_keys`. The MACs
+# are Python's hmac; Ed25519 and ECDSA P-256 signatures come from tests/vectors/pure_asym.py
+# (pure Python, checked against RFC 8032's vectors), never from hookverify.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pure_asym  # noqa: E402
+
+URL_SCHEMES = {
+    # name: (algorithm, signature header, template over url/method/body/params/timestamp, ts header)
+    "square": ("sha256", "x-square-hmacsha256-signature", "{url}{body}", None),
+    "hubspot": ("sha256", "X-HubSpot-Signature-v3", "{method}{url}{body}{timestamp}", "X-HubSpot-Request-Timestamp"),
+    "trello": ("sha1", "X-Trello-Webhook", "{body}{url}", None),
+    "twilio": ("sha1", "X-Twilio-Signature", "{url}{form_params}", None),
+}
+SQUARE_KEY = "sq-Wk3Pz9Lr2Nt7"
+HUBSPOT_KEY = "hs-Qm8Rv4Xy1Bc6"
+TRELLO_KEY = "tr-Jd5Hs2Fg9Kl3"
+TWILIO_TOKEN = "tw-Ny7Cv3Bx8Zm4"
+
+
+def form_params(body):
+    """Twilio's canonical parameters: decoded names sorted, each followed by its sorted values."""
+    from urllib.parse import parse_qsl
+
+    pairs = parse_qsl(body.decode(), keep_blank_values=True)
+    out = ""
+    for name in sorted({k for k, _ in pairs}):
+        for value in sorted({v for k, v in pairs if k == name}):
+            out += name + value
+    return out.encode()
+
+
+def url_mac(scheme, secret, url, body, method="POST", ts=None, params=None):
+    alg, _, template, _ = URL_SCHEMES[scheme]
+    if params is None:
+        params = form_params(body) if "{form_params}" in template else b""
+    msg = template.encode()
+    for field, value in (("{method}", method.encode()), ("{url}", url.encode()), ("{timestamp}", (ts or "").encode()),
+                         ("{form_params}", params), ("{body}", body)):
+        msg = msg.replace(field.encode(), value)
+    return base64.b64encode(mac(alg, secret.encode(), msg)).decode()
+
+
+def url_headers(scheme, secret, url, body, method="POST", ts=None, params=None):
+    _, header, _, ts_header = URL_SCHEMES[scheme]
+    h = {header: url_mac(scheme, secret, url, body, method, ts, params)}
+    if ts_header:
+        h[ts_header] = ts
+    return h
+
+
+def request_case(comment, scheme, secrets, headers, body, result, url=None, method=None, public_keys=(), hints=(),
+                 failed=(), key_index=None, event=None, received_ts=None):
+    """A case with a request line and/or public keys (the fields `url`, `method`, `public_keys`)."""
+    forbidden = sent_signatures(headers)
+    if scheme in URL_SCHEMES and URL_SCHEMES[scheme][1] in headers:
+        forbidden.append(headers[URL_SCHEMES[scheme][1]])
+    if scheme in URL_SCHEMES and url is not None:
+        forbidden += [url_mac(scheme, s, url, body, method or "POST", received_ts) for s in secrets]
+    t = {"tcId": len(tests) + 1, "comment": comment, "scheme": scheme, "secrets": list(secrets), "headers": headers}
+    t["body"] = body.decode("utf-8")
+    if url is not None:
+        t["url"] = url
+    if method is not None:
+        t["method"] = method
+    if public_keys:
+        t["public_keys"] = list(public_keys)
+    t.update({"now": NOW, "result": result, "scheme_used": scheme, "detected": False, "key_index": key_index,
+              "event": event, "hints": list(hints), "failed_checks": list(failed),
+              "forbidden": sorted(set(forbidden))})
+    tests.append(t)
+
+
+SQUARE_EVENT = b'{"merchant_id":"M1","type":"payment.updated","event_id":"e-501","created_at":"2023-11-14T22:13:20Z","data":{"id":"p1"}}'
+URL = "https://hooks.example.com/square?tenant=7"
+request_case("square: valid with the URL the sender called", "square", [SQUARE_KEY],
+             url_headers("square", SQUARE_KEY, URL, SQUARE_EVENT), SQUARE_EVENT, "valid", url=URL, key_index=0,
+             event={"id": "e-501", "type": "payment.updated", "timestamp": 1700000000})
+request_case("square: the receiver verified with http (a TLS-terminating proxy), the sender called https", "square",
+             [SQUARE_KEY], url_headers("square", SQUARE_KEY, URL, SQUARE_EVENT), SQUARE_EVENT, "invalid",
+             url=URL.replace("https:", "http:"), hints=["wrong_url"], failed=["signature"])
+request_case("square: query parameters reordered by the receiver's framework", "square", [SQUARE_KEY],
+             url_headers("square", SQUARE_KEY, "https://hooks.example.com/square?b=2&a=1", SQUARE_EVENT), SQUARE_EVENT,
+             "invalid", url="https://hooks.example.com/square?a=1&b=2", hints=["wrong_url"], failed=["signature"])
+h = url_headers("square", SQUARE_KEY, "https://hooks.example.com/square", SQUARE_EVENT)
+h.update({"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hooks.example.com"})
+request_case("square: behind a proxy, the receiver used its internal host and port; X-Forwarded-* name the sender's",
+             "square", [SQUARE_KEY], h, SQUARE_EVENT, "invalid", url="http://10.0.0.5:8080/square", hints=["wrong_url"],
+             failed=["signature"])
+pretty = json.dumps(json.loads(SQUARE_EVENT), indent=2).encode()
+request_case("square: the body was re-encoded (parsed and pretty-printed) before verifying", "square", [SQUARE_KEY],
+             url_headers("square", SQUARE_KEY, URL, SQUARE_EVENT), pretty, "invalid", url=URL,
+             hints=["body_reserialized"], failed=["signature"])
+request_case("square: another host entirely (nothing in the request explains it): no hint", "square", [SQUARE_KEY],
+             url_headers("square", SQUARE_KEY, "https://other.example.net/square", SQUARE_EVENT), SQUARE_EVENT,
+             "invalid", url="https://hooks.example.com/square", failed=["signature"])
+
+HS_BODY = b'[{"eventId":101,"subscriptionType":"contact.creation","occurredAt":1700000000000}]'
+HS_URL = "https://hooks.example.com/hubspot"
+HS_TS = str(NOW * 1000)
+request_case("hubspot: valid (method, URL, body, ms timestamp)", "hubspot", [HUBSPOT_KEY],
+             url_headers("hubspot", HUBSPOT_KEY, HS_URL, HS_BODY, "POST", HS_TS), HS_BODY, "valid", url=HS_URL,
+             method="POST", key_index=0, event={"id": "101", "type": "contact.creation", "timestamp": 1700000000})
+request_case("hubspot: the receiver added the port it listens on (:443)", "hubspot", [HUBSPOT_KEY],
+             url_headers("hubspot", HUBSPOT_KEY, HS_URL, HS_BODY, "POST", HS_TS), HS_BODY, "invalid",
+             url="https://hooks.example.com:443/hubspot", method="POST", hints=["wrong_url"], failed=["signature"],
+             received_ts=HS_TS)
+
+TR_BODY = b'{"action":{"id":"a-1","type":"updateCard","date":"2023-11-14T22:13:20.000Z"},"model":{"id":"m1"}}'
+h = url_headers("trello", TRELLO_KEY, "https://hooks.example.com/api/trello", TR_BODY)
+h["X-Forwarded-Prefix"] = "/api"
+request_case("trello: a proxy stripped the /api path prefix (X-Forwarded-Prefix names it)", "trello", [TRELLO_KEY], h,
+             TR_BODY, "invalid", url="https://hooks.example.com/trello", hints=["wrong_url"], failed=["signature"])
+request_case("trello: the receiver kept a query string the sender's URL does not have", "trello", [TRELLO_KEY],
+             url_headers("trello", TRELLO_KEY, "https://hooks.example.com/trello", TR_BODY), TR_BODY, "invalid",
+             url="https://hooks.example.com/trello?debug=1", hints=["wrong_url"], failed=["signature"])
+
+TW_URL = "https://hooks.example.com/twilio/sms"
+TW_FORM = b"AccountSid=AC1&Body=hi+there&From=%2B15550002&To=%2B15550001"
+request_case("twilio: valid form parameters", "twilio", [TWILIO_TOKEN], url_headers("twilio", TWILIO_TOKEN, TW_URL, TW_FORM),
+             TW_FORM, "valid", url=TW_URL, key_index=0, failed=["event"])
+request_case("twilio: the framework parsed the form first; the body handed over is empty", "twilio", [TWILIO_TOKEN],
+             url_headers("twilio", TWILIO_TOKEN, TW_URL, TW_FORM), b"", "invalid", url=TW_URL,
+             hints=["form_params_missing"], failed=["signature"])
+TW_JSON = b'{"event":"message.delivered","sid":"SM1"}'
+TW_JSON_URL = TW_URL + "?bodySHA256=" + hashlib.sha256(TW_JSON).hexdigest()
+request_case("twilio: JSON body, the receiver's URL lost the bodySHA256 query parameter", "twilio", [TWILIO_TOKEN],
+             url_headers("twilio", TWILIO_TOKEN, TW_JSON_URL, TW_JSON, params=b""), TW_JSON, "invalid", url=TW_URL,
+             hints=["wrong_url"], failed=["signature"])
+
+DISCORD_SEED = hashlib.sha256(b"hookverify diagnose discord key").digest()
+DISCORD_OTHER = hashlib.sha256(b"hookverify diagnose another discord key").digest()
+DISCORD_PUBLIC = pure_asym.ed25519_public(DISCORD_SEED).hex()
+DISCORD_OTHER_PUBLIC = pure_asym.ed25519_public(DISCORD_OTHER).hex()
+DC_BODY = b'{"id":"i-1","type":2,"data":{"name":"ping"}}'
+dc_headers = {"X-Signature-Ed25519": pure_asym.ed25519_sign(DISCORD_SEED, str(NOW).encode() + DC_BODY).hex(),
+              "X-Signature-Timestamp": str(NOW)}
+request_case("discord: valid Ed25519 signature with the application's public key", "discord", [], dc_headers, DC_BODY,
+             "valid", public_keys=[DISCORD_PUBLIC], key_index=0, event={"id": "i-1", "type": "2", "timestamp": None})
+request_case("discord: the public key of another application", "discord", [], dc_headers, DC_BODY, "invalid",
+             public_keys=[DISCORD_OTHER_PUBLIC], hints=["wrong_public_key"], failed=["signature"])
+
+SG_D = int.from_bytes(hashlib.sha256(b"hookverify diagnose sendgrid key").digest(), "big") % pure_asym._PN
+SG_KEY = pure_asym.p256_spki_base64(SG_D)
+SG_BODY = b'[{"email":"a@example.com","event":"delivered","sg_event_id":"sg-1"}]\r\n'
+sg_headers = {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(
+    pure_asym.p256_sign_der(SG_D, str(NOW).encode() + SG_BODY)).decode(),
+    "X-Twilio-Email-Event-Webhook-Timestamp": str(NOW)}
+request_case("sendgrid: valid ECDSA P-256 signature over the body and its final CRLF", "sendgrid", [], sg_headers,
+             SG_BODY, "valid", public_keys=[SG_KEY], key_index=0,
+             event={"id": "sha256:" + hashlib.sha256(SG_BODY).hexdigest(), "type": "events", "timestamp": None})
+request_case("sendgrid: the receiver stripped the body's trailing CRLF", "sendgrid", [], sg_headers, SG_BODY[:-2],
+             "invalid", public_keys=[SG_KEY], hints=["body_line_endings"], failed=["signature"])
+
+STD_SEED = hashlib.sha256(b"hookverify diagnose standard v1a key").digest()
+STD_PUBLIC = "whpk_" + base64.b64encode(pure_asym.ed25519_public(STD_SEED)).decode()
+std_body = compact(STANDARD_EVENT)
+std_headers = {"webhook-id": "msg_v1a", "webhook-timestamp": str(NOW), "webhook-signature": "v1a," + base64.b64encode(
+    pure_asym.ed25519_sign(STD_SEED, b"msg_v1a." + str(NOW).encode() + b"." + std_body)).decode()}
+request_case("standard: a v1a (Ed25519) signature and the endpoint's whpk_ public key", "standard", [], std_headers,
+             std_body, "valid", public_keys=[STD_PUBLIC], key_index=0,
+             event={"id": "msg_v1a", "type": "user.created", "timestamp": 1700000000})
+
 out = {
     "description": "Cases for hookverify diagnose: checks, validity and MAC-confirmed hint codes. "
                    "A report must never contain a 6-character piece of a secret or of a `forbidden` string.",
@@ -348,7 +514,8 @@ out = {
 }
 codes = {c for t in tests for c in t["hints"]}
 want = {"body_reserialized", "body_line_endings", "body_charset", "secret_encoding", "secret_whitespace",
-        "secret_wrong_key", "wrong_encoding", "wrong_algorithm", "wrong_scheme", "timestamp_unit", "clock_skew"}
+        "secret_wrong_key", "wrong_encoding", "wrong_algorithm", "wrong_scheme", "timestamp_unit", "clock_skew",
+        "wrong_url", "form_params_missing", "wrong_public_key"}
 assert codes == want, want - codes
 with open(OUT, "w", encoding="utf-8") as f:
     f.write(json.dumps(out, indent=1, ensure_ascii=False) + "\n")

@@ -85,7 +85,8 @@ impl SecretArgs {
     }
 }
 
-/// The one signing secret of `sign` and `send`: from argv, an environment variable or a file.
+/// The one signing key of `sign` and `send`: a secret, or (public-key schemes: discord, sendgrid,
+/// standard `v1a`) a private key; from argv, an environment variable or a file.
 #[derive(Args, Debug)]
 #[group(required = true, multiple = false)]
 pub struct SigningSecretArgs {
@@ -99,17 +100,60 @@ pub struct SigningSecretArgs {
     /// Read the signing secret from this file (its whole content, less one trailing newline).
     #[arg(long = "secret-file", value_name = "PATH")]
     secret_file: Option<PathBuf>,
+    /// The sender's private key, for a public-key scheme (Ed25519: PKCS#8 PEM, `whsk_` + base64,
+    /// or the 32-byte seed as hex; P-256: PKCS#8 PEM or base64 DER). For tests: prefer
+    /// --private-key-env or --private-key-file.
+    #[arg(long = "private-key", value_name = "KEY")]
+    private_key: Option<String>,
+    /// Read the private key from this environment variable.
+    #[arg(long = "private-key-env", value_name = "NAME")]
+    private_key_env: Option<String>,
+    /// Read the private key from this file (a PEM file as written by openssl).
+    #[arg(long = "private-key-file", value_name = "PATH")]
+    private_key_file: Option<PathBuf>,
+}
+
+/// A signing key as given: a secret or a private key.
+pub enum SigningKeyText {
+    /// A shared secret.
+    Secret(String),
+    /// A sender's private key.
+    Private(String),
 }
 
 impl SigningSecretArgs {
-    /// The secret (a usage error that names the variable or file otherwise).
-    pub fn load(&self) -> Result<String, String> {
-        match (&self.secret, &self.secret_env, &self.secret_file) {
-            (Some(secret), _, _) => Ok(secret.clone()),
-            (_, Some(name), _) => from_env(name, "secret"),
-            (_, _, Some(path)) => from_file(path, "secret"),
-            (None, None, None) => Err("no secret given".to_owned()),
+    /// The key (a usage error that names the variable or file otherwise).
+    pub fn load(&self) -> Result<SigningKeyText, String> {
+        use SigningKeyText::{Private, Secret};
+        if let Some(secret) = &self.secret {
+            return Ok(Secret(secret.clone()));
         }
+        if let Some(name) = &self.secret_env {
+            return from_env(name, "secret").map(Secret);
+        }
+        if let Some(path) = &self.secret_file {
+            return from_file(path, "secret").map(Secret);
+        }
+        if let Some(key) = &self.private_key {
+            return Ok(Private(key.clone()));
+        }
+        if let Some(name) = &self.private_key_env {
+            return from_env(name, "private key").map(Private);
+        }
+        match &self.private_key_file {
+            Some(path) => from_file(path, "private key").map(Private),
+            None => Err("no secret or private key given".to_owned()),
+        }
+    }
+
+    /// The signer for `scheme` with the key given.
+    pub fn signer(&self, scheme: hookverify::Scheme) -> Result<hookverify::Signer, String> {
+        let key = self.load()?;
+        let (secret, private) = match &key {
+            SigningKeyText::Secret(s) => (Some(s.as_str()), None),
+            SigningKeyText::Private(k) => (None, Some(k.as_str())),
+        };
+        hookverify::Signer::from_keys(scheme, secret, private).map_err(|e| e.to_string())
     }
 }
 

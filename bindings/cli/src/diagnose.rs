@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use hookverify::diagnose::{diagnose_request, Report};
+use hookverify::diagnose::{diagnose_keys, Report};
 use hookverify::ErrorCode;
 use serde_json::json;
 
@@ -67,12 +67,8 @@ pub fn run(args: DiagnoseArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage(args.json, ErrorCode::InvalidArgument, &e),
     };
-    if !args.secrets.public_keys().is_empty() {
-        // The diagnose engine tries secrets (and their mistakes) only: say so rather than ignore the keys.
-        let problem = "diagnose does not check public-key signatures yet: use `hookverify verify --public-key`";
-        return usage(args.json, ErrorCode::InvalidArgument, problem);
-    }
-    let report = diagnose_request(&body, &headers, &secrets, scheme.as_ref(), args.request.now(), &args.request.target());
+    let public_keys = args.secrets.public_keys();
+    let report = diagnose_keys(&body, &headers, &secrets, public_keys, scheme.as_ref(), args.request.now(), &args.request.target());
     if args.json {
         println!("{}", report.to_json());
     } else {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use hookverify::scheme::FieldSource;
-use hookverify::{unix_now, Scheme, Signer};
+use hookverify::{unix_now, RequestTarget, Scheme};
 use serde_json::{json, Map, Value};
 
 use crate::common::{usage_error, SchemeArgs, SigningSecretArgs};
@@ -122,13 +122,9 @@ pub fn run(args: SendArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let secret = match args.secret.load() {
+    let signer = match args.secret.signer(scheme.clone()) {
         Ok(s) => s,
         Err(e) => return usage_error(&e),
-    };
-    let signer = match Signer::new(scheme.clone(), &secret) {
-        Ok(s) => s,
-        Err(e) => return usage_error(&e.to_string()),
     };
     let now = args.timestamp.unwrap_or_else(unix_now);
     let id = args.id.clone().unwrap_or_else(|| match scheme.name() {
@@ -150,7 +146,7 @@ pub fn run(args: SendArgs) -> ExitCode {
             serde_json::to_vec(&envelope(&scheme, &id, &event_type, now, data)).expect("JSON values serialize")
         }
     };
-    let mut headers = match signer.sign(&body, Some(&id), Some(now)) {
+    let mut headers = match signer.sign_request(&body, Some(&id), Some(now), &RequestTarget::new(Some(&args.url), Some("POST"))) {
         Ok(h) => h,
         Err(e) => return usage_error(&e.to_string()),
     };

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use hookverify::{unix_now, Signer};
+use hookverify::{unix_now, RequestTarget};
 
 use crate::common::{read_body, usage_error, SchemeArgs, SigningSecretArgs};
 
@@ -27,6 +27,13 @@ pub struct SignArgs {
     /// Read the body from this file instead of stdin.
     #[arg(long)]
     body_file: Option<PathBuf>,
+    /// The URL the sender calls (schemes that sign it: square, twilio, trello, hubspot). For
+    /// twilio, a `bodySHA256` query parameter in it must be the SHA-256 (hex) of the body.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The request method (schemes that sign it: hubspot; default POST).
+    #[arg(long, value_name = "M")]
+    method: Option<String>,
 }
 
 /// A random message id like senders generate (`msg_` + 24 hex digits).
@@ -45,17 +52,13 @@ pub fn run(args: SignArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
     };
-    let secret = match args.secret.load() {
+    let signer = match args.secret.signer(scheme) {
         Ok(s) => s,
         Err(e) => return usage_error(&e),
     };
-    let signer = match Signer::new(scheme, &secret) {
-        Ok(s) => s,
-        Err(e) => return usage_error(&e.to_string()),
-    };
     let id = args.id.or_else(|| signer.scheme().signs_id().then(random_id));
     let timestamp = args.timestamp.unwrap_or_else(unix_now);
-    match signer.sign(&body, id.as_deref(), Some(timestamp)) {
+    match signer.sign_request(&body, id.as_deref(), Some(timestamp), &RequestTarget::new(args.url.as_deref(), args.method.as_deref())) {
         Ok(mut headers) => {
             for (name, value) in signer.envelope_headers(id.as_deref(), args.event_type.as_deref()) {
                 if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {

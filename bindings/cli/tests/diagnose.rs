@@ -28,6 +28,14 @@ fn diagnose_cmd(t: &Value, json: bool) -> Command {
     for (k, v) in t["headers"].as_object().unwrap() {
         cmd.args(["-H", &format!("{k}: {}", v.as_str().unwrap())]);
     }
+    for k in t.get("public_keys").and_then(Value::as_array).into_iter().flatten() {
+        cmd.args(["--public-key", k.as_str().unwrap()]);
+    }
+    for (field, flag) in [("url", "--url"), ("method", "--method")] {
+        if let Some(v) = t.get(field).and_then(Value::as_str) {
+            cmd.args([flag, v]);
+        }
+    }
     cmd.args(["--now", &t["now"].to_string()]);
     if json {
         cmd.arg("--json");
@@ -63,7 +71,11 @@ fn diagnose_json_matches_the_core_for_every_vector_case() {
         let headers: Vec<(String, String)> =
             t["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().trim().to_owned())).collect();
         let secrets: Vec<&str> = t["secrets"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-        let core = hookverify::diagnose::diagnose(&body, &headers, &secrets, scheme.as_ref(), t["now"].as_i64().unwrap());
+        let public_keys: Vec<&str> =
+            t.get("public_keys").and_then(Value::as_array).map_or(Vec::new(), |a| a.iter().map(|s| s.as_str().unwrap()).collect());
+        let target = hookverify::RequestTarget::new(t.get("url").and_then(Value::as_str), t.get("method").and_then(Value::as_str));
+        let now = t["now"].as_i64().unwrap();
+        let core = hookverify::diagnose::diagnose_keys(&body, &headers, &secrets, &public_keys, scheme.as_ref(), now, &target);
         assert_eq!(text.trim_end(), core.to_json(), "{id}");
     }
 }

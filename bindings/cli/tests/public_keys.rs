@@ -42,8 +42,13 @@ fn a_bad_public_key_is_a_usage_error_that_does_not_quote_it() {
 }
 
 #[test]
-fn diagnose_says_it_does_not_check_public_keys() {
+fn diagnose_checks_public_keys_and_names_a_wrong_one() {
     let (code, out) = run("diagnose", &["--json", "--public-key", KEY]);
-    assert_ne!(code, Some(0));
-    assert!(out.contains("invalid_argument") && out.contains("public-key"), "{out}");
+    let json: Value = serde_json::from_str(out.trim_end()).unwrap();
+    assert_eq!((code, &json["valid"], &json["key_index"]), (Some(0), &Value::Bool(true), &Value::from(0)), "{json}");
+    let other = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    let (code, out) = run("diagnose", &["--json", "--public-key", other]);
+    let json: Value = serde_json::from_str(out.trim_end()).unwrap();
+    assert_eq!(code, Some(1), "{json}");
+    assert_eq!(json["hints"][0]["code"], "wrong_public_key", "{json}");
 }

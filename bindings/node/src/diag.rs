@@ -2,7 +2,7 @@
 //! core's report JSON out in its JS spelling (`Report::to_json_camel_case`: camelCase keys), so
 //! native and wasm hand JS the same bytes, the CLI's `--json` report with JS keys.
 
-use hookverify::diagnose::{diagnose_request, HintCode};
+use hookverify::diagnose::{diagnose_keys, HintCode};
 use hookverify::verify::SchemeRef;
 use hookverify::Result;
 
@@ -13,6 +13,9 @@ use hookverify::Result;
 struct DiagnoseOptions {
     headers: Vec<(String, String)>,
     secrets: Vec<String>,
+    /// Public keys, for schemes with public-key signatures.
+    #[serde(default, rename = "publicKeys")]
+    public_keys: Vec<String>,
     #[serde(default)]
     scheme: Option<SchemeRef>,
     /// The URL the sender called and the method (schemes that sign them).
@@ -27,7 +30,7 @@ pub(crate) fn diagnose_json(options_json: &str, body: &[u8], now: i64) -> Result
     let opts: DiagnoseOptions = hookverify::options::from_json("diagnose", options_json)?;
     let scheme = opts.scheme.as_ref().map(SchemeRef::resolve).transpose()?;
     let target = hookverify::RequestTarget::new(opts.url.as_deref(), opts.method.as_deref());
-    Ok(diagnose_request(body, &opts.headers, &opts.secrets, scheme.as_ref(), now, &target).to_json_camel_case())
+    Ok(diagnose_keys(body, &opts.headers, &opts.secrets, &opts.public_keys, scheme.as_ref(), now, &target).to_json_camel_case())
 }
 
 /// Every hint code and its general fix, flattened as `[code, fix, code, fix, ...]` (`HintCode::ALL` order).

@@ -49,19 +49,28 @@ pub(crate) fn build_receiver(options_json: &str, store: Box<dyn Store>) -> Resul
     Ok((r, names))
 }
 
-/// Signing options: a scheme (preset name or spec) and one secret.
+/// Signing options: a scheme (preset name or spec), a secret or a private key, and the request
+/// URL and method for schemes that sign them.
 #[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SignOptions {
     scheme: hookverify::verify::SchemeRef,
-    secret: String,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    private_key: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
 }
 
 /// Headers a sender would send, flattened as `[name, value, name, value, ...]`.
 pub(crate) fn sign(options_json: &str, body: &[u8], id: Option<&str>, timestamp: Option<i64>) -> Result<Vec<String>> {
     let opts: SignOptions = hookverify::options::from_json("sign", options_json)?;
-    let signer = Signer::new(opts.scheme.resolve()?, &opts.secret)?;
-    Ok(signer.sign(body, id, timestamp)?.into_iter().flat_map(|(n, v)| [n, v]).collect())
+    let signer = Signer::from_keys(opts.scheme.resolve()?, opts.secret.as_deref(), opts.private_key.as_deref())?;
+    let target = hookverify::RequestTarget::new(opts.url.as_deref(), opts.method.as_deref());
+    Ok(signer.sign_request(body, id, timestamp, &target)?.into_iter().flat_map(|(n, v)| [n, v]).collect())
 }
 
 /// A preset's spec as JSON (the JS side reads the header names it needs from it).

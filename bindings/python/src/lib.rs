@@ -16,33 +16,48 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use convert::{core, guard, invalid};
 
-/// `hookverify.sign(...)`: the headers a sender of `scheme` would attach to `body`.
+/// `hookverify.sign(...)`: the headers a sender of `scheme` would attach to `body` (sent to
+/// `url` with `method`, for schemes that sign them), signed with `secret` or `private_key`.
 #[pyfunction]
-#[pyo3(signature = (*, scheme, secret, body, id=None, timestamp=None))]
+#[pyo3(signature = (*, scheme, body, secret=None, private_key=None, id=None, timestamp=None, url=None, method=None))]
+#[allow(clippy::too_many_arguments)]
 fn sign<'py>(
     py: Python<'py>,
     scheme: &Bound<'py, PyAny>,
-    secret: &Bound<'py, PyAny>,
     body: &Bound<'py, PyAny>,
+    secret: Option<&Bound<'py, PyAny>>,
+    private_key: Option<&Bound<'py, PyAny>>,
     id: Option<&Bound<'py, PyAny>>,
     timestamp: Option<&Bound<'py, PyAny>>,
+    url: Option<&Bound<'py, PyAny>>,
+    method: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(py, || {
         let scheme: Scheme = convert::scheme(py, scheme)?;
-        let signer = if let Ok(s) = secret.cast::<PyString>() {
-            core(py, Signer::new(scheme.clone(), &s.to_cow()?))?
-        } else if let Ok(b) = secret.cast::<PyBytes>() {
-            Signer::with_key(scheme.clone(), &core(py, Secret::from_bytes(b.as_bytes()))?)
-        } else {
-            return Err(invalid(py, "secret must be a str (or raw key bytes)"));
+        let private_key = convert::opt_str(py, "private_key", private_key)?;
+        let secret = secret.filter(|s| !s.is_none());
+        let signer = match secret.map(|s| s.cast::<PyBytes>()) {
+            // Raw key bytes; with a private key too, the core's "not both" error.
+            Some(Ok(b)) if private_key.is_none() => Signer::with_key(scheme.clone(), &core(py, Secret::from_bytes(b.as_bytes()))?),
+            Some(Ok(_)) => core(py, Signer::from_keys(scheme.clone(), Some(""), private_key.as_deref()))?,
+            Some(Err(_)) if secret.is_some_and(|s| s.cast::<PyString>().is_err()) => {
+                return Err(invalid(py, "secret must be a str (or raw key bytes)"))
+            }
+            _ => {
+                let secret = convert::opt_str(py, "secret", secret)?;
+                core(py, Signer::from_keys(scheme.clone(), secret.as_deref(), private_key.as_deref()))?
+            }
         };
         let id = convert::opt_str(py, "id", id)?;
         let ts = match convert::uint(py, "timestamp", timestamp)? {
             Some(t) => Some(i64::try_from(t).map_err(|_| invalid(py, "timestamp is out of range"))?),
             None => scheme.has_timestamp().then(hookverify::unix_now),
         };
+        let url = convert::opt_str(py, "url", url)?;
+        let method = convert::opt_str(py, "method", method)?;
         let body = convert::body(py, body)?;
-        let headers = core(py, signer.sign(&body, id.as_deref(), ts))?;
+        let target = hookverify::RequestTarget::new(url.as_deref(), method.as_deref());
+        let headers = core(py, signer.sign_request(&body, id.as_deref(), ts, &target))?;
         let out = PyDict::new(py);
         for (name, value) in headers {
             out.set_item(name, value)?;

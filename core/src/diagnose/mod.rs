@@ -25,6 +25,7 @@ mod json;
 mod read;
 mod search;
 mod url;
+pub use url::PROXY_HEADERS;
 mod variants;
 
 use std::fmt;
@@ -74,6 +75,12 @@ pub enum HintCode {
     ClockSkew,
     /// The signature matches another spelling of the request URL (scheme, port, query, host).
     WrongUrl,
+    /// The body carries no form parameters, but the scheme signs them (Twilio): the framework
+    /// parsed the form before the body was read, or a JSON body lost its `bodySHA256`.
+    FormParamsMissing,
+    /// No configured public key verifies the signature, and no change to the body or URL
+    /// explains it: the delivery was signed with another key.
+    WrongPublicKey,
 }
 
 impl HintCode {
@@ -91,6 +98,8 @@ impl HintCode {
         HintCode::TimestampUnit,
         HintCode::ClockSkew,
         HintCode::WrongUrl,
+        HintCode::FormParamsMissing,
+        HintCode::WrongPublicKey,
     ];
 
     /// The stable snake_case string of this code.
@@ -108,6 +117,8 @@ impl HintCode {
             HintCode::TimestampUnit => "timestamp_unit",
             HintCode::ClockSkew => "clock_skew",
             HintCode::WrongUrl => "wrong_url",
+            HintCode::FormParamsMissing => "form_params_missing",
+            HintCode::WrongPublicKey => "wrong_public_key",
         }
     }
 
@@ -137,6 +148,12 @@ impl HintCode {
             HintCode::WrongUrl => {
                 "Verify with the URL exactly as registered with the sender (behind a proxy, rebuild scheme and host from X-Forwarded-Proto/Host, or configure the endpoint URL)."
             }
+            HintCode::FormParamsMissing => {
+                "Pass the raw form body (application/x-www-form-urlencoded) exactly as received, before the framework parses it."
+            }
+            HintCode::WrongPublicKey => {
+                "Configure the sender's current public key for this endpoint or application (compare its fingerprint)."
+            }
         }
     }
 }
@@ -158,7 +175,8 @@ impl Serialize for HintCode {
 #[non_exhaustive]
 pub struct Check {
     /// Stable name: `scheme`, `body_size`, `signature_header`, `id_header`, `timestamp`,
-    /// `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`.
+    /// `timestamp_window`, `secrets`, `signature`, `event`, `hint_search`; for schemes the verifier
+    /// decides alone also `url`, `keys` (the keys could not be used) and `public_keys`.
     pub name: &'static str,
     /// Whether it passed.
     pub ok: bool,
@@ -345,6 +363,25 @@ pub fn diagnose_request<H: Headers + ?Sized, S: AsRef<str>>(
     now: i64,
     target: &RequestTarget<'_>,
 ) -> Report {
+    diagnose_keys(body, headers, secrets, &[] as &[&str], scheme, now, target)
+}
+
+/// [`diagnose_request`] with public keys too, for schemes with public-key signatures (Discord,
+/// SendGrid, Standard Webhooks `v1a`). Such a delivery, and one whose scheme signs the request
+/// line, gets the verifier's verdict; when it fails, the obvious other spellings of the URL
+/// (`wrong_url`) and of the body (`body_line_endings`, `body_reserialized`, `body_charset`: a
+/// trailing CRLF stripped, JSON re-encoded) are tried with the verifier, a body without the form
+/// parameters the scheme signs is named (`form_params_missing`), and a well-formed public-key
+/// signature that nothing explains is `wrong_public_key`.
+pub fn diagnose_keys<H: Headers + ?Sized, S: AsRef<str>, P: AsRef<str>>(
+    body: &[u8],
+    headers: &H,
+    secrets: &[S],
+    public_keys: &[P],
+    scheme: Option<&Scheme>,
+    now: i64,
+    target: &RequestTarget<'_>,
+) -> Report {
     let mut report =
         Report { valid: false, scheme: None, detected: false, key_index: None, checks: Vec::new(), hints: Vec::new(), event: None };
     let scheme = match scheme {
@@ -376,14 +413,21 @@ pub fn diagnose_request<H: Headers + ?Sized, S: AsRef<str>>(
             .push(Check::fail("body_size", format!("the body is {} bytes; the verifier's limit is {DEFAULT_MAX_BODY_BYTES}", body.len())));
     }
 
+    if !public_keys.is_empty() && spec.public_key.is_none() {
+        report.checks.push(Check::fail(
+            "public_keys",
+            format!("scheme {} verifies HMAC signatures with secrets; it takes no public keys", scheme.name()),
+        ));
+    }
+    let public_key_only = spec.public_key.as_ref().is_some_and(|pk| pk.version.is_none());
+    if scheme.signs_request() || public_key_only || (spec.public_key.is_some() && !public_keys.is_empty()) {
+        // The URL, method or public keys: the verifier's verdict, then the spellings that would verify.
+        url::diagnose(&mut report, &scheme, body, headers, secrets, public_keys, now, target);
+        return report;
+    }
     if spec.signature_format.is_token() || spec.reads_body_fields() {
         // A shared token (nothing to recompute) or body fields: the verifier's verdict, no hint search.
         opaque(&mut report, &scheme, body, headers, secrets, now, target);
-        return report;
-    }
-    if scheme.signs_request() {
-        // The URL and method: the verifier's verdict, then the URL spellings that would verify.
-        url::diagnose(&mut report, &scheme, body, headers, secrets, now, target);
         return report;
     }
     let mut reading = read::read(&scheme, headers);

@@ -62,6 +62,7 @@ enum Recipe {
     AddBom,
     StripNewline,
     AddNewline,
+    AddCrlf,
     ToLatin1,
     FromLatin1,
     /// An index into [`JSON_FORMS`].
@@ -80,7 +81,11 @@ pub(crate) fn body_variants(body: &[u8]) -> BodyVariants<'_> {
         recipes.push(Recipe::LfToCrlf);
     }
     recipes.push(if body.starts_with(BOM) { Recipe::StripBom } else { Recipe::AddBom });
-    recipes.push(if body.ends_with(b"\n") { Recipe::StripNewline } else { Recipe::AddNewline });
+    if body.ends_with(b"\n") {
+        recipes.push(Recipe::StripNewline);
+    } else {
+        recipes.extend([Recipe::AddNewline, Recipe::AddCrlf]);
+    }
     if body.iter().any(|&b| b >= 0x80) {
         recipes.extend([Recipe::ToLatin1, Recipe::FromLatin1]);
     }
@@ -118,6 +123,11 @@ impl BodyVariants<'_> {
                 (lines, "without its trailing newline", rest.to_vec())
             }
             Recipe::AddNewline => (lines, "with a trailing newline added", [body, b"\n"].concat()),
+            Recipe::AddCrlf => (
+                lines,
+                "with a trailing CRLF added (the sender signs its final CRLF, as SendGrid does; it was stripped)",
+                [body, b"\r\n"].concat(),
+            ),
             Recipe::ToLatin1 => {
                 let latin1 = std::str::from_utf8(body).ok().and_then(to_latin1)?;
                 (HintCode::BodyCharset, "encoded as Latin-1 (ISO-8859-1) instead of UTF-8", latin1)

@@ -195,6 +195,121 @@ impl PublicKey {
     }
 }
 
+/// The key material of a [`PrivateKey`].
+#[derive(Clone)]
+enum PrivateMaterial {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A sender's private key, for signing test deliveries of a public-key scheme (the
+/// [`Signer`](crate::Signer)). Never printed: `Debug` shows the algorithm and the fingerprint of
+/// the matching public key.
+#[derive(Clone)]
+pub struct PrivateKey {
+    key: PrivateMaterial,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PrivateKey({} public {}, [REDACTED])", self.algorithm().as_str(), self.fingerprint)
+    }
+}
+
+impl PrivateKey {
+    /// Parses a private key for `algorithm`.
+    ///
+    /// Ed25519: a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, as `openssl genpkey -algorithm ed25519`
+    /// writes), `whsk_` + base64 (Standard Webhooks' secret keys: the 32-byte seed, or the 64-byte
+    /// seed followed by the public key), 64 hex digits or base64 of the 32-byte seed. ECDSA P-256: a
+    /// PKCS#8 PEM or base64 DER (`-----BEGIN EC PRIVATE KEY-----` SEC1 PEM too). Surrounding
+    /// whitespace is ignored. A bad key is `invalid_secret`; its text is never quoted.
+    pub fn parse(algorithm: PublicKeyAlgorithm, text: &str) -> Result<PrivateKey> {
+        use p256::pkcs8::DecodePrivateKey as _;
+        let bad = |what: &str| Error::InvalidSecret { reason: format!("private key: {what}") };
+        let text = text.trim();
+        let key = match algorithm {
+            PublicKeyAlgorithm::Ed25519 => {
+                let key = if text.starts_with("-----BEGIN") {
+                    ed25519_dalek::SigningKey::from_pkcs8_pem(text)
+                        .map_err(|_| bad("expected an Ed25519 PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`)"))?
+                } else {
+                    let bytes = if let Some(b64) = text.strip_prefix("whsk_") {
+                        BASE64_ANY_PAD.decode(b64).map_err(|_| bad("a `whsk_` key must be followed by base64"))?
+                    } else if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        hex::decode(text).map_err(|_| bad("expected 64 hex digits"))?
+                    } else {
+                        BASE64_ANY_PAD.decode(text).map_err(|_| {
+                            bad("expected an Ed25519 private key as PKCS#8 PEM, `whsk_` + base64, 64 hex digits, or base64 of its 32-byte seed")
+                        })?
+                    };
+                    let seed: [u8; 32] =
+                        bytes.get(..32).filter(|_| bytes.len() == 32 || bytes.len() == 64).and_then(|s| s.try_into().ok()).ok_or_else(
+                            || {
+                                bad(&format!(
+                                    "an Ed25519 private key is a 32-byte seed (or seed and public key, 64 bytes), this one is {} bytes",
+                                    bytes.len()
+                                ))
+                            },
+                        )?;
+                    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+                    if bytes.len() == 64 && key.verifying_key().as_bytes()[..] != bytes[32..] {
+                        return Err(bad("the 64-byte key's second half is not the public key of its seed"));
+                    }
+                    key
+                };
+                PrivateMaterial::Ed25519(key)
+            }
+            PublicKeyAlgorithm::EcdsaP256Sha256 => {
+                let secret = if text.starts_with("-----BEGIN EC PRIVATE KEY-----") {
+                    p256::SecretKey::from_sec1_pem(text).map_err(|_| bad("expected a P-256 SEC1 PEM"))?
+                } else if text.starts_with("-----BEGIN") {
+                    p256::SecretKey::from_pkcs8_pem(text).map_err(|_| bad("expected a P-256 PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`)"))?
+                } else {
+                    let der = BASE64_ANY_PAD.decode(text).map_err(|_| bad("expected a P-256 private key as PKCS#8 PEM or base64 DER"))?;
+                    p256::SecretKey::from_pkcs8_der(&der).map_err(|_| bad("the DER is not a P-256 PKCS#8 private key"))?
+                };
+                PrivateMaterial::P256(p256::ecdsa::SigningKey::from(secret))
+            }
+        };
+        let fingerprint = match &key {
+            PrivateMaterial::Ed25519(k) => fingerprint_of(k.verifying_key().as_bytes()),
+            PrivateMaterial::P256(k) => {
+                let der =
+                    p256::PublicKey::from(k.verifying_key()).to_public_key_der().map_err(|_| bad("the public key cannot be encoded"))?;
+                fingerprint_of(der.as_bytes())
+            }
+        };
+        Ok(PrivateKey { key, fingerprint })
+    }
+
+    /// The algorithm this key signs with.
+    pub fn algorithm(&self) -> PublicKeyAlgorithm {
+        match self.key {
+            PrivateMaterial::Ed25519(_) => PublicKeyAlgorithm::Ed25519,
+            PrivateMaterial::P256(_) => PublicKeyAlgorithm::EcdsaP256Sha256,
+        }
+    }
+
+    /// The fingerprint of the matching public key (as [`PublicKey::fingerprint`] names it).
+    pub fn public_fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The signature of `message`: Ed25519's 64 bytes, or a DER-encoded ECDSA P-256/SHA-256
+    /// signature (deterministic, RFC 6979).
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match &self.key {
+            PrivateMaterial::Ed25519(k) => ed25519_dalek::Signer::sign(k, message).to_bytes().to_vec(),
+            PrivateMaterial::P256(k) => {
+                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(k, message);
+                sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+}
+
 /// Parses a verifier's public keys for `spec` (positions count from 1 in messages).
 pub(crate) fn parse_public_keys<S: AsRef<str>>(spec: &SchemeSpec, keys: &[S]) -> Result<Vec<PublicKey>> {
     if keys.is_empty() {

@@ -19,7 +19,7 @@ use crate::secret::{Algorithm, SecretEncoding};
 
 // `parse_signature_header` (by value) serves diagnose and tests; verify uses the in-place form.
 pub(crate) use asym::parse_public_keys;
-pub use asym::{PublicKey, PublicKeyAlgorithm, PublicKeySpec};
+pub use asym::{PrivateKey, PublicKey, PublicKeyAlgorithm, PublicKeySpec};
 pub(crate) use ext::{parse_event_time_as, parse_timestamp_as, token_digest, token_matches};
 pub use ext::{EventTimestampFormat, TimestampFormat};
 #[allow(unused_imports)]

@@ -69,8 +69,9 @@ fn decode(encoding: Encoding, algorithm: PublicKeyAlgorithm, sig: &str) -> std::
     Ok(out)
 }
 
-/// The signed content as one message, per the template.
-fn message(segments: &[Segment], content: &Content<'_>) -> Vec<u8> {
+/// The signed content as one message, per the template (also what the [`Signer`](crate::Signer)
+/// signs with a private key).
+pub(crate) fn message(segments: &[Segment], content: &Content<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.body.len() + 64);
     for segment in segments {
         match segment {

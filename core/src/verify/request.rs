@@ -71,33 +71,9 @@ pub(super) fn each_request(
     content: Content<'_>,
     mut check: impl FnMut(&Content<'_>) -> Result<Option<usize>>,
 ) -> Result<Option<usize>> {
-    let spec = v.scheme.spec();
-    let url = match target.url.or(v.url.as_deref()) {
-        Some(u) if !u.is_empty() => u,
-        _ if v.scheme.signs_url() => {
-            return Err(Error::InvalidArgument {
-                reason: format!(
-                    "scheme {} signs the URL the sender called: pass `url` on the verify call (or configure the endpoint `url`)",
-                    v.scheme.name()
-                ),
-            })
-        }
-        _ => "",
-    };
-    let method = target.method.or(v.method.as_deref()).filter(|m| !m.is_empty()).unwrap_or(DEFAULT_METHOD);
-    // Twilio's JSON bodies: the URL carries the body's SHA-256 and the parameters are empty.
-    let params: Cow<'_, [u8]> = match spec.body_hash_param.as_deref().and_then(|p| query_param(url, p)) {
-        Some(expected) => {
-            let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.body));
-            if !constant_time_eq::constant_time_eq(actual.as_bytes(), expected.to_ascii_lowercase().as_bytes()) {
-                return Ok(None);
-            }
-            Cow::Borrowed(&[])
-        }
-        None if v.scheme.segments().contains(&crate::scheme::Segment::FormParams) => Cow::Owned(form_params(content.body)),
-        None => Cow::Borrowed(&[]),
-    };
-    for spelling in url_variants(url, spec.url_port_variants) {
+    let (url, method) = resolve_target(&v.scheme, target, v.url.as_deref(), v.method.as_deref())?;
+    let Some(params) = signed_params(&v.scheme, url, content.body) else { return Ok(None) };
+    for spelling in url_variants(url, v.scheme.spec().url_port_variants) {
         let request = SignedRequest { url: &spelling, method, params: Cow::Borrowed(&params) };
         let content = Content { request: Some(&request), ..content };
         if let Some(i) = check(&content)? {
@@ -105,4 +81,43 @@ pub(super) fn each_request(
         }
     }
     Ok(None)
+}
+
+/// The URL and method of one delivery: the given ones, else the configured ones (`configured_url`,
+/// `configured_method`), the method defaulting to `POST`. A scheme that signs the URL needs one
+/// (`invalid_argument`). One rule for the verifier and the [`Signer`](crate::Signer).
+pub(crate) fn resolve_target<'a>(
+    scheme: &crate::Scheme,
+    target: &RequestTarget<'a>,
+    configured_url: Option<&'a str>,
+    configured_method: Option<&'a str>,
+) -> Result<(&'a str, &'a str)> {
+    let url = match target.url.or(configured_url) {
+        Some(u) if !u.is_empty() => u,
+        _ if scheme.signs_url() => {
+            return Err(Error::InvalidArgument {
+                reason: format!(
+                    "scheme {} signs the URL the sender called: pass `url` on the verify call (or configure the endpoint `url`)",
+                    scheme.name()
+                ),
+            })
+        }
+        _ => "",
+    };
+    let method = target.method.or(configured_method).filter(|m| !m.is_empty()).unwrap_or(DEFAULT_METHOD);
+    Ok((url, method))
+}
+
+/// The value of `{form_params}` for `body` sent to `url`: Twilio's sorted `key+value` pairs of a
+/// form body, or nothing when the URL carries the body's SHA-256 (`body_hash_param`, Twilio's JSON
+/// bodies). `None` when that hash is not the body's (nothing can match).
+pub(crate) fn signed_params<'a>(scheme: &crate::Scheme, url: &str, body: &[u8]) -> Option<Cow<'a, [u8]>> {
+    match scheme.spec().body_hash_param.as_deref().and_then(|p| query_param(url, p)) {
+        Some(expected) => {
+            let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body));
+            constant_time_eq::constant_time_eq(actual.as_bytes(), expected.to_ascii_lowercase().as_bytes()).then_some(Cow::Borrowed(&[]))
+        }
+        None if scheme.segments().contains(&crate::scheme::Segment::FormParams) => Some(Cow::Owned(form_params(body))),
+        None => Some(Cow::Borrowed(&[])),
+    }
 }

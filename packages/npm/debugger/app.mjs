@@ -61,6 +61,21 @@ function request() {
   return { headers: h.headers, body: bodyFileBytes ?? $('body').value, problems: h.problems };
 }
 
+/** The request line and keys of the "Verify with" card (empty fields are left out). */
+function target() {
+  const url = $('url').value.trim();
+  const method = $('method').value.trim();
+  const publicKeys = $('public-keys')
+    .value.split('\n')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  return {
+    ...(url ? { url } : {}),
+    ...(method ? { method } : {}),
+    ...(publicKeys.length ? { publicKeys } : {}),
+  };
+}
+
 function scheme() {
   const v = $('scheme').value;
   if (v !== '__custom') return v || undefined;
@@ -85,7 +100,11 @@ function render(report, req) {
   $('verdict-title').textContent = valid ? 'Valid signature' : 'Invalid signature';
   const parts = [];
   if (report.scheme) parts.push(`${report.scheme} scheme${report.detected ? ' (detected)' : ''}`);
-  if (valid && report.keyIndex !== null) parts.push(`secret ${report.keyIndex} matched`); // 0-based, like the core's messages
+  if (valid && report.keyIndex !== null) {
+    // 0-based, like the core's messages; public keys are numbered after the secrets.
+    const n = secrets().length;
+    parts.push(report.keyIndex < n ? `secret ${report.keyIndex} matched` : `public key ${report.keyIndex - n} matched`);
+  }
   if (!valid && report.hints.length)
     parts.push(`${report.hints.length === 1 ? 'a cause was' : 'causes were'} confirmed`);
   $('verdict-sub').textContent = parts.join(' · ') || 'no scheme';
@@ -116,7 +135,7 @@ function render(report, req) {
   const searched = report.checks.find((c) => c.name === 'hint_search');
   $('no-hint').hidden = valid || report.hints.length > 0;
   $('no-hint').textContent = report.scheme
-    ? `No cause confirmed: none of the variants tried (${searched ? searched.detail : 'body, secret, encoding, algorithm, scheme, timestamp'}) reproduces a signature on the request. The body was likely changed in another way, or the secret is not the sender's.`
+    ? `No cause confirmed: none of the variants tried (${searched ? searched.detail : 'body, secret, encoding, algorithm, scheme, timestamp'}) reproduces a signature on the request. The body or URL was likely changed in another way, or the key is not the sender's.`
     : 'Pick the scheme: none of the known signature headers is on the request.';
 
   $('checks').replaceChildren(
@@ -168,7 +187,14 @@ function run() {
   }
   let report;
   try {
-    report = diagnose({ headers: req.headers, body: req.body, secrets: secrets(), scheme: scheme(), now: now() });
+    report = diagnose({
+      headers: req.headers,
+      body: req.body,
+      secrets: secrets(),
+      scheme: scheme(),
+      now: now(),
+      ...target(),
+    });
   } catch (e) {
     renderMessage('Cannot diagnose', e && e.message ? e.message : String(e));
     return;
@@ -290,6 +316,14 @@ const SAMPLES = {
       form_response: { form_id: 'lT4Z3j', submitted_at: new Date(ts * 1000).toISOString() },
     },
   }),
+  linear: (id, ts) => ({
+    headers: [['Content-Type', 'application/json']],
+    body: { action: 'create', type: 'Issue', webhookId: id, webhookTimestamp: ts * 1000, data: { id: 'iss_1042' } },
+  }),
+  twilio: () => ({
+    headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+    raw: 'AccountSid=AC1042&Body=Hello+from+the+debugger&From=%2B15550002&To=%2B15550001',
+  }),
   woocommerce: (id) => ({
     headers: [
       ['Content-Type', 'application/json'],
@@ -307,37 +341,97 @@ function randomSecret(schemeName) {
   return schemeName === 'stripe' ? `whsec_${hex.slice(0, 32)}` : hex.slice(0, 40);
 }
 
+/** Any other preset: a generic JSON event (the envelope fields most schemes read). */
+function genericSample(id, ts) {
+  return {
+    id,
+    headers: [['Content-Type', 'application/json']],
+    body: { id, event_id: id, type: 'sample.created', created_at: new Date(ts * 1000).toISOString(), data: {} },
+  };
+}
+
+const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+const pem = (der) => `-----BEGIN PRIVATE KEY-----\n${b64(der).replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----`;
+
+/** Fresh key pairs made by WebCrypto in this page, as `{privateKey, publicKey}` texts. */
+async function keyPairs() {
+  const out = [];
+  try {
+    const ed = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+    out.push({
+      privateKey: pem(await crypto.subtle.exportKey('pkcs8', ed.privateKey)),
+      publicKey: hex(await crypto.subtle.exportKey('raw', ed.publicKey)),
+    });
+  } catch {
+    // A browser without Ed25519 in WebCrypto: the P-256 pair below still serves sendgrid.
+  }
+  const ec = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  out.push({
+    privateKey: pem(await crypto.subtle.exportKey('pkcs8', ec.privateKey)),
+    publicKey: b64(await crypto.subtle.exportKey('spki', ec.publicKey)),
+  });
+  return out;
+}
+
+/** Signs `body` for scheme `name`: with the secret, or (public-key schemes, which refuse a secret)
+ * with the first fresh key pair whose algorithm the scheme takes. */
+async function signSample(name, secret, options) {
+  try {
+    return { headers: sign({ scheme: name, secret, ...options }), secret };
+  } catch (e) {
+    if (e.code !== 'invalid_argument') throw e;
+    let last = e;
+    for (const pair of await keyPairs()) {
+      try {
+        return { headers: sign({ scheme: name, privateKey: pair.privateKey, ...options }), publicKey: pair.publicKey };
+      } catch (e2) {
+        last = e2;
+      }
+    }
+    // A scheme that takes no private key either (a signature in the body): its own refusal.
+    throw last.code === 'invalid_secret' ? last : e;
+  }
+}
+
 let lastSample = null;
-function generate() {
+let generated = 0;
+async function generate() {
   const name = $('sample-scheme').value;
   const secret = $('sample-secret').value || ($('sample-secret').value = randomSecret(name));
   const ts = Math.floor(Date.now() / 1000);
   const id = `msg_${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(36)).join('')}`;
-  const sample = SAMPLES[name](id, ts);
-  const body = JSON.stringify(sample.body);
+  const sample = (SAMPLES[name] || genericSample)(id, ts);
+  const body = sample.raw ?? JSON.stringify(sample.body);
+  const url = $('sample-url').value.trim() || 'http://localhost:3000/webhooks';
   let signed;
   try {
-    signed = sign({ scheme: name, secret, body, id: sample.id, timestamp: ts });
+    signed = await signSample(name, secret, { body, id: sample.id ?? id, timestamp: ts, url, method: 'POST' });
   } catch (e) {
-    $('copy-status').textContent = e.message;
+    $('copy-status').textContent = `${name}: ${e.message}`;
+    document.body.dataset.generated = String(++generated);
     return;
   }
-  const headers = [...sample.headers, ...Object.entries(signed)];
-  lastSample = { url: $('sample-url').value.trim() || 'http://localhost:3000/webhooks', headers, body };
-  // Fill the form with it: raw mode, the sample's scheme detected, its secret, now.
+  const headers = [...sample.headers, ...Object.entries(signed.headers)];
+  lastSample = { url, headers, body };
+  // Fill the form with it: raw mode, the sample's scheme, its URL, its secret or public key, now.
   document.querySelector('input[name=mode][value=raw]').checked = true;
   showMode();
   $('raw').value = toRawRequest(lastSample);
-  $('scheme').value = '';
+  $('scheme').value = name;
   $('spec-wrap').hidden = true;
   $('now').value = '';
+  $('url').value = url;
+  $('method').value = '';
+  $('public-keys').value = signed.publicKey ?? '';
   $('secrets').replaceChildren();
-  addSecretField(secret);
+  addSecretField(signed.secret ?? '');
   $('curl').textContent = toCurl(lastSample);
   $('curl').hidden = false;
   $('copy-curl').disabled = false;
-  $('copy-status').textContent = '';
+  $('copy-status').textContent = signed.publicKey ? 'Signed with a fresh key pair made in this page.' : '';
   run();
+  document.body.dataset.generated = String(++generated);
 }
 
 async function copyCurl() {
@@ -365,7 +459,7 @@ function showMode() {
 function init() {
   for (const s of SCHEMES) {
     $('scheme').append(el('option', { value: s, textContent: s }));
-    if (SAMPLES[s]) $('sample-scheme').append(el('option', { value: s, textContent: s }));
+    $('sample-scheme').append(el('option', { value: s, textContent: s }));
   }
   $('scheme').append(el('option', { value: '__custom', textContent: 'Custom spec (JSON)…' }));
   $('sample-scheme').value = 'stripe';
@@ -412,7 +506,7 @@ function init() {
     'change',
     () => ($('sample-secret').value = randomSecret($('sample-scheme').value)),
   );
-  $('generate').addEventListener('click', generate);
+  $('generate').addEventListener('click', () => generate());
   $('copy-curl').addEventListener('click', copyCurl);
   run();
   document.body.dataset.ready = 'true';

@@ -542,30 +542,38 @@ function createApi(raw, backend, opts = {}) {
   function sign(options) {
     if (options === null || typeof options !== 'object') {
       throw invalid(
-        `sign options must be an object like {scheme, secret, body, id, timestamp}, got ${describe(options)}`,
+        `sign options must be an object like {scheme, secret | privateKey, body, id, timestamp, url, method}, got ${describe(options)}`,
       );
     }
     for (const k of Object.keys(options)) {
       if (!SIGN_KEYS.includes(k))
         throw invalid(`unknown sign option ${JSON.stringify(k)} (expected one of ${SIGN_KEYS.join(', ')})`);
     }
-    const { scheme, secret, body, id, timestamp } = options;
-    if (typeof secret !== 'string') throw invalid(`\`secret\` must be a string, got ${describe(secret)}`);
+    const { scheme, secret, privateKey, body, id, timestamp, url, method } = options;
+    for (const [name, value] of [
+      ['secret', secret],
+      ['privateKey', privateKey],
+      ['url', url],
+      ['method', method],
+    ]) {
+      if (value !== undefined && value !== null && typeof value !== 'string')
+        throw invalid(`\`${name}\` must be a string, got ${describe(value)}`);
+    }
     if (id !== undefined && id !== null && typeof id !== 'string')
       throw invalid(`\`id\` must be a string, got ${describe(id)}`);
     const ts = timestamp === undefined || timestamp === null ? Math.floor(Date.now() / 1000) : timestamp;
     if (!Number.isSafeInteger(ts))
       throw invalid(`\`timestamp\` must be integer unix seconds, got ${describeNumber(timestamp)}`);
     const b = toBody(body);
-    const json = toJson({ scheme, secret }, 'sign');
+    const json = toJson({ scheme, secret, privateKey, url, method }, 'sign');
     const flat = call(() => cur.raw.sign(json, b, id ?? undefined, ts));
     const out = {};
     for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
     return out;
   }
 
-  const SIGN_KEYS = ['scheme', 'secret', 'body', 'id', 'timestamp'];
-  const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'scheme', 'now', 'url', 'method'];
+  const SIGN_KEYS = ['scheme', 'secret', 'privateKey', 'body', 'id', 'timestamp', 'url', 'method'];
+  const DIAGNOSE_KEYS = ['headers', 'body', 'secret', 'secrets', 'publicKeys', 'scheme', 'now', 'url', 'method'];
 
   /**
    * Why a delivery does (not) verify: the core's report `{valid, scheme, detected, keyIndex, checks,
@@ -582,9 +590,13 @@ function createApi(raw, backend, opts = {}) {
     const { headers, body, secret, scheme } = options;
     if (secret !== undefined && options.secrets !== undefined)
       throw invalid('give either `secret` or `secrets`, not both');
-    const secrets = secret !== undefined ? [secret] : options.secrets;
+    const publicKeys = options.publicKeys ?? [];
+    const secrets = secret !== undefined ? [secret] : (options.secrets ?? (options.publicKeys ? [] : undefined));
     if (!Array.isArray(secrets) || !secrets.every((s) => typeof s === 'string')) {
       throw invalid(`\`secrets\` must be an array of strings, got ${describe(secrets)}`);
+    }
+    if (!Array.isArray(publicKeys) || !publicKeys.every((s) => typeof s === 'string')) {
+      throw invalid(`\`publicKeys\` must be an array of strings, got ${describe(publicKeys)}`);
     }
     if (
       scheme !== undefined &&
@@ -607,6 +619,7 @@ function createApi(raw, backend, opts = {}) {
       {
         headers: headerPairs(headers),
         secrets,
+        publicKeys,
         scheme: scheme ?? undefined,
         url: options.url ?? undefined,
         method: options.method ?? undefined,

@@ -104,6 +104,7 @@ def diagnose(
     now: t.Optional[int] = None,
     url: t.Optional[str] = None,
     method: t.Optional[str] = None,
+    public_keys: t.Sequence[str] = (),
 ) -> Report:
     """Explains a delivery: checks, validity, and (when invalid) hints the core confirmed by
     recomputing the HMAC over candidate variants. ``scheme=None`` detects it from the headers;
@@ -111,10 +112,13 @@ def diagnose(
     (``invalid_argument``, ``unknown_scheme``, ``invalid_scheme``); a bad delivery never raises.
     The report never contains a secret, a piece of one, or an expected signature. ``url`` and
     ``method``: the URL the sender called and the method, for schemes that sign them (a
-    ``wrong_url`` hint names another spelling of the URL that verifies).
+    ``wrong_url`` hint names another spelling of the URL that verifies). ``public_keys``: for
+    schemes with public-key signatures (discord, sendgrid, standard ``v1a``).
 
     Arguments are ``(body, headers)``, as everywhere in hookverify (0.1.0 took
     ``(headers, body)``); ``diagnose(body=..., headers=...)`` reads the same in either version."""
     return Report.from_json(
-        _native.diagnose(body, headers, secrets=secrets, scheme=scheme, now=now, url=url, method=method)
+        _native.diagnose(
+            body, headers, secrets=secrets, scheme=scheme, now=now, url=url, method=method, public_keys=public_keys
+        )
     )

@@ -124,10 +124,13 @@ class Verifier:
 def sign(
     *,
     scheme: _Scheme,
-    secret: Union[str, bytes],
     body: _Body,
+    secret: Optional[Union[str, bytes]] = None,
+    private_key: Optional[str] = None,
     id: Optional[str] = None,
     timestamp: Optional[int] = None,
+    url: Optional[str] = None,
+    method: Optional[str] = None,
 ) -> Dict[str, str]: ...
 def diagnose(
     body: _Body,
@@ -138,6 +141,7 @@ def diagnose(
     now: Optional[int] = None,
     url: Optional[str] = None,
     method: Optional[str] = None,
+    public_keys: Optional[Sequence[str]] = None,
 ) -> str:
     """The core's diagnose report as one line of JSON (``hookverify.diagnose`` parses it)."""
 
