@@ -22,7 +22,7 @@ SINGLE = {"x-hub-signature-256", "x-hub-signature", "x-shopify-hmac-sha256", "x-
 LIST = {"webhook-signature", "svix-signature", "webhook-id", "svix-id", "webhook-timestamp", "svix-timestamp"}
 KV = {"stripe-signature", "calendly-webhook-signature"}
 
-seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip", "catalog"]}
+seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip", "catalog", "families"]}
 
 # The presets of the engine extensions: the catalog target's input is `<header value> NUL <body>`.
 CATALOG = {"paddle", "box", "docusign", "gitlab", "telegram", "okta", "lemonsqueezy", "xero", "zoom", "meta", "linear",
@@ -58,6 +58,8 @@ def body_of(t):
     return b""
 
 
+URL_PRESETS = ["twilio", "square", "hubspot", "trello"]  # fuzz_targets/families.rs's order
+
 for rel in ("schemes.json", "diagnose.json", "presets.json"):
     doc = load(rel)
     for spec in doc.get("custom_schemes", {}).values():
@@ -74,6 +76,12 @@ for rel in ("schemes.json", "diagnose.json", "presets.json"):
                     add("catalog", v.encode("utf-8") + b"\0" + body)
         add("envelope", body)
         add_request({k: v for k, v in headers.items() if isinstance(v, str)}, body)
+        # families: selector, flip position (u16 LE), then `URL\nMETHOD\n` + body (URL presets, even
+        # selectors) or the body (public-key presets, odd selectors).
+        if t.get("url") and t.get("preset") in URL_PRESETS:
+            sel = 2 * URL_PRESETS.index(t["preset"])
+            add("families", bytes([sel]) + struct.pack("<H", 3) + f"{t['url']}\n{t.get('method') or ''}\n".encode() + body)
+        add("families", bytes([1 + 2 * (len(body) % 3)]) + struct.pack("<H", len(body) // 2) + body)
 
 NON_HEADERS = {"secret_utf8", "secret", "body_utf8", "payload_utf8", "body_file", "body_hex", "now", "tolerance"}
 for case in load("attacks/malformed_headers.json")["cases"]:
