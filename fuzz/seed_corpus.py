@@ -22,7 +22,7 @@ SINGLE = {"x-hub-signature-256", "x-hub-signature", "x-shopify-hmac-sha256", "x-
 LIST = {"webhook-signature", "svix-signature", "webhook-id", "svix-id", "webhook-timestamp", "svix-timestamp"}
 KV = {"stripe-signature", "calendly-webhook-signature"}
 
-seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip", "catalog", "families"]}
+seeds = {t: set() for t in ["header_single", "header_list", "header_kv", "scheme_spec", "envelope", "diagnose", "roundtrip", "catalog", "families", "handshakes"]}
 
 # The presets of the engine extensions: the catalog target's input is `<header value> NUL <body>`.
 CATALOG = {"paddle", "box", "docusign", "gitlab", "telegram", "okta", "lemonsqueezy", "xero", "zoom", "meta", "linear",
@@ -97,6 +97,12 @@ for name in sorted(os.listdir(PRESETS)):
         add("scheme_spec", f.read())
 for name in PRESET_ORDER:
     add("scheme_spec", name)
+
+# handshakes: selector (case << 2 | method: POST 0, GET 1), `PATH` line, header lines, blank, body.
+for i, case in enumerate(load("handshakes.json")["cases"]):
+    for r in case["requests"]:
+        head = r["path"] + "\n" + "".join(f"{k}: {v}\n" for k, v in r["headers"].items()) + "\n"
+        add("handshakes", bytes([(i << 2) | (1 if r["method"] == "GET" else 0)]) + head.encode() + r["body"].encode())
 
 # roundtrip: preset, field, position (u16 LE), xor, timestamp offset (u32 LE), body.
 bodies = sorted(seeds["envelope"], key=len)[:4]
