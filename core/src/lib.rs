@@ -54,8 +54,8 @@ pub use handshake::HandshakeKind;
 pub use headers::{HeaderValue, Headers, Lookup};
 pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step};
 pub use scheme::{
-    DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PrivateKey, PublicKey, PublicKeyAlgorithm, PublicKeySpec, Scheme,
-    SchemeSpec, SignatureFormat,
+    DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PrivateKey, PublicKey, PublicKeyAlgorithm, PublicKeySpec,
+    Scheme, SchemeSpec, SignatureFormat,
 };
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;

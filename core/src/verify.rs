@@ -23,8 +23,8 @@ mod asymmetric;
 mod extended;
 mod request;
 use crate::secret::{Algorithm, KeyedMac, Keyring, Secret, Tag};
-pub use request::RequestTarget;
 pub(crate) use asymmetric::message as signed_message;
+pub use request::RequestTarget;
 pub(crate) use request::{resolve_target, signed_params, SignedRequest};
 
 /// Default body-size cap: 25 MiB.
