@@ -15,25 +15,10 @@ use hookverify::inbox::{Durable, Filter, Inbox, Retry, SqliteInbox, State};
 use hookverify::{MemoryStore, Provider, Verifier};
 use support::post;
 
-struct TempDir(std::path::PathBuf);
+#[path = "support/inbox_dir.rs"]
+mod inbox_dir;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hookverify-axum-inbox-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn open(&self) -> Arc<SqliteInbox> {
-        Arc::new(SqliteInbox::open(self.0.join("inbox.db")).unwrap())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use inbox_dir::InboxDir;
 
 fn with_delivery(headers: &[(String, String)], id: &str) -> Vec<(String, String)> {
     let mut h = headers.to_vec();
@@ -94,11 +79,11 @@ async fn until_state(inbox: &SqliteInbox, event_id: &str, state: State) -> hookv
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_is_committed_then_retried_until_done_with_every_attempt_recorded() {
-    let dir = TempDir::new("retry");
+    let dir = InboxDir::new("axum-inbox", "retry");
     let support::GithubCase { secret, body, headers } = support::github_case();
     let runs = Arc::new(Runs::default());
     runs.fail_first.store(2, Ordering::SeqCst);
-    let inbox = dir.open();
+    let inbox = Arc::new(dir.open());
     let port = serve(hooks(&secret, inbox.clone(), Retry::new(5, Duration::from_millis(50)), runs.clone())).await;
     let (status, resp) = call(port, with_delivery(&headers, "evt-1"), body.clone()).await;
     assert_eq!(status, 202, "{resp}");
@@ -128,10 +113,10 @@ async fn accepted_is_committed_then_retried_until_done_with_every_attempt_record
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_handler_is_dead_lettered_after_max_attempts() {
-    let dir = TempDir::new("dead");
+    let dir = InboxDir::new("axum-inbox", "dead");
     let support::GithubCase { secret, body, headers } = support::github_case();
     let runs = Arc::new(Runs::default());
-    let inbox = dir.open();
+    let inbox = Arc::new(dir.open());
     let port = serve(hooks(&secret, inbox.clone(), Retry::new(3, Duration::from_millis(20)), runs.clone())).await;
     assert_eq!(call(port, with_delivery(&headers, "always-fails-1"), body).await.0, 202);
     let record = until_state(&inbox, "always-fails-1", State::Failed).await;
@@ -143,11 +128,11 @@ async fn a_failing_handler_is_dead_lettered_after_max_attempts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_receivers_sharing_an_inbox_run_an_event_once() {
-    let dir = TempDir::new("shared");
+    let dir = InboxDir::new("axum-inbox", "shared");
     let support::GithubCase { secret, body, headers } = support::github_case();
     let runs = Arc::new(Runs::default());
-    let a = serve(hooks(&secret, dir.open(), Retry::default(), runs.clone())).await;
-    let b = serve(hooks(&secret, dir.open(), Retry::default(), runs.clone())).await;
+    let a = serve(hooks(&secret, Arc::new(dir.open()), Retry::default(), runs.clone())).await;
+    let b = serve(hooks(&secret, Arc::new(dir.open()), Retry::default(), runs.clone())).await;
     let mut answers = Vec::new();
     let calls: Vec<_> =
         (0..20).map(|i| call(if i % 2 == 0 { a } else { b }, with_delivery(&headers, "evt-shared"), body.clone())).collect();
@@ -156,7 +141,7 @@ async fn two_receivers_sharing_an_inbox_run_an_event_once() {
     }
     assert_eq!(answers.iter().filter(|s| **s == 202).count(), 1, "{answers:?}");
     assert_eq!(answers.iter().filter(|s| **s == 200).count(), 19, "{answers:?}");
-    let inbox = dir.open();
+    let inbox = Arc::new(dir.open());
     until_state(&inbox, "evt-shared", State::Done).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(runs.runs.lock().unwrap().len(), 1);
@@ -164,10 +149,10 @@ async fn two_receivers_sharing_an_inbox_run_an_event_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_a_dead_process_left_leased_runs_when_its_lease_expires() {
-    let dir = TempDir::new("resume");
+    let dir = InboxDir::new("axum-inbox", "resume");
     let support::GithubCase { secret, body, headers } = support::github_case();
     // A receiver that committed an event, then "died" while running it: its lease stays.
-    let inbox = dir.open();
+    let inbox = Arc::new(dir.open());
     let h = with_delivery(&headers, "evt-orphan");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let arrival = hookverify::inbox::Arrival {
@@ -188,7 +173,7 @@ async fn an_event_a_dead_process_left_leased_runs_when_its_lease_expires() {
     assert_eq!(job.attempt, 1);
     let runs = Arc::new(Runs::default());
     let started = Instant::now();
-    let _port = serve(hooks(&secret, dir.open(), Retry::default(), runs.clone())).await;
+    let _port = serve(hooks(&secret, Arc::new(dir.open()), Retry::default(), runs.clone())).await;
     let record = until_state(&inbox, "evt-orphan", State::Done).await;
     assert!(started.elapsed() >= Duration::from_millis(800), "not before the dead lease expired");
     assert_eq!(record.attempts.len(), 2, "the cut-short attempt and the resumed one");
@@ -200,10 +185,10 @@ async fn an_event_a_dead_process_left_leased_runs_when_its_lease_expires() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_delivery_is_recorded_with_its_attempt_and_no_inbox_retry() {
-    let dir = TempDir::new("sync");
+    let dir = InboxDir::new("axum-inbox", "sync");
     let support::GithubCase { secret, body, headers } = support::github_case();
     let runs = Arc::new(Runs::default());
-    let inbox = dir.open();
+    let inbox = Arc::new(dir.open());
     let port = serve(hooks(&secret, inbox.clone(), Retry::new(5, Duration::from_millis(10)), runs.clone())).await;
     let mut h = with_delivery(&headers, "always-fails-sync");
     h.push(("Hookverify-Sync".into(), "true".into()));
@@ -220,10 +205,10 @@ async fn a_sync_delivery_is_recorded_with_its_attempt_and_no_inbox_retry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_cap_is_refused_and_recorded_without_its_body() {
-    let dir = TempDir::new("toolarge");
+    let dir = InboxDir::new("axum-inbox", "toolarge");
     let support::GithubCase { secret, headers, .. } = support::github_case();
     let verifier = Verifier::builder(support::github_keyed_by_delivery_id()).secret(&secret).max_body_bytes(64).build().unwrap();
-    let inbox = dir.open();
+    let inbox = Arc::new(dir.open());
     let hooks = Webhooks::new(vec![Provider::new("github", verifier)], MemoryStore::default())
         .unwrap()
         .inbox(inbox.clone(), Durable::default())

@@ -10,25 +10,10 @@ use std::time::Duration;
 use hookverify::inbox::{Arrival, Filter, Inbox, InboxOptions, SqliteInbox, State, REDACTED};
 use hookverify::ErrorCode;
 
-struct TempDir(std::path::PathBuf);
+#[path = "support/inbox_dir.rs"]
+mod inbox_dir;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hookverify-inbox-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn file(&self) -> std::path::PathBuf {
-        self.0.join("inbox.db")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use inbox_dir::InboxDir;
 
 fn headers() -> Vec<(String, String)> {
     vec![
@@ -74,7 +59,7 @@ fn rejected<'a>(h: &'a [(String, String)], body: &'a [u8], at: i64) -> Arrival<'
 
 #[test]
 fn a_delivery_is_recorded_with_credentials_redacted_and_shown_by_record_or_event_id() {
-    let dir = TempDir::new("record");
+    let dir = InboxDir::new("inbox", "record");
     let inbox = SqliteInbox::open(dir.file()).unwrap();
     let h = headers();
     let id = inbox.record(&accepted(&h, br#"{"action":"opened"}"#, 1_000, "delivery-1")).unwrap();
@@ -103,7 +88,7 @@ fn a_delivery_is_recorded_with_credentials_redacted_and_shown_by_record_or_event
 
 #[test]
 fn a_rejected_body_is_kept_truncated_with_its_size() {
-    let dir = TempDir::new("truncate");
+    let dir = InboxDir::new("inbox", "truncate");
     let inbox = SqliteInbox::open(dir.file()).unwrap();
     let h = headers();
     let body = vec![b'x'; 1 << 20];
@@ -118,7 +103,7 @@ fn a_rejected_body_is_kept_truncated_with_its_size() {
 
 #[test]
 fn attempts_move_a_delivery_to_done_or_failed() {
-    let dir = TempDir::new("attempts");
+    let dir = InboxDir::new("inbox", "attempts");
     let inbox = SqliteInbox::open(dir.file()).unwrap();
     let h = headers();
     let id = inbox.record(&accepted(&h, b"{}", 1_000, "e-1")).unwrap();
@@ -140,7 +125,7 @@ fn attempts_move_a_delivery_to_done_or_failed() {
 
 #[test]
 fn list_filters_by_state_and_provider_newest_first() {
-    let dir = TempDir::new("list");
+    let dir = InboxDir::new("inbox", "list");
     let inbox = SqliteInbox::open(dir.file()).unwrap();
     let h = headers();
     let a = inbox.record(&accepted(&h, b"{}", 1, "a")).unwrap();
@@ -158,7 +143,7 @@ fn list_filters_by_state_and_provider_newest_first() {
 
 #[test]
 fn purge_removes_old_records_then_the_oldest_over_the_size_cap() {
-    let dir = TempDir::new("purge");
+    let dir = InboxDir::new("inbox", "purge");
     let mut options = InboxOptions::default();
     options.retention = Duration::from_secs(60);
     options.max_bytes = 10_000;
@@ -179,7 +164,7 @@ fn purge_removes_old_records_then_the_oldest_over_the_size_cap() {
 
 #[test]
 fn records_survive_reopening_the_file() {
-    let dir = TempDir::new("reopen");
+    let dir = InboxDir::new("inbox", "reopen");
     let h = headers();
     let id = {
         let inbox = SqliteInbox::open(dir.file()).unwrap();
@@ -191,7 +176,7 @@ fn records_survive_reopening_the_file() {
 
 #[test]
 fn concurrent_writers_each_get_their_record() {
-    let dir = TempDir::new("concurrent");
+    let dir = InboxDir::new("inbox", "concurrent");
     let inbox = Arc::new(SqliteInbox::open(dir.file()).unwrap());
     let threads: Vec<_> = (0..8)
         .map(|t| {
@@ -211,7 +196,7 @@ fn concurrent_writers_each_get_their_record() {
 
 #[test]
 fn a_flood_of_rejected_megabyte_bodies_keeps_the_file_small() {
-    let dir = TempDir::new("flood");
+    let dir = InboxDir::new("inbox", "flood");
     let inbox = SqliteInbox::open(dir.file()).unwrap();
     let h = vec![("X-Hub-Signature-256".to_owned(), "sha256=00".to_owned())];
     let body = vec![b'z'; 1 << 20];

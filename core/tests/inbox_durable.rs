@@ -6,70 +6,52 @@
 #[path = "support/inbox_contract.rs"]
 mod contract;
 
-use hookverify::inbox::{Enqueued, Filter, Inbox, SqliteInbox, State};
+use hookverify::inbox::{Enqueued, Filter, Inbox, State};
 
-struct TempDir(std::path::PathBuf);
+#[path = "support/inbox_dir.rs"]
+mod inbox_dir;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hookverify-durable-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn file(&self) -> std::path::PathBuf {
-        self.0.join("inbox.db")
-    }
-    fn open(&self) -> SqliteInbox {
-        SqliteInbox::open(self.file()).unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use inbox_dir::InboxDir;
 
 #[test]
 fn enqueue_is_unique_on_the_dedup_key_across_connections() {
-    let dir = TempDir::new("unique");
+    let dir = InboxDir::new("durable", "unique");
     contract::enqueue_is_unique_on_the_dedup_key(&dir.open(), &dir.open());
 }
 
 #[test]
 fn two_connections_leasing_200_due_records_take_each_once() {
-    let dir = TempDir::new("race");
+    let dir = InboxDir::new("durable", "race");
     contract::concurrent_leases_take_each_record_once(&dir.open(), &dir.open());
 }
 
 #[test]
 fn lease_takes_due_free_records_oldest_first() {
-    let dir = TempDir::new("order");
+    let dir = InboxDir::new("durable", "order");
     contract::lease_takes_due_free_records_oldest_first(&dir.open());
 }
 
 #[test]
 fn finish_and_renew_are_fenced_on_owner_and_attempt() {
-    let dir = TempDir::new("fence");
+    let dir = InboxDir::new("durable", "fence");
     contract::finish_and_renew_are_fenced(&dir.open());
 }
 
 #[test]
 fn a_crashed_lease_is_taken_back_after_expiry() {
-    let dir = TempDir::new("crash");
+    let dir = InboxDir::new("durable", "crash");
     contract::a_crashed_lease_is_taken_back_after_expiry(&dir.open(), &dir.open());
 }
 
 #[test]
 fn retry_waits_for_its_due_time_then_dead_letters() {
-    let dir = TempDir::new("retry");
+    let dir = InboxDir::new("durable", "retry");
     contract::retry_waits_for_its_due_time(&dir.open());
 }
 
 #[test]
 fn requeue_and_lease_one_replay_an_event() {
-    let dir = TempDir::new("replay");
+    let dir = InboxDir::new("durable", "replay");
     contract::requeue_and_lease_one_replay_an_event(&dir.open());
 }
 
@@ -77,7 +59,7 @@ fn requeue_and_lease_one_replay_an_event() {
 /// migrated when opened: its records are kept and the durable calls work on it.
 #[test]
 fn a_file_of_the_earlier_schema_is_migrated() {
-    let dir = TempDir::new("migrate");
+    let dir = InboxDir::new("durable", "migrate");
     {
         drop(old_schema(&dir.file()));
     }

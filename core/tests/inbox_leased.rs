@@ -8,27 +8,12 @@
 mod contract;
 
 use contract::{event, headers, LEASE, T};
-use hookverify::inbox::{Enqueued, Inbox, Outcome, SqliteInbox, State};
+use hookverify::inbox::{Enqueued, Inbox, Outcome, State};
 
-struct TempDir(std::path::PathBuf);
+#[path = "support/inbox_dir.rs"]
+mod inbox_dir;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hookverify-leased-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn open(&self) -> SqliteInbox {
-        SqliteInbox::open(self.0.join("inbox.db")).unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use inbox_dir::InboxDir;
 
 fn state(inbox: &dyn Inbox, id: i64) -> State {
     inbox.show(&id.to_string()).unwrap().expect("the record").summary.state
@@ -36,7 +21,7 @@ fn state(inbox: &dyn Inbox, id: i64) -> State {
 
 #[test]
 fn an_event_enqueued_leased_is_held_by_its_receiver_and_finished_by_it_alone() {
-    let dir = TempDir::new("held");
+    let dir = InboxDir::new("leased", "held");
     let inbox = dir.open();
     let h = headers();
     let (enqueued, attempt) = inbox.enqueue_leased(&event(&h, b"{}", "evt-1", T), "|github|evt-1", "receiver", LEASE).unwrap();
@@ -61,7 +46,7 @@ fn an_event_enqueued_leased_is_held_by_its_receiver_and_finished_by_it_alone() {
 
 #[test]
 fn a_receiver_that_died_holding_the_lease_leaves_the_event_to_the_next_worker_after_it() {
-    let dir = TempDir::new("crash");
+    let dir = InboxDir::new("leased", "crash");
     let (dead, alive) = (dir.open(), dir.open());
     let h = headers();
     let (Enqueued::New(id), Some(1)) = dead.enqueue_leased(&event(&h, b"{\"n\":1}", "evt-2", T), "|github|evt-2", "dead", LEASE).unwrap()
@@ -82,7 +67,7 @@ fn a_receiver_that_died_holding_the_lease_leaves_the_event_to_the_next_worker_af
 
 #[tokio::test]
 async fn deferred_calls_are_answered_by_the_writer_as_the_blocking_ones_are() {
-    let dir = TempDir::new("later");
+    let dir = InboxDir::new("leased", "later");
     let inbox = dir.open();
     let h = headers();
     let first = inbox.enqueue_later(&event(&h, b"{}", "evt-3", T), "|github|evt-3").expect("SQLite defers").await.unwrap();
@@ -113,7 +98,7 @@ async fn deferred_calls_are_answered_by_the_writer_as_the_blocking_ones_are() {
 fn one_failing_write_in_a_group_does_not_undo_the_others() {
     // Many threads write at once, so the writer commits them in groups; every other call
     // records an attempt twice, which the second time breaks the attempts' primary key.
-    let dir = TempDir::new("group");
+    let dir = InboxDir::new("leased", "group");
     let inbox = std::sync::Arc::new(dir.open());
     let h = headers();
     let ids: Vec<i64> = (0..40)

@@ -2,30 +2,15 @@
 //! `finish_replay` over a real SQLite inbox, and the record and job JSON every front end prints.
 #![cfg(feature = "inbox-sqlite")]
 
-use hookverify::inbox::{begin_replay, finish_replay, job_json, record_json, Arrival, Enqueued, Inbox, Outcome, SqliteInbox, State};
+use hookverify::inbox::{begin_replay, finish_replay, job_json, record_json, Arrival, Enqueued, Inbox, Outcome, State};
 
 const T: i64 = 1_700_000_000_000;
 const LEASE: i64 = 30_000;
 
-struct TempDir(std::path::PathBuf);
+#[path = "support/inbox_dir.rs"]
+mod inbox_dir;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hookverify-replay-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn open(&self) -> SqliteInbox {
-        SqliteInbox::open(self.0.join("inbox.db")).unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use inbox_dir::InboxDir;
 
 fn headers() -> Vec<(String, String)> {
     vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), "Bearer do-not-store".into())]
@@ -55,7 +40,7 @@ fn handled(inbox: &dyn Inbox, id: &str, body: &[u8], outcome: Outcome<'_>) -> i6
 
 #[test]
 fn a_replay_is_a_new_attempt_ended_done_or_failed_never_retried() {
-    let dir = TempDir::new("steps");
+    let dir = InboxDir::new("replay", "steps");
     let inbox = dir.open();
     let failed = handled(&inbox, "evt_1", br#"{"a":1}"#, Outcome::DeadLetter { error: "boom" });
 
@@ -90,7 +75,7 @@ fn a_replay_is_a_new_attempt_ended_done_or_failed_never_retried() {
 
 #[test]
 fn record_and_job_json_show_text_or_hex_bodies_and_header_pairs() {
-    let dir = TempDir::new("json");
+    let dir = InboxDir::new("replay", "json");
     let inbox = dir.open();
     let text = handled(&inbox, "evt_t", "{\"name\":\"é\"}".as_bytes(), Outcome::Done);
     let binary = handled(&inbox, "evt_b", &[0xff, 0x00, 0x41], Outcome::Done);
@@ -120,7 +105,7 @@ fn record_and_job_json_show_text_or_hex_bodies_and_header_pairs() {
 
 #[test]
 fn a_location_opened_for_reading_is_never_created() {
-    let dir = TempDir::new("location");
+    let dir = InboxDir::new("replay", "location");
     let base = dir.0.as_path();
     let missing = hookverify::InboxLocation::parse("inbox.db", base).unwrap();
     assert_eq!(missing, hookverify::InboxLocation::Sqlite(base.join("inbox.db")));
