@@ -130,3 +130,64 @@ fn one_failing_write_in_a_group_does_not_undo_the_others() {
         assert_eq!(record.summary.state, State::Done, "record {id}");
     }
 }
+
+#[test]
+fn a_deferred_write_whose_answer_is_dropped_unawaited_is_still_committed() {
+    // A request cancelled while its enqueue waited in the queue: the write still lands.
+    let dir = InboxDir::new("leased", "dropped");
+    let inbox = dir.open();
+    let h = headers();
+    drop(inbox.enqueue_later(&event(&h, b"{}", "evt-6", T), "|github|evt-6").unwrap());
+    let record = inbox.show("evt-6").unwrap().expect("committed when its answer was dropped");
+    assert_eq!(record.summary.state, State::Pending);
+}
+
+#[test]
+fn writers_on_threads_and_tasks_at_once_are_all_answered_once_each() {
+    // Blocking callers on four threads and 400 async tasks on a two-thread runtime share the
+    // group-commit queue: whoever leads commits the others' writes; none is left unanswered and
+    // dedup holds across them (every key sent twice, each once new).
+    let dir = InboxDir::new("leased", "mixed");
+    let inbox = std::sync::Arc::new(dir.open());
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (inbox, done) = (inbox.clone(), done_tx.clone());
+            std::thread::spawn(move || {
+                let h = headers();
+                for i in 0..100 {
+                    let key = format!("m{}", (t * 100 + i) % 200);
+                    done.send(inbox.enqueue(&event(&h, b"{}", &key, T), &format!("|github|{key}")).unwrap()).unwrap();
+                }
+            })
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let tasks: Vec<_> = (0..400)
+        .map(|i| {
+            let (inbox, done) = (inbox.clone(), done_tx.clone());
+            runtime.spawn(async move {
+                let h = headers();
+                let key = format!("m{}", 200 + i % 200);
+                let answer = inbox.enqueue_later(&event(&h, b"{}", &key, T), &format!("|github|{key}")).unwrap();
+                done.send(answer.await.unwrap()).unwrap();
+            })
+        })
+        .collect();
+    drop(done_tx);
+    let mut answers = Vec::new();
+    while answers.len() < 800 {
+        answers.push(done_rx.recv_timeout(std::time::Duration::from_secs(30)).expect("every write answered"));
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    runtime.block_on(async {
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let new = answers.iter().filter(|a| matches!(a, Enqueued::New(_))).count();
+    assert_eq!(new, 400, "each of the 400 keys new once, duplicate once");
+    assert_eq!(inbox.list(&hookverify::inbox::Filter::new().limit(1000)).unwrap().len(), 400);
+}

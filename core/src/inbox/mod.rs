@@ -47,16 +47,39 @@ use crate::error::{Error, Result};
 #[cfg(feature = "inbox-postgres")]
 pub use postgres::PostgresInbox;
 
-/// An inbox call's answer still to come: `.await` it. A backend whose writes go through a thread
-/// of its own (the SQLite inbox's group-commit writer) answers the `*_later` calls this way, so an
-/// async caller waits without holding a blocking thread.
-#[derive(Debug)]
-pub struct Answer<T>(futures_channel::oneshot::Receiver<Result<T>>);
+/// An inbox call's answer still to come: `.await` it. The SQLite inbox answers the `*_later` calls
+/// this way: the write waits in its group-commit queue, and the first poll yields once to the
+/// executor so that the other tasks ready to write join the same group; then, unless another
+/// caller is already committing the queue (it will answer this one too), this caller commits it.
+/// A deferred answer dropped unawaited still commits its write.
+pub struct Answer<T> {
+    rx: futures_channel::oneshot::Receiver<Result<T>>,
+    /// Commits the queue when no one is (`None` once done, or for an answer that needs no one).
+    lead: Option<std::sync::Arc<dyn Lead>>,
+    yielded: bool,
+}
+
+/// What commits a queue of deferred writes (see [`Answer`]).
+pub(crate) trait Lead: Send + Sync {
+    /// Commits what is queued unless someone already is.
+    fn lead(&self);
+}
+
+impl<T> std::fmt::Debug for Answer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer").field("queued", &self.lead.is_some()).finish_non_exhaustive()
+    }
+}
 
 impl<T> Answer<T> {
     /// The answer that `rx` will carry (a sender dropped unanswered: `inbox_unavailable`).
     pub(crate) fn new(rx: futures_channel::oneshot::Receiver<Result<T>>) -> Answer<T> {
-        Answer(rx)
+        Answer { rx, lead: None, yielded: false }
+    }
+
+    /// The answer to a write queued for `lead` to commit.
+    pub(crate) fn queued(rx: futures_channel::oneshot::Receiver<Result<T>>, lead: std::sync::Arc<dyn Lead>) -> Answer<T> {
+        Answer { rx, lead: Some(lead), yielded: false }
     }
 }
 
@@ -64,11 +87,37 @@ impl<T> std::future::Future for Answer<T> {
     type Output = Result<T>;
 
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<T>> {
-        std::pin::Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|answer| answer.unwrap_or_else(|_| Err(Error::InboxUnavailable { reason: "inbox: the writer thread stopped".into() })))
+        use std::task::Poll;
+        let this = &mut *self;
+        let gone = |answer: std::result::Result<Result<T>, _>| {
+            answer.unwrap_or_else(|_| Err(Error::InboxUnavailable { reason: "inbox: the writer stopped".into() }))
+        };
+        if let Poll::Ready(answer) = std::pin::Pin::new(&mut this.rx).poll(cx) {
+            this.lead = None;
+            return Poll::Ready(gone(answer));
+        }
+        let Some(lead) = this.lead.take() else { return Poll::Pending };
+        if !this.yielded {
+            // Once round the executor first: the other writes ready now join this group.
+            this.yielded = true;
+            this.lead = Some(lead);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        lead.lead();
+        std::pin::Pin::new(&mut this.rx).poll(cx).map(gone)
     }
 }
+
+impl<T> Drop for Answer<T> {
+    fn drop(&mut self) {
+        // An answer dropped unawaited (a cancelled request) still has its write committed.
+        if let Some(lead) = self.lead.take() {
+            lead.lead();
+        }
+    }
+}
+
 #[cfg(feature = "inbox-sqlite")]
 pub use sqlite::SqliteInbox;
 
@@ -381,8 +430,9 @@ pub trait Inbox: Send + Sync {
 
     // Deferred calls ---------------------------------------------------------------------------------
 
-    /// [`record`](Inbox::record), handed to a thread of the backend's own and answered later;
-    /// `None` (the default) when the backend has none: call `record` where blocking is allowed.
+    /// [`record`](Inbox::record), queued and answered later without parking the caller's thread
+    /// (see [`Answer`]); `None` (the default) when the backend cannot: call `record` where
+    /// blocking is allowed.
     fn record_later(&self, _arrival: &Arrival<'_>) -> Option<Answer<i64>> {
         None
     }

@@ -1,9 +1,9 @@
 //! [`SqliteInbox`]: the inbox in one SQLite file (WAL, `synchronous=NORMAL`), through rusqlite
 //! with its bundled library.
 //!
-//! Deliveries' writes ([`Inbox::record`], [`Inbox::enqueue`]) go through one writer thread that
-//! commits them in groups (group commit): whatever calls arrived while the previous transaction
-//! committed are written in one transaction, each in its own savepoint (one failing write does
+//! Every write ([`Inbox::record`], [`Inbox::enqueue`], leases, finishes, purges) goes through one
+//! group-commit queue: the writes queued while the previous transaction committed are written in
+//! one transaction by whichever caller leads the queue (see [`Writer`]), each in its own savepoint (one failing write does
 //! not undo the others), and each call returns only after that transaction committed — so an
 //! event is never acknowledged before it is in the WAL, and a process crash loses none that was
 //! (WAL with `synchronous=NORMAL` keeps every committed transaction through a process crash; only
@@ -99,12 +99,12 @@ pub struct SqliteInbox {
     conns: Vec<Mutex<Connection>>,
     next: std::sync::atomic::AtomicUsize,
     options: InboxOptions,
-    /// The group-commit writer's queue (`None` once dropped, which stops the writer).
-    writes: Option<mpsc::Sender<Box<dyn Write>>>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    /// The group-commit writer every write goes through.
+    writer: std::sync::Arc<Writer>,
+    handoff: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A delivery row as the writer thread inserts it (owned: it crosses threads).
+/// A delivery row as the writer inserts it (owned: it may be written by another thread).
 struct Row {
     received_at_ms: i64,
     provider: Option<String>,
@@ -126,7 +126,7 @@ struct Row {
     lease: Option<(String, i64)>,
 }
 
-/// One write for the writer thread: it runs inside its own savepoint of its group's transaction,
+/// One write for the writer: it runs inside its own savepoint of its group's transaction,
 /// and its caller is answered once that transaction ended.
 trait Write: Send {
     /// Runs the write; whether it succeeded (its savepoint is then kept, else rolled back).
@@ -169,21 +169,109 @@ impl<R: Send, F: FnOnce(&Connection) -> Result<R> + Send> Write for Call<R, F> {
     }
 }
 
-/// The writer thread: takes the writes queued, commits them as one transaction, answers each.
-fn writer_loop(mut conn: Connection, writes: mpsc::Receiver<Box<dyn Write>>) {
-    let mut group: Vec<Box<dyn Write>> = Vec::with_capacity(MAX_GROUP);
-    while let Ok(first) = writes.recv() {
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match writes.try_recv() {
-                Ok(w) => group.push(w),
-                Err(_) => break,
+/// The group-commit queue and its leader. A write is queued; the caller that finds no leader
+/// becomes it and commits groups (whatever was queued meanwhile) until the queue is empty, on its
+/// own thread: no handoff to another thread, so on a busy core no context switch per group. A
+/// leader that spent [`LEAD_BUDGET`] hands what is left to the handoff thread, so one caller does
+/// not commit others' writes for long.
+struct Writer {
+    queue: Mutex<Queue>,
+    /// The writer's connection: locked only by the leader (so never waited on).
+    conn: Mutex<Connection>,
+    /// Wakes the handoff thread, which then leads until the queue is empty.
+    handoff: Mutex<Option<mpsc::Sender<()>>>,
+}
+
+struct Queue {
+    writes: Vec<Box<dyn Write>>,
+    /// Whether a leader (a caller or the handoff thread) is committing: it will take what is queued.
+    leading: bool,
+}
+
+/// How long a caller leads before it hands the queue to the handoff thread.
+const LEAD_BUDGET: Duration = Duration::from_millis(2);
+
+impl Writer {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        // Nothing in the queue is left half-changed by a panic: keep using it.
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `w`; with `now`, when no one leads, the caller leads until the queue is empty
+    /// (else an [`Answer`] leads later). Either way `w` is answered through its reply, once its
+    /// group committed.
+    fn submit(&self, w: Box<dyn Write>, now: bool) {
+        self.queue().writes.push(w);
+        if now {
+            self.lead_if_free();
+        }
+    }
+
+    /// Leads unless someone is leading (or nothing is queued).
+    fn lead_if_free(&self) {
+        {
+            let mut q = self.queue();
+            if q.leading || q.writes.is_empty() {
+                return;
+            }
+            q.leading = true;
+        }
+        self.lead(Some(LEAD_BUDGET));
+    }
+
+    /// Commits the queued writes group by group, answering each, until the queue is empty (then
+    /// gives up leading) or `budget` is spent (then the handoff thread leads on).
+    fn lead(&self, budget: Option<Duration>) {
+        // A panic while leading (a bug) must not leave the queue led by no one.
+        struct Abdicate<'a>(&'a Writer);
+        impl Drop for Abdicate<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.queue().leading = false;
+                }
             }
         }
-        let committed = commit_group(&mut conn, &mut group);
-        for w in group.drain(..) {
-            w.answer(committed.as_ref().map(|_| ()).map_err(|e| failed("commit", clone_error(e))));
+        let _guard = Abdicate(self);
+        let started = std::time::Instant::now();
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut group: Vec<Box<dyn Write>> = Vec::new();
+        loop {
+            {
+                let mut q = self.queue();
+                if q.writes.is_empty() {
+                    q.leading = false;
+                    return;
+                }
+                if budget.is_some_and(|b| started.elapsed() >= b) && self.hand_off() {
+                    return; // still `leading`: the handoff thread takes it on
+                }
+                let n = q.writes.len().min(MAX_GROUP);
+                group.extend(q.writes.drain(..n));
+            }
+            let committed = commit_group(&mut conn, &mut group);
+            for w in group.drain(..) {
+                w.answer(committed.as_ref().map(|_| ()).map_err(|e| failed("commit", clone_error(e))));
+            }
         }
+    }
+
+    /// Wakes the handoff thread to lead on; false when it is gone (the caller then leads on).
+    fn hand_off(&self) -> bool {
+        let handoff = self.handoff.lock().unwrap_or_else(|p| p.into_inner());
+        handoff.as_ref().is_some_and(|tx| tx.send(()).is_ok())
+    }
+}
+
+impl super::Lead for Writer {
+    fn lead(&self) {
+        self.lead_if_free();
+    }
+}
+
+/// The handoff thread: leads whenever a caller hands it the queue, until its sender is dropped.
+fn handoff_loop(writer: std::sync::Arc<Writer>, wakes: mpsc::Receiver<()>) {
+    while wakes.recv().is_ok() {
+        writer.lead(None);
     }
 }
 
@@ -204,7 +292,7 @@ fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Write>]) -> std::res
 }
 
 fn writer_gone() -> Error {
-    Error::InboxUnavailable { reason: "inbox: the writer thread stopped".into() }
+    Error::InboxUnavailable { reason: "inbox: the writer stopped".into() }
 }
 
 /// The same error again (one failed commit answers every write of its group).
@@ -275,10 +363,10 @@ fn write_row(conn: &Connection, r: &Row) -> Result<Enqueued> {
 
 impl Drop for SqliteInbox {
     fn drop(&mut self) {
-        // Closing the queue stops the writer once it answered what was queued.
-        drop(self.writes.take());
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
+        // Dropping its sender stops the handoff thread once it led what it was handed.
+        drop(self.writer.handoff.lock().unwrap_or_else(|p| p.into_inner()).take());
+        if let Some(thread) = self.handoff.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -314,33 +402,32 @@ impl SqliteInbox {
             conns.push(Mutex::new(SqliteInbox::connect(path)?));
         }
         let (tx, rx) = mpsc::channel();
-        let conn = SqliteInbox::connect(path)?;
-        let writer = std::thread::Builder::new()
-            .name("hookverify-inbox-writer".into())
-            .spawn(move || writer_loop(conn, rx))
-            .map_err(|e| Error::InboxUnavailable { reason: format!("inbox: starting the writer thread: {e}") })?;
-        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options, writes: Some(tx), writer: Some(writer) })
+        let writer = std::sync::Arc::new(Writer {
+            queue: Mutex::new(Queue { writes: Vec::with_capacity(MAX_GROUP), leading: false }),
+            conn: Mutex::new(SqliteInbox::connect(path)?),
+            handoff: Mutex::new(Some(tx)),
+        });
+        let led = writer.clone();
+        let handoff = std::thread::Builder::new()
+            .name("hookverify-inbox-handoff".into())
+            .spawn(move || handoff_loop(led, rx))
+            .map_err(|e| Error::InboxUnavailable { reason: format!("inbox: starting the handoff thread: {e}") })?;
+        Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options, writer, handoff: Some(handoff) })
     }
 
-    /// Runs `f` on the writer thread, in its own savepoint of the next group's transaction, and
+    /// Runs `f` on the writer's connection, in its own savepoint of the next group's transaction, and
     /// waits until that transaction committed: its result then.
     fn submit<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Result<R> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Box::new(Call { f: Some(f), result: None, reply: Reply::Blocking(reply) }))?;
+        self.writer.submit(Box::new(Call { f: Some(f), result: None, reply: Reply::Blocking(reply) }), true);
         answer.recv().map_err(|_| writer_gone())?
     }
 
     /// [`submit`](SqliteInbox::submit) without waiting: the answer comes through the receiver.
     fn submit_later<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Answer<R> {
         let (reply, answer) = futures_channel::oneshot::channel();
-        // When the writer is gone, `reply` is dropped unsent: the receiver then answers
-        // `inbox_unavailable` (see `Answer`).
-        let _ = self.send(Box::new(Call { f: Some(f), result: None, reply: Reply::Later(reply) }));
-        Answer::new(answer)
-    }
-
-    fn send(&self, call: Box<dyn Write>) -> Result<()> {
-        self.writes.as_ref().ok_or_else(writer_gone)?.send(call).map_err(|_| writer_gone())
+        self.writer.submit(Box::new(Call { f: Some(f), result: None, reply: Reply::Later(reply) }), false);
+        Answer::queued(answer, self.writer.clone())
     }
 
     /// The row `a` is stored as (enqueued when `dedup_key` is set).
@@ -633,7 +720,7 @@ fn lease_due_op(conn: &Connection, worker: &str, now_ms: i64, lease_ms: i64, max
     ids.into_iter().map(|id| lease(conn, id, worker, now_ms, lease_ms)).collect()
 }
 
-/// [`Inbox::finish_attempt`] as a write for the writer thread.
+/// [`Inbox::finish_attempt`] as a write for the writer.
 fn finish_op(
     id: i64,
     worker: &str,
