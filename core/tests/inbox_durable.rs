@@ -101,3 +101,44 @@ fn old_schema(path: &std::path::Path) -> rusqlite::Connection {
     .unwrap();
     conn
 }
+
+/// A file written with the full dedup, due and event-id indexes (before they became partial, so
+/// that a delivery only recorded adds no entry to them) gets the partial ones when opened: its
+/// event is still a duplicate of itself and still due.
+#[test]
+fn a_file_with_the_full_indexes_gets_the_partial_ones() {
+    let dir = InboxDir::new("durable", "partial");
+    {
+        let conn = old_schema(&dir.file());
+        conn.execute_batch(
+            "ALTER TABLE deliveries ADD COLUMN dedup_key TEXT; ALTER TABLE deliveries ADD COLUMN next_at INTEGER;
+             ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+             ALTER TABLE deliveries ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE deliveries ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+             CREATE UNIQUE INDEX deliveries_dedup ON deliveries (dedup_key);
+             CREATE INDEX deliveries_due ON deliveries (state, next_at);
+             UPDATE deliveries SET dedup_key = '|github|old-1', next_at = 1;",
+        )
+        .unwrap();
+    }
+    let inbox = dir.open();
+    let indexes: Vec<(String, String)> = rusqlite::Connection::open(dir.file())
+        .unwrap()
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND sql IS NOT NULL ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let names: Vec<&str> = indexes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["deliveries_dedup_key", "deliveries_event_id", "deliveries_pending", "deliveries_received", "deliveries_state"]);
+    for (name, sql) in &indexes {
+        let partial = ["deliveries_dedup_key", "deliveries_event_id", "deliveries_pending"].contains(&name.as_str());
+        assert_eq!(sql.contains(" WHERE "), partial, "{name}: {sql}");
+    }
+    let h = contract::headers();
+    let again = inbox.enqueue(&contract::event(&h, b"{}", "old-1", contract::T), "|github|old-1").unwrap();
+    assert!(matches!(again, Enqueued::Duplicate(_, State::Pending)), "{again:?}");
+    assert_eq!(inbox.lease_due("w", contract::T, contract::LEASE, 10).unwrap().len(), 1, "still due");
+    assert_eq!(inbox.show("old-1").unwrap().map(|r| r.summary.event_id), Some(Some("old-1".into())), "found by event id");
+}

@@ -43,10 +43,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempt INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries (received_at_ms);
-CREATE UNIQUE INDEX IF NOT EXISTS deliveries_dedup ON deliveries (dedup_key);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
-CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id, id);
+-- Partial indexes: a delivery that is only recorded (refused, or an event no function takes) has
+-- no dedup key, often no event id, and is never pending, so it adds no entry to them (each index
+-- a row enters costs a page write per group commit).
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_dedup_key ON deliveries (dedup_key) WHERE dedup_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_event_id ON deliveries (event_id, id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_at, id) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS attempts (
     delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
     number INTEGER NOT NULL,
@@ -83,7 +86,9 @@ fn migrate(conn: &Connection) -> Result<()> {
             conn.execute_batch(&format!("ALTER TABLE deliveries ADD COLUMN {name} {decl}")).map_err(|e| failed("migrate", e))?;
         }
     }
-    Ok(())
+    // The full indexes that SCHEMA's partial ones replace.
+    conn.execute_batch("DROP INDEX IF EXISTS deliveries_dedup; DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_event;")
+        .map_err(|e| failed("migrate", e))
 }
 
 /// Connections an [`SqliteInbox`] keeps open.
@@ -710,7 +715,9 @@ fn lease_due_op(conn: &Connection, worker: &str, now_ms: i64, lease_ms: i64, max
     let ids = {
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
+                // The planner, without statistics, would rather sort the pending rows found through
+                // deliveries_state; the partial index reads them in order.
+                "SELECT id FROM deliveries INDEXED BY deliveries_pending WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
                  ORDER BY next_at, id LIMIT ?2",
             )
             .map_err(|e| failed("lease_due", e))?;
