@@ -42,7 +42,7 @@ if want e2e || want rss || want python; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/hookverify-*.whl
 fi
 if want e2e || want rss; then cargo build --locked -q --release -p hookverify-bench --bins; fi
-if want inbox; then cargo build --locked -q --release -p hookverify-cli; fi
+if want inbox; then cargo build --locked -q --release -p hookverify-cli && cargo build --locked -q --release -p hookverify-bench --bin e2e-axum; fi
 
 # --- micro benchmarks
 if want rust; then
@@ -64,8 +64,8 @@ if want python; then echo; echo "== python"; scripts/bench-python.sh "${qflag[@]
 
 # --- end to end and memory
 if want e2e; then echo; echo "== end to end"; python3 bench/e2e/run.py "$out/e2e.json" "${qflag[@]}"; fi
-# serve with the durable inbox (SQLite; PostgreSQL with 1 and 4 processes) vs serve without one.
-if want inbox; then echo; echo "== serve + inbox"; python3 bench/e2e/inbox.py "$out/inbox.json" "${qflag[@]}"; fi
+# receivers with the durable inbox (serve: SQLite, PostgreSQL with 1 and 4 processes; axum: SQLite) vs the same without one.
+if want inbox; then echo; echo "== receivers + inbox"; python3 bench/e2e/inbox.py "$out/inbox.json" "${qflag[@]}"; fi
 if want rss; then echo; echo "== peak RSS"; python3 bench/rss/run.py "$out/rss.json" "$root/$venv/bin/python"; fi
 
 echo; echo "== report"

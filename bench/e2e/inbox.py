@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""End-to-end throughput of `hookverify serve` with the durable inbox (issue 21, item 7), as ratios
-against the same `serve` without an inbox: "serve + SQLite inbox", "serve + Postgres inbox
-(1 process)" and "(4 processes)". wrk posts distinct, validly signed Standard Webhooks deliveries
-(pre-signed with the stdlib by signed_requests.py) in async mode; the function's type pattern
-matches no event, so what is measured is the receive path (verify, commit to the inbox, 202) plus
-the workers' bookkeeping of each event (lease, finish), not a process spawned per event.
+"""End-to-end throughput of a receiver with the durable inbox (issue 21, item 7), each as a ratio
+against the same receiver without an inbox. wrk posts distinct, validly signed Standard Webhooks
+deliveries (pre-signed with the stdlib by signed_requests.py); every receiver answers 202 (async
+mode), with an inbox only after the delivery was committed.
 
-Interleaved rounds, a fresh server (and a fresh inbox) per run. The receiver side (serve and its
-PostgreSQL) is pinned to CPU 1, wrk to CPU 0 (E2E_PIN=0 turns that off). With 4 processes, each
-serve listens on its own port and gets its own wrk (the connections split between them) and
+- `hookverify serve` (rows "serve + SQLite inbox", "serve + Postgres inbox (1 process)" and
+  "(4 processes)", against "serve (no inbox)"): its function's type pattern matches no event, so
+  each delivery is recorded once (verdict `unhandled`, state done): the cost of recording every
+  delivery, without a process spawned per event (serve's functions are commands).
+- `e2e-axum` (row "axum + SQLite inbox, handler runs", against "axum async (no inbox)"): the same
+  deliveries taken by an in-process no-op handler, so each event goes the whole durable way:
+  committed with its dedup key before the 202, leased to the receiving process, its handler run,
+  its attempt and `done` committed.
+
+Interleaved rounds, a fresh server (and a fresh inbox) per run. The receiver side (the server and
+its PostgreSQL) is pinned to CPU 1, wrk to CPU 0 (E2E_PIN=0 turns that off). With 4 processes,
+each serve listens on its own port and gets its own wrk (the connections split between them) and
 their req/s are summed.
 
 PostgreSQL (apt `postgresql`) is started here: initdb in a temp dir (as the `postgres` user when
 root), a free loopback port, fsync on (the durability measured is the real one), stopped by pid.
 
-Usage: inbox.py OUT.json [--quick]   (needs wrk, target/release/hookverify; INBOX_ONLY=sqlite,pg1,pg4
-picks rows besides the baseline)
+Usage: inbox.py OUT.json [--quick]   (needs wrk, target/release/hookverify and e2e-axum;
+INBOX_ONLY=sqlite,pg1,pg4,axum picks rows besides their baselines)
 """
 
 import glob
@@ -37,12 +44,17 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 E2E = os.path.join(ROOT, "bench", "e2e")
 # HOOKVERIFY_BIN: another build to measure (an earlier commit's, say).
 HOOKVERIFY = os.environ.get("HOOKVERIFY_BIN") or os.path.join(ROOT, "target", "release", "hookverify")
+E2E_AXUM = os.environ.get("E2E_AXUM_BIN") or os.path.join(ROOT, "target", "release", "e2e-axum")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # signed_requests.py's
 
 BASE = "serve (no inbox)"
 SQLITE = "serve + SQLite inbox"
 PG1 = "serve + Postgres inbox (1 process)"
 PG4 = "serve + Postgres inbox (4 processes)"
+AXUM_BASE = "axum async (no inbox)"
+AXUM_SQLITE = "axum + SQLite inbox, handler runs"
+# Each row's baseline: the same receiver without an inbox.
+BASELINE = {BASE: BASE, SQLITE: BASE, PG1: BASE, PG4: BASE, AXUM_BASE: AXUM_BASE, AXUM_SQLITE: AXUM_BASE}
 
 
 def free_port():
@@ -127,8 +139,18 @@ def measure(kind, tmp, run_dir, reqs, seconds, conns, pg):
     inbox, processes = {BASE: (None, 1), SQLITE: ("inbox.db", 1)}.get(kind, (None, 0))
     if kind in (PG1, PG4):
         inbox, processes = pg.create(os.path.basename(run_dir).replace("-", "_")), 1 if kind == PG1 else 4
+    if kind in (AXUM_BASE, AXUM_SQLITE):
+        processes = 1
     ports = [free_port() for _ in range(processes)]
-    procs = [subprocess.Popen(pinned(1, [HOOKVERIFY, "serve", "--config", config(run_dir, p, inbox)]),
+
+    def command(p):
+        if kind == AXUM_BASE:
+            return [E2E_AXUM, "async", str(p)]
+        if kind == AXUM_SQLITE:
+            return [E2E_AXUM, "inbox", str(p), os.path.join(run_dir, "inbox.db")]
+        return [HOOKVERIFY, "serve", "--config", config(run_dir, p, inbox)]
+
+    procs = [subprocess.Popen(pinned(1, command(p)),
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(run_dir, f"serve-{p}.log"), "w"))
              for p in ports]
     try:
@@ -181,8 +203,9 @@ def main():
     quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
     rounds, seconds, conns = (1, 3, 8) if quick else (5, 4, 8)
     only = [k for k in os.environ.get("INBOX_ONLY", "").split(",") if k]  # e.g. INBOX_ONLY=base,sqlite
-    kinds = {"base": BASE, "sqlite": SQLITE, "pg1": PG1, "pg4": PG4}
-    table = [v for k, v in kinds.items() if not only or k in only or k == "base"]
+    kinds = {"base": BASE, "sqlite": SQLITE, "pg1": PG1, "pg4": PG4, "axum_base": AXUM_BASE, "axum": AXUM_SQLITE}
+    picked = [v for k, v in kinds.items() if not only or k in only]
+    table = [v for v in kinds.values() if v in picked or v in {BASELINE[p] for p in picked}]
     n_reqs = 400_000
     samples = {k: [] for k in table}
     notes = []
@@ -210,11 +233,10 @@ def main():
             if pg:
                 pg.stop()
     results = {}
-    base = statistics.median(samples[BASE])
     for name in table:
-        xs = samples[name]
-        results[name] = {"rps": xs, "median_rps": statistics.median(xs), "best_rps": max(xs),
-                         "ratio_median": statistics.median(xs) / base, "ratio_best": max(xs) / max(samples[BASE])}
+        xs, bs = samples[name], samples[BASELINE[name]]
+        results[name] = {"rps": xs, "median_rps": statistics.median(xs), "best_rps": max(xs), "baseline": BASELINE[name],
+                         "ratio_median": statistics.median(xs) / statistics.median(bs), "ratio_best": max(xs) / max(bs)}
     with open(out_path, "w") as f:
         json.dump({"harness": "e2e-inbox", "quick": quick, "rounds": rounds, "seconds": seconds, "connections": conns,
                    "body_bytes": 1024, "loadavg": load, "pinned": pinned(1, []) != [], "baseline": BASE,
