@@ -288,6 +288,7 @@ def main():
     plot_path = opt("--plot", os.path.join(ROOT, "docs", "bench.png"))
     rust, node, py, e2e, rss = (load_json(bench_dir, n) for n in ("rust", "node", "python", "e2e", "rss"))
     inbox = load_json(bench_dir, "inbox")
+    floor = load_json(bench_dir, "inbox-floor")
     inter = load_json(bench_dir, "rust-interleaved")
     meta = load_json(bench_dir, "run") or {}
     lines, goals = [], Goals()
@@ -418,6 +419,21 @@ def main():
                 goals.add("End to end", f"{name} ≥ 0.7× the same receiver without an inbox", paired, 0.7,
                           how=f"median of per-round ratios; medians: {v['ratio_median']:.2f}×")
         badd("")
+        if floor:
+            badd("The floor under these rows (bench/inbox_floor.rs, pinned like the receivers): CPU time per row of the "
+                 "least any SQLite inbox writes per delivery — the row alone (1 KiB body, headers, time), or with a "
+                 "unique dedup key (keys in increasing order: the cheap case) — one WAL transaction "
+                 f"(synchronous=NORMAL) per group of G rows, {floor['rows']} rows. A receiver at 0.7× of one that "
+                 "spends t per request may add 0.43·t per delivery, all of its inbox work included.")
+            badd("")
+            groups = sorted({c["group"] for c in floor["cases"]})
+            badd("| table | " + " | ".join(f"G = {g}" for g in groups) + " |")
+            badd("|---|" + "---:|" * len(groups))
+            for table in dict.fromkeys(c["table"] for c in floor["cases"]):
+                cells = {c["group"]: c for c in floor["cases"] if c["table"] == table}
+                badd(f"| {table} | " + " | ".join(
+                    f"{cells[g]['cpu_us_per_row']:.1f} µs, {cells[g]['bytes_per_row'] / 1024:.1f} KiB" for g in groups) + " |")
+            badd("")
         for n_ in inbox.get("notes", []):
             badd(f"- note: {n_}")
         if inbox.get("notes"):

@@ -65,7 +65,14 @@ if want python; then echo; echo "== python"; scripts/bench-python.sh "${qflag[@]
 # --- end to end and memory
 if want e2e; then echo; echo "== end to end"; python3 bench/e2e/run.py "$out/e2e.json" "${qflag[@]}"; fi
 # receivers with the durable inbox (serve: SQLite, PostgreSQL with 1 and 4 processes; axum: SQLite) vs the same without one.
-if want inbox; then echo; echo "== receivers + inbox"; python3 bench/e2e/inbox.py "$out/inbox.json" "${qflag[@]}"; fi
+if want inbox; then
+  echo; echo "== receivers + inbox"; python3 bench/e2e/inbox.py "$out/inbox.json" "${qflag[@]}"
+  # The least any SQLite inbox writes per delivery, on this machine (pinned as the receivers are).
+  echo; echo "== SQLite floor"
+  pin=(); if [[ ${E2E_PIN:-1} != 0 ]] && command -v taskset >/dev/null; then pin=(taskset -c 1); fi
+  cargo build --locked -q --release -p hookverify-bench --bin inbox-floor
+  "${pin[@]}" target/release/inbox-floor "$out/inbox-floor.json" "${qflag[@]}"
+fi
 if want rss; then echo; echo "== peak RSS"; python3 bench/rss/run.py "$out/rss.json" "$root/$venv/bin/python"; fi
 
 echo; echo "== report"

@@ -1,0 +1,111 @@
+//! The floor under the SQLite inbox's throughput: the least any SQLite inbox writes per delivery,
+//! measured on this machine and file system, to set beside bench/e2e/inbox.py's rows.
+//!
+//! `inbox-floor OUT.json [--quick]`: a fresh WAL file (`synchronous=NORMAL`, as the inbox) in the
+//! temp dir per case; 1 KiB bodies and the headers serve stores for the bench's deliveries; one
+//! transaction per group of G rows (G = 1, 4, 8, 32: the group commit's sizes), the statement
+//! prepared once. Two tables: the delivery row alone (INTEGER PRIMARY KEY, nothing indexed), and
+//! the row with a unique dedup key (keys in increasing order, as the bench's ids are: the cheap
+//! case). CPU time per row from /proc/self/schedstat (this process has one thread), so an fsync's
+//! wait at a checkpoint is not counted; WAL bytes from /proc/self/io.
+
+use rusqlite::{params, Connection};
+use std::time::Instant;
+
+fn cpu_ns() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/schedstat").unwrap_or_default();
+    s.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn written() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    s.lines().find_map(|l| l.strip_prefix("wchar: ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+struct Case {
+    table: &'static str,
+    group: usize,
+    cpu_us_per_row: f64,
+    wall_us_per_row: f64,
+    bytes_per_row: u64,
+}
+
+fn run(dir: &std::path::Path, table: &'static str, keyed: bool, group: usize, rows: usize) -> rusqlite::Result<Case> {
+    let file = dir.join(format!("floor-{table}-{group}.db").replace(' ', "-"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let mut conn = Connection::open(&file)?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+    conn.execute_batch(
+        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, received_at_ms INTEGER NOT NULL, headers TEXT NOT NULL, \
+         body BLOB NOT NULL, dedup_key TEXT);",
+    )?;
+    if keyed {
+        conn.execute_batch("CREATE UNIQUE INDEX deliveries_dedup_key ON deliveries (dedup_key);")?;
+    }
+    let body = vec![b'x'; 1024];
+    let headers = format!(
+        "[[\"webhook-timestamp\",\"1796311180\"],[\"webhook-signature\",\"v1,{}\"],{}]",
+        "A".repeat(44),
+        "[\"h\",\"v\"],".repeat(14).trim_end_matches(',')
+    );
+    let (cpu0, wall0, bytes0) = (cpu_ns(), Instant::now(), written());
+    let mut n = 0;
+    while n < rows {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO deliveries (received_at_ms, headers, body, dedup_key) VALUES (?1, ?2, ?3, ?4)")?;
+            for _ in 0..group {
+                let key = keyed.then(|| format!("|standard|msg_1796311180_{n:08}"));
+                insert.execute(params![1_796_311_180_000_i64 + n as i64, headers, body, key])?;
+                n += 1;
+            }
+        }
+        tx.commit()?;
+    }
+    let case = Case {
+        table,
+        group,
+        cpu_us_per_row: (cpu_ns() - cpu0) as f64 / 1e3 / n as f64,
+        wall_us_per_row: wall0.elapsed().as_secs_f64() * 1e6 / n as f64,
+        bytes_per_row: (written() - bytes0) / n as u64,
+    };
+    drop(conn);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    Ok(case)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let out = args.get(1).ok_or("usage: inbox-floor OUT.json [--quick]")?;
+    let rows = if args.iter().any(|a| a == "--quick") { 10_000 } else { 50_000 };
+    let dir = std::env::temp_dir().join(format!("hookverify-inbox-floor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut cases = Vec::new();
+    for (table, keyed) in [("row only", false), ("row + unique dedup key", true)] {
+        for group in [1, 4, 8, 32] {
+            let c = run(&dir, table, keyed, group, rows)?;
+            eprintln!(
+                "  {:24} group {:3}: {:6.1} us CPU/row ({:6.1} wall), {:6} B written/row",
+                c.table, c.group, c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row
+            );
+            cases.push(c);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let json: Vec<String> = cases
+        .iter()
+        .map(|c| {
+            format!(
+                "{{\"table\": \"{}\", \"group\": {}, \"cpu_us_per_row\": {:.2}, \"wall_us_per_row\": {:.2}, \"bytes_per_row\": {}}}",
+                c.table, c.group, c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row
+            )
+        })
+        .collect();
+    std::fs::write(out, format!("{{\"harness\": \"inbox-floor\", \"rows\": {rows}, \"cases\": [\n {}\n]}}\n", json.join(",\n ")))?;
+    Ok(())
+}
