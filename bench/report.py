@@ -7,6 +7,7 @@ Ratios are computed from each contender's best time (on a loaded machine preempt
 time, so best vs best compares the code); the medians are printed next to them.
 """
 
+import calendar
 import json
 import os
 import platform
@@ -312,8 +313,16 @@ def main():
             + ("Above that, other builds shared the machine, so absolute times are inflated and noisy. " if lr[1] > 2.2 else "")
             + "Every harness interleaves its contenders (criterion: best samples) so the ratios stay comparable.")
     # The end is the newest harness output, not when this report is (re-)generated.
-    newest = max((os.path.getmtime(os.path.join(bench_dir, f)) for f in os.listdir(bench_dir) if f.endswith(".json") and f != "run.json"), default=time.time())
+    outputs = {f[:-5]: os.path.getmtime(os.path.join(bench_dir, f)) for f in sorted(os.listdir(bench_dir))
+               if f.endswith(".json") and f != "run.json"}
+    newest = max(outputs.values(), default=time.time())
     add(f"- Run: {meta.get('started', '?')} → {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(newest))}")
+    # A partial run (BENCH_ONLY) re-uses earlier harnesses' outputs: say when each was written.
+    started = calendar.timegm(time.strptime(meta["started"], "%Y-%m-%d %H:%M:%S UTC")) if "started" in meta else None
+    older = {k: t for k, t in outputs.items() if started is not None and t < started}
+    if older:
+        add("- Outputs of earlier runs re-used here (BENCH_ONLY): " + ", ".join(
+            f"{k} ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t))})" for k, t in older.items()))
     add("")
     add("## Versions")
     add("")
