@@ -22,7 +22,8 @@ PostgreSQL (apt `postgresql`) is started here: initdb in a temp dir (as the `pos
 root), a free loopback port, fsync on (the durability measured is the real one), stopped by pid.
 
 Usage: inbox.py OUT.json [--quick]   (needs wrk, target/release/hookverify and e2e-axum;
-INBOX_ONLY=sqlite,pg1,pg4,axum picks rows besides their baselines)
+INBOX_ONLY=sqlite,pg1,pg4,axum picks rows besides their baselines; INBOX_CONNECTIONS=N sets wrk's
+connections, 8 by default)
 """
 
 import glob
@@ -202,6 +203,7 @@ def main():
     out_path = sys.argv[1]
     quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
     rounds, seconds, conns = (1, 3, 8) if quick else (5, 4, 8)
+    conns = int(os.environ.get("INBOX_CONNECTIONS", conns))  # more senders at once: larger commit groups
     only = [k for k in os.environ.get("INBOX_ONLY", "").split(",") if k]  # e.g. INBOX_ONLY=base,sqlite
     kinds = {"base": BASE, "sqlite": SQLITE, "pg1": PG1, "pg4": PG4, "axum_base": AXUM_BASE, "axum": AXUM_SQLITE}
     picked = [v for k, v in kinds.items() if not only or k in only]
