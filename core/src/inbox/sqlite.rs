@@ -3,12 +3,13 @@
 //!
 //! Every write ([`Inbox::record`], [`Inbox::enqueue`], leases, finishes, purges) goes through one
 //! group-commit queue: the writes queued while the previous transaction committed are written in
-//! one transaction by whichever caller leads the queue (see [`Writer`]), each in its own savepoint (one failing write does
-//! not undo the others), and each call returns only after that transaction committed — so an
-//! event is never acknowledged before it is in the WAL, and a process crash loses none that was
-//! (WAL with `synchronous=NORMAL` keeps every committed transaction through a process crash; only
-//! an OS crash or power loss can roll back the last ones). Dedup holds inside a group: each
-//! enqueue sees the rows the ones before it in the same transaction wrote.
+//! one transaction by whichever caller leads the queue (see `Writer`), each in its own savepoint
+//! (one failing write does not undo the others), and each call returns only after that
+//! transaction committed — so an event is never acknowledged before it is in the WAL, and a
+//! process crash loses none that was (WAL with `synchronous=NORMAL` keeps every committed
+//! transaction through a process crash; only an OS crash or power loss can roll back the last
+//! ones). Dedup holds inside a group: each enqueue sees the rows the ones before it in the same
+//! transaction wrote.
 
 use std::path::Path;
 use std::sync::mpsc;
