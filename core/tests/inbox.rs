@@ -208,3 +208,17 @@ fn a_flood_of_rejected_megabyte_bodies_keeps_the_file_small() {
     // 2,000 x 1 MiB arrived (2 GiB); about 2,000 x 4 KiB may be kept.
     assert!(size < 12 << 20, "the inbox file is {size} bytes after 2 GiB of rejected bodies");
 }
+
+#[test]
+fn a_log_filter_status_is_one_of_the_states_and_a_bad_one_names_them_all() {
+    for state in State::ALL {
+        assert_eq!(State::parse_status(state.as_str()).unwrap(), state);
+    }
+    let err = State::parse_status("nonsense").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    for name in ["rejected", "duplicate", "pending", "done", "failed"] {
+        assert!(err.to_string().contains(name), "{err}");
+    }
+    let err = hookverify::inbox::filter_from_json(r#"{"status":"nonsense"}"#).unwrap_err();
+    assert!(err.to_string().starts_with("invalid argument: inbox list options: `status` must be one of rejected, "), "{err}");
+}

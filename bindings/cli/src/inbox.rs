@@ -41,7 +41,7 @@ pub struct ListArgs {
     #[command(flatten)]
     config: ConfigArg,
     /// Only deliveries in this state.
-    #[arg(long, value_parser = ["failed", "pending", "done", "rejected", "duplicate"])]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(State::ALL.map(State::as_str)))]
     status: Option<String>,
     /// Only deliveries of this provider.
     #[arg(long, value_name = "P")]

@@ -155,11 +155,9 @@ async fn list(State(op): State<Operator>, headers: HeaderMap, Query(q): Query<Li
     };
     let mut filter = Filter::new();
     if let Some(status) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        match RecordState::from_name(status) {
-            Some(s) => filter = filter.state(s),
-            None => {
-                return error(StatusCode::BAD_REQUEST, "invalid_argument", "status is one of rejected, duplicate, pending, done, failed")
-            }
+        match RecordState::parse_status(status) {
+            Ok(s) => filter = filter.state(s),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.code().as_str(), &e.to_string()),
         }
     }
     if let Some(p) = q.provider.as_deref().filter(|s| !s.is_empty()) {

@@ -59,6 +59,11 @@ pub struct Answer<T> {
     yielded: bool,
 }
 
+/// The answer to a write whose writer went away unanswered (its sender dropped).
+pub(crate) fn writer_gone() -> Error {
+    Error::InboxUnavailable { reason: "inbox: the writer stopped".into() }
+}
+
 /// What commits a queue of deferred writes (see [`Answer`]).
 pub(crate) trait Lead: Send + Sync {
     /// Commits what is queued unless someone already is.
@@ -89,9 +94,7 @@ impl<T> std::future::Future for Answer<T> {
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<T>> {
         use std::task::Poll;
         let this = &mut *self;
-        let gone = |answer: std::result::Result<Result<T>, _>| {
-            answer.unwrap_or_else(|_| Err(Error::InboxUnavailable { reason: "inbox: the writer stopped".into() }))
-        };
+        let gone = |answer: std::result::Result<Result<T>, _>| answer.unwrap_or_else(|_| Err(writer_gone()));
         if let Poll::Ready(answer) = std::pin::Pin::new(&mut this.rx).poll(cx) {
             this.lead = None;
             return Poll::Ready(gone(answer));
@@ -150,9 +153,21 @@ impl State {
         }
     }
 
+    /// Every state, in the order the log's filters list them.
+    pub const ALL: [State; 5] = [State::Rejected, State::Duplicate, State::Pending, State::Done, State::Failed];
+
     /// The state named `name` (see [`as_str`](State::as_str)).
     pub fn from_name(name: &str) -> Option<State> {
-        [State::Rejected, State::Duplicate, State::Pending, State::Done, State::Failed].into_iter().find(|s| s.as_str() == name)
+        State::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The state a log filter's `status` names; `invalid_argument` naming every state else.
+    pub fn parse_status(name: &str) -> Result<State> {
+        State::from_name(name).ok_or_else(|| Error::InvalidArgument { reason: State::status_rule() })
+    }
+
+    fn status_rule() -> String {
+        format!("`status` must be one of {}", State::ALL.map(State::as_str).join(", "))
     }
 }
 
@@ -745,9 +760,10 @@ pub fn filter_from_json(json: &str) -> Result<Filter> {
     let keys: Keys = crate::options::from_json("inbox list", json)?;
     let state = match keys.status.as_deref() {
         None => None,
-        Some(name) => Some(State::from_name(name).ok_or_else(|| Error::InvalidArgument {
-            reason: "inbox list options: `status` must be one of rejected, duplicate, pending, done, failed".into(),
-        })?),
+        Some(name) => Some(
+            State::from_name(name)
+                .ok_or_else(|| Error::InvalidArgument { reason: format!("inbox list options: {}", State::status_rule()) })?,
+        ),
     };
     Ok(Filter { state, provider: keys.provider, limit: keys.limit })
 }

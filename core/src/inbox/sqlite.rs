@@ -297,10 +297,6 @@ fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Write>]) -> std::res
     tx.commit()
 }
 
-fn writer_gone() -> Error {
-    Error::InboxUnavailable { reason: "inbox: the writer stopped".into() }
-}
-
 /// The same error again (one failed commit answers every write of its group).
 fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
     match e {
@@ -426,7 +422,7 @@ impl SqliteInbox {
     fn submit<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Result<R> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.writer.submit(Box::new(Call { f: Some(f), result: None, reply: Reply::Blocking(reply) }), true);
-        answer.recv().map_err(|_| writer_gone())?
+        answer.recv().map_err(|_| super::writer_gone())?
     }
 
     /// [`submit`](SqliteInbox::submit) without waiting: the answer comes through the receiver.
