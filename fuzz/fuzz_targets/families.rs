@@ -12,8 +12,10 @@
 //! `cryptography` (`ec.derive_private_key(0x1f2e…e1f0, SECP256R1())`, PKCS#8 and SPKI DER below).
 #![no_main]
 
+use std::sync::LazyLock;
+
 use hookverify::{ErrorCode, RequestTarget, Scheme, Signer, Verifier};
-use hookverify_fuzz::{check_error, check_signature, NOW, SIGNATURE_CODES};
+use hookverify_fuzz::{check_error, check_signature, secret_of, split_line, verifiers, NOW, SIGNATURE_CODES};
 use libfuzzer_sys::fuzz_target;
 
 const URL_PRESETS: [&str; 4] = ["twilio", "square", "hubspot", "trello"];
@@ -28,18 +30,36 @@ const P256_PUBLIC: &str =
 /// What signing a fuzzed request line may end with, besides success.
 const SIGN_CODES: &[ErrorCode] = &[ErrorCode::InvalidArgument];
 
+/// `URL\nMETHOD\n` then the body; a missing line is empty.
 fn lines(data: &[u8]) -> (&str, &str, &[u8]) {
-    let mut parts = data.splitn(3, |&b| b == b'\n');
-    let url = std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or("");
-    let method = std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or("");
-    (url, method, parts.next().unwrap_or_default())
+    fn text(b: &[u8]) -> &str {
+        std::str::from_utf8(b).unwrap_or("")
+    }
+    let (url, rest) = split_line(data).unwrap_or((data, &[]));
+    let (method, body) = split_line(rest).unwrap_or((rest, &[]));
+    (text(url), text(method), body)
 }
 
-fn url_family(preset: &str, url: &str, method: &str, body: &[u8]) {
-    let scheme = Scheme::preset(preset).unwrap();
+/// The URL presets' signers (their secret is the vectors', as the shared verifiers'), built once.
+static URL_SIGNERS: LazyLock<Vec<Signer>> =
+    LazyLock::new(|| URL_PRESETS.iter().map(|p| Signer::new(Scheme::preset(p).unwrap(), secret_of(p)).unwrap()).collect());
+
+/// The public-key presets' (preset, signer, verifier), built once.
+static KEY_PAIRS: LazyLock<Vec<(&str, Signer, Verifier)>> = LazyLock::new(|| {
+    [("discord", ED25519_SEED, ED25519_PUBLIC), ("sendgrid", P256_PRIVATE, P256_PUBLIC), ("standard", WHSK, WHPK)]
+        .into_iter()
+        .map(|(preset, private, public)| {
+            let scheme = Scheme::preset(preset).unwrap();
+            let signer = Signer::with_private_key(scheme.clone(), private).unwrap();
+            (preset, signer, Verifier::builder(scheme).public_key(public).build().unwrap())
+        })
+        .collect()
+});
+
+fn url_family(which: usize, url: &str, method: &str, body: &[u8]) {
+    let (preset, signer) = (URL_PRESETS[which], &URL_SIGNERS[which]);
+    let verifier = &verifiers(preset).1; // the replay window off
     let target = RequestTarget::new(Some(url), (!method.is_empty()).then_some(method));
-    let signer = Signer::new(scheme.clone(), "generic-webhook-secret").unwrap();
-    let verifier = Verifier::builder(scheme).secret("generic-webhook-secret").dangerously_skip_timestamp_check().build().unwrap();
     match signer.sign_request(body, Some("evt_fuzz"), Some(NOW), &target) {
         Ok(headers) => {
             let verified = verifier.verify_signature_with(body, &headers, NOW, &target);
@@ -57,14 +77,7 @@ fn url_family(preset: &str, url: &str, method: &str, body: &[u8]) {
 }
 
 fn key_family(which: u8, pos: usize, body: &[u8]) {
-    let (preset, private, public) = match which % 3 {
-        0 => ("discord", ED25519_SEED, ED25519_PUBLIC),
-        1 => ("sendgrid", P256_PRIVATE, P256_PUBLIC),
-        _ => ("standard", WHSK, WHPK),
-    };
-    let scheme = Scheme::preset(preset).unwrap();
-    let signer = Signer::with_private_key(scheme.clone(), private).unwrap();
-    let verifier = Verifier::builder(scheme).public_key(public).build().unwrap();
+    let (preset, signer, verifier) = &KEY_PAIRS[usize::from(which) % KEY_PAIRS.len()];
     let headers = signer.sign(body, Some("msg_fuzz"), Some(NOW)).unwrap();
     if let Err(e) = verifier.verify_signature_at(body, &headers, NOW) {
         panic!("{preset}: signed with the private key, then rejected: {e}");
@@ -91,7 +104,7 @@ fuzz_target!(|data: &[u8]| {
     let rest = &data[3..];
     if selector % 2 == 0 {
         let (url, method, body) = lines(rest);
-        url_family(URL_PRESETS[usize::from(selector / 2) % URL_PRESETS.len()], url, method, body);
+        url_family(usize::from(selector / 2) % URL_PRESETS.len(), url, method, body);
     } else {
         key_family(selector / 2, pos, rest);
     }

@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 
 use hookverify::{MemoryStore, Receiver, ReceiverConfig, Request, Step};
-use hookverify_fuzz::{split_request, NOW};
+use hookverify_fuzz::{split_line, split_request, NOW};
 use libfuzzer_sys::fuzz_target;
 
 /// The receivers of the handshake table, built once, with their case's `now` (so a seed's
@@ -37,10 +37,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     let (receiver, now) = &RECEIVERS[usize::from(selector >> 2) % RECEIVERS.len()];
     let method = ["POST", "GET", "PUT", "post"][usize::from(selector & 3)];
-    let (path_line, rest) = match rest.iter().position(|&b| b == b'\n') {
-        Some(nl) => (&rest[..nl], &rest[nl + 1..]),
-        None => (rest, &[][..]),
-    };
+    let (path_line, rest) = split_line(rest).unwrap_or((rest, &[]));
     let path = String::from_utf8_lossy(path_line);
     let (headers, body) = split_request(rest);
     let request = Request { method, path: &path, headers: &headers, body, now: *now };

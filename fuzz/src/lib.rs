@@ -82,14 +82,18 @@ pub fn check_signature<T>(r: Result<T, Error>) -> Option<T> {
     }
 }
 
+/// The first line of `data` (without its `\n`) and what follows it; no `\n`: `None`.
+pub fn split_line(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    data.iter().position(|&b| b == b'\n').map(|nl| (&data[..nl], &data[nl + 1..]))
+}
+
 /// Splits `name: value` lines up to an empty line, then the body (an HTTP-like seed format).
 pub fn split_request(data: &[u8]) -> (Vec<(String, Vec<u8>)>, &[u8]) {
     let mut headers = Vec::new();
     let mut rest = data;
     loop {
-        let Some(nl) = rest.iter().position(|&b| b == b'\n') else { return (headers, rest) };
-        let line = &rest[..nl];
-        rest = &rest[nl + 1..];
+        let Some((line, after)) = split_line(rest) else { return (headers, rest) };
+        rest = after;
         if line.is_empty() {
             return (headers, rest);
         }
