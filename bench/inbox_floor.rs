@@ -22,6 +22,7 @@ fn written() -> u64 {
     s.lines().find_map(|l| l.strip_prefix("wchar: ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
+#[derive(serde::Serialize)]
 struct Case {
     table: &'static str,
     group: usize,
@@ -97,15 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let json: Vec<String> = cases
-        .iter()
-        .map(|c| {
-            format!(
-                "{{\"table\": \"{}\", \"group\": {}, \"cpu_us_per_row\": {:.2}, \"wall_us_per_row\": {:.2}, \"bytes_per_row\": {}}}",
-                c.table, c.group, c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row
-            )
-        })
-        .collect();
-    std::fs::write(out, format!("{{\"harness\": \"inbox-floor\", \"rows\": {rows}, \"cases\": [\n {}\n]}}\n", json.join(",\n ")))?;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    for c in &mut cases {
+        (c.cpu_us_per_row, c.wall_us_per_row) = (round(c.cpu_us_per_row), round(c.wall_us_per_row));
+    }
+    let report = serde_json::json!({ "harness": "inbox-floor", "rows": rows, "cases": cases });
+    std::fs::write(out, serde_json::to_string_pretty(&report)? + "\n")?;
     Ok(())
 }
