@@ -162,6 +162,21 @@ fn purge_removes_old_records_then_the_oldest_over_the_size_cap() {
     assert_eq!(inbox.purge(130_000).unwrap(), 0, "nothing more to remove");
 }
 
+/// Past the retention, records go in arrival order: one that arrived after a newer one, with an
+/// earlier received time (a clock set back), stays with it (as `Inbox::purge` says).
+#[test]
+fn purge_goes_in_arrival_order() {
+    let dir = InboxDir::new("inbox", "purge-order");
+    let mut options = InboxOptions::default();
+    options.retention = Duration::from_secs(60);
+    let inbox = SqliteInbox::open_with(dir.file(), options).unwrap();
+    let h = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    let ids: Vec<i64> = [0, 10_000, 100_000, 5_000].iter().map(|&t| inbox.record(&accepted(&h, b"{}", t, "e")).unwrap()).collect();
+    assert_eq!(inbox.purge(130_000).unwrap(), 2);
+    let left: Vec<i64> = inbox.list(&Filter::new()).unwrap().into_iter().map(|s| s.id).rev().collect();
+    assert_eq!(left, ids[2..]);
+}
+
 #[test]
 fn records_survive_reopening_the_file() {
     let dir = InboxDir::new("inbox", "reopen");

@@ -401,7 +401,10 @@ pub trait Inbox: Send + Sync {
     /// id — not one of its duplicates — else the newest with it); `None` if there is none.
     fn show(&self, id_or_event_id: &str) -> Result<Option<Record>>;
     /// Removes records received before `now_ms` minus the retention, then the oldest ones while
-    /// the kept bytes exceed the cap; how many were removed. An enqueued event still pending is
+    /// the kept bytes exceed the cap; how many were removed. Records go in arrival (id) order: the
+    /// SQLite inbox keeps every record from the first one received since the cutoff on (one that
+    /// arrived later with an earlier received time, from a clock set back, goes with the ones
+    /// around it). An enqueued event still pending is
     /// never removed (it is acknowledged and not handled yet); its bytes still count.
     fn purge(&self, now_ms: i64) -> Result<u64>;
 
@@ -479,9 +482,11 @@ pub trait Inbox: Send + Sync {
 
 /// Header names whose values are credentials: stored as `[redacted]`.
 pub fn is_credential_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
-        || ["token", "secret", "password", "api-key", "apikey", "x-api-key", "session"].iter().any(|w| n.contains(w))
+    // Compared without a lowercased copy: this runs for every header of every delivery.
+    let n = name.as_bytes();
+    let has = |w: &str| n.windows(w.len()).any(|s| s.eq_ignore_ascii_case(w.as_bytes()));
+    ["authorization", "proxy-authorization", "cookie", "set-cookie"].iter().any(|w| n.eq_ignore_ascii_case(w.as_bytes()))
+        || ["token", "secret", "password", "api-key", "apikey", "x-api-key", "session"].iter().any(|w| has(w))
 }
 
 /// The value stored for a credential header.

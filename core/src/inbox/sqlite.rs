@@ -3,8 +3,8 @@
 //!
 //! Every write ([`Inbox::record`], [`Inbox::enqueue`], leases, finishes, purges) goes through one
 //! group-commit queue: the writes queued while the previous transaction committed are written in
-//! one transaction by whichever caller leads the queue (see `Writer`), each in its own savepoint
-//! (one failing write does not undo the others), and each call returns only after that
+//! one transaction by whichever caller leads the queue (see `Writer`; one failing write does not
+//! undo the others: see `commit_group`), and each call returns only after that
 //! transaction committed — so an event is never acknowledged before it is in the WAL, and a
 //! process crash loses none that was (WAL with `synchronous=NORMAL` keeps every committed
 //! transaction through a process crash; only an OS crash or power loss can roll back the last
@@ -43,14 +43,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     lease_until INTEGER NOT NULL DEFAULT 0,
     attempt INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries (received_at_ms);
-CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
--- Partial indexes: a delivery that is only recorded (refused, or an event no function takes) has
--- no dedup key, often no event id, and is never pending, so it adds no entry to them (each index
--- a row enters costs a page write per group commit).
+-- Every index a row enters costs a page written per group commit, so there are only partial
+-- ones: a delivery that is only recorded (refused, or an event no function takes) has no dedup
+-- key, often no event id, and is never pending or failed. Nothing indexes the received time or
+-- every state: purges go in id (arrival) order, and a list by a common state reads ids newest
+-- first until it has its page.
 CREATE UNIQUE INDEX IF NOT EXISTS deliveries_dedup_key ON deliveries (dedup_key) WHERE dedup_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_event_id ON deliveries (event_id, id) WHERE event_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_at, id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (id) WHERE state = 'failed';
 CREATE TABLE IF NOT EXISTS attempts (
     delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
     number INTEGER NOT NULL,
@@ -72,7 +73,8 @@ const DURABLE_COLUMNS: &[(&str, &str)] = &[
     ("attempt", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
-/// Adds the [`DURABLE_COLUMNS`] an existing `deliveries` table lacks (before [`SCHEMA`] indexes them).
+/// Adds the [`DURABLE_COLUMNS`] an existing `deliveries` table lacks (before [`SCHEMA`] indexes
+/// them), and drops the indexes [`SCHEMA`] no longer has.
 fn migrate(conn: &Connection) -> Result<()> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('deliveries')").map_err(|e| failed("migrate", e))?;
     let have = stmt
@@ -87,9 +89,13 @@ fn migrate(conn: &Connection) -> Result<()> {
             conn.execute_batch(&format!("ALTER TABLE deliveries ADD COLUMN {name} {decl}")).map_err(|e| failed("migrate", e))?;
         }
     }
-    // The full indexes that SCHEMA's partial ones replace.
-    conn.execute_batch("DROP INDEX IF EXISTS deliveries_dedup; DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_event;")
-        .map_err(|e| failed("migrate", e))
+    // The full indexes that SCHEMA's partial ones replace, and the two that only cost writes (the
+    // received time's: purges go in id order; every state's: lists never used it).
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS deliveries_dedup; DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_event; \
+         DROP INDEX IF EXISTS deliveries_received; DROP INDEX IF EXISTS deliveries_state;",
+    )
+    .map_err(|e| failed("migrate", e))
 }
 
 /// Connections an [`SqliteInbox`] keeps open.
@@ -132,10 +138,11 @@ struct Row {
     lease: Option<(String, i64)>,
 }
 
-/// One write for the writer: it runs inside its own savepoint of its group's transaction,
-/// and its caller is answered once that transaction ended.
+/// One write for the writer: it runs in its group's transaction (again, in its own savepoint,
+/// when a write of the group failed: see `commit_group`), and its caller is answered once that
+/// transaction ended.
 trait Write: Send {
-    /// Runs the write; whether it succeeded (its savepoint is then kept, else rolled back).
+    /// Runs the write (each run replaces the last one's result); whether it succeeded.
     fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the caller: the write's result once its group committed, else the commit's error
     /// (then nothing of the group was written).
@@ -144,7 +151,7 @@ trait Write: Send {
 
 /// A [`Write`] from a closure, and the channel its caller waits on.
 struct Call<R, F> {
-    f: Option<F>,
+    f: F,
     result: Option<Result<R>>,
     reply: Reply<R>,
 }
@@ -155,12 +162,12 @@ enum Reply<R> {
     Later(futures_channel::oneshot::Sender<Result<R>>),
 }
 
-impl<R: Send, F: FnOnce(&Connection) -> Result<R> + Send> Write for Call<R, F> {
+impl<R: Send, F: FnMut(&Connection) -> Result<R> + Send> Write for Call<R, F> {
     fn run(&mut self, conn: &Connection) -> bool {
-        if let Some(f) = self.f.take() {
-            self.result = Some(f(conn));
-        }
-        matches!(self.result, Some(Ok(_)))
+        let result = (self.f)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
     }
 
     fn answer(self: Box<Self>, committed: Result<()>) {
@@ -281,9 +288,18 @@ fn handoff_loop(writer: std::sync::Arc<Writer>, wakes: mpsc::Receiver<()>) {
     }
 }
 
-/// Runs `group` in one transaction, each write in its own savepoint (one failing write does not
-/// undo the others); the transaction's error when it could not begin or commit.
+/// Runs `group` in one transaction; the transaction's error when it could not begin or commit.
+/// Writes rarely fail, so the group first runs without savepoints; when a write failed, that
+/// transaction is rolled back and the group runs again with each write in its own savepoint, so
+/// that the failing one does not undo the others (a write may be several statements).
 fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Write>]) -> std::result::Result<(), rusqlite::Error> {
+    {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if group.iter_mut().all(|w| w.run(&tx)) {
+            return tx.commit();
+        }
+        // Dropped: rolled back.
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Prepared once per connection (rusqlite's `Savepoint` parses its statement every time).
     let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(drop);
@@ -417,18 +433,19 @@ impl SqliteInbox {
         Ok(SqliteInbox { conns, next: std::sync::atomic::AtomicUsize::new(0), options, writer, handoff: Some(handoff) })
     }
 
-    /// Runs `f` on the writer's connection, in its own savepoint of the next group's transaction, and
-    /// waits until that transaction committed: its result then.
-    fn submit<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Result<R> {
+    /// Runs `f` on the writer's connection in the next group's transaction (twice when a write of
+    /// the group failed: see `commit_group`), and waits until that transaction committed: its
+    /// result then.
+    fn submit<R: Send + 'static>(&self, f: impl FnMut(&Connection) -> Result<R> + Send + 'static) -> Result<R> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.writer.submit(Box::new(Call { f: Some(f), result: None, reply: Reply::Blocking(reply) }), true);
+        self.writer.submit(Box::new(Call { f, result: None, reply: Reply::Blocking(reply) }), true);
         answer.recv().map_err(|_| super::writer_gone())?
     }
 
     /// [`submit`](SqliteInbox::submit) without waiting: the answer comes through the receiver.
-    fn submit_later<R: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<R> + Send + 'static) -> Answer<R> {
+    fn submit_later<R: Send + 'static>(&self, f: impl FnMut(&Connection) -> Result<R> + Send + 'static) -> Answer<R> {
         let (reply, answer) = futures_channel::oneshot::channel();
-        self.writer.submit(Box::new(Call { f: Some(f), result: None, reply: Reply::Later(reply) }), false);
+        self.writer.submit(Box::new(Call { f, result: None, reply: Reply::Later(reply) }), false);
         Answer::queued(answer, self.writer.clone())
     }
 
@@ -550,16 +567,19 @@ impl Inbox for SqliteInbox {
     }
 
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        // The state inline (one of State's names, never the caller's text), so that the partial
+        // index of a state that has one is read: failed rows in id order; pending ones (few, but
+        // old ones may sit behind every later row) sorted.
+        let state = filter.state.map_or_else(String::new, |s| format!("state = '{}' AND ", s.as_str()));
+        let hint = if filter.state == Some(State::Pending) { "INDEXED BY deliveries_pending" } else { "" };
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM deliveries WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR provider = ?2) \
-                 ORDER BY id DESC LIMIT ?3"
+                "SELECT {SUMMARY_COLUMNS} FROM deliveries {hint} WHERE {state}(?1 IS NULL OR provider = ?1) ORDER BY id DESC LIMIT ?2"
             ))
             .map_err(|e| failed("list", e))?;
-        let rows = stmt
-            .query_map(params![filter.state.map(State::as_str), filter.provider, filter.limit.unwrap_or(DEFAULT_LIST_LIMIT)], summary)
-            .map_err(|e| failed("list", e))?;
+        let rows =
+            stmt.query_map(params![filter.provider, filter.limit.unwrap_or(DEFAULT_LIST_LIMIT)], summary).map_err(|e| failed("list", e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| failed("list", e))
     }
 
@@ -573,28 +593,47 @@ impl Inbox for SqliteInbox {
 
     fn purge(&self, now_ms: i64) -> Result<u64> {
         let (cutoff, cap) = super::purge_limits(now_ms, &self.options);
-        self.submit(move |conn| {
-            let mut removed = conn
-                .execute(concat!("DELETE FROM deliveries WHERE received_at_ms < ?1 AND ", purgeable!()), params![cutoff])
+        // Past the retention, in id (arrival) order: every record before the first one received
+        // since the cutoff (found by reading the old rows, as deleting them does; no index on the
+        // received time to write per delivery).
+        let mut removed = self.submit(move |conn| {
+            let keep_from: Option<i64> = conn
+                .query_row("SELECT id FROM deliveries WHERE received_at_ms >= ?1 ORDER BY id LIMIT 1", params![cutoff], |r| r.get(0))
+                .optional()
                 .map_err(|e| failed("purge", e))?;
+            conn.execute(concat!("DELETE FROM deliveries WHERE id < ?1 AND ", purgeable!()), params![keep_from.unwrap_or(i64::MAX)])
+                .map_err(|e| failed("purge", e))
+        })? as u64;
+        // Over the size cap: the oldest records that may go, up to the one that brings the kept
+        // bytes under it. Summing reads the whole table, so it runs on a reading connection (the
+        // writer's group commits go on meanwhile); the writer then deletes up to that id.
+        let last: Option<i64> = {
+            let conn = self.conn();
             let total: i64 =
                 conn.query_row("SELECT COALESCE(SUM(kept_bytes), 0) FROM deliveries", [], |r| r.get(0)).map_err(|e| failed("purge", e))?;
-            if total > cap {
-                // The oldest records, up to the one that brings the kept bytes under the cap.
-                removed += conn
-                    .execute(
-                        concat!(
-                            "DELETE FROM deliveries WHERE id IN (SELECT id FROM (SELECT id, kept_bytes, \
-                             SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries WHERE ",
-                            purgeable!(),
-                            ") WHERE upto - kept_bytes < ?1)"
-                        ),
-                        params![total - cap],
-                    )
-                    .map_err(|e| failed("purge", e))?;
+            if total <= cap {
+                None
+            } else {
+                conn.query_row(
+                    concat!(
+                        "SELECT MAX(id) FROM (SELECT id, kept_bytes, SUM(kept_bytes) OVER (ORDER BY id) AS upto FROM deliveries WHERE ",
+                        purgeable!(),
+                        ") WHERE upto - kept_bytes < ?1"
+                    ),
+                    params![total - cap],
+                    |r| r.get(0),
+                )
+                .map_err(|e| failed("purge", e))?
             }
-            Ok(removed as u64)
-        })
+        };
+        if let Some(last) = last {
+            // A record that finished meanwhile (pending then, done now) may go with them.
+            removed += self.submit(move |conn| {
+                conn.execute(concat!("DELETE FROM deliveries WHERE id <= ?1 AND ", purgeable!()), params![last])
+                    .map_err(|e| failed("purge", e))
+            })? as u64;
+        }
+        Ok(removed)
     }
 
     fn enqueue(&self, arrival: &Arrival<'_>, dedup_key: &str) -> Result<Enqueued> {
@@ -731,7 +770,7 @@ fn finish_op(
     attempt: u32,
     now_ms: i64,
     outcome: Outcome<'_>,
-) -> impl FnOnce(&Connection) -> Result<bool> + Send + 'static {
+) -> impl FnMut(&Connection) -> Result<bool> + Send + 'static {
     let (state, next_at, error) = match outcome {
         Outcome::Done => (State::Done, None, None),
         Outcome::Retry { at_ms, error } => (State::Pending, Some(at_ms), Some(error.to_owned())),
@@ -854,4 +893,59 @@ fn attempts(conn: &Connection, id: i64) -> Result<Vec<Attempt>> {
         })
         .map_err(|e| failed("show", e))?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| failed("show", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write of two statements whose second fails: only a savepoint keeps its first one out.
+    #[test]
+    fn a_group_with_a_failing_write_keeps_the_others_and_none_of_the_failed_one() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v TEXT PRIMARY KEY)").unwrap();
+        let insert = |v: &'static str| move |c: &Connection| c.execute("INSERT INTO t VALUES (?1)", [v]).map_err(|e| failed("t", e));
+        let (answers, replies): (Vec<_>, Vec<_>) = (0..3).map(|_| mpsc::sync_channel::<Result<usize>>(1)).map(|(tx, rx)| (rx, tx)).unzip();
+        let mut replies = replies.into_iter();
+        let mut group: Vec<Box<dyn Write>> = vec![
+            Box::new(Call { f: insert("a"), result: None, reply: Reply::Blocking(replies.next().unwrap()) }),
+            Box::new(Call {
+                f: move |c: &Connection| insert("b")(c).and_then(|_| insert("a")(c)), // "a" again: the key breaks
+                result: None,
+                reply: Reply::Blocking(replies.next().unwrap()),
+            }),
+            Box::new(Call { f: insert("c"), result: None, reply: Reply::Blocking(replies.next().unwrap()) }),
+        ];
+        commit_group(&mut conn, &mut group).unwrap();
+        for w in group {
+            w.answer(Ok(()));
+        }
+        let answers: Vec<bool> = answers.iter().map(|rx| rx.recv().unwrap().is_ok()).collect();
+        assert_eq!(answers, [true, false, true]);
+        let kept: Vec<String> =
+            conn.prepare("SELECT v FROM t ORDER BY v").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert_eq!(kept, ["a", "c"], "the failed write's first statement is undone, the others kept");
+    }
+
+    /// Without a failing write, one pass and no savepoint: every write runs once.
+    #[test]
+    fn a_group_without_failures_runs_each_write_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut group: Vec<Box<dyn Write>> = (0..4)
+            .map(|i| {
+                let (runs, (tx, _rx)) = (runs.clone(), mpsc::sync_channel::<Result<usize>>(1));
+                let f = move |c: &Connection| {
+                    runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    c.execute("INSERT INTO t VALUES (?1)", [i]).map_err(|e| failed("t", e))
+                };
+                Box::new(Call { f, result: None, reply: Reply::Blocking(tx) }) as Box<dyn Write>
+            })
+            .collect();
+        commit_group(&mut conn, &mut group).unwrap();
+        assert_eq!(runs.load(std::sync::atomic::Ordering::Relaxed), 4);
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 4);
+    }
 }
