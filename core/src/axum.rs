@@ -425,11 +425,8 @@ impl Webhooks {
     async fn finish(self: &Arc<Self>, delivery: Delivery, ok: bool) -> Decision {
         if self.store_may_block {
             let this = self.clone();
-            tokio::task::spawn_blocking(move || this.receiver.finish(&delivery, ok)).await.unwrap_or_else(|_| Decision {
-                status: 500,
-                headers: Vec::new(),
-                body: "{}".into(),
-                log: None,
+            tokio::task::spawn_blocking(move || this.receiver.finish(&delivery, ok)).await.unwrap_or_else(|_| {
+                Decision::from_error(&crate::Error::InternalError { reason: "finishing a delivery: the task panicked".into() })
             })
         } else {
             self.receiver.finish(&delivery, ok)

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
 use crate::headers::{single_value, Headers};
-use crate::receiver::Decision;
+use crate::receiver::{Decision, Verdict};
 
 /// The longest value a handshake answer echoes (challenge, token, secret), in bytes.
 pub const MAX_ECHO_BYTES: usize = 2048;
@@ -275,11 +275,11 @@ fn safe_headers(content_type: &'static str) -> Vec<(Cow<'static, str>, Cow<'stat
 }
 
 fn text(body: String) -> Decision {
-    Decision { status: 200, headers: safe_headers("text/plain; charset=utf-8"), body, log: None }
+    Decision { status: 200, headers: safe_headers("text/plain; charset=utf-8"), body, log: None, verdict: Verdict::Accepted }
 }
 
 fn json(value: &serde_json::Value) -> Decision {
     let mut value = value.clone();
     value.sort_all_objects();
-    Decision { status: 200, headers: safe_headers("application/json"), body: value.to_string(), log: None }
+    Decision { status: 200, headers: safe_headers("application/json"), body: value.to_string(), log: None, verdict: Verdict::Accepted }
 }

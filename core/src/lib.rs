@@ -52,7 +52,9 @@ pub use error::{log_safe, Error, ErrorCode, Result};
 pub use event::{Event, EventMeta, EventRef};
 pub use handshake::HandshakeKind;
 pub use headers::{HeaderValue, Headers, Lookup};
-pub use receiver::{Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step};
+pub use receiver::{
+    Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step, Verdict,
+};
 pub use scheme::{
     DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PrivateKey, PublicKey, PublicKeyAlgorithm, PublicKeySpec,
     Scheme, SchemeSpec, SignatureFormat,

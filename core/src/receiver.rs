@@ -223,18 +223,47 @@ pub struct Decision {
     /// record of why, [`Error::log_line`], which front ends log; `None` for every other answer.
     /// The body carries only what the sender may learn; this carries the rest (never a secret).
     pub log: Option<String>,
+    /// What the answer says of the delivery (the inbox records it), so that no one parses the
+    /// body back.
+    pub verdict: Verdict,
+}
+
+/// What an answer says of its delivery: [`Decision::verdict`], the `verdict` an inbox records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Taken: handled (sync), accepted to run (async), or a handshake answered.
+    Accepted,
+    /// Taken before (done, or still in progress): not run again.
+    Duplicate,
+    /// Verified, but no handler takes its event type.
+    Unhandled,
+    /// Refused, or its handlers failed (`handler_failed`): the error's code.
+    Refused(crate::ErrorCode),
+}
+
+impl Verdict {
+    /// `accepted`, `duplicate`, `unhandled`, or the error code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Unhandled => "unhandled",
+            Verdict::Refused(code) => code.as_str(),
+        }
+    }
 }
 
 impl Decision {
-    fn new(status: u16, mut body: serde_json::Value) -> Decision {
+    fn new(status: u16, verdict: Verdict, mut body: serde_json::Value) -> Decision {
         // Sorted keys whatever serde_json features a build unifies (the CLI turns on
         // `preserve_order`), so every runtime answers with the same bytes.
         body.sort_all_objects();
-        Decision::json_text(status, body.to_string())
+        Decision::json_text(status, verdict, body.to_string())
     }
 
-    fn json_text(status: u16, body: String) -> Decision {
-        Decision { status, headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))], body, log: None }
+    fn json_text(status: u16, verdict: Verdict, body: String) -> Decision {
+        Decision { status, headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))], body, log: None, verdict }
     }
 
     fn retry_after(mut self, after: Duration) -> Decision {
@@ -252,8 +281,11 @@ impl Decision {
 
     /// [`from_error`](Decision::from_error) for a delivery of a known provider, named in the log line.
     pub fn rejected(err: &Error, provider: Option<&str>) -> Decision {
-        let mut d =
-            Decision::new(err.code().http_status(), json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }));
+        let mut d = Decision::new(
+            err.code().http_status(),
+            Verdict::Refused(err.code()),
+            json!({ "error": { "code": err.code().as_str(), "message": err.public_message() } }),
+        );
         d.log = Some(err.log_line(provider));
         if err.code() == crate::ErrorCode::MethodNotAllowed {
             d.headers.push((Cow::Borrowed("Allow"), Cow::Borrowed("POST")));
@@ -671,12 +703,14 @@ impl<H> Receiver<H> {
         };
         self.metrics.record(Some(delivery.provider), outcome, code, delivery.started.elapsed());
         Step::Respond(match claim {
-            Ok(Claim::InProgress { retry_after }) => {
-                Decision::new(409, json!({ "ok": false, "id": delivery.event.id, "duplicate": true, "in_progress": true }))
-                    .retry_after(retry_after)
-            }
+            Ok(Claim::InProgress { retry_after }) => Decision::new(
+                409,
+                Verdict::Duplicate,
+                json!({ "ok": false, "id": delivery.event.id, "duplicate": true, "in_progress": true }),
+            )
+            .retry_after(retry_after),
             Err(err) => Decision::rejected(&err, Some(self.providers[delivery.provider].name.as_str())),
-            Ok(_) => Decision::new(200, json!({ "ok": true, "id": delivery.event.id, "duplicate": true })),
+            Ok(_) => Decision::new(200, Verdict::Duplicate, json!({ "ok": true, "id": delivery.event.id, "duplicate": true })),
         })
     }
 
@@ -736,6 +770,7 @@ impl<H> Receiver<H> {
             let status = self.unhandled_status_sync.filter(|_| sync).or(self.unhandled_status).unwrap_or(default);
             return Ok(Prepared::Respond(Decision::new(
                 status,
+                Verdict::Unhandled,
                 json!({ "ok": status < 300, "id": event.id, "type": event.event_type, "handled": false }),
             )));
         }
@@ -800,7 +835,7 @@ impl<H> Receiver<H> {
     /// The immediate answer for an async delivery (202), before its handlers run.
     pub fn accepted(&self, delivery: &Delivery) -> Decision {
         self.metrics.record(Some(delivery.provider), Outcome::Accepted, None, delivery.started.elapsed());
-        Decision::new(202, json!({ "ok": true, "id": delivery.event.id, "accepted": true }))
+        Decision::new(202, Verdict::Accepted, json!({ "ok": true, "id": delivery.event.id, "accepted": true }))
     }
 
     /// Records the handlers' outcome: complete on success, release on failure.
@@ -834,10 +869,11 @@ impl<H> Receiver<H> {
             let failed = Error::HandlerFailed;
             return Decision::new(
                 failed.code().http_status(),
+                Verdict::Refused(failed.code()),
                 json!({ "ok": false, "id": id, "error": { "code": failed.code().as_str(), "message": failed.public_message() } }),
             );
         };
-        let mut decision = Decision::json_text(200, ok_body(id));
+        let mut decision = Decision::json_text(200, Verdict::Accepted, ok_body(id));
         match completion {
             Ok(Completion::Recorded) => {}
             // The handler ran: answering 2xx is true. Without a done marker a later
@@ -944,7 +980,7 @@ mod tests {
     fn ok_body_is_the_json_of_ok_and_id() {
         assert_eq!(ok_body("evt_1"), r#"{"id":"evt_1","ok":true}"#);
         // The json! bodies come out with sorted keys too, even where `preserve_order` is on.
-        let d = Decision::new(200, json!({ "ok": true, "id": "e", "duplicate": true }));
+        let d = Decision::new(200, Verdict::Duplicate, json!({ "ok": true, "id": "e", "duplicate": true }));
         assert_eq!(d.body, r#"{"duplicate":true,"id":"e","ok":true}"#);
         for id in ["evt_1", "", "quote\"back\\slash", "ctl\u{1}\n\t", "caf\u{e9} \u{1F600}", "</script>"] {
             let parsed: serde_json::Value = serde_json::from_str(&ok_body(id)).unwrap();
@@ -1021,6 +1057,51 @@ mod tests {
         let Step::Run(retry) = begin(&r, &h, body) else { panic!("retry must run") };
         assert!(retry.token > d.token);
         assert_eq!(r.finish(&retry, true).status, 200);
+    }
+
+    /// The verdict an answer carries is the one its body tells the sender (what the inbox parsed
+    /// back before the answer carried it): the error's code, a duplicate, unhandled, or accepted.
+    #[test]
+    fn every_answer_carries_the_verdict_its_body_tells() {
+        fn told(d: &Decision) -> String {
+            let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+            match (body.pointer("/error/code"), body.get("duplicate"), body.get("handled")) {
+                (Some(code), _, _) => code.as_str().unwrap().to_owned(),
+                (None, Some(_), _) => "duplicate".into(),
+                (None, None, Some(_)) => "unhandled".into(),
+                _ => "accepted".into(),
+            }
+        }
+        let mut r = github_receiver();
+        r.on("issues", "h").on("*", "h").mode(Mode::Sync);
+        let body = br#"{"action":"opened"}"#;
+        let h = github_request(body, "d-verdict");
+        let mut answers = Vec::new();
+        let Step::Run(d) = begin(&r, &h, body) else { panic!() };
+        let Step::Respond(busy) = begin(&r, &h, body) else { panic!() };
+        answers.extend([busy, r.finish(&d, false)]); // in progress; handler_failed
+        let Step::Run(d) = begin(&r, &h, body) else { panic!() };
+        answers.push(r.finish(&d, true));
+        let Step::Respond(dup) = begin(&r, &h, body) else { panic!() };
+        answers.push(dup);
+        let Step::Respond(bad) = begin(&r, &h, br#"{"action":"tampered"}"#) else { panic!() };
+        answers.push(bad);
+        let mut unrouted = github_receiver();
+        unrouted.on("push", "h");
+        let Step::Respond(unhandled) = begin(&unrouted, &github_request(body, "d-other"), body) else { panic!() };
+        answers.push(unhandled);
+        let mut async_r = github_receiver();
+        async_r.on("*", "h");
+        let Step::Run(d) = begin(&async_r, &github_request(body, "d-async"), body) else { panic!() };
+        answers.extend([async_r.accepted(&d), Decision::from_error(&Error::Overloaded { reason: "full".into() })]);
+        let verdicts: Vec<&str> = answers.iter().map(|d| d.verdict.as_str()).collect();
+        assert_eq!(
+            verdicts,
+            ["duplicate", "handler_failed", "accepted", "duplicate", "no_matching_signature", "unhandled", "accepted", "overloaded"]
+        );
+        for d in &answers {
+            assert_eq!(d.verdict.as_str(), told(d), "{}", d.body);
+        }
     }
 
     #[test]

@@ -223,13 +223,13 @@ impl Webhooks {
         let provider = provider.map(|i| self.receiver.providers()[i].name().to_owned());
         let (inbox, seen, status) = (self.durable().inbox.clone(), seen.clone(), decision.status);
         let pair = event.as_ref().map(|(i, t)| (i.as_str(), t.as_str()));
-        let later = inbox.record_later(&seen.arrival(provider.as_deref(), &verdict, status, pair, state));
+        let later = inbox.record_later(&seen.arrival(provider.as_deref(), verdict, status, pair, state));
         let done = match later {
             Some(answer) => answer.await,
             None => {
                 blocking(move || {
                     let event = event.as_ref().map(|(i, t)| (i.as_str(), t.as_str()));
-                    inbox.record(&seen.arrival(provider.as_deref(), &verdict, status, event, state))
+                    inbox.record(&seen.arrival(provider.as_deref(), verdict, status, event, state))
                 })
                 .await
             }

@@ -613,19 +613,15 @@ impl Durable {
 
 /// What an answered delivery is recorded as, from the core's answer: the verdict (`duplicate`,
 /// `unhandled`, `accepted`, or the refusing error code) and the state.
-pub fn verdict_of(decision: &crate::receiver::Decision) -> (String, State) {
-    let body: serde_json::Value = serde_json::from_str(&decision.body).unwrap_or_default();
-    if let Some(code) = body.pointer("/error/code").and_then(|c| c.as_str()) {
-        let state = if code == "handler_failed" { State::Failed } else { State::Rejected };
-        return (code.to_owned(), state);
-    }
-    if body.get("duplicate").and_then(|d| d.as_bool()) == Some(true) {
-        return ("duplicate".into(), State::Duplicate);
-    }
-    if body.get("handled").and_then(|d| d.as_bool()) == Some(false) {
-        return ("unhandled".into(), State::Done);
-    }
-    ("accepted".into(), State::Done)
+pub fn verdict_of(decision: &crate::receiver::Decision) -> (&'static str, State) {
+    use crate::receiver::Verdict;
+    let state = match decision.verdict {
+        Verdict::Refused(crate::ErrorCode::HandlerFailed) => State::Failed,
+        Verdict::Refused(_) => State::Rejected,
+        Verdict::Duplicate => State::Duplicate,
+        Verdict::Accepted | Verdict::Unhandled => State::Done,
+    };
+    (decision.verdict.as_str(), state)
 }
 
 /// A delivery as a backend stores it: the request headers as JSON text (`[[name, value], ...]`,
