@@ -56,18 +56,28 @@ impl Drop for Slot {
     }
 }
 
-/// Takes up to `max` free running slots of `d` (none once stopping); how many.
-fn take_slots(d: &Arc<DurableState>, max: usize) -> Vec<Slot> {
+/// Reserves up to `max` free running slots of `d` (none once stopping); how many.
+fn reserve_slots(d: &DurableState, max: usize) -> usize {
     let limit = d.options.concurrency.max(1);
     if *d.stop.borrow() {
-        return Vec::new();
+        return 0;
     }
     let mut taken = 0;
     let _ = d.running.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
         taken = limit.saturating_sub(n).min(max);
         (taken > 0).then_some(n + taken)
     });
-    (0..taken).map(|_| Slot(d.clone())).collect()
+    taken
+}
+
+/// Takes up to `max` free running slots of `d`.
+fn take_slots(d: &Arc<DurableState>, max: usize) -> Vec<Slot> {
+    (0..reserve_slots(d, max)).map(|_| Slot(d.clone())).collect()
+}
+
+/// Takes a free running slot of `d`, if there is one.
+fn take_slot(d: &Arc<DurableState>) -> Option<Slot> {
+    (reserve_slots(d, 1) == 1).then(|| Slot(d.clone()))
 }
 
 impl DurableState {
@@ -287,7 +297,7 @@ impl Webhooks {
         // Async: committed before the answer; the inbox's unique key is the dedup. With a running
         // slot free, the event is written leased to this process and run at once from memory.
         let d = self.durable().clone();
-        let slot = take_slots(&d, 1).pop();
+        let slot = take_slot(&d);
         let lease_ms = i64::try_from(self.job_lease().as_millis()).unwrap_or(i64::MAX);
         let key = pending.key().to_owned();
         let provider = outcome.provider.clone();
@@ -443,33 +453,25 @@ impl Webhooks {
         };
         let error = result.err();
         let now = now_ms();
-        let outcome = match (&error, retry) {
-            (None, _) => Outcome::Done,
-            (Some(e), true) => d.options.retry.after_failure(attempt, now, e, random()),
-            (Some(e), false) => crate::inbox::replay_outcome(Some(e)),
-        };
-        let run = match outcome {
-            Outcome::Done => RunOutcome::Done,
-            Outcome::Retry { .. } => RunOutcome::Retry,
-            _ => RunOutcome::DeadLetter,
-        };
-        let retry_at = match outcome {
-            Outcome::Retry { at_ms, .. } => Some(at_ms),
+        // What comes next, decided once: done, retried at a time, or dead-lettered (a replay's
+        // failure is final). An `Outcome` borrows the error text, so each path builds its own.
+        let retry_at = match (&error, retry) {
+            (Some(e), true) => match d.options.retry.after_failure(attempt, now, e, random()) {
+                Outcome::Retry { at_ms, .. } => Some(at_ms),
+                _ => None,
+            },
             _ => None,
         };
-        let finished = match d.inbox.finish_attempt_later(id, &worker, attempt, now, outcome) {
+        let run = match (&error, retry_at) {
+            (None, _) => RunOutcome::Done,
+            (Some(_), Some(_)) => RunOutcome::Retry,
+            (Some(_), None) => RunOutcome::DeadLetter,
+        };
+        let finished = match d.inbox.finish_attempt_later(id, &worker, attempt, now, Outcome::of(error.as_deref(), retry_at)) {
             Some(answer) => answer.await,
             None => {
                 let (inbox, error) = (d.inbox.clone(), error.clone());
-                blocking(move || {
-                    let outcome = match (&error, retry_at) {
-                        (None, _) => Outcome::Done,
-                        (Some(e), Some(at_ms)) => Outcome::Retry { at_ms, error: e },
-                        (Some(e), None) => Outcome::DeadLetter { error: e },
-                    };
-                    inbox.finish_attempt(id, &worker, attempt, now, outcome)
-                })
-                .await
+                blocking(move || inbox.finish_attempt(id, &worker, attempt, now, Outcome::of(error.as_deref(), retry_at))).await
             }
         };
         let finished = finished?;

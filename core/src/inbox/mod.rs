@@ -364,6 +364,18 @@ pub enum Outcome<'a> {
     },
 }
 
+impl<'a> Outcome<'a> {
+    /// An attempt's end: `Done` without an error, else retried at `retry_at_ms` when there is
+    /// one, else dead-lettered.
+    pub fn of(error: Option<&'a str>, retry_at_ms: Option<i64>) -> Outcome<'a> {
+        match (error, retry_at_ms) {
+            (None, _) => Outcome::Done,
+            (Some(error), Some(at_ms)) => Outcome::Retry { at_ms, error },
+            (Some(error), None) => Outcome::DeadLetter { error },
+        }
+    }
+}
+
 /// The inbox's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -734,10 +746,7 @@ pub fn begin_replay(inbox: &dyn Inbox, id_or_event_id: &str, worker: &str, now_m
 /// How a replayed attempt ends: `Done` when the handlers succeeded (`error` is `None`), else
 /// `Failed` with the error's text — a replay is never retried.
 pub fn replay_outcome(error: Option<&str>) -> Outcome<'_> {
-    match error {
-        None => Outcome::Done,
-        Some(error) => Outcome::DeadLetter { error },
-    }
+    Outcome::of(error, None)
 }
 
 /// The last step of a replay begun with [`begin_replay`]: records how `job`'s attempt ended at
