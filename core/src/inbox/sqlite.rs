@@ -193,7 +193,15 @@ struct Writer {
     conn: Mutex<Connection>,
     /// Wakes the handoff thread, which then leads until the queue is empty.
     handoff: Mutex<Option<mpsc::Sender<()>>>,
+    /// The WAL's frames after the writer's last commit (its WAL hook sets it): at
+    /// [`CHECKPOINT_PAGES`], the leader checkpoints before the next group.
+    wal_pages: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
+
+/// The WAL size (frames) past which the writer copies it back into the database: SQLite's own
+/// auto-checkpoint size, which the writer's WAL hook replaces (so that the copy and its fsync
+/// run on the handoff thread, not in a request).
+const CHECKPOINT_PAGES: u32 = 1000;
 
 struct Queue {
     writes: Vec<Box<dyn Write>>,
@@ -249,6 +257,18 @@ impl Writer {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let mut group: Vec<Box<dyn Write>> = Vec::new();
         loop {
+            if self.wal_pages.load(std::sync::atomic::Ordering::Relaxed) >= CHECKPOINT_PAGES {
+                // Copying the WAL back (and its fsync) is no request's to wait on: a caller hands
+                // it, and the queue, to the handoff thread. The leader holds the connection, so no
+                // write lands meanwhile: the whole WAL is copied and the next commit restarts it.
+                if budget.is_some() && self.hand_off() {
+                    return;
+                }
+                // PASSIVE, as SQLite's auto-checkpoint: what another process's open read keeps is
+                // copied by a later one.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                self.wal_pages.store(0, std::sync::atomic::Ordering::Relaxed);
+            }
             {
                 let mut q = self.queue();
                 if q.writes.is_empty() {
@@ -420,10 +440,20 @@ impl SqliteInbox {
             conns.push(Mutex::new(SqliteInbox::connect(path)?));
         }
         let (tx, rx) = mpsc::channel();
+        let mut conn = SqliteInbox::connect(path)?;
+        let wal_pages = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let pages = wal_pages.clone();
+        // Replaces SQLite's auto-checkpoint on this connection (see `Writer::lead`).
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, frames: std::ffi::c_int| {
+            pages.store(u32::try_from(frames).unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }))
+        .map_err(|e| failed("wal_hook", e))?;
         let writer = std::sync::Arc::new(Writer {
             queue: Mutex::new(Queue { writes: Vec::with_capacity(MAX_GROUP), leading: false }),
-            conn: Mutex::new(SqliteInbox::connect(path)?),
+            conn: Mutex::new(conn),
             handoff: Mutex::new(Some(tx)),
+            wal_pages,
         });
         let led = writer.clone();
         let handoff = std::thread::Builder::new()
