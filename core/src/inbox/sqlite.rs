@@ -186,7 +186,7 @@ impl<R: Send, F: FnMut(&Connection) -> Result<R> + Send> Write for Call<R, F> {
 /// becomes it and commits groups (whatever was queued meanwhile) until the queue is empty, on its
 /// own thread: no handoff to another thread, so on a busy core no context switch per group. A
 /// leader that spent [`LEAD_BUDGET`] hands what is left to the handoff thread, so one caller does
-/// not commit others' writes for long.
+/// not commit others' writes for long; a WAL checkpoint due is always the handoff thread's.
 struct Writer {
     queue: Mutex<Queue>,
     /// The writer's connection: locked only by the leader (so never waited on).
