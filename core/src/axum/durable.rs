@@ -462,12 +462,13 @@ impl Webhooks {
             },
             _ => None,
         };
-        let run = match (&error, retry_at) {
-            (None, _) => RunOutcome::Done,
-            (Some(_), Some(_)) => RunOutcome::Retry,
-            (Some(_), None) => RunOutcome::DeadLetter,
+        let outcome = Outcome::of(error.as_deref(), retry_at);
+        let run = match outcome {
+            Outcome::Done => RunOutcome::Done,
+            Outcome::Retry { .. } => RunOutcome::Retry,
+            _ => RunOutcome::DeadLetter,
         };
-        let finished = match d.inbox.finish_attempt_later(id, &worker, attempt, now, Outcome::of(error.as_deref(), retry_at)) {
+        let finished = match d.inbox.finish_attempt_later(id, &worker, attempt, now, outcome) {
             Some(answer) => answer.await,
             None => {
                 let (inbox, error) = (d.inbox.clone(), error.clone());
