@@ -165,7 +165,7 @@ fn show(args: ShowArgs) -> Result<ExitCode, Failure> {
     let truncated = if r.body_truncated { format!(" (first {} of {} bytes)", r.body.len(), r.body_size) } else { String::new() };
     match std::str::from_utf8(&r.body) {
         Ok(text) => println!("body{truncated}:\n{text}"),
-        Err(_) => println!("body (hex){truncated}:\n{}", hex(&r.body)),
+        Err(_) => println!("body (hex){truncated}:\n{}", hex::encode(&r.body)),
     }
     println!("attempts:");
     for a in &r.attempts {
@@ -201,10 +201,6 @@ fn replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
             Err(e) => Err((1, e.to_string())),
         }
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).

@@ -114,3 +114,31 @@ fn a_config_without_an_inbox_is_a_usage_error() {
         assert!(stderr(&out).contains("no inbox"), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn show_prints_a_body_that_is_not_utf8_as_hex() {
+    let dir = setup("hexbody", &config(""));
+    let id = {
+        let inbox = hookverify::inbox::SqliteInbox::open(dir.join("inbox.db")).unwrap();
+        let headers = vec![("content-type".to_owned(), "application/octet-stream".to_owned())];
+        let arrival = hookverify::inbox::Arrival {
+            received_at_ms: 1_700_000_000_000,
+            provider: Some("github"),
+            path: "/hooks",
+            query: None,
+            headers: &headers,
+            body: &[0xff, 0xfe, 0x00, 0x41],
+            verdict: "no_matching_signature",
+            status: 401,
+            event_id: None,
+            event_type: None,
+            state: State::Rejected,
+        };
+        use hookverify::inbox::Inbox as _;
+        inbox.record(&arrival).unwrap()
+    };
+    let out = inbox(&dir, &["show", &id.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // bytes.fromhex("fffe0041") in Python: the four bytes recorded.
+    assert!(stdout(&out).contains("body (hex):\nfffe0041\n"), "{}", stdout(&out));
+}
