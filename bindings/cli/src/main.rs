@@ -12,6 +12,12 @@ mod verify;
 
 use std::process::ExitCode;
 
+// `serve` allocates per delivery (headers, the inbox's row, the answer): with mimalloc instead of
+// glibc's malloc it answered 3–7 % more deliveries per second (medians of 3 interleaved pairs, with
+// and without an inbox, wrk with 8 and 128 connections).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Receive webhooks correctly: verify, sign and inspect signed deliveries.
