@@ -6,7 +6,9 @@
 //! transaction per group of G rows (G = 1, 4, 8, 32: the group commit's sizes), the statement
 //! prepared once. Two tables: the delivery row alone (INTEGER PRIMARY KEY, nothing indexed), and
 //! the row with a unique dedup key (keys in increasing order, as the bench's ids are: the cheap
-//! case). CPU time per row from /proc/self/schedstat (this process has one thread), so an fsync's
+//! case). Two more show the floor of a different layout (the design change proposed for issue 21):
+//! the headers and body appended to a segment file beside the database with one write per group,
+//! SQLite keeping a small index row (offset and length, with or without the dedup key). CPU time per row from /proc/self/schedstat (this process has one thread), so an fsync's
 //! wait at a checkpoint is not counted; WAL bytes from /proc/self/io.
 
 use rusqlite::{params, Connection};
@@ -31,17 +33,40 @@ struct Case {
     bytes_per_row: u64,
 }
 
-fn run(dir: &std::path::Path, table: &'static str, keyed: bool, group: usize, rows: usize) -> rusqlite::Result<Case> {
+fn run(dir: &std::path::Path, table: &'static str, keyed: bool, segment: bool, group: usize, rows: usize) -> std::io::Result<Case> {
+    run_sql(dir, table, keyed, segment, group, rows).map_err(std::io::Error::other)?
+}
+
+fn run_sql(
+    dir: &std::path::Path,
+    table: &'static str,
+    keyed: bool,
+    segment: bool,
+    group: usize,
+    rows: usize,
+) -> rusqlite::Result<std::io::Result<Case>> {
+    use std::io::Write;
     let file = dir.join(format!("floor-{table}-{group}.db").replace(' ', "-"));
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-segment"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
     let mut conn = Connection::open(&file)?;
     conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
-    conn.execute_batch(
+    conn.execute_batch(if segment {
+        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, received_at_ms INTEGER NOT NULL, at INTEGER NOT NULL, \
+         len INTEGER NOT NULL, dedup_key TEXT);"
+    } else {
         "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, received_at_ms INTEGER NOT NULL, headers TEXT NOT NULL, \
-         body BLOB NOT NULL, dedup_key TEXT);",
-    )?;
+         body BLOB NOT NULL, dedup_key TEXT);"
+    })?;
+    let mut log = match segment {
+        true => match std::fs::OpenOptions::new().create(true).append(true).open(format!("{}-segment", file.display())) {
+            Ok(f) => Some(f),
+            Err(e) => return Ok(Err(e)),
+        },
+        false => None,
+    };
+    let (mut at, mut synced, mut pending) = (0_u64, 0_u64, Vec::<u8>::new());
     if keyed {
         conn.execute_batch("CREATE UNIQUE INDEX deliveries_dedup_key ON deliveries (dedup_key);")?;
     }
@@ -56,12 +81,40 @@ fn run(dir: &std::path::Path, table: &'static str, keyed: bool, group: usize, ro
     while n < rows {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO deliveries (received_at_ms, headers, body, dedup_key) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut insert = tx.prepare_cached(if segment {
+                "INSERT INTO deliveries (received_at_ms, at, len, dedup_key) VALUES (?1, ?2, ?3, ?4)"
+            } else {
+                "INSERT INTO deliveries (received_at_ms, headers, body, dedup_key) VALUES (?1, ?2, ?3, ?4)"
+            })?;
             for _ in 0..group {
                 let key = keyed.then(|| format!("|standard|msg_1796311180_{n:08}"));
-                insert.execute(params![1_796_311_180_000_i64 + n as i64, headers, body, key])?;
+                let received = 1_796_311_180_000_i64 + n as i64;
+                if segment {
+                    // The segment holds the headers and body; the row, where they are.
+                    let len = headers.len() + body.len();
+                    pending.extend_from_slice(headers.as_bytes());
+                    pending.extend_from_slice(&body);
+                    insert.execute(params![received, at as i64, len as i64, key])?;
+                    at += len as u64;
+                } else {
+                    insert.execute(params![received, headers, body, key])?;
+                }
                 n += 1;
+            }
+        }
+        // The segment's write goes first: a committed row never points past what was written.
+        if let Some(log) = log.as_mut() {
+            if let Err(e) = log.write_all(&pending) {
+                return Ok(Err(e));
+            }
+            pending.clear();
+            // As durable as the WAL: synced as often as a checkpoint syncs SQLite's (every
+            // 1,000 pages), so that its write-back is counted here as SQLite's is.
+            if at - synced >= 4_096_000 {
+                if let Err(e) = log.sync_data() {
+                    return Ok(Err(e));
+                }
+                synced = at;
             }
         }
         tx.commit()?;
@@ -74,10 +127,10 @@ fn run(dir: &std::path::Path, table: &'static str, keyed: bool, group: usize, ro
         bytes_per_row: (written() - bytes0) / n as u64,
     };
     drop(conn);
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-segment"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
-    Ok(case)
+    Ok(Ok(case))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -87,9 +140,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("hookverify-inbox-floor-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut cases = Vec::new();
-    for (table, keyed) in [("row only", false), ("row + unique dedup key", true)] {
+    for (table, keyed, segment) in [
+        ("row only", false, false),
+        ("row + unique dedup key", true, false),
+        ("segment + index row", false, true),
+        ("segment + row + key", true, true),
+    ] {
         for group in [1, 4, 8, 32] {
-            let c = run(&dir, table, keyed, group, rows)?;
+            let c = run(&dir, table, keyed, segment, group, rows)?;
             eprintln!(
                 "  {:24} group {:3}: {:6.1} us CPU/row ({:6.1} wall), {:6} B written/row",
                 c.table, c.group, c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row

@@ -433,7 +433,10 @@ def main():
                  "least any SQLite inbox writes per delivery — the row alone (1 KiB body, headers, time), or with a "
                  "unique dedup key (keys in increasing order: the cheap case) — one WAL transaction "
                  f"(synchronous=NORMAL) per group of G rows, {floor['rows']} rows. A receiver at 0.7× of one that "
-                 "spends t per request may add 0.43·t per delivery, all of its inbox work included.")
+                 "spends t per request may add 0.43·t per delivery, all of its inbox work included. The `segment` "
+                 "rows are the floor of another layout (not the inbox's today): the headers and body appended to a "
+                 "file beside the database with one write per group (synced as often as a checkpoint syncs the "
+                 "WAL), SQLite keeping only a small row that says where they are.")
             badd("")
             groups = sorted({c["group"] for c in floor["cases"]})
             badd("| table | " + " | ".join(f"G = {g}" for g in groups) + " |")

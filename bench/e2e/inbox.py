@@ -22,8 +22,8 @@ PostgreSQL (apt `postgresql`) is started here: initdb in a temp dir (as the `pos
 root), a free loopback port, fsync on (the durability measured is the real one), stopped by pid.
 
 Usage: inbox.py OUT.json [--quick]   (needs wrk, target/release/hookverify and e2e-axum;
-INBOX_ONLY=sqlite,pg1,pg4,axum picks rows besides their baselines; INBOX_CONNECTIONS=N sets wrk's
-connections, 8 by default)
+INBOX_ONLY=sqlite,pg1,pg4,axum,sqlite_many,axum_many picks rows besides their baselines;
+INBOX_CONNECTIONS=N sets wrk's connections, 8 by default; the "128 connections" rows always use 128)
 """
 
 import glob
@@ -54,8 +54,18 @@ PG1 = "serve + Postgres inbox (1 process)"
 PG4 = "serve + Postgres inbox (4 processes)"
 AXUM_BASE = "axum async (no inbox)"
 AXUM_SQLITE = "axum + SQLite inbox, handler runs"
-# Each row's baseline: the same receiver without an inbox.
-BASELINE = {BASE: BASE, SQLITE: BASE, PG1: BASE, PG4: BASE, AXUM_BASE: AXUM_BASE, AXUM_SQLITE: AXUM_BASE}
+# The same receivers with many more senders at once: how the SQLite group commit's groups (and so
+# the ratio) grow with concurrency.
+MANY = 128
+BASE_MANY = f"serve (no inbox), {MANY} connections"
+SQLITE_MANY = f"serve + SQLite inbox, {MANY} connections"
+AXUM_BASE_MANY = f"axum async (no inbox), {MANY} connections"
+AXUM_SQLITE_MANY = f"axum + SQLite inbox, handler runs, {MANY} connections"
+# Each row's baseline: the same receiver without an inbox, as many connections.
+BASELINE = {BASE: BASE, SQLITE: BASE, PG1: BASE, PG4: BASE, AXUM_BASE: AXUM_BASE, AXUM_SQLITE: AXUM_BASE,
+            BASE_MANY: BASE_MANY, SQLITE_MANY: BASE_MANY, AXUM_BASE_MANY: AXUM_BASE_MANY, AXUM_SQLITE_MANY: AXUM_BASE_MANY}
+# What each row runs (a row of MANY runs its receiver with MANY connections).
+RECEIVER = {BASE_MANY: BASE, SQLITE_MANY: SQLITE, AXUM_BASE_MANY: AXUM_BASE, AXUM_SQLITE_MANY: AXUM_SQLITE}
 
 
 def free_port():
@@ -137,6 +147,8 @@ def config(dir, port, inbox):
 def measure(kind, tmp, run_dir, reqs, seconds, conns, pg):
     """One run of `kind`: the req/s summed over its servers, requests sent, non-2xx, socket errors."""
     os.makedirs(run_dir)
+    if kind in RECEIVER:
+        kind, conns = RECEIVER[kind], MANY
     inbox, processes = {BASE: (None, 1), SQLITE: ("inbox.db", 1)}.get(kind, (None, 0))
     if kind in (PG1, PG4):
         inbox, processes = pg.create(os.path.basename(run_dir).replace("-", "_")), 1 if kind == PG1 else 4
@@ -205,7 +217,9 @@ def main():
     rounds, seconds, conns = (1, 3, 8) if quick else (5, 4, 8)
     conns = int(os.environ.get("INBOX_CONNECTIONS", conns))  # more senders at once: larger commit groups
     only = [k for k in os.environ.get("INBOX_ONLY", "").split(",") if k]  # e.g. INBOX_ONLY=base,sqlite
-    kinds = {"base": BASE, "sqlite": SQLITE, "pg1": PG1, "pg4": PG4, "axum_base": AXUM_BASE, "axum": AXUM_SQLITE}
+    kinds = {"base": BASE, "sqlite": SQLITE, "pg1": PG1, "pg4": PG4, "axum_base": AXUM_BASE, "axum": AXUM_SQLITE,
+             "base_many": BASE_MANY, "sqlite_many": SQLITE_MANY, "axum_base_many": AXUM_BASE_MANY,
+             "axum_many": AXUM_SQLITE_MANY}
     picked = [v for k, v in kinds.items() if not only or k in only]
     table = [v for v in kinds.values() if v in picked or v in {BASELINE[p] for p in picked}]
     n_reqs = 400_000
