@@ -653,6 +653,34 @@ mod toml_file {
         }
     }
 
+    impl super::InboxLocation {
+        /// The inbox a receiver's configuration file names (`inbox = "inbox.db"` or a
+        /// `postgres://` URL; a relative path is taken relative to the file's directory): how
+        /// `hookverify inbox --config FILE` and the Node and Python `openInbox({ config })` /
+        /// `open_inbox(config=...)` find what `hookverify serve --config FILE` writes. Only the
+        /// `inbox` key is read: the rest of the file is the daemon's to check (`serve --check`).
+        /// A file that cannot be read or parsed, or that names no inbox, is `invalid_argument`
+        /// with the file's name and, for a problem in it, its line and column.
+        pub fn of_config_file(path: &std::path::Path) -> Result<super::InboxLocation, Error> {
+            #[derive(serde::Deserialize)]
+            struct InboxKey {
+                inbox: Option<String>,
+            }
+            let name = path.display();
+            let bad = |reason: String| Error::InvalidArgument { reason };
+            let text = std::fs::read_to_string(path).map_err(|e| bad(format!("{name}: cannot read: {e}")))?;
+            let file = TomlConfig::new(&text);
+            let key: InboxKey = file.deserialize(&[]).map_err(|e| bad(format!("{name}:{e}")))?;
+            let Some(inbox) = key.inbox else {
+                return Err(bad(format!("{name}: no inbox: set inbox = \"inbox.db\"")));
+            };
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            // `parse` refuses only an empty value: located here, as any other problem in the file.
+            super::InboxLocation::parse(&inbox, dir)
+                .map_err(|_| bad(format!("{name}:{}", file.error_at("inbox", "must be a file path or a postgres:// URL"))))
+        }
+    }
+
     impl<'a> TomlConfig<'a> {
         /// The file's text.
         pub fn new(text: &'a str) -> TomlConfig<'a> {
@@ -1106,5 +1134,34 @@ max_event_age = 300
         assert_eq!(place(&file.error_at("function[0].run", "x")), (1, 1, "function[0].run"));
         let e: Error = file.error_at("mode", "bad").into();
         assert_eq!(e.to_string(), "invalid argument: receiver options: line 3:1: mode: bad");
+    }
+
+    #[test]
+    fn the_inbox_of_a_config_file_is_relative_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("hookverify-config-inbox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.join(name), text).unwrap();
+            dir.join(name)
+        };
+        // Only `inbox` is read: serve's own keys and its functions are not this reader's to check.
+        let file = write("serve.toml", &format!("inbox = \"data/inbox.db\"\n{FILE}[[function]]\nrun = [\"x\"]\n"));
+        assert_eq!(InboxLocation::of_config_file(&file).unwrap(), InboxLocation::Sqlite(dir.join("data/inbox.db")));
+        let file = write("pg.toml", "inbox = \"postgres://hv@127.0.0.1/hv\"\n");
+        assert_eq!(InboxLocation::of_config_file(&file).unwrap(), InboxLocation::Postgres("postgres://hv@127.0.0.1/hv".into()));
+        let reason = |path: &std::path::Path| match InboxLocation::of_config_file(path) {
+            Err(Error::InvalidArgument { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        let name = |n: &str| dir.join(n).display().to_string();
+        assert_eq!(reason(&write("none.toml", FILE)), format!("{}: no inbox: set inbox = \"inbox.db\"", name("none.toml")));
+        assert!(reason(&dir.join("absent.toml")).starts_with(&format!("{}: cannot read: ", name("absent.toml"))));
+        let r = reason(&write("typed.toml", "mode = \"async\"\ninbox = 7\n"));
+        assert!(r.starts_with(&format!("{}:2:1: inbox: invalid type", name("typed.toml"))), "{r}");
+        let r = reason(&write("empty.toml", "inbox = \" \"\n"));
+        assert_eq!(r, format!("{}:1:1: inbox: must be a file path or a postgres:// URL", name("empty.toml")));
+        let r = reason(&write("syntax.toml", "inbox = \"a.db\n"));
+        assert!(r.starts_with(&format!("{}:1:", name("syntax.toml"))), "{r}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -450,10 +450,12 @@ export declare class Inbox {
 
 /**
  * Opens the inbox at `location`: an SQLite file path (relative to the working directory) or a
- * `postgres://` URL. A missing file rejects with `inbox_unavailable` (reading never creates one).
+ * `postgres://` URL; or, with `{ config: 'serve.toml' }`, the inbox that receiver config file
+ * names (its `inbox =`; a relative path is taken relative to the file), as `hookverify inbox
+ * --config` finds it. A missing file rejects with `inbox_unavailable` (reading never creates one).
  * Native addon only: on wasm it rejects with `invalid_argument`.
  */
-export declare function openInbox(location: string): Promise<Inbox>;
+export declare function openInbox(location: string | { config: string }): Promise<Inbox>;
 
 /** What a JS store's `claim` returns: this caller now holds the key (with a fencing token), it was done, or another holds it. */
 export type ClaimResult = { acquired: number | string } | { done: true } | { inProgress: number };

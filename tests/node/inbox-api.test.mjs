@@ -142,6 +142,43 @@ test(`[${BACKEND}] openInbox needs the native addon; a missing file is inbox_una
   await assert.rejects(hv.openInbox('postgres://'), (e) => e instanceof hv.HookverifyError);
 });
 
+test(`[${BACKEND}] openInbox({ config }) opens the inbox the serve config names, relative to the file`, async () => {
+  if (!native) {
+    await assert.rejects(hv.openInbox({ config: 'hookverify.toml' }), (e) => e.code === 'invalid_argument');
+    return;
+  }
+  // The test's working directory is not `dir`: `inbox = "inbox.db"` is found next to the config.
+  assert.notEqual(process.cwd(), dir);
+  const byConfig = await hv.openInbox({ config: path.join(dir, 'hookverify.toml') });
+  const byPath = await hv.openInbox(path.join(dir, 'inbox.db'));
+  const rows = await byConfig.list();
+  assert.equal(rows.length, 3);
+  assert.deepEqual(rows, await byPath.list());
+  assert.deepEqual(await byConfig.show('evt_fail'), await byPath.show('evt_fail'));
+  // The same problems as `hookverify inbox --config`: no inbox named, a file that is not there, bad TOML.
+  const noInbox = path.join(dir, 'no-inbox.toml');
+  await writeFile(noInbox, 'listen = "127.0.0.1:0"\n');
+  await assert.rejects(
+    hv.openInbox({ config: noInbox }),
+    (e) =>
+      e instanceof hv.HookverifyError &&
+      e.code === 'invalid_argument' &&
+      /no inbox: set inbox = "inbox.db"/.test(e.message),
+  );
+  await assert.rejects(
+    hv.openInbox({ config: path.join(dir, 'absent.toml') }),
+    (e) => e.code === 'invalid_argument' && /absent\.toml: cannot read/.test(e.message),
+  );
+  const broken = path.join(dir, 'broken.toml');
+  await writeFile(broken, 'listen = "127.0.0.1:0"\ninbox = 7\n');
+  await assert.rejects(
+    hv.openInbox({ config: broken }),
+    (e) => e.code === 'invalid_argument' && /broken\.toml:2:\d+: inbox:/.test(e.message),
+  );
+  await assert.rejects(hv.openInbox({ config: 42 }), (e) => e.code === 'invalid_argument' && /config/.test(e.message));
+  await assert.rejects(hv.openInbox({}), (e) => e.code === 'invalid_argument');
+});
+
 test(`[${BACKEND}] list filters by status, provider and limit, newest first`, { skip: !native }, async () => {
   const inbox = await hv.openInbox(path.join(dir, 'inbox.db'));
   const all = await inbox.list();

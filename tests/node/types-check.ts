@@ -178,3 +178,15 @@ const jsStore: Store = {
   release: async () => undefined,
 };
 console.log(new Receiver({ scheme: 'github', secret: 's', store: jsStore }));
+
+// The inbox: a location, or the inbox a receiver config file names.
+import { openInbox } from 'hookverify';
+import type { Inbox } from 'hookverify';
+async function inboxes(): Promise<Inbox[]> {
+  const byPath: Inbox = await openInbox('inbox.db');
+  const byConfig: Inbox = await openInbox({ config: 'serve.toml' });
+  // @ts-expect-error: the config is a path
+  await openInbox({ config: 7 });
+  return [byPath, byConfig];
+}
+console.log(inboxes);

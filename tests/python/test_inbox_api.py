@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -412,6 +413,40 @@ def test_open_inbox_never_creates_a_missing_file(tmp_path: Path) -> None:
     assert e.value.code == "invalid_argument"
 
 
+def test_open_inbox_by_config_finds_the_inbox_serve_writes(filled: Tuple[Path, str]) -> None:
+    directory, location = filled
+    # The working directory is not the config's: `inbox = "inbox.db"` is found next to the file.
+    assert Path.cwd() != directory
+    by_config, by_location = hv.open_inbox(config=str(directory / "hookverify.toml")), hv.open_inbox(location)
+    rows = by_config.list()
+    assert len(rows) == 3
+    assert rows == by_location.list()
+    assert by_config.show("evt_fail") == by_location.show("evt_fail")
+
+
+def test_open_inbox_by_config_names_the_problem_as_the_cli_does(tmp_path: Path) -> None:
+    def refused(**kwargs: Any) -> str:
+        with pytest.raises(hv.HookverifyError) as e:
+            hv.open_inbox(**kwargs)
+        assert e.value.code == "invalid_argument"
+        return str(e.value)
+
+    (tmp_path / "no-inbox.toml").write_text('listen = "127.0.0.1:0"\n')
+    assert 'no inbox: set inbox = "inbox.db"' in refused(config=str(tmp_path / "no-inbox.toml"))
+    assert "absent.toml: cannot read" in refused(config=str(tmp_path / "absent.toml"))
+    (tmp_path / "broken.toml").write_text('listen = "127.0.0.1:0"\ninbox = 7\n')
+    assert re.search(r"broken\.toml:2:\d+: inbox:", refused(config=str(tmp_path / "broken.toml")))
+    assert "not both" in refused(location="inbox.db", config=str(tmp_path / "no-inbox.toml"))
+    refused(config="")
+    refused()
+    # A config naming a file that is not there: as a missing location, nothing created.
+    (tmp_path / "later.toml").write_text('inbox = "later.db"\n')
+    with pytest.raises(hv.HookverifyError) as e:
+        hv.open_inbox(config=str(tmp_path / "later.toml"))
+    assert e.value.code == "inbox_unavailable"
+    assert not (tmp_path / "later.db").exists()
+
+
 def test_the_inbox_api_type_checks_under_mypy_strict(tmp_path: Path) -> None:
     assert_mypy_strict(
         tmp_path,
@@ -421,6 +456,7 @@ from typing import Any, Dict, List, Optional
 import hookverify as hv
 
 inbox: hv.Inbox = hv.open_inbox("inbox.db")
+served: hv.Inbox = hv.open_inbox(config="serve.toml")
 rows: List[Dict[str, Any]] = inbox.list(status="failed", provider="github", limit=10)
 record: Optional[Dict[str, Any]] = inbox.show(3)
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use hookverify::inbox::{record_json, Filter, Inbox, State, Summary};
-use hookverify::TomlConfig;
+use hookverify::InboxLocation;
 
 use crate::serve::log;
 
@@ -89,16 +89,17 @@ pub fn run(command: InboxCommand) -> ExitCode {
 
 type Failure = (u8, String);
 
+/// Where the inbox the config at `path` names is (2: a config problem, the config naming none).
+fn location(path: &Path) -> Result<InboxLocation, Failure> {
+    InboxLocation::of_config_file(path).map_err(|e| match e {
+        hookverify::Error::InvalidArgument { reason } => (2, reason),
+        e => (2, e.to_string()),
+    })
+}
+
 /// The inbox the config at `path` names (2: a config problem; 1: it cannot be opened).
 fn open(path: &Path) -> Result<Arc<dyn Inbox>, Failure> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| (2, format!("{name}: cannot read: {e}")))?;
-    let file = TomlConfig::new(&text);
-    let config = file.receiver(crate::serve::OWN_KEYS).map_err(|e| (2, format!("{name}:{e}")))?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let Some(location) = config.inbox_location(dir).map_err(|e| (1, e.to_string()))? else {
-        return Err((2, format!("{name}: no inbox: set inbox = \"inbox.db\"")));
-    };
+    let location = location(path)?;
     // Reading a log never creates one: a missing file is an error, not an empty log.
     location.open_existing().map_err(|e| (1, e.to_string()))
 }
@@ -181,10 +182,10 @@ fn show(args: ShowArgs) -> Result<ExitCode, Failure> {
 }
 
 fn replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
+    // A config without an inbox is told so as `list` and `show` tell it; the functions to run come
+    // from the whole config (serve's plan).
+    location(&args.config.config)?;
     let plan = crate::serve::read_plan(&args.config.config).map_err(|problems| (2, problems.join("\n")))?;
-    if !plan.has_inbox() {
-        return Err((2, format!("{}: no inbox: set inbox = \"inbox.db\"", args.config.config.display())));
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
         let (hooks, _) = crate::serve::webhooks(&plan).map_err(|e| (1, e))?;

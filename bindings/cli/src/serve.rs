@@ -189,13 +189,6 @@ pub(crate) struct Plan {
     operator: Option<OperatorPlan>,
 }
 
-impl Plan {
-    /// Whether the file names an inbox.
-    pub(crate) fn has_inbox(&self) -> bool {
-        self.receiver.inbox.is_some()
-    }
-}
-
 /// The plan of the file at `path`, or its problems, each `file:line:column: key: problem`.
 pub(crate) fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
     let name = path.display().to_string();

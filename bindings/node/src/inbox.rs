@@ -95,9 +95,24 @@ impl RawInbox {
     /// creating an SQLite file (core `InboxLocation::open_existing`). Value: `null`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn open<'env>(&self, env: &'env Env, location: String, base_dir: String) -> Result<Object<'env>> {
+        self.open_at(env, move || InboxLocation::parse(&location, std::path::Path::new(&base_dir)))
+    }
+
+    /// Opens the inbox the receiver config file at `path` names (`inbox = ...`, relative to the
+    /// file: core `InboxLocation::of_config_file`), as `open` does. Value: `null`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn open_config<'env>(&self, env: &'env Env, path: String) -> Result<Object<'env>> {
+        self.open_at(env, move || InboxLocation::of_config_file(std::path::Path::new(&path)))
+    }
+
+    fn open_at<'env>(
+        &self,
+        env: &'env Env,
+        location: impl FnOnce() -> hookverify::Result<InboxLocation> + Send + 'static,
+    ) -> Result<Object<'env>> {
         let slot = self.slot.clone();
         on_store_thread(env, move || {
-            let inbox = InboxLocation::parse(&location, std::path::Path::new(&base_dir))?.open_existing()?;
+            let inbox = location()?.open_existing()?;
             let worker = format!("replay-node-{}-{}", std::process::id(), NEXT_WORKER.fetch_add(1, Ordering::Relaxed));
             let shared = Shared { inbox, worker, replays: Mutex::default(), next: AtomicU64::new(1) };
             slot.set(Arc::new(shared)).map_err(|_| CoreError::InvalidArgument { reason: "the inbox is already open".into() })?;

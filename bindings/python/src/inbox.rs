@@ -38,6 +38,14 @@ pub struct Inbox {
 }
 
 impl Inbox {
+    fn open_at(py: Python<'_>, location: impl FnOnce() -> hookverify::Result<InboxLocation> + Send) -> PyResult<Inbox> {
+        guard(py, || {
+            let inner = core(py, maybe_detach(py, true, || location()?.open_existing()))?;
+            let worker = format!("replay-python-{}-{}", std::process::id(), NEXT_WORKER.fetch_add(1, Ordering::Relaxed));
+            Ok(Inbox { inner, worker, replays: Mutex::default(), next: AtomicU64::new(1) })
+        })
+    }
+
     fn replays(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Job>> {
         // Every update is one insert/remove: a poisoned map is still consistent.
         self.replays.lock().unwrap_or_else(|p| p.into_inner())
@@ -50,11 +58,14 @@ impl Inbox {
     /// URL), never creating an SQLite file (core `InboxLocation::open_existing`).
     #[staticmethod]
     fn open(py: Python<'_>, location: String) -> PyResult<Inbox> {
-        guard(py, || {
-            let inner = core(py, maybe_detach(py, true, || InboxLocation::parse(&location, std::path::Path::new("."))?.open_existing()))?;
-            let worker = format!("replay-python-{}-{}", std::process::id(), NEXT_WORKER.fetch_add(1, Ordering::Relaxed));
-            Ok(Inbox { inner, worker, replays: Mutex::default(), next: AtomicU64::new(1) })
-        })
+        Inbox::open_at(py, move || InboxLocation::parse(&location, std::path::Path::new(".")))
+    }
+
+    /// Opens the inbox the receiver config file at `path` names (`inbox = ...`, relative to the
+    /// file: core `InboxLocation::of_config_file`), as `open` does.
+    #[staticmethod]
+    fn open_config(py: Python<'_>, path: String) -> PyResult<Inbox> {
+        Inbox::open_at(py, move || InboxLocation::of_config_file(std::path::Path::new(&path)))
     }
 
     /// Recorded deliveries, newest first (`filter_json`: core `inbox::filter_from_json`), as JSON.

@@ -721,17 +721,26 @@ function createApi(raw, backend, opts = {}) {
 
   /**
    * Opens the inbox at `location`: an SQLite file (relative to the working directory) or a
-   * `postgres://` URL; a missing file is `inbox_unavailable` (reading a log never creates one).
+   * `postgres://` URL; or, with `{ config: 'serve.toml' }`, the inbox that receiver config file
+   * names (its `inbox =`, a relative path taken relative to the file), as `hookverify inbox
+   * --config` finds it. A missing file is `inbox_unavailable` (reading a log never creates one).
    */
   async function openInbox(location) {
-    if (typeof location !== 'string' || location === '')
-      throw invalid(`openInbox takes a file path or a postgres:// URL, got ${describe(location)}`);
+    const config = location !== null && typeof location === 'object' ? location.config : undefined;
+    if (
+      config !== undefined
+        ? typeof config !== 'string' || config === ''
+        : typeof location !== 'string' || location === ''
+    )
+      throw invalid(
+        `openInbox takes a file path, a postgres:// URL or { config: 'serve.toml' }, got ${describe(config ?? location)}`,
+      );
     if (typeof raw.RawInbox !== 'function')
       throw invalid(
         `openInbox needs the native addon (the ${backend} backend has no files or sockets); run on Node with the native addon`,
       );
     const r = new raw.RawInbox();
-    await settle(r.open(location, '.'));
+    await settle(config !== undefined ? r.openConfig(config) : r.open(location, '.'));
     return new Inbox(INBOX, r);
   }
 

@@ -1,9 +1,10 @@
 """The durable inbox ``hookverify serve`` writes: list, show and replay from Python.
 
 The inbox (an SQLite file or a PostgreSQL database) records every delivery a receiver answered
-and, for accepted events, each handler attempt. ``open_inbox(location)`` opens one for reading
-and replay; every step is the Rust core's (``hookverify::inbox``), so a record here is the same
-JSON as ``hookverify inbox show --json``.
+and, for accepted events, each handler attempt. ``open_inbox(location)``, or
+``open_inbox(config="serve.toml")``, opens one for reading and replay; every step is the Rust
+core's (``hookverify::inbox``), so a record here is the same JSON as ``hookverify inbox show
+--json``.
 """
 
 from __future__ import annotations
@@ -154,10 +155,16 @@ async def _await(awaitable: t.Awaitable[t.Any]) -> t.Any:
     return await awaitable
 
 
-def open_inbox(location: str) -> Inbox:
+def open_inbox(location: t.Optional[str] = None, *, config: t.Optional[str] = None) -> Inbox:
     """Opens the inbox at ``location``: an SQLite file path (relative to the working directory) or
-    a ``postgres://`` URL, as in ``hookverify serve``'s ``inbox =``. A missing file raises
-    ``HookverifyError`` ``inbox_unavailable`` (reading a log never creates one)."""
+    a ``postgres://`` URL, as in ``hookverify serve``'s ``inbox =``; or, with ``config=``, the inbox
+    that receiver config file names (its ``inbox =``; a relative path is taken relative to the
+    file), as ``hookverify inbox --config`` finds it. A missing file raises ``HookverifyError``
+    ``inbox_unavailable`` (reading a log never creates one)."""
+    if config is not None:
+        if location is not None or not isinstance(config, str) or not config:
+            raise _invalid("open_inbox takes a location or config= (a receiver config file's path), not both")
+        return Inbox(_native.Inbox.open_config(config))
     if not isinstance(location, str) or not location:
-        raise _invalid("open_inbox takes a file path or a postgres:// URL")
+        raise _invalid("open_inbox takes a file path, a postgres:// URL or config= (a receiver config file's path)")
     return Inbox(_native.Inbox.open(location))
