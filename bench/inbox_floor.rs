@@ -6,7 +6,7 @@
 //! transaction per group of G rows (G = 1, 4, 8, 32: the group commit's sizes), the statement
 //! prepared once. Two tables: the delivery row alone (INTEGER PRIMARY KEY, nothing indexed), and
 //! the row with a unique dedup key (keys in increasing order, as the bench's ids are: the cheap
-//! case). Two more show the floor of a different layout (the design change proposed for issue 21):
+//! case). Each case runs 5 times (medians reported). Two more show the floor of a different layout (the design change proposed for issue 21):
 //! the headers and body appended to a segment file beside the database with one write per group,
 //! SQLite keeping a small index row (offset and length, with or without the dedup key). CPU time per row from /proc/self/schedstat (this process has one thread), so an fsync's
 //! wait at a checkpoint is not counted; WAL bytes from /proc/self/io.
@@ -133,34 +133,61 @@ fn run_sql(
     Ok(Ok(case))
 }
 
+/// Runs of each case; its figures are their medians.
+const REPEATS: usize = 5;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let out = args.get(1).ok_or("usage: inbox-floor OUT.json [--quick]")?;
     let rows = if args.iter().any(|a| a == "--quick") { 10_000 } else { 50_000 };
     let dir = std::env::temp_dir().join(format!("hookverify-inbox-floor-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut cases = Vec::new();
-    for (table, keyed, segment) in [
+    const CASES: [(&str, bool, bool); 4] = [
         ("row only", false, false),
         ("row + unique dedup key", true, false),
         ("segment + index row", false, true),
         ("segment + row + key", true, true),
-    ] {
-        for group in [1, 4, 8, 32] {
-            let c = run(&dir, table, keyed, segment, group, rows)?;
-            eprintln!(
-                "  {:24} group {:3}: {:6.1} us CPU/row ({:6.1} wall), {:6} B written/row",
-                c.table, c.group, c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row
-            );
-            cases.push(c);
+    ];
+    const GROUPS: [usize; 4] = [1, 4, 8, 32];
+    // Every case REPEATS times, the passes one after another (so that a noisy moment touches one
+    // run of several cases, not every run of one); each figure is the median of its runs.
+    let mut runs: Vec<Vec<Case>> = Vec::new();
+    for pass in 0..REPEATS {
+        let mut k = 0;
+        for (table, keyed, segment) in CASES {
+            for group in GROUPS {
+                let c = run(&dir, table, keyed, segment, group, rows)?;
+                if pass == 0 {
+                    runs.push(Vec::new());
+                }
+                runs[k].push(c);
+                k += 1;
+            }
         }
+    }
+    let median = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let mut cases = Vec::new();
+    for mut r in runs {
+        let cpu = median(&mut r.iter().map(|c| c.cpu_us_per_row).collect());
+        let wall = median(&mut r.iter().map(|c| c.wall_us_per_row).collect());
+        let bytes = median(&mut r.iter().map(|c| c.bytes_per_row as f64).collect()) as u64;
+        let mut c = r.swap_remove(0);
+        (c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row) = (cpu, wall, bytes);
+        eprintln!(
+            "  {:24} group {:3}: {:6.1} us CPU/row ({:6.1} wall), {:6} B written/row (medians of {REPEATS})",
+            c.table, c.group, c.cpu_us_per_row, c.wall_us_per_row, c.bytes_per_row
+        );
+        cases.push(c);
     }
     let _ = std::fs::remove_dir_all(&dir);
     let round = |x: f64| (x * 100.0).round() / 100.0;
     for c in &mut cases {
         (c.cpu_us_per_row, c.wall_us_per_row) = (round(c.cpu_us_per_row), round(c.wall_us_per_row));
     }
-    let report = serde_json::json!({ "harness": "inbox-floor", "rows": rows, "cases": cases });
+    let report = serde_json::json!({ "harness": "inbox-floor", "rows": rows, "repeats": REPEATS, "cases": cases });
     std::fs::write(out, serde_json::to_string_pretty(&report)? + "\n")?;
     Ok(())
 }
