@@ -137,12 +137,16 @@ pub enum InboxLocation {
 }
 
 impl InboxLocation {
+    /// What is wrong with an `inbox` value [`parse`](InboxLocation::parse) refuses (the key
+    /// named by the caller).
+    pub(crate) const NOT_A_LOCATION: &'static str = "must be a file path or a postgres:// URL";
+
     /// Where `inbox` (the [`ReceiverConfig::inbox`] value: a file path or a `postgres://` URL)
     /// points; a relative file path is taken relative to `base_dir`. An empty value is
     /// `invalid_argument`.
     pub fn parse(inbox: &str, base_dir: &std::path::Path) -> Result<InboxLocation> {
         if inbox.trim().is_empty() {
-            return Err(invalid("`inbox` must be a file path or a postgres:// URL"));
+            return Err(invalid(format!("`inbox` {}", InboxLocation::NOT_A_LOCATION)));
         }
         if inbox.starts_with("postgres://") || inbox.starts_with("postgresql://") {
             return Ok(InboxLocation::Postgres(inbox.to_owned()));
@@ -543,8 +547,8 @@ impl ReceiverConfig {
             r.namespace(ns);
         }
         retry_numbers(self.retry.as_ref()).map_err(|(key, e)| (key.to_owned(), e))?;
-        if self.inbox.as_deref().is_some_and(|i| i.trim().is_empty()) {
-            return Err(("inbox".into(), invalid("`inbox` must be a file path or a postgres:// URL")));
+        if let Some(inbox) = &self.inbox {
+            InboxLocation::parse(inbox, std::path::Path::new(".")).map_err(|e| ("inbox".to_owned(), e))?;
         }
         Ok(r)
     }
@@ -675,9 +679,9 @@ mod toml_file {
                 return Err(bad(format!("{name}: no inbox: set inbox = \"inbox.db\"")));
             };
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            // `parse` refuses only an empty value: located here, as any other problem in the file.
+            // Located, as any other problem in the file.
             super::InboxLocation::parse(&inbox, dir)
-                .map_err(|_| bad(format!("{name}:{}", file.error_at("inbox", "must be a file path or a postgres:// URL"))))
+                .map_err(|_| bad(format!("{name}:{}", file.error_at("inbox", super::InboxLocation::NOT_A_LOCATION))))
         }
     }
 
@@ -1126,6 +1130,8 @@ max_event_age = 300
         assert_eq!(place(&e), (1, 1, "unhandled_status"), "{e}");
         let e = error(&format!("lease_seconds = -1.0\n{FILE}"));
         assert_eq!(place(&e), (1, 1, "lease_seconds"), "{e}");
+        let e = error(&format!("inbox = \" \"\n{FILE}"));
+        assert_eq!((place(&e), e.problem.as_str()), ((1, 1, "inbox"), "`inbox` must be a file path or a postgres:// URL"));
         // A key the file does not write: at the nearest enclosing table, named as asked.
         let file = TomlConfig::new(FILE);
         let e = file.error_at("providers[1].secrets", "no secret");
