@@ -137,16 +137,12 @@ pub enum InboxLocation {
 }
 
 impl InboxLocation {
-    /// What is wrong with an `inbox` value [`parse`](InboxLocation::parse) refuses (the key
-    /// named by the caller).
-    pub(crate) const NOT_A_LOCATION: &'static str = "must be a file path or a postgres:// URL";
-
     /// Where `inbox` (the [`ReceiverConfig::inbox`] value: a file path or a `postgres://` URL)
     /// points; a relative file path is taken relative to `base_dir`. An empty value is
     /// `invalid_argument`.
     pub fn parse(inbox: &str, base_dir: &std::path::Path) -> Result<InboxLocation> {
         if inbox.trim().is_empty() {
-            return Err(invalid(format!("`inbox` {}", InboxLocation::NOT_A_LOCATION)));
+            return Err(invalid("`inbox` must be a file path or a postgres:// URL"));
         }
         if inbox.starts_with("postgres://") || inbox.starts_with("postgresql://") {
             return Ok(InboxLocation::Postgres(inbox.to_owned()));
@@ -678,10 +674,8 @@ mod toml_file {
             let Some(inbox) = key.inbox else {
                 return Err(bad(format!("{name}: no inbox: set inbox = \"inbox.db\"")));
             };
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            // Located, as any other problem in the file.
-            super::InboxLocation::parse(&inbox, dir)
-                .map_err(|_| bad(format!("{name}:{}", file.error_at("inbox", super::InboxLocation::NOT_A_LOCATION))))
+            // Refused as `serve --check` refuses it, located in the file.
+            super::InboxLocation::parse(&inbox, &TomlConfig::dir_of(path)).map_err(|e| bad(format!("{name}:{}", file.located("inbox", e))))
         }
     }
 
@@ -721,14 +715,24 @@ mod toml_file {
         /// The receiver `config` (read from this file) describes, on `store`, as
         /// [`ReceiverConfig::build`]; a problem is located at the key it is about.
         pub fn build(&self, config: &ReceiverConfig, store: Box<dyn Store>) -> Result<Receiver<usize>, ConfigError> {
-            config.build_keyed(store, |i, p| config.own_verifier(i, p)).map_err(|(key, e)| {
-                // The key is named already: the reason alone, without "invalid argument: receiver options:".
-                let problem = match e {
-                    Error::InvalidArgument { reason } => reason.strip_prefix("receiver options: ").unwrap_or(&reason).to_owned(),
-                    e => e.to_string(),
-                };
-                self.error_at(&key, problem)
-            })
+            config.build_keyed(store, |i, p| config.own_verifier(i, p)).map_err(|(key, e)| self.located(&key, e))
+        }
+
+        /// The core's refusal `e` of the value at `key`, located there: the reason alone (the key
+        /// is named already), without "invalid argument: receiver options:".
+        pub fn located(&self, key: &str, e: Error) -> ConfigError {
+            let problem = match e {
+                Error::InvalidArgument { reason } => reason.strip_prefix("receiver options: ").unwrap_or(&reason).to_owned(),
+                e => e.to_string(),
+            };
+            self.error_at(key, problem)
+        }
+
+        /// The directory a config file's relative paths (`inbox`, `secrets_file`, ...) are taken
+        /// against: the file's own, canonical when it can be resolved.
+        pub fn dir_of(path: &std::path::Path) -> std::path::PathBuf {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
         }
 
         /// `problem`, located at `key` (`function[1].run`; `providers` and `provider` are one
@@ -1165,7 +1169,8 @@ max_event_age = 300
         let r = reason(&write("typed.toml", "mode = \"async\"\ninbox = 7\n"));
         assert!(r.starts_with(&format!("{}:2:1: inbox: invalid type", name("typed.toml"))), "{r}");
         let r = reason(&write("empty.toml", "inbox = \" \"\n"));
-        assert_eq!(r, format!("{}:1:1: inbox: must be a file path or a postgres:// URL", name("empty.toml")));
+        // The message `serve --check` gives for it.
+        assert_eq!(r, format!("{}:1:1: inbox: `inbox` must be a file path or a postgres:// URL", name("empty.toml")));
         let r = reason(&write("syntax.toml", "inbox = \"a.db\n"));
         assert!(r.starts_with(&format!("{}:1:", name("syntax.toml"))), "{r}");
         std::fs::remove_dir_all(&dir).unwrap();

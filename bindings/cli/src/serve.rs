@@ -197,8 +197,7 @@ pub(crate) fn read_plan(path: &Path) -> Result<Plan, Vec<String>> {
     let file = TomlConfig::new(&text);
     let receiver = file.receiver(OWN_KEYS).map_err(|e| vec![located(e)])?;
     let own: File = file.deserialize(&[]).map_err(|e| vec![located(e)])?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let dir = TomlConfig::dir_of(path);
     let mut problems = Vec::new();
     match plan(&file, own, receiver, &dir, &mut problems) {
         Some(plan) if problems.is_empty() => Ok(plan),
