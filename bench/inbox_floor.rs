@@ -6,10 +6,12 @@
 //! transaction per group of G rows (G = 1, 4, 8, 32: the group commit's sizes), the statement
 //! prepared once. Two tables: the delivery row alone (INTEGER PRIMARY KEY, nothing indexed), and
 //! the row with a unique dedup key (keys in increasing order, as the bench's ids are: the cheap
-//! case). Each case runs 5 times (medians reported). Two more show the floor of a different layout (the design change proposed for issue 21):
-//! the headers and body appended to a segment file beside the database with one write per group,
-//! SQLite keeping a small index row (offset and length, with or without the dedup key). CPU time per row from /proc/self/schedstat (this process has one thread), so an fsync's
-//! wait at a checkpoint is not counted; WAL bytes from /proc/self/io.
+//! case). Two more show the floor of a different layout (the design change proposed for issue
+//! 21): the headers and body appended to a segment file beside the database with one write per
+//! group, SQLite keeping a small index row (offset and length, with or without the dedup key).
+//! Each case runs 5 times; its medians are reported. CPU time per row from /proc/self/schedstat
+//! (this process has one thread), so an fsync's wait at a checkpoint is not counted; WAL bytes
+//! from /proc/self/io.
 
 use rusqlite::{params, Connection};
 use std::time::Instant;
@@ -33,18 +35,9 @@ struct Case {
     bytes_per_row: u64,
 }
 
-fn run(dir: &std::path::Path, table: &'static str, keyed: bool, segment: bool, group: usize, rows: usize) -> std::io::Result<Case> {
-    run_sql(dir, table, keyed, segment, group, rows).map_err(std::io::Error::other)?
-}
+type Failed = Box<dyn std::error::Error>;
 
-fn run_sql(
-    dir: &std::path::Path,
-    table: &'static str,
-    keyed: bool,
-    segment: bool,
-    group: usize,
-    rows: usize,
-) -> rusqlite::Result<std::io::Result<Case>> {
+fn run(dir: &std::path::Path, table: &'static str, keyed: bool, segment: bool, group: usize, rows: usize) -> Result<Case, Failed> {
     use std::io::Write;
     let file = dir.join(format!("floor-{table}-{group}.db").replace(' ', "-"));
     for suffix in ["", "-wal", "-shm", "-segment"] {
@@ -60,10 +53,7 @@ fn run_sql(
          body BLOB NOT NULL, dedup_key TEXT);"
     })?;
     let mut log = match segment {
-        true => match std::fs::OpenOptions::new().create(true).append(true).open(format!("{}-segment", file.display())) {
-            Ok(f) => Some(f),
-            Err(e) => return Ok(Err(e)),
-        },
+        true => Some(std::fs::OpenOptions::new().create(true).append(true).open(format!("{}-segment", file.display()))?),
         false => None,
     };
     let (mut at, mut synced, mut pending) = (0_u64, 0_u64, Vec::<u8>::new());
@@ -104,16 +94,12 @@ fn run_sql(
         }
         // The segment's write goes first: a committed row never points past what was written.
         if let Some(log) = log.as_mut() {
-            if let Err(e) = log.write_all(&pending) {
-                return Ok(Err(e));
-            }
+            log.write_all(&pending)?;
             pending.clear();
             // As durable as the WAL: synced as often as a checkpoint syncs SQLite's (every
             // 1,000 pages), so that its write-back is counted here as SQLite's is.
             if at - synced >= 4_096_000 {
-                if let Err(e) = log.sync_data() {
-                    return Ok(Err(e));
-                }
+                log.sync_data()?;
                 synced = at;
             }
         }
@@ -130,13 +116,13 @@ fn run_sql(
     for suffix in ["", "-wal", "-shm", "-segment"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
-    Ok(Ok(case))
+    Ok(case)
 }
 
 /// Runs of each case; its figures are their medians.
 const REPEATS: usize = 5;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Failed> {
     let args: Vec<String> = std::env::args().collect();
     let out = args.get(1).ok_or("usage: inbox-floor OUT.json [--quick]")?;
     let rows = if args.iter().any(|a| a == "--quick") { 10_000 } else { 50_000 };
