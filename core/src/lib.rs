@@ -56,8 +56,8 @@ pub use receiver::{
     Decision, Delivery, External, HeaderText, Matcher, Mode, PendingClaim, Provider, Receiver, Request, Scope, Step, Verdict,
 };
 pub use scheme::{
-    DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PrivateKey, PublicKey, PublicKeyAlgorithm, PublicKeySpec,
-    Scheme, SchemeSpec, SignatureFormat,
+    rfc3339_utc, DedupBasis, Encoding, EventMapping, FieldRule, FieldSource, HeaderAlias, PrivateKey, PublicKey, PublicKeyAlgorithm,
+    PublicKeySpec, Scheme, SchemeSpec, SignatureFormat,
 };
 pub use secret::{Algorithm, Keyring, Secret, SecretEncoding};
 pub use sign::Signer;

@@ -227,10 +227,9 @@ fn token_header(format: SignatureFormat, token: &Secret) -> Result<String> {
 fn format_timestamp(format: TimestampFormat, t: i64) -> String {
     match format {
         TimestampFormat::UnixMs => format!("{t}000"),
+        // In range (checked by the caller), so the conversion cannot fail.
         TimestampFormat::Rfc3339 => {
-            // In range (checked by the caller), so the conversion cannot fail.
-            let d = time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-            format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute(), d.second())
+            crate::scheme::rfc3339_utc(t.saturating_mul(1000), false).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
         }
         _ => t.to_string(),
     }

@@ -204,21 +204,9 @@ fn replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC); the number itself outside years 1..=9999.
 fn utc(ms: i64) -> String {
-    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    hookverify::rfc3339_utc(ms, true).unwrap_or_else(|| ms.to_string())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use hookverify::scheme::FieldSource;
-use hookverify::{unix_now, RequestTarget, Scheme};
+use hookverify::{rfc3339_utc, unix_now, RequestTarget, Scheme};
 use serde_json::{json, Map, Value};
 
 use crate::common::{usage_error, SchemeArgs, SigningSecretArgs};
@@ -37,21 +37,6 @@ pub struct SendArgs {
     /// Unix seconds to sign (schemes with a timestamp); now when omitted.
     #[arg(long)]
     timestamp: Option<i64>,
-}
-
-/// RFC 3339 UTC text of unix seconds (days-from-civil inverse, H. Hinnant).
-fn rfc3339(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// The first JSON pointer a field source reads from the body (headers are set by the signer).
@@ -90,7 +75,9 @@ fn set_pointer(root: &mut Value, pointer: &str, value: Value) {
 fn envelope(scheme: &Scheme, id: &str, event_type: &str, now: i64, data: Value) -> Value {
     match scheme.name() {
         "stripe" => json!({ "id": id, "object": "event", "type": event_type, "created": now, "data": { "object": data } }),
-        "standard" => json!({ "type": event_type, "timestamp": rfc3339(now), "data": data }),
+        "standard" => {
+            json!({ "type": event_type, "timestamp": rfc3339_utc(now.saturating_mul(1000), false).unwrap_or_default(), "data": data })
+        }
         "slack" => {
             let mut event = Map::new();
             event.insert("type".into(), json!(event_type));
@@ -192,10 +179,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc3339_of_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    fn the_standard_envelope_writes_its_time_in_rfc3339() {
+        let standard = Scheme::preset("standard").unwrap();
+        let at = |t: i64| envelope(&standard, "m", "t", t, json!({}))["timestamp"].clone();
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

@@ -102,6 +102,16 @@ fn rfc3339_seconds(text: &str) -> Option<u64> {
     u64::try_from(t.unix_timestamp()).ok().filter(|&s| s <= MAX_TIMESTAMP)
 }
 
+/// RFC 3339 UTC text of unix milliseconds, `YYYY-MM-DDTHH:MM:SSZ`, or with `millis`
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`; `None` outside the years 1..=9999 (four digits, as RFC 3339 writes them).
+/// What `Signer` writes for an RFC 3339 timestamp and the CLI prints for a time.
+pub fn rfc3339_utc(unix_ms: i64, millis: bool) -> Option<String> {
+    let d = time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000)).ok().filter(|d| d.year() >= 1)?;
+    let (date, time) = ((d.year(), u8::from(d.month()), d.day()), (d.hour(), d.minute(), d.second()));
+    let text = format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", date.0, date.1, date.2, time.0, time.1, time.2);
+    Some(if millis { format!("{text}.{:03}Z", unix_ms.rem_euclid(1000)) } else { text + "Z" })
+}
+
 /// Unix seconds of an event envelope timestamp written per `format`, `None` when it does not read.
 pub(crate) fn parse_event_time_as(format: EventTimestampFormat, text: &str) -> Option<i64> {
     let digits =
@@ -219,6 +229,26 @@ pub(crate) fn token_matches(keyring: &Keyring, format: SignatureFormat, header: 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rfc3339_utc_of_known_instants() {
+        use super::rfc3339_utc;
+        // Reference values from `date -u -d @SECONDS` (GNU coreutils).
+        assert_eq!(rfc3339_utc(0, false).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_700_000_000_000, false).unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339_utc(951_782_400_000, false).unwrap(), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(0, true).unwrap(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(1_700_000_000_123, true).unwrap(), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339_utc(951_782_400_000, true).unwrap(), "2000-02-29T00:00:00.000Z");
+        // `date -u -d @-1.5` and the last second of year 9999; past it, none.
+        assert_eq!(rfc3339_utc(-1_500, true).unwrap(), "1969-12-31T23:59:58.500Z");
+        assert_eq!(rfc3339_utc(253_402_300_799_000, false).unwrap(), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339_utc(253_402_300_800_000, false), None);
+        // 0001-01-01T00:00:00Z is -62,135,596,800 s (Python `datetime(1, 1, 1, tzinfo=timezone.utc)`);
+        // a second before it, none.
+        assert_eq!(rfc3339_utc(-62_135_596_800_000, false).unwrap(), "0001-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(-62_135_596_801_000, false), None);
+    }
+
     use super::*;
 
     #[test]

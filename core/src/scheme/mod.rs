@@ -21,7 +21,7 @@ use crate::secret::{Algorithm, SecretEncoding};
 pub(crate) use asym::parse_public_keys;
 pub use asym::{PrivateKey, PublicKey, PublicKeyAlgorithm, PublicKeySpec};
 pub(crate) use ext::{parse_event_time_as, parse_timestamp_as, token_digest, token_matches};
-pub use ext::{EventTimestampFormat, TimestampFormat};
+pub use ext::{rfc3339_utc, EventTimestampFormat, TimestampFormat};
 #[allow(unused_imports)]
 pub(crate) use format::{parse_signature_header, parse_signature_header_into, ParsedHeader, MAX_SIGNATURES};
 
